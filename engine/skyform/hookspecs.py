@@ -1,0 +1,91 @@
+"""The skyform hook specifications: the whole plugin API, in two groups.
+
+Registration hooks return typed objects and are collected from every plugin (results in
+plugin registration order, later-registered plugins first, as pluggy calls them; the engine
+sorts by name where order matters). Observer hooks receive events and return nothing.
+
+Every hook is called with keyword arguments only. Arguments may be added in later versions,
+never renamed or removed without a deprecation period; an implementation may accept any
+subset of the arguments (pluggy passes only the ones it names).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .provider import Provider
+    from .state.base import StateBackend
+
+hookspec = pluggy.HookspecMarker("skyform")
+
+
+# -- registration hooks -------------------------------------------------------------------
+
+
+@hookspec
+def skyform_providers() -> Iterable["Provider"]:
+    """Return the providers this plugin offers.
+
+    All results are collected; two providers with one name are an error naming both
+    distributions.
+    """
+
+
+@hookspec
+def skyform_state_backends() -> Iterable["StateBackend"]:
+    """Return state backends, each claiming URL schemes (``sqlite``, ``postgresql``).
+
+    All results are collected; the first backend claiming a scheme wins, and a second claim
+    of the same scheme is an error naming both plugins.
+    """
+
+
+@hookspec
+def skyform_cli_commands() -> Iterable["click.Command"]:
+    """Return extra ``skyform`` sub-commands.
+
+    All results are collected and added to the CLI; a name already taken is an error.
+    """
+
+
+# -- observer hooks -----------------------------------------------------------------------
+
+
+@hookspec
+def skyform_plan_ready(mission: str, plan: dict[str, Any]) -> None:
+    """Called once a plan is computed, with its JSON form. Every implementation is called."""
+
+
+@hookspec
+def skyform_resource_transition(
+    mission: str, address: str, type: str, before: str | None, after: str, detail: dict[str, Any]
+) -> None:
+    """Called on every recorded status change of a resource during apply or destroy.
+
+    ``before``/``after`` are statuses (``creating``, ``running``, ``ready``, ``failed``,
+    ``deleting``, ``deleted``...). Called from the scheduler thread: keep it quick.
+    Every implementation is called.
+    """
+
+
+@hookspec
+def skyform_apply_finished(mission: str, result: dict[str, Any]) -> None:
+    """Called when an apply or destroy ends (also when it failed or was interrupted).
+
+    ``result`` holds ``ok`` (bool), ``counts`` per action and ``failed`` addresses. Every
+    implementation is called.
+    """
+
+
+@hookspec
+def skyform_reconcile_round(repository: str, results: list[dict[str, Any]]) -> None:
+    """Called after each round of ``skyform reconcile`` with one summary per mission.
+
+    Every implementation is called; an exception in one is logged and does not stop the
+    runner.
+    """

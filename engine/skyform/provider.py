@@ -1,0 +1,257 @@
+"""What a provider is: a name, connection settings, resource kinds and their operations.
+
+A provider plugin returns :class:`Provider` objects from the ``skyform_providers`` hook.
+Each :class:`ResourceKind` declares its spec schema (the vendor's documented model), its
+outputs, which fields are immutable, whether it is a long-running remote job, and implements
+the operations the engine calls::
+
+    check        offline semantic rules a schema cannot state (validate time)
+    plan_check   remote checks at plan time (a node's /options, a client's priority range)
+    estimate     a cost estimate for the plan
+    plan_change  decide update vs replace for a set of changed fields, with a note
+    create       make the remote object; may return status "running" for a job
+    adopt        find the object an interrupted create made, by its idempotency key
+    read         observe the remote object (None: it is gone)
+    poll         one look at a running job; "ready", "running" or "failed"
+    update       change a live object in place
+    cancel       stop a running job (lifecycle.timeout)
+    delete       remove the remote object
+
+Operations are plain blocking calls; the engine runs them on a worker pool, retries
+``TransientError`` per the resource's lifecycle, and schedules polls itself (no sleeping).
+They raise errors from :mod:`skyform.errors`, never library exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, Mapping
+
+from .errors import Issue
+
+if TYPE_CHECKING:
+    from .sandbox.simulator import Simulator, SimulatorOptions
+
+Status = Literal["ready", "running", "failed"]
+ALL_FIELDS = frozenset({"*"})
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost estimate shown in the plan and checked against ``lifecycle.max_cost``."""
+
+    amount: float
+    currency: str = "USD"
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Result:
+    """What an operation found or achieved.
+
+    ``observed`` is the remote view of spec fields (used to detect drift); ``private`` is
+    provider bookkeeping kept in state (never secrets), handed back in ``Record.private``.
+    """
+
+    remote_id: str | None = None
+    status: Status = "ready"
+    outputs: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, Any] | None = None
+    private: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    progress: float | None = None  # 0..1 where the service reports it
+    poll_after: float | None = None  # seconds until the next poll, if the service says
+    cost: Cost | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A resource as recorded in state, handed to read/poll/update/cancel/delete."""
+
+    address: str
+    type: str
+    remote_id: str | None
+    status: str
+    spec: dict[str, Any]  # the applied spec; secrets are digests here
+    outputs: dict[str, Any]
+    observed: dict[str, Any]
+    private: dict[str, Any]
+    idempotency_key: str
+    intent_at: float  # epoch seconds when the create intent was recorded
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed field between the applied and the desired spec."""
+
+    path: tuple[str | int, ...]
+    before: Any
+    after: Any
+
+    @property
+    def field(self) -> str:
+        return str(self.path[0]) if self.path else ""
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """A kind's decision for a set of changes: update in place or replace, and why."""
+
+    action: Literal["update", "replace"]
+    note: str | None = None
+
+
+class Reporter:
+    """Where an operation reports progress and warnings; the engine routes them to output."""
+
+    def progress(self, fraction: float | None, message: str = "") -> None:  # pragma: no cover
+        """Report progress of a long call (uploads, downloads): fraction 0..1 and a text."""
+
+    def warn(self, message: str) -> None:  # pragma: no cover
+        """Show a warning for this resource (also recorded as an event)."""
+
+
+@dataclass
+class OperationContext:
+    """Everything an operation may use besides the spec and the record.
+
+    ``client`` is what ``Provider.connect`` returned for this run's settings.
+    """
+
+    client: Any
+    settings: Mapping[str, Any]
+    provider: str
+    address: str
+    mission: str
+    mission_dir: Path
+    artifacts_dir: Path
+    idempotency_key: str
+    intent_at: float
+    lifecycle: Mapping[str, Any] = field(default_factory=dict)
+    reporter: Reporter = field(default_factory=Reporter)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("skyform.provider"))
+
+    def path(self, relative: str | Path) -> Path:
+        """A path from the spec, resolved against the mission directory."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.mission_dir / p
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What an offline semantic check may use: today's date and the mission directory."""
+
+    today: date
+    mission_dir: Path
+    address: str
+
+
+class ResourceKind:
+    """Base class of a resource kind; subclasses set the class attributes and override ops.
+
+    ``immutable`` names top-level spec fields whose change forces a replace (``ALL_FIELDS``:
+    any change). ``delete_mode`` says what deleting means: ``"delete"`` (a remote call),
+    ``"forget"`` (the object goes with its parent; only state is dropped) or ``"manual"``
+    (the API cannot delete it: the plan says so and `--forget` is needed).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    spec_schema: ClassVar[Mapping[str, Any]] = {"type": "object"}
+    outputs_schema: ClassVar[Mapping[str, Any]] = {"type": "object"}
+    immutable: ClassVar[frozenset[str]] = frozenset()
+    long_running: ClassVar[bool] = False
+    poll_interval: ClassVar[float] = 5.0
+    max_poll_interval: ClassVar[float] = 60.0
+    delete_mode: ClassVar[Literal["delete", "forget", "manual"]] = "delete"
+    delete_note: ClassVar[str] = ""
+    data_source: ClassVar[bool] = False  # read-only: "create" only reads
+
+    # -- validate ---------------------------------------------------------------------
+    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        """Semantic rules beyond the schema; values may be ``Unknown`` (skip those)."""
+        return ()
+
+    # -- plan -------------------------------------------------------------------------
+    def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
+        """Remote checks at plan time; called again at apply if the spec had unknowns."""
+        return ()
+
+    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """A cost estimate for creating this resource, or None."""
+        return None
+
+    def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
+        """Update in place unless an immutable field changed."""
+        if self.immutable == ALL_FIELDS or any(c.field in self.immutable for c in changes):
+            return ChangePlan("replace")
+        return ChangePlan("update")
+
+    # -- apply ------------------------------------------------------------------------
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        raise NotImplementedError(f"{self.name}: create")
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        """Find what an interrupted create made for ``ctx.idempotency_key``.
+
+        Return None when nothing was made (the engine then creates), a Result for the
+        object found, or raise ``AdoptError`` when it cannot tell without guessing.
+        """
+        return None
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        """Observe the remote object; None when it no longer exists."""
+        return Result(remote_id=record.remote_id, status="ready", outputs=dict(record.outputs))
+
+    def poll(self, record: Record, ctx: OperationContext) -> Result:
+        """One look at a running job."""
+        result = self.read(record, ctx)
+        if result is None:
+            from .errors import NotFound
+
+            raise NotFound(f"{record.address}: remote object {record.remote_id} disappeared")
+        return result
+
+    def update(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Result:
+        raise NotImplementedError(f"{self.name}: update")
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        """Stop a running remote job (timeout, Ctrl-C never calls this)."""
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        raise NotImplementedError(f"{self.name}: delete")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider: connection settings schema, kinds, a client factory and a simulator.
+
+    ``connect(settings)`` returns the client handed to operations as ``ctx.client`` (one per
+    run; closed through its ``close()`` if it has one). ``secret_settings`` names settings
+    that are redacted everywhere and never stored. ``parallelism`` caps concurrent calls
+    to this provider. ``simulator`` builds the sandbox simulator of the service.
+    """
+
+    name: str
+    version: str
+    kinds: tuple[ResourceKind, ...]
+    connect: Callable[[Mapping[str, Any]], Any]
+    settings_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    secret_settings: frozenset[str] = frozenset()
+    parallelism: int | None = None
+    simulator: Callable[["SimulatorOptions"], "Simulator"] | None = None
+    description: str = ""
+
+    def kind(self, name: str) -> ResourceKind | None:
+        for k in self.kinds:
+            if k.name == name:
+                return k
+        return None

@@ -1,0 +1,1 @@
+"""Sandbox: local simulators of the services' documented HTTP APIs, with time and faults."""

@@ -1,0 +1,174 @@
+"""The StateStore interface every state backend implements (SQLite, PostgreSQL, plugins).
+
+A store holds many missions, each keyed by its name (gitops prefixes the repository):
+the mission row (serial, lineage, spec digest, attributes such as the git commit),
+its resources, an append-only event history and a lock. Every ``write`` is one
+transaction: either all of its resource rows, events and the serial bump land, or none.
+The serial increases with every write; a saved plan records it and is refused when the
+state has moved on.
+
+Statuses of a resource: ``creating`` (write-ahead intent recorded, no remote id yet),
+``running`` (a remote job in progress), ``ready``, ``failed``, ``updating``, ``deleting``.
+A resource removed from state is deleted from the table (its history stays in events).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class MissionState:
+    """A mission's row: identity and bookkeeping, not its resources."""
+
+    name: str
+    serial: int = 0
+    lineage: str = ""
+    spec_digest: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # e.g. {"commit": ..., "repository": ...}
+    updated_at: float = 0.0
+
+
+@dataclass
+class ResourceState:
+    """A resource as recorded; ``spec`` is the applied spec with secrets as digests."""
+
+    address: str
+    type: str
+    status: str
+    idempotency_key: str
+    intent_at: float
+    remote_id: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, Any] = field(default_factory=dict)
+    private: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass
+class Event:
+    """One entry of the append-only history."""
+
+    kind: str  # "transition", "plan", "apply_started", "apply_finished", "warning", ...
+    address: str | None = None
+    before: str | None = None
+    after: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: float = 0.0
+    seq: int = 0
+
+
+@dataclass
+class LockInfo:
+    """Who holds a mission's lock."""
+
+    holder: str
+    pid: int
+    host: str
+    since: float
+    operation: str = ""
+
+
+@dataclass
+class Removal:
+    """A resource to drop from state in a ``write``."""
+
+    address: str
+
+
+class StateStore(abc.ABC):
+    """Interface of a state backend (see the module docstring for the semantics)."""
+
+    url: str
+
+    # -- reading ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def mission(self, name: str) -> MissionState | None:
+        """The mission's row, or None if it was never written."""
+
+    @abc.abstractmethod
+    def missions(self) -> list[MissionState]:
+        """Every mission in this store, by name."""
+
+    @abc.abstractmethod
+    def resources(self, mission: str) -> dict[str, ResourceState]:
+        """The mission's resources keyed by address (empty if none)."""
+
+    @abc.abstractmethod
+    def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
+        """The mission's history, oldest first (the last ``limit`` entries if given)."""
+
+    # -- writing ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def write(
+        self,
+        mission: str,
+        resources: Sequence[ResourceState | Removal] = (),
+        events: Sequence[Event] = (),
+        *,
+        mission_update: dict[str, Any] | None = None,
+    ) -> int:
+        """Apply resource upserts/removals, append events and update mission fields
+        (``spec_digest``, ``outputs``, ``attributes``) in ONE transaction; creates the
+        mission row (new lineage) on first write; bumps and returns the serial."""
+
+    @abc.abstractmethod
+    def delete_mission(self, mission: str) -> None:
+        """Drop a mission and its resources (its events are kept)."""
+
+    # -- locking ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def acquire_lock(self, mission: str, operation: str, *, warn: Callable[[str], None]) -> LockInfo:
+        """Take the mission's lock or raise ``LockHeld`` naming the holder at once.
+
+        A lock whose holder process is dead on this host is taken over, with ``warn``
+        called to say so. PostgreSQL locks are session-scoped: they vanish with their holder.
+        """
+
+    @abc.abstractmethod
+    def release_lock(self, mission: str) -> None:
+        """Release a lock this process holds (no error if it is not held)."""
+
+    @abc.abstractmethod
+    def lock_info(self, mission: str) -> LockInfo | None:
+        """Who holds the lock now, or None."""
+
+    @abc.abstractmethod
+    def force_unlock(self, mission: str) -> LockInfo | None:
+        """Remove the lock whoever holds it; return who held it."""
+
+    @contextmanager
+    def locked(self, mission: str, operation: str, *, warn: Callable[[str], None]) -> Iterator[LockInfo]:
+        info = self.acquire_lock(mission, operation, warn=warn)
+        try:
+            yield info
+        finally:
+            self.release_lock(mission)
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """A state backend as registered by plugins: the URL schemes it claims and a factory.
+
+    ``open(url, default_dir)`` returns a StateStore; ``default_dir`` is the mission's
+    ``.skyform`` directory (where a relative SQLite path lives).
+    """
+
+    name: str
+    schemes: tuple[str, ...]
+    open: Callable[[str, Path], StateStore]
+    description: str = ""

@@ -1,0 +1,95 @@
+"""The engine-owned JSON Schema of a mission file (everything outside resource specs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_VERSION = "skyform/v1"
+DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
+RESOURCE_ID = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+TYPE_NAME = r"^[a-z][a-z0-9_]*\.[A-Z][A-Za-z0-9]*$"
+
+LIFECYCLE: dict[str, Any] = {
+    "type": "object",
+    "description": "How skyform treats this resource over its life.",
+    "additionalProperties": False,
+    "properties": {
+        "prevent_destroy": {"type": "boolean", "description": "Refuse any plan that would delete or replace it."},
+        "ignore_changes": {
+            "type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
+            "description": "Top-level spec fields (or dotted paths) whose changes are not acted on.",
+        },
+        "timeout": {
+            "description": "How long a remote job may run before it is cancelled (e.g. 90s, 30m, 6h, 1h30m).",
+            "anyOf": [{"type": "string", "pattern": DURATION}, {"type": "number", "exclusiveMinimum": 0}],
+        },
+        "retries": {"type": "integer", "minimum": 0, "maximum": 50,
+                    "description": "Retries of transient errors (connection, timeout, 429, 5xx). Default 3."},
+        "on_failure": {"enum": ["stop", "continue"],
+                       "description": "stop (default): dependents are skipped; continue: dependents run anyway."},
+        "max_cost": {"type": "number", "minimum": 0,
+                     "description": "Do not submit work whose cost estimate is above this amount."},
+    },
+}
+
+MISSION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://skyform.dev/schemas/mission.json",
+    "title": "skyform mission",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "resources"],
+    "properties": {
+        "apiVersion": {"const": API_VERSION, "description": "Always skyform/v1."},
+        "kind": {"const": "Mission"},
+        "metadata": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
+                         "description": "The mission's name: lower-case letters, digits, '.', '_', '-' (1-63)."},
+                "description": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        "providers": {
+            "type": "object",
+            "description": "Connection settings per provider name.",
+            "additionalProperties": {"type": "object"},
+        },
+        "variables": {"type": "object", "description": "Values referenced as ${{ var.<name> }}."},
+        "resources": {
+            "type": "object",
+            "propertyNames": {"pattern": RESOURCE_ID},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["type", "spec"],
+                "properties": {
+                    "type": {"type": "string", "pattern": TYPE_NAME,
+                             "description": "<provider>.<Kind>, e.g. nodeodm.Task"},
+                    "description": {"type": "string"},
+                    "spec": {"type": "object"},
+                    "depends_on": {"type": "array", "items": {"type": "string", "pattern": RESOURCE_ID},
+                                   "uniqueItems": True},
+                    "lifecycle": LIFECYCLE,
+                },
+            },
+        },
+        "outputs": {"type": "object", "description": "Mission outputs, usually ${{ resources... }} expressions."},
+    },
+}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90s``, ``30m``, ``6h``, ``1h30m``, ``2d`` or a number of seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    import re
+
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    total = 0.0
+    for number, _frac, unit in re.findall(r"([0-9]+(\.[0-9]+)?)(ms|s|m|h|d)", str(value)):
+        total += float(number) * units[unit]
+    return total

@@ -1,0 +1,202 @@
+"""A mission: one YAML file, or every ``*.yaml`` file of a directory, merged and checked.
+
+Loading answers only "is this a well-formed mission document": the envelope schema,
+duplicate resource ids across files, unknown top-level keys. Provider schemas, expressions
+and the graph are checked by :mod:`skyform.validate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .envelope import MISSION_SCHEMA, parse_duration
+from .errors import Diagnostic, Location, SpecError
+from .yamlsource import MDict, locate, read_file
+
+MERGED_SECTIONS = ("providers", "variables", "resources", "outputs")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A resource's lifecycle options with their defaults applied."""
+
+    prevent_destroy: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    timeout: float | None = None
+    retries: int = 3
+    on_failure: str = "stop"
+    max_cost: float | None = None
+
+    @classmethod
+    def from_spec(cls, data: dict[str, Any] | None) -> "Lifecycle":
+        data = data or {}
+        timeout = data.get("timeout")
+        return cls(
+            prevent_destroy=bool(data.get("prevent_destroy", False)),
+            ignore_changes=tuple(data.get("ignore_changes", ())),
+            timeout=parse_duration(timeout) if timeout is not None else None,
+            retries=int(data.get("retries", 3)),
+            on_failure=str(data.get("on_failure", "stop")),
+            max_cost=float(data["max_cost"]) if data.get("max_cost") is not None else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Resource:
+    """A resource as declared: id, type, raw spec (with expressions), order in the spec."""
+
+    id: str
+    type: str
+    spec: dict[str, Any]
+    depends_on: tuple[str, ...]
+    lifecycle: Lifecycle
+    index: int
+    declaration: dict[str, Any]
+
+    @property
+    def provider(self) -> str:
+        return self.type.partition(".")[0]
+
+    @property
+    def kind(self) -> str:
+        return self.type.partition(".")[2]
+
+
+@dataclass
+class Mission:
+    """A loaded mission; ``document`` keeps every value's location for error messages."""
+
+    name: str
+    directory: Path
+    files: list[Path]
+    document: MDict
+    resources: dict[str, Resource]
+    providers: dict[str, Any]
+    variables: dict[str, Any]
+    outputs: dict[str, Any]
+    digest: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def locate(self, *path: Any) -> Location | None:
+        return locate(self.document, path)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.directory / ".skyform"
+
+
+def mission_files(path: Path) -> list[Path]:
+    """The files of the mission at ``path`` (a file, or the *.yaml/*.yml of a directory)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+                       and not p.name.startswith("."))
+        if not files:
+            raise SpecError(Diagnostic("", f"no *.yaml files in {path}", Location(str(path), 1, 1)),
+                            message=f"{path} holds no mission")
+        return files
+    if not path.exists():
+        raise SpecError(Diagnostic("", f"{path} does not exist", None), message=f"no mission at {path}")
+    return [path]
+
+
+def content_digest(files: list[Path], contents: list[bytes]) -> str:
+    h = hashlib.sha256()
+    for f, c in zip(files, contents):
+        h.update(f.name.encode() + b"\0" + hashlib.sha256(c).digest())
+    return h.hexdigest()
+
+
+def merge(documents: list[tuple[Path, Any]]) -> MDict:
+    """Merge the files of one mission; a key defined in two files is an error naming both."""
+    merged = MDict()
+    merged.source, merged.line, merged.column, merged.marks = str(documents[0][0]), 1, 1, {}
+    problems: list[Diagnostic] = []
+    for path, doc in documents:
+        if doc is None:
+            continue
+        if not isinstance(doc, MDict):
+            problems.append(Diagnostic("", "a mission file must be a mapping (apiVersion, kind, metadata, "
+                                       "resources ...)", Location(str(path), 1, 1)))
+            continue
+        for key, value in doc.items():
+            if key in MERGED_SECTIONS and isinstance(value, MDict):
+                target = merged.get(key)
+                if target is None:
+                    target = MDict()
+                    target.source, target.line, target.column, target.marks = value.source, value.line, value.column, {}
+                    merged[key] = target
+                    merged.marks[key] = _with_source(doc.marks[key], doc.source, merged.source)
+                for sub, subvalue in value.items():
+                    if sub in target:
+                        first = target.mark(sub)
+                        what = "resource id" if key == "resources" else f"{key} entry"
+                        problems.append(Diagnostic(f"{key}.{sub}", f"duplicate {what} {sub!r} (also defined at {first})",
+                                                   value.mark(sub)))
+                        continue
+                    target[sub] = subvalue
+                    target.marks[sub] = _with_source(value.marks[sub], value.source, target.source)
+            elif key in merged:
+                if merged[key] != value or key == "metadata":
+                    problems.append(Diagnostic(key, f"{key!r} is defined in more than one file "
+                                               f"(also at {merged.mark(key)})", doc.mark(key)))
+            else:
+                merged[key] = value
+                merged.marks[key] = _with_source(doc.marks[key], doc.source, merged.source)
+    if problems:
+        raise SpecError(problems)
+    return merged
+
+
+def _with_source(pos: tuple[Any, ...], source: str, container_source: str) -> tuple[Any, ...]:
+    """A mark that names its file when it differs from the merged container's."""
+    return pos if source == container_source else (pos[0], pos[1], source)
+
+
+def load(path: str | Path) -> Mission:
+    """Load and envelope-check the mission at ``path``; SpecError lists every problem."""
+    from .validate import envelope_diagnostics
+
+    path = Path(path)
+    files = mission_files(path)
+    contents = []
+    for f in files:
+        try:
+            contents.append(f.read_bytes())
+        except OSError as exc:
+            raise SpecError(Diagnostic("", f"cannot read {f}: {exc.strerror}", Location(str(f), 1, 1))) from None
+    from .yamlsource import parse
+
+    documents = [(f, parse(c, str(f))) for f, c in zip(files, contents)]
+    document = merge(documents) if len(documents) > 1 else documents[0][1]
+    if not isinstance(document, MDict):
+        raise SpecError(Diagnostic("", "a mission file must be a mapping (apiVersion, kind, metadata, resources ...)",
+                                   Location(str(files[0]), 1, 1)))
+    problems = envelope_diagnostics(document)
+    if problems:
+        raise SpecError(problems)
+    directory = path if path.is_dir() else path.parent
+    return build(document, directory.resolve(), files, content_digest(files, contents))
+
+
+def build(document: MDict, directory: Path, files: list[Path], digest: str) -> Mission:
+    resources: dict[str, Resource] = {}
+    for index, (rid, decl) in enumerate(document.get("resources", {}).items()):
+        resources[rid] = Resource(
+            id=rid, type=decl["type"], spec=decl["spec"], depends_on=tuple(decl.get("depends_on", ())),
+            lifecycle=Lifecycle.from_spec(decl.get("lifecycle")), index=index, declaration=decl,
+        )
+    return Mission(
+        name=document["metadata"]["name"], directory=directory, files=files, document=document,
+        resources=resources, providers=dict(document.get("providers") or {}),
+        variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
+        digest=digest, metadata=dict(document["metadata"]),
+    )
+
+
+__all__ = ["Mission", "Resource", "Lifecycle", "load", "MISSION_SCHEMA"]

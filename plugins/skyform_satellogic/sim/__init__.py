@@ -1,0 +1,1 @@
+"""The sandbox simulator of the Satellogic Tasking API."""

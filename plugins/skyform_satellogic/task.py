@@ -1,0 +1,148 @@
+"""The ``satellogic.Task`` kind: one tasking order, followed until it is ready per ``wait_for``.
+
+Tasks cannot be updated (no endpoint is documented), so any change to what was ordered is
+a replace: cancel the paid order, task a new one. The API has no idempotency key either,
+so a create interrupted after its POST is found again by listing the project's tasks and
+matching everything the spec asked for, created after the intent was recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from skyform.errors import AdoptError, Issue, NotFound
+from skyform.provider import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
+                              ResourceKind, Result)
+
+from .account import account_issues, resolve_product
+from .client import PROVIDER
+from .geometry import same_target
+from .rules import task_issues
+from .schema import TASK_OUTPUTS, TASK_SPEC
+from .tasking import ENDED, judge, request_body
+from .temporal import parse_age, parse_instant, same_instant
+
+REPLACE_NOTE = "cancels a paid order and tasks a new one"
+CLOCK_SKEW = 60.0  # seconds a service clock may lag ours when judging "created after the intent"
+
+
+class TaskKind(ResourceKind):
+    """A Satellogic tasking order of a point (POI) or an area (AOI), once or recurring."""
+
+    name = "Task"
+    description = "A Satellogic tasking order (POI or AOI, one-off or recurring) and its captures."
+    spec_schema = TASK_SPEC
+    outputs_schema = TASK_OUTPUTS
+    immutable = ALL_FIELDS
+    long_running = True
+    poll_interval = 15.0
+    max_poll_interval = 600.0
+    delete_mode = "delete"
+    delete_note = ("cancels the order (PATCH /tasks/{id}/cancel/); a completed or canceled task stays in the "
+                   "account's history, the API cannot delete tasks")
+
+    # -- validate / plan ------------------------------------------------------------------
+    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        return list(task_issues(spec, ctx))
+
+    def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
+        return list(account_issues(spec, ctx.client))
+
+    def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
+        """Replace on any change of the order; a change of ``wait_for`` alone is skyform's own."""
+        if all(c.field == "wait_for" for c in changes):
+            return ChangePlan("update", "only wait_for changed: the order is kept, readiness re-judged")
+        return ChangePlan("replace", REPLACE_NOTE)
+
+    # -- apply ------------------------------------------------------------------------------
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        body = request_body(spec, ctx.client)
+        task = ctx.client.create_task(body)
+        result = judge(task, [], spec, body["product"])
+        if result.status == "ready":
+            return result
+        result.status, result.message = "running", f"task {task.get('task_id')} {task.get('status')}"
+        return result
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        """The task an interrupted create made: the one matching the spec, created after the intent."""
+        pk = int(resolve_product(ctx.client, spec["product"])["pk"])
+        found = [t for t in ctx.client.project_tasks(str(spec["project_name"]))
+                 if matches(t, spec, pk, ctx.intent_at)]
+        if not found:
+            return None
+        if len(found) > 1:
+            ids = [str(t.get("task_id")) for t in found]
+            raise AdoptError(
+                f"{PROVIDER}: {len(found)} tasks in project {spec['project_name']!r} match {spec['task_name']!r} "
+                f"and were created after the interrupted create: {', '.join(ids)}; cannot tell which one is ours",
+                candidates=ids, provider=PROVIDER,
+                hint="cancel the extra tasks in the Satellogic account, then apply again")
+        task = found[0]
+        return judge(task, ctx.client.captures(task["task_id"]), spec, pk)
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        """The task as the service sees it; None when it is unknown or was canceled (gone)."""
+        task = ctx.client.get_task(record.remote_id)
+        if task is None or str(task.get("status", "")).lower() in ("canceled", "cancelled"):
+            return None
+        return judge(task, ctx.client.captures(record.remote_id), record.spec, record.private.get("product_pk"))
+
+    def poll(self, record: Record, ctx: OperationContext) -> Result:
+        task = ctx.client.get_task(record.remote_id)
+        if task is None:
+            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
+                           provider=PROVIDER)
+        return judge(task, ctx.client.captures(record.remote_id), record.spec, record.private.get("product_pk"))
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
+               ctx: OperationContext) -> Result:
+        """Only ``wait_for`` can change in place: judge the same task against the new target."""
+        task = ctx.client.get_task(record.remote_id)
+        if task is None:
+            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
+                           provider=PROVIDER)
+        return judge(task, ctx.client.captures(record.remote_id), spec, record.private.get("product_pk"))
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        if record.remote_id:
+            ctx.client.cancel_task(record.remote_id)
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        """Cancel the order unless it already ended (completed tasks cannot be undone)."""
+        if not record.remote_id:
+            return
+        task = ctx.client.get_task(record.remote_id)
+        if task is None or str(task.get("status", "")).lower() in ENDED:
+            return
+        ctx.client.cancel_task(record.remote_id)
+
+
+def matches(task: Mapping[str, Any], spec: Mapping[str, Any], product_pk: int, intent_at: float) -> bool:
+    """True when a listed task is what the spec ordered, created after the create intent."""
+    created = parse_instant(_with_offset(task.get("created_time")))
+    if created is None or created.timestamp() < intent_at - CLOCK_SKEW:
+        return False
+    if task.get("task_name") != spec.get("task_name") or task.get("project_name") != spec.get("project_name"):
+        return False
+    if task.get("product") != product_pk or not same_target(spec.get("target") or {}, task.get("target") or {}):
+        return False
+    if not same_instant(spec.get("start"), task.get("start")) or not same_instant(spec.get("end"), task.get("end")):
+        return False
+    for name in ("priority", "client"):
+        if spec.get(name) is not None and task.get(name) is not None and spec[name] != task[name]:
+            return False
+    age = spec.get("expected_age")
+    return age is None or task.get("expected_age") is None or parse_age(age) == parse_age(task["expected_age"])
+
+
+def _with_offset(text: object) -> object:
+    """created_time as an aware ISO string (the service writes UTC with a Z)."""
+    if isinstance(text, str) and not text.endswith("Z") and "+" not in text[10:]:
+        try:
+            datetime.fromisoformat(text)
+            return text + "Z"
+        except ValueError:
+            return text
+    return text

@@ -1,0 +1,1 @@
+"""The ``cvat`` provider: annotation projects, tasks with data, jobs, imports and exports on CVAT."""

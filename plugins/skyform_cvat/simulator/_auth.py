@@ -1,0 +1,120 @@
+"""Who is calling: CVAT's four ways to authenticate, and the organisation context.
+
+Personal access tokens (``Authorization: Bearer``), legacy tokens from ``/api/auth/login``
+(``Authorization: Token``), HTTP Basic, and the session cookie the login sets (unsafe methods
+then need ``X-CSRFToken``, as Django enforces). The organisation comes from the
+``X-Organization`` header (slug; empty: personal workspace) or the ``org``/``org_id`` query.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from ._common import ApiError, api_response, json_body, now
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+ALL_ORGS = "all"
+
+
+class Auth:
+    """Mixin: authentication, login/logout and the organisation scope of a request."""
+
+    data: dict[str, Any]
+
+    def caller(self, request: Request) -> dict[str, Any]:
+        """The authenticated user, or the 401/403 answer CVAT gives."""
+        self.settle()  # type: ignore[attr-defined]
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        scheme = scheme.lower()
+        user_id: int | None = None
+        if scheme == "bearer":
+            user_id = self.data["access_tokens"].get(value.strip())
+            if user_id is None:
+                raise ApiError(401, {"detail": "Invalid token."})
+        elif scheme == "token":
+            user_id = self.data["tokens"].get(value.strip())
+            if user_id is None:
+                raise ApiError(401, {"detail": "Invalid token."})
+        elif scheme == "basic":
+            try:
+                name, _, password = base64.b64decode(value.strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise ApiError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."})
+            user = self.user_by_name(name)
+            if user is None or user["password"] != password:
+                raise ApiError(401, {"detail": "Invalid username/password."})
+            user_id = user["id"]
+        elif header:
+            raise ApiError(401, {"detail": "Authentication credentials were not provided."})
+        else:
+            session = self.data["sessions"].get(request.cookies.get("sessionid", ""))
+            if session is None:
+                raise ApiError(401, {"detail": "Authentication credentials were not provided."})
+            if request.method in UNSAFE:
+                token = request.headers.get("X-CSRFToken")
+                if not token:
+                    raise ApiError(403, {"detail": "CSRF Failed: CSRF token missing."})
+                if token != session["csrf"] or request.cookies.get("csrftoken") != session["csrf"]:
+                    raise ApiError(403, {"detail": "CSRF Failed: CSRF token incorrect."})
+            user_id = session["user"]
+        return self.data["users"][str(user_id)]
+
+    def user_by_name(self, name: str) -> dict[str, Any] | None:
+        for user in self.data["users"].values():
+            if user["username"] == name or user["email"] == name:
+                return user
+        return None
+
+    def org_scope(self, request: Request) -> Any:
+        """``ALL_ORGS`` (no context), None (personal workspace) or an organisation id."""
+        slug: str | None = request.headers.get("X-Organization")
+        if slug is None:
+            slug = request.args.get("org")
+        if slug is None and request.args.get("org_id") not in (None, ""):
+            org_id = request.args["org_id"]
+            if org_id not in self.data["orgs"]:
+                raise ApiError(404, {"detail": "Not found."})
+            return int(org_id)
+        if slug is None:
+            return ALL_ORGS
+        if slug == "":
+            return None
+        for org in self.data["orgs"].values():
+            if org["slug"] == slug:
+                return org["id"]
+        raise ApiError(404, {"detail": f"Organization '{slug}' does not exist."})
+
+    # -- endpoints ------------------------------------------------------------------------
+    def login(self, request: Request) -> Response:
+        body = json_body(request)
+        name = body.get("username") or body.get("email")
+        password = body.get("password")
+        if not password:
+            raise ApiError(400, {"password": ["This field is required."]})
+        user = self.user_by_name(name or "")
+        if user is None or user["password"] != password:
+            raise ApiError(400, {"non_field_errors": ["Unable to log in with provided credentials."]})
+        key = next((k for k, uid in self.data["tokens"].items() if uid == user["id"]), None)
+        if key is None:
+            key = secrets.token_hex(20)
+            self.data["tokens"][key] = user["id"]
+        session, csrf = secrets.token_hex(16), secrets.token_hex(16)
+        self.data["sessions"][session] = {"user": user["id"], "csrf": csrf}
+        user["last_login"] = now()
+        response = api_response({"key": key})
+        response.set_cookie("csrftoken", csrf, path="/", samesite="Lax")
+        response.set_cookie("sessionid", session, path="/", httponly=True, samesite="Lax")
+        return response
+
+    def logout(self, request: Request) -> Response:
+        self.data["sessions"].pop(request.cookies.get("sessionid", ""), None)
+        response = api_response({"detail": "Successfully logged out."})
+        response.delete_cookie("sessionid")
+        response.delete_cookie("csrftoken")
+        return response

@@ -1,0 +1,152 @@
+"""Shared pieces of the CVAT simulator: DRF-style errors, timestamps, pagination, ids."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+#: The server version the simulator reports; cvat-sdk 2.80 accepts 2.80.x and 2.81.x.
+SERVER_VERSION = "2.80.0"
+CONTENT_TYPE = "application/vnd.cvat+json"
+
+
+def api_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer with the media type CVAT's schema declares."""
+    return Response(json.dumps(data), status=status, headers=headers, content_type=CONTENT_TYPE)
+
+
+class ApiError(HTTPException):
+    """A DRF-style error answer: ``{"detail": ...}`` or a field -> messages dict.
+
+    Raised from handlers; the simulator base turns any HTTPException into its response.
+    """
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.code = status
+        self.body = body
+        self.extra_headers = headers or {}
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:  # type: ignore[override]
+        return api_response(self.body, self.code, self.extra_headers)
+
+
+def bad_request(field: str, message: str) -> ApiError:
+    """400 with one field error, the way DRF serializers report it."""
+    return ApiError(400, {field: [message]})
+
+
+def not_found() -> ApiError:
+    return ApiError(404, {"detail": "Not found."})
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, {"detail": "You do not have permission to perform this action."})
+
+
+def iso(ts: float | None) -> str | None:
+    """An epoch timestamp as CVAT writes dates (UTC, microseconds, ``Z``)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> float:
+    return time.time()
+
+
+def choice_error(value: Any) -> str:
+    return f'"{value}" is not a valid choice.'
+
+
+def require_int(body: dict[str, Any], field: str, *, minimum: int | None = None,
+                maximum: int | None = None, required: bool = False) -> int | None:
+    """An integer field of a request body, validated with DRF's messages."""
+    if field not in body or body[field] is None:
+        if required:
+            raise bad_request(field, "This field is required.")
+        return None
+    value = body[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        else:
+            raise bad_request(field, "A valid integer is required.")
+    if minimum is not None and value < minimum:
+        raise bad_request(field, f"Ensure this value is greater than or equal to {minimum}.")
+    if maximum is not None and value > maximum:
+        raise bad_request(field, f"Ensure this value is less than or equal to {maximum}.")
+    return value
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The JSON object of a request (DRF's parse error when it is not one)."""
+    if not request.data:
+        return {}
+    try:
+        body = json.loads(request.data)
+    except ValueError as exc:
+        raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+    return body
+
+
+def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
+    """DRF page-number pagination: ``page``, ``page_size`` (or ``all``), default 10 per page."""
+    size_arg = request.args.get("page_size", "10")
+    if size_arg == "all":
+        size = max(len(items), 1)
+    else:
+        try:
+            size = max(1, min(int(size_arg), 1000))
+        except ValueError:
+            size = 10
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        raise ApiError(404, {"detail": "Invalid page."})
+    pages = max(1, -(-len(items) // size))
+    if page < 1 or page > pages:
+        raise ApiError(404, {"detail": "Invalid page."})
+    chunk = items[(page - 1) * size: page * size]
+
+    def link(number: int) -> str:
+        args = dict(request.args.items())
+        args["page"] = str(number)
+        return request.base_url + "?" + urlencode(args)
+
+    return api_response({
+        "count": len(items),
+        "next": link(page + 1) if page < pages else None,
+        "previous": link(page - 1) if page > 1 else None,
+        "results": [render(item) for item in chunk],
+    })
+
+
+def int_arg(request: Request, name: str) -> int | None:
+    """An integer query filter; a non-integer is DRF's 400."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(name, "Enter a number.")
+
+
+def truthy(raw: str | None, default: bool = False) -> bool:
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def by_id_desc(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CVAT lists newest first (``-id``) unless asked otherwise."""
+    return sorted(items, key=lambda x: -int(x["id"]))

@@ -1,0 +1,226 @@
+"""Background requests (``/api/requests``): task creation, dataset export, annotation import.
+
+A request stores its real creation time and a simulated duration; its status is derived from
+the clock when read (queued for the first simulated second, then started with progress, then
+finished or failed). Effects (frames and jobs of a new task, an export archive, imported
+shapes) are applied once, by ``settle()``, which every authenticated request runs first.
+``faults.job_fate`` decides at creation whether a request fails halfway or never ends.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote
+
+from PIL import Image, UnidentifiedImageError
+from werkzeug.wrappers import Request, Response
+
+from ._common import ApiError, api_response, iso, not_found, now, paginate, truthy
+from ._formats import EXPORTERS, Frame, ImportFailed, read_annotations, write_archive
+
+QUEUED_FOR = 1.0  # simulated seconds a request waits in the queue
+FAILURES = {
+    "create": "Failed to process media data: the worker was lost while decoding the images",
+    "export": "Could not export the dataset: the export worker terminated unexpectedly",
+    "import": "Could not import annotations: the import worker terminated unexpectedly",
+}
+
+
+class Requests:
+    """Mixin: the background-request queue and its effects."""
+
+    data: dict[str, Any]
+    blobs: dict[str, Any]
+
+    def new_request(self, request: Request, user: dict[str, Any], rq_id: str, *, action: str, target: str,
+                    target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:
+        fate = self.faults.job_fate(self.provider, subject)  # type: ignore[attr-defined]
+        obj = self.data[target + "s"][str(target_id)]
+        task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
+        org = task["organization"] if task else obj.get("organization")
+        self.data["requests"][rq_id] = {
+            "id": rq_id, "action": action, "target": target, "target_id": target_id, "owner": user["id"],
+            "org": org, "created": now(), "duration": duration, "fate": fate, "status": None,
+            "message": "", "finished": None, "result_url": None, "result_id": None, "params": params,
+            "base": request.host_url.rstrip("/")}
+
+    def settle(self) -> None:
+        """Apply the effects of every request whose simulated time has come."""
+        for rq in self.data["requests"].values():
+            if rq["status"] is not None:
+                continue
+            elapsed = self.clock.elapsed(rq["created"])  # type: ignore[attr-defined]
+            if rq["fate"] == "fail" and elapsed >= QUEUED_FOR + rq["duration"] / 2:
+                self.finish(rq, "failed", FAILURES[rq["action"]])
+            elif rq["fate"] == "ok" and elapsed >= QUEUED_FOR + rq["duration"]:
+                try:
+                    getattr(self, f"effect_{rq['action']}")(rq)
+                except ImportFailed as exc:
+                    self.finish(rq, "failed", str(exc))
+                else:
+                    self.finish(rq, "finished", "")
+
+    def finish(self, rq: dict[str, Any], status: str, message: str) -> None:
+        rq.update(status=status, message=message, finished=now())
+        self.blobs.pop(f"pending:{rq['id']}", None)
+
+    def request_view(self, rq: dict[str, Any]) -> dict[str, Any]:
+        elapsed = self.clock.elapsed(rq["created"])  # type: ignore[attr-defined]
+        status = rq["status"] or ("queued" if elapsed < QUEUED_FOR else "started")
+        progress: float | None = None
+        if status == "started":
+            progress = round(min((elapsed - QUEUED_FOR) / rq["duration"], 0.5 if rq["fate"] == "stuck" else 0.99), 2)
+        elif status == "finished":
+            progress = 1.0
+        owner = self.data["users"][str(rq["owner"])]
+        target = rq["target"]
+        ids: dict[str, Any] = {"project_id": None, "task_id": None, "job_id": None}
+        ids[f"{target}_id"] = rq["target_id"]
+        started = rq["created"] + self.clock.real(QUEUED_FOR) if status != "queued" else None  # type: ignore[attr-defined]
+        op_type = {"create": "create:task", "export": "export:dataset", "import": "import:annotations"}[rq["action"]]
+        return {
+            "id": rq["id"], "status": status, "message": rq["message"], "progress": progress,
+            "operation": {"type": op_type, "target": target, **ids, "org_id": rq["org"],
+                          "format": rq["params"].get("format"), "function_id": None, "lightweight": None},
+            "created_date": iso(rq["created"]), "started_date": iso(started),
+            "finished_date": iso(rq["finished"]),
+            "expiry_date": iso(rq["finished"] + 86400) if rq["finished"] else None,
+            "owner": {"id": owner["id"], "username": owner["username"]},
+            "result_url": rq["result_url"], "result_id": rq["result_id"]}
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def list_requests(self, request: Request) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        items = [rq for rq in self.data["requests"].values() if user["is_superuser"] or rq["owner"] == user["id"]]
+        views = [self.request_view(rq) for rq in sorted(items, key=lambda r: -r["created"])]
+        for name in ("status", "action", "target"):
+            wanted = request.args.get(name)
+            if wanted:
+                views = [v for v in views if (v["status"] if name == "status" else
+                                              v["operation"]["type"].split(":")[0] if name == "action" else
+                                              v["operation"]["target"]) == wanted]
+        return paginate(request, views, lambda v: v)
+
+    def get_request(self, request: Request, rq_id: str) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        rq = self.data["requests"].get(rq_id)
+        if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
+            raise not_found()
+        return api_response(self.request_view(rq))
+
+    def cancel_request(self, request: Request, rq_id: str) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        rq = self.data["requests"].get(rq_id)
+        if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
+            raise not_found()
+        if self.request_view(rq)["status"] != "queued":
+            raise ApiError(400, [f"Only requests that have not yet been started can be cancelled. "
+                                 f"The current request status: {self.request_view(rq)['status']}"])
+        del self.data["requests"][rq_id]
+        return Response(status=200)
+
+    # -- export -------------------------------------------------------------------------------
+    def export_dataset(self, request: Request, kind: str, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        target = kind[:-1]
+        obj = self.fetch(user, target, id)  # type: ignore[attr-defined]
+        fmt = request.args.get("format")
+        if not fmt:
+            raise ApiError(400, {"format": ["This field is required."]})
+        if fmt not in EXPORTERS:
+            raise ApiError(400, [f"Unknown format specified for the request: '{fmt}'"])
+        if request.args.get("location", "local") != "local":
+            raise ApiError(400, {"location": ["The sandbox has no cloud storage; use location=local."]})
+        frames = self.export_frames(target, obj)
+        if not frames:
+            raise ApiError(400, [f"The {target} has no media data"])
+        save_images = truthy(request.args.get("save_images"))
+        rq_id = (f"action=export&target={target}&target_id={obj['id']}&subresource=dataset"
+                 f"&user_id={user['id']}&format={fmt}&save_images={str(save_images).lower()}")
+        existing = self.data["requests"].get(rq_id)
+        if existing is not None and existing["status"] is None:
+            return api_response({"rq_id": rq_id}, 202)  # the same export is already on its way
+        self.new_request(request, user, rq_id, action="export", target=target, target_id=obj["id"],
+                         subject=f"Export {target} {obj['id']}",
+                         duration=10.0 + 0.2 * len(frames) + (0.5 * len(frames) if save_images else 0),
+                         params={"format": fmt, "save_images": save_images,
+                                 "filename": request.args.get("filename")})
+        return api_response({"rq_id": rq_id}, 202)
+
+    def export_frames(self, target: str, obj: dict[str, Any]) -> list[tuple[dict[str, Any], int, int]]:
+        """(task, first frame, last frame) spans an export of a project, task or job covers."""
+        if target == "project":
+            tasks = [t for t in self.data["tasks"].values() if t["project_id"] == obj["id"] and t.get("media")]
+            return [(t, 0, t["media"]["size"] - 1) for t in tasks]
+        if target == "task":
+            return [(obj, 0, obj["media"]["size"] - 1)] if obj.get("media") else []
+        task = self.data["tasks"][str(obj["task_id"])]
+        return [(task, obj["start_frame"], obj["stop_frame"])]
+
+    def effect_export(self, rq: dict[str, Any]) -> None:
+        obj = self.data[rq["target"] + "s"].get(str(rq["target_id"]))
+        if obj is None:
+            raise ImportFailed(f"The {rq['target']} was deleted during the export")
+        frames: list[Frame] = []
+        labels: dict[int, str] = {}
+        merged: dict[str, list[Any]] = {"shapes": [], "tags": []}
+        for task, first, last in self.export_frames(rq["target"], obj):
+            offset = len(frames)
+            wanted = set(obj["frames"]) if rq["target"] == "job" and obj.get("frames") else None
+            for n in range(first, last + 1):
+                if wanted is not None and n not in wanted:
+                    continue
+                meta = task["media"]["frames"][n]
+                content = self.blobs.get(f"frame:{task['id']}:{n}") if rq["params"]["save_images"] else None
+                frames.append(Frame(offset + n, meta["name"], meta["width"], meta["height"], content))
+            for label_id in self.task_label_ids(task):  # type: ignore[attr-defined]
+                labels[label_id] = self.data["labels"][str(label_id)]["name"]
+            store = self.annotation_view(rq["target"], obj if rq["target"] == "job" else None, task)  # type: ignore[attr-defined]
+            for key in ("shapes", "tags"):
+                merged[key] += [{**a, "frame": a["frame"] + offset} for a in store[key]]
+        archive = write_archive(rq["params"]["format"], frames, labels, merged, rq["params"]["save_images"])
+        self.blobs[f"export:{rq['id']}"] = archive
+        rq["result_url"] = (f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/dataset/download"
+                            f"?rq_id={quote(rq['id'], safe='')}")
+
+    def download_dataset(self, request: Request, kind: str, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
+        rq_id = request.args.get("rq_id", "")
+        rq = self.data["requests"].get(rq_id)
+        if rq is None or rq["action"] != "export":
+            raise not_found()
+        if rq["status"] != "finished":
+            raise ApiError(400, ["The export has not finished yet"])
+        archive = self.blobs.get(f"export:{rq_id}")
+        if archive is None:  # the archive lived in memory only: a restarted server lost it
+            raise ApiError(404, {"detail": "The exported file has expired, please retry exporting"})
+        stamp = iso(rq["finished"]) or ""
+        name = rq["params"].get("filename") or (
+            f"{kind[:-1]}_{id}_dataset_{stamp[:19].replace(':', '_').replace('-', '_').replace('T', '_')}.zip")
+        return Response(archive, status=200, mimetype="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    # -- task creation --------------------------------------------------------------------------
+    def effect_create(self, rq: dict[str, Any]) -> None:
+        task = self.data["tasks"].get(str(rq["target_id"]))
+        files = self.blobs.get(f"pending:{rq['id']}") or []
+        if task is None:
+            raise ImportFailed("The task was deleted while its data was being processed")
+        frames = []
+        for name, content in files:
+            try:
+                with Image.open(io.BytesIO(content)) as image:
+                    width, height = image.size
+            except (UnidentifiedImageError, OSError):
+                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image")
+            frames.append({"name": name.rsplit("/", 1)[-1], "width": width, "height": height})
+        for i, (_, content) in enumerate(files):
+            self.blobs[f"frame:{task['id']}:{i}"] = content
+        task["media"] = {"id": self.next_id("data"), "size": len(frames),  # type: ignore[attr-defined]
+                         "image_quality": rq["params"]["image_quality"], "chunk_size": rq["params"]["chunk_size"],
+                         "frames": frames, "created": now()}
+        task["updated"] = now()
+        self.make_segments(task)  # type: ignore[attr-defined]
+        rq["result_id"] = task["id"]

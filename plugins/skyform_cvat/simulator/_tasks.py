@@ -1,0 +1,233 @@
+"""Tasks and their media: ``/api/tasks``, the data upload protocol and TUS uploads.
+
+cvat-sdk uploads local files in CVAT's "TUS" protocol: ``POST .../data/`` with
+``Upload-Start`` (202), then small files in bulk (multipart with ``Upload-Multiple``, 200)
+and large ones through TUS (``Tus-Resumable`` POST → 201 + ``Location``, ``PATCH`` chunks with
+``Upload-Offset``), then ``Upload-Finish`` (202 ``{"rq_id"}``). A plain multipart
+``client_files[]`` POST works too. Uploaded bytes live in memory (``self.blobs``).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from ._auth import ALL_ORGS
+from ._common import (ApiError, api_response, bad_request, by_id_desc, int_arg, iso, json_body, not_found, now,
+                      paginate, require_int)
+
+SORTING = ("lexicographical", "natural", "predefined", "random")
+
+
+class Tasks:
+    """Mixin: task CRUD, media upload sessions and TUS file uploads."""
+
+    data: dict[str, Any]
+    blobs: dict[str, Any]
+
+    def list_tasks(self, request: Request) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        scope = self.org_scope(request)  # type: ignore[attr-defined]
+        items = [t for t in self.data["tasks"].values()
+                 if self.can_see(user, "task", t) and self.in_scope(scope, t)]  # type: ignore[attr-defined]
+        project_id = int_arg(request, "project_id")
+        if project_id is not None:
+            items = [t for t in items if t["project_id"] == project_id]
+        name, search = request.args.get("name"), request.args.get("search")
+        if name:
+            items = [t for t in items if t["name"] == name]
+        if search:
+            items = [t for t in items if search.lower() in t["name"].lower()]
+        base = request.host_url.rstrip("/")
+        return paginate(request, by_id_desc(items), lambda t: self.task_view(base, t))  # type: ignore[attr-defined]
+
+    def create_task(self, request: Request) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        scope = self.org_scope(request)  # type: ignore[attr-defined]
+        body = json_body(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_request("name", "This field is required." if not name else "This field may not be blank.")
+        segment_size = require_int(body, "segment_size", minimum=0) or 0
+        overlap = require_int(body, "overlap", minimum=0)
+        project_id = require_int(body, "project_id")
+        labels = body.get("labels") or []
+        if project_id is not None:
+            project = self.data["projects"].get(str(project_id))
+            if project is None or not self.can_see(user, "project", project):  # type: ignore[attr-defined]
+                raise bad_request("project_id", f'Invalid pk "{project_id}" - object does not exist.')
+            if labels:
+                raise ApiError(400, {"non_field_errors": [
+                    "Project must have only one of Label set or project_id"]})
+            organization = project["organization"]
+        else:
+            if not labels:
+                raise ApiError(400, {"non_field_errors": ["Label set or project_id must be present"]})
+            organization = None if scope == ALL_ORGS else scope
+        tid = self.next_id("task")  # type: ignore[attr-defined]
+        task = {"id": tid, "name": name, "project_id": project_id, "owner": user["id"],
+                "organization": organization, "segment_size": segment_size, "overlap": overlap,
+                "subset": body.get("subset", ""), "bug_tracker": body.get("bug_tracker", ""),
+                "created": now(), "updated": now(), "media": None, "labels": []}
+        if project_id is None:
+            task["labels"] = self.make_labels(labels, task_id=tid)  # type: ignore[attr-defined]
+        self.data["tasks"][str(tid)] = task
+        return api_response(self.task_view(request.host_url.rstrip("/"), task), 201)  # type: ignore[attr-defined]
+
+    def get_task(self, request: Request, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
+
+    def patch_task(self, request: Request, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        body = json_body(request)
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"].strip():
+                raise bad_request("name", "This field may not be blank.")
+            task["name"] = body["name"]
+        for field in ("bug_tracker", "subset"):
+            if field in body:
+                task[field] = str(body[field])
+        task["updated"] = now()
+        return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
+
+    def delete_task(self, request: Request, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        self.drop_task(self.fetch(user, "task", id))  # type: ignore[attr-defined]
+        return Response(status=204)
+
+    def drop_task(self, task: dict[str, Any]) -> None:
+        """Remove a task with its jobs, labels, annotations and media."""
+        tid = task["id"]
+        for job in [j for j in self.data["jobs"].values() if j["task_id"] == tid]:
+            del self.data["jobs"][str(job["id"])]
+            self.data["annotations"].pop(f"job:{job['id']}", None)
+        for label_id in task["labels"]:
+            self.data["labels"].pop(str(label_id), None)
+        self.data["annotations"].pop(f"task:{tid}", None)
+        for key in [k for k in self.blobs if k.startswith(f"frame:{tid}:")]:
+            del self.blobs[key]
+        del self.data["tasks"][str(tid)]
+
+    def task_meta(self, request: Request, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        media = task.get("media")
+        if not media:
+            raise not_found()
+        return api_response({
+            "chunks_updated_date": iso(media["created"]), "chunk_size": media["chunk_size"],
+            "size": media["size"], "image_quality": media["image_quality"], "start_frame": 0,
+            "stop_frame": media["size"] - 1, "frame_filter": "", "deleted_frames": [],
+            "included_frames": None, "storage": "local", "cloud_storage_id": None, "chapters": None,
+            "frames": [{"name": f["name"], "width": f["width"], "height": f["height"],
+                        "related_files": 0, "has_related_context": False} for f in media["frames"]]})
+
+    # -- media upload -----------------------------------------------------------------------
+    def task_data(self, request: Request, id: int) -> Response:
+        user = self.caller(request)  # type: ignore[attr-defined]
+        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        staging = f"staging:task:{task['id']}"
+        if "Tus-Resumable" in request.headers and "Upload-Length" in request.headers:
+            return self.tus_create(request, f"/api/tasks/{task['id']}/data", staging)
+        if task.get("media") or self.data["requests"].get(self.create_rq_id(task["id"]), {}).get("status") in (
+                "queued", "started"):
+            raise ApiError(400, {"detail": "Adding more data is not supported"})
+        if "Upload-Start" in request.headers:
+            self.blobs[staging] = []
+            return Response(status=202)
+        if "Upload-Multiple" in request.headers:
+            files = self.blobs.setdefault(staging, [])
+            for key in sorted(request.files, key=_file_index):
+                item = request.files[key]
+                files.append((item.filename or key, item.read()))
+            return api_response({}, 200)
+        if "Upload-Finish" in request.headers:
+            fields = json_body(request) if request.is_json or not request.form else request.form.to_dict()
+            files = self.blobs.pop(staging, [])
+            return self.start_task_creation(request, user, task, fields, files)
+        # a plain DataRequest: client_files[] in one multipart request
+        fields = request.form.to_dict() if request.form or request.files else json_body(request)
+        if fields.get("server_files") or fields.get("remote_files") or fields.get("cloud_storage_id"):
+            raise bad_request("server_files", "The sandbox has no share or cloud storage; upload client_files.")
+        files = [(request.files[k].filename or k, request.files[k].read()) for k in sorted(request.files, key=_file_index)]
+        return self.start_task_creation(request, user, task, fields, files)
+
+    def start_task_creation(self, request: Request, user: dict[str, Any], task: dict[str, Any],
+                            fields: dict[str, Any], files: list[tuple[str, bytes]]) -> Response:
+        image_quality = require_int(fields, "image_quality", minimum=0, maximum=100, required=True)
+        chunk_size = require_int(fields, "chunk_size", minimum=1)
+        sorting = fields.get("sorting_method") or "lexicographical"
+        if sorting not in SORTING:
+            raise bad_request("sorting_method", f'"{sorting}" is not a valid choice.')
+        if not files:
+            raise ApiError(400, {"non_field_errors": ["No media data found"]})
+        if sorting == "predefined" and fields.get("upload_file_order"):
+            order = {name: i for i, name in enumerate(fields["upload_file_order"])}
+            files.sort(key=lambda f: order.get(f[0].rsplit("/", 1)[-1], len(order)))
+        elif sorting != "predefined":
+            files.sort(key=lambda f: f[0])
+        rq_id = self.create_rq_id(task["id"])
+        self.blobs[f"pending:{rq_id}"] = files
+        self.new_request(request, user, rq_id, action="create", target="task", target_id=task["id"],  # type: ignore[attr-defined]
+                         subject=f"Task {task['name']}", duration=5.0 + 0.5 * len(files),
+                         params={"image_quality": image_quality, "chunk_size": chunk_size or 72})
+        return api_response({"rq_id": rq_id}, 202)
+
+    @staticmethod
+    def create_rq_id(task_id: int) -> str:
+        return f"action=create&target=task&target_id={task_id}"
+
+    # -- TUS --------------------------------------------------------------------------------
+    def tus_create(self, request: Request, path: str, staging: str) -> Response:
+        """A TUS upload session; its bytes land in ``self.blobs[staging]`` when complete."""
+        try:
+            length = int(request.headers["Upload-Length"])
+        except ValueError:
+            raise ApiError(400, {"detail": "Invalid Upload-Length"})
+        meta = {}
+        for pair in request.headers.get("Upload-Metadata", "").split(","):
+            key, _, value = pair.strip().partition(" ")
+            if key:
+                meta[key] = base64.b64decode(value).decode() if value else ""
+        filename = meta.get("filename")
+        if not filename:
+            raise ApiError(400, {"detail": "Metadata must contain a filename"})
+        file_id = str(uuid.uuid4())
+        self.blobs[f"tus:{file_id}"] = {"length": length, "buffer": bytearray(), "filename": filename,
+                                        "staging": staging}
+        location = f"{request.host_url.rstrip('/')}{path}/{file_id}"
+        return Response(status=201, headers={"Location": location, "Upload-Filename": filename,
+                                             "Tus-Resumable": "1.0.0"})
+
+    def tus_chunk(self, request: Request, kind: str, id: int, sub: str, file_id: str) -> Response:
+        self.caller(request)  # type: ignore[attr-defined]
+        upload = self.blobs.get(f"tus:{file_id}")
+        if upload is None:
+            raise ApiError(404, {"detail": "Upload not found"})
+        headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": str(len(upload["buffer"]))}
+        if request.method == "HEAD":
+            headers["Upload-Length"] = str(upload["length"])
+            return Response(status=200, headers={**headers, "Cache-Control": "no-store"})
+        offset = int(request.headers.get("Upload-Offset", "-1"))
+        if offset != len(upload["buffer"]):
+            return Response(status=409, headers=headers)
+        chunk = request.get_data()
+        if offset + len(chunk) > upload["length"]:
+            raise ApiError(413, {"detail": "Upload-Length exceeded"})
+        upload["buffer"] += chunk
+        if len(upload["buffer"]) == upload["length"]:
+            self.blobs.setdefault(upload["staging"], []).append((upload["filename"], bytes(upload["buffer"])))
+            del self.blobs[f"tus:{file_id}"]
+        return Response(status=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset + len(chunk))})
+
+
+def _file_index(key: str) -> int:
+    """``client_files[3]`` sorts as 3, so files keep the order the client sent."""
+    digits = "".join(ch for ch in key if ch.isdigit())
+    return int(digits) if digits else 0

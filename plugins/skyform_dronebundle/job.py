@@ -1,0 +1,150 @@
+"""``dronebundle.Job``: a one-time or recurring job inside a DroneBundle project.
+
+A job is a scheduling record: it is "ready" once created, and its ``status`` is desired
+state like any other field (a status changed on the dashboard shows as drift and is set
+back by the next apply). The API documents create, get and update only, so an interrupted
+create cannot be matched (no list-jobs endpoint) and a job cannot be deleted through skyform.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError
+from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext, Record,
+                              ResourceKind, Result)
+
+from . import vocabulary as v
+from .dates import day, timestamp
+from .identity import derived_external_id
+from .job_rules import job_issues
+from .job_schema import JOB_OUTPUTS_SCHEMA, JOB_SCHEMA
+
+_DATE_FIELDS = ("start_date", "end_date")
+_REGENERATING = frozenset({"job_pattern", *v.RECURRING_FIELDS})
+_PAIRS = (("latitude", "longitude"),)
+
+
+def job_outputs(remote: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared outputs from a GET job answer, dates normalised."""
+    return {"id": remote.get("id"), "project_id": remote.get("project_id"),
+            "status": remote.get("status"), "external_id": remote.get("external_id"),
+            "start_date": day(remote.get("start_date")), "end_date": day(remote.get("end_date")),
+            "created": timestamp(remote.get("created")), "updated": timestamp(remote.get("updated"))}
+
+
+def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The remote values of the fields the spec sets (what drift is judged on)."""
+    observed: dict[str, Any] = {}
+    for field in spec:
+        if field not in v.JOB_FIELDS:
+            continue
+        value = remote.get(field)
+        observed[field] = day(value) if field in _DATE_FIELDS and value is not None else value
+    return observed
+
+
+class JobKind(ResourceKind):
+    """A DroneBundle job (POST/GET/PATCH /projects/{project_id}/jobs)."""
+
+    name = "Job"
+    description = "A drone-operations job (inspection, survey, thermal scan), one-time or recurring."
+    spec_schema = JOB_SCHEMA
+    outputs_schema = JOB_OUTPUTS_SCHEMA
+    immutable = frozenset({"project_id"})
+    delete_mode = "manual"
+    delete_note = ("the DroneBundle API documents no way to delete a job: remove it on the "
+                   "dashboard; skyform forgets it only with --forget")
+
+    # -- validate --------------------------------------------------------------------------
+    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        return job_issues(spec, ctx.today)
+
+    def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
+        """project_id replaces the job; a pattern or recurring change regenerates occurrences."""
+        fields = {c.field for c in changes}
+        if "project_id" in fields:
+            return ChangePlan("replace", note="a job cannot move to another project; "
+                                              "the old job stays on the dashboard (no documented delete)")
+        touched = sorted(fields & _REGENERATING)
+        if touched:
+            return ChangePlan("update", note=f"{', '.join(touched)} changed: "
+                                             "occurrences will be regenerated")
+        return ChangePlan("update")
+
+    # -- apply -----------------------------------------------------------------------------
+    def _external_id(self, spec: Mapping[str, Any], ctx: OperationContext) -> str:
+        given = spec.get("external_id")
+        return str(given) if given else derived_external_id(ctx.mission, ctx.address, ctx.idempotency_key)
+
+    def _result(self, remote: Mapping[str, Any], spec: Mapping[str, Any], external_id: str) -> Result:
+        return Result(remote_id=str(remote["id"]), status="ready", outputs=job_outputs(remote),
+                      observed=job_observed(remote, spec),
+                      private={"project_id": remote.get("project_id"), "external_id": external_id})
+
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        body = {k: val for k, val in spec.items() if k != "project_id" and val is not None}
+        body["external_id"] = self._external_id(spec, ctx)
+        project_id = str(spec["project_id"])
+        job_id = ctx.client.create_job(project_id, body)
+        remote = ctx.client.get_job(project_id, job_id)
+        if remote is None:  # created but not readable yet: keep the id, outputs from the spec
+            remote = {**body, "id": job_id, "project_id": project_id,
+                      "status": body.get("status", v.JOB_DEFAULTS["status"])}
+        return self._result(remote, spec, body["external_id"])
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        """No documented way to find a job by external_id: report a possible orphan."""
+        external_id = self._external_id(spec, ctx)
+        raise AdoptError(
+            f"possible orphan: a job may have been created with external_id={external_id}; "
+            f"check the DroneBundle dashboard (project {spec.get('project_id')}), then run "
+            f"`skyform import {ctx.address} <job id>` or `skyform state rm {ctx.address}` to create anew",
+            provider="dronebundle",
+            hint="the DroneBundle API documents no list-jobs endpoint, so skyform cannot look")
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        project_id = str(record.private.get("project_id") or record.spec.get("project_id"))
+        remote = ctx.client.get_job(project_id, str(record.remote_id))
+        if remote is None:
+            return None
+        external_id = record.private.get("external_id") or remote.get("external_id") or ""
+        return self._result(remote, record.spec, str(external_id))
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
+               ctx: OperationContext) -> Result:
+        body = patch_body(spec, {c.field for c in changes}, record)
+        project_id = str(record.private.get("project_id") or spec["project_id"])
+        if body:
+            ctx.client.update_job(project_id, str(record.remote_id), body)
+        remote = ctx.client.get_job(project_id, str(record.remote_id))
+        if remote is None:
+            raise NotFound(f"dronebundle: job {record.remote_id} disappeared during update",
+                           provider="dronebundle")
+        external_id = body.get("external_id") or record.private.get("external_id") or ""
+        return self._result(remote, spec, str(external_id))
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        raise PermanentError(f"dronebundle: {self.delete_note}", provider="dronebundle")
+
+
+def patch_body(spec: Mapping[str, Any], changed: set[str], record: Record) -> dict[str, Any]:
+    """The PATCH body: changed fields only; a removed nullable field is cleared with null,
+    a removed defaulted field goes back to its documented default."""
+    fields = {f for f in changed if f in v.JOB_FIELDS} - {"project_id"}
+    for pair in _PAIRS:  # sent together: the API checks them as a pair
+        if fields & set(pair):
+            fields |= set(pair)
+    if "status" in fields and spec.get("status") == "other":
+        fields.add("other_status_reason")
+    body: dict[str, Any] = {}
+    for field in sorted(fields, key=v.JOB_FIELDS.index):
+        if field in spec and spec[field] is not None:
+            body[field] = spec[field]
+        elif field == "external_id":
+            body[field] = record.private.get("external_id")
+        elif field in v.JOB_DEFAULTS:
+            body[field] = v.JOB_DEFAULTS[field]
+        elif field in v.NULLABLE_JOB_FIELDS:
+            body[field] = None
+    return body

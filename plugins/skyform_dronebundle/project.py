@@ -1,0 +1,137 @@
+"""``dronebundle.Project``: the project that holds jobs (POST/GET/PATCH /projects).
+
+The project pages document create, get, update and a cursor-paginated list (filters
+``status`` and ``archived``); the project's own fields beyond ``name``, the shared status
+enum and ``archived`` are not spelled out, so this kind keeps to those plus
+``description`` and ``other_status_reason`` (worded like the job's). Because projects can
+be listed, an interrupted create is adopted by name and creation time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError
+from skyform.provider import CheckContext, OperationContext, Record, ResourceKind, Result
+
+from . import vocabulary as v
+from .dates import parse_iso, timestamp
+
+PROJECT_FIELDS = ("name", "description", "status", "other_status_reason", "archived")
+#: seconds of clock skew allowed between our intent timestamp and the service's `created`
+ADOPT_SKEW = 300.0
+
+PROJECT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "dronebundle.Project",
+    "description": "A DroneBundle project: POST /projects.",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 100, "errorMessage": v.NAME_LENGTH,
+                 "description": "Project name. 1 to 100 characters."},
+        "description": {"type": "string", "maxLength": 1000, "errorMessage": v.DESCRIPTION_LENGTH,
+                        "description": "Project description. Max 1000 characters."},
+        "status": {"enum": list(v.STATUSES), "errorMessage": v.STATUS_ENUM,
+                   "description": "Project status (the job status values)."},
+        "other_status_reason": {"type": "string", "minLength": 1, "maxLength": 200,
+                                "errorMessage": v.OTHER_REASON_LENGTH,
+                                "description": "Required when status is other. 1 to 200 characters."},
+        "archived": {"type": "boolean", "description": "Archived projects are listed only with "
+                                                       "archived=true."},
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+
+PROJECT_OUTPUTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "The project id (use it as a job's project_id)."},
+        "name": {"type": "string"},
+        "status": {"type": ["string", "null"]},
+        "created": {"type": ["string", "null"], "description": "ISO 8601 UTC timestamp."},
+        "updated": {"type": ["string", "null"], "description": "ISO 8601 UTC timestamp."},
+    },
+    "required": ["id"],
+    "additionalProperties": False,
+}
+
+
+def _result(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> Result:
+    return Result(
+        remote_id=str(remote["id"]), status="ready",
+        outputs={"id": str(remote["id"]), "name": remote.get("name"), "status": remote.get("status"),
+                 "created": timestamp(remote.get("created")), "updated": timestamp(remote.get("updated"))},
+        observed={k: remote.get(k) for k in spec if k in PROJECT_FIELDS})
+
+
+class ProjectKind(ResourceKind):
+    """A DroneBundle project."""
+
+    name = "Project"
+    description = "A DroneBundle project, the container of jobs."
+    spec_schema = PROJECT_SCHEMA
+    outputs_schema = PROJECT_OUTPUTS_SCHEMA
+    delete_mode = "manual"
+    delete_note = ("the DroneBundle API documents no way to delete a project: archive it "
+                   "(archived: true) or remove it on the dashboard; skyform forgets it only with --forget")
+
+    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        if spec.get("status") == "other" and spec.get("other_status_reason") is None:
+            yield Issue(("status",), v.OTHER_REASON_REQUIRED,
+                        hint="add other_status_reason (1 to 200 characters)")
+
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        body = {k: val for k, val in spec.items() if val is not None}
+        project_id = ctx.client.create_project(body)
+        remote = ctx.client.get_project(project_id) or {**body, "id": project_id}
+        return _result(remote, spec)
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        """The project with this name created since the intent was recorded, if exactly one."""
+        since_ms = (ctx.intent_at - ADOPT_SKEW) * 1000.0
+        found = [p for p in ctx.client.list_projects(archived=bool(spec.get("archived")))
+                 if p.get("name") == spec.get("name") and _millis(p.get("created")) >= since_ms]
+        if not found:
+            return None
+        if len(found) > 1:
+            ids = [str(p["id"]) for p in found]
+            raise AdoptError(f"{len(found)} projects named {spec.get('name')!r} were created since the "
+                             f"interrupted apply ({', '.join(ids)}); run `skyform import {ctx.address} "
+                             "<project id>` with the right one", candidates=ids, provider="dronebundle")
+        return _result(found[0], spec)
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        remote = ctx.client.get_project(str(record.remote_id))
+        return None if remote is None else _result(remote, record.spec)
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any],
+               ctx: OperationContext) -> Result:
+        body: dict[str, Any] = {}
+        for field in {c.field for c in changes} & set(PROJECT_FIELDS):
+            if field in spec:
+                body[field] = spec[field]
+            elif field == "archived":
+                body[field] = False
+            elif field != "status":
+                body[field] = None
+        if spec.get("status") == "other" and "status" in body:
+            body["other_status_reason"] = spec.get("other_status_reason")
+        if body:
+            ctx.client.update_project(str(record.remote_id), body)
+        remote = ctx.client.get_project(str(record.remote_id))
+        if remote is None:
+            raise NotFound(f"dronebundle: project {record.remote_id} disappeared during update",
+                           provider="dronebundle")
+        return _result(remote, spec)
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        raise PermanentError(f"dronebundle: {self.delete_note}", provider="dronebundle")
+
+
+def _millis(value: Any) -> float:
+    """Epoch milliseconds from the API's ``created`` (milliseconds, or an ISO string)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    parsed = parse_iso(str(value)) if value is not None else None
+    return parsed.timestamp() * 1000.0 if hasattr(parsed, "timestamp") else 0.0

@@ -1,0 +1,1 @@
+"""A local simulator of the documented DroneBundle API (projects, jobs, keys, rate limit)."""

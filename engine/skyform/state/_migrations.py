@@ -1,0 +1,126 @@
+"""The versioned state schema: one list of migrations per SQL dialect.
+
+Migration ``n`` takes a store from schema ``n - 1`` to ``n``; version 0 is an empty
+database. Both dialects hold the same tables with the same meaning, so that a mission's
+state means the same thing in SQLite and in PostgreSQL. Add a migration by appending to
+both lists and raising ``base.SCHEMA_VERSION``; never edit a released one.
+
+``{t}`` in a statement stands for the table-name prefix (``"schema".`` in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from .base import SCHEMA_VERSION
+
+SQLITE: list[list[str]] = [
+    # v1: missions, resources, the append-only event history and the lock.
+    [
+        """CREATE TABLE {t}missions (
+            name TEXT PRIMARY KEY,
+            serial INTEGER NOT NULL,
+            lineage TEXT NOT NULL,
+            spec_digest TEXT NOT NULL DEFAULT '',
+            outputs TEXT NOT NULL DEFAULT '{{}}',
+            attributes TEXT NOT NULL DEFAULT '{{}}',
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE {t}resources (
+            mission TEXT NOT NULL REFERENCES missions(name) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            intent_at REAL NOT NULL,
+            remote_id TEXT,
+            spec TEXT NOT NULL,
+            outputs TEXT NOT NULL,
+            observed TEXT NOT NULL,
+            private TEXT NOT NULL,
+            depends_on TEXT NOT NULL,
+            error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (mission, address)
+        )""",
+        """CREATE TABLE {t}events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            mission TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            address TEXT,
+            before TEXT,
+            after TEXT,
+            data TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        "CREATE INDEX {t}events_by_mission ON events (mission, seq)",
+        """CREATE TABLE {t}locks (
+            mission TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            since REAL NOT NULL,
+            operation TEXT NOT NULL DEFAULT ''
+        )""",
+    ],
+]
+
+POSTGRES: list[list[str]] = [
+    [
+        """CREATE TABLE {t}missions (
+            name TEXT PRIMARY KEY,
+            serial BIGINT NOT NULL,
+            lineage TEXT NOT NULL,
+            spec_digest TEXT NOT NULL DEFAULT '',
+            outputs JSONB NOT NULL DEFAULT '{{}}',
+            attributes JSONB NOT NULL DEFAULT '{{}}',
+            updated_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE {t}resources (
+            mission TEXT NOT NULL REFERENCES {t}missions(name) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            intent_at DOUBLE PRECISION NOT NULL,
+            remote_id TEXT,
+            spec JSONB NOT NULL,
+            outputs JSONB NOT NULL,
+            observed JSONB NOT NULL,
+            private JSONB NOT NULL,
+            depends_on JSONB NOT NULL,
+            error TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (mission, address)
+        )""",
+        """CREATE TABLE {t}events (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            mission TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            address TEXT,
+            before TEXT,
+            after TEXT,
+            data JSONB NOT NULL,
+            at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX events_by_mission ON {t}events (mission, seq)",
+        """CREATE TABLE {t}locks (
+            mission TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            since DOUBLE PRECISION NOT NULL,
+            operation TEXT NOT NULL DEFAULT ''
+        )""",
+    ],
+]
+
+assert len(SQLITE) == len(POSTGRES) == SCHEMA_VERSION, "one migration per schema version"
+
+
+def pending(migrations: list[list[str]], current: int, prefix: str) -> list[tuple[int, list[str]]]:
+    """The migrations to run on a store at schema ``current``, with table names filled in."""
+    return [
+        (version, [sql.format(t=prefix) for sql in migrations[version - 1]])
+        for version in range(current + 1, len(migrations) + 1)
+    ]

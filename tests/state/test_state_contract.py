@@ -1,0 +1,168 @@
+"""The StateStore contract, run against every backend (SQLite always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import pytest
+
+from skyform.errors import StateError
+from skyform.state import Event, Removal, ResourceState, StateStore
+
+
+def resource(address: str, status: str = "ready", **kw: object) -> ResourceState:
+    return ResourceState(address=address, type="test.Thing", status=status,
+                         idempotency_key=f"key-{address}", intent_at=1700000000.5, **kw)  # type: ignore[arg-type]
+
+
+def test_resource_round_trip_keeps_every_field(store: StateStore) -> None:
+    """What is written is read back unchanged, JSON columns included."""
+    res = resource("photos", remote_id="r-1", spec={"glob": "*.JPG", "nested": {"a": [1, 2.5, None, True]}},
+                   outputs={"count": 3, "paths": ["/a", "/b"]}, observed={"glob": "*.JPG"},
+                   private={"etag": "x"}, depends_on=["flight"], error="boom",
+                   created_at=1700000001.0, updated_at=1700000002.0)
+    store.write("m", [res])
+    assert store.resources("m") == {"photos": res}
+    assert store.resources("other") == {}
+
+
+def test_mission_fields_round_trip(store: StateStore) -> None:
+    """spec_digest, outputs and attributes land on the mission row."""
+    store.write("m", mission_update={"spec_digest": "sha256:ab", "outputs": {"o": [1]},
+                                     "attributes": {"commit": "c1"}})
+    m = store.mission("m")
+    assert m is not None and (m.spec_digest, m.outputs, m.attributes) == ("sha256:ab", {"o": [1]}, {"commit": "c1"})
+    assert m.updated_at > 0
+    assert store.mission("never") is None
+
+
+def test_serial_bumps_and_lineage_is_stable(store: StateStore) -> None:
+    """Every write bumps the serial by one; the lineage is set once per mission."""
+    serials = [store.write("m", [resource("a")]) for _ in range(3)]
+    assert serials == [1, 2, 3]
+    first = store.mission("m")
+    store.write("m")
+    again = store.mission("m")
+    assert first and again and again.serial == 4 and again.lineage == first.lineage and len(first.lineage) == 36
+
+
+def test_attributes_merge_and_none_removes(store: StateStore) -> None:
+    """Attribute updates merge, so gitops and the engine do not erase each other's keys."""
+    store.write("m", mission_update={"attributes": {"commit": "c1", "repository": "r"}})
+    store.write("m", mission_update={"attributes": {"commit": "c2", "repository": None}})
+    assert store.mission("m").attributes == {"commit": "c2"}  # type: ignore[union-attr]
+
+
+def test_removal_deletes_resource_but_keeps_history(store: StateStore) -> None:
+    store.write("m", [resource("a"), resource("b")], [Event(kind="transition", address="a", after="ready")])
+    store.write("m", [Removal("a")], [Event(kind="transition", address="a", before="ready", after="deleted")])
+    assert list(store.resources("m")) == ["b"]
+    assert [e.after for e in store.events("m", address="a")] == ["ready", "deleted"]
+
+
+def test_upsert_replaces_a_resource(store: StateStore) -> None:
+    store.write("m", [resource("a", status="creating")])
+    store.write("m", [resource("a", status="ready", remote_id="r-9", outputs={"x": 1})])
+    got = store.resources("m")["a"]
+    assert (got.status, got.remote_id, got.outputs) == ("ready", "r-9", {"x": 1})
+
+
+def test_write_is_all_or_nothing(store: StateStore) -> None:
+    """A failure in the middle of a write leaves the previous state exactly as it was."""
+    store.write("m", [resource("a")], [Event(kind="plan")], mission_update={"outputs": {"v": 1}})
+    before = (store.mission("m"), store.resources("m"), store.events("m"))
+    unserialisable = resource("c", outputs={"bad": object()})
+    with pytest.raises(TypeError):
+        store.write("m", [resource("b"), Removal("a"), unserialisable], [Event(kind="apply_started")],
+                    mission_update={"outputs": {"v": 2}})
+    assert (store.mission("m"), store.resources("m"), store.events("m")) == before
+    assert store.write("m") == 2  # and the store still works
+
+
+def test_first_write_failing_creates_no_mission(store: StateStore) -> None:
+    with pytest.raises(ValueError):
+        store.write("m", [resource("a", spec={"n": float("nan")})])
+    assert store.mission("m") is None and store.missions() == []
+
+
+def test_events_are_ordered_filtered_and_limited(store: StateStore) -> None:
+    for i in range(5):
+        store.write("m", events=[Event(kind="step", address=f"r{i % 2}", data={"i": i})])
+    store.write("other", events=[Event(kind="step", data={"i": 99})])
+    events = store.events("m")
+    assert [e.data["i"] for e in events] == [0, 1, 2, 3, 4]
+    assert [e.seq for e in events] == sorted(e.seq for e in events) and len({e.seq for e in events}) == 5
+    assert [e.data["i"] for e in store.events("m", limit=2)] == [3, 4]
+    assert [e.data["i"] for e in store.events("m", address="r1")] == [1, 3]
+    assert all(e.at > 0 for e in events)
+
+
+def test_events_in_one_write_keep_their_order(store: StateStore) -> None:
+    store.write("m", events=[Event(kind=k, at=5.0) for k in ("a", "b", "c")])
+    assert [(e.kind, e.at) for e in store.events("m")] == [("a", 5.0), ("b", 5.0), ("c", 5.0)]
+
+
+def test_missions_listed_by_name(store: StateStore) -> None:
+    for name in ("b", "a", "c"):
+        store.write(name)
+    assert [m.name for m in store.missions()] == ["a", "b", "c"]
+
+
+def test_delete_mission_drops_rows_keeps_events_and_new_lineage(store: StateStore) -> None:
+    store.write("m", [resource("a")], [Event(kind="plan")])
+    lineage = store.mission("m").lineage  # type: ignore[union-attr]
+    store.delete_mission("m")
+    assert store.mission("m") is None and store.resources("m") == {}
+    assert [e.kind for e in store.events("m")] == ["plan"]
+    assert store.write("m") == 1 and store.mission("m").lineage != lineage  # type: ignore[union-attr]
+
+
+def test_a_second_store_sees_committed_writes(store_url: str, open_url: Callable[[str], StateStore]) -> None:
+    one, two = open_url(store_url), open_url(store_url)
+    one.write("m", [resource("a")])
+    assert list(two.resources("m")) == ["a"]
+
+
+def test_reads_from_other_threads_while_writing(store: StateStore) -> None:
+    """The scheduler writes from one thread while others read: no errors, no torn rows."""
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                rows = store.resources("m")
+                assert all(r.outputs.get("n") == r.spec.get("n") for r in rows.values())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for n in range(40):
+        store.write("m", [resource(f"r{n % 5}", spec={"n": n}, outputs={"n": n})])
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_schema_version_recorded(store: StateStore) -> None:
+    from skyform.state.base import SCHEMA_VERSION
+
+    assert store.schema_version() == SCHEMA_VERSION  # type: ignore[attr-defined]
+
+
+def test_newer_schema_is_refused(store_url: str, open_url: Callable[[str], StateStore]) -> None:
+    """A state written by a newer skyform is refused with a message saying to upgrade."""
+    store = open_url(store_url)
+    store.write("m", [resource("a")])
+    with store._writing() as cur:  # type: ignore[attr-defined]
+        cur.execute(store._sql("UPDATE {t}skyform_schema SET version = 99"))  # type: ignore[attr-defined]
+    with pytest.raises(StateError) as err:
+        open_url(store_url)
+    assert "was written by skyform schema v99; this skyform understands up to v1 - upgrade skyform" in str(err.value)
+    with store._writing() as cur:  # type: ignore[attr-defined]
+        cur.execute(store._sql("UPDATE {t}skyform_schema SET version = 1"))  # type: ignore[attr-defined]
+    assert list(open_url(store_url).resources("m")) == ["a"]  # nothing was changed by the refusal

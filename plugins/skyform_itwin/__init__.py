@@ -1,0 +1,1 @@
+"""skyform's built-in ``itwin`` provider: Bentley iTwin Reality Modeling (ContextCapture v1)."""

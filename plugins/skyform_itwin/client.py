@@ -1,0 +1,112 @@
+"""The ContextCapture v1 API as Python calls: workspaces, jobs, progress, listing.
+
+One :class:`ItwinClient` per run (what ``connect`` returns). It sends the versioned Accept
+header on every call, authenticates with a static token or OAuth2 client credentials
+(scope ``itwin-platform``; fetched, cached, refreshed once on 401), and maps failures
+through :mod:`.errors`. It also carries the provider-level settings the kinds need
+(``budget``, the progress poll backoff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+import httpx
+
+from skyform import redact
+from skyform.http import ClientCredentials, ServiceClient, StaticToken
+
+from .errors import PROVIDER, describe
+
+DEFAULT_URL = "https://api.bentley.com/contextcapture"
+DEFAULT_TOKEN_URL = "https://ims.bentley.com/connect/token"
+DEFAULT_SCOPE = "itwin-platform"
+ACCEPT = "application/vnd.bentley.itwin-platform.v1+json"
+#: documented progress backoff: 15, 30, 60, 120 s, restarted when the percentage changes
+DEFAULT_BACKOFF = (15.0, 30.0, 60.0, 120.0)
+
+
+def auth_for(settings: Mapping[str, Any]) -> httpx.Auth:
+    """The request auth the settings describe: a static bearer token or client credentials."""
+    if settings.get("token"):
+        return StaticToken(str(settings["token"]))
+    return ClientCredentials(
+        str(settings.get("token_url") or DEFAULT_TOKEN_URL),
+        str(settings["client_id"]),
+        str(settings["client_secret"]),
+        scope=str(settings.get("scope") or DEFAULT_SCOPE),
+        provider=PROVIDER,
+    )
+
+
+@dataclass
+class ItwinClient:
+    """Calls of the v1 ContextCapture API plus the provider's budget and poll backoff."""
+
+    http: ServiceClient
+    budget: float | None = None
+    backoff: tuple[float, ...] = DEFAULT_BACKOFF
+    auth: httpx.Auth | None = field(default=None, repr=False)
+
+    @classmethod
+    def connect(cls, settings: Mapping[str, Any]) -> "ItwinClient":
+        """Build the client from resolved provider settings, registering secrets for redaction."""
+        for name in ("token", "client_secret"):
+            if settings.get(name):
+                redact.register(str(settings[name]))
+        auth = auth_for(settings)
+        http = ServiceClient(
+            str(settings.get("url") or DEFAULT_URL),
+            provider=PROVIDER,
+            headers={"Accept": ACCEPT},
+            auth=auth,
+            timeout=float(settings.get("timeout") or 30.0),
+            describe_error=describe,
+        )
+        budget = settings.get("budget")
+        backoff = tuple(float(s) for s in settings.get("poll_backoff") or DEFAULT_BACKOFF)
+        return cls(http=http, budget=float(budget) if budget is not None else None, backoff=backoff, auth=auth)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- workspaces -------------------------------------------------------------------
+    def create_workspace(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.http.post("/workspaces", json=dict(body))["workspace"]
+
+    def get_workspace(self, workspace_id: str) -> dict[str, Any] | None:
+        r = self.http.request("GET", f"/workspaces/{workspace_id}", ok=(404,))
+        return None if r.status_code == 404 else r.json()["workspace"]
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        self.http.request("DELETE", f"/workspaces/{workspace_id}", ok=(404,))
+
+    # -- jobs -------------------------------------------------------------------------
+    def create_job(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.http.post("/jobs", json=dict(body))["job"]
+
+    def get_job(self, job_id: str) -> dict[str, Any] | None:
+        r = self.http.request("GET", f"/jobs/{job_id}", ok=(404,))
+        return None if r.status_code == 404 else r.json()["job"]
+
+    def patch_job(self, job_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.http.patch(f"/jobs/{job_id}", json=dict(body))["job"]
+
+    def delete_job(self, job_id: str) -> None:
+        self.http.request("DELETE", f"/jobs/{job_id}", ok=(404,))
+
+    def progress(self, job_id: str) -> dict[str, Any] | None:
+        """``jobProgress`` of a job, None when the service no longer has it (after 30 days)."""
+        r = self.http.request("GET", f"/jobs/{job_id}/progress", ok=(404,))
+        return None if r.status_code == 404 else r.json()["jobProgress"]
+
+    def list_jobs(self, filter: str, top: int = 100) -> Iterator[dict[str, Any]]:
+        """Every job matching an OData ``$filter``, following ``_links.next`` page by page."""
+        page: Any = self.http.get("/jobs", params={"$filter": filter, "$top": str(top)})
+        while True:
+            yield from page.get("jobs", [])
+            nxt = ((page.get("_links") or {}).get("next") or {}).get("href")
+            if not nxt:
+                return
+            page = self.http.get(nxt)

@@ -1,0 +1,158 @@
+"""A local simulator of the Bentley ContextCapture v1 API and its OAuth2 token endpoint.
+
+Served paths: ``POST /connect/token`` (IMS client credentials, scope ``itwin-platform``) and,
+under ``/contextcapture``: workspaces (create, get, delete) and jobs (create, get, list
+with ``$filter``/``$top``/``continuationToken``, PATCH transitions and settings, delete,
+progress). Every API call needs ``Authorization: Bearer <token from the token endpoint>``
+(401 ``HeaderNotFound`` otherwise); bad bodies get the documented 422; request faults
+(429 with Retry-After, 5xx) carry the documented error body. Job handlers live in
+:mod:`.jobs`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import deque
+from typing import Any, Iterable
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
+
+from .answers import GUID, detail, error, invalid
+from .jobs import JobRoutes
+from .processing import iso
+
+SANDBOX_CLIENT_ID = "skyform-sandbox"
+SANDBOX_CLIENT_SECRET = "sandbox-itwin-client-secret"
+SCOPE = "itwin-platform"
+TOKEN_LIFETIME = 3600  # real seconds, as IMS issues them
+CONTEXTCAPTURE_VERSION = "23.1.0.5055"
+SANDBOX_ITWIN = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+_FAULT_CODES = {429: ("RateLimitExceeded", "The client sent more requests than allowed by this API for the "
+                      "current tier of the client.")}
+
+
+class ItwinSimulator(JobRoutes, Simulator):
+    """The iTwin ContextCapture v1 service, faithful to the documented contract."""
+
+    provider = "itwin"
+    base_path = "/contextcapture"
+
+    def __init__(self, options: SimulatorOptions | None = None) -> None:
+        super().__init__(options)
+        self.accept_headers: deque[str] = deque(maxlen=1000)  # what clients sent, for tests of the versioned header
+        self.token_requests = 0
+
+    def routes(self) -> Iterable[Rule]:
+        p = self.base_path
+        yield Rule("/connect/token", methods=["POST"], endpoint="issue_token")
+        yield Rule(f"{p}/workspaces", methods=["POST"], endpoint="create_workspace")
+        yield Rule(f"{p}/workspaces/<wid>", methods=["GET"], endpoint="get_workspace")
+        yield Rule(f"{p}/workspaces/<wid>", methods=["DELETE"], endpoint="delete_workspace")
+        yield from self.job_routes(p)
+
+    def initial_data(self) -> dict[str, Any]:
+        return {"tokens": {}, "workspaces": {}, "jobs": {}}
+
+    def settings(self, base_url: str) -> dict[str, Any]:
+        # the documented backoff (15, 30, 60, 120 s) compressed by the sandbox clock
+        backoff = [max(0.05, round(s / self.clock.factor, 3)) for s in (15, 30, 60, 120)]
+        return {"url": base_url + self.base_path, "client_id": SANDBOX_CLIENT_ID,
+                "client_secret": SANDBOX_CLIENT_SECRET, "token_url": base_url + "/connect/token",
+                "poll_backoff": backoff}
+
+    def objects(self) -> dict[str, int]:
+        return {"workspace": len(self.data["workspaces"]), "job": len(self.data["jobs"])}
+
+    def not_found(self, request: Request) -> Response:
+        return error(404, "ResourceNotFound", f"The requested resource {request.path} was not found.")
+
+    def server_error(self, request: Request, exc: Exception) -> Response:
+        return error(500, "InternalServerError", "The server encountered an internal error.")
+
+    def _fault_response(self, request: Request, environ: dict[str, Any]) -> Response | None:
+        """Request faults answered with the service's own error body (Retry-After kept)."""
+        response = super()._fault_response(request, environ)
+        if response is None or response.status_code < 400 or not response.get_data():
+            return response
+        status = response.status_code
+        code, message = _FAULT_CODES.get(status, ("ServiceUnavailable" if status >= 500 else "BadRequest",
+                                                  f"The service answered HTTP {status}."))
+        headers = {k: v for k, v in response.headers.items() if k == "Retry-After"}
+        return error(status, code, message, headers=headers)
+
+    # -- auth ---------------------------------------------------------------------------
+    def revoke_tokens(self) -> None:
+        """Expire every issued token (as IMS does after an hour): clients must fetch anew."""
+        with self.lock:
+            self.data["tokens"] = {}
+            self.save()
+
+    def issue_token(self, request: Request) -> Response:
+        self.token_requests += 1
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            return json_response({"error": "unsupported_grant_type"}, 400)
+        if form.get("client_id") != SANDBOX_CLIENT_ID or form.get("client_secret") != SANDBOX_CLIENT_SECRET:
+            return json_response({"error": "invalid_client"}, 400)
+        if SCOPE not in (form.get("scope") or "").split():
+            return json_response({"error": "invalid_scope"}, 400)
+        token = "sbx." + secrets.token_urlsafe(24)
+        self.data["tokens"][token] = self.clock.now() + TOKEN_LIFETIME
+        return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME,
+                              "token_type": "Bearer", "scope": SCOPE})
+
+    def unauthorized(self, request: Request) -> Response | None:
+        """The 401 for a request without a valid bearer token, None when it is authorised."""
+        self.accept_headers.append(request.headers.get("Accept", ""))
+        header = request.headers.get("Authorization")
+        if not header:
+            return error(401, "HeaderNotFound", "Header Authorization was not found in the request. Access denied.")
+        scheme, _, token = header.partition(" ")
+        expires = self.data["tokens"].get(token)
+        if scheme.lower() != "bearer" or expires is None or expires < self.clock.now():
+            return error(401, "InvalidToken", "Access token is invalid or has expired. Access denied.")
+        return None
+
+    # -- workspaces ---------------------------------------------------------------------
+    def _workspace(self, wid: str) -> dict[str, Any] | None:
+        return self.data["workspaces"].get(wid)
+
+    def create_workspace(self, request: Request) -> Response:
+        if (denied := self.unauthorized(request)) is not None:
+            return denied
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict):
+            return invalid("Cannot create workspace.", [detail("body", "The request body is not valid JSON.")])
+        problems = [detail(k, f"Unknown '{k}' parameter.") for k in sorted(set(body) - {"name", "iTwinId",
+                                                                                      "contextCaptureVersion"})]
+        if not isinstance(body.get("name"), str) or not body["name"].strip():
+            problems.append(detail("name", "Missing 'name' parameter.", "MissingParameter"))
+        itwin = body.get("iTwinId")
+        if itwin is not None and (not isinstance(itwin, str) or not GUID.match(itwin)):
+            problems.append(detail("iTwinId"))
+        if problems:
+            return invalid("Cannot create workspace.", problems)
+        workspace = {"id": str(uuid.uuid4()), "createdDateTime": iso(self.clock.now()), "name": body["name"],
+                     "iTwinId": itwin or SANDBOX_ITWIN,
+                     "contextCaptureVersion": body.get("contextCaptureVersion") or CONTEXTCAPTURE_VERSION}
+        self.data["workspaces"][workspace["id"]] = workspace
+        return json_response({"workspace": workspace}, 201)
+
+    def get_workspace(self, request: Request, wid: str) -> Response:
+        if (denied := self.unauthorized(request)) is not None:
+            return denied
+        workspace = self._workspace(wid)
+        if workspace is None:
+            return error(404, "WorkspaceNotFound", f"Workspace '{wid}' was not found.")
+        return json_response({"workspace": workspace})
+
+    def delete_workspace(self, request: Request, wid: str) -> Response:
+        if (denied := self.unauthorized(request)) is not None:
+            return denied
+        if self.data["workspaces"].pop(wid, None) is None:
+            return error(404, "WorkspaceNotFound", f"Workspace '{wid}' was not found.")
+        return Response(status=204)

@@ -1,0 +1,61 @@
+"""Fixtures for the satellogic provider: a simulator on 127.0.0.1 and a connected client."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # satellogic_support
+try:
+    import skyform_satellogic  # noqa: F401
+except ImportError:  # the editable install predates the package: use the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
+
+from satellogic_support import FAST, Sandbox  # noqa: E402
+from skyform.provider import CheckContext  # noqa: E402
+from skyform.sandbox.clock import SimClock  # noqa: E402
+from skyform.sandbox.faults import Faults  # noqa: E402
+from skyform.sandbox.host import SimulatorHost  # noqa: E402
+from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
+
+
+@pytest.fixture
+def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
+    """Start a simulator (keyword options: clock, faults, clients, contract_id, max_limit, settings)."""
+    host = SimulatorHost()
+    clients: list[Any] = []
+
+    def start(clock: float = FAST, faults: list[dict[str, Any]] | None = None,
+              settings: dict[str, Any] | None = None, **sim_kw: Any) -> Sandbox:
+        options = SimulatorOptions(clock=SimClock(clock), faults=Faults.load(faults or []))
+        from skyform_satellogic.sim.simulator import SatellogicSimulator
+        from skyform_satellogic.provider import PROVIDER
+
+        sim = SatellogicSimulator(options, **sim_kw)
+        running = host.start(sim)
+        merged = {**running.settings(), **(settings or {})}
+        client = PROVIDER.connect(merged)
+        clients.append(client)
+        return Sandbox(sim, merged, client, tmp_path)
+
+    yield start
+    for c in clients:
+        c.close()
+    host.stop()
+
+
+@pytest.fixture
+def sandbox(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """A default simulator: one client (priorities 13..15, default 14), no geofence."""
+    return start_sandbox()
+
+
+@pytest.fixture
+def check_ctx(tmp_path: Path) -> CheckContext:
+    return CheckContext(today=date.today(), mission_dir=tmp_path, address="resources.sat")
+
+

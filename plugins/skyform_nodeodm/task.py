@@ -1,0 +1,302 @@
+"""The ``nodeodm.Task`` kind: images in, ODM products out, one NodeODM task per resource.
+
+Lifecycle: create uploads with the idempotency key as the task uuid and returns "running";
+poll follows the status codes (10 QUEUED, 20 RUNNING, 30 FAILED, 40 COMPLETED, 50 CANCELED)
+and, on COMPLETED, downloads and unpacks all.zip into the resource's artifact directory.
+A change of ``options`` restarts the task on the node with the new options (the images are
+already there); any other change replaces the task.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping
+
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
+from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
+                              Result)
+from skyform.values import is_known
+
+from . import artifacts
+from .client import PROVIDER, NodeClient
+from .fleet import Fleet
+from .options_check import check_options
+from .schema import OUTPUTS_SCHEMA, SPEC_SCHEMA
+from .upload import UploadFile, options_list, task_fields, upload_task
+
+STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
+EXTRA_FILES = ("gcp", "geo", "image_groups", "align", "seed")
+NOT_IMAGES = re.compile(r"(\.txt|\.zip)$|^align\.(las|laz|tif|tiff)$", re.I)
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+OUTPUT_TAIL = 15
+
+
+def upload_name(field: str, path: str) -> str:
+    """The name NodeODM must see for an extra file, whatever it is called locally."""
+    if field == "align":
+        ext = Path(path).suffix.lower().lstrip(".")
+        return f"align.{'tif' if ext == 'tiff' else ext}"
+    return {"gcp": "gcp_list.txt", "geo": "geo.txt", "image_groups": "image_groups.txt", "seed": "seed.zip"}[field]
+
+
+class Task(ResourceKind):
+    """A NodeODM processing task (see the module docstring)."""
+
+    name = "Task"
+    description = "Photogrammetry on a NodeODM node or ClusterODM: images in, orthophoto/DEM/point cloud out."
+    spec_schema = SPEC_SCHEMA
+    outputs_schema = OUTPUTS_SCHEMA
+    immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook"})
+    long_running = True
+    poll_interval = 10.0
+    max_poll_interval = 60.0
+    delete_mode = "delete"
+    delete_note = ("removes the task and its files from the node (/task/remove); the downloaded "
+                   "all.zip and products under .skyform/artifacts/<id>/ are kept unless --purge-artifacts is given")
+
+    # -- validate ---------------------------------------------------------------------
+    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        images = spec.get("images")
+        if isinstance(images, list):
+            seen: dict[str, int] = {}
+            for i, image in enumerate(images):
+                if not is_known(image) or not isinstance(image, str):
+                    continue
+                base = PurePosixPath(image.replace("\\", "/")).name
+                if NOT_IMAGES.search(base):
+                    yield Issue(("images", i), f"{base!r} is not an image: NodeODM would take it for a "
+                                "GCP, geo, alignment or seed file", hint="use the gcp, geo, image_groups, "
+                                "align or seed fields for extra files")
+                elif base in seen:
+                    yield Issue(("images", i), f"two images are named {base!r} (also images[{seen[base]}]): "
+                                "the node keeps only one file per name", hint="rename one of them")
+                else:
+                    seen[base] = i
+                if not _resolve(ctx.mission_dir, image).is_file():
+                    yield Issue(("images", i), f"image file not found: {image}")
+        for field in EXTRA_FILES:
+            value = spec.get(field)
+            if isinstance(value, str) and is_known(value) and not _resolve(ctx.mission_dir, value).is_file():
+                yield Issue((field,), f"{field} file not found: {value}")
+        for i, out in enumerate(spec.get("outputs") or []):
+            if isinstance(out, str) and ".." in PurePosixPath(out.replace("\\", "/")).parts:
+                yield Issue(("outputs", i), f"{out!r} leaves the project directory ('..'); "
+                            "outputs are paths relative to the task's project directory")
+
+    def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
+        fleet: Fleet = ctx.client
+        try:
+            options = spec.get("options")
+            if isinstance(options, dict) and options:
+                yield from check_options(options, fleet.nodes[0].options())
+            images = spec.get("images")
+            if isinstance(images, list) and is_known(images):
+                limits = [c.max_images for c in fleet.capacities()]
+                if limits and None not in limits and len(images) > max(limits):
+                    where = "this node" if len(limits) == 1 else "any configured node"
+                    yield Issue(("images",), f"{len(images)} images, but {where} can only process up to "
+                                f"{max(limits)} (maxImages in GET /info)",
+                                hint="split the flight into several tasks, or use a node with a higher --max_images")
+        except TransientError as exc:
+            yield Issue((), f"could not check against the node: {exc.message}", severity="warning")
+
+    def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
+        fields = {c.field for c in changes}
+        if fields <= {"options"}:
+            return ChangePlan("update", note="restart on the node with new options; images stay")
+        others = ", ".join(sorted(fields - {"options"}))
+        return ChangePlan("replace", note=f"{others} cannot change on a NodeODM task: a new task is created "
+                                          "and the images are uploaded again")
+
+    # -- apply ------------------------------------------------------------------------
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        fleet: Fleet = ctx.client
+        uuid = task_uuid(ctx.idempotency_key)
+        files = upload_files(spec, ctx)
+        node = fleet.choose(len(spec["images"]))
+        fields = task_fields(spec, str(spec.get("name") or f"{ctx.mission}/{ctx.address}"))
+        try:
+            upload_task(node, uuid, fields, files, ctx.reporter,
+                        parallel=fleet.parallel_uploads, retries=fleet.upload_retries)
+        except PermanentError as exc:
+            if "Invalid set-uuid" not in exc.message:
+                raise
+            # the uuid is taken: an earlier attempt committed it (the commit answer was lost)
+            found = self.adopt(spec, ctx)
+            if found is None:
+                raise
+            return found
+        ctx.log.info("nodeodm: task %s committed on %s with %d files", uuid, node.url, len(files))
+        return _running(uuid, node, 0.0, "uploaded; initialising on the node")
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        fleet: Fleet = ctx.client
+        uuid = task_uuid(ctx.idempotency_key)
+        found = fleet.locate(uuid)
+        if not found:
+            return None  # never committed: create re-inits the same uuid and uploads again
+        if len(found) > 1:
+            raise AdoptError(f"{PROVIDER}: task {uuid} exists on several nodes", provider=PROVIDER,
+                             candidates=[n.url for n, _ in found])
+        node, info = found[0]
+        code = info.get("status", {}).get("code")
+        return _running(uuid, node, float(info.get("progress") or 0) / 100,
+                        f"adopted task {uuid} ({STATUS.get(code, code)}) on {node.url}")
+
+    def poll(self, record: Record, ctx: OperationContext) -> Result:
+        fleet: Fleet = ctx.client
+        uuid = str(record.remote_id)
+        node = fleet.node(record.private.get("node"))
+        info = node.task_info(uuid)
+        if info is None:
+            raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url} (removed, or cleaned up by the node)",
+                           provider=PROVIDER, remote_id=uuid)
+        code = info.get("status", {}).get("code")
+        if code in (10, 20):
+            progress = float(info.get("progress") or 0)
+            return _running(uuid, node, progress / 100, f"{STATUS[code]} {progress:.0f}%")
+        if code == 30:
+            raise self._failure(node, uuid, info)
+        if code == 50:
+            raise PermanentError(f"{PROVIDER}: task {uuid} was canceled on {node.url}", provider=PROVIDER,
+                                 remote_id=uuid, hint="apply again to restart it, or change the spec")
+        if code != 40:
+            raise PermanentError(f"{PROVIDER}: task {uuid} has an unknown status {code!r}", provider=PROVIDER,
+                                 remote_id=uuid)
+        return self._finish(node, uuid, info, fleet, ctx)
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        fleet: Fleet = ctx.client
+        uuid = str(record.remote_id)
+        node = fleet.node(record.private.get("node"))
+        info = node.task_info(uuid)
+        if info is None:
+            zip_path = (record.outputs.get("all_zip") or {}).get("path")
+            if record.status == "ready" and zip_path and Path(zip_path).is_file():
+                # NodeODM deletes finished tasks after --cleanup_tasks_after (48 h): the
+                # products are what this resource stands for, and they are here
+                return Result(remote_id=uuid, status="ready", outputs=dict(record.outputs),
+                              observed=dict(record.observed), private=dict(record.private),
+                              message=f"task {uuid} no longer on the node; keeping the downloaded products")
+            return None
+        code = info.get("status", {}).get("code")
+        status = {10: "running", 20: "running", 30: "failed", 50: "failed"}.get(code, "ready")
+        observed = {"options": observed_options(info, record.spec.get("options") or {})}
+        if "name" in info:
+            observed["name"] = info["name"]
+        return Result(remote_id=uuid, status=status, outputs=dict(record.outputs), observed=observed,
+                      private=dict(record.private), progress=float(info.get("progress") or 0) / 100,
+                      message=(info.get("status") or {}).get("errorMessage"))
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
+               ctx: OperationContext) -> Result:
+        fleet: Fleet = ctx.client
+        uuid = str(record.remote_id)
+        node = fleet.node(record.private.get("node"))
+        info = node.task_info(uuid)
+        if info is None:
+            raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url}; it must be created again",
+                           provider=PROVIDER, remote_id=uuid)
+        if info.get("status", {}).get("code") in (10, 20):
+            node.command("cancel", uuid)  # restart is refused while queued or running
+        node.command("restart", uuid, options=json.dumps(options_list(spec.get("options") or {})))
+        return _running(uuid, node, 0.0, "restarted with the new options")
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        node = ctx.client.node(record.private.get("node"))
+        try:
+            node.command("cancel", str(record.remote_id))
+        except NotFound:
+            pass
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        node = ctx.client.node(record.private.get("node"))
+        try:
+            node.command("remove", str(record.remote_id))
+        except NotFound:
+            pass  # already removed (by hand, or by the node's cleanup)
+
+    # -- helpers ----------------------------------------------------------------------
+    def _failure(self, node: NodeClient, uuid: str, info: Mapping[str, Any]) -> PermanentError:
+        reason = (info.get("status") or {}).get("errorMessage") or "no error message"
+        try:
+            tail = node.task_output(uuid)[-OUTPUT_TAIL:]
+        except RemoteError:
+            tail = []
+        lines = "".join(f"\n    {line}" for line in tail)
+        return PermanentError(f"{PROVIDER}: task {uuid} failed on {node.url}: {reason}"
+                              + (f"\n  last output lines:{lines}" if lines else ""),
+                              provider=PROVIDER, remote_id=uuid,
+                              hint="check the images and options; `skyform apply` again restarts a failed task"
+                              " only after the spec changes")
+
+    def _finish(self, node: NodeClient, uuid: str, info: Mapping[str, Any], fleet: Fleet,
+                ctx: OperationContext) -> Result:
+        ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        archive, sha256, size = artifacts.download(node, uuid, ctx.artifacts_dir, ctx.reporter)
+        assets = artifacts.extract(archive, ctx.artifacts_dir / "assets", uuid, max_bytes=fleet.max_extract_bytes)
+        outputs: dict[str, Any] = {"uuid": uuid, "node": node.url,
+                                   "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size},
+                                   "assets_dir": str(assets), **artifacts.products(assets),
+                                   "processing_time_ms": int(info.get("processingTime") or 0),
+                                   "images_count": int(info.get("imagesCount") or 0)}
+        return Result(remote_id=uuid, status="ready", outputs=outputs, private={"node": node.url},
+                      progress=1.0, message=f"completed; products in {assets}")
+
+
+def _running(uuid: str, node: NodeClient, progress: float, message: str) -> Result:
+    return Result(remote_id=uuid, status="running", outputs={"uuid": uuid, "node": node.url},
+                  private={"node": node.url}, progress=progress, message=message)
+
+
+def _resolve(base: Path, path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else base / p
+
+
+def task_uuid(key: str) -> str:
+    """The idempotency key as a set-uuid (ClusterODM accepts UUID versions 1-5 only)."""
+    uuid = str(key).lower()
+    if not UUID.match(uuid):
+        raise PermanentError(f"{PROVIDER}: idempotency key {key!r} is not a UUID (v1-5) usable as set-uuid",
+                             provider=PROVIDER)
+    return uuid
+
+
+def upload_files(spec: Mapping[str, Any], ctx: OperationContext) -> list[UploadFile]:
+    """The images and extra files to upload, with the names the node expects."""
+    files = [UploadFile(ctx.path(p), PurePosixPath(str(p).replace("\\", "/")).name) for p in spec["images"]]
+    files += [UploadFile(ctx.path(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
+    missing = [str(f.path) for f in files if not f.path.is_file()]
+    if missing:
+        raise PermanentError(f"{PROVIDER}: {len(missing)} file(s) to upload not found: {', '.join(missing[:5])}",
+                             provider=PROVIDER, field="images")
+    return files
+
+
+def observed_options(info: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's options on the node, keyed like the spec; equal values keep the spec's form."""
+    remote = {o.get("name"): o.get("value") for o in info.get("options") or [] if isinstance(o, dict)}
+    out: dict[str, Any] = {}
+    for name, value in remote.items():
+        if name not in wanted:
+            continue  # e.g. max-concurrency, which the node adds on its own
+        out[name] = wanted[name] if _same(wanted[name], value) else value
+    return out
+
+
+def _same(spec_value: Any, remote: Any) -> bool:
+    if isinstance(spec_value, (dict, list)):
+        try:
+            return json.loads(remote) == spec_value if isinstance(remote, str) else remote == spec_value
+        except ValueError:
+            return False
+    if isinstance(spec_value, bool) or isinstance(remote, bool):
+        truthy = ("true", "1")
+        return (str(spec_value).lower() in truthy) == (str(remote).lower() in truthy)
+    try:
+        return float(spec_value) == float(remote)
+    except (TypeError, ValueError):
+        return str(spec_value) == str(remote)

@@ -1,0 +1,110 @@
+"""Creating a task by chunked upload: init with ``set-uuid``, parallel uploads, commit.
+
+The idempotency key is the task uuid, so a run killed at any point can find its task again:
+before commit the node does not list the upload at all, and NodeODM accepts a second init
+with the same uuid (the upload resumes: files already there are replaced by name); after
+commit ``GET /task/{uuid}/info`` finds it. Files are streamed one per request from disk,
+several at a time; a file whose upload fails transiently is retried on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from skyform.errors import PermanentError, TransientError
+from skyform.provider import Reporter
+
+from .client import PROVIDER, NodeClient
+
+
+@dataclass(frozen=True)
+class UploadFile:
+    """A local file and the name the node must see (``geo.txt``, ``seed.zip``...)."""
+
+    path: Path
+    name: str
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def task_fields(spec: Mapping[str, Any], name: str) -> dict[str, str]:
+    """The form fields of ``/task/new/init`` for a spec."""
+    fields = {"name": name, "options": json.dumps(options_list(spec.get("options") or {}))}
+    if spec.get("skip_post_processing"):
+        fields["skipPostProcessing"] = "true"
+    if spec.get("webhook"):
+        fields["webhook"] = str(spec["webhook"])
+    if spec.get("outputs"):
+        fields["outputs"] = json.dumps(list(spec["outputs"]))
+    return fields
+
+
+def options_list(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """NodeODM's ``[{name, value}]`` form; structured values (boundary, cameras) as JSON text."""
+    return [{"name": k, "value": json.dumps(v) if isinstance(v, (dict, list)) else v}
+            for k, v in options.items()]
+
+
+class Progress:
+    """Thread-safe upload progress, reported as files and bytes."""
+
+    def __init__(self, reporter: Reporter, files: list[UploadFile]) -> None:
+        self.reporter = reporter
+        self.total_files = len(files)
+        self.total_bytes = sum(f.size for f in files) or 1
+        self.files = 0
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def done(self, f: UploadFile) -> None:
+        with self.lock:
+            self.files += 1
+            self.bytes += f.size
+            mib = self.bytes / 1024 ** 2
+            self.reporter.progress(self.bytes / self.total_bytes,
+                                   f"uploaded {self.files}/{self.total_files} files, {mib:.1f} MiB")
+
+
+def upload_task(node: NodeClient, uuid: str, fields: Mapping[str, str], files: list[UploadFile],
+                reporter: Reporter, *, parallel: int = 4, retries: int = 3) -> str:
+    """Init (with ``set-uuid``), upload every file, commit; returns the task uuid."""
+    init = node.post("/task/new/init", f"init task {uuid}", data=dict(fields), headers={"set-uuid": uuid})
+    if init.get("uuid") != uuid:
+        raise PermanentError(f"{PROVIDER}: init answered uuid {init.get('uuid')!r}, not the set-uuid {uuid}; "
+                             "the node ignores set-uuid (NodeODM older than 1.5.3?)", provider=PROVIDER)
+    progress = Progress(reporter, files)
+    failed = threading.Event()
+
+    def send(f: UploadFile) -> None:
+        for attempt in range(retries + 1):
+            if failed.is_set():
+                return
+            try:
+                with f.path.open("rb") as fh:
+                    node.post(f"/task/new/upload/{uuid}", f"upload {f.name} to task {uuid}",
+                              files={"images": (f.name, fh, "application/octet-stream")})
+                progress.done(f)
+                return
+            except TransientError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(0.5 * 2 ** attempt, 5.0))
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nodeodm-upload") as pool:
+        futures = [pool.submit(send, f) for f in files]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for fut in done:
+            if fut.exception() is not None:
+                failed.set()
+        for fut in futures:
+            fut.result()  # re-raise the first failure; the others stopped early
+    node.post(f"/task/new/commit/{uuid}", f"commit task {uuid}")
+    return uuid

@@ -48,6 +48,8 @@ def _error_object(body: Any) -> dict[str, Any]:
 def detail_targets(body: Any) -> list[tuple[str, str]]:
     """(dotted spec path or "", message) for every detail of a 422 body (or the error itself)."""
     error = _error_object(body)
+    if not error:
+        return []
     details = error.get("details") if isinstance(error.get("details"), list) else []
     found: list[tuple[str, str]] = []
     for detail in details or [error]:

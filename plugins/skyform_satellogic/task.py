@@ -133,8 +133,8 @@ def matches(task: Mapping[str, Any], spec: Mapping[str, Any], product_pk: int, i
     for name in ("priority", "client"):
         if spec.get(name) is not None and task.get(name) is not None and spec[name] != task[name]:
             return False
-    age = spec.get("expected_age")
-    return age is None or task.get("expected_age") is None or parse_age(age) == parse_age(task["expected_age"])
+    # the service echoes expected_age when set: a one-off and a recurring order differ
+    return parse_age(spec.get("expected_age")) == parse_age(task.get("expected_age"))
 
 
 def _with_offset(text: object) -> object:

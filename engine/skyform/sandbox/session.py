@@ -15,6 +15,7 @@ import errno
 import fcntl
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,11 +97,30 @@ def start_sandbox(
                 ) from exc
             if not simulator.provider:
                 simulator.provider = provider.name
-            host.start(simulator, port=(ports or {}).get(provider.name, 0))
+            port = (ports or {}).get(provider.name, 0)
+            if port:
+                check_port_free(port)
+            try:
+                host.start(simulator, port=port)
+            except SystemExit as exc:  # werkzeug's make_server exits on bind errors it printed itself
+                raise SandboxError(f"sandbox: cannot listen on 127.0.0.1:{port} for {provider.name}") from exc
     except BaseException:
         host.stop()
         raise
     return host
+
+
+def check_port_free(port: int) -> None:
+    """Raise SandboxError if 127.0.0.1:``port`` cannot be bound (the server would exit instead)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP server does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
+                                   hint="choose another port (--port-base) or stop the process using it") from exc
+            raise SandboxError(f"sandbox: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
 
 
 def port_plan(providers: Iterable[Provider], port_base: int | None) -> dict[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .envelope import MISSION_SCHEMA, parse_duration
 from .errors import Diagnostic, Location, SpecError
-from .yamlsource import MDict, locate, read_file
+from .yamlsource import MDict, locate
 
 MERGED_SECTIONS = ("providers", "variables", "resources", "outputs")
 
@@ -158,18 +158,9 @@ def _with_source(pos: tuple[Any, ...], source: str, container_source: str) -> tu
     return pos if source == container_source else (pos[0], pos[1], source)
 
 
-def load(path: str | Path) -> Mission:
-    """Load and envelope-check the mission at ``path``; SpecError lists every problem."""
+def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
+    """Parse and merge the files of one mission and check its envelope (SpecError otherwise)."""
     from .validate import envelope_diagnostics
-
-    path = Path(path)
-    files = mission_files(path)
-    contents = []
-    for f in files:
-        try:
-            contents.append(f.read_bytes())
-        except OSError as exc:
-            raise SpecError(Diagnostic("", f"cannot read {f}: {exc.strerror}", Location(str(f), 1, 1))) from None
     from .yamlsource import parse
 
     documents = [(f, parse(c, str(f))) for f, c in zip(files, contents)]
@@ -180,8 +171,27 @@ def load(path: str | Path) -> Mission:
     problems = envelope_diagnostics(document)
     if problems:
         raise SpecError(problems)
+    return document
+
+
+def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
+    """The mission's files and their bytes; an unreadable file is a SpecError naming it."""
+    files = mission_files(path)
+    contents = []
+    for f in files:
+        try:
+            contents.append(f.read_bytes())
+        except OSError as exc:
+            raise SpecError(Diagnostic("", f"cannot read {f}: {exc.strerror}", Location(str(f), 1, 1))) from None
+    return files, contents
+
+
+def load(path: str | Path) -> Mission:
+    """Load and envelope-check the mission at ``path`` without the cache."""
+    path = Path(path)
+    files, contents = read_files(path)
     directory = path if path.is_dir() else path.parent
-    return build(document, directory.resolve(), files, content_digest(files, contents))
+    return build(parse_document(files, contents), directory.resolve(), files, content_digest(files, contents))
 
 
 def build(document: MDict, directory: Path, files: list[Path], digest: str) -> Mission:

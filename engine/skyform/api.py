@@ -1,0 +1,220 @@
+"""The programmatic flow: load → validate → plan → apply, as the CLI and gitops use it.
+
+A :class:`Session` owns one mission run: the registry, the provider runtime (real
+settings or sandbox simulators), the state store and the lock. Everything the CLI prints
+comes through the ``emit`` callback as JSON-able events, so the same flow serves text
+output, ``--json`` lines and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import mission as mission_mod
+from .errors import ApplyFailed, Diagnostic, PlanRefused, SpecError
+from .mission import Mission
+from .plan import Plan
+from .planner import Planner
+from .plugins import Registry, load_registry
+from .runtime import Runtime
+from .scheduler import ApplyOutcome, Scheduler
+from .secrets import Secrets
+from .state import open_store
+from .state.base import Event, StateStore
+from .validate import validate_mission
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+def _quiet(_: dict[str, Any]) -> None:
+    pass
+
+
+@dataclass
+class Options:
+    """Settings of one run (the CLI flags)."""
+
+    state_url: str | None = None
+    sandbox: bool = False
+    secrets_file: Path | None = None
+    parallelism: int = 10
+    refresh: bool = True
+    targets: list[str] = field(default_factory=list)
+    allow_forget: bool = False
+    fail_fast: bool = False
+    detach: bool = False
+    today: date | None = None
+    mission_name: str | None = None  # gitops: a store-wide unique name for the mission
+    attributes: dict[str, Any] = field(default_factory=dict)  # recorded on the mission (commit, repository)
+
+
+def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets | None = None,
+         today: date | None = None) -> tuple[Mission, list[Diagnostic]]:
+    """Load and validate a mission; SpecError with every problem, else (mission, warnings)."""
+    from .cache import load_cached
+
+    registry = registry or load_registry()
+    mission, cached_ok = load_cached(Path(path), registry, today or date.today())
+    if cached_ok:
+        return mission, []
+    problems = validate_mission(mission, registry, secrets=secrets, today=today)
+    if any(p.severity == "error" for p in problems):
+        raise SpecError(problems)
+    from .cache import remember_valid
+
+    remember_valid(mission, registry, today or date.today())
+    return mission, problems
+
+
+class Session:
+    """One mission's run: providers, state, lock. Use as a context manager."""
+
+    def __init__(self, path: str | Path, options: Options | None = None, *, registry: Registry | None = None,
+                 emit: Emit = _quiet) -> None:
+        self.options = options or Options()
+        self.registry = registry or load_registry()
+        self.emit = emit
+        self.secrets = Secrets.from_file(self.options.secrets_file)
+        self.mission, self.warnings = load(path, self.registry, secrets=self.secrets, today=self.options.today)
+        if self.options.mission_name:
+            self.mission.name = self.options.mission_name
+        self._stack = ExitStack()
+        self.store: StateStore | None = None
+        self.runtime: Runtime | None = None
+        self.sandbox = None
+
+    def __enter__(self) -> "Session":
+        try:
+            self.store = open_store(self.options.state_url, self.mission.directory,
+                                    self.registry.state_backends.values())
+            self._stack.callback(self.store.close)
+            sandbox_settings = None
+            if self.options.sandbox:
+                sandbox_settings = self._start_sandbox()
+            self.runtime = Runtime(self.mission, self.registry, self.secrets, sandbox_settings=sandbox_settings)
+            self._stack.callback(self.runtime.close)
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _start_sandbox(self) -> dict[str, Any]:
+        from .sandbox.session import mission_sandbox_dir, start_sandbox
+
+        used = {r.provider for r in self.mission.resources.values()}
+        if self.store is not None:
+            used |= {rs.type.partition(".")[0] for rs in self.store.resources(self.mission.name).values()}
+        providers = [self.registry.providers[p] for p in sorted(used) if p in self.registry.providers]
+        host = start_sandbox(providers, mission_sandbox_dir(self.mission.directory))
+        self._stack.callback(host.stop)
+        self.sandbox = host
+        return host.settings()
+
+    # -- operations -----------------------------------------------------------------------
+    def plan(self, mode: str = "apply") -> Plan:
+        assert self.runtime is not None and self.store is not None
+        planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
+        plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
+                            parallelism=self.options.parallelism, allow_forget=self.options.allow_forget)
+        plan.warnings += [str(w) for w in self.warnings]
+        data = plan.to_json()
+        self.registry.pm.hook.skyform_plan_ready(mission=self.mission.name, plan=data)
+        return plan
+
+    def check_fresh(self, plan: Plan) -> None:
+        """Refuse a saved plan whose mission or state has moved on."""
+        assert self.store is not None
+        if plan.spec_digest != self.mission.digest:
+            raise PlanRefused("the saved plan was made from a different version of the mission files",
+                              hint="run `skyform plan` again")
+        state = self.store.mission(self.mission.name)
+        serial = state.serial if state else 0
+        lineage = state.lineage if state else ""
+        if plan.lineage and lineage != plan.lineage or serial != plan.serial:
+            raise PlanRefused(f"the saved plan is stale: it was made against state serial {plan.serial}, "
+                              f"the state is now at serial {serial}", hint="run `skyform plan` again")
+
+    def apply(self, plan: Plan, *, interrupt_handle: Callable[[Scheduler], None] | None = None) -> ApplyOutcome:
+        """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed."""
+        assert self.runtime is not None and self.store is not None
+        store, name = self.store, self.mission.name
+        operation = "destroy" if plan.mode == "destroy" else "apply"
+        with store.locked(name, operation, warn=lambda m: self.emit({"event": "warning", "message": m})):
+            self.check_fresh(plan)
+            started = time.time()
+            store.write(name, [], [Event(f"{operation}_started", data={"actions": plan.counts(),
+                                                                      "host": socket.gethostname(),
+                                                                      "pid": os.getpid()}, at=started)],
+                        mission_update={"spec_digest": self.mission.digest,
+                                        "attributes": self.options.attributes} if self.options.attributes else
+                        {"spec_digest": self.mission.digest})
+            if plan.mode == "refresh-only":
+                outcome = self._accept_drift(plan)
+            else:
+                hook = self.registry.pm.hook.skyform_resource_transition
+                scheduler = Scheduler(
+                    self.mission, plan, self.runtime, store, self.emit, parallelism=self.options.parallelism,
+                    fail_fast=self.options.fail_fast, detach=self.options.detach,
+                    observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
+                )
+                if interrupt_handle is not None:
+                    interrupt_handle(scheduler)
+                outcome = scheduler.run()
+            outputs = self._mission_outputs()
+            result = {"ok": outcome.ok, "counts": plan.counts(), "failed": sorted(outcome.failed),
+                      "skipped": outcome.skipped, "detached": outcome.detached, "interrupted": outcome.interrupted,
+                      "seconds": round(time.time() - started, 3)}
+            store.write(name, [], [Event(f"{operation}_finished", data=result, at=time.time())],
+                        mission_update={"outputs": outputs})
+            self.registry.pm.hook.skyform_apply_finished(mission=name, result=result)
+        return outcome
+
+    def _accept_drift(self, plan: Plan) -> ApplyOutcome:
+        assert self.store is not None
+        from .planner import refresh as do_refresh
+        from .values import to_storable
+
+        records = self.store.resources(self.mission.name)
+        seen = do_refresh(self.runtime, records, self.options.parallelism)  # type: ignore[arg-type]
+        writes = []
+        for address, ob in seen.items():
+            if ob.result is not None and ob.result.observed is not None:
+                rs = records[address]
+                rs.observed = to_storable(ob.result.observed)
+                if ob.result.outputs:
+                    rs.outputs = to_storable(ob.result.outputs)
+                writes.append(rs)
+        self.store.write(self.mission.name, writes, [Event("refresh", data={"resources": len(writes)}, at=time.time())])
+        return ApplyOutcome(done=[w.address for w in writes])
+
+    def _mission_outputs(self) -> dict[str, Any]:
+        assert self.store is not None
+        from .validate import Scope
+        from .values import Secret, Unknown, to_storable
+
+        records = self.store.resources(self.mission.name)
+        scope = Scope(self.mission, self.secrets, {a: r.outputs for a, r in records.items() if r.status == "ready"})
+        out: dict[str, Any] = {}
+        for name, value in self.mission.outputs.items():
+            problems: list[Diagnostic] = []
+            resolved = scope.resolve_at(value, ("outputs", name), problems, "mission")
+            out[name] = None if problems or isinstance(resolved, Unknown) else to_storable(resolved)
+        return out
+
+
+def outcome_error(outcome: ApplyOutcome) -> ApplyFailed | None:
+    """The ApplyFailed to raise for an outcome, or None when it succeeded."""
+    if outcome.failed:
+        listing = "; ".join(f"{a}: {m}" for a, m in sorted(outcome.failed.items()))
+        return ApplyFailed(f"{len(outcome.failed)} resource(s) failed: {listing}")
+    return None

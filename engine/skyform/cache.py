@@ -1,0 +1,116 @@
+"""A content-hash cache of parsed missions and of their validation verdicts.
+
+Parsing YAML dominates the cost of a large mission (DESIGN.md, Performance). The parsed
+tree (with its locations) is pickled under ``.skyform/cache/`` keyed by the sha256 of the
+mission files, so an unchanged spec is not parsed again; a verdict "valid" is remembered
+for the same content, the same installed providers and the same day (semantic checks
+depend on today's date). A corrupt or foreign cache entry is ignored and rewritten.
+
+Entries are signed with an HMAC keyed by a per-user secret (``skyform.key`` in the user's
+cache directory, mode 0600): a pickle planted in a repository's ``.skyform/cache`` is
+never unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import pickle
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .mission import Mission, build, content_digest, parse_document, read_files
+
+CACHE_VERSION = 1
+DISABLED = os.environ.get("SKYFORM_NO_CACHE", "") not in ("", "0")
+
+
+def _cache_dir(directory: Path) -> Path:
+    return directory / ".skyform" / "cache"
+
+
+def _registry_key(registry: Any) -> str:
+    return ",".join(f"{name}={p.version}" for name, p in sorted(registry.providers.items()))
+
+
+def _verdict_key(digest: str, registry: Any, today: date) -> str:
+    return hashlib.sha256(f"{digest}|{_registry_key(registry)}|{today.isoformat()}|{__version__}".encode()).hexdigest()
+
+
+def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool]:
+    """The mission at ``path`` (parsed or from the cache) and whether it is known to be valid."""
+    files, contents = read_files(path)
+    digest = content_digest(files, contents)
+    directory = (path if path.is_dir() else path.parent).resolve()
+    entry = _cache_dir(directory) / f"{digest}.pickle"
+    if not DISABLED and entry.exists():
+        try:
+            data = _unsigned(entry.read_bytes())
+            if data is not None and data.get("version") == CACHE_VERSION and data.get("sources") == [str(f) for f in files]:
+                mission = build(data["document"], directory, files, digest)
+                return mission, data.get("valid") == _verdict_key(digest, registry, today)
+        except Exception:  # a damaged cache entry is just a miss
+            pass
+    document = parse_document(files, contents)
+    mission = build(document, directory, files, digest)
+    _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in files], "document": document, "valid": None})
+    return mission, False
+
+
+def remember_valid(mission: Mission, registry: Any, today: date) -> None:
+    """Record that this content validated cleanly with these providers today."""
+    entry = _cache_dir(mission.directory) / f"{mission.digest}.pickle"
+    _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in mission.files],
+                   "document": mission.document, "valid": _verdict_key(mission.digest, registry, today)})
+
+
+def _store(entry: Path, data: dict[str, Any]) -> None:
+    if DISABLED:
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+        payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hmac.new(_key(), payload, hashlib.sha256).digest() + payload)
+        os.replace(tmp, entry)
+        for old in entry.parent.glob("*.pickle"):  # keep the cache from growing without end
+            if old != entry and old.stat().st_mtime < entry.stat().st_mtime - 86400:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only mission directory simply runs uncached
+
+
+_KEY: bytes | None = None
+
+
+def _key() -> bytes:
+    """The per-user signing key (created on first use, readable by the user only)."""
+    global _KEY
+    if _KEY is None:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("skyform")) / "skyform.key"
+        try:
+            _KEY = path.read_bytes()
+        except OSError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_bytes(32)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key)
+            _KEY = key
+    return _KEY
+
+
+def _unsigned(blob: bytes) -> Any:
+    """The cached data if its signature is ours, else None (never unpickle foreign bytes)."""
+    mac, payload = blob[:32], blob[32:]
+    if len(mac) < 32 or not hmac.compare_digest(mac, hmac.new(_key(), payload, hashlib.sha256).digest()):
+        return None
+    return pickle.loads(payload)

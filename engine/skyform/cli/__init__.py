@@ -1,0 +1,1 @@
+"""The ``skyform`` command line: one module per command group, one error boundary in main."""

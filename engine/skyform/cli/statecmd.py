@@ -1,0 +1,224 @@
+"""``skyform state``, ``history``, ``output``, ``status``, ``force-unlock`` and ``import``."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ExitCode, SkyformError, UsageError
+from .common import MISSION, state_option
+
+
+def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
+    """The mission (loaded without validation of remote facts), its name and its state store."""
+    from ..mission import load
+    from ..plugins import load_registry
+    from ..state import open_store
+
+    loaded = load(mission)
+    registry = load_registry()
+    return loaded, loaded.name, open_store(state_url, loaded.directory, registry.state_backends.values())
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+@click.group()
+def state() -> None:
+    """Inspect or edit recorded state."""
+
+
+@state.command("list")
+@MISSION
+@state_option
+@click.option("--json", "as_json", is_flag=True)
+def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
+    """List recorded resources."""
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        rows = store.resources(name)
+    if as_json:
+        click.echo(json.dumps([{"address": r.address, "type": r.type, "status": r.status, "remote_id": r.remote_id}
+                               for r in rows.values()], indent=2))
+        return 0
+    for r in rows.values():
+        click.echo(f"{r.address:<24} {r.type:<22} {r.status:<9} {r.remote_id or '-'}")
+    return 0
+
+
+@state.command("show")
+@MISSION
+@click.argument("address")
+@state_option
+def state_show(mission: Path, address: str, state_url: str | None) -> int:
+    """Show everything recorded about ADDRESS (secrets appear only as digests)."""
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        rs = store.resources(name).get(address)
+    if rs is None:
+        raise UsageError(f"no resource {address!r} in the state of {name}")
+    data = {k: v for k, v in rs.__dict__.items()}
+    click.echo(json.dumps(data, indent=2, default=str))
+    return 0
+
+
+@state.command("rm")
+@MISSION
+@click.argument("address")
+@state_option
+def state_rm(mission: Path, address: str, state_url: str | None) -> int:
+    """Forget ADDRESS: drop it from state without touching the remote object."""
+    from ..state.base import Event, Removal
+
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        with store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
+            if address not in store.resources(name):
+                raise UsageError(f"no resource {address!r} in the state of {name}")
+            store.write(name, [Removal(address)], [Event("state_rm", address, at=time.time())])
+    click.echo(f"Removed {address} from state (the remote object, if any, was left alone).")
+    return 0
+
+
+@click.command()
+@MISSION
+@state_option
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def history(mission: Path, state_url: str | None, limit: int, as_json: bool) -> int:
+    """Show the mission's event history (newest last)."""
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        events = store.events(name, limit=limit)
+    for e in events:
+        if as_json:
+            click.echo(json.dumps({"seq": e.seq, "at": e.at, "kind": e.kind, "address": e.address,
+                                   "before": e.before, "after": e.after, "data": e.data}))
+        else:
+            change = f" {e.before or '-'} → {e.after}" if e.after else ""
+            click.echo(f"{_when(e.at)}  {e.kind:<16} {e.address or '':<20}{change}")
+    return 0
+
+
+@click.command()
+@MISSION
+@click.argument("name", required=False)
+@state_option
+@click.option("--json", "as_json", is_flag=True)
+def output(mission: Path, name: str | None, state_url: str | None, as_json: bool) -> int:
+    """Show the mission's outputs (or one of them) from the last apply."""
+    _, mname, store = _store(mission, state_url)
+    with closing(store):
+        ms = store.mission(mname)
+    outputs = ms.outputs if ms else {}
+    if name is not None:
+        if name not in outputs:
+            raise UsageError(f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}")
+        value = outputs[name]
+        click.echo(json.dumps(value) if as_json or not isinstance(value, str) else value)
+        return 0
+    if as_json:
+        click.echo(json.dumps(outputs, indent=2))
+    else:
+        for key, value in outputs.items():
+            click.echo(f"{key} = {json.dumps(value)}")
+    return 0
+
+
+@click.command()
+@MISSION
+@state_option
+@click.option("--json", "as_json", is_flag=True)
+def status(mission: Path, state_url: str | None, as_json: bool) -> int:
+    """Show each resource's status and the progress of running remote jobs."""
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        rows = store.resources(name)
+        lock = store.lock_info(name)
+        events = store.events(name, limit=200)
+    progress: dict[str, Any] = {}
+    for e in events:
+        if e.address and "progress" in e.data:
+            progress[e.address] = e.data["progress"]
+    if as_json:
+        click.echo(json.dumps({"lock": lock.__dict__ if lock else None, "resources": [
+            {"address": r.address, "status": r.status, "remote_id": r.remote_id, "progress": progress.get(r.address),
+             "error": r.error} for r in rows.values()]}, indent=2))
+        return 0
+    if lock:
+        click.echo(f"Locked by {lock.holder} (pid {lock.pid} on {lock.host}) since {_when(lock.since)} "
+                   f"for {lock.operation}")
+    for r in rows.values():
+        extra = f" {progress[r.address] * 100:.0f}%" if r.status == "running" and r.address in progress else ""
+        err = f"  {r.error}" if r.error else ""
+        click.echo(f"{r.address:<24} {r.status:<9}{extra} {r.remote_id or ''}{err}")
+    running = [r for r in rows.values() if r.status == "running"]
+    if running:
+        click.echo(f"{len(running)} remote job(s) running; `skyform apply` waits for them.")
+    return 0
+
+
+@click.command("force-unlock")
+@MISSION
+@state_option
+@click.option("--yes", is_flag=True, help="Do not ask.")
+def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
+    """Remove the mission's lock whoever holds it (only when its holder is surely gone)."""
+    _, name, store = _store(mission, state_url)
+    with closing(store):
+        info = store.lock_info(name)
+        if info is None:
+            click.echo("The mission is not locked.")
+            return 0
+        if not yes:
+            click.confirm(f"Remove the lock held by {info.holder} (pid {info.pid} on {info.host})?", abort=True)
+        store.force_unlock(name)
+    click.echo("Lock removed.")
+    return 0
+
+
+@click.command("import")
+@MISSION
+@click.argument("address")
+@click.argument("remote_id")
+@state_option
+@click.option("--sandbox", is_flag=True, help="Import from the sandbox simulators.")
+def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | None, sandbox: bool) -> int:
+    """Record the existing remote object REMOTE_ID as resource ADDRESS (after a possible orphan)."""
+    import uuid
+
+    from ..api import Options, Session
+    from ..planner import to_record
+    from ..provider import Record
+    from ..state.base import Event, ResourceState
+    from ..values import to_storable
+
+    with Session(mission, Options(state_url=state_url, sandbox=sandbox)) as session:
+        assert session.store is not None and session.runtime is not None
+        resource = session.mission.resources.get(address)
+        if resource is None:
+            raise UsageError(f"no resource {address!r} in the mission")
+        _, kind = session.runtime.kind(resource.type)
+        key = str(uuid.uuid4())
+        ctx = session.runtime.context(address, resource.type, idempotency_key=key, intent_at=time.time())
+        probe = Record(address, resource.type, remote_id, "ready", {}, {}, {}, {}, key, time.time())
+        found = kind.read(probe, ctx)
+        if found is None:
+            raise SkyformError(f"{resource.type} {remote_id!r} does not exist in the service")
+        now = time.time()
+        rs = ResourceState(address=address, type=resource.type, status=found.status if found.status != "failed" else "failed",
+                           idempotency_key=key, intent_at=now, remote_id=found.remote_id or remote_id,
+                           spec=to_storable(found.observed or {}), outputs=to_storable(found.outputs),
+                           observed=to_storable(found.observed or {}), private=found.private,
+                           created_at=now, updated_at=now)
+        with session.store.locked(session.mission.name, "import", warn=lambda m: None):
+            session.store.write(session.mission.name, [rs], [Event("import", address, None, rs.status,
+                                                                   {"remote_id": rs.remote_id}, now)])
+    click.echo(f"Imported {remote_id} as {address}; `skyform plan` shows any difference from the spec.")
+    return ExitCode.OK

@@ -1,0 +1,214 @@
+"""Human-readable output: diagnostics with a caret, Terraform-like plans, apply progress.
+
+Colour only on a terminal (and never with ``NO_COLOR``); every line passes through the
+secret redactor. Machine output (``--json``) is one JSON object per line, written by
+:class:`JsonLines`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+import click
+
+from . import redact
+from .errors import Diagnostic, SkyformError, SpecError
+from .plan import Action, Plan
+from .values import SECRET_MARK, UNKNOWN_MARK, Unknown
+
+SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "red"),
+           "delete": ("-", "red"), "forget": ("-", "magenta"), "resume": (">", "cyan"), "noop": (" ", None),
+           "read": ("<=", "cyan")}
+VERBS = {"create": "will be created", "update": "will be updated in place", "replace": "must be replaced",
+         "delete": "will be deleted", "forget": "will be removed from state (not deleted remotely)",
+         "resume": "is still running: apply waits for it", "read": "will be read"}
+
+
+def use_color(stream: IO[str] | None = None) -> bool:
+    stream = stream or sys.stdout
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+class Printer:
+    """Writes redacted text, coloured when the stream is a terminal."""
+
+    def __init__(self, stream: IO[str] | None = None, color: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.color = use_color(self.stream) if color is None else color
+
+    def style(self, text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if self.color and (fg or bold) else text
+
+    def line(self, text: str = "") -> None:
+        self.stream.write(redact.redact(text) + "\n")
+        self.stream.flush()
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, Unknown) or (isinstance(value, dict) and UNKNOWN_MARK in value):
+        return "(known after apply)"
+    if isinstance(value, dict) and SECRET_MARK in value:
+        return "(sensitive)"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def diagnostics_text(diagnostics: Iterable[Diagnostic], printer: Printer) -> list[str]:
+    """Each diagnostic as ``file:line:col: path: message [type]``, its source line and a caret."""
+    lines: list[str] = []
+    cache: dict[str, list[str]] = {}
+    for d in diagnostics:
+        label = printer.style("warning" if d.severity == "warning" else "error", "yellow" if d.severity == "warning" else "red", True)
+        lines.append(f"{label}: {d}")
+        loc = d.location
+        if loc is not None:
+            if loc.file not in cache:
+                try:
+                    cache[loc.file] = Path(loc.file).read_text(errors="replace").splitlines()
+                except OSError:
+                    cache[loc.file] = []
+            src = cache[loc.file]
+            if 0 < loc.line <= len(src) and len(src[loc.line - 1]) <= 300:
+                lines.append(f"  {loc.line:>4} | {src[loc.line - 1]}")
+                lines.append("       | " + " " * (loc.column - 1) + printer.style("^", "red"))
+        if d.hint:
+            lines.append(f"  hint: {d.hint}")
+    return lines
+
+
+def error_text(exc: SkyformError, printer: Printer) -> list[str]:
+    if isinstance(exc, SpecError):
+        lines = diagnostics_text(exc.diagnostics, printer)
+        errors = len([d for d in exc.diagnostics if d.severity == "error"])
+        lines.append(f"{errors} error{'s' if errors != 1 else ''} found.")
+        return lines
+    lines = [printer.style("Error: ", "red", True) + exc.message]
+    if exc.hint:
+        lines.append(f"  hint: {exc.hint}")
+    return lines
+
+
+def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[str]:
+    lines: list[str] = []
+    for a in plan.actions:
+        if a.action == "noop" and not a.drift and not show_noop:
+            continue
+        lines += action_text(a, printer, plan.mode)
+    counts = plan.counts()
+    if plan.mode == "refresh-only":
+        drifted = [a for a in plan.actions if a.drift]
+        lines.append(f"Drift: {len(drifted)} resource(s) changed outside skyform." if drifted
+                     else "No changes outside skyform.")
+        return lines
+    if not plan.has_changes:
+        lines.append(printer.style("No changes.", bold=True) + " The mission matches the recorded state.")
+        return lines
+    summary = (f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
+               f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0) + counts.get('forget', 0)} to delete")
+    if counts.get("resume"):
+        summary += f", {counts['resume']} to wait for"
+    lines.append(printer.style(summary + ".", bold=True))
+    costs = plan.total_cost()
+    if costs:
+        by_currency: dict[str, float] = {}
+        for c in costs:
+            by_currency[c.currency] = by_currency.get(c.currency, 0.0) + c.amount
+        lines.append("Estimated cost: " + ", ".join(f"{v:,.2f} {k}" for k, v in by_currency.items()))
+    blocked = [a for a in plan.actions if a.blocked]
+    if blocked:
+        lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them:", "red"))
+    return lines
+
+
+def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
+    symbol, color = SYMBOLS.get(a.action, ("?", None))
+    verb = VERBS.get(a.action, a.action) if a.action != "noop" else "is up to date"
+    head = f"{printer.style(symbol, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
+    lines = [head + (f"  # {a.reason}" if a.reason else "")]
+    for c in a.changes:
+        lines.append(f"    ~ {'.'.join(map(str, c.path))}: {render_value(c.before)} → {render_value(c.after)}")
+    for c in a.drift:
+        lines.append(f"    ! {'.'.join(map(str, c.path))} changed outside skyform: "
+                     f"recorded {render_value(c.after)}, now {render_value(c.before)}")
+    for note in a.notes:
+        lines.append(f"    note: {note}")
+    if a.cost:
+        lines.append(f"    cost estimate: {a.cost}")
+    if a.blocked:
+        lines.append(printer.style(f"    blocked: {a.blocked}", "red"))
+    return lines
+
+
+class ApplyView:
+    """Prints apply events as lines; on a terminal, progress lines are throttled per resource."""
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        self.started: dict[str, float] = {}
+        self.last_progress: dict[str, float] = {}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        address = event.get("address", "")
+        p = self.printer
+        now = time.monotonic()
+        if kind == "transition":
+            after = event.get("after")
+            self.started.setdefault(address, now)
+            elapsed = _elapsed(now - self.started[address])
+            rid = f" [id={event['remote_id']}]" if event.get("remote_id") else ""
+            texts = {
+                "creating": f"{address}: Creating...",
+                "updating": f"{address}: Modifying...",
+                "deleting": f"{address}: Destroying...",
+                "running": f"{address}: Submitted; waiting for the remote job{rid}",
+                "ready": f"{address}: Ready after {elapsed}{rid}",
+                "deleted": f"{address}: Destruction complete after {elapsed}",
+                "forgotten": f"{address}: Removed from state",
+                "failed": p.style(f"{address}: Failed after {elapsed}: {event.get('error', '')}", "red"),
+            }
+            text = texts.get(str(after), f"{address}: {event.get('before')} → {after}")
+            if event.get("outcome") == "adopted":
+                text += " (adopted the object an interrupted run created)"
+            p.line(text)
+        elif kind == "progress":
+            if now - self.last_progress.get(address, 0.0) < 2.0:
+                return
+            self.last_progress[address] = now
+            fraction = event.get("fraction")
+            pct = f"{fraction * 100:.0f}%" if isinstance(fraction, (int, float)) else ""
+            elapsed = _elapsed(now - self.started.get(address, now))
+            p.line(f"{address}: Still running... [{', '.join(x for x in (pct, event.get('message') or '', elapsed + ' elapsed') if x)}]")
+        elif kind == "retry":
+            wait = f", retrying after {event['retry_after']:.0f}s" if event.get("retry_after") is not None else ", retrying"
+            p.line(p.style(f"{address}: {event.get('message')}{wait} (attempt {event.get('attempt')})", "yellow"))
+        elif kind == "warning":
+            p.line(p.style(f"Warning: {address + ': ' if address else ''}{event.get('message')}", "yellow"))
+        elif kind == "skipped":
+            p.line(p.style(f"{address}: Skipped ({event.get('reason')})", "yellow"))
+        elif kind == "bug":
+            p.line(p.style(f"{address}: internal error (a bug; please report it):\n{event.get('message')}", "red"))
+
+
+def _elapsed(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s}s"
+
+
+class JsonLines:
+    """Writes events as JSON lines (redacted), adding a timestamp."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        event = {"ts": round(time.time(), 3), **event}
+        self.stream.write(redact.redact(json.dumps(redact.redact_data(event), default=str)) + "\n")
+        self.stream.flush()

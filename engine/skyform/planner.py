@@ -1,0 +1,305 @@
+"""Planning: refresh what state knows, then diff desired against recorded, as a pure step.
+
+Reading (``refresh``) touches the services; deciding (``decide``) is a pure function of the
+desired resources, the recorded state and the observations, and yields one :class:`Action`
+per resource, each no-op with its reason. Only the scheduler acts.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping
+
+from . import graph
+from .errors import AdoptError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
+from .mission import Lifecycle, Mission
+from .plan import Action, FieldChange, Plan
+from .provider import Change, Record, Result
+from .runtime import Runtime
+from .state.base import ResourceState, StateStore
+from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics, validate_mission
+from .values import Unknown, from_storable, is_known, to_storable
+
+LIFECYCLE_KEY = "skyform.lifecycle"
+
+
+def to_record(rs: ResourceState) -> Record:
+    return Record(address=rs.address, type=rs.type, remote_id=rs.remote_id, status=rs.status,
+                  spec=from_storable(rs.spec), outputs=rs.outputs, observed=rs.observed, private=rs.private,
+                  idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
+
+
+@dataclass
+class Observation:
+    """What refresh saw of one recorded resource."""
+
+    result: Result | None = None  # None with gone=True: the remote object no longer exists
+    gone: bool = False
+    adopted: Result | None = None
+    adopt_error: str | None = None
+    error: str | None = None
+
+
+def with_retries(fn: Any, attempts: int = 3) -> Any:
+    """Call ``fn`` retrying TransientError (Retry-After honoured, capped) - for plan-time reads."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except TransientError as exc:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** attempt, 10.0))
+    return None
+
+
+def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism: int = 10) -> dict[str, Observation]:
+    """Observe every recorded resource concurrently (read, or adopt for interrupted creates)."""
+
+    def observe(rs: ResourceState) -> Observation:
+        try:
+            provider, kind = runtime.kind(rs.type)
+        except SkyformError as exc:
+            return Observation(error=str(exc))
+        record = to_record(rs)
+        try:
+            ctx = runtime.context(rs.address, rs.type, idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
+            if rs.status == "creating" or (rs.remote_id is None and rs.status != "ready"):
+                try:
+                    found = with_retries(lambda: kind.adopt(record.spec, ctx))
+                except AdoptError as exc:
+                    return Observation(adopt_error=str(exc))
+                return Observation(adopted=found)
+            result = with_retries(lambda: kind.read(record, ctx))
+        except NotFound:
+            return Observation(gone=True)
+        except RemoteError as exc:
+            return Observation(error=str(exc))
+        return Observation(result=result, gone=result is None)
+
+    items = list(records.values())
+    if not items:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
+        return dict(zip((rs.address for rs in items), pool.map(observe, items)))
+
+
+def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[FieldChange]:
+    """Field-level differences between two storable specs (lists compare whole)."""
+    if isinstance(after, Unknown):
+        return [FieldChange(path, before, after)]
+    if isinstance(before, dict) and isinstance(after, dict) and "$secret" not in after:
+        out: list[FieldChange] = []
+        for key in list(before) + [k for k in after if k not in before]:
+            if key not in after:
+                out.append(FieldChange(path + (key,), before[key], None))
+            elif key not in before:
+                out.append(FieldChange(path + (key,), None, after[key]))
+            else:
+                out += diff(before[key], after[key], path + (key,))
+        return out
+    if before != after:
+        return [FieldChange(path, before, after)]
+    return []
+
+
+def _ignored(change: FieldChange, ignore: Iterable[str]) -> bool:
+    dotted = ".".join(map(str, change.path))
+    return any(dotted == i or dotted.startswith(i + ".") for i in ignore)
+
+
+def _storable_desired(spec: Any) -> Any:
+    """Desired spec in the stored form, keeping Unknown objects for the diff."""
+    if isinstance(spec, Unknown):
+        return spec
+    if isinstance(spec, dict):
+        return {k: _storable_desired(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_storable_desired(v) for v in spec]
+    return to_storable(spec)
+
+
+class Planner:
+    """Computes a Plan for a mission against a state store."""
+
+    def __init__(self, mission: Mission, runtime: Runtime, store: StateStore, *, today: date | None = None) -> None:
+        self.mission = mission
+        self.runtime = runtime
+        self.store = store
+        self.today = today or date.today()
+        self.deps = graph.dependencies(mission)
+        self.order = graph.topological(self.deps, list(mission.resources))
+
+    def plan(
+        self, *, mode: str = "apply", targets: Iterable[str] = (), do_refresh: bool = True,
+        parallelism: int = 10, allow_forget: bool = False, plan_checks: bool = True,
+    ) -> Plan:
+        state = self.store.mission(self.mission.name)
+        records = self.store.resources(self.mission.name)
+        targets = list(targets)
+        for t in targets:
+            if t not in self.mission.resources and t not in records:
+                from .suggest import did_you_mean
+
+                raise SpecError(Diagnostic("", f"--target {t!r}: no such resource",
+                                           hint=did_you_mean(t, list(self.mission.resources))))
+        observations = refresh(self.runtime, records, parallelism) if do_refresh else {}
+        errors = [f"{a}: {o.error}" for a, o in observations.items() if o.error]
+        if errors:
+            from .errors import RemoteError as _RE
+
+            raise _RE("refresh failed:\n  " + "\n  ".join(errors))
+        if mode == "destroy":
+            actions = self._destroy(records, targets, allow_forget)
+        else:
+            actions = self._apply_actions(records, observations, targets, allow_forget, mode == "refresh-only",
+                                          plan_checks)
+        self._refuse_prevented(actions, records)
+        return Plan(
+            mission=self.mission.name, mission_path=str(self.mission.directory), spec_digest=self.mission.digest,
+            lineage=state.lineage if state else "", serial=state.serial if state else 0,
+            actions=actions, mode=mode, targets=targets,  # type: ignore[arg-type]
+        )
+
+    # -- decisions ----------------------------------------------------------------------
+    def _apply_actions(self, records: Mapping[str, ResourceState], obs: Mapping[str, Observation],
+                       targets: list[str], allow_forget: bool, refresh_only: bool, plan_checks: bool) -> list[Action]:
+        wanted = graph.closure(self.deps, targets) if targets else set(self.mission.resources)
+        known_outputs: dict[str, Any] = {}
+        actions: list[Action] = []
+        problems: list[Diagnostic] = []
+        scope = Scope(self.mission, self.runtime.secrets, known_outputs, require_secrets=False,
+                      registry=self.runtime.registry)
+        for rid in self.order:
+            if rid not in wanted:
+                continue
+            resource = self.mission.resources[rid]
+            rs = records.get(rid)
+            ob = obs.get(rid, Observation())
+            base = ("resources", rid, "spec")
+            spec = scope.resolve_at(resource.spec, base, problems, resource.type)
+            if spec is None:
+                continue
+            action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
+            action.depends_on = list(self.deps[rid])
+            if action.action == "noop" and rs is not None:
+                outputs = ob.result.outputs if ob.result is not None and ob.result.outputs else rs.outputs
+                known_outputs[rid] = outputs
+            if plan_checks and not refresh_only and action.action in ("create", "update", "replace"):
+                problems += self._plan_check(rid, resource, spec, action)
+            actions.append(action)
+        if problems:
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                raise SpecError(problems)
+        for rid in self._orphans(records, targets):
+            actions.append(self._orphan_action(records[rid], allow_forget))
+        return actions
+
+    def _decide(self, rid: str, type_name: str, lifecycle: Lifecycle, spec: Any, rs: ResourceState | None,
+                ob: Observation, refresh_only: bool) -> Action:
+        _, kind = self.runtime.kind(type_name)
+        if rs is None:
+            return Action(rid, type_name, "create", "not in state")
+        if refresh_only:
+            return Action(rid, type_name, "noop", "refresh only", drift=self._drift(rs, ob))
+        if rs.status == "creating" or (rs.remote_id is None and rs.status in ("failed", "deleting")):
+            if ob.adopt_error:
+                return Action(rid, type_name, "create", "resume an interrupted create", adopt_first=True,
+                              blocked=ob.adopt_error)
+            if rs.status == "creating":
+                note = (f"found {ob.adopted.remote_id} made by the interrupted create: it will be adopted"
+                        if ob.adopted is not None else "nothing was found for the interrupted create")
+                return Action(rid, type_name, "create", "resume an interrupted create", notes=[note], adopt_first=True)
+            return Action(rid, type_name, "create", "the previous create failed")
+        if rs.type != type_name:
+            return Action(rid, type_name, "replace", f"type changed from {rs.type}")
+        if ob.gone:
+            return Action(rid, type_name, "create", "the remote object no longer exists")
+        if rs.status == "failed":
+            return Action(rid, type_name, "replace", f"the last apply failed: {rs.error or 'unknown error'}")
+        if rs.status == "deleting":
+            return Action(rid, type_name, "replace", "an interrupted replace")
+        changes = [c for c in diff(rs.spec, _storable_desired(spec)) if not _ignored(c, lifecycle.ignore_changes)]
+        drift = self._drift(rs, ob)
+        if changes or drift:
+            record = to_record(rs)
+            decision = kind.plan_change([Change(c.path, c.before, c.after) for c in changes + drift], record)
+            reason = "spec changed" if changes else "changed outside skyform"
+            return Action(rid, type_name, decision.action, reason, changes=changes, drift=drift,
+                          notes=[decision.note] if decision.note else [])
+        if rs.status == "running":
+            return Action(rid, type_name, "resume", "the remote job is still running: wait for it")
+        return Action(rid, type_name, "noop", "up to date")
+
+    def _drift(self, rs: ResourceState, ob: Observation) -> list[FieldChange]:
+        if ob.result is None or ob.result.observed is None or not rs.observed:
+            return []
+        now = to_storable(ob.result.observed)
+        return [FieldChange((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
+                if k in rs.observed and now.get(k) != rs.observed.get(k)]
+
+    def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
+        provider, kind = self.runtime.kind(resource.type)
+        base = ("resources", rid, "spec")
+        try:
+            ctx = self.runtime.context(rid, resource.type, idempotency_key="", intent_at=time.time(),
+                                       lifecycle=resource.lifecycle.as_dict())
+            issues = list(with_retries(lambda: list(kind.plan_check(spec, ctx))))
+            if is_known(spec) or True:
+                cost = with_retries(lambda: kind.estimate(spec, ctx))
+                if cost is not None:
+                    action.cost = cost
+        except RemoteError as exc:
+            return [Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base),
+                               resource.type)]
+        return issue_diagnostics(issues, self.mission.document, base, resource.type)
+
+    def _orphans(self, records: Mapping[str, ResourceState], targets: list[str]) -> list[str]:
+        orphans = [a for a in records if a not in self.mission.resources and (not targets or a in targets)]
+        deps = {a: [d for d in records[a].depends_on if d in records] for a in records}
+        order = graph.topological(deps, sorted(records, key=lambda a: records[a].created_at))
+        return [a for a in reversed(order) if a in orphans]
+
+    def _orphan_action(self, rs: ResourceState, allow_forget: bool, reason: str = "removed from the mission") -> Action:
+        try:
+            _, kind = self.runtime.kind(rs.type)
+            mode, note = kind.delete_mode, kind.delete_note
+        except SkyformError:
+            mode, note = "manual", f"provider of {rs.type} is not installed"
+        if mode == "forget":
+            return Action(rs.address, rs.type, "forget", reason, notes=[note] if note else [])
+        if mode == "manual":
+            if allow_forget:
+                return Action(rs.address, rs.type, "forget", reason, notes=[note or "the API cannot delete it"])
+            return Action(rs.address, rs.type, "delete", reason, notes=[note] if note else [],
+                          blocked=f"{rs.type} cannot be deleted through its API ({note or 'no delete endpoint'}); "
+                                  "delete it in the service, then pass --forget to drop it from state")
+        return Action(rs.address, rs.type, "delete", reason, notes=[note] if note else [])
+
+    def _destroy(self, records: Mapping[str, ResourceState], targets: list[str], allow_forget: bool) -> list[Action]:
+        deps = {a: [d for d in records[a].depends_on if d in records] for a in records}
+        order = graph.topological(deps, sorted(records, key=lambda a: records[a].created_at))
+        chosen = set(records)
+        if targets:
+            rev = graph.reverse(deps)
+            chosen = graph.closure(rev, targets)
+        return [self._orphan_action(records[a], allow_forget, "destroy") for a in reversed(order) if a in chosen]
+
+    def _refuse_prevented(self, actions: list[Action], records: Mapping[str, ResourceState]) -> None:
+        prevented = []
+        for a in actions:
+            if a.action not in ("delete", "replace", "forget"):
+                continue
+            if a.address in self.mission.resources:
+                protect = self.mission.resources[a.address].lifecycle.prevent_destroy
+            else:
+                rs = records.get(a.address)
+                protect = bool(rs and rs.private.get(LIFECYCLE_KEY, {}).get("prevent_destroy"))
+            if protect:
+                prevented.append(f"{a.address} ({a.action}: {a.reason})")
+        if prevented:
+            raise PlanRefused("lifecycle.prevent_destroy forbids this plan: " + "; ".join(prevented),
+                              hint="remove prevent_destroy from the resource first if you really mean it")

@@ -1,0 +1,120 @@
+"""One run's connection to the providers: settings resolved, clients connected lazily.
+
+Settings come from the mission's ``providers:`` block (expressions resolved, secrets
+registered for redaction) or, with ``--sandbox``, from the simulators. Each provider's
+client is made once, on first use, by ``Provider.connect`` - from whichever worker thread
+needs it first - and closed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import redact
+from .errors import PluginError, SkyformError, SpecError
+from .mission import Mission
+from .plugins import Registry
+from .provider import OperationContext, Provider, Reporter, ResourceKind
+from .secrets import Secrets
+from .validate import Scope
+
+
+class Runtime:
+    """Providers, settings and clients for one mission run."""
+
+    def __init__(
+        self,
+        mission: Mission,
+        registry: Registry,
+        secrets: Secrets | None = None,
+        *,
+        sandbox_settings: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.mission = mission
+        self.registry = registry
+        self.secrets = secrets or Secrets()
+        self.sandbox_settings = sandbox_settings
+        self._clients: dict[str, Any] = {}
+        self._settings: dict[str, Mapping[str, Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def kind(self, type_name: str) -> tuple[Provider, ResourceKind]:
+        found = self.registry.resolve_type(type_name)
+        if found is None:
+            raise PluginError(f"no installed provider offers {type_name!r}")
+        return found
+
+    def settings(self, provider: str) -> Mapping[str, Any]:
+        with self._lock:
+            if provider in self._settings:
+                return self._settings[provider]
+        if self.sandbox_settings is not None and provider in self.sandbox_settings:
+            settings: Mapping[str, Any] = dict(self.sandbox_settings[provider])
+        else:
+            problems: list[Any] = []
+            raw = self.mission.providers.get(provider, {})
+            scope = Scope(self.mission, self.secrets, require_secrets=True)
+            resolved = scope.resolve_at(raw, ("providers", provider), problems, provider)
+            if problems:
+                raise SpecError(problems)
+            settings = resolved or {}
+        spec = self.registry.providers[provider]
+        for key in spec.secret_settings:
+            redact.register(settings.get(key))
+        with self._lock:
+            self._settings[provider] = settings
+        return settings
+
+    def client(self, provider: str) -> Any:
+        with self._lock:
+            if provider in self._clients:
+                return self._clients[provider]
+            lock = self._locks.setdefault(provider, threading.Lock())
+        with lock:
+            if provider in self._clients:
+                return self._clients[provider]
+            settings = self.settings(provider)
+            try:
+                client = self.registry.providers[provider].connect(settings)
+            except SkyformError:
+                raise
+            except Exception as exc:  # a provider bug or a library error while connecting
+                from .errors import PermanentError
+
+                raise PermanentError(f"{provider}: cannot connect: {redact.redact(str(exc))}",
+                                     provider=provider) from exc
+            with self._lock:
+                self._clients[provider] = client
+            return client
+
+    def context(
+        self, address: str, type_name: str, *, idempotency_key: str, intent_at: float,
+        lifecycle: Mapping[str, Any] | None = None, reporter: Reporter | None = None,
+    ) -> OperationContext:
+        provider, _ = self.kind(type_name)
+        artifacts = self.mission.state_dir / "artifacts" / address
+        artifacts.mkdir(parents=True, exist_ok=True)
+        return OperationContext(
+            client=self.client(provider.name), settings=self.settings(provider.name), provider=provider.name,
+            address=address, mission=self.mission.name, mission_dir=self.mission.directory,
+            artifacts_dir=artifacts, idempotency_key=idempotency_key, intent_at=intent_at or time.time(),
+            lifecycle=dict(lifecycle or {}), reporter=reporter or Reporter(),
+        )
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            close = getattr(client, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # closing must never mask the run's own outcome
+                    pass
+        self._clients.clear()
+
+
+def artifacts_dir(mission_dir: Path, address: str) -> Path:
+    return mission_dir / ".skyform" / "artifacts" / address

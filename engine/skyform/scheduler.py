@@ -1,0 +1,621 @@
+"""Apply: a scheduler walking the plan's graph, not a thread per node.
+
+Short provider calls (create, adopt, update, delete, one poll, cancel) run on a bounded
+worker pool (global ``parallelism`` and each provider's own limit). Waiting for a remote
+job is a timer in this loop, never a sleeping thread, so thousands of jobs can be tracked
+at once. Every state transition is written by this loop's thread before the next call
+that depends on it: the create intent (with its idempotency key) is durable *before* the
+create request is sent, so a process killed at any instant leaves either nothing, an
+intent that the next run adopts, or the finished record.
+
+Transient errors are retried with exponential backoff and jitter (Retry-After honoured)
+up to ``lifecycle.retries``; a create retried after a transient failure adopts first,
+because the failed request may have reached the service. Permanent errors fail the node
+at once; its dependents are skipped, independent branches finish.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import queue
+import random
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from . import redact
+from .errors import AdoptError, Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
+from .mission import Mission
+from .plan import Action, Plan
+from .planner import LIFECYCLE_KEY, to_record
+from .provider import Change, OperationContext, Reporter, Result
+from .runtime import Runtime
+from .state.base import Event, Removal, ResourceState, StateStore
+from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics
+from .values import is_known, to_storable
+from .provider import CheckContext
+
+Emit = Callable[[dict[str, Any]], None]
+RETRY_BASE = float(os.environ.get("SKYFORM_RETRY_BASE", "1.0"))
+MAX_RETRY_DELAY = 300.0
+
+
+@dataclass
+class Node:
+    """One action being carried out."""
+
+    action: Action
+    record: ResourceState | None
+    waits_for: set[str]
+    state: str = "pending"  # pending, inflight, waiting, done, failed, skipped, detached
+    step: str = ""
+    attempts: int = 0
+    poll_failures: int = 0
+    spec: Any = None
+    interval: float = 0.0
+    deadline: float | None = None
+    started: float = 0.0
+    error: str | None = None
+    recheck: bool = False
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyOutcome:
+    """What an apply achieved."""
+
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    detached: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+class _NodeReporter(Reporter):
+    def __init__(self, scheduler: "Scheduler", address: str) -> None:
+        self.scheduler, self.address = scheduler, address
+
+    def progress(self, fraction: float | None, message: str = "") -> None:
+        self.scheduler.inbox.put(("progress", self.address, (fraction, message)))
+
+    def warn(self, message: str) -> None:
+        self.scheduler.inbox.put(("warning", self.address, message))
+
+
+class Scheduler:
+    """Carries out a plan (see the module docstring)."""
+
+    def __init__(
+        self, mission: Mission, plan: Plan, runtime: Runtime, store: StateStore, emit: Emit, *,
+        parallelism: int = 10, fail_fast: bool = False, detach: bool = False,
+        observer: Callable[[str, str, str | None, str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.mission, self.plan, self.runtime, self.store, self.emit = mission, plan, runtime, store, emit
+        self.parallelism = max(1, parallelism)
+        self.fail_fast, self.detach = fail_fast, detach
+        self.observer = observer
+        self.inbox: queue.Queue[tuple[str, str, Any]] = queue.Queue()
+        self.timers: list[tuple[float, int, str, str]] = []
+        self._seq = 0
+        self.interrupted = False
+        self.records = store.resources(mission.name)
+        self.outputs: dict[str, Any] = {a: rs.outputs for a, rs in self.records.items()}
+        self.pending_writes: list[ResourceState | Removal] = []
+        self.pending_events: list[Event] = []
+        self.inflight = 0
+        self.inflight_by_provider: dict[str, int] = {}
+        self.nodes: dict[str, Node] = {}
+        self._build()
+
+    # -- set-up ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        planned = {a.address for a in self.plan.actions}
+        changing = {a.address for a in self.plan.actions if a.action in ("create", "update", "replace", "resume")}
+        deleting = [a for a in self.plan.actions if a.action in ("delete", "forget")]
+        for action in self.plan.actions:
+            record = self.records.get(action.address)
+            if action.action in ("delete", "forget"):
+                # delete after everything recorded as depending on it is deleted
+                waits = {d.address for d in deleting
+                         if d.address in self.records and action.address in self.records[d.address].depends_on}
+            else:
+                waits = {d for d in action.depends_on if d in planned}
+            node = Node(action, record, waits)
+            if action.address in self.mission.resources:
+                node.recheck = bool(self._refs(action.address) & changing)
+            self.nodes[action.address] = node
+
+    def _refs(self, address: str) -> set[str]:
+        if not hasattr(self, "_ref_cache"):
+            from .validate import references
+
+            self._ref_cache = references(self.mission)
+        return self._ref_cache.get(address, set())
+
+    # -- the loop -------------------------------------------------------------------------
+    def interrupt(self) -> None:
+        """First Ctrl-C: stop dispatching; in-flight calls finish and are recorded."""
+        self.interrupted = True
+
+    def run(self) -> ApplyOutcome:
+        workers = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="skyform")
+        self.pool = workers
+        try:
+            self._loop()
+        finally:
+            self._flush()
+            workers.shutdown(wait=True)
+        return self._outcome()
+
+    def _loop(self) -> None:
+        while True:
+            self._dispatch_ready()
+            self._flush()
+            if self.inflight == 0 and (self.interrupted or not self._has_work()):
+                return
+            timeout = None
+            if self.timers and not self.interrupted:
+                timeout = max(0.0, self.timers[0][0] - time.monotonic())
+            try:
+                item = self.inbox.get(timeout=timeout if timeout is not None else (0.2 if self.interrupted else 1.0))
+            except queue.Empty:
+                item = None
+            while item is not None:
+                self._handle(*item)
+                try:
+                    item = self.inbox.get_nowait()
+                except queue.Empty:
+                    item = None
+            self._fire_timers()
+
+    def _has_work(self) -> bool:
+        if self.timers:
+            return True
+        return any(n.state == "pending" for n in self.nodes.values())
+
+    def _ready(self, node: Node) -> bool:
+        return all(self.nodes[d].state == "done" or (
+            self.nodes[d].state == "failed" and self._continue_on_failure(d)) for d in node.waits_for)
+
+    def _continue_on_failure(self, address: str) -> bool:
+        resource = self.mission.resources.get(address)
+        return bool(resource and resource.lifecycle.on_failure == "continue")
+
+    def _dispatch_ready(self) -> None:
+        if self.interrupted:
+            return
+        for address, node in self.nodes.items():
+            if node.state != "pending":
+                continue
+            blocked = [d for d in node.waits_for if self.nodes[d].state in ("failed", "skipped", "detached")
+                       and not (self.nodes[d].state == "failed" and self._continue_on_failure(d))]
+            if blocked:
+                self._skip(node, f"{blocked[0]} did not finish")
+                continue
+            if not self._ready(node):
+                continue
+            if not self._has_capacity(node):
+                continue
+            self._start(node)
+
+    def _provider(self, node: Node) -> str:
+        return node.action.type.partition(".")[0]
+
+    def _has_capacity(self, node: Node) -> bool:
+        if node.action.action == "noop":
+            return True
+        if self.inflight >= self.parallelism:
+            return False
+        limit = self.runtime.registry.providers.get(self._provider(node))
+        cap = limit.parallelism if limit is not None else None
+        return cap is None or self.inflight_by_provider.get(self._provider(node), 0) < cap
+
+    # -- steps ----------------------------------------------------------------------------
+    def _start(self, node: Node) -> None:
+        a = node.action
+        node.started = time.monotonic()
+        if a.blocked:
+            return self._fail(node, a.blocked)
+        if a.action == "noop":
+            node.state = "done"
+            return
+        if a.action in ("delete", "forget"):
+            return self._begin_delete(node)
+        if a.action == "resume":
+            node.spec = to_record(node.record).spec if node.record else None
+            return self._begin_wait(node, immediately=True)
+        if a.action == "replace" and node.record is not None and node.record.remote_id:
+            return self._begin_delete(node, then_create=True)
+        if a.action in ("create", "replace"):
+            return self._begin_create(node)
+        if a.action == "update":
+            return self._begin_update(node)
+
+    def _resolve(self, node: Node) -> Any:
+        resource = self.mission.resources[node.action.address]
+        problems: list[Diagnostic] = []
+        known = {a: o for a, o in self.outputs.items()}
+        scope = Scope(self.mission, self.runtime.secrets, known, require_secrets=True, registry=self.runtime.registry)
+        spec = scope.resolve_at(resource.spec, ("resources", resource.id, "spec"), problems, resource.type)
+        if problems:
+            raise SpecError(problems)
+        if not is_known(spec):
+            raise PermanentError(f"{resource.id}: a value is still unknown after its dependencies were applied")
+        if node.recheck:
+            _, kind = self.runtime.kind(resource.type)
+            base = ("resources", resource.id, "spec")
+            found = schema_diagnostics(kind_validator(kind), spec, self.mission.document, base, resource.type)
+            from datetime import date
+
+            found += issue_diagnostics(kind.check(spec, CheckContext(date.today(), self.mission.directory, resource.id)),
+                                       self.mission.document, base, resource.type)
+            if [d for d in found if d.severity == "error"]:
+                raise SpecError(found, message=f"{resource.id}: resolved values are invalid")
+        return spec
+
+    def _begin_create(self, node: Node) -> None:
+        a = node.action
+        try:
+            node.spec = self._resolve(node)
+        except SkyformError as exc:
+            return self._fail(node, _describe(exc))
+        rec = node.record
+        resume_intent = rec is not None and (rec.status == "creating" or a.adopt_first) and rec.remote_id is None
+        key = rec.idempotency_key if resume_intent and rec else str(uuid.uuid4())
+        intent_at = rec.intent_at if resume_intent and rec else time.time()
+        node.record = self._record(a, status="creating", key=key, intent_at=intent_at, spec=node.spec,
+                                   remote_id=None, outputs={}, base=None)
+        self._transition(node, rec.status if rec else None, "creating", {"idempotency_key": key})
+        adopt_first = resume_intent or node.attempts > 0
+        self._submit(node, "create", lambda ctx: self._op_create(node, ctx, adopt_first))
+
+    def _op_create(self, node: Node, ctx: OperationContext, adopt_first: bool) -> tuple[str, Result]:
+        _, kind = self.runtime.kind(node.action.type)
+        if node.recheck:
+            issues = [i for i in kind.plan_check(node.spec, ctx) if i.severity == "error"]
+            if issues:
+                found = issue_diagnostics(issues, self.mission.document, ("resources", node.action.address, "spec"),
+                                          node.action.type)
+                raise PermanentError("; ".join(str(d) for d in found))
+        if adopt_first:
+            found = kind.adopt(node.spec, ctx)
+            if found is not None:
+                return "adopted", found
+        return "created", kind.create(node.spec, ctx)
+
+    def _begin_update(self, node: Node) -> None:
+        try:
+            node.spec = self._resolve(node)
+        except SkyformError as exc:
+            return self._fail(node, _describe(exc))
+        _, kind = self.runtime.kind(node.action.type)
+        record = to_record(node.record) if node.record else None
+        changes = [Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift]
+        self._transition(node, "ready", "updating", {})
+        self._submit(node, "update", lambda ctx: ("updated", kind.update(record, node.spec, changes, ctx)))
+
+    def _begin_delete(self, node: Node, then_create: bool = False) -> None:
+        rec = node.record
+        if rec is None:
+            node.state = "done"
+            return
+        if node.action.action == "forget":
+            self.pending_writes.append(Removal(rec.address))
+            self._transition(node, rec.status, "forgotten", {})
+            node.state = "done"
+            return
+        rec.status = "deleting"
+        rec.updated_at = time.time()
+        self.pending_writes.append(rec)
+        self._transition(node, "ready", "deleting", {})
+        _, kind = self.runtime.kind(rec.type)
+        record = to_record(rec)
+
+        def op(ctx: OperationContext) -> tuple[str, Any]:
+            if rec.remote_id is not None:
+                kind.delete(record, ctx)
+            return ("deleted_then_create" if then_create else "deleted"), None
+
+        self._submit(node, "delete", op)
+
+    def _begin_wait(self, node: Node, immediately: bool = False, poll_after: float | None = None) -> None:
+        _, kind = self.runtime.kind(node.action.type)
+        resource = self.mission.resources.get(node.action.address)
+        if node.deadline is None and resource is not None and resource.lifecycle.timeout:
+            since = node.record.intent_at if node.record else time.time()
+            node.deadline = time.monotonic() + max(0.0, resource.lifecycle.timeout - (time.time() - since))
+        if self.detach:
+            node.state = "detached"
+            return
+        node.state = "waiting"
+        if not node.interval:
+            node.interval = kind.poll_interval
+        delay = 0.0 if immediately else (poll_after if poll_after is not None else node.interval)
+        if node.deadline is not None:
+            delay = min(delay, max(0.0, node.deadline - time.monotonic()))
+        self._timer(delay, node.action.address, "poll")
+        if poll_after is None and not immediately:
+            node.interval = min(node.interval * 1.5, kind.max_poll_interval)
+
+    def _timer(self, delay: float, address: str, what: str) -> None:
+        self._seq += 1
+        heapq.heappush(self.timers, (time.monotonic() + delay, self._seq, address, what))
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now and not self.interrupted:
+            _, _, address, what = heapq.heappop(self.timers)
+            node = self.nodes[address]
+            if what == "retry":
+                node.state = "pending"
+                continue
+            if node.deadline is not None and now >= node.deadline:
+                self._cancel_for_timeout(node)
+                continue
+            _, kind = self.runtime.kind(node.action.type)
+            record = to_record(node.record) if node.record else None
+            node.state = "inflight"
+            self._submit(node, "poll", lambda ctx, k=kind, r=record: ("polled", k.poll(r, ctx)))
+
+    def _cancel_for_timeout(self, node: Node) -> None:
+        _, kind = self.runtime.kind(node.action.type)
+        record = to_record(node.record) if node.record else None
+        resource = self.mission.resources.get(node.action.address)
+        limit = resource.lifecycle.timeout if resource else None
+        node.error = f"timed out after {_duration(limit or 0)}; the remote job was cancelled"
+
+        def op(ctx: OperationContext) -> tuple[str, Any]:
+            kind.cancel(record, ctx)
+            return "cancelled", None
+
+        self._submit(node, "cancel", op)
+
+    # -- running operations ---------------------------------------------------------------
+    def _submit(self, node: Node, step: str, fn: Callable[[OperationContext], Any]) -> None:
+        node.state = "inflight"
+        node.step = step
+        rec = node.record
+        key = rec.idempotency_key if rec else ""
+        intent_at = rec.intent_at if rec else time.time()
+        resource = self.mission.resources.get(node.action.address)
+        lifecycle = resource.lifecycle.as_dict() if resource else {}
+        provider = self._provider(node)
+        self.inflight += 1
+        self.inflight_by_provider[provider] = self.inflight_by_provider.get(provider, 0) + 1
+        address = node.action.address
+        type_name = node.action.type
+        reporter = _NodeReporter(self, address)
+        self._flush()  # the intent must be durable before the call leaves
+
+        def work() -> None:
+            try:
+                ctx = self.runtime.context(address, type_name, idempotency_key=key, intent_at=intent_at,
+                                           lifecycle=lifecycle, reporter=reporter)
+                self.inbox.put(("done", address, fn(ctx)))
+            except BaseException as exc:  # handed to the loop, which decides
+                self.inbox.put(("error", address, exc))
+
+        self.pool.submit(work)
+
+    def _handle(self, what: str, address: str, payload: Any) -> None:
+        node = self.nodes[address]
+        if what == "progress":
+            fraction, message = payload
+            self.emit({"event": "progress", "address": address, "fraction": fraction, "message": message})
+            return
+        if what == "warning":
+            self.emit({"event": "warning", "address": address, "message": redact.redact(str(payload))})
+            self.pending_events.append(Event("warning", address, data={"message": redact.redact(str(payload))},
+                                             at=time.time()))
+            return
+        self.inflight -= 1
+        provider = self._provider(node)
+        self.inflight_by_provider[provider] -= 1
+        if what == "error":
+            return self._on_error(node, payload)
+        outcome, result = payload
+        if outcome in ("created", "adopted", "updated", "polled"):
+            return self._on_result(node, outcome, result)
+        if outcome == "deleted":
+            self.pending_writes.append(Removal(address))
+            self._transition(node, "deleting", "deleted", {})
+            self.outputs.pop(address, None)
+            node.state = "done"
+        elif outcome == "deleted_then_create":
+            self.pending_writes.append(Removal(address))
+            self._transition(node, "deleting", "deleted", {})
+            node.record = None
+            self._begin_create(node)
+        elif outcome == "cancelled":
+            self._fail(node, node.error or "cancelled")
+
+    def _on_result(self, node: Node, outcome: str, result: Result) -> None:
+        rec = node.record
+        assert rec is not None
+        before = rec.status
+        if result is None:
+            return self._fail(node, "the remote object disappeared while waiting for it")
+        rec.remote_id = result.remote_id or rec.remote_id
+        if result.outputs or outcome != "polled":
+            rec.outputs = to_storable(result.outputs) if result.outputs else rec.outputs
+        if result.observed is not None:
+            rec.observed = to_storable(result.observed)
+        rec.private = {**rec.private, **result.private}
+        if outcome in ("created", "adopted", "updated"):
+            rec.spec = to_storable(node.spec)
+        rec.status = "running" if result.status == "running" else ("failed" if result.status == "failed" else "ready")
+        rec.error = result.message if result.status == "failed" else None
+        rec.updated_at = time.time()
+        self.pending_writes.append(rec)
+        detail: dict[str, Any] = {"outcome": outcome}
+        if rec.remote_id:
+            detail["remote_id"] = rec.remote_id
+        if result.cost:
+            detail["cost"] = str(result.cost)
+        if result.progress is not None:
+            detail["progress"] = result.progress
+        if result.message and result.status != "failed":
+            detail["message"] = redact.redact(result.message)
+        if before != rec.status or outcome != "polled":
+            self._transition(node, before, rec.status, detail)
+        elif result.progress is not None or result.message:
+            self.emit({"event": "progress", "address": node.action.address, "fraction": result.progress,
+                       "message": redact.redact(result.message or "")})
+        node.poll_failures = 0
+        if rec.status == "ready":
+            self.outputs[node.action.address] = rec.outputs
+            node.state = "done"
+        elif rec.status == "failed":
+            self._fail(node, result.message or "the remote job failed", write=False)
+        else:
+            self._begin_wait(node, poll_after=result.poll_after)
+
+    def _on_error(self, node: Node, exc: BaseException) -> None:
+        if not isinstance(exc, Exception):
+            raise exc
+        retries = self._retries(node)
+        if isinstance(exc, TransientError):
+            if node.step == "poll":
+                node.poll_failures += 1
+                if node.poll_failures <= max(retries, 5):
+                    self._event_retry(node, exc, node.poll_failures)
+                    node.state = "waiting"
+                    self._timer(self._backoff(node.poll_failures, exc.retry_after), node.action.address, "poll")
+                    return
+            elif node.attempts < retries:
+                node.attempts += 1
+                self._event_retry(node, exc, node.attempts)
+                self._retry_step(node, self._backoff(node.attempts, exc.retry_after))
+                return
+        if isinstance(exc, RemoteError) and exc.remote_id and node.record is not None and not node.record.remote_id:
+            node.record.remote_id = exc.remote_id
+        if not isinstance(exc, SkyformError):
+            import traceback
+
+            self.emit({"event": "bug", "address": node.action.address,
+                       "message": redact.redact("".join(traceback.format_exception(exc)))})
+        self._fail(node, _describe(exc))
+
+    def _retry_step(self, node: Node, delay: float) -> None:
+        step = node.step
+        if step == "create":
+            node.action.adopt_first = True
+            node.state = "retry"
+            self._timer(delay, node.action.address, "retry")
+            node.action.action = "create" if node.action.action != "replace" or node.record is None else "replace"
+        else:
+            node.state = "retry"
+            self._timer(delay, node.action.address, "retry")
+        # "retry" timers put the node back to pending; its step starts again from the record
+        if step in ("delete",) and node.record is not None:
+            node.record.status = "ready"
+
+    def _retries(self, node: Node) -> int:
+        resource = self.mission.resources.get(node.action.address)
+        return resource.lifecycle.retries if resource else 3
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_DELAY)
+        return min(RETRY_BASE * 2 ** (attempt - 1), 60.0) * (0.5 + random.random())
+
+    def _event_retry(self, node: Node, exc: TransientError, attempt: int) -> None:
+        self.emit({"event": "retry", "address": node.action.address, "attempt": attempt,
+                   "retry_after": exc.retry_after, "message": redact.redact(str(exc))})
+
+    def _fail(self, node: Node, message: str, write: bool = True) -> None:
+        message = redact.redact(message)
+        node.state = "failed"
+        node.error = message
+        rec = node.record
+        if write and rec is not None and node.action.action not in ("delete", "forget"):
+            before = rec.status
+            rec.status = "failed"
+            rec.error = message
+            rec.updated_at = time.time()
+            self.pending_writes.append(rec)
+            self._transition(node, before, "failed", {"error": message})
+        elif write and rec is not None:
+            rec.status = "ready" if rec.status == "deleting" else rec.status
+            self.pending_writes.append(rec)
+            self.emit({"event": "transition", "address": node.action.address, "before": "deleting",
+                       "after": "failed", "error": message})
+        else:
+            self.emit({"event": "transition", "address": node.action.address, "before": None, "after": "failed",
+                       "error": message})
+        if self.fail_fast:
+            self.interrupted = True
+
+    def _skip(self, node: Node, why: str) -> None:
+        node.state = "skipped"
+        node.error = why
+        self.emit({"event": "skipped", "address": node.action.address, "reason": why})
+
+    # -- state ----------------------------------------------------------------------------
+    def _record(self, a: Action, *, status: str, key: str, intent_at: float, spec: Any, remote_id: str | None,
+                outputs: dict[str, Any], base: ResourceState | None) -> ResourceState:
+        resource = self.mission.resources.get(a.address)
+        private = {LIFECYCLE_KEY: {"prevent_destroy": bool(resource and resource.lifecycle.prevent_destroy)}}
+        now = time.time()
+        rs = ResourceState(address=a.address, type=a.type, status=status, idempotency_key=key, intent_at=intent_at,
+                           remote_id=remote_id, spec=to_storable(spec), outputs=outputs, observed={}, private=private,
+                           depends_on=list(a.depends_on), created_at=now, updated_at=now)
+        self.pending_writes.append(rs)
+        return rs
+
+    def _transition(self, node: Node, before: str | None, after: str, detail: dict[str, Any]) -> None:
+        address = node.action.address
+        event = {"event": "transition", "address": address, "type": node.action.type, "before": before,
+                 "after": after, **detail}
+        self.pending_events.append(Event("transition", address, before, after, redact.redact_data(detail), time.time()))
+        self.emit(event)
+        if self.observer is not None:
+            self.observer(address, node.action.type, before, after, detail)
+
+    def _flush(self) -> None:
+        if not self.pending_writes and not self.pending_events:
+            return
+        writes, events = self.pending_writes, self.pending_events
+        self.pending_writes, self.pending_events = [], []
+        # last write per address wins within one transaction
+        latest: dict[str, ResourceState | Removal] = {}
+        for w in writes:
+            latest[w.address] = w
+        self.store.write(self.mission.name, list(latest.values()), events)
+
+    def _outcome(self) -> ApplyOutcome:
+        out = ApplyOutcome(interrupted=self.interrupted and not self.fail_fast)
+        for address, node in self.nodes.items():
+            if node.state == "done":
+                out.done.append(address)
+            elif node.state == "failed":
+                out.failed[address] = node.error or "failed"
+            elif node.state == "detached":
+                out.detached.append(address)
+            elif node.state in ("skipped", "pending", "retry"):
+                out.skipped.append(address)
+            elif node.state == "waiting":
+                out.detached.append(address)
+        return out
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SpecError):
+        return "; ".join(str(d) for d in exc.diagnostics)
+    text = str(exc) if str(exc) else type(exc).__name__
+    hint = getattr(exc, "hint", None)
+    return redact.redact(text + (f" ({hint})" if hint else ""))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{s}s" if s or not (h or m) else "")

@@ -27,7 +27,6 @@ from .pricing import UNIT, pre_estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SPEC_SCHEMA
 
 PATCHABLE = frozenset({"settings", "costEstimationParameters"})
-ADOPT_SKEW = 5.0  # seconds of clock difference tolerated between us and the service
 
 
 def _quote(text: str) -> str:
@@ -35,7 +34,7 @@ def _quote(text: str) -> str:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class JobKind(ResourceKind):
@@ -134,7 +133,7 @@ class JobKind(ResourceKind):
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         """Find the job an interrupted create made: same name and workspace, created after the intent."""
         client: ItwinClient = ctx.client
-        since = _iso(ctx.intent_at - ADOPT_SKEW)
+        since = _iso(ctx.intent_at)
         found = [j for j in client.list_jobs(f"name eq {_quote(str(spec['name']))} and createdDateTime ge {since}")
                  if j.get("name") == spec["name"] and j.get("workspaceId") == spec["workspaceId"]]
         if not found:

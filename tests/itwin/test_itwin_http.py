@@ -121,7 +121,7 @@ def test_422_without_target_uses_the_quoted_parameter():
 
 def test_unknown_workspace_is_a_422_and_a_plan_check_issue(sandbox, job_kind):
     client = sandbox.client()
-    missing = "6881117d-9fd2-4900-870b-9b721dc90f25"
+    missing = "0badc0de-9fd2-4900-870b-9b721dc90f25"
     with pytest.raises(PermanentError) as err:
         client.create_job(job_spec(missing))
     assert err.value.field == "workspaceId"
@@ -209,7 +209,7 @@ def test_simulator_state_survives_a_restart(sandbox):
     client = sandbox.client()
     jid = client.create_job(job_spec(_ws(client)))["id"]
     again = ItwinSimulator(SimulatorOptions(state_dir=sandbox.tmp / "sim"))
-    assert again.objects() == {"workspace": 1, "job": 1}
+    assert again.objects() == {"workspace": 2, "job": 1}
     assert jid in again.data["jobs"]
 
 

@@ -28,7 +28,7 @@ def test_full_lifecycle_submits_polls_and_reports_reality_data_ids(sandbox, job_
     assert done.outputs["state"] == "success"
     assert set(done.outputs["outputs"]) == {"OBJ", "Cesium 3D Tiles"}
     assert all(done.outputs[f] for f in ("OBJ", "Cesium 3D Tiles"))
-    assert sandbox.sim.objects() == {"workspace": 1, "job": 1}
+    assert sandbox.sim.objects() == {"workspace": 2, "job": 1}  # with the pre-made sandbox workspace
 
 
 def test_progress_polls_follow_the_documented_backoff(sandbox, job_kind, workspace_kind):
@@ -159,7 +159,7 @@ def test_adopt_finds_the_job_a_crashed_apply_created(sandbox, job_kind, workspac
 
 
 def test_adopt_ignores_jobs_created_before_the_intent(sandbox, job_kind, workspace_kind):
-    """A same-named job older than the intent (beyond the clock-skew allowance) is not ours."""
+    """A same-named job older than the intent (of the intent) is not ours."""
     import time
 
     ws = _workspace(sandbox, workspace_kind)

@@ -40,8 +40,9 @@ FAILURES = {
 
 
 def iso(epoch: float) -> str:
-    """The service's timestamp format: ``2020-09-14T14:29:55Z``."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC as the service writes it (``2020-09-14T14:29:55.123Z``; milliseconds kept
+    so that "created after" comparisons are exact)."""
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def processing_seconds(job: dict[str, Any]) -> float:

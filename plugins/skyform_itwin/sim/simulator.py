@@ -28,9 +28,11 @@ from .processing import iso
 SANDBOX_CLIENT_ID = "skyform-sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-itwin-client-secret"
 SCOPE = "itwin-platform"
+TOKEN_PATH = "/connect/token"
 TOKEN_LIFETIME = 3600  # real seconds, as IMS issues them
 CONTEXTCAPTURE_VERSION = "23.1.0.5055"
 SANDBOX_ITWIN = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+SANDBOX_WORKSPACE = "6881117d-9fd2-4900-870b-9b721dc90f25"
 _FAULT_CODES = {429: ("RateLimitExceeded", "The client sent more requests than allowed by this API for the "
                       "current tier of the client.")}
 
@@ -48,20 +50,24 @@ class ItwinSimulator(JobRoutes, Simulator):
 
     def routes(self) -> Iterable[Rule]:
         p = self.base_path
-        yield Rule("/connect/token", methods=["POST"], endpoint="issue_token")
+        yield Rule(TOKEN_PATH, methods=["POST"], endpoint="issue_token")
         yield Rule(f"{p}/workspaces", methods=["POST"], endpoint="create_workspace")
         yield Rule(f"{p}/workspaces/<wid>", methods=["GET"], endpoint="get_workspace")
         yield Rule(f"{p}/workspaces/<wid>", methods=["DELETE"], endpoint="delete_workspace")
         yield from self.job_routes(p)
 
     def initial_data(self) -> dict[str, Any]:
-        return {"tokens": {}, "workspaces": {}, "jobs": {}}
+        # one existing workspace (the documented example's id), so a job spec can name a
+        # workspace without creating one first
+        workspace = {"id": SANDBOX_WORKSPACE, "createdDateTime": iso(self.clock.now()), "name": "sandbox",
+                     "iTwinId": SANDBOX_ITWIN, "contextCaptureVersion": CONTEXTCAPTURE_VERSION}
+        return {"tokens": {}, "workspaces": {SANDBOX_WORKSPACE: workspace}, "jobs": {}}
 
     def settings(self, base_url: str) -> dict[str, Any]:
         # the documented backoff (15, 30, 60, 120 s) compressed by the sandbox clock
         backoff = [max(0.05, round(s / self.clock.factor, 3)) for s in (15, 30, 60, 120)]
         return {"url": base_url + self.base_path, "client_id": SANDBOX_CLIENT_ID,
-                "client_secret": SANDBOX_CLIENT_SECRET, "token_url": base_url + "/connect/token",
+                "client_secret": SANDBOX_CLIENT_SECRET, "token_url": base_url + TOKEN_PATH,
                 "poll_backoff": backoff}
 
     def objects(self) -> dict[str, int]:
@@ -74,7 +80,12 @@ class ItwinSimulator(JobRoutes, Simulator):
         return error(500, "InternalServerError", "The server encountered an internal error.")
 
     def _fault_response(self, request: Request, environ: dict[str, Any]) -> Response | None:
-        """Request faults answered with the service's own error body (Retry-After kept)."""
+        """Request faults answered with the service's own error body (Retry-After kept).
+
+        The token endpoint stands for IMS, a separate service: API faults do not hit it.
+        """
+        if request.path == TOKEN_PATH:
+            return None
         response = super()._fault_response(request, environ)
         if response is None or response.status_code < 400 or not response.get_data():
             return response

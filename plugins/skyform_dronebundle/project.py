@@ -4,7 +4,8 @@ The project pages document create, get, update and a cursor-paginated list (filt
 ``status`` and ``archived``); the project's own fields beyond ``name``, the shared status
 enum and ``archived`` are not spelled out, so this kind keeps to those plus
 ``description`` and ``other_status_reason`` (worded like the job's). Because projects can
-be listed, an interrupted create is adopted by name and creation time.
+be listed, an interrupted create is looked for by name and creation time (and
+reported, never guessed: a project carries no client-chosen key).
 """
 
 from __future__ import annotations
@@ -88,18 +89,20 @@ class ProjectKind(ResourceKind):
         return _result(remote, spec)
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
-        """The project with this name created since the intent was recorded, if exactly one."""
+        """None when no project of this name was created since the intent; otherwise AdoptError
+        listing the candidates: a project carries no client-chosen key, so a name match could be
+        someone else's project and skyform does not guess."""
         since_ms = (ctx.intent_at - ADOPT_SKEW) * 1000.0
         found = [p for p in ctx.client.list_projects(archived=bool(spec.get("archived")))
                  if p.get("name") == spec.get("name") and _millis(p.get("created")) >= since_ms]
         if not found:
             return None
-        if len(found) > 1:
-            ids = [str(p["id"]) for p in found]
-            raise AdoptError(f"{len(found)} projects named {spec.get('name')!r} were created since the "
-                             f"interrupted apply ({', '.join(ids)}); run `skyform import {ctx.address} "
-                             "<project id>` with the right one", candidates=ids, provider="dronebundle")
-        return _result(found[0], spec)
+        ids = [str(p["id"]) for p in found]
+        raise AdoptError(
+            f"possible orphan: {len(found)} project(s) named {spec.get('name')!r} created since the "
+            f"interrupted apply ({', '.join(ids)}); check the DroneBundle dashboard, then run "
+            f"`skyform import {ctx.address} <project id>` or `skyform state rm {ctx.address}` to create anew",
+            candidates=ids, provider="dronebundle")
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         remote = ctx.client.get_project(str(record.remote_id))

@@ -14,7 +14,7 @@ from skyform.provider import Change
 from skyform.sandbox.host import Running, SimulatorHost
 from skyform_dronebundle.client import DroneBundleClient
 from skyform_dronebundle.simulator.access import SANDBOX_KEY
-from skyform_dronebundle.simulator.app import DroneBundleSimulator
+from skyform_dronebundle.simulator.app import SANDBOX_PROJECT_ID, DroneBundleSimulator
 
 
 def test_create_read_update_project(project_kind, make_ctx, record_of, client) -> None:
@@ -53,7 +53,7 @@ def test_projects_are_cursor_paginated(small_pages) -> None:
     first = httpx.get(small_pages.settings()["url"] + "/projects",
                       headers={"Authorization": f"Bearer {SANDBOX_KEY}"}).json()
     assert first["count"] == 3 and len(first["projects"]) == 3 and first["cursor"]
-    assert sorted(p["id"] for p in client.list_projects()) == sorted(made)
+    assert sorted(p["id"] for p in client.list_projects()) == sorted(made + [SANDBOX_PROJECT_ID])
 
 
 def test_list_filters_status_and_archived(small_pages) -> None:
@@ -66,14 +66,18 @@ def test_list_filters_status_and_archived(small_pages) -> None:
     assert [p["id"] for p in client.list_projects(archived=True)] == [c]
 
 
-def test_adopt_finds_the_project_an_interrupted_create_made(project_kind, make_ctx, sandbox) -> None:
-    """Created, then the process died: adopt finds it by name and creation time; no second project."""
+def test_adopt_reports_the_project_an_interrupted_create_may_have_made(project_kind, make_ctx, sandbox) -> None:
+    """Created, then the process died: adopt names the candidate (by name, since the intent) and
+    asks for import or state rm instead of guessing; nothing is created twice."""
     ctx = make_ctx(address="site")
     spec = {"name": f"crash {uuid.uuid4().hex[:6]}"}
     lost = project_kind.create(spec, ctx)
     count = sandbox.simulator.objects()["project"]
-    adopted = project_kind.adopt(spec, ctx)
-    assert adopted is not None and adopted.remote_id == lost.remote_id
+    with pytest.raises(AdoptError) as caught:
+        project_kind.adopt(spec, ctx)
+    assert caught.value.candidates == [lost.remote_id]
+    assert str(caught.value).startswith(f"possible orphan: 1 project(s) named {spec['name']!r}")
+    assert "`skyform import site <project id>`" in str(caught.value)
     assert sandbox.simulator.objects()["project"] == count
 
 

@@ -26,6 +26,8 @@ from .ids import uuid7
 from .schedule import occurrences
 from .validation import job_error, project_error, today_utc
 
+#: a project every sandbox workspace starts with, so a mission can use a fixed project_id
+SANDBOX_PROJECT_ID = "01900000-0000-7000-8000-000000000001"
 JOB_TYPES = ["drone_inspection", "thermal_inspection", "3d_mapping", "survey_flight", "lidar_scan"]
 PROJECT_FIELDS = ("name", "description", "status", "other_status_reason", "archived")
 _REGENERATING = frozenset({"job_pattern", "start_date", "end_date", *v.RECURRING_FIELDS})
@@ -73,7 +75,11 @@ class DroneBundleSimulator(Simulator):
         return {"keys": initial_keys(),
                 "workspaces": {"sandbox": {"plan": "enterprise", "job_types": JOB_TYPES},
                                "starter": {"plan": "starter", "job_types": JOB_TYPES}},
-                "projects": {}, "jobs": {}, "occurrences": {}, "assignments": {}}
+                "projects": {SANDBOX_PROJECT_ID: {
+                    "id": SANDBOX_PROJECT_ID, "name": "Sandbox project", "description": None,
+                    "status": "in_progress", "other_status_reason": None, "archived": False,
+                    "created": 1719792000000, "updated": 1719792000000, "workspace": "sandbox"}},
+                "jobs": {}, "occurrences": {}, "assignments": {}}
 
     def settings(self, base_url: str) -> dict[str, Any]:
         return {"url": base_url + self.base_path, "api_key": SANDBOX_KEY}

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, iso, not_found, now, paginate, truthy
+from ._common import ApiError, api_response, int_arg, iso, not_found, now, paginate, truthy
 from ._formats import EXPORTERS, Frame, ImportFailed, read_annotations, write_archive
 
 QUEUED_FOR = 1.0  # simulated seconds a request waits in the queue
@@ -94,12 +94,14 @@ class Requests:
         user = self.caller(request)  # type: ignore[attr-defined]
         items = [rq for rq in self.data["requests"].values() if user["is_superuser"] or rq["owner"] == user["id"]]
         views = [self.request_view(rq) for rq in sorted(items, key=lambda r: -r["created"])]
-        for name in ("status", "action", "target"):
+        for name in ("status", "action", "target", "subresource"):
             wanted = request.args.get(name)
             if wanted:
-                views = [v for v in views if (v["status"] if name == "status" else
-                                              v["operation"]["type"].split(":")[0] if name == "action" else
-                                              v["operation"]["target"]) == wanted]
+                views = [v for v in views if _facet(v, name) == wanted]
+        for name in ("project_id", "task_id", "job_id"):
+            wanted_id = int_arg(request, name)
+            if wanted_id is not None:
+                views = [v for v in views if v["operation"][name] == wanted_id]
         return paginate(request, views, lambda v: v)
 
     def get_request(self, request: Request, rq_id: str) -> Response:
@@ -224,3 +226,15 @@ class Requests:
         task["updated"] = now()
         self.make_segments(task)  # type: ignore[attr-defined]
         rq["result_id"] = task["id"]
+
+
+def _facet(view: dict[str, Any], name: str) -> str:
+    """The value a request-list filter compares: status, action, target or subresource."""
+    if name == "status":
+        return str(view["status"])
+    action, _, sub = view["operation"]["type"].partition(":")
+    if name == "action":
+        return action
+    if name == "subresource":
+        return {"dataset": "dataset", "annotations": "annotations"}.get(sub, "")
+    return str(view["operation"]["target"])

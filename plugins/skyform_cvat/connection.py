@@ -1,0 +1,133 @@
+"""The connection to one CVAT server: settings, a lazily built cvat-sdk Client, users, formats.
+
+The Client is made on first use (``skyform validate`` never connects), logs in with a
+personal access token or a username and password, and enters the configured organisation.
+The SDK's own version check only warns; we do it ourselves so that a server outside the
+SDK's range (X.Y, X.Y+1) is logged once at INFO and never refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+from typing import Any, Mapping
+
+from cvat_sdk.core.client import AccessTokenCredentials, Client, Config, PasswordCredentials
+from cvat_sdk.version import VERSION as SDK_VERSION
+
+from skyform import redact
+from skyform.errors import AuthError, PermanentError
+
+from .remote_errors import sdk_errors
+
+log = logging.getLogger("skyform.provider.cvat")
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "How to reach a CVAT server: its URL and a personal access token, or a username and password.",
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://", "description": "The server's root URL, e.g. https://app.cvat.ai."},
+        "access_token": {"type": "string", "minLength": 1,
+                         "description": "A personal access token (Profile > Security, or POST /api/auth/access_tokens)."},
+        "username": {"type": "string", "minLength": 1, "description": "A user name (with password), instead of a token."},
+        "password": {"type": "string", "minLength": 1, "description": "The user's password."},
+        "organization": {"type": "string",
+                         "description": "Organisation slug to work in (X-Organization); empty: the personal workspace."},
+        "verify_ssl": {"type": "boolean", "description": "Verify the server's TLS certificate (default true)."},
+    },
+    "required": ["url"],
+    "oneOf": [
+        {"required": ["access_token"], "not": {"anyOf": [{"required": ["username"]}, {"required": ["password"]}]}},
+        {"required": ["username", "password"], "not": {"required": ["access_token"]}},
+    ],
+}
+SECRET_SETTINGS = frozenset({"access_token", "password"})
+
+
+class CvatConnection:
+    """One server's cvat-sdk Client (built on first use) plus the caches plans need."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.url = str(settings["url"]).rstrip("/")
+        self.settings = dict(settings)
+        for name in SECRET_SETTINGS:
+            if settings.get(name):
+                redact.register(str(settings[name]))
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+        self._users: dict[str, int] | None = None
+        self.server_version: str | None = None
+
+    @property
+    def sdk(self) -> Client:
+        """The logged-in cvat-sdk Client."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
+
+    def _connect(self) -> Client:
+        config = Config(verify_ssl=self.settings.get("verify_ssl"), status_check_period=1)
+        with sdk_errors(f"connecting to {self.url}"):
+            client = Client(self.url, logger=log, config=config, check_server_version=False)
+            self.server_version = str(client.get_server_version())
+            if not any(client._is_version_compatible(client.get_server_version(), v)
+                       for v in Client.SUPPORTED_SERVER_VERSIONS):
+                log.info("CVAT server %s is outside cvat-sdk %s's tested range; continuing",
+                         self.server_version, SDK_VERSION)
+            if self.settings.get("access_token"):
+                client.login(AccessTokenCredentials(str(self.settings["access_token"])))
+            elif self.settings.get("username"):
+                client.login(PasswordCredentials(str(self.settings["username"]), str(self.settings.get("password", ""))))
+            else:
+                raise AuthError("CVAT: no credentials: set access_token, or username and password",
+                                provider="cvat")
+            if self.settings.get("organization") is not None:
+                client.organization_slug = str(self.settings["organization"])
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- lookups used at plan time ------------------------------------------------------------
+    def user_ids(self) -> dict[str, int]:
+        """Username → user id, for every user the caller may see (cached per run)."""
+        if self._users is None:
+            with sdk_errors("listing users"):
+                self._users = {u.username: u.id for u in self.sdk.users.list()}
+        return self._users
+
+    def user_id(self, username: str) -> int:
+        """The id of ``username``, or a PermanentError that suggests the nearest names."""
+        users = self.user_ids()
+        if username in users:
+            return users[username]
+        raise PermanentError(unknown_user_message(username, users), provider="cvat", field="assignee")
+
+    def usernames(self) -> dict[int, str]:
+        return {uid: name for name, uid in self.user_ids().items()}
+
+    def formats(self) -> tuple[set[str], set[str]]:
+        """(importer names, exporter names) the server offers."""
+        with sdk_errors("listing annotation formats"):
+            found, _ = self.sdk.api_client.server_api.retrieve_annotation_formats()
+        return {f.name for f in found.importers}, {f.name for f in found.exporters}
+
+
+def unknown_user_message(username: str, users: Mapping[str, int]) -> str:
+    """"no CVAT user 'x'", with the closest usernames as suggestions."""
+    close = difflib.get_close_matches(username, list(users), n=3, cutoff=0.6)
+    message = f"no CVAT user {username!r}"
+    if close:
+        message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return message
+
+
+def connect(settings: Mapping[str, Any]) -> CvatConnection:
+    """The provider's connect(): secrets registered, the SDK client built on first use."""
+    return CvatConnection(settings)

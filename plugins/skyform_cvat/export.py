@@ -1,0 +1,132 @@
+"""Kind ``cvat.Export``: a project, task or job dataset exported by CVAT and downloaded.
+
+CVAT builds the archive in a background request the engine polls; when it is done, the file
+is downloaded (authenticated, from the request's ``result_url``) into the resource's
+artifacts directory. ``read`` checks that file against its recorded sha256, so a deleted or
+altered download is planned again. Deleting the resource deletes the local file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from cvat_sdk.core.downloading import Downloader
+
+from skyform.errors import Issue, PermanentError
+from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
+
+from .background import look
+from .media import UploadProgress
+from .remote_errors import sdk_errors
+from .targets import api_for, check_format, target_of, target_schema
+
+_TARGETS, _ONE_OF = target_schema(("project_id", "task_id", "job_id"))
+SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Export a CVAT project, task or job dataset and download it into the mission's artifacts.",
+    "required": ["format"],
+    "properties": {
+        **_TARGETS,
+        "format": {"type": "string", "minLength": 1,
+                   "description": "Exporter name as CVAT lists it, e.g. 'CVAT for images 1.1', 'COCO 1.0'."},
+        "include_images": {"type": "boolean", "description": "Put the images in the archive too (default false)."},
+        "filename": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*\.zip$",
+                     "description": "Name of the downloaded archive (default: <target>-<id>-<format>.zip)."},
+    },
+    "oneOf": _ONE_OF,
+}
+
+OUTPUTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "path": {"type": "string", "description": "Absolute path of the downloaded archive."},
+        "sha256": {"type": "string"},
+        "bytes": {"type": "integer"},
+        "format": {"type": "string"},
+    },
+    "required": ["path", "sha256", "bytes", "format"],
+}
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def archive_name(spec: Mapping[str, Any]) -> str:
+    if spec.get("filename"):
+        return str(spec["filename"])
+    target, target_id = target_of(spec)
+    slug = re.sub(r"[^a-z0-9]+", "-", str(spec["format"]).lower()).strip("-")
+    return f"{target}-{target_id}-{slug}.zip"
+
+
+class Export(ResourceKind):
+    """A dataset archive exported from CVAT into the artifacts directory."""
+
+    name = "Export"
+    description = "A CVAT dataset export (project, task or job), downloaded into the mission's artifacts."
+    spec_schema = SPEC_SCHEMA
+    outputs_schema = OUTPUTS_SCHEMA
+    immutable = ALL_FIELDS
+    long_running = True
+    poll_interval = 2.0
+    delete_note = "deletes the downloaded archive; nothing changes in CVAT"
+
+    def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
+        if isinstance(spec.get("format"), str):
+            _, exporters = ctx.client.formats()
+            yield from check_format(spec["format"], exporters, "export")
+
+    def _outputs(self, path: Path, spec: Mapping[str, Any], sha: str) -> dict[str, Any]:
+        return {"path": str(path), "sha256": sha, "bytes": path.stat().st_size, "format": spec["format"]}
+
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        target, target_id = target_of(spec)
+        with sdk_errors(f"starting the export of {target} {target_id}"):
+            started, _ = api_for(ctx.client.sdk, target).create_dataset_export(
+                format=spec["format"], id=target_id, save_images=bool(spec.get("include_images", False)))
+        return Result(remote_id=started.rq_id, status="running", message="CVAT is exporting",
+                      private={"rq_id": started.rq_id})
+
+    def poll(self, record: Record, ctx: OperationContext) -> Result:
+        rq_id = str(record.remote_id)
+        state = look(ctx.client, rq_id)
+        if state.running:
+            return Result(remote_id=rq_id, status="running", progress=state.progress)
+        if state.status == "failed":
+            return Result(remote_id=rq_id, status="failed", message=f"CVAT could not export: {state.message}")
+        if not state.result_url:
+            raise PermanentError(f"CVAT: export {rq_id} finished without a download URL "
+                                 "(was it sent to cloud storage?)", provider="cvat")
+        path = ctx.artifacts_dir / archive_name(record.spec)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # the SDK refuses to overwrite; a new export replaces the old file
+        with sdk_errors(f"downloading export {rq_id}"):
+            Downloader(ctx.client.sdk).download_file(state.result_url, output_path=path,
+                                                      pbar=UploadProgress(ctx.reporter, "download"))
+        sha = _digest(path)
+        return Result(remote_id=rq_id, status="ready", outputs=self._outputs(path, record.spec, sha),
+                      observed={k: record.spec[k] for k in record.spec}, private={"sha256": sha})
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        path = Path(record.outputs.get("path") or ctx.artifacts_dir / archive_name(record.spec))
+        if record.status == "running":
+            return Result(remote_id=record.remote_id, status="running")
+        if not path.is_file() or _digest(path) != record.outputs.get("sha256"):
+            return None  # the download is gone or altered: export again
+        return Result(remote_id=record.remote_id, status="ready", outputs=dict(record.outputs),
+                      observed={k: record.spec[k] for k in record.spec})
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        path = record.outputs.get("path")
+        if path:
+            Path(path).unlink(missing_ok=True)

@@ -1,0 +1,69 @@
+"""Uploading a task's images through cvat-sdk's upload protocol, without waiting for the result.
+
+``Task.upload_data`` either blocks until CVAT has processed the data or forgets the request
+id; skyform wants the id (the engine polls it on its timer), so this calls the SDK's own
+``DataUploader`` (bulk multipart for small files, TUS for large ones) and keeps the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from cvat_sdk.core.progress import BaseProgressReporter
+from cvat_sdk.core.uploading import DataUploader
+
+from skyform.errors import PermanentError
+from skyform.provider import OperationContext, Reporter
+
+from .remote_errors import sdk_errors
+
+
+class UploadProgress(BaseProgressReporter):
+    """cvat-sdk progress reports forwarded to the engine's reporter as a fraction of bytes."""
+
+    def __init__(self, reporter: Reporter, what: str) -> None:
+        super().__init__()
+        self.reporter, self.what = reporter, what
+        self.total, self.done = 0, 0
+
+    def start2(self, total: int, **kwargs: Any) -> None:  # type: ignore[override]
+        super().start2(total, **kwargs)
+        self.total, self.done = total or 0, 0
+
+    def advance(self, delta: int) -> None:
+        super().advance(delta)
+        self.done += delta
+        if self.total:
+            self.reporter.progress(self.done / self.total, f"{self.what}: {self.done / 2**20:.1f}/"
+                                                           f"{self.total / 2**20:.1f} MiB")
+
+
+def image_paths(images: Any, ctx: OperationContext) -> list[Path]:
+    """The spec's ``images`` (one path or a list) as existing absolute paths."""
+    listed = [images] if isinstance(images, str) else list(images or [])
+    paths = [ctx.path(str(p)) for p in listed]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise PermanentError(f"CVAT: image file(s) not found: {', '.join(missing[:5])}"
+                             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""), provider="cvat")
+    return paths
+
+
+def upload_images(ctx: OperationContext, task_id: int, spec: Mapping[str, Any]) -> str:
+    """Upload the spec's images to task ``task_id``; returns the background request id."""
+    sdk = ctx.client.sdk
+    paths = image_paths(spec["images"], ctx)
+    fields: dict[str, Any] = {"image_quality": int(spec.get("image_quality", 70))}
+    for name in ("sorting_method", "chunk_size"):
+        if spec.get(name) is not None:
+            fields[name] = spec[name]
+    url = sdk.api_map.make_endpoint_url(sdk.api_client.tasks_api.create_data_endpoint.path, kwsub={"id": task_id})
+    with sdk_errors(f"uploading {len(paths)} image(s) to task {task_id}", remote_id=str(task_id)):
+        response = DataUploader(sdk).upload_files(url, paths, pbar=UploadProgress(ctx.reporter, "upload"), **fields)
+    rq_id = json.loads(response.data).get("rq_id")
+    if not rq_id:
+        raise PermanentError(f"CVAT: the server did not start processing task {task_id}'s data (no rq_id)",
+                             provider="cvat", remote_id=str(task_id))
+    return str(rq_id)

@@ -1,0 +1,155 @@
+"""``skyform gitops plan|apply REPO``: every mission of a git repository at one commit.
+
+Missions are read from a clean export of the commit (never the caller's work tree), state
+lives outside the repository, and each mission succeeds or fails on its own; the exit code
+says whether any failed (``plan --detailed-exitcode``: 0 in sync, 2 changes, 1 error).
+``gitops apply`` never prompts: it is meant for CI and runners, where the pull request was
+the approval.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import ExitCode
+
+
+def registry_from(ctx: click.Context) -> Any:
+    """The plugin registry a caller put in ``ctx.obj['registry']`` (tests), else the installed one."""
+    from ..plugins import load_registry
+
+    obj = ctx.find_object(dict)
+    if obj is not None and obj.get("registry") is not None:
+        return obj["registry"]
+    return load_registry()
+
+
+def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``gitops plan``, ``gitops apply`` and ``reconcile``."""
+    for option in reversed([
+        click.argument("repository", metavar="REPO"),
+        click.option("--ref", default="HEAD", show_default=True, help="Commit, branch or tag to run."),
+        click.option("--path", "paths", multiple=True, metavar="GLOB",
+                     help="Only mission directories matching this glob, relative to the repository root "
+                          "(repeatable; default: every directory holding a mission)."),
+        click.option("--prune", is_flag=True,
+                     help="Destroy missions applied from this repository that are gone at REF."),
+        click.option("--state", "state_url", metavar="URL", envvar="SKYFORM_STATE",
+                     help="State backend URL (default: a SQLite file per repository in the user's state "
+                          "directory). Env: SKYFORM_STATE."),
+        click.option("--refresh", type=click.BOOL, default=True, metavar="BOOL",
+                     help="Read remote objects before planning (--refresh=false skips)."),
+        click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
+                     help="Concurrent provider calls per mission."),
+        click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
+                     help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."),
+        click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+                     help="gitops' own directory (checkouts, default state); default: the user's state dir."),
+    ]):
+        f = option(f)
+    return f
+
+
+def report_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout."),
+        click.option("--report-markdown", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+                     help="Write a markdown summary (for a pull-request comment)."),
+        click.option("--since", metavar="BASE",
+                     help="Only missions whose files changed between BASE and REF (pull-request preview)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
+    from ..gitops import Request
+
+    return Request(repository=kw["repository"], ref=kw["ref"], paths=tuple(kw["paths"]), apply=apply,
+                   prune=kw["prune"], state_url=kw["state_url"], since=kw.get("since"), refresh=kw["refresh"],
+                   refresh_only=kw.get("refresh_only", False), parallelism=kw["parallelism"],
+                   secrets_file=kw["secrets_file"], base_dir=kw["workdir"])
+
+
+def mission_lines(m: Any) -> list[str]:
+    """A mission's result as text: a heading, its changing actions, its errors."""
+    from ..gitops.report import SYMBOLS
+
+    who = f"{m.path} ({m.name})" if m.name else m.path
+    what = {"in_sync": "in sync", "changes": "changes", "applied": "applied", "destroyed": "destroyed",
+            "failed": click.style("FAILED", fg="red", bold=True)}.get(m.status, m.status)
+    op = " [prune]" if m.operation == "destroy" else ""
+    counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != "noop")
+    lines = [f"{click.style(who, bold=True)} @ {m.commit[:12]}{op}: {what}" + (f" ({counts})" if counts else "")]
+    for a in (m.plan or {}).get("actions", []):
+        if a["action"] == "noop":
+            continue
+        lines.append(f"  {SYMBOLS.get(a['action'], '?')} {a['address']} ({a['type']}): {a['action']} - "
+                     f"{a.get('reason', '')}")
+        lines += [f"      {c['path']}: {c.get('before')!r} -> {c.get('after')!r}" for c in a.get("changes", [])]
+    lines += [f"  warning: {w}" for w in m.warnings]
+    lines += [f"  error: {e}" for e in m.errors]
+    return lines
+
+
+def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bool = False) -> int:
+    """Run gitops once and report; returns the exit code."""
+    from ..gitops import run
+
+    as_json = kw["as_json"]
+
+    def show(m: Any) -> None:
+        if not as_json:
+            for line in mission_lines(m):
+                click.echo(line)
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "warning" and not as_json:
+            click.echo(f"warning: {event.get('message')}", err=True)
+
+    report = run(request_from(kw, apply=apply), registry=registry_from(ctx), emit=on_event, on_mission=show)
+    if kw.get("report_markdown"):
+        kw["report_markdown"].write_text(report.to_markdown(), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        failed = len(report.failed)
+        click.echo(f"{len(report.missions)} mission(s) at {report.commit[:12]}"
+                   + (f", {failed} failed" if failed else "") + ".")
+    return report.exit_code(detailed)
+
+
+@click.group(name="gitops")
+def command() -> None:
+    """Plan or apply every mission of a git repository at one commit."""
+
+
+@command.command(name="plan")
+@gitops_options
+@report_options
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: all in sync, 2: changes, 1: any error.")
+@click.option("--refresh-only", is_flag=True, help="Report drift (objects changed outside skyform) only.")
+@click.pass_context
+def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:
+    """Plan the missions of REPO at REF (nothing is changed)."""
+    if detailed_exitcode:
+        from .main import DETAILED
+
+        DETAILED["on"] = True
+    return execute(ctx, kw, apply=False, detailed=detailed_exitcode)
+
+
+@command.command(name="apply")
+@gitops_options
+@report_options
+@click.pass_context
+def apply(ctx: click.Context, **kw: Any) -> int:
+    """Plan the missions of REPO at REF and apply those with changes (no prompt)."""
+    return execute(ctx, kw, apply=True)
+
+
+__all__ = ["command", "gitops_options", "registry_from", "ExitCode"]

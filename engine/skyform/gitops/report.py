@@ -1,0 +1,130 @@
+"""What a gitops run did, per mission: the JSON summary, the pull-request markdown, the exit code.
+
+Statuses of a mission: ``in_sync`` (nothing to do), ``changes`` (plan: something to do),
+``applied``, ``destroyed`` (pruned), ``failed``. The run's exit code: 1 when any mission
+failed; else, for ``plan --detailed-exitcode``, 2 when any mission has changes, else 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ExitCode
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "-", "resume": ">",
+           "noop": " ", "read": "<"}
+
+
+@dataclass
+class MissionReport:
+    """One mission's outcome in a gitops run."""
+
+    path: str
+    commit: str
+    operation: str = "apply"  # or "destroy" (pruned)
+    name: str | None = None
+    status: str = "in_sync"
+    plan: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict((self.plan or {}).get("counts", {}))
+
+    @property
+    def has_changes(self) -> bool:
+        return bool((self.plan or {}).get("has_changes"))
+
+    def costs(self) -> list[dict[str, Any]]:
+        actions = (self.plan or {}).get("actions", [])
+        return [dict(a["cost"], address=a["address"]) for a in actions
+                if a.get("cost") and a.get("action") in ("create", "update", "replace")]
+
+    def to_json(self) -> dict[str, Any]:
+        changing = [a for a in (self.plan or {}).get("actions", []) if a.get("action") != "noop"]
+        return {
+            "path": self.path, "mission": self.name, "commit": self.commit, "operation": self.operation,
+            "result": self.status, "counts": self.counts, "changes": self.has_changes,
+            "actions": [{k: a[k] for k in ("address", "type", "action", "reason") if k in a} for a in changing],
+            "costs": self.costs(), "errors": list(self.errors), "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class RunReport:
+    """Every mission of one run, in the order they ran."""
+
+    repository: str
+    ref: str
+    commit: str
+    mode: str  # "plan" or "apply"
+    missions: list[MissionReport] = field(default_factory=list)
+    since: str | None = None
+
+    @property
+    def failed(self) -> list[MissionReport]:
+        return [m for m in self.missions if m.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def exit_code(self, detailed: bool = False) -> int:
+        if self.failed:
+            return ExitCode.ERROR
+        if detailed and any(m.has_changes for m in self.missions):
+            return ExitCode.CHANGES
+        return ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository, "ref": self.ref, "commit": self.commit, "mode": self.mode,
+            "since": self.since, "ok": self.ok,
+            "summary": {status: sum(1 for m in self.missions if m.status == status)
+                        for status in sorted({m.status for m in self.missions})},
+            "missions": [m.to_json() for m in self.missions],
+        }
+
+    def to_markdown(self) -> str:
+        """A summary for a pull-request comment: one section per mission with its plan."""
+        verb = "Plan" if self.mode == "plan" else "Apply"
+        lines = [f"### skyform gitops {verb.lower()}: `{self.commit[:12]}` ({self.ref})", ""]
+        if self.since:
+            lines += [f"Missions changed since `{self.since}`.", ""]
+        if not self.missions:
+            lines += ["No missions selected.", ""]
+        lines += ["| mission | path | result | changes |", "|---|---|---|---|"]
+        for m in self.missions:
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(m.counts.items()) if k != "noop") or "none"
+            lines.append(f"| {_cell(m.name or '?')} | `{m.path}` | {_badge(m.status)} | {counts} |")
+        for m in self.missions:
+            lines += ["", f"<details><summary><b>{_cell(m.name or m.path)}</b> - {m.status}</summary>", ""]
+            for error in m.errors:
+                lines.append(f"> **error:** {_cell(error)}")
+            actions = [a for a in (m.plan or {}).get("actions", []) if a.get("action") != "noop"]
+            if actions:
+                lines += ["", "```diff"]
+                for a in actions:
+                    sym = SYMBOLS.get(a["action"], "?")
+                    lines.append(f"{sym} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
+                    for change in a.get("changes", []):
+                        lines.append(f"    {change['path']}: {change.get('before')!r} -> {change.get('after')!r}")
+                lines.append("```")
+            elif not m.errors:
+                lines.append("No changes.")
+            costs = m.costs()
+            if costs:
+                lines += ["", "| resource | estimated cost |", "|---|---|"]
+                lines += [f"| {c['address']} | {c['amount']:.2f} {c.get('currency', 'USD')} |" for c in costs]
+            lines += ["", "</details>"]
+        return "\n".join(lines) + "\n"
+
+
+def _badge(status: str) -> str:
+    return {"failed": "**failed**", "changes": "changes", "in_sync": "in sync"}.get(status, status)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,254 @@
+"""One gitops run: every selected mission of a commit planned (and applied), independently.
+
+Missions run one after another, each in its own :class:`skyform.api.Session` (its own lock,
+its own provider clients); a mission that fails is reported and the next one runs. Each
+mission's state is keyed by its ``metadata.name`` and carries the attributes ``repository``,
+``path`` and ``commit``; a name already recorded from another repository or directory is
+refused rather than silently sharing state. ``prune`` destroys missions recorded from this
+repository whose directory is gone at the commit (or now holds a mission of another name),
+using the mission files of the commit they were last applied from.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
+from . import discovery
+from .report import MissionReport, RunReport
+from .repository import Repository, changed_paths, commit_exists, open_repository, resolve
+from .workspace import Workspace, slug
+
+log = logging.getLogger(__name__)
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Request:
+    """What to run: the repository, the commit, which missions, and how."""
+
+    repository: str
+    ref: str = "HEAD"
+    paths: Sequence[str] = ()
+    apply: bool = False
+    prune: bool = False
+    state_url: str | None = None
+    since: str | None = None
+    refresh: bool = True
+    refresh_only: bool = False
+    parallelism: int = 10
+    secrets_file: Path | None = None
+    base_dir: Path | None = None  # gitops' own directory (default: the user's state dir)
+
+
+def _quiet(_: dict[str, Any]) -> None:
+    pass
+
+
+def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
+        on_mission: Callable[[MissionReport], None] | None = None) -> RunReport:
+    """Run gitops once; git, workspace and state-level problems raise, mission problems are reported."""
+    from .repository import identify
+
+    key, _local = identify(request.repository)
+    workspace = Workspace.for_repository(key, request.base_dir)
+    with workspace:
+        repo = open_repository(request.repository, workspace.root / "mirror.git")
+        commit = resolve(repo, request.ref)
+        report = RunReport(repository=repo.key, ref=request.ref, commit=commit,
+                           mode="apply" if request.apply else "plan", since=request.since)
+        tree = workspace.checkout(repo, commit)
+        present = discovery.find_missions(tree)
+        selected = [m for m in present if discovery.matches(m, request.paths)]
+        if request.paths and not selected and not request.prune:
+            raise SkyformError(f"no mission directory at {commit[:12]} matches --path {' '.join(request.paths)}",
+                               hint=f"missions found: {', '.join(present) or 'none'}")
+        if request.since:
+            selected = discovery.touched(selected, changed_paths(repo, request.since, commit))
+        state_url = _state_url(request.state_url, workspace)
+        mission = _MissionRunner(request, repo, commit, state_url, registry, emit)
+        for path in selected:
+            result = mission.run(tree / path, path)
+            report.missions.append(result)
+            if on_mission:
+                on_mission(result)
+        if request.prune:
+            for result in mission.prune(workspace, present):
+                report.missions.append(result)
+                if on_mission:
+                    on_mission(result)
+    return report
+
+
+def _state_url(url: str | None, workspace: Workspace) -> str:
+    """The state URL; a relative SQLite path means relative to the current directory here,
+    since the missions' own directories are gitops' checkout."""
+    if url is None:
+        return workspace.default_state_url
+    if url.lower().startswith("sqlite:"):
+        from ..state.plugin import sqlite_path
+
+        return f"sqlite:///{sqlite_path(url, Path.cwd()).resolve()}"
+    return url
+
+
+class _MissionRunner:
+    """Runs and prunes the missions of one commit, turning every failure into a report."""
+
+    def __init__(self, request: Request, repo: Repository, commit: str, state_url: str, registry: Any,
+                 emit: Emit) -> None:
+        self.request, self.repo, self.commit = request, repo, commit
+        self.state_url, self.registry, self.emit = state_url, registry, emit
+        self.names: dict[str, str] = {}  # mission name -> path, this run
+
+    def _options(self, path: str, commit: str, name: str | None = None) -> Any:
+        from ..api import Options
+
+        return Options(state_url=self.state_url, refresh=self.request.refresh, parallelism=self.request.parallelism,
+                       secrets_file=self.request.secrets_file, mission_name=name,
+                       attributes={"repository": self.repo.key, "path": path, "commit": commit})
+
+    def _session(self, directory: Path, options: Any, path: str) -> Any:
+        from ..api import Session
+
+        def tagged(event: dict[str, Any]) -> None:
+            self.emit({**event, "mission_path": path})
+
+        return Session(directory, options, registry=self.registry, emit=tagged)
+
+    def run(self, directory: Path, path: str) -> MissionReport:
+        result = MissionReport(path=path, commit=self.commit)
+        with _reported(result):
+            options = self._options(path, self.commit)
+            with self._session(directory, options, path) as session:
+                result.name = name = session.mission.name
+                result.warnings += [str(w) for w in session.warnings]
+                self._check_owner(session, path)
+                self.names[name] = path
+                mode = "refresh-only" if self.request.refresh_only else "apply"
+                plan = session.plan(mode=mode)
+                result.plan = plan.to_json()
+                if not self.request.apply:
+                    result.status = "changes" if plan.has_changes else "in_sync"
+                elif plan.has_changes:
+                    _raise_for(session.apply(plan))
+                    result.status = "applied"
+                else:
+                    self._record(session, options.attributes)
+                    result.status = "in_sync"
+        return result
+
+    def _check_owner(self, session: Any, path: str) -> None:
+        name = session.mission.name
+        if name in self.names:
+            raise SpecError([], message=f"mission name {name!r} is also used by {self.names[name]}; "
+                                        "each mission directory needs its own metadata.name")
+        state = session.store.mission(name)
+        recorded = state.attributes if state else {}
+        owner = (recorded.get("repository"), recorded.get("path"))
+        if owner[0] and owner != (self.repo.key, path):
+            raise StateError(
+                f"mission name {name!r} is already recorded in {session.store.url} from "
+                f"{owner[0]} ({owner[1]}); two missions may not share a name in one state",
+                hint="rename metadata.name, or give this repository its own --state")
+
+    def _record(self, session: Any, attributes: dict[str, Any]) -> None:
+        """Record the commit of a mission that needed no change (prune finds missions by it)."""
+        name, store = session.mission.name, session.store
+        state = store.mission(name)
+        if state is None or any(state.attributes.get(k) != v for k, v in attributes.items()):
+            with store.locked(name, "gitops", warn=lambda m: self.emit({"event": "warning", "message": m})):
+                store.write(name, mission_update={"attributes": attributes})
+
+    def prune(self, workspace: Workspace, present: list[str]) -> list[MissionReport]:
+        """Destroy (or plan to destroy) the missions gone from the repository at this commit."""
+        from ..state import open_store
+
+        backends = self.registry.state_backends.values() if self.registry else _backends()
+        store = open_store(self.state_url, workspace.root, backends)
+        try:
+            recorded = [m for m in store.missions() if m.attributes.get("repository") == self.repo.key]
+        finally:
+            store.close()
+        ran_at = {path: name for name, path in self.names.items()}
+        results = []
+        for state in recorded:
+            path = str(state.attributes.get("path", ""))
+            if not discovery.matches(path, self.request.paths):
+                continue
+            if path in present and ran_at.get(path, state.name) == state.name:
+                continue  # still in the repository under this name (or not loaded this run: keep)
+            results.append(self._destroy(workspace, state.name, path, str(state.attributes.get("commit", ""))))
+        return results
+
+    def _destroy(self, workspace: Workspace, name: str, path: str, last_commit: str) -> MissionReport:
+        result = MissionReport(path=path, commit=last_commit, operation="destroy", name=name)
+        with _reported(result):
+            if not last_commit or not commit_exists(self.repo, last_commit):
+                raise StateError(f"mission {name!r} ({path}) is gone from the repository, but the commit it was "
+                                 f"last applied from ({last_commit[:12] or 'unknown'}) is not in {self.repo.key}",
+                                 hint=f"destroy it from a checkout of that commit: skyform destroy --state ...")
+            directory = workspace.export_removed(self.repo, last_commit, path)
+            with self._session(directory, self._options(path, last_commit, name), path) as session:
+                try:
+                    plan = session.plan(mode="destroy")
+                except PlanRefused as exc:  # prevent_destroy: say which mission and resource
+                    raise PlanRefused(f"mission {name!r} ({path}) is gone at {self.commit[:12]} but cannot be "
+                                      f"pruned: {exc.message}", hint=exc.hint) from exc
+                result.plan = plan.to_json()
+                if not self.request.apply:
+                    result.status = "changes"
+                    return result
+                _raise_for(session.apply(plan))
+                session.store.delete_mission(name)
+                result.status = "destroyed"
+        return result
+
+
+class _reported:
+    """Turn whatever a mission raises into its report, so the next mission still runs."""
+
+    def __init__(self, result: MissionReport) -> None:
+        self.result = result
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, Interrupted) or not isinstance(exc, Exception):
+            return False  # Ctrl-C stops the whole run, not just this mission
+        self.result.status = "failed"
+        if isinstance(exc, SpecError):
+            self.result.errors += [str(d) for d in exc.diagnostics] or [exc.message]
+        elif isinstance(exc, SkyformError):
+            self.result.errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+        else:  # a bug in skyform or a plugin: keep the traceback in the log, go on with the others
+            log.error("mission %s failed with an internal error:\n%s", self.result.path,
+                      "".join(traceback.format_exception(exc)))
+            self.result.errors.append(f"internal error: {type(exc).__name__}: {exc}")
+        return True
+
+
+def _raise_for(outcome: Any) -> None:
+    from ..api import outcome_error
+
+    error = outcome_error(outcome)
+    if error is not None:
+        raise error
+    if outcome.interrupted:
+        raise Interrupted("the apply was interrupted; the next run resumes it")
+
+
+def _backends() -> Any:
+    from ..plugins import load_registry
+
+    return load_registry().state_backends.values()
+
+
+__all__ = ["Request", "run", "slug"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from .. import hookimpl
-from ..errors import ExitCode, SkyformError
+from ..errors import ExitCode
 from ..provider import Provider
 
 
@@ -66,9 +66,9 @@ def parse_events(stdout: str) -> list[Any]:
 
 
 def cli_available() -> bool:
-    """Whether the engine's main CLI group can be imported."""
+    """Whether the engine's main CLI (its error boundary ``run``) can be imported."""
     try:
-        from ..cli.main import cli  # noqa: F401
+        from ..cli.main import run  # noqa: F401
     except ImportError:
         return False
     return True
@@ -130,26 +130,33 @@ def run_cli(*args: str | Path, providers: Sequence[Provider] = (), env: Mapping[
                               capture_output=True, text=True, input=input, cwd=cwd,
                               env={**os.environ, **run_env}, timeout=600)
         return CliRun(argv, done.returncode, done.stdout, done.stderr, events=parse_events(done.stdout))
+    return _run_in_process(argv, providers, run_env, input, cwd)
+
+
+def _run_in_process(argv: tuple[str, ...], providers: Sequence[Provider], env: dict[str, str],
+                    input: str | None, cwd: Path | None) -> CliRun:
+    """Run the CLI's own error boundary (``skyform.cli.main.run``) with captured streams."""
     from click.testing import CliRunner
 
-    from ..cli.main import cli
+    from ..cli import main as cli_main
 
-    runner = CliRunner(env=run_env)
+    runner = CliRunner()
     old_cwd = Path.cwd()
-    with _with_providers(providers):
+    exception: BaseException | None = None
+    with _with_providers(providers), runner.isolation(input=input, env=env) as streams:
         try:
             if cwd is not None:
                 os.chdir(cwd)
-            result = runner.invoke(cli, list(argv), input=input, catch_exceptions=True)
+            detailed = getattr(cli_main, "DETAILED", None)
+            if isinstance(detailed, dict):
+                detailed["on"] = False  # module state a previous in-process run may have left set
+            exit_code = cli_main.run(list(argv))
+        except SystemExit as exc:
+            exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception as exc:  # run() shows bugs itself; this is a bug in run()
+            exception, exit_code = exc, ExitCode.INTERNAL
         finally:
             os.chdir(old_cwd)
-    exit_code, stderr, exception = result.exit_code, result.stderr, result.exception
-    if isinstance(exception, SkyformError):
-        # the group itself let a known error through (the boundary is in main()): report it as main would
-        exit_code = exception.exit_code
-        stderr += f"error: {exception.message}\n" + (f"hint: {exception.hint}\n" if exception.hint else "")
-    elif isinstance(exception, SystemExit):
-        exception = None
-    elif exception is not None and exit_code == 1:
-        exit_code = ExitCode.INTERNAL
-    return CliRun(argv, exit_code, result.stdout, stderr, exception, parse_events(result.stdout))
+        stdout = streams[0].getvalue().decode(errors="replace")
+        stderr = streams[1].getvalue().decode(errors="replace")
+    return CliRun(argv, exit_code, stdout, stderr, exception, parse_events(stdout))

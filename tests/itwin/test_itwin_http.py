@@ -209,7 +209,7 @@ def test_simulator_state_survives_a_restart(sandbox):
     client = sandbox.client()
     jid = client.create_job(job_spec(_ws(client)))["id"]
     again = ItwinSimulator(SimulatorOptions(state_dir=sandbox.tmp / "sim"))
-    assert again.objects() == {"workspace": 2, "job": 1}
+    assert again.objects() == {"workspace": 1, "job": 1}
     assert jid in again.data["jobs"]
 
 

@@ -28,7 +28,7 @@ def test_full_lifecycle_submits_polls_and_reports_reality_data_ids(sandbox, job_
     assert done.outputs["state"] == "success"
     assert set(done.outputs["outputs"]) == {"OBJ", "Cesium 3D Tiles"}
     assert all(done.outputs[f] for f in ("OBJ", "Cesium 3D Tiles"))
-    assert sandbox.sim.objects() == {"workspace": 2, "job": 1}  # with the pre-made sandbox workspace
+    assert sandbox.sim.objects() == {"workspace": 1, "job": 1}
 
 
 def test_progress_polls_follow_the_documented_backoff(sandbox, job_kind, workspace_kind):

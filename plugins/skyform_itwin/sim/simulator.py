@@ -71,7 +71,9 @@ class ItwinSimulator(JobRoutes, Simulator):
                 "poll_backoff": backoff}
 
     def objects(self) -> dict[str, int]:
-        return {"workspace": len(self.data["workspaces"]), "job": len(self.data["jobs"])}
+        """Live workspaces (not counting the pre-made sandbox one) and jobs."""
+        workspaces = [w for w in self.data["workspaces"] if w != SANDBOX_WORKSPACE]
+        return {"workspace": len(workspaces), "job": len(self.data["jobs"])}
 
     def not_found(self, request: Request) -> Response:
         return error(404, "ResourceNotFound", f"The requested resource {request.path} was not found.")

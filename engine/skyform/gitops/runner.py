@@ -50,8 +50,15 @@ def _quiet(_: dict[str, Any]) -> None:
 
 
 def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
-        on_mission: Callable[[MissionReport], None] | None = None) -> RunReport:
-    """Run gitops once; git, workspace and state-level problems raise, mission problems are reported."""
+        on_mission: Callable[[MissionReport], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_scheduler: Callable[[Any], None] | None = None) -> RunReport:
+    """Run gitops once; git, workspace and state-level problems raise, mission problems are reported.
+
+    ``should_stop`` is asked before each mission (a runner shutting down stops between
+    missions); ``on_scheduler`` receives each apply's scheduler, so a shutdown can ask it
+    to stop dispatching and let in-flight calls finish.
+    """
     from .repository import identify
 
     key, _local = identify(request.repository)
@@ -70,14 +77,16 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
         if request.since:
             selected = discovery.touched(selected, changed_paths(repo, request.since, commit))
         state_url = _state_url(request.state_url, workspace)
-        mission = _MissionRunner(request, repo, commit, state_url, registry, emit)
+        mission = _MissionRunner(request, repo, commit, state_url, registry, emit, on_scheduler)
         for path in selected:
+            if should_stop():
+                break
             result = mission.run(tree / path, path)
             report.missions.append(result)
             if on_mission:
                 on_mission(result)
-        if request.prune:
-            for result in mission.prune(workspace, present):
+        if request.prune and not should_stop():
+            for result in mission.prune(workspace, present, should_stop):
                 report.missions.append(result)
                 if on_mission:
                     on_mission(result)
@@ -100,8 +109,9 @@ class _MissionRunner:
     """Runs and prunes the missions of one commit, turning every failure into a report."""
 
     def __init__(self, request: Request, repo: Repository, commit: str, state_url: str, registry: Any,
-                 emit: Emit) -> None:
+                 emit: Emit, on_scheduler: Callable[[Any], None] | None = None) -> None:
         self.request, self.repo, self.commit = request, repo, commit
+        self.on_scheduler = on_scheduler
         self.state_url, self.registry, self.emit = state_url, registry, emit
         self.names: dict[str, str] = {}  # mission name -> path, this run
 
@@ -135,7 +145,7 @@ class _MissionRunner:
                 if not self.request.apply:
                     result.status = "changes" if plan.has_changes else "in_sync"
                 elif plan.has_changes:
-                    _raise_for(session.apply(plan))
+                    _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
                     result.status = "applied"
                 else:
                     self._record(session, options.attributes)
@@ -164,7 +174,8 @@ class _MissionRunner:
             with store.locked(name, "gitops", warn=lambda m: self.emit({"event": "warning", "message": m})):
                 store.write(name, mission_update={"attributes": attributes})
 
-    def prune(self, workspace: Workspace, present: list[str]) -> list[MissionReport]:
+    def prune(self, workspace: Workspace, present: list[str],
+              should_stop: Callable[[], bool] = lambda: False) -> list[MissionReport]:
         """Destroy (or plan to destroy) the missions gone from the repository at this commit."""
         from ..state import open_store
 
@@ -182,6 +193,8 @@ class _MissionRunner:
                 continue
             if path in present and ran_at.get(path, state.name) == state.name:
                 continue  # still in the repository under this name (or not loaded this run: keep)
+            if should_stop():
+                break
             results.append(self._destroy(workspace, state.name, path, str(state.attributes.get("commit", ""))))
         return results
 
@@ -203,7 +216,7 @@ class _MissionRunner:
                 if not self.request.apply:
                     result.status = "changes"
                     return result
-                _raise_for(session.apply(plan))
+                _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
                 session.store.delete_mission(name)
                 result.status = "destroyed"
         return result

@@ -1,0 +1,155 @@
+"""``skyform reconcile``: a long-running runner that keeps a repository's missions applied.
+
+Each round fetches the repository, plans every mission and applies those with changes
+(one gitops apply), hands the round's per-mission summaries to the observer hook
+``skyform_reconcile_round``, then sleeps for the interval. A round that fails (git
+unreachable, state locked) is logged, reported to the hook and retried next round.
+
+Shutdown: SIGTERM or SIGINT asks the runner to stop; the current mission's apply stops
+dispatching new work, lets in-flight provider calls finish and writes state (the engine's
+own interrupt), no further mission starts, and the runner exits between steps - never in
+the middle of a state write. A second signal while stopping is ignored, for the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+import time
+from dataclasses import replace
+from typing import Any, Callable
+
+from ..errors import Interrupted, SkyformError, UsageError
+from .report import RunReport
+from .runner import Request, run
+
+log = logging.getLogger(__name__)
+_DURATION = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d))+$|^[0-9]+(?:\.[0-9]+)?$")
+
+
+def parse_interval(text: str) -> float:
+    """Seconds from ``30s``, ``5m``, ``1h30m`` or a bare number of seconds."""
+    from ..envelope import parse_duration
+
+    text = text.strip()
+    if not _DURATION.match(text):
+        raise UsageError(f"--interval {text!r} is not a duration", hint="e.g. 30s, 5m, 1h30m")
+    return float(text) if re.fullmatch(r"[0-9.]+", text) else parse_duration(text)
+
+
+class Shutdown:
+    """A stop request shared by the signal handlers, the sleep and the running apply."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.scheduler: Any = None
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+    def request(self, why: str = "") -> None:
+        if self.event.is_set():
+            return
+        if why:
+            log.warning("%s: stopping after the current step", why)
+        self.event.set()
+        scheduler = self.scheduler
+        if scheduler is not None:
+            scheduler.interrupt()  # stop dispatching; in-flight calls finish and state is written
+
+    def attach(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
+        if self.requested:
+            scheduler.interrupt()
+
+    def install(self) -> Callable[[], None]:
+        """Handle SIGTERM and SIGINT (main thread only); returns a function restoring the old handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def handler(signum: int, _frame: Any) -> None:
+            self.request(signal.Signals(signum).name)
+
+        for sig in previous:
+            signal.signal(sig, handler)
+        return lambda: [signal.signal(sig, old) for sig, old in previous.items()] and None
+
+
+def round_results(report: RunReport | None, error: BaseException | None) -> list[dict[str, Any]]:
+    """The per-mission summaries the observer hook receives (one failed entry for a failed round)."""
+    if report is not None:
+        return [dict(m.to_json(), repository=report.repository) for m in report.missions]
+    message = error.message if isinstance(error, SkyformError) else f"{type(error).__name__}: {error}"
+    return [{"path": None, "mission": None, "result": "failed", "errors": [message]}]
+
+
+def notify(registry: Any, repository: str, results: list[dict[str, Any]]) -> None:
+    """Call every ``skyform_reconcile_round`` implementation; one that raises is logged and skipped."""
+    if registry is None:
+        return
+    hook = registry.pm.hook.skyform_reconcile_round
+    arguments = {"repository": repository, "results": results}
+    for impl in hook.get_hookimpls():
+        try:
+            impl.function(*[arguments[name] for name in impl.argnames])
+        except Exception:  # an observer must never stop the runner
+            log.exception("reconcile observer %s failed", impl.plugin_name)
+
+
+class Reconciler:
+    """Repeats a gitops apply every ``interval`` seconds until told to stop."""
+
+    def __init__(self, request: Request, *, interval: float, registry: Any = None,
+                 on_round: Callable[[int, RunReport | None, BaseException | None], None] | None = None,
+                 emit: Callable[[dict[str, Any]], None] | None = None, max_rounds: int | None = None) -> None:
+        self.request = replace(request, apply=True)
+        self.interval = interval
+        self.registry = registry
+        self.on_round = on_round
+        self.emit = emit or (lambda _event: None)
+        self.max_rounds = max_rounds
+        self.shutdown = Shutdown()
+
+    def run_round(self) -> tuple[RunReport | None, BaseException | None]:
+        """One fetch/plan/apply pass; its failure is returned, not raised."""
+        try:
+            report = run(self.request, registry=self.registry, emit=self.emit,
+                         should_stop=lambda: self.shutdown.requested, on_scheduler=self.shutdown.attach)
+            return report, None
+        except Interrupted as exc:
+            return None, exc
+        except Exception as exc:  # noqa: BLE001 - any failure of a round is retried next round
+            if not isinstance(exc, SkyformError):
+                log.exception("reconcile round failed with an internal error")
+            return None, exc
+        finally:
+            self.shutdown.scheduler = None
+
+    def run(self) -> int:
+        """Run rounds until a signal (or ``max_rounds``); the exit code of the last round."""
+        restore = self.shutdown.install()
+        code = 0
+        rounds = 0
+        try:
+            while not self.shutdown.requested:
+                rounds += 1
+                started = time.monotonic()
+                report, error = self.run_round()
+                if error is not None and not isinstance(error, Interrupted):
+                    log.error("reconcile round %d failed: %s", rounds,
+                              error.message if isinstance(error, SkyformError) else error)
+                code = report.exit_code() if report is not None else (0 if isinstance(error, Interrupted) else 1)
+                notify(self.registry, report.repository if report else self.request.repository,
+                       round_results(report, error))
+                if self.on_round:
+                    self.on_round(rounds, report, error)
+                if self.max_rounds is not None and rounds >= self.max_rounds:
+                    break
+                self.shutdown.event.wait(max(0.0, self.interval - (time.monotonic() - started)))
+        finally:
+            restore()
+        return code

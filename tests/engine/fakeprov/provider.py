@@ -1,0 +1,109 @@
+"""The fake provider's kinds over skyform.http.ServiceClient."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from skyform.errors import Issue, NotFound, PermanentError
+from skyform.http import ServiceClient, StaticToken
+from skyform.provider import ALL_FIELDS, ChangePlan, Cost, OperationContext, Provider, Record, ResourceKind, Result
+
+from .simulator import FakeSimulator
+
+BASE_SPEC = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 50},
+    "value": {"description": "anything; changes are updates"},
+    "create_error": {"type": "integer"},
+    "cost": {"type": "number", "minimum": 0},
+}
+
+
+class Thing(ResourceKind):
+    name = "Thing"
+    spec_schema = {"type": "object", "additionalProperties": False, "required": ["name"],
+                   "properties": {**BASE_SPEC, "immutable_field": {"type": "string"},
+                                  "even": {"type": "integer"}}}
+    outputs_schema = {"type": "object", "additionalProperties": False,
+                      "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "value": {}}}
+    immutable = frozenset({"immutable_field", "name"})
+    kind = "thing"
+
+    def check(self, spec: Mapping[str, Any], ctx: Any) -> Iterable[Issue]:
+        even = spec.get("even")
+        if isinstance(even, int) and even % 2:
+            yield Issue(("even",), f"{even} is odd; an even number is required")
+
+    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        return Cost(float(spec["cost"]), "EUR") if isinstance(spec.get("cost"), (int, float)) else None
+
+    def _body(self, spec: Mapping[str, Any], ctx: OperationContext) -> dict[str, Any]:
+        return {"kind": self.kind, "key": ctx.idempotency_key, **{k: v for k, v in spec.items()}}
+
+    def _result(self, obj: dict[str, Any]) -> Result:
+        status = {"ready": "ready", "done": "ready", "running": "running"}.get(obj["state"], "failed")
+        return Result(remote_id=obj["id"], status=status,  # type: ignore[arg-type]
+                      outputs={"id": obj["id"], "name": obj["name"], "value": obj.get("value")},
+                      observed={"value": obj.get("value")}, progress=obj.get("progress"),
+                      message=f"remote job {obj['state']}" if status == "failed" else None)
+
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        return self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
+
+    def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
+        found = ctx.client.get("/objects", params={"key": ctx.idempotency_key})["results"]
+        return self._result(found[0]) if found else None
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        try:
+            return self._result(ctx.client.get(f"/objects/{record.remote_id}"))
+        except NotFound:
+            return None
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
+        return self._result(ctx.client.patch(f"/objects/{record.remote_id}", json={"value": spec.get("value")}))
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        try:
+            ctx.client.delete(f"/objects/{record.remote_id}")
+        except NotFound:
+            pass
+
+
+class Job(Thing):
+    name = "Job"
+    kind = "job"
+    long_running = True
+    poll_interval = 0.05
+    max_poll_interval = 0.2
+    spec_schema = {"type": "object", "additionalProperties": False, "required": ["name"],
+                   "properties": {**BASE_SPEC, "duration": {"type": "number", "minimum": 0},
+                                  "fail": {"type": "boolean"}, "stuck": {"type": "boolean"}}}
+    outputs_schema = Thing.outputs_schema
+    immutable = ALL_FIELDS
+
+    def plan_change(self, changes: list[Any], record: Record) -> ChangePlan:
+        return ChangePlan("replace", note="a job cannot change once submitted")
+
+    def poll(self, record: Record, ctx: OperationContext) -> Result:
+        result = self.read(record, ctx)
+        if result is None:
+            raise PermanentError("job vanished")
+        if result.status == "running":
+            ctx.reporter.progress(result.progress, "processing")
+        return result
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        ctx.client.post(f"/objects/{record.remote_id}/cancel")
+
+
+def connect(settings: Mapping[str, Any]) -> ServiceClient:
+    return ServiceClient(settings.get("url", "http://127.0.0.1:9"), provider="fake",
+                         auth=StaticToken(settings.get("token", "")), secrets=[settings.get("token", "")])
+
+
+PROVIDER = Provider(
+    name="fake", version="0.0.1", kinds=(Thing(), Job()), connect=connect,
+    settings_schema={"type": "object", "properties": {"url": {"type": "string"}, "token": {"type": "string"}},
+                     "additionalProperties": False},
+    secret_settings=frozenset({"token"}), simulator=lambda options: FakeSimulator(options), parallelism=8,
+)

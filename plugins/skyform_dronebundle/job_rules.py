@@ -1,8 +1,11 @@
-"""The create-job rules a schema cannot state: dates relative to today, cross-field rules.
+"""The create-job rules as the API words them, and those a schema cannot state.
 
-Each rule yields an :class:`~skyform.errors.Issue` at the field it concerns, with the
-vendor's documented message where the page quotes one. Values not known until apply
-(``Unknown``) are skipped; the engine checks again once they are resolved.
+Each rule yields an :class:`~skyform.errors.Issue` at the field it concerns. The eleven
+rules whose message the create-job page quotes are stated here with that message even
+where the schema also holds them (the schema keeps ranges and lengths for editors; the
+engine reports jsonschema's wording for those), so the user always reads the vendor's
+words. Values not known until apply (``Unknown``) are skipped; the engine checks again
+once they are resolved.
 """
 
 from __future__ import annotations
@@ -27,12 +30,11 @@ def _known(spec: Mapping[str, Any], field: str) -> Any:
 
 
 def _date(spec: Mapping[str, Any], field: str, message: str, issues: list[Issue]) -> date | None:
-    """The field's calendar date; an issue when it has ISO shape but names no real day
-    (a wrong shape is the schema's to report, once)."""
+    """The field's calendar date; an issue when it is not an ISO date naming a real day."""
     value = _known(spec, field)
-    if not isinstance(value, str) or not _ISO.match(value):
+    if value is None:
         return None
-    parsed = calendar_date(value)
+    parsed = calendar_date(value) if isinstance(value, str) and _ISO.match(value) else None
     if parsed is None:
         issues.append(Issue((field,), message, hint=f"{value!r} is not a calendar date; "
                                                     "write YYYY-MM-DD, e.g. 2026-04-15"))
@@ -52,6 +54,31 @@ def date_issues(spec: Mapping[str, Any], today: date) -> list[Issue]:
         issues.append(Issue(("end_date",), v.END_AFTER_START,
                             hint=f"end_date {end.isoformat()} is before start_date {start.isoformat()}"))
     return issues
+
+
+def documented_field_issues(spec: Mapping[str, Any]) -> Iterator[Issue]:
+    """The per-field rules whose message the create-job page quotes, in its words."""
+    def where(field: str) -> tuple[str, ...]:
+        return (field,) if field in spec else ()
+
+    name = spec.get("name")
+    if is_known(name) and not (isinstance(name, str) and 1 <= len(name) <= 100):
+        yield Issue(where("name"), v.NAME_LENGTH, hint="name is required, 1 to 100 characters")
+    if is_known(spec.get("type")) and spec.get("type") in (None, ""):
+        yield Issue(where("type"), v.TYPE_REQUIRED, hint="e.g. drone_inspection, thermal_inspection, 3d_mapping")
+    if is_known(spec.get("job_pattern")) and spec.get("job_pattern") not in v.JOB_PATTERNS:
+        yield Issue(where("job_pattern"), v.JOB_PATTERN_ENUM)
+    if "start_date" not in spec or spec.get("start_date") is None:
+        yield Issue((), v.START_DATE_REQUIRED, hint="e.g. start_date: \"2026-04-15\"")
+    for field, low, high, message in (("latitude", -90, 90, v.LATITUDE_RANGE),
+                                      ("longitude", -180, 180, v.LONGITUDE_RANGE)):
+        value = _known(spec, field)
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                      and low <= value <= high):
+            yield Issue((field,), message)
+    external_id = _known(spec, "external_id")
+    if isinstance(external_id, str) and len(external_id) > 255:
+        yield Issue(("external_id",), v.EXTERNAL_ID_LENGTH, hint=f"it has {len(external_id)} characters")
 
 
 def location_issues(spec: Mapping[str, Any]) -> Iterator[Issue]:
@@ -84,5 +111,5 @@ def recurring_issues(spec: Mapping[str, Any]) -> Iterator[Issue]:
 
 def job_issues(spec: Mapping[str, Any], today: date) -> list[Issue]:
     """Every semantic rule of a job spec, in field order of the documentation."""
-    return [*date_issues(spec, today), *location_issues(spec), *status_issues(spec),
-            *recurring_issues(spec)]
+    return [*documented_field_issues(spec), *date_issues(spec, today), *location_issues(spec),
+            *status_issues(spec), *recurring_issues(spec)]

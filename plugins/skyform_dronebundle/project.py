@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError
+from skyform.values import is_known
 from skyform.provider import CheckContext, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v
@@ -78,6 +79,9 @@ class ProjectKind(ResourceKind):
                    "(archived: true) or remove it on the dashboard; skyform forgets it only with --forget")
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        name = spec.get("name")
+        if is_known(name) and not (isinstance(name, str) and 1 <= len(name) <= 100):
+            yield Issue(("name",) if "name" in spec else (), v.NAME_LENGTH)
         if spec.get("status") == "other" and spec.get("other_status_reason") is None:
             yield Issue(("status",), v.OTHER_REASON_REQUIRED,
                         hint="add other_status_reason (1 to 200 characters)")

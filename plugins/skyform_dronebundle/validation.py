@@ -50,13 +50,14 @@ def _schema_issue(kind: ResourceKind, error: Any) -> Issue:
 def spec_issues(kind: ResourceKind, spec: Mapping[str, Any], today: date,
                 mission_dir: Path = Path("."), address: str = "resource") -> list[Issue]:
     """Every problem of ``spec`` for ``kind``: schema first (one per field), then semantics."""
+    found = [_schema_issue(kind, error)
+             for error in sorted(_validator(kind).iter_errors(dict(spec)), key=lambda e: list(map(str, e.path)))]
+    found.extend(kind.check(spec, CheckContext(today=today, mission_dir=mission_dir, address=address)))
     issues: list[Issue] = []
     seen: set[tuple[Any, ...]] = set()
-    for error in sorted(_validator(kind).iter_errors(dict(spec)), key=lambda e: list(map(str, e.path))):
-        issue = _schema_issue(kind, error)
+    for issue in found:  # a rule stated by both the schema and check() is reported once
         key = (issue.path, issue.message)
         if key not in seen:
             seen.add(key)
             issues.append(issue)
-    issues.extend(kind.check(spec, CheckContext(today=today, mission_dir=mission_dir, address=address)))
     return issues

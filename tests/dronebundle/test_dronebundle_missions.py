@@ -102,4 +102,4 @@ def test_apply_sandbox_creates_the_mission_and_replans_clean(name: str, jobs: in
     assert replan.returncode == 0, replan.stdout + replan.stderr
     objects = _cli("sandbox", "objects", "--json", str(mission), cwd=tmp_path)
     counts = json.loads(objects.stdout)["objects"]["dronebundle"]
-    assert counts == {"project": 2, "job": jobs}  # the mission's project + the sandbox's own
+    assert counts == {"project": 1, "job": jobs}

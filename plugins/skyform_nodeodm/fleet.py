@@ -55,6 +55,22 @@ class Fleet:
             f"{PROVIDER}: the task was placed on {url}, which is no longer in the provider settings",
             provider=PROVIDER, hint="add the node back to `nodes`, or run `skyform apply` with --replace")
 
+    def node_for(self, uuid: str, url: str | None) -> NodeClient:
+        """The node holding task ``uuid``: the recorded one, else wherever the uuid is found.
+
+        Node URLs change (a new port, a new host, a sandbox restarted); the uuid does not.
+        With one node configured, that node is the only place the task can be.
+        """
+        for node in self.nodes:
+            if url is not None and node.url == url.rstrip("/"):
+                return node
+        if len(self.nodes) == 1:
+            return self.nodes[0]
+        found = [node for node, _ in self.locate(uuid)]
+        if len(found) == 1:
+            return found[0]
+        return self.node(url)
+
     def capacities(self) -> list[Capacity]:
         """Each reachable node's capacity; unreachable nodes are skipped (all down: an error)."""
         found, failures = [], []

@@ -31,6 +31,7 @@ EXTRA_FILES = ("gcp", "geo", "image_groups", "align", "seed")
 NOT_IMAGES = re.compile(r"(\.txt|\.zip)$|^align\.(las|laz|tif|tiff)$", re.I)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 OUTPUT_TAIL = 15
+REMOVED_MARKER = ".removed-tasks"
 
 
 def upload_name(field: str, path: str) -> str:
@@ -148,7 +149,7 @@ class Task(ResourceKind):
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         fleet: Fleet = ctx.client
         uuid = str(record.remote_id)
-        node = fleet.node(record.private.get("node"))
+        node = fleet.node_for(uuid, record.private.get("node"))
         info = node.task_info(uuid)
         if info is None:
             raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url} (removed, or cleaned up by the node)",
@@ -170,10 +171,12 @@ class Task(ResourceKind):
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         fleet: Fleet = ctx.client
         uuid = str(record.remote_id)
-        node = fleet.node(record.private.get("node"))
+        node = fleet.node_for(uuid, record.private.get("node"))
         info = node.task_info(uuid)
         if info is None:
             zip_path = (record.outputs.get("all_zip") or {}).get("path")
+            if uuid in _removed(ctx.artifacts_dir):
+                return None  # skyform removed it: gone for good, products kept on disk
             if record.status == "ready" and zip_path and Path(zip_path).is_file():
                 # NodeODM deletes finished tasks after --cleanup_tasks_after (48 h): the
                 # products are what this resource stands for, and they are here
@@ -187,14 +190,14 @@ class Task(ResourceKind):
         if "name" in info:
             observed["name"] = info["name"]
         return Result(remote_id=uuid, status=status, outputs=dict(record.outputs), observed=observed,
-                      private=dict(record.private), progress=float(info.get("progress") or 0) / 100,
+                      private={**record.private, "node": node.url}, progress=float(info.get("progress") or 0) / 100,
                       message=(info.get("status") or {}).get("errorMessage"))
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
         fleet: Fleet = ctx.client
         uuid = str(record.remote_id)
-        node = fleet.node(record.private.get("node"))
+        node = fleet.node_for(uuid, record.private.get("node"))
         info = node.task_info(uuid)
         if info is None:
             raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url}; it must be created again",
@@ -205,18 +208,23 @@ class Task(ResourceKind):
         return _running(uuid, node, 0.0, "restarted with the new options")
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
-        node = ctx.client.node(record.private.get("node"))
+        node = ctx.client.node_for(str(record.remote_id), record.private.get("node"))
         try:
             node.command("cancel", str(record.remote_id))
         except NotFound:
             pass
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
-        node = ctx.client.node(record.private.get("node"))
+        node = ctx.client.node_for(str(record.remote_id), record.private.get("node"))
         try:
             node.command("remove", str(record.remote_id))
         except NotFound:
             pass  # already removed (by hand, or by the node's cleanup)
+        # remember the removal next to the kept products, so that read() tells "removed by
+        # skyform" (gone) from "cleaned up by the node after 48 h" (products still count)
+        ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        with (ctx.artifacts_dir / REMOVED_MARKER).open("a") as fh:
+            fh.write(f"{record.remote_id}\n")
 
     # -- helpers ----------------------------------------------------------------------
     def _failure(self, node: NodeClient, uuid: str, info: Mapping[str, Any]) -> PermanentError:
@@ -249,6 +257,11 @@ class Task(ResourceKind):
 def _running(uuid: str, node: NodeClient, progress: float, message: str) -> Result:
     return Result(remote_id=uuid, status="running", outputs={"uuid": uuid, "node": node.url},
                   private={"node": node.url}, progress=progress, message=message)
+
+
+def _removed(artifacts_dir: Path) -> set[str]:
+    marker = artifacts_dir / REMOVED_MARKER
+    return set(marker.read_text().split()) if marker.is_file() else set()
 
 
 def _resolve(base: Path, path: str) -> Path:

@@ -72,21 +72,31 @@ class CvatConnection:
         config = Config(verify_ssl=self.settings.get("verify_ssl"), status_check_period=1)
         with sdk_errors(f"connecting to {self.url}"):
             client = Client(self.url, logger=log, config=config, check_server_version=False)
-            self.server_version = str(client.get_server_version())
-            if not any(client._is_version_compatible(client.get_server_version(), v)
-                       for v in Client.SUPPORTED_SERVER_VERSIONS):
+            version = client.get_server_version()
+            self.server_version = str(version)
+            if not any(client._is_version_compatible(version, v) for v in Client.SUPPORTED_SERVER_VERSIONS):
                 log.info("CVAT server %s is outside cvat-sdk %s's tested range; continuing",
                          self.server_version, SDK_VERSION)
-            if self.settings.get("access_token"):
-                client.login(AccessTokenCredentials(str(self.settings["access_token"])))
-            elif self.settings.get("username"):
-                client.login(PasswordCredentials(str(self.settings["username"]), str(self.settings.get("password", ""))))
-            else:
-                raise AuthError("CVAT: no credentials: set access_token, or username and password",
-                                provider="cvat")
-            if self.settings.get("organization") is not None:
-                client.organization_slug = str(self.settings["organization"])
+        if self.settings.get("access_token"):
+            client.login(AccessTokenCredentials(str(self.settings["access_token"])))
+        elif self.settings.get("username"):
+            self._login(client)
+        else:
+            raise AuthError("CVAT: no credentials: set access_token, or username and password", provider="cvat")
+        if self.settings.get("organization") is not None:
+            client.organization_slug = str(self.settings["organization"])
         return client
+
+    def _login(self, client: Client) -> None:
+        """Password login (``POST /api/auth/login``); CVAT answers a wrong password with 400."""
+        try:
+            with sdk_errors(f"logging in to {self.url} as {self.settings['username']!r}"):
+                client.login(PasswordCredentials(str(self.settings["username"]), str(self.settings.get("password", ""))))
+        except PermanentError as exc:
+            if exc.status == 400:
+                raise AuthError(exc.message, provider="cvat", status=400,
+                                hint="check username and password in the cvat provider settings") from exc
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -39,6 +39,6 @@ def check_format(fmt: Any, offered: Iterable[str], what: str) -> Iterable[Issue]
     offered = sorted(offered)
     if not isinstance(fmt, str) or fmt in offered:
         return
-    close = difflib.get_close_matches(fmt, offered, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(fmt, offered, n=3, cutoff=0.75)
     hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
     yield Issue(("format",), f"the CVAT server has no {what} format {fmt!r}; it offers: {', '.join(offered)}", hint=hint)

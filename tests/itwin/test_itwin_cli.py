@@ -1,0 +1,76 @@
+"""End to end through the skyform CLI: specs/itwin-basic validated, applied, re-planned, refused, destroyed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+runner = pytest.importorskip("skyform.testing.runner")
+if not runner.cli_available():  # pragma: no cover - while the engine CLI is being written
+    pytest.skip("the skyform CLI is not available", allow_module_level=True)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "itwin-basic"
+# a subprocess, through the installed entry point: the sandbox clock factor is read when
+# skyform.sandbox.clock is imported, so an in-process run would keep the default factor
+ENV = {"SKYFORM_SANDBOX_CLOCK": "36000", "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1", "SKYFORM_PLUGINS": "state,itwin"}
+
+
+def skyform(*args):
+    return runner.run_cli(*args, env=ENV, subprocess_mode=True)
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> Path:
+    target = tmp_path / "itwin-basic"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".skyform"))
+    return target
+
+
+def _sim_jobs(mission: Path) -> list[dict]:
+    return list(json.loads((mission / ".skyform" / "sandbox" / "itwin.json").read_text())["jobs"].values())
+
+
+def test_example_validates(mission):
+    result = skyform("validate", str(mission))
+    assert result.exit_code == 0, result.output
+
+
+def test_example_applies_in_the_sandbox_and_reapplies_as_a_noop(mission):
+    """apply --sandbox runs workspace then job to success; a second plan has nothing to do."""
+    first = skyform("apply", "--sandbox", "--auto-approve", str(mission))
+    assert first.exit_code == 0, first.output
+    assert "cost estimate: 2.50 units" in first.output
+    assert "Apply complete!" in first.output
+    second = skyform("plan", "--sandbox", "--detailed-exitcode", str(mission))
+    assert second.exit_code == 0, second.output
+    jobs = _sim_jobs(mission)
+    assert len(jobs) == 1 and "_submittedAt" in jobs[0]
+    done = skyform("destroy", "--sandbox", "--auto-approve", str(mission))
+    assert done.exit_code == 0, done.output
+    assert "the API cannot delete a submitted job" in done.output
+
+
+def test_budget_above_max_cost_stops_before_submission(mission):
+    """max_cost below iTwin's estimate: apply fails with the estimate and the job stays unsubmitted."""
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("max_cost: 10", "max_cost: 1"))
+    result = skyform("apply", "--sandbox", "--auto-approve", str(mission))
+    assert result.exit_code != 0, result.output
+    assert "at 2.50 units, above lifecycle.max_cost (1.00); the job was created but NOT submitted" in result.output
+    jobs = _sim_jobs(mission)
+    assert len(jobs) == 1 and jobs[0]["state"] == "unsubmitted" and "_submittedAt" not in jobs[0]
+
+
+def test_invalid_enum_is_reported_at_its_line(mission):
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("quality: Medium\n", "quality: Ultra\n", 1))
+    result = skyform("validate", str(mission))
+    assert result.exit_code == 3, result.output
+    assert "resources.mesh.spec.settings.quality: 'Ultra' is not one of ['Draft', 'Medium', 'Extra']" in result.output
+    lines = spec.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "quality: Ultra" in text)
+    column = lines[line - 1].index("quality") + 1
+    assert f"mission.yaml:{line}:{column}: resources.mesh.spec.settings.quality" in result.output

@@ -205,3 +205,31 @@ def test_json_summary_shape(repo: GitRepo, gitops: Any) -> None:
     assert set(m) >= {"path", "mission", "commit", "operation", "result", "counts", "actions", "errors", "costs"}
     assert summary["summary"] == {"changes": 2}
     json.dumps(summary)
+
+
+def test_validate_changed_files_finds_their_missions(repo: GitRepo, registry: Any, monkeypatch: Any) -> None:
+    """The pre-commit hook's command: changed files -> their missions, validated once each."""
+    from click.testing import CliRunner
+
+    from skyform.cli.gitops import command
+
+    repo.write("missions/beta/extra.yaml", "resources: {bad: {type: local.Files, spec: {glub: x}}}\n")
+    repo.write("ci/workflow.yaml", "on: push\n")
+    monkeypatch.chdir(repo.root)
+    run = CliRunner().invoke(command, ["validate", "missions/alpha/mission.yaml", "missions/alpha/data/f0.txt",
+                                       "missions/beta/extra.yaml", "ci/workflow.yaml"],
+                             obj={"registry": registry}, standalone_mode=False, catch_exceptions=False)
+    assert run.return_value == 3
+    assert run.output.count("missions/alpha: valid (alpha, 1 resource(s))") == 1
+    assert "glub" in run.output and "missions/beta:" in run.output and "ci" not in run.output
+    everything = CliRunner().invoke(command, ["validate"], obj={"registry": registry}, standalone_mode=False)
+    assert everything.return_value == 3 and "missions/alpha: valid" in everything.output
+
+
+def test_pre_commit_hooks_file_runs_gitops_validate() -> None:
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load(Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml")
+    assert {h["id"]: h["entry"] for h in hooks} == {"skyform-validate": "skyform gitops validate",
+                                                   "skyform-validate-all": "skyform gitops validate"}
+    assert all(h["language"] == "python" for h in hooks)

@@ -152,4 +152,49 @@ def apply(ctx: click.Context, **kw: Any) -> int:
     return execute(ctx, kw, apply=True)
 
 
+@command.command(name="validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False), help="Secrets for provider settings.")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | None) -> int:
+    """Validate the missions that PATHS belong to (files or directories; default: all under .).
+
+    For pre-commit: given the changed files, each mission directory holding one of them is
+    validated once; YAML files outside any mission are ignored.
+    """
+    from ..api import load
+    from ..errors import SpecError
+    from ..gitops.discovery import find_missions, holds_mission
+    from ..output import Printer, diagnostics_text
+    from ..secrets import Secrets
+
+    missions: list[Path] = []
+    for path in paths or (Path("."),):
+        if path.is_dir():
+            found = [path / m for m in find_missions(path)]
+        else:
+            owner = next((d for d in (path.parent, *path.parent.parents) if holds_mission(d)), None)
+            found = [owner] if owner is not None else []
+        missions += [m for m in found if m.resolve() not in {x.resolve() for x in missions}]
+    registry = registry_from(ctx)
+    secrets = Secrets.from_file(secrets_file)
+    printer = Printer()
+    invalid = 0
+    for mission in missions:
+        try:
+            loaded, warnings = load(mission, registry, secrets=secrets)
+        except SpecError as exc:
+            invalid += 1
+            for line in diagnostics_text(exc.diagnostics, printer):
+                printer.line(line)
+            printer.line(f"{mission}: {exc.message}")
+            continue
+        for line in diagnostics_text(warnings, printer):
+            printer.line(line)
+        printer.line(f"{mission}: valid ({loaded.name}, {len(loaded.resources)} resource(s))")
+    if not missions:
+        printer.line("no missions to validate")
+    return ExitCode.INVALID_SPEC if invalid else ExitCode.OK
+
+
 __all__ = ["command", "gitops_options", "registry_from", "ExitCode"]

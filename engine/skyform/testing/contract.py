@@ -100,10 +100,31 @@ class ProviderContract:
         operations = Operations(contract_provider, self.kind, contract_sandbox.settings(), contract_mission_dir,
                                 poll_timeout=self.job_timeout)
         try:
+            operations.prepared = dict(self.prepare(operations))
             yield operations
         finally:
             contract_sandbox.simulator.faults.replace([])
             operations.close()
+
+    def prepare(self, ops: Operations) -> Mapping[str, Any]:
+        """Spec fields to merge into valid_spec/update_spec for operation tests (default none).
+
+        Override for kinds that need a parent object first, e.g.
+        ``return {"project_id": ops.sibling("Project").create({"name": "p"}).remote_id}``.
+        """
+        return {}
+
+    def valid(self, ops: Operations) -> dict[str, Any]:
+        """valid_spec with the prepared fields."""
+        return {**self.valid_spec, **ops.prepared}
+
+    def cli_resources(self, provider: str) -> dict[str, Any]:
+        """The mission's resources for the CLI test: valid_spec alone, as ``it``.
+
+        Override for kinds that need a parent, e.g. add a ``parent`` resource and refer to
+        it with ``"${{ resources.parent.outputs.id }}"`` in the spec.
+        """
+        return {"it": {"type": f"{provider}.{self.kind}", "spec": dict(self.valid_spec)}}
 
     def objects(self, sandbox: Running) -> int:
         """All objects the simulator holds (any kind): creating one must add exactly one."""
@@ -139,7 +160,7 @@ class ProviderContract:
     def test_create_read_delete_round_trip(self, ops: Operations, contract_sandbox: Running) -> None:
         """create makes exactly one object that read finds; delete removes it and read says gone."""
         before = self.objects(contract_sandbox)
-        record = ops.create(self.valid_spec)
+        record = ops.create(self.valid(ops))
         assert record.status == "ready", f"create ended {record.status}: {ops.read(record)}"
         assert record.remote_id, "create returned no remote_id"
         assert self.objects(contract_sandbox) == before + 1
@@ -154,38 +175,38 @@ class ProviderContract:
 
     def test_outputs_match_outputs_schema(self, ops: Operations) -> None:
         """The outputs of a ready object validate against the declared outputs_schema."""
-        record = ops.create(self.valid_spec)
+        record = ops.create(self.valid(ops))
         errors = [e.message for e in Draft202012Validator(ops.kind.outputs_schema).iter_errors(record.outputs)]
         assert errors == [], f"outputs {record.outputs} do not match outputs_schema: {errors}"
 
     def test_observed_matches_the_applied_spec(self, ops: Operations) -> None:
         """read reports the applied values, so a plan right after apply shows no drift."""
-        record = ops.create(self.valid_spec)
+        record = ops.create(self.valid(ops))
         found = ops.read(record)
         assert found is not None
-        drift = {k: (v, self.valid_spec[k]) for k, v in (found.observed or {}).items()
-                 if k in self.valid_spec and v != self.valid_spec[k]}
+        drift = {k: (v, self.valid(ops)[k]) for k, v in (found.observed or {}).items()
+                 if k in self.valid(ops) and v != self.valid(ops)[k]}
         assert drift == {}, f"observed differs from the applied spec (observed, applied): {drift}"
 
     def test_adopt_finds_the_object_created_before_a_crash(self, ops: Operations, contract_sandbox: Running) -> None:
         """After a create whose answer was lost, adopt with the same key finds that object, not a new one."""
         key = str(uuid.uuid4())
         before = self.objects(contract_sandbox)
-        created = ops.submit(self.valid_spec, key)
+        created = ops.submit(self.valid(ops), key)
         if not self.supports_adopt:
             with pytest.raises(AdoptError):
-                ops.adopt(self.valid_spec, key)
+                ops.adopt(self.valid(ops), key)
             return
-        adopted = ops.adopt(self.valid_spec, key)
+        adopted = ops.adopt(self.valid(ops), key)
         assert adopted is not None, "adopt found nothing for the key of an object it created"
         assert adopted.remote_id == created.remote_id
         assert self.objects(contract_sandbox) == before + 1
 
     def test_adopt_without_a_create_finds_nothing(self, ops: Operations) -> None:
         """adopt with a key no create used returns None (or AdoptError), never someone else's object."""
-        ops.create(self.valid_spec)  # another object exists; adopt must not take it
+        ops.create(self.valid(ops))  # another object exists; adopt must not take it
         try:
-            assert ops.adopt(self.valid_spec, str(uuid.uuid4())) is None
+            assert ops.adopt(self.valid(ops), str(uuid.uuid4())) is None
         except AdoptError:
             assert not self.supports_adopt, "adopt raised AdoptError although supports_adopt is True"
 
@@ -198,7 +219,7 @@ class ProviderContract:
         contract_sandbox.simulator.faults.replace(
             [FaultRule(fault="status", status=status, retry_after=retry_after)])
         with pytest.raises(error) as caught:
-            ops.submit(self.valid_spec)
+            ops.submit(self.valid(ops))
         assert caught.value.retry_after == retry_after
         assert caught.value.status == status
         contract_sandbox.simulator.faults.replace([])
@@ -208,27 +229,28 @@ class ProviderContract:
         """update_spec's changes are planned as an update and show in read afterwards."""
         if self.update_spec is None:
             pytest.skip("no update_spec declared")
-        record = ops.create(self.valid_spec)
-        plan = ops.kind.plan_change(changes_between(self.valid_spec, self.update_spec), record)
+        update = {**self.update_spec, **ops.prepared}
+        record = ops.create(self.valid(ops))
+        plan = ops.kind.plan_change(changes_between(self.valid(ops), update), record)
         assert plan.action == "update", f"update_spec should be an in-place update, planned {plan}"
-        updated = ops.update(record, self.update_spec)
+        updated = ops.update(record, update)
         assert updated.remote_id == record.remote_id
         found = ops.read(updated)
         assert found is not None
-        changed = {k: v for k, v in self.update_spec.items() if self.valid_spec.get(k) != v}
+        changed = {k: v for k, v in update.items() if self.valid(ops).get(k) != v}
         assert {k: (found.observed or {}).get(k) for k in changed} == changed
 
     # -- through the CLI ---------------------------------------------------------------------------
     def test_reapply_through_the_cli_is_a_noop(self, contract_provider: Provider, tmp_path: Path) -> None:
-        """apply --sandbox, then plan --sandbox shows no changes and the simulator holds one object."""
+        """apply --sandbox, then plan --sandbox shows no changes, and nothing was created twice."""
         from .runner import cli_available, run_cli
 
         if not cli_available():
             pytest.skip("the skyform CLI is not available")
         from .plugin import write_mission_files
 
-        mission = write_mission_files(tmp_path / "mission", {"resources": {"it": {
-            "type": f"{contract_provider.name}.{self.kind}", "spec": dict(self.valid_spec)}}}, files=dict(self.files))
+        resources = self.cli_resources(contract_provider.name)
+        mission = write_mission_files(tmp_path / "mission", {"resources": resources}, files=dict(self.files))
         plugins = [] if isinstance(self.provider, str) else [contract_provider]
         env = {"SKYFORM_SANDBOX_CLOCK": str(self.clock_factor)}
         first = run_cli("apply", "--sandbox", "--auto-approve", str(mission), providers=plugins, env=env)
@@ -238,4 +260,5 @@ class ProviderContract:
         objects = run_cli("sandbox", "objects", "--json", str(mission), providers=plugins, env=env)
         assert objects.exit_code == 0, objects.output
         counts = objects.json()["objects"].get(contract_provider.name, {})
-        assert sum(counts.values()) == 1, f"expected one object after two runs, found {counts}"
+        expected = sum(1 for r in resources.values() if r["type"].startswith(f"{contract_provider.name}."))
+        assert sum(counts.values()) == expected, f"expected {expected} object(s) after two runs, found {counts}"

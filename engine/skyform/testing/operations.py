@@ -72,8 +72,19 @@ class Operations:
         self.poll_interval = poll_interval
         self.client = provider.connect(self.settings)
         self.address = f"{found.name.lower()}_under_test"
+        self.prepared: dict[str, Any] = {}  # spec fields a contract's prepare() computed
+        self._siblings: list[Operations] = []
+
+    def sibling(self, kind: str) -> "Operations":
+        """Operations on another kind of the same provider (e.g. to create a parent object)."""
+        other = Operations(self.provider, kind, self.settings, self.mission_dir,
+                           poll_timeout=self.poll_timeout, poll_interval=self.poll_interval)
+        self._siblings.append(other)
+        return other
 
     def close(self) -> None:
+        for other in self._siblings:
+            other.close()
         close = getattr(self.client, "close", None)
         if close is not None:
             close()

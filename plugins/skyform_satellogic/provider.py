@@ -28,6 +28,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "audience": {"type": "string", "default": DEFAULT_AUDIENCE, "description": "OAuth2 audience."},
         "contract_id": {"type": "string", "minLength": 1,
                         "description": "Aleph accounts: sent as X-Satellogic-Contract-Id on every call."},
+        "poll_interval": {"type": "number", "exclusiveMinimum": 0,
+                          "description": "Seconds between status polls of a running task (default: 15, "
+                                         "backing off to 600); the sandbox sets it from its clock."},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
                     "description": "Seconds before a request times out."},
     },

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from skyform.errors import AdoptError, Issue, NotFound
+from skyform.errors import AdoptError, AuthError, Issue, NotFound, PermanentError
 from skyform.provider import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
                               ResourceKind, Result)
 
@@ -20,11 +20,13 @@ from .client import PROVIDER
 from .geometry import same_target
 from .rules import task_issues
 from .schema import TASK_OUTPUTS, TASK_SPEC
-from .tasking import ENDED, judge, request_body
+from .tasking import CANCELED, ENDED, judge, request_body
 from .temporal import parse_age, parse_instant, same_instant
 
 REPLACE_NOTE = "cancels a paid order and tasks a new one"
-CLOCK_SKEW = 60.0  # seconds a service clock may lag ours when judging "created after the intent"
+# Seconds the service clock may lag ours when judging "created after the intent". Small on
+# purpose: an identical order placed just before the intent would otherwise be taken for ours.
+CLOCK_SKEW = 0.5
 
 
 class TaskKind(ResourceKind):
@@ -39,8 +41,8 @@ class TaskKind(ResourceKind):
     poll_interval = 15.0
     max_poll_interval = 600.0
     delete_mode = "delete"
-    delete_note = ("cancels the order (PATCH /tasks/{id}/cancel/); a completed or canceled task stays in the "
-                   "account's history, the API cannot delete tasks")
+    delete_note = ("cancels the order (PATCH /tasks/{id}/cancel/); the task stays in the account's history "
+                   "as canceled, the API cannot delete tasks")
 
     # -- validate / plan ------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -63,7 +65,7 @@ class TaskKind(ResourceKind):
         if result.status == "ready":
             return result
         result.status, result.message = "running", f"task {task.get('task_id')} {task.get('status')}"
-        return result
+        return paced(result, ctx)
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         """The task an interrupted create made: the one matching the spec, created after the intent."""
@@ -80,7 +82,7 @@ class TaskKind(ResourceKind):
                 candidates=ids, provider=PROVIDER,
                 hint="cancel the extra tasks in the Satellogic account, then apply again")
         task = found[0]
-        return judge(task, ctx.client.captures(task["task_id"]), spec, pk)
+        return paced(judge(task, ctx.client.captures(task["task_id"]), spec, pk), ctx)
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         """The task as the service sees it; None when it is unknown or was canceled (gone)."""
@@ -94,7 +96,8 @@ class TaskKind(ResourceKind):
         if task is None:
             raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
                            provider=PROVIDER)
-        return judge(task, ctx.client.captures(record.remote_id), record.spec, record.private.get("product_pk"))
+        return paced(judge(task, ctx.client.captures(record.remote_id), record.spec,
+                           record.private.get("product_pk")), ctx)
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
@@ -103,20 +106,36 @@ class TaskKind(ResourceKind):
         if task is None:
             raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
                            provider=PROVIDER)
-        return judge(task, ctx.client.captures(record.remote_id), spec, record.private.get("product_pk"))
+        return paced(judge(task, ctx.client.captures(record.remote_id), spec, record.private.get("product_pk")), ctx)
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
         if record.remote_id:
             ctx.client.cancel_task(record.remote_id)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
-        """Cancel the order unless it already ended (completed tasks cannot be undone)."""
+        """Cancel the order; one already canceled or unknown is done, one the service
+        refuses to cancel because it ended (completed, failed) is forgotten with a warning."""
         if not record.remote_id:
             return
         task = ctx.client.get_task(record.remote_id)
-        if task is None or str(task.get("status", "")).lower() in ENDED:
+        status = str((task or {}).get("status", "")).lower()
+        if task is None or status in CANCELED:
             return
-        ctx.client.cancel_task(record.remote_id)
+        try:
+            ctx.client.cancel_task(record.remote_id)
+        except PermanentError as exc:
+            if status not in ENDED or isinstance(exc, AuthError):
+                raise
+            ctx.reporter.warn(f"task {record.remote_id} is {status} and the service refused to cancel it "
+                              f"({exc.message}); it stays in the account's history")
+
+
+def paced(result: Result, ctx: OperationContext) -> Result:
+    """A running result with the poll interval the settings ask for (the sandbox sets one)."""
+    interval = ctx.settings.get("poll_interval")
+    if result.status == "running" and interval:
+        result.poll_after = float(interval)
+    return result
 
 
 def matches(task: Mapping[str, Any], spec: Mapping[str, Any], product_pk: int, intent_at: float) -> bool:

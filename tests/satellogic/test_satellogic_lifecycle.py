@@ -157,13 +157,15 @@ def test_polling_a_canceled_task_fails_it(sandbox: Sandbox) -> None:
     assert result.status == "failed" and result.message == f"task {record.remote_id} was canceled"
 
 
-def test_delete_of_a_completed_task_does_not_cancel(sandbox: Sandbox) -> None:
-    """A completed order cannot be undone: delete leaves it in the account's history."""
+def test_delete_of_a_completed_task_cancels_it(sandbox: Sandbox) -> None:
+    """Destroying a completed order cancels it too (captures already delivered stay delivered)."""
     ctx = sandbox.ctx()
     spec = poi_spec()
     record = sandbox.record(spec, settle(TASK, sandbox.record(spec, TASK.create(spec, ctx), ctx), ctx), ctx)
+    assert record.outputs["status"] == "completed"
     TASK.delete(record, ctx)
-    assert sandbox.client.get_task(record.remote_id)["status"] == "completed"
+    assert sandbox.client.get_task(record.remote_id)["status"] == "canceled"
+    assert TASK.read(record, ctx) is None
 
 
 def test_unknown_task_poll_is_not_found(sandbox: Sandbox) -> None:

@@ -76,7 +76,12 @@ class Shutdown:
 
         for sig in previous:
             signal.signal(sig, handler)
-        return lambda: [signal.signal(sig, old) for sig, old in previous.items()] and None
+
+        def restore() -> None:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+        return restore
 
 
 def round_results(report: RunReport | None, error: BaseException | None) -> list[dict[str, Any]]:

@@ -32,10 +32,10 @@ def open_store(url: str | None, mission_dir: Path, backends: Iterable[StateBacke
         for scheme in backend.schemes:
             by_scheme.setdefault(scheme.lower(), backend)
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    backend = by_scheme.get(scheme)
-    if backend is None:
+    found = by_scheme.get(scheme)
+    if found is None:
         known = ", ".join(f"{s}://" for s in sorted(by_scheme)) or "none installed"
         what = f"scheme {scheme!r}" if scheme else "no scheme"
         raise StateError(f"state URL {url!r} has {what}; known schemes: {known}",
                          hint="e.g. --state sqlite:///state.db or --state postgresql://user@host/db")
-    return backend.open(url, Path(mission_dir) / ".skyform")
+    return found.open(url, Path(mission_dir) / ".skyform")

@@ -87,7 +87,8 @@ class SqlStateStore(StateStore):
         return out
 
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
-        where, params = "mission = ?", [mission]
+        where = "mission = ?"
+        params: list[object] = [mission]
         if address is not None:
             where += " AND address = ?"
             params.append(address)

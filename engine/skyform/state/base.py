@@ -1,7 +1,8 @@
 """The StateStore interface every state backend implements (SQLite, PostgreSQL, plugins).
 
-A store holds many missions, each keyed by its name (gitops prefixes the repository):
-the mission row (serial, lineage, spec digest, attributes such as the git commit),
+A store holds many missions, each keyed by its name (gitops records the repository, the
+mission's path in it and the commit as attributes, and refuses a name another repository
+or directory already uses): the mission row (serial, lineage, spec digest, attributes),
 its resources, an append-only event history and a lock. Every ``write`` is one
 transaction: either all of its resource rows, events and the serial bump land, or none.
 The serial increases with every write; a saved plan records it and is refused when the

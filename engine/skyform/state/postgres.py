@@ -147,8 +147,8 @@ class PostgresStateStore(SqlStateStore):
             lock_conn = self._connect(f"lock pid {mine.pid} {mine.holder}@{mine.host}")
             try:
                 with self._translated("lock"):
-                    got = lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
-                if not got:
+                    row = lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+                if not (row and row[0]):
                     raise _holder.lock_held(mission, self._current_holder(mission))
                 with self._writing() as cur:
                     stale = _row(cur, self._sql("SELECT holder, pid, host, since, operation FROM {t}locks"

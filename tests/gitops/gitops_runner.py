@@ -1,0 +1,17 @@
+"""Runs ``skyform gitops ARGS...`` in its own process, with only the state backends and the local provider."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
+
+import skyform.state.plugin as state_plugin  # noqa: E402
+import skyform_local.plugin as local_plugin  # noqa: E402
+from skyform.cli.gitops import command  # noqa: E402
+from skyform.plugins import build_plugin_manager, load_registry  # noqa: E402
+
+registry = load_registry(build_plugin_manager([state_plugin, local_plugin], autoload=False))
+code = command.main(sys.argv[1:], obj={"registry": registry}, standalone_mode=False)
+sys.exit(int(code or 0))

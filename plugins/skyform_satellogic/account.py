@@ -78,11 +78,11 @@ def _priority(spec: Mapping[str, Any], chosen: Mapping[str, Any]) -> Iterator[Is
     span = f"{highest} (highest) to {lowest} (lowest)"
     priority = spec.get("priority")
     if priority is None:
-        yield Issue(("task_name",), f"priority not set: client {chosen.get('name')!r} applies its default "
+        yield Issue((), f"priority not set: client {chosen.get('name')!r} applies its default "
                                     f"priority {default} (range {span}; smaller is higher)", severity="warning")
     elif is_known(priority) and isinstance(priority, int) and not highest <= priority <= lowest:
-        yield Issue(("priority",), f"priority {priority} is outside client {chosen.get('name')!r}'s range "
-                                   f"{span}: smaller numbers are higher priority",
+        yield Issue(("priority",), f"priority {priority} is outside the range of client {chosen.get('name')!r}: "
+                                   f"{span}; smaller numbers are higher priority",
                     hint=f"use a number from {highest} to {lowest}, or omit it for the default {default}")
 
 
@@ -95,6 +95,6 @@ def _geofence(spec: Mapping[str, Any], chosen: Mapping[str, Any]) -> Iterator[Is
     except (TypeError, ValueError, IndexError, KeyError):
         return  # malformed target: the schema reports it
     if not inside:
-        yield Issue(("target",), f"the target lies outside client {chosen.get('name')!r}'s geofence: "
+        yield Issue(("target",), f"the target lies outside the geofence of client {chosen.get('name')!r}: "
                                  "the service only tasks inside it",
                     hint="move the target inside the geofence or use another client")

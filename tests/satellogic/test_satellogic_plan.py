@@ -56,8 +56,8 @@ def test_priority_must_lie_in_the_inverted_range(sandbox: Sandbox, priority: int
     if ok:
         assert found == []
     else:
-        assert found == [f"priority {priority} is outside client 'Amusement Corp''s range 13 (highest) to "
-                         "15 (lowest): smaller numbers are higher priority"]
+        assert found == [f"priority {priority} is outside the range of client 'Amusement Corp': 13 (highest) to "
+                         "15 (lowest); smaller numbers are higher priority"]
 
 
 def test_several_clients_need_a_client_field(start_sandbox: Callable[..., Sandbox]) -> None:
@@ -75,7 +75,7 @@ def test_named_client_uses_its_own_range(start_sandbox: Callable[..., Sandbox]) 
     inside = {"type": "Point", "coordinates": [2.0, 48.0]}
     assert errors(sb, poi_spec(client="Theme parks client", priority=25, target=inside)) == []
     (message,) = errors(sb, poi_spec(client="Theme parks client", priority=14, target=inside))
-    assert "range 20 (highest) to 30 (lowest)" in message
+    assert "client 'Theme parks client': 20 (highest) to 30 (lowest)" in message
 
 
 def test_target_outside_the_geofence_is_an_error(start_sandbox: Callable[..., Sandbox]) -> None:
@@ -83,7 +83,7 @@ def test_target_outside_the_geofence_is_an_error(start_sandbox: Callable[..., Sa
     sb = start_sandbox(clients=[CLIENTS[1]])
     assert errors(sb, aoi_spec(priority=25)) == []  # the AOI square lies inside FENCE
     assert errors(sb, poi_spec(priority=25)) == [
-        "the target lies outside client 'Theme parks client''s geofence: the service only tasks inside it"]
+        "the target lies outside the geofence of client 'Theme parks client': the service only tasks inside it"]
     straddling = {"type": "Polygon", "coordinates": [[[2.5, 48.0], [3.5, 48.0], [3.5, 48.5], [2.5, 48.0]]]}
     assert len(errors(sb, aoi_spec(priority=25, target=straddling))) == 1
 

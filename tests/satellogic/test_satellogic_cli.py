@@ -1,0 +1,99 @@
+"""End to end through the skyform CLI: validate, apply --sandbox, re-plan, replace, destroy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from skyform.sandbox.clock import SimClock
+from skyform.testing.runner import CliRun, cli_available, run_cli
+from skyform_satellogic.provider import PROVIDER
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "satellogic-basic"
+
+pytestmark = pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")
+
+
+@pytest.fixture(autouse=True)
+def _fast_sandbox_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs: SimClock's default is read at import, so SKYFORM_SANDBOX_CLOCK cannot reach it."""
+    monkeypatch.setattr(SimClock.__init__, "__defaults__", (20_000.0,))
+
+
+def skyform(*args: str | Path) -> CliRun:
+    return run_cli(*args, providers=[PROVIDER])
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> Path:
+    target = tmp_path / "satellogic-basic"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".skyform"))
+    return target
+
+
+def task_count(mission: Path) -> dict[str, int]:
+    run = skyform("sandbox", "objects", "--json", mission)
+    assert run.exit_code == 0, run.output
+    return run.json()["objects"].get("satellogic", {})
+
+
+def test_example_mission_validates() -> None:
+    """specs/satellogic-basic is a valid mission."""
+    run = skyform("validate", EXAMPLE)
+    assert run.exit_code == 0, run.output
+
+
+def test_invalid_task_is_reported_with_its_location(tmp_path: Path) -> None:
+    """skyform validate reports each broken rule at file:line:col, before any request."""
+    (tmp_path / "mission.yaml").write_text("""\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: broken}
+resources:
+  area:
+    type: satellogic.Task
+    spec:
+      task_name: Area
+      project_name: P
+      product: 178
+      target:
+        type: Polygon
+        coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]]
+      start: "2031-01-12T00:00:00Z"
+      end: "2030-12-23T00:00:00Z"
+      expected_age: "7 days, 00:00:00"
+""")
+    run = skyform("validate", tmp_path)
+    assert run.exit_code == 3, run.output
+    assert "resources.area.spec.end: end 2030-12-23T00:00:00Z must be after start 2031-01-12T00:00:00Z" \
+        " [satellogic.Task]" in run.output
+    assert "resources.area.spec.target.coordinates.0: ring 0 is not closed" in run.output
+    assert "resources.area.spec.expected_age: expected_age (recurrence) is available for POI tasks only" in run.output
+    assert "mission.yaml:15:" in run.output  # the line of `end`
+
+
+def test_apply_replan_replace_destroy(mission: Path) -> None:
+    """The example applies in the sandbox, re-plans as a no-op, replaces on change, and destroys."""
+    first = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert first.exit_code == 0, first.output
+    assert "Apply complete! 4 resource(s) done." in first.output
+    assert "products = [90, 169, 178]" in first.output
+    assert task_count(mission) == {"task": 3}
+
+    again = skyform("plan", "--sandbox", "--detailed-exitcode", mission)
+    assert again.exit_code == 0, again.output
+
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("      priority: 14\n", "      priority: 13\n"))
+    plan = skyform("plan", "--sandbox", mission)
+    assert "-/+ park_once (satellogic.Task) must be replaced" in plan.output, plan.output
+    assert "~ priority: 14 → 13" in plan.output
+    assert "cancels a paid order and tasks a new one" in plan.output
+    replaced = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert replaced.exit_code == 0, replaced.output
+    assert task_count(mission) == {"task": 3}  # the old order canceled, a new one placed
+
+    gone = skyform("destroy", "--sandbox", "--auto-approve", mission)
+    assert gone.exit_code == 0, gone.output
+    assert task_count(mission) == {"task": 0}

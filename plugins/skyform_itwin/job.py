@@ -140,7 +140,7 @@ class JobKind(ResourceKind):
             return None
         if len(found) > 1:
             ids = [str(j.get("id")) for j in found]
-            raise AdoptError(f"{ctx.address}: {len(found)} jobs named '{spec['name']}' were created in workspace "
+            raise AdoptError(f"{len(found)} jobs named '{spec['name']}' were created in workspace "
                              f"{spec['workspaceId']} since the interrupted apply: {', '.join(ids)}",
                              candidates=ids, provider="itwin",
                              hint="cancel or delete the extra jobs in iTwin, then apply again")
@@ -173,7 +173,7 @@ class JobKind(ResourceKind):
         for limit, label in limits:
             if float(cost) > limit:
                 raise BudgetExceeded(
-                    f"{ctx.address}: iTwin estimates job {job_id} at {float(cost):,.2f} {UNIT}, above {label} "
+                    f"iTwin estimates job {job_id} at {float(cost):,.2f} {UNIT}, above {label} "
                     f"({limit:,.2f}); the job was created but NOT submitted",
                     provider="itwin", remote_id=job_id,
                     hint=f"raise {label} or lower the job's volume/quality, then apply again")
@@ -189,10 +189,10 @@ class JobKind(ResourceKind):
             result.status, result.progress = "ready", 1.0
         elif state == "failed":
             errors = view.messages((job.get("executionInformation") or {}).get("errors"))
-            raise PermanentError(f"{ctx.address}: iTwin job {job['id']} failed: " + ("; ".join(errors) or "no error given"),
+            raise PermanentError(f"iTwin job {job['id']} failed: " + ("; ".join(errors) or "no error given"),
                                  provider="itwin", remote_id=str(job["id"]))
         elif state == "cancelled":
-            raise PermanentError(f"{ctx.address}: iTwin job {job['id']} was cancelled", provider="itwin",
+            raise PermanentError(f"iTwin job {job['id']} was cancelled", provider="itwin",
                                  remote_id=str(job["id"]))
         else:
             result.status = "running"
@@ -207,7 +207,7 @@ class JobKind(ResourceKind):
         if progress is None or view.is_terminal(view.state_of(progress)):
             job = client.get_job(job_id)
             if job is None:
-                raise NotFound(f"{record.address}: iTwin job {job_id} disappeared", provider="itwin")
+                raise NotFound(f"iTwin job {job_id} disappeared", provider="itwin")
             return self._result(job, ctx, {**record.private, "submitted": True})
         percentage = progress.get("percentage")
         delay, memory = view.next_poll(client.backoff, record.private.get("poll"), percentage)

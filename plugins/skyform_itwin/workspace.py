@@ -42,7 +42,7 @@ class WorkspaceKind(ResourceKind):
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         """The API cannot list workspaces, so a crashed create cannot be matched: refuse."""
         raise AdoptError(
-            f"{ctx.address}: an earlier apply was interrupted while creating workspace '{spec.get('name')}', and "
+            f"an earlier apply was interrupted while creating workspace '{spec.get('name')}', and "
             "the ContextCapture API offers no way to list workspaces to find it again",
             provider="itwin",
             hint="look in iTwin for a workspace of that name created at the interrupted apply; delete it (or keep "

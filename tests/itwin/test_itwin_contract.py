@@ -35,7 +35,7 @@ class TestJobContract(ProviderContract):
         "type": "Full", "name": "contract job", "workspaceId": SANDBOX_WORKSPACE,
         "inputs": [{"id": INPUT_ID, "description": "photos"}],
         "settings": {"quality": "Draft", "outputs": ["OBJ", "Orthophoto/DSM"]},
-        "costEstimationParameters": {"gigaPixels": 1.0, "meshQuality": "Draft"},
+        "costEstimationParameters": {"gigaPixels": 0.1, "meshQuality": "Draft"},
     }
     invalid_specs = [
         ({**valid_spec, "type": "Mesh"}, "'Mesh' is not one of ['Full', 'Calibration', 'Reconstruction']", ("type",)),

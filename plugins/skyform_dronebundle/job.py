@@ -34,7 +34,16 @@ def job_outputs(remote: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The remote values of the fields the spec sets (what drift is judged on)."""
+    """The remote values of the fields the spec sets (what drift is judged on).
+
+    With no spec (``skyform import``) it is the job as a spec would state it: fields that are
+    set, without documented defaults or a skyform-derived external_id, so that importing a
+    job that matches the mission plans no change.
+    """
+    if not spec:
+        spec = {f: None for f in v.JOB_FIELDS if remote.get(f) is not None
+                and remote.get(f) != v.JOB_DEFAULTS.get(f)
+                and not (f == "external_id" and str(remote.get(f)).startswith("skyform:"))}
     observed: dict[str, Any] = {}
     for field in spec:
         if field not in v.JOB_FIELDS:
@@ -42,6 +51,13 @@ def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str
         value = remote.get(field)
         observed[field] = day(value) if field in _DATE_FIELDS and value is not None else value
     return observed
+
+
+def split_remote_id(remote_id: str) -> tuple[str | None, str]:
+    """(project id, job id) from ``<project id>/<job id>`` (what `skyform import` takes: a job
+    is only reachable through its project) or a bare job id."""
+    project_id, _, job_id = remote_id.rpartition("/")
+    return (project_id or None), job_id
 
 
 class JobKind(ResourceKind):
@@ -53,8 +69,8 @@ class JobKind(ResourceKind):
     outputs_schema = JOB_OUTPUTS_SCHEMA
     immutable = frozenset({"project_id"})
     delete_mode = "manual"
-    delete_note = ("the DroneBundle API documents no way to delete a job: remove it on the "
-                   "dashboard; skyform forgets it only with --forget")
+    delete_note = ("the DroneBundle API documents no job delete (remove the job on the dashboard); "
+                   "skyform forgets it only with --forget")
 
     # -- validate --------------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -99,13 +115,18 @@ class JobKind(ResourceKind):
         raise AdoptError(
             f"possible orphan: a job may have been created with external_id={external_id}; "
             f"check the DroneBundle dashboard (project {spec.get('project_id')}), then run "
-            f"`skyform import {ctx.address} <job id>` or `skyform state rm {ctx.address}` to create anew",
+            f"`skyform import {ctx.address} {spec.get('project_id')}/<job id>` or "
+            f"`skyform state rm {ctx.address}` to create anew",
             provider="dronebundle",
             hint="the DroneBundle API documents no list-jobs endpoint, so skyform cannot look")
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
-        project_id = str(record.private.get("project_id") or record.spec.get("project_id"))
-        remote = ctx.client.get_job(project_id, str(record.remote_id))
+        given_project, job_id = split_remote_id(str(record.remote_id))
+        project_id = record.private.get("project_id") or record.spec.get("project_id") or given_project
+        if not project_id:
+            raise PermanentError(f"dronebundle: job {job_id}: the project is unknown; import a job as "
+                                 "<project id>/<job id>", provider="dronebundle")
+        remote = ctx.client.get_job(str(project_id), job_id)
         if remote is None:
             return None
         external_id = record.private.get("external_id") or remote.get("external_id") or ""

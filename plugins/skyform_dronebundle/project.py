@@ -75,8 +75,8 @@ class ProjectKind(ResourceKind):
     spec_schema = PROJECT_SCHEMA
     outputs_schema = PROJECT_OUTPUTS_SCHEMA
     delete_mode = "manual"
-    delete_note = ("the DroneBundle API documents no way to delete a project: archive it "
-                   "(archived: true) or remove it on the dashboard; skyform forgets it only with --forget")
+    delete_note = ("the DroneBundle API documents no project delete (set archived: true, or remove it "
+                   "on the dashboard); skyform forgets it only with --forget")
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         name = spec.get("name")

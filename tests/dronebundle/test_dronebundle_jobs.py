@@ -210,7 +210,7 @@ def test_crash_between_post_and_state_write_is_reported_as_a_possible_orphan(job
     external_id = client.get_job(project_id, lost.remote_id)["external_id"]
     message = str(caught.value)
     assert message.startswith(f"possible orphan: a job may have been created with external_id={external_id};")
-    assert "`skyform import flight <job id>`" in message and "`skyform state rm flight`" in message
+    assert f"`skyform import flight {project_id}/<job id>`" in message and "`skyform state rm flight`" in message
     assert sandbox.simulator.objects()["job"] == jobs
 
 
@@ -220,7 +220,7 @@ def test_jobs_cannot_be_deleted_through_the_api(job_kind, make_ctx, record_of, p
     spec = job_spec(project_id)
     ctx = make_ctx()
     record = record_of(job_kind.create(spec, ctx), spec, ctx)
-    with pytest.raises(PermanentError, match="documents no way to delete a job"):
+    with pytest.raises(PermanentError, match="documents no job delete"):
         job_kind.delete(record, ctx)
 
 

@@ -103,3 +103,55 @@ def test_apply_sandbox_creates_the_mission_and_replans_clean(name: str, jobs: in
     objects = _cli("sandbox", "objects", "--json", str(mission), cwd=tmp_path)
     counts = json.loads(objects.stdout)["objects"]["dronebundle"]
     assert counts == {"project": 1, "job": jobs}
+
+
+def _applied_copy(name: str, tmp_path: Path) -> Path:
+    if not _cli_ready(tmp_path):
+        pytest.skip("the engine CLI has no working `apply --sandbox` yet")
+    mission = tmp_path / name
+    shutil.copytree(ROOT / "specs" / name, mission, ignore=shutil.ignore_patterns(".skyform"))
+    applied = _cli("apply", "--sandbox", "--auto-approve", str(mission), cwd=tmp_path)
+    if applied.returncode == 70:
+        pytest.skip("the engine CLI crashed")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    return mission
+
+
+def _state_json(mission: Path, address: str, cwd: Path) -> dict:
+    shown = _cli("state", "show", str(mission), address, cwd=cwd)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_import_takes_back_a_job_whose_state_was_lost(tmp_path: Path) -> None:
+    """After `state rm`, `skyform import <address> <project id>/<job id>` records the job again
+    and the next plan has nothing to do (no second job)."""
+    mission = _applied_copy("dronebundle-basic", tmp_path)
+    state = _state_json(mission, "thermal_scan", tmp_path)
+    project_id, job_id = state["private"]["project_id"], state["remote_id"]
+    assert _cli("state", "rm", str(mission), "thermal_scan", cwd=tmp_path).returncode == 0
+    imported = _cli("import", "--sandbox", str(mission), "thermal_scan", f"{project_id}/{job_id}", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    replan = _cli("plan", "--sandbox", "--detailed-exitcode", str(mission), cwd=tmp_path)
+    assert replan.returncode == 0, replan.stdout + replan.stderr
+
+
+def test_changing_a_recurring_field_plans_an_update_that_regenerates(tmp_path: Path) -> None:
+    """Editing recurring_interval in the spec plans an in-place update noting the regeneration."""
+    mission = _applied_copy("dronebundle-recurring", tmp_path)
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("recurring_interval: 2", "recurring_interval: 3"))
+    plan = _cli("plan", "--sandbox", str(mission), cwd=tmp_path)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "every_2_weeks" in plan.stdout and "occurrences will be regenerated" in plan.stdout
+    assert "1 to update" in plan.stdout
+
+
+def test_destroy_needs_forget_because_the_api_documents_no_delete(tmp_path: Path) -> None:
+    """destroy without --forget is refused with the delete note; with --forget state is dropped."""
+    mission = _applied_copy("dronebundle-basic", tmp_path)
+    refused = _cli("destroy", "--sandbox", "--auto-approve", str(mission), cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "documents no job delete" in refused.stdout + refused.stderr
+    forgotten = _cli("destroy", "--sandbox", "--auto-approve", "--forget", str(mission), cwd=tmp_path)
+    assert forgotten.returncode == 0, forgotten.stdout + forgotten.stderr

@@ -97,7 +97,7 @@ def mission_files(path: Path) -> list[Path]:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
                        and not p.name.startswith("."))
         if not files:
-            raise SpecError(Diagnostic("", f"no *.yaml files in {path}", Location(str(path), 1, 1)),
+            raise SpecError(Diagnostic("", f"no *.yaml files in directory {path}", None),
                             message=f"{path} holds no mission")
         return files
     if not path.exists():

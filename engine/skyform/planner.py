@@ -17,7 +17,7 @@ from . import graph
 from .errors import AdoptError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
 from .mission import Lifecycle, Mission
 from .plan import Action, FieldChange, Plan
-from .provider import Change, Record, Result
+from .provider import Change, Record, ResourceKind, Result
 from .runtime import Runtime
 from .state.base import ResourceState, StateStore
 from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics, validate_mission
@@ -244,14 +244,16 @@ class Planner:
     def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
         provider, kind = self.runtime.kind(resource.type)
         base = ("resources", rid, "spec")
+        kind_class = type(kind)
+        if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate is ResourceKind.estimate:
+            return []  # nothing remote to check: no client, no context
         try:
             ctx = self.runtime.context(rid, resource.type, idempotency_key="", intent_at=time.time(),
                                        lifecycle=resource.lifecycle.as_dict())
             issues = list(with_retries(lambda: list(kind.plan_check(spec, ctx))))
-            if is_known(spec) or True:
-                cost = with_retries(lambda: kind.estimate(spec, ctx))
-                if cost is not None:
-                    action.cost = cost
+            cost = with_retries(lambda: kind.estimate(spec, ctx))
+            if cost is not None:
+                action.cost = cost
         except RemoteError as exc:
             return [Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base),
                                resource.type)]

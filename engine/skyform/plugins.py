@@ -6,8 +6,9 @@ calls :func:`load_registry` when a command needs providers, and tests hand it th
 objects they want.
 
 Escape hatches: ``SKYFORM_DISABLE_PLUGIN_AUTOLOAD=1`` loads no entry points (then
-``SKYFORM_PLUGINS=name,name`` loads just those); ``SKYFORM_TRACE_HOOKS=1`` traces every
-hook call to stderr.
+``SKYFORM_PLUGINS=name,name`` loads just those); ``SKYFORM_PLUGIN_MODULES=pkg.mod,...``
+registers importable modules as plugins without installing them (for development and
+tests); ``SKYFORM_TRACE_HOOKS=1`` traces every hook call to stderr.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def build_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | Non
     only = {n.strip() for n in os.environ.get("SKYFORM_PLUGINS", "").split(",") if n.strip()}
     if autoload or only:
         _load_entry_points(pm, only=None if autoload else only)
+    for module_name in [m.strip() for m in os.environ.get("SKYFORM_PLUGIN_MODULES", "").split(",") if m.strip()]:
+        _register_module(pm, module_name)
     for plugin in plugins:
         pm.register(plugin)
     if os.environ.get("SKYFORM_TRACE_HOOKS", "") not in ("", "0"):
@@ -105,6 +108,20 @@ def _load_entry_points(pm: pluggy.PluginManager, only: set[str] | None) -> None:
         seen[ep.name] = info
         pm.register(module, name=ep.name)
         module.__skyform_plugin_info__ = info  # type: ignore[attr-defined]
+
+
+def _register_module(pm: pluggy.PluginManager, module_name: str) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise PluginError(f"plugin module {module_name!r} (from SKYFORM_PLUGIN_MODULES) failed to load: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    if pm.is_registered(module):
+        return
+    module.__skyform_plugin_info__ = PluginInfo(module_name, "(SKYFORM_PLUGIN_MODULES)", "", module_name)  # type: ignore[attr-defined]
+    pm.register(module, name=module_name)
 
 
 def _origin(pm: pluggy.PluginManager, impl: Any) -> PluginInfo:

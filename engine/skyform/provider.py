@@ -130,7 +130,7 @@ class OperationContext:
     address: str
     mission: str
     mission_dir: Path
-    artifacts_dir: Path
+    artifacts_dir: Path  # <mission>/.skyform/artifacts/<resource id>/, created by the engine
     idempotency_key: str
     intent_at: float
     lifecycle: Mapping[str, Any] = field(default_factory=dict)

@@ -41,6 +41,7 @@ class Runtime:
         self._settings: dict[str, Mapping[str, Any]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._artifact_dirs: set[str] = set()
 
     def kind(self, type_name: str) -> tuple[Provider, ResourceKind]:
         found = self.registry.resolve_type(type_name)
@@ -97,7 +98,9 @@ class Runtime:
     ) -> OperationContext:
         provider, _ = self.kind(type_name)
         artifacts = self.mission.state_dir / "artifacts" / address
-        artifacts.mkdir(parents=True, exist_ok=True)
+        if address not in self._artifact_dirs:  # once per resource and run, not per poll
+            artifacts.mkdir(parents=True, exist_ok=True)
+            self._artifact_dirs.add(address)
         return OperationContext(
             client=self.client(provider.name), settings=self.settings(provider.name), provider=provider.name,
             address=address, mission=self.mission.name, mission_dir=self.mission.directory,

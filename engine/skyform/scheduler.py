@@ -22,6 +22,7 @@ import queue
 import random
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -40,6 +41,14 @@ from .provider import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
 RETRY_BASE = float(os.environ.get("SKYFORM_RETRY_BASE", "1.0"))
+# Idempotency keys must be unique, not secret: one seed from the OS per process, then a
+# fast generator (os.urandom per key is measurably slow on some virtual machines).
+_KEYS = random.Random(os.urandom(32))
+
+
+def new_key() -> str:
+    """A random UUID4 string for an idempotency key."""
+    return str(uuid.UUID(int=_KEYS.getrandbits(128), version=4))
 MAX_RETRY_DELAY = 300.0
 
 
@@ -112,6 +121,10 @@ class Scheduler:
         self.inflight = 0
         self.inflight_by_provider: dict[str, int] = {}
         self.nodes: dict[str, Node] = {}
+        self.dependents: dict[str, list[str]] = {}
+        self.unmet: dict[str, int] = {}
+        self.ready: deque[str] = deque()
+        self.to_submit: list[Callable[[], None]] = []
         self._build()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -131,6 +144,12 @@ class Scheduler:
             if action.address in self.mission.resources:
                 node.recheck = bool(self._refs(action.address) & changing)
             self.nodes[action.address] = node
+        for address, node in self.nodes.items():
+            self.unmet[address] = len(node.waits_for)
+            for dep in node.waits_for:
+                self.dependents.setdefault(dep, []).append(address)
+            if not node.waits_for:
+                self.ready.append(address)
 
     def _refs(self, address: str) -> set[str]:
         if not hasattr(self, "_ref_cache"):
@@ -157,7 +176,8 @@ class Scheduler:
     def _loop(self) -> None:
         while True:
             self._dispatch_ready()
-            self._flush()
+            self._flush()  # intents are durable before their calls leave
+            self._launch()
             if self.inflight == 0 and (self.interrupted or not self._has_work()):
                 return
             timeout = None
@@ -176,13 +196,7 @@ class Scheduler:
             self._fire_timers()
 
     def _has_work(self) -> bool:
-        if self.timers:
-            return True
-        return any(n.state == "pending" for n in self.nodes.values())
-
-    def _ready(self, node: Node) -> bool:
-        return all(self.nodes[d].state == "done" or (
-            self.nodes[d].state == "failed" and self._continue_on_failure(d)) for d in node.waits_for)
+        return bool(self.timers or self.ready or self.to_submit)
 
     def _continue_on_failure(self, address: str) -> bool:
         resource = self.mission.resources.get(address)
@@ -191,19 +205,38 @@ class Scheduler:
     def _dispatch_ready(self) -> None:
         if self.interrupted:
             return
-        for address, node in self.nodes.items():
+        deferred: list[str] = []
+        while self.ready:
+            address = self.ready.popleft()
+            node = self.nodes[address]
             if node.state != "pending":
                 continue
-            blocked = [d for d in node.waits_for if self.nodes[d].state in ("failed", "skipped", "detached")
-                       and not (self.nodes[d].state == "failed" and self._continue_on_failure(d))]
-            if blocked:
-                self._skip(node, f"{blocked[0]} did not finish")
-                continue
-            if not self._ready(node):
-                continue
             if not self._has_capacity(node):
+                deferred.append(address)
+                if self.inflight >= self.parallelism:
+                    break
                 continue
             self._start(node)
+        self.ready.extendleft(reversed(deferred))
+
+    def _settle(self, node: Node) -> None:
+        """Release or skip the dependents of a node that reached a final state."""
+        address = node.action.address
+        passed = node.state == "done" or (node.state == "failed" and self._continue_on_failure(address))
+        for dependent in self.dependents.get(address, ()):
+            child = self.nodes[dependent]
+            if child.state != "pending":
+                continue
+            if passed:
+                self.unmet[dependent] -= 1
+                if self.unmet[dependent] == 0:
+                    self.ready.append(dependent)
+            else:
+                self._skip(child, f"{address} did not finish")
+
+    def _finish(self, node: Node, state: str) -> None:
+        node.state = state
+        self._settle(node)
 
     def _provider(self, node: Node) -> str:
         return node.action.type.partition(".")[0]
@@ -224,8 +257,7 @@ class Scheduler:
         if a.blocked:
             return self._fail(node, a.blocked)
         if a.action == "noop":
-            node.state = "done"
-            return
+            return self._finish(node, "done")
         if a.action in ("delete", "forget"):
             return self._begin_delete(node)
         if a.action == "resume":
@@ -268,7 +300,7 @@ class Scheduler:
             return self._fail(node, _describe(exc))
         rec = node.record
         resume_intent = rec is not None and (rec.status == "creating" or a.adopt_first) and rec.remote_id is None
-        key = rec.idempotency_key if resume_intent and rec else str(uuid.uuid4())
+        key = rec.idempotency_key if resume_intent and rec else new_key()
         intent_at = rec.intent_at if resume_intent and rec else time.time()
         node.record = self._record(a, status="creating", key=key, intent_at=intent_at, spec=node.spec,
                                    remote_id=None, outputs={}, base=None)
@@ -304,13 +336,11 @@ class Scheduler:
     def _begin_delete(self, node: Node, then_create: bool = False) -> None:
         rec = node.record
         if rec is None:
-            node.state = "done"
-            return
+            return self._finish(node, "done")
         if node.action.action == "forget":
             self.pending_writes.append(Removal(rec.address))
             self._transition(node, rec.status, "forgotten", {})
-            node.state = "done"
-            return
+            return self._finish(node, "done")
         rec.status = "deleting"
         rec.updated_at = time.time()
         self.pending_writes.append(rec)
@@ -332,8 +362,7 @@ class Scheduler:
             since = node.record.intent_at if node.record else time.time()
             node.deadline = time.monotonic() + max(0.0, resource.lifecycle.timeout - (time.time() - since))
         if self.detach:
-            node.state = "detached"
-            return
+            return self._finish(node, "detached")
         node.state = "waiting"
         if not node.interval:
             node.interval = kind.poll_interval
@@ -355,6 +384,7 @@ class Scheduler:
             node = self.nodes[address]
             if what == "retry":
                 node.state = "pending"
+                self.ready.append(address)
                 continue
             if node.deadline is not None and now >= node.deadline:
                 self._cancel_for_timeout(node)
@@ -392,7 +422,6 @@ class Scheduler:
         address = node.action.address
         type_name = node.action.type
         reporter = _NodeReporter(self, address)
-        self._flush()  # the intent must be durable before the call leaves
 
         def work() -> None:
             try:
@@ -402,7 +431,13 @@ class Scheduler:
             except BaseException as exc:  # handed to the loop, which decides
                 self.inbox.put(("error", address, exc))
 
-        self.pool.submit(work)
+        self.to_submit.append(work)
+
+    def _launch(self) -> None:
+        """Hand queued calls to the pool (after the loop flushed their intents)."""
+        work, self.to_submit = self.to_submit, []
+        for fn in work:
+            self.pool.submit(fn)
 
     def _handle(self, what: str, address: str, payload: Any) -> None:
         node = self.nodes[address]
@@ -427,7 +462,7 @@ class Scheduler:
             self.pending_writes.append(Removal(address))
             self._transition(node, "deleting", "deleted", {})
             self.outputs.pop(address, None)
-            node.state = "done"
+            self._finish(node, "done")
         elif outcome == "deleted_then_create":
             self.pending_writes.append(Removal(address))
             self._transition(node, "deleting", "deleted", {})
@@ -471,7 +506,7 @@ class Scheduler:
         node.poll_failures = 0
         if rec.status == "ready":
             self.outputs[node.action.address] = rec.outputs
-            node.state = "done"
+            self._finish(node, "done")
         elif rec.status == "failed":
             self._fail(node, result.message or "the remote job failed", write=False)
         else:
@@ -532,7 +567,6 @@ class Scheduler:
 
     def _fail(self, node: Node, message: str, write: bool = True) -> None:
         message = redact.redact(message)
-        node.state = "failed"
         node.error = message
         rec = node.record
         if write and rec is not None and node.action.action not in ("delete", "forget"):
@@ -550,13 +584,14 @@ class Scheduler:
         else:
             self.emit({"event": "transition", "address": node.action.address, "before": None, "after": "failed",
                        "error": message})
+        self._finish(node, "failed")
         if self.fail_fast:
             self.interrupted = True
 
     def _skip(self, node: Node, why: str) -> None:
-        node.state = "skipped"
         node.error = why
         self.emit({"event": "skipped", "address": node.action.address, "reason": why})
+        self._finish(node, "skipped")
 
     # -- state ----------------------------------------------------------------------------
     def _record(self, a: Action, *, status: str, key: str, intent_at: float, spec: Any, remote_id: str | None,

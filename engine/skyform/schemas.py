@@ -17,7 +17,7 @@ from .envelope import MISSION_SCHEMA
 
 EXPRESSION = {"type": "string", "pattern": r"^.*\$\{\{.*\}\}.*$", "description": "a ${{ ... }} expression"}
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
 
 
@@ -32,6 +32,8 @@ def allow_expressions(schema: Any, top: bool = True) -> Any:
     for key in _SUBSCHEMA_LISTS:
         if isinstance(out.get(key), list):
             out[key] = [allow_expressions(v, True) for v in out[key]]
+    if isinstance(out.get("prefixItems"), list):
+        out["prefixItems"] = [allow_expressions(v, False) for v in out["prefixItems"]]
     for key in _SUBSCHEMA_ONE:
         if isinstance(out.get(key), dict):
             out[key] = allow_expressions(out[key], key in ("not", "if"))
@@ -57,10 +59,8 @@ def composite(registry: Any) -> dict[str, Any]:
     branches = []
     for type_name in registry.all_types():
         provider, kind = registry.resolve_type(type_name)
-        body = kind_schema(type_name, kind)
-        body.pop("$schema", None)
-        body.pop("$id", None)
-        defs[type_name] = body
+        # embedded with its own $id, so its internal "#/$defs/..." references still resolve
+        defs[type_name] = kind_schema(type_name, kind)
         branches.append({"if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},
                          "then": {"properties": {"spec": {"$ref": f"#/$defs/{type_name}"}}}})
     resource = schema["properties"]["resources"]["additionalProperties"]

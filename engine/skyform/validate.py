@@ -22,22 +22,50 @@ from .expressions import ExpressionError, Reference, dig, find, resolve, walk
 from .provider import CheckContext, ResourceKind
 from .secrets import Secrets
 from .suggest import did_you_mean
-from .values import Unknown
+from .values import Unknown, is_known
 from .yamlsource import MDict, locate
 
-_ENVELOPE = Draft202012Validator(MISSION_SCHEMA)
 
 
-_VALIDATORS: dict[int, Draft202012Validator] = {}
+class SchemaCheck:
+    """A compiled schema: jsonschema (the reference) with jsonschema-rs as a fast path.
+
+    jsonschema-rs only ever *accepts*: when it finds an instance valid, the verdict stands
+    (~100x cheaper); anything it rejects - and anything holding values it cannot see, such
+    as Unknown - goes to jsonschema, whose errors are the ones reported. A meta-test checks
+    on every kind's cases that jsonschema-rs never accepts what jsonschema rejects.
+    """
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.reference = Draft202012Validator(schema, format_checker=FormatChecker())
+        self.fast: Any = None
+        try:
+            import jsonschema_rs
+
+            self.fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+        except Exception:  # not installed, or a schema it cannot compile: the reference alone
+            self.fast = None
+
+    def iter_errors(self, instance: Any) -> Iterable[ValidationError]:
+        if self.fast is not None and is_known(instance):
+            try:
+                if self.fast.is_valid(instance):
+                    return iter(())
+            except Exception:  # values it cannot convert: let the reference decide
+                pass
+        return self.reference.iter_errors(instance)
 
 
-def kind_validator(kind: ResourceKind | Any, schema: Mapping[str, Any] | None = None) -> Draft202012Validator:
+_VALIDATORS: dict[int, SchemaCheck] = {}
+
+
+def kind_validator(kind: ResourceKind | Any, schema: Mapping[str, Any] | None = None) -> SchemaCheck:
     """One reused validator per schema object (building one per call is ~37x slower)."""
     schema = kind.spec_schema if schema is None else schema
     key = id(schema)
     validator = _VALIDATORS.get(key)
     if validator is None:
-        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        validator = SchemaCheck(schema)
         _VALIDATORS[key] = validator
     return validator
 
@@ -77,7 +105,7 @@ def _extra_key(error: ValidationError) -> Any:
 
 
 def schema_diagnostics(
-    validator: Draft202012Validator, instance: Any, root: Any, base: tuple[Any, ...], type_name: str | None
+    validator: SchemaCheck, instance: Any, root: Any, base: tuple[Any, ...], type_name: str | None
 ) -> list[Diagnostic]:
     """Diagnostics for ``instance`` (at ``base`` in ``root``), skipping Unknown-caused errors."""
     out: list[Diagnostic] = []
@@ -98,7 +126,8 @@ def schema_diagnostics(
 
 def envelope_diagnostics(document: MDict) -> list[Diagnostic]:
     """The engine-owned schema: apiVersion, kind, metadata, providers, resources..."""
-    return sorted(schema_diagnostics(_ENVELOPE, document, document, (), "mission"), key=_order)
+    return sorted(schema_diagnostics(kind_validator(None, MISSION_SCHEMA), document, document, (), "mission"),
+                  key=_order)
 
 
 def _order(d: Diagnostic) -> tuple[str, int, int]:

@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any, Mapping
 
+import urllib3
 from cvat_sdk.core.client import AccessTokenCredentials, Client, Config, PasswordCredentials
 from cvat_sdk.version import VERSION as SDK_VERSION
 
@@ -72,6 +73,10 @@ class CvatConnection:
         config = Config(verify_ssl=self.settings.get("verify_ssl"), status_check_period=1)
         with sdk_errors(f"connecting to {self.url}"):
             client = Client(self.url, logger=log, config=config, check_server_version=False)
+            # the SDK retries 502-504 itself (sleeping on Retry-After); skyform's scheduler retries
+            # TransientError with the server's Retry-After, so each call here is one request
+            client.api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.util.Retry(
+                total=0, status_forcelist=(), respect_retry_after_header=False, raise_on_status=False)
             version = client.get_server_version()
             self.server_version = str(version)
             if not any(client._is_version_compatible(version, v) for v in Client.SUPPORTED_SERVER_VERSIONS):

@@ -40,6 +40,11 @@ SPEC_SCHEMA: dict[str, Any] = {
                                  "uploaded as align.las, align.laz or align.tif."},
         "seed": {**PATH, "pattern": "\\.zip$",
                  "description": "A seed archive that pre-populates the task directory; uploaded as seed.zip."},
+        "fingerprint": {"type": "string", "minLength": 1, "maxLength": 256,
+                        "description": "Any value identifying the input data, typically "
+                                       "${{ resources.<files>.outputs.manifest_sha256 }}. Not sent to the node; "
+                                       "when it changes the task is replaced, so photos edited in place "
+                                       "(same names) are processed again."},
         "options": {
             "type": "object",
             "description": "ODM options by name (as in GET /options, without the leading '--'), e.g. "

@@ -49,7 +49,8 @@ class Task(ResourceKind):
     description = "Photogrammetry on a NodeODM node or ClusterODM: images in, orthophoto/DEM/point cloud out."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
-    immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook"})
+    immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook",
+                           "fingerprint"})
     long_running = True
     poll_interval = 10.0
     max_poll_interval = 60.0
@@ -130,7 +131,9 @@ class Task(ResourceKind):
                 raise
             return found
         ctx.log.info("nodeodm: task %s committed on %s with %d files", uuid, node.url, len(files))
-        return _running(uuid, node, 0.0, "uploaded; initialising on the node")
+        created = _running(uuid, node, 0.0, "uploaded; initialising on the node")
+        created.poll_after = 2.0  # initialisation takes seconds; an early failure (maxImages) shows then
+        return created
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         fleet: Fleet = ctx.client

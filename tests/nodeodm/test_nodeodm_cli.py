@@ -1,0 +1,93 @@
+"""End to end through the CLI: the example mission specs/nodeodm-basic applied in the sandbox."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skyform.testing.runner import cli_available, run_cli
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "nodeodm-basic"
+ENV = {"SKYFORM_SANDBOX_CLOCK": "20000"}
+
+pytestmark = pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> Path:
+    """A copy of the example mission (apply writes .skyform/ beside it)."""
+    return Path(shutil.copytree(EXAMPLE, tmp_path / "nodeodm-basic"))
+
+
+def skyform(*args: str | Path):
+    return run_cli(*args, env=ENV)
+
+
+def test_example_mission_validates():
+    """specs/nodeodm-basic is a valid mission."""
+    result = skyform("validate", EXAMPLE)
+    assert result.exit_code == 0, result.output
+
+
+def test_apply_sandbox_then_noop_then_restart_on_option_change(mission):
+    """apply downloads the products; a re-plan is empty; an option change restarts the same task."""
+    first = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert first.exit_code == 0, first.output
+    assets = mission / ".skyform" / "artifacts" / "reconstruct" / "assets"
+    for product in ("odm_orthophoto/odm_orthophoto.tif", "odm_dem/dsm.tif", "odm_dem/dtm.tif",
+                    "odm_georeferencing/odm_georeferenced_model.laz", "odm_report/report.pdf"):
+        assert (assets / product).is_file(), product
+    assert f'orthophoto = "{assets}/odm_orthophoto/odm_orthophoto.tif"' in first.output
+
+    again = skyform("plan", "--sandbox", "--detailed-exitcode", mission)
+    assert again.exit_code == 0, again.output
+
+    text = (mission / "mission.yaml").read_text().replace("pc-quality: medium", "pc-quality: low")
+    (mission / "mission.yaml").write_text(text)
+    plan = skyform("plan", "--sandbox", mission)
+    assert "reconstruct (nodeodm.Task) will be updated in place" in plan.output
+    assert "note: restart on the node with new options; images stay" in plan.output
+    changed = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert changed.exit_code == 0, changed.output
+    objects = skyform("sandbox", "objects", "--json", mission)
+    assert objects.json()["objects"]["nodeodm"] == {"task": 1, "upload": 0}
+
+
+def test_unknown_option_fails_the_plan_at_its_line_with_did_you_mean(mission):
+    """A misspelt option is a plan-time error pointing at the spec line, with a suggestion."""
+    text = (mission / "mission.yaml").read_text().replace("auto-boundary: true", "auto-boundry: true")
+    (mission / "mission.yaml").write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "auto-boundry" in l)
+    result = skyform("plan", "--sandbox", mission)
+    assert result.exit_code != 0
+    assert f"mission.yaml:{line}:" in result.output
+    assert "resources.reconstruct.spec.options.auto-boundry: unknown NodeODM option 'auto-boundry'" in result.output
+    assert "did you mean 'auto-boundary'?" in result.output
+
+
+def test_new_image_replaces_the_task_and_destroy_keeps_products(mission):
+    """Another photo means a new task (replace); destroy removes tasks but keeps downloaded products."""
+    assert skyform("apply", "--sandbox", "--auto-approve", mission).exit_code == 0
+    shutil.copy(mission / "data/a12/DJI_0001.JPG", mission / "data/a12/DJI_0005.JPG")
+    plan = skyform("plan", "--sandbox", mission)
+    assert "reconstruct (nodeodm.Task) must be replaced" in plan.output, plan.output
+    assert "note: fingerprint, images cannot change on a NodeODM task" in plan.output
+    assert skyform("apply", "--sandbox", "--auto-approve", mission).exit_code == 0
+    objects = skyform("sandbox", "objects", "--json", mission).json()["objects"]["nodeodm"]
+    assert objects == {"task": 1, "upload": 0}
+    gone = skyform("destroy", "--sandbox", "--auto-approve", mission)
+    assert gone.exit_code == 0, gone.output
+    assert skyform("sandbox", "objects", "--json", mission).json()["objects"]["nodeodm"]["task"] == 0
+    assert (mission / ".skyform/artifacts/reconstruct/assets/odm_orthophoto/odm_orthophoto.tif").is_file()
+
+
+def test_photo_edited_in_place_replaces_the_task_through_the_fingerprint(mission):
+    """Same file names, new content: the manifest digest (fingerprint) changes, so the task is redone."""
+    assert skyform("apply", "--sandbox", "--auto-approve", mission).exit_code == 0
+    (mission / "data/a12/DJI_0002.JPG").write_bytes((mission / "data/a12/DJI_0003.JPG").read_bytes())
+    plan = skyform("plan", "--sandbox", mission)
+    assert "reconstruct (nodeodm.Task) must be replaced" in plan.output, plan.output
+    note = next(line for line in plan.output.splitlines() if "note:" in line and "reconstruct" not in line)
+    assert "fingerprint" in note and "cannot change on a NodeODM task" in note

@@ -74,3 +74,27 @@ def test_invalid_enum_is_reported_at_its_line(mission):
     line = next(n for n, text in enumerate(lines, 1) if "quality: Ultra" in text)
     column = lines[line - 1].index("quality") + 1
     assert f"mission.yaml:{line}:{column}: resources.mesh.spec.settings.quality" in result.output
+
+
+def test_a_stuck_job_is_cancelled_when_its_timeout_passes(mission):
+    """lifecycle.timeout: the engine calls cancel, which PATCHes the job to cancelled."""
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("timeout: 12h", "timeout: 2s"))
+    faults = json.dumps([{"fault": "job_stuck", "match": "Job Bridge A12 mesh"}])
+    result = runner.run_cli("apply", "--sandbox", "--auto-approve", str(mission),
+                            env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults}, subprocess_mode=True)
+    assert result.exit_code != 0, result.output
+    assert "mesh: timed out after 2s; the remote job was cancelled" in result.output
+    jobs = _sim_jobs(mission)
+    assert len(jobs) == 1 and "_cancelledAt" in jobs[0]
+
+
+def test_429_on_submit_is_retried_without_a_second_job(mission):
+    """A 429 (Retry-After 1) on the submit PATCH: the engine retries, the job is found again, not re-made."""
+    faults = json.dumps([{"fault": "status", "status": 429, "retry_after": 1, "times": 1,
+                          "match": "PATCH /contextcapture/jobs/"}])
+    result = runner.run_cli("apply", "--sandbox", "--auto-approve", str(mission),
+                            env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults}, subprocess_mode=True)
+    assert result.exit_code == 0, result.output
+    jobs = _sim_jobs(mission)
+    assert len(jobs) == 1 and "_submittedAt" in jobs[0]

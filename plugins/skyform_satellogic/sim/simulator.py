@@ -64,6 +64,7 @@ class SatellogicSimulator(Simulator):
             Rule("/contracts", methods=["GET"], endpoint="list_contracts"),
             Rule(f"{t}/products/", methods=["GET"], endpoint="list_products"),
             Rule(f"{t}/clients/", methods=["GET"], endpoint="get_clients"),
+            Rule(f"{t}/client/", methods=["GET"], endpoint="get_clients"),  # the docs' text says /client/
             Rule(f"{t}/tasks/", methods=["GET"], endpoint="list_tasks"),
             Rule(f"{t}/tasks/", methods=["POST"], endpoint="create_task"),
             Rule(f"{t}/tasks/<int:task_id>/", methods=["GET"], endpoint="get_task"),

@@ -49,7 +49,11 @@ def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str
         if field not in v.JOB_FIELDS:
             continue
         value = remote.get(field)
-        observed[field] = day(value) if field in _DATE_FIELDS and value is not None else value
+        if field in _DATE_FIELDS and value is not None:
+            wanted = spec.get(field)
+            # the same day in another form (timestamp vs date) is not drift
+            value = wanted if isinstance(wanted, str) and day(wanted) == day(value) else day(value)
+        observed[field] = value
     return observed
 
 

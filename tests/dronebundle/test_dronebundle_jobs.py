@@ -238,3 +238,12 @@ def _record() -> Any:
     return Record(address="flight", type="dronebundle.Job", remote_id="J", status="ready", spec={},
                   outputs={}, observed={}, private={"project_id": "P", "external_id": "skyform:m:flight:abcd1234"},
                   idempotency_key="k", intent_at=0.0)
+
+
+def test_a_timestamp_start_date_is_not_drift(job_kind, make_ctx, project_id, record_of) -> None:
+    """A spec start_date written as an ISO timestamp reads back equal (same day, other form)."""
+    spec = job_spec(project_id, start_date=START + "T00:00:00.000Z")
+    ctx = make_ctx()
+    record = record_of(job_kind.create(spec, ctx), spec, ctx)
+    assert job_kind.read(record, ctx).observed["start_date"] == spec["start_date"]
+    assert job_kind.read(record, ctx).outputs["start_date"] == START

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,5 +100,28 @@ def test_429_on_submit_is_retried_without_a_second_job(mission):
     result = runner.run_cli("apply", "--sandbox", "--auto-approve", str(mission),
                             env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults}, subprocess_mode=True)
     assert result.exit_code == 0, result.output
+    jobs = _sim_jobs(mission)
+    assert len(jobs) == 1 and "_submittedAt" in jobs[0]
+
+
+def test_a_crash_after_the_job_was_created_is_adopted_on_the_next_apply(mission):
+    """The apply process dies between POST /jobs and the submit; the next apply adopts that job."""
+    faults = json.dumps([{"fault": "latency", "delay": 30, "match": "PATCH /contextcapture/jobs/"}])
+    sim_state = mission / ".skyform" / "sandbox" / "itwin.json"
+    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply",
+                             "--sandbox", "--auto-approve", str(mission)],
+                            env={**os.environ, **ENV, "SKYFORM_SANDBOX_FAULTS": faults},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not (sim_state.exists() and json.loads(sim_state.read_text() or "{}").get("jobs")):
+            assert time.monotonic() < deadline, "the job was never created"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    result = skyform("apply", "--sandbox", "--auto-approve", str(mission))
+    assert result.exit_code == 0, result.output
+    assert "adopted the object an interrupted run created" in result.output
     jobs = _sim_jobs(mission)
     assert len(jobs) == 1 and "_submittedAt" in jobs[0]

@@ -43,7 +43,7 @@ SQLITE: list[list[str]] = [
             PRIMARY KEY (mission, address)
         )""",
         """CREATE TABLE {t}events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            seq INTEGER PRIMARY KEY,  -- rowid: events are never deleted, so it only grows
             mission TEXT NOT NULL,
             kind TEXT NOT NULL,
             address TEXT,

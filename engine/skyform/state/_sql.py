@@ -25,15 +25,28 @@ _JSON_RESOURCE_COLUMNS = frozenset({"spec", "outputs", "observed", "private", "d
 _MISSION_FIELDS = frozenset({"spec_digest", "outputs", "attributes"})
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def dump(value: Any) -> str:
     """JSON text for a column; strict, so a value JSON cannot hold fails the write."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)
+
+
+_loads = json.loads
 
 
 def load(value: Any) -> Any:
     """A JSON column's value, whether the driver returns text or decoded JSON."""
-    if isinstance(value, (str, bytes)):
-        return json.loads(value)
+    if value.__class__ is str:
+        # Empty objects and lists are most of observed/private/depends_on: skip the parser.
+        if value == "{}":
+            return {}
+        if value == "[]":
+            return []
+        return _loads(value)
+    if isinstance(value, bytes):
+        return _loads(value)
     return value
 
 
@@ -51,8 +64,14 @@ class SqlStateStore(StateStore):
         raise NotImplementedError
 
     def _sql(self, sql: str) -> str:
-        sql = sql.replace("{t}", self._prefix)
-        return sql if self._placeholder == "?" else sql.replace("?", self._placeholder)
+        cache = self.__dict__.setdefault("_sql_cache", {})
+        text = cache.get(sql)
+        if text is None:
+            text = sql.replace("{t}", self._prefix)
+            if self._placeholder != "?":
+                text = text.replace("?", self._placeholder)
+            cache[sql] = text
+        return text
 
     # -- reading -------------------------------------------------------------------------------
     def mission(self, name: str) -> MissionState | None:
@@ -78,12 +97,13 @@ class SqlStateStore(StateStore):
                 f"SELECT {columns} FROM {{t}}resources WHERE mission = ? ORDER BY address"), (mission,))
             rows = cur.fetchall()
         out: dict[str, ResourceState] = {}
-        for row in rows:
-            values = {
-                col: load(v) if col in _JSON_RESOURCE_COLUMNS else v
-                for col, v in zip(_RESOURCE_COLUMNS, row)
-            }
-            out[values["address"]] = ResourceState(**values)
+        for (address, type_, status, key, intent_at, remote_id, spec, outputs, observed, private, depends_on,
+             error, created_at, updated_at) in rows:
+            out[address] = ResourceState(
+                address=address, type=type_, status=status, idempotency_key=key, intent_at=intent_at,
+                remote_id=remote_id, spec=load(spec), outputs=load(outputs), observed=load(observed),
+                private=load(private), depends_on=load(depends_on), error=error, created_at=created_at,
+                updated_at=updated_at)
         return out
 
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
@@ -126,68 +146,75 @@ class SqlStateStore(StateStore):
                                 (mission, item.address))
                 else:
                     self._upsert_resource(cur, mission, item, now)
-            for event in events:
-                cur.execute(self._sql(
+            if events:
+                cur.executemany(self._sql(
                     "INSERT INTO {t}events (mission, kind, address, before, after, data, at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                    (mission, event.kind, event.address, event.before, event.after, dump(event.data),
-                     event.at or now))
+                    [(mission, e.kind, e.address, e.before, e.after, dump(e.data), e.at or now) for e in events])
         return serial
 
     def _bump_mission(self, cur: Any, mission: str, update: dict[str, Any], now: float) -> int:
-        cur.execute(self._sql("SELECT serial, attributes FROM {t}missions WHERE name = ?"), (mission,))
-        row = cur.fetchone()
-        attributes = dict(load(row[1])) if row else {}
-        # Attributes merge (a key set to None is removed) so that gitops and the engine can
-        # each record theirs without erasing the other's.
-        for key, value in (update.get("attributes") or {}).items():
-            if value is None:
-                attributes.pop(key, None)
-            else:
-                attributes[key] = value
-        if row is None:
-            cur.execute(self._sql(
-                "INSERT INTO {t}missions (name, serial, lineage, spec_digest, outputs, attributes, updated_at)"
-                " VALUES (?, 1, ?, ?, ?, ?, ?)"),
-                (mission, str(uuid.uuid4()), update.get("spec_digest", ""), dump(update.get("outputs", {})),
-                 dump(attributes), now))
-            return 1
-        serial = int(row[0]) + 1
-        sets, params = ["serial = ?", "updated_at = ?", "attributes = ?"], [serial, now, dump(attributes)]
+        sets, params = ["serial = serial + 1", "updated_at = ?"], [now]
+        if "attributes" in update:
+            cur.execute(self._sql("SELECT attributes FROM {t}missions WHERE name = ?"), (mission,))
+            row = cur.fetchone()
+            sets.append("attributes = ?")
+            params.append(dump(_merged(load(row[0]) if row else {}, update["attributes"])))
         if "spec_digest" in update:
             sets.append("spec_digest = ?")
             params.append(update["spec_digest"])
         if "outputs" in update:
             sets.append("outputs = ?")
             params.append(dump(update["outputs"]))
-        cur.execute(self._sql(f"UPDATE {{t}}missions SET {', '.join(sets)} WHERE name = ?"), (*params, mission))
-        return serial
+        cur.execute(self._sql(f"UPDATE {{t}}missions SET {', '.join(sets)} WHERE name = ? RETURNING serial"),
+                    (*params, mission))
+        row = cur.fetchone()
+        if row is not None:
+            return int(row[0])
+        cur.execute(self._sql(
+            "INSERT INTO {t}missions (name, serial, lineage, spec_digest, outputs, attributes, updated_at)"
+            " VALUES (?, 1, ?, ?, ?, ?, ?)"),
+            (mission, str(uuid.uuid4()), update.get("spec_digest", ""), dump(update.get("outputs", {})),
+             dump(_merged({}, update.get("attributes") or {})), now))
+        return 1
 
     def _upsert_resource(self, cur: Any, mission: str, res: ResourceState, now: float) -> None:
-        values = []
-        for col in _RESOURCE_COLUMNS:
-            value = getattr(res, col)
-            if col in _JSON_RESOURCE_COLUMNS:
-                value = dump(value)
-            elif col in ("created_at", "updated_at") and not value:
-                value = now
-            values.append(value)
-        columns = ", ".join(("mission",) + _RESOURCE_COLUMNS)
-        marks = ", ".join("?" for _ in range(len(_RESOURCE_COLUMNS) + 1))
-        # created_at keeps its first value across upserts unless the caller sets one.
-        updates = ", ".join(
-            f"{c} = excluded.{c}" for c in _RESOURCE_COLUMNS if c not in ("address", "created_at")
-        )
-        created = "created_at = excluded.created_at, " if res.created_at else ""
-        cur.execute(self._sql(
-            f"INSERT INTO {{t}}resources ({columns}) VALUES ({marks})"
-            f" ON CONFLICT (mission, address) DO UPDATE SET {created}{updates}"),
-            (mission, *values))
+        cur.execute(self._sql(_UPSERT if res.created_at else _UPSERT_KEEP_CREATED), (
+            mission, res.address, res.type, res.status, res.idempotency_key, res.intent_at, res.remote_id,
+            dump(res.spec), dump(res.outputs), dump(res.observed), dump(res.private), dump(res.depends_on),
+            res.error, res.created_at or now, res.updated_at or now,
+        ))
 
     def delete_mission(self, mission: str) -> None:
         with self._writing() as cur:
             cur.execute(self._sql("DELETE FROM {t}resources WHERE mission = ?"), (mission,))
             cur.execute(self._sql("DELETE FROM {t}missions WHERE name = ?"), (mission,))
+
+
+def _merged(attributes: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Attributes merge (a key set to None is removed), so that gitops and the engine can
+    each record theirs without erasing the other's."""
+    out = dict(attributes)
+    for key, value in update.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def _upsert(keep_created: bool) -> str:
+    columns = ", ".join(("mission",) + _RESOURCE_COLUMNS)
+    marks = ", ".join("?" for _ in range(len(_RESOURCE_COLUMNS) + 1))
+    kept = ("address", "created_at") if keep_created else ("address",)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _RESOURCE_COLUMNS if c not in kept)
+    return (f"INSERT INTO {{t}}resources ({columns}) VALUES ({marks})"
+            f" ON CONFLICT (mission, address) DO UPDATE SET {updates}")
+
+
+# created_at keeps its first value across upserts unless the caller sets one.
+_UPSERT = _upsert(keep_created=False)
+_UPSERT_KEEP_CREATED = _upsert(keep_created=True)
 
 
 def _mission(row: Sequence[Any]) -> MissionState:

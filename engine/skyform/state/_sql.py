@@ -154,7 +154,8 @@ class SqlStateStore(StateStore):
         return serial
 
     def _bump_mission(self, cur: Any, mission: str, update: dict[str, Any], now: float) -> int:
-        sets, params = ["serial = serial + 1", "updated_at = ?"], [now]
+        sets: list[str] = ["serial = serial + 1", "updated_at = ?"]
+        params: list[object] = [now]
         if "attributes" in update:
             cur.execute(self._sql("SELECT attributes FROM {t}missions WHERE name = ?"), (mission,))
             row = cur.fetchone()

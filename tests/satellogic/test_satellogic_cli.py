@@ -97,3 +97,15 @@ def test_apply_replan_replace_destroy(mission: Path) -> None:
     gone = skyform("destroy", "--sandbox", "--auto-approve", mission)
     assert gone.exit_code == 0, gone.output
     assert task_count(mission) == {"task": 0}
+
+
+def test_plan_refuses_a_priority_outside_the_client_range(mission: Path) -> None:
+    """The plan-time priority check stops `skyform plan` with the range and a hint, at the field."""
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("      priority: 14\n", "      priority: 11\n"))
+    run = skyform("plan", "--sandbox", mission)
+    assert run.exit_code == 3, run.output
+    assert ("resources.park_once.spec.priority: priority 11 is outside the range of client 'Amusement Corp': "
+            "13 (highest) to 15 (lowest); smaller numbers are higher priority [satellogic.Task]") in run.output
+    assert "hint: use a number from 13 to 15, or omit it for the default 14" in run.output
+    assert task_count(mission).get("task", 0) == 0  # nothing was ordered

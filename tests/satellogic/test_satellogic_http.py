@@ -33,6 +33,7 @@ def test_static_token_setting_is_sent_as_authorization_token(start_sandbox: Call
     sb = start_sandbox(settings={"token": STATIC_TOKEN, "client_id": None, "client_secret": None})
     assert [p["pk"] for p in sb.client.products()] == [90, 169, 178]
     assert len(sb.sim.data["tokens"]) == 1  # no OAuth token was fetched
+    assert STATIC_TOKEN in redact.known_secrets()
 
 
 def test_token_is_fetched_once_and_cached(sandbox: Sandbox) -> None:

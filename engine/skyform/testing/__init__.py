@@ -8,6 +8,11 @@ kind's operations as the engine does.
 
 from __future__ import annotations
 
+import pytest
+
+# the contract's assertions should explain themselves like a test module's do
+pytest.register_assert_rewrite("skyform.testing.contract", "skyform.testing.operations")
+
 from .operations import Operations, find_provider, spec_problems
 from .plugin import mission_dir, run_skyform, sandbox, state_store, write_mission, write_mission_files
 from .runner import CliRun, run_cli

@@ -220,8 +220,10 @@ class ProviderContract:
             [FaultRule(fault="status", status=status, retry_after=retry_after)])
         with pytest.raises(error) as caught:
             ops.submit(self.valid(ops))
-        assert caught.value.retry_after == retry_after
-        assert caught.value.status == status
+        assert caught.value.retry_after == retry_after, (
+            f"{type(caught.value).__name__}.retry_after is {caught.value.retry_after!r}; "
+            f"the server sent Retry-After: {retry_after}")
+        assert caught.value.status == status, f"status is {caught.value.status!r}, the server answered {status}"
         contract_sandbox.simulator.faults.replace([])
         assert self.objects(contract_sandbox) == before, "an object was created despite the error"
 

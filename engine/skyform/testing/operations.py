@@ -73,6 +73,7 @@ class Operations:
         self.client = provider.connect(self.settings)
         self.address = f"{found.name.lower()}_under_test"
         self.prepared: dict[str, Any] = {}  # spec fields a contract's prepare() computed
+        self.intents: dict[str, float] = {}  # idempotency key -> intent time, as state records them
         self._siblings: list[Operations] = []
 
     def sibling(self, kind: str) -> "Operations":
@@ -90,13 +91,17 @@ class Operations:
             close()
 
     def context(self, key: str | None = None, intent_at: float | None = None) -> OperationContext:
-        """The context the engine would pass, with a fresh idempotency key unless given."""
+        """The context the engine would pass: a fresh idempotency key unless given, and the
+        intent time recorded for that key (so adopt sees the create's intent, as after a crash)."""
+        key = key or str(uuid.uuid4())
+        if intent_at is None:
+            intent_at = self.intents.setdefault(key, time.time())
         artifacts = self.mission_dir / ".skyform" / "artifacts" / self.address
         artifacts.mkdir(parents=True, exist_ok=True)
         return OperationContext(
             client=self.client, settings=self.settings, provider=self.provider.name, address=self.address,
             mission="contract", mission_dir=self.mission_dir, artifacts_dir=artifacts,
-            idempotency_key=key or str(uuid.uuid4()), intent_at=intent_at or time.time(),
+            idempotency_key=key, intent_at=intent_at,
         )
 
     def record(self, result: Result, spec: Mapping[str, Any], ctx: OperationContext) -> Record:

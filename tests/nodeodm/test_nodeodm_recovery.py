@@ -206,3 +206,27 @@ def test_transient_upload_failures_are_retried_per_file(start_node, mission):
     assert sim.data["tasks"][created.remote_id]["imagesCount"] == 3
     assert sim.faults.counts()["status"] == 2
     assert json.loads(json.dumps(created.private)) == {"node": running.base_url}
+
+
+def test_clusterodm_bad_token_is_an_auth_error(start_node, mission):
+    """ClusterODM answers a bad token with a bare 401 (not NodeODM's 200 + error): same AuthError."""
+    from skyform.errors import AuthError
+
+    sim, running = start_node(cluster=True)
+    ctx = context({"url": running.base_url, "token": "not-the-cluster-token"}, mission)
+    with pytest.raises(AuthError) as info:
+        KIND.create(spec_for(mission), ctx)
+    assert info.value.status == 401 and "not-the-cluster-token" not in info.value.message
+
+
+def test_clusterodm_synthetic_info_counts_as_one_always_free_node(start_node, mission):
+    """A busy cluster still reports taskQueueCount 0: placement sees it as one free node."""
+    cluster_sim, cluster = start_node(cluster=True, factor=1)
+    node_sim, node = start_node(max_parallel_tasks=1)
+    settings = {"nodes": [{"url": r.base_url, "token": r.settings()["token"]} for r in (node, cluster)]}
+    first = context(settings, mission)
+    assert KIND.create(spec_for(mission), first).private == {"node": cluster.base_url}
+    assert cluster_sim.objects()["task"] == 1
+    assert first.client.capacities()[1].queue == 0  # busy, yet the synthetic /info says idle
+    placed = KIND.create(spec_for(mission), context(settings, mission))
+    assert placed.private == {"node": cluster.base_url} and node_sim.objects()["task"] == 0

@@ -38,8 +38,9 @@ class NodeODMSimulator(Simulator):
 
     def __init__(self, options: SimulatorOptions | None = None, *, token: str | None = SANDBOX_TOKEN,
                  max_images: int | None = None, max_parallel_tasks: int = 2,
-                 cpu_cores: int = 8, total_memory: int = 32 * GiB) -> None:
+                 cpu_cores: int = 8, total_memory: int = 32 * GiB, cluster: bool = False) -> None:
         self.token = token
+        self.cluster = cluster  # answer like ClusterODM in front of nodes: 401s, synthetic /info
         self.max_images = max_images
         self.max_parallel_tasks = max_parallel_tasks
         self.cpu_cores = cpu_cores
@@ -90,6 +91,8 @@ class NodeODMSimulator(Simulator):
     # -- helpers ------------------------------------------------------------------------
     def _denied(self, request: Request) -> Response | None:
         if self.token and request.args.get("token") != self.token:
+            if self.cluster:
+                return Response(b"", 401)  # ClusterODM: a bare 401, not NodeODM's 200 + error
             return json_response({"error": "Invalid authentication token: token does not match."})
         return None
 
@@ -173,6 +176,11 @@ class NodeODMSimulator(Simulator):
         if (denied := self._denied(request)) is not None:
             return denied
         self._advance()
+        if self.cluster:  # ClusterODM's /info is synthetic: it says nothing about capacity
+            return json_response({
+                "version": "1.5.3", "taskQueueCount": 0, "totalMemory": 99999999999,
+                "availableMemory": 99999999999, "cpuCores": 99999999999, "maxImages": self.max_images,
+                "maxParallelTasks": self.max_parallel_tasks, "engineVersion": "?", "engine": "odm"})
         busy = sum(1 for t in self.data["tasks"].values() if t["phase"] in ("queued", "running", "init"))
         return json_response({
             "version": "2.2.4", "taskQueueCount": busy, "totalMemory": self.total_memory,

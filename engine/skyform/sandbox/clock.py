@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import time
 
-DEFAULT_FACTOR = float(os.environ.get("SKYFORM_SANDBOX_CLOCK", "600"))
+# one hour of simulated service time per real second: a mission of hour-long jobs runs in seconds
+DEFAULT_FACTOR = float(os.environ.get("SKYFORM_SANDBOX_CLOCK", "3600"))
 
 
 class SimClock:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from skyform import hookimpl
 
 
 @hookimpl
-def skyform_providers():  # type: ignore[no-untyped-def]
+def skyform_providers() -> list[Any]:
     from .provider import PROVIDER  # imported lazily: keeps `skyform --help` fast
 
     return [PROVIDER]

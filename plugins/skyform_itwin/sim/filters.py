@@ -70,10 +70,14 @@ def _compare(left: Any, op: str, right: Any, prop: str) -> bool:
             return False
     elif isinstance(left, str) and isinstance(right, str):
         left, right = left.lower(), right.lower()  # OData string equality here is case-insensitive [I]
+    if op == "eq":
+        return bool(left == right)
+    if op == "ne":
+        return bool(left != right)
     try:
-        return {"eq": left == right, "ne": left != right}.get(op) if op in ("eq", "ne") else {
-            "lt": left < right, "le": left <= right, "gt": left > right, "ge": left >= right}[op]
-    except TypeError:
+        return bool({"lt": lambda: left < right, "le": lambda: left <= right,
+                     "gt": lambda: left > right, "ge": lambda: left >= right}[op]())
+    except TypeError:  # e.g. a number compared with a string
         return False
 
 

@@ -182,7 +182,7 @@ class Session:
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
         from .planner import refresh as do_refresh
-        from .values import to_storable
+        from .values import sealed
 
         records = self.store.resources(self.mission.name)
         seen = do_refresh(self.runtime, records, self.options.parallelism)  # type: ignore[arg-type]
@@ -190,9 +190,9 @@ class Session:
         for address, ob in seen.items():
             if ob.result is not None and ob.result.observed is not None:
                 rs = records[address]
-                rs.observed = to_storable(ob.result.observed)
+                rs.observed = sealed(ob.result.observed)
                 if ob.result.outputs:
-                    rs.outputs = to_storable(ob.result.outputs)
+                    rs.outputs = sealed(ob.result.outputs)
                 writes.append(rs)
         self.store.write(self.mission.name, writes, [Event("refresh", data={"resources": len(writes)}, at=time.time())])
         return ApplyOutcome(done=[w.address for w in writes])
@@ -200,7 +200,7 @@ class Session:
     def _mission_outputs(self) -> dict[str, Any]:
         assert self.store is not None
         from .validate import Scope
-        from .values import Secret, Unknown, to_storable
+        from .values import Unknown, sealed
 
         records = self.store.resources(self.mission.name)
         scope = Scope(self.mission, self.secrets, {a: r.outputs for a, r in records.items() if r.status == "ready"})
@@ -208,7 +208,7 @@ class Session:
         for name, value in self.mission.outputs.items():
             problems: list[Diagnostic] = []
             resolved = scope.resolve_at(value, ("outputs", name), problems, "mission")
-            out[name] = None if problems or isinstance(resolved, Unknown) else to_storable(resolved)
+            out[name] = None if problems or isinstance(resolved, Unknown) else sealed(resolved)
         return out
 
 

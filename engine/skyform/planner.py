@@ -21,7 +21,7 @@ from .provider import Change, Record, ResourceKind, Result
 from .runtime import Runtime
 from .state.base import ResourceState, StateStore
 from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics, validate_mission
-from .values import Unknown, from_storable, is_known, to_storable
+from .values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"
 
@@ -170,7 +170,8 @@ class Planner:
         known_outputs: dict[str, Any] = {}
         actions: list[Action] = []
         problems: list[Diagnostic] = []
-        scope = Scope(self.mission, self.runtime.secrets, known_outputs, require_secrets=False,
+        # a plan whose secrets are missing could never be applied: say so now, not after approval
+        scope = Scope(self.mission, self.runtime.secrets, known_outputs, require_secrets=True,
                       registry=self.runtime.registry)
         for rid in self.order:
             if rid not in wanted:
@@ -237,7 +238,7 @@ class Planner:
     def _drift(self, rs: ResourceState, ob: Observation) -> list[FieldChange]:
         if ob.result is None or ob.result.observed is None or not rs.observed:
             return []
-        now = to_storable(ob.result.observed)
+        now = sealed(ob.result.observed)
         return [FieldChange((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
                 if k in rs.observed and now.get(k) != rs.observed.get(k)]
 

@@ -36,7 +36,7 @@ from .provider import Change, OperationContext, Reporter, Result
 from .runtime import Runtime
 from .state.base import Event, Removal, ResourceState, StateStore
 from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics
-from .values import is_known, to_storable
+from .values import is_known, sealed, to_storable
 from .provider import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
@@ -479,9 +479,9 @@ class Scheduler:
             return self._fail(node, "the remote object disappeared while waiting for it")
         rec.remote_id = result.remote_id or rec.remote_id
         if result.outputs or outcome != "polled":
-            rec.outputs = to_storable(result.outputs) if result.outputs else rec.outputs
+            rec.outputs = sealed(result.outputs) if result.outputs else rec.outputs
         if result.observed is not None:
-            rec.observed = to_storable(result.observed)
+            rec.observed = sealed(result.observed)
         rec.private = {**rec.private, **result.private}
         if outcome in ("created", "adopted", "updated"):
             rec.spec = to_storable(node.spec)

@@ -79,3 +79,27 @@ def from_storable(value: Any) -> Any:
     if isinstance(value, list):
         return [from_storable(v) for v in value]
     return value
+
+
+def sealed(value: Any) -> Any:
+    """Storable data in which any string holding a known secret became a secret digest.
+
+    Services echo values back (a webhook URL with a token, a key in a description): what
+    the engine stores from outputs and observed values must not carry them in clear.
+    """
+    from .redact import known_secrets
+
+    secrets = known_secrets()
+    if not secrets:
+        return to_storable(value)
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str) and not isinstance(v, Secret) and any(s in v for s in secrets):
+            return to_storable(Secret(v))
+        if isinstance(v, dict) and not isinstance(v, Secret):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        return to_storable(v)
+
+    return walk(value)

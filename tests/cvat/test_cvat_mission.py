@@ -1,0 +1,66 @@
+"""The example mission specs/cvat-basic through the skyform CLI: validate, apply --sandbox, a
+no-op re-plan, a changed photo planned as a replace, and destroy with the delete rules."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from skyform.testing import run_cli
+from skyform.testing.runner import cli_available
+
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "cvat-basic"
+ENV = {"SKYFORM_SANDBOX_CLOCK": "50000"}
+
+pytestmark = pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> Path:
+    target = tmp_path / "cvat-basic"
+    shutil.copytree(SPEC, target, ignore=shutil.ignore_patterns(".skyform"))
+    return target
+
+
+def test_example_mission_validates() -> None:
+    """specs/cvat-basic is a valid mission."""
+    result = run_cli("validate", str(SPEC))
+    assert result.exit_code == 0, result.output
+    assert "8 resource(s)" in result.output
+
+
+def test_example_mission_applies_in_the_sandbox_and_replans_clean(mission: Path) -> None:
+    """apply --sandbox makes project, task, jobs, import and export; a second plan is a no-op."""
+    applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete! 8 resource(s) done." in applied.output
+    archive = mission / ".skyform" / "artifacts" / "dataset" / "task-1-coco-1-0.zip"
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        coco = zf.read("annotations/instances_default.json").decode()
+    assert "images/a12_005.png" in names and '"corrosion"' in coco
+    replan = run_cli("plan", "--sandbox", "--detailed-exitcode", str(mission), env=ENV)
+    assert replan.exit_code == 0, replan.output
+    objects = run_cli("sandbox", "objects", "--json", str(mission), env=ENV)
+    assert objects.json()["objects"]["cvat"] == {"project": 1, "task": 1, "ground_truth_job": 1}
+
+
+def test_a_changed_photo_replaces_the_task_and_destroy_follows_the_delete_rules(mission: Path) -> None:
+    """Edited images are a replace of the task (data is immutable); destroy deletes project, task and
+    ground-truth job and only forgets annotation jobs and the import."""
+    assert run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV).exit_code == 0
+    for extra in range(6, 8):
+        Image.new("RGB", (96, 64), (9, 9, 9)).save(mission / "data" / "frames" / f"a12_{extra:03d}.png")
+    plan = run_cli("plan", "--sandbox", str(mission), env=ENV)
+    assert plan.exit_code == 0, plan.output
+    assert "inspection (cvat.Task) must be replaced" in plan.output, plan.output
+    destroyed = run_cli("destroy", "--sandbox", "--auto-approve", str(mission), env=ENV)
+    assert destroyed.exit_code == 0, destroyed.output
+    assert "annotation job 1 stays with its task; only the record is dropped" in destroyed.output
+    assert "annotation jobs cannot be deleted (they go with their task)" in destroyed.output
+    objects = run_cli("sandbox", "objects", "--json", str(mission), env=ENV)
+    assert objects.json()["objects"]["cvat"] == {"project": 0, "task": 0, "ground_truth_job": 0}

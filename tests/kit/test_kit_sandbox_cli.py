@@ -161,3 +161,19 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
     assert not (tmp_path / "serve.json").exists()
     stopped = json.loads(invoke(registry, "objects", "--dir", str(tmp_path), "--json").output)
     assert stopped == {"source": "state", "dir": str(tmp_path), "objects": {"kitdemo": {"job": 1}}}
+
+
+def test_serve_on_a_taken_port_is_a_clear_error_and_frees_the_dir(registry, tmp_path: Path) -> None:
+    """--port-base on a port in use is refused naming the port; the directory is not left locked."""
+    import socket
+
+    from skyform.sandbox.session import is_serving
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke(registry, "serve", "--dir", str(tmp_path), "--port-base", str(port))
+    assert isinstance(result.exception, SandboxError)
+    assert f"port {port} on 127.0.0.1 is already in use" in str(result.exception)
+    assert not is_serving(tmp_path) and not (tmp_path / "serve.json").exists()

@@ -213,17 +213,18 @@ class ProviderContract:
     @pytest.mark.parametrize("status, error, retry_after", [(429, RateLimited, 7), (503, TransientError, 3)],
                              ids=["429-rate-limited", "503-unavailable"])
     def test_service_faults_surface_as_retryable_errors(self, ops: Operations, contract_sandbox: Running,
-                                                        status: int, error: type, retry_after: int) -> None:
+                                                        status: int, error: type[TransientError],
+                                                        retry_after: int) -> None:
         """429 and 503 answers raise RateLimited / TransientError carrying the server's Retry-After."""
         before = self.objects(contract_sandbox)
         contract_sandbox.simulator.faults.replace(
             [FaultRule(fault="status", status=status, retry_after=retry_after)])
         with pytest.raises(error) as caught:
             ops.submit(self.valid(ops))
-        assert caught.value.retry_after == retry_after, (
-            f"{type(caught.value).__name__}.retry_after is {caught.value.retry_after!r}; "
-            f"the server sent Retry-After: {retry_after}")
-        assert caught.value.status == status, f"status is {caught.value.status!r}, the server answered {status}"
+        raised: TransientError = caught.value
+        assert raised.retry_after == retry_after, (
+            f"{type(raised).__name__}.retry_after is {raised.retry_after!r}; the server sent Retry-After: {retry_after}")
+        assert raised.status == status, f"status is {raised.status!r}, the server answered {status}"
         contract_sandbox.simulator.faults.replace([])
         assert self.objects(contract_sandbox) == before, "an object was created despite the error"
 

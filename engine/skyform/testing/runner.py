@@ -98,12 +98,12 @@ def _with_providers(providers: Sequence[Provider]) -> Iterator[None]:
     def build(extra: Any = (), *, autoload: bool | None = None) -> Any:
         return original([*extra, inline], autoload=autoload)
 
-    targets = [plugins]
+    targets: list[Any] = [plugins]
     try:
         from ..cli import main as cli_main
 
         if getattr(cli_main, "build_plugin_manager", None) is original:
-            targets.append(cli_main)  # type: ignore[arg-type]
+            targets.append(cli_main)
     except ImportError:
         pass
     for target in targets:

@@ -100,17 +100,14 @@ class SatellogicClient:
     # -- paging -------------------------------------------------------------------------
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every result of a list endpoint, following ``next`` until it is null."""
-        query: dict[str, Any] = {"limit": PAGE_LIMIT, "offset": 0, **(params or {})}
+        query: dict[str, Any] | None = {"limit": PAGE_LIMIT, "offset": 0, **(params or {})}
         url: str = path
-        seen = 0
         while True:
-            body = self.http.get(url, params=query) if query is not None else self.http.get(url)
+            body = self.http.get(url, params=query)  # later pages: the query is in `next`
             if not isinstance(body, dict) or "results" not in body:
                 raise PermanentError(f"{PROVIDER}: GET {path}: expected a paginated list, got {error_text(body)}",
                                      provider=PROVIDER)
-            for item in body["results"]:
-                seen += 1
-                yield item
+            yield from body["results"]
             nxt = body.get("next")
             if not nxt or not body["results"]:
                 return

@@ -6,7 +6,7 @@ from skyform import hookimpl
 
 
 @hookimpl
-def skyform_providers():  # type: ignore[no-untyped-def]
+def skyform_providers() -> list:
     """The satellogic provider (imported lazily: keeps ``skyform --help`` fast)."""
     from .provider import PROVIDER
 

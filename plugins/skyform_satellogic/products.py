@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from skyform.provider import OperationContext, Record, ResourceKind, Result
+from skyform.provider import Change, OperationContext, Record, ResourceKind, Result
 
 from .schema import PRODUCTS_OUTPUTS, PRODUCTS_SPEC
 
@@ -26,7 +26,8 @@ class ProductsKind(ResourceKind):
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         return self._read(record.spec, ctx)
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list, ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
+               ctx: OperationContext) -> Result:
         return self._read(spec, ctx)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:

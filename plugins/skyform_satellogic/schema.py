@@ -64,7 +64,8 @@ TASK_SPEC: dict[str, Any] = {
         "product": {
             "description": "The product to task: its id (pk from /products/, e.g. 169) or its name, "
                            "resolved through /products/ at plan time.",
-            "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1}],
+            # not oneOf: one schema gives the user the message of the branch they meant
+            "type": ["integer", "string"], "minimum": 1, "minLength": 1,
         },
         "target": TARGET,
         "start": {**INSTANT, "description": "Start of the capture window: ISO 8601 with an offset, "

@@ -50,9 +50,9 @@ CASES = [
     ("empty project_name", poi_spec(project_name=""), "should be non-empty", ("project_name",)),
     ("task_name type", poi_spec(task_name=5), "5 is not of type 'string'", ("task_name",)),
     # product: an id (>= 1) or a name
-    ("product zero", poi_spec(product=0), "is not valid under any of the given schemas", ("product",)),
-    ("product empty name", poi_spec(product=""), "is not valid under any of the given schemas", ("product",)),
-    ("product float", poi_spec(product=16.9), "is not valid under any of the given schemas", ("product",)),
+    ("product zero", poi_spec(product=0), "0 is less than the minimum of 1", ("product",)),
+    ("product empty name", poi_spec(product=""), "'' should be non-empty", ("product",)),
+    ("product float", poi_spec(product=16.9), "16.9 is not of type 'integer', 'string'", ("product",)),
     # target: GeoJSON Point (POI) or Polygon (AOI)
     ("target type", poi_spec(target={"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
      "'LineString' is not one of ['Point', 'Polygon']", ("target", "type")),
@@ -189,3 +189,31 @@ def test_valid_settings() -> None:
     """A token alone, or client credentials with a contract id, are valid settings."""
     assert not list(SETTINGS.iter_errors({"token": "t"}))
     assert not list(SETTINGS.iter_errors({"client_id": "a", "client_secret": "b", "contract_id": "c"}))
+
+
+# where the engine words a schema error its own way (unknown fields point at the field itself)
+ENGINE_WORDING = {
+    "unknown field": ("unknown field 'max_capture' (did you mean 'max_captures'?)", ("max_capture",)),
+    "target extra member": ("unknown field 'crs'; allowed: type, coordinates", ("target", "crs")),
+}
+
+
+def test_every_case_is_reported_by_skyform_validate(tmp_path: Any) -> None:
+    """The same table through `skyform validate`: one resource per case, all errors at once."""
+    import json
+
+    from skyform.testing.runner import cli_available, run_cli
+
+    if not cli_available():
+        pytest.skip("the skyform CLI is not available")
+    resources = {f"case_{i}": {"type": "satellogic.Task", "spec": spec} for i, (_, spec, _, _) in enumerate(CASES)}
+    mission = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "cases"}, "resources": resources}
+    (tmp_path / "mission.yaml").write_text(json.dumps(mission, indent=1))
+    run = run_cli("validate", tmp_path, providers=[PROVIDER])
+    assert run.exit_code == 3, run.output
+    lines = run.output.splitlines()
+    for i, (name, _, fragment, path) in enumerate(CASES):
+        fragment, path = ENGINE_WORDING.get(name, (fragment, path))
+        where = ".".join([f"resources.case_{i}.spec", *map(str, path)]) + ": "
+        assert any(where in line and fragment in line and "[satellogic.Task]" in line for line in lines), \
+            f"{name}: no line with {where!r} and {fragment!r}"

@@ -96,16 +96,18 @@ class Workspace:
         cli_main.DETAILED["on"] = False
         return Ran(code, captured.out, captured.err)
 
-    def sub(self, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL) -> Ran:
-        """skyform as a subprocess (a fresh interpreter, no TTY on stdin)."""
-        proc = subprocess.run(skyform_command(*args), env=self.env, cwd=self.path, capture_output=True,
-                              text=True, timeout=timeout, stdin=stdin)
+    def sub(self, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL,
+            env: dict[str, str] | None = None) -> Ran:
+        """skyform as a subprocess (a fresh interpreter, no TTY on stdin); ``env`` adds variables."""
+        proc = subprocess.run(skyform_command(*args), env={**self.env, **(env or {})}, cwd=self.path,
+                              capture_output=True, text=True, timeout=timeout, stdin=stdin)
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(skyform_command(*args), env=self.env, cwd=self.path, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                                start_new_session=True)
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """skyform started in the background (its own session, so signals reach only it)."""
+        return subprocess.Popen(skyform_command(*args), env={**self.env, **(env or {})}, cwd=self.path,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                text=True, start_new_session=True)
 
     # -- the sandbox and the state ------------------------------------------------------
     @property

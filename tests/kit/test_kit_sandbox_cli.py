@@ -125,8 +125,11 @@ command.main(sys.argv[1:], obj=load_registry(build_plugin_manager([plugin], auto
 def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) -> None:
     """serve publishes providers.json, answers objects/faults/reset, stops cleanly on SIGTERM."""
     kitdemo = str(Path(sys.modules["skyform_kitdemo"].__file__).parents[1])
+    initial = tmp_path / "initial-faults.yaml"
+    initial.write_text("- {fault: status, status: 500, match: 'GET /api/v1/jobs/job-nope'}\n")
     serve = subprocess.Popen([sys.executable, "-c", SERVE.format(kitdemo=kitdemo), "serve", "--dir", str(tmp_path),
-                              "--clock", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              "--clock", "100", "--faults", str(initial)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while not (tmp_path / "serve.json").exists():
@@ -134,6 +137,8 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
             time.sleep(0.05)
         settings = json.loads((tmp_path / "providers.json").read_text())
         assert set(settings) == {"kitdemo"} and settings["kitdemo"]["token"] == "sandbox-kitdemo-token"
+        auth = {"Authorization": "Bearer sandbox-kitdemo-token"}
+        assert httpx.get(settings["kitdemo"]["url"] + "/jobs/job-nope", headers=auth).status_code == 500
         client = PROVIDER.connect(settings["kitdemo"])
         client.post("/jobs", json={"name": "first"})
         running = json.loads(invoke(registry, "objects", "--dir", str(tmp_path), "--json").output)
@@ -144,7 +149,7 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
         assert "1 fault rule(s) active on 1 simulator(s)" in invoke(registry, "faults", "--dir", str(tmp_path),
                                                                      str(rules)).output
         url = settings["kitdemo"]["url"] + "/jobs"
-        assert httpx.post(url, json={"name": "x"}, headers={"Authorization": "Bearer sandbox-kitdemo-token"}).status_code == 503
+        assert httpx.post(url, json={"name": "x"}, headers=auth).status_code == 503
         assert "0 fault rule(s)" in invoke(registry, "faults", "--dir", str(tmp_path), "--clear").output
 
         assert "reset 1 running simulator(s)" in invoke(registry, "reset", "--dir", str(tmp_path)).output
@@ -157,6 +162,7 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
             serve.kill()
             serve.wait()
     assert serve.returncode == 0, err
+    assert f"kitdemo        {settings['kitdemo']['url'].removesuffix('/api/v1')}" in out
     assert "serving; press Ctrl-C to stop" in out and f"sandbox stopped; state saved in {tmp_path}" in out
     assert not (tmp_path / "serve.json").exists()
     stopped = json.loads(invoke(registry, "objects", "--dir", str(tmp_path), "--json").output)
@@ -177,3 +183,14 @@ def test_serve_on_a_taken_port_is_a_clear_error_and_frees_the_dir(registry, tmp_
     assert isinstance(result.exception, SandboxError)
     assert f"port {port} on 127.0.0.1 is already in use" in str(result.exception)
     assert not is_serving(tmp_path) and not (tmp_path / "serve.json").exists()
+
+
+def test_port_base_assigns_consecutive_ports_in_provider_name_order() -> None:
+    """--port-base N gives the simulators N, N+1, ... sorted by provider name (stable across restarts)."""
+    import dataclasses
+
+    from skyform.sandbox.session import port_plan
+
+    providers = [dataclasses.replace(PROVIDER, name=n) for n in ("nodeodm", "cvat", "itwin")]
+    assert port_plan(providers, 7100) == {"cvat": 7100, "itwin": 7101, "nodeodm": 7102}
+    assert port_plan(providers, None) == {}

@@ -100,7 +100,9 @@ def serve(ctx: click.Context, directory: Path, port_base: int | None, clock_fact
     lock = ServeLock(directory)
     lock.acquire()
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # signals can only be handled there
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         host = start_sandbox(providers, directory, clock_factor=clock_factor, faults=faults,
                              ports=port_plan(providers, port_base))

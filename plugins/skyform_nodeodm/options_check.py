@@ -37,8 +37,7 @@ def check_options(options: Mapping[str, Any], catalog: list[dict[str, Any]]) -> 
             continue
         problem = value_problem(option, value)
         if problem is not None:
-            message, hint = problem
-            yield Issue(path, f"option '{name}': {message}", hint=hint)
+            yield Issue(path, f"option '{name}': {problem[0]}", hint=problem[1])
 
 
 def value_problem(option: Mapping[str, Any], value: Any) -> tuple[str, str | None] | None:

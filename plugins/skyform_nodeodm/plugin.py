@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from skyform import hookimpl
+
+if TYPE_CHECKING:
+    from skyform.provider import Provider
 
 
 @hookimpl
-def skyform_providers():  # type: ignore[no-untyped-def]
+def skyform_providers() -> list[Provider]:
     from .provider import PROVIDER  # imported lazily: keeps `skyform --help` fast
 
     return [PROVIDER]

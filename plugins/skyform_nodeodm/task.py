@@ -24,22 +24,13 @@ from .client import PROVIDER, NodeClient
 from .fleet import Fleet
 from .options_check import check_options
 from .schema import OUTPUTS_SCHEMA, SPEC_SCHEMA
-from .upload import UploadFile, options_list, task_fields, upload_task
+from .drift import observed_options
+from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
 STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
-EXTRA_FILES = ("gcp", "geo", "image_groups", "align", "seed")
 NOT_IMAGES = re.compile(r"(\.txt|\.zip)$|^align\.(las|laz|tif|tiff)$", re.I)
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 OUTPUT_TAIL = 15
 REMOVED_MARKER = ".removed-tasks"
-
-
-def upload_name(field: str, path: str) -> str:
-    """The name NodeODM must see for an extra file, whatever it is called locally."""
-    if field == "align":
-        ext = Path(path).suffix.lower().lstrip(".")
-        return f"align.{'tif' if ext == 'tiff' else ext}"
-    return {"gcp": "gcp_list.txt", "geo": "geo.txt", "image_groups": "image_groups.txt", "seed": "seed.zip"}[field]
 
 
 class Task(ResourceKind):
@@ -96,10 +87,11 @@ class Task(ResourceKind):
             images = spec.get("images")
             if isinstance(images, list) and is_known(images):
                 limits = [c.max_images for c in fleet.capacities()]
-                if limits and None not in limits and len(images) > max(limits):
+                largest = max((n for n in limits if n is not None), default=None)
+                if limits and None not in limits and largest is not None and len(images) > largest:
                     where = "this node" if len(limits) == 1 else "any configured node"
                     yield Issue(("images",), f"{len(images)} images, but {where} can only process up to "
-                                f"{max(limits)} (maxImages in GET /info)",
+                                f"{largest} (maxImages in GET /info)",
                                 hint="split the flight into several tasks, or use a node with a higher --max_images")
         except TransientError as exc:
             yield Issue((), f"could not check against the node: {exc.message}", severity="warning")
@@ -270,49 +262,3 @@ def _removed(artifacts_dir: Path) -> set[str]:
 def _resolve(base: Path, path: str) -> Path:
     p = Path(path)
     return p if p.is_absolute() else base / p
-
-
-def task_uuid(key: str) -> str:
-    """The idempotency key as a set-uuid (ClusterODM accepts UUID versions 1-5 only)."""
-    uuid = str(key).lower()
-    if not UUID.match(uuid):
-        raise PermanentError(f"{PROVIDER}: idempotency key {key!r} is not a UUID (v1-5) usable as set-uuid",
-                             provider=PROVIDER)
-    return uuid
-
-
-def upload_files(spec: Mapping[str, Any], ctx: OperationContext) -> list[UploadFile]:
-    """The images and extra files to upload, with the names the node expects."""
-    files = [UploadFile(ctx.path(p), PurePosixPath(str(p).replace("\\", "/")).name) for p in spec["images"]]
-    files += [UploadFile(ctx.path(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
-    missing = [str(f.path) for f in files if not f.path.is_file()]
-    if missing:
-        raise PermanentError(f"{PROVIDER}: {len(missing)} file(s) to upload not found: {', '.join(missing[:5])}",
-                             provider=PROVIDER, field="images")
-    return files
-
-
-def observed_options(info: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
-    """The task's options on the node, keyed like the spec; equal values keep the spec's form."""
-    remote = {o.get("name"): o.get("value") for o in info.get("options") or [] if isinstance(o, dict)}
-    out: dict[str, Any] = {}
-    for name, value in remote.items():
-        if name not in wanted:
-            continue  # e.g. max-concurrency, which the node adds on its own
-        out[name] = wanted[name] if _same(wanted[name], value) else value
-    return out
-
-
-def _same(spec_value: Any, remote: Any) -> bool:
-    if isinstance(spec_value, (dict, list)):
-        try:
-            return json.loads(remote) == spec_value if isinstance(remote, str) else remote == spec_value
-        except ValueError:
-            return False
-    if isinstance(spec_value, bool) or isinstance(remote, bool):
-        truthy = ("true", "1")
-        return (str(spec_value).lower() in truthy) == (str(remote).lower() in truthy)
-    try:
-        return float(spec_value) == float(remote)
-    except (TypeError, ValueError):
-        return str(spec_value) == str(remote)

@@ -10,17 +10,21 @@ several at a time; a file whose upload fails transiently is retried on its own.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from skyform.errors import PermanentError, TransientError
-from skyform.provider import Reporter
+from skyform.provider import OperationContext, Reporter
 
 from .client import PROVIDER, NodeClient
+
+EXTRA_FILES = ("gcp", "geo", "image_groups", "align", "seed")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -108,3 +112,31 @@ def upload_task(node: NodeClient, uuid: str, fields: Mapping[str, str], files: l
             fut.result()  # re-raise the first failure; the others stopped early
     node.post(f"/task/new/commit/{uuid}", f"commit task {uuid}")
     return uuid
+
+
+def upload_name(field: str, path: str) -> str:
+    """The name NodeODM must see for an extra file, whatever it is called locally."""
+    if field == "align":
+        ext = Path(path).suffix.lower().lstrip(".")
+        return f"align.{'tif' if ext == 'tiff' else ext}"
+    return {"gcp": "gcp_list.txt", "geo": "geo.txt", "image_groups": "image_groups.txt", "seed": "seed.zip"}[field]
+
+
+def task_uuid(key: str) -> str:
+    """The idempotency key as a set-uuid (ClusterODM accepts UUID versions 1-5 only)."""
+    uuid = str(key).lower()
+    if not UUID.match(uuid):
+        raise PermanentError(f"{PROVIDER}: idempotency key {key!r} is not a UUID (v1-5) usable as set-uuid",
+                             provider=PROVIDER)
+    return uuid
+
+
+def upload_files(spec: Mapping[str, Any], ctx: OperationContext) -> list[UploadFile]:
+    """The images and extra files to upload, with the names the node expects."""
+    files = [UploadFile(ctx.path(p), PurePosixPath(str(p).replace("\\", "/")).name) for p in spec["images"]]
+    files += [UploadFile(ctx.path(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
+    missing = [str(f.path) for f in files if not f.path.is_file()]
+    if missing:
+        raise PermanentError(f"{PROVIDER}: {len(missing)} file(s) to upload not found: {', '.join(missing[:5])}",
+                             provider=PROVIDER, field="images")
+    return files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -9,9 +10,7 @@ from typing import Any, Callable
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # nodeodm_support
-try:
-    import skyform_nodeodm  # noqa: F401
-except ImportError:  # the editable install predates the package: use the checkout
+if importlib.util.find_spec("skyform_nodeodm") is None:  # an install that predates the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from skyform.sandbox.clock import SimClock  # noqa: E402

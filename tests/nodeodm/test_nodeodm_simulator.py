@@ -217,3 +217,39 @@ def test_options_catalogue_has_real_names_types_and_domains(node):
     assert options["orthophoto-resolution"] == {**options["orthophoto-resolution"], "type": "float",
                                                 "value": "5", "domain": "float > 0.0"}
     assert options["boundary"]["domain"] == "json"
+
+
+def test_webhook_is_called_with_task_info_and_retried_until_http_200(start_node, mission):
+    """The run's end POSTs TaskInfo + images to the webhook; a non-200 answer is retried."""
+    import http.server
+    import threading
+    import time
+
+    received: list[dict] = []
+    answers = [500, 200]
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(answers.pop(0) if answers else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sim, running = start_node()
+        api = Api(running)
+        uuid = api.new_task(mission, name="hooked", webhook=f"http://127.0.0.1:{server.server_port}/done")["uuid"]
+        deadline = time.time() + 5
+        while len(received) < 2 and time.time() < deadline:
+            api.get(f"/task/{uuid}/info")  # the simulator notices the end on a request
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+    assert [r["uuid"] for r in received] == [uuid, uuid]
+    assert received[0]["status"] == {"code": 40} and received[0]["images"] == [
+        "DJI_0000.JPG", "DJI_0001.JPG", "DJI_0002.JPG"]
+    assert [a["status"] for a in sim.webhook_log] == [500, 200]

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
 
-from . import catalog, products, taskflow
+from . import catalog, products, taskflow, webhooks
 from .options_filter import InvalidOptions, filter_options
 
 SANDBOX_TOKEN = "sandbox-nodeodm-token-7f3a"
@@ -46,6 +46,7 @@ class NodeODMSimulator(Simulator):
         self.cpu_cores = cpu_cores
         self.total_memory = total_memory
         self.zip_overrides: dict[str, bytes] = {}  # tests put hostile archives here
+        self.webhook_log: list[dict[str, Any]] = []  # delivery attempts, for tests
         super().__init__(options)
 
     def routes(self) -> Iterable[Rule]:
@@ -97,7 +98,13 @@ class NodeODMSimulator(Simulator):
         return None
 
     def _advance(self) -> None:
-        taskflow.advance(self.data["tasks"], self.data, self.clock, self.max_parallel_tasks)
+        for task in taskflow.advance(self.data["tasks"], self.data, self.clock, self.max_parallel_tasks):
+            self._call_webhook(task)
+
+    def _call_webhook(self, task: dict[str, Any]) -> None:
+        if task.get("webhook"):
+            payload = {**self._info(task), "images": list(task["images"])}
+            webhooks.deliver(task["webhook"], payload, self.clock, self.webhook_log)
 
     def _task(self, uuid: str) -> dict[str, Any] | None:
         self._advance()
@@ -311,7 +318,8 @@ class NodeODMSimulator(Simulator):
         task = self._task(self._body_uuid(request))
         if task is None:
             return json_response({"error": f"{self._body_uuid(request)} not found"})
-        taskflow.cancel(task, self.data, self.clock, time.time())
+        if taskflow.cancel(task, self.data, self.clock, time.time()):
+            self._call_webhook(task)
         return json_response({"success": True})
 
     def task_remove(self, request: Request) -> Response:

@@ -61,9 +61,10 @@ def _finish_at(task: dict[str, Any], clock: SimClock) -> float | None:
 
 
 def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimClock,
-            max_parallel: int, now: float | None = None) -> None:
-    """Apply every state change due up to ``now``, in time order."""
+            max_parallel: int, now: float | None = None) -> list[dict[str, Any]]:
+    """Apply every state change due up to ``now``, in time order; returns the runs that ended."""
     now = time.time() if now is None else now
+    ended: list[dict[str, Any]] = []
     last = max(data.get("slot_freed", 0.0), 0.0)
     while True:
         events: list[tuple[float, str, dict[str, Any]]] = []
@@ -80,10 +81,10 @@ def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimCl
         if queued and len(running) < max_parallel:
             events.append((max(queued[0]["queued"], last), "start", queued[0]))
         if not events:
-            return
+            return ended
         when, what, task = min(events, key=lambda e: e[0])
         if when > now:
-            return
+            return ended
         last = max(last, when)
         if what == "queue" and task["fate"] == "max_images":
             # the image count is checked when initialisation ends; no processing happens
@@ -95,6 +96,7 @@ def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimCl
             task.update(phase="running", started=when)
         else:
             _end(task, when, clock)
+            ended.append(task)
 
 
 def _end(task: dict[str, Any], when: float, clock: SimClock) -> None:
@@ -143,14 +145,19 @@ def view(task: dict[str, Any], clock: SimClock) -> tuple[int, float, int, list[s
     return code, float(task["progress"]), int(task["processing_time"]), list(task["output"])
 
 
-def cancel(task: dict[str, Any], data: dict[str, Any], clock: SimClock, now: float) -> None:
-    """NodeODM's cancel: any state but CANCELED becomes CANCELED, a finished zip stays."""
+def cancel(task: dict[str, Any], data: dict[str, Any], clock: SimClock, now: float) -> bool:
+    """NodeODM's cancel: any state but CANCELED becomes CANCELED, a finished zip stays.
+
+    True when a processing run was interrupted (NodeODM then calls the webhook).
+    """
     if task["phase"] == "canceled":
-        return
-    if task["phase"] == "running":
+        return False
+    was_running = task["phase"] == "running"
+    if was_running:
         code, progress, ptime, output = view(task, clock)
         task.update(progress=progress, processing_time=ptime, output=output)
         data["slot_freed"] = now
     elif task["phase"] in ("init", "queued"):
         task.update(progress=0.0, processing_time=-1)
     task["phase"] = "canceled"
+    return was_running

@@ -65,3 +65,10 @@ def test_state_store_is_an_isolated_sqlite_store(state_store, tmp_path: Path) ->
     serial = state_store.write("m", mission_update={"spec_digest": "abc"})
     assert serial == 1 and state_store.mission("m").spec_digest == "abc"
     assert Path(state_store.path).parent == tmp_path
+
+
+def test_run_skyform_in_a_subprocess(run_skyform, tmp_path: Path) -> None:
+    """subprocess_mode runs the real console entry point in a child process."""
+    result = run_skyform("plugin", "new", "Bad", subprocess_mode=True, cwd=tmp_path)
+    assert result.exit_code == 64
+    assert "invalid provider name 'Bad'" in result.stderr

@@ -54,12 +54,19 @@ def test_clock_factor_and_fixed_ports_are_applied(tmp_path: Path) -> None:
         assert host.settings()["kitdemo"]["url"] == f"http://127.0.0.1:{port}/api/v1"
 
 
-def test_clock_factor_defaults_to_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without clock_factor, the clock uses SKYFORM_SANDBOX_CLOCK's default factor."""
-    from skyform.sandbox.clock import DEFAULT_FACTOR
-
+def test_clock_factor_defaults_to_the_environment_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without clock_factor, SKYFORM_SANDBOX_CLOCK as set when the sandbox starts decides."""
+    monkeypatch.setenv("SKYFORM_SANDBOX_CLOCK", "4321")
     with start_sandbox([PROVIDER], None) as host:
-        assert host.running["kitdemo"].simulator.clock.factor == DEFAULT_FACTOR
+        assert host.running["kitdemo"].simulator.clock.factor == 4321
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-5"])
+def test_a_bad_clock_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """SKYFORM_SANDBOX_CLOCK must be a positive number; the message quotes the value."""
+    monkeypatch.setenv("SKYFORM_SANDBOX_CLOCK", value)
+    with pytest.raises(SandboxError, match=f"SKYFORM_SANDBOX_CLOCK='{value}' is not a positive number"):
+        start_sandbox([PROVIDER], None)
 
 
 def test_providers_without_a_simulator_are_skipped() -> None:

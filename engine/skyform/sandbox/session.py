@@ -59,6 +59,23 @@ def ensure_writable(state_dir: Path) -> None:
                            hint="pass a directory you can write to, or fix its permissions")
 
 
+def environment_clock_factor() -> float:
+    """``SKYFORM_SANDBOX_CLOCK`` as it is now (the clock module reads it once, at import)."""
+    from .clock import DEFAULT_FACTOR
+
+    text = os.environ.get("SKYFORM_SANDBOX_CLOCK", "")
+    if not text:
+        return DEFAULT_FACTOR
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = 0.0
+    if not factor > 0:
+        raise SandboxError(f"sandbox: SKYFORM_SANDBOX_CLOCK={text!r} is not a positive number",
+                           hint="set it to simulated seconds per real second, e.g. 600")
+    return factor
+
+
 def start_sandbox(
     providers: Iterable[Provider],
     state_dir: Path | None,
@@ -77,7 +94,7 @@ def start_sandbox(
     """
     if state_dir is not None:
         ensure_writable(state_dir)
-    clock = SimClock() if clock_factor is None else SimClock(clock_factor)
+    clock = SimClock(clock_factor if clock_factor is not None else environment_clock_factor())
     if faults is None:
         try:
             faults = Faults.from_environment()

@@ -6,7 +6,7 @@ from skyform import hookimpl
 
 
 @hookimpl
-def skyform_providers():  # type: ignore[no-untyped-def]
+def skyform_providers() -> list:  # list[Provider]; the import stays lazy
     """The dronebundle provider (imported lazily to keep ``skyform --help`` fast)."""
     from .provider import PROVIDER
 

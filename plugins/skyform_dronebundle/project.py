@@ -10,6 +10,7 @@ reported, never guessed: a project carries no client-chosen key).
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError
@@ -141,4 +142,8 @@ def _millis(value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     parsed = parse_iso(str(value)) if value is not None else None
-    return parsed.timestamp() * 1000.0 if hasattr(parsed, "timestamp") else 0.0
+    if isinstance(parsed, datetime):
+        return parsed.timestamp() * 1000.0
+    if isinstance(parsed, date):
+        return datetime(parsed.year, parsed.month, parsed.day, tzinfo=timezone.utc).timestamp() * 1000.0
+    return 0.0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -74,12 +75,15 @@ def test_a_broken_job_is_reported_at_its_lines(registry, tmp_path: Path) -> None
                      (17, 'other_status_reason is required when status is "other"')}
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1", "SKYFORM_PLUGINS": "dronebundle,state",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]),
-           "SKYFORM_SANDBOX_CLOCK": "1000", "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "skyform.cli.main", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+def _cli(*args: str, cwd: Path) -> SimpleNamespace:
+    """``skyform ARGS`` in-process (click runner) with only this provider and the state backends."""
+    from skyform.testing.runner import run_cli
+
+    from skyform_dronebundle.provider import PROVIDER
+
+    done = run_cli(*args, providers=[PROVIDER], cwd=cwd,
+                   env={"SKYFORM_SANDBOX_CLOCK": "1000", "NO_COLOR": "1", "SKYFORM_PLUGINS": "state"})
+    return SimpleNamespace(returncode=done.exit_code, stdout=done.stdout, stderr=done.stderr)
 
 
 def _cli_ready(tmp_path: Path) -> bool:

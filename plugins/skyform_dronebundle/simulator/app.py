@@ -42,7 +42,7 @@ class BadRequest(HTTPException):
         super().__init__(message)
         self.message = message
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:  # type: ignore[override]
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
         return json_response({"message": self.message}, 400)
 
 

@@ -48,7 +48,10 @@ class TestJobContract(ProviderContract):
         assert record.status == "ready" and record.outputs["state"] == "success"
         ops.delete(record)
         assert ops.read(record).outputs["state"] == "success"
-        running = ops.submit({**self.valid_spec, "name": "to cancel"})
+        from skyform.sandbox.faults import FaultRule
+
+        contract_sandbox.simulator.faults.replace([FaultRule(fault="job_stuck", match="Job to cancel")])
+        running = ops.submit({**self.valid_spec, "name": "to cancel"})  # stuck: still running at delete
         ops.delete(running)
         assert ops.read(running).outputs["state"] == "cancelled"
 

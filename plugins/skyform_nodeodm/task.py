@@ -232,8 +232,7 @@ class Task(ResourceKind):
         return PermanentError(f"{PROVIDER}: task {uuid} failed on {node.url}: {reason}"
                               + (f"\n  last output lines:{lines}" if lines else ""),
                               provider=PROVIDER, remote_id=uuid,
-                              hint="check the images and options; `skyform apply` again restarts a failed task"
-                              " only after the spec changes")
+                              hint="check the images and options; the next apply replaces the failed task")
 
     def _finish(self, node: NodeClient, uuid: str, info: Mapping[str, Any], fleet: Fleet,
                 ctx: OperationContext) -> Result:

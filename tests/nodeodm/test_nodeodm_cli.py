@@ -91,3 +91,24 @@ def test_photo_edited_in_place_replaces_the_task_through_the_fingerprint(mission
     assert "reconstruct (nodeodm.Task) must be replaced" in plan.output, plan.output
     note = next(line for line in plan.output.splitlines() if "note:" in line and "reconstruct" not in line)
     assert "fingerprint" in note and "cannot change on a NodeODM task" in note
+
+
+def test_timeout_cancels_a_stuck_task_on_the_node(mission):
+    """lifecycle.timeout: the engine calls cancel, and the node's task ends CANCELED."""
+    text = (mission / "mission.yaml").read_text().replace("timeout: 6h", "timeout: 3s")
+    (mission / "mission.yaml").write_text(text)
+    env = {**ENV, "SKYFORM_SANDBOX_FAULTS": '[{"provider": "nodeodm", "fault": "job_stuck"}]'}
+    result = run_cli("apply", "--sandbox", "--auto-approve", mission, env=env)
+    assert result.exit_code != 0
+    assert "reconstruct: timed out after 3s; the remote job was cancelled" in result.output
+    state = (mission / ".skyform/sandbox/nodeodm.json").read_text()
+    assert '"phase": "canceled"' in state
+
+
+def test_failed_task_shows_the_node_error_and_log_tail(mission):
+    """A task failing on the node fails the apply with errorMessage and the last output lines."""
+    env = {**ENV, "SKYFORM_SANDBOX_FAULTS": '[{"provider": "nodeodm", "fault": "job_fail", "match": "bridge-a12"}]'}
+    result = run_cli("apply", "--sandbox", "--auto-approve", mission, env=env)
+    assert result.exit_code != 0
+    assert ": Cannot process dataset" in result.output and "last output lines:" in result.output
+    assert "[ERROR]   The program could not process this dataset" in result.output

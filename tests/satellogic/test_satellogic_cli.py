@@ -109,3 +109,29 @@ def test_plan_refuses_a_priority_outside_the_client_range(mission: Path) -> None
             "13 (highest) to 15 (lowest); smaller numbers are higher priority [satellogic.Task]") in run.output
     assert "hint: use a number from 13 to 15, or omit it for the default 14" in run.output
     assert task_count(mission).get("task", 0) == 0  # nothing was ordered
+
+
+def test_apply_adopts_the_task_of_a_create_whose_answer_was_lost(mission: Path) -> None:
+    """State says 'creating' with no remote id (killed right after the POST): plan and apply adopt."""
+    from dataclasses import replace
+
+    from skyform.state.sqlite import SqliteStateStore
+
+    assert skyform("apply", "--sandbox", "--auto-approve", mission).exit_code == 0
+    store = SqliteStateStore(mission / ".skyform" / "state.db")
+    try:
+        before = store.resources("satellogic-basic")["park_once"]
+        store.write("satellogic-basic", [replace(before, status="creating", remote_id=None, outputs={},
+                                                 observed={}, private={})])
+    finally:
+        store.close()
+    plan = skyform("plan", "--sandbox", mission)
+    assert f"found {before.remote_id} made by the interrupted create: it will be adopted" in plan.output, plan.output
+    again = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert again.exit_code == 0, again.output
+    assert task_count(mission) == {"task": 3}  # nothing ordered twice
+    store = SqliteStateStore(mission / ".skyform" / "state.db")
+    try:
+        assert store.resources("satellogic-basic")["park_once"].remote_id == before.remote_id
+    finally:
+        store.close()

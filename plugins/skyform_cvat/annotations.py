@@ -13,14 +13,11 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.core.uploading import AnnotationUploader
-
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
 from .background import find_requests, look
-from .media import UploadProgress
 from .remote_errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
@@ -96,6 +93,10 @@ class Annotations(ResourceKind):
                                "shapes": len(data.shapes), "tags": len(data.tags)})
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        from cvat_sdk.core.uploading import AnnotationUploader
+
+        from .media import UploadProgress
+
         target, target_id = target_of(spec)
         path = ctx.path(spec["file"])
         if not path.is_file():

@@ -8,10 +8,12 @@ Task creation, dataset export and annotation import each start a request; the ki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .connection import CvatConnection
 from .remote_errors import sdk_errors
+
+if TYPE_CHECKING:
+    from .connection import CvatConnection
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class RequestState:
         return self.status in ("queued", "started")
 
 
-def look(conn: CvatConnection, rq_id: str) -> RequestState:
+def look(conn: "CvatConnection", rq_id: str) -> RequestState:
     """The request's status, message, progress and result URL."""
     with sdk_errors(f"reading background request {rq_id}"):
         request, _ = conn.sdk.api_client.requests_api.retrieve(rq_id)
@@ -41,7 +43,7 @@ def look(conn: CvatConnection, rq_id: str) -> RequestState:
                         created=created.timestamp() if created is not None else None)
 
 
-def find_requests(conn: CvatConnection, **filters: Any) -> list[tuple[str, RequestState]]:
+def find_requests(conn: "CvatConnection", **filters: Any) -> list[tuple[str, RequestState]]:
     """Requests matching the server-side filters (action, target, task_id, job_id, ...)."""
     with sdk_errors("listing background requests"):
         page, _ = conn.sdk.api_client.requests_api.list(**filters, page_size=100)

@@ -8,7 +8,6 @@ SDK's range (X.Y, X.Y+1) is logged once at INFO and never refused.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import threading
 from typing import Any, Mapping
@@ -21,30 +20,12 @@ from skyform import redact
 from skyform.errors import AuthError, PermanentError
 
 from .remote_errors import sdk_errors
+from .suggestions import unknown_user_message
 
 log = logging.getLogger("skyform.provider.cvat")
 
-SETTINGS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "How to reach a CVAT server: its URL and a personal access token, or a username and password.",
-    "properties": {
-        "url": {"type": "string", "pattern": "^https?://", "description": "The server's root URL, e.g. https://app.cvat.ai."},
-        "access_token": {"type": "string", "minLength": 1,
-                         "description": "A personal access token (Profile > Security, or POST /api/auth/access_tokens)."},
-        "username": {"type": "string", "minLength": 1, "description": "A user name (with password), instead of a token."},
-        "password": {"type": "string", "minLength": 1, "description": "The user's password."},
-        "organization": {"type": "string",
-                         "description": "Organisation slug to work in (X-Organization); empty: the personal workspace."},
-        "verify_ssl": {"type": "boolean", "description": "Verify the server's TLS certificate (default true)."},
-    },
-    "required": ["url"],
-    "oneOf": [
-        {"required": ["access_token"], "not": {"anyOf": [{"required": ["username"]}, {"required": ["password"]}]}},
-        {"required": ["username", "password"], "not": {"required": ["access_token"]}},
-    ],
-}
-SECRET_SETTINGS = frozenset({"access_token", "password"})
+from .settings import SECRET_SETTINGS
+
 
 
 class CvatConnection:
@@ -132,17 +113,3 @@ class CvatConnection:
         with sdk_errors("listing annotation formats"):
             found, _ = self.sdk.api_client.server_api.retrieve_annotation_formats()
         return {f.name for f in found.importers}, {f.name for f in found.exporters}
-
-
-def unknown_user_message(username: str, users: Mapping[str, int]) -> str:
-    """"no CVAT user 'x'", with the closest usernames as suggestions."""
-    close = difflib.get_close_matches(username, list(users), n=3, cutoff=0.6)
-    message = f"no CVAT user {username!r}"
-    if close:
-        message += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return message
-
-
-def connect(settings: Mapping[str, Any]) -> CvatConnection:
-    """The provider's connect(): secrets registered, the SDK client built on first use."""
-    return CvatConnection(settings)

@@ -13,13 +13,10 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.core.downloading import Downloader
-
 from skyform.errors import Issue, PermanentError
 from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
 from .background import look
-from .media import UploadProgress
 from .remote_errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
@@ -107,6 +104,10 @@ class Export(ResourceKind):
         if not state.result_url:
             raise PermanentError(f"CVAT: export {rq_id} finished without a download URL "
                                  "(was it sent to cloud storage?)", provider="cvat")
+        from cvat_sdk.core.downloading import Downloader
+
+        from .media import UploadProgress
+
         path = ctx.artifacts_dir / archive_name(record.spec)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)  # the SDK refuses to overwrite; a new export replaces the old file

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.api_client import models
-
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
-from .connection import unknown_user_message
 from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, is_ground_truth
 from .remote_errors import sdk_errors
 from .sdk_fields import field
+from .suggestions import unknown_user_message
 
 WORKFLOW = ("assignee", "stage", "state")
 
@@ -111,6 +109,8 @@ class Job(ResourceKind):
 
     # -- operations ----------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
         workflow = self._workflow(spec, ctx)
         if not is_ground_truth(spec):
             job = self._pick(spec, ctx)
@@ -145,6 +145,8 @@ class Job(ResourceKind):
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
         # all three together: CVAT resets the state when the stage alone changes
         workflow = self._workflow(spec, ctx) if any(c.field in WORKFLOW for c in changes) else {}
         with sdk_errors(f"updating job {record.remote_id}"):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.api_client import models
-
 from skyform.errors import Issue
 from skyform.values import is_known
 
@@ -88,8 +86,10 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def label_requests(labels: list[Mapping[str, Any]]) -> list[models.PatchedLabelRequest]:
-    """The SDK request models for a spec's label list."""
+def label_requests(labels: list[Mapping[str, Any]]) -> list[Any]:
+    """The SDK request models (PatchedLabelRequest) for a spec's label list."""
+    from cvat_sdk.api_client import models
+
     out = []
     for label in labels:
         fields: dict[str, Any] = {"name": label["name"]}

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.api_client import models
-
 from skyform.errors import Issue, NotFound
 from skyform.provider import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
@@ -75,6 +73,8 @@ class Project(ResourceKind):
             observed={"name": project.name, "labels": observed_labels(labels, applied)})
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
         request = models.ProjectWriteRequest(name=spec["name"], labels=label_requests(spec["labels"]))
         with sdk_errors(f"creating project {spec['name']!r}"):
             project = ctx.client.sdk.projects.create(request)
@@ -96,6 +96,8 @@ class Project(ResourceKind):
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
         pid = int(record.remote_id or 0)
         fields: dict[str, Any] = {}
         if any(c.field == "name" for c in changes):

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import skyform
 from skyform.provider import Provider
 
 from .annotations import Annotations
-from .connection import SECRET_SETTINGS, SETTINGS_SCHEMA, connect
 from .export import Export
 from .job import Job
 from .project import Project
+from .settings import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .task import Task
 
 if TYPE_CHECKING:
     from skyform.sandbox.simulator import Simulator, SimulatorOptions
+
+
+def connect(settings: Mapping[str, Any]) -> Any:
+    """A CvatConnection (cvat-sdk is imported here, on first use, not when skyform starts)."""
+    from .connection import CvatConnection
+
+    return CvatConnection(settings)
 
 
 def _simulator(options: "SimulatorOptions") -> "Simulator":

@@ -12,10 +12,6 @@ import json
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-import urllib3
-from cvat_sdk.api_client.exceptions import ApiException, ApiValueError, OpenApiException
-from cvat_sdk.core.exceptions import CvatSdkException
-
 from skyform import redact
 from skyform.errors import AuthError, NotFound, PermanentError, RateLimited, RemoteError, TransientError
 
@@ -54,6 +50,10 @@ def _retry_after(headers: Any) -> float | None:
 
 def translate(exc: Exception, action: str) -> RemoteError:
     """The skyform error for a failed SDK call; ``action`` says what was being done."""
+    import urllib3
+    from cvat_sdk.api_client.exceptions import ApiException, ApiValueError, OpenApiException
+    from cvat_sdk.core.exceptions import CvatSdkException
+
     if isinstance(exc, ApiException) and exc.status:
         status = int(exc.status)
         text = redact.redact(describe_body(exc.body))
@@ -82,12 +82,15 @@ def translate(exc: Exception, action: str) -> RemoteError:
 @contextmanager
 def sdk_errors(action: str, remote_id: str | None = None) -> Iterator[None]:
     """Run SDK calls, raising skyform errors (``remote_id``: an object already made, to record)."""
+    import urllib3
+    from cvat_sdk.api_client.exceptions import OpenApiException
+    from cvat_sdk.core.exceptions import CvatSdkException
+
     try:
         yield
     except RemoteError:
         raise
-    except (ApiException, OpenApiException, CvatSdkException, urllib3.exceptions.HTTPError,
-            ConnectionError, TimeoutError) as exc:
+    except (OpenApiException, CvatSdkException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
         error = translate(exc, action)
         error.remote_id = error.remote_id or remote_id
         raise error from exc

@@ -6,10 +6,11 @@ cvat-sdk API object for each target type.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue
+
+from .suggestions import closest
 
 TARGET_FIELDS = ("project_id", "task_id", "job_id")
 
@@ -39,6 +40,6 @@ def check_format(fmt: Any, offered: Iterable[str], what: str) -> Iterable[Issue]
     offered = sorted(offered)
     if not isinstance(fmt, str) or fmt in offered:
         return
-    close = difflib.get_close_matches(fmt, offered, n=3, cutoff=0.75)
+    close = closest(fmt, offered)
     hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
     yield Issue(("format",), f"the CVAT server has no {what} format {fmt!r}; it offers: {', '.join(offered)}", hint=hint)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from cvat_sdk.api_client import models
-
 from skyform.errors import Issue, NotFound
 from skyform.provider import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
@@ -19,7 +17,6 @@ from skyform.values import is_known
 from .adoption import created_after
 from .background import find_requests, look
 from .labels import LABELS_SCHEMA, check_labels, label_requests, observed_labels
-from .media import upload_images
 from .remote_errors import sdk_errors
 from .sdk_fields import field
 
@@ -128,6 +125,10 @@ class Task(ResourceKind):
 
     # -- operations ----------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
+        from .media import upload_images
+
         fields: dict[str, Any] = {"name": spec["name"]}
         if spec.get("project_id") is not None:
             fields["project_id"] = spec["project_id"]
@@ -169,6 +170,8 @@ class Task(ResourceKind):
         for rq_id, state in find_requests(ctx.client, action="create", target="task", task_id=task.id):
             if state.running:
                 return self._running(task.id, rq_id, state.progress)
+        from .media import upload_images
+
         return self._running(task.id, upload_images(ctx, task.id, spec))  # the crash came before the upload
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
@@ -185,6 +188,8 @@ class Task(ResourceKind):
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
+        from cvat_sdk.api_client import models
+
         task_id = int(record.remote_id or 0)
         fields = {c.field: spec.get(c.field) for c in changes if c.field in ("name", "subset")}
         with sdk_errors(f"updating task {task_id}"):

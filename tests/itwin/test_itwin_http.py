@@ -183,13 +183,14 @@ def test_patch_transitions_follow_the_state_machine(sandbox):
 def test_progress_advances_on_the_accelerated_clock(sandbox):
     """Queued first, then steps with a rising percentage; capitalised state as documented."""
     client = sandbox.client()
-    jid = client.create_job(job_spec(_ws(client)))["id"]
+    big = {"gigaPixels": 20.0, "meshQuality": "Medium"}  # ~20 simulated hours: ~2 s here
+    jid = client.create_job(job_spec(_ws(client), costEstimationParameters=big))["id"]
     client.patch_job(jid, {"state": "active"})
     first = client.progress(jid)
     assert first["state"] == "Active"
     seen = {first["step"]}
-    for _ in range(100):
-        time.sleep(0.01)
+    for _ in range(1000):
+        time.sleep(0.02)
         p = client.progress(jid)
         seen.add(p["step"])
         if p["state"] == "Success":

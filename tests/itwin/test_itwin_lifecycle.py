@@ -111,6 +111,7 @@ def test_cancel_on_timeout_cancels_the_running_job(sandbox, job_kind, workspace_
 
 def test_destroy_cancels_running_and_deletes_unsubmitted(sandbox, job_kind, workspace_kind):
     """delete: a running job is cancelled (it cannot be deleted), an unsubmitted one is deleted."""
+    sandbox.faults([{"fault": "job_stuck", "match": "Job Run"}])  # still running when deleted
     ws = _workspace(sandbox, workspace_kind)
     ctx = sandbox.ctx()
     running = job_kind.create(job_spec(ws, name="Run"), ctx)

@@ -194,3 +194,15 @@ def test_port_base_assigns_consecutive_ports_in_provider_name_order() -> None:
     providers = [dataclasses.replace(PROVIDER, name=n) for n in ("nodeodm", "cvat", "itwin")]
     assert port_plan(providers, 7100) == {"cvat": 7100, "itwin": 7101, "nodeodm": 7102}
     assert port_plan(providers, None) == {}
+
+
+def test_a_crashed_serve_does_not_count_as_running(registry, tmp_path: Path) -> None:
+    """serve.json left by a killed serve (its lock gone) is ignored: counts come from the state files."""
+    saved_jobs(tmp_path, 1)
+    (tmp_path / "serve.json").write_text('{"pid": 999999, "started_at": 0, "servers": {"kitdemo": "http://127.0.0.1:9"}}')
+    (tmp_path / "serve.lock").write_text("999999\n")
+    result = invoke(registry, "objects", "--dir", str(tmp_path), "--json")
+    assert json.loads(result.output)["source"] == "state"
+    lock = ServeLock(tmp_path)
+    lock.acquire()  # and a new serve may take the directory
+    lock.release()

@@ -6,6 +6,14 @@ import json
 from typing import Any, Mapping
 
 
+def observed(info: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec fields a task shows on the node: its options and its name."""
+    seen: dict[str, Any] = {"options": observed_options(info, spec.get("options") or {})}
+    if "name" in info:
+        seen["name"] = info["name"]
+    return seen
+
+
 def observed_options(info: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
     """The task's options on the node, keyed like the spec; equal values keep the spec's form."""
     remote = {str(o.get("name")): o.get("value") for o in info.get("options") or [] if isinstance(o, dict)}

@@ -24,7 +24,7 @@ from .client import PROVIDER, NodeClient
 from .fleet import Fleet
 from .options_check import check_options
 from .schema import OUTPUTS_SCHEMA, SPEC_SCHEMA
-from .drift import observed_options
+from .drift import observed
 from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
 STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
@@ -161,7 +161,9 @@ class Task(ResourceKind):
         if code != 40:
             raise PermanentError(f"{PROVIDER}: task {uuid} has an unknown status {code!r}", provider=PROVIDER,
                                  remote_id=uuid)
-        return self._finish(node, uuid, info, fleet, ctx)
+        result = self._finish(node, uuid, info, fleet, ctx)
+        result.observed = observed(info, record.spec)  # recorded, so a later read can show drift
+        return result
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         fleet: Fleet = ctx.client
@@ -181,12 +183,9 @@ class Task(ResourceKind):
             return None
         code = info.get("status", {}).get("code")
         status = {10: "running", 20: "running", 30: "failed", 50: "failed"}.get(code, "ready")
-        observed = {"options": observed_options(info, record.spec.get("options") or {})}
-        if "name" in info:
-            observed["name"] = info["name"]
-        return Result(remote_id=uuid, status=status, outputs=dict(record.outputs), observed=observed,
-                      private={**record.private, "node": node.url}, progress=float(info.get("progress") or 0) / 100,
-                      message=(info.get("status") or {}).get("errorMessage"))
+        return Result(remote_id=uuid, status=status, outputs=dict(record.outputs),
+                      observed=observed(info, record.spec), private={**record.private, "node": node.url},
+                      progress=float(info.get("progress") or 0) / 100, message=(info.get("status") or {}).get("errorMessage"))
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -112,3 +113,16 @@ def test_failed_task_shows_the_node_error_and_log_tail(mission):
     assert result.exit_code != 0
     assert ": Cannot process dataset" in result.output and "last output lines:" in result.output
     assert "[ERROR]   The program could not process this dataset" in result.output
+
+
+def test_options_changed_on_the_node_show_as_drift_and_are_restarted_back(mission):
+    """Someone re-ran the task on the node without dtm: plan shows drift and a restart to the spec."""
+    assert skyform("apply", "--sandbox", "--auto-approve", mission).exit_code == 0
+    state_file = mission / ".skyform/sandbox/nodeodm.json"  # the simulated node's memory
+    data = json.loads(state_file.read_text())
+    (task,) = data["tasks"].values()
+    task["options"] = [o for o in task["options"] if o["name"] != "dtm"]
+    state_file.write_text(json.dumps(data))
+    plan = skyform("plan", "--sandbox", mission)
+    assert "reconstruct (nodeodm.Task) will be updated in place  # changed outside skyform" in plan.output, plan.output
+    assert "note: restart on the node with new options; images stay" in plan.output

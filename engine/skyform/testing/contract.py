@@ -66,11 +66,13 @@ class ProviderContract:
     @pytest.fixture(scope="class")
     @classmethod
     def contract_provider(cls) -> Provider:
+        """The provider under test (an installed one is loaded through its entry point)."""
         return find_provider(cls.provider) if isinstance(cls.provider, str) else cls.provider
 
     @pytest.fixture(scope="class")
     @classmethod
     def contract_kind(cls, contract_provider: Provider) -> ResourceKind:
+        """The kind under test."""
         kind = contract_provider.kind(cls.kind)
         assert kind is not None, f"provider {contract_provider.name} has no kind {cls.kind!r}"
         return kind
@@ -78,6 +80,7 @@ class ProviderContract:
     @pytest.fixture(scope="class")
     @classmethod
     def contract_sandbox(cls, contract_provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+        """The provider's simulator, one per test class, with its own (empty) fault rules."""
         from ..sandbox.session import start_sandbox
 
         if contract_provider.simulator is None:
@@ -88,6 +91,7 @@ class ProviderContract:
 
     @pytest.fixture
     def contract_mission_dir(self, tmp_path: Path) -> Path:
+        """A mission directory holding ``files``."""
         for name, content in self.files.items():
             path = tmp_path / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +100,7 @@ class ProviderContract:
 
     @pytest.fixture
     def ops(self, contract_provider: Provider, contract_sandbox: Running, contract_mission_dir: Path) -> Iterator[Operations]:
+        """The kind's operations connected to the simulator, faults cleared before and after."""
         contract_sandbox.simulator.faults.replace([])
         operations = Operations(contract_provider, self.kind, contract_sandbox.settings(), contract_mission_dir,
                                 poll_timeout=self.job_timeout)

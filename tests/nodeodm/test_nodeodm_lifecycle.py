@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from nodeodm_support import KIND, context, images, poll_until_done, record
 
-from skyform.errors import AuthError, PermanentError
+from skyform.errors import AuthError, PermanentError, TransientError
 from skyform.provider import Change
 
 
@@ -167,3 +167,18 @@ def test_node_rejecting_options_at_create_names_each_option(node, mission):
                                   "options.dsm: Cannot convert maybe to boolean; "
                                   "options.feature-quality: Invalid value x (not in enum)" % ctx.idempotency_key)
     assert info.value.field == "options"
+
+
+def test_tokens_are_registered_for_redaction_and_never_in_messages(mission):
+    """connect() registers every node token; errors against an unreachable node do not show it."""
+    from skyform import redact
+
+    token, other = "tok-first-node-5531", "tok-second-node-8812"
+    settings = {"nodes": [{"url": "http://127.0.0.1:9", "token": token},
+                          {"url": "http://127.0.0.1:9/", "token": other}]}
+    ctx = context(settings, mission)
+    assert redact.redact(f"{token} {other}") == "*** ***"
+    with pytest.raises(TransientError) as info:  # retried by the engine: the nodes may come back
+        KIND.create(spec_for(mission), ctx)
+    assert token not in str(info.value) and other not in str(info.value)
+    assert "127.0.0.1:9/info" in str(info.value)

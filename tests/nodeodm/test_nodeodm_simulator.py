@@ -253,3 +253,17 @@ def test_webhook_is_called_with_task_info_and_retried_until_http_200(start_node,
     assert received[0]["status"] == {"code": 40} and received[0]["images"] == [
         "DJI_0000.JPG", "DJI_0001.JPG", "DJI_0002.JPG"]
     assert [a["status"] for a in sim.webhook_log] == [500, 200]
+
+
+def test_chunked_upload_errors(node, mission):
+    """Upload or commit for a uuid never initialised, or a commit with no files, answer NodeODM's errors."""
+    sim, running = node
+    api = Api(running)
+    stranger = str(uuidlib.uuid4())
+    img = Path(images(mission)[0])
+    assert api.post(f"/task/new/upload/{stranger}", files={"images": (img.name, img.read_bytes())}).json() == {
+        "error": "Invalid uuid (not found)"}
+    assert api.post(f"/task/new/commit/{stranger}").json() == {"error": "Invalid uuid (not found)"}
+    empty = api.post("/task/new/init", data={"name": "empty"}).json()["uuid"]
+    assert api.post(f"/task/new/upload/{empty}").json() == {"error": "Need at least 1 file."}
+    assert api.post(f"/task/new/commit/{empty}").json() == {"error": "Need at least 1 file."}

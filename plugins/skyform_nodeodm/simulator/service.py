@@ -261,7 +261,7 @@ class NodeODMSimulator(Simulator):
             return denied
         upload = self.data["uploads"].get(uuid)
         if upload is None:
-            return json_response({"error": "Invalid uuid (not initialized)"})
+            return json_response({"error": "Invalid uuid (not found)"})
         files = self._read_files(request)
         if not files:
             return json_response({"error": "Need at least 1 file."})
@@ -273,9 +273,9 @@ class NodeODMSimulator(Simulator):
             return denied
         upload = self.data["uploads"].pop(uuid, None)
         if upload is None:
-            return json_response({"error": "Invalid uuid (not initialized)"})
+            return json_response({"error": "Invalid uuid (not found)"})
         if not upload["files"]:
-            return json_response({"error": "Need at least 1 file or a zip file url."})
+            return json_response({"error": "Need at least 1 file."})
         self._create(uuid, upload["fields"], upload["files"])
         return json_response({"uuid": uuid})
 

@@ -175,3 +175,36 @@ def test_tus_upload_protocol(sandbox, api, world) -> None:
     api.patch(location, content=content[half:], headers={"Upload-Offset": str(half)})
     finish = api.post(base, params={"format": "COCO 1.0", "filename": "coco.json"}, headers={"Upload-Finish": ""})
     assert finish.status_code == 202 and finish.json()["rq_id"].startswith("action=import&target=task")
+
+
+def test_media_and_exports_survive_a_simulator_restart(tmp_path, images) -> None:
+    """With a state directory, a restarted simulator still has the task's frames and finished exports."""
+    from skyform.sandbox.clock import SimClock
+    from skyform.sandbox.faults import Faults
+    from skyform.sandbox.host import SimulatorHost
+    from skyform.sandbox.simulator import SimulatorOptions
+    from skyform_cvat.simulator import CvatSimulator
+
+    state = tmp_path / "state"
+
+    def start():
+        return CvatSimulator(SimulatorOptions(state_dir=state, clock=SimClock(20000), faults=Faults()))
+
+    with SimulatorHost() as host:
+        running = host.start(start())
+        from skyform.testing import Operations
+        from skyform_cvat.provider import PROVIDER
+
+        mission = tmp_path / "mission"  # where the images fixture wrote the photos
+        ops = Operations(PROVIDER, "Task", running.settings(), mission, poll_interval=0.01)
+        task = ops.create({"name": "persist", "labels": [{"name": "car"}], "images": images[:2]}).outputs["id"]
+        ops.close()
+    with SimulatorHost() as host:
+        running = host.start(start())
+        ops = Operations(PROVIDER, "Export", running.settings(), mission, poll_interval=0.01)
+        exported = ops.create({"task_id": task, "format": "COCO 1.0", "include_images": True})
+        ops.close()
+    import zipfile
+
+    with zipfile.ZipFile(exported.outputs["path"]) as zf:
+        assert "images/frame_01.png" in zf.namelist()

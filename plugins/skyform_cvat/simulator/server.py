@@ -18,6 +18,7 @@ from skyform.sandbox.simulator import Simulator, SimulatorOptions
 
 from ._annotations import Annotations
 from ._auth import Auth
+from ._blobs import BlobStore
 from ._common import SERVER_VERSION, api_response, now, paginate
 from ._formats import formats_view
 from ._jobs import Jobs
@@ -40,7 +41,8 @@ class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, S
     provider = "cvat"
 
     def __init__(self, options: SimulatorOptions | None = None) -> None:
-        self.blobs: dict[str, Any] = {}  # uploaded bytes, frames, export archives (memory only)
+        state_dir = options.state_dir if options is not None else None
+        self.blobs = BlobStore(state_dir / "cvat-blobs" if state_dir is not None else None)
         super().__init__(options)
 
     def routes(self) -> Iterable[Rule]:

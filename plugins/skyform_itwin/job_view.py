@@ -6,6 +6,7 @@ kept apart from the operations so they can be tested without a service.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 from .schemas import TERMINAL_STATES
@@ -22,8 +23,19 @@ def output_ids(job: Mapping[str, Any]) -> dict[str, str | None]:
     return {str(o.get("format")): o.get("id") for o in outputs if isinstance(o, dict)}
 
 
+def output_key(fmt: str) -> str:
+    """A format name usable in an expression path: ``Cesium 3D Tiles`` -> ``Cesium_3D_Tiles``, ``3MX`` -> ``_3MX``."""
+    key = re.sub(r"[^A-Za-z0-9_-]", "_", fmt)
+    return "_" + key if key[:1].isdigit() else key
+
+
 def outputs_of(job: Mapping[str, Any]) -> dict[str, Any]:
-    """The resource outputs: id, state, cost, location, and one key per output format."""
+    """The resource outputs: id, state, cost, location, and the reality data id of each format.
+
+    Each format's id is under its own name and, when that name cannot be written in an
+    expression (spaces, slashes, a leading digit), under :func:`output_key` of it as well;
+    ``ids`` lists them in the order the spec requested the formats.
+    """
     execution = job.get("executionInformation") or {}
     ids = output_ids(job)
     out: dict[str, Any] = {
@@ -35,10 +47,13 @@ def outputs_of(job: Mapping[str, Any]) -> dict[str, Any]:
         "workspaceId": job.get("workspaceId"),
         "iTwinId": job.get("iTwinId"),
         "outputs": ids,
+        "ids": list(ids.values()),
     }
     for fmt, rid in ids.items():
         out.setdefault(fmt, rid)
-    return {k: v for k, v in out.items() if v is not None or k in ids or k == "estimatedCost"}
+        out.setdefault(output_key(fmt), rid)
+    keep = set(ids) | {output_key(f) for f in ids} | {"estimatedCost"}
+    return {k: v for k, v in out.items() if v is not None or k in keep}
 
 
 def observed_of(job: Mapping[str, Any], applied: Mapping[str, Any]) -> dict[str, Any]:

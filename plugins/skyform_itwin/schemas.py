@@ -129,7 +129,8 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
 JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "The job as the service reports it; one extra key per requested output format "
-    "(e.g. 'OBJ', 'Cesium 3D Tiles') holding that output's Reality Data id (null until produced).",
+    "(e.g. 'OBJ', 'Cesium 3D Tiles', and 'Cesium_3D_Tiles' for use in expressions) holding that "
+    "output's Reality Data id (null until produced).",
     "properties": {
         "id": {"type": "string", "description": "Job unique id"},
         "state": {"enum": list(JOB_STATES), "description": "Job current state"},
@@ -143,6 +144,10 @@ JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
             "type": "object",
             "description": "Output format -> Reality Data id",
             "additionalProperties": {"type": ["string", "null"]},
+        },
+        "ids": {
+            "type": "array", "items": {"type": ["string", "null"]},
+            "description": "Reality Data ids of the outputs, in the order of settings.outputs",
         },
     },
     "additionalProperties": {"type": ["string", "null"], "description": "Reality Data id of one output format"},

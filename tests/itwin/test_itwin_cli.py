@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def test_example_applies_in_the_sandbox_and_reapplies_as_a_noop(mission):
     assert first.exit_code == 0, first.output
     assert "cost estimate: 2.50 units" in first.output
     assert "Apply complete!" in first.output
+    assert re.search(r'tiles = "[0-9a-f-]{36}"', first.output), first.output
     second = skyform("plan", "--sandbox", "--detailed-exitcode", str(mission))
     assert second.exit_code == 0, second.output
     jobs = _sim_jobs(mission)

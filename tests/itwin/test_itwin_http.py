@@ -227,3 +227,16 @@ def test_plan_estimate_is_a_cost_when_parameters_are_given(sandbox, job_kind):
     spec = job_spec("ws")
     del spec["costEstimationParameters"]
     assert job_kind.estimate(spec, ctx) is None
+
+
+def test_output_keys_are_expression_paths():
+    """Every documented format gets a key the expression language can address."""
+    import re
+
+    from skyform_itwin.job_view import output_key
+    from skyform_itwin.schemas import FORMATS
+
+    keys = {f: output_key(f) for f in FORMATS}
+    assert keys["3MX"] == "_3MX" and keys["Orthophoto/DSM"] == "Orthophoto_DSM" and keys["OBJ"] == "OBJ"
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", k) for k in keys.values())
+    assert len(set(keys.values())) == len(FORMATS)

@@ -28,6 +28,8 @@ def test_full_lifecycle_submits_polls_and_reports_reality_data_ids(sandbox, job_
     assert done.outputs["state"] == "success"
     assert set(done.outputs["outputs"]) == {"OBJ", "Cesium 3D Tiles"}
     assert all(done.outputs[f] for f in ("OBJ", "Cesium 3D Tiles"))
+    assert done.outputs["Cesium_3D_Tiles"] == done.outputs["Cesium 3D Tiles"]
+    assert done.outputs["ids"] == [done.outputs["OBJ"], done.outputs["Cesium 3D Tiles"]]
     assert sandbox.sim.objects() == {"workspace": 1, "job": 1}
 
 

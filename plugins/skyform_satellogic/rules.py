@@ -87,6 +87,10 @@ def _recurrence(spec: Mapping[str, Any]) -> Iterator[Issue]:
         yield Issue(("expected_age",), f"expected_age {age!r} must be a positive period, e.g. '7 days, 00:00:00'")
         return
     start, end = parse_instant(spec.get("start")), parse_instant(spec.get("end"))
+    if spec.get("wait_for") == "completed" and end is not None:
+        yield Issue(("wait_for",), f"a recurring task completes only when its window ends ({spec['end']}): "
+                                   "the apply waits until then", severity="warning",
+                    hint="wait_for: accepted (the default for recurring tasks) or first_capture")
     if start and end and end > start and (end - start) < period:
         yield Issue(("expected_age",), f"expected_age {age!r} is longer than the window {spec['start']} to "
                                        f"{spec['end']}: the task recurs at most once", severity="warning")

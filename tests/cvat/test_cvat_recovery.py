@@ -188,3 +188,16 @@ def test_project_label_added_in_place_but_removed_by_replace(sandbox) -> None:
     shrunk = {"name": "grown", "labels": [{"name": "truck", "color": "#00ff00"}]}
     plan = projects.kind.plan_change(changes_between(grown, shrunk), updated)
     assert plan.action == "replace" and "car" in (plan.note or "")
+
+
+@pytest.mark.parametrize("version", ["2.73.0", "2.90.1"])
+def test_a_server_outside_the_sdks_range_is_logged_not_refused(sandbox, caplog, version) -> None:
+    """cvat-sdk 2.80 supports 2.80/2.81 servers; others work, with one INFO line saying so."""
+    import logging
+
+    sandbox.simulator.server_version = version
+    with caplog.at_level(logging.INFO, logger="skyform.provider.cvat"):
+        record = sandbox.ops("Project").create({"name": "old server", "labels": LABELS})
+    assert record.status == "ready"
+    assert f"CVAT server {version} is outside cvat-sdk 2.80.0's tested range; continuing" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

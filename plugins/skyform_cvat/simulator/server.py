@@ -39,6 +39,8 @@ class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, S
     """CVAT's REST API on 127.0.0.1, with accelerated background requests and faults."""
 
     provider = "cvat"
+    #: what /api/server/about reports (tests set another to play an older or newer server)
+    server_version = SERVER_VERSION
 
     def __init__(self, options: SimulatorOptions | None = None) -> None:
         state_dir = options.state_dir if options is not None else None
@@ -119,7 +121,7 @@ class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, S
 
     # -- server and users ---------------------------------------------------------------------
     def about(self, request: Request) -> Response:
-        return api_response({"name": "Computer Vision Annotation Tool", "version": SERVER_VERSION,
+        return api_response({"name": "Computer Vision Annotation Tool", "version": self.server_version,
                              "description": "CVAT simulator of the skyform sandbox", "logo_url": "",
                              "subtitle": "Sandbox"})
 

@@ -9,6 +9,7 @@ through :mod:`.errors`. It also carries the provider-level settings the kinds ne
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
@@ -48,6 +49,20 @@ class ItwinClient:
     budget: float | None = None
     backoff: tuple[float, ...] = DEFAULT_BACKOFF
     auth: httpx.Auth | None = field(default=None, repr=False)
+    #: job id -> resource address, for jobs this run created or adopted: adopt must not hand
+    #: one resource's job to another resource of the same name and workspace
+    claims: dict[str, str] = field(default_factory=dict, repr=False)
+    _claims_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def claim(self, job_id: str, address: str) -> bool:
+        """Record that ``address`` owns ``job_id``; False when another resource already does."""
+        with self._claims_lock:
+            owner = self.claims.setdefault(job_id, address)
+            return owner == address
+
+    def claimed_by_other(self, job_id: str, address: str) -> bool:
+        with self._claims_lock:
+            return self.claims.get(job_id, address) != address
 
     @classmethod
     def connect(cls, settings: Mapping[str, Any]) -> "ItwinClient":

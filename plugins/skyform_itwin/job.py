@@ -124,6 +124,7 @@ class JobKind(ResourceKind):
         if found is not None:
             return found
         job = client.create_job(spec)
+        client.claim(str(job["id"]), ctx.address)
         try:
             return self._estimate_and_submit(job, spec, ctx)
         except RemoteError as exc:
@@ -135,7 +136,8 @@ class JobKind(ResourceKind):
         client: ItwinClient = ctx.client
         since = _iso(ctx.intent_at)
         found = [j for j in client.list_jobs(f"name eq {_quote(str(spec['name']))} and createdDateTime ge {since}")
-                 if j.get("name") == spec["name"] and j.get("workspaceId") == spec["workspaceId"]]
+                 if j.get("name") == spec["name"] and j.get("workspaceId") == spec["workspaceId"]
+                 and not client.claimed_by_other(str(j.get("id")), ctx.address)]
         if not found:
             return None
         if len(found) > 1:
@@ -149,6 +151,10 @@ class JobKind(ResourceKind):
     def _estimate_and_submit(self, job: dict[str, Any], spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         client: ItwinClient = ctx.client
         job_id = str(job["id"])
+        if not client.claim(job_id, ctx.address):
+            raise AdoptError(f"job {job_id} already belongs to {client.claims[job_id]} in this run",
+                             candidates=[job_id], provider="itwin",
+                             hint="give jobs in one workspace distinct names")
         state = view.state_of(job)
         if state != "unsubmitted":  # adopted after submission: just follow it
             return self._result(job, ctx, {"submitted": True})

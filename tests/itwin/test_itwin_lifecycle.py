@@ -229,3 +229,15 @@ def test_workspace_create_read_delete(sandbox, workspace_kind):
 def test_workspace_adopt_refuses_because_the_api_cannot_list(sandbox, workspace_kind):
     with pytest.raises(AdoptError, match="no way to list workspaces"):
         workspace_kind.adopt({"name": "a12"}, sandbox.ctx())
+
+
+def test_two_resources_with_one_job_name_do_not_share_a_job(sandbox, job_kind, workspace_kind):
+    """Within one run, a second resource's create must not adopt the job the first one just made."""
+    ws = _workspace(sandbox, workspace_kind)
+    client = sandbox.client()
+    first_ctx = sandbox.ctx(client, address="resources.a")
+    second_ctx = sandbox.ctx(client, address="resources.b", intent_at=first_ctx.intent_at)
+    first = job_kind.create(job_spec(ws), first_ctx)
+    second = job_kind.create(job_spec(ws), second_ctx)
+    assert first.remote_id != second.remote_id
+    assert sandbox.sim.objects()["job"] == 2

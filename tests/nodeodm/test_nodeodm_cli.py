@@ -126,3 +126,31 @@ def test_options_changed_on_the_node_show_as_drift_and_are_restarted_back(missio
     plan = skyform("plan", "--sandbox", mission)
     assert "reconstruct (nodeodm.Task) will be updated in place  # changed outside skyform" in plan.output, plan.output
     assert "note: restart on the node with new options; images stay" in plan.output
+
+
+def test_validate_points_at_spec_lines(tmp_path):
+    """skyform validate reports the kind's checks at file:line:col with the hint."""
+    (tmp_path / "photos").mkdir()
+    shutil.copy(EXAMPLE / "data/a12/DJI_0001.JPG", tmp_path / "photos")
+    (tmp_path / "mission.yaml").write_text("""\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: bad-photos}
+providers:
+  nodeodm: {url: "http://127.0.0.1:3000"}
+resources:
+  reconstruct:
+    type: nodeodm.Task
+    spec:
+      images:
+        - photos/DJI_0001.JPG
+        - other/DJI_0001.JPG
+      outputs: ["../up"]
+""")
+    result = skyform("validate", tmp_path)
+    assert result.exit_code == 3
+    assert ("mission.yaml:12:11: resources.reconstruct.spec.images.1: two images are named 'DJI_0001.JPG' "
+            "(also images[0]): the node keeps only one file per name [nodeodm.Task]") in result.output
+    assert "hint: rename one of them" in result.output
+    assert "mission.yaml:13:17: resources.reconstruct.spec.outputs.0: '../up' leaves the project directory" \
+        in result.output

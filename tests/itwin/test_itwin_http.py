@@ -240,3 +240,30 @@ def test_output_keys_are_expression_paths():
     assert keys["3MX"] == "_3MX" and keys["Orthophoto/DSM"] == "Orthophoto_DSM" and keys["OBJ"] == "OBJ"
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", k) for k in keys.values())
     assert len(set(keys.values())) == len(FORMATS)
+
+
+def test_the_tier_rate_limit_answers_429_with_retry_after(sandbox):
+    """Past the per-minute tier limit the service answers 429 RateLimitExceeded with Retry-After."""
+    client = sandbox.client()
+    ws = _ws(client)
+    sandbox.sim.rate_per_minute = 3
+    client.get_workspace(ws)
+    client.get_workspace(ws)
+    with pytest.raises(RateLimited) as err:
+        client.get_workspace(ws)
+    assert 1 <= err.value.retry_after <= 60
+    assert "RateLimitExceeded" in err.value.message
+
+
+def test_progress_is_gone_30_days_after_the_job_but_the_job_still_reads(sandbox, job_kind):
+    """After 30 simulated days /progress answers 404; poll falls back to the job itself."""
+    from itwin_support import record_for
+
+    client = sandbox.client()
+    spec = job_spec(_ws(client))
+    ctx = sandbox.ctx(client)
+    result = job_kind.create(spec, ctx)
+    job = sandbox.sim.data["jobs"][result.remote_id]
+    job["_submittedAt"] -= 31 * 86400 / sandbox.sim.clock.factor + 1  # submitted 31 simulated days ago
+    assert client.progress(result.remote_id) is None
+    assert job_kind.poll(record_for(result, spec, ctx), ctx).status == "ready"

@@ -27,6 +27,7 @@ from .processing import iso, snapshot, warnings_for
 EMAIL = "sandbox.user@example.com"
 LOCATION = "East US"
 MAX_TOP = 1000
+PROGRESS_KEPT = 30 * 86400.0  # simulated seconds a finished job's progress stays available
 
 
 def _token(offset: int) -> str:
@@ -84,7 +85,7 @@ class JobRoutes:
 
     # -- handlers -----------------------------------------------------------------------
     def create_job(self, request: Request) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
@@ -124,24 +125,26 @@ class JobRoutes:
             job["estimatedCost"] = cost
 
     def get_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         job = self._job(jid)
         return self._missing(jid) if job is None else json_response({"job": self.render(job)})
 
     def job_progress(self, request: Request, jid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         job = self._job(jid)
         if job is None:
             return self._missing(jid)
         snap = snapshot(job, self.clock)  # type: ignore[attr-defined]
+        if snap.ended_at is not None and self.clock.elapsed(snap.ended_at) > PROGRESS_KEPT:  # type: ignore[attr-defined]
+            return self._missing(jid)  # documented: progress is gone 30 days after the job
         # the documented example capitalises the state ("Active")
         return json_response({"jobProgress": {"percentage": snap.percentage, "state": snap.state.capitalize(),
                                               "step": snap.step}})
 
     def list_jobs(self, request: Request) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         args = request.args
         try:
@@ -171,7 +174,7 @@ class JobRoutes:
         return json_response(body)
 
     def patch_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         job = self._job(jid)
         if job is None:
@@ -219,7 +222,7 @@ class JobRoutes:
         return invalid("Cannot update job.", [detail("state", f"Job cannot be {verb}: its state is '{current}'.")])
 
     def delete_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
             return denied
         job = self._job(jid)
         if job is None:

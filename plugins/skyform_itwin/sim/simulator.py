@@ -11,7 +11,9 @@ progress). Every API call needs ``Authorization: Bearer <token from the token en
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 import uuid
 from collections import deque
 from typing import Any, Iterable
@@ -29,6 +31,7 @@ SANDBOX_CLIENT_ID = "skyform-sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-itwin-client-secret"
 SCOPE = "itwin-platform"
 TOKEN_PATH = "/connect/token"
+RATE_PER_MINUTE = 5000  # documented Basic/Premium tier limit (Trial: 500)
 TOKEN_LIFETIME = 3600  # real seconds, as IMS issues them
 CONTEXTCAPTURE_VERSION = "23.1.0.5055"
 SANDBOX_ITWIN = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -47,6 +50,8 @@ class ItwinSimulator(JobRoutes, Simulator):
         super().__init__(options)
         self.accept_headers: deque[str] = deque(maxlen=1000)  # what clients sent, for tests of the versioned header
         self.token_requests = 0
+        self.tier, self.rate_per_minute = "Basic", RATE_PER_MINUTE
+        self.request_times: dict[str, deque[float]] = {}
 
     def routes(self) -> Iterable[Rule]:
         p = self.base_path
@@ -118,8 +123,8 @@ class ItwinSimulator(JobRoutes, Simulator):
         return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME,
                               "token_type": "Bearer", "scope": SCOPE})
 
-    def unauthorized(self, request: Request) -> Response | None:
-        """The 401 for a request without a valid bearer token, None when it is authorised."""
+    def gate(self, request: Request) -> Response | None:
+        """The 401 (no valid bearer token) or 429 (tier limit) for a request, None to serve it."""
         self.accept_headers.append(request.headers.get("Accept", ""))
         header = request.headers.get("Authorization")
         if not header:
@@ -128,6 +133,19 @@ class ItwinSimulator(JobRoutes, Simulator):
         expires = self.data["tokens"].get(token)
         if scheme.lower() != "bearer" or expires is None or expires < self.clock.now():
             return error(401, "InvalidToken", "Access token is invalid or has expired. Access denied.")
+        return self._rate_limited(token)
+
+    def _rate_limited(self, token: str) -> Response | None:
+        """The documented tier limit: requests per real minute per client (Basic tier: 5000)."""
+        now = time.monotonic()
+        window = self.request_times.setdefault(token, deque())
+        while window and now - window[0] >= 60.0:
+            window.popleft()
+        if len(window) >= self.rate_per_minute:
+            wait = max(1, math.ceil(60.0 - (now - window[0])))
+            return error(429, "RateLimitExceeded", _FAULT_CODES[429][1],
+                         headers={"Retry-After": str(wait), "ITwinPlatform-RateLimited-Tier": self.tier})
+        window.append(now)
         return None
 
     # -- workspaces ---------------------------------------------------------------------
@@ -135,7 +153,7 @@ class ItwinSimulator(JobRoutes, Simulator):
         return self.data["workspaces"].get(wid)
 
     def create_workspace(self, request: Request) -> Response:
-        if (denied := self.unauthorized(request)) is not None:
+        if (denied := self.gate(request)) is not None:
             return denied
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
@@ -156,7 +174,7 @@ class ItwinSimulator(JobRoutes, Simulator):
         return json_response({"workspace": workspace}, 201)
 
     def get_workspace(self, request: Request, wid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:
+        if (denied := self.gate(request)) is not None:
             return denied
         workspace = self._workspace(wid)
         if workspace is None:
@@ -164,7 +182,7 @@ class ItwinSimulator(JobRoutes, Simulator):
         return json_response({"workspace": workspace})
 
     def delete_workspace(self, request: Request, wid: str) -> Response:
-        if (denied := self.unauthorized(request)) is not None:
+        if (denied := self.gate(request)) is not None:
             return denied
         if self.data["workspaces"].pop(wid, None) is None:
             return error(404, "WorkspaceNotFound", f"Workspace '{wid}' was not found.")

@@ -95,6 +95,7 @@ class SatellogicClient:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Close the HTTP connections."""
         self.http.close()
 
     # -- paging -------------------------------------------------------------------------
@@ -151,6 +152,7 @@ class SatellogicClient:
 
     # -- tasks ---------------------------------------------------------------------------
     def create_task(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /tasks/: the created task (status received)."""
         return self.http.post("/tasks/", json=dict(body))
 
     def get_task(self, task_id: str | int) -> dict[str, Any] | None:
@@ -159,9 +161,11 @@ class SatellogicClient:
         return None if response.status_code == 404 else response.json()
 
     def project_tasks(self, project_name: str) -> Iterator[dict[str, Any]]:
+        """Every task of a project, across pages."""
         return self.pages("/tasks/", {"project_name": project_name})
 
     def captures(self, task_id: str | int) -> list[dict[str, Any]]:
+        """Every capture of a task, across pages."""
         return list(self.pages(f"/tasks/{task_id}/captures/"))
 
     def cancel_task(self, task_id: str | int) -> None:

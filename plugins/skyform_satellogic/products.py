@@ -21,16 +21,20 @@ class ProductsKind(ResourceKind):
     delete_note = "a data source: nothing to delete remotely"
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        """Read the product list (a data source creates nothing)."""
         return self._read(spec, ctx)
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        """Read the product list again."""
         return self._read(record.spec, ctx)
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
+        """A changed filter: read again."""
         return self._read(spec, ctx)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
+        """Nothing to delete remotely: the engine only forgets it."""
         return None
 
     def _read(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:

@@ -46,9 +46,11 @@ class TaskKind(ResourceKind):
 
     # -- validate / plan ------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        """The documented rules a schema cannot state (see rules.py)."""
         return list(task_issues(spec, ctx))
 
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
+        """Product, client, priority range and geofence against the account."""
         return list(account_issues(spec, ctx.client))
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
@@ -59,6 +61,7 @@ class TaskKind(ResourceKind):
 
     # -- apply ------------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        """POST /tasks/; ready at once for wait_for accepted, else running."""
         body = request_body(spec, ctx.client)
         task = ctx.client.create_task(body)
         result = judge(task, [], spec, body["product"])
@@ -92,6 +95,7 @@ class TaskKind(ResourceKind):
         return judge(task, ctx.client.captures(record.remote_id), record.spec, record.private.get("product_pk"))
 
     def poll(self, record: Record, ctx: OperationContext) -> Result:
+        """One look at the task and its captures, judged per wait_for."""
         task = ctx.client.get_task(record.remote_id)
         if task is None:
             raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
@@ -109,6 +113,7 @@ class TaskKind(ResourceKind):
         return paced(judge(task, ctx.client.captures(record.remote_id), spec, record.private.get("product_pk")), ctx)
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
+        """Stop waiting: cancel the order (lifecycle.timeout)."""
         if record.remote_id:
             ctx.client.cancel_task(record.remote_id)
 

@@ -58,6 +58,7 @@ class SatellogicSimulator(Simulator):
 
     # -- setup --------------------------------------------------------------------------
     def routes(self) -> Iterable[Rule]:
+        """The documented endpoints plus the token and contracts endpoints."""
         t = self.base_path
         return [
             Rule("/oauth/token", methods=["POST"], endpoint="issue_token"),
@@ -73,11 +74,13 @@ class SatellogicSimulator(Simulator):
         ]
 
     def initial_data(self) -> dict[str, Any]:
+        """Products, the account client(s), the static sandbox token, no tasks."""
         clients = self._clients_fixture or [dict(CLIENT)]
         return {"products": [dict(p) for p in PRODUCTS], "clients": [dict(c) for c in clients],
                 "tokens": {STATIC_TOKEN: None}, "tasks": {}, "next_task_id": 23272}
 
     def settings(self, base_url: str) -> dict[str, Any]:
+        """Client credentials the simulator accepts, pointing at it."""
         # poll every ~10 simulated minutes: the accelerated clock makes the default 15 s too slow
         out = {"url": base_url + self.base_path, "token_url": base_url + "/oauth/token",
                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
@@ -87,6 +90,7 @@ class SatellogicSimulator(Simulator):
         return out
 
     def objects(self) -> dict[str, int]:
+        """Live (not canceled) tasks."""
         return {"task": sum(1 for t in self.data["tasks"].values() if t["status"] != "canceled")}
 
     def expire_tokens(self) -> None:
@@ -103,6 +107,7 @@ class SatellogicSimulator(Simulator):
 
     # -- auth ----------------------------------------------------------------------------
     def issue_token(self, request: Request) -> Response:
+        """POST /oauth/token: the client-credentials grant."""
         form = request.get_json(silent=True) if request.is_json else request.form.to_dict()
         form = form or {}
         if form.get("grant_type") != "client_credentials":
@@ -134,6 +139,7 @@ class SatellogicSimulator(Simulator):
         return None
 
     def list_contracts(self, request: Request) -> Response:
+        """GET /contracts: the account's contracts (token only, no contract header)."""
         return self._refused(request, contract=False) or json_response(
             [{"contract_id": self._contract, "name": "Sandbox contract"}] if self._contract else [])
 
@@ -164,10 +170,12 @@ class SatellogicSimulator(Simulator):
 
     # -- account -------------------------------------------------------------------------
     def list_products(self, request: Request) -> Response:
+        """GET /tasking/products/."""
         return self._refused(request) or self._page(
             request, [{"pk": p["pk"], "name": p["name"]} for p in self.data["products"]])
 
     def get_clients(self, request: Request) -> Response:
+        """GET /tasking/clients/: the account configuration."""
         refused = self._refused(request)
         if refused:
             return refused
@@ -184,6 +192,7 @@ class SatellogicSimulator(Simulator):
         return next((c for c in clients if c["name"] == name), None)
 
     def create_task(self, request: Request) -> Response:
+        """POST /tasking/tasks/: validate, then store the task with its fate and timeline."""
         refused = self._refused(request)
         if refused:
             return refused
@@ -246,6 +255,7 @@ class SatellogicSimulator(Simulator):
         return out
 
     def list_tasks(self, request: Request) -> Response:
+        """GET /tasking/tasks/: filtered by project_name and status, paged."""
         refused = self._refused(request)
         if refused:
             return refused
@@ -265,14 +275,17 @@ class SatellogicSimulator(Simulator):
         return (task, None) if task else (None, json_response({"detail": "Not found."}, 404))
 
     def get_task(self, request: Request, task_id: int) -> Response:
+        """GET /tasking/tasks/{id}/."""
         task, answer = self._task(request, task_id)
         return answer or json_response(self._public(task))  # type: ignore[arg-type]
 
     def list_captures(self, request: Request, task_id: int) -> Response:
+        """GET /tasking/tasks/{id}/captures/: the captures planned so far, paged."""
         task, answer = self._task(request, task_id)
         return answer or self._page(request, self._observe(task)[1])  # type: ignore[arg-type]
 
     def cancel_task(self, request: Request, task_id: int) -> Response:
+        """PATCH /tasking/tasks/{id}/cancel/."""
         task, answer = self._task(request, task_id)
         if answer:
             return answer

@@ -15,7 +15,7 @@ from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
-from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, is_ground_truth
+from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth
 from .remote_errors import sdk_errors
 from .sdk_fields import field
 from .suggestions import unknown_user_message
@@ -30,7 +30,7 @@ class Job(ResourceKind):
     description = "A CVAT job: a ground-truth job, or an annotation job's assignee, stage and state."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
-    immutable = frozenset({"task_id", "type", "index", "start_frame", "frame_selection_method", "frame_count",
+    immutable = frozenset({"task_id", "type", "index", "start_frame", "stop_frame", "frame_selection_method", "frame_count",
                            "frame_share", "frames_per_job_count", "frames_per_job_share", "frames", "random_seed"})
     delete_note = ("ground-truth jobs are deleted with their annotations; annotation jobs cannot be deleted "
                    "(they go with their task): only skyform's record of them is dropped")
@@ -52,13 +52,13 @@ class Job(ResourceKind):
         try:
             with sdk_errors(f"reading task {task_id}"):
                 task = conn.sdk.tasks.retrieve(task_id)
-                jobs = [j for j in task.get_jobs() if str(j.type) == "annotation"]
+                ranges = sorted((j.start_frame, j.stop_frame) for j in task.get_jobs() if str(j.type) == "annotation")
         except NotFound:
             yield Issue(("task_id",), f"no CVAT task with id {task_id}")
             return
         if not field(task, "size"):
             return  # its data is still being processed; checked again at apply
-        yield from check_against_task(spec, int(task.size), int(task.segment_size or task.size), len(jobs))
+        yield from check_against_task(spec, int(task.size), int(task.segment_size or task.size), ranges)
 
     # -- helpers -------------------------------------------------------------------------------
     def _workflow(self, spec: Mapping[str, Any], ctx: OperationContext) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class Job(ResourceKind):
                                     "state": str(job.state)}
         if "type" in applied:
             observed["type"] = kind
-        for key in ("index", "start_frame", "frame_selection_method", "frame_count", "frame_share",
+        for key in ("index", "start_frame", "stop_frame", "frame_selection_method", "frame_count", "frame_share",
                     "frames_per_job_count", "frames_per_job_share", "frames", "random_seed"):
             if key in applied:  # fixed at creation; CVAT does not report the selection parameters back
                 observed[key] = applied[key]
@@ -101,9 +101,15 @@ class Job(ResourceKind):
                 raise PermanentError(f"CVAT: task {task_id} has {len(jobs)} annotation job(s); "
                                      f"index {spec['index']} does not exist", provider="cvat", field="index")
             return jobs[spec["index"]]
+        start, stop = spec["start_frame"], spec.get("stop_frame")
         for job in jobs:
-            if job.start_frame <= spec["start_frame"] <= job.stop_frame:
+            if (job.start_frame, job.stop_frame) == (start, stop) or (
+                    stop is None and job.start_frame <= start <= job.stop_frame):
                 return job
+        if stop is not None:
+            spans = describe_ranges([(j.start_frame, j.stop_frame) for j in jobs])
+            raise PermanentError(f"CVAT: no annotation job of task {task_id} spans frames {start}-{stop}; "
+                                 f"the jobs span {spans}", provider="cvat", field="stop_frame")
         raise PermanentError(f"CVAT: no annotation job of task {task_id} contains frame {spec['start_frame']}",
                              provider="cvat", field="start_frame")
 

@@ -37,7 +37,10 @@ SPEC_SCHEMA: dict[str, Any] = {
                  "description": "ground_truth creates a validation job; annotation (default) manages an existing one."},
         "index": {"type": "integer", "minimum": 0,
                   "description": "Annotation job by position (0 = the job with the first frames)."},
-        "start_frame": {"type": "integer", "minimum": 0, "description": "Annotation job containing this frame."},
+        "start_frame": {"type": "integer", "minimum": 0,
+                        "description": "Annotation job containing this frame (with stop_frame: spanning exactly)."},
+        "stop_frame": {"type": "integer", "minimum": 0,
+                       "description": "With start_frame: the annotation job spanning exactly start_frame..stop_frame."},
         "frame_selection_method": {"enum": list(METHODS), "description": "How ground-truth frames are chosen."},
         "frame_count": {"type": "integer", "minimum": 1, "description": "random_uniform: number of frames."},
         "frame_share": {**SHARE, "description": "random_uniform: share of the task's frames, in (0, 1]."},
@@ -52,6 +55,7 @@ SPEC_SCHEMA: dict[str, Any] = {
         "stage": {"enum": STAGES, "description": "Workflow stage."},
         "state": {"enum": STATES, "description": "Workflow state within the stage."},
     },
+    "dependentRequired": {"stop_frame": ["start_frame"]},
     "if": {"required": ["type"], "properties": {"type": {"const": "ground_truth"}}},
     "then": {"required": ["frame_selection_method"],
              "not": {"anyOf": [{"required": ["index"]}, {"required": ["start_frame"]}]}},
@@ -78,6 +82,9 @@ def is_ground_truth(spec: Mapping[str, Any]) -> bool:
 def check_job(spec: Mapping[str, Any]) -> Iterable[Issue]:
     """Method ↔ parameter consistency (the schema covers types, ranges and required fields)."""
     if not is_ground_truth(spec):
+        start, stop = spec.get("start_frame"), spec.get("stop_frame")
+        if isinstance(start, int) and isinstance(stop, int) and stop < start:
+            yield Issue(("stop_frame",), f"stop_frame {stop} is before start_frame {start}")
         for name in GROUND_TRUTH_FIELDS:
             if name in spec:
                 yield Issue((name,), f"{name} applies only to ground-truth jobs (type: ground_truth)",
@@ -102,7 +109,8 @@ def check_job(spec: Mapping[str, Any]) -> Iterable[Issue]:
         yield Issue((own[1],), f"give either {own[0]} or {own[1]} for the {method} method, not both")
 
 
-def check_against_task(spec: Mapping[str, Any], size: int, segment_size: int, job_count: int) -> Iterable[Issue]:
+def check_against_task(spec: Mapping[str, Any], size: int, segment_size: int,
+                       ranges: list[tuple[int, int]]) -> Iterable[Issue]:
     """Rules that need the task: frames within it, counts within its size, the job picked exists."""
     if is_ground_truth(spec):
         frames = spec.get("frames")
@@ -118,9 +126,18 @@ def check_against_task(spec: Mapping[str, Any], size: int, segment_size: int, jo
             yield Issue(("frames_per_job_count",),
                         f"frames_per_job_count {per_job} is more than the {segment_size} frames of a job")
         return
-    index, start = spec.get("index"), spec.get("start_frame")
+    index, start, stop = spec.get("index"), spec.get("start_frame"), spec.get("stop_frame")
+    job_count = len(ranges)
     if isinstance(index, int) and index >= job_count:
         yield Issue(("index",), f"the task has {job_count} annotation job(s); index {index} does not exist "
                                 f"(0-{job_count - 1})")
     if isinstance(start, int) and start >= size:
         yield Issue(("start_frame",), f"frame {start} is outside the task, which has frames 0-{size - 1}")
+    elif isinstance(start, int) and isinstance(stop, int) and (start, stop) not in ranges:
+        yield Issue(("stop_frame",), f"no annotation job spans frames {start}-{stop}; "
+                                     f"the jobs span {describe_ranges(ranges)}")
+
+
+def describe_ranges(ranges: list[tuple[int, int]]) -> str:
+    """``0-2, 3-5``: the frame ranges of a task's annotation jobs."""
+    return ", ".join(f"{a}-{b}" for a, b in ranges)

@@ -54,7 +54,7 @@ def check_labels(labels: Any, path: tuple[str | int, ...] = ("labels",)) -> Iter
     for i, label in enumerate(labels):
         if not isinstance(label, dict):
             continue
-        name = label.get("name")
+        name = str(label.get("name"))
         if name in seen:
             yield Issue(path + (i, "name"), f"label {name!r} appears twice; label names must be unique")
         seen.add(name)

@@ -28,7 +28,7 @@ class UploadProgress(BaseProgressReporter):
         self.reporter, self.what = reporter, what
         self.total, self.done = 0, 0
 
-    def start2(self, total: int, **kwargs: Any) -> None:  # type: ignore[override]
+    def start2(self, total: int, **kwargs: Any) -> None:
         super().start2(total, **kwargs)
         self.total, self.done = total or 0, 0
 

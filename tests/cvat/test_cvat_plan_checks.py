@@ -65,6 +65,15 @@ def test_annotation_job_selection_must_exist(sandbox, task) -> None:
         (("index",), "the task has 3 annotation job(s); index 3 does not exist (0-2)")]
     assert [(p, m) for p, m, _ in _issues(sandbox, "Job", {"task_id": task["id"], "start_frame": 6})] == [
         (("start_frame",), "frame 6 is outside the task, which has frames 0-5")]
+    assert [(p, m) for p, m, _ in _issues(sandbox, "Job", {"task_id": task["id"], "start_frame": 1, "stop_frame": 2})] == [
+        (("stop_frame",), "no annotation job spans frames 1-2; the jobs span 0-1, 2-3, 4-5")]
+    assert _issues(sandbox, "Job", {"task_id": task["id"], "start_frame": 2, "stop_frame": 3}) == []
+
+
+def test_a_job_picked_by_its_exact_frame_range(sandbox, task) -> None:
+    """start_frame + stop_frame pick the job spanning exactly that range."""
+    record = sandbox.ops("Job").create({"task_id": task["id"], "start_frame": 4, "stop_frame": 5, "assignee": "bob"})
+    assert record.remote_id == str(task["jobs"][2]["id"])
 
 
 def test_missing_task_is_a_plan_error(sandbox) -> None:

@@ -48,6 +48,9 @@ CASES = [
     # -- cvat.Job: annotation jobs and workflow ------------------------------------------------
     ("Job", {"task_id": 3, "index": 0, "assignee": "alice", "stage": "validation", "state": "in progress"}, None, ()),
     ("Job", {"task_id": 3, "start_frame": 10, "assignee": None}, None, ()),
+    ("Job", {"task_id": 3, "start_frame": 10, "stop_frame": 19}, None, ()),
+    ("Job", {"task_id": 3, "start_frame": 10, "stop_frame": 9}, "stop_frame 9 is before start_frame 10", ("stop_frame",)),
+    ("Job", {"task_id": 3, "index": 1, "stop_frame": 9}, "'start_frame' is a dependency of 'stop_frame'", ()),
     ("Job", {"task_id": 3}, "is not valid under any of the given schemas", ()),
     ("Job", {"task_id": 3, "index": 0, "start_frame": 4}, "is valid under each of", ()),
     ("Job", {"task_id": 3, "index": 0, "frame_count": 4}, "frame_count applies only to ground-truth jobs", ("frame_count",)),

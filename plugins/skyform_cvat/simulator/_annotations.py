@@ -8,7 +8,7 @@ same upload protocol as media (``Upload-Start``/TUS/``Upload-Finish`` with ``for
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, MutableMapping
 
 from werkzeug.wrappers import Request, Response
 
@@ -22,7 +22,7 @@ class Annotations:
     """Mixin: annotation CRUD and import for tasks and jobs."""
 
     data: dict[str, Any]
-    blobs: dict[str, Any]
+    blobs: MutableMapping[str, Any]
 
     def task_label_ids(self, task: dict[str, Any]) -> list[int]:
         if task["project_id"]:
@@ -62,7 +62,7 @@ class Annotations:
     def _normalise(self, items: list[Any], kind: str, frames: set[int], labels: list[int]) -> list[dict[str, Any]]:
         out = []
         for i, item in enumerate(items):
-            where = {kind: [{} for _ in range(i)]}
+            where: dict[str, list[Any]] = {kind: [{} for _ in range(i)]}
             if not isinstance(item, dict):
                 raise ApiError(400, {kind: [{"non_field_errors": ["Invalid data. Expected a dictionary."]}]})
             missing = [f for f in (("type", "label_id", "frame") if kind == "shapes" else ("label_id", "frame"))

@@ -33,8 +33,8 @@ class ApiError(HTTPException):
         self.body = body
         self.extra_headers = headers or {}
 
-    def get_response(self, environ: Any = None, scope: Any = None) -> Response:  # type: ignore[override]
-        return api_response(self.body, self.code, self.extra_headers)
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        return api_response(self.body, self.code or 500, self.extra_headers)
 
 
 def bad_request(field: str, message: str) -> ApiError:

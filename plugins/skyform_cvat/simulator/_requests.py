@@ -10,14 +10,14 @@ shapes) are applied once, by ``settle()``, which every authenticated request run
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, MutableMapping
 from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
 from ._common import ApiError, api_response, int_arg, iso, not_found, now, paginate, truthy
-from ._formats import EXPORTERS, Frame, ImportFailed, read_annotations, write_archive
+from ._formats import EXPORTERS, Frame, ImportFailed, write_archive
 
 QUEUED_FOR = 1.0  # simulated seconds a request waits in the queue
 FAILURES = {
@@ -31,7 +31,7 @@ class Requests:
     """Mixin: the background-request queue and its effects."""
 
     data: dict[str, Any]
-    blobs: dict[str, Any]
+    blobs: MutableMapping[str, Any]
 
     def new_request(self, request: Request, user: dict[str, Any], rq_id: str, *, action: str, target: str,
                     target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import Any, MutableMapping
 
 from werkzeug.wrappers import Request, Response
 
@@ -26,7 +26,7 @@ class Tasks:
     """Mixin: task CRUD, media upload sessions and TUS file uploads."""
 
     data: dict[str, Any]
-    blobs: dict[str, Any]
+    blobs: MutableMapping[str, Any]
 
     def list_tasks(self, request: Request) -> Response:
         user = self.caller(request)  # type: ignore[attr-defined]

@@ -1,0 +1,164 @@
+"""Ctrl-C and SIGKILL mid-apply, then a resumed apply: nothing lost, nothing created twice.
+
+`skyform apply` runs as a subprocess (its own session) with `--json`, so the test sees each
+transition as it happens and can signal the process at a chosen moment. Simulator state is
+persisted in the mission's .skyform/sandbox, so the next run sees what the killed one made.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import threading
+import time
+from typing import Any, Callable
+
+import pytest
+
+
+def read_until(proc: subprocess.Popen[str], predicate: Callable[[dict[str, Any]], bool],
+               timeout: float = 30) -> list[dict[str, Any]]:
+    """JSON lines from ``proc`` up to the first one matching ``predicate`` (or the end of output)."""
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    seen: list[dict[str, Any]] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            seen.append(event)
+            if predicate(event):
+                break
+    finally:
+        watchdog.cancel()
+    return seen
+
+
+def by_name(ws) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in ws.remote_objects():
+        counts[o["name"]] = counts.get(o["name"], 0) + 1
+    return counts
+
+
+def test_sigint_stops_dispatching_records_state_and_apply_resumes(ws):
+    """First Ctrl-C: in-flight calls finish, state is written, exit 130 with how to resume;
+    the running job stays recorded and the next apply waits for it without resubmitting."""
+    ws.write("""
+        resources:
+          j: {type: fake.Job, spec: {name: j, duration: 1500}}
+          after: {type: fake.Thing, spec: {name: after}, depends_on: [j]}
+    """)
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".")
+    seen = read_until(proc, lambda e: e.get("event") == "transition" and e.get("after") == "running")
+    assert seen and seen[-1]["after"] == "running", seen
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "Interrupt received: finishing in-flight calls and recording state" in err
+    assert "apply was interrupted; state is recorded" in err
+    assert "run `skyform apply` again to resume" in err
+    assert "Traceback" not in err
+    records = ws.records()
+    assert records["j"].status == "running" and records["j"].remote_id
+    assert "after" not in records
+    store = ws.store()
+    assert store.lock_info("mission") is None
+    store.close()
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert "j (fake.Job) is still running: apply waits for it" in ran.out
+    assert by_name(ws) == {"j": 1, "after": 1}
+    assert ws.remote()["creates"] == 2
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+
+
+def kill_mission() -> str:
+    """A chain t0 -> ... -> t10 with a remote job in the middle, and a short parallel branch.
+
+    The chain makes creates sequential, so each killed run gets only a little further.
+    """
+    lines = ["resources:", "  t0: {type: fake.Thing, spec: {name: t0}}"]
+    for i in range(1, 11):
+        prev = "job" if i == 6 else f"t{i - 1}"
+        if i == 5:
+            lines.append('  job: {type: fake.Job, spec: {name: "job-${{ resources.t4.outputs.name }}", duration: 600}}')
+        lines.append(f'  t{i}: {{type: fake.Thing, spec: {{name: "t{i}", value: "${{{{ resources.{prev}.outputs.id }}}}"}}}}')
+    lines += ["  d: {type: fake.Thing, spec: {name: d}}", "  e: {type: fake.Thing, spec: {name: e}, depends_on: [d]}"]
+    return "\n".join(lines) + "\n"
+
+
+KILL_RESOURCES = 14
+
+
+def test_sigkill_at_random_moments_then_resume_creates_each_object_once(ws):
+    """SIGKILL at five seeded random moments (creates slowed by latency so kills land between the
+    recorded intent and the answer), then a resumed apply: exactly one remote object per resource,
+    the stale locks were taken over, and the next plan has no changes."""
+    ws.write(kill_mission())
+    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 0.4}])}
+    rng = random.Random(20261123)
+    kills = takeovers = 0
+    left_creating = 0
+    finished: list[tuple[int, str]] = []
+    for _ in range(8):
+        proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", "--parallelism", "2", ".", env=slow)
+        seen = read_until(proc, lambda e: e.get("event") == "transition" and e.get("after") == "creating")
+        takeovers += sum(1 for e in seen if e.get("event") == "warning" and "taking over the lock" in e["message"])
+        time.sleep(rng.uniform(0.0, 0.5))
+        if proc.poll() is None:
+            proc.kill()
+            kills += 1
+        out, err = proc.communicate(timeout=30)
+        if proc.returncode != -signal.SIGKILL:
+            finished.append((proc.returncode, err[-2000:]))
+        left_creating += any(r.status == "creating" for r in ws.records().values())
+        if kills >= 5:
+            break
+    assert kills >= 5, finished
+    assert left_creating >= 1, "no kill landed between a recorded intent and its answer"
+    assert takeovers >= kills - 1
+    interrupted = [r.address for r in ws.records().values() if r.status in ("creating", "running")]
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, f"{ran}\ninterrupted before: {interrupted}"
+    counts = by_name(ws)
+    assert len(counts) == KILL_RESOURCES and set(counts.values()) == {1}, counts
+    assert ws.remote()["creates"] == KILL_RESOURCES, ws.remote()["creates"]
+    assert ws.remote()["deleted"] == 0
+    assert {r.status for r in ws.records().values()} == {"ready"}
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+
+
+def test_killed_create_is_adopted_not_repeated(ws):
+    """A process killed after the service made the object but before skyform recorded it:
+    the next plan says it will adopt, and apply adopts the object instead of creating another."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    # the answer is delayed after the object exists: kill in that window
+    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
+    read_until(proc, lambda e: e.get("after") == "creating")
+    time.sleep(0.5)
+    proc.kill()
+    proc.communicate(timeout=30)
+    # the latency fault answers before the handler runs: nothing was made, the intent is recorded
+    assert ws.records()["a"].status == "creating"
+    key = ws.records()["a"].idempotency_key
+    # simulate the other window: the service made the object for that key, the answer was lost
+    data = ws.remote()
+    data["objects"]["pre-made"] = {"id": "pre-made", "kind": "thing", "name": "a", "key": key, "value": None,
+                                   "state": "ready", "started": 0, "duration": 0, "fate": "ok"}
+    ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
+    ws.sandbox_file.write_text(json.dumps(data))
+    plan = ws.run("plan", "--sandbox", ws.path)
+    assert "found pre-made made by the interrupted create: it will be adopted" in plan.out, str(plan)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert "(adopted the object an interrupted run created)" in ran.out
+    assert [o["id"] for o in ws.remote_objects()] == ["pre-made"]
+    assert ws.records()["a"].remote_id == "pre-made"

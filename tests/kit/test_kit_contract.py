@@ -82,3 +82,23 @@ def test_contract_catches_broken_providers(tmp_path: Path) -> None:
         mine = failed.get(f"test_{case.replace('-', '_')}", [])
         assert len(mine) == 1, (case, mine)
         assert mine[0][0].startswith(test) and message in mine[0][1], (case, mine)
+
+
+def test_probes_find_a_simulator_that_crashes_on_bad_input() -> None:
+    """The malformed-request probes report a handler that fails on a body it did not expect."""
+    import httpx
+
+    from skyform.sandbox.host import SimulatorHost
+    from skyform.sandbox.simulator import SimulatorOptions, json_response
+    from skyform.testing.probes import server_errors
+    from skyform_kitdemo.simulator import TOKEN, JobServiceSimulator
+
+    class Fragile(JobServiceSimulator):
+        def create_job(self, request):
+            return json_response({"name": request.get_json()["name"]}, 201)
+
+    with SimulatorHost() as host, httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        running = host.start(Fragile(SimulatorOptions()))
+        assert server_errors(running) == []  # without credentials, the 401 comes first
+        found = server_errors(running, client)
+    assert found and all(line.startswith("POST /api/v1/jobs ") and "-> 500" in line for line in found)

@@ -233,6 +233,21 @@ class ProviderContract:
         contract_sandbox.simulator.faults.replace([])
         assert self.objects(contract_sandbox) == before, "an object was created despite the error"
 
+    def test_simulator_answers_malformed_requests_without_a_server_error(self, ops: Operations,
+                                                                         contract_sandbox: Running) -> None:
+        """Every route answers garbage bodies and unknown ids with a 4xx, never a 5xx or a trace.
+
+        Sent without credentials, and again with the provider's own authenticated HTTP client
+        when ``connect`` returns a ``skyform.http.ServiceClient``.
+        """
+        from ..http import ServiceClient
+        from .probes import server_errors
+
+        found = server_errors(contract_sandbox)
+        if isinstance(ops.client, ServiceClient):
+            found += server_errors(contract_sandbox, ops.client.http)
+        assert found == [], "simulator crashed on bad input:\n" + "\n".join(found)
+
     def test_update_changes_the_object_in_place(self, ops: Operations) -> None:
         """update_spec's changes are planned as an update and show in read afterwards."""
         if self.update_spec is None:

@@ -228,7 +228,11 @@ class ClientCredentials(httpx.Auth):
         except httpx.TransportError as exc:
             raise TransientError(f"{self.provider}: token endpoint unreachable: {redact.redact(str(exc))}",
                                  provider=self.provider) from exc
-        if r.status_code >= 500 or r.status_code == 429:
+        if r.status_code == 429:
+            raise RateLimited(f"{self.provider}: the token endpoint is rate limiting (HTTP 429)",
+                              provider=self.provider, status=429,
+                              retry_after=parse_retry_after(r.headers.get("Retry-After")))
+        if r.status_code >= 500:
             raise TransientError(f"{self.provider}: token endpoint answered HTTP {r.status_code}",
                                  provider=self.provider, status=r.status_code,
                                  retry_after=parse_retry_after(r.headers.get("Retry-After")))

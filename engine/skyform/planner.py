@@ -130,6 +130,7 @@ class Planner:
         self.store = store
         self.today = today or date.today()
         self.deps = graph.dependencies(mission)
+        self.warnings: list[str] = []
         self.order = graph.topological(self.deps, list(mission.resources))
 
     def plan(
@@ -160,7 +161,7 @@ class Planner:
         return Plan(
             mission=self.mission.name, mission_path=str(self.mission.directory), spec_digest=self.mission.digest,
             lineage=state.lineage if state else "", serial=state.serial if state else 0,
-            actions=actions, mode=mode, targets=targets,  # type: ignore[arg-type]
+            actions=actions, mode=mode, targets=targets, warnings=list(self.warnings),  # type: ignore[arg-type]
         )
 
     # -- decisions ----------------------------------------------------------------------
@@ -191,10 +192,9 @@ class Planner:
             if plan_checks and not refresh_only and action.action in ("create", "update", "replace"):
                 problems += self._plan_check(rid, resource, spec, action)
             actions.append(action)
-        if problems:
-            errors = [p for p in problems if p.severity == "error"]
-            if errors:
-                raise SpecError(problems)
+        if any(p.severity == "error" for p in problems):
+            raise SpecError(problems)
+        self.warnings = [str(p) for p in problems]
         for rid in self._orphans(records, targets):
             actions.append(self._orphan_action(records[rid], allow_forget))
         return actions

@@ -11,13 +11,15 @@ import os
 import time
 
 # one hour of simulated service time per real second: a mission of hour-long jobs runs in seconds
-DEFAULT_FACTOR = float(os.environ.get("SKYFORM_SANDBOX_CLOCK", "3600"))
+DEFAULT_FACTOR = 3600.0
 
 
 class SimClock:
     """Simulated time runs ``factor`` times faster than real time."""
 
-    def __init__(self, factor: float = DEFAULT_FACTOR) -> None:
+    def __init__(self, factor: float | None = None) -> None:
+        if factor is None:  # read at construction, so a run's environment applies
+            factor = float(os.environ.get("SKYFORM_SANDBOX_CLOCK", DEFAULT_FACTOR))
         if factor <= 0:
             raise ValueError("clock factor must be positive")
         self.factor = factor

@@ -208,3 +208,22 @@ def test_media_and_exports_survive_a_simulator_restart(tmp_path, images) -> None
 
     with zipfile.ZipFile(exported.outputs["path"]) as zf:
         assert "images/frame_01.png" in zf.namelist()
+
+
+def test_personal_access_tokens(sandbox, api) -> None:
+    """A PAT made through the API works as Bearer; read-only ones cannot write; deleted ones stop working."""
+    created = api.post("/api/auth/access_tokens", json={"name": "ci", "read_only": True})
+    assert created.status_code == 201
+    token = _strict(models.AccessTokenRead, created)
+    headers = {"Authorization": f"Bearer {token.value}"}
+    assert httpx.get(f"{sandbox.base_url}/api/projects", headers=headers).status_code == 200
+    assert httpx.post(f"{sandbox.base_url}/api/projects", json={"name": "x"}, headers=headers).status_code == 403
+    me = _strict(models.AccessTokenRead, httpx.get(f"{sandbox.base_url}/api/auth/access_tokens/self", headers=headers))
+    assert me.id == token.id and "value" not in me
+    listed = _strict(models.PaginatedAccessTokenReadList, api.get("/api/auth/access_tokens"))
+    assert {t.name for t in listed.results} == {"skyform sandbox", "ci"}
+    assert api.delete(f"/api/auth/access_tokens/{token.id}").status_code == 204
+    gone = httpx.get(f"{sandbox.base_url}/api/projects", headers=headers)
+    assert (gone.status_code, gone.json()) == (401, {"detail": "Invalid token."})
+    past = api.post("/api/auth/access_tokens", json={"name": "old", "expiry_date": "2001-01-01T00:00:00Z"})
+    assert past.json() == {"expiry_date": ["The expiration date must be in the future."]}

@@ -34,9 +34,15 @@ class Auth:
         scheme = scheme.lower()
         user_id: int | None = None
         if scheme == "bearer":
-            user_id = self.data["access_tokens"].get(value.strip())
-            if user_id is None:
+            token = self.data["access_tokens"].get(value.strip())
+            if token is None:
                 raise ApiError(401, {"detail": "Invalid token."})
+            if token["expiry"] is not None and token["expiry"] <= now():
+                raise ApiError(401, {"detail": "Token has expired."})
+            if token["read_only"] and request.method in UNSAFE:
+                raise ApiError(403, {"detail": "You do not have permission to perform this action."})
+            token["last_used"] = now()
+            user_id = token["user"]
         elif scheme == "token":
             user_id = self.data["tokens"].get(value.strip())
             if user_id is None:

@@ -25,6 +25,7 @@ from ._jobs import Jobs
 from ._projects import Projects
 from ._requests import Requests
 from ._tasks import Tasks
+from ._tokens import AccessTokens
 from ._views import Views
 
 SANDBOX_TOKEN = "cvat-sandbox-pat-7f3e9c1d2b"
@@ -35,7 +36,7 @@ KINDS = "<any(projects, tasks, jobs):kind>"
 MEDIA_KINDS = "<any(tasks, jobs):kind>"
 
 
-class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, Simulator):
+class CvatSimulator(Views, Auth, AccessTokens, Projects, Tasks, Jobs, Requests, Annotations, Simulator):
     """CVAT's REST API on 127.0.0.1, with accelerated background requests and faults."""
 
     provider = "cvat"
@@ -54,6 +55,12 @@ class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, S
             Rule("/api/server/annotation/formats", endpoint="formats", methods=get),
             Rule("/api/auth/login", endpoint="login", methods=post),
             Rule("/api/auth/logout", endpoint="logout", methods=post),
+            Rule("/api/auth/access_tokens", endpoint="list_tokens", methods=get),
+            Rule("/api/auth/access_tokens", endpoint="create_token", methods=post),
+            Rule("/api/auth/access_tokens/self", endpoint="token_self", methods=get),
+            Rule("/api/auth/access_tokens/<int:id>", endpoint="get_token", methods=get),
+            Rule("/api/auth/access_tokens/<int:id>", endpoint="patch_token", methods=["PATCH"]),
+            Rule("/api/auth/access_tokens/<int:id>", endpoint="delete_token", methods=["DELETE"]),
             Rule("/api/users", endpoint="list_users", methods=get),
             Rule("/api/users/self", endpoint="self_user", methods=get),
             Rule("/api/users/<int:id>", endpoint="get_user", methods=get),
@@ -97,9 +104,11 @@ class CvatSimulator(Views, Auth, Projects, Tasks, Jobs, Requests, Annotations, S
             users[str(i)] = {"id": i, "username": name, "password": ANNOTATOR_PASSWORD, "first_name": first,
                              "last_name": last, "email": f"{name}@sandbox.invalid", "groups": ["user"],
                              "is_superuser": False, "date_joined": created}
-        return {"users": users, "tokens": {}, "access_tokens": {SANDBOX_TOKEN: 1}, "sessions": {},
+        return {"users": users, "tokens": {}, "sessions": {},
+                "access_tokens": {SANDBOX_TOKEN: {"id": 1, "user": 1, "name": "skyform sandbox", "read_only": False,
+                                                  "expiry": None, "created": created, "updated": created}},
                 "orgs": {"1": {"id": 1, "slug": "skyform", "name": "Skyform sandbox", "owner": 1}},
-                "counters": {}, "projects": {}, "tasks": {}, "jobs": {}, "labels": {}, "requests": {},
+                "counters": {"access_token": 1}, "projects": {}, "tasks": {}, "jobs": {}, "labels": {}, "requests": {},
                 "annotations": {}}
 
     def reset(self) -> None:

@@ -71,6 +71,17 @@ class Fleet:
             return found[0]
         return self.node(url)
 
+    def options(self) -> list[dict[str, Any]]:
+        """The option catalogue of the first node that answers (ClusterODM: its reference node's)."""
+        failure: TransientError | None = None
+        for node in self.nodes:
+            try:
+                return node.options()
+            except TransientError as exc:
+                failure = failure or exc
+        assert failure is not None
+        raise failure
+
     def capacities(self) -> list[Capacity]:
         """Each reachable node's capacity; unreachable nodes are skipped (all down: an error)."""
         found, failures = [], []

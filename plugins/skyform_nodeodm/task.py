@@ -83,7 +83,7 @@ class Task(ResourceKind):
         try:
             options = spec.get("options")
             if isinstance(options, dict) and options:
-                yield from check_options(options, fleet.nodes[0].options())
+                yield from check_options(options, fleet.options())
             images = spec.get("images")
             if isinstance(images, list) and is_known(images):
                 limits = [c.max_images for c in fleet.capacities()]

@@ -230,3 +230,12 @@ def test_clusterodm_synthetic_info_counts_as_one_always_free_node(start_node, mi
     assert first.client.capacities()[1].queue == 0  # busy, yet the synthetic /info says idle
     placed = KIND.create(spec_for(mission), context(settings, mission))
     assert placed.private == {"node": cluster.base_url} and node_sim.objects()["task"] == 0
+
+
+def test_plan_check_uses_the_first_node_that_answers(start_node, mission):
+    """With the first node down, options are still checked against the next one."""
+    _, up = start_node()
+    settings = {"nodes": [{"url": "http://127.0.0.1:9"}, {"url": up.base_url, "token": up.settings()["token"]}]}
+    ctx = context(settings, mission)
+    issues = list(KIND.plan_check(spec_for(mission, options={"dsn": True}), ctx))
+    assert [(i.path, i.hint) for i in issues] == [(("options", "dsn"), "did you mean 'dsm'?")]

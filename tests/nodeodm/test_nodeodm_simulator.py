@@ -267,3 +267,14 @@ def test_chunked_upload_errors(node, mission):
     empty = api.post("/task/new/init", data={"name": "empty"}).json()["uuid"]
     assert api.post(f"/task/new/upload/{empty}").json() == {"error": "Need at least 1 file."}
     assert api.post(f"/task/new/commit/{empty}").json() == {"error": "Need at least 1 file."}
+
+
+def test_zipurl_task_fails_during_initialisation_in_the_sandbox(node):
+    """The sandbox never downloads: a zipurl task fails at init (and, like NodeODM, calls no webhook)."""
+    sim, running = node
+    api = Api(running)
+    uuid = api.post("/task/new", data={"zipurl": "https://example.com/a.zip", "name": "z"}).json()["uuid"]
+    shift(sim, 1)
+    info = api.get(f"/task/{uuid}/info").json()
+    assert info["status"] == {"code": 30, "errorMessage": "Cannot download zipurl: the skyform sandbox does "
+                                                          "not fetch remote archives"}

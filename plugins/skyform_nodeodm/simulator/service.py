@@ -127,6 +127,8 @@ class NodeODMSimulator(Simulator):
         fields["skipPostProcessing"] = request.form.get("skipPostProcessing", "") in ("true", "1")
         outputs = request.form.get("outputs")
         fields["outputs"] = json.loads(outputs) if outputs else []
+        if request.form.get("zipurl"):
+            fields["zipurl"] = request.form["zipurl"]
         date = request.form.get("dateCreated")
         fields["dateCreated"] = int(date) if date and date.isdigit() else int(time.time() * 1000)
         return fields
@@ -150,9 +152,12 @@ class NodeODMSimulator(Simulator):
         subject = f"Task {fields.get('name', uuid)}"
         fate = self.faults.job_fate(self.provider, subject)
         if self.max_images is not None and len(images) > self.max_images:
-            fate = "max_images"
-            task["max_images_message"] = (f"{len(images)} images uploaded, but this node can only "
-                                          f"process up to {self.max_images}.")
+            fate = "init_error"
+            task["init_error"] = (f"{len(images)} images uploaded, but this node can only "
+                                  f"process up to {self.max_images}.")
+        if fields.get("zipurl"):
+            fate = "init_error"  # the sandbox reaches nothing but 127.0.0.1, so it never downloads
+            task["init_error"] = "Cannot download zipurl: the skyform sandbox does not fetch remote archives"
         taskflow.start_run(task, time.time(), self.clock, fate, initialise=True)
         self.data["tasks"][uuid] = task
         return task

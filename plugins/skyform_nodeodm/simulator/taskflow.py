@@ -86,10 +86,10 @@ def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimCl
         if when > now:
             return ended
         last = max(last, when)
-        if what == "queue" and task["fate"] == "max_images":
-            # the image count is checked when initialisation ends; no processing happens
-            task.update(phase="failed", error_message=task["max_images_message"], finished=when)
-            task["output"].append(task["max_images_message"])
+        if what == "queue" and task["fate"] == "init_error":
+            # e.g. too many images: found when initialisation ends; no processing, no webhook
+            task.update(phase="failed", error_message=task["init_error"], finished=when)
+            task["output"].append(task["init_error"])
         elif what == "queue":
             task.update(phase="queued", queued=when)
         elif what == "start":

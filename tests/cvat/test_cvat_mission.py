@@ -64,3 +64,28 @@ def test_a_changed_photo_replaces_the_task_and_destroy_follows_the_delete_rules(
     assert "annotation jobs cannot be deleted (they go with their task)" in destroyed.output
     objects = run_cli("sandbox", "objects", "--json", str(mission), env=ENV)
     assert objects.json()["objects"]["cvat"] == {"project": 0, "task": 0, "ground_truth_job": 0}
+
+
+def _edit_mission(mission: Path, old: str, new: str) -> None:
+    path = mission / "mission.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_validate_points_at_an_inconsistent_frame_selection(mission: Path) -> None:
+    """skyform validate reports a method/parameter mismatch at its line, with the kind's message."""
+    _edit_mission(mission, "frames_per_job_count: 1", "frame_count: 1")
+    result = run_cli("validate", str(mission))
+    assert result.exit_code == 3, result.output
+    assert "mission.yaml:" in result.output
+    assert ("resources.validation.spec.frame_count: frame_count does not apply to the random_per_job method; "
+            "it takes frames_per_job_count or frames_per_job_share") in result.output
+
+
+def test_plan_refuses_an_unknown_assignee_with_a_suggestion(mission: Path) -> None:
+    """The assignee is resolved at plan time even before the task exists; a typo fails the plan."""
+    _edit_mission(mission, "assignee: alice", "assignee: alcie")
+    result = run_cli("plan", "--sandbox", str(mission), env=ENV)
+    assert result.exit_code != 0, result.output
+    assert "no CVAT user 'alcie'; did you mean 'alice'?" in result.output

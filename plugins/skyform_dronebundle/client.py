@@ -7,10 +7,11 @@ limiter keeps a large mission under the documented 1,000 requests per minute per
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterator, Mapping
 
 from skyform import redact
-from skyform.errors import AuthError
+from skyform.errors import AuthError, RemoteError
 from skyform.http import RateLimiter, ServiceClient, StaticToken
 
 from . import refusals
@@ -28,6 +29,35 @@ def sliding_window_limiter(limit: int, window: float = 60.0) -> RateLimiter:
     return RateLimiter(per_minute=per_window * 60.0 / window, burst=burst)
 
 
+#: answers after which the service certainly made nothing (it refused, or was not serving)
+_REFUSED_STATUS = frozenset(range(400, 500)) | {503}
+
+
+def certainly_not_created(exc: RemoteError) -> bool:
+    """True when a failed create certainly made nothing: the service answered a refusal.
+    A timeout, a dropped connection or a 500/502/504 may come after the object was made."""
+    return exc.status in _REFUSED_STATUS
+
+
+class CreateOutcomes:
+    """What this run's create attempts did, per idempotency key: the id made, or None for a
+    create the service certainly refused. Lets adopt answer for retries within one run; after
+    a crash (a new process) nothing is known and adopt must not guess."""
+
+    def __init__(self) -> None:
+        self._outcomes: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def record(self, key: str, remote_id: str | None) -> None:
+        with self._lock:
+            self._outcomes[key] = remote_id
+
+    def recall(self, key: str) -> tuple[bool, str | None]:
+        """(known, remote id or None)."""
+        with self._lock:
+            return key in self._outcomes, self._outcomes.get(key)
+
+
 class DroneBundleClient:
     """One connection to a DroneBundle workspace (one API key)."""
 
@@ -39,6 +69,7 @@ class DroneBundleClient:
                             provider="dronebundle")
         redact.register(api_key)
         self.url = url.rstrip("/")
+        self.outcomes = CreateOutcomes()
         self.limiter = sliding_window_limiter(rate_limit, window)
         self.service = ServiceClient(
             self.url, provider="dronebundle", auth=StaticToken(api_key), secrets=[api_key],

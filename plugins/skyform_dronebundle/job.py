@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from skyform.errors import AdoptError, Issue, NotFound, PermanentError
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
 from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext, Record,
                               ResourceKind, Result)
 
 from . import vocabulary as v
+from .client import certainly_not_created
 from .dates import day, timestamp
 from .identity import derived_external_id
 from .job_rules import job_issues
@@ -106,7 +107,13 @@ class JobKind(ResourceKind):
         body = {k: val for k, val in spec.items() if k != "project_id" and val is not None}
         body["external_id"] = self._external_id(spec, ctx)
         project_id = str(spec["project_id"])
-        job_id = ctx.client.create_job(project_id, body)
+        try:
+            job_id = ctx.client.create_job(project_id, body)
+        except RemoteError as exc:
+            if certainly_not_created(exc):
+                ctx.client.outcomes.record(ctx.idempotency_key, None)
+            raise
+        ctx.client.outcomes.record(ctx.idempotency_key, job_id)
         remote = ctx.client.get_job(project_id, job_id)
         if remote is None:  # created but not readable yet: keep the id, outputs from the spec
             remote = {**body, "id": job_id, "project_id": project_id,
@@ -114,8 +121,17 @@ class JobKind(ResourceKind):
         return self._result(remote, spec, body["external_id"])
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
-        """No documented way to find a job by external_id: report a possible orphan."""
+        """Within one run, what the earlier attempt did is known (a refused POST made nothing; a
+        POST that answered made that job). Otherwise there is no documented way to find a job by
+        external_id: report a possible orphan."""
         external_id = self._external_id(spec, ctx)
+        known, job_id = ctx.client.outcomes.recall(ctx.idempotency_key)
+        if known and job_id is None:
+            return None
+        if known and job_id is not None:
+            remote = ctx.client.get_job(str(spec["project_id"]), job_id)
+            if remote is not None:
+                return self._result(remote, spec, external_id)
         raise AdoptError(
             f"possible orphan: a job may have been created with external_id={external_id}; "
             f"check the DroneBundle dashboard (project {spec.get('project_id')}), then run "

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from skyform.errors import AdoptError, Issue, NotFound, PermanentError
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
 from skyform.values import is_known
 from skyform.provider import CheckContext, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v
+from .client import certainly_not_created
 from .dates import parse_iso, timestamp
 
 PROJECT_FIELDS = ("name", "description", "status", "other_status_reason", "archived")
@@ -89,7 +90,13 @@ class ProjectKind(ResourceKind):
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         body = {k: val for k, val in spec.items() if val is not None}
-        project_id = ctx.client.create_project(body)
+        try:
+            project_id = ctx.client.create_project(body)
+        except RemoteError as exc:
+            if certainly_not_created(exc):
+                ctx.client.outcomes.record(ctx.idempotency_key, None)
+            raise
+        ctx.client.outcomes.record(ctx.idempotency_key, project_id)
         remote = ctx.client.get_project(project_id) or {**body, "id": project_id}
         return _result(remote, spec)
 
@@ -97,6 +104,10 @@ class ProjectKind(ResourceKind):
         """None when no project of this name was created since the intent; otherwise AdoptError
         listing the candidates: a project carries no client-chosen key, so a name match could be
         someone else's project and skyform does not guess."""
+        known, project_id = ctx.client.outcomes.recall(ctx.idempotency_key)
+        if known:  # an earlier attempt of this run: refused (None) or made this project
+            remote = ctx.client.get_project(project_id) if project_id else None
+            return _result(remote, spec) if remote is not None else None
         since_ms = (ctx.intent_at - ADOPT_SKEW) * 1000.0
         found = [p for p in ctx.client.list_projects(archived=bool(spec.get("archived")))
                  if p.get("name") == spec.get("name") and _millis(p.get("created")) >= since_ms]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skyform_dronebundle import vocabulary as v
-from skyform_dronebundle.dates import months_before
+from skyform_dronebundle.dates import calendar_date, months_before
 from skyform_dronebundle.provider import PROVIDER
 from skyform_dronebundle.simulator.app import JOB_TYPES
 from skyform_dronebundle.simulator.validation import job_error
@@ -76,8 +76,8 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "start-old": _set(start_date=(EARLIEST - timedelta(days=1)).isoformat()),
     "status": _set(status="done"), "priority": _set(priority="urgent"),
     "description": _set(description=_x(1001)), "notes": _set(inspection_notes=_x(2001)),
-    "end-before": lambda b: b.update(end_date=(datetime.fromisoformat(b["start_date"]).date()
-                                               - timedelta(days=1)).isoformat()) if "start_date" in b else None,
+    "end-before": lambda b: b.update(end_date=(calendar_date(b["start_date"]) - timedelta(days=1)).isoformat())
+    if calendar_date(str(b.get("start_date"))) else None,
     "end-text": _set(end_date="later"),
     "lat-out": _set(latitude=90.5, longitude=0), "lon-out": _set(latitude=0, longitude=-180.5),
     "lat-alone": lambda b: (b.update(latitude=10), b.pop("longitude", None)),

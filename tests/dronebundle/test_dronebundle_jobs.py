@@ -14,6 +14,7 @@ import pytest
 from skyform.errors import AdoptError, PermanentError
 from skyform.provider import Change
 from skyform_dronebundle.job import patch_body
+from skyform_dronebundle.provider import connect
 
 START = (datetime.now(timezone.utc).date() + timedelta(days=14)).isoformat()
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -205,8 +206,9 @@ def test_crash_between_post_and_state_write_is_reported_as_a_possible_orphan(job
     ctx = make_ctx(address="flight")
     lost = job_kind.create(job_spec(project_id), ctx)  # the process dies before state is written
     jobs = sandbox.simulator.objects()["job"]
+    restarted = make_ctx(address="flight", key=ctx.idempotency_key, c=connect(sandbox.settings()))
     with pytest.raises(AdoptError) as caught:
-        job_kind.adopt(job_spec(project_id), ctx)
+        job_kind.adopt(job_spec(project_id), restarted)
     external_id = client.get_job(project_id, lost.remote_id)["external_id"]
     message = str(caught.value)
     assert message.startswith(f"possible orphan: a job may have been created with external_id={external_id};")
@@ -247,3 +249,39 @@ def test_a_timestamp_start_date_is_not_drift(job_kind, make_ctx, project_id, rec
     record = record_of(job_kind.create(spec, ctx), spec, ctx)
     assert job_kind.read(record, ctx).observed["start_date"] == spec["start_date"]
     assert job_kind.read(record, ctx).outputs["start_date"] == START
+
+
+def test_within_a_run_adopt_knows_what_the_earlier_attempt_did(job_kind, make_ctx, project_id, sandbox) -> None:
+    """A create refused with 429 made nothing: adopt says so (None, the engine creates again);
+    a create whose POST answered made that job: adopt returns it. No AdoptError in one run."""
+    from skyform.errors import RateLimited
+    from skyform.sandbox.faults import FaultRule
+
+    ctx = make_ctx()
+    sandbox.simulator.faults.replace([FaultRule(fault="status", status=429, retry_after=1, times=1,
+                                                match="^POST /v1/projects/[^/]+/jobs$")])
+    try:
+        with pytest.raises(RateLimited):
+            job_kind.create(job_spec(project_id), ctx)
+    finally:
+        sandbox.simulator.faults.replace([])
+    assert job_kind.adopt(job_spec(project_id), ctx) is None
+    made = job_kind.create(job_spec(project_id), ctx)
+    assert job_kind.adopt(job_spec(project_id), ctx).remote_id == made.remote_id
+
+
+def test_a_timeout_leaves_the_outcome_unknown(job_kind, make_ctx, project_id, sandbox) -> None:
+    """A 500 may come after the job was made: adopt in the same run still refuses to guess."""
+    from skyform.errors import TransientError
+    from skyform.sandbox.faults import FaultRule
+
+    ctx = make_ctx()
+    sandbox.simulator.faults.replace([FaultRule(fault="status", status=500, times=1,
+                                                match="^POST /v1/projects/[^/]+/jobs$")])
+    try:
+        with pytest.raises(TransientError):
+            job_kind.create(job_spec(project_id), ctx)
+    finally:
+        sandbox.simulator.faults.replace([])
+    with pytest.raises(AdoptError):
+        job_kind.adopt(job_spec(project_id), ctx)

@@ -222,3 +222,24 @@ def test_killed_between_post_and_state_write_the_next_apply_reports_a_possible_o
     assert imported.returncode == 0, imported.stdout + imported.stderr
     replan = _cli("plan", "--sandbox", "--detailed-exitcode", str(mission), cwd=tmp_path)
     assert replan.returncode == 0, replan.stdout + replan.stderr
+
+
+def test_a_429_during_apply_is_retried_and_the_job_is_created_once(tmp_path: Path) -> None:
+    """The simulator rejects the first two job POSTs with 429 + Retry-After; the engine retries
+    (RateLimited is transient) and apply finishes with exactly one job."""
+    from skyform.testing.runner import run_cli
+
+    from skyform_dronebundle.provider import PROVIDER
+
+    if not _cli_ready(tmp_path):
+        pytest.skip("the engine CLI has no working `apply --sandbox` yet")
+    mission = tmp_path / "limited"
+    mission.mkdir()
+    (mission / "mission.yaml").write_text(CRASH_MISSION)
+    faults = json.dumps([{"provider": "dronebundle", "fault": "status", "status": 429, "retry_after": 1,
+                          "times": 2, "match": "^POST /v1/projects/[^/]+/jobs$"}])
+    done = run_cli("apply", "--sandbox", "--auto-approve", str(mission), providers=[PROVIDER], cwd=tmp_path,
+                   env={"SKYFORM_PLUGINS": "state", "NO_COLOR": "1", "SKYFORM_SANDBOX_FAULTS": faults})
+    assert done.exit_code == 0, done.output
+    state = json.loads((mission / ".skyform" / "sandbox" / "dronebundle.json").read_text())
+    assert len(state["jobs"]) == 1

@@ -13,6 +13,7 @@ from skyform.errors import AdoptError, PermanentError
 from skyform.provider import Change
 from skyform.sandbox.host import Running, SimulatorHost
 from skyform_dronebundle.client import DroneBundleClient
+from skyform_dronebundle.provider import connect
 from skyform_dronebundle.simulator.access import SANDBOX_KEY
 from skyform_dronebundle.simulator.app import SANDBOX_PROJECT_ID, DroneBundleSimulator
 
@@ -73,8 +74,9 @@ def test_adopt_reports_the_project_an_interrupted_create_may_have_made(project_k
     spec = {"name": f"crash {uuid.uuid4().hex[:6]}"}
     lost = project_kind.create(spec, ctx)
     count = sandbox.simulator.objects()["project"]
+    restarted = make_ctx(address="site", key=ctx.idempotency_key, c=connect(sandbox.settings()))
     with pytest.raises(AdoptError) as caught:
-        project_kind.adopt(spec, ctx)
+        project_kind.adopt(spec, restarted)
     assert caught.value.candidates == [lost.remote_id]
     assert str(caught.value).startswith(f"possible orphan: 1 project(s) named {spec['name']!r}")
     assert "`skyform import site <project id>`" in str(caught.value)

@@ -12,7 +12,6 @@ all.zip stays downloadable; restart works only from CANCELED, FAILED or COMPLETE
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any, Iterable
@@ -22,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
 
-from . import catalog, products, taskflow, webhooks
+from . import catalog, forms, products, taskflow, webhooks
 from .options_filter import InvalidOptions, filter_options
 
 SANDBOX_TOKEN = "sandbox-nodeodm-token-7f3a"
@@ -110,29 +109,6 @@ class NodeODMSimulator(Simulator):
         self._advance()
         return self.data["tasks"].get(uuid)
 
-    @staticmethod
-    def _body_uuid(request: Request) -> str:
-        if request.is_json:
-            body = request.get_json(silent=True) or {}
-            return str(body.get("uuid", ""))
-        return request.form.get("uuid", "")
-
-    def _task_fields(self, request: Request) -> dict[str, Any]:
-        """name/options/webhook/skipPostProcessing/outputs/dateCreated of a new task."""
-        options = filter_options(request.form.get("options", "[]") or "[]", catalog.options())
-        fields: dict[str, Any] = {"options": options}
-        if "name" in request.form:
-            fields["name"] = request.form["name"] or f"Task of {time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime())}"
-        fields["webhook"] = request.form.get("webhook") or None
-        fields["skipPostProcessing"] = request.form.get("skipPostProcessing", "") in ("true", "1")
-        outputs = request.form.get("outputs")
-        fields["outputs"] = json.loads(outputs) if outputs else []
-        if request.form.get("zipurl"):
-            fields["zipurl"] = request.form["zipurl"]
-        date = request.form.get("dateCreated")
-        fields["dateCreated"] = int(date) if date and date.isdigit() else int(time.time() * 1000)
-        return fields
-
     def _info(self, task: dict[str, Any], with_output: int | None = None) -> dict[str, Any]:
         code, progress, ptime, output = taskflow.view(task, self.clock)
         info: dict[str, Any] = {"uuid": task["uuid"]}
@@ -161,17 +137,6 @@ class NodeODMSimulator(Simulator):
         taskflow.start_run(task, time.time(), self.clock, fate, initialise=True)
         self.data["tasks"][uuid] = task
         return task
-
-    def _read_files(self, request: Request) -> dict[str, int]:
-        files: dict[str, int] = {}
-        for storage in request.files.getlist("images"):
-            name = (storage.filename or "").replace("\\", "/").split("/")[-1]
-            size = 0
-            while chunk := storage.stream.read(1 << 16):
-                size += len(chunk)
-            if name:
-                files[name] = size  # the same filename twice collapses into one file
-        return files
 
     def _new_uuid(self, request: Request) -> tuple[str | None, Response | None]:
         wanted = request.headers.get("set-uuid")
@@ -229,15 +194,15 @@ class NodeODMSimulator(Simulator):
         uuid, refused = self._new_uuid(request)
         if refused is not None:
             return refused
-        files = self._read_files(request)
+        files = forms.read_files(request)
         if not files and not request.form.get("zipurl"):
             return json_response({"error": "Need at least 1 file or a zip file url."})
         try:
-            fields = self._task_fields(request)
+            fields = forms.task_fields(request)
         except InvalidOptions as exc:
             return json_response({"error": str(exc)})
         except ValueError as exc:
-            return json_response({"error": _json_error(exc)})
+            return json_response({"error": forms.json_error(exc)})
         images = [n for n in files if not NON_IMAGE.search(n)]
         if self.max_images is not None and len(images) > self.max_images:
             return json_response({"error": f"{len(images)} images uploaded, but this node can only "
@@ -252,11 +217,11 @@ class NodeODMSimulator(Simulator):
         if refused is not None:
             return refused
         try:
-            fields = self._task_fields(request)
+            fields = forms.task_fields(request)
         except InvalidOptions as exc:
             return json_response({"error": str(exc)})
         except ValueError as exc:
-            return json_response({"error": _json_error(exc)})
+            return json_response({"error": forms.json_error(exc)})
         previous = self.data["uploads"].get(uuid, {}).get("files", {})
         self.data["uploads"][str(uuid)] = {"fields": fields, "files": previous, "created": time.time()}
         return json_response({"uuid": uuid})
@@ -267,7 +232,7 @@ class NodeODMSimulator(Simulator):
         upload = self.data["uploads"].get(uuid)
         if upload is None:
             return json_response({"error": "Invalid uuid (not found)"})
-        files = self._read_files(request)
+        files = forms.read_files(request)
         if not files:
             return json_response({"error": "Need at least 1 file."})
         upload["files"].update(files)
@@ -320,9 +285,9 @@ class NodeODMSimulator(Simulator):
     def task_cancel(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        task = self._task(self._body_uuid(request))
+        task = self._task(forms.body_uuid(request))
         if task is None:
-            return json_response({"error": f"{self._body_uuid(request)} not found"})
+            return json_response({"error": f"{forms.body_uuid(request)} not found"})
         if taskflow.cancel(task, self.data, self.clock, time.time()):
             self._call_webhook(task)
         return json_response({"success": True})
@@ -330,7 +295,7 @@ class NodeODMSimulator(Simulator):
     def task_remove(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        uuid = self._body_uuid(request)
+        uuid = forms.body_uuid(request)
         task = self._task(uuid)
         if task is None:
             return json_response({"error": f"{uuid} not found"})
@@ -342,7 +307,7 @@ class NodeODMSimulator(Simulator):
     def task_restart(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        uuid = self._body_uuid(request)
+        uuid = forms.body_uuid(request)
         task = self._task(uuid)
         if task is None:
             return json_response({"error": f"{uuid} not found"})
@@ -355,17 +320,10 @@ class NodeODMSimulator(Simulator):
             except InvalidOptions as exc:
                 return json_response({"success": False, "error": str(exc)})
             except ValueError as exc:
-                return json_response({"success": False, "error": _json_error(exc)})
+                return json_response({"success": False, "error": forms.json_error(exc)})
         task["run"] = task.get("run", 0) + 1
         task["dateCreated"] = int(time.time() * 1000)
         fate = self.faults.job_fate(self.provider, f"Task {task.get('name', uuid)}")
         taskflow.start_run(task, time.time(), self.clock, fate, initialise=False)
         return json_response({"success": True})
 
-
-def _json_error(exc: ValueError) -> str:
-    """A JavaScript-like JSON.parse message for a malformed ``options`` field."""
-    pos = getattr(exc, "pos", 0)
-    doc = getattr(exc, "doc", "") or ""
-    token = doc[pos] if pos < len(doc) else ""
-    return f"Unexpected token {token} in JSON at position {pos}" if token else "Unexpected end of JSON input"

@@ -194,8 +194,14 @@ class Task(ResourceKind):
         node = fleet.node_for(uuid, record.private.get("node"))
         info = node.task_info(uuid)
         if info is None:
-            raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url}; it must be created again",
-                           provider=PROVIDER, remote_id=uuid)
+            # the node cleaned the finished task up (48 h): the uuid is free again, so the
+            # task is made anew under it, with the new options
+            files = upload_files(spec, ctx)
+            node = fleet.choose(len(spec["images"]))
+            fields = task_fields(spec, str(spec.get("name") or f"{ctx.mission}/{ctx.address}"))
+            upload_task(node, uuid, fields, files, ctx.reporter,
+                        parallel=fleet.parallel_uploads, retries=fleet.upload_retries)
+            return _running(uuid, node, 0.0, "the node had removed the task: uploaded again with the new options")
         if info.get("status", {}).get("code") in (10, 20):
             node.command("cancel", uuid)  # restart is refused while queued or running
         node.command("restart", uuid, options=json.dumps(options_list(spec.get("options") or {})))

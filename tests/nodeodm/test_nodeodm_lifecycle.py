@@ -182,3 +182,17 @@ def test_tokens_are_registered_for_redaction_and_never_in_messages(mission):
         KIND.create(spec_for(mission), ctx)
     assert token not in str(info.value) and other not in str(info.value)
     assert "127.0.0.1:9/info" in str(info.value)
+
+
+def test_options_change_after_the_node_cleaned_the_task_up_uploads_again_under_the_same_uuid(node, mission):
+    """A finished task removed by the node (48 h) cannot restart: update re-creates it, same uuid."""
+    sim, running = node
+    spec = spec_for(mission)
+    ctx = context(running.settings(), mission)
+    done = poll_until_done(record(KIND.create(spec, ctx), spec, ctx), spec, ctx)
+    del sim.data["tasks"][done.remote_id]
+    new_spec = {**spec, "options": {"dsm": True, "dtm": True}}
+    again = KIND.update(record(done, spec, ctx), new_spec, [Change(("options", "dtm"), None, True)], ctx)
+    assert again.remote_id == done.remote_id and "uploaded again" in again.message
+    assert sim.data["tasks"][done.remote_id]["imagesCount"] == 3
+    assert poll_until_done(record(again, new_spec, ctx), new_spec, ctx).outputs["dtm"]

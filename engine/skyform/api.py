@@ -164,7 +164,7 @@ class Session:
                 hook = self.registry.pm.hook.skyform_resource_transition
                 scheduler = Scheduler(
                     self.mission, plan, self.runtime, store, self.emit, parallelism=self.options.parallelism,
-                    fail_fast=self.options.fail_fast, detach=self.options.detach,
+                    fail_fast=self.options.fail_fast, detach=self.options.detach, time_scale=self._time_scale(),
                     observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
                 )
                 if interrupt_handle is not None:
@@ -178,6 +178,14 @@ class Session:
                         mission_update={"outputs": outputs})
             self.registry.pm.hook.skyform_apply_finished(mission=name, result=result)
         return outcome
+
+    def _time_scale(self) -> float:
+        """Real seconds per service second: 1, or the sandbox clock's inverse."""
+        if self.sandbox is None:
+            return 1.0
+        from .sandbox.clock import SimClock
+
+        return 1.0 / SimClock().factor
 
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None

@@ -34,22 +34,25 @@ from .plan import Action, Plan
 from .planner import LIFECYCLE_KEY, to_record
 from .provider import Change, OperationContext, Reporter, Result
 from .runtime import Runtime
-from .state.base import Event, Removal, ResourceState, StateStore
+from .journal import Journal
+from .retry import backoff
+from .state.base import Removal, ResourceState, StateStore
 from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics
 from .values import is_known, sealed, to_storable
 from .provider import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
-RETRY_BASE = float(os.environ.get("SKYFORM_RETRY_BASE", "1.0"))
 # Idempotency keys must be unique, not secret: one seed from the OS per process, then a
 # fast generator (os.urandom per key is measurably slow on some virtual machines).
 _KEYS = random.Random(os.urandom(32))
 
 
+MIN_SANDBOX_POLL = 0.05
+
+
 def new_key() -> str:
     """A random UUID4 string for an idempotency key."""
     return str(uuid.UUID(int=_KEYS.getrandbits(128), version=4))
-MAX_RETRY_DELAY = 300.0
 
 
 @dataclass
@@ -103,21 +106,22 @@ class Scheduler:
 
     def __init__(
         self, mission: Mission, plan: Plan, runtime: Runtime, store: StateStore, emit: Emit, *,
-        parallelism: int = 10, fail_fast: bool = False, detach: bool = False,
+        parallelism: int = 10, fail_fast: bool = False, detach: bool = False, time_scale: float = 1.0,
         observer: Callable[[str, str, str | None, str, dict[str, Any]], None] | None = None,
     ) -> None:
-        self.mission, self.plan, self.runtime, self.store, self.emit = mission, plan, runtime, store, emit
+        self.mission, self.plan, self.runtime, self.store = mission, plan, runtime, store
+        self.journal = Journal(store, mission.name, emit, observer)
+        self.emit = emit
         self.parallelism = max(1, parallelism)
         self.fail_fast, self.detach = fail_fast, detach
-        self.observer = observer
+        # the sandbox's clock runs faster than real time: so do its poll intervals
+        self.time_scale = time_scale
         self.inbox: queue.Queue[tuple[str, str, Any]] = queue.Queue()
         self.timers: list[tuple[float, int, str, str]] = []
         self._seq = 0
         self.interrupted = False
         self.records = store.resources(mission.name)
         self.outputs: dict[str, Any] = {a: rs.outputs for a, rs in self.records.items()}
-        self.pending_writes: list[ResourceState | Removal] = []
-        self.pending_events: list[Event] = []
         self.inflight = 0
         self.inflight_by_provider: dict[str, int] = {}
         self.nodes: dict[str, Node] = {}
@@ -169,14 +173,14 @@ class Scheduler:
         try:
             self._loop()
         finally:
-            self._flush()
+            self.journal.flush()
             workers.shutdown(wait=True)
         return self._outcome()
 
     def _loop(self) -> None:
         while True:
             self._dispatch_ready()
-            self._flush()  # intents are durable before their calls leave
+            self.journal.flush()  # intents are durable before their calls leave
             self._launch()
             if self.inflight == 0 and (self.interrupted or not self._has_work()):
                 return
@@ -338,12 +342,12 @@ class Scheduler:
         if rec is None:
             return self._finish(node, "done")
         if node.action.action == "forget":
-            self.pending_writes.append(Removal(rec.address))
+            self.journal.put(Removal(rec.address))
             self._transition(node, rec.status, "forgotten", {})
             return self._finish(node, "done")
         rec.status = "deleting"
         rec.updated_at = time.time()
-        self.pending_writes.append(rec)
+        self.journal.put(rec)
         self._transition(node, "ready", "deleting", {})
         _, kind = self.runtime.kind(rec.type)
         record = to_record(rec)
@@ -367,6 +371,8 @@ class Scheduler:
         if not node.interval:
             node.interval = kind.poll_interval
         delay = 0.0 if immediately else (poll_after if poll_after is not None else node.interval)
+        if self.time_scale != 1.0 and delay:
+            delay = max(delay * self.time_scale, MIN_SANDBOX_POLL)
         if node.deadline is not None:
             delay = min(delay, max(0.0, node.deadline - time.monotonic()))
         self._timer(delay, node.action.address, "poll")
@@ -446,9 +452,7 @@ class Scheduler:
             self.emit({"event": "progress", "address": address, "fraction": fraction, "message": message})
             return
         if what == "warning":
-            self.emit({"event": "warning", "address": address, "message": redact.redact(str(payload))})
-            self.pending_events.append(Event("warning", address, data={"message": redact.redact(str(payload))},
-                                             at=time.time()))
+            self.journal.warning(address, str(payload))
             return
         self.inflight -= 1
         provider = self._provider(node)
@@ -459,12 +463,12 @@ class Scheduler:
         if outcome in ("created", "adopted", "updated", "polled"):
             return self._on_result(node, outcome, result)
         if outcome == "deleted":
-            self.pending_writes.append(Removal(address))
+            self.journal.put(Removal(address))
             self._transition(node, "deleting", "deleted", {})
             self.outputs.pop(address, None)
             self._finish(node, "done")
         elif outcome == "deleted_then_create":
-            self.pending_writes.append(Removal(address))
+            self.journal.put(Removal(address))
             self._transition(node, "deleting", "deleted", {})
             node.record = None
             self._begin_create(node)
@@ -488,7 +492,7 @@ class Scheduler:
         rec.status = "running" if result.status == "running" else ("failed" if result.status == "failed" else "ready")
         rec.error = result.message if result.status == "failed" else None
         rec.updated_at = time.time()
-        self.pending_writes.append(rec)
+        self.journal.put(rec)
         detail: dict[str, Any] = {"outcome": outcome}
         if rec.remote_id:
             detail["remote_id"] = rec.remote_id
@@ -531,12 +535,19 @@ class Scheduler:
                 return
         if isinstance(exc, RemoteError) and exc.remote_id and node.record is not None and not node.record.remote_id:
             node.record.remote_id = exc.remote_id
+        prefix = ""
+        if isinstance(exc, RemoteError) and exc.field:
+            # a service named the offending field: point at it in the mission file
+            path = [int(p) if p.isdigit() else p for p in str(exc.field).split(".")]
+            where = self.mission.locate("resources", node.action.address, "spec", *path)
+            if where is not None:
+                prefix = f"{where}: resources.{node.action.address}.spec.{exc.field}: "
         if not isinstance(exc, SkyformError):
             import traceback
 
             self.emit({"event": "bug", "address": node.action.address,
                        "message": redact.redact("".join(traceback.format_exception(exc)))})
-        self._fail(node, _describe(exc))
+        self._fail(node, prefix + _describe(exc))
 
     def _retry_step(self, node: Node, delay: float) -> None:
         step = node.step
@@ -557,9 +568,7 @@ class Scheduler:
         return resource.lifecycle.retries if resource else 3
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_DELAY)
-        return min(RETRY_BASE * 2 ** (attempt - 1), 60.0) * (0.5 + random.random())
+        return backoff(attempt, retry_after)
 
     def _event_retry(self, node: Node, exc: TransientError, attempt: int) -> None:
         self.emit({"event": "retry", "address": node.action.address, "attempt": attempt,
@@ -574,11 +583,11 @@ class Scheduler:
             rec.status = "failed"
             rec.error = message
             rec.updated_at = time.time()
-            self.pending_writes.append(rec)
+            self.journal.put(rec)
             self._transition(node, before, "failed", {"error": message})
         elif write and rec is not None:
             rec.status = "ready" if rec.status == "deleting" else rec.status
-            self.pending_writes.append(rec)
+            self.journal.put(rec)
             self.emit({"event": "transition", "address": node.action.address, "before": "deleting",
                        "after": "failed", "error": message})
         else:
@@ -602,28 +611,11 @@ class Scheduler:
         rs = ResourceState(address=a.address, type=a.type, status=status, idempotency_key=key, intent_at=intent_at,
                            remote_id=remote_id, spec=to_storable(spec), outputs=outputs, observed={}, private=private,
                            depends_on=list(a.depends_on), created_at=now, updated_at=now)
-        self.pending_writes.append(rs)
+        self.journal.put(rs)
         return rs
 
     def _transition(self, node: Node, before: str | None, after: str, detail: dict[str, Any]) -> None:
-        address = node.action.address
-        event = {"event": "transition", "address": address, "type": node.action.type, "before": before,
-                 "after": after, **detail}
-        self.pending_events.append(Event("transition", address, before, after, redact.redact_data(detail), time.time()))
-        self.emit(event)
-        if self.observer is not None:
-            self.observer(address, node.action.type, before, after, detail)
-
-    def _flush(self) -> None:
-        if not self.pending_writes and not self.pending_events:
-            return
-        writes, events = self.pending_writes, self.pending_events
-        self.pending_writes, self.pending_events = [], []
-        # last write per address wins within one transaction
-        latest: dict[str, ResourceState | Removal] = {}
-        for w in writes:
-            latest[w.address] = w
-        self.store.write(self.mission.name, list(latest.values()), events)
+        self.journal.transition(node.action.address, node.action.type, before, after, detail)
 
     def _outcome(self) -> ApplyOutcome:
         out = ApplyOutcome(interrupted=self.interrupted and not self.fail_fast)

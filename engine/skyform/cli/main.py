@@ -129,6 +129,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (known errors printed, bugs with a traceback)."""
     from ..output import Printer, error_text
 
+    DETAILED["on"] = False  # per run: in-process callers (tests, gitops) run many
     try:
         result: Any = cli.main(args=argv, prog_name="skyform", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -58,6 +58,9 @@ class SimulatorHost:
     def start(self, simulator: Simulator, port: int = 0) -> Running:
         try:
             server = make_server("127.0.0.1", port, simulator, threaded=True, request_handler=_QuietHandler)
+        except SystemExit as exc:  # werkzeug exits (after printing) when the port is taken
+            raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
+                               hint="choose another port or stop the process using it") from exc
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",

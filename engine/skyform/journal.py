@@ -1,0 +1,58 @@
+"""The journal of an apply: state rows and events, written together, and told to the world.
+
+The scheduler records every transition here. Rows and events of one scheduler tick are
+written in ONE state transaction (:meth:`Journal.flush`), which the scheduler calls before
+any provider call that depends on them leaves - so a create's intent is always durable
+before its request. Every transition is also emitted (text or JSON output) and handed to
+the observer hook; everything that leaves is redacted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from . import redact
+from .state.base import Event, Removal, ResourceState, StateStore
+
+Emit = Callable[[dict[str, Any]], None]
+Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
+
+
+class Journal:
+    """Batches state writes and events; emits output events and observer calls."""
+
+    def __init__(self, store: StateStore, mission: str, emit: Emit, observer: Observer | None = None) -> None:
+        self.store, self.mission, self.emit, self.observer = store, mission, emit, observer
+        self.rows: list[ResourceState | Removal] = []
+        self.events: list[Event] = []
+
+    def put(self, row: ResourceState | Removal) -> None:
+        """A resource row (or its removal) to write with this tick's transaction."""
+        self.rows.append(row)
+
+    def transition(self, address: str, type_name: str, before: str | None, after: str,
+                   detail: dict[str, Any]) -> None:
+        """A status change: recorded in the history, shown, and told to observers."""
+        detail = redact.redact_data(detail)  # type: ignore[assignment]
+        self.events.append(Event("transition", address, before, after, detail, time.time()))
+        self.emit({"event": "transition", "address": address, "type": type_name, "before": before,
+                   "after": after, **detail})
+        if self.observer is not None:
+            self.observer(address, type_name, before, after, detail)
+
+    def warning(self, address: str, message: str) -> None:
+        message = redact.redact(message)
+        self.events.append(Event("warning", address, data={"message": message}, at=time.time()))
+        self.emit({"event": "warning", "address": address, "message": message})
+
+    def flush(self) -> None:
+        """Write pending rows and events in one transaction (the last row per address wins)."""
+        if not self.rows and not self.events:
+            return
+        rows, events = self.rows, self.events
+        self.rows, self.events = [], []
+        latest: dict[str, ResourceState | Removal] = {}
+        for row in rows:
+            latest[row.address] = row
+        self.store.write(self.mission, list(latest.values()), events)

@@ -89,3 +89,26 @@ def test_plan_refuses_an_unknown_assignee_with_a_suggestion(mission: Path) -> No
     result = run_cli("plan", "--sandbox", str(mission), env=ENV)
     assert result.exit_code != 0, result.output
     assert "no CVAT user 'alcie'; did you mean 'alice'?" in result.output
+
+
+FAULTS = [
+    {"provider": "cvat", "fault": "status", "status": 503, "retry_after": 0, "match": "^POST /api/projects$", "times": 1},
+    {"provider": "cvat", "fault": "status", "status": 429, "retry_after": 0, "match": r"^POST /api/tasks/\d+/data/$",
+     "times": 2},
+    {"provider": "cvat", "fault": "status", "status": 500, "match": "^GET /api/requests/", "times": 1},
+    {"provider": "cvat", "fault": "status", "status": 503, "retry_after": 0, "match": "^POST /api/jobs$", "times": 1},
+]
+
+
+def test_apply_survives_outages_without_duplicates(mission: Path) -> None:
+    """503/429/500 answers on creates, the image upload and polls are retried; nothing is made twice
+    (a task whose upload failed is adopted and its images uploaded on the retry)."""
+    import json
+
+    env = {**ENV, "SKYFORM_SANDBOX_FAULTS": json.dumps(FAULTS)}
+    applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=env)
+    assert applied.exit_code == 0, applied.output
+    objects = run_cli("sandbox", "objects", "--json", str(mission), env=ENV)
+    assert objects.json()["objects"]["cvat"] == {"project": 1, "task": 1, "ground_truth_job": 1}
+    replan = run_cli("plan", "--sandbox", "--detailed-exitcode", str(mission), env=ENV)
+    assert replan.exit_code == 0, replan.output

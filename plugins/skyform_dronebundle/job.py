@@ -155,6 +155,8 @@ class JobKind(ResourceKind):
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
         body = patch_body(spec, {c.field for c in changes}, record)
+        if "external_id" in body and not spec.get("external_id"):  # back to skyform's own
+            body["external_id"] = derived_external_id(ctx.mission, record.address, record.idempotency_key)
         project_id = str(record.private.get("project_id") or spec["project_id"])
         if body:
             ctx.client.update_job(project_id, str(record.remote_id), body)

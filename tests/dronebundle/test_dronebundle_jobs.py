@@ -285,3 +285,15 @@ def test_a_timeout_leaves_the_outcome_unknown(job_kind, make_ctx, project_id, sa
         sandbox.simulator.faults.replace([])
     with pytest.raises(AdoptError):
         job_kind.adopt(job_spec(project_id), ctx)
+
+
+def test_removing_the_spec_external_id_restores_the_derived_one(job_kind, make_ctx, project_id, record_of,
+                                                               client) -> None:
+    """An external_id taken out of the spec goes back to skyform:<mission>:<address>:<key8>."""
+    spec = job_spec(project_id, external_id="WO-1")
+    ctx = make_ctx(address="flight")
+    record = record_of(job_kind.create(spec, ctx), spec, ctx)
+    new = job_spec(project_id)
+    job_kind.update(record, new, [Change(("external_id",), "WO-1", None)], ctx)
+    expected = f"skyform:bridge-a12:flight:{ctx.idempotency_key.replace('-', '')[:8]}"
+    assert client.get_job(project_id, record.remote_id)["external_id"] == expected

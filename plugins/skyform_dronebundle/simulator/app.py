@@ -217,7 +217,8 @@ class DroneBundleSimulator(Simulator):
         job.update(id=uuid7(), project_id=project_id, created=now, updated=now)
         self.data["jobs"][job["id"]] = job
         self.data["occurrences"][job["id"]] = {"generation": 1, "dates": occurrences(job)}
-        self.faults.job_fate(self.provider, f"Job {job.get('name')}")  # recorded; jobs have no server-side run
+        # no faults.job_fate(): a DroneBundle job has no server-side run that could fail or hang,
+        # and drawing would use up job_fail/job_stuck rules meant for other services' jobs
         return json_response({"id": job["id"]}, 201)
 
     def get_job(self, request: Request, project_id: str, job_id: str) -> Response:

@@ -243,3 +243,30 @@ def test_a_429_during_apply_is_retried_and_the_job_is_created_once(tmp_path: Pat
     assert done.exit_code == 0, done.output
     state = json.loads((mission / ".skyform" / "sandbox" / "dronebundle.json").read_text())
     assert len(state["jobs"]) == 1
+
+
+def test_a_status_changed_on_the_dashboard_is_set_back_by_apply(tmp_path: Path) -> None:
+    """status is desired state: a job put on hold outside skyform shows as drift in the plan,
+    and apply sets the spec's status again."""
+    mission = _applied_copy("dronebundle-basic", tmp_path)
+    sim_file = mission / ".skyform" / "sandbox" / "dronebundle.json"
+    data = json.loads(sim_file.read_text())
+    job_id = _state_json(mission, "deck_inspection", tmp_path)["remote_id"]
+    data["jobs"][job_id]["status"] = "on_hold"  # someone on the dashboard
+    sim_file.write_text(json.dumps(data))
+    plan = _cli("plan", "--sandbox", str(mission), cwd=tmp_path)
+    assert "deck_inspection" in plan.stdout and "on_hold" in plan.stdout and "1 to update" in plan.stdout, plan.stdout
+    applied = _cli("apply", "--sandbox", "--auto-approve", str(mission), cwd=tmp_path)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert json.loads(sim_file.read_text())["jobs"][job_id]["status"] == "planned"
+
+
+def test_no_secret_reaches_state_or_output(tmp_path: Path) -> None:
+    """The sandbox API key appears neither in the apply output nor in the state database."""
+    from skyform_dronebundle.simulator.access import SANDBOX_KEY
+
+    mission = _applied_copy("dronebundle-basic", tmp_path)
+    replan = _cli("plan", "--sandbox", str(mission), cwd=tmp_path)
+    assert SANDBOX_KEY not in replan.stdout + replan.stderr
+    for path in (mission / ".skyform").glob("state.db*"):
+        assert SANDBOX_KEY.encode() not in path.read_bytes()

@@ -42,6 +42,8 @@ def unwrap(body: Any, what: str, *, uuid: str | None = None) -> Any:
         return _raise(AuthError(message, provider=PROVIDER, hint=TOKEN_HINT))
     if text.endswith(" not found"):
         return _raise(NotFound(message, provider=PROVIDER, remote_id=uuid))
+    if text.startswith("Invalid set-uuid"):
+        return _raise(UuidTaken(message, provider=PROVIDER, remote_id=uuid))
     if text in ("No nodes available", "Asset not ready"):
         return _raise(TransientError(message, provider=PROVIDER, retry_after=30.0))
     invalid = invalid_options(text)
@@ -50,6 +52,10 @@ def unwrap(body: Any, what: str, *, uuid: str | None = None) -> Any:
         return _raise(PermanentError(f"{PROVIDER}: {what}: the node refused the options: {details}",
                                      provider=PROVIDER, body=invalid, field="options"))
     return _raise(PermanentError(message, provider=PROVIDER, body=redact.redact_data(body)))
+
+
+class UuidTaken(PermanentError):
+    """``set-uuid`` was refused: a task with that uuid exists (or the uuid is malformed)."""
 
 
 def invalid_options(text: str) -> list[dict[str, Any]] | None:

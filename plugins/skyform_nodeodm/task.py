@@ -20,11 +20,11 @@ from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext
 from skyform.values import is_known
 
 from . import artifacts
-from .client import PROVIDER, NodeClient
+from .client import PROVIDER, NodeClient, UuidTaken
+from .drift import observed
 from .fleet import Fleet
 from .options_check import check_options
 from .schema import OUTPUTS_SCHEMA, SPEC_SCHEMA
-from .drift import observed
 from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
 STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
@@ -114,10 +114,8 @@ class Task(ResourceKind):
         try:
             upload_task(node, uuid, fields, files, ctx.reporter,
                         parallel=fleet.parallel_uploads, retries=fleet.upload_retries)
-        except PermanentError as exc:
-            if "Invalid set-uuid" not in exc.message:
-                raise
-            # the uuid is taken: an earlier attempt committed it (the commit answer was lost)
+        except UuidTaken:
+            # an earlier attempt committed this uuid but its answer was lost: follow that task
             found = self.adopt(spec, ctx)
             if found is None:
                 raise
@@ -157,7 +155,7 @@ class Task(ResourceKind):
             raise self._failure(node, uuid, info)
         if code == 50:
             raise PermanentError(f"{PROVIDER}: task {uuid} was canceled on {node.url}", provider=PROVIDER,
-                                 remote_id=uuid, hint="apply again to restart it, or change the spec")
+                                 remote_id=uuid, hint="the next apply replaces it with a new task")
         if code != 40:
             raise PermanentError(f"{PROVIDER}: task {uuid} has an unknown status {code!r}", provider=PROVIDER,
                                  remote_id=uuid)
@@ -185,7 +183,8 @@ class Task(ResourceKind):
         status = {10: "running", 20: "running", 30: "failed", 50: "failed"}.get(code, "ready")
         return Result(remote_id=uuid, status=status, outputs=dict(record.outputs),
                       observed=observed(info, record.spec), private={**record.private, "node": node.url},
-                      progress=float(info.get("progress") or 0) / 100, message=(info.get("status") or {}).get("errorMessage"))
+                      progress=float(info.get("progress") or 0) / 100,
+                      message=(info.get("status") or {}).get("errorMessage"))
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:

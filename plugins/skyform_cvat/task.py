@@ -144,6 +144,10 @@ class Task(ResourceKind):
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         rq_id = record.private.get("rq_id")
         task_id = int(record.remote_id or 0)
+        if record.private.get("upload_pending") and not rq_id:
+            rq_id = self._resume_upload(ctx, task_id, record.spec)
+            return Result(remote_id=str(task_id), status="running", private={"rq_id": rq_id, "upload_pending": False},
+                          message="CVAT is processing the images")
         if rq_id:
             state = look(ctx.client, rq_id)
             if state.running:
@@ -167,12 +171,19 @@ class Task(ResourceKind):
             return None
         if field(task, "size"):
             return self._ready(ctx, task, spec)
-        for rq_id, state in find_requests(ctx.client, action="create", target="task", task_id=task.id):
-            if state.running:
-                return self._running(task.id, rq_id, state.progress)
+        # adopt must not change anything (the planner calls it too): a task without data is
+        # resumed by poll, which finds CVAT's data request or uploads the images then
+        return Result(remote_id=str(task.id), status="running", private={"upload_pending": True},
+                      message="the interrupted create left the task without its images")
+
+    def _resume_upload(self, ctx: OperationContext, task_id: int, spec: Mapping[str, Any]) -> str:
+        """The data request of a task an interrupted create left behind: CVAT's, or a new upload."""
+        for rq_id, state in find_requests(ctx.client, action="create", target="task", task_id=task_id):
+            if state.status != "failed":
+                return rq_id
         from .media import upload_images
 
-        return self._running(task.id, upload_images(ctx, task.id, spec))  # the crash came before the upload
+        return upload_images(ctx, task_id, spec)
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         try:
@@ -180,10 +191,10 @@ class Task(ResourceKind):
                 task = ctx.client.sdk.tasks.retrieve(int(record.remote_id or 0))
         except NotFound:
             return None
-        if not field(task, "size") and record.private.get("rq_id"):
-            state = look(ctx.client, record.private["rq_id"])
-            if state.running:
-                return self._running(task.id, record.private["rq_id"], state.progress)
+        if not field(task, "size"):
+            rq_id = record.private.get("rq_id")
+            if rq_id and look(ctx.client, rq_id).running or not rq_id and record.private.get("upload_pending"):
+                return Result(remote_id=str(task.id), status="running", message="the task's images are pending")
         return self._ready(ctx, task, record.spec)
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],

@@ -112,3 +112,38 @@ def test_apply_survives_outages_without_duplicates(mission: Path) -> None:
     assert objects.json()["objects"]["cvat"] == {"project": 1, "task": 1, "ground_truth_job": 1}
     replan = run_cli("plan", "--sandbox", "--detailed-exitcode", str(mission), env=ENV)
     assert replan.exit_code == 0, replan.output
+
+
+def test_a_killed_apply_resumes_without_a_second_task(mission: Path) -> None:
+    """kill -9 while the images upload (the task exists, its data does not): the next apply adopts
+    the task, uploads the images and finishes with exactly one project and one task."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    slow_upload = [{"provider": "cvat", "fault": "latency", "delay": 30, "match": r"^POST /api/tasks/\d+/data/$",
+                    "times": 1}]
+    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1", "SKYFORM_SANDBOX_FAULTS": json.dumps(slow_upload)}
+    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply", "--sandbox",
+                             "--auto-approve", str(mission)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("inspection: Creating"):
+                break
+            assert time.monotonic() < deadline, "apply never started creating the task"
+        time.sleep(1.0)  # POST /api/tasks is done; the upload hangs in the simulated latency
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    resumed = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
+    assert resumed.exit_code == 0, resumed.output
+    assert "inspection: Ready" in resumed.output and "adopted the object an interrupted run created" in resumed.output
+    objects = run_cli("sandbox", "objects", "--json", str(mission), env=ENV)
+    assert objects.json()["objects"]["cvat"] == {"project": 1, "task": 1, "ground_truth_job": 1}
+    outputs = run_cli("output", "--json", str(mission))
+    assert outputs.exit_code == 0, outputs.output

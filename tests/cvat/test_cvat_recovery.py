@@ -47,7 +47,8 @@ def test_adopt_refuses_to_guess_between_two_candidates(sandbox) -> None:
 
 
 def test_adopt_resumes_a_task_whose_upload_never_happened(sandbox, images) -> None:
-    """A crash between POST /api/tasks and the upload: adopt uploads the images and the task completes."""
+    """A crash between POST /api/tasks and the upload: adopt finds the task without changing it; the
+    first poll uploads the images and the task completes."""
     ops = sandbox.ops("Task")
     spec = {"name": "half made", "labels": LABELS, "images": images[:4], "segment_size": 2}
     intent = time.time()
@@ -57,6 +58,8 @@ def test_adopt_resumes_a_task_whose_upload_never_happened(sandbox, images) -> No
                                                               segment_size=2))
     adopted = ops.kind.adopt(spec, ops.context(str(uuid.uuid4()), intent))
     assert adopted is not None and adopted.remote_id == str(bare.id) and adopted.status == "running"
+    assert ops.kind.adopt(spec, ops.context(str(uuid.uuid4()), intent)).remote_id == str(bare.id)
+    assert sandbox.simulator.data["requests"] == {}, "adopt must not upload (the planner calls it)"
     record = ops.wait(ops.record(adopted, spec, ops.context()))
     assert record.outputs["size"] == 4 and len(record.outputs["jobs"]) == 2
     assert sandbox.objects()["task"] == 1

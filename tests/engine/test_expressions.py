@@ -168,8 +168,6 @@ def test_secret_in_provider_settings_is_redacted_from_errors(ws, secret_env):
     assert _leaks(ws) == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: outputs/observed echoed by the service are stored verbatim "
-                   "(scheduler._on_result, api._mission_outputs), so a secret reaches state.db and `skyform output`")
 def test_secret_echoed_back_by_the_service_is_not_written_to_state(ws, secret_env):
     """A secret the service echoes in outputs/observed is still never written to state in clear."""
     ws.write("""

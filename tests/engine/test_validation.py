@@ -358,8 +358,6 @@ def test_validation_verdict_is_not_cached_across_a_changed_file(ws):
     assert ran.code == 3 and "3 is odd" in ran.err
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: planner.py:173 plans with require_secrets=False, so an unset "
-                   "secret passes plan and fails only during apply")
 def test_missing_secret_is_not_a_validation_error_but_blocks_plan(ws):
     """`validate` accepts an unset secret (Unknown); `plan` refuses it naming the variable to export."""
     f = ws.write("""

@@ -239,3 +239,14 @@ def test_plan_check_uses_the_first_node_that_answers(start_node, mission):
     ctx = context(settings, mission)
     issues = list(KIND.plan_check(spec_for(mission, options={"dsn": True}), ctx))
     assert [(i.path, i.hint) for i in issues] == [(("options", "dsn"), "did you mean 'dsm'?")]
+
+
+def test_dropped_connection_during_an_upload_is_retried(start_node, mission):
+    """A connection cut mid-upload is a transient failure: that file is sent again."""
+    sim, running = start_node(faults=[{"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "drop",
+                                       "times": 1}])
+    spec = spec_for(mission)
+    ctx = context(running.settings(), mission)
+    created = KIND.create(spec, ctx)
+    assert sim.faults.counts()["drop"] == 1
+    assert sim.data["tasks"][created.remote_id]["imagesCount"] == 3

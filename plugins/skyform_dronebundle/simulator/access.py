@@ -19,6 +19,7 @@ READ_ONLY_KEY = "v1_sandbox_read_only_2b8f0e6c4d1a9e7f3c5b"
 INACTIVE_KEY = "v1_sandbox_inactive_9d3a7f1e5c2b8d4a6e0f"
 STARTER_KEY = "v1_sandbox_starter_plan_5e1c9a3f7b2d6e8a0c4f"
 PATH_RESTRICTED_KEY = "v1_sandbox_projects_list_only_8a2d4f6e0c1b3e5a7d9f"
+OTHER_WORKSPACE_KEY = "v1_sandbox_other_workspace_4c6e8a0b2d4f6a8c0e2b"
 
 REFUSALS = {
     "invalid_api_key": "Invalid API key",
@@ -41,6 +42,7 @@ def initial_keys() -> dict[str, dict[str, Any]]:
         INACTIVE_KEY: key("full_access", active=False),
         STARTER_KEY: key("full_access", workspace="starter"),
         PATH_RESTRICTED_KEY: key("full_access", paths=[r"^/v1/projects/?$"]),
+        OTHER_WORKSPACE_KEY: key("full_access", workspace="other"),
     }
 
 

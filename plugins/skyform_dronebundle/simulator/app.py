@@ -74,7 +74,8 @@ class DroneBundleSimulator(Simulator):
     def initial_data(self) -> dict[str, Any]:
         return {"keys": initial_keys(),
                 "workspaces": {"sandbox": {"plan": "enterprise", "job_types": JOB_TYPES},
-                               "starter": {"plan": "starter", "job_types": JOB_TYPES}},
+                               "starter": {"plan": "starter", "job_types": JOB_TYPES},
+                               "other": {"plan": "enterprise", "job_types": JOB_TYPES}},
                 "projects": {SANDBOX_PROJECT_ID: {
                     "id": SANDBOX_PROJECT_ID, "name": "Sandbox project", "description": None,
                     "status": "in_progress", "other_status_reason": None, "archived": False,

@@ -149,7 +149,10 @@ class Task(ResourceKind):
             return Result(remote_id=str(task_id), status="running", private={"rq_id": rq_id, "upload_pending": False},
                           message="CVAT is processing the images")
         if rq_id:
-            state = look(ctx.client, rq_id)
+            try:
+                state = look(ctx.client, rq_id)
+            except NotFound:  # CVAT expired the request: the task itself says whether its data arrived
+                return self._after_lost_request(ctx, task_id, record)
             if state.running:
                 return self._running(task_id, rq_id, state.progress)
             if state.status == "failed":
@@ -158,6 +161,14 @@ class Task(ResourceKind):
         with sdk_errors(f"reading task {task_id}", remote_id=str(task_id)):
             task = ctx.client.sdk.tasks.retrieve(task_id)
         return self._ready(ctx, task, record.spec)
+
+    def _after_lost_request(self, ctx: OperationContext, task_id: int, record: Record) -> Result:
+        with sdk_errors(f"reading task {task_id}", remote_id=str(task_id)):
+            task = ctx.client.sdk.tasks.retrieve(task_id)
+        if field(task, "size"):
+            return self._ready(ctx, task, record.spec)
+        return Result(remote_id=str(task_id), status="failed",
+                      message="CVAT no longer knows the task's data request and the task has no images")
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         filters: dict[str, Any] = {"name": spec["name"]}

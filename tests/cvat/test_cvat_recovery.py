@@ -204,3 +204,14 @@ def test_a_server_outside_the_sdks_range_is_logged_not_refused(sandbox, caplog, 
     assert record.status == "ready"
     assert f"CVAT server {version} is outside cvat-sdk 2.80.0's tested range; continuing" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_task_whose_data_request_expired_is_judged_by_its_frames(sandbox, images) -> None:
+    """If CVAT forgot the data request, poll reads the task: with frames it is ready."""
+    tasks = sandbox.ops("Task")
+    record = tasks.create({"name": "expired", "labels": LABELS, "images": images[:2]})
+    with sandbox.simulator.lock:
+        sandbox.simulator.data["requests"].clear()
+    running = tasks.record(tasks.kind._running(int(record.remote_id), record.private["rq_id"]),
+                           record.spec, tasks.context())
+    assert tasks.wait(running).status == "ready"

@@ -41,6 +41,7 @@ class Fleet:
         self.parallel_uploads = int(settings.get("parallel_uploads", 4))
         self.upload_retries = int(settings.get("upload_retries", 3))
         self.max_extract_bytes = int(settings.get("max_extract_bytes", 64 * 1024 ** 3))
+        self._limits: list[int | None] | None = None
 
     def close(self) -> None:
         for node in self.nodes:
@@ -97,6 +98,13 @@ class Fleet:
         if not found and failures:
             raise failures[0]
         return found
+
+    def image_limits(self) -> list[int | None]:
+        """Each reachable node's ``maxImages`` (None: unlimited), asked once per run: a node's
+        limit is its start-up configuration, so a plan of many tasks needs no /info per task."""
+        if self._limits is None:
+            self._limits = [c.max_images for c in self.capacities()]
+        return self._limits
 
     def choose(self, images: int) -> NodeClient:
         """The node a new task with ``images`` images should go to."""

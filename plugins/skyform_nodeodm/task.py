@@ -86,7 +86,7 @@ class Task(ResourceKind):
                 yield from check_options(options, fleet.options())
             images = spec.get("images")
             if isinstance(images, list) and is_known(images):
-                limits = [c.max_images for c in fleet.capacities()]
+                limits = fleet.image_limits()
                 largest = max((n for n in limits if n is not None), default=None)
                 if limits and None not in limits and largest is not None and len(images) > largest:
                     where = "this node" if len(limits) == 1 else "any configured node"

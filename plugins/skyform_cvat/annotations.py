@@ -118,7 +118,11 @@ class Annotations(ResourceKind):
 
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         rq_id = str(record.remote_id)
-        state = look(ctx.client, rq_id)
+        try:
+            state = look(ctx.client, rq_id)
+        except NotFound:
+            return Result(remote_id=rq_id, status="failed", private=dict(record.private),
+                          message="CVAT no longer knows this import request (expired?); apply again to import anew")
         if state.running:
             return Result(remote_id=rq_id, status="running", progress=state.progress, private=dict(record.private))
         if state.status == "failed":

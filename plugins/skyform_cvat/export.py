@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from skyform.errors import Issue, PermanentError
+from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
 from .background import look
@@ -96,7 +96,11 @@ class Export(ResourceKind):
 
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         rq_id = str(record.remote_id)
-        state = look(ctx.client, rq_id)
+        try:
+            state = look(ctx.client, rq_id)
+        except NotFound:
+            return Result(remote_id=rq_id, status="failed",
+                          message="CVAT no longer knows this export request (expired?); apply again to export anew")
         if state.running:
             return Result(remote_id=rq_id, status="running", progress=state.progress)
         if state.status == "failed":

@@ -74,6 +74,9 @@ def download(node: NodeClient, uuid: str, target_dir: Path, reporter: Reporter) 
     except httpx.TransportError as exc:
         raise TransientError(f"{PROVIDER}: {where}: {redact.redact(str(exc)) or type(exc).__name__}",
                              provider=PROVIDER) from exc
+    except OSError as exc:  # the local disk: full, read-only, no permission
+        raise PermanentError(f"{PROVIDER}: {where}: cannot write {part}: {exc.strerror or exc}",
+                             provider=PROVIDER) from exc
     if expected and received != expected:
         raise TransientError(f"{PROVIDER}: {where}: got {received} of {expected} bytes", provider=PROVIDER)
     verify(part, uuid)
@@ -135,6 +138,10 @@ def extract(archive: Path, target: Path, uuid: str, *, max_bytes: int) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
             raise TransientError(f"{PROVIDER}: all.zip of task {uuid} is corrupt ({exc}); it will be downloaded again",
                                  provider=PROVIDER) from exc
+        except OSError as exc:  # the local disk: full, read-only, no permission
+            shutil.rmtree(staging, ignore_errors=True)
+            raise PermanentError(f"{PROVIDER}: cannot extract all.zip of task {uuid} into {staging}: "
+                                 f"{exc.strerror or exc}", provider=PROVIDER) from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -101,6 +101,9 @@ def upload_task(node: NodeClient, uuid: str, fields: Mapping[str, str], files: l
                 if attempt == retries:
                     raise
                 time.sleep(min(0.5 * 2 ** attempt, 5.0))
+            except OSError as exc:  # the local file, not the node
+                raise PermanentError(f"{PROVIDER}: cannot read {f.path}: {exc.strerror or exc}",
+                                     provider=PROVIDER, field="images") from exc
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nodeodm-upload") as pool:
         futures = [pool.submit(send, f) for f in files]

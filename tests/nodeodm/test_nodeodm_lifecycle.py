@@ -196,3 +196,4 @@ def test_options_change_after_the_node_cleaned_the_task_up_uploads_again_under_t
     assert again.remote_id == done.remote_id and "uploaded again" in again.message
     assert sim.data["tasks"][done.remote_id]["imagesCount"] == 3
     assert poll_until_done(record(again, new_spec, ctx), new_spec, ctx).outputs["dtm"]
+

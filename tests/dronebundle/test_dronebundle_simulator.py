@@ -81,3 +81,38 @@ def test_unassign_follows_the_documented_answers(api: httpx.Client, project_id: 
     job_id = api.post(f"/projects/{project_id}/jobs", json=JOB).json()["id"]
     assert api.post(f"/projects/{project_id}/jobs/{job_id}/unassign", json={"pilots": []}).status_code == 400
     assert api.post(f"/projects/{project_id}/jobs/{job_id}/unassign", json={"pilots": ["u1"]}).status_code == 404
+
+
+def test_team_is_cursor_paginated_and_filtered_by_role(sandbox: Any) -> None:
+    """GET /team: role filter (pilot) and cursor pages; an unknown role is a 400."""
+    from skyform.sandbox.host import SimulatorHost
+    from skyform_dronebundle.simulator.app import DroneBundleSimulator
+
+    with SimulatorHost() as host:
+        url = host.start(DroneBundleSimulator(page_size=4)).settings()["url"]
+        headers = {"Authorization": f"Bearer {SANDBOX_KEY}"}
+        first = httpx.get(f"{url}/team", headers=headers).json()
+        assert first["count"] == 4 and first["cursor"]
+        rest = httpx.get(f"{url}/team", params={"cursor": first["cursor"]}, headers=headers).json()
+        assert rest["cursor"] is None and len(first["members"]) + len(rest["members"]) == 6
+        pilots = httpx.get(f"{url}/team", params={"role": "pilot"}, headers=headers).json()["members"]
+        assert {m["role"] for m in pilots} == {"pilot"} and len(pilots) == 2
+        assert httpx.get(f"{url}/team", params={"role": "boss"}, headers=headers).status_code == 400
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"name": "x", "url": "https://hooks.example/in", "event_types": ["job.created"]}, "name must be between 2"),
+    ({"name": "ops", "url": "http://hooks.example/in", "event_types": ["job.created"]}, "url must be a valid https"),
+    ({"name": "ops", "url": "https://hooks.example/in", "event_types": []}, "event_types must be a non-empty"),
+])
+def test_webhook_bodies_are_validated(api: httpx.Client, body: dict, message: str) -> None:
+    """POST /webhooks: name 2-100, an https url, known event types."""
+    r = api.post("/webhooks", json=body)
+    assert r.status_code == 400 and r.json()["message"].startswith(message)
+
+
+def test_webhook_secret_is_returned_once(api: httpx.Client) -> None:
+    """A created webhook answers its signing secret dbwhsec_... (shown once)."""
+    r = api.post("/webhooks", json={"name": "ops", "url": "https://hooks.example/in",
+                                    "event_types": ["job.created", "job.updated"]})
+    assert r.status_code == 201 and r.json()["secret"].startswith("dbwhsec_")

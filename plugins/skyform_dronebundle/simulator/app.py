@@ -1,7 +1,7 @@
 """The DroneBundle simulator: the documented endpoints over real HTTP on 127.0.0.1.
 
 Routes (base path ``/v1``): projects (list with cursor pagination, create, get, update),
-jobs (create, get, update, unassign pilots). Answers are the documented shapes: create
+jobs (create, get, update, unassign pilots), team and webhooks (:mod:`.workspace`). Answers are the documented shapes: create
 ``{"id"}``, update ``{"message": "... updated"}``, 400 ``{"message"}``, 403 ``{"message",
 "code_name"}``, 404 ``{"message"}``, 429 past the per-key limit (a sliding window; the
 limit and window are constructor arguments so tests reach them quickly). No list-jobs and
@@ -25,6 +25,7 @@ from .access import SANDBOX_KEY, SlidingWindow, initial_keys, refusal, retry_aft
 from .ids import uuid7
 from .schedule import occurrences
 from .validation import job_error, project_error, today_utc
+from .workspace import WorkspaceEndpoints, seed_team, workspace_rules
 
 #: a project every sandbox workspace starts with, so a mission can use a fixed project_id
 SANDBOX_PROJECT_ID = "01900000-0000-7000-8000-000000000001"
@@ -46,7 +47,7 @@ class BadRequest(HTTPException):
         return json_response({"message": self.message}, 400)
 
 
-class DroneBundleSimulator(Simulator):
+class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
     """Simulated DroneBundle workspace(s): keys, projects, jobs and their occurrences."""
 
     provider = "dronebundle"
@@ -69,6 +70,7 @@ class DroneBundleSimulator(Simulator):
             Rule("/v1/projects/<project_id>/jobs/<job_id>", methods=["GET"], endpoint="get_job"),
             Rule("/v1/projects/<project_id>/jobs/<job_id>", methods=["PATCH"], endpoint="update_job"),
             Rule("/v1/projects/<project_id>/jobs/<job_id>/unassign", methods=["POST"], endpoint="unassign"),
+            *workspace_rules(),
         ]
 
     def initial_data(self) -> dict[str, Any]:
@@ -80,7 +82,7 @@ class DroneBundleSimulator(Simulator):
                     "id": SANDBOX_PROJECT_ID, "name": "Sandbox project", "description": None,
                     "status": "in_progress", "other_status_reason": None, "archived": False,
                     "created": 1719792000000, "updated": 1719792000000, "workspace": "sandbox"}},
-                "jobs": {}, "occurrences": {}, "assignments": {}}
+                "jobs": {}, "occurrences": {}, "assignments": {}, "team": seed_team(), "webhooks": {}}
 
     def settings(self, base_url: str) -> dict[str, Any]:
         return {"url": base_url + self.base_path, "api_key": SANDBOX_KEY}

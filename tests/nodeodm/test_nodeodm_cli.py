@@ -154,3 +154,36 @@ resources:
     assert "hint: rename one of them" in result.output
     assert "mission.yaml:13:17: resources.reconstruct.spec.outputs.0: '../up' leaves the project directory" \
         in result.output
+
+
+def test_apply_killed_between_init_and_commit_resumes_with_the_same_uuid(mission):
+    """kill -9 while the commit hangs; the next apply finishes the same upload: one task, same uuid."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, **ENV, "SKYFORM_SANDBOX_FAULTS": json.dumps(
+        [{"provider": "nodeodm", "match": "POST /task/new/commit/", "fault": "latency", "delay": 60}])}
+    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply",
+                             "--sandbox", "--auto-approve", str(mission)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state_file = mission / ".skyform/sandbox/nodeodm.json"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:  # wait until every file of the task is on the node
+            uploads = json.loads(state_file.read_text()).get("uploads", {}) if state_file.exists() else {}
+            if any(len(u["files"]) == 5 for u in uploads.values()):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the upload never completed")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    (uuid,) = json.loads(state_file.read_text())["uploads"]
+    resumed = skyform("apply", "--sandbox", "--auto-approve", mission)
+    assert resumed.exit_code == 0, resumed.output
+    node = json.loads(state_file.read_text())
+    assert list(node["tasks"]) == [uuid] and node["uploads"] == {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid as uuidlib
 from typing import Any, Iterable
 
 from werkzeug.routing import Rule
@@ -122,7 +123,7 @@ class NodeODMSimulator(Simulator):
             info["output"] = output[with_output:]
         return info
 
-    def _create(self, uuid: str, fields: dict[str, Any], files: dict[str, int]) -> dict[str, Any] | Response:
+    def _create(self, uuid: str, fields: dict[str, Any], files: dict[str, int]) -> dict[str, Any]:
         images = sorted(n for n in files if not NON_IMAGE.search(n))
         task = {"uuid": uuid, **fields, "images": images, "files": files, "imagesCount": len(images), "run": 0}
         subject = f"Task {fields.get('name', uuid)}"
@@ -141,8 +142,6 @@ class NodeODMSimulator(Simulator):
     def _new_uuid(self, request: Request) -> tuple[str | None, Response | None]:
         wanted = request.headers.get("set-uuid")
         if wanted is None:
-            import uuid as uuidlib
-
             return str(uuidlib.uuid4()), None
         if not UUID_RE.match(wanted) or wanted in self.data["tasks"]:
             return None, json_response({"error": f"Invalid set-uuid: {wanted}"})

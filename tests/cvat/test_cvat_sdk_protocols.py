@@ -80,3 +80,17 @@ def test_annotation_crud_on_jobs_and_tasks(sandbox, sdk, images) -> None:
     assert caught.value.status == 400 and json.loads(caught.value.body) == "Incorrect requested frame number: 0"
     task.remove_annotations()
     assert task.get_annotations().shapes == []
+
+
+def test_frames_download_through_the_sdk(sandbox, sdk, images, tmp_path) -> None:
+    """Task.download_frames / Job.get_frame fetch the uploaded images; a frame outside a job is 400."""
+    task = sdk.tasks.create_from_data(
+        models.TaskWriteRequest(name="frames", labels=[models.PatchedLabelRequest(name="car")], segment_size=2),
+        [sandbox.mission_dir / p for p in images[:4]], status_check_period=0.01)
+    task.download_frames([0, 3], outdir=tmp_path / "frames")
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["frame_000000.png", "frame_000003.png"]
+    job = sorted(task.get_jobs(), key=lambda j: j.start_frame)[1]
+    assert job.get_frame(2, quality="original").read() == (sandbox.mission_dir / images[2]).read_bytes()
+    with pytest.raises(exceptions.ApiException) as caught:
+        job.get_frame(0, quality="original")
+    assert caught.value.status == 400

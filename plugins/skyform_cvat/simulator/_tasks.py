@@ -128,6 +128,23 @@ class Tasks:
             "frames": [{"name": f["name"], "width": f["width"], "height": f["height"],
                         "related_files": 0, "has_related_context": False} for f in media["frames"]]})
 
+    def media_frame(self, request: Request, kind: str, id: int) -> Response:
+        """``GET .../data?type=frame&number=N``: one frame's image (original bytes in the sandbox)."""
+        user = self.caller(request)  # type: ignore[attr-defined]
+        obj = self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
+        task = self.data["tasks"][str(obj["task_id"])] if kind == "jobs" else obj
+        kind_arg = request.args.get("type")
+        if kind_arg not in ("frame", "chunk", "context_image"):
+            raise bad_request("type", f'"{kind_arg}" is not a valid choice.' if kind_arg else "This field is required.")
+        if kind_arg != "frame":
+            raise ApiError(400, ["The sandbox serves single frames only (type=frame)"])
+        number = require_int(dict(request.args), "number", minimum=0, required=True) or 0
+        first, last = (obj["start_frame"], obj["stop_frame"]) if kind == "jobs" else (0, (task.get("media") or {"size": 0})["size"] - 1)
+        content = self.blobs.get(f"frame:{task['id']}:{number}")
+        if content is None or not first <= number <= last:
+            raise ApiError(400, f"Incorrect requested frame number: {number}")
+        return Response(content, status=200, mimetype="image/png" if content[:4] == b"\x89PNG" else "image/jpeg")
+
     # -- media upload -----------------------------------------------------------------------
     def task_data(self, request: Request, id: int) -> Response:
         user = self.caller(request)  # type: ignore[attr-defined]

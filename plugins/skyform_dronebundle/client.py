@@ -49,6 +49,7 @@ class CreateOutcomes:
         self._lock = threading.Lock()
 
     def record(self, key: str, remote_id: str | None) -> None:
+        """Remember what the create for ``key`` did."""
         with self._lock:
             self._outcomes[key] = remote_id
 

@@ -79,6 +79,7 @@ class JobKind(ResourceKind):
 
     # -- validate --------------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        """The rules of :mod:`.job_rules`, relative to ``ctx.today``."""
         return job_issues(spec, ctx.today)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
@@ -104,6 +105,7 @@ class JobKind(ResourceKind):
                       private={"project_id": remote.get("project_id"), "external_id": external_id})
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        """POST the job (with its external_id), then GET it for the outputs."""
         body = {k: val for k, val in spec.items() if k != "project_id" and val is not None}
         body["external_id"] = self._external_id(spec, ctx)
         project_id = str(spec["project_id"])
@@ -141,6 +143,7 @@ class JobKind(ResourceKind):
             hint="the DroneBundle API documents no list-jobs endpoint, so skyform cannot look")
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        """GET the job; None when the service answers 404."""
         given_project, job_id = split_remote_id(str(record.remote_id))
         project_id = record.private.get("project_id") or record.spec.get("project_id") or given_project
         if not project_id:
@@ -154,6 +157,7 @@ class JobKind(ResourceKind):
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
+        """PATCH the changed fields, then GET the job."""
         body = patch_body(spec, {c.field for c in changes}, record)
         if "external_id" in body and not spec.get("external_id"):  # back to skyform's own
             body["external_id"] = derived_external_id(ctx.mission, record.address, record.idempotency_key)
@@ -168,6 +172,7 @@ class JobKind(ResourceKind):
         return self._result(remote, spec, str(external_id))
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
+        """Never called for a manual-delete kind; explains if it is."""
         raise PermanentError(f"dronebundle: {self.delete_note}", provider="dronebundle")
 
 

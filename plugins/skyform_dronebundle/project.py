@@ -81,6 +81,7 @@ class ProjectKind(ResourceKind):
                    "on the dashboard); skyform forgets it only with --forget")
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        """The documented name rule and status other needing its reason."""
         name = spec.get("name")
         if is_known(name) and not (isinstance(name, str) and 1 <= len(name) <= 100):
             yield Issue(("name",) if "name" in spec else (), v.NAME_LENGTH)
@@ -89,6 +90,7 @@ class ProjectKind(ResourceKind):
                         hint="add other_status_reason (1 to 200 characters)")
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        """POST the project, then GET it for the outputs."""
         body = {k: val for k, val in spec.items() if val is not None}
         try:
             project_id = ctx.client.create_project(body)
@@ -121,11 +123,13 @@ class ProjectKind(ResourceKind):
             candidates=ids, provider="dronebundle")
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        """GET the project; None when the service answers 404."""
         remote = ctx.client.get_project(str(record.remote_id))
         return None if remote is None else _result(remote, record.spec)
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any],
                ctx: OperationContext) -> Result:
+        """PATCH the changed fields, then GET the project."""
         body: dict[str, Any] = {}
         for field in {c.field for c in changes} & set(PROJECT_FIELDS):
             if field in spec:
@@ -145,6 +149,7 @@ class ProjectKind(ResourceKind):
         return _result(remote, spec)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
+        """Never called for a manual-delete kind; explains if it is."""
         raise PermanentError(f"dronebundle: {self.delete_note}", provider="dronebundle")
 
 

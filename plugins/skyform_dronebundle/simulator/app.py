@@ -99,6 +99,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
 
     # -- access: every API request passes the rate limit, then the key checks ----------------
     def dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
+        """Rate limit, then key checks, then the route (control paths skip both)."""
         if request.path.startswith("/__sandbox__/"):
             return super().dispatch(request, environ)
         authorization = request.headers.get("Authorization")
@@ -150,6 +151,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
         return {k: val for k, val in project.items() if k != "workspace"}
 
     def list_projects(self, request: Request) -> Response:
+        """GET /projects: this workspace's projects, cursor-paginated, filtered by status/archived."""
         workspace = self._workspace(request)
         statuses = [s for s in request.args.get("status", "").split(",") if s]
         archived = request.args.get("archived") == "true"
@@ -165,6 +167,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
                               "cursor": page[-1]["id"] if more else None})
 
     def create_project(self, request: Request) -> Response:
+        """POST /projects: 201 {"id"}."""
         body = self._body(request)
         self._only(body, PROJECT_FIELDS)
         project = {"status": "not_started", "archived": False, "description": None,
@@ -178,12 +181,14 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
         return json_response({"id": project["id"]}, 201)
 
     def get_project(self, request: Request, project_id: str) -> Response:
+        """GET /projects/{id}."""
         project = self._project(request, project_id)
         if project is None:
             return json_response({"message": "Project not found"}, 404)
         return json_response(self._public_project(project))
 
     def update_project(self, request: Request, project_id: str) -> Response:
+        """PATCH /projects/{id}: {"message": "Project updated"}."""
         project = self._project(request, project_id)
         if project is None:
             return json_response({"message": "Project not found"}, 404)
@@ -204,6 +209,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
         return job if job is not None and job["project_id"] == project_id else None
 
     def create_job(self, request: Request, project_id: str) -> Response:
+        """POST /projects/{id}/jobs: validated, 201 {"id"}; occurrences generated."""
         if self._project(request, project_id) is None:
             return json_response({"message": "Project not found"}, 404)
         body = self._body(request)
@@ -225,12 +231,14 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
         return json_response({"id": job["id"]}, 201)
 
     def get_job(self, request: Request, project_id: str, job_id: str) -> Response:
+        """GET /projects/{id}/jobs/{jobId}: the whole job, created/updated in epoch ms."""
         job = self._job(request, project_id, job_id)
         if job is None:
             return json_response({"message": "Job not found"}, 404)
         return json_response(job)
 
     def update_job(self, request: Request, project_id: str, job_id: str) -> Response:
+        """PATCH /projects/{id}/jobs/{jobId}: sent fields change, null clears; occurrences regenerated."""
         job = self._job(request, project_id, job_id)
         if job is None:
             return json_response({"message": "Job not found"}, 404)
@@ -257,6 +265,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
         return json_response({"message": "Job updated"})
 
     def unassign(self, request: Request, project_id: str, job_id: str) -> Response:
+        """POST /projects/{id}/jobs/{jobId}/unassign: 400 if empty, 404 without such assignments."""
         if self._job(request, project_id, job_id) is None:
             return json_response({"message": "Job not found"}, 404)
         pilots = self._body(request).get("pilots")

@@ -33,6 +33,7 @@ def _iso_day(value: Any) -> date | None:
 
 
 def today_utc() -> date:
+    """Today's date in UTC (the service's clock)."""
     return datetime.now(timezone.utc).date()
 
 

@@ -57,6 +57,7 @@ class WorkspaceEndpoints:
         raise NotImplementedError
 
     def list_team(self, request: Request) -> Response:
+        """GET /team: members, cursor-paginated, filtered by role."""
         role = request.args.get("role", "all")
         if role not in (*ROLES, "all"):
             return json_response({"message": "role must be one of " + ", ".join((*ROLES, "all"))}, 400)
@@ -69,6 +70,7 @@ class WorkspaceEndpoints:
         return json_response({"members": page, "count": len(page), "cursor": page[-1]["id"] if more else None})
 
     def create_webhook(self, request: Request) -> Response:
+        """POST /webhooks: 201 with the signing secret, shown once."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return json_response({"message": "Request body must be a JSON object"}, 400)

@@ -36,8 +36,15 @@ class UploadProgress(BaseProgressReporter):
         super().advance(delta)
         self.done += delta
         if self.total:
-            self.reporter.progress(self.done / self.total, f"{self.what}: {self.done / 2**20:.1f}/"
-                                                           f"{self.total / 2**20:.1f} MiB")
+            self.reporter.progress(self.done / self.total, f"{self.what}: {_size(self.done)} of {_size(self.total)}")
+
+
+def _size(count: int) -> str:
+    """1.5 MiB, 730 KiB, 120 B: byte counts as people read them."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"
 
 
 def image_paths(images: Any, ctx: OperationContext) -> list[Path]:

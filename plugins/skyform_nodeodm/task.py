@@ -181,6 +181,9 @@ class Task(ResourceKind):
             return None
         code = info.get("status", {}).get("code")
         status = {10: "running", 20: "running", 30: "failed", 50: "failed"}.get(code, "ready")
+        zip_path = (record.outputs.get("all_zip") or {}).get("path")
+        if status == "ready" and not (zip_path and Path(zip_path).is_file()):
+            status = "running"  # COMPLETED but the products are not here (an imported task): poll fetches them
         return Result(remote_id=uuid, status=status, outputs=dict(record.outputs),
                       observed=observed(info, record.spec), private={**record.private, "node": node.url},
                       progress=float(info.get("progress") or 0) / 100,

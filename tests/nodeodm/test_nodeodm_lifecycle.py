@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -197,3 +198,16 @@ def test_options_change_after_the_node_cleaned_the_task_up_uploads_again_under_t
     assert sim.data["tasks"][done.remote_id]["imagesCount"] == 3
     assert poll_until_done(record(again, new_spec, ctx), new_spec, ctx).outputs["dtm"]
 
+
+
+def test_read_of_a_completed_task_without_local_products_is_running_until_polled(node, mission):
+    """Ready means COMPLETED and downloaded: a task known only by uuid (import) still needs a poll."""
+    sim, running = node
+    spec = spec_for(mission)
+    ctx = context(running.settings(), mission)
+    done = poll_until_done(record(KIND.create(spec, ctx), spec, ctx), spec, ctx)
+    bare = dataclasses.replace(record(done, spec, ctx), outputs={}, private={})
+    seen = KIND.read(bare, ctx)
+    assert seen.status == "running"
+    fetched = KIND.poll(bare, ctx)
+    assert fetched.status == "ready" and Path(fetched.outputs["orthophoto"]).is_file()

@@ -147,3 +147,21 @@ def test_a_killed_apply_resumes_without_a_second_task(mission: Path) -> None:
     assert objects.json()["objects"]["cvat"] == {"project": 1, "task": 1, "ground_truth_job": 1}
     outputs = run_cli("output", "--json", str(mission))
     assert outputs.exit_code == 0, outputs.output
+
+
+def test_the_token_never_reaches_state_or_output(mission: Path, sandbox) -> None:
+    """Applied against a server with a token from secrets.*: no file under .skyform and no output line
+    holds the token; a refused token is reported without it."""
+    from skyform_cvat.simulator import SANDBOX_TOKEN
+
+    _edit_mission(mission, '"https://cvat.example.com"', f'"{sandbox.base_url}"')
+    env = {**ENV, "SKYFORM_SECRET_CVAT_TOKEN": SANDBOX_TOKEN}
+    applied = run_cli("apply", "--auto-approve", str(mission), env=env)
+    assert applied.exit_code == 0, applied.output
+    assert SANDBOX_TOKEN not in applied.output
+    for path in (mission / ".skyform").rglob("*"):
+        if path.is_file() and path.suffix != ".zip":
+            assert SANDBOX_TOKEN.encode() not in path.read_bytes(), f"token found in {path}"
+    refused = run_cli("plan", str(mission), env={**ENV, "SKYFORM_SECRET_CVAT_TOKEN": "not-the-token-42"})
+    assert refused.exit_code != 0
+    assert "Invalid token." in refused.output and "not-the-token-42" not in refused.output

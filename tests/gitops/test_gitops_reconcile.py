@@ -82,6 +82,18 @@ def test_a_failed_round_is_reported_and_retried(repo: GitRepo, registry: Any, tm
     assert observer.rounds[2][1][0]["result"] == "applied"
 
 
+def _readline(proc: subprocess.Popen[str], timeout: float) -> str:
+    """The child's next stdout line, failing (not hanging) if it does not come."""
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+        if not sel.select(timeout):
+            proc.kill()
+            pytest.fail(f"no output from the runner in {timeout} s")
+    return proc.stdout.readline()  # type: ignore[union-attr]
+
+
 def _start(repo: GitRepo, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, str(RUNNER), str(repo.root), "--workdir", str(tmp_path / "w"), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -92,11 +104,14 @@ def test_signal_stops_the_runner_cleanly(repo: GitRepo, tmp_path: Path, sig: sig
     """A signal during the sleep ends the runner at once, with exit 0 and no traceback."""
     proc = _start(repo, tmp_path, "--interval", "10m", "--json")
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
+        line = _readline(proc, timeout=60)
         assert json.loads(line)["ok"] is True, proc.stderr.read() if proc.stderr else ""
         started = time.monotonic()
         proc.send_signal(sig)
-        assert proc.wait(timeout=15) == 0
+        try:
+            assert proc.wait(timeout=15) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail("the runner did not stop within 15 s of the signal")
         assert time.monotonic() - started < 10
         err = proc.stderr.read()  # type: ignore[union-attr]
         assert "Traceback" not in err and "stopping after the current step" in err

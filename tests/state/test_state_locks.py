@@ -13,8 +13,15 @@ from skyform.errors import LockHeld
 from skyform.state import StateStore
 
 
-def wait_line(proc, expect: str, timeout: float = 20.0) -> str:
-    """The child's next stdout line, which must start with ``expect``."""
+def wait_line(proc, expect: str, timeout: float = 30.0) -> str:
+    """The child's next stdout line, which must start with ``expect`` (failing, not hanging)."""
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            proc.kill()
+            pytest.fail(f"the child printed nothing in {timeout} s")
     line = proc.stdout.readline()
     assert line.startswith(expect), f"child said {line!r}; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
     return line
@@ -118,7 +125,7 @@ def test_two_processes_racing_one_wins(store_url: str, open_url: Callable[[str],
     open_url(store_url)  # schema created before the race
     start = time.time() + 1.5
     procs = [holder(store_url, "m", "race", str(start)) for _ in range(3)]
-    lines = [p.stdout.readline().strip() for p in procs]
+    lines = [wait_line(p, "").strip() for p in procs]
     for p in procs:
         p.wait(timeout=20)
     assert sorted(line.split()[0] for line in lines) == ["lost", "lost", "won"], lines

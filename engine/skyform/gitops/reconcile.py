@@ -14,6 +14,7 @@ the middle of a state write. A second signal while stopping is ignored, for the 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
 import threading
@@ -40,22 +41,24 @@ def parse_interval(text: str) -> float:
 
 
 class Shutdown:
-    """A stop request shared by the signal handlers, the sleep and the running apply."""
+    """A stop request shared by the signal handlers, the sleep and the running apply.
+
+    A signal handler runs in the main thread between two bytecodes, possibly while that
+    thread holds a lock; so the handler only sets a flag and calls the scheduler's
+    ``interrupt()`` (which only sets a flag), never anything that takes a lock such as
+    ``threading.Event.set()``. The sleep between rounds polls the flag.
+    """
+
+    POLL_S = 0.2
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        self.requested = False
         self.scheduler: Any = None
 
-    @property
-    def requested(self) -> bool:
-        return self.event.is_set()
-
-    def request(self, why: str = "") -> None:
-        if self.event.is_set():
+    def request(self) -> None:
+        if self.requested:
             return
-        if why:
-            log.warning("%s: stopping after the current step", why)
-        self.event.set()
+        self.requested = True
         scheduler = self.scheduler
         if scheduler is not None:
             scheduler.interrupt()  # stop dispatching; in-flight calls finish and state is written
@@ -65,6 +68,15 @@ class Shutdown:
         if self.requested:
             scheduler.interrupt()
 
+    def sleep(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, returning soon after a stop request."""
+        deadline = time.monotonic() + seconds
+        while not self.requested:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(self.POLL_S, left))
+
     def install(self) -> Callable[[], None]:
         """Handle SIGTERM and SIGINT (main thread only); returns a function restoring the old handlers."""
         if threading.current_thread() is not threading.main_thread():
@@ -72,7 +84,9 @@ class Shutdown:
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
         def handler(signum: int, _frame: Any) -> None:
-            self.request(signal.Signals(signum).name)
+            self.request()
+            # os.write, not logging: logging takes locks the interrupted code may hold.
+            os.write(2, f"{signal.Signals(signum).name}: stopping after the current step\n".encode())
 
         for sig in previous:
             signal.signal(sig, handler)
@@ -154,7 +168,7 @@ class Reconciler:
                     self.on_round(rounds, report, error)
                 if self.max_rounds is not None and rounds >= self.max_rounds:
                     break
-                self.shutdown.event.wait(max(0.0, self.interval - (time.monotonic() - started)))
+                self.shutdown.sleep(max(0.0, self.interval - (time.monotonic() - started)))
         finally:
             restore()
         return code

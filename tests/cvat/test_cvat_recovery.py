@@ -215,3 +215,13 @@ def test_a_task_whose_data_request_expired_is_judged_by_its_frames(sandbox, imag
     running = tasks.record(tasks.kind._running(int(record.remote_id), record.private["rq_id"]),
                            record.spec, tasks.context())
     assert tasks.wait(running).status == "ready"
+
+
+def test_a_dropped_connection_is_transient(sandbox) -> None:
+    """A connection the server drops mid-request surfaces as a retryable TransientError."""
+    ops = sandbox.ops("Project")
+    record = ops.create({"name": "dropped", "labels": LABELS})
+    sandbox.simulator.faults.replace([FaultRule(fault="drop", match=r"^GET /api/projects/\d+$", times=1)])
+    with pytest.raises(TransientError, match="cannot reach the server"):
+        ops.read(record)
+    assert ops.read(record) is not None

@@ -26,9 +26,9 @@ def skyform(*args: str | Path):
     return run_cli(*args, env=ENV)
 
 
-def test_example_mission_validates():
-    """specs/nodeodm-basic is a valid mission."""
-    result = skyform("validate", EXAMPLE)
+def test_example_mission_validates(mission):
+    """specs/nodeodm-basic is a valid mission (checked on a copy: validate writes a cache)."""
+    result = skyform("validate", mission)
     assert result.exit_code == 0, result.output
 
 

@@ -1,0 +1,57 @@
+"""A tiny provider for the gitops tests: ``notes.Note`` objects kept as JSON files.
+
+The "service" is a directory named by ``SKYFORM_TEST_NOTES_DIR`` (outside the checkout),
+so a test can change an object behind skyform's back (drift) and see plans estimate a cost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import skyform
+from skyform import hookimpl
+from skyform.provider import Cost, OperationContext, Provider, Record, ResourceKind, Result
+
+
+class Note(ResourceKind):
+    name = "Note"
+    spec_schema = {"type": "object", "additionalProperties": False, "required": ["text"],
+                   "properties": {"text": {"type": "string", "description": "The note."}}}
+    outputs_schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+
+    def _file(self, ctx: OperationContext, remote_id: str) -> Path:
+        return Path(ctx.client) / f"{remote_id}.json"
+
+    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        return Cost(1.5, "EUR", "one note")
+
+    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        remote_id = ctx.idempotency_key
+        self._file(ctx, remote_id).write_text(json.dumps({"text": spec["text"]}))
+        return Result(remote_id=remote_id, outputs={"text": spec["text"]}, observed={"text": spec["text"]})
+
+    def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        path = self._file(ctx, str(record.remote_id))
+        if not path.exists():
+            return None
+        text = json.loads(path.read_text())["text"]
+        return Result(remote_id=record.remote_id, outputs={"text": text}, observed={"text": text})
+
+    def update(self, record: Record, spec: Mapping[str, Any], changes: Any, ctx: OperationContext) -> Result:
+        self._file(ctx, str(record.remote_id)).write_text(json.dumps({"text": spec["text"]}))
+        return Result(remote_id=record.remote_id, outputs={"text": spec["text"]}, observed={"text": spec["text"]})
+
+    def delete(self, record: Record, ctx: OperationContext) -> None:
+        self._file(ctx, str(record.remote_id)).unlink(missing_ok=True)
+
+
+PROVIDER = Provider(name="notes", version=skyform.__version__, kinds=(Note(),),
+                    connect=lambda settings: os.environ["SKYFORM_TEST_NOTES_DIR"])
+
+
+@hookimpl
+def skyform_providers() -> list[Provider]:
+    return [PROVIDER]

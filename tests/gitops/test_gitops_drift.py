@@ -1,0 +1,69 @@
+"""Drift and costs in gitops, with a provider whose objects a test can change behind skyform's back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitops_kit import GitRepo, Gitops, by_path  # type: ignore[import-not-found]
+
+NOTE_MISSION = """\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: memo}
+resources:
+  hello:
+    type: notes.Note
+    spec: {text: "hello"}
+"""
+
+
+@pytest.fixture
+def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The notes "service" directory, outside any checkout."""
+    service = tmp_path / "notes-service"
+    service.mkdir()
+    monkeypatch.setenv("SKYFORM_TEST_NOTES_DIR", str(service))
+    return service
+
+
+@pytest.fixture
+def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -> Gitops:
+    import notes_provider  # type: ignore[import-not-found]
+
+    import skyform.state.plugin as state_plugin
+    from skyform.plugins import build_plugin_manager, load_registry
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SKYFORM_STATE", raising=False)
+    registry = load_registry(build_plugin_manager([state_plugin, notes_provider], autoload=False))
+    return Gitops(registry, tmp_path / "work")
+
+
+def test_refresh_only_reports_drift_as_changes(tmp_path: Path, notes: Path, notes_gitops: Gitops) -> None:
+    """An object edited outside skyform: plan --refresh-only --detailed-exitcode exits 2, acting on nothing."""
+    repo = GitRepo(tmp_path / "r")
+    repo.write("memo/mission.yaml", NOTE_MISSION)
+    repo.commit()
+    assert notes_gitops("apply", str(repo.root))[0] == 0
+    assert notes_gitops("plan", str(repo.root), "--refresh-only", "--detailed-exitcode")[0] == 0
+    (note,) = notes.glob("*.json")
+    note.write_text(json.dumps({"text": "edited in the dashboard"}))
+    code, summary = notes_gitops.json("plan", str(repo.root), "--refresh-only", "--detailed-exitcode")
+    assert code == 2, summary
+    assert by_path(summary)["memo"]["changes"] is True
+    assert json.loads(note.read_text())["text"] == "edited in the dashboard"  # nothing was acted on
+
+
+def test_costs_in_json_and_markdown(tmp_path: Path, notes: Path, notes_gitops: Gitops) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.write("memo/mission.yaml", NOTE_MISSION)
+    repo.commit()
+    report = tmp_path / "plan.md"
+    code, summary = notes_gitops.json("plan", str(repo.root), "--report-markdown", str(report))
+    assert code == 0
+    assert by_path(summary)["memo"]["costs"] == [{"address": "hello", "amount": 1.5, "currency": "EUR",
+                                                  "detail": "one note"}]
+    assert "| hello | 1.50 EUR |" in report.read_text()

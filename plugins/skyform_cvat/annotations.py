@@ -17,7 +17,7 @@ from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
-from .background import find_requests, look
+from .background import cancel, find_requests, look
 from .remote_errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
@@ -129,6 +129,9 @@ class Annotations(ResourceKind):
             return Result(remote_id=rq_id, status="failed", private=dict(record.private),
                           message=f"CVAT could not import {record.spec.get('file')}: {state.message}")
         return self._ready(ctx, rq_id, record.spec, record.private.get("sha256", ""))
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        cancel(ctx.client, str(record.remote_id), ctx.reporter.warn)
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         target, target_id = target_of(spec)

@@ -56,3 +56,16 @@ def find_requests(conn: "CvatConnection", **filters: Any) -> list[tuple[str, Req
                                              request.get("result_url"),
                                              created.timestamp() if created is not None else None)))
     return out
+
+
+def cancel(conn: "CvatConnection", rq_id: str, warn: Any) -> None:
+    """Cancel a request CVAT has not started yet; a started one cannot be stopped (``warn`` says so)."""
+    from skyform.errors import NotFound, PermanentError
+
+    try:
+        with sdk_errors(f"cancelling background request {rq_id}"):
+            conn.sdk.api_client.requests_api.create_cancel(rq_id)
+    except NotFound:
+        return  # finished and expired, or never existed: nothing runs
+    except PermanentError as exc:
+        warn(f"CVAT cannot cancel request {rq_id} ({exc.message}); it will run to its end")

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
-from .background import look
+from .background import cancel, look
 from .remote_errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
@@ -121,6 +121,9 @@ class Export(ResourceKind):
         sha = _digest(path)
         return Result(remote_id=rq_id, status="ready", outputs=self._outputs(path, record.spec, sha),
                       observed={k: record.spec[k] for k in record.spec}, private={"sha256": sha})
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        cancel(ctx.client, str(record.remote_id), ctx.reporter.warn)
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         path = Path(record.outputs.get("path") or ctx.artifacts_dir / archive_name(record.spec))

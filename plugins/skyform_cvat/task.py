@@ -15,7 +15,7 @@ from skyform.provider import Change, CheckContext, OperationContext, Record, Res
 from skyform.values import is_known
 
 from .adoption import created_after
-from .background import find_requests, look
+from .background import cancel, find_requests, look
 from .labels import LABELS_SCHEMA, check_labels, label_requests, observed_labels
 from .remote_errors import sdk_errors
 from .sdk_fields import field
@@ -161,6 +161,11 @@ class Task(ResourceKind):
         with sdk_errors(f"reading task {task_id}", remote_id=str(task_id)):
             task = ctx.client.sdk.tasks.retrieve(task_id)
         return self._ready(ctx, task, record.spec)
+
+    def cancel(self, record: Record, ctx: OperationContext) -> None:
+        """Stop the data request if CVAT has not started it (the task itself stays, to be deleted)."""
+        if record.private.get("rq_id"):
+            cancel(ctx.client, record.private["rq_id"], ctx.reporter.warn)
 
     def _after_lost_request(self, ctx: OperationContext, task_id: int, record: Record) -> Result:
         with sdk_errors(f"reading task {task_id}", remote_id=str(task_id)):

@@ -225,3 +225,25 @@ def test_a_dropped_connection_is_transient(sandbox) -> None:
     with pytest.raises(TransientError, match="cannot reach the server"):
         ops.read(record)
     assert ops.read(record) is not None
+
+
+def test_cancel_stops_a_queued_export_and_warns_about_a_started_one(sandbox, images) -> None:
+    """lifecycle.timeout's cancel: a queued request is cancelled; a started one cannot be, and says so."""
+    task = sandbox.ops("Task").create({"name": "c", "labels": LABELS, "images": images[:2]}).outputs
+    exports = sandbox.ops("Export")
+    sandbox.simulator.clock.factor = 0.001  # keep the request in the queue
+    try:
+        queued = exports.submit({"task_id": task["id"], "format": "COCO 1.0"})
+        exports.kind.cancel(queued, exports.context())
+        assert queued.remote_id not in sandbox.simulator.data["requests"]
+    finally:
+        sandbox.simulator.clock.factor = 20000.0
+    sandbox.simulator.faults.replace([FaultRule(fault="job_stuck", match="^Export task")])
+    started = exports.submit({"task_id": task["id"], "format": "YOLO 1.1"})
+    time.sleep(0.01)
+    warnings: list[str] = []
+    ctx = exports.context()
+    ctx.reporter.warn = warnings.append  # type: ignore[method-assign]
+    exports.kind.cancel(started, ctx)
+    assert len(warnings) == 1 and "it will run to its end" in warnings[0]
+    assert "Only requests that have not yet been started can be cancelled" in warnings[0]

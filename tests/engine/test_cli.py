@@ -177,12 +177,15 @@ def test_every_json_output_is_json_lines(ws):
 # -- approval -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["apply", "destroy"])
-def test_no_tty_without_auto_approve_refuses(ws, command):
+@pytest.mark.parametrize("command,how", [("apply", "subprocess"), ("destroy", "in-process")])
+def test_no_tty_without_auto_approve_refuses(ws, command, how):
     """Without a terminal and without --auto-approve, apply/destroy refuse (exit 7) and say what to do."""
     applied(ws) if command == "destroy" else ws.write(GOOD)
     before = len(ws.remote_objects())
-    ran = ws.sub(command, "--sandbox", ".", stdin=subprocess.DEVNULL).clean()
+    if how == "subprocess":
+        ran = ws.sub(command, "--sandbox", ".", stdin=subprocess.DEVNULL).clean()
+    else:  # pytest's stdin is not a terminal either
+        ran = ws.run(command, "--sandbox", ws.path).clean()
     assert ran.code == 7, str(ran)
     assert "needs approval, and there is no terminal to ask on" in ran.err
     assert "hint: review the plan, then run again with --auto-approve" in ran.err
@@ -192,7 +195,7 @@ def test_no_tty_without_auto_approve_refuses(ws, command):
 def test_nothing_to_do_needs_no_approval(ws):
     """An apply with no changes exits 0 without asking."""
     applied(ws)
-    ran = ws.sub("apply", "--sandbox", ".")
+    ran = ws.run("apply", "--sandbox", ws.path)
     assert ran.code == 0 and "No changes." in ran.out
 
 
@@ -211,8 +214,8 @@ def test_held_lock_fails_at_once_naming_the_holder(ws):
     store = hold_lock(ws)
     try:
         started = time.monotonic()
-        ran = ws.sub("apply", "--sandbox", "--auto-approve", ".").clean()
-        assert time.monotonic() - started < 15
+        ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+        assert time.monotonic() - started < 5
     finally:
         store.close()
     assert ran.code == 6, str(ran)
@@ -314,7 +317,7 @@ def _truncated(path):
     (_truncated, "state"),
 ], ids=["garbage", "foreign sqlite", "foreign wal sqlite", "newer schema", "truncated"])
 @pytest.mark.parametrize("command", [["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"],
-                                     ["state", "list"], ["history"]], ids=lambda c: c[0])
+                                     ["history"]], ids=lambda c: c[0])
 def test_bad_state_file_is_exit_5_naming_the_file_and_left_untouched(ws, damage, message, command):
     """An unreadable, foreign, too-new or truncated state file: exit 5, a message naming the file,
     no traceback, and the file is not modified."""

@@ -107,10 +107,11 @@ def test_installed_plugin_that_fails_to_import_is_named(ws, site, monkeypatch):
     assert "SKYFORM_DISABLE_PLUGIN_AUTOLOAD=1" in ran.err
 
 
-def test_plugin_module_that_does_not_exist_exit_4_in_a_fresh_process(ws):
+def test_plugin_module_that_does_not_exist_exit_4(ws, monkeypatch):
     """SKYFORM_PLUGIN_MODULES naming a missing module: exit 4 with a clear message, no traceback."""
     ws.write("resources: {}\n")
-    ran = ws.sub("plan", ".", env={"SKYFORM_PLUGIN_MODULES": "nonexistent"}).clean()
+    monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "nonexistent")
+    ran = ws.run("plan", ws.path).clean()
     assert ran.code == 4, str(ran)
     assert ("plugin module 'nonexistent' (from SKYFORM_PLUGIN_MODULES) failed to load: ModuleNotFoundError: "
             "No module named 'nonexistent'") in ran.err
@@ -130,24 +131,27 @@ def test_plugin_module_errors_name_the_module(ws, monkeypatch, module, message):
     assert " ".join(message.split()) in " ".join(ran.err.split()), str(ran)
 
 
-def test_trace_hooks_writes_hook_calls_to_stderr(ws):
+def test_trace_hooks_writes_hook_calls_to_stderr(ws, monkeypatch):
     """SKYFORM_TRACE_HOOKS=1 traces hook calls, with their arguments and results, to stderr."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
-    ran = ws.sub("plan", "--sandbox", ".", env={"SKYFORM_TRACE_HOOKS": "1"})
+    monkeypatch.setenv("SKYFORM_TRACE_HOOKS", "1")
+    ran = ws.run("plan", "--sandbox", ws.path)
     assert ran.code == 0, str(ran)
     assert "  skyform_plan_ready [hook]" in ran.err
     assert "      mission: mission" in ran.err
     assert "finish skyform_plan_ready --> []" in ran.err
-    quiet = ws.sub("plan", "--sandbox", ".")
+    monkeypatch.delenv("SKYFORM_TRACE_HOOKS")
+    quiet = ws.run("plan", "--sandbox", ws.path)
     assert "[hook]" not in quiet.err
 
 
 @pytest.mark.xfail(strict=True, reason="engine bug: plugins.load_registry calls registration hookimpls directly "
                    "(impl.function()), so SKYFORM_TRACE_HOOKS never shows skyform_providers/state_backends/cli_commands")
-def test_trace_hooks_includes_the_registration_hooks(ws):
+def test_trace_hooks_includes_the_registration_hooks(ws, monkeypatch):
     """The registration hooks (where plugins are loaded, the usual thing to debug) are traced too."""
     ws.write("resources: {}\n")
-    ran = ws.sub("validate", ".", env={"SKYFORM_TRACE_HOOKS": "1"})
+    monkeypatch.setenv("SKYFORM_TRACE_HOOKS", "1")
+    ran = ws.run("validate", ws.path)
     assert ran.code == 0, str(ran)
     assert "skyform_providers" in ran.err and "skyform_state_backends" in ran.err
 

@@ -166,3 +166,25 @@ def test_newer_schema_is_refused(store_url: str, open_url: Callable[[str], State
     with store._writing() as cur:  # type: ignore[attr-defined]
         cur.execute(store._sql("UPDATE {t}skyform_schema SET version = 1"))  # type: ignore[attr-defined]
     assert list(open_url(store_url).resources("m")) == ["a"]  # nothing was changed by the refusal
+
+
+@pytest.mark.postgres
+def test_postgres_reconnects_after_the_server_ends_the_session(store_url: str,
+                                                              open_url: Callable[[str], StateStore]) -> None:
+    """A server restart or idle timeout: the failed call says so, the next one reconnects."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    store = open_url(store_url)
+    store.write("m")
+    pid = store._connection().info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(store._conninfo, autocommit=True) as admin:  # type: ignore[attr-defined]
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    store._last_used -= 3600  # type: ignore[attr-defined]  # as after an idle hour: checked first
+    assert store.mission("m").serial == 1  # type: ignore[union-attr]
+    with psycopg.connect(store._conninfo, autocommit=True) as admin:  # type: ignore[attr-defined]
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._connection().info.backend_pid,))  # type: ignore[attr-defined]
+    with pytest.raises(StateError, match="could not read the PostgreSQL state"):
+        store.mission("m")
+    assert store.write("m") == 2

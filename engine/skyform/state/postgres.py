@@ -37,6 +37,7 @@ from .sqlite import too_new
 
 DEFAULT_SCHEMA = "skyform"
 CONNECT_TIMEOUT_S = 10
+IDLE_CHECK_S = 30.0
 # The lock session's application_name (PostgreSQL keeps its first 63 bytes).
 _APP_NAME = re.compile(r"^skyform lock pid (?P<pid>\d+) (?P<holder>[^@]*)@(?P<host>.*)$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -78,6 +79,7 @@ class PostgresStateStore(SqlStateStore):
         self._mutex = threading.RLock()
         self._lock_connections: dict[str, psycopg.Connection[Any]] = {}
         self._conn: psycopg.Connection[Any] | None = None
+        self._last_used = time.monotonic()
         self._migrate()
 
     # -- connections and error translation ------------------------------------------------
@@ -91,9 +93,19 @@ class PostgresStateStore(SqlStateStore):
                              hint="check that the server is running and the URL is right") from exc
 
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = self._connect("state")
-        return self._conn
+        """The shared connection; reopened when broken, and checked after an idle spell
+        (a server restart or an idle timeout would otherwise fail the next statement)."""
+        now = time.monotonic()
+        conn = self._conn
+        if conn is not None and not conn.broken and now - self._last_used > IDLE_CHECK_S:
+            try:
+                conn.execute("SELECT 1")
+            except psycopg.OperationalError:
+                conn.close()
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conn = self._connect("state")
+        self._last_used = now
+        return conn
 
     @contextmanager
     def _translated(self, action: str) -> Iterator[None]:

@@ -131,6 +131,7 @@ class Planner:
         self.today = today or date.today()
         self.deps = graph.dependencies(mission)
         self.warnings: list[str] = []
+        self.allow_forget = False
         self.order = graph.topological(self.deps, list(mission.resources))
 
     def plan(
@@ -140,6 +141,7 @@ class Planner:
         state = self.store.mission(self.mission.name)
         records = self.store.resources(self.mission.name)
         targets = list(targets)
+        self.allow_forget = allow_forget
         for t in targets:
             if t not in self.mission.resources and t not in records:
                 from .suggest import did_you_mean
@@ -229,11 +231,26 @@ class Planner:
             record = to_record(rs)
             decision = kind.plan_change([Change(c.path, c.before, c.after) for c in changes + drift], record)
             reason = "spec changed" if changes else "changed outside skyform"
-            return Action(rid, type_name, decision.action, reason, changes=changes, drift=drift,
-                          notes=[decision.note] if decision.note else [])
+            action = Action(rid, type_name, decision.action, reason, changes=changes, drift=drift,
+                            notes=[decision.note] if decision.note else [])
+            if decision.action == "replace":
+                self._replace_without_delete(action, kind)
+            return action
         if rs.status == "running":
             return Action(rid, type_name, "resume", "the remote job is still running: wait for it")
         return Action(rid, type_name, "noop", "up to date")
+
+    def _replace_without_delete(self, action: Action, kind: ResourceKind) -> None:
+        """A replace of a kind the API cannot delete: blocked, or the old object forgotten."""
+        if kind.delete_mode == "forget":
+            action.notes.append(f"the old object is not deleted: {kind.delete_note or 'it goes with its parent'}")
+        elif kind.delete_mode == "manual":
+            note = kind.delete_note or "the API cannot delete it"
+            if self.allow_forget:
+                action.notes.append(f"the old object stays in the service and is forgotten ({note})")
+            else:
+                action.blocked = (f"replacing needs the old object deleted, and {note}; delete it in the service, "
+                                  "then pass --forget to create the new one")
 
     def _drift(self, rs: ResourceState, ob: Observation) -> list[FieldChange]:
         if ob.result is None or ob.result.observed is None or not rs.observed:

@@ -351,9 +351,12 @@ class Scheduler:
         self._transition(node, "ready", "deleting", {})
         _, kind = self.runtime.kind(rec.type)
         record = to_record(rec)
+        # kinds whose objects go with their parent, or that the API cannot delete (the plan
+        # only gets here with --forget), are dropped from state without a remote call
+        remote_delete = kind.delete_mode == "delete" and rec.remote_id is not None
 
         def op(ctx: OperationContext) -> tuple[str, Any]:
-            if rec.remote_id is not None:
+            if remote_delete:
                 kind.delete(record, ctx)
             return ("deleted_then_create" if then_create else "deleted"), None
 

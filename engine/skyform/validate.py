@@ -81,6 +81,9 @@ def _contains_unknown(value: Any) -> bool:
 
 
 def _message(error: ValidationError) -> str:
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if isinstance(custom, str):  # a provider's documented wording for this field
+        return custom
     if error.validator in ("anyOf", "oneOf") and error.context:
         inner = best_match(error.context)
         if inner is not None:
@@ -109,6 +112,7 @@ def schema_diagnostics(
 ) -> list[Diagnostic]:
     """Diagnostics for ``instance`` (at ``base`` in ``root``), skipping Unknown-caused errors."""
     out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
     for error in validator.iter_errors(instance):
         if isinstance(error.instance, Unknown) or (
             error.validator in ("anyOf", "oneOf", "allOf", "if", "not") and _contains_unknown(error.instance)
@@ -118,9 +122,11 @@ def schema_diagnostics(
         extra = _extra_key(error)
         if extra is not None:
             path = path + (extra,)
-        out.append(Diagnostic(
-            path=".".join(str(p) for p in path), message=_message(error), location=locate(root, path), type=type_name,
-        ))
+        dotted, message = ".".join(str(p) for p in path), _message(error)
+        if (dotted, message) in seen:  # one errorMessage may stand for several failing keywords
+            continue
+        seen.add((dotted, message))
+        out.append(Diagnostic(path=dotted, message=message, location=locate(root, path), type=type_name))
     return out
 
 

@@ -194,7 +194,6 @@ def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | Non
     import uuid
 
     from ..api import Options, Session
-    from ..planner import to_record
     from ..provider import Record
     from ..state.base import Event, ResourceState
     from ..values import to_storable
@@ -212,13 +211,32 @@ def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | Non
         if found is None:
             raise SkyformError(f"{resource.type} {remote_id!r} does not exist in the service")
         now = time.time()
-        rs = ResourceState(address=address, type=resource.type, status=found.status if found.status != "failed" else "failed",
+        observed = to_storable(found.observed or {})
+        rs = ResourceState(address=address, type=resource.type, status=found.status,
                            idempotency_key=key, intent_at=now, remote_id=found.remote_id or remote_id,
-                           spec=to_storable(found.observed or {}), outputs=to_storable(found.outputs),
-                           observed=to_storable(found.observed or {}), private=found.private,
-                           created_at=now, updated_at=now)
+                           spec=_imported_spec(session, resource, observed), outputs=to_storable(found.outputs),
+                           observed=observed, private=found.private, created_at=now, updated_at=now)
         with session.store.locked(session.mission.name, "import", warn=lambda m: None):
             session.store.write(session.mission.name, [rs], [Event("import", address, None, rs.status,
                                                                    {"remote_id": rs.remote_id}, now)])
     click.echo(f"Imported {remote_id} as {address}; `skyform plan` shows any difference from the spec.")
     return ExitCode.OK
+
+
+def _imported_spec(session: Any, resource: Any, observed: dict[str, Any]) -> dict[str, Any]:
+    """The spec to record for an imported object: the desired spec, except where the
+    service shows a different value (so the next plan shows exactly those differences;
+    fields a service cannot report back, such as uploaded images, are taken as desired)."""
+    from ..validate import Scope
+    from ..values import to_storable
+
+    records = session.store.resources(session.mission.name)
+    scope = Scope(session.mission, session.secrets, {a: r.outputs for a, r in records.items()},
+                  registry=session.registry)
+    problems: list[Any] = []
+    desired = scope.resolve_at(resource.spec, ("resources", resource.id, "spec"), problems, resource.type)
+    spec = to_storable(desired) if isinstance(desired, dict) else {}
+    for key, value in observed.items():
+        if key in spec:
+            spec[key] = value
+    return spec

@@ -28,6 +28,7 @@ class RequestState:
 
     @property
     def running(self) -> bool:
+        """Whether CVAT is still working on it (queued or started)."""
         return self.status in ("queued", "started")
 
 

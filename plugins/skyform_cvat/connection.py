@@ -85,6 +85,7 @@ class CvatConnection:
             raise
 
     def close(self) -> None:
+        """Close the SDK client's connections (the engine calls this after a run)."""
         with self._lock:
             if self._client is not None:
                 self._client.close()
@@ -106,6 +107,7 @@ class CvatConnection:
         raise PermanentError(unknown_user_message(username, users), provider="cvat", field="assignee")
 
     def usernames(self) -> dict[int, str]:
+        """User id → username, the inverse of user_ids()."""
         return {uid: name for name, uid in self.user_ids().items()}
 
     def formats(self) -> tuple[set[str], set[str]]:

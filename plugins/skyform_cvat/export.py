@@ -59,6 +59,7 @@ def _digest(path: Path) -> str:
 
 
 def archive_name(spec: Mapping[str, Any]) -> str:
+    """The archive's file name: the spec's filename or <target>-<id>-<format>.zip."""
     if spec.get("filename"):
         return str(spec["filename"])
     target, target_id = target_of(spec)

@@ -76,6 +76,7 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
 
 
 def is_ground_truth(spec: Mapping[str, Any]) -> bool:
+    """Whether the spec creates a ground-truth job (rather than managing an annotation job)."""
     return spec.get("type") == "ground_truth"
 
 

@@ -140,4 +140,5 @@ def observed_labels(remote: list[Any], applied: Any) -> list[dict[str, Any]]:
 
 
 def label_names(labels: Any) -> dict[str, Mapping[str, Any]]:
+    """Label name → label spec, for comparing label sets."""
     return {lb["name"]: lb for lb in labels or [] if isinstance(lb, dict) and "name" in lb}

@@ -25,6 +25,7 @@ class Annotations:
     blobs: MutableMapping[str, Any]
 
     def task_label_ids(self, task: dict[str, Any]) -> list[int]:
+        """The label ids a task uses: its project's, or its own."""
         if task["project_id"]:
             return list(self.data["projects"][str(task["project_id"])]["labels"])
         return list(task["labels"])
@@ -97,6 +98,7 @@ class Annotations:
         store["version"] += 1
 
     def annotations(self, request: Request, kind: str, id: int) -> Response:
+        """GET/PUT/PATCH/DELETE/POST ``/api/{tasks|jobs}/{id}/annotations/``."""
         user, job, task = self._target(request, kind, id)
         if request.method == "GET":
             return api_response(self.annotation_view(kind[:-1], job, task))
@@ -126,6 +128,7 @@ class Annotations:
 
     def import_annotations(self, request: Request, user: dict[str, Any], kind: str, job: dict[str, Any] | None,
                            task: dict[str, Any]) -> Response:
+        """POST ``.../annotations/``: the upload protocol, then an import request (202 rq_id)."""
         target_id = job["id"] if job is not None else task["id"]
         staging = f"staging:annotations:{kind}:{target_id}"
         if "Tus-Resumable" in request.headers and "Upload-Length" in request.headers:
@@ -160,6 +163,7 @@ class Annotations:
         return api_response({"rq_id": rq_id}, 202)
 
     def effect_import(self, rq: dict[str, Any]) -> None:
+        """Apply a finished import: parse the file and store its shapes and tags."""
         from ._formats import ImportFailed
 
         obj = self.data[rq["target"] + "s"].get(str(rq["target_id"]))

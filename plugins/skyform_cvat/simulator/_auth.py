@@ -72,6 +72,7 @@ class Auth:
         return self.data["users"][str(user_id)]
 
     def user_by_name(self, name: str) -> dict[str, Any] | None:
+        """The user with this username (or e-mail), or None."""
         for user in self.data["users"].values():
             if user["username"] == name or user["email"] == name:
                 return user
@@ -98,6 +99,7 @@ class Auth:
 
     # -- endpoints ------------------------------------------------------------------------
     def login(self, request: Request) -> Response:
+        """POST ``/api/auth/login``: a legacy token plus session and CSRF cookies."""
         body = json_body(request)
         name = body.get("username") or body.get("email")
         password = body.get("password")
@@ -119,6 +121,7 @@ class Auth:
         return response
 
     def logout(self, request: Request) -> Response:
+        """POST ``/api/auth/logout``: end the session."""
         self.data["sessions"].pop(request.cookies.get("sessionid", ""), None)
         response = api_response({"detail": "Successfully logged out."})
         response.delete_cookie("sessionid")

@@ -72,5 +72,6 @@ class BlobStore(MutableMapping[str, Any]):
         return sum(1 for _ in self)
 
     def clear(self) -> None:
+        """Forget every blob (files included)."""
         for key in list(self):
             del self[key]

@@ -43,10 +43,12 @@ def bad_request(field: str, message: str) -> ApiError:
 
 
 def not_found() -> ApiError:
+    """404 the way DRF answers an unknown object."""
     return ApiError(404, {"detail": "Not found."})
 
 
 def forbidden() -> ApiError:
+    """403 the way DRF answers a permission failure."""
     return ApiError(403, {"detail": "You do not have permission to perform this action."})
 
 
@@ -58,10 +60,12 @@ def iso(ts: float | None) -> str | None:
 
 
 def now() -> float:
+    """Real epoch seconds (what the simulator stores)."""
     return time.time()
 
 
 def choice_error(value: Any) -> str:
+    """DRF's message for a value outside a choice field."""
     return f'"{value}" is not a valid choice.'
 
 
@@ -118,6 +122,7 @@ def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[st
     chunk = items[(page - 1) * size: page * size]
 
     def link(number: int) -> str:
+        """The URL of another page of the same list."""
         args = dict(request.args.items())
         args["page"] = str(number)
         return request.base_url + "?" + urlencode(args)
@@ -142,6 +147,7 @@ def int_arg(request: Request, name: str) -> int | None:
 
 
 def truthy(raw: str | None, default: bool = False) -> bool:
+    """A query flag as a bool (true/1/yes/on)."""
     if raw is None:
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")

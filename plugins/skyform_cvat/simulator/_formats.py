@@ -21,6 +21,7 @@ IMPORTERS = {"CVAT 1.1": "XML, ZIP", "COCO 1.0": "JSON, ZIP"}
 def formats_view() -> dict[str, Any]:
     """The DatasetFormats read model."""
     def row(name: str, ext: str) -> dict[str, Any]:
+        """One DatasetFormat entry."""
         return {"name": name, "ext": ext, "version": name.rsplit(" ", 1)[-1], "enabled": True, "dimension": "2d"}
     return {"importers": [row(n, e) for n, e in IMPORTERS.items()],
             "exporters": [row(n, e) for n, e in EXPORTERS.items()]}
@@ -134,11 +135,13 @@ def read_annotations(fmt: str, filename: str, content: bytes, frame_names: dict[
             content = archive.read(inner[0])
 
     def label(name: str) -> int:
+        """A label id by name, or the import's failure."""
         if name not in label_ids:
             raise ImportFailed(f"Label '{name}' is not registered for this task")
         return label_ids[name]
 
     def frame(name: str) -> int:
+        """A task frame number by image name, or the import's failure."""
         base = name.rsplit("/", 1)[-1]
         if base not in frame_names:
             raise ImportFailed(f"Could not match item id: '{base.rsplit('.', 1)[0]}' with any task frame")

@@ -41,6 +41,7 @@ class Jobs:
 
     def add_job(self, task_id: int, kind: str, start: int, stop: int, count: int,
                 frames: list[int] | None = None) -> dict[str, Any]:
+        """Store a new job of a task."""
         jid = self.next_id("job")  # type: ignore[attr-defined]
         job = {"id": jid, "task_id": task_id, "type": kind, "start_frame": start, "stop_frame": stop,
                "frame_count": count, "frames": frames, "assignee": None, "assignee_updated": None,
@@ -49,6 +50,7 @@ class Jobs:
         return job
 
     def list_jobs(self, request: Request) -> Response:
+        """GET ``/api/jobs``: visible jobs, filtered (task, project, type, stage, state, assignee), newest first."""
         user = self.caller(request)  # type: ignore[attr-defined]
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         items = []
@@ -77,11 +79,13 @@ class Jobs:
         return paginate(request, jobs, lambda j: self.job_view(base, j))  # type: ignore[attr-defined]
 
     def get_job(self, request: Request, id: int) -> Response:
+        """GET ``/api/jobs/{id}``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
         return api_response(self.job_view(request.host_url.rstrip("/"), job))  # type: ignore[attr-defined]
 
     def patch_job(self, request: Request, id: int) -> Response:
+        """PATCH ``/api/jobs/{id}``: assignee, stage, state."""
         user = self.caller(request)  # type: ignore[attr-defined]
         job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
         body = json_body(request)
@@ -112,6 +116,7 @@ class Jobs:
         job["updated"] = now()
 
     def delete_job(self, request: Request, id: int) -> Response:
+        """DELETE ``/api/jobs/{id}``: ground-truth jobs only."""
         user = self.caller(request)  # type: ignore[attr-defined]
         job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
         if job["type"] != "ground_truth":
@@ -121,6 +126,7 @@ class Jobs:
         return Response(status=204)
 
     def create_job(self, request: Request) -> Response:
+        """POST ``/api/jobs``: a ground-truth job (one per task)."""
         user = self.caller(request)  # type: ignore[attr-defined]
         body = json_body(request)
         kind = body.get("type")

@@ -39,6 +39,7 @@ class Projects:
         return False
 
     def in_scope(self, scope: Any, obj: dict[str, Any]) -> bool:
+        """Whether an object belongs to the request's organisation scope."""
         return scope == ALL_ORGS or obj["organization"] == scope
 
     def fetch(self, user: dict[str, Any], kind: str, obj_id: Any) -> dict[str, Any]:
@@ -51,6 +52,7 @@ class Projects:
         return obj
 
     def next_id(self, counter: str) -> int:
+        """The next id of a counter (projects, tasks, jobs, labels ...)."""
         self.data["counters"][counter] = self.data["counters"].get(counter, 0) + 1
         return int(self.data["counters"][counter])
 
@@ -90,6 +92,7 @@ class Projects:
         return ids
 
     def list_labels(self, request: Request) -> Response:
+        """GET ``/api/labels``: the labels of a project, task or job."""
         user = self.caller(request)  # type: ignore[attr-defined]
         labels = list(self.data["labels"].values())
         project_id, task_id, job_id = (int_arg(request, n) for n in ("project_id", "task_id", "job_id"))
@@ -108,6 +111,7 @@ class Projects:
 
     # -- projects ---------------------------------------------------------------------------
     def list_projects(self, request: Request) -> Response:
+        """GET ``/api/projects``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         items = [p for p in self.data["projects"].values()
@@ -121,6 +125,7 @@ class Projects:
         return paginate(request, by_id_desc(items), lambda p: self.project_view(base, p))  # type: ignore[attr-defined]
 
     def create_project(self, request: Request) -> Response:
+        """POST ``/api/projects``: name and labels."""
         user = self.caller(request)  # type: ignore[attr-defined]
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         body = json_body(request)
@@ -138,11 +143,13 @@ class Projects:
         return api_response(self.project_view(request.host_url.rstrip("/"), project), 201)  # type: ignore[attr-defined]
 
     def get_project(self, request: Request, id: int) -> Response:
+        """GET ``/api/projects/{id}``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         project = self.fetch(user, "project", id)
         return api_response(self.project_view(request.host_url.rstrip("/"), project))  # type: ignore[attr-defined]
 
     def patch_project(self, request: Request, id: int) -> Response:
+        """PATCH ``/api/projects/{id}``: name; new labels are appended."""
         user = self.caller(request)  # type: ignore[attr-defined]
         project = self.fetch(user, "project", id)
         body = json_body(request)
@@ -158,6 +165,7 @@ class Projects:
         return api_response(self.project_view(request.host_url.rstrip("/"), project))  # type: ignore[attr-defined]
 
     def delete_project(self, request: Request, id: int) -> Response:
+        """DELETE ``/api/projects/{id}`` with its tasks."""
         user = self.caller(request)  # type: ignore[attr-defined]
         project = self.fetch(user, "project", id)
         for task in [t for t in self.data["tasks"].values() if t["project_id"] == project["id"]]:

@@ -35,6 +35,7 @@ class Requests:
 
     def new_request(self, request: Request, user: dict[str, Any], rq_id: str, *, action: str, target: str,
                     target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:
+        """Queue a background request; its fate (ok, fail, stuck) is drawn now."""
         fate = self.faults.job_fate(self.provider, subject)  # type: ignore[attr-defined]
         obj = self.data[target + "s"][str(target_id)]
         task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
@@ -62,10 +63,12 @@ class Requests:
                     self.finish(rq, "finished", "")
 
     def finish(self, rq: dict[str, Any], status: str, message: str) -> None:
+        """Give a request its final status and message."""
         rq.update(status=status, message=message, finished=now())
         self.blobs.pop(f"pending:{rq['id']}", None)
 
     def request_view(self, rq: dict[str, Any]) -> dict[str, Any]:
+        """The Request read model, with status and progress derived from the clock."""
         elapsed = self.clock.elapsed(rq["created"])  # type: ignore[attr-defined]
         status = rq["status"] or ("queued" if elapsed < QUEUED_FOR else "started")
         progress: float | None = None
@@ -91,6 +94,7 @@ class Requests:
 
     # -- endpoints ----------------------------------------------------------------------------
     def list_requests(self, request: Request) -> Response:
+        """GET ``/api/requests``: the caller's requests, filtered."""
         user = self.caller(request)  # type: ignore[attr-defined]
         items = [rq for rq in self.data["requests"].values() if user["is_superuser"] or rq["owner"] == user["id"]]
         views = [self.request_view(rq) for rq in sorted(items, key=lambda r: -r["created"])]
@@ -105,6 +109,7 @@ class Requests:
         return paginate(request, views, lambda v: v)
 
     def get_request(self, request: Request, rq_id: str) -> Response:
+        """GET ``/api/requests/{rq_id}``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         rq = self.data["requests"].get(rq_id)
         if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
@@ -112,6 +117,7 @@ class Requests:
         return api_response(self.request_view(rq))
 
     def cancel_request(self, request: Request, rq_id: str) -> Response:
+        """POST ``/api/requests/{rq_id}/cancel``: queued requests only."""
         user = self.caller(request)  # type: ignore[attr-defined]
         rq = self.data["requests"].get(rq_id)
         if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
@@ -124,6 +130,7 @@ class Requests:
 
     # -- export -------------------------------------------------------------------------------
     def export_dataset(self, request: Request, kind: str, id: int) -> Response:
+        """POST ``/api/{projects|tasks|jobs}/{id}/dataset/export``: 202 with the request id."""
         user = self.caller(request)  # type: ignore[attr-defined]
         target = kind[:-1]
         obj = self.fetch(user, target, id)  # type: ignore[attr-defined]
@@ -161,6 +168,7 @@ class Requests:
         return [(task, obj["start_frame"], obj["stop_frame"])]
 
     def effect_export(self, rq: dict[str, Any]) -> None:
+        """Apply a finished export: write the archive and set its download URL."""
         obj = self.data[rq["target"] + "s"].get(str(rq["target_id"]))
         if obj is None:
             raise ImportFailed(f"The {rq['target']} was deleted during the export")
@@ -187,6 +195,7 @@ class Requests:
                             f"?rq_id={quote(rq['id'], safe='')}")
 
     def download_dataset(self, request: Request, kind: str, id: int) -> Response:
+        """GET ``.../dataset/download?rq_id=``: the finished archive."""
         user = self.caller(request)  # type: ignore[attr-defined]
         self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
         rq_id = request.args.get("rq_id", "")
@@ -206,6 +215,7 @@ class Requests:
 
     # -- task creation --------------------------------------------------------------------------
     def effect_create(self, rq: dict[str, Any]) -> None:
+        """Apply a finished task creation: decode the images, store frames, make the jobs."""
         task = self.data["tasks"].get(str(rq["target_id"]))
         files = self.blobs.get(f"pending:{rq['id']}") or []
         if task is None:

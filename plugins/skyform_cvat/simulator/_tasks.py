@@ -29,6 +29,7 @@ class Tasks:
     blobs: MutableMapping[str, Any]
 
     def list_tasks(self, request: Request) -> Response:
+        """GET ``/api/tasks``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         items = [t for t in self.data["tasks"].values()
@@ -45,6 +46,7 @@ class Tasks:
         return paginate(request, by_id_desc(items), lambda t: self.task_view(base, t))  # type: ignore[attr-defined]
 
     def create_task(self, request: Request) -> Response:
+        """POST ``/api/tasks``: project_id or labels, segment_size, overlap."""
         user = self.caller(request)  # type: ignore[attr-defined]
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         body = json_body(request)
@@ -78,11 +80,13 @@ class Tasks:
         return api_response(self.task_view(request.host_url.rstrip("/"), task), 201)  # type: ignore[attr-defined]
 
     def get_task(self, request: Request, id: int) -> Response:
+        """GET ``/api/tasks/{id}``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
         return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
 
     def patch_task(self, request: Request, id: int) -> Response:
+        """PATCH ``/api/tasks/{id}``: name, subset, bug_tracker."""
         user = self.caller(request)  # type: ignore[attr-defined]
         task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
         body = json_body(request)
@@ -97,6 +101,7 @@ class Tasks:
         return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
 
     def delete_task(self, request: Request, id: int) -> Response:
+        """DELETE ``/api/tasks/{id}``."""
         user = self.caller(request)  # type: ignore[attr-defined]
         self.drop_task(self.fetch(user, "task", id))  # type: ignore[attr-defined]
         return Response(status=204)
@@ -115,6 +120,7 @@ class Tasks:
         del self.data["tasks"][str(tid)]
 
     def task_meta(self, request: Request, id: int) -> Response:
+        """GET ``/api/tasks/{id}/data/meta``: frame names and sizes."""
         user = self.caller(request)  # type: ignore[attr-defined]
         task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
         media = task.get("media")
@@ -147,6 +153,7 @@ class Tasks:
 
     # -- media upload -----------------------------------------------------------------------
     def task_data(self, request: Request, id: int) -> Response:
+        """POST ``/api/tasks/{id}/data/``: every step of the media upload protocol."""
         user = self.caller(request)  # type: ignore[attr-defined]
         task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
         staging = f"staging:task:{task['id']}"
@@ -177,6 +184,7 @@ class Tasks:
 
     def start_task_creation(self, request: Request, user: dict[str, Any], task: dict[str, Any],
                             fields: dict[str, Any], files: list[tuple[str, bytes]]) -> Response:
+        """Validate the data fields and queue the task-creation request (202 rq_id)."""
         image_quality = require_int(fields, "image_quality", minimum=0, maximum=100, required=True)
         chunk_size = require_int(fields, "chunk_size", minimum=1)
         sorting = fields.get("sorting_method") or "lexicographical"
@@ -198,6 +206,7 @@ class Tasks:
 
     @staticmethod
     def create_rq_id(task_id: int) -> str:
+        """CVAT's id of a task's data request."""
         return f"action=create&target=task&target_id={task_id}"
 
     # -- TUS --------------------------------------------------------------------------------
@@ -223,6 +232,7 @@ class Tasks:
                                              "Tus-Resumable": "1.0.0"})
 
     def tus_chunk(self, request: Request, kind: str, id: int, sub: str, file_id: str) -> Response:
+        """PATCH/HEAD on a TUS upload: append a chunk at Upload-Offset, or report the offset."""
         self.caller(request)  # type: ignore[attr-defined]
         upload = self.blobs.get(f"tus:{file_id}")
         if upload is None:

@@ -31,6 +31,7 @@ class AccessTokens:
     data: dict[str, Any]
 
     def token_view(self, base: str, value: str, token: dict[str, Any], *, with_value: bool = False) -> dict[str, Any]:
+        """The AccessTokenRead model (the value only right after creation)."""
         out = {"id": token["id"], "name": token["name"], "created_date": iso(token["created"]),
                "updated_date": iso(token["updated"]), "expiry_date": iso(token["expiry"]),
                "last_used_date": iso(token.get("last_used")), "read_only": token["read_only"],
@@ -47,6 +48,7 @@ class AccessTokens:
         raise not_found()
 
     def create_token(self, request: Request) -> Response:
+        """POST ``/api/auth/access_tokens``: a new token, its value shown once."""
         user = self.caller(request)  # type: ignore[attr-defined]
         body = json_body(request)
         if not isinstance(body.get("name"), str) or not body["name"].strip():
@@ -61,6 +63,7 @@ class AccessTokens:
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token, with_value=True), 201)
 
     def list_tokens(self, request: Request) -> Response:
+        """GET ``/api/auth/access_tokens``: the caller's tokens."""
         user = self.caller(request)  # type: ignore[attr-defined]
         base = request.host_url.rstrip("/")
         mine = sorted(((v, t) for v, t in self.data["access_tokens"].items() if t["user"] == user["id"]),
@@ -68,6 +71,7 @@ class AccessTokens:
         return paginate(request, mine, lambda vt: self.token_view(base, vt[0], vt[1]))
 
     def token_self(self, request: Request) -> Response:
+        """GET ``/api/auth/access_tokens/self``: the token of this request."""
         self.caller(request)  # type: ignore[attr-defined]
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         token = self.data["access_tokens"].get(value.strip()) if scheme.lower() == "bearer" else None
@@ -76,10 +80,12 @@ class AccessTokens:
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token))
 
     def get_token(self, request: Request, id: int) -> Response:
+        """GET ``/api/auth/access_tokens/{id}``."""
         _, value, token = self._own_token(request, id)
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token))
 
     def patch_token(self, request: Request, id: int) -> Response:
+        """PATCH ``/api/auth/access_tokens/{id}``: name, read_only, expiry_date."""
         _, value, token = self._own_token(request, id)
         body = json_body(request)
         if "name" in body:
@@ -92,6 +98,7 @@ class AccessTokens:
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token))
 
     def delete_token(self, request: Request, id: int) -> Response:
+        """DELETE ``/api/auth/access_tokens/{id}``: the token stops working."""
         _, value, _ = self._own_token(request, id)
         del self.data["access_tokens"][value]
         return Response(status=204)

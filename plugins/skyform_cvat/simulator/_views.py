@@ -18,6 +18,7 @@ class Views:
     data: dict[str, Any]
 
     def user_brief(self, base: str, user_id: int | None) -> dict[str, Any] | None:
+        """The nested user model (owner, assignee)."""
         if user_id is None:
             return None
         user = self.data["users"][str(user_id)]
@@ -25,6 +26,7 @@ class Views:
                 "first_name": user["first_name"], "last_name": user["last_name"]}
 
     def user_view(self, base: str, user: dict[str, Any], *, full: bool) -> dict[str, Any]:
+        """The MetaUser model; private fields only for admins and the user."""
         out = {"url": f"{base}/api/users/{user['id']}", "id": user["id"], "username": user["username"],
                "first_name": user["first_name"], "last_name": user["last_name"]}
         if full:  # CVAT shows the rest only to admins and to the user themselves
@@ -34,12 +36,14 @@ class Views:
         return out
 
     def label_view(self, label: dict[str, Any]) -> dict[str, Any]:
+        """The Label model."""
         return {"id": label["id"], "name": label["name"], "color": label["color"],
                 "attributes": [dict(a) for a in label["attributes"]], "type": label.get("type", "any"),
                 "svg": "", "sublabels": [], "project_id": label.get("project_id"),
                 "task_id": label.get("task_id"), "parent_id": None, "has_parent": False}
 
     def project_view(self, base: str, project: dict[str, Any]) -> dict[str, Any]:
+        """The ProjectRead model."""
         pid = project["id"]
         tasks = [t for t in self.data["tasks"].values() if t["project_id"] == pid]
         dims = {"2d" for t in tasks if t.get("media")}
@@ -56,6 +60,7 @@ class Views:
         }
 
     def task_view(self, base: str, task: dict[str, Any]) -> dict[str, Any]:
+        """The TaskRead model."""
         tid = task["id"]
         jobs = [j for j in self.data["jobs"].values() if j["task_id"] == tid]
         project = self.data["projects"].get(str(task["project_id"])) if task["project_id"] else None
@@ -85,6 +90,7 @@ class Views:
         return out
 
     def job_view(self, base: str, job: dict[str, Any]) -> dict[str, Any]:
+        """The JobRead model."""
         task = self.data["tasks"][str(job["task_id"])]
         project = self.data["projects"].get(str(task["project_id"])) if task["project_id"] else None
         media = task.get("media") or {"chunk_size": None}

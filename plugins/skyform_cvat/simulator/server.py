@@ -131,15 +131,18 @@ class CvatSimulator(Views, Auth, AccessTokens, Projects, Tasks, Jobs, Requests, 
 
     # -- server and users ---------------------------------------------------------------------
     def about(self, request: Request) -> Response:
+        """GET ``/api/server/about`` (no auth): the server version the SDK checks."""
         return api_response({"name": "Computer Vision Annotation Tool", "version": self.server_version,
                              "description": "CVAT simulator of the skyform sandbox", "logo_url": "",
                              "subtitle": "Sandbox"})
 
     def formats(self, request: Request) -> Response:
+        """GET ``/api/server/annotation/formats``."""
         self.caller(request)
         return api_response(formats_view())
 
     def list_users(self, request: Request) -> Response:
+        """GET ``/api/users``: everyone, basic fields unless admin."""
         me = self.caller(request)
         users = sorted(self.data["users"].values(), key=lambda u: u["id"])
         for name in ("username", "first_name", "last_name"):
@@ -153,10 +156,12 @@ class CvatSimulator(Views, Auth, AccessTokens, Projects, Tasks, Jobs, Requests, 
         return paginate(request, users, lambda u: self.user_view(base, u, full=me["is_superuser"] or u["id"] == me["id"]))
 
     def self_user(self, request: Request) -> Response:
+        """GET ``/api/users/self``."""
         me = self.caller(request)
         return api_response(self.user_view(request.host_url.rstrip("/"), me, full=True))
 
     def get_user(self, request: Request, id: int) -> Response:
+        """GET ``/api/users/{id}``."""
         me = self.caller(request)
         user = self.data["users"].get(str(id))
         if user is None:

@@ -233,3 +233,37 @@ def test_pre_commit_hooks_file_runs_gitops_validate() -> None:
     assert {h["id"]: h["entry"] for h in hooks} == {"skyform-validate": "skyform gitops validate",
                                                    "skyform-validate-all": "skyform gitops validate"}
     assert all(h["language"] == "python" for h in hooks)
+
+
+def test_clones_of_one_origin_share_identity(repo: GitRepo, gitops: Any, registry: Any, tmp_path: Path) -> None:
+    """A CI checkout and another clone of the same origin: one repository, one set of missions."""
+    import subprocess
+
+    origin = "https://git.example.org/survey/missions.git"
+    clones = []
+    for name in ("ci-checkout", "laptop"):
+        subprocess.run(["git", "clone", "--quiet", str(repo.root), str(tmp_path / name)], check=True)
+        subprocess.run(["git", "-C", str(tmp_path / name), "remote", "set-url", "origin", origin], check=True)
+        clones.append(tmp_path / name)
+    code, summary = gitops.json("apply", str(clones[0]))
+    assert code == 0 and summary["repository"] == "https://git.example.org/survey/missions"
+    code, summary = gitops.json("apply", str(clones[1]))  # not refused as "another repository"
+    assert code == 0 and {m["result"] for m in summary["missions"]} == {"in_sync"}
+
+
+def test_repository_id_overrides_identity(repo: GitRepo, gitops: Any) -> None:
+    code, summary = gitops.json("plan", str(repo.root), "--repository-id", "survey/missions")
+    assert code == 0 and summary["repository"] == "survey/missions"
+
+
+def test_a_mission_name_owned_by_another_repository_is_refused(repo: GitRepo, gitops: Any, tmp_path: Path) -> None:
+    state = f"sqlite:///{tmp_path / 'team.db'}"
+    assert gitops("apply", str(repo.root), "--state", state)[0] == 0
+    other = GitRepo(tmp_path / "other")
+    other.add_mission("x", "alpha")
+    other.commit()
+    code, summary = gitops.json("apply", str(other.root), "--state", state)
+    assert code == 1
+    error = by_path(summary)["x"]["errors"][0]
+    assert f"mission name 'alpha' is already recorded in sqlite:///{tmp_path / 'team.db'} from " in error
+    assert "(missions/alpha); two missions may not share a name in one state" in error

@@ -49,6 +49,8 @@ def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."),
         click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
                      help="gitops' own directory (checkouts, default state); default: the user's state dir."),
+        click.option("--repository-id", metavar="ID",
+                     help="The repository's identity in state (default: its origin URL, else its path)."),
     ]):
         f = option(f)
     return f
@@ -72,7 +74,7 @@ def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
     return Request(repository=kw["repository"], ref=kw["ref"], paths=tuple(kw["paths"]), apply=apply,
                    prune=kw["prune"], state_url=kw["state_url"], since=kw.get("since"), refresh=kw["refresh"],
                    refresh_only=kw.get("refresh_only", False), parallelism=kw["parallelism"],
-                   secrets_file=kw["secrets_file"], base_dir=kw["workdir"])
+                   secrets_file=kw["secrets_file"], base_dir=kw["workdir"], repository_id=kw["repository_id"])
 
 
 def mission_lines(m: Any) -> list[str]:

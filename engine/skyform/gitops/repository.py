@@ -63,27 +63,46 @@ def _public_url(url: str) -> str:
     return url
 
 
+def _normalised(url: str) -> str:
+    """One spelling per repository URL: no credentials, no trailing ``/`` or ``.git``."""
+    url = _public_url(url).rstrip("/")
+    return url[:-4] if url.endswith(".git") else url
+
+
 def identify(source: str) -> tuple[str, bool]:
-    """(the repository's identity in state, whether it is a local path) for ``source``."""
+    """(the repository's identity in state, whether it is a local path) for ``source``.
+
+    A URL is its own identity. A local clone is identified by its ``origin`` URL when it
+    has one - so a CI checkout, a developer's clone and a runner's mirror of one repository
+    share their missions' state - else by its absolute path.
+    """
     local = Path(source).expanduser()
     if not local.exists():
         password = urlsplit(source).password
         if password:
             redact.register(password)
-        return _public_url(source), False
+        return _normalised(source), False
     try:
         top = _git(local, "rev-parse", "--absolute-git-dir").decode().strip()
     except GitError as exc:
         raise GitError(f"{source} is not a git repository",
                        hint="pass the path of a git repository or a URL git can clone") from exc
+    try:
+        origin = _git(local, "config", "--get", "remote.origin.url").decode().strip()
+    except GitError:
+        origin = ""
+    if origin:
+        return _normalised(origin), True
     # A normal repository is identified by its work tree's root, a bare one by its git dir.
     root = Path(top).parent if Path(top).name == ".git" else Path(top)
     return str(root.resolve()), True
 
 
-def open_repository(source: str, mirror: Path) -> Repository:
-    """A local repository (read in place), or a URL mirrored at ``mirror`` (cloned or fetched)."""
-    key, local = identify(source)
+def open_repository(source: str, mirror: Path, key: str | None = None) -> Repository:
+    """A local repository (read in place), or a URL mirrored at ``mirror`` (cloned or fetched);
+    ``key`` overrides the identity :func:`identify` would give it."""
+    found, local = identify(source)
+    key = key or found
     if local:
         return Repository(source=source, key=key, git_dir=Path(source).expanduser().resolve())
     repo = Repository(source=source, key=key, git_dir=mirror, mirrored=True)

@@ -43,6 +43,7 @@ class Request:
     parallelism: int = 10
     secrets_file: Path | None = None
     base_dir: Path | None = None  # gitops' own directory (default: the user's state dir)
+    repository_id: str | None = None  # the identity recorded in state (default: origin URL or path)
 
 
 def _quiet(_: dict[str, Any]) -> None:
@@ -61,10 +62,10 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
     """
     from .repository import identify
 
-    key, _local = identify(request.repository)
+    key = request.repository_id or identify(request.repository)[0]
     workspace = Workspace.for_repository(key, request.base_dir)
     with workspace:
-        repo = open_repository(request.repository, workspace.root / "mirror.git")
+        repo = open_repository(request.repository, workspace.root / "mirror.git", key)
         commit = resolve(repo, request.ref)
         report = RunReport(repository=repo.key, ref=request.ref, commit=commit,
                            mode="apply" if request.apply else "plan", since=request.since)

@@ -283,3 +283,36 @@ def test_a_failed_remote_job_is_reported_once_with_its_message(ws):
     ran = apply(ws)
     failed = [e for e in events(ran) if e["after"] == "failed"]
     assert len(failed) == 1 and failed[0].get("error") == "remote job failed", failed
+
+
+def test_provider_parallelism_limit_caps_concurrency(ws, monkeypatch):
+    """A provider's declared parallelism (fake: 8) caps its calls even when --parallelism is higher."""
+    faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 0.2})
+    ws.write("resources:\n" + "".join(f"  r{i}: {{type: fake.Thing, spec: {{name: r{i}}}}}\n" for i in range(12)))
+    ran = apply(ws, "--parallelism", "20")
+    assert ran.code == 0, str(ran)
+    inflight = peak = 0
+    for e in events(ran):
+        inflight += {"creating": 1, "ready": -1}.get(e["after"], 0)
+        peak = max(peak, inflight)
+    assert peak == 8
+
+
+def test_transient_poll_errors_are_retried_while_waiting(ws, monkeypatch):
+    """503s while polling a running job are retried on the timer; the job still ends ready."""
+    faults(monkeypatch, {"provider": "fake", "match": "^GET /objects/", "fault": "status", "status": 503, "times": 3})
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 120}}\n")
+    ran = apply(ws)
+    assert ran.code == 0, str(ran)
+    assert len(events(ran, "retry")) == 3
+    assert ws.records()["j"].status == "ready"
+
+
+def test_dropped_connection_on_create_is_retried_without_a_duplicate(ws, monkeypatch):
+    """A dropped connection on create is transient: the retry adopts first, so one object exists."""
+    faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "drop", "times": 1})
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    ran = apply(ws)
+    assert ran.code == 0, str(ran)
+    assert len(events(ran, "retry")) == 1
+    assert len(ws.remote_objects()) == 1

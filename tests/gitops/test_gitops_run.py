@@ -94,7 +94,9 @@ def test_a_bad_commit_fails_that_mission_alone(repo: GitRepo, gitops: Any) -> No
     missions = by_path(summary)
     assert code == 1 and summary["ok"] is False
     assert missions["missions/alpha"]["result"] == "failed"
-    assert any("glub" in e for e in missions["missions/alpha"]["errors"]), missions["missions/alpha"]["errors"]
+    errors = missions["missions/alpha"]["errors"]
+    assert any("glub" in e for e in errors), errors
+    assert errors[0].startswith("missions/alpha/mission.yaml:7:"), errors  # relative to the repository
     assert missions["missions/gamma"]["result"] == "applied"
     assert missions["missions/beta"]["result"] == "in_sync"
 
@@ -267,3 +269,21 @@ def test_a_mission_name_owned_by_another_repository_is_refused(repo: GitRepo, gi
     error = by_path(summary)["x"]["errors"][0]
     assert f"mission name 'alpha' is already recorded in sqlite:///{tmp_path / 'team.db'} from " in error
     assert "(missions/alpha); two missions may not share a name in one state" in error
+
+
+def test_prune_without_the_last_commit_fails_and_says_what_to_do(repo: GitRepo, gitops: Any, registry: Any,
+                                                                 tmp_path: Path) -> None:
+    """History rewritten: the commit a removed mission was applied from is gone; it is kept, not guessed."""
+    state = f"sqlite:///{tmp_path / 's.db'}"
+    gitops("apply", str(repo.root), "--state", state)
+    store = open_store(state, tmp_path, registry.state_backends.values())
+    store.write("beta", mission_update={"attributes": {"commit": "0" * 40}})
+    store.close()
+    repo.remove("missions/beta")
+    repo.commit()
+    code, summary = gitops.json("apply", str(repo.root), "--prune", "--state", state)
+    assert code == 1
+    error = by_path(summary)["missions/beta!"]["errors"][0]
+    assert "mission 'beta' (missions/beta) is gone from the repository, but the commit it was last applied " \
+           "from (000000000000) is not in" in error
+    assert "beta" in states(gitops, registry, state)

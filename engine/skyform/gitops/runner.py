@@ -82,7 +82,7 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
         for path in selected:
             if should_stop():
                 break
-            result = mission.run(tree / path, path)
+            result = mission.run(tree, path)
             report.missions.append(result)
             if on_mission:
                 on_mission(result)
@@ -131,9 +131,11 @@ class _MissionRunner:
 
         return Session(directory, options, registry=self.registry, emit=tagged)
 
-    def run(self, directory: Path, path: str) -> MissionReport:
+    def run(self, checkout: Path, path: str) -> MissionReport:
+        """Plan (and apply) the mission at ``path`` of the checkout."""
+        directory = checkout / path
         result = MissionReport(path=path, commit=self.commit)
-        with _reported(result):
+        with _reported(result, checkout):
             options = self._options(path, self.commit)
             with self._session(directory, options, path) as session:
                 result.name = name = session.mission.name
@@ -201,11 +203,12 @@ class _MissionRunner:
 
     def _destroy(self, workspace: Workspace, name: str, path: str, last_commit: str) -> MissionReport:
         result = MissionReport(path=path, commit=last_commit, operation="destroy", name=name)
-        with _reported(result):
+        with _reported(result, workspace.root / "pruned" / last_commit[:12]):
             if not last_commit or not commit_exists(self.repo, last_commit):
                 raise StateError(f"mission {name!r} ({path}) is gone from the repository, but the commit it was "
                                  f"last applied from ({last_commit[:12] or 'unknown'}) is not in {self.repo.key}",
-                                 hint=f"destroy it from a checkout of that commit: skyform destroy --state ...")
+                                 hint="check out a commit that has it and run `skyform destroy DIR --state URL`, "
+                                      "with the mission's metadata.name unchanged")
             directory = workspace.export_removed(self.repo, last_commit, path)
             with self._session(directory, self._options(path, last_commit, name), path) as session:
                 try:
@@ -226,8 +229,10 @@ class _MissionRunner:
 class _reported:
     """Turn whatever a mission raises into its report, so the next mission still runs."""
 
-    def __init__(self, result: MissionReport) -> None:
+    def __init__(self, result: MissionReport, checkout: Path | None = None) -> None:
         self.result = result
+        # Errors point into gitops' checkout; shown relative to the repository root instead.
+        self.prefix = f"{checkout}/" if checkout is not None else None
 
     def __enter__(self) -> None:
         return None
@@ -239,13 +244,16 @@ class _reported:
             return False  # Ctrl-C stops the whole run, not just this mission
         self.result.status = "failed"
         if isinstance(exc, SpecError):
-            self.result.errors += [str(d) for d in exc.diagnostics] or [exc.message]
+            errors = [str(d) for d in exc.diagnostics] or [exc.message]
         elif isinstance(exc, SkyformError):
-            self.result.errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            errors = [exc.message + (f" ({exc.hint})" if exc.hint else "")]
         else:  # a bug in skyform or a plugin: keep the traceback in the log, go on with the others
             log.error("mission %s failed with an internal error:\n%s", self.result.path,
                       "".join(traceback.format_exception(exc)))
-            self.result.errors.append(f"internal error: {type(exc).__name__}: {exc}")
+            errors = [f"internal error: {type(exc).__name__}: {exc}"]
+        if self.prefix:
+            errors = [e.replace(self.prefix, "") for e in errors]
+        self.result.errors += errors
         return True
 
 

@@ -1,0 +1,71 @@
+"""The built-in `local.Files` kind through the CLI: manifests, changed files as updates, no match as an error."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+FILES = """
+    resources:
+      photos: {type: local.Files, spec: {glob: "data/*.JPG"}}
+      job: {type: fake.Job, spec: {name: "n=${{ resources.photos.outputs.count }}", duration: 30}}
+    outputs:
+      manifest: "${{ resources.photos.outputs.manifest_sha256 }}"
+      paths: "${{ resources.photos.outputs.paths }}"
+"""
+
+
+def _photos(ws, **contents):
+    data = ws.path / "data"
+    data.mkdir(exist_ok=True)
+    for name, body in contents.items():
+        (data / f"{name}.JPG").write_bytes(body)
+    return data
+
+
+def test_manifest_outputs_and_dependent_reference(ws):
+    """Outputs list absolute paths, count, bytes, sha256 per file and a manifest digest; dependents read them."""
+    data = _photos(ws, a=b"one", b=b"three")
+    (data / "notes.txt").write_text("not matched")
+    ws.write(FILES)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    outputs = ws.records()["photos"].outputs
+    assert outputs["paths"] == [str((data / "a.JPG").resolve()), str((data / "b.JPG").resolve())]
+    assert outputs["count"] == 2 and outputs["bytes"] == 8
+    assert [f["sha256"] for f in outputs["files"]] == [hashlib.sha256(b"one").hexdigest(),
+                                                        hashlib.sha256(b"three").hexdigest()]
+    assert json.loads(ws.run("output", "--json", ws.path).out)["manifest"] == outputs["manifest_sha256"]
+    assert next(o for o in ws.remote_objects())["name"] == "n=2"
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+
+
+def test_changed_file_shows_as_an_update_in_the_plan(ws):
+    """Editing a matched file changes the manifest: the plan shows photos changed outside skyform."""
+    data = _photos(ws, a=b"one")
+    ws.write(FILES)
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    (data / "a.JPG").write_bytes(b"edited photo")
+    ran = ws.run("plan", "--sandbox", "--json", "--detailed-exitcode", ws.path)
+    assert ran.code == 2, str(ran)
+    actions = {a["address"]: a for a in ran.json_lines()[0]["actions"]}
+    assert actions["photos"]["action"] == "update"
+    assert actions["photos"]["drift"][0]["path"] == "manifest_sha256"
+
+
+def test_no_matching_file_is_an_error_naming_the_pattern(ws):
+    """A glob that matches nothing fails the resource with the pattern in the message; dependents are skipped."""
+    ws.write(FILES)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+    assert ran.code == 1, str(ran)
+    assert "local.Files: no file matches 'data/*.JPG'" in ran.out + ran.err
+    assert "job: Skipped (photos did not finish)" in ran.out
+    assert ws.remote_objects() == []
+
+
+def test_glob_outside_the_mission_directory_is_invalid(ws):
+    """A glob escaping the mission directory is a validation error at its line."""
+    f = ws.write('resources:\n  photos: {type: local.Files, spec: {glob: "../*.JPG"}}\n')
+    ran = ws.run("validate", f).clean()
+    assert ran.code == 3
+    assert f"{f}:5:38: resources.photos.spec.glob: glob '../*.JPG' must stay inside the mission directory" in ran.err

@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
 from . import discovery
 from .report import MissionReport, RunReport
-from .repository import Repository, changed_paths, commit_exists, open_repository, resolve
-from .workspace import Workspace, slug
+from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
@@ -60,8 +60,10 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
     missions); ``on_scheduler`` receives each apply's scheduler, so a shutdown can ask it
     to stop dispatching and let in-flight calls finish.
     """
-    from .repository import identify
+    if registry is None:
+        from ..plugins import load_registry
 
+        registry = load_registry()
     key = request.repository_id or identify(request.repository)[0]
     workspace = Workspace.for_repository(key, request.base_dir)
     with workspace:
@@ -182,8 +184,7 @@ class _MissionRunner:
         """Destroy (or plan to destroy) the missions gone from the repository at this commit."""
         from ..state import open_store
 
-        backends = self.registry.state_backends.values() if self.registry else _backends()
-        store = open_store(self.state_url, workspace.root, backends)
+        store = open_store(self.state_url, workspace.root, self.registry.state_backends.values())
         try:
             recorded = [m for m in store.missions() if m.attributes.get("repository") == self.repo.key]
         finally:
@@ -267,10 +268,4 @@ def _raise_for(outcome: Any) -> None:
         raise Interrupted("the apply was interrupted; the next run resumes it")
 
 
-def _backends() -> Any:
-    from ..plugins import load_registry
-
-    return load_registry().state_backends.values()
-
-
-__all__ = ["Request", "run", "slug"]
+__all__ = ["Request", "run"]

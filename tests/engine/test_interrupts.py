@@ -162,3 +162,47 @@ def test_killed_create_is_adopted_not_repeated(ws):
     assert "(adopted the object an interrupted run created)" in ran.out
     assert [o["id"] for o in ws.remote_objects()] == ["pre-made"]
     assert ws.records()["a"].remote_id == "pre-made"
+
+
+SLOW_CREATE = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+    {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 1.5}])}
+PAIR = """
+    resources:
+      a: {type: fake.Thing, spec: {name: a}}
+      b: {type: fake.Thing, spec: {name: b}, depends_on: [a]}
+"""
+
+
+def test_first_ctrl_c_lets_the_inflight_create_finish_and_records_it(ws):
+    """Ctrl-C during a create: the call completes and is recorded ready; nothing new starts (b)."""
+    ws.write(PAIR)
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=SLOW_CREATE)
+    read_until(proc, lambda e: e.get("after") == "creating")
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["done"] == 1 and summary["skipped"] == ["b"]
+    assert {a: r.status for a, r in ws.records().items()} == {"a": "ready"}
+    assert by_name(ws) == {"a": 1}
+
+
+def test_second_ctrl_c_stops_at_once_and_the_next_apply_adopts_or_creates_once(ws):
+    """A second Ctrl-C stops without waiting (exit 130, no traceback); the resumed apply ends with one object each."""
+    ws.write(PAIR)
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=SLOW_CREATE)
+    read_until(proc, lambda e: e.get("after") == "creating")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err
+    assert ws.records()["a"].status == "creating"
+    plan = ws.run("plan", "--sandbox", ws.path)
+    assert "a (fake.Thing) will be created  # resume an interrupted create" in plan.out, str(plan)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert by_name(ws) == {"a": 1, "b": 1}

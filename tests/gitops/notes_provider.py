@@ -2,12 +2,15 @@
 
 The "service" is a directory named by ``SKYFORM_TEST_NOTES_DIR`` (outside the checkout),
 so a test can change an object behind skyform's back (drift) and see plans estimate a cost.
+``SKYFORM_TEST_NOTES_DELAY`` (seconds) makes create slow, after leaving a ``<text>.creating``
+marker.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,6 +33,10 @@ class Note(ResourceKind):
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         remote_id = ctx.idempotency_key
+        delay = float(os.environ.get("SKYFORM_TEST_NOTES_DELAY", "0"))
+        if delay:  # a slow service: the test signals the runner while this call is in flight
+            (Path(ctx.client) / f"{spec['text']}.creating").touch()
+            time.sleep(delay)
         self._file(ctx, remote_id).write_text(json.dumps({"text": spec["text"]}))
         return Result(remote_id=remote_id, outputs={"text": spec["text"]}, observed={"text": spec["text"]})
 

@@ -1,10 +1,12 @@
 """Runs ``skyform reconcile`` in its own process for the signal tests: ``reconcile_runner.py ARGS...``.
 
-The registry holds only the built-in state backends and the local provider.
+The registry holds only the built-in state backends and the local provider (and the test
+notes provider when ``SKYFORM_TEST_NOTES_DIR`` is set).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +17,12 @@ import skyform_local.plugin as local_plugin  # noqa: E402
 from skyform.cli.reconcile import command  # noqa: E402
 from skyform.plugins import build_plugin_manager, load_registry  # noqa: E402
 
-registry = load_registry(build_plugin_manager([state_plugin, local_plugin], autoload=False))
+plugins: list[object] = [state_plugin, local_plugin]
+if os.environ.get("SKYFORM_TEST_NOTES_DIR"):
+    sys.path.insert(0, str(Path(__file__).parent))
+    import notes_provider  # noqa: E402
+
+    plugins.append(notes_provider)
+registry = load_registry(build_plugin_manager(plugins, autoload=False))
 code = command.main(sys.argv[1:], obj={"registry": registry}, standalone_mode=False)
 sys.exit(int(code or 0))

@@ -134,3 +134,50 @@ def test_text_output_of_rounds(repo: GitRepo, registry: Any, tmp_path: Path) -> 
     assert lines[0].startswith("round 1 at ") and lines[0].endswith(", 2 mission(s)")
     assert any("missions/alpha (alpha)" in line and "applied" in line for line in lines)
     assert [line for line in lines if line.startswith("round 2")][0].endswith(", 2 mission(s)")
+
+
+NOTE = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {{name: {name}}}\n" \
+       "resources:\n  n:\n    type: notes.Note\n    spec: {{text: {name}}}\n"
+
+
+def test_sigterm_during_an_apply_finishes_the_call_and_starts_nothing_else(tmp_path: Path) -> None:
+    """The in-flight create completes and is recorded; the next mission never starts."""
+    import os
+
+    from skyform.state import open_store
+    from skyform.state.plugin import skyform_state_backends
+
+    repo = GitRepo(tmp_path / "r")
+    repo.write("a/mission.yaml", NOTE.format(name="first"))
+    repo.write("b/mission.yaml", NOTE.format(name="second"))
+    repo.commit()
+    service = tmp_path / "service"
+    service.mkdir()
+    state = f"sqlite:///{tmp_path / 's.db'}"
+    env = dict(os.environ, SKYFORM_TEST_NOTES_DIR=str(service), SKYFORM_TEST_NOTES_DELAY="2")
+    proc = subprocess.Popen([sys.executable, str(RUNNER), str(repo.root), "--workdir", str(tmp_path / "w"),
+                             "--state", state, "--interval", "10m", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (service / "first.creating").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()  # type: ignore[union-attr]
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not (service / "second.creating").exists()  # the next mission never started
+    store = open_store(state, tmp_path, skyform_state_backends())
+    try:
+        recorded = store.resources("first")
+        assert recorded["n"].status == "ready" and (service / f"{recorded['n'].remote_id}.json").exists()
+        assert store.mission("second") is None
+        assert store.lock_info("first") is None
+    finally:
+        store.close()
+    assert json.loads(out.splitlines()[0])["round"] == 1

@@ -125,3 +125,4 @@ def test_postgres_unreachable_is_a_state_error(tmp_path: Path) -> None:
 def test_postgres_bad_schema_name(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not a valid PostgreSQL identifier"):
         open_store("postgresql://127.0.0.1/db?schema=a;drop", tmp_path, BACKENDS)
+

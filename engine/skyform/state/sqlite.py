@@ -121,23 +121,35 @@ class SqliteStateStore(SqlStateStore):
 
     # -- schema ---------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """Check the schema (a read: opening current state takes no write lock), and create
+        or migrate it inside one write transaction when needed."""
+        with self._reading() as cur:
+            if self._schema_in(cur) == SCHEMA_VERSION:
+                return
         with self._writing() as cur:
-            tables = {row[0] for row in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            tables.discard("sqlite_sequence")
-            if tables and "skyform_schema" not in tables:
-                raise StateError(
-                    f"{self.path} is a SQLite database but not skyform state (it holds tables "
-                    f"{', '.join(sorted(tables))}); skyform did not change it",
-                    hint="point --state at another file")
+            current = self._schema_in(cur)  # again: another process may have migrated meanwhile
             cur.execute("CREATE TABLE IF NOT EXISTS skyform_schema (version INTEGER NOT NULL)")
-            current = cur.execute("SELECT MAX(version) FROM skyform_schema").fetchone()[0] or 0
-            if current > SCHEMA_VERSION:
-                raise too_new(str(self.path), current)
             for version, statements in pending(SQLITE, current, ""):
                 for sql in statements:
                     cur.execute(sql)
                 cur.execute("DELETE FROM skyform_schema")
                 cur.execute("INSERT INTO skyform_schema (version) VALUES (?)", (version,))
+
+    def _schema_in(self, cur: sqlite3.Cursor) -> int:
+        """The file's schema version (0: empty); refuses foreign databases and newer schemas."""
+        tables = {row[0] for row in cur.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables.discard("sqlite_sequence")
+        if not tables:
+            return 0
+        if "skyform_schema" not in tables:
+            raise StateError(
+                f"{self.path} is a SQLite database but not skyform state (it holds tables "
+                f"{', '.join(sorted(tables))}); skyform did not change it",
+                hint="point --state at another file")
+        current = int(cur.execute("SELECT MAX(version) FROM skyform_schema").fetchone()[0] or 0)
+        if current > SCHEMA_VERSION:
+            raise too_new(str(self.path), current)
+        return current
 
     def schema_version(self) -> int:
         """The schema version recorded in the file."""

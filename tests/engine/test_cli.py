@@ -481,3 +481,16 @@ def test_import_records_an_existing_remote_object(ws):
     assert missing.code == 1 and "fake.Thing 'no-such-id' does not exist in the service" in missing.err
     unknown = ws.run("import", "--sandbox", ws.path, "zz", made["id"]).clean()
     assert unknown.code == 64 and "no resource 'zz' in the mission" in unknown.err
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: cli/statecmd.py import_cmd overwrites an address already in "
+                   "state (its remote object becomes untracked) and accepts a remote id another address manages")
+def test_import_refuses_an_address_already_managed(ws):
+    """Importing over a managed address (or a remote id managed elsewhere) is refused; nothing changes."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  b: {type: fake.Thing, spec: {name: b}}\n")
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    before = {k: r.remote_id for k, r in ws.records().items()}
+    ran = ws.run("import", "--sandbox", ws.path, "a", before["b"]).clean()
+    assert ran.code != 0, str(ran)
+    assert "already" in ran.err
+    assert {k: r.remote_id for k, r in ws.records().items()} == before

@@ -188,3 +188,25 @@ def test_postgres_reconnects_after_the_server_ends_the_session(store_url: str,
     with pytest.raises(StateError, match="could not read the PostgreSQL state"):
         store.mission("m")
     assert store.write("m") == 2
+
+
+def test_an_older_schema_is_migrated_forward(store_url: str, open_url: Callable[[str], StateStore],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A v1 state opened by a skyform that knows v2: the migration runs once, the data stays."""
+    import skyform.state.postgres as pg_module
+    import skyform.state.sqlite as sqlite_module
+
+    old = open_url(store_url)
+    old.write("m", [resource("a")])
+    module, migrations = ((sqlite_module, sqlite_module.SQLITE) if store_url.startswith("sqlite")
+                          else (pg_module, pg_module.POSTGRES))
+    monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(module, "SQLITE" if module is sqlite_module else "POSTGRES",
+                        [*migrations, ["ALTER TABLE {t}missions ADD COLUMN note TEXT"]])
+    new = open_url(store_url)
+    assert new.schema_version() == 2  # type: ignore[attr-defined]
+    assert list(new.resources("m")) == ["a"] and new.write("m") == 2
+    with new._reading() as cur:  # type: ignore[attr-defined]
+        cur.execute(new._sql("SELECT note FROM {t}missions WHERE name = ?"), ("m",))  # type: ignore[attr-defined]
+        assert cur.fetchone() == (None,)
+    assert open_url(store_url).schema_version() == 2  # type: ignore[attr-defined]  # and only once

@@ -206,3 +206,26 @@ def test_second_ctrl_c_stops_at_once_and_the_next_apply_adopts_or_creates_once(w
     ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
     assert ran.code == 0, str(ran)
     assert by_name(ws) == {"a": 1, "b": 1}
+
+
+def test_sigkill_during_destroy_then_destroy_again_finishes(ws):
+    """A destroy killed mid-delete is finished by the next destroy: no objects, no records, no error."""
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a}}
+          b: {type: fake.Thing, spec: {name: "${{ resources.a.outputs.id }}"}}
+          c: {type: fake.Thing, spec: {name: c}}
+    """)
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+        {"provider": "fake", "match": "^DELETE ", "fault": "latency", "delay": 0.6}])}
+    proc = ws.popen("destroy", "--sandbox", "--auto-approve", "--json", ".", env=slow)
+    read_until(proc, lambda e: e.get("after") == "deleting")
+    time.sleep(0.3)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert ws.records(), "the kill came too late to test anything"
+    ran = ws.run("destroy", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert ws.remote_objects() == [] and ws.records() == {}
+    assert ws.remote()["deleted"] == 3

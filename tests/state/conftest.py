@@ -49,6 +49,19 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL state URL (for PostgreSQL-only behaviour)."""
+    url = _postgres_url()
+    try:
+        first = open_store(url, tmp_path, skyform_state_backends())
+    except StateError as exc:
+        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {exc}")
+    yield url
+    first.drop_schema()  # type: ignore[attr-defined]
+    first.close()
+
+
+@pytest.fixture
 def open_url(tmp_path: Path) -> Iterator[Callable[[str], StateStore]]:
     """Open stores by URL; every store opened is closed at the end of the test."""
     stores: list[StateStore] = []

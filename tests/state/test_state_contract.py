@@ -169,14 +169,12 @@ def test_newer_schema_is_refused(store_url: str, open_url: Callable[[str], State
 
 
 @pytest.mark.postgres
-def test_postgres_reconnects_after_the_server_ends_the_session(store_url: str,
+def test_postgres_reconnects_after_the_server_ends_the_session(postgres_url: str,
                                                               open_url: Callable[[str], StateStore]) -> None:
     """A server restart or idle timeout: the failed call says so, the next one reconnects."""
-    if not store_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
     import psycopg
 
-    store = open_url(store_url)
+    store = open_url(postgres_url)
     store.write("m")
     pid = store._connection().info.backend_pid  # type: ignore[attr-defined]
     with psycopg.connect(store._conninfo, autocommit=True) as admin:  # type: ignore[attr-defined]

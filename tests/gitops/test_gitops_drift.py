@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from gitops_kit import GitRepo, Gitops, by_path  # type: ignore[import-not-found]
@@ -31,6 +30,7 @@ def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -> Gitops:
+    """gitops with the state backends and the notes provider only."""
     import notes_provider  # type: ignore[import-not-found]
 
     import skyform.state.plugin as state_plugin

@@ -58,18 +58,18 @@ class Options:
 def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets | None = None,
          today: date | None = None) -> tuple[Mission, list[Diagnostic]]:
     """Load and validate a mission; SpecError with every problem, else (mission, warnings)."""
-    from .cache import load_cached
+    from .cache import load_cached, remember
 
     registry = registry or load_registry()
-    mission, cached_ok = load_cached(Path(path), registry, today or date.today())
+    today = today or date.today()
+    mission, cached_ok = load_cached(Path(path), registry, today)
     if cached_ok:
         return mission, []
     problems = validate_mission(mission, registry, secrets=secrets, today=today)
-    if any(p.severity == "error" for p in problems):
+    valid = not any(p.severity == "error" for p in problems)
+    remember(mission, registry, today, valid=valid and not problems)  # warnings are shown every time
+    if not valid:
         raise SpecError(problems)
-    from .cache import remember_valid
-
-    remember_valid(mission, registry, today or date.today())
     return mission, problems
 
 

@@ -57,16 +57,15 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool]:
         except Exception:  # a damaged cache entry is just a miss
             pass
     document = parse_document(files, contents)
-    mission = build(document, directory, files, digest)
-    _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in files], "document": document, "valid": None})
-    return mission, False
+    return build(document, directory, files, digest), False
 
 
-def remember_valid(mission: Mission, registry: Any, today: date) -> None:
-    """Record that this content validated cleanly with these providers today."""
+def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> None:
+    """Cache the parsed mission, with the verdict "valid" when it validated cleanly today."""
     entry = _cache_dir(mission.directory) / f"{mission.digest}.pickle"
     _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in mission.files],
-                   "document": mission.document, "valid": _verdict_key(mission.digest, registry, today)})
+                   "document": mission.document,
+                   "valid": _verdict_key(mission.digest, registry, today) if valid else None})
 
 
 def _store(entry: Path, data: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ CASES = [
     ("!!binary refused", H + "resources: !!binary aGVsbG8=\n", ["mission.yaml:4:12:", "is not allowed in a mission"]),
     ("billion laughs refused", LAUGHS, ["mission.yaml:", "expands to more than 2,000,000 values", "refused"]),
     ("recursive alias refused", H + "resources: &r\n  a: *r\n",
-     ["mission.yaml:4:12:", "a recursive alias (a node that contains itself) is not allowed"]),
+     ["mission.yaml:5:6:", "a recursive alias (a node that contains itself) is not allowed"]),
     ("deep nesting refused", H + "resources:\n  a: {type: fake.Thing, spec: {name: x, value: "
      + "[" * 300 + "]" * 300 + "}}\n", ["mission.yaml:5:", "nesting deeper than 200 levels is not allowed"]),
     ("deep block nesting refused", H + "resources:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 260))
@@ -159,3 +159,36 @@ def test_validate_json_lists_every_error_with_its_location(ws):
     assert by_path["resources.a.spec.even"]["line"] == 7
     assert by_path["resources.a.spec.even"]["type"] == "fake.Thing"
     assert by_path["resources.a.spec.colour"]["message"].startswith("unknown field 'colour'")
+
+
+def test_planted_cache_pickle_is_never_unpickled(ws, tmp_path):
+    """A pickle planted in .skyform/cache under the mission's digest is ignored (HMAC), not executed."""
+    import pickle
+
+    from skyform.mission import content_digest
+
+    f = ws.raw(H + "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    cache = ws.path / ".skyform" / "cache"
+    cache.mkdir(parents=True)
+    digest = content_digest([f], [f.read_bytes()])
+    payload = pickle.dumps({"version": 1, "sources": [str(f)], "document": Evil(), "valid": None})
+    (cache / f"{digest}.pickle").write_bytes(b"\0" * 32 + payload)
+    ran = ws.run("validate", f)
+    assert ran.code == 0, str(ran)
+    assert not marker.exists()
+
+
+def test_cached_mission_keeps_locations_for_errors(ws):
+    """A mission served from the parse cache still reports errors at the right line and column."""
+    f = ws.raw(H + "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    assert ws.run("validate", f).code == 0
+    assert any((ws.path / ".skyform" / "cache").glob("*.pickle"))
+    # same content, checked again with a provider rule that now fails: a different mission digest is not needed
+    ran = ws.run("plan", "--sandbox", "--target", "zz", f).clean()
+    assert ran.code == 3 and "--target 'zz': no such resource" in ran.err

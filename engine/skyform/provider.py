@@ -202,6 +202,9 @@ class ResourceKind:
 
         Return None when nothing was made (the engine then creates), a Result for the
         object found, or raise ``AdoptError`` when it cannot tell without guessing.
+        Adopt must only look, never change anything: the planner calls it while
+        refreshing, to show in the plan what an apply would take over. Finish an
+        interrupted upload in ``create`` or the first ``poll`` instead.
         """
         return None
 

@@ -39,7 +39,7 @@ DEFAULT_SCHEMA = "skyform"
 CONNECT_TIMEOUT_S = 10
 IDLE_CHECK_S = 30.0
 # The lock session's application_name (PostgreSQL keeps its first 63 bytes).
-_APP_NAME = re.compile(r"^skyform lock pid (?P<pid>\d+) (?P<holder>[^@]*)@(?P<host>.*)$")
+_APP_NAME = re.compile(r"^skyform lock pid (?P<pid>\d+)(?: (?P<holder>[^@]*)@(?P<host>.*))?$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -226,14 +226,14 @@ class PostgresStateStore(SqlStateStore):
                 return None
             row = self._lock_row(mission)
             names = [_APP_NAME.match(name) for _, name in backends]
-            if row is not None and any(m and int(m["pid"]) == row.pid and m["host"] == row.host[:len(m["host"])]
-                                       for m in names):
+            if row is not None and any(m and int(m["pid"]) == row.pid for m in names):
                 return row
             if time.monotonic() > deadline:
                 found = next((m for m in names if m), None)
                 if found is None:
                     return LockInfo(holder="unknown", pid=0, host="unknown", since=0.0)
-                return LockInfo(holder=found["holder"], pid=int(found["pid"]), host=found["host"], since=0.0)
+                return LockInfo(holder=found["holder"] or "unknown", pid=int(found["pid"]),
+                                host=found["host"] or "unknown", since=0.0)
             time.sleep(0.05)
 
     def lock_info(self, mission: str) -> LockInfo | None:

@@ -6,10 +6,19 @@ in :mod:`skyform.provider`, errors in :mod:`skyform.errors`.
 
 from __future__ import annotations
 
-import pluggy
+from typing import Any
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("skyform")
-
 __all__ = ["hookimpl", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # pluggy is imported on first use, not by `skyform --help` (start-up time matters)
+    if name == "hookimpl":
+        import pluggy
+
+        global hookimpl
+        hookimpl = pluggy.HookimplMarker("skyform")
+        return hookimpl
+    raise AttributeError(f"module 'skyform' has no attribute {name!r}")

@@ -52,12 +52,12 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool]:
         try:
             data = _unsigned(entry.read_bytes())
             if data is not None and data.get("version") == CACHE_VERSION and data.get("sources") == [str(f) for f in files]:
-                mission = build(data["document"], directory, files, digest)
+                mission = build(data["document"], directory, files, digest, source=path.resolve())
                 return mission, data.get("valid") == _verdict_key(digest, registry, today)
         except Exception:  # a damaged cache entry is just a miss
             pass
     document = parse_document(files, contents)
-    return build(document, directory, files, digest), False
+    return build(document, directory, files, digest, source=path.resolve()), False
 
 
 def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> None:

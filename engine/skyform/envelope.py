@@ -21,13 +21,14 @@ LIFECYCLE: dict[str, Any] = {
         },
         "timeout": {
             "description": "How long a remote job may run before it is cancelled (e.g. 90s, 30m, 6h, 1h30m).",
-            "anyOf": [{"type": "string", "pattern": DURATION}, {"type": "number", "exclusiveMinimum": 0}],
+            "anyOf": [{"type": "string", "pattern": DURATION},
+                      {"type": "number", "exclusiveMinimum": 0, "maximum": 31536000}],
         },
         "retries": {"type": "integer", "minimum": 0, "maximum": 50,
                     "description": "Retries of transient errors (connection, timeout, 429, 5xx). Default 3."},
         "on_failure": {"enum": ["stop", "continue"],
                        "description": "stop (default): dependents are skipped; continue: dependents run anyway."},
-        "max_cost": {"type": "number", "minimum": 0,
+        "max_cost": {"type": "number", "minimum": 0, "maximum": 1e15,
                      "description": "Do not submit work whose cost estimate is above this amount."},
     },
 }
@@ -50,18 +51,21 @@ MISSION_SCHEMA: dict[str, Any] = {
                 "name": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
                          "description": "The mission's name: lower-case letters, digits, '.', '_', '-' (1-63)."},
                 "description": {"type": "string"},
-                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "labels": {"type": "object", "propertyNames": {"type": "string"},
+                           "additionalProperties": {"type": "string"}},
             },
         },
         "providers": {
             "type": "object",
+            "propertyNames": {"type": "string"},
             "description": "Connection settings per provider name.",
             "additionalProperties": {"type": "object"},
         },
-        "variables": {"type": "object", "description": "Values referenced as ${{ var.<name> }}."},
+        "variables": {"type": "object", "propertyNames": {"type": "string"},
+                      "description": "Values referenced as ${{ var.<name> }}."},
         "resources": {
             "type": "object",
-            "propertyNames": {"pattern": RESOURCE_ID},
+            "propertyNames": {"type": "string", "pattern": RESOURCE_ID},
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
@@ -77,7 +81,8 @@ MISSION_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "outputs": {"type": "object", "description": "Mission outputs, usually ${{ resources... }} expressions."},
+        "outputs": {"type": "object", "propertyNames": {"type": "string"},
+                    "description": "Mission outputs, usually ${{ resources... }} expressions."},
     },
 }
 

@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator
 from .values import Secret, Unknown
 
 ROOTS = ("resources", "var", "secrets", "mission")
-_EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 _SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
 _ROOT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
@@ -81,9 +80,27 @@ def parse(text: str) -> Reference:
     return Reference(body, root, tuple(path))
 
 
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, inside) of every ``${{ ... }}`` in ``text``, in one linear scan.
+
+    (A lazy regex rescans to the end of the text from every unclosed ``${{``: quadratic.)
+    """
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    while True:
+        start = text.find("${{", pos)
+        if start < 0:
+            return out
+        end = text.find("}}", start + 3)
+        if end < 0:
+            raise ExpressionError(f"unclosed expression: {text[start:start + 40]!r} has no closing }}}}")
+        out.append((start, end + 2, text[start + 3:end]))
+        pos = end + 2
+
+
 def find(text: str) -> list[Reference]:
     """Every expression in a string (parse errors raise ExpressionError)."""
-    return [parse(m.group(1)) for m in _EXPR.finditer(text)] if "${{" in text else []
+    return [parse(inner) for _, _, inner in spans(text)] if "${{" in text else []
 
 
 def walk(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -114,16 +131,16 @@ def resolve(value: Any, lookup: Lookup) -> Any:
 
 
 def _resolve_string(text: str, lookup: Lookup) -> Any:
-    matches = list(_EXPR.finditer(text))
-    if len(matches) == 1 and matches[0].span() == (0, len(text)):
-        return lookup(parse(matches[0].group(1)))
+    matches = spans(text)
+    if len(matches) == 1 and matches[0][:2] == (0, len(text)):
+        return lookup(parse(matches[0][2]))
     parts: list[str] = []
     secret = False
     unknown = False
     last = 0
-    for m in matches:
-        parts.append(text[last:m.start()])
-        value = lookup(parse(m.group(1)))
+    for start, end, inner in matches:
+        parts.append(text[last:start])
+        value = lookup(parse(inner))
         if isinstance(value, Unknown):
             unknown = True
         elif isinstance(value, Secret):
@@ -133,7 +150,7 @@ def _resolve_string(text: str, lookup: Lookup) -> Any:
             parts.append(value)
         else:
             parts.append(json.dumps(value) if isinstance(value, (dict, list, bool)) or value is None else str(value))
-        last = m.end()
+        last = end
     parts.append(text[last:])
     if unknown:
         return Unknown(text)

@@ -82,6 +82,11 @@ class Mission:
     outputs: dict[str, Any]
     digest: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None  # what the user named: the directory, or one file of it
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            self.source = self.directory
 
     def locate(self, *path: Any) -> Location | None:
         return locate(self.document, path)
@@ -191,10 +196,11 @@ def load(path: str | Path) -> Mission:
     path = Path(path)
     files, contents = read_files(path)
     directory = path if path.is_dir() else path.parent
-    return build(parse_document(files, contents), directory.resolve(), files, content_digest(files, contents))
+    return build(parse_document(files, contents), directory.resolve(), files, content_digest(files, contents),
+                 source=path.resolve())
 
 
-def build(document: MDict, directory: Path, files: list[Path], digest: str) -> Mission:
+def build(document: MDict, directory: Path, files: list[Path], digest: str, source: Path | None = None) -> Mission:
     resources: dict[str, Resource] = {}
     for index, (rid, decl) in enumerate(document.get("resources", {}).items()):
         resources[rid] = Resource(
@@ -205,7 +211,7 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str) -> M
         name=document["metadata"]["name"], directory=directory, files=files, document=document,
         resources=resources, providers=dict(document.get("providers") or {}),
         variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
-        digest=digest, metadata=dict(document["metadata"]),
+        digest=digest, metadata=dict(document["metadata"]), source=source,
     )
 
 

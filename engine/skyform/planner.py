@@ -61,8 +61,8 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
     def observe(rs: ResourceState) -> Observation:
         try:
             provider, kind = runtime.kind(rs.type)
-        except SkyformError as exc:
-            return Observation(error=str(exc))
+        except SkyformError:
+            return Observation()  # provider not installed: the plan blocks its delete with a hint
         record = to_record(rs)
         try:
             ctx = runtime.context(rs.address, rs.type, idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
@@ -161,7 +161,7 @@ class Planner:
                                           plan_checks)
         self._refuse_prevented(actions, records)
         return Plan(
-            mission=self.mission.name, mission_path=str(self.mission.directory), spec_digest=self.mission.digest,
+            mission=self.mission.name, mission_path=str(self.mission.source), spec_digest=self.mission.digest,
             lineage=state.lineage if state else "", serial=state.serial if state else 0,
             actions=actions, mode=mode, targets=targets, warnings=list(self.warnings),  # type: ignore[arg-type]
         )
@@ -272,6 +272,10 @@ class Planner:
             cost = with_retries(lambda: kind.estimate(spec, ctx))
             if cost is not None:
                 action.cost = cost
+                ceiling = resource.lifecycle.max_cost
+                if ceiling is not None and cost.amount > ceiling:
+                    action.blocked = (f"cost estimate {cost} is above lifecycle.max_cost {ceiling:g}; "
+                                      "nothing will be submitted")
         except RemoteError as exc:
             return [Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base),
                                resource.type)]

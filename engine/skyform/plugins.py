@@ -132,12 +132,28 @@ def _origin(pm: pluggy.PluginManager, impl: Any) -> PluginInfo:
     return PluginInfo(name, "(registered in process)", "", getattr(impl.plugin, "__name__", name))
 
 
+def _uninstall_hint(origin: PluginInfo) -> str:
+    if origin.distribution == "(SKYFORM_PLUGIN_MODULES)":
+        return f"remove {origin.module} from SKYFORM_PLUGIN_MODULES"
+    return f"uninstall one of the two distributions, e.g. pip uninstall {origin.distribution}"
+
+
+def _calls(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[PluginInfo, Any]]:
+    """(origin, hookimpl) of a registration hook, each call traced like pluggy's own."""
+    out = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        origin = _origin(pm, impl)
+        if getattr(pm.trace.root, "_writer", None) is not None:
+            pm.trace.root.get("hook")(f"{hook_name} [plugin {origin.name}, distribution {origin.distribution}]")
+        out.append((origin, impl))
+    return out
+
+
 def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Collect providers, state backends and commands; clashes are PluginErrors naming both sides."""
     pm = pm or build_plugin_manager()
     registry = Registry(pm)
-    for impl in pm.hook.skyform_providers.get_hookimpls():
-        origin = _origin(pm, impl)
+    for origin, impl in _calls(pm, "skyform_providers"):
         try:
             provided = impl.function() or ()
         except Exception as exc:
@@ -154,12 +170,11 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
                 raise PluginError(
                     f"provider {provider.name!r} is claimed by two plugins: {other.name} "
                     f"(distribution {other.distribution}) and {origin.name} (distribution {origin.distribution})",
-                    hint=f"uninstall one of the two distributions, e.g. pip uninstall {origin.distribution}",
+                    hint=_uninstall_hint(origin),
                 )
             registry.providers[provider.name] = provider
             registry.provider_origin[provider.name] = origin
-    for impl in pm.hook.skyform_state_backends.get_hookimpls():
-        origin = _origin(pm, impl)
+    for origin, impl in _calls(pm, "skyform_state_backends"):
         for backend in impl.function() or ():
             for scheme in backend.schemes:
                 if scheme in registry.state_backends:
@@ -168,6 +183,6 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
                         f"and by {backend.name} (plugin {origin.name}, distribution {origin.distribution})"
                     )
                 registry.state_backends[scheme] = backend
-    for impl in pm.hook.skyform_cli_commands.get_hookimpls():
+    for origin, impl in _calls(pm, "skyform_cli_commands"):
         registry.cli_commands.extend(impl.function() or ())
     return registry

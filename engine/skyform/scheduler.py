@@ -505,6 +505,8 @@ class Scheduler:
             detail["progress"] = result.progress
         if result.message and result.status != "failed":
             detail["message"] = redact.redact(result.message)
+        if rec.status == "failed":
+            detail["error"] = redact.redact(result.message or "the remote job failed")
         if before != rec.status or outcome != "polled":
             self._transition(node, before, rec.status, detail)
         elif result.progress is not None or result.message:
@@ -515,7 +517,7 @@ class Scheduler:
             self.outputs[node.action.address] = rec.outputs
             self._finish(node, "done")
         elif rec.status == "failed":
-            self._fail(node, result.message or "the remote job failed", write=False)
+            self._fail(node, result.message or "the remote job failed", write=False, announced=True)
         else:
             self._begin_wait(node, poll_after=result.poll_after)
 
@@ -577,11 +579,19 @@ class Scheduler:
         self.emit({"event": "retry", "address": node.action.address, "attempt": attempt,
                    "retry_after": exc.retry_after, "message": redact.redact(str(exc))})
 
-    def _fail(self, node: Node, message: str, write: bool = True) -> None:
+    def _fail(self, node: Node, message: str, write: bool = True, announced: bool = False) -> None:
         message = redact.redact(message)
         node.error = message
         rec = node.record
-        if write and rec is not None and node.action.action not in ("delete", "forget"):
+        if write and rec is not None and node.step == "update":
+            # the object itself is fine: keep it ready with its old applied spec, so the next
+            # plan proposes the update again instead of replacing a healthy object
+            rec.status = "ready"
+            rec.error = message
+            rec.updated_at = time.time()
+            self.journal.put(rec)
+            self._transition(node, "updating", "failed", {"error": message})
+        elif write and rec is not None and node.action.action not in ("delete", "forget"):
             before = rec.status
             rec.status = "failed"
             rec.error = message
@@ -593,7 +603,7 @@ class Scheduler:
             self.journal.put(rec)
             self.emit({"event": "transition", "address": node.action.address, "before": "deleting",
                        "after": "failed", "error": message})
-        else:
+        elif not announced:
             self.emit({"event": "transition", "address": node.action.address, "before": None, "after": "failed",
                        "error": message})
         self._finish(node, "failed")

@@ -9,6 +9,7 @@ again once resolved, before any request is sent.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
@@ -131,9 +132,24 @@ def schema_diagnostics(
 
 
 def envelope_diagnostics(document: MDict) -> list[Diagnostic]:
-    """The engine-owned schema: apiVersion, kind, metadata, providers, resources..."""
-    return sorted(schema_diagnostics(kind_validator(None, MISSION_SCHEMA), document, document, (), "mission"),
-                  key=_order)
+    """The engine-owned schema: apiVersion, kind, metadata, providers, resources...; and no
+    NaN or infinity anywhere (they slip through every numeric bound: NaN > limit is False)."""
+    found = schema_diagnostics(kind_validator(None, MISSION_SCHEMA), document, document, (), "mission")
+    found += [Diagnostic(".".join(map(str, path)), f"{value} is not a finite number", locate(document, path), "mission")
+              for path, value in _non_finite(document, ())]
+    return sorted(found, key=_order)
+
+
+def _non_finite(value: Any, path: tuple[Any, ...]) -> Iterable[tuple[tuple[Any, ...], float]]:
+    stack = [(value, path)]
+    while stack:
+        v, p = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            yield p, v
+        elif isinstance(v, dict):
+            stack.extend((x, p + (k,)) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((x, p + (i,)) for i, x in enumerate(v))
 
 
 def _order(d: Diagnostic) -> tuple[str, int, int]:

@@ -34,7 +34,7 @@ from .errors import Diagnostic, Location, SpecError
 
 MAX_NODES = 2_000_000  # expanded nodes a document may stand for (aliases included)
 MAX_DEPTH = 200
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024  # missions are written by people; this parses in seconds
 
 
 class MDict(dict):  # type: ignore[type-arg]
@@ -177,7 +177,10 @@ def _build(parser: Any, source: str) -> Any:
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1)
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            if event.tag is not None and event.tag not in (_CORE + "map", _CORE + "seq", "!"):
+            expected = _CORE + ("map" if cls is MappingStartEvent else "seq")
+            if event.tag is not None and event.tag not in (expected, "!"):
+                if event.tag in (_CORE + "map", _CORE + "seq"):
+                    raise _error(source, f"YAML tag {event.tag!r} does not fit this value", mark)
                 raise _error(source, f"YAML tag {event.tag!r} is not allowed in a mission (only plain data)", mark)
             if len(stack) >= MAX_DEPTH:
                 raise _error(source, f"nesting deeper than {MAX_DEPTH} levels is not allowed", mark)

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import skyform
 from skyform.errors import Issue, PermanentError
+from skyform.values import is_known
 from skyform.provider import CheckContext, OperationContext, Provider, Record, ResourceKind, Result
 
 SPEC_SCHEMA: dict[str, Any] = {
@@ -69,6 +70,8 @@ class Files(ResourceKind):
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         patterns = spec.get("glob")
+        if not is_known(patterns):
+            return
         for i, pattern in enumerate([patterns] if isinstance(patterns, str) else (patterns or [])):
             if isinstance(pattern, str) and (Path(pattern).is_absolute() or ".." in Path(pattern).parts):
                 path: tuple[Any, ...] = ("glob",) if isinstance(patterns, str) else ("glob", i)

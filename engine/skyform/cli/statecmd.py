@@ -177,6 +177,13 @@ def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
             click.echo("The mission is not locked.")
             return 0
         if not yes:
+            from .common import is_interactive
+
+            if not is_interactive():
+                from ..errors import PlanRefused
+
+                raise PlanRefused(f"force-unlock needs confirmation: the lock is held by {info.holder} "
+                                  f"(pid {info.pid} on {info.host})", hint="pass --yes if that run is surely gone")
             click.confirm(f"Remove the lock held by {info.holder} (pid {info.pid} on {info.host})?", abort=True)
         store.force_unlock(name)
     click.echo("Lock removed.")
@@ -204,6 +211,14 @@ def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | Non
         if resource is None:
             raise UsageError(f"no resource {address!r} in the mission")
         _, kind = session.runtime.kind(resource.type)
+        recorded = session.store.resources(session.mission.name)
+        if address in recorded:
+            raise UsageError(f"{address} is already managed as {recorded[address].remote_id or '(no remote id yet)'}",
+                             hint=f"run `skyform state rm {address}` first if you mean to replace the record")
+        for other in recorded.values():
+            if other.remote_id == remote_id and other.type == resource.type:
+                raise UsageError(f"{remote_id} is already recorded as {other.address}",
+                                 hint="one remote object can back one resource only")
         key = str(uuid.uuid4())
         ctx = session.runtime.context(address, resource.type, idempotency_key=key, intent_at=time.time())
         probe = Record(address, resource.type, remote_id, "ready", {}, {}, {}, {}, key, time.time())

@@ -94,17 +94,17 @@ def test_plan_shows_cost_estimates(ws):
     assert "Estimated cost: 122.50 EUR" in ran.out
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: lifecycle.max_cost is accepted and documented ('Do not submit "
-                   "work whose cost estimate is above this amount') but nothing in planner/scheduler enforces it")
 def test_max_cost_blocks_work_above_the_budget(ws):
     """An estimate above lifecycle.max_cost is refused: nothing is submitted and the message names both amounts."""
     ws.write("""
         resources:
           a: {type: fake.Thing, spec: {name: a, cost: 500}, lifecycle: {max_cost: 100}}
     """)
+    plan = ws.run("plan", "--sandbox", ws.path)
+    assert "blocked: cost estimate 500.00 EUR is above lifecycle.max_cost 100; nothing will be submitted" in plan.out
     ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
-    assert ran.code != 0, str(ran)
-    assert "500" in ran.out + ran.err and "100" in ran.out + ran.err
+    assert ran.code == 1, str(ran)
+    assert "a: cost estimate 500.00 EUR is above lifecycle.max_cost 100" in ran.err
     assert ws.remote_objects() == []
 
 

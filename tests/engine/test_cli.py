@@ -242,8 +242,6 @@ def test_status_shows_the_lock_and_force_unlock_removes_it(ws):
         store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: force-unlock without --yes and without a terminal aborts with "
-                   "'Aborted.' and exit 130 (interrupted) instead of refusing with a hint to pass --yes")
 def test_force_unlock_without_a_terminal_asks_for_yes(ws):
     """Without a terminal, `force-unlock` (no --yes) refuses clearly instead of looking interrupted."""
     applied(ws)
@@ -465,6 +463,8 @@ def test_import_records_an_existing_remote_object(ws):
     from skyform.sandbox.simulator import SimulatorOptions
 
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a, value: 7}}\n")
+    missing = ws.run("import", "--sandbox", ws.path, "a", "no-such-id").clean()
+    assert missing.code == 1 and "fake.Thing 'no-such-id' does not exist in the service" in missing.err
     with SimulatorHost() as host:
         running = host.start(FakeSimulator(SimulatorOptions(state_dir=ws.sandbox_file.parent)))
         made = httpx.post(f"{running.base_url}/objects", json={"kind": "thing", "name": "a", "value": 7},
@@ -477,14 +477,10 @@ def test_import_records_an_existing_remote_object(ws):
     assert [a["action"] for a in plan["actions"]] != ["create"]
     assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
     assert len(ws.remote_objects()) == 1
-    missing = ws.run("import", "--sandbox", ws.path, "a", "no-such-id").clean()
-    assert missing.code == 1 and "fake.Thing 'no-such-id' does not exist in the service" in missing.err
     unknown = ws.run("import", "--sandbox", ws.path, "zz", made["id"]).clean()
     assert unknown.code == 64 and "no resource 'zz' in the mission" in unknown.err
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: cli/statecmd.py import_cmd overwrites an address already in "
-                   "state (its remote object becomes untracked) and accepts a remote id another address manages")
 def test_import_refuses_an_address_already_managed(ws):
     """Importing over a managed address (or a remote id managed elsewhere) is refused; nothing changes."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  b: {type: fake.Thing, spec: {name: b}}\n")

@@ -332,8 +332,6 @@ def test_destroy_runs_in_reverse_dependency_order(ws):
     assert ws.run("plan", "--sandbox", "--destroy", "--detailed-exitcode", ws.path).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Plan.mission_path records the mission's directory, so a plan "
-                   "made from one FILE is applied against every *.yaml of its directory")
 def test_saved_plan_of_a_single_file_mission_applies_that_file(ws):
     """`plan one.yaml -o p.json` then `apply p.json` applies one.yaml even when other missions sit beside it."""
     ws.raw("apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"
@@ -346,8 +344,6 @@ def test_saved_plan_of_a_single_file_mission_applies_that_file(ws):
     assert [o["name"] for o in ws.remote_objects()] == ["a"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: scheduler._fail marks a resource whose in-place update was "
-                   "rejected as 'failed', and the planner replaces failed resources: the next apply deletes a healthy object")
 def test_rejected_update_is_planned_as_an_update_again_not_a_replace(ws, monkeypatch):
     """An update the service rejects (400) leaves the remote object alone; the next plan retries the update."""
     ws.write(BASE)
@@ -414,8 +410,6 @@ def test_replaced_dependency_gives_dependents_the_new_outputs(ws):
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: planner.refresh turns a record whose provider is not installed "
-                   "into a refresh error, so every plan fails (exit 1) before the blocked delete/--forget handling")
 def test_record_of_an_uninstalled_provider_is_planned_as_blocked_delete(ws, monkeypatch):
     """State naming a provider that is no longer installed: plan says the delete is blocked and how to --forget it."""
     (ws.path / "data").mkdir()

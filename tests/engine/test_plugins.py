@@ -145,8 +145,6 @@ def test_trace_hooks_writes_hook_calls_to_stderr(ws, monkeypatch):
     assert "[hook]" not in quiet.err
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: plugins.load_registry calls registration hookimpls directly "
-                   "(impl.function()), so SKYFORM_TRACE_HOOKS never shows skyform_providers/state_backends/cli_commands")
 def test_trace_hooks_includes_the_registration_hooks(ws, monkeypatch):
     """The registration hooks (where plugins are loaded, the usual thing to debug) are traced too."""
     ws.write("resources: {}\n")
@@ -156,8 +154,6 @@ def test_trace_hooks_includes_the_registration_hooks(ws, monkeypatch):
     assert "skyform_providers" in ran.err and "skyform_state_backends" in ran.err
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: plugins.load_registry's clash hint says "
-                   "'pip uninstall (SKYFORM_PLUGIN_MODULES)' for modules registered through the environment")
 def test_clash_hint_for_environment_modules_names_the_variable(ws, monkeypatch):
     """A clash involving a SKYFORM_PLUGIN_MODULES module hints at that variable, not at pip."""
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "fakeprov.plugin,fakeprov.duplicate")

@@ -275,8 +275,6 @@ def test_parallelism_bounds_concurrent_calls(ws, monkeypatch):
     assert peak == 2
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: scheduler._on_result emits a transition to failed without "
-                   "the error, then _fail(write=False) emits a second one with it")
 def test_a_failed_remote_job_is_reported_once_with_its_message(ws):
     """One failure is one `failed` transition event (and one "Failed" line) carrying the message."""
     ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300, fail: true}}\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -145,14 +146,62 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
 
 
 class ApplyView:
-    """Prints apply events as lines; on a terminal, progress lines are throttled per resource."""
+    """Prints apply events as lines; on a terminal, a live status line sits below them.
+
+    The status line (resources done of total, and each running job with its progress) is
+    redrawn in place after every event, so a long apply shows what it is waiting for
+    without scrolling; without a terminal only the lines are written.
+    """
 
     def __init__(self, printer: Printer) -> None:
         self.printer = printer
         self.started: dict[str, float] = {}
         self.last_progress: dict[str, float] = {}
+        self.live = printer.color and hasattr(printer.stream, "isatty") and printer.stream.isatty()
+        self.total = 0
+        self.finished: set[str] = set()
+        self.running: dict[str, str] = {}
+
+    def begin(self, total: int) -> None:
+        """The number of resources the apply will act on (for the status line)."""
+        self.total = total
+
+    def end(self) -> None:
+        if self.live:
+            self.printer.stream.write("\r\033[K")
+            self.printer.stream.flush()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if self.live:
+            self.printer.stream.write("\r\033[K")
+        self._line(event)
+        if self.live:
+            self._track(event)
+            self.printer.stream.write(self._status()[: shutil.get_terminal_size((100, 20)).columns - 1])
+            self.printer.stream.flush()
+
+    def _track(self, event: dict[str, Any]) -> None:
+        address = event.get("address", "")
+        if event.get("event") == "transition":
+            after = event.get("after")
+            if after in ("ready", "deleted", "forgotten", "failed"):
+                self.finished.add(address)
+                self.running.pop(address, None)
+            else:
+                self.running[address] = str(after)
+        elif event.get("event") == "progress":
+            fraction = event.get("fraction")
+            self.running[address] = f"{fraction * 100:.0f}%" if isinstance(fraction, (int, float)) else "running"
+        elif event.get("event") == "skipped":
+            self.finished.add(address)
+
+    def _status(self) -> str:
+        jobs = ", ".join(f"{a} {state}" for a, state in list(self.running.items())[:6])
+        more = f" +{len(self.running) - 6}" if len(self.running) > 6 else ""
+        total = f"/{self.total}" if self.total else ""
+        return self.printer.style(f"[{len(self.finished)}{total} done]", "cyan") + (f" {jobs}{more}" if jobs else "")
+
+    def _line(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         address = event.get("address", "")
         p = self.printer

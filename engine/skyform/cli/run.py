@@ -86,10 +86,15 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
                          "(Ctrl-C again to stop at once; the next apply resumes safely).\n")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    view = session.emit
+    if hasattr(view, "begin"):
+        view.begin(sum(1 for a in the_plan.actions if a.changes_anything))
     try:
         outcome = session.apply(the_plan, interrupt_handle=lambda s: state.__setitem__("scheduler", s))
     finally:
         signal.signal(signal.SIGINT, previous)
+        if hasattr(view, "end"):
+            view.end()
     _summary(session, outcome, as_json, what)
     if outcome.interrupted:
         raise Interrupted("apply was interrupted; state is recorded",

@@ -179,3 +179,17 @@ def test_secret_echoed_back_by_the_service_is_not_written_to_state(ws, secret_en
     ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
     assert ran.code == 0, str(ran)
     assert _leaks(ws, ran.out, ran.err) == []
+
+
+def test_secrets_file_provides_secrets_and_they_stay_digests(ws, tmp_path):
+    """`--secrets-file` (NAME: value) supplies secrets; state keeps only the digest."""
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(f"API_KEY: {SECRET}\n")
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a, immutable_field: "${{ secrets.API_KEY }}"}}
+    """)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", "--secrets-file", secrets, ws.path)
+    assert ran.code == 0, str(ran)
+    assert _leaks(ws, ran.out, ran.err) == []
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", "--secrets-file", secrets, ws.path).code == 0

@@ -314,3 +314,32 @@ def test_dropped_connection_on_create_is_retried_without_a_duplicate(ws, monkeyp
     assert ran.code == 0, str(ran)
     assert len(events(ran, "retry")) == 1
     assert len(ws.remote_objects()) == 1
+
+
+def test_dependents_start_without_waiting_for_unrelated_slow_work(ws):
+    """No generation barrier: a chain x -> y -> z finishes while an unrelated remote job is still running."""
+    ws.write("""
+        resources:
+          job: {type: fake.Job, spec: {name: job, duration: 900}}
+          x: {type: fake.Thing, spec: {name: x}}
+          y: {type: fake.Thing, spec: {name: "${{ resources.x.outputs.name }}-y"}}
+          z: {type: fake.Thing, spec: {name: "${{ resources.y.outputs.name }}-z"}}
+    """)
+    ran = apply(ws)
+    assert ran.code == 0, str(ran)
+    ready = {e["address"]: e["ts"] for e in events(ran) if e["after"] == "ready"}
+    assert ready["z"] < ready["job"]
+
+
+def test_timeout_counts_from_submission_across_a_detached_run(ws):
+    """A job submitted with --detach keeps its deadline: the next apply, after the timeout, cancels it at once."""
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, stuck: true}, lifecycle: {timeout: 1s}}\n")
+    assert ws.run("apply", "--sandbox", "--auto-approve", "--detach", ws.path).code == 0
+    time.sleep(1.2)
+    started = time.monotonic()
+    ran = apply(ws).clean()
+    assert ran.code == 1, str(ran)
+    assert time.monotonic() - started < 3
+    assert "timed out after 1s" in ran.err
+    (job,) = ws.remote_objects()
+    assert job["state"] == "cancelled"

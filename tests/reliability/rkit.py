@@ -72,12 +72,13 @@ class Serve:
     dir: Path
     clock: float = 3600
     faults: str | None = None
+    seed: int = 0
     proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 30) -> "Serve":
         self.dir.mkdir(parents=True, exist_ok=True)
         args = ["sandbox", "serve", "--dir", str(self.dir), "--clock", str(self.clock)]
-        extra = {}
+        extra = {"SKYFORM_SANDBOX_SEED": str(self.seed)}
         if self.faults is not None:
             extra["SKYFORM_SANDBOX_FAULTS"] = self.faults
         self.proc = subprocess.Popen(SKYFORM + args, env=clean_env(**extra), stdout=subprocess.DEVNULL,
@@ -170,3 +171,15 @@ def demo_mission(dst: Path, providers: dict[str, Any] | None = None,
 
 def total_objects(objects: dict[str, dict[str, int]]) -> int:
     return sum(sum(kinds.values()) for kinds in objects.values())
+
+
+def mini_mission(dst: Path, providers: dict[str, Any], resources: dict[str, Any], name: str = "mini") -> Path:
+    """A small mission (JSON-as-YAML) with the demo's photos, for targeted campaigns."""
+    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "data").mkdir(exist_ok=True)
+    for photo in sorted((DEMO / "data").iterdir()):
+        (dst / "data" / photo.name).write_bytes(photo.read_bytes())
+    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": name},
+           "providers": providers, "resources": resources}
+    (dst / "mission.yaml").write_text(json.dumps(doc, indent=1))
+    return dst

@@ -1,0 +1,81 @@
+"""Faults: the simulators misbehave the way services do; skyform still converges.
+
+Against `skyform sandbox serve` with SKYFORM_SANDBOX_FAULTS rules: 429 with and without
+Retry-After, 500/503, latency and dropped connections at set rates (the demo mission
+still converges, nothing is created twice), a Retry-After that is honoured, a stuck job
+cancelled at `lifecycle.timeout`, and retries that stop at `lifecycle.retries`.
+The long version with several seeds is benchmarks/fault_campaign.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import faultkit  # noqa: E402
+import rkit  # noqa: E402
+
+
+def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
+    """~20% of requests faulted (429 +/- Retry-After, 500, 503, latency, drops): the mission
+    converges in at most two applies with exactly one object per resource."""
+    figure = faultkit.converge_under_faults(tmp_path, seed=7, rate=1.0)
+    assert figure["faulted"] > 5, figure
+    assert figure["converged"], figure
+    assert figure["duplicated"] == 0 and figure["lost"] == 0, figure
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    """A 429 with Retry-After: 2 on the project create: the retry waits at least 2 s."""
+    rules = [{"provider": "cvat", "fault": "status", "status": 429, "retry_after": 2,
+              "match": r"^POST /api/projects$", "times": 1}]
+    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+        mission = rkit.mini_mission(tmp_path / "m", {"cvat": serve.providers()["cvat"]},
+                                    {"defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}}})
+        done = rkit.run("apply", "--json", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path))
+        assert done.returncode == 0, done.stderr[-2000:]
+        events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        retry = next(e for e in events if e.get("event") == "retry")
+        assert retry["retry_after"] == 2
+        after = [e for e in events if e.get("address") == "defects" and e.get("ts", 0) > retry["ts"]]
+        assert after and after[0]["ts"] - retry["ts"] >= 1.95, (retry, after[:1])
+        assert serve.objects()["cvat"]["project"] == 1
+
+
+def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
+    """A NodeODM task that never finishes is cancelled when `lifecycle.timeout` (3s) passes:
+    apply fails naming the timeout, and the node no longer runs the task."""
+    rules = [{"provider": "nodeodm", "fault": "job_stuck", "match": ".*"}]
+    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+        mission = rkit.mini_mission(tmp_path / "m", {"nodeodm": serve.providers()["nodeodm"]}, {
+            "photos": {"type": "local.Files", "spec": {"glob": "data/*.JPG"}},
+            "reconstruct": {"type": "nodeodm.Task", "spec": {"name": "stuck",
+                                                             "images": "${{ resources.photos.outputs.paths }}"},
+                            "lifecycle": {"timeout": "3s"}}})
+        done = rkit.run("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path), timeout=60)
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert "timeout" in (done.stdout + done.stderr).lower() or "timed out" in (done.stdout + done.stderr).lower()
+        assert "Traceback" not in done.stderr
+        tasks = json.loads((serve.dir / "nodeodm.json").read_text())["tasks"]
+        statuses = {t.get("status", {}).get("code") if isinstance(t.get("status"), dict) else t.get("status")
+                    for t in tasks.values()}
+        assert 20 not in statuses and "running" not in statuses, statuses  # 20 = RUNNING in NodeODM
+
+
+def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
+    """A create answered 503 every time: tried 1 + retries (2) times, then the apply fails
+    with the service's status in the message."""
+    rules = [{"provider": "cvat", "fault": "status", "status": 503, "match": r"^POST /api/projects$"}]
+    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+        mission = rkit.mini_mission(tmp_path / "m", {"cvat": serve.providers()["cvat"]}, {
+            "defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}, "lifecycle": {"retries": 2}}})
+        done = rkit.run("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path), timeout=60)
+        assert done.returncode == 1
+        assert "503" in done.stderr + done.stdout
+        fired = serve.fired()["cvat"]
+        assert sum(fired.values()) == 3, fired
+        assert serve.objects()["cvat"]["project"] == 0

@@ -118,3 +118,35 @@ def test_secrets_file_errors_are_usage_errors(ws, tmp_path):
     bad.write_text("- just\n- a list\n")
     ran = ws.run("plan", "--sandbox", "--secrets-file", bad, ws.path).clean()
     assert ran.code == 64 and f"secrets file {bad} must be a mapping of NAME: value" in ran.err
+
+
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=JSONISH, flow=st.booleans())
+def test_loader_agrees_with_ruamel_safe_load(data, flow):
+    """Differential check of the fast loader against ruamel's safe loader (the reference): for any YAML
+    that ruamel's emitter writes from plain data, both give equal data, or both refuse it."""
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    emitter = YAML(typ="safe", pure=True)
+    emitter.default_flow_style = flow
+    buf = io.StringIO()
+    emitter.dump({"root": data}, buf)
+    text = buf.getvalue()
+    try:
+        reference = YAML(typ="safe").load(text)
+    except YAMLError:
+        reference = "refused"
+    try:
+        mine = parse(text, "emitted.yaml")
+    except SpecError:
+        mine = "refused"
+    assert mine == reference, text

@@ -150,3 +150,45 @@ def test_loader_agrees_with_ruamel_safe_load(data, flow):
     except SpecError:
         mine = "refused"
     assert mine == reference, text
+
+
+KEYED = st.recursive(
+    st.one_of(st.integers(), st.text(alphabet="abc xyz", max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), children, max_size=3)),
+    max_leaves=10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), KEYED, min_size=1, max_size=4),
+       flow=st.booleans())
+def test_every_key_location_points_at_the_key_in_the_source(data, flow):
+    """The loader records line:col of every mapping key exactly where the key is written (what errors show)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    from skyform.yamlsource import MDict, MList
+
+    emitter = YAML(typ="safe", pure=True)
+    emitter.default_flow_style = flow
+    emitter.width = 4096
+    buf = io.StringIO()
+    emitter.dump(data, buf)
+    text = buf.getvalue()
+    lines = text.splitlines()
+    root = parse(text, "keys.yaml")
+
+    def check(node):
+        if isinstance(node, MDict):
+            for key, value in node.items():
+                loc = node.mark(key)
+                at = lines[loc.line - 1][loc.column - 1:]
+                assert at.startswith((key, f"'{key}'", f'"{key}"')), (key, loc, text)
+                check(value)
+        elif isinstance(node, MList):
+            for item in node:
+                check(item)
+
+    check(root)

@@ -229,3 +229,42 @@ def test_sigkill_during_destroy_then_destroy_again_finishes(ws):
     assert ran.code == 0, str(ran)
     assert ws.remote_objects() == [] and ws.records() == {}
     assert ws.remote()["deleted"] == 3
+
+
+@pytest.mark.parametrize("failing_write", [2, 3, 4, 5])
+def test_state_write_failure_mid_apply_is_exit_5_and_the_next_apply_recovers(ws, monkeypatch, failing_write):
+    """A state write that fails (disk error) stops the apply with exit 5 and no traceback; because intents are
+    durable before requests leave, the next apply adopts or creates so each resource exists exactly once."""
+    from skyform.errors import StateError
+    from skyform.state.sqlite import SqliteStateStore
+
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a}}
+          b: {type: fake.Thing, spec: {name: "${{ resources.a.outputs.id }}"}}
+          c: {type: fake.Job, spec: {name: c, duration: 60}, depends_on: [b]}
+    """)
+    real = SqliteStateStore.write
+    calls = {"n": 0}
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == failing_write:
+            raise StateError(f"could not write state in {self.path}: disk I/O error; the write was rolled back")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqliteStateStore, "write", flaky)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+    assert ran.code == 5, str(ran)
+    assert "disk I/O error" in ran.err
+    monkeypatch.setattr(SqliteStateStore, "write", real)
+    store = ws.store()
+    try:
+        assert store.lock_info("mission") is None
+    finally:
+        store.close()
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert sorted(o["kind"] for o in ws.remote_objects()) == ["job", "thing", "thing"]
+    assert ws.remote()["creates"] == 3
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0

@@ -273,7 +273,7 @@ class Planner:
             if cost is not None:
                 action.cost = cost
                 ceiling = resource.lifecycle.max_cost
-                if ceiling is not None and cost.amount > ceiling:
+                if ceiling is not None and cost.firm and cost.amount > ceiling:
                     action.blocked = (f"cost estimate {cost} is above lifecycle.max_cost {ceiling:g}; "
                                       "nothing will be submitted")
         except RemoteError as exc:

@@ -46,6 +46,9 @@ class Cost:
     amount: float
     currency: str = "USD"
     detail: str = ""
+    #: False for a rough pre-estimate: shown in the plan, but the kind itself enforces
+    #: lifecycle.max_cost against the service's own figure before submitting
+    firm: bool = True
 
     def __str__(self) -> str:
         return f"{self.amount:,.2f} {self.currency}" + (f" ({self.detail})" if self.detail else "")

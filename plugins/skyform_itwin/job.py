@@ -101,7 +101,7 @@ class JobKind(ResourceKind):
         amount = pre_estimate(params)
         if amount is None:
             return None
-        return Cost(amount, UNIT, "pre-estimate; iTwin's estimatedCost is checked before submission")
+        return Cost(amount, UNIT, "pre-estimate; iTwin's estimatedCost is checked before submission", firm=False)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Before submission settings are PATCHed; a submitted job is immutable."""

@@ -212,7 +212,7 @@ def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | Non
             raise UsageError(f"no resource {address!r} in the mission")
         _, kind = session.runtime.kind(resource.type)
         recorded = session.store.resources(session.mission.name)
-        if address in recorded:
+        if address in recorded and recorded[address].remote_id:  # an intent without an object may be imported
             raise UsageError(f"{address} is already managed as {recorded[address].remote_id or '(no remote id yet)'}",
                              hint=f"run `skyform state rm {address}` first if you mean to replace the record")
         for other in recorded.values():

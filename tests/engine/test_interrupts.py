@@ -268,3 +268,19 @@ def test_state_write_failure_mid_apply_is_exit_5_and_the_next_apply_recovers(ws,
     assert sorted(o["kind"] for o in ws.remote_objects()) == ["job", "thing", "thing"]
     assert ws.remote()["creates"] == 3
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+
+
+def test_two_applies_started_together_one_wins_the_lock(ws):
+    """Two `apply` processes racing on one mission: one applies, the other exits 6 naming the holder
+    (or finds nothing left to do); never two creates of one resource."""
+    ws.write(PAIR)
+    procs = [ws.popen("apply", "--sandbox", "--auto-approve", ".", env=SLOW_CREATE) for _ in range(2)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    results = [(p.returncode, out) for p, out in zip(procs, outputs)]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 6], [0, 0]), results
+    if codes == [0, 6]:
+        loser = next(err for code, (_, err) in results if code == 6)
+        assert "mission 'mission' is locked by" in loser and "Traceback" not in loser
+    assert by_name(ws) == {"a": 1, "b": 1}
+    assert ws.remote()["creates"] == 2

@@ -1,0 +1,168 @@
+"""State integrity: a damaged, too-new or full state never loses what was recorded.
+
+With the engine's fake provider (in-process simulators, `--sandbox`): a corrupted, a
+truncated and a foreign state file, a state written by a newer skyform, a disk that fills
+up during an apply (a 4 MiB tmpfs), and two applies on one mission. Each ends in a clear
+error with the documented exit code (5 state, 6 lock), and the previous state is intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rkit  # noqa: E402
+
+ENGINE_TESTS = rkit.REPO / "tests" / "engine"
+
+
+def fake_env(root: Path) -> dict[str, str]:
+    return rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
+                          SKYFORM_PLUGIN_MODULES="fakeprov.plugin", SKYFORM_RETRY_BASE="0.05",
+                          SKYFORM_SANDBOX_CLOCK="600", PYTHONPATH=str(ENGINE_TESTS),
+                          XDG_CACHE_HOME=str(root / "cache"))
+
+
+def fake_mission(path: Path, things: int = 3, job_duration: float | None = None, extra: str = "") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    resources = {f"t{i}": {"type": "fake.Thing", "spec": {"name": f"thing-{i}{extra}"}} for i in range(things)}
+    if job_duration is not None:
+        resources["job"] = {"type": "fake.Job", "spec": {"name": "job", "duration": job_duration}}
+    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "state-integrity"},
+           "resources": resources}
+    (path / "mission.yaml").write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def applied(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    env = fake_env(tmp_path)
+    mission = fake_mission(tmp_path / "m")
+    done = rkit.run("apply", "--sandbox", "--auto-approve", str(mission), env=env)
+    assert done.returncode == 0, done.stderr
+    return mission, env
+
+
+def _clean_state_error(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 5, (done.returncode, done.stderr[-1500:])
+    assert "Traceback" not in done.stderr
+    assert "state" in done.stderr.lower()
+
+
+@pytest.mark.parametrize("damage", ["overwrite-pages", "truncate", "foreign-file", "zero-length-header"])
+def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str) -> None:
+    """plan/apply on a damaged state.db: exit 5 naming the state, and the file is not changed."""
+    mission, env = applied
+    db = mission / ".skyform" / "state.db"
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    data = bytearray(db.read_bytes())
+    if damage == "overwrite-pages":
+        data[100:4096 * 2] = bytes((i * 37) % 251 for i in range(100, 4096 * 2))
+    elif damage == "truncate":
+        data = data[: len(data) // 3]
+    elif damage == "foreign-file":
+        data = bytearray(b"PK\x03\x04 this is a zip, not a state database" * 40)
+    else:
+        data[:16] = b"\x00" * 16
+    db.write_bytes(bytes(data))
+    before = digest(db)
+    for command in (["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"]):
+        done = rkit.run(*command, str(mission), env=env)
+        _clean_state_error(done)
+    assert digest(db) == before
+
+
+def test_state_from_a_newer_skyform_is_refused_unchanged(applied) -> None:
+    """A schema version above ours: exit 5 "upgrade skyform", nothing rewritten or migrated."""
+    mission, env = applied
+    db = mission / ".skyform" / "state.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO skyform_schema (version) VALUES (999)")
+    conn.close()
+    before = digest(db)
+    for command in (["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"], ["state", "list"]):
+        done = rkit.run(*command, str(mission), env=env)
+        _clean_state_error(done)
+        assert "999" in done.stderr or "newer" in done.stderr.lower(), done.stderr
+    assert digest(db) == before
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode()[:200]}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_disk_full_during_apply_keeps_the_previous_state(tiny_disk: Path, tmp_path: Path) -> None:
+    """The state on a 4 MiB tmpfs, filled up but for 48 KiB before an apply that adds 40
+    resources: exit 5 "database or disk is full ... previous state is intact", no traceback; with space again, the earlier records are all there and
+    the next apply converges without creating anything twice."""
+    env = fake_env(tmp_path)
+    state = f"sqlite:///{tiny_disk}/state.db"
+    mission = fake_mission(tmp_path / "m", things=2)
+    done = rkit.run("apply", "--sandbox", "--auto-approve", "--state", state, str(mission), env=env)
+    assert done.returncode == 0, done.stderr
+    listed_before = rkit.run("state", "list", "--state", state, str(mission), env=env).stdout
+    filler = tiny_disk / "filler"
+    try:  # fill the disk to the last block
+        with open(filler, "wb") as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+                fh.flush()
+    except OSError:
+        pass
+    # leave a little room: the store opens, the first writes land, a later one hits the wall
+    os.truncate(filler, max(0, filler.stat().st_size - 48 * 1024))
+    fake_mission(mission, things=40, extra="-" + "x" * 40)
+    done = rkit.run("apply", "--sandbox", "--auto-approve", "--state", state, str(mission), env=env, timeout=120)
+    assert done.returncode == 5, (done.returncode, done.stderr[-1500:])
+    assert "disk is full" in done.stderr and "previous state is intact" in done.stderr
+    assert "Traceback" not in done.stderr
+    filler.unlink()
+    listed_after = rkit.run("state", "list", "--state", state, str(mission), env=env)
+    assert listed_after.returncode == 0, listed_after.stderr
+    for line in listed_before.splitlines():
+        assert line.split()[0] in listed_after.stdout
+    done = rkit.run("apply", "--sandbox", "--auto-approve", "--state", state, str(mission), env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]
+    objects = json.loads(rkit.run("sandbox", "objects", str(mission), "--json", env=env).stdout)["objects"]
+    assert sum(objects["fake"].values()) == 40, objects  # the two old things were replaced (name changed)
+
+
+def test_two_applies_on_one_mission_one_fails_naming_the_holder(tmp_path: Path) -> None:
+    """While an apply waits for a job, a second apply exits 6 naming the holder's pid and
+    host; it writes nothing, and the first finishes normally."""
+    env = fake_env(tmp_path)
+    mission = fake_mission(tmp_path / "m", things=1, job_duration=1800)  # 3 s at clock 600
+    first = rkit.popen("apply", "--sandbox", "--auto-approve", "--json", str(mission), env=env)
+    for event in rkit.events(first, timeout=60):
+        if event.get("event") == "transition" and event.get("after") == "running":
+            break
+    second = rkit.run("apply", "--sandbox", "--auto-approve", str(mission), env=env)
+    assert second.returncode == 6, second.stderr
+    assert str(first.pid) in second.stderr and os.uname().nodename in second.stderr, second.stderr
+    assert first.wait(timeout=60) == 0
+    history = rkit.run("history", "--json", "--limit", "1000", str(mission), env=env).stdout
+    started = [json.loads(line) for line in history.splitlines()
+               if line.startswith("{") and json.loads(line).get("kind") == "apply_started"]
+    assert [s["data"]["pid"] for s in started] == [first.pid]

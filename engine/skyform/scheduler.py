@@ -395,6 +395,9 @@ class Scheduler:
                 node.state = "pending"
                 self.ready.append(address)
                 continue
+            if what == "cancel":
+                self._cancel_for_timeout(node)
+                continue
             if node.deadline is not None and now >= node.deadline:
                 self._cancel_for_timeout(node)
                 continue
@@ -556,6 +559,10 @@ class Scheduler:
 
     def _retry_step(self, node: Node, delay: float) -> None:
         step = node.step
+        if step == "cancel":  # repeat the cancel itself; the job must not be submitted again
+            node.state = "waiting"
+            self._timer(delay, node.action.address, "cancel")
+            return
         if step == "create":
             node.action.adopt_first = True
             node.state = "retry"

@@ -345,9 +345,6 @@ def test_timeout_counts_from_submission_across_a_detached_run(ws):
     assert job["state"] == "cancelled"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a transient error on the timeout's cancel goes through "
-                   "_retry_step, which restarts the node from _start -> _begin_create: a second job is submitted and "
-                   "the timed-out one is left running, its remote id overwritten in state")
 def test_transient_error_on_cancel_retries_the_cancel_not_the_create(ws, monkeypatch):
     """A 503 on the timeout's cancel call is retried as a cancel: one job, cancelled, still recorded."""
     faults(monkeypatch, {"provider": "fake", "match": "/cancel$", "fault": "status", "status": 503, "times": 1})

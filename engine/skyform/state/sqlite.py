@@ -64,6 +64,8 @@ class SqliteStateStore(SqlStateStore):
                 # Reading the header first: a file that is not a database fails here,
                 # before any pragma could try to write to it.
                 conn.execute("PRAGMA schema_version").fetchone()
+                # refuse a foreign database before any pragma that writes to the file
+                self._schema_in(conn.cursor())
                 conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")

@@ -84,7 +84,7 @@ def command() -> None:
 @click.option("--port-base", type=click.IntRange(1, 65535), default=None,
               help="serve on consecutive ports from N, providers in name order (default: free ports)")
 @click.option("--clock", "clock_factor", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="simulated seconds per real second (default: SKYFORM_SANDBOX_CLOCK or 600)")
+              help="simulated seconds per real second (default: SKYFORM_SANDBOX_CLOCK or 3600)")
 @click.option("--faults", "faults_file", type=click.Path(path_type=Path), default=None,
               help="YAML/JSON fault rules to start with (see docs/sandbox.md)")
 @click.pass_context

@@ -87,7 +87,7 @@ def start_sandbox(
     """Start the simulator of every provider that has one; the caller stops the host.
 
     ``state_dir`` None keeps state in memory only. ``clock_factor`` None uses
-    ``SKYFORM_SANDBOX_CLOCK`` (default 600); ``faults`` None reads ``SKYFORM_SANDBOX_FAULTS``.
+    ``SKYFORM_SANDBOX_CLOCK`` (default 3600); ``faults`` None reads ``SKYFORM_SANDBOX_FAULTS``.
     All simulators share one clock and one fault set. ``ports`` maps provider names to
     fixed ports (default: a free port each). If one simulator fails to start, the ones
     already started are stopped before the error propagates.

@@ -48,6 +48,7 @@ _KEYS = random.Random(os.urandom(32))
 
 
 MIN_SANDBOX_POLL = 0.05
+COALESCE = 0.0005
 
 
 def new_key() -> str:
@@ -196,7 +197,14 @@ class Scheduler:
                 try:
                     item = self.inbox.get_nowait()
                 except queue.Empty:
+                    # calls finishing together share one state transaction: wait a moment
+                    # for them when more are in flight (0.5 ms, far below any service's latency)
                     item = None
+                    if self.inflight and not self.interrupted:
+                        try:
+                            item = self.inbox.get(timeout=COALESCE)
+                        except queue.Empty:
+                            item = None
             self._fire_timers()
 
     def _has_work(self) -> bool:
@@ -277,8 +285,8 @@ class Scheduler:
     def _resolve(self, node: Node) -> Any:
         resource = self.mission.resources[node.action.address]
         problems: list[Diagnostic] = []
-        known = {a: o for a, o in self.outputs.items()}
-        scope = Scope(self.mission, self.runtime.secrets, known, require_secrets=True, registry=self.runtime.registry)
+        scope = Scope(self.mission, self.runtime.secrets, self.outputs, require_secrets=True,
+                      registry=self.runtime.registry)
         spec = scope.resolve_at(resource.spec, ("resources", resource.id, "spec"), problems, resource.type)
         if problems:
             raise SpecError(problems)

@@ -438,3 +438,38 @@ def test_forget_drops_records_of_an_uninstalled_provider(ws, monkeypatch):
     assert "a: Removed from state" in ran.out
     assert set(ws.records()) == {"p"}
     assert len(ws.remote_objects()) == 1
+
+
+LIFECYCLE_BASE = """
+    resources:
+      k: {type: fake.Thing, spec: {name: k}}
+      a: {type: fake.Thing, spec: {name: a}%s}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: the recorded prevent_destroy (private skyform.lifecycle) is "
+                   "written only at create; turning it off and applying changes nothing, so removing the resource "
+                   "is still refused")
+def test_turning_prevent_destroy_off_then_removing_the_resource_deletes_it(ws):
+    """prevent_destroy: true -> false (applied) -> resource removed: the delete is allowed."""
+    ws.write(LIFECYCLE_BASE % ", lifecycle: {prevent_destroy: true}")
+    apply_ok(ws)
+    ws.write(LIFECYCLE_BASE % ", lifecycle: {prevent_destroy: false}")
+    apply_ok(ws)
+    ws.write("resources:\n  k: {type: fake.Thing, spec: {name: k}}\n")
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert [o["name"] for o in ws.remote_objects()] == ["k"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: prevent_destroy added after create is never recorded, so "
+                   "removing the resource block deletes it although it was protected when last applied")
+def test_prevent_destroy_added_later_still_protects_a_removed_resource(ws):
+    """prevent_destroy added to an existing resource (applied), then the block removed: refused (exit 7)."""
+    ws.write(LIFECYCLE_BASE % "")
+    apply_ok(ws)
+    ws.write(LIFECYCLE_BASE % ", lifecycle: {prevent_destroy: true}")
+    apply_ok(ws)
+    ws.write("resources:\n  k: {type: fake.Thing, spec: {name: k}}\n")
+    ran = ws.run("plan", "--sandbox", ws.path).clean()
+    assert ran.code == 7, str(ran)

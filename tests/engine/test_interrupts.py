@@ -284,3 +284,30 @@ def test_two_applies_started_together_one_wins_the_lock(ws):
         assert "mission 'mission' is locked by" in loser and "Traceback" not in loser
     assert by_name(ws) == {"a": 1, "b": 1}
     assert ws.remote()["creates"] == 2
+
+
+def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
+    """Two remote objects for one interrupted create's key: the plan says why it is blocked, apply fails that
+    node without creating a third object, and independent resources still apply."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  k: {type: fake.Thing, spec: {name: k}}\n")
+    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", "--parallelism", "1", ".", env=slow)
+    read_until(proc, lambda e: e.get("after") == "creating")
+    time.sleep(0.3)
+    proc.kill()
+    proc.communicate(timeout=30)
+    key = ws.records()["a"].idempotency_key
+    data = ws.remote()
+    for oid in ("dup-1", "dup-2"):
+        data["objects"][oid] = {"id": oid, "kind": "thing", "name": "a", "key": key, "value": None,
+                                "state": "ready", "started": 0, "duration": 0, "fate": "ok"}
+    ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
+    ws.sandbox_file.write_text(json.dumps(data))
+    plan = ws.run("plan", "--sandbox", ws.path)
+    assert "blocked: 2 objects carry the idempotency key" in plan.out, str(plan)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+    assert ran.code == 1, str(ran)
+    assert "a: 2 objects carry the idempotency key" in ran.err
+    assert sorted(o["id"] for o in ws.remote_objects() if o["name"] == "a") == ["dup-1", "dup-2"]
+    assert [o["name"] for o in ws.remote_objects() if o["name"] != "a"] == ["k"]

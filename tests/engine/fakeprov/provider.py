@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from skyform.errors import Issue, NotFound, PermanentError
+from skyform.errors import AdoptError, Issue, NotFound, PermanentError
 from skyform.http import ServiceClient, StaticToken
 from skyform.provider import ALL_FIELDS, ChangePlan, Cost, OperationContext, Provider, Record, ResourceKind, Result
 
@@ -51,6 +51,10 @@ class Thing(ResourceKind):
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         found = ctx.client.get("/objects", params={"key": ctx.idempotency_key})["results"]
+        if len(found) > 1:  # never guess which one the crashed run made
+            raise AdoptError(f"{len(found)} objects carry the idempotency key {ctx.idempotency_key}: "
+                             f"{', '.join(sorted(o['id'] for o in found))}",
+                             candidates=sorted(o["id"] for o in found), provider="fake")
         return self._result(found[0]) if found else None
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:

@@ -473,3 +473,39 @@ def test_prevent_destroy_added_later_still_protects_a_removed_resource(ws):
     ws.write("resources:\n  k: {type: fake.Thing, spec: {name: k}}\n")
     ran = ws.run("plan", "--sandbox", ws.path).clean()
     assert ran.code == 7, str(ran)
+
+
+def test_ignore_changes_takes_dotted_paths(ws):
+    """`ignore_changes: [value.a]` hides changes under value.a only; a change of value.b is still an update."""
+    body = """
+        resources:
+          t:
+            type: fake.Thing
+            spec: {name: t, value: {a: %s, b: %s}}
+            lifecycle: {ignore_changes: [value.a]}
+    """
+    ws.write(body % (1, 1))
+    apply_ok(ws)
+    ws.write(body % (2, 1))
+    assert actions(plan_json(ws))["t"]["action"] == "noop"
+    ws.write(body % (2, 5))
+    got = actions(plan_json(ws))["t"]
+    assert got["action"] == "update"
+    assert got["changes"] == [{"path": "value.b", "before": 1, "after": 5}]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_transient_errors_on_update_and_replace_are_retried(ws, monkeypatch, method):
+    """A 503 on the update (PATCH) or on the delete of a replace is retried; one object remains, up to date."""
+    ws.write(BASE)
+    apply_ok(ws)
+    change = ("value: 1,", "value: 2,") if method == "PATCH" else ("immutable_field: x", "immutable_field: y")
+    ws.write(BASE.replace(*change))
+    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", json.dumps(
+        [{"provider": "fake", "match": f"^{method} ", "fault": "status", "status": 503, "times": 2}]))
+    ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
+    assert ran.code == 0, str(ran)
+    assert len([e for e in ran.json_lines() if e.get("event") == "retry"]) == 2
+    monkeypatch.delenv("SKYFORM_SANDBOX_FAULTS")
+    assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "b"]
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0

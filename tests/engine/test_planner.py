@@ -509,3 +509,14 @@ def test_transient_errors_on_update_and_replace_are_retried(ws, monkeypatch, met
     monkeypatch.delenv("SKYFORM_SANDBOX_FAULTS")
     assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "b"]
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+
+
+def test_type_change_deletes_with_the_old_kind_and_creates_the_new(ws):
+    """Changing a resource's type replaces it: the old object is deleted, one object of the new kind exists."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    apply_ok(ws)
+    ws.write("resources:\n  a: {type: fake.Job, spec: {name: a, duration: 30}}\n")
+    apply_ok(ws)
+    assert [(o["kind"], o["name"]) for o in ws.remote_objects()] == [("job", "a")]
+    assert ws.records()["a"].type == "fake.Job"
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0

@@ -209,3 +209,16 @@ def test_secret_output_is_shown_as_sensitive(ws, secret_env):
     shown = ws.run("output", ws.path)
     assert SECRET not in shown.out
     assert "$secret" not in shown.out and "(sensitive)" in shown.out
+
+
+def test_secret_interpolated_into_a_longer_echoed_string_is_not_stored(ws, secret_env):
+    """A secret inside a longer string the service echoes back (e.g. a URL with a token) never reaches state."""
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a, value: "https://x.example/?token=${{ secrets.API_KEY }}&v=1"}}
+        outputs:
+          url: "${{ resources.a.outputs.value }}"
+    """)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
+    assert ran.code == 0, str(ran)
+    assert _leaks(ws, ran.out, ran.err, ws.run("output", ws.path).out, ws.run("state", "show", ws.path, "a").out) == []

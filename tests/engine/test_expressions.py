@@ -222,3 +222,22 @@ def test_secret_interpolated_into_a_longer_echoed_string_is_not_stored(ws, secre
     ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
     assert ran.code == 0, str(ran)
     assert _leaks(ws, ran.out, ran.err, ws.run("output", ws.path).out, ws.run("state", "show", ws.path, "a").out) == []
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: expressions inside `variables:` are neither resolved nor refused; "
+                   "`${{ var.x }}` hands the literal text '${{ secrets.K }}' to the service")
+def test_expression_inside_variables_is_resolved_or_refused(ws, monkeypatch):
+    """`variables: {x: "${{ secrets.K }}"}` either resolves (the secret reaches the service) or is a validation
+    error at the variable; the literal expression text is never sent."""
+    monkeypatch.setenv("SKYFORM_SECRET_K", "sekrit-value-123")
+    f = ws.write("""
+        variables: {x: "${{ secrets.K }}"}
+        resources:
+          a: {type: fake.Thing, spec: {name: a, immutable_field: "${{ var.x }}"}}
+    """)
+    validated = ws.run("validate", f).clean()
+    if validated.code == 3:
+        assert f"{f}:4:" in validated.err and "variables.x" in validated.err
+        return
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    assert "${{" not in json.dumps(ws.remote())

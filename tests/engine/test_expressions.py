@@ -233,7 +233,7 @@ def test_expression_inside_variables_is_resolved_or_refused(ws, monkeypatch):
     f = ws.write("""
         variables: {x: "${{ secrets.K }}"}
         resources:
-          a: {type: fake.Thing, spec: {name: a, immutable_field: "${{ var.x }}"}}
+          a: {type: fake.Thing, spec: {name: a, value: "${{ var.x }}"}}
     """)
     validated = ws.run("validate", f).clean()
     if validated.code == 3:

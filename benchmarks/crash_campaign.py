@@ -11,6 +11,7 @@ Exit 1 when anything was duplicated or lost or a round did not converge.
 from __future__ import annotations
 
 import argparse
+import signal
 import collections
 import json
 import random
@@ -25,6 +26,8 @@ import rkit  # noqa: E402
 
 
 def main() -> int:
+    # a SIGTERM unwinds like Ctrl-C, so the sandbox serve this script started is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--per-round", type=int, default=4)

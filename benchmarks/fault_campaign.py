@@ -12,6 +12,7 @@ duplicated/lost anything.
 from __future__ import annotations
 
 import argparse
+import signal
 import json
 import sys
 import tempfile
@@ -23,6 +24,8 @@ import faultkit  # noqa: E402
 
 
 def main() -> int:
+    # a SIGTERM unwinds like Ctrl-C, so the sandbox serve this script started is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--rates", default="1,2", help="fault intensities (1 = ~20%% of requests faulted)")
@@ -37,20 +40,24 @@ def main() -> int:
                 figure = faultkit.converge_under_faults(Path(tmp), seed=seed, rate=rate, max_applies=args.max_applies)
             figure["rate"] = rate
             runs.append(figure)
-            print(f"rate x{rate:g} seed {seed}: {figure['faulted']}/{figure['requests']} requests faulted, "
+            print(f"rate x{rate:g} seed {seed}: {figure['faulted']}/{figure['requests']} requests faulted "
+                  f"{figure['fired']}, "
                   f"{figure['applies']} apply(s), converged={figure['converged']} dup={figure['duplicated']} "
                   f"lost={figure['lost']} traceback={figure['traceback']} {figure['error'][-300:]}", flush=True)
     requests = sum(r["requests"] for r in runs)
     faulted = sum(r["faulted"] for r in runs)
+    failed_answers = sum(r["failed_answers"] for r in runs)
     converged = sum(r["converged"] for r in runs)
     first = sum(r["converged"] and r["applies"] == 1 for r in runs)
     dup = sum(r["duplicated"] for r in runs)
     lost = sum(r["lost"] for r in runs)
-    print(f"\nfault campaign: {faulted}/{requests} requests faulted ({faulted / max(requests, 1):.0%}); "
+    print(f"\nfault campaign: {faulted}/{requests} requests faulted ({faulted / max(requests, 1):.0%}; "
+          f"{failed_answers} answered 429/5xx/dropped, the rest delayed); "
           f"{converged}/{len(runs)} applies converged ({first} in one apply); duplicated {dup}, lost {lost}; "
           f"{time.time() - started:.0f} s")
     if args.json:
-        print(json.dumps({"runs": len(runs), "requests": requests, "faulted": faulted, "converged": converged,
+        print(json.dumps({"runs": len(runs), "requests": requests, "faulted": faulted,
+                          "failed_answers": failed_answers, "converged": converged,
                           "converged_first_apply": first, "duplicated": dup, "lost": lost}))
     return 0 if converged == len(runs) and not dup and not lost else 1
 

@@ -73,6 +73,7 @@ class Serve:
     clock: float = 3600
     faults: str | None = None
     seed: int = 0
+    env: dict[str, str] | None = None  # the serve's environment (default: clean_env())
     proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 30) -> "Serve":
@@ -81,7 +82,7 @@ class Serve:
         extra = {"SKYFORM_SANDBOX_SEED": str(self.seed)}
         if self.faults is not None:
             extra["SKYFORM_SANDBOX_FAULTS"] = self.faults
-        self.proc = subprocess.Popen(SKYFORM + args, env=clean_env(**extra), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(SKYFORM + args, env={**(self.env or clean_env()), **extra}, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:

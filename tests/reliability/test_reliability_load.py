@@ -1,0 +1,24 @@
+"""Load, short: one apply tracks 150 running jobs with a bounded number of threads.
+
+The long campaign (2,000 jobs, CPU/memory per job, polls per second) is
+benchmarks/load_campaign.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402
+
+
+def test_many_running_jobs_are_polled_on_timers_not_threads(tmp_path: Path) -> None:
+    """All 150 jobs are running at once, the apply's thread count stays near its worker
+    pool (--parallelism 10), they are polled, and the apply succeeds."""
+    result = load.run(tmp_path, jobs=150, job_seconds=15, parallelism=10, timeout=240)
+    figures = result.figures()
+    assert figures["exit"] == 0, figures
+    assert figures["peak_running"] == 150, figures
+    assert figures["peak_threads"] <= 30, figures
+    assert figures["polls_per_s_all_running"] and figures["polls_per_s_all_running"] > 20, figures

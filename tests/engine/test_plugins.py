@@ -197,3 +197,16 @@ def test_plugin_contributed_command_runs(ws, monkeypatch):
     assert ran.code == 0 and ran.out == "hello, tests\n"
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "fakeprov.plugin")
     assert ws.run("fake-hello").code == 64
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: an exception in an observer hook (skyform_resource_transition) "
+                   "propagates into the scheduler: the apply dies mid-way with a traceback, exit 70")
+def test_failing_observer_plugin_does_not_break_the_apply(ws, monkeypatch, tmp_path):
+    """A notifier plugin that raises (its webhook is down) is reported as a warning; the apply completes."""
+    monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "fakeprov.plugin,fakeprov.observer")
+    monkeypatch.setenv("SKYFORM_TEST_OBSERVER_FAIL", "1")
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  b: {type: fake.Thing, spec: {name: b}}\n")
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+    assert ran.code == 0, str(ran)
+    assert "webhook https://hooks.example/notify is unreachable" in ran.out + ran.err
+    assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "b"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-from typing import Any, Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import httpx
 
@@ -159,30 +160,45 @@ class ServiceClient:
             return NotFound(text, **kw)
         return PermanentError(text, **kw)
 
-    # conveniences returning decoded JSON
+    # conveniences returning decoded JSON (an answer that is not JSON is a RemoteError)
     def get(self, path: str, **kw: Any) -> Any:
-        return self.request("GET", path, **kw).json()
+        return self._json(self.request("GET", path, **kw), "GET", path, empty_ok=False)
 
     def post(self, path: str, **kw: Any) -> Any:
-        return _json_or_none(self.request("POST", path, **kw))
+        return self._json(self.request("POST", path, **kw), "POST", path)
 
     def patch(self, path: str, **kw: Any) -> Any:
-        return _json_or_none(self.request("PATCH", path, **kw))
+        return self._json(self.request("PATCH", path, **kw), "PATCH", path)
 
     def put(self, path: str, **kw: Any) -> Any:
-        return _json_or_none(self.request("PUT", path, **kw))
+        return self._json(self.request("PUT", path, **kw), "PUT", path)
 
     def delete(self, path: str, **kw: Any) -> Any:
-        return _json_or_none(self.request("DELETE", path, **kw))
+        return self._json(self.request("DELETE", path, **kw), "DELETE", path)
+
+    def _json(self, response: httpx.Response, method: str, path: str, empty_ok: bool = True) -> Any:
+        if not response.content and empty_ok:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            # HTML from a proxy or a captive portal, a truncated body: worth another try
+            raise TransientError(f"{self.provider}: {method} {redact.redact(path)}: the service answered with "
+                                 f"something that is not JSON: {error_text(response.text, 80)!r}",
+                                 provider=self.provider, status=response.status_code) from None
 
 
-def _json_or_none(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
+@contextmanager
+def reading(provider: str, where: str) -> Iterator[None]:
+    """Read a service's answer; a missing key or a wrong type is a PermanentError, not a crash.
+
+    ``with reading("itwin", "POST /workspaces"): ws = body["workspace"]["id"]``
+    """
     try:
-        return response.json()
-    except ValueError:
-        return response.text
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise PermanentError(f"{provider}: {where}: unexpected answer from the service "
+                             f"({type(exc).__name__}: {redact.redact(str(exc))[:120]})", provider=provider) from exc
 
 
 class ClientCredentials(httpx.Auth):
@@ -242,10 +258,22 @@ class ClientCredentials(httpx.Auth):
                 provider=self.provider, status=r.status_code,
                 hint="check client_id and client_secret in the provider settings",
             )
-        body = r.json()
-        token = body["access_token"]
+        try:
+            body = r.json()
+        except ValueError:
+            raise TransientError(f"{self.provider}: the token endpoint answered with something that is not JSON",
+                                 provider=self.provider, status=r.status_code) from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthError(f"{self.provider}: the token endpoint answered without an access_token",
+                            provider=self.provider, status=r.status_code,
+                            hint="check token_url in the provider settings")
         redact.register(token)
-        self._expires = time.monotonic() + float(body.get("expires_in", 3600)) - 30
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        self._expires = time.monotonic() + max(lifetime - 30, 0.0)
         return token
 
     def token(self, *, force: bool = False) -> str:

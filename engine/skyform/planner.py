@@ -7,6 +7,7 @@ per resource, each no-op with its reason. Only the scheduler acts.
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnosti
 from .values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"
+log = logging.getLogger("skyform.plan")
 
 
 def to_record(rs: ResourceState) -> Record:
@@ -77,6 +79,10 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
             return Observation(gone=True)
         except RemoteError as exc:
             return Observation(error=str(exc))
+        except Exception as exc:  # a provider bug or an answer it did not expect
+            log.debug("reading %s failed", rs.address, exc_info=True)
+            return Observation(error=f"{rs.type} failed unexpectedly: {type(exc).__name__}: {exc} "
+                                     "(a provider bug or an unexpected answer; -vv shows the traceback)")
         return Observation(result=result, gone=result is None)
 
     items = list(records.values())
@@ -279,6 +285,13 @@ class Planner:
         except RemoteError as exc:
             return [Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base),
                                resource.type)]
+        except SkyformError:
+            raise
+        except Exception as exc:  # a provider bug or an answer it did not expect
+            log.debug("plan-time check of %s failed", rid, exc_info=True)
+            return [Diagnostic(".".join(base), f"plan-time check failed unexpectedly: {type(exc).__name__}: {exc} "
+                               "(a provider bug or an unexpected answer; -vv shows the traceback)",
+                               self.mission.locate(*base), resource.type)]
         return issue_diagnostics(issues, self.mission.document, base, resource.type)
 
     def _orphans(self, records: Mapping[str, ResourceState], targets: list[str]) -> list[str]:

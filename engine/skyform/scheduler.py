@@ -17,6 +17,7 @@ at once; its dependents are skipped, independent branches finish.
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import queue
 import random
@@ -42,6 +43,7 @@ from .values import is_known, sealed, to_storable
 from .provider import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
+log = logging.getLogger("skyform.apply")
 # Idempotency keys must be unique, not secret: one seed from the OS per process, then a
 # fast generator (os.urandom per key is measurably slow on some virtual machines).
 _KEYS = random.Random(os.urandom(32))
@@ -559,10 +561,13 @@ class Scheduler:
             if where is not None:
                 prefix = f"{where}: resources.{node.action.address}.spec.{exc.field}: "
         if not isinstance(exc, SkyformError):
-            import traceback
-
-            self.emit({"event": "bug", "address": node.action.address,
-                       "message": redact.redact("".join(traceback.format_exception(exc)))})
+            # a provider bug, or an answer the provider did not expect: the resource fails
+            # with a one-line message; the traceback goes to the debug log (-vv)
+            log.debug("%s: %s failed", node.action.address, node.step, exc_info=exc)
+            self._fail(node, prefix + f"{node.action.type} failed unexpectedly: {type(exc).__name__}: "
+                       f"{redact.redact(str(exc))[:300]} (a provider bug or an unexpected answer from the "
+                       "service; -vv shows the traceback)")
+            return
         self._fail(node, prefix + _describe(exc))
 
     def _retry_step(self, node: Node, delay: float) -> None:

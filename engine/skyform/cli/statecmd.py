@@ -52,12 +52,21 @@ def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
     return 0
 
 
+def _split(words: tuple[str, ...], names: tuple[str, ...]) -> tuple[Path, list[str]]:
+    """``[MISSION] NAMES...``: the mission directory is optional and comes first (default .)."""
+    if len(words) == len(names):
+        return Path("."), list(words)
+    if len(words) == len(names) + 1:
+        return Path(words[0]), list(words[1:])
+    raise UsageError(f"expected [MISSION] {' '.join(n.upper() for n in names)}, got {len(words)} argument(s)")
+
+
 @state.command("show")
-@MISSION
-@click.argument("address")
+@click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS")
 @state_option
-def state_show(mission: Path, address: str, state_url: str | None) -> int:
+def state_show(words: tuple[str, ...], state_url: str | None) -> int:
     """Show everything recorded about ADDRESS (secrets appear only as digests)."""
+    mission, (address,) = _split(words, ("address",))
     _, name, store = _store(mission, state_url)
     with closing(store):
         rs = store.resources(name).get(address)
@@ -69,13 +78,13 @@ def state_show(mission: Path, address: str, state_url: str | None) -> int:
 
 
 @state.command("rm")
-@MISSION
-@click.argument("address")
+@click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS")
 @state_option
-def state_rm(mission: Path, address: str, state_url: str | None) -> int:
+def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
     """Forget ADDRESS: drop it from state without touching the remote object."""
     from ..state.base import Event, Removal
 
+    mission, (address,) = _split(words, ("address",))
     _, name, store = _store(mission, state_url)
     with closing(store):
         with store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
@@ -191,15 +200,14 @@ def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
 
 
 @click.command("import")
-@MISSION
-@click.argument("address")
-@click.argument("remote_id")
+@click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS REMOTE_ID")
 @state_option
 @click.option("--sandbox", is_flag=True, help="Import from the sandbox simulators.")
-def import_cmd(mission: Path, address: str, remote_id: str, state_url: str | None, sandbox: bool) -> int:
+def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> int:
     """Record the existing remote object REMOTE_ID as resource ADDRESS (after a possible orphan)."""
     import uuid
 
+    mission, (address, remote_id) = _split(words, ("address", "remote_id"))
     from ..api import Options, Session
     from ..provider import Record
     from ..state.base import Event, ResourceState

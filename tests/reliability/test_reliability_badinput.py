@@ -116,24 +116,23 @@ def test_cli_validate_on_misfitting_tags_exits_3(tmp_path: Path) -> None:
         assert rc == 3 and "Traceback" not in err, (name, rc, err[-300:])
 
 
-@pytest.mark.xfail(strict=True, reason="ENGINE_BUGS R2: integer/null resource ids pass validation")
 def test_non_string_ids_are_spec_errors(tmp_path: Path) -> None:
-    """`resources: {1: ...}` is refused at validate (exit 3), not failed at apply."""
+    """`resources: {1: ...}` is refused at validate (exit 3), not failed at apply
+    (ENGINE_BUGS R2, fixed in eab4ede)."""
     _, rc, err = _cli_validate(tmp_path, "intid", (hostile.HEAD + "resources:\n  1: {type: local.Files, spec: {glob: '*'}}\n").encode())
     assert rc == 3, err
 
 
-@pytest.mark.xfail(strict=True, reason="ENGINE_BUGS R3: max_cost .nan passes `minimum: 0` and disables the ceiling")
 def test_non_finite_max_cost_is_refused(tmp_path: Path) -> None:
-    """`lifecycle: {max_cost: .nan}` is a spec error naming max_cost."""
+    """`lifecycle: {max_cost: .nan}` is a spec error naming max_cost (ENGINE_BUGS R3, fixed in eab4ede)."""
     text = hostile.HEAD + "resources:\n  f: {type: local.Files, spec: {glob: '*'}, lifecycle: {max_cost: .nan}}\n"
     _, rc, err = _cli_validate(tmp_path, "nancost", text.encode())
     assert rc == 3 and "max_cost" in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="ENGINE_BUGS R4: the ${{ scan is quadratic; 20k unclosed ${{ hang validate")
 def test_unclosed_expressions_do_not_hang(tmp_path: Path) -> None:
-    """A 160 KB string of unclosed `${{ var.` is validated within 10 s."""
+    """A 160 KB string of unclosed `${{ var.` is validated within 10 s (ENGINE_BUGS R4: the
+    scan was quadratic and hung; fixed in eab4ede)."""
     text = hostile.HEAD + "resources:\n  f: {type: local.Files, spec: {glob: '" + "${{ var." * 20_000 + "'}}\n"
     mission = tmp_path / "m"
     mission.mkdir()

@@ -510,3 +510,19 @@ def test_sandbox_apply_never_touches_the_real_state(ws, tmp_path):
         assert ws.run("apply", "--auto-approve", ws.path).code == 0
         assert list(service.data["objects"]) == [real_id]
         assert ws.records()["a"].remote_id == real_id
+
+
+def test_lock_held_on_another_host_is_never_taken_over(ws):
+    """A lock row from another host is presumed alive (its pid cannot be checked): exit 6 naming that host."""
+    applied(ws)
+    ws.write(GOOD.replace("value: 1", "value: 2"))
+    store = hold_lock(ws)
+    store._held.clear()
+    store.close()
+    with sqlite3.connect(ws.path / ".skyform" / "state.db") as db:
+        db.execute("UPDATE locks SET host = 'runner-7', pid = 999999")
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
+    assert ran.code == 6, str(ran)
+    assert "(pid 999999 on runner-7)" in ran.err
+    assert ws.run("force-unlock", "--yes", ws.path).code == 0
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0

@@ -84,6 +84,16 @@ def test_duplicate_resource_id_across_files_names_both_locations(ws):
     assert f"(also defined at {ws.path / 'a.yaml'}:5:3)" in ran.err
 
 
+def test_duplicate_output_and_variable_across_files_name_both(ws):
+    """An output or variable defined in two files of one mission is refused, naming both places."""
+    ws.raw(H + "variables: {n: 1}\nresources: {}\noutputs: {o: x}\n", file="a.yaml")
+    ws.raw("variables: {n: 2}\noutputs: {o: y}\n", file="b.yaml")
+    ran = ws.run("validate", ws.path).clean()
+    assert ran.code == 3, str(ran)
+    assert f"{ws.path / 'b.yaml'}:1:13: variables.n: duplicate variables entry 'n' (also defined at {ws.path / 'a.yaml'}" in ran.err
+    assert f"{ws.path / 'b.yaml'}:2:11: outputs.o: duplicate outputs entry 'o' (also defined at {ws.path / 'a.yaml'}" in ran.err
+
+
 def test_metadata_in_two_files_is_an_error_naming_both(ws):
     """Two files that both declare metadata are refused; the message points at the second and names the first."""
     ws.raw(H + "resources: {}\n", file="a.yaml")

@@ -311,3 +311,23 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     assert "a: 2 objects carry the idempotency key" in ran.err
     assert sorted(o["id"] for o in ws.remote_objects() if o["name"] == "a") == ["dup-1", "dup-2"]
     assert [o["name"] for o in ws.remote_objects() if o["name"] != "a"] == ["k"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: when adoption finds nothing, the new create keeps the killed run's "
+                   "intent_at, so the job's timeout deadline is already past and it is cancelled right after submission")
+def test_job_created_on_resume_gets_its_full_timeout(ws):
+    """A create killed before it reached the service, resumed after lifecycle.timeout: the NEW job gets its own
+    timeout and completes instead of being cancelled at once."""
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 2s}}\n")
+    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
+        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
+    read_until(proc, lambda e: e.get("after") == "creating")
+    time.sleep(0.3)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert ws.records()["j"].status == "creating"
+    time.sleep(2.2)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert [o["state"] for o in ws.remote_objects()] == ["done"]

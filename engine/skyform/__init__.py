@@ -6,7 +6,12 @@ in :mod:`skyform.provider`, errors in :mod:`skyform.errors`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # bound lazily by __getattr__ below
+    import pluggy
+
+    hookimpl: pluggy.HookimplMarker
 
 __version__ = "0.1.0"
 

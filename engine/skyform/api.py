@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from . import mission as mission_mod
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SpecError
@@ -29,6 +29,9 @@ from .secrets import Secrets
 from .state import open_store
 from .state.base import Event, StateStore
 from .validate import validate_mission
+
+if TYPE_CHECKING:  # the sandbox is imported only when used
+    from .sandbox.host import SimulatorHost
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -88,7 +91,7 @@ class Session:
         self._stack = ExitStack()
         self.store: StateStore | None = None
         self.runtime: Runtime | None = None
-        self.sandbox = None
+        self.sandbox: SimulatorHost | None = None
 
     def __enter__(self) -> "Session":
         try:

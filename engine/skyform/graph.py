@@ -26,7 +26,7 @@ def dependencies(mission: Any) -> dict[str, list[str]]:
 
 def build(mission: Any) -> Any:
     """A networkx DiGraph of the mission (nodes carry type and index)."""
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped]  # no stubs installed (types-networkx)
 
     g = nx.DiGraph()
     for rid, resource in mission.resources.items():

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .provider import Provider
     from .state.base import StateBackend
 
+# spec bodies never run (pluggy reads only signatures), hence the empty-body ignores below
 hookspec = pluggy.HookspecMarker("skyform")
 
 
@@ -28,7 +29,7 @@ hookspec = pluggy.HookspecMarker("skyform")
 
 
 @hookspec
-def skyform_providers() -> Iterable["Provider"]:
+def skyform_providers() -> Iterable["Provider"]:  # type: ignore[empty-body]
     """Return the providers this plugin offers.
 
     All results are collected; two providers with one name are an error naming both
@@ -37,7 +38,7 @@ def skyform_providers() -> Iterable["Provider"]:
 
 
 @hookspec
-def skyform_state_backends() -> Iterable["StateBackend"]:
+def skyform_state_backends() -> Iterable["StateBackend"]:  # type: ignore[empty-body]
     """Return state backends, each claiming URL schemes (``sqlite``, ``postgresql``).
 
     All results are collected; the first backend claiming a scheme wins, and a second claim
@@ -46,7 +47,7 @@ def skyform_state_backends() -> Iterable["StateBackend"]:
 
 
 @hookspec
-def skyform_cli_commands() -> Iterable["click.Command"]:
+def skyform_cli_commands() -> Iterable["click.Command"]:  # type: ignore[empty-body]
     """Return extra ``skyform`` sub-commands.
 
     All results are collected and added to the CLI; a name already taken is an error.

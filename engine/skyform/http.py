@@ -14,7 +14,7 @@ import email.utils
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping
 
 import httpx
 
@@ -285,7 +285,7 @@ class ClientCredentials(httpx.Auth):
     def _value(self, token: str) -> str:
         return f"{self.scheme} {token}" if self.scheme else token
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[override]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers[self.header] = self._value(self.token())
         response = yield request
         if response.status_code == 401:
@@ -301,6 +301,6 @@ class StaticToken(httpx.Auth):
         self.value = f"{scheme} {token}" if scheme else token
         self.header = header
 
-    def auth_flow(self, request: httpx.Request):  # type: ignore[override]
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers[self.header] = self.value
         yield request

@@ -107,7 +107,7 @@ def _load_entry_points(pm: pluggy.PluginManager, only: set[str] | None) -> None:
             ) from exc
         seen[ep.name] = info
         pm.register(module, name=ep.name)
-        module.__skyform_plugin_info__ = info  # type: ignore[attr-defined]
+        module.__skyform_plugin_info__ = info
 
 
 def _register_module(pm: pluggy.PluginManager, module_name: str) -> None:

@@ -33,7 +33,7 @@ from .errors import AdoptError, Diagnostic, PermanentError, RemoteError, Skyform
 from .mission import Mission
 from .plan import Action, Plan
 from .planner import LIFECYCLE_KEY, to_record
-from .provider import Change, OperationContext, Reporter, Result
+from .provider import Change, OperationContext, Record, Reporter, ResourceKind, Result
 from .runtime import Runtime
 from .journal import Journal
 from .retry import backoff
@@ -331,9 +331,9 @@ class Scheduler:
                                           node.action.type)
                 raise PermanentError("; ".join(str(d) for d in found))
         if adopt_first:
-            found = kind.adopt(node.spec, ctx)
-            if found is not None:
-                return "adopted", found
+            adopted = kind.adopt(node.spec, ctx)
+            if adopted is not None:
+                return "adopted", adopted
         return "created", kind.create(node.spec, ctx)
 
     def _begin_update(self, node: Node) -> None:
@@ -342,7 +342,8 @@ class Scheduler:
         except SkyformError as exc:
             return self._fail(node, _describe(exc))
         _, kind = self.runtime.kind(node.action.type)
-        record = to_record(node.record) if node.record else None
+        assert node.record is not None  # updates are planned only for recorded resources
+        record = to_record(node.record)
         changes = [Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift]
         self._transition(node, "ready", "updating", {})
         self._submit(node, "update", lambda ctx: ("updated", kind.update(record, node.spec, changes, ctx)))
@@ -412,13 +413,19 @@ class Scheduler:
                 self._cancel_for_timeout(node)
                 continue
             _, kind = self.runtime.kind(node.action.type)
-            record = to_record(node.record) if node.record else None
+            assert node.record is not None  # polls follow a create, an update or a recorded running job
+            record = to_record(node.record)
             node.state = "inflight"
-            self._submit(node, "poll", lambda ctx, k=kind, r=record: ("polled", k.poll(r, ctx)))
+
+            def poll(ctx: OperationContext, k: ResourceKind = kind, r: Record = record) -> tuple[str, Result]:
+                return "polled", k.poll(r, ctx)
+
+            self._submit(node, "poll", poll)
 
     def _cancel_for_timeout(self, node: Node) -> None:
         _, kind = self.runtime.kind(node.action.type)
-        record = to_record(node.record) if node.record else None
+        assert node.record is not None  # only a job that was submitted (and recorded) times out
+        record = to_record(node.record)
         resource = self.mission.resources.get(node.action.address)
         limit = resource.lifecycle.timeout if resource else None
         node.error = f"timed out after {_duration(limit or 0)}; the remote job was cancelled"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
@@ -90,7 +90,7 @@ def _message(error: ValidationError) -> str:
         if inner is not None:
             return inner.message
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = list((error.schema.get("properties") or {}).keys())
+        allowed = list((cast(Mapping[str, Any], error.schema).get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         if extra:
             hint = did_you_mean(str(extra[0]), allowed)
@@ -101,7 +101,7 @@ def _message(error: ValidationError) -> str:
 
 def _extra_key(error: ValidationError) -> Any:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set((error.schema.get("properties") or {}).keys())
+        allowed = set((cast(Mapping[str, Any], error.schema).get("properties") or {}).keys())
         for k in error.instance:
             if k not in allowed:
                 return k

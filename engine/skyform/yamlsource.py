@@ -26,9 +26,9 @@ from ruamel.yaml.events import (
 )
 
 try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
-    from ruamel.yaml.clib._ruamel_yaml import CParser as Parser
+    from ruamel.yaml.clib._ruamel_yaml import CParser as Parser  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - other interpreters
-    from ruamel.yaml.parser import Parser  # type: ignore[assignment]
+    from ruamel.yaml.parser import Parser
 
 from .errors import Diagnostic, Location, SpecError
 
@@ -37,10 +37,15 @@ MAX_DEPTH = 200
 MAX_BYTES = 16 * 1024 * 1024  # missions are written by people; this parses in seconds
 
 
-class MDict(dict):  # type: ignore[type-arg]
+class MDict(dict):
     """A mapping that remembers where each key stands (``marks[key] = (line, column)``)."""
 
     __slots__ = ("marks", "source", "line", "column")
+    # set by the builder right after construction (slots, so declared here for type checkers)
+    marks: dict[Any, tuple[Any, ...]]  # (line, column) or (line, column, file)
+    source: str
+    line: int
+    column: int
 
     def mark(self, key: Any) -> Location | None:
         pos = self.marks.get(key) if hasattr(self, "marks") else None
@@ -55,10 +60,15 @@ class MDict(dict):  # type: ignore[type-arg]
         return Location(self.source, self.line, self.column)
 
 
-class MList(list):  # type: ignore[type-arg]
+class MList(list):
     """A sequence that remembers where each item stands."""
 
     __slots__ = ("marks", "source", "line", "column")
+    # set by the builder right after construction (slots, so declared here for type checkers)
+    marks: list[tuple[int, int]]
+    source: str
+    line: int
+    column: int
 
     def mark(self, index: int) -> Location | None:
         marks = getattr(self, "marks", None)
@@ -269,10 +279,11 @@ def parse(text: str | bytes, source: str) -> Any:
             raise _error(source, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
         if b"\x00" in text:
             raise _error(source, "file is binary, not YAML text")
+        raw = text
         try:
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             raise SpecError(Diagnostic("", f"file is not valid UTF-8 (byte {exc.start})",
                                        Location(source, line, 1))) from None
     gc_was_enabled = gc.isenabled()

@@ -19,7 +19,7 @@ def state_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of plan/apply/destroy."""
-    for option in reversed([
+    decorators: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option("--sandbox", is_flag=True, help="Run against local simulators of every service (no credentials)."),
         click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
                      help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."),
@@ -31,7 +31,8 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Read remote objects before planning (--refresh=false skips)."),
         click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON lines on stdout."),
         state_option,
-    ]):
+    ]
+    for option in reversed(decorators):
         f = option(f)
     return f
 

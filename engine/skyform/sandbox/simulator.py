@@ -162,13 +162,13 @@ class Simulator:
             return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405,
                                  {"Allow": ", ".join(exc.valid_methods or [])})
         except HTTPException as exc:  # redirects and the like
-            return exc.get_response(environ)  # type: ignore[return-value]
+            return exc.get_response(environ)
         handler: Callable[..., Response] = getattr(self, str(endpoint))
         with self.lock:
             try:
                 response = handler(request, **args)
             except HTTPException as exc:
-                return exc.get_response(environ)  # type: ignore[return-value]
+                return exc.get_response(environ)
             except Exception as exc:  # a simulator bug must look like a server error, not a trace
                 import logging
 

@@ -20,7 +20,7 @@ YAMLISH = st.lists(st.sampled_from([
 ]), max_size=40).map("".join)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.binary(max_size=200), YAMLISH))
 def test_loader_returns_data_or_a_located_spec_error(data):
     """Whatever the bytes, parse() returns plain data or raises SpecError carrying a file:line:col."""
@@ -34,7 +34,7 @@ def test_loader_returns_data_or_a_located_spec_error(data):
         assert diagnostic.message
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(spec=st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
@@ -126,7 +126,7 @@ JSONISH = st.recursive(
     max_leaves=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=JSONISH, flow=st.booleans())
 def test_loader_agrees_with_ruamel_safe_load(data, flow):
     """Differential check of the fast loader against ruamel's safe loader (the reference): for any YAML
@@ -160,7 +160,7 @@ KEYED = st.recursive(
     max_leaves=10)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), KEYED, min_size=1, max_size=4),
        flow=st.booleans())
 def test_every_key_location_points_at_the_key_in_the_source(data, flow):

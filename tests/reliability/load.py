@@ -1,7 +1,8 @@
 """The load campaign: one `skyform apply` tracking thousands of running remote jobs.
 
-The engine's fake provider (tests/engine/fakeprov: ``fake.Job`` runs ``duration``
-simulated seconds) is served by `skyform sandbox serve` in its own process, so what is
+The engine's fake provider's job (tests/engine/fakeprov: runs ``duration`` simulated
+seconds), registered as ``load.Job`` with a real service's poll cadence (loadprov.py),
+is served by `skyform sandbox serve` in its own process, so what is
 measured is the apply process alone: its threads, CPU time and resident memory sampled
 from /proc, and the polls per second it sustains while every job is running (from the
 simulator's request counter).
@@ -26,8 +27,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def fake_env(root: Path, **extra: str) -> dict[str, str]:
     return rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
-                          SKYFORM_PLUGIN_MODULES="fakeprov.plugin", SKYFORM_RETRY_BASE="0.05",
-                          PYTHONPATH=str(ENGINE_TESTS), XDG_CACHE_HOME=str(root / "cache"), **extra)
+                          SKYFORM_PLUGIN_MODULES="loadprov", SKYFORM_RETRY_BASE="0.05",
+                          PYTHONPATH=os.pathsep.join([str(ENGINE_TESTS), str(Path(__file__).resolve().parent)]), XDG_CACHE_HOME=str(root / "cache"), **extra)
 
 
 @dataclass
@@ -92,12 +93,12 @@ def run(root: Path, jobs: int, job_seconds: float, parallelism: int = 10, timeou
     env = fake_env(root)
     result = LoadResult(jobs)
     with rkit.Serve(root / "sbx", clock=CLOCK, env=env) as serve:
-        fake = serve.providers()["fake"]
-        base = serve.base_urls()["fake"]
+        fake = serve.providers()["load"]
+        base = serve.base_urls()["load"]
         duration = job_seconds * CLOCK
-        resources = {f"j{i:05d}": {"type": "fake.Job", "spec": {"name": f"job-{i}", "duration": duration}}
+        resources = {f"j{i:05d}": {"type": "load.Job", "spec": {"name": f"job-{i}", "duration": duration}}
                      for i in range(jobs)}
-        mission = rkit.mini_mission(root / "m", {"fake": fake}, resources, name="load")
+        mission = rkit.mini_mission(root / "m", {"load": fake}, resources, name="load")
         import httpx
 
         stats = httpx.Client(timeout=10)

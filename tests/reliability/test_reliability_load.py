@@ -1,4 +1,5 @@
-"""Load, short: one apply tracks 150 running jobs with a bounded number of threads.
+"""Load, short: one apply tracks 150 running jobs (load.Job, see loadprov.py) with a
+bounded number of threads.
 
 The long campaign (2,000 jobs, CPU/memory per job, polls per second) is
 benchmarks/load_campaign.py.
@@ -21,4 +22,5 @@ def test_many_running_jobs_are_polled_on_timers_not_threads(tmp_path: Path) -> N
     assert figures["exit"] == 0, figures
     assert figures["peak_running"] == 150, figures
     assert figures["peak_threads"] <= 30, figures
-    assert figures["polls_per_s_all_running"] and figures["polls_per_s_all_running"] > 20, figures
+    # 150 jobs polled every 2-10 s: between 15 and 75 polls/s when the process keeps up
+    assert figures["polls_per_s_all_running"] and figures["polls_per_s_all_running"] > 10, figures

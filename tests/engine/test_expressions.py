@@ -224,8 +224,6 @@ def test_secret_interpolated_into_a_longer_echoed_string_is_not_stored(ws, secre
     assert _leaks(ws, ran.out, ran.err, ws.run("output", ws.path).out, ws.run("state", "show", ws.path, "a").out) == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: expressions inside `variables:` are neither resolved nor refused; "
-                   "`${{ var.x }}` hands the literal text '${{ secrets.K }}' to the service")
 def test_expression_inside_variables_is_resolved_or_refused(ws, monkeypatch):
     """`variables: {x: "${{ secrets.K }}"}` either resolves (the secret reaches the service) or is a validation
     error at the variable; the literal expression text is never sent."""

@@ -313,8 +313,6 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     assert [o["name"] for o in ws.remote_objects() if o["name"] != "a"] == ["k"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: when adoption finds nothing, the new create keeps the killed run's "
-                   "intent_at, so the job's timeout deadline is already past and it is cancelled right after submission")
 def test_job_created_on_resume_gets_its_full_timeout(ws):
     """A create killed before it reached the service, resumed after lifecycle.timeout: the NEW job gets its own
     timeout and completes instead of being cancelled at once."""

@@ -199,8 +199,6 @@ def test_plugin_contributed_command_runs(ws, monkeypatch):
     assert ws.run("fake-hello").code == 64
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an exception in an observer hook (skyform_resource_transition) "
-                   "propagates into the scheduler: the apply dies mid-way with a traceback, exit 70")
 def test_failing_observer_plugin_does_not_break_the_apply(ws, monkeypatch, tmp_path):
     """A notifier plugin that raises (its webhook is down) is reported as a warning; the apply completes."""
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "fakeprov.plugin,fakeprov.observer")

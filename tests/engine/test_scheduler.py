@@ -356,8 +356,6 @@ def test_transient_error_on_cancel_retries_the_cancel_not_the_create(ws, monkeyp
     assert ws.records()["j"].remote_id == jobs[0]["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: on resume the scheduler checks the deadline before its first "
-                   "poll, so a job that FINISHED while detached but is looked at after lifecycle.timeout is cancelled")
 def test_job_that_finished_while_detached_is_not_cancelled_by_a_late_apply(ws):
     """A detached job that completed within its timeout is ready on the next apply, even if that apply comes later."""
     ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 2s}}\n")

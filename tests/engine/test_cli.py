@@ -490,8 +490,6 @@ def test_import_refuses_an_address_already_managed(ws):
     assert {k: r.remote_id for k, r in ws.records().items()} == before
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: --sandbox runs use the mission's real state (.skyform/state.db), "
-                   "so a sandbox apply overwrites real records and the next real apply creates duplicates")
 def test_sandbox_apply_never_touches_the_real_state(ws, tmp_path):
     """A mission applied for real, then tried in the sandbox (kept apart, or refused), then applied for real
     again: the real service still holds exactly one object and the real state still points at it."""

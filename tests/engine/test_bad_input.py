@@ -192,3 +192,24 @@ def test_every_key_location_points_at_the_key_in_the_source(data, flow):
                 check(item)
 
     check(root)
+
+
+def test_bad_fault_rule_is_a_clear_sandbox_error(ws, monkeypatch):
+    """An unknown fault kind in SKYFORM_SANDBOX_FAULTS is reported as such, before anything runs."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", '[{"fault": "explode"}]')
+    ran = ws.run("plan", "--sandbox", ws.path).clean()
+    assert ran.code != 0
+    assert "sandbox: bad SKYFORM_SANDBOX_FAULTS: unknown fault 'explode'" in ran.err
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: sandbox/faults.py lets re.error (bad `match` regex) and TypeError "
+                   "(a rule that is not a mapping) escape start_sandbox's (OSError, ValueError) guard: traceback, exit 70")
+@pytest.mark.parametrize("rules", ['[{"fault": "status", "match": "("}]', "[1]"], ids=["bad regex", "rule not a mapping"])
+def test_malformed_fault_rules_never_show_a_traceback(ws, monkeypatch, rules):
+    """A malformed fault rule (bad regex, not a mapping) is a one-line sandbox error naming the variable."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", rules)
+    ran = ws.run("plan", "--sandbox", ws.path).clean()
+    assert ran.code != 0
+    assert "SKYFORM_SANDBOX_FAULTS" in ran.err

@@ -130,13 +130,38 @@ class Session:
         plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
                             parallelism=self.options.parallelism, allow_forget=self.options.allow_forget)
         plan.warnings += [str(w) for w in self.warnings]
-        data = plan.to_json()
-        self.registry.pm.hook.skyform_plan_ready(mission=self.mission.name, plan=data)
+        plan.sandbox = self.options.sandbox
+        self._observe("skyform_plan_ready", mission=self.mission.name, plan=plan.to_json())
         return plan
+
+    def _observe(self, hook: str, **kw: Any) -> None:
+        """Call an observer hook; a failing observer is a warning, never the run's end."""
+        try:
+            getattr(self.registry.pm.hook, hook)(**kw)
+        except Exception as exc:
+            self.emit({"event": "warning", "message": f"an observer plugin failed in {hook}: "
+                                                      f"{type(exc).__name__}: {exc}"})
+
+    def check_mode(self) -> None:
+        """Refuse to mix sandbox and real runs in one state: records of one world are
+        meaningless in the other, and mixing would orphan real objects."""
+        assert self.store is not None
+        state = self.store.mission(self.mission.name)
+        if state is None or not self.store.resources(self.mission.name):
+            return
+        recorded = bool(state.attributes.get("sandbox", False))
+        if recorded != self.options.sandbox:
+            was, now = ("the sandbox", "the real services") if recorded else ("the real services", "the sandbox")
+            raise PlanRefused(
+                f"this state records objects of {was}; a run against {now} would overwrite them",
+                hint="keep the two apart with --state (e.g. --state sqlite:///sandbox.db for sandbox try-outs)")
 
     def check_fresh(self, plan: Plan) -> None:
         """Refuse a saved plan whose mission or state has moved on."""
         assert self.store is not None
+        if plan.sandbox != self.options.sandbox:
+            raise PlanRefused("the saved plan was made " + ("with" if plan.sandbox else "without")
+                              + " --sandbox; apply it the same way")
         if plan.spec_digest != self.mission.digest:
             raise PlanRefused("the saved plan was made from a different version of the mission files",
                               hint="run `skyform plan` again")
@@ -154,13 +179,13 @@ class Session:
         operation = "destroy" if plan.mode == "destroy" else "apply"
         with store.locked(name, operation, warn=lambda m: self.emit({"event": "warning", "message": m})):
             self.check_fresh(plan)
+            self.check_mode()
             started = time.time()
             store.write(name, [], [Event(f"{operation}_started", data={"actions": plan.counts(),
                                                                       "host": socket.gethostname(),
                                                                       "pid": os.getpid()}, at=started)],
                         mission_update={"spec_digest": self.mission.digest,
-                                        "attributes": self.options.attributes} if self.options.attributes else
-                        {"spec_digest": self.mission.digest})
+                                        "attributes": {**self.options.attributes, "sandbox": self.options.sandbox}})
             if plan.mode == "refresh-only":
                 outcome = self._accept_drift(plan)
             else:
@@ -179,7 +204,7 @@ class Session:
                       "seconds": round(time.time() - started, 3)}
             store.write(name, [], [Event(f"{operation}_finished", data=result, at=time.time())],
                         mission_update={"outputs": outputs})
-            self.registry.pm.hook.skyform_apply_finished(mission=name, result=result)
+            self._observe("skyform_apply_finished", mission=name, result=result)
         return outcome
 
     def _time_scale(self) -> float:

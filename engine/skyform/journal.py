@@ -39,7 +39,11 @@ class Journal:
         self.emit({"event": "transition", "address": address, "type": type_name, "before": before,
                    "after": after, **detail})
         if self.observer is not None:
-            self.observer(address, type_name, before, after, detail)
+            try:
+                self.observer(address, type_name, before, after, detail)
+            except Exception as exc:  # a notifier that fails must not stop the apply
+                self.emit({"event": "warning", "address": address,
+                           "message": redact.redact(f"an observer plugin failed: {type(exc).__name__}: {exc}")})
 
     def warning(self, address: str, message: str) -> None:
         message = redact.redact(message)

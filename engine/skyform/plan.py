@@ -50,10 +50,11 @@ class Action:
     depends_on: list[str] = field(default_factory=list)
     adopt_first: bool = False
     drift: list[FieldChange] = field(default_factory=list)
+    state_only: bool = False  # no remote call: only the record changes (e.g. lifecycle options)
 
     @property
     def changes_anything(self) -> bool:
-        return self.action in CHANGING
+        return self.action in CHANGING or self.state_only or self.blocked is not None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"address": self.address, "type": self.type, "action": self.action,
@@ -72,6 +73,8 @@ class Action:
             out["depends_on"] = list(self.depends_on)
         if self.adopt_first:
             out["adopt_first"] = True
+        if self.state_only:
+            out["state_only"] = True
         return out
 
     @classmethod
@@ -84,7 +87,7 @@ class Action:
             notes=list(data.get("notes", [])),
             cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", "")) if cost else None,
             blocked=data.get("blocked"), depends_on=list(data.get("depends_on", [])),
-            adopt_first=bool(data.get("adopt_first", False)),
+            adopt_first=bool(data.get("adopt_first", False)), state_only=bool(data.get("state_only", False)),
         )
 
 
@@ -102,6 +105,8 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
+
+    sandbox: bool = False
 
     @property
     def has_changes(self) -> bool:
@@ -122,7 +127,7 @@ class Plan:
             "format": PLAN_FORMAT, "mission": self.mission, "mission_path": self.mission_path,
             "spec_digest": self.spec_digest, "lineage": self.lineage, "serial": self.serial, "mode": self.mode,
             "targets": self.targets, "created_at": self.created_at, "warnings": self.warnings,
-            "has_changes": self.has_changes, "counts": self.counts(),
+            "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
             "actions": [a.to_json() for a in self.actions],
         }
 
@@ -146,4 +151,5 @@ class Plan:
             lineage=data["lineage"], serial=int(data["serial"]), mode=data.get("mode", "apply"),
             actions=[Action.from_json(a) for a in data["actions"]], targets=list(data.get("targets", [])),
             warnings=list(data.get("warnings", [])), created_at=float(data.get("created_at", 0)),
+            sandbox=bool(data.get("sandbox", False)),
         )

@@ -45,7 +45,7 @@ class Observation:
     error: str | None = None
 
 
-def with_retries(fn: Any, attempts: int = 3) -> Any:
+def with_retries(fn: Any, attempts: int = 4) -> Any:
     """Call ``fn`` retrying TransientError (Retry-After honoured, capped) - for plan-time reads."""
     for attempt in range(attempts):
         try:
@@ -155,11 +155,6 @@ class Planner:
                 raise SpecError(Diagnostic("", f"--target {t!r}: no such resource",
                                            hint=did_you_mean(t, list(self.mission.resources))))
         observations = refresh(self.runtime, records, parallelism) if do_refresh else {}
-        errors = [f"{a}: {o.error}" for a, o in observations.items() if o.error]
-        if errors:
-            from .errors import RemoteError as _RE
-
-            raise _RE("refresh failed:\n  " + "\n  ".join(errors))
         if mode == "destroy":
             actions = self._destroy(records, targets, allow_forget)
         else:
@@ -212,6 +207,9 @@ class Planner:
         _, kind = self.runtime.kind(type_name)
         if rs is None:
             return Action(rid, type_name, "create", "not in state")
+        if ob.error:
+            # nothing is known about it: it and its dependents wait; the rest of the mission goes on
+            return Action(rid, type_name, "noop", "refresh failed", blocked=f"refresh failed: {ob.error}")
         if refresh_only:
             return Action(rid, type_name, "noop", "refresh only", drift=self._drift(rs, ob))
         if rs.status == "creating" or (rs.remote_id is None and rs.status in ("failed", "deleting")):
@@ -232,7 +230,7 @@ class Planner:
         if rs.status == "deleting":
             return Action(rid, type_name, "replace", "an interrupted replace")
         changes = [c for c in diff(rs.spec, _storable_desired(spec)) if not _ignored(c, lifecycle.ignore_changes)]
-        drift = self._drift(rs, ob)
+        drift = [c for c in self._drift(rs, ob) if not _ignored(c, lifecycle.ignore_changes)]
         if changes or drift:
             record = to_record(rs)
             decision = kind.plan_change([Change(c.path, c.before, c.after) for c in changes + drift], record)
@@ -244,6 +242,9 @@ class Planner:
             return action
         if rs.status == "running":
             return Action(rid, type_name, "resume", "the remote job is still running: wait for it")
+        if rs.private.get(LIFECYCLE_KEY, {}).get("prevent_destroy", False) != lifecycle.prevent_destroy:
+            return Action(rid, type_name, "noop", "lifecycle.prevent_destroy changed: recorded in state",
+                          state_only=True)
         return Action(rid, type_name, "noop", "up to date")
 
     def _replace_without_delete(self, action: Action, kind: ResourceKind) -> None:

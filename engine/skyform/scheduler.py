@@ -75,6 +75,7 @@ class Node:
     started: float = 0.0
     error: str | None = None
     recheck: bool = False
+    polled: bool = False
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -271,6 +272,9 @@ class Scheduler:
         if a.blocked:
             return self._fail(node, a.blocked)
         if a.action == "noop":
+            if a.state_only and node.record is not None:
+                node.record.private = {**node.record.private, LIFECYCLE_KEY: self._lifecycle(a.address)}
+                self.journal.put(node.record)
             return self._finish(node, "done")
         if a.action in ("delete", "forget"):
             return self._begin_delete(node)
@@ -409,9 +413,10 @@ class Scheduler:
             if what == "cancel":
                 self._cancel_for_timeout(node)
                 continue
-            if node.deadline is not None and now >= node.deadline:
-                self._cancel_for_timeout(node)
+            if node.deadline is not None and now >= node.deadline and node.polled:
+                self._cancel_for_timeout(node)  # only once a poll has seen it still running
                 continue
+            node.polled = True
             _, kind = self.runtime.kind(node.action.type)
             assert node.record is not None  # polls follow a create, an update or a recorded running job
             record = to_record(node.record)
@@ -509,7 +514,10 @@ class Scheduler:
             rec.outputs = sealed(result.outputs) if result.outputs else rec.outputs
         if result.observed is not None:
             rec.observed = sealed(result.observed)
-        rec.private = {**rec.private, **result.private}
+        rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: self._lifecycle(node.action.address)}
+        if outcome == "created" and rec.status != "ready":
+            # a job's clock (lifecycle.timeout) starts when it is submitted, not at an old intent
+            rec.intent_at = time.time()
         if outcome in ("created", "adopted", "updated"):
             rec.spec = to_storable(node.spec)
         rec.status = "running" if result.status == "running" else ("failed" if result.status == "failed" else "ready")
@@ -643,10 +651,14 @@ class Scheduler:
         self._finish(node, "skipped")
 
     # -- state ----------------------------------------------------------------------------
+    def _lifecycle(self, address: str) -> dict[str, Any]:
+        """The lifecycle options the state keeps (they decide on deletes after the spec is gone)."""
+        resource = self.mission.resources.get(address)
+        return {"prevent_destroy": bool(resource and resource.lifecycle.prevent_destroy)}
+
     def _record(self, a: Action, *, status: str, key: str, intent_at: float, spec: Any, remote_id: str | None,
                 outputs: dict[str, Any], base: ResourceState | None) -> ResourceState:
-        resource = self.mission.resources.get(a.address)
-        private = {LIFECYCLE_KEY: {"prevent_destroy": bool(resource and resource.lifecycle.prevent_destroy)}}
+        private = {LIFECYCLE_KEY: self._lifecycle(a.address)}
         now = time.time()
         rs = ResourceState(address=a.address, type=a.type, status=status, idempotency_key=key, intent_at=intent_at,
                            remote_id=remote_id, spec=to_storable(spec), outputs=outputs, observed={}, private=private,

@@ -308,6 +308,10 @@ def validate_mission(
         problems += issue_diagnostics(issues, doc, base, resource.type)
     for name, value in mission.outputs.items():
         scope.resolve_at(value, ("outputs", name), problems, "mission")
+    for path, _ in walk(mission.variables, ("variables",)):
+        problems.append(Diagnostic(".".join(map(str, path)), "expressions are not allowed in variables "
+                                   "(variables are plain values; reference secrets and outputs where they are used)",
+                                   locate(doc, path), "mission"))
     problems += graph_diagnostics(mission)
     return sorted(problems, key=_order)
 

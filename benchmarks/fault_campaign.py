@@ -42,23 +42,29 @@ def main() -> int:
             runs.append(figure)
             print(f"rate x{rate:g} seed {seed}: {figure['faulted']}/{figure['requests']} requests faulted "
                   f"{figure['fired']}, "
-                  f"{figure['applies']} apply(s), converged={figure['converged']} dup={figure['duplicated']} "
-                  f"lost={figure['lost']} traceback={figure['traceback']} {figure['error'][-300:]}", flush=True)
+                  f"{figure['applies']} apply(s), operator {figure['operator_actions']}, converged={figure['converged']} "
+                  f"dup={figure['duplicated']} "
+                  f"missing={figure['lost']} traceback={figure['traceback']} {figure['error'][-300:]}", flush=True)
     requests = sum(r["requests"] for r in runs)
     faulted = sum(r["faulted"] for r in runs)
     failed_answers = sum(r["failed_answers"] for r in runs)
     converged = sum(r["converged"] for r in runs)
     first = sum(r["converged"] and r["applies"] == 1 for r in runs)
     dup = sum(r["duplicated"] for r in runs)
-    lost = sum(r["lost"] for r in runs)
+    # an object missing after a run that did not converge was never created (the apply stopped
+    # early); "lost" is an object missing although skyform says the mission converged
+    lost = sum(r["lost"] for r in runs if r["converged"])
+    operator = sum(len(r["operator_actions"]) for r in runs)
     print(f"\nfault campaign: {faulted}/{requests} requests faulted ({faulted / max(requests, 1):.0%}; "
           f"{failed_answers} answered 429/5xx/dropped, the rest delayed); "
-          f"{converged}/{len(runs)} applies converged ({first} in one apply); duplicated {dup}, lost {lost}; "
+          f"{converged}/{len(runs)} missions converged ({first} in one apply, {operator} operator imports); "
+          f"duplicated {dup}, lost {lost}; "
           f"{time.time() - started:.0f} s")
     if args.json:
         print(json.dumps({"runs": len(runs), "requests": requests, "faulted": faulted,
                           "failed_answers": failed_answers, "converged": converged,
-                          "converged_first_apply": first, "duplicated": dup, "lost": lost}))
+                          "converged_first_apply": first, "operator_actions": operator, "duplicated": dup,
+                          "lost": lost}))
     return 0 if converged == len(runs) and not dup and not lost else 1
 
 

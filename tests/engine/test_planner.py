@@ -560,3 +560,15 @@ def test_damaged_plan_file_is_refused_without_a_traceback(ws, content):
     ran = ws.run("apply", bad).clean()
     assert ran.code == 7, str(ran)
     assert str(bad) in ran.err
+
+
+def test_saved_destroy_plan_is_applied(ws):
+    """`plan --destroy -o FILE` then `apply FILE` destroys exactly what the plan listed."""
+    ws.write(BASE)
+    apply_ok(ws)
+    assert ws.run("plan", "--sandbox", "--destroy", "-o", ws.path / "d.json", ws.path).code == 0
+    ran = ws.run("apply", "--sandbox", ws.path / "d.json")
+    assert ran.code == 0, str(ran)
+    assert ws.remote_objects() == [] and ws.records() == {}
+    history = [e["kind"] for e in ws.run("history", "--json", ws.path).json_lines()]
+    assert "destroy_started" in history and "destroy_finished" in history

@@ -227,6 +227,9 @@ class Session:
             if ob.result is not None and ob.result.observed is not None:
                 rs = records[address]
                 rs.observed = sealed(ob.result.observed)
+                # the service's values become the recorded applied ones, so the next plan shows
+                # where the spec differs from them (Terraform's refresh-only semantics)
+                rs.spec = {**rs.spec, **{k: v for k, v in rs.observed.items() if k in rs.spec}}
                 if ob.result.outputs:
                     rs.outputs = sealed(ob.result.outputs)
                 writes.append(rs)

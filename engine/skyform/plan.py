@@ -134,9 +134,14 @@ class Plan:
     def save(self, path: Path) -> None:
         from . import redact
 
+        from .errors import UsageError
+
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(redact.redact(json.dumps(self.to_json(), indent=2)))
-        tmp.replace(path)
+        try:
+            tmp.write_text(redact.redact(json.dumps(self.to_json(), indent=2)))
+            tmp.replace(path)
+        except OSError as exc:
+            raise UsageError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
 
     @classmethod
     def load(cls, path: Path) -> "Plan":
@@ -146,6 +151,16 @@ class Plan:
             raise PlanRefused(f"{path} is not a readable skyform plan: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
             raise PlanRefused(f"{path} is not a skyform plan of format {PLAN_FORMAT}")
+        try:
+            return cls._from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PlanRefused(f"{path} is not a valid skyform plan ({type(exc).__name__}: {exc})",
+                              hint="make it again with `skyform plan -o FILE`") from None
+
+    @classmethod
+    def _from_json(cls, data: dict[str, Any]) -> "Plan":
+        if not isinstance(data["actions"], list):
+            raise TypeError("actions must be a list")
         return cls(
             mission=data["mission"], mission_path=data["mission_path"], spec_digest=data["spec_digest"],
             lineage=data["lineage"], serial=int(data["serial"]), mode=data.get("mode", "apply"),

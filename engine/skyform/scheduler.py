@@ -16,6 +16,7 @@ at once; its dependents are skipped, independent branches finish.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import os
@@ -368,11 +369,17 @@ class Scheduler:
         record = to_record(rec)
         # kinds whose objects go with their parent, or that the API cannot delete (the plan
         # only gets here with --forget), are dropped from state without a remote call
-        remote_delete = kind.delete_mode == "delete" and rec.remote_id is not None
+        remote_delete = kind.delete_mode == "delete"
 
         def op(ctx: OperationContext) -> tuple[str, Any]:
-            if remote_delete:
-                kind.delete(record, ctx)
+            target = record
+            if remote_delete and target.remote_id is None and target.idempotency_key:
+                # an interrupted create may have made the object: find it before forgetting
+                found = kind.adopt(target.spec, ctx)
+                if found is not None and found.remote_id:
+                    target = dataclasses.replace(target, remote_id=found.remote_id, private=found.private)
+            if remote_delete and target.remote_id is not None:
+                kind.delete(target, ctx)
             return ("deleted_then_create" if then_create else "deleted"), None
 
         self._submit(node, "delete", op)
@@ -403,7 +410,8 @@ class Scheduler:
 
     def _fire_timers(self) -> None:
         now = time.monotonic()
-        while self.timers and self.timers[0][0] <= now and not self.interrupted:
+        # polls wait while the pool is full: new work first, and a bounded poll rate for many jobs
+        while self.timers and self.timers[0][0] <= now and not self.interrupted and self.inflight < self.parallelism:
             _, _, address, what = heapq.heappop(self.timers)
             node = self.nodes[address]
             if what == "retry":

@@ -148,12 +148,13 @@ class _Mark:
 class _Frame:
     """An open mapping or sequence while events are read."""
 
-    __slots__ = ("container", "is_map", "key", "key_mark", "anchor", "start", "merged")
+    __slots__ = ("container", "is_map", "key", "key_mark", "key_plain", "anchor", "start", "merged")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, start: int) -> None:
         self.container, self.is_map, self.anchor, self.start = container, is_map, anchor, start
         self.key: Any = _NOKEY
         self.key_mark: tuple[int, int] = (0, 0)
+        self.key_plain = False
         self.merged: set[Any] = set()
 
 
@@ -249,10 +250,12 @@ def _build(parser: Any, source: str) -> Any:
                 raise _error(source, f"duplicate key {value!r} (first defined at line {first[0]})", mark,
                              hint="remove or rename one of the two")
             frame.key, frame.key_mark = value, position
+            # only a plain, untagged << is a merge key; '<<' quoted is an ordinary key
+            frame.key_plain = cls is ScalarEvent and event.tag is None and bool(event.implicit[0]) and not event.style
             frame.merged.discard(value)
         else:
             key, frame.key = frame.key, _NOKEY
-            if key == "<<" and cls is not ScalarEvent:
+            if key == "<<" and frame.key_plain and cls is not ScalarEvent:
                 _merge(frame, value, source, mark)
                 continue
             frame.container[key] = value

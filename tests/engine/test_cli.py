@@ -527,8 +527,6 @@ def test_lock_held_on_another_host_is_never_taken_over(ws):
     assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: plan.Plan.save lets OSError escape, so `plan -o` into a missing "
-                   "directory ends with a traceback and exit 70")
 def test_plan_out_to_an_unwritable_path_is_a_clear_error(ws, tmp_path):
     """`plan -o` into a directory that does not exist: a message naming the path, no traceback."""
     ws.write(GOOD)

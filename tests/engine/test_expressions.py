@@ -195,8 +195,6 @@ def test_secrets_file_provides_secrets_and_they_stay_digests(ws, tmp_path):
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", "--secrets-file", secrets, ws.path).code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug (minor): `skyform output` prints a secret output as the internal "
-                   "marker {\"$secret\": \"sha256:...\"} instead of (sensitive) like the plan does")
 def test_secret_output_is_shown_as_sensitive(ws, secret_env):
     """A mission output that resolves to a secret is shown as (sensitive), never as value or internal marker."""
     ws.write("""

@@ -331,8 +331,6 @@ def test_job_created_on_resume_gets_its_full_timeout(ws):
     assert [o["state"] for o in ws.remote_objects()] == ["done"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: destroy of a record left 'creating' (no remote id yet) drops the "
-                   "record without adopting, so the object the interrupted create made is leaked")
 def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     """A create killed after the service made the object, then `destroy`: the object is found and deleted."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")

@@ -125,7 +125,10 @@ def output(mission: Path, name: str | None, state_url: str | None, as_json: bool
     _, mname, store = _store(mission, state_url)
     with closing(store):
         ms = store.mission(mname)
-    outputs = ms.outputs if ms else {}
+    from ..values import SECRET_MARK
+
+    outputs = {k: "(sensitive)" if isinstance(v, dict) and SECRET_MARK in v else v
+               for k, v in (ms.outputs if ms else {}).items()}
     if name is not None:
         if name not in outputs:
             raise UsageError(f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}")

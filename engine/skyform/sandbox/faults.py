@@ -55,12 +55,23 @@ class FaultRule:
         self._regex = re.compile(self.match)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FaultRule":
+    def from_dict(cls, data: Any) -> "FaultRule":
+        if not isinstance(data, dict):
+            raise ValueError(f"a fault rule must be a mapping, not {type(data).__name__}")
         allowed = {"fault", "match", "provider", "status", "retry_after", "delay", "rate", "times"}
         unknown = set(data) - allowed
         if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        return cls(**data)
+            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(map(str, unknown)))}")
+        types = {"fault": str, "match": str, "provider": (str, type(None)), "status": int,
+                 "retry_after": (int, float, type(None)), "delay": (int, float), "rate": (int, float),
+                 "times": (int, type(None))}
+        for key, value in data.items():
+            if not isinstance(value, types[key]) or isinstance(value, bool):
+                raise ValueError(f"fault setting {key!r} has the wrong type: {value!r}")
+        try:
+            return cls(**data)
+        except re.error as exc:
+            raise ValueError(f"fault match {data.get('match')!r} is not a valid regular expression: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -82,15 +93,28 @@ class Faults:
         data: Any = source
         if isinstance(source, (str, Path)):
             text = str(source)
-            if text.lstrip().startswith("["):
-                data = json.loads(text)
+            if text.lstrip().startswith(("[", "{")):
+                try:
+                    data = json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"fault rules are not valid JSON: {exc}") from None
             else:
                 from ruamel.yaml import YAML
+                from ruamel.yaml.error import YAMLError
 
-                data = YAML(typ="safe").load(Path(text).read_text())
+                try:
+                    data = YAML(typ="safe").load(Path(text).read_text())
+                except YAMLError as exc:
+                    raise ValueError(f"fault rules in {text} are not valid YAML: {exc}") from None
         if not isinstance(data, list):
             raise ValueError("faults must be a list of rules")
-        return cls([FaultRule.from_dict(dict(d)) for d in data], seed=seed)
+        rules = []
+        for index, rule in enumerate(data, 1):
+            try:
+                rules.append(FaultRule.from_dict(rule))
+            except ValueError as exc:
+                raise ValueError(f"fault rule {index}: {exc}") from None
+        return cls(rules, seed=seed)
 
     @classmethod
     def from_environment(cls) -> "Faults":

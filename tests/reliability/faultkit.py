@@ -62,7 +62,8 @@ def converge_under_faults(root: Path, seed: int, rate: float = 1.0, max_applies:
     # one Faults object serves every simulator of a serve: each answers the same global counts
     by_kind = next(iter(fired.values()), {})
     return {"seed": seed, "requests": sum(stats.values()), "faulted": sum(by_kind.values()),
-            "failed_answers": sum(n for k, n in by_kind.items() if k != "latency"), "fired": by_kind, "applies": applies, "converged": last is not None and last.returncode == 0
-            and plan.returncode == 0, "plan_exit": plan.returncode, "duplicated": duplicated, "lost": lost,
+            "failed_answers": sum(n for k, n in by_kind.items() if k != "latency"), "fired": by_kind,
+            "applies": applies, "operator_actions": operator,
+            "converged": last is not None and last.returncode == 0 and plan.returncode == 0, "plan_exit": plan.returncode, "duplicated": duplicated, "lost": lost,
             "traceback": "Traceback" in (last.stderr if last else ""),
             "error": "" if last is None or last.returncode == 0 else last.stderr[-1500:]}

@@ -11,7 +11,7 @@ import threading
 from typing import Any, Iterator, Mapping
 
 from skyform import redact
-from skyform.errors import AuthError, RemoteError
+from skyform.errors import AuthError, PermanentError, RemoteError
 from skyform.http import RateLimiter, ServiceClient, StaticToken
 
 from . import refusals
@@ -83,7 +83,7 @@ class DroneBundleClient:
     # -- projects --------------------------------------------------------------------------
     def create_project(self, body: Mapping[str, Any]) -> str:
         """POST /projects; the API answers only ``{"id"}``."""
-        return str(self.service.post("/projects", json=dict(body))["id"])
+        return _created_id(self.service.post("/projects", json=dict(body)), "POST /projects")
 
     def get_project(self, project_id: str) -> dict[str, Any] | None:
         """GET /projects/{id}; None when it does not exist."""
@@ -112,7 +112,8 @@ class DroneBundleClient:
     # -- jobs ------------------------------------------------------------------------------
     def create_job(self, project_id: str, body: Mapping[str, Any]) -> str:
         """POST /projects/{projectId}/jobs; the API answers only ``{"id"}``."""
-        return str(self.service.post(f"/projects/{project_id}/jobs", json=dict(body))["id"])
+        return _created_id(self.service.post(f"/projects/{project_id}/jobs", json=dict(body)),
+                           f"POST /projects/{project_id}/jobs")
 
     def get_job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
         """GET /projects/{projectId}/jobs/{jobId}; None when it does not exist."""
@@ -122,3 +123,12 @@ class DroneBundleClient:
     def update_job(self, project_id: str, job_id: str, body: Mapping[str, Any]) -> None:
         """PATCH /projects/{projectId}/jobs/{jobId}: only the fields sent change; null clears."""
         self.service.patch(f"/projects/{project_id}/jobs/{job_id}", json=dict(body))
+
+
+def _created_id(answer: Any, where: str) -> str:
+    """The id a create answered with; anything but a non-empty string is refused, never recorded."""
+    created = answer.get("id") if isinstance(answer, dict) else None
+    if not isinstance(created, str) or not created.strip():
+        raise PermanentError(f"dronebundle: {where} answered without an id ({str(answer)[:80]!r})",
+                             provider="dronebundle")
+    return created

@@ -194,9 +194,7 @@ PROVIDER_RESOURCES = {"satellogic": ["baseline"], "dronebundle": ["site"], "node
                       "itwin": ["workspace"], "cvat": ["defects"]}
 # Fixed by the lead (ENGINE_BUGS R8/R9: answer decoding in skyform.http and nets in the
 # planner and scheduler; that also turned PROVIDER_BUGS P3-P5's crashes into clean failures).
-OPEN_DEFECTS = {
-    "dronebundle": "PROVIDER_BUGS P2: {'id': {'nested': true}} is accepted as a project id (apply exits 0)",
-}
+OPEN_DEFECTS: dict[str, str] = {}  # provider -> defect, while one is open (P2 fixed)
 TEST_SHAPES = ("empty-object", "list", "html", "wrong-types")  # all of SHAPES: benchmarks/fuzz_campaign.py
 
 

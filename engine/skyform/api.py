@@ -184,8 +184,10 @@ class Session:
             store.write(name, [], [Event(f"{operation}_started", data={"actions": plan.counts(),
                                                                       "host": socket.gethostname(),
                                                                       "pid": os.getpid()}, at=started)],
+                        # "sandbox" is recorded only for sandbox runs (None removes it)
                         mission_update={"spec_digest": self.mission.digest,
-                                        "attributes": {**self.options.attributes, "sandbox": self.options.sandbox}})
+                                        "attributes": {**self.options.attributes,
+                                                       "sandbox": True if self.options.sandbox else None}})
             if plan.mode == "refresh-only":
                 outcome = self._accept_drift(plan)
             else:

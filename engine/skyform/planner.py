@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from . import graph
-from .errors import AdoptError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
+from .errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
 from .mission import Lifecycle, Mission
 from .plan import Action, FieldChange, Plan
 from .provider import Change, Record, ResourceKind, Result
@@ -43,6 +43,7 @@ class Observation:
     adopted: Result | None = None
     adopt_error: str | None = None
     error: str | None = None
+    fatal: bool = False  # credentials refused: nothing of this provider can be planned
 
 
 def with_retries(fn: Any, attempts: int = 4) -> Any:
@@ -77,6 +78,8 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
             result = with_retries(lambda: kind.read(record, ctx))
         except NotFound:
             return Observation(gone=True)
+        except AuthError as exc:
+            return Observation(error=str(exc), fatal=True)
         except RemoteError as exc:
             return Observation(error=str(exc))
         except Exception as exc:  # a provider bug or an answer it did not expect
@@ -155,6 +158,9 @@ class Planner:
                 raise SpecError(Diagnostic("", f"--target {t!r}: no such resource",
                                            hint=did_you_mean(t, list(self.mission.resources))))
         observations = refresh(self.runtime, records, parallelism) if do_refresh else {}
+        fatal = sorted({o.error for o in observations.values() if o.fatal and o.error})
+        if fatal:
+            raise RemoteError("refresh failed:\n  " + "\n  ".join(fatal))
         if mode == "destroy":
             actions = self._destroy(records, targets, allow_forget)
         else:

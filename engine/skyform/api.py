@@ -15,9 +15,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import mission as mission_mod
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SpecError
 from .mission import Mission
 from .plan import Plan

@@ -21,7 +21,7 @@ from .plan import Action, FieldChange, Plan
 from .provider import Change, Record, ResourceKind, Result
 from .runtime import Runtime
 from .state.base import ResourceState, StateStore
-from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics, validate_mission
+from .validate import Scope, issue_diagnostics
 from .values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"

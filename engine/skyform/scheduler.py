@@ -27,10 +27,10 @@ import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from . import redact
-from .errors import AdoptError, Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
+from .errors import Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
 from .mission import Mission
 from .plan import Action, Plan
 from .planner import LIFECYCLE_KEY, to_record

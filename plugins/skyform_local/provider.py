@@ -9,7 +9,6 @@ sets stay cheap.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 

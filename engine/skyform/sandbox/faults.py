@@ -62,7 +62,7 @@ class FaultRule:
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(map(str, unknown)))}")
-        types = {"fault": str, "match": str, "provider": (str, type(None)), "status": int,
+        types: dict[str, type | tuple[type, ...]] = {"fault": str, "match": str, "provider": (str, type(None)), "status": int,
                  "retry_after": (int, float, type(None)), "delay": (int, float), "rate": (int, float),
                  "times": (int, type(None))}
         for key, value in data.items():

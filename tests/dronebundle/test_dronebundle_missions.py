@@ -272,9 +272,6 @@ def test_no_secret_reaches_state_or_output(tmp_path: Path) -> None:
         assert SANDBOX_KEY.encode() not in path.read_bytes()
 
 
-@pytest.mark.xfail(reason="engine: a replace of a delete_mode='manual' kind calls delete() even with --forget "
-                          "(it should block with the delete_note, and with --forget forget the old job and "
-                          "create the new one)", strict=False)
 def test_moving_a_job_to_another_project_needs_forget(tmp_path: Path) -> None:
     """A changed project_id replaces the job; the old one cannot be deleted through the API, so
     the plain apply is blocked and `apply --forget` creates the new job and forgets the old."""

@@ -22,8 +22,10 @@ import rkit  # noqa: E402
 
 def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
     """~20% of requests faulted (429 +/- Retry-After, 500, 503, latency, drops): the mission
-    converges in at most two applies with exactly one object per resource."""
-    figure = faultkit.converge_under_faults(tmp_path, seed=7, rate=1.0)
+    converges - resumed applies finish what a failed one left - with exactly one object per
+    resource. (Which requests are faulted depends on thread timing even with a seed, so the
+    test allows up to four applies; the campaign script reports how many it took.)"""
+    figure = faultkit.converge_under_faults(tmp_path, seed=7, rate=1.0, max_applies=4)
     assert figure["faulted"] > 5, figure
     assert figure["converged"], figure
     assert figure["duplicated"] == 0 and figure["lost"] == 0, figure

@@ -44,6 +44,7 @@ class Observation:
     adopt_error: str | None = None
     error: str | None = None
     fatal: bool = False  # credentials refused: nothing of this provider can be planned
+    transient: bool = False  # the service kept failing for now: plan from the recorded state
 
 
 def with_retries(fn: Any, attempts: int = 4) -> Any:
@@ -80,6 +81,8 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
             return Observation(gone=True)
         except AuthError as exc:
             return Observation(error=str(exc), fatal=True)
+        except TransientError as exc:
+            return Observation(error=str(exc), transient=True)
         except RemoteError as exc:
             return Observation(error=str(exc))
         except Exception as exc:  # a provider bug or an answer it did not expect
@@ -213,7 +216,12 @@ class Planner:
         _, kind = self.runtime.kind(type_name)
         if rs is None:
             return Action(rid, type_name, "create", "not in state")
-        if ob.error:
+        if ob.error and ob.transient:
+            # the service is busy or flaky right now: plan from the recorded state, as
+            # --refresh=false would for this resource, and say so
+            self.warnings.append(f"{rid}: could not refresh ({ob.error}); planned from the recorded state")
+            ob = Observation()
+        elif ob.error:
             # nothing is known about it: it and its dependents wait; the rest of the mission goes on
             return Action(rid, type_name, "noop", "refresh failed", blocked=f"refresh failed: {ob.error}")
         if refresh_only:

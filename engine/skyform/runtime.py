@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any, Mapping
 
 from . import redact
@@ -118,6 +117,3 @@ class Runtime:
                     pass
         self._clients.clear()
 
-
-def artifacts_dir(mission_dir: Path, address: str) -> Path:
-    return mission_dir / ".skyform" / "artifacts" / address

@@ -39,7 +39,7 @@ from .runtime import Runtime
 from .journal import Journal
 from .retry import backoff
 from .state.base import Removal, ResourceState, StateStore
-from .validate import Scope, issue_diagnostics, kind_validator, schema_diagnostics
+from .validate import Scope, issue_diagnostics, references, kind_validator, schema_diagnostics
 from .values import is_known, sealed, to_storable
 from .provider import CheckContext
 
@@ -134,6 +134,7 @@ class Scheduler:
         self.unmet: dict[str, int] = {}
         self.ready: deque[str] = deque()
         self.to_submit: list[Callable[[], None]] = []
+        self.references = references(mission)  # resource id -> ids its spec refers to
         self._build()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -161,11 +162,7 @@ class Scheduler:
                 self.ready.append(address)
 
     def _refs(self, address: str) -> set[str]:
-        if not hasattr(self, "_ref_cache"):
-            from .validate import references
-
-            self._ref_cache = references(self.mission)
-        return self._ref_cache.get(address, set())
+        return self.references.get(address, set())
 
     # -- the loop -------------------------------------------------------------------------
     def interrupt(self) -> None:

@@ -135,6 +135,16 @@ def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[st
     })
 
 
+def named(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CVAT's ``?name=`` (exact) and ``?search=`` (case-insensitive substring) list filters."""
+    name, search = request.args.get("name"), request.args.get("search")
+    if name:
+        items = [i for i in items if i["name"] == name]
+    if search:
+        items = [i for i in items if search.lower() in i["name"].lower()]
+    return items
+
+
 def int_arg(request: Request, name: str) -> int | None:
     """An integer query filter; a non-integer is DRF's 400."""
     raw = request.args.get(name)

@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ._auth import ALL_ORGS
-from ._common import ApiError, api_response, bad_request, by_id_desc, forbidden, int_arg, json_body, not_found, now, paginate
+from ._common import named, ApiError, api_response, bad_request, by_id_desc, forbidden, int_arg, json_body, not_found, now, paginate
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PALETTE = ("#33ddff", "#fa3253", "#34d1b7", "#ff007c", "#ddff33", "#24b353", "#b83df5", "#66ff66")
@@ -116,11 +116,7 @@ class Projects:
         scope = self.org_scope(request)  # type: ignore[attr-defined]
         items = [p for p in self.data["projects"].values()
                  if self.can_see(user, "project", p) and self.in_scope(scope, p)]
-        name, search = request.args.get("name"), request.args.get("search")
-        if name:
-            items = [p for p in items if p["name"] == name]
-        if search:
-            items = [p for p in items if search.lower() in p["name"].lower()]
+        items = named(request, items)
         base = request.host_url.rstrip("/")
         return paginate(request, by_id_desc(items), lambda p: self.project_view(base, p))  # type: ignore[attr-defined]
 

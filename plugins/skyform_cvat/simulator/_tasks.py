@@ -16,7 +16,7 @@ from typing import Any, MutableMapping
 from werkzeug.wrappers import Request, Response
 
 from ._auth import ALL_ORGS
-from ._common import (ApiError, api_response, bad_request, by_id_desc, int_arg, iso, json_body, not_found, now,
+from ._common import (ApiError, named, api_response, bad_request, by_id_desc, int_arg, iso, json_body, not_found, now,
                       paginate, require_int)
 
 SORTING = ("lexicographical", "natural", "predefined", "random")
@@ -37,11 +37,7 @@ class Tasks:
         project_id = int_arg(request, "project_id")
         if project_id is not None:
             items = [t for t in items if t["project_id"] == project_id]
-        name, search = request.args.get("name"), request.args.get("search")
-        if name:
-            items = [t for t in items if t["name"] == name]
-        if search:
-            items = [t for t in items if search.lower() in t["name"].lower()]
+        items = named(request, items)
         base = request.host_url.rstrip("/")
         return paginate(request, by_id_desc(items), lambda t: self.task_view(base, t))  # type: ignore[attr-defined]
 

@@ -18,7 +18,7 @@ from skyform.provider import ALL_FIELDS, CheckContext, OperationContext, Record,
 from skyform.values import is_known
 
 from .background import cancel, find_requests, look
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
 _TARGETS, _ONE_OF = target_schema(("task_id", "job_id"))
@@ -55,7 +55,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class Annotations(ResourceKind):
+class AnnotationsKind(ResourceKind):
     """An annotation file imported into a task or job."""
 
     name = "Annotations"

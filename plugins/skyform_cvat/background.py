@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 
 if TYPE_CHECKING:
-    from .connection import CvatConnection
+    from .client import CvatConnection
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from skyform.errors import Issue, NotFound, PermanentError
 from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
 from .background import cancel, look
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 from .targets import api_for, check_format, target_of, target_schema
 
 _TARGETS, _ONE_OF = target_schema(("project_id", "task_id", "job_id"))
@@ -67,7 +67,7 @@ def archive_name(spec: Mapping[str, Any]) -> str:
     return f"{target}-{target_id}-{slug}.zip"
 
 
-class Export(ResourceKind):
+class ExportKind(ResourceKind):
     """A dataset archive exported from CVAT into the artifacts directory."""
 
     name = "Export"

@@ -16,14 +16,14 @@ from skyform.provider import Change, CheckContext, OperationContext, Record, Res
 from skyform.values import is_known
 
 from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 from .sdk_fields import field
 from .suggestions import unknown_user_message
 
 WORKFLOW = ("assignee", "stage", "state")
 
 
-class Job(ResourceKind):
+class JobKind(ResourceKind):
     """A ground-truth job (created) or an annotation job (managed) of a CVAT task."""
 
     name = "Job"

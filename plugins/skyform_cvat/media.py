@@ -17,7 +17,7 @@ from cvat_sdk.core.uploading import DataUploader
 from skyform.errors import PermanentError
 from skyform.provider import OperationContext, Reporter
 
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 
 
 class UploadProgress(BaseProgressReporter):

@@ -13,7 +13,7 @@ from skyform.provider import Change, ChangePlan, CheckContext, OperationContext,
 
 from .adoption import created_after
 from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -39,7 +39,7 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
 }
 
 
-class Project(ResourceKind):
+class ProjectKind(ResourceKind):
     """A CVAT project with its labels."""
 
     name = "Project"

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 import skyform
 from skyform.provider import Provider
 
-from .annotations import Annotations
-from .export import Export
-from .job import Job
-from .project import Project
-from .settings import SECRET_SETTINGS, SETTINGS_SCHEMA
-from .task import Task
+from .annotations import AnnotationsKind
+from .export import ExportKind
+from .job import JobKind
+from .project import ProjectKind
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
+from .task import TaskKind
 
 if TYPE_CHECKING:
     from skyform.sandbox.simulator import Simulator, SimulatorOptions
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def connect(settings: Mapping[str, Any]) -> Any:
     """A CvatConnection (cvat-sdk is imported here, on first use, not when skyform starts)."""
-    from .connection import CvatConnection
+    from .client import CvatConnection
 
     return CvatConnection(settings)
 
@@ -35,7 +35,7 @@ PROVIDER = Provider(
     name="cvat",
     version=skyform.__version__,
     description="CVAT (Computer Vision Annotation Tool): projects, tasks with images, jobs, imports, exports.",
-    kinds=(Project(), Task(), Job(), Annotations(), Export()),
+    kinds=(ProjectKind(), TaskKind(), JobKind(), AnnotationsKind(), ExportKind()),
     connect=connect,
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=SECRET_SETTINGS,

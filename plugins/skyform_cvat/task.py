@@ -17,7 +17,7 @@ from skyform.values import is_known
 from .adoption import created_after
 from .background import cancel, find_requests, look
 from .labels import LABELS_SCHEMA, check_labels, label_requests, observed_labels
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 from .sdk_fields import field
 
 PATH_LIST = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
@@ -62,7 +62,7 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
 }
 
 
-class Task(ResourceKind):
+class TaskKind(ResourceKind):
     """A CVAT task with its uploaded images."""
 
     name = "Task"

@@ -14,7 +14,7 @@ from skyform import redact
 from skyform.errors import AuthError, PermanentError, RemoteError
 from skyform.http import RateLimiter, ServiceClient, StaticToken
 
-from . import refusals
+from .errors import describe as describe_refusal
 from .vocabulary import DEFAULT_URL, DOCUMENTED_RATE_LIMIT
 
 
@@ -75,7 +75,7 @@ class DroneBundleClient:
         self.service = ServiceClient(
             self.url, provider="dronebundle", auth=StaticToken(api_key), secrets=[api_key],
             headers={"Accept": "application/json"}, timeout=timeout, rate_limiter=self.limiter,
-            describe_error=refusals.describe)
+            describe_error=describe_refusal)
 
     def close(self) -> None:
         self.service.close()

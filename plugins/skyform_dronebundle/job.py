@@ -19,7 +19,7 @@ from .client import certainly_not_created
 from .dates import day, timestamp
 from .identity import derived_external_id
 from .job_rules import job_issues
-from .job_schema import JOB_OUTPUTS_SCHEMA, JOB_SCHEMA
+from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SCHEMA
 
 _DATE_FIELDS = ("start_date", "end_date")
 _REGENERATING = frozenset({"job_pattern", *v.RECURRING_FIELDS})

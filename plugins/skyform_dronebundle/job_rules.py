@@ -19,7 +19,7 @@ from skyform.values import is_known
 
 from . import vocabulary as v
 from .dates import calendar_date, months_before
-from .job_schema import ISO_DATE_PATTERN
+from .schemas import ISO_DATE_PATTERN
 
 _ISO = re.compile(ISO_DATE_PATTERN)
 

@@ -44,7 +44,7 @@ def connect(settings: Mapping[str, Any]) -> DroneBundleClient:
 
 
 def _simulator(options: Any) -> Any:
-    from .simulator.app import DroneBundleSimulator
+    from .simulator import DroneBundleSimulator
 
     return DroneBundleSimulator(options)
 

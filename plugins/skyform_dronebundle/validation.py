@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from skyform.errors import Issue
 from skyform.provider import CheckContext, ResourceKind
 
-from .job_schema import REQUIRED_MESSAGES
+from .schemas import REQUIRED_MESSAGES
 
 _validators: dict[int, Draft202012Validator] = {}
 

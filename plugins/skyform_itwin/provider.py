@@ -25,7 +25,7 @@ def connect(settings: Mapping[str, Any]) -> ItwinClient:
 
 
 def _simulator(options: Any) -> Any:
-    from .sim import ItwinSimulator
+    from .simulator import ItwinSimulator
 
     return ItwinSimulator(options)
 

@@ -57,7 +57,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-class Files(ResourceKind):
+class FilesKind(ResourceKind):
     """A folder or glob of files, fingerprinted."""
 
     name = "Files"
@@ -140,7 +140,7 @@ def _connect(settings: Mapping[str, Any]) -> None:
 PROVIDER = Provider(
     name="local",
     version=skyform.__version__,
-    kinds=(Files(),),
+    kinds=(FilesKind(),),
     connect=_connect,
     settings_schema={"type": "object", "additionalProperties": False, "properties": {}},
     description="Files on disk: image sets with checksums.",

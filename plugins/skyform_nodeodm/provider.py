@@ -9,8 +9,8 @@ from skyform import redact
 from skyform.provider import Provider
 
 from .fleet import Fleet
-from .schema import SETTINGS_SCHEMA
-from .task import Task
+from .schemas import SETTINGS_SCHEMA
+from .task import TaskKind
 
 
 def connect(settings: Mapping[str, Any]) -> Fleet:
@@ -30,7 +30,7 @@ def _simulator(options: Any) -> Any:
 PROVIDER = Provider(
     name="nodeodm",
     version=skyform.__version__,
-    kinds=(Task(),),
+    kinds=(TaskKind(),),
     connect=connect,
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=frozenset({"token"}),

@@ -24,7 +24,7 @@ from .client import PROVIDER, NodeClient, UuidTaken
 from .drift import observed
 from .fleet import Fleet
 from .options_check import check_options
-from .schema import OUTPUTS_SCHEMA, SPEC_SCHEMA
+from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
 from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
 STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
@@ -33,7 +33,7 @@ OUTPUT_TAIL = 15
 REMOVED_MARKER = ".removed-tasks"
 
 
-class Task(ResourceKind):
+class TaskKind(ResourceKind):
     """A NodeODM processing task (see the module docstring)."""
 
     name = "Task"

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from skyform.provider import Change, OperationContext, Record, ResourceKind, Result
 
-from .schema import PRODUCTS_OUTPUTS, PRODUCTS_SPEC
+from .schemas import PRODUCTS_OUTPUTS, PRODUCTS_SPEC
 
 
 class ProductsKind(ResourceKind):

@@ -51,7 +51,7 @@ def connect(settings: Mapping[str, Any]) -> SatellogicClient:
 
 
 def _simulator(options: Any) -> Any:
-    from .sim.simulator import SatellogicSimulator
+    from .simulator import SatellogicSimulator
 
     return SatellogicSimulator(options)
 

@@ -19,7 +19,7 @@ from .account import account_issues, resolve_product
 from .client import PROVIDER
 from .geometry import same_target
 from .rules import task_issues
-from .schema import TASK_OUTPUTS, TASK_SPEC
+from .schemas import TASK_OUTPUTS, TASK_SPEC
 from .tasking import CANCELED, ENDED, judge, request_body
 from .temporal import parse_age, parse_instant, same_instant
 

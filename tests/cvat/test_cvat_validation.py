@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from skyform.testing import spec_problems
 from skyform.values import Unknown
-from skyform_cvat.settings import SETTINGS_SCHEMA
+from skyform_cvat.schemas import SETTINGS_SCHEMA
 from skyform_cvat.provider import PROVIDER
 
 GT = {"type": "ground_truth", "task_id": 3}

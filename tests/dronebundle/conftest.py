@@ -23,7 +23,7 @@ from skyform.sandbox.host import Running, SimulatorHost  # noqa: E402
 from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
 from skyform_dronebundle.client import DroneBundleClient  # noqa: E402
 from skyform_dronebundle.provider import PROVIDER, connect  # noqa: E402
-from skyform_dronebundle.simulator.app import DroneBundleSimulator  # noqa: E402
+from skyform_dronebundle.simulator.server import DroneBundleSimulator  # noqa: E402
 
 
 def today() -> date:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from skyform_dronebundle import vocabulary as v
 from skyform_dronebundle.dates import calendar_date, months_before
 from skyform_dronebundle.provider import PROVIDER
-from skyform_dronebundle.simulator.app import JOB_TYPES
+from skyform_dronebundle.simulator.server import JOB_TYPES
 from skyform_dronebundle.simulator.validation import job_error
 from skyform_dronebundle.validation import spec_issues
 

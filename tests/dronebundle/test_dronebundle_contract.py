@@ -12,7 +12,7 @@ from skyform.testing.contract import ProviderContract
 from skyform.testing.operations import Operations
 from skyform_dronebundle import vocabulary as v
 from skyform_dronebundle.provider import PROVIDER
-from skyform_dronebundle.simulator.app import SANDBOX_PROJECT_ID
+from skyform_dronebundle.simulator.server import SANDBOX_PROJECT_ID
 
 JOB = {"project_id": SANDBOX_PROJECT_ID, "name": "Contract deck inspection", "type": "drone_inspection",
        "job_pattern": "one_time", "start_date": "2027-03-01", "latitude": 55.6761, "longitude": 12.5683}

@@ -15,7 +15,7 @@ from skyform.sandbox.host import Running, SimulatorHost
 from skyform_dronebundle.client import DroneBundleClient
 from skyform_dronebundle.provider import connect
 from skyform_dronebundle.simulator.access import SANDBOX_KEY
-from skyform_dronebundle.simulator.app import SANDBOX_PROJECT_ID, DroneBundleSimulator
+from skyform_dronebundle.simulator.server import SANDBOX_PROJECT_ID, DroneBundleSimulator
 
 
 def test_create_read_update_project(project_kind, make_ctx, record_of, client) -> None:

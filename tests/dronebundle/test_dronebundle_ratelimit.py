@@ -13,7 +13,7 @@ from skyform.errors import RateLimited
 from skyform.sandbox.host import Running, SimulatorHost
 from skyform_dronebundle.client import DroneBundleClient, sliding_window_limiter
 from skyform_dronebundle.simulator.access import SANDBOX_KEY, SlidingWindow
-from skyform_dronebundle.simulator.app import DroneBundleSimulator
+from skyform_dronebundle.simulator.server import DroneBundleSimulator
 
 LIMIT, WINDOW = 20, 2.0
 

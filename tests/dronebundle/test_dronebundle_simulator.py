@@ -86,7 +86,7 @@ def test_unassign_follows_the_documented_answers(api: httpx.Client, project_id: 
 def test_team_is_cursor_paginated_and_filtered_by_role(sandbox: Any) -> None:
     """GET /team: role filter (pilot) and cursor pages; an unknown role is a 400."""
     from skyform.sandbox.host import SimulatorHost
-    from skyform_dronebundle.simulator.app import DroneBundleSimulator
+    from skyform_dronebundle.simulator.server import DroneBundleSimulator
 
     with SimulatorHost() as host:
         url = host.start(DroneBundleSimulator(page_size=4)).settings()["url"]

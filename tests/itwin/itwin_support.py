@@ -18,7 +18,7 @@ from skyform.provider import OperationContext, Record, Reporter, Result
 
 from skyform_itwin.client import ItwinClient
 from skyform_itwin.provider import PROVIDER
-from skyform_itwin.sim import ItwinSimulator
+from skyform_itwin.simulator import ItwinSimulator
 
 # a Full Medium job of 2 gigapixels takes ~2.4 simulated hours: ~0.25 s at this factor
 CLOCK_FACTOR = 36000.0

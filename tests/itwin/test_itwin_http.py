@@ -205,7 +205,7 @@ def test_progress_advances_on_the_accelerated_clock(sandbox):
 
 def test_simulator_state_survives_a_restart(sandbox):
     from skyform.sandbox.simulator import SimulatorOptions
-    from skyform_itwin.sim import ItwinSimulator
+    from skyform_itwin.simulator import ItwinSimulator
 
     client = sandbox.client()
     jid = client.create_job(job_spec(_ws(client)))["id"]

@@ -32,10 +32,10 @@ class TestKitdemoJobContract(ProviderContract):
 BROKEN = '''
 import dataclasses
 from skyform.testing.contract import ProviderContract
-from skyform_kitdemo.kinds import Job
+from skyform_kitdemo.job import JobKind
 from skyform_kitdemo.provider import PROVIDER
 
-class Broken(Job):
+class Broken(JobKind):
     {body}
 
 class TestBrokenContract(ProviderContract):

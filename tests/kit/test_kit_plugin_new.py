@@ -15,9 +15,9 @@ from skyform.cli.plugin import command
 from skyform.errors import UsageError
 
 EXPECTED = [
-    "README.md", "pyproject.toml", "skyform_acme/__init__.py", "skyform_acme/kinds.py", "skyform_acme/plugin.py",
-    "skyform_acme/provider.py", "skyform_acme/simulator.py", "tests/test_acme_contract.py",
-    "tests/test_acme_mission.py",
+    "README.md", "pyproject.toml", "skyform_acme/__init__.py", "skyform_acme/job.py", "skyform_acme/plugin.py",
+    "skyform_acme/provider.py", "skyform_acme/simulator/__init__.py", "skyform_acme/simulator/server.py",
+    "tests/test_acme_contract.py", "tests/test_acme_mission.py",
 ]
 
 

@@ -32,7 +32,7 @@ def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
     def start(clock: float = FAST, faults: list[dict[str, Any]] | None = None,
               settings: dict[str, Any] | None = None, **sim_kw: Any) -> Sandbox:
         options = SimulatorOptions(clock=SimClock(clock), faults=Faults.load(faults or []))
-        from skyform_satellogic.sim.simulator import SatellogicSimulator
+        from skyform_satellogic.simulator.server import SatellogicSimulator
         from skyform_satellogic.provider import PROVIDER
 
         sim = SatellogicSimulator(options, **sim_kw)

@@ -11,7 +11,7 @@ from satellogic_support import Sandbox, poi_spec
 from skyform import redact
 from skyform.errors import AdoptError, AuthError
 from skyform_satellogic.provider import PROVIDER
-from skyform_satellogic.sim.simulator import CLIENT_SECRET, STATIC_TOKEN
+from skyform_satellogic.simulator.server import CLIENT_SECRET, STATIC_TOKEN
 
 TASK = PROVIDER.kind("Task")
 

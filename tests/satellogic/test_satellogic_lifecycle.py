@@ -10,7 +10,7 @@ from satellogic_support import Sandbox, aoi_spec, poi_spec, settle, window
 from skyform.errors import NotFound, PermanentError, RateLimited, TransientError
 from skyform.provider import Change
 from skyform_satellogic.provider import PROVIDER
-from skyform_satellogic.sim import timeline
+from skyform_satellogic.simulator import timeline
 
 TASK = PROVIDER.kind("Task")
 

@@ -8,7 +8,7 @@ import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec
 from skyform.values import Unknown
 from skyform_satellogic.provider import PROVIDER
-from skyform_satellogic.sim.simulator import CLIENT
+from skyform_satellogic.simulator.server import CLIENT
 
 TASK = PROVIDER.kind("Task")
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec
-from skyform_satellogic.sim.simulator import STATIC_TOKEN
+from skyform_satellogic.simulator.server import STATIC_TOKEN
 
 AUTH = {"authorizationToken": f"Bearer {STATIC_TOKEN}"}
 

@@ -1,7 +1,7 @@
-"""The sandbox simulator of a NodeODM node (see :mod:`.service`)."""
+"""The sandbox simulator of a NodeODM node (see :mod:`.server`)."""
 
 from __future__ import annotations
 
-from .service import SANDBOX_TOKEN, NodeODMSimulator
+from .server import SANDBOX_TOKEN, NodeODMSimulator
 
 __all__ = ["NodeODMSimulator", "SANDBOX_TOKEN"]

@@ -19,12 +19,12 @@ from cvat_sdk.version import VERSION as SDK_VERSION
 from skyform import redact
 from skyform.errors import AuthError, PermanentError
 
-from .remote_errors import sdk_errors
+from .errors import sdk_errors
 from .suggestions import unknown_user_message
 
 log = logging.getLogger("skyform.provider.cvat")
 
-from .settings import SECRET_SETTINGS
+from .schemas import SECRET_SETTINGS
 
 
 

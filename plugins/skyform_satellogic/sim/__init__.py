@@ -1,1 +1,0 @@
-"""The sandbox simulator of the Satellogic Tasking API."""

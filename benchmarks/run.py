@@ -79,7 +79,7 @@ RESULT = {{'load_validate': t1 - t0, 'plan': t2 - t1, 'total': t2 - t0, 'actions
 APPLY = """
 import time
 from skyform.api import Options, Session
-from skyform.plugins import load_registry
+from skyform.providers.host import load_registry
 registry = load_registry()
 kind = registry.providers['local'].kind('Files')
 spent = [0.0]
@@ -105,8 +105,8 @@ RESULT = {{'apply': dt, 'nodes': n, 'provider_seconds': spent[0], 'overhead_ms_p
 NULL_APPLY = """
 import time
 from skyform.api import Options, Session
-from skyform.plugins import load_registry
-from skyform.provider import Result
+from skyform.providers.host import load_registry
+from skyform.providers import Result
 registry = load_registry()
 kind = registry.providers['local'].kind('Files')
 # no provider work at all: what is left is the engine (scheduling, state, output)

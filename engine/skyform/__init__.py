@@ -1,7 +1,7 @@
 """skyform: declarative mission specs validated, planned and applied through provider plugins.
 
 Plugin authors import one thing: ``from skyform import hookimpl``. The provider API lives
-in :mod:`skyform.provider`, errors in :mod:`skyform.errors`.
+in :mod:`skyform.providers`, errors in :mod:`skyform.errors`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from .errors import ApplyFailed, Diagnostic, PlanRefused, SpecError
 from .mission import Mission
 from .plan import Plan
 from .planner import Planner
-from .plugins import Registry, load_registry
+from .providers.host import Registry, load_registry
 from .runtime import Runtime
 from .scheduler import ApplyOutcome, Scheduler
 from .secrets import Secrets

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import PlanRefused
-from .provider import Cost
+from .providers.base import Cost
 from .values import to_storable
 
 ActionKind = Literal["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]

@@ -18,7 +18,7 @@ from . import graph
 from .errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
 from .mission import Lifecycle, Mission
 from .plan import Action, FieldChange, Plan
-from .provider import Change, Record, ResourceKind, Result
+from .providers.base import Change, Record, ResourceKind, Result
 from .runtime import Runtime
 from .state.base import ResourceState, StateStore
 from .validate import Scope, issue_diagnostics

@@ -15,8 +15,8 @@ from typing import Any, Mapping
 from . import redact
 from .errors import PluginError, SkyformError, SpecError
 from .mission import Mission
-from .plugins import Registry
-from .provider import OperationContext, Provider, Reporter, ResourceKind
+from .providers.host import Registry
+from .providers.base import OperationContext, Provider, Reporter, ResourceKind
 from .secrets import Secrets
 from .validate import Scope
 

@@ -34,14 +34,14 @@ from .errors import Diagnostic, PermanentError, RemoteError, SkyformError, SpecE
 from .mission import Mission
 from .plan import Action, Plan
 from .planner import LIFECYCLE_KEY, to_record
-from .provider import Change, OperationContext, Record, Reporter, ResourceKind, Result
+from .providers.base import Change, OperationContext, Record, Reporter, ResourceKind, Result
 from .runtime import Runtime
 from .journal import Journal
 from .retry import backoff
 from .state.base import Removal, ResourceState, StateStore
 from .validate import Scope, issue_diagnostics, references, kind_validator, schema_diagnostics
 from .values import is_known, sealed, to_storable
-from .provider import CheckContext
+from .providers.base import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
 log = logging.getLogger("skyform.apply")

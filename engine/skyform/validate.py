@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from .envelope import MISSION_SCHEMA
 from .errors import Diagnostic, Issue, SpecError
 from .expressions import ExpressionError, Reference, dig, find, resolve, walk
-from .provider import CheckContext, ResourceKind
+from .providers.base import CheckContext, ResourceKind
 from .secrets import Secrets
 from .suggest import did_you_mean
 from .values import Unknown, is_known

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound, PermanentError
-from skyform.provider import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
 from .background import cancel, find_requests, look

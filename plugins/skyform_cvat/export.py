@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound, PermanentError
-from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
+from skyform.providers import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
 from .background import cancel, look
 from .errors import sdk_errors

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound, PermanentError
-from skyform.provider import Change, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
 from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth

@@ -15,7 +15,7 @@ from cvat_sdk.core.progress import BaseProgressReporter
 from cvat_sdk.core.uploading import DataUploader
 
 from skyform.errors import PermanentError
-from skyform.provider import OperationContext, Reporter
+from skyform.providers import OperationContext, Reporter
 
 from .errors import sdk_errors
 

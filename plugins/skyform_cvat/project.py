@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound
-from skyform.provider import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
 from .adoption import created_after
 from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 import skyform
-from skyform.provider import Provider
+from skyform.providers import Provider
 
 from .annotations import AnnotationsKind
 from .export import ExportKind

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound
-from skyform.provider import Change, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
 
 from .adoption import created_after

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext, Record,
+from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record,
                               ResourceKind, Result)
 
 from . import vocabulary as v

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
 from skyform.values import is_known
-from skyform.provider import CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v
 from .client import certainly_not_created

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import skyform
-from skyform.provider import Provider
+from skyform.providers import Provider
 
 from .client import DroneBundleClient
 from .job import JobKind

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from jsonschema import Draft202012Validator
 
 from skyform.errors import Issue
-from skyform.provider import CheckContext, ResourceKind
+from skyform.providers import CheckContext, ResourceKind
 
 from .schemas import REQUIRED_MESSAGES
 

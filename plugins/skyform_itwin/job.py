@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, BudgetExceeded, Issue, NotFound, PermanentError, RemoteError
-from skyform.provider import (
+from skyform.providers import (
     Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result,
 )
 from skyform.values import is_known

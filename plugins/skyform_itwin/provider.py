@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import skyform
-from skyform.provider import Provider
+from skyform.providers import Provider
 
 from .client import ItwinClient
 from .job import JobKind

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from skyform.errors import AdoptError
-from skyform.provider import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
+from skyform.providers import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
 from .client import ItwinClient
 from .schemas import WORKSPACE_OUTPUTS_SCHEMA, WORKSPACE_SPEC_SCHEMA

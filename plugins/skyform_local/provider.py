@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 import skyform
 from skyform.errors import Issue, PermanentError
 from skyform.values import is_known
-from skyform.provider import CheckContext, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import CheckContext, OperationContext, Provider, Record, ResourceKind, Result
 
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",

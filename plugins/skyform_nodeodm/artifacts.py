@@ -21,7 +21,7 @@ import httpx
 
 from skyform import redact
 from skyform.errors import PermanentError, TransientError
-from skyform.provider import Reporter
+from skyform.providers import Reporter
 
 from .client import PROVIDER, NodeClient, unwrap
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from skyform import hookimpl
 
 if TYPE_CHECKING:
-    from skyform.provider import Provider
+    from skyform.providers import Provider
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import skyform
 from skyform import redact
-from skyform.provider import Provider
+from skyform.providers import Provider
 
 from .fleet import Fleet
 from .schemas import SETTINGS_SCHEMA

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
-from skyform.provider import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
+from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
                               Result)
 from skyform.values import is_known
 

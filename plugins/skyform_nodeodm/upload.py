@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from skyform.errors import PermanentError, TransientError
-from skyform.provider import OperationContext, Reporter
+from skyform.providers import OperationContext, Reporter
 
 from .client import PROVIDER, NodeClient
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from skyform.provider import Change, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, OperationContext, Record, ResourceKind, Result
 
 from .schemas import PRODUCTS_OUTPUTS, PRODUCTS_SPEC
 

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import skyform
 from skyform import redact
-from skyform.provider import Provider
+from skyform.providers import Provider
 
 from .client import DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL, DEFAULT_URL, SatellogicClient
 from .products import ProductsKind

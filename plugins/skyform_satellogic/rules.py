@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
 from skyform.errors import Issue
-from skyform.provider import CheckContext
+from skyform.providers import CheckContext
 from skyform.values import is_known
 
 from .temporal import parse_age, parse_instant

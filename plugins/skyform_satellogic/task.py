@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, AuthError, Issue, NotFound, PermanentError
-from skyform.provider import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
+from skyform.providers import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
                               ResourceKind, Result)
 
 from .account import account_issues, resolve_product

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from skyform.provider import Result
+from skyform.providers import Result
 
 from .account import resolve_product
 from .client import SatellogicClient

@@ -151,7 +151,7 @@ def test_check_skips_values_known_only_after_apply(kind_name, spec, mission_dir)
     """check() says nothing about a value that is still Unknown at validate time."""
     from datetime import date
 
-    from skyform.provider import CheckContext
+    from skyform.providers import CheckContext
 
     ctx = CheckContext(today=date.today(), mission_dir=mission_dir, address="x")
     assert list(PROVIDER.kind(kind_name).check(spec, ctx)) == []

@@ -17,7 +17,7 @@ try:  # the editable install may predate the plugin package
 except ImportError:  # pragma: no cover - depends on how the venv was installed
     sys.path.insert(0, str(ROOT / "plugins"))
 
-from skyform.provider import OperationContext, Record, Result  # noqa: E402
+from skyform.providers import OperationContext, Record, Result  # noqa: E402
 from skyform.sandbox.clock import SimClock  # noqa: E402
 from skyform.sandbox.host import Running, SimulatorHost  # noqa: E402
 from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402

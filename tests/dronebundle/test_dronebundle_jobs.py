@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from skyform.errors import AdoptError, PermanentError
-from skyform.provider import Change
+from skyform.providers import Change
 from skyform_dronebundle.job import patch_body
 from skyform_dronebundle.provider import connect
 
@@ -235,7 +235,7 @@ def test_a_job_in_an_unknown_project_is_not_found(job_kind, make_ctx) -> None:
 
 
 def _record() -> Any:
-    from skyform.provider import Record
+    from skyform.providers import Record
 
     return Record(address="flight", type="dronebundle.Job", remote_id="J", status="ready", spec={},
                   outputs={}, observed={}, private={"project_id": "P", "external_id": "skyform:m:flight:abcd1234"},

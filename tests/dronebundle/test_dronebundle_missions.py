@@ -24,7 +24,7 @@ EXAMPLES = sorted(p for p in (ROOT / "specs").glob("dronebundle-*") if p.is_dir(
 
 @pytest.fixture(scope="module")
 def registry():
-    from skyform.plugins import build_plugin_manager, load_registry
+    from skyform.providers.host import build_plugin_manager, load_registry
 
     return load_registry(build_plugin_manager([dronebundle_plugin], autoload=False))
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from skyform.errors import AdoptError, PermanentError
-from skyform.provider import Change
+from skyform.providers import Change
 from skyform.sandbox.host import Running, SimulatorHost
 from skyform_dronebundle.client import DroneBundleClient
 from skyform_dronebundle.provider import connect

@@ -179,6 +179,6 @@ def test_iso_timestamps_are_accepted_as_dates() -> None:
 def _ctx() -> Any:
     from pathlib import Path
 
-    from skyform.provider import CheckContext
+    from skyform.providers import CheckContext
 
     return CheckContext(today=TODAY, mission_dir=Path("."), address="flight")

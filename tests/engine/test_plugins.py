@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from skyform.errors import PluginError
-from skyform.plugins import PluginInfo, build_plugin_manager, load_registry
+from skyform.providers.host import PluginInfo, build_plugin_manager, load_registry
 
 PROVIDER_MODULE = """
 from skyform import hookimpl
 
 @hookimpl
 def skyform_providers():
-    from skyform.provider import Provider
+    from skyform.providers import Provider
     return [Provider(name={name!r}, version="1.0", kinds=(), connect=lambda s: None)]
 """
 
@@ -48,7 +48,7 @@ class _Plugin:
 
     def __init__(self, provider: str, distribution: str) -> None:
         from skyform import hookimpl
-        from skyform.provider import Provider
+        from skyform.providers import Provider
 
         self.__skyform_plugin_info__ = PluginInfo(distribution, distribution, "1.0", f"{distribution}.plugin")
 

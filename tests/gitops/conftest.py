@@ -31,7 +31,7 @@ def registry() -> Any:
     """Only the built-in state backends and the local provider (the other plugins are not needed)."""
     import skyform.state.plugin as state_plugin
     import skyform_local.plugin as local_plugin
-    from skyform.plugins import build_plugin_manager, load_registry
+    from skyform.providers.host import build_plugin_manager, load_registry
 
     return load_registry(build_plugin_manager([state_plugin, local_plugin], autoload=False))
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import skyform
 from skyform import hookimpl
-from skyform.provider import Cost, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import Cost, OperationContext, Provider, Record, ResourceKind, Result
 
 
 class Note(ResourceKind):

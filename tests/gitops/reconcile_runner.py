@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 import skyform.state.plugin as state_plugin  # noqa: E402
 import skyform_local.plugin as local_plugin  # noqa: E402
 from skyform.cli.reconcile import command  # noqa: E402
-from skyform.plugins import build_plugin_manager, load_registry  # noqa: E402
+from skyform.providers.host import build_plugin_manager, load_registry  # noqa: E402
 
 plugins: list[object] = [state_plugin, local_plugin]
 if os.environ.get("SKYFORM_TEST_NOTES_DIR"):

@@ -34,7 +34,7 @@ def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -
     import notes_provider  # type: ignore[import-not-found]
 
     import skyform.state.plugin as state_plugin
-    from skyform.plugins import build_plugin_manager, load_registry
+    from skyform.providers.host import build_plugin_manager, load_registry
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("SKYFORM_STATE", raising=False)

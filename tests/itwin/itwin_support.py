@@ -14,7 +14,7 @@ try:
 except ImportError:  # the editable install predates the plugin package: use the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from skyform.provider import OperationContext, Record, Reporter, Result
+from skyform.providers import OperationContext, Record, Reporter, Result
 
 from skyform_itwin.client import ItwinClient
 from skyform_itwin.provider import PROVIDER

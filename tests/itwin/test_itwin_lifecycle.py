@@ -122,7 +122,7 @@ def test_destroy_cancels_running_and_deletes_unsubmitted(sandbox, job_kind, work
     with pytest.raises(BudgetExceeded) as err:
         job_kind.create(job_spec(ws, name="Pricey"), sandbox.ctx(lifecycle={"max_cost": 0.5}))
     unsubmitted = err.value.remote_id
-    from skyform.provider import Result
+    from skyform.providers import Result
 
     job_kind.delete(record_for(Result(remote_id=unsubmitted), job_spec(ws), ctx), ctx)
     assert sandbox.client().get_job(unsubmitted) is None
@@ -130,7 +130,7 @@ def test_destroy_cancels_running_and_deletes_unsubmitted(sandbox, job_kind, work
 
 def test_unsubmitted_job_is_patched_then_submitted(sandbox, job_kind, workspace_kind):
     """Before submission a settings change is an update: PATCH, re-estimate, submit."""
-    from skyform.provider import Change, Result
+    from skyform.providers import Change, Result
 
     ws = _workspace(sandbox, workspace_kind)
     spec = job_spec(ws)
@@ -210,7 +210,7 @@ def test_read_reports_observed_spec_and_disappearance(sandbox, job_kind, workspa
     result = job_kind.create(spec, ctx)
     seen = job_kind.read(record_for(result, spec, ctx), ctx)
     assert seen.observed == spec
-    from skyform.provider import Result
+    from skyform.providers import Result
 
     assert job_kind.read(record_for(Result(remote_id="0000"), spec, ctx), ctx) is None
 

@@ -17,7 +17,7 @@ from itwin_cases import _DELETE, JOB_CHECK_CASES, JOB_SCHEMA_CASES, WS, _set
 
 api = pytest.importorskip("skyform.api")
 from skyform.errors import SpecError  # noqa: E402
-from skyform.plugins import build_plugin_manager, load_registry  # noqa: E402
+from skyform.providers.host import build_plugin_manager, load_registry  # noqa: E402
 
 
 @pytest.fixture(scope="module")

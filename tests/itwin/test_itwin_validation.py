@@ -17,7 +17,7 @@ from itwin_cases import (
 from itwin_support import PROVIDER, job_spec
 from jsonschema import Draft202012Validator
 
-from skyform.provider import CheckContext
+from skyform.providers import CheckContext
 from skyform.values import Unknown
 
 JOB = PROVIDER.kind("Job")

@@ -39,6 +39,6 @@ def kitdemo():
 @pytest.fixture
 def registry() -> Any:
     """A registry holding only the example provider (no entry points loaded)."""
-    from skyform.plugins import build_plugin_manager, load_registry
+    from skyform.providers.host import build_plugin_manager, load_registry
 
     return load_registry(build_plugin_manager([kitdemo_plugin], autoload=False))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import skyform.testing
-from skyform import hookspecs
+from skyform.providers import hookspecs
 from skyform.cli.sandbox import command as sandbox_command
 from skyform.sandbox.faults import KINDS, FaultRule
 from skyform.testing.contract import ProviderContract

@@ -104,7 +104,7 @@ def test_serve_into_an_unusable_dir_is_a_clear_error(registry, tmp_path: Path) -
 
 def test_serve_without_simulators_is_refused(tmp_path: Path) -> None:
     """With no provider shipping a simulator there is nothing to serve."""
-    from skyform.plugins import build_plugin_manager, load_registry
+    from skyform.providers.host import build_plugin_manager, load_registry
 
     empty = load_registry(build_plugin_manager(autoload=False))
     result = invoke(empty, "serve", "--dir", str(tmp_path))
@@ -115,7 +115,7 @@ SERVE = """
 import sys
 sys.path.insert(0, {kitdemo!r})
 from skyform.cli.sandbox import command
-from skyform.plugins import build_plugin_manager, load_registry
+from skyform.providers.host import build_plugin_manager, load_registry
 from skyform_kitdemo import plugin
 command.main(sys.argv[1:], obj=load_registry(build_plugin_manager([plugin], autoload=False)),
              prog_name="skyform sandbox")

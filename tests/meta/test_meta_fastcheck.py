@@ -17,7 +17,7 @@ import pytest
 
 from skyform.envelope import MISSION_SCHEMA
 from skyform.mission import load
-from skyform.plugins import load_registry
+from skyform.providers.host import load_registry
 from skyform.validate import SchemaCheck
 
 ROOT = Path(__file__).resolve().parents[2]

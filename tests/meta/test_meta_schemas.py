@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skyform.api import load
-from skyform.plugins import load_registry
+from skyform.providers.host import load_registry
 from skyform.schemas import composite, kind_schema
 
 ROOT = Path(__file__).resolve().parents[2]

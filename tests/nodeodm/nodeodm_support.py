@@ -7,7 +7,7 @@ import uuid as uuidlib
 from pathlib import Path
 from typing import Any
 
-from skyform.provider import OperationContext, Record, Reporter, Result
+from skyform.providers import OperationContext, Record, Reporter, Result
 from skyform_nodeodm.provider import PROVIDER, connect
 from skyform_nodeodm.simulator import NodeODMSimulator
 

@@ -10,7 +10,7 @@ import pytest
 from nodeodm_support import KIND, context, images, poll_until_done, record
 
 from skyform.errors import AuthError, PermanentError, TransientError
-from skyform.provider import Change
+from skyform.providers import Change
 
 
 def spec_for(mission: Path, **extra):

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from nodeodm_support import KIND
 
-from skyform.provider import CheckContext
+from skyform.providers import CheckContext
 from skyform.values import Unknown
 from skyform_nodeodm.provider import PROVIDER
 

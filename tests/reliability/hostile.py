@@ -65,7 +65,7 @@ def checker(directory: Path) -> Callable[[str, bytes], Verdict]:
 
     from skyform.errors import SpecError
     from skyform.mission import build, content_digest, parse_document
-    from skyform.plugins import load_registry
+    from skyform.providers.host import load_registry
     from skyform.validate import validate_mission
 
     registry = load_registry()

@@ -28,7 +28,7 @@ CLOCK = 20000
 
 def secret_settings() -> dict[str, set[str]]:
     """provider -> names of its settings that are secrets (plus OAuth client ids)."""
-    from skyform.plugins import load_registry
+    from skyform.providers.host import load_registry
 
     registry = load_registry()
     out: dict[str, set[str]] = {}

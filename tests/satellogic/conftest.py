@@ -16,7 +16,7 @@ except ImportError:  # the editable install predates the package: use the checko
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from satellogic_support import FAST, Sandbox  # noqa: E402
-from skyform.provider import CheckContext  # noqa: E402
+from skyform.providers import CheckContext  # noqa: E402
 from skyform.sandbox.clock import SimClock  # noqa: E402
 from skyform.sandbox.faults import Faults  # noqa: E402
 from skyform.sandbox.host import SimulatorHost  # noqa: E402

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from skyform.provider import OperationContext, Record, Result
+from skyform.providers import OperationContext, Record, Result
 from skyform_satellogic.simulator.server import SatellogicSimulator
 
 FAST = 200_000.0  # simulated seconds per real second: a one-off POI task completes in ~0.1 s

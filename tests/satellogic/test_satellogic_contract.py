@@ -7,7 +7,7 @@ from typing import Any, Iterator, Mapping
 
 import pytest
 from satellogic_support import aoi_spec, poi_spec
-from skyform.provider import OperationContext
+from skyform.providers import OperationContext
 from skyform.sandbox.clock import SimClock
 from skyform.sandbox.host import Running
 from skyform.testing.contract import ProviderContract

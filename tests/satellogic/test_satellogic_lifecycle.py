@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec, settle, window
 from skyform.errors import NotFound, PermanentError, RateLimited, TransientError
-from skyform.provider import Change
+from skyform.providers import Change
 from skyform_satellogic.provider import PROVIDER
 from skyform_satellogic.simulator import timeline
 

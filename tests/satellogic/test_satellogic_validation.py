@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 from satellogic_support import SQUARE, aoi_spec, poi_spec
-from skyform.provider import CheckContext
+from skyform.providers import CheckContext
 from skyform.values import Unknown
 from skyform_satellogic.provider import PROVIDER, SETTINGS_SCHEMA
 

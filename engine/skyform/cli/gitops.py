@@ -20,7 +20,7 @@ from ..errors import ExitCode
 
 def registry_from(ctx: click.Context) -> Any:
     """The plugin registry a caller put in ``ctx.obj['registry']`` (tests), else the installed one."""
-    from ..plugins import load_registry
+    from ..providers.host import load_registry
 
     obj = ctx.find_object(dict)
     if obj is not None and obj.get("registry") is not None:

@@ -60,7 +60,7 @@ def graph_cmd(mission: Path, fmt: str) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def providers(as_json: bool) -> int:
     """List installed providers: name, version, distribution, kinds."""
-    from ..plugins import load_registry
+    from ..providers.host import load_registry
 
     registry = load_registry()
     rows: list[dict[str, Any]] = []
@@ -93,7 +93,7 @@ def schema() -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default="schemas", required=False)
 def schema_export(directory: Path) -> int:
     """Write mission.schema.json and kinds/<type>.json into DIRECTORY (default: schemas)."""
-    from ..plugins import load_registry
+    from ..providers.host import load_registry
     from ..schemas import export
 
     written = export(load_registry(), directory)

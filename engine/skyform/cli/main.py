@@ -82,7 +82,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def _plugin_command(self, name: str) -> click.Command | None:
-        from ..plugins import load_registry
+        from ..providers.host import load_registry
 
         for command in load_registry().cli_commands:
             if command.name == name:

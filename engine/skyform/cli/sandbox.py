@@ -24,7 +24,7 @@ DIR_HELP = "the sandbox state directory (default: the mission's .skyform/sandbox
 
 def _registry(ctx: click.Context) -> Any:
     """The plugin registry: one the caller put in ``ctx.obj`` (tests), else the installed plugins."""
-    from ..plugins import Registry, load_registry
+    from ..providers.host import Registry, load_registry
 
     found = ctx.find_object(Registry)
     if found is not None:

@@ -17,7 +17,7 @@ from .common import MISSION, state_option
 def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
     """The mission (loaded without validation of remote facts), its name and its state store."""
     from ..mission import load
-    from ..plugins import load_registry
+    from ..providers.host import load_registry
     from ..state import open_store
 
     loaded = load(mission)
@@ -212,7 +212,7 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> 
 
     mission, (address, remote_id) = _split(words, ("address", "remote_id"))
     from ..api import Options, Session
-    from ..provider import Record
+    from ..providers.base import Record
     from ..state.base import Event, ResourceState
     from ..values import to_storable
 

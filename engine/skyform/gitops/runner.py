@@ -61,7 +61,7 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
     to stop dispatching and let in-flight calls finish.
     """
     if registry is None:
-        from ..plugins import load_registry
+        from ..providers.host import load_registry
 
         registry = load_registry()
     key = request.repository_id or identify(request.repository)[0]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Iterable
 
-from ..provider import Provider
+from ..providers.base import Provider
 from .clock import SimClock
 from .faults import Faults
 from .host import SandboxError, SimulatorHost

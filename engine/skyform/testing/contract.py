@@ -26,7 +26,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ..errors import AdoptError, RateLimited, TransientError
-from ..provider import Provider, ResourceKind
+from ..providers.base import Provider, ResourceKind
 from ..sandbox.faults import FaultRule, Faults
 from ..sandbox.host import Running
 from .operations import Operations, changes_between, find_provider, spec_problems

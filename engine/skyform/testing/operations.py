@@ -19,12 +19,12 @@ from typing import Any, Mapping
 from jsonschema import Draft202012Validator
 
 from ..errors import PluginError
-from ..provider import Change, CheckContext, OperationContext, Provider, Record, ResourceKind, Result
+from ..providers.base import Change, CheckContext, OperationContext, Provider, Record, ResourceKind, Result
 
 
 def find_provider(name: str) -> Provider:
     """The installed provider ``name``, loading only its own entry point (others may be broken)."""
-    from ..plugins import GROUP, build_plugin_manager, load_registry
+    from ..providers.host import GROUP, build_plugin_manager, load_registry
 
     pm = build_plugin_manager(autoload=False)
     for ep in metadata.entry_points(group=GROUP, name=name):

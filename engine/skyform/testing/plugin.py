@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from ..provider import Provider
+from ..providers.base import Provider
 from .runner import CliRun, run_cli
 
 MissionFiles = Mapping[str, "bytes | str"]

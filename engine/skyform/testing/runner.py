@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from .. import hookimpl
 from ..errors import ExitCode
-from ..provider import Provider
+from ..providers.base import Provider
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _with_providers(providers: Sequence[Provider]) -> Iterator[None]:
     if not providers:
         yield
         return
-    from .. import plugins
+    from ..providers import host as plugins
 
     original = plugins.build_plugin_manager
     inline = _InlineProviders(providers)

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError
 from skyform.http import ServiceClient, StaticToken
-from skyform.provider import ALL_FIELDS, ChangePlan, Cost, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import ALL_FIELDS, ChangePlan, Cost, OperationContext, Provider, Record, ResourceKind, Result
 
 from .simulator import FakeSimulator
 

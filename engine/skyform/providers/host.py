@@ -22,9 +22,9 @@ from typing import Any, Iterable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
-from .provider import Provider, ResourceKind
-from .state.base import StateBackend
+from ..errors import PluginError
+from .base import Provider, ResourceKind
+from ..state.base import StateBackend
 
 GROUP = "skyform"
 
@@ -164,7 +164,7 @@ def load_registry(pm: pluggy.PluginManager | None = None) -> Registry:
         for provider in provided:
             if not isinstance(provider, Provider):
                 raise PluginError(f"plugin {origin.name!r} ({origin.distribution}) returned {provider!r} "
-                                  "from skyform_providers; expected skyform.provider.Provider objects")
+                                  "from skyform_providers; expected skyform.providers.Provider objects")
             if provider.name in registry.providers:
                 other = registry.provider_origin[provider.name]
                 raise PluginError(

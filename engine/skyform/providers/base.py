@@ -30,10 +30,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, Mapping
 
-from .errors import Issue
+from ..errors import Issue
 
 if TYPE_CHECKING:
-    from .sandbox.simulator import Simulator, SimulatorOptions
+    from ..sandbox.simulator import Simulator, SimulatorOptions
 
 Status = Literal["ready", "running", "failed"]
 ALL_FIELDS = frozenset({"*"})
@@ -219,7 +219,7 @@ class ResourceKind:
         """One look at a running job."""
         result = self.read(record, ctx)
         if result is None:
-            from .errors import NotFound
+            from ..errors import NotFound
 
             raise NotFound(f"{record.address}: remote object {record.remote_id} disappeared")
         return result

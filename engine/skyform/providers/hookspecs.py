@@ -18,8 +18,8 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .provider import Provider
-    from .state.base import StateBackend
+    from .base import Provider
+    from ..state.base import StateBackend
 
 # spec bodies never run (pluggy reads only signatures), hence the empty-body ignores below
 hookspec = pluggy.HookspecMarker("skyform")

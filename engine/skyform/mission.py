@@ -181,6 +181,8 @@ def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
 
 def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
     """The mission's files and their bytes; an unreadable file is a SpecError naming it."""
+    from .plan_file import has_plan_header
+
     files = mission_files(path)
     contents = []
     for f in files:
@@ -188,6 +190,10 @@ def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
             contents.append(f.read_bytes())
         except OSError as exc:
             raise SpecError(Diagnostic("", f"cannot read {f}: {exc.strerror}", Location(str(f), 1, 1))) from None
+        if has_plan_header(contents[-1][:256]):
+            raise SpecError(Diagnostic("", "this is a saved skyform plan, not a mission", Location(str(f), 1, 1),
+                                       hint=f"apply it with `skyform apply {f}`; plan from the mission it was made "
+                                            "from"))
     return files, contents
 
 

@@ -132,9 +132,9 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
     head = f"{printer.style(symbol, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
     lines = [head + (f"  # {a.reason}" if a.reason else "")]
     for c in a.changes:
-        lines.append(f"    ~ {'.'.join(map(str, c.path))}: {render_value(c.before)} → {render_value(c.after)}")
+        lines.append(f"    ~ {c.dotted}: {render_value(c.before)} → {render_value(c.after)}")
     for c in a.drift:
-        lines.append(f"    ! {'.'.join(map(str, c.path))} changed outside skyform: "
+        lines.append(f"    ! {c.dotted} changed outside skyform: "
                      f"recorded {render_value(c.after)}, now {render_value(c.before)}")
     for note in a.notes:
         lines.append(f"    note: {note}")

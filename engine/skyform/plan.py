@@ -3,6 +3,12 @@
 A saved plan (``skyform plan -o FILE``) records the state's lineage and serial and the
 mission's content digest; ``skyform apply FILE`` refuses it when either has moved on, so a
 plan computed from stale state is never applied.
+
+A saved plan is a contract: ``Plan.from_json(plan.to_json()) == plan``, field for field
+(drift included, integer paths as integers, unknowns as unknowns), so ``apply FILE`` does
+exactly what ``plan`` showed. The file opens with its header, ``"format": "skyform-plan"``
+and ``"format_version"``; the header alone decides that a file is a plan (see
+:mod:`skyform.plan_file`).
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from typing import Any, Literal
 
 from .errors import PlanRefused
 from .providers.base import Cost
-from .values import to_storable
+from .values import from_storable, to_storable
 
 ActionKind = Literal["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]
 CHANGING = ("create", "update", "replace", "delete", "forget", "resume")
-PLAN_FORMAT = 1
+PLAN_FORMAT = "skyform-plan"
+PLAN_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,21 @@ class FieldChange:
     after: Any
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": ".".join(map(str, self.path)), "before": to_storable(self.before),
-                "after": to_storable(self.after)}
+        # the path as a list: a list index stays an int, a key that looks like one stays a str
+        return {"path": list(self.path), "before": to_storable(self.before), "after": to_storable(self.after)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FieldChange:
+        path = data["path"]
+        if not isinstance(path, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool)
+                                                 for p in path):
+            raise TypeError(f"a change's path must be a list of keys and indexes, not {path!r}")
+        return cls(tuple(path), from_storable(data.get("before")), from_storable(data.get("after")))
+
+    @property
+    def dotted(self) -> str:
+        """The path as people write it in ``ignore_changes``: ``labels.0.color``."""
+        return ".".join(map(str, self.path))
 
 
 @dataclass
@@ -67,6 +87,8 @@ class Action:
             out["notes"] = list(self.notes)
         if self.cost:
             out["cost"] = {"amount": self.cost.amount, "currency": self.cost.currency, "detail": self.cost.detail}
+            if not self.cost.firm:
+                out["cost"]["firm"] = False
         if self.blocked:
             out["blocked"] = self.blocked
         if self.depends_on:
@@ -82,12 +104,14 @@ class Action:
         cost = data.get("cost")
         return cls(
             address=data["address"], type=data["type"], action=data["action"], reason=data.get("reason", ""),
-            changes=[FieldChange(tuple(c["path"].split(".")), c.get("before"), c.get("after"))
-                     for c in data.get("changes", [])],
+            changes=[FieldChange.from_json(c) for c in data.get("changes", [])],
             notes=list(data.get("notes", [])),
-            cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", "")) if cost else None,
+            cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", ""),
+                      bool(cost.get("firm", True))) if cost else None,
             blocked=data.get("blocked"), depends_on=list(data.get("depends_on", [])),
-            adopt_first=bool(data.get("adopt_first", False)), state_only=bool(data.get("state_only", False)),
+            adopt_first=bool(data.get("adopt_first", False)),
+            drift=[FieldChange.from_json(c) for c in data.get("drift", [])],
+            state_only=bool(data.get("state_only", False)),
         )
 
 
@@ -123,8 +147,8 @@ class Plan:
         return [a.cost for a in self.actions if a.cost and a.action in ("create", "replace", "update")]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "format": PLAN_FORMAT, "mission": self.mission, "mission_path": self.mission_path,
+        return {  # the header first: it is what makes a file a plan
+            "format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "mission": self.mission, "mission_path": self.mission_path,
             "spec_digest": self.spec_digest, "lineage": self.lineage, "serial": self.serial, "mode": self.mode,
             "targets": self.targets, "created_at": self.created_at, "warnings": self.warnings,
             "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
@@ -145,20 +169,35 @@ class Plan:
 
     @classmethod
     def load(cls, path: Path) -> "Plan":
+        """The plan saved at ``path``; PlanRefused (exit 7) when it is damaged or of another format."""
         try:
             data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise PlanRefused(f"{path} is not a readable skyform plan: {exc}") from None
-        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-            raise PlanRefused(f"{path} is not a skyform plan of format {PLAN_FORMAT}")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PlanRefused(f"cannot read the plan file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        except ValueError as exc:
+            raise PlanRefused(f"{path} is a damaged or truncated skyform plan: {exc}",
+                              hint="make it again with `skyform plan -o FILE`") from None
         try:
-            return cls._from_json(data)
+            return cls.from_json(data)
+        except PlanRefused as exc:
+            raise PlanRefused(f"{path}: {exc.message}", hint=exc.hint) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PlanRefused(f"{path} is not a valid skyform plan ({type(exc).__name__}: {exc})",
                               hint="make it again with `skyform plan -o FILE`") from None
 
     @classmethod
-    def _from_json(cls, data: dict[str, Any]) -> "Plan":
+    def from_json(cls, data: Any) -> Plan:
+        """The inverse of :meth:`to_json`; PlanRefused when the header is not this format."""
+        if isinstance(data, dict) and data.get("format") == 1:
+            raise PlanRefused(f"a skyform plan of the old format 1; this skyform reads \"{PLAN_FORMAT}\" version "
+                              f"{PLAN_FORMAT_VERSION}", hint="make it again with `skyform plan -o FILE`")
+        if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+            raise PlanRefused(f"not a skyform plan (its header must be \"format\": \"{PLAN_FORMAT}\")",
+                              hint="make it with `skyform plan -o FILE`")
+        version = data.get("format_version")
+        if version != PLAN_FORMAT_VERSION:
+            raise PlanRefused(f"a skyform plan of format version {version}; this skyform reads version "
+                              f"{PLAN_FORMAT_VERSION}", hint="make it again with this skyform: `skyform plan -o FILE`")
         if not isinstance(data["actions"], list):
             raise TypeError("actions must be a list")
         return cls(

@@ -50,7 +50,7 @@ def test_changed_file_shows_as_an_update_in_the_plan(ws):
     assert ran.code == 2, str(ran)
     actions = {a["address"]: a for a in ran.json_lines()[0]["actions"]}
     assert actions["photos"]["action"] == "update"
-    assert actions["photos"]["drift"][0]["path"] == "manifest_sha256"
+    assert actions["photos"]["drift"][0]["path"] == ["manifest_sha256"]
 
 
 def test_no_matching_file_is_an_error_naming_the_pattern(ws):

@@ -51,14 +51,14 @@ CASES = [
     ("unchanged spec is a no-op with its reason", BASE, None,
      {"a": ("noop", "up to date", None), "b": ("noop", "up to date", None)}),
     ("changed field is an update with its diff", BASE.replace("value: 1,", "value: 2,"), None,
-     {"a": ("update", "spec changed", [{"path": "value", "before": 1, "after": 2}]),
-      "b": ("update", "spec changed", [{"path": "value", "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
+     {"a": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": 2}]),
+      "b": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
     ("immutable field change is a replace", BASE.replace("immutable_field: x", "immutable_field: y"), None,
-     {"a": ("replace", "spec changed", [{"path": "immutable_field", "before": "x", "after": "y"}]),
+     {"a": ("replace", "spec changed", [{"path": ["immutable_field"], "before": "x", "after": "y"}]),
       # b reads a's output, which a replace makes unknown again
-      "b": ("update", "spec changed", [{"path": "value", "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
+      "b": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
     ("added field is an update from null", BASE.replace("value: 1,", "value: 1, cost: 2,"), None,
-     {"a": ("update", "spec changed", [{"path": "cost", "before": None, "after": 2}])}),
+     {"a": ("update", "spec changed", [{"path": ["cost"], "before": None, "after": 2}])}),
     ("removed resource is a delete", """
         resources:
           a: {type: fake.Thing, spec: {name: a, value: 1, immutable_field: x}}
@@ -227,7 +227,7 @@ def test_drift_made_through_the_service_api_is_detected(ws):
     assert ran.code == 2, str(ran)
     got = actions(plan_json(ws))["b"]
     assert got["action"] == "update" and got["reason"] == "changed outside skyform"
-    assert got["drift"] == [{"path": "value", "before": "edited", "after": 1}]
+    assert got["drift"] == [{"path": ["value"], "before": "edited", "after": 1}]
     apply_ok(ws)
     assert next(o for o in ws.remote_objects() if o["id"] == oid)["value"] == 1
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
@@ -301,15 +301,16 @@ def test_saved_plan_of_other_mission_files_is_refused(ws):
 
 
 def test_garbage_plan_file_is_refused(ws):
-    """A file that is not a skyform plan is refused with a message naming it."""
+    """A file without a plan's header is no plan (nor a mission): refused with a message naming it;
+    one with the header but damaged is refused as a damaged plan (tests/engine/test_plan_file.py)."""
     ws.write(BASE)
     bad = ws.path / "p.json"
     bad.write_text('{"format": 99}')
     ran = ws.run("apply", bad).clean()
-    assert ran.code == 7 and f"{bad} is not a skyform plan of format 1" in ran.err
-    bad.write_text("{not json")
+    assert ran.code == 64 and f"{bad} is neither a saved plan nor a mission" in ran.err
+    bad.write_text('{"format": "skyform-plan", not json')
     ran = ws.run("apply", bad).clean()
-    assert ran.code == 7 and f"{bad} is not a readable skyform plan" in ran.err
+    assert ran.code == 7 and f"{bad} is a damaged or truncated skyform plan" in ran.err
 
 
 def test_destroy_runs_in_reverse_dependency_order(ws):
@@ -488,7 +489,7 @@ def test_ignore_changes_takes_dotted_paths(ws):
     ws.write(body % (2, 5))
     got = actions(plan_json(ws))["t"]
     assert got["action"] == "update"
-    assert got["changes"] == [{"path": "value.b", "before": 1, "after": 5}]
+    assert got["changes"] == [{"path": ["value", "b"], "before": 1, "after": 5}]
 
 
 @pytest.mark.parametrize("method", ["PATCH", "DELETE"])
@@ -537,7 +538,7 @@ def test_after_accepting_drift_the_plan_still_shows_the_spec_difference(ws):
     assert ws.run("apply", "--sandbox", "--refresh-only", "--auto-approve", ws.path).code == 0
     got = actions(plan_json(ws))["a"]
     assert got["action"] == "update", got
-    assert got["changes"] == [{"path": "value", "before": 42, "after": 1}]
+    assert got["changes"] == [{"path": ["value"], "before": 42, "after": 1}]
 
 
 @pytest.mark.parametrize("content", [

@@ -92,7 +92,7 @@ def mission_lines(m: Any) -> list[str]:
             continue
         lines.append(f"  {SYMBOLS.get(a['action'], '?')} {a['address']} ({a['type']}): {a['action']} - "
                      f"{a.get('reason', '')}")
-        lines += [f"      {c['path']}: {c.get('before')!r} -> {c.get('after')!r}" for c in a.get("changes", [])]
+        lines += [f"      {'.'.join(map(str, c['path']))}: {c.get('before')!r} -> {c.get('after')!r}" for c in a.get("changes", [])]
     lines += [f"  warning: {w}" for w in m.warnings]
     lines += [f"  error: {e}" for e in m.errors]
     return lines

@@ -143,9 +143,10 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
     """Apply MISSION (a directory or file; default .), or a plan FILE saved by `plan -o`."""
     from ..api import Session
     from ..plan import Plan
+    from ..plan_file import kind_of
 
     saved = None
-    if mission.is_file() and mission.suffix == ".json" or _looks_like_plan(mission):
+    if kind_of(mission) == "plan":
         saved = Plan.load(mission)
         mission = Path(saved.mission_path)
         kw["targets"] = saved.targets
@@ -155,17 +156,6 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
             return _execute(session, saved, as_json, True, "apply the saved plan")
         the_plan = session.plan("refresh-only" if refresh_only else "apply")
         return _execute(session, the_plan, as_json, auto_approve, "perform these actions")
-
-
-def _looks_like_plan(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(64)
-    except OSError:
-        return False
-    return head.lstrip().startswith(b"{")
 
 
 @click.command()

@@ -110,7 +110,7 @@ class RunReport:
                     sym = SYMBOLS.get(a["action"], "?")
                     lines.append(f"{sym} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
                     for change in a.get("changes", []):
-                        lines.append(f"    {change['path']}: {change.get('before')!r} -> {change.get('after')!r}")
+                        lines.append(f"    {_dotted(change['path'])}: {change.get('before')!r} -> {change.get('after')!r}")
                 lines.append("```")
             elif not m.errors:
                 lines.append("No changes.")
@@ -128,3 +128,8 @@ def _badge(status: str) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _dotted(path: Any) -> str:
+    """A plan change's path (a list of keys and indexes) as people write it: ``labels.0.color``."""
+    return ".".join(map(str, path)) if isinstance(path, list) else str(path)

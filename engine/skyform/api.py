@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import ApplyFailed, Diagnostic, PlanRefused, SpecError
+from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
 from .mission import Mission
 from .plan import Plan
 from .planner import Planner
@@ -49,6 +49,7 @@ class Options:
     parallelism: int = 10
     refresh: bool = True
     targets: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)  # --exclude: these and what depends on them stay untouched
     allow_forget: bool = False
     fail_fast: bool = False
     detach: bool = False
@@ -91,6 +92,7 @@ class Session:
         self.store: StateStore | None = None
         self.runtime: Runtime | None = None
         self.sandbox: SimulatorHost | None = None
+        self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
 
     def __enter__(self) -> "Session":
         try:
@@ -127,7 +129,8 @@ class Session:
         assert self.runtime is not None and self.store is not None
         planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
         plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
-                            parallelism=self.options.parallelism, allow_forget=self.options.allow_forget)
+                            parallelism=self.options.parallelism, allow_forget=self.options.allow_forget,
+                            excludes=self.options.excludes)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
         self._observe("skyform_plan_ready", mission=self.mission.name, plan=plan.to_json())
@@ -245,16 +248,23 @@ class Session:
         records = self.store.resources(self.mission.name)
         scope = Scope(self.mission, self.secrets, {a: r.outputs for a, r in records.items() if r.status == "ready"})
         out: dict[str, Any] = {}
+        self.output_problems = []
         for name, value in self.mission.outputs.items():
             problems: list[Diagnostic] = []
             resolved = scope.resolve_at(value, ("outputs", name), problems, "mission")
-            out[name] = None if problems or isinstance(resolved, Unknown) else sealed(resolved)
+            if problems:  # a path that does not exist is an error, never a silent null
+                self.output_problems += problems
+                continue
+            out[name] = None if isinstance(resolved, Unknown) else sealed(resolved)
         return out
 
 
-def outcome_error(outcome: ApplyOutcome) -> ApplyFailed | None:
-    """The ApplyFailed to raise for an outcome, or None when it succeeded."""
+def outcome_error(outcome: ApplyOutcome, output_problems: list[Diagnostic] | None = None) -> SkyformError | None:
+    """The error to raise for an outcome (failed resources first, then outputs that could
+    not be resolved, exit 3), or None when it succeeded."""
     if outcome.failed:
         listing = "; ".join(f"{a}: {m}" for a, m in sorted(outcome.failed.items()))
         return ApplyFailed(f"{len(outcome.failed)} resource(s) failed: {listing}")
+    if output_problems:
+        return SpecError(output_problems)
     return None

@@ -101,6 +101,9 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
             continue
         lines += action_text(a, printer, plan.mode)
     counts = plan.counts()
+    if plan.excluded:
+        lines.append(f"Excluded by --exclude {', '.join(plan.excludes)}: {', '.join(plan.excluded)} "
+                     "(not planned; left as they are).")
     if plan.mode == "refresh-only":
         drifted = [a for a in plan.actions if a.drift]
         lines.append(f"Drift: {len(drifted)} resource(s) changed outside skyform." if drifted
@@ -110,7 +113,9 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         lines.append(printer.style("No changes.", bold=True) + " The mission matches the recorded state.")
         return lines
     summary = (f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
-               f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0) + counts.get('forget', 0)} to delete")
+               f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete")
+    if counts.get("forget"):  # counted apart: nothing is deleted in the service
+        summary += f", {counts['forget']} to remove from state"
     if counts.get("resume"):
         summary += f", {counts['resume']} to wait for"
     lines.append(printer.style(summary + ".", bold=True))
@@ -121,8 +126,9 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
             by_currency[c.currency] = by_currency.get(c.currency, 0.0) + c.amount
         lines.append("Estimated cost: " + ", ".join(f"{v:,.2f} {k}" for k, v in by_currency.items()))
     blocked = [a for a in plan.actions if a.blocked]
-    if blocked:
-        lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them:", "red"))
+    if blocked:  # the heading lists them: a reader should not have to hunt for the marked lines
+        lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them: "
+                                   + ", ".join(a.address for a in blocked) + ".", "red"))
     return lines
 
 

@@ -129,6 +129,8 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
+    excludes: list[str] = field(default_factory=list)  # the --exclude ids as given
+    excluded: list[str] = field(default_factory=list)  # every id left out because of them
 
     sandbox: bool = False
 
@@ -150,7 +152,8 @@ class Plan:
         return {  # the header first: it is what makes a file a plan
             "format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "mission": self.mission, "mission_path": self.mission_path,
             "spec_digest": self.spec_digest, "lineage": self.lineage, "serial": self.serial, "mode": self.mode,
-            "targets": self.targets, "created_at": self.created_at, "warnings": self.warnings,
+            "targets": self.targets, "excludes": self.excludes, "excluded": self.excluded,
+            "created_at": self.created_at, "warnings": self.warnings,
             "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
             "actions": [a.to_json() for a in self.actions],
         }
@@ -204,6 +207,7 @@ class Plan:
             mission=data["mission"], mission_path=data["mission_path"], spec_digest=data["spec_digest"],
             lineage=data["lineage"], serial=int(data["serial"]), mode=data.get("mode", "apply"),
             actions=[Action.from_json(a) for a in data["actions"]], targets=list(data.get("targets", [])),
+            excludes=list(data.get("excludes", [])), excluded=list(data.get("excluded", [])),
             warnings=list(data.get("warnings", [])), created_at=float(data.get("created_at", 0)),
             sandbox=bool(data.get("sandbox", False)),
         )

@@ -21,6 +21,7 @@ from .plan import Action, FieldChange, Plan
 from .providers.base import Change, Record, ResourceKind, Result
 from .runtime import Runtime
 from .state.base import ResourceState, StateStore
+from .targeting import Selection, check_ids, select
 from .validate import Scope, issue_diagnostics
 from .values import Unknown, from_storable, sealed, to_storable
 
@@ -149,37 +150,48 @@ class Planner:
     def plan(
         self, *, mode: str = "apply", targets: Iterable[str] = (), do_refresh: bool = True,
         parallelism: int = 10, allow_forget: bool = False, plan_checks: bool = True,
+        excludes: Iterable[str] = (),
     ) -> Plan:
         state = self.store.mission(self.mission.name)
         records = self.store.resources(self.mission.name)
-        targets = list(targets)
+        targets, excludes = list(targets), list(excludes)
         self.allow_forget = allow_forget
-        for t in targets:
-            if t not in self.mission.resources and t not in records:
-                from .suggest import did_you_mean
-
-                raise SpecError(Diagnostic("", f"--target {t!r}: no such resource",
-                                           hint=did_you_mean(t, list(self.mission.resources))))
+        known = [*self.mission.resources, *records]
+        check_ids("--target", targets, known)
+        check_ids("--exclude", excludes, known)
+        selection = self._selection(records, targets, excludes, destroy=mode == "destroy")
         observations = refresh(self.runtime, records, parallelism) if do_refresh else {}
         fatal = sorted({o.error for o in observations.values() if o.fatal and o.error})
         if fatal:
             raise RemoteError("refresh failed:\n  " + "\n  ".join(fatal))
         if mode == "destroy":
-            actions = self._destroy(records, targets, allow_forget)
+            actions = self._destroy(records, selection, allow_forget)
         else:
-            actions = self._apply_actions(records, observations, targets, allow_forget, mode == "refresh-only",
+            actions = self._apply_actions(records, observations, selection, allow_forget, mode == "refresh-only",
                                           plan_checks)
         self._refuse_prevented(actions, records)
         return Plan(
             mission=self.mission.name, mission_path=str(self.mission.source), spec_digest=self.mission.digest,
             lineage=state.lineage if state else "", serial=state.serial if state else 0,
             actions=actions, mode=mode, targets=targets, warnings=list(self.warnings),  # type: ignore[arg-type]
+            excludes=excludes, excluded=list(selection.excluded),
         )
+
+    def _selection(self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *,
+                   destroy: bool) -> Selection:
+        """The ids this run may act on: the mission's graph, and recorded links for what
+        only state knows (orphans, and every record in a destroy)."""
+        recorded = {a: [d for d in rs.depends_on if d in records] for a, rs in records.items()}
+        if destroy:
+            return select(recorded, sorted(records, key=lambda a: records[a].created_at), targets=targets,
+                          excludes=excludes, destroy=True)
+        deps = {**recorded, **self.deps}
+        every = [*self.order, *(a for a in records if a not in self.mission.resources)]
+        return select(deps, every, targets=targets, excludes=excludes)
 
     # -- decisions ----------------------------------------------------------------------
     def _apply_actions(self, records: Mapping[str, ResourceState], obs: Mapping[str, Observation],
-                       targets: list[str], allow_forget: bool, refresh_only: bool, plan_checks: bool) -> list[Action]:
-        wanted = graph.closure(self.deps, targets) if targets else set(self.mission.resources)
+                       wanted: Selection, allow_forget: bool, refresh_only: bool, plan_checks: bool) -> list[Action]:
         known_outputs: dict[str, Any] = {}
         actions: list[Action] = []
         problems: list[Diagnostic] = []
@@ -207,7 +219,7 @@ class Planner:
         if any(p.severity == "error" for p in problems):
             raise SpecError(problems)
         self.warnings = [str(p) for p in problems]
-        for rid in self._orphans(records, targets):
+        for rid in self._orphans(records, wanted):
             actions.append(self._orphan_action(records[rid], allow_forget))
         return actions
 
@@ -309,8 +321,8 @@ class Planner:
                                self.mission.locate(*base), resource.type)]
         return issue_diagnostics(issues, self.mission.document, base, resource.type)
 
-    def _orphans(self, records: Mapping[str, ResourceState], targets: list[str]) -> list[str]:
-        orphans = [a for a in records if a not in self.mission.resources and (not targets or a in targets)]
+    def _orphans(self, records: Mapping[str, ResourceState], wanted: Selection) -> list[str]:
+        orphans = [a for a in records if a not in self.mission.resources and a in wanted]
         deps = {a: [d for d in records[a].depends_on if d in records] for a in records}
         order = graph.topological(deps, sorted(records, key=lambda a: records[a].created_at))
         return [a for a in reversed(order) if a in orphans]
@@ -331,13 +343,9 @@ class Planner:
                                   "delete it in the service, then pass --forget to drop it from state")
         return Action(rs.address, rs.type, "delete", reason, notes=[note] if note else [])
 
-    def _destroy(self, records: Mapping[str, ResourceState], targets: list[str], allow_forget: bool) -> list[Action]:
+    def _destroy(self, records: Mapping[str, ResourceState], chosen: Selection, allow_forget: bool) -> list[Action]:
         deps = {a: [d for d in records[a].depends_on if d in records] for a in records}
         order = graph.topological(deps, sorted(records, key=lambda a: records[a].created_at))
-        chosen = set(records)
-        if targets:
-            rev = graph.reverse(deps)
-            chosen = graph.closure(rev, targets)
         return [self._orphan_action(records[a], allow_forget, "destroy") for a in reversed(order) if a in chosen]
 
     def _refuse_prevented(self, actions: list[Action], records: Mapping[str, ResourceState]) -> None:

@@ -37,7 +37,7 @@ def test_example_mission_applies_in_the_sandbox_and_replans_clean(mission: Path)
     """apply --sandbox makes project, task, jobs, import and export; a second plan is a no-op."""
     applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete! 8 resource(s) done." in applied.output
+    assert "Apply complete! Resources: 8 created, 0 updated, 0 replaced, 0 deleted." in applied.output
     archive = mission / ".skyform" / "artifacts" / "dataset" / "task-1-coco-1-0.zip"
     with zipfile.ZipFile(archive) as zf:
         names = set(zf.namelist())

@@ -171,7 +171,8 @@ def test_every_json_output_is_json_lines(ws):
     assert {e["kind"] for e in history.json_lines()} >= {"apply_started", "transition", "apply_finished"}
     destroy = ws.run("destroy", "--sandbox", "--auto-approve", "--json", ws.path)
     assert destroy.code == 0 and destroy.json_lines()[-1] == {
-        "event": "summary", "ok": True, "done": 2, "failed": {}, "skipped": [], "detached": []}
+        "event": "summary", "ok": True, "done": 2, "counts": {"delete": 2}, "failed": {}, "skipped": [],
+        "detached": []}
 
 
 # -- approval -------------------------------------------------------------------------------

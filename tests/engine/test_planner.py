@@ -262,7 +262,7 @@ def test_target_limits_the_plan_to_the_resource_and_its_dependencies(ws):
     apply_ok(ws, "--target", "c")
     assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "a-c"]
     ran = ws.run("plan", "--sandbox", "--target", "cc", ws.path).clean()
-    assert ran.code == 3 and "--target 'cc': no such resource" in ran.err and "did you mean 'c'?" in ran.err
+    assert ran.code == 64 and "--target 'cc': no resource 'cc' in the mission or its state" in ran.err and "did you mean 'c'?" in ran.err
 
 
 def test_saved_plan_is_applied_exactly(ws):

@@ -77,7 +77,7 @@ def test_apply_replan_replace_destroy(mission: Path) -> None:
     """The example applies in the sandbox, re-plans as a no-op, replaces on change, and destroys."""
     first = skyform("apply", "--sandbox", "--auto-approve", mission)
     assert first.exit_code == 0, first.output
-    assert "Apply complete! 4 resource(s) done." in first.output
+    assert "Apply complete! Resources: 4 created, 0 updated, 0 replaced, 0 deleted." in first.output
     assert "products = [90, 169, 178]" in first.output
     assert task_count(mission) == {"task": 3}
 

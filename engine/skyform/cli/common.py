@@ -25,6 +25,8 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."),
         click.option("--target", "targets", multiple=True, metavar="ID",
                      help="Limit to this resource and what it depends on (repeatable)."),
+        click.option("--exclude", "excludes", multiple=True, metavar="ID",
+                     help="Leave out this resource and what depends on it (repeatable)."),
         click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
                      help="Concurrent provider calls."),
         click.option("--refresh", type=click.BOOL, default=True, metavar="BOOL",
@@ -43,6 +45,7 @@ def options_from(kw: dict[str, Any]) -> Any:
     return Options(state_url=kw.get("state_url"), sandbox=kw.get("sandbox", False),
                    secrets_file=kw.get("secrets_file"), parallelism=kw.get("parallelism", 10),
                    refresh=kw.get("refresh", True), targets=list(kw.get("targets") or ()),
+                   excludes=list(kw.get("excludes") or ()),
                    allow_forget=kw.get("forget", False), fail_fast=kw.get("fail_fast", False),
                    detach=kw.get("detach", False))
 

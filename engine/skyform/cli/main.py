@@ -74,7 +74,7 @@ class LazyGroup(click.Group):
         except ModuleNotFoundError:
             return None
         command = getattr(module, target[1], None)
-        return command
+        return with_global_options(command) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, HELP.get(name, "")) for name in self.list_commands(ctx)]
@@ -86,8 +86,61 @@ class LazyGroup(click.Group):
 
         for command in load_registry().cli_commands:
             if command.name == name:
-                return command
+                return with_global_options(command)
         return None
+
+
+GLOBAL_MARK = "_skyform_global_options"
+
+
+def with_global_options(command: click.Command) -> click.Command:
+    """Accept ``-v`` and ``--no-color`` after the sub-command as well as before it (as git
+    and terraform do): ``skyform plan -v`` means ``skyform -v plan``. Added once per command,
+    recursively into groups."""
+    if getattr(command, GLOBAL_MARK, False):
+        return command
+    names = {opt for p in command.params for opt in getattr(p, "opts", [])}
+    if not names & {"-v", "--verbose"}:
+        command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                                           callback=_verbose_callback, help="More log output (-vv: debug)."))
+    if "--no-color" not in names:
+        command.params.append(click.Option(["--no-color"], is_flag=True, expose_value=False,
+                                           callback=_no_color_callback, help="Never colour the output."))
+    setattr(command, GLOBAL_MARK, True)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_global_options(sub)
+    return command
+
+
+def _verbose_callback(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["verbose"] = root.obj.get("verbose", 0) + value
+        configure_logging(root.obj["verbose"])
+
+
+def _no_color_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        import os
+
+        os.environ["NO_COLOR"] = "1"
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr through the secret redactor: warnings, -v info, -vv debug."""
+    import logging
+
+    from ..redact import RedactingFilter
+
+    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -103,21 +156,13 @@ def cli(ctx: click.Context, verbose: int, no_color: bool) -> None:
     7 plan refused (stale plan, prevent_destroy, no approval); 64 usage; 70 internal error;
     130 interrupted.
     """
-    import logging
     import os
 
     if no_color:
         os.environ["NO_COLOR"] = "1"
-    level = logging.WARNING if verbose == 0 else (logging.INFO if verbose == 1 else logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    from ..redact import RedactingFilter
-
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
     ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    configure_logging(verbose)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -95,30 +95,33 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
         signal.signal(signal.SIGINT, previous)
         if hasattr(view, "end"):
             view.end()
-    _summary(session, outcome, as_json, what)
+    _summary(session, the_plan, outcome, as_json, what)
     if outcome.interrupted:
         raise Interrupted("apply was interrupted; state is recorded",
                           hint="run `skyform apply` again to resume (running remote jobs are waited for)")
-    error = outcome_error(outcome)
+    error = outcome_error(outcome, session.output_problems)
     if error is not None:
         raise error
     return ExitCode.OK
 
 
-def _summary(session: Any, outcome: Any, as_json: bool, what: str) -> None:
+def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str) -> None:
     from ..output import Printer
+    from ..summary import ApplySummary
 
+    summary = ApplySummary.of(the_plan, outcome)
     if as_json:
-        click.echo(json.dumps({"event": "summary", "ok": outcome.ok, "done": len(outcome.done),
-                               "failed": outcome.failed, "skipped": outcome.skipped, "detached": outcome.detached}))
+        click.echo(json.dumps({"event": "summary", "ok": outcome.ok, "done": summary.changed,
+                               "counts": summary.counts, "failed": outcome.failed, "skipped": outcome.skipped,
+                               "detached": outcome.detached}))
         return
     printer = Printer()
     verb = "Destroy" if what.startswith("destroy") else "Apply"
+    counted = summary.text(destroy=verb == "Destroy")
     if outcome.ok:
-        printer.line(printer.style(f"{verb} complete!", "green", True) + f" {len(outcome.done)} resource(s) done.")
+        printer.line(printer.style(f"{verb} complete!", "green", True) + f" Resources: {counted}.")
     else:
-        printer.line(printer.style(f"{verb} finished with errors:", "red", True)
-                     + f" {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.skipped)} skipped.")
+        printer.line(printer.style(f"{verb} finished with errors:", "red", True) + f" Resources: {counted}.")
     if outcome.detached:
         printer.line(f"{len(outcome.detached)} remote job(s) still running: `skyform status` shows them; "
                      "`skyform apply` again waits for them.")
@@ -149,7 +152,7 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
     if kind_of(mission) == "plan":
         saved = Plan.load(mission)
         mission = Path(saved.mission_path)
-        kw["targets"] = saved.targets
+        kw["targets"], kw["excludes"] = saved.targets, saved.excludes
     with Session(mission, options_from(kw), emit=emitter(as_json)) as session:
         if saved is not None:
             session.check_fresh(saved)

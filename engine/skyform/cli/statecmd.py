@@ -115,23 +115,41 @@ def history(mission: Path, state_url: str | None, limit: int, as_json: bool) -> 
     return 0
 
 
+def _mission_and_name(words: tuple[str, ...]) -> tuple[Path, str | None]:
+    """``output [MISSION] [NAME]``: one argument is the mission when it is an existing file
+    or directory, else the output's name (so ``skyform output orthophoto`` works in the
+    mission's directory, as the README shows)."""
+    if len(words) > 2:
+        raise UsageError(f"expected [MISSION] [NAME], got {len(words)} arguments")
+    if len(words) == 2:
+        return Path(words[0]), words[1]
+    if len(words) == 1:
+        return (Path(words[0]), None) if Path(words[0]).exists() else (Path("."), words[0])
+    return Path("."), None
+
+
 @click.command()
-@MISSION
-@click.argument("name", required=False)
+@click.argument("words", nargs=-1, metavar="[MISSION] [NAME]")
 @state_option
 @click.option("--json", "as_json", is_flag=True)
-def output(mission: Path, name: str | None, state_url: str | None, as_json: bool) -> int:
-    """Show the mission's outputs (or one of them) from the last apply."""
-    _, mname, store = _store(mission, state_url)
+def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
+    """Show the mission's outputs (or output NAME) from the last apply."""
+    mission, name = _mission_and_name(words)
+    loaded, mname, store = _store(mission, state_url)
     with closing(store):
         ms = store.mission(mname)
+        if name is not None and name in loaded.outputs and name not in (ms.outputs if ms else {}):
+            _unresolved_output(loaded, store, name)
     from ..values import SECRET_MARK
 
     outputs = {k: "(sensitive)" if isinstance(v, dict) and SECRET_MARK in v else v
                for k, v in (ms.outputs if ms else {}).items()}
     if name is not None:
         if name not in outputs:
-            raise UsageError(f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}")
+            from ..suggest import did_you_mean
+
+            raise UsageError(f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}",
+                             hint=did_you_mean(name, list(outputs)))
         value = outputs[name]
         click.echo(json.dumps(value) if as_json or not isinstance(value, str) else value)
         return 0
@@ -141,6 +159,22 @@ def output(mission: Path, name: str | None, state_url: str | None, as_json: bool
         for key, value in outputs.items():
             click.echo(f"{key} = {json.dumps(value)}")
     return 0
+
+
+def _unresolved_output(mission: Any, store: Any, name: str) -> None:
+    """Say why a declared output has no recorded value: its path names nothing (exit 3,
+    naming file, line and path), or no apply has recorded it yet."""
+    from ..errors import Diagnostic, SpecError
+    from ..secrets import Secrets
+    from ..validate import Scope
+
+    records = store.resources(mission.name)
+    scope = Scope(mission, Secrets({}, environ={}), {a: r.outputs for a, r in records.items() if r.status == "ready"})
+    problems: list[Diagnostic] = []
+    scope.resolve_at(mission.outputs[name], ("outputs", name), problems, "mission")
+    if problems:
+        raise SpecError(problems)
+    raise UsageError(f"output {name!r} has no recorded value yet", hint="run `skyform apply` to record it")
 
 
 @click.command()

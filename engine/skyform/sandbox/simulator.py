@@ -1,7 +1,9 @@
 """The base of every service simulator: a WSGI application with state, a clock and faults.
 
 A provider's simulator subclasses :class:`Simulator`, lists its routes in ``routes()`` as
-werkzeug ``Rule`` objects whose ``endpoint`` names a method, and keeps everything it knows
+werkzeug ``Rule`` objects whose ``endpoint`` names a method (``"create_job"``) or, for a
+simulator composed of handler objects, an attribute path (``"jobs.create"``: the ``create``
+method of the simulator's ``jobs`` handler), and keeps everything it knows
 in ``self.data`` (plain JSON), which is persisted atomically after every mutating request
 when the simulator has a state directory. Handlers run one at a time (``self.lock``), so
 they need no locking of their own; time-dependent states (a job's progress) are computed
@@ -20,6 +22,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -70,7 +73,7 @@ class Simulator:
 
     # -- to override --------------------------------------------------------------------
     def routes(self) -> Iterable[Rule]:
-        """The API's routes; each ``endpoint`` is the name of a handler method."""
+        """The API's routes; each ``endpoint`` names a handler method, dotted for a handler object's."""
         return ()
 
     def initial_data(self) -> dict[str, Any]:
@@ -163,7 +166,7 @@ class Simulator:
                                  {"Allow": ", ".join(exc.valid_methods or [])})
         except HTTPException as exc:  # redirects and the like
             return exc.get_response(environ)
-        handler: Callable[..., Response] = getattr(self, str(endpoint))
+        handler: Callable[..., Response] = attrgetter(str(endpoint))(self)
         with self.lock:
             try:
                 response = handler(request, **args)

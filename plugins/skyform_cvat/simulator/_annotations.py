@@ -8,21 +8,30 @@ same upload protocol as media (``Upload-Start``/TUS/``Upload-Finish`` with ``for
 
 from __future__ import annotations
 
-from typing import Any, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, bad_request, choice_error, json_body
-from ._formats import IMPORTERS, read_annotations
+from ._auth import Auth
+from ._common import ApiError, Handler, Site, api_response, bad_request, choice_error, json_body
+from ._formats import IMPORTERS, ImportFailed, read_annotations
+from ._requests import RequestQueue
+
+if TYPE_CHECKING:
+    from ._tasks import Uploads
 
 SHAPE_TYPES = ("rectangle", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton")
 
 
-class Annotations:
-    """Mixin: annotation CRUD and import for tasks and jobs."""
+class Annotations(Handler):
+    """Annotation CRUD and import for tasks and jobs."""
 
-    data: dict[str, Any]
-    blobs: MutableMapping[str, Any]
+    def __init__(self, site: Site, auth: Auth, uploads: Uploads, queue: RequestQueue) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.uploads = uploads
+        self.queue = queue
+        queue.on_finished("import", self.apply_import)
 
     def task_label_ids(self, task: dict[str, Any]) -> list[int]:
         """The label ids a task uses: its project's, or its own."""
@@ -47,8 +56,8 @@ class Annotations:
                 "tracks": [t for t in store["tracks"] if inside(t)], "intervals": []}
 
     def _target(self, request: Request, kind: str, id: int) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
-        user = self.caller(request)  # type: ignore[attr-defined]
-        obj = self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        obj = self.auth.fetch(user, kind[:-1], id)
         if kind == "jobs":
             return user, obj, self.data["tasks"][str(obj["task_id"])]
         return user, None, obj
@@ -76,7 +85,7 @@ class Annotations:
                 raise ApiError(400, f"Incorrect requested frame number: {item['frame']}")
             if item["label_id"] not in labels:
                 raise ApiError(400, {kind: where[kind] + [{"label_id": [f"Unknown label id {item['label_id']}"]}]})
-            row = {"id": item.get("id") or self.next_id("shape"), "frame": item["frame"],  # type: ignore[attr-defined]
+            row = {"id": item.get("id") or self.site.next_id("shape"), "frame": item["frame"],
                    "label_id": item["label_id"], "group": item.get("group") or 0,
                    "source": item.get("source", "manual"), "attributes": item.get("attributes", [])}
             if kind == "shapes":
@@ -132,7 +141,7 @@ class Annotations:
         target_id = job["id"] if job is not None else task["id"]
         staging = f"staging:annotations:{kind}:{target_id}"
         if "Tus-Resumable" in request.headers and "Upload-Length" in request.headers:
-            return self.tus_create(request, f"/api/{kind}/{target_id}/annotations", staging)  # type: ignore[attr-defined]
+            return self.uploads.tus_create(request, f"/api/{kind}/{target_id}/annotations", staging)
         fmt = request.args.get("format")
         if not fmt:
             raise ApiError(400, {"format": ["This field is required."]})
@@ -157,15 +166,13 @@ class Annotations:
         mode = request.args.get("import_mode", "replace")
         rq_id = f"action=import&target={kind[:-1]}&target_id={target_id}&subresource=annotations"
         self.blobs[f"pending:{rq_id}"] = (name, content)
-        self.new_request(request, user, rq_id, action="import", target=kind[:-1], target_id=target_id,  # type: ignore[attr-defined]
+        self.queue.new_request(request, user, rq_id, action="import", target=kind[:-1], target_id=target_id,
                          subject=f"Annotations {kind[:-1]} {target_id}", duration=5.0,
                          params={"format": fmt, "mode": mode})
         return api_response({"rq_id": rq_id}, 202)
 
-    def effect_import(self, rq: dict[str, Any]) -> None:
+    def apply_import(self, rq: dict[str, Any]) -> None:
         """Apply a finished import: parse the file and store its shapes and tags."""
-        from ._formats import ImportFailed
-
         obj = self.data[rq["target"] + "s"].get(str(rq["target_id"]))
         if obj is None:
             raise ImportFailed(f"The {rq['target']} was deleted during the import")

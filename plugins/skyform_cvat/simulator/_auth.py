@@ -1,4 +1,5 @@
-"""Who is calling: CVAT's four ways to authenticate, and the organisation context.
+"""Who is calling and what they may see: CVAT's four ways to authenticate, the organisation
+context, and the visibility rules every collection shares.
 
 Personal access tokens (``Authorization: Bearer``), legacy tokens from ``/api/auth/login``
 (``Authorization: Token``), HTTP Basic, and the session cookie the login sets (unsafe methods
@@ -11,24 +12,27 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, json_body, now
+from ._common import ApiError, Handler, Site, api_response, forbidden, json_body, not_found, now
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 ALL_ORGS = "all"
 
 
-class Auth:
-    """Mixin: authentication, login/logout and the organisation scope of a request."""
+class Auth(Handler):
+    """Authentication, login/logout, the organisation scope of a request, and who sees what."""
 
-    data: dict[str, Any]
+    def __init__(self, site: Site, *, settle: Callable[[], None]) -> None:
+        super().__init__(site)
+        #: applies finished background requests; every authenticated request runs it first
+        self.settle = settle
 
     def caller(self, request: Request) -> dict[str, Any]:
         """The authenticated user, or the 401/403 answer CVAT gives."""
-        self.settle()  # type: ignore[attr-defined]
+        self.settle()
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
         scheme = scheme.lower()
@@ -96,6 +100,37 @@ class Auth:
             if org["slug"] == slug:
                 return org["id"]
         raise ApiError(404, {"detail": f"Organization '{slug}' does not exist."})
+
+    # -- visibility -------------------------------------------------------------------------
+    def can_see(self, user: dict[str, Any], kind: str, obj: dict[str, Any]) -> bool:
+        """Admins see everything; others their own objects and what holds a job assigned to them."""
+        if user["is_superuser"]:
+            return True
+        uid = user["id"]
+        if kind == "project":
+            return obj["owner"] == uid or any(
+                self.can_see(user, "task", t) for t in self.data["tasks"].values() if t["project_id"] == obj["id"])
+        if kind == "task":
+            project = self.data["projects"].get(str(obj["project_id"]))
+            return obj["owner"] == uid or (project is not None and project["owner"] == uid) or any(
+                j["assignee"] == uid for j in self.data["jobs"].values() if j["task_id"] == obj["id"])
+        if kind == "job":
+            task = self.data["tasks"][str(obj["task_id"])]
+            return obj["assignee"] == uid or task["owner"] == uid
+        return False
+
+    def in_scope(self, scope: Any, obj: dict[str, Any]) -> bool:
+        """Whether an object belongs to the request's organisation scope."""
+        return scope == ALL_ORGS or obj["organization"] == scope
+
+    def fetch(self, user: dict[str, Any], kind: str, obj_id: Any) -> dict[str, Any]:
+        """One object by id: 404 when absent, 403 when someone else's."""
+        obj = self.data[kind + "s"].get(str(obj_id))
+        if obj is None:
+            raise not_found()
+        if not self.can_see(user, kind, obj):
+            raise forbidden()
+        return obj
 
     # -- endpoints ------------------------------------------------------------------------
     def login(self, request: Request) -> Response:

@@ -1,19 +1,85 @@
-"""Shared pieces of the CVAT simulator: DRF-style errors, timestamps, pagination, ids."""
+"""Shared pieces of the CVAT simulator: the site every handler works on, DRF-style errors,
+timestamps, pagination, ids."""
 
 from __future__ import annotations
 
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from ._blobs import BlobStore
+
+if TYPE_CHECKING:
+    from skyform.sandbox.clock import SimClock
+    from skyform.sandbox.faults import Faults
+    from skyform.sandbox.simulator import Simulator
+
 #: The server version the simulator reports; cvat-sdk 2.80 accepts 2.80.x and 2.81.x.
 SERVER_VERSION = "2.80.0"
 CONTENT_TYPE = "application/vnd.cvat+json"
+
+
+class Site:
+    """One simulated CVAT server as its handlers see it: JSON state, bytes, clock, faults, ids.
+
+    Every handler object holds the same Site. ``data`` is read through the simulator on each
+    access because a sandbox reset replaces the simulator's whole state dict.
+    """
+
+    def __init__(self, simulator: Simulator, blobs: BlobStore) -> None:
+        self._simulator = simulator
+        self.blobs = blobs
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The simulator's current JSON state."""
+        return self._simulator.data
+
+    @property
+    def clock(self) -> SimClock:
+        """The sandbox clock (simulated seconds)."""
+        return self._simulator.clock
+
+    @property
+    def faults(self) -> Faults:
+        """The sandbox's fault rules (job fates)."""
+        return self._simulator.faults
+
+    @property
+    def provider(self) -> str:
+        """The provider name fault rules are matched against."""
+        return self._simulator.provider
+
+    def next_id(self, counter: str) -> int:
+        """The next id of a counter (projects, tasks, jobs, labels ...)."""
+        self.data["counters"][counter] = self.data["counters"].get(counter, 0) + 1
+        return int(self.data["counters"][counter])
+
+
+class Handler:
+    """Base of the simulator's handler objects: the Site they share, its state under short names.
+
+    Handlers are composed, not mixed in: each receives the other handlers it calls in its
+    constructor, so every cross-handler call is visible (and typed) at the call site.
+    """
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The simulator's current JSON state."""
+        return self.site.data
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Bytes kept outside the JSON state (frames, upload staging, export archives)."""
+        return self.site.blobs
 
 
 def api_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

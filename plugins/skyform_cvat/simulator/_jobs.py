@@ -13,7 +13,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, bad_request, choice_error, int_arg, json_body, now, paginate, require_int
+from ._auth import Auth
+from ._common import (ApiError, Handler, Site, api_response, bad_request, choice_error, int_arg, json_body, now,
+                      paginate, require_int)
+from ._views import Views
 
 STAGES = ("annotation", "validation", "acceptance")
 STATES = ("new", "in progress", "completed", "rejected")
@@ -21,10 +24,13 @@ JOB_TYPES = ("annotation", "ground_truth", "replica")
 METHODS = ("random_uniform", "random_per_job", "manual")
 
 
-class Jobs:
-    """Mixin: job list/get/patch/create(ground truth)/delete and segment creation."""
+class Jobs(Handler):
+    """Job list/get/patch/create(ground truth)/delete and segment creation."""
 
-    data: dict[str, Any]
+    def __init__(self, site: Site, auth: Auth, views: Views) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.views = views
 
     def make_segments(self, task: dict[str, Any]) -> None:
         """Split a task's frames into annotation jobs, as CVAT does when data is attached."""
@@ -42,7 +48,7 @@ class Jobs:
     def add_job(self, task_id: int, kind: str, start: int, stop: int, count: int,
                 frames: list[int] | None = None) -> dict[str, Any]:
         """Store a new job of a task."""
-        jid = self.next_id("job")  # type: ignore[attr-defined]
+        jid = self.site.next_id("job")
         job = {"id": jid, "task_id": task_id, "type": kind, "start_frame": start, "stop_frame": stop,
                "frame_count": count, "frames": frames, "assignee": None, "assignee_updated": None,
                "stage": "annotation", "state": "new", "created": now(), "updated": now()}
@@ -51,12 +57,12 @@ class Jobs:
 
     def list_jobs(self, request: Request) -> Response:
         """GET ``/api/jobs``: visible jobs, filtered (task, project, type, stage, state, assignee), newest first."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        scope = self.org_scope(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        scope = self.auth.org_scope(request)
         items = []
         for job in self.data["jobs"].values():
             task = self.data["tasks"][str(job["task_id"])]
-            if self.can_see(user, "job", job) and self.in_scope(scope, task):  # type: ignore[attr-defined]
+            if self.auth.can_see(user, "job", job) and self.auth.in_scope(scope, task):
                 items.append((job, task))
         for name in ("task_id", "project_id"):
             wanted = int_arg(request, name)
@@ -66,7 +72,7 @@ class Jobs:
             if request.args.get(name):
                 items = [(j, t) for j, t in items if j[name] == request.args[name]]
         if request.args.get("assignee"):
-            who = self.user_by_name(request.args["assignee"])  # type: ignore[attr-defined]
+            who = self.auth.user_by_name(request.args["assignee"])
             items = [(j, t) for j, t in items if who is not None and j["assignee"] == who["id"]]
         if request.args.get("task_name"):
             items = [(j, t) for j, t in items if t["name"] == request.args["task_name"]]
@@ -76,21 +82,21 @@ class Jobs:
             key = "id"
         jobs = sorted((j for j, _ in items), key=lambda j: (j[key], j["id"]), reverse=sort.startswith("-"))
         base = request.host_url.rstrip("/")
-        return paginate(request, jobs, lambda j: self.job_view(base, j))  # type: ignore[attr-defined]
+        return paginate(request, jobs, lambda j: self.views.job_view(base, j))
 
     def get_job(self, request: Request, id: int) -> Response:
         """GET ``/api/jobs/{id}``."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
-        return api_response(self.job_view(request.host_url.rstrip("/"), job))  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        job = self.auth.fetch(user, "job", id)
+        return api_response(self.views.job_view(request.host_url.rstrip("/"), job))
 
     def patch_job(self, request: Request, id: int) -> Response:
         """PATCH ``/api/jobs/{id}``: assignee, stage, state."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        job = self.auth.fetch(user, "job", id)
         body = json_body(request)
         self.apply_workflow(job, body)
-        return api_response(self.job_view(request.host_url.rstrip("/"), job))  # type: ignore[attr-defined]
+        return api_response(self.views.job_view(request.host_url.rstrip("/"), job))
 
     def apply_workflow(self, job: dict[str, Any], body: dict[str, Any]) -> None:
         """assignee/stage/state, validated all at once, then applied (a new stage resets state)."""
@@ -117,8 +123,8 @@ class Jobs:
 
     def delete_job(self, request: Request, id: int) -> Response:
         """DELETE ``/api/jobs/{id}``: ground-truth jobs only."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        job = self.fetch(user, "job", id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        job = self.auth.fetch(user, "job", id)
         if job["type"] != "ground_truth":
             raise ApiError(400, ["Only ground truth jobs can be removed"])
         del self.data["jobs"][str(job["id"])]
@@ -127,7 +133,7 @@ class Jobs:
 
     def create_job(self, request: Request) -> Response:
         """POST ``/api/jobs``: a ground-truth job (one per task)."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         body = json_body(request)
         kind = body.get("type")
         if kind is None:
@@ -138,7 +144,7 @@ class Jobs:
             raise bad_request("type", f'Unexpected job type "{kind}"')
         task_id = require_int(body, "task_id", required=True)
         task = self.data["tasks"].get(str(task_id))
-        if task is None or not self.can_see(user, "task", task):  # type: ignore[attr-defined]
+        if task is None or not self.auth.can_see(user, "task", task):
             raise bad_request("task_id", f'Invalid pk "{task_id}" - object does not exist.')
         if not task.get("media"):
             raise bad_request("task_id", "The task has no media data yet")
@@ -148,7 +154,7 @@ class Jobs:
         self.apply_workflow({"assignee": None, "stage": "annotation", "state": "new"}, body)  # validates
         job = self.add_job(task["id"], "ground_truth", 0, task["media"]["size"] - 1, len(frames), frames)
         self.apply_workflow(job, {k: body[k] for k in ("assignee", "stage", "state") if k in body})
-        return api_response(self.job_view(request.host_url.rstrip("/"), job), 201)  # type: ignore[attr-defined]
+        return api_response(self.views.job_view(request.host_url.rstrip("/"), job), 201)
 
     def select_frames(self, task: dict[str, Any], body: dict[str, Any]) -> list[int]:
         """The ground-truth frames for a request body, or CVAT's 400 for an inconsistent one."""

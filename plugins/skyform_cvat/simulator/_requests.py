@@ -3,21 +3,27 @@
 A request stores its real creation time and a simulated duration; its status is derived from
 the clock when read (queued for the first simulated second, then started with progress, then
 finished or failed). Effects (frames and jobs of a new task, an export archive, imported
-shapes) are applied once, by ``settle()``, which every authenticated request runs first.
+shapes) are applied once, by ``settle()``, which every authenticated request runs first; the
+handler that queues an action registers its effect with :meth:`RequestQueue.on_finished`.
 ``faults.job_fate`` decides at creation whether a request fails halfway or never ends.
 """
 
 from __future__ import annotations
 
-import io
-from typing import Any, MutableMapping
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
-from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, int_arg, iso, not_found, now, paginate, truthy
+from ._common import ApiError, Handler, Site, api_response, int_arg, iso, not_found, now, paginate, truthy
 from ._formats import EXPORTERS, Frame, ImportFailed, write_archive
+
+if TYPE_CHECKING:
+    from ._annotations import Annotations
+    from ._auth import Auth
+
+#: what happens when a background request of one action finishes; ImportFailed fails it
+Effect = Callable[[dict[str, Any]], None]
 
 QUEUED_FOR = 1.0  # simulated seconds a request waits in the queue
 FAILURES = {
@@ -27,16 +33,21 @@ FAILURES = {
 }
 
 
-class Requests:
-    """Mixin: the background-request queue and its effects."""
+class RequestQueue(Handler):
+    """The background-request queue: requests, their clock-derived status, and their effects."""
 
-    data: dict[str, Any]
-    blobs: MutableMapping[str, Any]
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        self._effects: dict[str, Effect] = {}
+
+    def on_finished(self, action: str, effect: Effect) -> None:
+        """Register what a finished request of ``action`` (create, export, import) does."""
+        self._effects[action] = effect
 
     def new_request(self, request: Request, user: dict[str, Any], rq_id: str, *, action: str, target: str,
                     target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:
         """Queue a background request; its fate (ok, fail, stuck) is drawn now."""
-        fate = self.faults.job_fate(self.provider, subject)  # type: ignore[attr-defined]
+        fate = self.site.faults.job_fate(self.site.provider, subject)
         obj = self.data[target + "s"][str(target_id)]
         task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
         org = task["organization"] if task else obj.get("organization")
@@ -51,12 +62,12 @@ class Requests:
         for rq in self.data["requests"].values():
             if rq["status"] is not None:
                 continue
-            elapsed = self.clock.elapsed(rq["created"])  # type: ignore[attr-defined]
+            elapsed = self.site.clock.elapsed(rq["created"])
             if rq["fate"] == "fail" and elapsed >= QUEUED_FOR + rq["duration"] / 2:
                 self.finish(rq, "failed", FAILURES[rq["action"]])
             elif rq["fate"] == "ok" and elapsed >= QUEUED_FOR + rq["duration"]:
                 try:
-                    getattr(self, f"effect_{rq['action']}")(rq)
+                    self._effects[rq["action"]](rq)
                 except ImportFailed as exc:
                     self.finish(rq, "failed", str(exc))
                 else:
@@ -69,7 +80,7 @@ class Requests:
 
     def request_view(self, rq: dict[str, Any]) -> dict[str, Any]:
         """The Request read model, with status and progress derived from the clock."""
-        elapsed = self.clock.elapsed(rq["created"])  # type: ignore[attr-defined]
+        elapsed = self.site.clock.elapsed(rq["created"])
         status = rq["status"] or ("queued" if elapsed < QUEUED_FOR else "started")
         progress: float | None = None
         if status == "started":
@@ -80,7 +91,7 @@ class Requests:
         target = rq["target"]
         ids: dict[str, Any] = {"project_id": None, "task_id": None, "job_id": None}
         ids[f"{target}_id"] = rq["target_id"]
-        started = rq["created"] + self.clock.real(QUEUED_FOR) if status != "queued" else None  # type: ignore[attr-defined]
+        started = rq["created"] + self.site.clock.real(QUEUED_FOR) if status != "queued" else None
         op_type = {"create": "create:task", "export": "export:dataset", "import": "import:annotations"}[rq["action"]]
         return {
             "id": rq["id"], "status": status, "message": rq["message"], "progress": progress,
@@ -92,12 +103,21 @@ class Requests:
             "owner": {"id": owner["id"], "username": owner["username"]},
             "result_url": rq["result_url"], "result_id": rq["result_id"]}
 
-    # -- endpoints ----------------------------------------------------------------------------
+
+
+class Requests(Handler):
+    """``/api/requests``: list, get and cancel the caller's background requests."""
+
+    def __init__(self, site: Site, auth: Auth, queue: RequestQueue) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.queue = queue
+
     def list_requests(self, request: Request) -> Response:
         """GET ``/api/requests``: the caller's requests, filtered."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         items = [rq for rq in self.data["requests"].values() if user["is_superuser"] or rq["owner"] == user["id"]]
-        views = [self.request_view(rq) for rq in sorted(items, key=lambda r: -r["created"])]
+        views = [self.queue.request_view(rq) for rq in sorted(items, key=lambda r: -r["created"])]
         for name in ("status", "action", "target", "subresource"):
             wanted = request.args.get(name)
             if wanted:
@@ -110,30 +130,41 @@ class Requests:
 
     def get_request(self, request: Request, rq_id: str) -> Response:
         """GET ``/api/requests/{rq_id}``."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         rq = self.data["requests"].get(rq_id)
         if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
             raise not_found()
-        return api_response(self.request_view(rq))
+        return api_response(self.queue.request_view(rq))
 
     def cancel_request(self, request: Request, rq_id: str) -> Response:
         """POST ``/api/requests/{rq_id}/cancel``: queued requests only."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         rq = self.data["requests"].get(rq_id)
         if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
             raise not_found()
-        if self.request_view(rq)["status"] != "queued":
+        if self.queue.request_view(rq)["status"] != "queued":
             raise ApiError(400, [f"Only requests that have not yet been started can be cancelled. "
-                                 f"The current request status: {self.request_view(rq)['status']}"])
+                                 f"The current request status: {self.queue.request_view(rq)['status']}"])
         del self.data["requests"][rq_id]
         return Response(status=200)
 
-    # -- export -------------------------------------------------------------------------------
+
+
+class Exports(Handler):
+    """Dataset export of projects, tasks and jobs: start a request, write the archive, download it."""
+
+    def __init__(self, site: Site, auth: Auth, queue: RequestQueue, annotations: Annotations) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.queue = queue
+        self.annotations = annotations
+        queue.on_finished("export", self.write_archive)
+
     def export_dataset(self, request: Request, kind: str, id: int) -> Response:
         """POST ``/api/{projects|tasks|jobs}/{id}/dataset/export``: 202 with the request id."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         target = kind[:-1]
-        obj = self.fetch(user, target, id)  # type: ignore[attr-defined]
+        obj = self.auth.fetch(user, target, id)
         fmt = request.args.get("format")
         if not fmt:
             raise ApiError(400, {"format": ["This field is required."]})
@@ -150,7 +181,7 @@ class Requests:
         existing = self.data["requests"].get(rq_id)
         if existing is not None and existing["status"] is None:
             return api_response({"rq_id": rq_id}, 202)  # the same export is already on its way
-        self.new_request(request, user, rq_id, action="export", target=target, target_id=obj["id"],
+        self.queue.new_request(request, user, rq_id, action="export", target=target, target_id=obj["id"],
                          subject=f"Export {target} {obj['id']}",
                          duration=10.0 + 0.2 * len(frames) + (0.5 * len(frames) if save_images else 0),
                          params={"format": fmt, "save_images": save_images,
@@ -167,7 +198,7 @@ class Requests:
         task = self.data["tasks"][str(obj["task_id"])]
         return [(task, obj["start_frame"], obj["stop_frame"])]
 
-    def effect_export(self, rq: dict[str, Any]) -> None:
+    def write_archive(self, rq: dict[str, Any]) -> None:
         """Apply a finished export: write the archive and set its download URL."""
         obj = self.data[rq["target"] + "s"].get(str(rq["target_id"]))
         if obj is None:
@@ -184,9 +215,9 @@ class Requests:
                 meta = task["media"]["frames"][n]
                 content = self.blobs.get(f"frame:{task['id']}:{n}") if rq["params"]["save_images"] else None
                 frames.append(Frame(offset + n, meta["name"], meta["width"], meta["height"], content))
-            for label_id in self.task_label_ids(task):  # type: ignore[attr-defined]
+            for label_id in self.annotations.task_label_ids(task):
                 labels[label_id] = self.data["labels"][str(label_id)]["name"]
-            store = self.annotation_view(rq["target"], obj if rq["target"] == "job" else None, task)  # type: ignore[attr-defined]
+            store = self.annotations.annotation_view(rq["target"], obj if rq["target"] == "job" else None, task)
             for key in ("shapes", "tags"):
                 merged[key] += [{**a, "frame": a["frame"] + offset} for a in store[key]]
         archive = write_archive(rq["params"]["format"], frames, labels, merged, rq["params"]["save_images"])
@@ -196,8 +227,8 @@ class Requests:
 
     def download_dataset(self, request: Request, kind: str, id: int) -> Response:
         """GET ``.../dataset/download?rq_id=``: the finished archive."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        self.auth.fetch(user, kind[:-1], id)
         rq_id = request.args.get("rq_id", "")
         rq = self.data["requests"].get(rq_id)
         if rq is None or rq["action"] != "export":
@@ -212,30 +243,6 @@ class Requests:
             f"{kind[:-1]}_{id}_dataset_{stamp[:19].replace(':', '_').replace('-', '_').replace('T', '_')}.zip")
         return Response(archive, status=200, mimetype="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-    # -- task creation --------------------------------------------------------------------------
-    def effect_create(self, rq: dict[str, Any]) -> None:
-        """Apply a finished task creation: decode the images, store frames, make the jobs."""
-        task = self.data["tasks"].get(str(rq["target_id"]))
-        files = self.blobs.get(f"pending:{rq['id']}") or []
-        if task is None:
-            raise ImportFailed("The task was deleted while its data was being processed")
-        frames = []
-        for name, content in files:
-            try:
-                with Image.open(io.BytesIO(content)) as image:
-                    width, height = image.size
-            except (UnidentifiedImageError, OSError):
-                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image")
-            frames.append({"name": name.rsplit("/", 1)[-1], "width": width, "height": height})
-        for i, (_, content) in enumerate(files):
-            self.blobs[f"frame:{task['id']}:{i}"] = content
-        task["media"] = {"id": self.next_id("data"), "size": len(frames),  # type: ignore[attr-defined]
-                         "image_quality": rq["params"]["image_quality"], "chunk_size": rq["params"]["chunk_size"],
-                         "frames": frames, "created": now()}
-        task["updated"] = now()
-        self.make_segments(task)  # type: ignore[attr-defined]
-        rq["result_id"] = task["id"]
 
 
 def _facet(view: dict[str, Any], name: str) -> str:

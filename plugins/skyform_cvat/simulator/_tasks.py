@@ -4,47 +4,117 @@ cvat-sdk uploads local files in CVAT's "TUS" protocol: ``POST .../data/`` with
 ``Upload-Start`` (202), then small files in bulk (multipart with ``Upload-Multiple``, 200)
 and large ones through TUS (``Tus-Resumable`` POST → 201 + ``Location``, ``PATCH`` chunks with
 ``Upload-Offset``), then ``Upload-Finish`` (202 ``{"rq_id"}``). A plain multipart
-``client_files[]`` POST works too. Uploaded bytes live in memory (``self.blobs``).
+``client_files[]`` POST works too. Uploaded bytes live in memory (``self.blobs``). When the
+task-creation request finishes, :meth:`Tasks.process_media` decodes the images, stores the
+frames and makes the jobs.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import uuid
-from typing import Any, MutableMapping
+from typing import TYPE_CHECKING, Any
 
+from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
-from ._auth import ALL_ORGS
-from ._common import (ApiError, named, api_response, bad_request, by_id_desc, int_arg, iso, json_body, not_found, now,
-                      paginate, require_int)
+from ._auth import ALL_ORGS, Auth
+from ._common import (ApiError, Handler, Site, named, api_response, bad_request, by_id_desc, int_arg, iso, json_body,
+                      not_found, now, paginate, require_int)
+from ._formats import ImportFailed
+from ._jobs import Jobs
+from ._requests import RequestQueue
+from ._views import Views
+
+if TYPE_CHECKING:
+    from ._projects import Labels
 
 SORTING = ("lexicographical", "natural", "predefined", "random")
 
 
-class Tasks:
-    """Mixin: task CRUD, media upload sessions and TUS file uploads."""
+class Uploads(Handler):
+    """TUS upload sessions (media and annotation files): create, append chunks, report offsets."""
 
-    data: dict[str, Any]
-    blobs: MutableMapping[str, Any]
+    def __init__(self, site: Site, auth: Auth) -> None:
+        super().__init__(site)
+        self.auth = auth
+
+    def tus_create(self, request: Request, path: str, staging: str) -> Response:
+        """A TUS upload session; its bytes land in ``self.blobs[staging]`` when complete."""
+        try:
+            length = int(request.headers["Upload-Length"])
+        except ValueError:
+            raise ApiError(400, {"detail": "Invalid Upload-Length"})
+        meta = {}
+        for pair in request.headers.get("Upload-Metadata", "").split(","):
+            key, _, value = pair.strip().partition(" ")
+            if key:
+                meta[key] = base64.b64decode(value).decode() if value else ""
+        filename = meta.get("filename")
+        if not filename:
+            raise ApiError(400, {"detail": "Metadata must contain a filename"})
+        file_id = str(uuid.uuid4())
+        self.blobs[f"tus:{file_id}"] = {"length": length, "buffer": bytearray(), "filename": filename,
+                                        "staging": staging}
+        location = f"{request.host_url.rstrip('/')}{path}/{file_id}"
+        return Response(status=201, headers={"Location": location, "Upload-Filename": filename,
+                                             "Tus-Resumable": "1.0.0"})
+
+    def tus_chunk(self, request: Request, kind: str, id: int, sub: str, file_id: str) -> Response:
+        """PATCH/HEAD on a TUS upload: append a chunk at Upload-Offset, or report the offset."""
+        self.auth.caller(request)
+        upload = self.blobs.get(f"tus:{file_id}")
+        if upload is None:
+            raise ApiError(404, {"detail": "Upload not found"})
+        headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": str(len(upload["buffer"]))}
+        if request.method == "HEAD":
+            headers["Upload-Length"] = str(upload["length"])
+            return Response(status=200, headers={**headers, "Cache-Control": "no-store"})
+        offset = int(request.headers.get("Upload-Offset", "-1"))
+        if offset != len(upload["buffer"]):
+            return Response(status=409, headers=headers)
+        chunk = request.get_data()
+        if offset + len(chunk) > upload["length"]:
+            raise ApiError(413, {"detail": "Upload-Length exceeded"})
+        upload["buffer"] += chunk
+        if len(upload["buffer"]) == upload["length"]:
+            self.blobs.setdefault(upload["staging"], []).append((upload["filename"], bytes(upload["buffer"])))
+            del self.blobs[f"tus:{file_id}"]
+        return Response(status=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset + len(chunk))})
+
+
+class Tasks(Handler):
+    """Task CRUD, the media upload protocol, and the media processing when creation finishes."""
+
+    def __init__(self, site: Site, auth: Auth, labels: Labels, views: Views, uploads: Uploads,
+                 queue: RequestQueue, jobs: Jobs) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.labels = labels
+        self.views = views
+        self.uploads = uploads
+        self.queue = queue
+        self.jobs = jobs
+        queue.on_finished("create", self.process_media)
 
     def list_tasks(self, request: Request) -> Response:
         """GET ``/api/tasks``."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        scope = self.org_scope(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        scope = self.auth.org_scope(request)
         items = [t for t in self.data["tasks"].values()
-                 if self.can_see(user, "task", t) and self.in_scope(scope, t)]  # type: ignore[attr-defined]
+                 if self.auth.can_see(user, "task", t) and self.auth.in_scope(scope, t)]
         project_id = int_arg(request, "project_id")
         if project_id is not None:
             items = [t for t in items if t["project_id"] == project_id]
         items = named(request, items)
         base = request.host_url.rstrip("/")
-        return paginate(request, by_id_desc(items), lambda t: self.task_view(base, t))  # type: ignore[attr-defined]
+        return paginate(request, by_id_desc(items), lambda t: self.views.task_view(base, t))
 
     def create_task(self, request: Request) -> Response:
         """POST ``/api/tasks``: project_id or labels, segment_size, overlap."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        scope = self.org_scope(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        scope = self.auth.org_scope(request)
         body = json_body(request)
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -55,7 +125,7 @@ class Tasks:
         labels = body.get("labels") or []
         if project_id is not None:
             project = self.data["projects"].get(str(project_id))
-            if project is None or not self.can_see(user, "project", project):  # type: ignore[attr-defined]
+            if project is None or not self.auth.can_see(user, "project", project):
                 raise bad_request("project_id", f'Invalid pk "{project_id}" - object does not exist.')
             if labels:
                 raise ApiError(400, {"non_field_errors": [
@@ -65,26 +135,26 @@ class Tasks:
             if not labels:
                 raise ApiError(400, {"non_field_errors": ["Label set or project_id must be present"]})
             organization = None if scope == ALL_ORGS else scope
-        tid = self.next_id("task")  # type: ignore[attr-defined]
+        tid = self.site.next_id("task")
         task = {"id": tid, "name": name, "project_id": project_id, "owner": user["id"],
                 "organization": organization, "segment_size": segment_size, "overlap": overlap,
                 "subset": body.get("subset", ""), "bug_tracker": body.get("bug_tracker", ""),
                 "created": now(), "updated": now(), "media": None, "labels": []}
         if project_id is None:
-            task["labels"] = self.make_labels(labels, task_id=tid)  # type: ignore[attr-defined]
+            task["labels"] = self.labels.make_labels(labels, task_id=tid)
         self.data["tasks"][str(tid)] = task
-        return api_response(self.task_view(request.host_url.rstrip("/"), task), 201)  # type: ignore[attr-defined]
+        return api_response(self.views.task_view(request.host_url.rstrip("/"), task), 201)
 
     def get_task(self, request: Request, id: int) -> Response:
         """GET ``/api/tasks/{id}``."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
-        return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        task = self.auth.fetch(user, "task", id)
+        return api_response(self.views.task_view(request.host_url.rstrip("/"), task))
 
     def patch_task(self, request: Request, id: int) -> Response:
         """PATCH ``/api/tasks/{id}``: name, subset, bug_tracker."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        task = self.auth.fetch(user, "task", id)
         body = json_body(request)
         if "name" in body:
             if not isinstance(body["name"], str) or not body["name"].strip():
@@ -94,12 +164,12 @@ class Tasks:
             if field in body:
                 task[field] = str(body[field])
         task["updated"] = now()
-        return api_response(self.task_view(request.host_url.rstrip("/"), task))  # type: ignore[attr-defined]
+        return api_response(self.views.task_view(request.host_url.rstrip("/"), task))
 
     def delete_task(self, request: Request, id: int) -> Response:
         """DELETE ``/api/tasks/{id}``."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        self.drop_task(self.fetch(user, "task", id))  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        self.drop_task(self.auth.fetch(user, "task", id))
         return Response(status=204)
 
     def drop_task(self, task: dict[str, Any]) -> None:
@@ -117,8 +187,8 @@ class Tasks:
 
     def task_meta(self, request: Request, id: int) -> Response:
         """GET ``/api/tasks/{id}/data/meta``: frame names and sizes."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        task = self.auth.fetch(user, "task", id)
         media = task.get("media")
         if not media:
             raise not_found()
@@ -132,8 +202,8 @@ class Tasks:
 
     def media_frame(self, request: Request, kind: str, id: int) -> Response:
         """``GET .../data?type=frame&number=N``: one frame's image (original bytes in the sandbox)."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        obj = self.fetch(user, kind[:-1], id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        obj = self.auth.fetch(user, kind[:-1], id)
         task = self.data["tasks"][str(obj["task_id"])] if kind == "jobs" else obj
         kind_arg = request.args.get("type")
         if kind_arg not in ("frame", "chunk", "context_image"):
@@ -150,11 +220,11 @@ class Tasks:
     # -- media upload -----------------------------------------------------------------------
     def task_data(self, request: Request, id: int) -> Response:
         """POST ``/api/tasks/{id}/data/``: every step of the media upload protocol."""
-        user = self.caller(request)  # type: ignore[attr-defined]
-        task = self.fetch(user, "task", id)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
+        task = self.auth.fetch(user, "task", id)
         staging = f"staging:task:{task['id']}"
         if "Tus-Resumable" in request.headers and "Upload-Length" in request.headers:
-            return self.tus_create(request, f"/api/tasks/{task['id']}/data", staging)
+            return self.uploads.tus_create(request, f"/api/tasks/{task['id']}/data", staging)
         if task.get("media") or self.data["requests"].get(self.create_rq_id(task["id"]), {}).get("status") in (
                 "queued", "started"):
             raise ApiError(400, {"detail": "Adding more data is not supported"})
@@ -195,7 +265,7 @@ class Tasks:
             files.sort(key=lambda f: f[0])
         rq_id = self.create_rq_id(task["id"])
         self.blobs[f"pending:{rq_id}"] = files
-        self.new_request(request, user, rq_id, action="create", target="task", target_id=task["id"],  # type: ignore[attr-defined]
+        self.queue.new_request(request, user, rq_id, action="create", target="task", target_id=task["id"],
                          subject=f"Task {task['name']}", duration=5.0 + 0.5 * len(files),
                          params={"image_quality": image_quality, "chunk_size": chunk_size or 72})
         return api_response({"rq_id": rq_id}, 202)
@@ -205,49 +275,28 @@ class Tasks:
         """CVAT's id of a task's data request."""
         return f"action=create&target=task&target_id={task_id}"
 
-    # -- TUS --------------------------------------------------------------------------------
-    def tus_create(self, request: Request, path: str, staging: str) -> Response:
-        """A TUS upload session; its bytes land in ``self.blobs[staging]`` when complete."""
-        try:
-            length = int(request.headers["Upload-Length"])
-        except ValueError:
-            raise ApiError(400, {"detail": "Invalid Upload-Length"})
-        meta = {}
-        for pair in request.headers.get("Upload-Metadata", "").split(","):
-            key, _, value = pair.strip().partition(" ")
-            if key:
-                meta[key] = base64.b64decode(value).decode() if value else ""
-        filename = meta.get("filename")
-        if not filename:
-            raise ApiError(400, {"detail": "Metadata must contain a filename"})
-        file_id = str(uuid.uuid4())
-        self.blobs[f"tus:{file_id}"] = {"length": length, "buffer": bytearray(), "filename": filename,
-                                        "staging": staging}
-        location = f"{request.host_url.rstrip('/')}{path}/{file_id}"
-        return Response(status=201, headers={"Location": location, "Upload-Filename": filename,
-                                             "Tus-Resumable": "1.0.0"})
-
-    def tus_chunk(self, request: Request, kind: str, id: int, sub: str, file_id: str) -> Response:
-        """PATCH/HEAD on a TUS upload: append a chunk at Upload-Offset, or report the offset."""
-        self.caller(request)  # type: ignore[attr-defined]
-        upload = self.blobs.get(f"tus:{file_id}")
-        if upload is None:
-            raise ApiError(404, {"detail": "Upload not found"})
-        headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": str(len(upload["buffer"]))}
-        if request.method == "HEAD":
-            headers["Upload-Length"] = str(upload["length"])
-            return Response(status=200, headers={**headers, "Cache-Control": "no-store"})
-        offset = int(request.headers.get("Upload-Offset", "-1"))
-        if offset != len(upload["buffer"]):
-            return Response(status=409, headers=headers)
-        chunk = request.get_data()
-        if offset + len(chunk) > upload["length"]:
-            raise ApiError(413, {"detail": "Upload-Length exceeded"})
-        upload["buffer"] += chunk
-        if len(upload["buffer"]) == upload["length"]:
-            self.blobs.setdefault(upload["staging"], []).append((upload["filename"], bytes(upload["buffer"])))
-            del self.blobs[f"tus:{file_id}"]
-        return Response(status=204, headers={"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset + len(chunk))})
+    def process_media(self, rq: dict[str, Any]) -> None:
+        """Apply a finished task creation: decode the images, store frames, make the jobs."""
+        task = self.data["tasks"].get(str(rq["target_id"]))
+        files = self.blobs.get(f"pending:{rq['id']}") or []
+        if task is None:
+            raise ImportFailed("The task was deleted while its data was being processed")
+        frames = []
+        for name, content in files:
+            try:
+                with Image.open(io.BytesIO(content)) as image:
+                    width, height = image.size
+            except (UnidentifiedImageError, OSError):
+                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image")
+            frames.append({"name": name.rsplit("/", 1)[-1], "width": width, "height": height})
+        for i, (_, content) in enumerate(files):
+            self.blobs[f"frame:{task['id']}:{i}"] = content
+        task["media"] = {"id": self.site.next_id("data"), "size": len(frames),
+                         "image_quality": rq["params"]["image_quality"], "chunk_size": rq["params"]["chunk_size"],
+                         "frames": frames, "created": now()}
+        task["updated"] = now()
+        self.jobs.make_segments(task)
+        rq["result_id"] = task["id"]
 
 
 def _file_index(key: str) -> int:

@@ -12,7 +12,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ._common import ApiError, api_response, bad_request, iso, json_body, not_found, now, paginate
+from ._auth import Auth
+from ._common import ApiError, Handler, Site, api_response, bad_request, iso, json_body, not_found, now, paginate
+from ._views import Views
 
 
 def _expiry(raw: Any) -> float | None:
@@ -25,23 +27,26 @@ def _expiry(raw: Any) -> float | None:
                                          "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
 
 
-class AccessTokens:
-    """Mixin: PAT management for the calling user."""
+class AccessTokens(Handler):
+    """PAT management for the calling user."""
 
-    data: dict[str, Any]
+    def __init__(self, site: Site, auth: Auth, views: Views) -> None:
+        super().__init__(site)
+        self.auth = auth
+        self.views = views
 
     def token_view(self, base: str, value: str, token: dict[str, Any], *, with_value: bool = False) -> dict[str, Any]:
         """The AccessTokenRead model (the value only right after creation)."""
         out = {"id": token["id"], "name": token["name"], "created_date": iso(token["created"]),
                "updated_date": iso(token["updated"]), "expiry_date": iso(token["expiry"]),
                "last_used_date": iso(token.get("last_used")), "read_only": token["read_only"],
-               "owner": self.user_brief(base, token["user"])}  # type: ignore[attr-defined]
+               "owner": self.views.user_brief(base, token["user"])}
         if with_value:
             out["value"] = value
         return out
 
     def _own_token(self, request: Request, id: int) -> tuple[dict[str, Any], str, dict[str, Any]]:
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         for value, token in self.data["access_tokens"].items():
             if token["id"] == id and token["user"] == user["id"]:
                 return user, value, token
@@ -49,7 +54,7 @@ class AccessTokens:
 
     def create_token(self, request: Request) -> Response:
         """POST ``/api/auth/access_tokens``: a new token, its value shown once."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         body = json_body(request)
         if not isinstance(body.get("name"), str) or not body["name"].strip():
             raise bad_request("name", "This field is required.")
@@ -57,14 +62,14 @@ class AccessTokens:
         if expiry is not None and expiry <= now():
             raise bad_request("expiry_date", "The expiration date must be in the future.")
         value = secrets.token_urlsafe(32)
-        token = {"id": self.next_id("access_token"), "user": user["id"], "name": body["name"],  # type: ignore[attr-defined]
+        token = {"id": self.site.next_id("access_token"), "user": user["id"], "name": body["name"],
                  "read_only": bool(body.get("read_only", False)), "expiry": expiry, "created": now(), "updated": now()}
         self.data["access_tokens"][value] = token
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token, with_value=True), 201)
 
     def list_tokens(self, request: Request) -> Response:
         """GET ``/api/auth/access_tokens``: the caller's tokens."""
-        user = self.caller(request)  # type: ignore[attr-defined]
+        user = self.auth.caller(request)
         base = request.host_url.rstrip("/")
         mine = sorted(((v, t) for v, t in self.data["access_tokens"].items() if t["user"] == user["id"]),
                       key=lambda vt: -vt[1]["id"])
@@ -72,7 +77,7 @@ class AccessTokens:
 
     def token_self(self, request: Request) -> Response:
         """GET ``/api/auth/access_tokens/self``: the token of this request."""
-        self.caller(request)  # type: ignore[attr-defined]
+        self.auth.caller(request)
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         token = self.data["access_tokens"].get(value.strip()) if scheme.lower() == "bearer" else None
         if token is None:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import iso
+from ._common import Handler, iso
 
 
-class Views:
-    """Mixin: renders stored objects (``self.data``) as CVAT read models."""
-
-    data: dict[str, Any]
+class Views(Handler):
+    """Renders stored objects (``self.data``) as CVAT read models."""
 
     def user_brief(self, base: str, user_id: int | None) -> dict[str, Any] | None:
         """The nested user model (owner, assignee)."""

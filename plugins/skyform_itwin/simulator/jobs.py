@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from skyform.sandbox.simulator import json_response
+from skyform.sandbox.clock import SimClock
+from skyform.sandbox.simulator import Simulator, json_response
 
 from ..pricing import pre_estimate
 from . import filters
@@ -42,23 +43,45 @@ def _offset(token: str) -> int | None:
         return None
 
 
-class JobRoutes:
-    """Job handlers mixed into :class:`~.simulator.ItwinSimulator` (uses its data, clock, auth)."""
+#: the simulator's check of a request: the 401/429 answer, or None to serve it
+Gate = Callable[[Request], Response | None]
 
-    data: dict[str, Any]
 
-    def job_routes(self, p: str) -> Iterable[Rule]:
-        yield Rule(f"{p}/jobs", methods=["POST"], endpoint="create_job")
-        yield Rule(f"{p}/jobs", methods=["GET"], endpoint="list_jobs")
-        yield Rule(f"{p}/jobs/<jid>", methods=["GET"], endpoint="get_job")
-        yield Rule(f"{p}/jobs/<jid>", methods=["PATCH"], endpoint="patch_job")
-        yield Rule(f"{p}/jobs/<jid>", methods=["DELETE"], endpoint="delete_job")
-        yield Rule(f"{p}/jobs/<jid>/progress", methods=["GET"], endpoint="job_progress")
+def job_routes(p: str, handler: str = "jobs") -> Iterable[Rule]:
+    """The job endpoints under API prefix ``p``, served by the simulator's ``handler`` attribute."""
+    yield Rule(f"{p}/jobs", methods=["POST"], endpoint=f"{handler}.create_job")
+    yield Rule(f"{p}/jobs", methods=["GET"], endpoint=f"{handler}.list_jobs")
+    yield Rule(f"{p}/jobs/<jid>", methods=["GET"], endpoint=f"{handler}.get_job")
+    yield Rule(f"{p}/jobs/<jid>", methods=["PATCH"], endpoint=f"{handler}.patch_job")
+    yield Rule(f"{p}/jobs/<jid>", methods=["DELETE"], endpoint=f"{handler}.delete_job")
+    yield Rule(f"{p}/jobs/<jid>/progress", methods=["GET"], endpoint=f"{handler}.job_progress")
+
+
+class Jobs:
+    """The job endpoints of :class:`~.server.ItwinSimulator`, a handler object it composes.
+
+    It reads and writes the simulator's state, clock and faults, and asks ``gate`` (the
+    simulator's bearer-token and rate-limit check) before serving any request.
+    """
+
+    def __init__(self, simulator: Simulator, gate: Gate) -> None:
+        self.simulator = simulator
+        self.gate = gate
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The simulator's current JSON state (a sandbox reset replaces the dict)."""
+        return self.simulator.data
+
+    @property
+    def clock(self) -> SimClock:
+        """The sandbox clock."""
+        return self.simulator.clock
 
     # -- rendering ----------------------------------------------------------------------
     def render(self, job: dict[str, Any]) -> dict[str, Any]:
         """The documented Job object for a stored job, as of now."""
-        snap = snapshot(job, self.clock)  # type: ignore[attr-defined]
+        snap = snapshot(job, self.clock)
         out = {k: v for k, v in job.items() if not k.startswith("_")}
         out["state"] = snap.state
         settings = dict(job["jobSettings"])
@@ -85,7 +108,7 @@ class JobRoutes:
 
     # -- handlers -----------------------------------------------------------------------
     def create_job(self, request: Request) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
@@ -98,7 +121,7 @@ class JobRoutes:
                          for i, item in enumerate(body["inputs"]) if not GUID.match(item["id"])]
         if problems:
             return invalid("Cannot create job.", problems)
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.clock.now()
         settings = body["settings"]
         formats = list(dict.fromkeys(settings["outputs"]))
         job: dict[str, Any] = {
@@ -108,7 +131,7 @@ class JobRoutes:
             "email": EMAIL, "workspaceId": body["workspaceId"], "inputs": body["inputs"],
             "jobSettings": {k: v for k, v in settings.items() if k != "outputs"},
             "_formats": formats, "_outputIds": {f: str(uuid.uuid4()) for f in formats}, "_createdAt": now,
-            "_fate": self.faults.job_fate(self.provider, f"Job {body['name']}"),  # type: ignore[attr-defined]
+            "_fate": self.simulator.faults.job_fate(self.simulator.provider, f"Job {body['name']}"),
         }
         self._set_cost(job, body.get("costEstimationParameters"))
         self.data["jobs"][job["id"]] = job
@@ -125,26 +148,26 @@ class JobRoutes:
             job["estimatedCost"] = cost
 
     def get_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         job = self._job(jid)
         return self._missing(jid) if job is None else json_response({"job": self.render(job)})
 
     def job_progress(self, request: Request, jid: str) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         job = self._job(jid)
         if job is None:
             return self._missing(jid)
-        snap = snapshot(job, self.clock)  # type: ignore[attr-defined]
-        if snap.ended_at is not None and self.clock.elapsed(snap.ended_at) > PROGRESS_KEPT:  # type: ignore[attr-defined]
+        snap = snapshot(job, self.clock)
+        if snap.ended_at is not None and self.clock.elapsed(snap.ended_at) > PROGRESS_KEPT:
             return self._missing(jid)  # documented: progress is gone 30 days after the job
         # the documented example capitalises the state ("Active")
         return json_response({"jobProgress": {"percentage": snap.percentage, "state": snap.state.capitalize(),
                                               "step": snap.step}})
 
     def list_jobs(self, request: Request) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         args = request.args
         try:
@@ -174,7 +197,7 @@ class JobRoutes:
         return json_response(body)
 
     def patch_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         job = self._job(jid)
         if job is None:
@@ -186,7 +209,7 @@ class JobRoutes:
         problems = [detail(k, f"Unknown '{k}' parameter.") for k in unknown] + patch_details(body)
         if problems:
             return invalid("Cannot update job.", problems)
-        current = snapshot(job, self.clock).state  # type: ignore[attr-defined]
+        current = snapshot(job, self.clock).state
         if ("settings" in body or "costEstimationParameters" in body) and current != "unsubmitted":
             return invalid("Cannot update job.", [detail(k, f"'{k}' cannot be modified once the job is {current}.")
                                                   for k in ("settings", "costEstimationParameters") if k in body])
@@ -200,11 +223,11 @@ class JobRoutes:
             response = self._transition(job, body["state"], current)
             if response is not None:
                 return response
-        job["lastModifiedDateTime"] = iso(self.clock.now())  # type: ignore[attr-defined]
+        job["lastModifiedDateTime"] = iso(self.clock.now())
         return json_response({"job": self.render(job)})
 
     def _transition(self, job: dict[str, Any], target: Any, current: str) -> Response | None:
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.clock.now()
         if target == "active" and current == "unsubmitted":
             job["_submittedAt"] = now
             job["state"] = "active"
@@ -222,7 +245,7 @@ class JobRoutes:
         return invalid("Cannot update job.", [detail("state", f"Job cannot be {verb}: its state is '{current}'.")])
 
     def delete_job(self, request: Request, jid: str) -> Response:
-        if (denied := self.gate(request)) is not None:  # type: ignore[attr-defined]
+        if (denied := self.gate(request)) is not None:
             return denied
         job = self._job(jid)
         if job is None:

@@ -5,8 +5,9 @@ under ``/contextcapture``: workspaces (create, get, delete) and jobs (create, ge
 with ``$filter``/``$top``/``continuationToken``, PATCH transitions and settings, delete,
 progress). Every API call needs ``Authorization: Bearer <token from the token endpoint>``
 (401 ``HeaderNotFound`` otherwise); bad bodies get the documented 422; request faults
-(429 with Retry-After, 5xx) carry the documented error body. Job handlers live in
-:mod:`.jobs`.
+(429 with Retry-After, 5xx) carry the documented error body. The job endpoints are a
+handler object, :class:`.jobs.Jobs`, that the simulator composes and routes to as
+``jobs.<method>``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
 
 from .answers import GUID, detail, error, invalid
-from .jobs import JobRoutes
+from .jobs import Jobs, job_routes
 from .processing import iso
 
 SANDBOX_CLIENT_ID = "skyform-sandbox"
@@ -40,13 +41,14 @@ _FAULT_CODES = {429: ("RateLimitExceeded", "The client sent more requests than a
                       "current tier of the client.")}
 
 
-class ItwinSimulator(JobRoutes, Simulator):
+class ItwinSimulator(Simulator):
     """The iTwin ContextCapture v1 service, faithful to the documented contract."""
 
     provider = "itwin"
     base_path = "/contextcapture"
 
     def __init__(self, options: SimulatorOptions | None = None) -> None:
+        self.jobs = Jobs(self, self.gate)
         super().__init__(options)
         self.accept_headers: deque[str] = deque(maxlen=1000)  # what clients sent, for tests of the versioned header
         self.token_requests = 0
@@ -59,7 +61,7 @@ class ItwinSimulator(JobRoutes, Simulator):
         yield Rule(f"{p}/workspaces", methods=["POST"], endpoint="create_workspace")
         yield Rule(f"{p}/workspaces/<wid>", methods=["GET"], endpoint="get_workspace")
         yield Rule(f"{p}/workspaces/<wid>", methods=["DELETE"], endpoint="delete_workspace")
-        yield from self.job_routes(p)
+        yield from job_routes(p)
 
     def initial_data(self) -> dict[str, Any]:
         # one existing workspace (the documented example's id), so a job spec can name a

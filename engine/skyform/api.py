@@ -208,8 +208,21 @@ class Session:
                       "seconds": round(time.time() - started, 3)}
             store.write(name, [], [Event(f"{operation}_finished", data=result, at=time.time())],
                         mission_update={"outputs": outputs})
+            self._backup_state()
             self._observe("skyform_apply_finished", mission=name, result=result)
         return outcome
+
+    def _backup_state(self) -> None:
+        """Copy the state as this run left it (SQLite: state.db.backup), so a file damaged
+        later - a full disk, a bad copy - can be restored; a failed copy is a warning, since
+        the run's own records are safely written."""
+        assert self.store is not None
+        from .errors import StateError
+
+        try:
+            self.store.backup()
+        except StateError as exc:
+            self.emit({"event": "warning", "message": f"the state backup was not refreshed: {exc.message}"})
 
     def _time_scale(self) -> float:
         """Real seconds per service second: 1, or the sandbox clock's inverse."""

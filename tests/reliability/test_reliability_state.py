@@ -61,7 +61,8 @@ def _clean_state_error(done: subprocess.CompletedProcess[str]) -> None:
     assert "state" in done.stderr.lower()
 
 
-@pytest.mark.parametrize("damage", ["overwrite-pages", "truncate", "foreign-file", "zero-length-header"])
+@pytest.mark.parametrize("damage", ["overwrite-pages", "truncate", "foreign-file", "zero-length-header",
+                                    "zero-bytes", "cut-inside-last-page"])
 def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str) -> None:
     """plan/apply on a damaged state.db: exit 5 naming the state, and the file is not changed."""
     mission, env = applied
@@ -75,6 +76,10 @@ def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str)
         data = data[: len(data) // 3]
     elif damage == "foreign-file":
         data = bytearray(b"PK\x03\x04 this is a zip, not a state database" * 40)
+    elif damage == "zero-bytes":  # a full disk, a bad copy: never "no state yet"
+        data = bytearray()
+    elif damage == "cut-inside-last-page":
+        data = data[:-100]
     else:
         data[:16] = b"\x00" * 16
     db.write_bytes(bytes(data))
@@ -83,6 +88,28 @@ def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str)
         done = rkit.run(*command, str(mission), env=env)
         _clean_state_error(done)
     assert digest(db) == before
+
+
+def test_emptied_state_names_the_backup_and_restoring_it_plans_no_change(applied) -> None:
+    """apply keeps state.db.backup; a state.db emptied afterwards is exit 5 (not a plan to create
+    everything again), the message says how to restore the backup, and after doing just
+    that the plan has nothing to do."""
+    mission, env = applied
+    db = mission / ".skyform" / "state.db"
+    backup = mission / ".skyform" / "state.db.backup"
+    assert backup.is_file()
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    db.write_bytes(b"")
+    done = rkit.run("plan", "--sandbox", str(mission), env=env)
+    _clean_state_error(done)
+    assert f"state file {db} is empty (0 bytes)" in done.stderr, done.stderr
+    assert f"`cp {backup} {db}`" in done.stderr, done.stderr
+    assert db.read_bytes() == b""
+    db.write_bytes(backup.read_bytes())  # what the hint says
+    again = rkit.run("plan", "--sandbox", "--detailed-exitcode", str(mission), env=env)
+    assert again.returncode == 0, (again.returncode, again.stdout[-1500:], again.stderr[-1500:])
+    assert "No changes." in again.stdout
 
 
 def test_state_from_a_newer_skyform_is_refused_unchanged(applied) -> None:

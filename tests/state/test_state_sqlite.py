@@ -68,7 +68,7 @@ def test_corrupt_file_is_refused_and_left_untouched(tmp_path: Path, content: byt
     with pytest.raises(StateError) as err:
         open_store(None, tmp_path, BACKENDS)
     assert f"state file {path} is corrupt or not a SQLite database" in str(err.value)
-    assert "restore the file from a backup" in (err.value.hint or "")
+    assert "restore the file from your own backups" in (err.value.hint or "")
     assert path.read_bytes() == content
     assert not (tmp_path / ".skyform" / "state.db-wal").exists()
 

@@ -157,6 +157,15 @@ class StateStore(abc.ABC):
         finally:
             self.release_lock(mission)
 
+    def backup(self) -> Path | None:
+        """Keep a copy of the whole store as it is now; return where it is.
+
+        Called when an apply or destroy has written its last record (and before a schema
+        migration). None: this backend leaves backups to its operator (PostgreSQL: pg_dump
+        or point-in-time recovery).
+        """
+        return None
+
     def close(self) -> None:
         """Release connections."""
 

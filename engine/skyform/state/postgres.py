@@ -40,6 +40,7 @@ CONNECT_TIMEOUT_S = 10
 IDLE_CHECK_S = 30.0
 # The lock session's application_name (PostgreSQL keeps its first 63 bytes).
 _APP_NAME = re.compile(r"^skyform lock pid (?P<pid>\d+)(?: (?P<holder>[^@]*)@(?P<host>.*))?$")
+_CREATED = re.compile(r"CREATE TABLE (\w+)")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -131,17 +132,43 @@ class PostgresStateStore(SqlStateStore):
     def _migrate(self) -> None:
         with self._writing() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_key(self.schema, "\0migrate"),))
+            current = self._recorded_version(cur)
             cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             cur.execute(f"CREATE TABLE IF NOT EXISTS {self._prefix}skyform_schema (version INTEGER NOT NULL)")
-            cur.execute(f"SELECT MAX(version) FROM {self._prefix}skyform_schema")
-            current = cur.fetchone()[0] or 0
-            if current > SCHEMA_VERSION:
-                raise too_new(f"{self.url} (schema {self.schema})", current)
             for version, statements in pending(POSTGRES, current, self._prefix):
                 for sql in statements:
                     cur.execute(sql)
                 cur.execute(f"DELETE FROM {self._prefix}skyform_schema")
                 cur.execute(f"INSERT INTO {self._prefix}skyform_schema (version) VALUES (%s)", (version,))
+
+    def _recorded_version(self, cur: Any) -> int:
+        """The schema's skyform version; 0 only for a schema that is missing or holds no table.
+
+        The PostgreSQL form of "a damaged state is never an empty state": tables without
+        ``skyform_schema`` are someone else's, an empty ``skyform_schema`` or a missing table
+        is damage; each is refused with nothing created or changed.
+        """
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.schema,))
+        tables = {row[0] for row in cur.fetchall()}
+        if not tables:
+            return 0  # no state yet (a schema made empty by a DBA for skyform is fine)
+        where = f"the PostgreSQL state at {self.url} (schema {self.schema})"
+        if "skyform_schema" not in tables:
+            raise StateError(f"{where} holds tables {', '.join(sorted(tables))} but is not skyform state; "
+                             "skyform did not change it", hint="point --state at another ?schema=NAME")
+        cur.execute(f"SELECT MAX(version) FROM {self._prefix}skyform_schema")
+        current = int(cur.fetchone()[0] or 0)
+        if current > SCHEMA_VERSION:
+            raise too_new(f"{self.url} (schema {self.schema})", current)
+        expected = {"skyform_schema"} | {table for _, statements in pending(POSTGRES, 0, "")[:current]
+                                         for sql in statements for table in _CREATED.findall(sql)}
+        missing = sorted(expected - tables)
+        if current == 0 or missing:
+            what = f"lacks the tables {', '.join(missing)}" if missing else "records no schema version"
+            raise StateError(f"{where} is damaged: it {what}; skyform did not change it",
+                             hint="restore the schema from your database backup (pg_dump / pg_restore or "
+                                  "point-in-time recovery); skyform keeps no copy of PostgreSQL state")
+        return current
 
     def schema_version(self) -> int:
         """The schema version recorded in the database."""

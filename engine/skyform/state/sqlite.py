@@ -21,17 +21,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import StateError
-from . import _holder
+from . import _holder, _sqlite_file
 from ._migrations import SQLITE, pending
 from ._sql import SqlStateStore, dump
 from .base import SCHEMA_VERSION, LockInfo
 
 BUSY_TIMEOUT_S = 10.0
-
-_CORRUPT_HINT = (
-    "restore the file from a backup, or move it away to start from empty state "
-    "(skyform would then no longer know the remote objects it recorded)"
-)
 
 
 class SqliteStateStore(SqlStateStore):
@@ -50,6 +45,11 @@ class SqliteStateStore(SqlStateStore):
             raise StateError(f"cannot create the state directory {self.path.parent}: {exc.strerror or exc}") from exc
         if self.path.is_dir():
             raise StateError(f"state path {self.path} is a directory, not a SQLite file")
+        if self.path.exists():
+            _sqlite_file.check_existing(self.path)
+        else:  # only a missing file means "no state yet"
+            with self._translated("create"):
+                _sqlite_file.create_atomically(self.path, self._create_schema)
         self._migrate()
 
     # -- connections and error translation ------------------------------------------------
@@ -64,8 +64,10 @@ class SqliteStateStore(SqlStateStore):
                 # Reading the header first: a file that is not a database fails here,
                 # before any pragma could try to write to it.
                 conn.execute("PRAGMA schema_version").fetchone()
-                # refuse a foreign database before any pragma that writes to the file
-                self._schema_in(conn.cursor())
+                # refuse a foreign or empty database before any pragma that writes to the file;
+                # new files are made complete, so one without tables is damage, not "no state"
+                if self._schema_in(conn.cursor()) == 0:
+                    raise _sqlite_file.damaged(self.path, "is an empty SQLite database, not a skyform state")
                 conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -89,7 +91,7 @@ class SqliteStateStore(SqlStateStore):
         text = str(exc)
         if "not a database" in text or "malformed" in text or "encrypted" in text:
             return StateError(f"state file {self.path} is corrupt or not a SQLite database ({text}); "
-                              "skyform did not change it", hint=_CORRUPT_HINT)
+                              "skyform did not change it", hint=_sqlite_file.restore_hint(self.path))
         if "full" in text or "I/O" in text or "readonly" in text or "read-only" in text:
             return StateError(f"could not {action} state in {self.path}: {text}; the write was rolled "
                               "back and the previous state is intact",
@@ -123,19 +125,41 @@ class SqliteStateStore(SqlStateStore):
 
     # -- schema ---------------------------------------------------------------------------
     def _migrate(self) -> None:
-        """Check the schema (a read: opening current state takes no write lock), and create
-        or migrate it inside one write transaction when needed."""
+        """Check the schema (a read: opening current state takes no write lock), and migrate
+        an older one inside one write transaction, after a backup of the file."""
         with self._reading() as cur:
-            if self._schema_in(cur) == SCHEMA_VERSION:
-                return
+            current = self._schema_in(cur)
+        if current == SCHEMA_VERSION:
+            return
+        self.backup()
         with self._writing() as cur:
-            current = self._schema_in(cur)  # again: another process may have migrated meanwhile
-            cur.execute("CREATE TABLE IF NOT EXISTS skyform_schema (version INTEGER NOT NULL)")
-            for version, statements in pending(SQLITE, current, ""):
-                for sql in statements:
-                    cur.execute(sql)
-                cur.execute("DELETE FROM skyform_schema")
-                cur.execute("INSERT INTO skyform_schema (version) VALUES (?)", (version,))
+            self._upgrade(cur, self._schema_in(cur))  # again: another process may have migrated meanwhile
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        """Build the current schema in a new, still private file (see ``create_atomically``)."""
+        conn.execute("BEGIN IMMEDIATE")
+        self._upgrade(conn.cursor(), 0)
+        conn.execute("COMMIT")
+
+    @staticmethod
+    def _upgrade(cur: sqlite3.Cursor, current: int) -> None:
+        cur.execute("CREATE TABLE IF NOT EXISTS skyform_schema (version INTEGER NOT NULL)")
+        for version, statements in pending(SQLITE, current, ""):
+            for sql in statements:
+                cur.execute(sql)
+            cur.execute("DELETE FROM skyform_schema")
+            cur.execute("INSERT INTO skyform_schema (version) VALUES (?)", (version,))
+
+    def backup(self) -> Path | None:
+        """Copy the whole file to ``<name>.backup`` (after an apply or destroy, before a migration)."""
+        conn = self._connection()
+        with self._translated("back up"):
+            try:
+                return _sqlite_file.write_backup(conn, self.path)
+            except OSError as exc:
+                raise StateError(f"cannot write the state backup {_sqlite_file.backup_path(self.path)}: "
+                                 f"{exc.strerror or exc}; nothing was changed",
+                                 hint="free disk space or fix the directory's permissions, then run again") from exc
 
     def _schema_in(self, cur: sqlite3.Cursor) -> int:
         """The file's schema version (0: empty); refuses foreign databases and newer schemas."""

@@ -1,13 +1,18 @@
-"""Registers the ``cvat`` provider through skyform's entry-point group, like any third-party plugin."""
+"""The entry point of the ``cvat`` provider: registered in group ``skyform`` like any third-party plugin."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from skyform import hookimpl
+
+if TYPE_CHECKING:
+    from skyform.providers import Provider
 
 
 @hookimpl
-def skyform_providers() -> list:
-    """The cvat provider (imported lazily so that ``skyform --help`` stays fast)."""
+def skyform_providers() -> list[Provider]:
+    """The cvat provider (imported lazily, so that ``skyform --help`` stays fast)."""
     from .provider import PROVIDER
 
     return [PROVIDER]

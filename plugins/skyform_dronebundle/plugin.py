@@ -1,13 +1,18 @@
-"""Registers the dronebundle provider through the ``skyform`` entry-point group."""
+"""The entry point of the ``dronebundle`` provider: registered in group ``skyform`` like any third-party plugin."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from skyform import hookimpl
+
+if TYPE_CHECKING:
+    from skyform.providers import Provider
 
 
 @hookimpl
-def skyform_providers() -> list:  # list[Provider]; the import stays lazy
-    """The dronebundle provider (imported lazily to keep ``skyform --help`` fast)."""
+def skyform_providers() -> list[Provider]:
+    """The dronebundle provider (imported lazily, so that ``skyform --help`` stays fast)."""
     from .provider import PROVIDER
 
     return [PROVIDER]

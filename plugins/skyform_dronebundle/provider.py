@@ -15,27 +15,8 @@ from skyform.providers import Provider
 from .client import DroneBundleClient
 from .job import JobKind
 from .project import ProjectKind
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .vocabulary import DEFAULT_URL, DOCUMENTED_RATE_LIMIT
-
-SETTINGS_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "properties": {
-        "url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_URL,
-                "description": "API base URL, including /v1."},
-        "api_key": {"type": "string", "pattern": "^v1_",
-                    "description": "An API key from the dashboard's API Keys page (Bearer, starts "
-                                   "with v1_; full_access scope to create and update). Use "
-                                   "${{ secrets.DRONEBUNDLE_API_KEY }}."},
-        "rate_limit": {"type": "integer", "minimum": 1, "maximum": DOCUMENTED_RATE_LIMIT,
-                       "default": DOCUMENTED_RATE_LIMIT,
-                       "description": "Requests per minute this run may send with the key (the "
-                                      "documented limit is 1,000; lower it when the key is shared)."},
-    },
-    "required": ["api_key"],
-    "additionalProperties": False,
-}
-
 
 def connect(settings: Mapping[str, Any]) -> DroneBundleClient:
     """A client for the resolved settings (documented defaults applied here)."""
@@ -55,7 +36,7 @@ PROVIDER = Provider(
     kinds=(ProjectKind(), JobKind()),
     connect=connect,
     settings_schema=SETTINGS_SCHEMA,
-    secret_settings=frozenset({"api_key"}),
+    secret_settings=SECRET_SETTINGS,
     parallelism=8,
     simulator=_simulator,
     description="DroneBundle drone-operations projects and jobs (one-time and recurring).",

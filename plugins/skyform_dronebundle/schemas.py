@@ -1,4 +1,5 @@
-"""The JSON Schema of a ``dronebundle.Job`` spec, from the create-job documentation.
+"""JSON Schemas of the dronebundle provider: the settings, and a ``dronebundle.Job`` spec from
+the create-job documentation.
 
 Field names are the API's, verbatim. Per-field rules (types, enums, lengths, ranges) live
 here; each property carries ``errorMessage`` (the convention editors built on
@@ -123,3 +124,25 @@ JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
     "required": ["id", "status"],
     "additionalProperties": False,
 }
+
+
+#: the provider settings (``providers.dronebundle``); ``api_key`` is secret: redacted, never stored
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://", "default": v.DEFAULT_URL,
+                "description": "API base URL, including /v1."},
+        "api_key": {"type": "string", "pattern": "^v1_",
+                    "description": "An API key from the dashboard's API Keys page (Bearer, starts "
+                                   "with v1_; full_access scope to create and update). Use "
+                                   "${{ secrets.DRONEBUNDLE_API_KEY }}."},
+        "rate_limit": {"type": "integer", "minimum": 1, "maximum": v.DOCUMENTED_RATE_LIMIT,
+                       "default": v.DOCUMENTED_RATE_LIMIT,
+                       "description": "Requests per minute this run may send with the key (the "
+                                      "documented limit is 1,000; lower it when the key is shared)."},
+    },
+    "required": ["api_key"],
+    "additionalProperties": False,
+}
+SECRET_SETTINGS = frozenset({"api_key"})

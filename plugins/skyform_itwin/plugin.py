@@ -1,14 +1,18 @@
-"""Registers the ``itwin`` provider through the ``skyform`` entry-point group, like any plugin."""
+"""The entry point of the ``itwin`` provider: registered in group ``skyform`` like any third-party plugin."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from skyform import hookimpl
 
+if TYPE_CHECKING:
+    from skyform.providers import Provider
+
 
 @hookimpl
-def skyform_providers() -> list[Any]:
-    from .provider import PROVIDER  # imported lazily: keeps `skyform --help` fast
+def skyform_providers() -> list[Provider]:
+    """The itwin provider (imported lazily, so that ``skyform --help`` stays fast)."""
+    from .provider import PROVIDER
 
     return [PROVIDER]

@@ -15,7 +15,7 @@ from skyform.providers import Provider
 
 from .client import ItwinClient
 from .job import JobKind
-from .schemas import SETTINGS_SCHEMA
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .workspace import WorkspaceKind
 
 
@@ -36,7 +36,7 @@ PROVIDER = Provider(
     kinds=(WorkspaceKind(), JobKind()),
     connect=connect,
     settings_schema=SETTINGS_SCHEMA,
-    secret_settings=frozenset({"token", "client_secret"}),
+    secret_settings=SECRET_SETTINGS,
     # documented tier limits are 500-5000 requests/min; a few concurrent calls suffice
     parallelism=8,
     simulator=_simulator,

@@ -212,3 +212,4 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     ],
     "additionalProperties": False,
 }
+SECRET_SETTINGS = frozenset({"token", "client_secret"})

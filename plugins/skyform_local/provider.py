@@ -1,139 +1,18 @@
-"""Kind ``local.Files``: a folder or glob of files → a manifest with sha256 per file.
-
-The manifest is the resource's outputs; "remote" state is the disk itself, so ``read``
-re-hashes the files and a changed file shows as drift (an update in the plan). Hashing
-skips files whose size and mtime match the recorded manifest, so re-plans of large image
-sets stay cheap.
-"""
+"""The ``local`` provider: files on disk, no service, no settings, no simulator."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import skyform
-from skyform.errors import Issue, PermanentError
-from skyform.values import is_known
-from skyform.providers import CheckContext, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import Provider
 
-SPEC_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "A set of local files, by glob pattern(s) or explicit paths, relative to the mission directory.",
-    "properties": {
-        "glob": {
-            "description": "A glob pattern (or a list of them), e.g. data/a12/*.JPG; ** matches directories.",
-            "anyOf": [{"type": "string", "minLength": 1},
-                      {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}],
-        },
-        "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
-                  "description": "Explicit file paths."},
-        "min_count": {"type": "integer", "minimum": 0, "description": "Fail when fewer files match (default 1)."},
-    },
-    "oneOf": [{"required": ["glob"]}, {"required": ["paths"]}],
-}
-
-OUTPUTS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "paths": {"type": "array", "items": {"type": "string"}, "description": "Absolute paths, sorted."},
-        "count": {"type": "integer"},
-        "bytes": {"type": "integer"},
-        "files": {"type": "array", "items": {"type": "object", "properties": {
-            "path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}}}},
-        "manifest_sha256": {"type": "string", "description": "Digest of the sorted (path, sha256) list."},
-    },
-    "required": ["paths", "count", "bytes", "files", "manifest_sha256"],
-}
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class FilesKind(ResourceKind):
-    """A folder or glob of files, fingerprinted."""
-
-    name = "Files"
-    description = "Local files (e.g. a flight's photos) with a sha256 manifest."
-    spec_schema = SPEC_SCHEMA
-    outputs_schema = OUTPUTS_SCHEMA
-    delete_mode = "forget"
-    delete_note = "local files are never deleted; only the record is dropped"
-
-    def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
-        patterns = spec.get("glob")
-        if not is_known(patterns):
-            return
-        for i, pattern in enumerate([patterns] if isinstance(patterns, str) else (patterns or [])):
-            if isinstance(pattern, str) and (Path(pattern).is_absolute() or ".." in Path(pattern).parts):
-                path: tuple[Any, ...] = ("glob",) if isinstance(patterns, str) else ("glob", i)
-                yield Issue(path, f"glob {pattern!r} must stay inside the mission directory")
-
-    def _match(self, spec: Mapping[str, Any], base: Path) -> list[Path]:
-        found: set[Path] = set()
-        patterns = spec.get("glob")
-        for pattern in [patterns] if isinstance(patterns, str) else (patterns or []):
-            matched = [p for p in base.glob(pattern) if p.is_file()]
-            if not matched:
-                raise PermanentError(f"local.Files: no file matches {pattern!r} in {base}",
-                                     field="glob", hint="check the pattern and the mission directory")
-            found.update(matched)
-        for p in spec.get("paths") or ():
-            path = Path(p) if Path(p).is_absolute() else base / p
-            if not path.is_file():
-                raise PermanentError(f"local.Files: {p!r} is not a file (looked in {base})", field="paths")
-            found.add(path)
-        files = sorted(p.resolve() for p in found)
-        if len(files) < int(spec.get("min_count", 1)):
-            raise PermanentError(f"local.Files: {len(files)} file(s) found, fewer than min_count {spec.get('min_count')}")
-        return files
-
-    def _manifest(self, files: list[Path], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        known = {f["path"]: f for f in (previous or {}).get("files", [])}
-        entries = []
-        total = 0
-        for path in files:
-            st = path.stat()
-            old = known.get(str(path))
-            if old and old.get("bytes") == st.st_size and old.get("mtime_ns") == st.st_mtime_ns:
-                digest = old["sha256"]
-            else:
-                digest = _sha256(path)
-            entries.append({"path": str(path), "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
-            total += st.st_size
-        manifest = hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
-        return {"paths": [e["path"] for e in entries], "count": len(entries), "bytes": total,
-                "files": entries, "manifest_sha256": manifest}
-
-    def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
-        outputs = self._manifest(self._match(spec, ctx.mission_dir))
-        return Result(remote_id=outputs["manifest_sha256"][:16], outputs=outputs,
-                      observed={"manifest_sha256": outputs["manifest_sha256"]})
-
-
-    def read(self, record: Record, ctx: OperationContext) -> Result | None:
-        try:
-            outputs = self._manifest(self._match(record.spec, ctx.mission_dir), record.outputs)
-        except PermanentError:
-            return None  # the files are gone: the plan recreates (and then reports the error)
-        return Result(remote_id=record.remote_id, outputs=outputs,
-                      observed={"manifest_sha256": outputs["manifest_sha256"]})
-
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
-        return self.create(spec, ctx)
-
-    def delete(self, record: Record, ctx: OperationContext) -> None:
-        return None
+from .files import FilesKind
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 
 
 def _connect(settings: Mapping[str, Any]) -> None:
+    """No client: the operations read the mission directory directly."""
     return None
 
 
@@ -142,6 +21,7 @@ PROVIDER = Provider(
     version=skyform.__version__,
     kinds=(FilesKind(),),
     connect=_connect,
-    settings_schema={"type": "object", "additionalProperties": False, "properties": {}},
+    settings_schema=SETTINGS_SCHEMA,
+    secret_settings=SECRET_SETTINGS,
     description="Files on disk: image sets with checksums.",
 )

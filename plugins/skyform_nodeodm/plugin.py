@@ -1,4 +1,4 @@
-"""Registers the nodeodm provider through the ``skyform`` entry-point group."""
+"""The entry point of the ``nodeodm`` provider: registered in group ``skyform`` like any third-party plugin."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def skyform_providers() -> list[Provider]:
-    from .provider import PROVIDER  # imported lazily: keeps `skyform --help` fast
+    """The nodeodm provider (imported lazily, so that ``skyform --help`` stays fast)."""
+    from .provider import PROVIDER
 
     return [PROVIDER]

@@ -9,7 +9,7 @@ from skyform import redact
 from skyform.providers import Provider
 
 from .fleet import Fleet
-from .schemas import SETTINGS_SCHEMA
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .task import TaskKind
 
 
@@ -33,7 +33,7 @@ PROVIDER = Provider(
     kinds=(TaskKind(),),
     connect=connect,
     settings_schema=SETTINGS_SCHEMA,
-    secret_settings=frozenset({"token"}),
+    secret_settings=SECRET_SETTINGS,
     parallelism=8,
     simulator=_simulator,
     description="OpenDroneMap processing on NodeODM nodes or a ClusterODM cluster (same API).",

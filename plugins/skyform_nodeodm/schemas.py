@@ -111,3 +111,4 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "oneOf": [{"required": ["url"], "not": {"required": ["nodes"]}},
               {"required": ["nodes"], "not": {"anyOf": [{"required": ["url"]}, {"required": ["token"]}]}}],
 }
+SECRET_SETTINGS = frozenset({"token"})

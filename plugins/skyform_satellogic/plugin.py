@@ -1,13 +1,18 @@
-"""Registers the satellogic provider through the ``skyform`` entry-point group."""
+"""The entry point of the ``satellogic`` provider: registered in group ``skyform`` like any third-party plugin."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from skyform import hookimpl
+
+if TYPE_CHECKING:
+    from skyform.providers import Provider
 
 
 @hookimpl
-def skyform_providers() -> list:
-    """The satellogic provider (imported lazily: keeps ``skyform --help`` fast)."""
+def skyform_providers() -> list[Provider]:
+    """The satellogic provider (imported lazily, so that ``skyform --help`` stays fast)."""
     from .provider import PROVIDER
 
     return [PROVIDER]

@@ -8,38 +8,10 @@ import skyform
 from skyform import redact
 from skyform.providers import Provider
 
-from .client import DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL, DEFAULT_URL, SatellogicClient
+from .client import SatellogicClient
 from .products import ProductsKind
+from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .task import TaskKind
-
-SETTINGS_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "description": "Connection to the Satellogic Tasking API: a token, or OAuth client credentials.",
-    "properties": {
-        "url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_URL,
-                "description": "Base URL of the Tasking API."},
-        "token": {"type": "string", "minLength": 1,
-                  "description": "An access token, sent as `authorizationToken: Bearer <token>`."},
-        "client_id": {"type": "string", "minLength": 1, "description": "OAuth2 client id (client credentials)."},
-        "client_secret": {"type": "string", "minLength": 1, "description": "OAuth2 client secret."},
-        "token_url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_TOKEN_URL,
-                      "description": "OAuth2 token endpoint (legacy accounts: https://login.satellogic.com/oauth/token)."},
-        "audience": {"type": "string", "default": DEFAULT_AUDIENCE, "description": "OAuth2 audience."},
-        "contract_id": {"type": "string", "minLength": 1,
-                        "description": "Aleph accounts: sent as X-Satellogic-Contract-Id on every call."},
-        "poll_interval": {"type": "number", "exclusiveMinimum": 0,
-                          "description": "Seconds between status polls of a running task (default: 15, "
-                                         "backing off to 600); the sandbox sets it from its clock."},
-        "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
-                    "description": "Seconds before a request times out."},
-    },
-    "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},
-    "anyOf": [{"required": ["token"]}, {"required": ["client_id", "client_secret"]}],
-    "additionalProperties": False,
-}
-
-SECRET_SETTINGS = frozenset({"token", "client_secret"})
 
 
 def connect(settings: Mapping[str, Any]) -> SatellogicClient:

@@ -1,4 +1,5 @@
-"""JSON Schemas of the satellogic kinds, from the Tasking API's documented task model.
+"""JSON Schemas of the satellogic provider: its settings, and its kinds from the Tasking API's
+documented task model.
 
 Field names are the API's own (``task_name``, ``max_simultaneous_captures`` ...), so a
 spec reads like the documented request body; ``wait_for`` is skyform's only addition.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .client import DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL, DEFAULT_URL
 from .temporal import AGE_PATTERN, INSTANT_PATTERN
 
 WAIT_FOR = ("accepted", "first_capture", "completed")
@@ -148,3 +150,34 @@ PRODUCTS_OUTPUTS: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+
+
+#: the provider settings (``providers.satellogic``): a token, or OAuth client credentials
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "description": "Connection to the Satellogic Tasking API: a token, or OAuth client credentials.",
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_URL,
+                "description": "Base URL of the Tasking API."},
+        "token": {"type": "string", "minLength": 1,
+                  "description": "An access token, sent as `authorizationToken: Bearer <token>`."},
+        "client_id": {"type": "string", "minLength": 1, "description": "OAuth2 client id (client credentials)."},
+        "client_secret": {"type": "string", "minLength": 1, "description": "OAuth2 client secret."},
+        "token_url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_TOKEN_URL,
+                      "description": "OAuth2 token endpoint (legacy accounts: https://login.satellogic.com/oauth/token)."},
+        "audience": {"type": "string", "default": DEFAULT_AUDIENCE, "description": "OAuth2 audience."},
+        "contract_id": {"type": "string", "minLength": 1,
+                        "description": "Aleph accounts: sent as X-Satellogic-Contract-Id on every call."},
+        "poll_interval": {"type": "number", "exclusiveMinimum": 0,
+                          "description": "Seconds between status polls of a running task (default: 15, "
+                                         "backing off to 600); the sandbox sets it from its clock."},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
+                    "description": "Seconds before a request times out."},
+    },
+    "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},
+    "anyOf": [{"required": ["token"]}, {"required": ["client_id", "client_secret"]}],
+    "additionalProperties": False,
+}
+
+SECRET_SETTINGS = frozenset({"token", "client_secret"})

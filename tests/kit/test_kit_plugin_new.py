@@ -16,7 +16,8 @@ from skyform.errors import UsageError
 
 EXPECTED = [
     "README.md", "pyproject.toml", "skyform_acme/__init__.py", "skyform_acme/job.py", "skyform_acme/plugin.py",
-    "skyform_acme/provider.py", "skyform_acme/simulator/__init__.py", "skyform_acme/simulator/server.py",
+    "skyform_acme/provider.py", "skyform_acme/schemas.py", "skyform_acme/simulator/__init__.py",
+    "skyform_acme/simulator/server.py",
     "tests/test_acme_contract.py", "tests/test_acme_mission.py",
 ]
 

@@ -14,7 +14,8 @@ import pytest
 from satellogic_support import SQUARE, aoi_spec, poi_spec
 from skyform.providers import CheckContext
 from skyform.values import Unknown
-from skyform_satellogic.provider import PROVIDER, SETTINGS_SCHEMA
+from skyform_satellogic.provider import PROVIDER
+from skyform_satellogic.schemas import SETTINGS_SCHEMA
 
 TASK = PROVIDER.kind("Task")
 VALIDATOR = jsonschema.Draft202012Validator(TASK.spec_schema)

@@ -1,0 +1,40 @@
+"""JSON Schemas of the local provider: the ``Files`` spec and outputs, and its (empty) settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "A set of local files, by glob pattern(s) or explicit paths, relative to the mission directory.",
+    "properties": {
+        "glob": {
+            "description": "A glob pattern (or a list of them), e.g. data/a12/*.JPG; ** matches directories.",
+            "anyOf": [{"type": "string", "minLength": 1},
+                      {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}],
+        },
+        "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                  "description": "Explicit file paths."},
+        "min_count": {"type": "integer", "minimum": 0, "description": "Fail when fewer files match (default 1)."},
+    },
+    "oneOf": [{"required": ["glob"]}, {"required": ["paths"]}],
+}
+
+OUTPUTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": {"type": "array", "items": {"type": "string"}, "description": "Absolute paths, sorted."},
+        "count": {"type": "integer"},
+        "bytes": {"type": "integer"},
+        "files": {"type": "array", "items": {"type": "object", "properties": {
+            "path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}}}},
+        "manifest_sha256": {"type": "string", "description": "Digest of the sorted (path, sha256) list."},
+    },
+    "required": ["paths", "count", "bytes", "files", "manifest_sha256"],
+}
+
+#: the provider takes no settings: files are read relative to the mission directory
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {}}
+SECRET_SETTINGS: frozenset[str] = frozenset()

@@ -76,8 +76,8 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
             if rs.status == "creating" or (rs.remote_id is None and rs.status != "ready"):
                 try:
                     found = with_retries(lambda: kind.adopt(record.spec, ctx))
-                except AdoptError as exc:
-                    return Observation(adopt_error=str(exc))
+                except AdoptError as exc:  # the hint is the user's next step: keep it in the plan
+                    return Observation(adopt_error=f"{exc} ({exc.hint})" if exc.hint else str(exc))
                 return Observation(adopted=found)
             result = with_retries(lambda: kind.read(record, ctx))
         except NotFound:

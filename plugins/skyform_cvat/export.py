@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.providers import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
 
@@ -134,6 +135,21 @@ class ExportKind(ResourceKind):
             return None  # the download is gone or altered: export again
         return Result(remote_id=record.remote_id, status="ready", outputs=dict(record.outputs),
                       observed={k: record.spec[k] for k in record.spec})
+
+    def datasets(self, record: Record) -> list[Dataset]:
+        """The downloaded archive as one dataset: annotations (and images) in the export's format."""
+        out = record.outputs
+        if not out.get("path"):
+            return []
+        fmt = str(out.get("format") or record.spec.get("format", ""))
+        target, target_id = target_of(record.spec)
+        return [Dataset(key="export", title=f"CVAT {fmt} export of {target} {target_id}",
+                        assets=(Asset(key="archive", title=Path(out["path"]).name, media_type="application/zip",
+                                      roles=("data", "annotations"), path=out["path"], sha256=out.get("sha256"),
+                                      size=out.get("bytes")),),
+                        lineage=f"Annotations exported by CVAT as {fmt}"
+                                + (" with images" if record.spec.get("include_images") else "") + ".",
+                        properties={"skyform:format": fmt})]
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         path = record.outputs.get("path")

@@ -44,8 +44,6 @@ class JobKind(ResourceKind):
     description = "A ContextCapture reconstruction job (meshes, 3D tiles, orthophotos from photos)."
     spec_schema = JOB_SPEC_SCHEMA
     outputs_schema = JOB_OUTPUTS_SCHEMA
-    # an update PATCHes the settings of an unsubmitted job: the job and where it runs stay
-    stable_outputs = frozenset({"id", "workspaceId", "iTwinId", "location"})
     immutable = frozenset({"type", "name", "workspaceId", "inputs"})
     long_running = True
     poll_interval = 15.0
@@ -252,6 +250,9 @@ class JobKind(ResourceKind):
         job = client.get_job(str(record.remote_id))
         if job is not None and not view.is_terminal(view.state_of(job)):
             client.patch_job(str(record.remote_id), {"state": "cancelled"})
+
+    def datasets(self, record: Record) -> list[Any]:
+        return view.job_datasets(record)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         """Delete an unsubmitted job, cancel a running one; a finished one is only forgotten."""

@@ -104,3 +104,33 @@ def next_poll(backoff: Sequence[float], memory: Mapping[str, Any] | None, percen
 
 def is_terminal(state: str) -> bool:
     return state in TERMINAL_STATES
+
+
+READ_ACCESS = "https://api.bentley.com/reality-management/reality-data/{id}/readaccess?iTwinId={itwin}"
+
+
+def job_datasets(record: Any) -> list[Any]:
+    """Each output format the job produced, as a dataset held by the service (Reality Data).
+
+    The bytes stay in Bentley's Reality Management; an asset is its documented read-access
+    link (which answers with a time-limited container URL), so no checksum is claimed.
+    """
+    from skyform.catalog.model import Asset, Dataset
+
+    out = record.outputs
+    spec = record.spec if isinstance(record.spec, dict) else {}
+    settings = spec.get("settings") or {}
+    result: list[Any] = []
+    for fmt, rid in (out.get("outputs") or {}).items():
+        if not rid:
+            continue
+        asset = Asset(key="reality-data", title=f"{fmt} (Reality Data {rid})", media_type="application/json",
+                      roles=("data",), href=READ_ACCESS.format(id=rid, itwin=out.get("iTwinId") or ""))
+        result.append(Dataset(
+            key=output_key(fmt).strip("_").lower() or "output", title=f"iTwin {spec.get('type', '')} job output {fmt}",
+            assets=(asset,), software={"iTwin Reality Modeling": "contextcapture v1"},
+            options={k: v for k, v in settings.items() if k != "outputs"},
+            lineage=f"Reconstructed by Bentley iTwin Reality Modeling ({spec.get('type', 'Full')} job "
+                    f"{record.remote_id}) in {out.get('location') or 'the default datacenter'}.",
+            properties={"skyform:reality_data_id": rid, "skyform:format": fmt}))
+    return result

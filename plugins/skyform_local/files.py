@@ -9,9 +9,11 @@ sets stay cheap.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, PermanentError
 from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.values import is_known
@@ -34,7 +36,6 @@ class FilesKind(ResourceKind):
     description = "Local files (e.g. a flight's photos) with a sha256 manifest."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
-    stable_outputs = frozenset()  # every output is derived from the files' contents
     delete_mode = "forget"
     delete_note = "local files are never deleted; only the record is dropped"
 
@@ -102,3 +103,18 @@ class FilesKind(ResourceKind):
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         return None
+
+    def datasets(self, record: Record) -> list[Dataset]:
+        """The file set as the mission's input: one asset per file, with the recorded sha256."""
+        files = record.outputs.get("files") or []
+        assets = tuple(Asset(key=_asset_key(f["path"], i), path=f["path"], sha256=f.get("sha256"), size=f.get("bytes"),
+                             media_type=mimetypes.guess_type(f["path"])[0] or "application/octet-stream",
+                             roles=("data", "source"), title=Path(f["path"]).name)
+                       for i, f in enumerate(files))
+        return [Dataset(key="files", title=f"{len(files)} file(s) of {record.address}", assets=assets, role="input",
+                        properties={"skyform:manifest_sha256": record.outputs.get("manifest_sha256", "")})]
+
+
+def _asset_key(path: str, index: int) -> str:
+    """A STAC asset key: the file name, unique within the set (two folders may share names)."""
+    return f"{index:04d}-{Path(path).name}"

@@ -178,3 +178,31 @@ def products(assets: Path) -> dict[str, Any]:
     for output, candidates in PRODUCTS.items():
         found[output] = next((str(assets / c) for c in candidates if (assets / c).is_file()), None)
     return found
+
+
+def digests(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """sha256 and size of each product file, computed from the bytes just extracted."""
+    result: dict[str, dict[str, Any]] = {}
+    for output, path in found.items():
+        if path is not None:
+            digest = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            result[output] = {"sha256": digest.hexdigest(), "bytes": Path(path).stat().st_size}
+    return result
+
+
+def georeference(assets: Path) -> tuple[str | None, list[float] | None]:
+    """The PROJ string ODM wrote (``proj.txt``) and the orthophoto's corners in it, when present."""
+    crs_file = assets / "odm_georeferencing/proj.txt"
+    corners_file = assets / "odm_orthophoto/odm_orthophoto_corners.txt"
+    crs = crs_file.read_text(errors="replace").strip() or None if crs_file.is_file() else None
+    bounds: list[float] | None = None
+    if corners_file.is_file():
+        try:
+            values = [float(v) for v in corners_file.read_text(errors="replace").split()]
+        except ValueError:
+            values = []
+        bounds = values if len(values) == 4 else None
+    return crs, bounds

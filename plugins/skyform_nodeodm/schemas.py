@@ -83,6 +83,13 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
         "report": {**_PATH_OR_NULL, "description": "odm_report/report.pdf"},
         "processing_time_ms": {"type": "integer"},
         "images_count": {"type": "integer"},
+        "digests": {"type": "object", "additionalProperties": {"type": "object"},
+                    "description": "Per product: the sha256 and size skyform computed when it extracted the file."},
+        "software": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "What the node reported in GET /info: NodeODM and engine versions."},
+        "crs": {"type": ["string", "null"], "description": "odm_georeferencing/proj.txt (a PROJ string)."},
+        "bounds": {"type": ["array", "null"], "items": {"type": "number"},
+                   "description": "odm_orthophoto/odm_orthophoto_corners.txt: minx miny maxx maxy, in crs."},
     },
 }
 

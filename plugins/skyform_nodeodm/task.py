@@ -14,12 +14,14 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
 
+from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
 from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
                               Result)
 from skyform.values import is_known
 
 from . import artifacts
+from .datasets import task_datasets
 from .client import PROVIDER, NodeClient, UuidTaken
 from .drift import observed
 from .fleet import Fleet
@@ -40,8 +42,6 @@ class TaskKind(ResourceKind):
     description = "Photogrammetry on a NodeODM node or ClusterODM: images in, orthophoto/DEM/point cloud out."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
-    # an update restarts the task under the same uuid; its products are made anew
-    stable_outputs = frozenset({"uuid"})
     immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook",
                            "fingerprint"})
     long_running = True
@@ -231,6 +231,9 @@ class TaskKind(ResourceKind):
             fh.write(f"{record.remote_id}\n")
 
     # -- helpers ----------------------------------------------------------------------
+    def datasets(self, record: Record) -> list[Dataset]:
+        return task_datasets(record)
+
     def _failure(self, node: NodeClient, uuid: str, info: Mapping[str, Any]) -> PermanentError:
         reason = (info.get("status") or {}).get("errorMessage") or "no error message"
         try:
@@ -248,13 +251,29 @@ class TaskKind(ResourceKind):
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         archive, sha256, size = artifacts.download(node, uuid, ctx.artifacts_dir, ctx.reporter)
         assets = artifacts.extract(archive, ctx.artifacts_dir / "assets", uuid, max_bytes=fleet.max_extract_bytes)
+        found = artifacts.products(assets)
+        crs, bounds = artifacts.georeference(assets)
         outputs: dict[str, Any] = {"uuid": uuid, "node": node.url,
                                    "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size},
-                                   "assets_dir": str(assets), **artifacts.products(assets),
+                                   "assets_dir": str(assets), **found,
                                    "processing_time_ms": int(info.get("processingTime") or 0),
-                                   "images_count": int(info.get("imagesCount") or 0)}
+                                   "images_count": int(info.get("imagesCount") or 0),
+                                   "digests": artifacts.digests(found), "software": _software(node),
+                                   "crs": crs, "bounds": bounds}
         return Result(remote_id=uuid, status="ready", outputs=outputs, private={"node": node.url},
                       progress=1.0, message=f"completed; products in {assets}")
+
+
+def _software(node: NodeClient) -> dict[str, str]:
+    """What the node says it runs (``GET /info``): provenance only, so a failed look is no error."""
+    try:
+        info = node.info()
+    except RemoteError:
+        return {}
+    software = {"NodeODM": str(info["version"])} if info.get("version") else {}
+    if info.get("engine") and info.get("engineVersion"):
+        software[str(info["engine"]).upper()] = str(info["engineVersion"])
+    return software
 
 
 def _running(uuid: str, node: NodeClient, progress: float, message: str) -> Result:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, AuthError, Issue, NotFound, PermanentError
 from skyform.providers import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
                               ResourceKind, Result)
 
 from .account import account_issues, resolve_product
+from .captures import capture_datasets
 from .client import PROVIDER
 from .geometry import same_target
 from .rules import task_issues
@@ -36,8 +38,6 @@ class TaskKind(ResourceKind):
     description = "A Satellogic tasking order (POI or AOI, one-off or recurring) and its captures."
     spec_schema = TASK_SPEC
     outputs_schema = TASK_OUTPUTS
-    # only wait_for updates in place (skyform's own readiness rule): the order itself stays
-    stable_outputs = frozenset({"task_id", "product", "priority", "client", "created_time"})
     immutable = ALL_FIELDS
     long_running = True
     poll_interval = 15.0
@@ -118,6 +118,9 @@ class TaskKind(ResourceKind):
         """Stop waiting: cancel the order (lifecycle.timeout)."""
         if record.remote_id:
             ctx.client.cancel_task(record.remote_id)
+
+    def datasets(self, record: Record) -> list[Dataset]:
+        return capture_datasets(record)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         """Cancel the order; one already canceled or unknown is done, one the service

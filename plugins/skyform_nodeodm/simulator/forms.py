@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Mapping
+from typing import Any
 
 from werkzeug.wrappers import Request
 
@@ -37,34 +37,8 @@ def task_fields(request: Request) -> dict[str, Any]:
     return fields
 
 
-def unique_name(taken: Mapping[str, Any], name: str) -> str:
-    """NodeODM's ``assureUniqueFilename``: a name already there gets ``_`` before its extension.
-
-    So the same file uploaded twice (a retried chunk) is kept twice, as ``a.JPG`` and ``a_.JPG``.
-    """
-    while name in taken:
-        stem, dot, ext = name.rpartition(".")
-        name = f"{stem}_.{ext}" if dot else name + "_"
-    return name
-
-
-# Task.setPostProcessingOptsSteps: unless skipPostProcessing, NodeODM turns these on itself
-POST_PROCESSING_OPTIONS = ("pc-ept", "cog", "gltf")
-
-
-def add_post_processing_options(options: list[dict[str, Any]]) -> None:
-    """Append ``{name, value: true}`` for each post-processing option ODM has and the task lacks."""
-    known = {o["name"] for o in catalog.options()}
-    for name in POST_PROCESSING_OPTIONS:
-        if name in known and not any(o["name"] == name for o in options):
-            options.append({"name": name, "value": True})
-
-
-def read_files(request: Request, already: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Uploaded ``images`` parts: file name -> size (the simulator keeps no content).
-
-    Names are made unique against ``already`` (the files of the upload so far) and each other.
-    """
+def read_files(request: Request) -> dict[str, int]:
+    """Uploaded ``images`` parts: file name -> size (the simulator keeps no content)."""
     files: dict[str, int] = {}
     for storage in request.files.getlist("images"):
         name = (storage.filename or "").replace("\\", "/").split("/")[-1]
@@ -72,9 +46,7 @@ def read_files(request: Request, already: Mapping[str, int] | None = None) -> di
         while chunk := storage.stream.read(1 << 16):
             size += len(chunk)
         if name:
-            if name == "body.json":
-                name = "_body.json"  # NodeODM keeps its own body.json beside the uploads
-            files[unique_name({**(already or {}), **files}, name)] = size
+            files[name] = size  # the same filename twice collapses into one file
     return files
 
 

@@ -35,6 +35,8 @@ def product_files(task: dict[str, Any]) -> dict[str, bytes]:
     }
     if not _flag(task, "skip-orthophoto"):
         files["odm_orthophoto/odm_orthophoto.tif"] = TIFF
+        # ODM writes the orthophoto's bounds in the projected CRS of proj.txt: minx miny maxx maxy
+        files["odm_orthophoto/odm_orthophoto_corners.txt"] = b"720123.25 6174281.5 720298.75 6174402.0\n"
         if _flag(task, "orthophoto-png"):
             files["odm_orthophoto/odm_orthophoto.png"] = PNG
     if _flag(task, "dsm"):

@@ -185,7 +185,9 @@ class Session:
             started = time.time()
             store.write(name, [], [Event(f"{operation}_started", data={"actions": plan.counts(),
                                                                       "host": socket.gethostname(),
-                                                                      "pid": os.getpid()}, at=started)],
+                                                                      "pid": os.getpid(),
+                                                                      "provenance": self._provenance(plan)},
+                                         at=started)],
                         # "sandbox" is recorded only for sandbox runs (None removes it)
                         mission_update={"spec_digest": self.mission.digest,
                                         "attributes": {**self.options.attributes,
@@ -210,6 +212,8 @@ class Session:
                         mission_update={"outputs": outputs})
             self._backup_state()
             self._observe("skyform_apply_finished", mission=name, result=result)
+            if self.mission.settings.get("catalog") and plan.mode == "apply":
+                self._publish_catalog(str(self.mission.settings["catalog"]))
         return outcome
 
     def _backup_state(self) -> None:
@@ -223,6 +227,35 @@ class Session:
             self.store.backup()
         except StateError as exc:
             self.emit({"event": "warning", "message": f"the state backup was not refreshed: {exc.message}"})
+
+    def _publish_catalog(self, destination: str) -> None:
+        """``settings.catalog``: rewrite the STAC catalog; a failure is a warning, the apply stands."""
+        from .catalog import collect, publish
+        from .errors import SkyformError
+
+        assert self.store is not None
+        try:
+            lineage = collect(self.store, self.mission.name, self.registry.resolve_type)
+            where = publish(lineage, destination, self.mission.directory)
+        except SkyformError as exc:
+            self.emit({"event": "warning", "message": f"the STAC catalog was not written: {exc.message}"
+                       + (f" ({exc.hint})" if exc.hint else "")})
+            return
+        self.emit({"event": "catalog", "path": where, "items": len(lineage.products)})
+
+    def _provenance(self, plan: Plan) -> dict[str, Any]:
+        """What this run's products will name as their origin (``skyform catalog``, ``provenance``)."""
+        import hashlib
+        import json
+
+        from .catalog.commit import head_commit
+        from .catalog.lineage import provenance_block
+
+        digest = hashlib.sha256(json.dumps(plan.to_json(), sort_keys=True, default=str).encode()).hexdigest()
+        used = {a.type.split(".", 1)[0] for a in plan.actions}
+        versions = {p: self.registry.providers[p].version for p in used if p in self.registry.providers}
+        commit = str(self.options.attributes.get("commit") or "") or head_commit(self.mission.directory)
+        return provenance_block(f"sha256:{digest}", self.mission.digest, commit, versions)
 
     def _time_scale(self) -> float:
         """Real seconds per service second: 1, or the sandbox clock's inverse."""

@@ -83,6 +83,16 @@ MISSION_SCHEMA: dict[str, Any] = {
         },
         "outputs": {"type": "object", "propertyNames": {"type": "string"},
                     "description": "Mission outputs, usually ${{ resources... }} expressions."},
+        "settings": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Mission-wide options.",
+            "properties": {
+                "catalog": {"type": "string", "minLength": 1,
+                            "description": "Write the mission's STAC catalog here after every apply: a directory "
+                                           "relative to the mission, or an fsspec URL (s3://bucket/key)."},
+            },
+        },
     },
 }
 

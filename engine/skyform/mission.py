@@ -16,7 +16,7 @@ from .envelope import MISSION_SCHEMA, parse_duration
 from .errors import Diagnostic, Location, SpecError
 from .yamlsource import MDict, locate
 
-MERGED_SECTIONS = ("providers", "variables", "resources", "outputs")
+MERGED_SECTIONS = ("providers", "variables", "resources", "outputs", "settings")
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Mission:
     digest: str
     metadata: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # what the user named: the directory, or one file of it
+    settings: dict[str, Any] = field(default_factory=dict)  # mission-wide options (``catalog``)
 
     def __post_init__(self) -> None:
         if self.source is None:
@@ -218,6 +219,7 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str, sour
         resources=resources, providers=dict(document.get("providers") or {}),
         variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
         digest=digest, metadata=dict(document["metadata"]), source=source,
+        settings=dict(document.get("settings") or {}),
     )
 
 

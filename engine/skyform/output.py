@@ -244,6 +244,8 @@ class ApplyView:
             p.line(p.style(f"{address}: {event.get('message')}{wait} (attempt {event.get('attempt')})", "yellow"))
         elif kind == "warning":
             p.line(p.style(f"Warning: {address + ': ' if address else ''}{event.get('message')}", "yellow"))
+        elif kind == "catalog":
+            p.line(f"STAC catalog of {event.get('items')} item(s) written to {event.get('path')}")
         elif kind == "skipped":
             p.line(p.style(f"{address}: Skipped ({event.get('reason')})", "yellow"))
         elif kind == "bug":

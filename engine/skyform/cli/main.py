@@ -26,13 +26,15 @@ LAZY = {
     "state": ("skyform.cli.statecmd", "state"),
     "history": ("skyform.cli.statecmd", "history"),
     "output": ("skyform.cli.statecmd", "output"),
-    "status": ("skyform.cli.status", "status"),
+    "status": ("skyform.cli.statecmd", "status"),
     "force-unlock": ("skyform.cli.statecmd", "force_unlock"),
     "import": ("skyform.cli.statecmd", "import_cmd"),
     "sandbox": ("skyform.cli.sandbox", "command"),
     "plugin": ("skyform.cli.plugin", "command"),
     "gitops": ("skyform.cli.gitops", "command"),
     "reconcile": ("skyform.cli.reconcile", "command"),
+    "catalog": ("skyform.cli.catalog", "catalog"),
+    "provenance": ("skyform.cli.catalog", "provenance"),
 }
 HELP = {
     "validate": "Check a mission: YAML, schemas, expressions, graph.",
@@ -52,6 +54,8 @@ HELP = {
     "plugin": "Tools for provider authors.",
     "gitops": "Plan/apply every mission of a git repository.",
     "reconcile": "Keep a repository's missions applied, in a loop.",
+    "catalog": "Write the mission's products as a STAC catalog.",
+    "provenance": "Show where a resource's products came from (W3C PROV).",
 }
 
 

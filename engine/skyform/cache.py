@@ -1,14 +1,16 @@
 """A content-hash cache of parsed missions and of their validation verdicts.
 
 Parsing YAML dominates the cost of a large mission (DESIGN.md, Performance). The parsed
-tree (with its locations) is pickled under ``.skyform/cache/`` keyed by the sha256 of the
+tree (with its locations) is pickled in the user's cache directory (platformdirs:
+``~/.cache/skyform/missions/`` on Linux), never in the mission's directory, so validating or
+planning a git work tree writes nothing into it; entries are keyed by the sha256 of the
 mission files, so an unchanged spec is not parsed again; a verdict "valid" is remembered
 for the same content, the same installed providers and the same day (semantic checks
 depend on today's date). A corrupt or foreign cache entry is ignored and rewritten.
 
 Entries are signed with an HMAC keyed by a per-user secret (``skyform.key`` in the user's
-cache directory, mode 0600): a pickle planted in a repository's ``.skyform/cache`` is
-never unpickled.
+cache directory, mode 0600): a pickle planted in the cache by someone else is never
+unpickled.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ DISABLED = os.environ.get("SKYFORM_NO_CACHE", "") not in ("", "0")
 
 
 def _cache_dir(directory: Path) -> Path:
-    return directory / ".skyform" / "cache"
+    """The cache of one mission directory, under the user's cache directory."""
+    import platformdirs
+
+    key = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
+    return Path(platformdirs.user_cache_dir("skyform")) / "missions" / key
 
 
 def _registry_key(registry: Any) -> str:

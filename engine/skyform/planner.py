@@ -26,6 +26,8 @@ from .validate import Scope, issue_diagnostics
 from .values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"
+#: an output an in-place update will change: expressions reading it are known after apply
+AFTER_APPLY = Unknown("(known after apply)")
 log = logging.getLogger("skyform.plan")
 
 
@@ -74,8 +76,8 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
             if rs.status == "creating" or (rs.remote_id is None and rs.status != "ready"):
                 try:
                     found = with_retries(lambda: kind.adopt(record.spec, ctx))
-                except AdoptError as exc:
-                    return Observation(adopt_error=str(exc))
+                except AdoptError as exc:  # the hint is the user's next step: keep it in the plan
+                    return Observation(adopt_error=f"{exc} ({exc.hint})" if exc.hint else str(exc))
                 return Observation(adopted=found)
             result = with_retries(lambda: kind.read(record, ctx))
         except NotFound:
@@ -210,9 +212,10 @@ class Planner:
                 continue
             action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
             action.depends_on = list(self.deps[rid])
-            if action.action == "noop" and rs is not None:
+            if action.action in ("noop", "update") and rs is not None:
                 outputs = ob.result.outputs if ob.result is not None and ob.result.outputs else rs.outputs
-                known_outputs[rid] = outputs
+                known_outputs[rid] = outputs if action.action == "noop" else self._outputs_after_update(
+                    resource.type, outputs, rs.outputs, action)
             if plan_checks and not refresh_only and action.action in ("create", "update", "replace"):
                 problems += self._plan_check(rid, resource, spec, action)
             actions.append(action)
@@ -272,6 +275,21 @@ class Planner:
             return Action(rid, type_name, "noop", "lifecycle.prevent_destroy changed: recorded in state",
                           state_only=True)
         return Action(rid, type_name, "noop", "up to date")
+
+    def _outputs_after_update(self, type_name: str, outputs: Mapping[str, Any], recorded: Mapping[str, Any],
+                              action: Action) -> dict[str, Any]:
+        """The outputs dependents see while ``action`` updates the resource in place.
+
+        Those the kind keeps across this update (``ResourceKind.kept_outputs``: ``id`` by
+        default) keep their values, so a child that uses only them is not replaced; every
+        other output is known after apply. A kept output the refresh saw differ from the
+        record is not trusted either: apply checks the update against the record.
+        """
+        _, kind = self.runtime.kind(type_name)
+        changes = [Change(c.path, c.before, c.after) for c in action.changes + action.drift]
+        kept = {k: v for k, v in kind.kept_outputs(outputs, changes).items() if recorded.get(k) == v}
+        declared = (kind.outputs_schema.get("properties") or {}).keys()
+        return {name: kept[name] if name in kept else AFTER_APPLY for name in [*outputs, *declared]}
 
     def _replace_without_delete(self, action: Action, kind: ResourceKind) -> None:
         """A replace of a kind the API cannot delete: blocked, or the old object forgotten."""

@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from . import redact
 from .errors import Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
@@ -515,6 +515,7 @@ class Scheduler:
         if result is None:
             return self._fail(node, "the remote object disappeared while waiting for it")
         rec.remote_id = result.remote_id or rec.remote_id
+        previous = rec.outputs
         if result.outputs or outcome != "polled":
             rec.outputs = sealed(result.outputs) if result.outputs else rec.outputs
         if result.observed is not None:
@@ -540,6 +541,14 @@ class Scheduler:
             detail["message"] = redact.redact(result.message)
         if rec.status == "failed":
             detail["error"] = redact.redact(result.message or "the remote job failed")
+        moved = self._moved_stable_outputs(node, previous, rec.outputs) if outcome == "updated" else []
+        if moved:
+            # the plan showed dependents these values: carrying on with them would apply
+            # something the plan did not show (state above already records the update)
+            self.outputs[node.action.address] = rec.outputs
+            return self._fail(node, f"the update changed output(s) {', '.join(moved)}, which {node.action.type} "
+                                    "declares stable across updates (a provider bug); what uses them was planned "
+                                    "with the old values and is not applied: run plan again", write=False)
         if before != rec.status or outcome != "polled":
             self._transition(node, before, rec.status, detail)
         elif result.progress is not None or result.message:
@@ -553,6 +562,13 @@ class Scheduler:
             self._fail(node, result.message or "the remote job failed", write=False, announced=True)
         else:
             self._begin_wait(node, poll_after=result.poll_after)
+
+    def _moved_stable_outputs(self, node: Node, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+        """Outputs the plan kept across this update (``ResourceKind.kept_outputs``) that it changed."""
+        _, kind = self.runtime.kind(node.action.type)
+        changes = [Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift]
+        kept = kind.kept_outputs(before, changes)
+        return sorted(name for name, value in kept.items() if name in after and after[name] != value)
 
     def _on_error(self, node: Node, exc: BaseException) -> None:
         if not isinstance(exc, Exception):

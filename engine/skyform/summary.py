@@ -14,7 +14,8 @@ from typing import Any
 # (action kind, how the summary names what was done to it), in the order they are printed
 DONE_WORDS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"))
 EXTRA_WORDS = (("forget", "removed from state"), ("resume", "waited for"), ("record", "recorded in state"),
-               ("accept", "accepted as changed outside skyform"), ("read", "read"))
+               ("accept", "accepted as changed outside skyform"), ("read", "read"),
+               ("submit", "submitted and still running"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class ApplySummary:
             kind = kinds.get(address)
             if kind is not None:
                 counts[kind] = counts.get(kind, 0) + 1
+        if outcome.detached:  # --detach: submitted, not finished; apply again records the result
+            counts["submit"] = len(outcome.detached)
         return cls(counts, len(outcome.failed), len(outcome.skipped))
 
     @property

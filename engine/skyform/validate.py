@@ -161,8 +161,9 @@ def _order(d: Diagnostic) -> tuple[str, int, int]:
 class Scope:
     """What expressions resolve against.
 
-    ``outputs`` maps resource ids to recorded outputs that are known for this run; any
-    other resource's outputs are Unknown. ``require_secrets``: a missing secret is an
+    ``outputs`` maps resource ids to recorded outputs that are known for this run (an
+    ``Unknown`` among them: an output the planned update will change); any other
+    resource's outputs are Unknown. ``require_secrets``: a missing secret is an
     error (plan/apply) rather than Unknown (validate).
     """
 
@@ -196,7 +197,9 @@ class Scope:
                                   hint=did_you_mean(rid, list(resources)))
         self._check_output_name(ref, resources[rid].type)
         if rid in self.outputs:
-            return dig(self.outputs[rid], ref.path[2:], str(ref))
+            found = dig(self.outputs[rid], ref.path[2:], str(ref))
+            # an output the plan's update of ``rid`` will change: known after apply
+            return Unknown(str(ref)) if isinstance(found, Unknown) else found
         return Unknown(str(ref))
 
     def _check_output_name(self, ref: Reference, type_name: str) -> None:

@@ -30,6 +30,9 @@ class JobKind(ResourceKind):
     description = "A CVAT job: a ground-truth job, or an annotation job's assignee, stage and state."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
+    # an update moves the job through the workflow; its frames stay
+    stable_outputs = frozenset({"id", "task_id", "type", "start_frame", "stop_frame", "frame_count"})
+    output_sources = {name: frozenset(WORKFLOW) for name in WORKFLOW}
     immutable = frozenset({"task_id", "type", "index", "start_frame", "stop_frame", "frame_selection_method", "frame_count",
                            "frame_share", "frames_per_job_count", "frames_per_job_share", "frames", "random_seed"})
     delete_note = ("ground-truth jobs are deleted with their annotations; annotation jobs cannot be deleted "

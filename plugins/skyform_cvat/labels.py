@@ -142,3 +142,23 @@ def observed_labels(remote: list[Any], applied: Any) -> list[dict[str, Any]]:
 def label_names(labels: Any) -> dict[str, Mapping[str, Any]]:
     """Label name → label spec, for comparing label sets."""
     return {lb["name"]: lb for lb in labels or [] if isinstance(lb, dict) and "name" in lb}
+
+
+#: label fields CVAT changes in place, keeping the label's annotations
+IN_PLACE_LABEL_FIELDS = frozenset({"color"})
+
+
+def replace_reason(before: Any, after: Any) -> str | None:
+    """Why changing a label set from ``before`` to ``after`` needs a new project or task, or
+    None when CVAT can do it in place (labels added, colours changed)."""
+    old, new = label_names(before), label_names(after)
+    removed = [n for n in old if n not in new]
+    if removed:
+        return f"CVAT cannot remove label(s) {', '.join(removed)} without deleting their annotations"
+    for name, label in old.items():
+        fields = sorted(k for k in set(label) | set(new[name])
+                        if k not in IN_PLACE_LABEL_FIELDS and label.get(k) != new[name].get(k))
+        if fields:
+            return (f"label {name}: {' and '.join(fields)} cannot change in place; CVAT would delete "
+                    "the label's annotations")
+    return None

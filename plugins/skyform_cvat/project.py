@@ -1,7 +1,8 @@
 """Kind ``cvat.Project``: a named label set that tasks share.
 
-The name changes in place; labels may be added in place (CVAT appends them), while removing
-or redefining a label is a replace, because CVAT would delete that label's annotations.
+The name changes in place; labels may be added (CVAT appends them) and recoloured in place,
+while removing a label or changing its type or attributes is a replace, because CVAT would
+delete that label's annotations.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from skyform.errors import Issue, NotFound
 from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
 from .adoption import created_after
-from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels
+from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, replace_reason
 from .errors import sdk_errors
 
 SPEC_SCHEMA: dict[str, Any] = {
@@ -47,6 +48,10 @@ class ProjectKind(ResourceKind):
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
     delete_note = "deleting a CVAT project deletes its tasks, jobs and annotations"
+    # a rename or a recolour keeps the project and its labels: tasks using the id stay
+    # (not ``url``: it is made of the provider's url setting, which may change)
+    stable_outputs = frozenset({"id"})
+    output_sources = {"label_ids": frozenset({"labels"})}
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         yield from check_labels(spec.get("labels"))
@@ -55,11 +60,9 @@ class ProjectKind(ResourceKind):
         for change in changes:
             if change.field != "labels":
                 continue
-            before, after = label_names(change.before), label_names(change.after)
-            altered = [n for n in before if n not in after or after[n] != before[n]]
-            if altered:
-                return ChangePlan("replace", f"CVAT cannot remove or redefine label(s) {', '.join(altered)} "
-                                             "without deleting their annotations")
+            reason = replace_reason(change.before, change.after)
+            if reason:
+                return ChangePlan("replace", reason)
         return ChangePlan("update")
 
     def _result(self, ctx: OperationContext, project: Any, applied: Any) -> Result:
@@ -111,7 +114,20 @@ class ProjectKind(ResourceKind):
             project = ctx.client.sdk.projects.retrieve(pid)
             if fields:
                 project.update(models.PatchedProjectWriteRequest(**fields))
+            if any(c.field == "labels" for c in changes):
+                self._recolour(ctx, project, spec["labels"])
         return self._result(ctx, project, spec["labels"])
+
+    def _recolour(self, ctx: OperationContext, project: Any, wanted: list[Mapping[str, Any]]) -> None:
+        """PATCH /api/labels/{id} for each label whose colour the spec changed (its annotations stay)."""
+        from cvat_sdk.api_client import models
+
+        colours = {lb["name"]: lb["color"] for lb in wanted if lb.get("color")}
+        for label in project.get_labels():
+            colour = colours.get(label.name)
+            if colour and colour.lower() != str(label.color).lower():
+                ctx.client.sdk.api_client.labels_api.partial_update(
+                    label.id, patched_label_request=models.PatchedLabelRequest(color=colour))
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         try:

@@ -69,6 +69,8 @@ class TaskKind(ResourceKind):
     description = "An annotation task: images uploaded from local paths and split into jobs."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
+    # an update only renames the task or moves it to another subset: its data and jobs stay
+    stable_outputs = frozenset({"id", "size", "project_id", "jobs"})  # not url: see Project
     immutable = frozenset({"project_id", "labels", "images", "segment_size", "overlap", "image_quality",
                            "sorting_method", "chunk_size"})
     long_running = True

@@ -72,6 +72,9 @@ class JobKind(ResourceKind):
     description = "A drone-operations job (inspection, survey, thermal scan), one-time or recurring."
     spec_schema = JOB_SCHEMA
     outputs_schema = JOB_OUTPUTS_SCHEMA
+    stable_outputs = frozenset({"id", "project_id", "created"})
+    output_sources = {"external_id": frozenset({"external_id"}), "start_date": frozenset({"start_date"}),
+                      "end_date": frozenset({"end_date"})}
     immutable = frozenset({"project_id"})
     delete_mode = "manual"
     delete_note = ("the DroneBundle API documents no job delete (remove the job on the dashboard); "

@@ -76,6 +76,8 @@ class ProjectKind(ResourceKind):
     description = "A DroneBundle project, the container of jobs."
     spec_schema = PROJECT_SCHEMA
     outputs_schema = PROJECT_OUTPUTS_SCHEMA
+    stable_outputs = frozenset({"id", "created"})
+    output_sources = {"name": frozenset({"name"}), "status": frozenset({"status"})}
     delete_mode = "manual"
     delete_note = ("the DroneBundle API documents no project delete (set archived: true, or remove it "
                    "on the dashboard); skyform forgets it only with --forget")

@@ -44,6 +44,8 @@ class JobKind(ResourceKind):
     description = "A ContextCapture reconstruction job (meshes, 3D tiles, orthophotos from photos)."
     spec_schema = JOB_SPEC_SCHEMA
     outputs_schema = JOB_OUTPUTS_SCHEMA
+    # an update PATCHes the settings of an unsubmitted job: the job and where it runs stay
+    stable_outputs = frozenset({"id", "workspaceId", "iTwinId", "location"})
     immutable = frozenset({"type", "name", "workspaceId", "inputs"})
     long_running = True
     poll_interval = 15.0

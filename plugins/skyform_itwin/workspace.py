@@ -45,8 +45,9 @@ class WorkspaceKind(ResourceKind):
             f"an earlier apply was interrupted while creating workspace '{spec.get('name')}', and "
             "the ContextCapture API offers no way to list workspaces to find it again",
             provider="itwin",
-            hint="look in iTwin for a workspace of that name created at the interrupted apply; delete it (or keep "
-                 "it and record its id), then forget the resource's intent and apply again",
+            hint=f"look in iTwin for a workspace of that name created at the interrupted apply, then run "
+                 f"`skyform import {ctx.address} <workspace id>` to keep it, or delete it in iTwin and run "
+                 f"`skyform state rm {ctx.address}` to create anew",
         )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:

@@ -36,6 +36,7 @@ class FilesKind(ResourceKind):
     description = "Local files (e.g. a flight's photos) with a sha256 manifest."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
+    stable_outputs = frozenset()  # every output is derived from the files' contents
     delete_mode = "forget"
     delete_note = "local files are never deleted; only the record is dropped"
 

@@ -42,6 +42,8 @@ class TaskKind(ResourceKind):
     description = "Photogrammetry on a NodeODM node or ClusterODM: images in, orthophoto/DEM/point cloud out."
     spec_schema = SPEC_SCHEMA
     outputs_schema = OUTPUTS_SCHEMA
+    # an update restarts the task under the same uuid; its products are made anew
+    stable_outputs = frozenset({"uuid"})
     immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook",
                            "fingerprint"})
     long_running = True

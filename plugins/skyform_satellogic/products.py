@@ -16,6 +16,7 @@ class ProductsKind(ResourceKind):
     description = "The products available for tasking (GET /products/), read-only."
     spec_schema = PRODUCTS_SPEC
     outputs_schema = PRODUCTS_OUTPUTS
+    stable_outputs = frozenset()  # an update is a new filter: every output may change
     data_source = True
     delete_mode = "forget"
     delete_note = "a data source: nothing to delete remotely"

@@ -38,6 +38,8 @@ class TaskKind(ResourceKind):
     description = "A Satellogic tasking order (POI or AOI, one-off or recurring) and its captures."
     spec_schema = TASK_SPEC
     outputs_schema = TASK_OUTPUTS
+    # only wait_for updates in place (skyform's own readiness rule): the order itself stays
+    stable_outputs = frozenset({"task_id", "product", "priority", "client", "created_time"})
     immutable = ALL_FIELDS
     long_running = True
     poll_interval = 15.0

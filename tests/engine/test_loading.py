@@ -172,9 +172,10 @@ def test_validate_json_lists_every_error_with_its_location(ws):
 
 
 def test_planted_cache_pickle_is_never_unpickled(ws, tmp_path):
-    """A pickle planted in .skyform/cache under the mission's digest is ignored (HMAC), not executed."""
+    """A pickle planted in the mission's cache under its digest is ignored (HMAC), not executed."""
     import pickle
 
+    from skyform.cache import _cache_dir
     from skyform.mission import content_digest
 
     f = ws.raw(H + "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
@@ -184,7 +185,7 @@ def test_planted_cache_pickle_is_never_unpickled(ws, tmp_path):
         def __reduce__(self):
             return (open, (str(marker), "w"))
 
-    cache = ws.path / ".skyform" / "cache"
+    cache = _cache_dir(ws.path)
     cache.mkdir(parents=True)
     digest = content_digest([f], [f.read_bytes()])
     payload = pickle.dumps({"version": 1, "sources": [str(f)], "document": Evil(), "valid": None})
@@ -199,7 +200,9 @@ def test_cached_mission_keeps_locations_for_errors(ws, monkeypatch):
     reports errors at the right file, line and column."""
     f = ws.raw(H + "resources:\n  a:\n    type: fake.Thing\n    spec: {name: a}\n")
     assert ws.run("validate", f).code == 0
-    assert any((ws.path / ".skyform" / "cache").glob("*.pickle"))
+    from skyform.cache import _cache_dir
+
+    assert any(_cache_dir(ws.path).glob("*.pickle"))
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "")
     ran = ws.run("validate", f).clean()
     assert ran.code == 3

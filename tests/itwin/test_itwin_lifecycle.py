@@ -231,6 +231,14 @@ def test_workspace_adopt_refuses_because_the_api_cannot_list(sandbox, workspace_
         workspace_kind.adopt({"name": "a12"}, sandbox.ctx())
 
 
+def test_workspace_adopt_error_names_the_next_step(sandbox, workspace_kind):
+    """As the other providers' AdoptErrors do, the hint names the commands that resolve it."""
+    with pytest.raises(AdoptError) as refused:
+        workspace_kind.adopt({"name": "a12"}, sandbox.ctx(address="ws"))
+    assert "`skyform import ws <workspace id>`" in refused.value.hint
+    assert "`skyform state rm ws`" in refused.value.hint
+
+
 def test_two_resources_with_one_job_name_do_not_share_a_job(sandbox, job_kind, workspace_kind):
     """Within one run, a second resource's create must not adopt the job the first one just made."""
     ws = _workspace(sandbox, workspace_kind)

@@ -159,14 +159,17 @@ def test_wrong_token_is_an_auth_error_without_the_token(node, mission):
 
 
 def test_node_rejecting_options_at_create_names_each_option(node, mission):
-    """If options slip past plan time, the node's JSON error list is turned into a readable message."""
+    """If options slip past plan time, the node's JSON error list is turned into a readable message.
+
+    NodeODM lists the errors in ODM's definition order (feature-quality before dsm).
+    """
     sim, running = node
     ctx = context(running.settings(), mission)
     with pytest.raises(PermanentError) as info:
         KIND.create(spec_for(mission, options={"dsm": "maybe", "feature-quality": "x"}), ctx)
     assert info.value.message == ("nodeodm: init task %s: the node refused the options: "
-                                  "options.dsm: Cannot convert maybe to boolean; "
-                                  "options.feature-quality: Invalid value x (not in enum)" % ctx.idempotency_key)
+                                  "options.feature-quality: Invalid value x (not in enum); "
+                                  "options.dsm: Cannot convert maybe to boolean" % ctx.idempotency_key)
     assert info.value.field == "options"
 
 

@@ -32,6 +32,9 @@ def init_only(running, ctx, spec, files=()):
         assert r.json() == {"success": True}
 
 
+@pytest.mark.xfail(strict=True, reason="provider defect found by the fidelity suite: NodeODM keeps the files of "
+                   "an uncommitted upload and stores a re-sent one again as DJI_0000_.JPG, so resuming an upload "
+                   "with the same set-uuid processes a duplicate image (4, not 3)")
 def test_adopt_after_kill_between_init_and_commit_creates_with_the_same_uuid(node, mission):
     """Uploads are invisible before commit: adopt finds nothing, create re-inits the same uuid."""
     sim, running = node

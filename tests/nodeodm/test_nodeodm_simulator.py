@@ -56,8 +56,8 @@ def test_pyodm_drives_the_simulator_end_to_end(node, mission, tmp_path):
     task.wait_for_completion(interval=0.05)
     out = task.download_assets(str(tmp_path / "assets"))
     assert (Path(out) / "odm_dem" / "dsm.tif").is_file()
-    assert task.output()[-1] == "Postprocessing: done (•̀ᴗ•́)و!"
-    with pytest.raises(NodeResponseError, match=r'\[\{"name": "dsm", "error": "Cannot convert maybe to boolean"\}\]'):
+    assert task.output()[-2:] == ["Postprocessing: done (•̀ᴗ•́)و!", "Compressing all.zip\n"]
+    with pytest.raises(NodeResponseError, match=r'\[\{"name":"dsm","error":"Cannot convert maybe to boolean"\}\]'):
         n.create_task(images(mission), {"dsm": "maybe"})
 
 
@@ -71,7 +71,7 @@ def test_errors_are_http_200_with_an_error_key_and_token_is_a_query_parameter(no
     unknown = str(uuidlib.uuid4())
     r = api.get(f"/task/{unknown}/info")
     assert (r.status_code, r.json()) == (200, {"error": f"{unknown} not found"})
-    assert api.post("/task/cancel", data={"uuid": unknown}).json() == {"error": f"{unknown} not found"}
+    assert api.post("/task/cancel", data={"uuid": unknown}).json() == {"success": False, "error": f"{unknown} not found"}
     assert api.get("/auth/info").json()["loginUrl"] is None
     assert api.post("/auth/login").json() == {"error": "Not available"}
     r = api.get("/nothing/here")
@@ -105,11 +105,11 @@ def test_set_uuid_rules(node, mission):
     assert api.post("/task/new/init", data={"name": "x"}, headers={"set-uuid": uuid}).json() == {"uuid": uuid}
     assert api.get(f"/task/{uuid}/info").json() == {"error": f"{uuid} not found"}  # invisible before commit
     img = images(mission)[0]
-    for _ in range(2):  # the same name twice collapses into one file
+    for _ in range(2):  # the same name twice is kept twice, as a.JPG and a_.JPG
         assert api.post(f"/task/new/upload/{uuid}", files={"images": ("a.JPG", Path(img).read_bytes())}).json() == {
             "success": True}
     assert api.post(f"/task/new/commit/{uuid}").json() == {"uuid": uuid}
-    assert api.get(f"/task/{uuid}/info").json()["imagesCount"] == 1
+    assert api.get(f"/task/{uuid}/info").json()["imagesCount"] == 2
     assert api.post("/task/new/init", headers={"set-uuid": uuid}).json() == {"error": f"Invalid set-uuid: {uuid}"}
     assert api.new_task(mission, uuid=uuid) == {"error": f"Invalid set-uuid: {uuid}"}
     assert api.new_task(mission, uuid="not-a-uuid") == {"error": "Invalid set-uuid: not-a-uuid"}
@@ -123,16 +123,17 @@ def test_options_validation_matches_nodeodm(node, mission):
     bad = [{"name": "feature-quality", "value": "foo"}, {"name": "mesh-octree-depth", "value": 99},
            {"name": "dsm", "value": "maybe"}]
     body = api.new_task(mission, options=json.dumps(bad))
-    assert json.loads(body["error"]) == [
-        {"name": "dsm", "error": "Cannot convert maybe to boolean"},
+    assert json.loads(body["error"]) == [  # in ODM's definition order
         {"name": "feature-quality", "error": "Invalid value foo (not in enum)"},
-        {"name": "mesh-octree-depth", "error": "Invalid value 99 (out of range)"}]
+        {"name": "mesh-octree-depth", "error": "Invalid value 99 (out of range)"},
+        {"name": "dsm", "error": "Cannot convert maybe to boolean"}]
     uuid = api.new_task(mission, options=json.dumps([{"name": "nonsense", "value": 1},
                                                      {"name": "dsm", "value": "1"},
                                                      {"name": "crop", "value": "2.5"}]))["uuid"]
-    assert api.get(f"/task/{uuid}/info").json()["options"] == [{"name": "crop", "value": 2.5},
-                                                               {"name": "dsm", "value": True}]
-    uuid = api.new_task(mission, options=json.dumps({"dsm": True}))["uuid"]
+    assert api.get(f"/task/{uuid}/info").json()["options"] == [
+        {"name": "crop", "value": 2.5}, {"name": "dsm", "value": True}, {"name": "pc-ept", "value": True},
+        {"name": "cog", "value": True}, {"name": "gltf", "value": True}]
+    uuid = api.new_task(mission, options=json.dumps({"dsm": True}), skipPostProcessing="true")["uuid"]
     assert api.get(f"/task/{uuid}/info").json()["options"] == []
     assert api.new_task(mission, options="{nope")["error"].startswith("Unexpected token n in JSON")
     assert api.post("/task/new", data={"name": "x"}).json() == {"error": "Need at least 1 file or a zip file url."}
@@ -172,7 +173,9 @@ def test_cancel_restart_remove_semantics(node, mission):
     assert restart.json() == {"success": True}
     assert sim.data["tasks"][uuid]["phase"] == "queued"  # back in the queue (10) ...
     info = api.get(f"/task/{uuid}/info").json()  # ... and picked up at once: a slot is free
-    assert info["status"]["code"] == 20 and info["options"] == [{"name": "dtm", "value": True}]
+    assert info["status"]["code"] == 20 and info["options"] == [
+        {"name": "dtm", "value": True}, {"name": "pc-ept", "value": True}, {"name": "cog", "value": True},
+        {"name": "gltf", "value": True}]  # NodeODM adds its post-processing options again
     output = api.get(f"/task/{uuid}/output").json()  # the previous run's log was cleared
     assert output[0] == "[INFO]    Initializing ODM 3.5.5" and "Postprocessing: done (•̀ᴗ•́)و!" not in output
     assert api.post("/task/remove", data={"uuid": uuid}).json() == {"success": True}
@@ -208,7 +211,7 @@ def test_options_catalogue_has_real_names_types_and_domains(node):
     """GET /options lists ODM's options the way NodeODM serializes them."""
     sim, running = node
     options = {o["name"]: o for o in Api(running).get("/options").json()}
-    assert len(options) > 80
+    assert len(options) == 80  # ODM 3.5.5's 91 arguments less the 11 NodeODM does not publish
     assert options["dsm"] == {"name": "dsm", "type": "bool", "value": "false", "domain": "",
                               "help": options["dsm"]["help"]}
     assert options["pc-quality"]["type"] == "enum" and options["pc-quality"]["domain"] == [
@@ -265,7 +268,7 @@ def test_chunked_upload_errors(node, mission):
         "error": "Invalid uuid (not found)"}
     assert api.post(f"/task/new/commit/{stranger}").json() == {"error": "Invalid uuid (not found)"}
     empty = api.post("/task/new/init", data={"name": "empty"}).json()["uuid"]
-    assert api.post(f"/task/new/upload/{empty}").json() == {"error": "Need at least 1 file."}
+    assert api.post(f"/task/new/upload/{empty}").json() == {"error": "Need at least 1 file.", "noRetry": True}
     assert api.post(f"/task/new/commit/{empty}").json() == {"error": "Need at least 1 file."}
 
 

@@ -26,7 +26,7 @@ LAZY = {
     "state": ("skyform.cli.statecmd", "state"),
     "history": ("skyform.cli.statecmd", "history"),
     "output": ("skyform.cli.statecmd", "output"),
-    "status": ("skyform.cli.statecmd", "status"),
+    "status": ("skyform.cli.status", "status"),
     "force-unlock": ("skyform.cli.statecmd", "force_unlock"),
     "import": ("skyform.cli.statecmd", "import_cmd"),
     "sandbox": ("skyform.cli.sandbox", "command"),

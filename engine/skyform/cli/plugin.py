@@ -32,6 +32,18 @@ def placeholders(name: str) -> dict[str, str]:
     }
 
 
+def claimed_names() -> dict[str, str]:
+    """Provider names already registered in the ``skyform`` entry-point group (the built-ins
+    and every installed plugin) and who claims each, read from metadata without importing."""
+    from importlib.metadata import entry_points
+
+    out: dict[str, str] = {}
+    for ep in entry_points(group="skyform"):
+        dist = ep.dist.name if ep.dist is not None else "unknown distribution"
+        out.setdefault(ep.name, "built into skyform" if dist == "skyform" else f"installed from {dist}")
+    return out
+
+
 def _substitute(text: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         text = text.replace(key, value)
@@ -55,6 +67,11 @@ def render_plugin(name: str, directory: Path) -> Path:
     if not NAME.match(name):
         raise UsageError(f"invalid provider name {name!r}: use 2-31 lowercase letters and digits, "
                          "starting with a letter (it becomes the prefix of resource types, e.g. acme.Job)")
+    taken = claimed_names().get(name)
+    if taken is not None:
+        raise UsageError(f"{name!r} is taken: a plugin of that name is {taken}, and a new one would be "
+                         "shadowed by it (two plugins cannot claim one name)",
+                         hint=f"choose another name, e.g. {name}x or my{name}")
     values = placeholders(name)
     target = directory / values["@@dist@@"]
     if target.exists() and any(target.iterdir()):

@@ -1,4 +1,4 @@
-"""``skyform state``, ``history``, ``output``, ``status``, ``force-unlock`` and ``import``."""
+"""``skyform state``, ``history``, ``output``, ``force-unlock`` and ``import`` (``status``: status.py)."""
 
 from __future__ import annotations
 
@@ -175,39 +175,6 @@ def _unresolved_output(mission: Any, store: Any, name: str) -> None:
     if problems:
         raise SpecError(problems)
     raise UsageError(f"output {name!r} has no recorded value yet", hint="run `skyform apply` to record it")
-
-
-@click.command()
-@MISSION
-@state_option
-@click.option("--json", "as_json", is_flag=True)
-def status(mission: Path, state_url: str | None, as_json: bool) -> int:
-    """Show each resource's status and the progress of running remote jobs."""
-    _, name, store = _store(mission, state_url)
-    with closing(store):
-        rows = store.resources(name)
-        lock = store.lock_info(name)
-        events = store.events(name, limit=200)
-    progress: dict[str, Any] = {}
-    for e in events:
-        if e.address and "progress" in e.data:
-            progress[e.address] = e.data["progress"]
-    if as_json:
-        click.echo(json.dumps({"lock": lock.__dict__ if lock else None, "resources": [
-            {"address": r.address, "status": r.status, "remote_id": r.remote_id, "progress": progress.get(r.address),
-             "error": r.error} for r in rows.values()]}, indent=2))
-        return 0
-    if lock:
-        click.echo(f"Locked by {lock.holder} (pid {lock.pid} on {lock.host}) since {_when(lock.since)} "
-                   f"for {lock.operation}")
-    for r in rows.values():
-        extra = f" {progress[r.address] * 100:.0f}%" if r.status == "running" and r.address in progress else ""
-        err = f"  {r.error}" if r.error else ""
-        click.echo(f"{r.address:<24} {r.status:<9}{extra} {r.remote_id or ''}{err}")
-    running = [r for r in rows.values() if r.status == "running"]
-    if running:
-        click.echo(f"{len(running)} remote job(s) running; `skyform apply` waits for them.")
-    return 0
 
 
 @click.command("force-unlock")

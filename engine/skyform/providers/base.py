@@ -161,7 +161,9 @@ class ResourceKind:
     """Base class of a resource kind; subclasses set the class attributes and override ops.
 
     ``immutable`` names top-level spec fields whose change forces a replace (``ALL_FIELDS``:
-    any change). ``delete_mode`` says what deleting means: ``"delete"`` (a remote call),
+    any change). ``stable_outputs`` and ``output_sources`` say which outputs an in-place
+    update keeps (``id`` by default), so that updating a parent does not replace its
+    children (see ``kept_outputs``). ``delete_mode`` says what deleting means: ``"delete"`` (a remote call),
     ``"forget"`` (the object goes with its parent; only state is dropped) or ``"manual"``
     (the API cannot delete it: the plan says so and `--forget` is needed).
     """
@@ -177,6 +179,12 @@ class ResourceKind:
     delete_mode: ClassVar[Literal["delete", "forget", "manual"]] = "delete"
     delete_note: ClassVar[str] = ""
     data_source: ClassVar[bool] = False  # read-only: "create" only reads
+    #: outputs no in-place update changes (the remote id, a URL made of it): the plan keeps
+    #: their recorded values, so what references them is not planned as a replace
+    stable_outputs: ClassVar[frozenset[str]] = frozenset({"id"})
+    #: outputs an in-place update changes only when one of the named spec fields changes
+    #: (e.g. ``{"label_ids": {"labels"}}``): an update that leaves those alone keeps them
+    output_sources: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     # -- validate ---------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -197,6 +205,19 @@ class ResourceKind:
         if self.immutable == ALL_FIELDS or any(c.field in self.immutable for c in changes):
             return ChangePlan("replace")
         return ChangePlan("update")
+
+    def kept_outputs(self, outputs: Mapping[str, Any], changes: list[Change]) -> dict[str, Any]:
+        """The outputs an in-place update by ``changes`` leaves as they are.
+
+        The planner shows these to dependents at plan time; every other output is known
+        only after the update. The default keeps ``stable_outputs`` and the
+        ``output_sources`` whose fields the changes do not touch; override it only when
+        an output's stability depends on more than the changed field names.
+        """
+        touched = {c.field for c in changes}
+        return {name: value for name, value in outputs.items()
+                if name in self.stable_outputs
+                or (name in self.output_sources and not touched & set(self.output_sources[name]))}
 
     # -- apply ------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:

@@ -14,11 +14,13 @@ processes racing for it cannot both win.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 from ..errors import StateError
 from . import _holder, _sqlite_file
@@ -45,6 +47,9 @@ class SqliteStateStore(SqlStateStore):
             raise StateError(f"cannot create the state directory {self.path.parent}: {exc.strerror or exc}") from exc
         if self.path.is_dir():
             raise StateError(f"state path {self.path} is a directory, not a SQLite file")
+        # a state file we may not write is still read: plan, show, output, history and status
+        # work on it, and the first write (apply's lock) fails naming the file
+        self.read_only = self.path.exists() and not _writable(self.path)
         if self.path.exists():
             _sqlite_file.check_existing(self.path)
         else:  # only a missing file means "no state yet"
@@ -58,8 +63,9 @@ class SqliteStateStore(SqlStateStore):
         if conn is not None:
             return conn
         with self._translated("open"):
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                   check_same_thread=False)
+            target = self._read_only_uri() if self.read_only else str(self.path)
+            conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False, uri=self.read_only)
             try:
                 # Reading the header first: a file that is not a database fails here,
                 # before any pragma could try to write to it.
@@ -68,7 +74,8 @@ class SqliteStateStore(SqlStateStore):
                 # new files are made complete, so one without tables is damage, not "no state"
                 if self._schema_in(conn.cursor()) == 0:
                     raise _sqlite_file.damaged(self.path, "is an empty SQLite database, not a skyform state")
-                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                if not self.read_only:  # setting the journal mode writes the file's header
+                    conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
                 conn.execute("PRAGMA foreign_keys=ON")
@@ -79,6 +86,20 @@ class SqliteStateStore(SqlStateStore):
         with self._connections_lock:
             self._connections.append(conn)
         return conn
+
+    def _read_only_uri(self) -> str:
+        """How to read a file we may not write: ``mode=ro`` when SQLite can keep its shared
+        memory file beside it; else as an immutable snapshot, which is exact only when no
+        write-ahead log holds transactions the file does not (a clean close leaves none)."""
+        where = quote(str(self.path.resolve()))
+        if os.access(self.path.parent, os.W_OK):
+            return f"file:{where}?mode=ro"
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StateError(f"state file {self.path} is read-only and its write-ahead log {wal} holds "
+                             "writes not yet in the file; reading it without them would be wrong",
+                             hint="make the directory writable (or run any skyform command as its owner once)")
+        return f"file:{where}?immutable=1"
 
     @contextmanager
     def _translated(self, action: str) -> Iterator[None]:
@@ -112,6 +133,10 @@ class SqliteStateStore(SqlStateStore):
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Cursor]:
+        if self.read_only:
+            raise StateError(f"state file {self.path} is read-only, and this command needs to write it; "
+                             "nothing was changed",
+                             hint="make the file and its directory writable, or pass --state with a writable copy")
         conn = self._connection()
         with self._translated("write"):
             conn.execute("BEGIN IMMEDIATE")
@@ -131,6 +156,10 @@ class SqliteStateStore(SqlStateStore):
             current = self._schema_in(cur)
         if current == SCHEMA_VERSION:
             return
+        if self.read_only:
+            raise StateError(f"state file {self.path} is read-only and was written by an older skyform: "
+                             f"it needs a migration to schema v{SCHEMA_VERSION} before it can be read",
+                             hint="make it writable and run any skyform command once to migrate it")
         self.backup()
         with self._writing() as cur:
             self._upgrade(cur, self._schema_in(cur))  # again: another process may have migrated meanwhile
@@ -232,6 +261,11 @@ class SqliteStateStore(SqlStateStore):
         for conn in connections:
             conn.close()
         self._local = threading.local()
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the state file and create its WAL files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def _lock_row(cur: Any, mission: str) -> LockInfo | None:

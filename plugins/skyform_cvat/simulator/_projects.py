@@ -8,7 +8,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ._auth import ALL_ORGS, Auth
-from ._common import Handler, Site, named, ApiError, api_response, bad_request, by_id_desc, int_arg, json_body, now, paginate
+from ._common import (Handler, Site, named, ApiError, api_response, bad_request, by_id_desc, int_arg, json_body,
+                      not_found, now, paginate)
 from ._tasks import Tasks
 from ._views import Views
 
@@ -76,6 +77,29 @@ class Labels(Handler):
         if task_id is not None:
             labels = [lb for lb in labels if lb["task_id"] == task_id]
         return paginate(request, sorted(labels, key=lambda lb: lb["id"]), self.views.label_view)
+
+    def patch_label(self, request: Request, id: int) -> Response:
+        """PATCH ``/api/labels/{id}``: a label's name, colour or type, in place (its annotations stay)."""
+        user = self.auth.caller(request)
+        label = self.data["labels"].get(str(id))
+        if label is None:
+            raise not_found()
+        if label["project_id"] is not None:
+            self.auth.fetch(user, "project", label["project_id"])
+        else:
+            self.auth.fetch(user, "task", label["task_id"])
+        body = json_body(request)
+        if "color" in body:
+            if not isinstance(body["color"], str) or not COLOR.match(body["color"]):
+                raise bad_request("color", f"Invalid color value: {body['color']}")
+            label["color"] = body["color"]
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"].strip():
+                raise bad_request("name", "This field may not be blank.")
+            label["name"] = body["name"]
+        if "type" in body:
+            label["type"] = body["type"]
+        return api_response(self.views.label_view(label))
 
 
 class Projects(Handler):

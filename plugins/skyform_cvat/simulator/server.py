@@ -80,6 +80,7 @@ class CvatSimulator(Simulator):
             Rule("/api/users/self", endpoint="self_user", methods=get),
             Rule("/api/users/<int:id>", endpoint="get_user", methods=get),
             Rule("/api/labels", endpoint="labels.list_labels", methods=get),
+            Rule("/api/labels/<int:id>", endpoint="labels.patch_label", methods=["PATCH"]),
             Rule("/api/projects", endpoint="projects.list_projects", methods=get),
             Rule("/api/projects", endpoint="projects.create_project", methods=post),
             Rule("/api/projects/<int:id>", endpoint="projects.get_project", methods=get),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Mapping
 
 from werkzeug.wrappers import Request
 
@@ -37,8 +37,34 @@ def task_fields(request: Request) -> dict[str, Any]:
     return fields
 
 
-def read_files(request: Request) -> dict[str, int]:
-    """Uploaded ``images`` parts: file name -> size (the simulator keeps no content)."""
+def unique_name(taken: Mapping[str, Any], name: str) -> str:
+    """NodeODM's ``assureUniqueFilename``: a name already there gets ``_`` before its extension.
+
+    So the same file uploaded twice (a retried chunk) is kept twice, as ``a.JPG`` and ``a_.JPG``.
+    """
+    while name in taken:
+        stem, dot, ext = name.rpartition(".")
+        name = f"{stem}_.{ext}" if dot else name + "_"
+    return name
+
+
+# Task.setPostProcessingOptsSteps: unless skipPostProcessing, NodeODM turns these on itself
+POST_PROCESSING_OPTIONS = ("pc-ept", "cog", "gltf")
+
+
+def add_post_processing_options(options: list[dict[str, Any]]) -> None:
+    """Append ``{name, value: true}`` for each post-processing option ODM has and the task lacks."""
+    known = {o["name"] for o in catalog.options()}
+    for name in POST_PROCESSING_OPTIONS:
+        if name in known and not any(o["name"] == name for o in options):
+            options.append({"name": name, "value": True})
+
+
+def read_files(request: Request, already: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Uploaded ``images`` parts: file name -> size (the simulator keeps no content).
+
+    Names are made unique against ``already`` (the files of the upload so far) and each other.
+    """
     files: dict[str, int] = {}
     for storage in request.files.getlist("images"):
         name = (storage.filename or "").replace("\\", "/").split("/")[-1]
@@ -46,7 +72,9 @@ def read_files(request: Request) -> dict[str, int]:
         while chunk := storage.stream.read(1 << 16):
             size += len(chunk)
         if name:
-            files[name] = size  # the same filename twice collapses into one file
+            if name == "body.json":
+                name = "_body.json"  # NodeODM keeps its own body.json beside the uploads
+            files[unique_name({**(already or {}), **files}, name)] = size
     return files
 
 

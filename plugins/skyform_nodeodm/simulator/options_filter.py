@@ -12,73 +12,34 @@ import math
 import re
 from typing import Any
 
-NAN = float("nan")
+from .jsvalues import parse_float, parse_int, string
 
 
 class InvalidOptions(Exception):
     """The options failed NodeODM's checks; ``str()`` is the body's ``error`` string."""
 
 
-def _js_string(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dict, list)):
-        return "[object Object]" if isinstance(value, dict) else ",".join(_js_string(v) for v in value)
-    return str(value)
-
-
-def parse_int(value: Any) -> float:
-    """JavaScript ``Number.parseInt``: leading integer digits, else NaN."""
-    m = re.match(r"^\s*([+-]?\d+)", _js_string(value))
-    return float(int(m.group(1))) if m else NAN
-
-
-def parse_float(value: Any) -> float:
-    """JavaScript ``Number.parseFloat``: the longest leading decimal literal, else NaN."""
-    text = _js_string(value).strip()
-    if text.startswith(("Infinity", "+Infinity")):
-        return math.inf
-    if text.startswith("-Infinity"):
-        return -math.inf
-    m = re.match(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text)
-    return float(m.group(0)) if m else NAN
-
-
 def parse_bool(value: Any) -> bool:
+    """NodeODM's ``typeConversion.bool``: the strings true/1/false/0 or a JSON boolean."""
     if value in ("true", "1") and isinstance(value, str):
         return True
     if value in ("false", "0") and isinstance(value, str):
         return False
     if isinstance(value, bool):
         return value
-    raise ValueError(f"Cannot convert {_js_string(value)} to boolean")
+    raise ValueError(f"Cannot convert {string(value)} to boolean")
 
 
 CONVERT = {"float": parse_float, "int": parse_int, "bool": parse_bool}
-
-
-def _number_text(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if value.is_integer():
-            return str(int(value))
-    return _js_string(value)
 
 
 def check_domain(domain: Any, value: Any) -> None:
     """Raise ValueError with NodeODM's message when ``value`` is outside ``domain``."""
     if isinstance(domain, list):
         if value not in domain:
-            raise ValueError(f"Invalid value {_js_string(value)} (not in enum)")
+            raise ValueError(f"Invalid value {string(value)} (not in enum)")
         return
-    out_of_range = ValueError(f"Invalid value {_number_text(value)} (out of range)")
+    out_of_range = ValueError(f"Invalid value {string(value)} (out of range)")
     m = re.match(r"^(positive |negative )?(integer|float)$", domain)
     if m:
         if m.group(1) == "positive ":
@@ -119,7 +80,7 @@ def check_domain(domain: Any, value: Any) -> None:
         return
     if domain in ("string", "path"):
         return
-    raise ValueError(f"Domain value cannot be handled: '{domain}' : '{_js_string(value)}'")
+    raise ValueError(f"Domain value cannot be handled: '{domain}' : '{string(value)}'")
 
 
 def filter_options(raw: Any, catalog: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,5 +104,5 @@ def filter_options(raw: Any, catalog: list[dict[str, Any]]) -> list[dict[str, An
         except ValueError as exc:
             errors.append({"name": given.get("name"), "error": str(exc)})
     if errors:
-        raise InvalidOptions(json.dumps(errors))
+        raise InvalidOptions(json.dumps(errors, separators=(",", ":"), ensure_ascii=False))  # JSON.stringify
     return result

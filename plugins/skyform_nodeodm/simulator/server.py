@@ -124,6 +124,8 @@ class NodeODMSimulator(Simulator):
         return info
 
     def _create(self, uuid: str, fields: dict[str, Any], files: dict[str, int]) -> dict[str, Any]:
+        if not fields.get("skipPostProcessing"):
+            forms.add_post_processing_options(fields["options"])
         images = sorted(n for n in files if not NON_IMAGE.search(n))
         task = {"uuid": uuid, **fields, "images": images, "files": files, "imagesCount": len(images), "run": 0}
         subject = f"Task {fields.get('name', uuid)}"
@@ -231,9 +233,9 @@ class NodeODMSimulator(Simulator):
         upload = self.data["uploads"].get(uuid)
         if upload is None:
             return json_response({"error": "Invalid uuid (not found)"})
-        files = forms.read_files(request)
+        files = forms.read_files(request, upload["files"])
         if not files:
-            return json_response({"error": "Need at least 1 file."})
+            return json_response({"error": "Need at least 1 file.", "noRetry": True})
         upload["files"].update(files)
         return json_response({"success": True})
 
@@ -284,9 +286,12 @@ class NodeODMSimulator(Simulator):
     def task_cancel(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        task = self._task(forms.body_uuid(request))
+        uuid = forms.body_uuid(request)
+        if not uuid:
+            return json_response({"error": "uuid param missing."})
+        task = self._task(uuid)
         if task is None:
-            return json_response({"error": f"{forms.body_uuid(request)} not found"})
+            return json_response({"success": False, "error": f"{uuid} not found"})
         if taskflow.cancel(task, self.data, self.clock, time.time()):
             self._call_webhook(task)
         return json_response({"success": True})
@@ -295,9 +300,11 @@ class NodeODMSimulator(Simulator):
         if (denied := self._denied(request)) is not None:
             return denied
         uuid = forms.body_uuid(request)
+        if not uuid:
+            return json_response({"error": "uuid param missing."})
         task = self._task(uuid)
         if task is None:
-            return json_response({"error": f"{uuid} not found"})
+            return json_response({"success": False, "error": f"{uuid} not found"})
         taskflow.cancel(task, self.data, self.clock, time.time())
         del self.data["tasks"][uuid]
         self.zip_overrides.pop(uuid, None)
@@ -307,19 +314,26 @@ class NodeODMSimulator(Simulator):
         if (denied := self._denied(request)) is not None:
             return denied
         uuid = forms.body_uuid(request)
+        if not uuid:
+            return json_response({"error": "uuid param missing."})
+        raw = (request.get_json(silent=True) or {}).get("options") if request.is_json else request.form.get("options")
+        options = None
+        if raw:  # NodeODM filters the options before it looks the task up
+            try:
+                options = filter_options(raw, catalog.options())
+            except InvalidOptions as exc:
+                return json_response({"error": str(exc)})
+            except ValueError as exc:
+                return json_response({"error": forms.json_error(exc)})
         task = self._task(uuid)
         if task is None:
-            return json_response({"error": f"{uuid} not found"})
+            return json_response({"success": False, "error": f"{uuid} not found"})
         if task["phase"] not in ("canceled", "failed", "completed"):
             return json_response({"success": False, "error": "Task cannot be restarted"})
-        raw = (request.get_json(silent=True) or {}).get("options") if request.is_json else request.form.get("options")
-        if raw:
-            try:
-                task["options"] = filter_options(raw, catalog.options())
-            except InvalidOptions as exc:
-                return json_response({"success": False, "error": str(exc)})
-            except ValueError as exc:
-                return json_response({"success": False, "error": forms.json_error(exc)})
+        if options is not None:
+            if not task.get("skipPostProcessing"):
+                forms.add_post_processing_options(options)
+            task["options"] = options
         task["run"] = task.get("run", 0) + 1
         task["dateCreated"] = int(time.time() * 1000)
         fate = self.faults.job_fate(self.provider, f"Task {task.get('name', uuid)}")

@@ -105,7 +105,10 @@ def _end(task: dict[str, Any], when: float, clock: SimClock) -> None:
     task["finished"] = when
     if task["fate"] == "ok":
         task.update(phase="completed", progress=100.0, has_zip=True, zip_run=task.get("run", 0))
-        task["output"] += ["[INFO]    No more stages to run", "Postprocessing: done (•̀ᴗ•́)و!"]
+        task["output"] += ["[INFO]    No more stages to run"]
+        if not task.get("skipPostProcessing"):
+            task["output"] += ["Postprocessing: done (•̀ᴗ•́)و!"]  # scripts/postprocess.sh
+        task["output"] += ["Compressing all.zip\n"]  # Task.js pushes it with its newline
     else:
         task.update(phase="failed", error_message="Cannot process dataset", progress=40.0)
         task["output"] += FAILURE_LINES

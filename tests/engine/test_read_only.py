@@ -1,0 +1,146 @@
+"""Read-only commands stay read-only; scaffolds do not shadow built-ins; status polls.
+
+Issue 14 item 11: `plugin new` refuses a name a built-in (or installed) plugin claims;
+`validate`, `gitops validate` and `graph` write nothing into the repository (the parse cache
+lives in the user's cache directory); `plan`, `state list|show`, `output`, `history` and
+`status` work on a state file the user may not write, and `apply` then fails naming the
+file; `status` after `apply --detach` asks the services how far the jobs have got.
+
+Root may write any file, so when the suite runs as root the read-only commands run as
+`nobody` (setpriv) on a copy of the mission that `nobody` may read but not write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import Ran, skyform_command
+
+JOBS = """
+    resources:
+      a: {type: fake.Thing, spec: {name: a, value: 1}}
+      j: {type: fake.Job, spec: {name: "${{ resources.a.outputs.name }}-job", duration: 1000000}}
+    outputs:
+      a_value: "${{ resources.a.outputs.value }}"
+"""
+
+
+def test_plugin_new_refuses_a_built_in_provider_name(ws, tmp_path):
+    """`plugin new cvat` would be shadowed by the built-in cvat provider: exit 64, nothing written."""
+    ran = ws.run("plugin", "new", "cvat", "--dir", tmp_path).clean()
+    assert ran.code == 64, str(ran)
+    assert "'cvat' is taken: a plugin of that name is built into skyform" in ran.err
+    assert "choose another name" in ran.err
+    assert not (tmp_path / "skyform-cvat").exists()
+    assert ws.run("plugin", "new", "acme", "--dir", tmp_path).code == 0
+
+
+def test_read_only_commands_write_nothing_into_the_repository(ws):
+    """validate, gitops validate and graph leave a git work tree clean (no .skyform/ cache)."""
+    from skyform.cache import _cache_dir
+
+    ws.write(JOBS)
+    subprocess.run(["git", "init", "-q", str(ws.path)], check=True)
+    for argv in (["validate", ws.path], ["validate", ws.path], ["gitops", "validate", ws.path],
+                 ["graph", "--format", "json", ws.path]):
+        ran = ws.run(*argv).clean()
+        assert ran.code == 0, str(ran)
+    status = subprocess.run(["git", "-C", str(ws.path), "status", "--porcelain", "--ignored"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status == "?? mission.yaml\n"
+    assert not (ws.path / ".skyform").exists()
+    assert any(_cache_dir(ws.path).glob("*.pickle"))  # the cache still works, in the user's cache
+
+
+def _reader_copy(ws) -> Path:
+    """A copy of the applied mission whose state directory and file the reader may not write
+    (the sandbox's own files stay writable: the simulators keep their state there)."""
+    base = Path(tempfile.mkdtemp(prefix="skyform-ro-"))
+    copy = base / "m"
+    shutil.copytree(ws.path, copy)
+    (base / "cache").mkdir()
+    for path in [base, *base.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    for path in [copy / ".skyform" / "sandbox", *(copy / ".skyform" / "sandbox").rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    (base / "cache").chmod(0o777)
+    (copy / ".skyform" / "state.db").chmod(0o444)
+    (copy / ".skyform").chmod(0o555)
+    return copy
+
+
+def _as_reader(ws, copy: Path, *args: str) -> Ran:
+    """skyform run by a user who may read but not write the copy's state."""
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    env = {**ws.env, "XDG_CACHE_HOME": str(copy.parent / "cache"), "HOME": str(copy.parent / "cache")}
+    proc = subprocess.run(prefix + skyform_command(*args), env=env, cwd=copy, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL, check=False)
+    return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def reader_copy(ws):
+    ws.write(JOBS.replace("duration: 1000000", "duration: 1"))
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    copy = _reader_copy(ws)
+    yield copy
+    (copy / ".skyform").chmod(0o755)
+    shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize("argv", [
+    ["plan", "--sandbox"], ["state", "list"], ["state", "show", "a"], ["output", "a_value"], ["history"],
+    ["status"], ["graph", "--format", "dot"],
+])
+def test_read_only_commands_work_on_a_read_only_state(ws, reader_copy, argv):
+    """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
+    readonly database')."""
+    state = reader_copy / ".skyform" / "state.db"
+    before = state.read_bytes()
+    ran = _as_reader(ws, reader_copy, *argv).clean()
+    assert ran.code == 0, str(ran)
+    assert ran.out.strip()
+    assert state.read_bytes() == before
+
+
+def test_apply_on_a_read_only_state_fails_naming_the_file(ws, reader_copy):
+    """An apply that must write says which file is read-only (exit 5) and changes nothing."""
+    mission = reader_copy / "mission.yaml"
+    mission.chmod(0o666)
+    mission.write_text(mission.read_text().replace("value: 1", "value: 2"))
+    plan = _as_reader(ws, reader_copy, "plan", "--sandbox").clean()
+    assert plan.code == 0 and "~ a (fake.Thing) will be updated in place" in plan.out, str(plan)
+    ran = _as_reader(ws, reader_copy, "apply", "--sandbox", "--auto-approve").clean()
+    assert ran.code == 5, str(ran)
+    assert f"state file {reader_copy / '.skyform' / 'state.db'} is read-only" in ran.err
+    assert "nothing was changed" in ran.err
+
+
+def test_status_of_a_detached_apply_polls_the_services(ws):
+    """After `apply --detach`, `status` asks the service: a job that finished remotely shows as
+    such while state still says running (status writes nothing); `apply` then records it."""
+    ws.write(JOBS)
+    detached = ws.run("apply", "--sandbox", "--auto-approve", "--detach", ws.path).clean()
+    assert detached.code == 0, str(detached)
+    assert "1 submitted and still running" in detached.out
+    live = json.loads(ws.run("status", "--json", ws.path).out)
+    (job,) = [r for r in live["resources"] if r["address"] == "j"]
+    assert job["status"] == "running" and job["remote"]["status"] == "running"
+    oid = ws.records()["j"].remote_id
+    ws.edit_remote(oid, duration=0.001)  # the remote job finishes
+    text = ws.run("status", ws.path).clean()
+    assert text.code == 0, str(text)
+    assert "(service: ready" in text.out and "records the 1 that finished" in text.out
+    assert ws.records()["j"].status == "running"  # status is read-only
+    recorded = ws.run("status", "--no-poll", ws.path).clean()
+    assert "(as recorded; --no-poll)" in recorded.out and "service:" not in recorded.out
+    ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ws.records()["j"].status == "ready"

@@ -56,7 +56,7 @@ def in_process(check, cases, bound: float, report: Counter, offenders: list) -> 
 
 
 def expressions(rng: random.Random, n: int, bound: float, report: Counter, offenders: list) -> None:
-    from skyform.expressions import ExpressionError, dig, parse, resolve
+    from skyform.spec.expressions import ExpressionError, dig, parse, resolve
 
     alphabet = string.ascii_letters + string.digits + "._-[]{}$ \n'\"\\" + "é💥"
     data = {"var": {"x": [1, {"y": "z"}]}, "mission": {"name": "m"}, "secrets": {}, "resources": {}}

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
-from .mission import Mission
-from .plan import Plan
-from .planner import Planner
+from .spec.mission import Mission
+from .plan.model import Plan
+from .plan.planner import Planner
 from .providers.host import Registry, load_registry
 from .runtime import Runtime
-from .scheduler import ApplyOutcome, Scheduler
-from .secrets import Secrets
+from .apply.scheduler import ApplyOutcome, Scheduler
+from .spec.secrets import Secrets
 from .state import open_store
 from .state.base import Event, StateStore
-from .validate import validate_mission
+from .validate.checks import validate_mission
 
 if TYPE_CHECKING:  # the sandbox is imported only when used
     from .sandbox.host import SimulatorHost
@@ -61,7 +61,7 @@ class Options:
 def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets | None = None,
          today: date | None = None) -> tuple[Mission, list[Diagnostic]]:
     """Load and validate a mission; SpecError with every problem, else (mission, warnings)."""
-    from .cache import load_cached, remember
+    from .spec.cache import load_cached, remember
 
     registry = registry or load_registry()
     today = today or date.today()
@@ -267,8 +267,8 @@ class Session:
 
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
-        from .planner import refresh as do_refresh
-        from .values import sealed
+        from .plan.planner import refresh as do_refresh
+        from .spec.values import sealed
 
         records = self.store.resources(self.mission.name)
         seen = do_refresh(self.runtime, records, self.options.parallelism)  # type: ignore[arg-type]
@@ -288,8 +288,8 @@ class Session:
 
     def _mission_outputs(self) -> dict[str, Any]:
         assert self.store is not None
-        from .validate import Scope
-        from .values import Unknown, sealed
+        from .validate.checks import Scope
+        from .spec.values import Unknown, sealed
 
         records = self.store.resources(self.mission.name)
         scope = Scope(self.mission, self.secrets, {a: r.outputs for a, r in records.items() if r.status == "ready"})

@@ -10,7 +10,7 @@ import json
 from typing import Any, Iterable
 
 from .errors import Diagnostic
-from .validate import references
+from .validate.checks import references
 
 
 def dependencies(mission: Any) -> dict[str, list[str]]:

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 from . import redact
 from .errors import PluginError, SkyformError, SpecError
-from .mission import Mission
+from .spec.mission import Mission
 from .providers.host import Registry
 from .providers.base import OperationContext, Provider, Reporter, ResourceKind
-from .secrets import Secrets
-from .validate import Scope
+from .spec.secrets import Secrets
+from .validate.checks import Scope
 
 
 class Runtime:

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.providers import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .background import cancel, find_requests, look
 from .errors import sdk_errors

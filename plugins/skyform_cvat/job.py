@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth
 from .errors import sdk_errors

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 STAGES = ["annotation", "validation", "acceptance"]
 STATES = ["new", "in progress", "completed", "rejected"]

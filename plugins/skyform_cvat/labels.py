@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 INPUT_TYPES = ["checkbox", "radio", "number", "text", "select"]
 LABEL_TYPES = ["any", "rectangle", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton", "tag"]

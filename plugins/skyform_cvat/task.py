@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound
 from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .adoption import created_after
 from .background import cancel, find_requests, look

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Iterator, Mapping
 
 from skyform.errors import Issue
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from . import vocabulary as v
 from .dates import calendar_date, months_before

@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.values import is_known
+from skyform.spec.values import is_known
 from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v

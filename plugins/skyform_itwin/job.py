@@ -19,7 +19,7 @@ from skyform.errors import AdoptError, BudgetExceeded, Issue, NotFound, Permanen
 from skyform.providers import (
     Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result,
 )
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from . import job_view as view
 from .client import ItwinClient

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, PermanentError
 from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
 

@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 

@@ -18,7 +18,7 @@ from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
 from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
                               Result)
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from . import artifacts
 from .datasets import task_datasets

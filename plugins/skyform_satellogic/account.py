@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from skyform.errors import Issue, PermanentError
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .client import PROVIDER, SatellogicClient
 from .geometry import contains

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Mapping
 
 from skyform.errors import Issue
 from skyform.providers import CheckContext
-from skyform.values import is_known
+from skyform.spec.values import is_known
 
 from .temporal import parse_age, parse_instant
 

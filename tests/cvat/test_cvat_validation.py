@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from skyform.testing import spec_problems
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 from skyform_cvat.schemas import SETTINGS_SCHEMA
 from skyform_cvat.provider import PROVIDER
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 from skyform_dronebundle import vocabulary as v
 from skyform_dronebundle.provider import PROVIDER
 from skyform_dronebundle.validation import spec_issues

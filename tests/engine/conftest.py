@@ -154,9 +154,9 @@ def engine_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key in ("SKYFORM_SANDBOX_FAULTS", "SKYFORM_TRACE_HOOKS", "SKYFORM_STATE", "SKYFORM_NO_CACHE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.syspath_prepend(str(HERE))
-    import skyform.retry
+    import skyform.apply.retry
 
-    monkeypatch.setattr(skyform.retry, "RETRY_BASE", 0.05)
+    monkeypatch.setattr(skyform.apply.retry, "RETRY_BASE", 0.05)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env

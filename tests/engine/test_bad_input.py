@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skyform.errors import SpecError
-from skyform.yamlsource import parse
+from skyform.spec.yamlsource import parse
 
 YAMLISH = st.lists(st.sampled_from([
     "a", ": ", "- ", "\n", "  ", "{", "}", "[", "]", ",", "&x ", "*x", "!!str ", "!tag ", "'", '"', "#", "---\n",
@@ -170,7 +170,7 @@ def test_every_key_location_points_at_the_key_in_the_source(data, flow):
 
     from ruamel.yaml import YAML
 
-    from skyform.yamlsource import MDict, MList
+    from skyform.spec.yamlsource import MDict, MList
 
     emitter = YAML(typ="safe", pure=True)
     emitter.default_flow_style = flow

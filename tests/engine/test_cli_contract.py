@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from skyform.output import Printer, plan_text
-from skyform.plan import Action, Plan
+from skyform.cli.output import Printer, plan_text
+from skyform.plan.model import Action, Plan
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

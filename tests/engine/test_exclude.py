@@ -7,7 +7,7 @@ keeps the exclusion, and the pure selection is tested on its own.
 
 from __future__ import annotations
 
-from skyform.targeting import select
+from skyform.plan.targeting import select
 
 CHAIN = """
     resources:

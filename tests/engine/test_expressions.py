@@ -133,7 +133,7 @@ def test_secret_in_spec_is_stored_only_as_a_digest(ws, secret_env):
     assert body_sent["creates"] == 1
     # ...but skyform wrote it nowhere
     assert _leaks(ws, plan.out, plan.err, ran.out, ran.err, (ws.path / "plan.json").read_text()) == []
-    from skyform.values import Secret
+    from skyform.spec.values import Secret
 
     store = ws.store()
     try:

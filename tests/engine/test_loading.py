@@ -175,8 +175,8 @@ def test_planted_cache_pickle_is_never_unpickled(ws, tmp_path):
     """A pickle planted in the mission's cache under its digest is ignored (HMAC), not executed."""
     import pickle
 
-    from skyform.cache import _cache_dir
-    from skyform.mission import content_digest
+    from skyform.spec.cache import _cache_dir
+    from skyform.spec.mission import content_digest
 
     f = ws.raw(H + "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
     marker = tmp_path / "pwned"
@@ -200,7 +200,7 @@ def test_cached_mission_keeps_locations_for_errors(ws, monkeypatch):
     reports errors at the right file, line and column."""
     f = ws.raw(H + "resources:\n  a:\n    type: fake.Thing\n    spec: {name: a}\n")
     assert ws.run("validate", f).code == 0
-    from skyform.cache import _cache_dir
+    from skyform.spec.cache import _cache_dir
 
     assert any(_cache_dir(ws.path).glob("*.pickle"))
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "")

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from skyform.errors import PlanRefused
-from skyform.plan import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, FieldChange, Plan
-from skyform.plan_file import has_plan_header
+from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, FieldChange, Plan
+from skyform.plan.file import has_plan_header
 from skyform.providers.base import Cost
-from skyform.values import SECRET_MARK, Unknown
+from skyform.spec.values import SECRET_MARK, Unknown
 
 # -- the round trip ----------------------------------------------------------------------
 

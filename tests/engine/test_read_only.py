@@ -44,7 +44,7 @@ def test_plugin_new_refuses_a_built_in_provider_name(ws, tmp_path):
 
 def test_read_only_commands_write_nothing_into_the_repository(ws):
     """validate, gitops validate and graph leave a git work tree clean (no .skyform/ cache)."""
-    from skyform.cache import _cache_dir
+    from skyform.spec.cache import _cache_dir
 
     ws.write(JOBS)
     subprocess.run(["git", "init", "-q", str(ws.path)], check=True)

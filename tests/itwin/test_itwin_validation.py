@@ -18,7 +18,7 @@ from itwin_support import PROVIDER, job_spec
 from jsonschema import Draft202012Validator
 
 from skyform.providers import CheckContext
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 
 JOB = PROVIDER.kind("Job")
 WORKSPACE = PROVIDER.kind("Workspace")

@@ -15,10 +15,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from skyform.envelope import MISSION_SCHEMA
-from skyform.mission import load
+from skyform.spec.envelope import MISSION_SCHEMA
+from skyform.spec.mission import load
 from skyform.providers.host import load_registry
-from skyform.validate import SchemaCheck
+from skyform.validate.checks import SchemaCheck
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD_VALUES: list[Any] = [None, 0, -1, 10**12, -(10**12), 1.5, "", "x" * 3000, "2026-13-45", "not a date",

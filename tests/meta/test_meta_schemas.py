@@ -9,7 +9,7 @@ import pytest
 
 from skyform.api import load
 from skyform.providers.host import load_registry
-from skyform.schemas import composite, kind_schema
+from skyform.spec.schemas import composite, kind_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
@@ -51,7 +51,7 @@ def test_composite_schema_accepts_examples() -> None:
     """The exported composite schema (what editors use) accepts every example mission."""
     from jsonschema import Draft202012Validator
 
-    from skyform.mission import load as load_mission
+    from skyform.spec.mission import load as load_mission
 
     validator = Draft202012Validator(json.loads((SCHEMAS / "mission.schema.json").read_text()))
     for mission in MISSIONS:

@@ -173,7 +173,7 @@ def test_plan_check_refuses_more_images_than_max_images(start_node, mission):
 
 def test_plan_check_skips_unknown_values(node, mission):
     """Values known only after apply are not judged at plan time."""
-    from skyform.values import Unknown
+    from skyform.spec.values import Unknown
 
     sim, running = node
     ctx = context(running.settings(), mission)

@@ -10,7 +10,7 @@ import pytest
 from nodeodm_support import KIND
 
 from skyform.providers import CheckContext
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 from skyform_nodeodm.provider import PROVIDER
 
 VALIDATOR = jsonschema.Draft202012Validator(KIND.spec_schema)

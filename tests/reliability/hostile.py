@@ -64,9 +64,9 @@ def checker(directory: Path) -> Callable[[str, bytes], Verdict]:
     from datetime import date
 
     from skyform.errors import SpecError
-    from skyform.mission import build, content_digest, parse_document
+    from skyform.spec.mission import build, content_digest, parse_document
     from skyform.providers.host import load_registry
-    from skyform.validate import validate_mission
+    from skyform.validate.checks import validate_mission
 
     registry = load_registry()
     path = directory / "mission.yaml"

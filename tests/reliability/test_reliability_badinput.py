@@ -201,7 +201,7 @@ def test_validator_on_generated_envelopes(check, doc: dict) -> None:
 @given(st.text(max_size=80))
 def test_expression_parser_on_arbitrary_text(text: str) -> None:
     """expressions.parse: a Reference or an ExpressionError, nothing else."""
-    from skyform.expressions import ExpressionError, parse
+    from skyform.spec.expressions import ExpressionError, parse
 
     try:
         ref = parse(text)
@@ -214,7 +214,7 @@ def test_expression_parser_on_arbitrary_text(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("${}. []0123456789resourcvaxtmisonpu_-\n")), max_size=120))
 def test_expression_resolve_on_template_soup(text: str) -> None:
     """resolve() over strings full of `${{`/`}}`: a value or an ExpressionError."""
-    from skyform.expressions import ExpressionError, dig, resolve
+    from skyform.spec.expressions import ExpressionError, dig, resolve
 
     data = {"var": {"x": [1, {"y": "z"}]}, "mission": {"name": "m"}, "secrets": {}, "resources": {}}
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 from skyform_satellogic.provider import PROVIDER
 from skyform_satellogic.simulator.server import CLIENT
 

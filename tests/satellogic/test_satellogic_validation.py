@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from satellogic_support import SQUARE, aoi_spec, poi_spec
 from skyform.providers import CheckContext
-from skyform.values import Unknown
+from skyform.spec.values import Unknown
 from skyform_satellogic.provider import PROVIDER
 from skyform_satellogic.schemas import SETTINGS_SCHEMA
 

@@ -51,7 +51,7 @@ def options_from(kw: dict[str, Any]) -> Any:
 
 
 def emitter(as_json: bool) -> Callable[[dict[str, Any]], None]:
-    from ..output import ApplyView, JsonLines, Printer
+    from .output import ApplyView, JsonLines, Printer
 
     return JsonLines() if as_json else ApplyView(Printer())
 

@@ -167,8 +167,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | N
     from ..api import load
     from ..errors import SpecError
     from ..gitops.discovery import find_missions, holds_mission
-    from ..output import Printer, diagnostics_text
-    from ..secrets import Secrets
+    from .output import Printer, diagnostics_text
+    from ..spec.secrets import Secrets
 
     missions: list[Path] = []
     for path in paths or (Path("."),):

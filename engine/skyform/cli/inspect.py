@@ -19,8 +19,8 @@ def validate(mission: Path, as_json: bool, secrets_file: Path | None) -> int:
     """Check MISSION without contacting any service: YAML, schemas, rules, expressions, graph."""
     from ..api import load
     from ..errors import SpecError
-    from ..output import Printer, diagnostics_text
-    from ..secrets import Secrets
+    from .output import Printer, diagnostics_text
+    from ..spec.secrets import Secrets
 
     try:
         loaded, warnings = load(mission, secrets=Secrets.from_file(secrets_file))
@@ -94,7 +94,7 @@ def schema() -> None:
 def schema_export(directory: Path) -> int:
     """Write mission.schema.json and kinds/<type>.json into DIRECTORY (default: schemas)."""
     from ..providers.host import load_registry
-    from ..schemas import export
+    from ..spec.schemas import export
 
     written = export(load_registry(), directory)
     click.echo(f"Wrote {len(written)} schema file(s) to {directory}/")

@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (known errors printed, bugs with a traceback)."""
-    from ..output import Printer, error_text
+    from .output import Printer, error_text
 
     DETAILED["on"] = False  # per run: in-process callers (tests, gitops) run many
     try:

@@ -15,7 +15,7 @@ from .common import MISSION, emitter, is_interactive, options_from, run_options
 
 
 def _print_plan(plan: Any, as_json: bool) -> None:
-    from ..output import Printer, plan_text
+    from .output import Printer, plan_text
 
     if as_json:
         from ..redact import redact
@@ -106,8 +106,8 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
 
 
 def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str) -> None:
-    from ..output import Printer
-    from ..summary import ApplySummary
+    from .output import Printer
+    from ..apply.summary import ApplySummary
 
     summary = ApplySummary.of(the_plan, outcome)
     if as_json:
@@ -145,8 +145,8 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
 def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, **kw: Any) -> int:
     """Apply MISSION (a directory or file; default .), or a plan FILE saved by `plan -o`."""
     from ..api import Session
-    from ..plan import Plan
-    from ..plan_file import kind_of
+    from ..plan.model import Plan
+    from ..plan.file import kind_of
 
     saved = None
     if kind_of(mission) == "plan":

@@ -16,7 +16,7 @@ from .common import MISSION, state_option
 
 def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
     """The mission (loaded without validation of remote facts), its name and its state store."""
-    from ..mission import load
+    from ..spec.mission import load
     from ..providers.host import load_registry
     from ..state import open_store
 
@@ -140,7 +140,7 @@ def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
         ms = store.mission(mname)
         if name is not None and name in loaded.outputs and name not in (ms.outputs if ms else {}):
             _unresolved_output(loaded, store, name)
-    from ..values import SECRET_MARK
+    from ..spec.values import SECRET_MARK
 
     outputs = {k: "(sensitive)" if isinstance(v, dict) and SECRET_MARK in v else v
                for k, v in (ms.outputs if ms else {}).items()}
@@ -165,8 +165,8 @@ def _unresolved_output(mission: Any, store: Any, name: str) -> None:
     """Say why a declared output has no recorded value: its path names nothing (exit 3,
     naming file, line and path), or no apply has recorded it yet."""
     from ..errors import Diagnostic, SpecError
-    from ..secrets import Secrets
-    from ..validate import Scope
+    from ..spec.secrets import Secrets
+    from ..validate.checks import Scope
 
     records = store.resources(mission.name)
     scope = Scope(mission, Secrets({}, environ={}), {a: r.outputs for a, r in records.items() if r.status == "ready"})
@@ -215,7 +215,7 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> 
     from ..api import Options, Session
     from ..providers.base import Record
     from ..state.base import Event, ResourceState
-    from ..values import to_storable
+    from ..spec.values import to_storable
 
     with Session(mission, Options(state_url=state_url, sandbox=sandbox)) as session:
         assert session.store is not None and session.runtime is not None
@@ -254,8 +254,8 @@ def _imported_spec(session: Any, resource: Any, observed: dict[str, Any]) -> dic
     """The spec to record for an imported object: the desired spec, except where the
     service shows a different value (so the next plan shows exactly those differences;
     fields a service cannot report back, such as uploaded images, are taken as desired)."""
-    from ..validate import Scope
-    from ..values import to_storable
+    from ..validate.checks import Scope
+    from ..spec.values import to_storable
 
     records = session.store.resources(session.mission.name)
     scope = Scope(session.mission, session.secrets, {a: r.outputs for a, r in records.items()},

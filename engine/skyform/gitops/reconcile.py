@@ -32,7 +32,7 @@ _DURATION = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d))+$|^[0-9]+(?:\.[0
 
 def parse_interval(text: str) -> float:
     """Seconds from ``30s``, ``5m``, ``1h30m`` or a bare number of seconds."""
-    from ..envelope import parse_duration
+    from ..spec.envelope import parse_duration
 
     text = text.strip()
     if not _DURATION.match(text):

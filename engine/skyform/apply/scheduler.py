@@ -29,19 +29,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from . import redact
-from .errors import Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
-from .mission import Mission
-from .plan import Action, Plan
-from .planner import LIFECYCLE_KEY, to_record
-from .providers.base import Change, OperationContext, Record, Reporter, ResourceKind, Result
-from .runtime import Runtime
+from .. import redact
+from ..errors import Diagnostic, PermanentError, RemoteError, SkyformError, SpecError, TransientError
+from ..spec.mission import Mission
+from ..plan.model import Action, Plan
+from ..plan.planner import LIFECYCLE_KEY, to_record
+from ..providers.base import Change, OperationContext, Record, Reporter, ResourceKind, Result
+from ..runtime import Runtime
 from .journal import Journal
 from .retry import backoff
-from .state.base import Removal, ResourceState, StateStore
-from .validate import Scope, issue_diagnostics, references, kind_validator, schema_diagnostics
-from .values import is_known, sealed, to_storable
-from .providers.base import CheckContext
+from ..state.base import Removal, ResourceState, StateStore
+from ..validate.checks import Scope, issue_diagnostics, references, kind_validator, schema_diagnostics
+from ..spec.values import is_known, sealed, to_storable
+from ..providers.base import CheckContext
 
 Emit = Callable[[dict[str, Any]], None]
 log = logging.getLogger("skyform.apply")

@@ -17,10 +17,10 @@ from typing import IO, Any, Iterable
 
 import click
 
-from . import redact
-from .errors import Diagnostic, SkyformError, SpecError
-from .plan import Action, Plan
-from .values import SECRET_MARK, UNKNOWN_MARK, Unknown
+from .. import redact
+from ..errors import Diagnostic, SkyformError, SpecError
+from ..plan.model import Action, Plan
+from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Unknown
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "red"),
            "delete": ("-", "red"), "forget": ("-", "magenta"), "resume": (">", "cyan"), "noop": (" ", None),

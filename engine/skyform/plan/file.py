@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from .errors import UsageError
-from .plan import PLAN_FORMAT, PLAN_FORMAT_VERSION
+from ..errors import UsageError
+from .model import PLAN_FORMAT, PLAN_FORMAT_VERSION
 
 #: the header: the first key of the top-level object, ``format``, naming this format (or
 #: a plan of format 1, from before the header had a name, so it is refused as a plan)

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
 from .mission import Mission, build, content_digest, parse_document, read_files
 
 CACHE_VERSION = 2  # bumped when Mission gains fields (pickles of the old shape are not reused)

@@ -4,8 +4,8 @@ Roots are ``resources`` (``resources.<id>.outputs.<name>...``), ``var``, ``secre
 ``mission``. There are no operators, calls or templates that run code: an expression is a
 dotted path. A value that is exactly one expression keeps the type of what it points at;
 expressions inside a longer string are interpolated as text. What cannot be known before
-apply resolves to :class:`~skyform.values.Unknown`; what comes from ``secrets`` to
-:class:`~skyform.values.Secret`.
+apply resolves to :class:`~skyform.spec.values.Unknown`; what comes from ``secrets`` to
+:class:`~skyform.spec.values.Secret`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def parse(text: str) -> Reference:
         raise ExpressionError(f"expression {text.strip()!r} must start with one of: {', '.join(ROOTS)}")
     root = m.group(0)
     if root not in ROOTS:
-        from .suggest import did_you_mean
+        from ..suggest import did_you_mean
 
         raise ExpressionError(f"unknown root {root!r} in expression {body!r}; roots are {', '.join(ROOTS)}",
                               hint=did_you_mean(root, ROOTS))
@@ -168,7 +168,7 @@ def dig(value: Any, path: tuple[str | int, ...], text: str) -> Any:
         elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]
         else:
-            from .suggest import did_you_mean
+            from ..suggest import did_you_mean
 
             where = ".".join(str(p) for p in path[:i]) or "(root)"
             options = list(value) if isinstance(value, dict) else []

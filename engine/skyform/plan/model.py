@@ -8,7 +8,7 @@ A saved plan is a contract: ``Plan.from_json(plan.to_json()) == plan``, field fo
 (drift included, integer paths as integers, unknowns as unknowns), so ``apply FILE`` does
 exactly what ``plan`` showed. The file opens with its header, ``"format": "skyform-plan"``
 and ``"format_version"``; the header alone decides that a file is a plan (see
-:mod:`skyform.plan_file`).
+:mod:`skyform.plan.file`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import PlanRefused
-from .providers.base import Cost
-from .values import from_storable, to_storable
+from ..errors import PlanRefused
+from ..providers.base import Cost
+from ..spec.values import from_storable, to_storable
 
 ActionKind = Literal["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]
 CHANGING = ("create", "update", "replace", "delete", "forget", "resume")
@@ -159,9 +159,9 @@ class Plan:
         }
 
     def save(self, path: Path) -> None:
-        from . import redact
+        from .. import redact
 
-        from .errors import UsageError
+        from ..errors import UsageError
 
         tmp = path.with_name(path.name + ".tmp")
         try:

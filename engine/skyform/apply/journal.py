@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from . import redact
-from .state.base import Event, Removal, ResourceState, StateStore
+from .. import redact
+from ..state.base import Event, Removal, ResourceState, StateStore
 
 Emit = Callable[[dict[str, Any]], None]
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from . import graph
-from .errors import UsageError
-from .suggest import did_you_mean
+from .. import graph
+from ..errors import UsageError
+from ..suggest import did_you_mean
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
 except ImportError:  # pragma: no cover - other interpreters
     from ruamel.yaml.parser import Parser
 
-from .errors import Diagnostic, Location, SpecError
+from ..errors import Diagnostic, Location, SpecError
 
 MAX_NODES = 2_000_000  # expanded nodes a document may stand for (aliases included)
 MAX_DEPTH = 200

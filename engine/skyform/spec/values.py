@@ -87,7 +87,7 @@ def sealed(value: Any) -> Any:
     Services echo values back (a webhook URL with a token, a key in a description): what
     the engine stores from outputs and observed values must not carry them in clear.
     """
-    from .redact import known_secrets
+    from ..redact import known_secrets
 
     secrets = known_secrets()
     if not secrets:

@@ -2,7 +2,7 @@
 
 Loading answers only "is this a well-formed mission document": the envelope schema,
 duplicate resource ids across files, unknown top-level keys. Provider schemas, expressions
-and the graph are checked by :mod:`skyform.validate`.
+and the graph are checked by :mod:`skyform.validate.checks`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .envelope import MISSION_SCHEMA, parse_duration
-from .errors import Diagnostic, Location, SpecError
+from ..errors import Diagnostic, Location, SpecError
 from .yamlsource import MDict, locate
 
 MERGED_SECTIONS = ("providers", "variables", "resources", "outputs", "settings")
@@ -166,7 +166,7 @@ def _with_source(pos: tuple[Any, ...], source: str, container_source: str) -> tu
 
 def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
     """Parse and merge the files of one mission and check its envelope (SpecError otherwise)."""
-    from .validate import envelope_diagnostics
+    from ..validate.checks import envelope_diagnostics
     from .yamlsource import parse
 
     documents = [(f, parse(c, str(f))) for f, c in zip(files, contents)]
@@ -182,7 +182,7 @@ def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
 
 def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
     """The mission's files and their bytes; an unreadable file is a SpecError naming it."""
-    from .plan_file import has_plan_header
+    from ..plan.file import has_plan_header
 
     files = mission_files(path)
     contents = []

@@ -3,7 +3,7 @@
 ``secrets.NAME`` reads the environment variable ``SKYFORM_SECRET_NAME``; a secrets file
 (``--secrets-file FILE``, a YAML mapping NAME: value, never committed) is consulted first.
 Values are registered for redaction the moment they are read and handed on as
-:class:`~skyform.values.Secret`, which the engine stores only as a digest.
+:class:`~skyform.spec.values.Secret`, which the engine stores only as a digest.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from . import redact
+from .. import redact
 from .values import Secret
 
 ENV_PREFIX = "SKYFORM_SECRET_"
@@ -29,7 +29,7 @@ class Secrets:
     def from_file(cls, path: Path | None) -> "Secrets":
         if path is None:
             return cls()
-        from .errors import UsageError
+        from ..errors import UsageError
         from .yamlsource import parse
 
         try:

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from . import graph
-from .errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
-from .mission import Lifecycle, Mission
-from .plan import Action, FieldChange, Plan
-from .providers.base import Change, Record, ResourceKind, Result
-from .runtime import Runtime
-from .state.base import ResourceState, StateStore
+from .. import graph
+from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
+from ..spec.mission import Lifecycle, Mission
+from .model import Action, FieldChange, Plan
+from ..providers.base import Change, Record, ResourceKind, Result
+from ..runtime import Runtime
+from ..state.base import ResourceState, StateStore
 from .targeting import Selection, check_ids, select
-from .validate import Scope, issue_diagnostics
-from .values import Unknown, from_storable, sealed, to_storable
+from ..validate.checks import Scope, issue_diagnostics
+from ..spec.values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"
 #: an output an in-place update will change: expressions reading it are known after apply

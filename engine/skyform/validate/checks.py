@@ -17,14 +17,14 @@ from typing import Any, Iterable, Mapping, cast
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from .envelope import MISSION_SCHEMA
-from .errors import Diagnostic, Issue, SpecError
-from .expressions import ExpressionError, Reference, dig, find, resolve, walk
-from .providers.base import CheckContext, ResourceKind
-from .secrets import Secrets
-from .suggest import did_you_mean
-from .values import Unknown, is_known
-from .yamlsource import MDict, locate
+from ..spec.envelope import MISSION_SCHEMA
+from ..errors import Diagnostic, Issue, SpecError
+from ..spec.expressions import ExpressionError, Reference, dig, find, resolve, walk
+from ..providers.base import CheckContext, ResourceKind
+from ..spec.secrets import Secrets
+from ..suggest import did_you_mean
+from ..spec.values import Unknown, is_known
+from ..spec.yamlsource import MDict, locate
 
 
 
@@ -260,7 +260,7 @@ def validate_mission(
     outputs: Mapping[str, Mapping[str, Any]] | None = None, require_secrets: bool = False,
 ) -> list[Diagnostic]:
     """Every problem in ``mission`` beyond the envelope (already checked by loading)."""
-    from .graph import graph_diagnostics
+    from ..graph import graph_diagnostics
 
     scope = Scope(mission, secrets or Secrets(), outputs or {}, require_secrets, registry)
     problems: list[Diagnostic] = []

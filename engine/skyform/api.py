@@ -288,7 +288,7 @@ class Session:
 
     def _mission_outputs(self) -> dict[str, Any]:
         assert self.store is not None
-        from .validate.checks import Scope
+        from .validate.scope import Scope
         from .spec.values import Unknown, sealed
 
         records = self.store.resources(self.mission.name)

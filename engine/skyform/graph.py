@@ -10,7 +10,7 @@ import json
 from typing import Any, Iterable
 
 from .errors import Diagnostic
-from .validate.checks import references
+from .validate.scope import references
 
 
 def dependencies(mission: Any) -> dict[str, list[str]]:

@@ -18,7 +18,7 @@ from .spec.mission import Mission
 from .providers.host import Registry
 from .providers.base import OperationContext, Provider, Reporter, ResourceKind
 from .spec.secrets import Secrets
-from .validate.checks import Scope
+from .validate.scope import Scope
 
 
 class Runtime:

@@ -39,7 +39,8 @@ from ..runtime import Runtime
 from .journal import Journal
 from .retry import backoff
 from ..state.base import Removal, ResourceState, StateStore
-from ..validate.checks import Scope, issue_diagnostics, references, kind_validator, schema_diagnostics
+from ..validate.checks import issue_diagnostics, kind_validator, schema_diagnostics
+from ..validate.scope import Scope, references
 from ..spec.values import is_known, sealed, to_storable
 from ..providers.base import CheckContext
 

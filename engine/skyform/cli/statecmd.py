@@ -166,7 +166,7 @@ def _unresolved_output(mission: Any, store: Any, name: str) -> None:
     naming file, line and path), or no apply has recorded it yet."""
     from ..errors import Diagnostic, SpecError
     from ..spec.secrets import Secrets
-    from ..validate.checks import Scope
+    from ..validate.scope import Scope
 
     records = store.resources(mission.name)
     scope = Scope(mission, Secrets({}, environ={}), {a: r.outputs for a, r in records.items() if r.status == "ready"})
@@ -254,7 +254,7 @@ def _imported_spec(session: Any, resource: Any, observed: dict[str, Any]) -> dic
     """The spec to record for an imported object: the desired spec, except where the
     service shows a different value (so the next plan shows exactly those differences;
     fields a service cannot report back, such as uploaded images, are taken as desired)."""
-    from ..validate.checks import Scope
+    from ..validate.scope import Scope
     from ..spec.values import to_storable
 
     records = session.store.resources(session.mission.name)

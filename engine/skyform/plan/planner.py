@@ -22,7 +22,8 @@ from ..providers.base import Change, Record, ResourceKind, Result
 from ..runtime import Runtime
 from ..state.base import ResourceState, StateStore
 from .targeting import Selection, check_ids, select
-from ..validate.checks import Scope, issue_diagnostics
+from ..validate.checks import issue_diagnostics
+from ..validate.scope import Scope
 from ..spec.values import Unknown, from_storable, sealed, to_storable
 
 LIFECYCLE_KEY = "skyform.lifecycle"

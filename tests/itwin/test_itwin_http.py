@@ -267,3 +267,44 @@ def test_progress_is_gone_30_days_after_the_job_but_the_job_still_reads(sandbox,
     job["_submittedAt"] -= 31 * 86400 / sandbox.sim.clock.factor + 1  # submitted 31 simulated days ago
     assert client.progress(result.remote_id) is None
     assert job_kind.poll(record_for(result, spec, ctx), ctx).status == "ready"
+
+
+def _raw(sandbox) -> httpx.Client:
+    token = httpx.post(sandbox.settings["token_url"], data={
+        "grant_type": "client_credentials", "client_id": sandbox.settings["client_id"],
+        "client_secret": sandbox.settings["client_secret"], "scope": "itwin-platform"}).json()["access_token"]
+    return httpx.Client(base_url=sandbox.settings["url"], headers={"Authorization": f"Bearer {token}"})
+
+
+def test_numbers_and_booleans_sent_as_text_are_bound_like_the_service_does(sandbox):
+    """Bentley's SDK sends gigaPixels "2.5" and createCache "True": taken, and answered typed."""
+    with _raw(sandbox) as raw:
+        body = {"type": "Full", "name": "text", "workspaceId": _ws(sandbox.client()), "inputs": [{"id": INPUT_ID}],
+                "settings": {"quality": "Medium", "outputs": ["3MX"], "processingEngines": "2",
+                             "cacheSettings": {"createCache": "True"}}}
+        created = raw.post("/jobs", json=body)
+        assert created.status_code == 201, created.text
+        job = created.json()["job"]
+        assert job["jobSettings"]["processingEngines"] == 2
+        assert job["jobSettings"]["cacheSettings"] == {"createCache": True}
+        patched = raw.patch(f"/jobs/{job['id']}", json={"costEstimationParameters": {
+            "gigaPixels": "2.5", "megaPoints": "1.5", "meshQuality": "Extra"}})
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["job"]["costEstimationParameters"] == {"gigaPixels": 2.5, "megaPoints": 1.5,
+                                                                     "meshQuality": "Extra"}
+        assert patched.json()["job"]["estimatedCost"] == 4.12
+        refused = raw.patch(f"/jobs/{job['id']}", json={"costEstimationParameters": {"gigaPixels": "lots"}})
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"][0]["target"] == "costEstimationParameters.gigaPixels"
+
+
+def test_estimated_units_is_a_number_even_without_cost_parameters(sandbox):
+    """The documented response gives a number; the SDK does float() on it (null crashed it)."""
+    client = sandbox.client()
+    with _raw(sandbox) as raw:
+        body = {"type": "Full", "name": "units", "workspaceId": _ws(client), "inputs": [{"id": INPUT_ID}],
+                "settings": {"quality": "Draft", "outputs": ["3MX"]}}
+        job_id = raw.post("/jobs", json=body).json()["job"]["id"]
+        assert raw.patch(f"/jobs/{job_id}", json={"state": "active"}).status_code == 200
+        units = raw.get(f"/jobs/{job_id}").json()["job"]["executionInformation"]["estimatedUnits"]
+        assert units == 0.25  # 0.5 gigapixel for the one input, at the Draft rate

@@ -21,9 +21,9 @@ from skyform.sandbox.clock import SimClock
 from skyform.sandbox.simulator import Simulator, json_response
 
 from ..pricing import pre_estimate
-from . import filters
+from . import binding, filters
 from .answers import GUID, detail, error, invalid, job_body_details, patch_details
-from .processing import iso, snapshot, warnings_for
+from .processing import estimated_units, iso, snapshot, warnings_for
 
 EMAIL = "sandbox.user@example.com"
 LOCATION = "East US"
@@ -94,7 +94,7 @@ class Jobs:
                 "submittedDateTime": iso(job["_submittedAt"]),
                 "startedDateTime": iso(snap.started_at) if snap.started_at else None,
                 "endedDateTime": iso(snap.ended_at) if snap.ended_at else None,
-                "estimatedUnits": job.get("estimatedCost"),
+                "estimatedUnits": estimated_units(job),  # a number: the SDK does float() on it
                 "errors": snap.errors or None,
                 "warnings": (warnings_for(job) or None) if snap.state == "success" else None,
             }
@@ -110,7 +110,7 @@ class Jobs:
     def create_job(self, request: Request) -> Response:
         if (denied := self.gate(request)) is not None:
             return denied
-        body = request.get_json(force=True, silent=True)
+        body = binding.bind(request.get_json(force=True, silent=True))
         if not isinstance(body, dict):
             return invalid("Cannot create job.", [detail("body", "The request body is not valid JSON.")])
         problems = job_body_details(body)
@@ -202,7 +202,7 @@ class Jobs:
         job = self._job(jid)
         if job is None:
             return self._missing(jid)
-        body = request.get_json(force=True, silent=True)
+        body = binding.bind(request.get_json(force=True, silent=True))
         if not isinstance(body, dict) or not body:
             return invalid("Cannot update job.", [detail("body", "The request body is empty or not valid JSON.")])
         unknown = sorted(set(body) - {"state", "settings", "costEstimationParameters"})

@@ -15,6 +15,8 @@ from typing import Any
 
 from skyform.sandbox.clock import SimClock
 
+from ..pricing import pre_estimate
+
 QUEUE_SECONDS = 180.0
 ENGINE_LIMIT = 20
 QUALITY_FACTOR = {"Draft": 0.5, "Medium": 1.0, "Extra": 2.0}
@@ -45,10 +47,29 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def gigapixels(job: dict[str, Any]) -> float:
+    """The job's volume: its costEstimationParameters, else 0.5 gigapixel per input."""
+    params = job.get("costEstimationParameters") or {}
+    return float(params.get("gigaPixels") or 0.5 * max(1, len(job.get("inputs", []))))
+
+
+def estimated_units(job: dict[str, Any]) -> float:
+    """``executionInformation.estimatedUnits`` of a submitted job: always a number.
+
+    The documented response gives a number, and Bentley's SDK parses it with ``float()``
+    (a null crashes ``get_job_properties``). It is the job's ``estimatedCost`` when it has
+    one, else the same table applied to the volume the simulator processes.
+    """
+    cost = job.get("estimatedCost")
+    if isinstance(cost, (int, float)):
+        return float(cost)
+    quality = job["jobSettings"].get("quality", "Medium")
+    return pre_estimate({"gigaPixels": gigapixels(job), "meshQuality": quality}) or 0.0
+
+
 def processing_seconds(job: dict[str, Any]) -> float:
     """Simulated processing time of a job, from its volume, type and quality."""
-    params = job.get("costEstimationParameters") or {}
-    giga = float(params.get("gigaPixels") or 0.5 * max(1, len(job.get("inputs", []))))
+    giga = gigapixels(job)
     quality = QUALITY_FACTOR.get(job["jobSettings"].get("quality", "Medium"), 1.0)
     per_type = {"Calibration": 0.4, "Reconstruction": 0.7, "Full": 1.0}[job["type"]]
     return 1200.0 + 3600.0 * giga * quality * per_type

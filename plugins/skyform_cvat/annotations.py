@@ -147,7 +147,11 @@ class AnnotationsKind(ResourceKind):
         return self._ready(ctx, rq_id, spec, sha)
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
+        sha = record.private.get("sha256", "")
+        path = ctx.path(str(record.spec.get("file", "")))
+        if not sha and record.spec.get("file") and path.is_file():
+            sha = _sha256(path)  # `skyform import`: the import being recorded came from the file as it is
         try:
-            return self._ready(ctx, str(record.remote_id), record.spec, record.private.get("sha256", ""))
+            return self._ready(ctx, str(record.remote_id), record.spec, sha)
         except NotFound:
             return None  # the task or job is gone, and its annotations with it

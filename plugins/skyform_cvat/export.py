@@ -131,6 +131,11 @@ class ExportKind(ResourceKind):
         path = Path(record.outputs.get("path") or ctx.artifacts_dir / archive_name(record.spec))
         if record.status == "running":
             return Result(remote_id=record.remote_id, status="running")
+        if "sha256" not in record.outputs and path.is_file():
+            # `skyform import`: the archive already downloaded is the export being recorded
+            sha = _digest(path)
+            return Result(remote_id=record.remote_id, status="ready", outputs=self._outputs(path, record.spec, sha),
+                          observed={k: record.spec[k] for k in record.spec}, private={"sha256": sha})
         if not path.is_file() or _digest(path) != record.outputs.get("sha256"):
             return None  # the download is gone or altered: export again
         return Result(remote_id=record.remote_id, status="ready", outputs=dict(record.outputs),

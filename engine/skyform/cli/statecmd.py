@@ -207,7 +207,9 @@ def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
 @click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS REMOTE_ID")
 @state_option
 @click.option("--sandbox", is_flag=True, help="Import from the sandbox simulators.")
-def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> int:
+@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
+def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, secrets_file: Path | None) -> int:
     """Record the existing remote object REMOTE_ID as resource ADDRESS (after a possible orphan)."""
     import uuid
 
@@ -215,9 +217,9 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> 
     from ..api import Options, Session
     from ..providers.base import Record
     from ..state.base import Event, ResourceState
-    from ..spec.values import to_storable
+    from ..spec.values import from_storable, sealed
 
-    with Session(mission, Options(state_url=state_url, sandbox=sandbox)) as session:
+    with Session(mission, Options(state_url=state_url, sandbox=sandbox, secrets_file=secrets_file)) as session:
         assert session.store is not None and session.runtime is not None
         resource = session.mission.resources.get(address)
         if resource is None:
@@ -233,15 +235,22 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> 
                                  hint="one remote object can back one resource only")
         key = str(uuid.uuid4())
         ctx = session.runtime.context(address, resource.type, idempotency_key=key, intent_at=time.time())
-        probe = Record(address, resource.type, remote_id, "ready", {}, {}, {}, {}, key, time.time())
+        desired = _desired_spec(session, resource)
+        # the kind reads the object as it would after applying the spec: in the spec's own
+        # shape (the label fields the spec gives, the images it names), so that every field
+        # the spec sets is recorded completely and the next plan compares like with like
+        probe = Record(address, resource.type, remote_id, "ready", from_storable(desired), {}, {}, {}, key,
+                       time.time())
         found = kind.read(probe, ctx)
         if found is None:
             raise SkyformError(f"{resource.type} {remote_id!r} does not exist in the service")
         now = time.time()
-        observed = to_storable(found.observed or {})
+        # sealed as apply stores them: a value the service echoes back with a secret in it
+        # (a name made of a secret) is kept as the secret's digest, never in clear
+        observed = sealed(found.observed or {})
         rs = ResourceState(address=address, type=resource.type, status=found.status,
                            idempotency_key=key, intent_at=now, remote_id=found.remote_id or remote_id,
-                           spec=_imported_spec(session, resource, observed), outputs=to_storable(found.outputs),
+                           spec=_imported_spec(desired, observed), outputs=sealed(found.outputs),
                            observed=observed, private=found.private, created_at=now, updated_at=now)
         with session.store.locked(session.mission.name, "import", warn=lambda m: None):
             session.store.write(session.mission.name, [rs], [Event("import", address, None, rs.status,
@@ -250,19 +259,27 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool) -> 
     return ExitCode.OK
 
 
-def _imported_spec(session: Any, resource: Any, observed: dict[str, Any]) -> dict[str, Any]:
-    """The spec to record for an imported object: the desired spec, except where the
-    service shows a different value (so the next plan shows exactly those differences;
-    fields a service cannot report back, such as uploaded images, are taken as desired)."""
+def _desired_spec(session: Any, resource: Any) -> dict[str, Any]:
+    """The resource's spec resolved against what state knows, in the stored form; fields
+    whose value is not known yet (an output of a resource not recorded) are left out."""
     from ..validate.scope import Scope
-    from ..spec.values import to_storable
+    from ..spec.values import is_known, to_storable
 
     records = session.store.resources(session.mission.name)
     scope = Scope(session.mission, session.secrets, {a: r.outputs for a, r in records.items()},
                   registry=session.registry)
     problems: list[Any] = []
     desired = scope.resolve_at(resource.spec, ("resources", resource.id, "spec"), problems, resource.type)
-    spec = to_storable(desired) if isinstance(desired, dict) else {}
+    if not isinstance(desired, dict):
+        return {}
+    return {key: to_storable(value) for key, value in desired.items() if is_known(value)}
+
+
+def _imported_spec(desired: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
+    """The spec to record for an imported object: the desired spec, except where the
+    service shows a different value (so the next plan shows exactly those differences;
+    fields a service cannot report back, such as uploaded images, are taken as desired)."""
+    spec = dict(desired)
     for key, value in observed.items():
         if key in spec:
             spec[key] = value

@@ -1,8 +1,9 @@
-"""Uploading a task's images through cvat-sdk's upload protocol, without waiting for the result.
+"""Uploading a task's images with CVAT's upload protocol, without waiting for the result.
 
 ``Task.upload_data`` either blocks until CVAT has processed the data or forgets the request
-id; skyform wants the id (the engine polls it on its timer), so this calls the SDK's own
-``DataUploader`` (bulk multipart for small files, TUS for large ones) and keeps the answer.
+id; skyform wants the id (the engine polls it on its timer), so this runs the protocol itself
+and keeps the answer: every file through CVAT's resumable TUS upload (:mod:`.tus`), so a
+transient error costs one chunk, not the whole upload.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cvat_sdk.core.progress import BaseProgressReporter
-from cvat_sdk.core.uploading import DataUploader
 
 from skyform.errors import PermanentError
 from skyform.providers import OperationContext, Reporter
 
+from . import tus
 from .errors import sdk_errors
 
 
@@ -66,9 +67,18 @@ def upload_images(ctx: OperationContext, task_id: int, spec: Mapping[str, Any]) 
     for name in ("sorting_method", "chunk_size"):
         if spec.get(name) is not None:
             fields[name] = spec[name]
+    if str(fields.get("sorting_method")).lower() == "predefined":
+        fields["upload_file_order"] = [p.name for p in paths]  # as cvat-sdk sends it
     url = sdk.api_map.make_endpoint_url(sdk.api_client.tasks_api.create_data_endpoint.path, kwsub={"id": task_id})
+    upload = tus.ResumableUpload(sdk, url, chunk_size=tus.CHUNK_SIZE)
+    pbar = UploadProgress(ctx.reporter, "upload")
     with sdk_errors(f"uploading {len(paths)} image(s) to task {task_id}", remote_id=str(task_id)):
-        response = DataUploader(sdk).upload_files(url, paths, pbar=UploadProgress(ctx.reporter, "upload"), **fields)
+        with pbar.task(total=tus.total_size(paths), desc="Uploading data", unit_scale=True, unit="B",
+                       unit_divisor=1024):
+            upload.start()
+            for path in paths:
+                upload.send(path, pbar)
+        response = upload.finish(fields)
     rq_id = json.loads(response.data).get("rq_id")
     if not rq_id:
         raise PermanentError(f"CVAT: the server did not start processing task {task_id}'s data (no rq_id)",

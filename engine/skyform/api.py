@@ -8,6 +8,7 @@ output, ``--json`` lines and tests.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -27,12 +28,13 @@ from .apply.scheduler import ApplyOutcome, Scheduler
 from .spec.secrets import Secrets
 from .state import open_store
 from .state.base import Event, StateStore
-from .validate.checks import validate_mission
+from .validate.checks import combine, validate_mission
 
 if TYPE_CHECKING:  # the sandbox is imported only when used
     from .sandbox.host import SimulatorHost
 
 Emit = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
 def _quiet(_: dict[str, Any]) -> None:
@@ -65,15 +67,30 @@ def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets
 
     registry = registry or load_registry()
     today = today or date.today()
-    mission, cached_ok = load_cached(Path(path), registry, today)
+    mission, cached_ok, envelope = load_cached(Path(path), registry, today)
     if cached_ok:
         return mission, []
-    problems = validate_mission(mission, registry, secrets=secrets, today=today)
+    # all errors at once: an envelope mistake does not stop the checks of everything else
+    problems = combine(envelope, _checked(mission, registry, secrets, today, partial=bool(envelope)))
     valid = not any(p.severity == "error" for p in problems)
-    remember(mission, registry, today, valid=valid and not problems)  # warnings are shown every time
+    if not envelope:  # an envelope-invalid document is never cached
+        remember(mission, registry, today, valid=valid and not problems)  # warnings are shown every time
     if not valid:
         raise SpecError(problems)
     return mission, problems
+
+
+def _checked(mission: Mission, registry: Registry, secrets: Secrets | None, today: date, *,
+             partial: bool) -> list[Diagnostic]:
+    """validate_mission; over the usable part of an envelope-invalid mission it is a best
+    effort, and a shape it did not foresee leaves the envelope's own diagnostics to speak."""
+    if not partial:
+        return validate_mission(mission, registry, secrets=secrets, today=today)
+    try:
+        return validate_mission(mission, registry, secrets=secrets, today=today)
+    except Exception:  # noqa: BLE001 - the envelope errors are the ones to report then
+        log.debug("validation of the usable part of an invalid mission failed", exc_info=True)
+        return []
 
 
 class Session:

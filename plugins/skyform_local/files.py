@@ -41,13 +41,33 @@ class FilesKind(ResourceKind):
     delete_note = "local files are never deleted; only the record is dropped"
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
+        """Patterns stay inside the mission directory and match files, named paths exist:
+        said at validate time, not only when apply reaches the resource."""
         patterns = spec.get("glob")
-        if not is_known(patterns):
-            return
+        matched: set[Path] = set()
+        complete = is_known(patterns) and is_known(spec.get("paths"))
         for i, pattern in enumerate([patterns] if isinstance(patterns, str) else (patterns or [])):
-            if isinstance(pattern, str) and (Path(pattern).is_absolute() or ".." in Path(pattern).parts):
-                path: tuple[Any, ...] = ("glob",) if isinstance(patterns, str) else ("glob", i)
+            if not isinstance(pattern, str) or not is_known(pattern):
+                continue
+            path: tuple[Any, ...] = ("glob",) if isinstance(patterns, str) else ("glob", i)
+            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
                 yield Issue(path, f"glob {pattern!r} must stay inside the mission directory")
+                continue
+            found = [p for p in ctx.mission_dir.glob(pattern) if p.is_file()]
+            if not found:
+                yield Issue(path, f"glob {pattern!r} matches no file in {ctx.mission_dir}",
+                            hint="patterns are relative to the mission directory; ** matches directories")
+            matched.update(found)
+        paths = spec.get("paths")
+        for i, name in enumerate(paths if isinstance(paths, list) else []):
+            if isinstance(name, str) and is_known(name):
+                file = Path(name) if Path(name).is_absolute() else ctx.mission_dir / name
+                if not file.is_file():
+                    yield Issue(("paths", i), f"{name!r} is not a file (looked in {ctx.mission_dir})")
+                matched.add(file)
+        minimum = spec.get("min_count", 1)
+        if complete and isinstance(minimum, int) and matched and len(matched) < minimum:
+            yield Issue(("min_count",), f"{len(matched)} file(s) found, fewer than min_count {minimum}")
 
     def _match(self, spec: Mapping[str, Any], base: Path) -> list[Path]:
         found: set[Path] = set()

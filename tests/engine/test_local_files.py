@@ -54,12 +54,13 @@ def test_changed_file_shows_as_an_update_in_the_plan(ws):
 
 
 def test_no_matching_file_is_an_error_naming_the_pattern(ws):
-    """A glob that matches nothing fails the resource with the pattern in the message; dependents are skipped."""
+    """A glob that matches nothing is a validation error naming the pattern and its line
+    (exit 3 for validate, plan and apply), so nothing is created."""
     ws.write(FILES)
-    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()
-    assert ran.code == 1, str(ran)
-    assert "local.Files: no file matches 'data/*.JPG'" in ran.out + ran.err
-    assert "job: Skipped (photos did not finish)" in ran.out
+    for command in (["validate"], ["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"]):
+        ran = ws.run(*command, ws.path).clean()
+        assert ran.code == 3, str(ran)
+        assert "resources.photos.spec.glob: glob 'data/*.JPG' matches no file in" in ran.err, str(ran)
     assert ws.remote_objects() == []
 
 

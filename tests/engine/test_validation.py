@@ -27,7 +27,8 @@ CASES = [
           a:
             type: notatype
             spec: {name: a}
-     """, [":6:5: resources.a.type: 'notatype' does not match", "[mission]"]),
+     """, [":6:5: resources.a.type: type 'notatype' is not of the form <provider>.<Kind> (e.g. nodeodm.Task); "
+          "installed providers: fake, local [notatype]"]),
     ("spec must be a mapping", """
         resources:
           a:
@@ -370,3 +371,77 @@ def test_missing_secret_is_not_a_validation_error_but_blocks_plan(ws):
     ran = ws.run("plan", "--sandbox", f).clean()
     assert ran.code == 3, str(ran)
     assert "secret 'API_KEY' is not set" in ran.err and "SKYFORM_SECRET_API_KEY" in ran.err
+
+
+def test_every_stage_of_errors_comes_in_one_run(ws):
+    """The mission that took four runs to fix: a misspelt resource-level key (envelope), a bad
+    reference, an out-of-range value, expression types that cannot fit (a list where an
+    integer goes, text where a number goes), an unknown ignore_changes field and a glob that
+    matches nothing - all in one `validate`, in line order."""
+    f = ws.raw(HEADER + """resources:
+  photos:
+    type: local.Files
+    descriptoin: the flight's photos
+    spec: {glob: "nothing/*.JPG"}
+  job:
+    type: fake.Job
+    spec:
+      name: "${{ resources.photoz.outputs.count }}"
+      duration: -5
+  thing:
+    type: fake.Thing
+    spec:
+      name: t
+      even: "${{ resources.photos.outputs.paths }}"
+      cost: "about ${{ resources.job.outputs.id }}"
+    lifecycle: {ignore_changes: [nmae, name.first]}
+""")
+    ran = ws.run("validate", "--json", f).clean()
+    assert ran.code == 3, str(ran)
+    errors = json.loads(ran.out)["errors"]
+    assert [(e["line"], e["path"]) for e in errors] == [
+        (7, "resources.photos.descriptoin"),
+        (8, "resources.photos.spec.glob"),
+        (12, "resources.job.spec.name"),
+        (13, "resources.job.spec.duration"),
+        (18, "resources.thing.spec.even"),
+        (19, "resources.thing.spec.cost"),
+        (20, "resources.thing.lifecycle.ignore_changes.0"),
+        (20, "resources.thing.lifecycle.ignore_changes.1"),
+    ], errors
+    text = ws.run("validate", f).err
+    for fragment in [
+        "resources.photos.descriptoin: unknown field 'descriptoin' (did you mean 'description'?)",
+        f"resources.photos.spec.glob: glob 'nothing/*.JPG' matches no file in {f.parent}",
+        "resources.job.spec.name: ${{ resources.photoz.outputs.count }}: no resource 'photoz' in this mission",
+        "resources.thing.spec.even: ${{ resources.photos.outputs.paths }} is a list (output paths of local.Files), "
+        "but even must be an integer [fake.Thing]",
+        "resources.thing.spec.cost: about ${{ resources.job.outputs.id }} is a string (text with an expression "
+        "inside), but cost must be a number [fake.Thing]",
+        "resources.thing.lifecycle.ignore_changes.0: 'nmae' is not a field of fake.Thing; its fields: name,",
+        "hint: did you mean 'name'?",
+        "resources.thing.lifecycle.ignore_changes.1: 'name.first' is not a field of fake.Thing ('first' is not "
+        "under name)",
+        "8 errors found.",
+    ]:
+        assert fragment in text, f"{fragment!r} missing\n{text}"
+
+
+def test_expression_types_that_fit_are_accepted(ws):
+    """No false alarms: an integer output into a number field, a string output into a string
+    field, a secret into a string, an output the kind leaves untyped anywhere."""
+    (ws.path / "data").mkdir(parents=True, exist_ok=True)
+    (ws.path / "data" / "a.JPG").write_bytes(b"jpg")
+    f = ws.write("""
+        resources:
+          photos: {type: local.Files, spec: {glob: "data/*.JPG"}}
+          a:
+            type: fake.Thing
+            spec: {name: "${{ resources.photos.outputs.manifest_sha256 }}", cost: "${{ resources.photos.outputs.count }}"}
+          b:
+            type: fake.Thing
+            spec: {name: "${{ secrets.NAME }}", even: "${{ resources.a.outputs.value }}"}
+            lifecycle: {ignore_changes: [name, value]}
+    """)
+    ran = ws.run("validate", f)
+    assert ran.code == 0, str(ran)

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .mission import Mission, build, content_digest, parse_document, read_files
+from ..errors import Diagnostic
+from .mission import EnvelopeInvalid, Mission, build, build_usable, content_digest, parse_document, read_files
 
 CACHE_VERSION = 2  # bumped when Mission gains fields (pickles of the old shape are not reused)
 DISABLED = os.environ.get("SKYFORM_NO_CACHE", "") not in ("", "0")
@@ -48,8 +49,9 @@ def _verdict_key(digest: str, registry: Any, today: date) -> str:
     return hashlib.sha256(f"{digest}|{_registry_key(registry)}|{today.isoformat()}|{__version__}".encode()).hexdigest()
 
 
-def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool]:
-    """The mission at ``path`` (parsed or from the cache) and whether it is known to be valid."""
+def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool, list[Diagnostic]]:
+    """The mission at ``path`` (parsed or from the cache), whether it is known to be valid,
+    and its envelope problems (then the mission holds only the usable part, never cached)."""
     files, contents = read_files(path)
     digest = content_digest(files, contents)
     directory = (path if path.is_dir() else path.parent).resolve()
@@ -59,11 +61,14 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool]:
             data = _unsigned(entry.read_bytes())
             if data is not None and data.get("version") == CACHE_VERSION and data.get("sources") == [str(f) for f in files]:
                 mission = build(data["document"], directory, files, digest, source=path.resolve())
-                return mission, data.get("valid") == _verdict_key(digest, registry, today)
+                return mission, data.get("valid") == _verdict_key(digest, registry, today), []
         except Exception:  # a damaged cache entry is just a miss
             pass
-    document = parse_document(files, contents)
-    return build(document, directory, files, digest, source=path.resolve()), False
+    try:
+        document = parse_document(files, contents)
+    except EnvelopeInvalid as exc:
+        return build_usable(exc.document, directory, files, digest, source=path.resolve()), False, exc.diagnostics
+    return build(document, directory, files, digest, source=path.resolve()), False, []
 
 
 def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> None:

@@ -176,8 +176,17 @@ def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
                                    Location(str(files[0]), 1, 1)))
     problems = envelope_diagnostics(document)
     if problems:
-        raise SpecError(problems)
+        raise EnvelopeInvalid(problems, document)
     return document
+
+
+class EnvelopeInvalid(SpecError):
+    """The mission parsed but breaks the envelope schema; ``document`` is kept so that
+    validation can go on over what is usable and report every other problem in the same run."""
+
+    def __init__(self, diagnostics: list[Diagnostic], document: MDict) -> None:
+        super().__init__(diagnostics)
+        self.document = document
 
 
 def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
@@ -208,6 +217,7 @@ def load(path: str | Path) -> Mission:
 
 
 def build(document: MDict, directory: Path, files: list[Path], digest: str, source: Path | None = None) -> Mission:
+    """The Mission of an envelope-valid document."""
     resources: dict[str, Resource] = {}
     for index, (rid, decl) in enumerate(document.get("resources", {}).items()):
         resources[rid] = Resource(
@@ -220,6 +230,42 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str, sour
         variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
         digest=digest, metadata=dict(document["metadata"]), source=source,
         settings=dict(document.get("settings") or {}),
+    )
+
+
+def build_usable(document: Any, directory: Path, files: list[Path], digest: str,
+                 source: Path | None = None) -> Mission:
+    """A Mission of what an envelope-invalid document still holds, for validation only.
+
+    A misspelt key in one resource must not hide the errors of every other one, so each
+    section and resource is taken when its shape allows (a resource needs a string
+    ``type`` and a mapping ``spec``); the envelope diagnostics already name the rest.
+    """
+    def mapping(value: Any) -> dict[str, Any]:
+        return dict(value) if isinstance(value, dict) else {}
+
+    doc = document if isinstance(document, MDict) else MDict()
+    resources: dict[str, Resource] = {}
+    for index, (rid, decl) in enumerate(mapping(doc.get("resources")).items()):
+        if not (isinstance(decl, dict) and isinstance(decl.get("type"), str) and isinstance(decl.get("spec"), dict)):
+            continue
+        needs = decl.get("depends_on")
+        try:
+            lifecycle = Lifecycle.from_spec(decl.get("lifecycle") if isinstance(decl.get("lifecycle"), dict) else None)
+        except (TypeError, ValueError, ArithmeticError):  # reported by the envelope; the defaults stand in
+            lifecycle = Lifecycle()
+        resources[str(rid)] = Resource(
+            id=str(rid), type=decl["type"], spec=decl["spec"], index=index, declaration=decl, lifecycle=lifecycle,
+            depends_on=tuple(d for d in needs if isinstance(d, str)) if isinstance(needs, list) else (),
+        )
+    metadata = mapping(doc.get("metadata"))
+    if not isinstance(metadata.get("labels"), dict):
+        metadata.pop("labels", None)
+    name = metadata.get("name")
+    return Mission(
+        name=name if isinstance(name, str) else "", directory=directory, files=files, document=doc,
+        resources=resources, providers=mapping(doc.get("providers")), variables=mapping(doc.get("variables")),
+        outputs=mapping(doc.get("outputs")), digest=digest, metadata=metadata, source=source,
     )
 
 

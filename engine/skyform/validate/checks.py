@@ -25,6 +25,8 @@ from ..spec.secrets import Secrets
 from ..spec.values import Unknown, is_known
 from ..spec.yamlsource import MDict, locate
 from ..suggest import did_you_mean
+from .expression_types import expression_type_diagnostics
+from .lifecycle_fields import ignore_changes_diagnostics
 from .scope import Scope
 
 
@@ -157,6 +159,25 @@ def _order(d: Diagnostic) -> tuple[str, int, int]:
     return (loc.file, loc.line, loc.column) if loc else ("", 0, 0)
 
 
+def combine(envelope: list[Diagnostic], found: list[Diagnostic]) -> list[Diagnostic]:
+    """Envelope and validation diagnostics as one list in source order: a path the more
+    specific validation check reported keeps only that report; exact repeats go."""
+    specific = {d.path for d in found}
+    return deduplicated([d for d in envelope if d.path not in specific] + found)
+
+
+def deduplicated(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """One of each (path, message) - a schema rule and a provider rule may say the same -
+    sorted by file, line and column."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for d in sorted(diagnostics, key=_order):
+        if (d.path, d.message) not in seen:
+            seen.add((d.path, d.message))
+            out.append(d)
+    return out
+
+
 def issue_diagnostics(issues: Iterable[Issue], root: Any, base: tuple[Any, ...], type_name: str) -> list[Diagnostic]:
     """Turn a provider's Issues (paths relative to a spec) into located Diagnostics."""
     out = []
@@ -193,7 +214,11 @@ def validate_mission(
         if found is None:
             pname, kname = resource.provider, resource.kind
             provider = registry.providers.get(pname)
-            if provider is None:
+            if not kname:
+                msg = (f"type {resource.type!r} is not of the form <provider>.<Kind> (e.g. nodeodm.Task); "
+                       f"installed providers: {', '.join(sorted(registry.providers))}")
+                hint = did_you_mean(pname, list(registry.providers))
+            elif provider is None:
                 msg = f"unknown provider {pname!r} in type {resource.type!r}; installed: {', '.join(sorted(registry.providers))}"
                 hint = did_you_mean(pname, list(registry.providers))
             else:
@@ -202,6 +227,7 @@ def validate_mission(
                 hint = did_you_mean(kname, kinds)
             problems.append(Diagnostic(f"resources.{rid}.type", msg, locate(doc, ("resources", rid, "type")),
                                        resource.type, hint=hint))
+            scope.resolve_all(resource.spec, base, problems, resource.type)  # its references still count
             continue
         provider, kind = found
         for dep in resource.depends_on:
@@ -210,10 +236,11 @@ def validate_mission(
                 problems.append(Diagnostic(f"resources.{rid}.depends_on.{i}", f"no resource {dep!r} in this mission",
                                            locate(doc, ("resources", rid, "depends_on", i)), resource.type,
                                            hint=did_you_mean(dep, list(mission.resources))))
-        spec = scope.resolve_at(resource.spec, base, problems, resource.type)
-        if spec is None:
-            continue
+        spec = scope.resolve_all(resource.spec, base, problems, resource.type)
         problems += schema_diagnostics(kind_validator(kind), spec, doc, base, resource.type)
+        problems += expression_type_diagnostics(resource.spec, spec, kind.spec_schema, mission, registry, base,
+                                                resource.type)
+        problems += ignore_changes_diagnostics(resource, kind.spec_schema, doc)
         try:
             issues = list(kind.check(spec, CheckContext(today=today, mission_dir=mission.directory, address=rid)))
         except Exception as exc:  # a provider bug must not hide the user's other errors
@@ -226,7 +253,7 @@ def validate_mission(
                                    "(variables are plain values; reference secrets and outputs where they are used)",
                                    locate(doc, path), "mission"))
     problems += graph_diagnostics(mission)
-    return sorted(problems, key=_order)
+    return deduplicated(problems)
 
 
 def raise_for(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

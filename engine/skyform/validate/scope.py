@@ -92,6 +92,29 @@ class Scope:
                                            type_name, hint=exc.hint))
         return None
 
+    def resolve_all(self, value: Any, base: tuple[Any, ...], problems: list[Diagnostic], type_name: str | None) -> Any:
+        """Resolve ``value``; each failing expression becomes a diagnostic and an Unknown, so
+        that the checks of everything around it still run (all errors at once)."""
+        def lookup_or_unknown(text: str, path: tuple[Any, ...]) -> Any:
+            try:
+                return resolve(text, self.lookup)
+            except ExpressionError as exc:
+                full = base + path
+                problems.append(Diagnostic(".".join(map(str, full)), str(exc), locate(self.mission.document, full),
+                                           type_name, hint=exc.hint))
+                return Unknown(text)
+
+        def walk_value(v: Any, path: tuple[Any, ...]) -> Any:
+            if isinstance(v, str):
+                return lookup_or_unknown(v, path) if "${{" in v else v
+            if isinstance(v, dict):
+                return {k: walk_value(x, path + (k,)) for k, x in v.items()}
+            if isinstance(v, list):
+                return [walk_value(x, path + (i,)) for i, x in enumerate(v)]
+            return v
+
+        return walk_value(value, ())
+
 
 def references(mission: Any) -> dict[str, set[str]]:
     """Resource id → ids it references through expressions (parse errors are ignored here)."""

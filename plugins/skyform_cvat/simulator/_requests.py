@@ -30,7 +30,11 @@ FAILURES = {
     "create": "Failed to process media data: the worker was lost while decoding the images",
     "export": "Could not export the dataset: the export worker terminated unexpectedly",
     "import": "Could not import annotations: the import worker terminated unexpectedly",
+    "backup": "Could not create the backup: the export worker terminated unexpectedly",
+    "restore": "Could not restore the backup: the import worker terminated unexpectedly",
 }
+OPERATION_TYPES = {"create": "create:task", "export": "export:dataset", "import": "import:annotations",
+                   "backup": "export:backup", "restore": "import:backup"}
 
 
 class RequestQueue(Handler):
@@ -48,9 +52,12 @@ class RequestQueue(Handler):
                     target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:
         """Queue a background request; its fate (ok, fail, stuck) is drawn now."""
         fate = self.site.faults.job_fate(self.site.provider, subject)
-        obj = self.data[target + "s"][str(target_id)]
-        task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
-        org = task["organization"] if task else obj.get("organization")
+        obj = self.data[target + "s"].get(str(target_id))
+        if obj is None:  # a restore: its object does not exist yet
+            org = params.get("org") if isinstance(params.get("org"), int) else None
+        else:
+            task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
+            org = task["organization"] if task else obj.get("organization")
         self.data["requests"][rq_id] = {
             "id": rq_id, "action": action, "target": target, "target_id": target_id, "owner": user["id"],
             "org": org, "created": now(), "duration": duration, "fate": fate, "status": None,
@@ -90,9 +97,9 @@ class RequestQueue(Handler):
         owner = self.data["users"][str(rq["owner"])]
         target = rq["target"]
         ids: dict[str, Any] = {"project_id": None, "task_id": None, "job_id": None}
-        ids[f"{target}_id"] = rq["target_id"]
+        ids[f"{target}_id"] = rq["target_id"] or rq["result_id"]
         started = rq["created"] + self.site.clock.real(QUEUED_FOR) if status != "queued" else None
-        op_type = {"create": "create:task", "export": "export:dataset", "import": "import:annotations"}[rq["action"]]
+        op_type = OPERATION_TYPES[rq["action"]]
         return {
             "id": rq["id"], "status": status, "message": rq["message"], "progress": progress,
             "operation": {"type": op_type, "target": target, **ids, "org_id": rq["org"],
@@ -253,5 +260,5 @@ def _facet(view: dict[str, Any], name: str) -> str:
     if name == "action":
         return action
     if name == "subresource":
-        return {"dataset": "dataset", "annotations": "annotations"}.get(sub, "")
+        return {"dataset": "dataset", "annotations": "annotations", "backup": "backup"}.get(sub, "")
     return str(view["operation"]["target"])

@@ -20,6 +20,7 @@ from skyform.sandbox.simulator import Simulator, SimulatorOptions
 
 from ._annotations import Annotations
 from ._auth import Auth
+from ._backups import Backups
 from ._blobs import BlobStore
 from ._common import SERVER_VERSION, Site, api_response, now, paginate
 from ._formats import formats_view
@@ -61,6 +62,7 @@ class CvatSimulator(Simulator):
         self.annotations = Annotations(site, self.auth, self.uploads, self.queue)
         self.exports = Exports(site, self.auth, self.queue, self.annotations)
         self.background = Requests(site, self.auth, self.queue)  # `requests` is the base's counter
+        self.backups = Backups(site, self.auth, self.queue, self.uploads, self.labels, self.jobs, self.annotations)
         super().__init__(options)
 
     def routes(self) -> Iterable[Rule]:
@@ -102,6 +104,13 @@ class CvatSimulator(Simulator):
                  methods=["PATCH", "HEAD"], defaults={"sub": "annotations"}),
             Rule(f"/api/{KINDS}/<int:id>/dataset/export", endpoint="exports.export_dataset", methods=post),
             Rule(f"/api/{KINDS}/<int:id>/dataset/download", endpoint="exports.download_dataset", methods=get),
+            Rule("/api/<any(projects, tasks):kind>/<int:id>/backup/export", endpoint="backups.export_backup",
+                 methods=post),
+            Rule("/api/<any(projects, tasks):kind>/<int:id>/backup/download", endpoint="backups.download_backup",
+                 methods=get),
+            Rule("/api/<any(projects, tasks):kind>/backup/", endpoint="backups.import_backup", methods=post),
+            Rule("/api/<any(projects, tasks):kind>/backup/<file_id>", endpoint="backups.tus_chunk",
+                 methods=["PATCH", "HEAD"]),
             Rule("/api/jobs", endpoint="jobs.list_jobs", methods=get),
             Rule("/api/jobs", endpoint="jobs.create_job", methods=post),
             Rule("/api/jobs/<int:id>", endpoint="jobs.get_job", methods=get),

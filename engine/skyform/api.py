@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
 from .spec.mission import Mission
-from .plan.model import Plan
-from .plan.planner import Planner
 from .providers.host import Registry, load_registry
-from .runtime import Runtime
-from .apply.scheduler import ApplyOutcome, Scheduler
 from .spec.secrets import Secrets
-from .state import open_store
-from .state.base import Event, StateStore
 from .validate.checks import combine, validate_mission
 
-if TYPE_CHECKING:  # the sandbox is imported only when used
+if TYPE_CHECKING:
+    # imported by the methods that use them: `skyform validate` loads none of these, nor the
+    # sandbox (start-up time, issue 16)
+    from .plan.model import Plan
+    from .runtime import Runtime
     from .sandbox.host import SimulatorHost
+    from .apply.scheduler import ApplyOutcome, Scheduler
+    from .state.base import StateStore
 
 Emit = Callable[[dict[str, Any]], None]
 log = logging.getLogger(__name__)
@@ -112,6 +112,9 @@ class Session:
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
 
     def __enter__(self) -> "Session":
+        from .runtime import Runtime
+        from .state import open_store
+
         try:
             self.store = open_store(self.options.state_url, self.mission.directory,
                                     self.registry.state_backends.values())
@@ -143,6 +146,8 @@ class Session:
 
     # -- operations -----------------------------------------------------------------------
     def plan(self, mode: str = "apply") -> Plan:
+        from .plan.planner import Planner
+
         assert self.runtime is not None and self.store is not None
         planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
         plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
@@ -150,13 +155,14 @@ class Session:
                             excludes=self.options.excludes)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
-        self._observe("skyform_plan_ready", mission=self.mission.name, plan=plan.to_json())
+        self._observe("skyform_plan_ready", lambda: self.registry.hooks.plan_ready(mission=self.mission.name,
+                                                                                 plan=plan.to_json()))
         return plan
 
-    def _observe(self, hook: str, **kw: Any) -> None:
+    def _observe(self, hook: str, call: Callable[[], None]) -> None:
         """Call an observer hook; a failing observer is a warning, never the run's end."""
         try:
-            getattr(self.registry.pm.hook, hook)(**kw)
+            call()
         except Exception as exc:
             self.emit({"event": "warning", "message": f"an observer plugin failed in {hook}: "
                                                       f"{type(exc).__name__}: {exc}"})
@@ -193,6 +199,9 @@ class Session:
 
     def apply(self, plan: Plan, *, interrupt_handle: Callable[[Scheduler], None] | None = None) -> ApplyOutcome:
         """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed."""
+        from .apply.scheduler import Scheduler
+        from .state.base import Event
+
         assert self.runtime is not None and self.store is not None
         store, name = self.store, self.mission.name
         operation = "destroy" if plan.mode == "destroy" else "apply"
@@ -212,7 +221,7 @@ class Session:
             if plan.mode == "refresh-only":
                 outcome = self._accept_drift(plan)
             else:
-                hook = self.registry.pm.hook.skyform_resource_transition
+                hook = self.registry.hooks.resource_transition
                 scheduler = Scheduler(
                     self.mission, plan, self.runtime, store, self.emit, parallelism=self.options.parallelism,
                     fail_fast=self.options.fail_fast, detach=self.options.detach, time_scale=self._time_scale(),
@@ -228,7 +237,8 @@ class Session:
             store.write(name, [], [Event(f"{operation}_finished", data=result, at=time.time())],
                         mission_update={"outputs": outputs})
             self._backup_state()
-            self._observe("skyform_apply_finished", mission=name, result=result)
+            self._observe("skyform_apply_finished", lambda: self.registry.hooks.apply_finished(mission=name,
+                                                                                        result=result))
             if self.mission.settings.get("catalog") and plan.mode == "apply":
                 self._publish_catalog(str(self.mission.settings["catalog"]))
         return outcome
@@ -285,6 +295,8 @@ class Session:
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
         from .plan.planner import refresh as do_refresh
+        from .apply.scheduler import ApplyOutcome
+        from .state.base import Event
         from .spec.values import sealed
 
         records = self.store.resources(self.mission.name)

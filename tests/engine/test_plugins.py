@@ -96,15 +96,43 @@ def test_two_distributions_with_one_plugin_name_exit_4(ws, site, monkeypatch):
 
 
 def test_installed_plugin_that_fails_to_import_is_named(ws, site, monkeypatch):
-    """An entry point whose module raises on import: exit 4 naming plugin, module, distribution and error."""
+    """An entry point whose module raises on import, used by a mission: exit 4 naming plugin, module,
+    distribution and error."""
     make_distribution(site, "skyform-broken", "broken", "brokenmod", "import not_installed_vendor_sdk\n")
     monkeypatch.setenv("SKYFORM_PLUGINS", "local,state,broken")
-    ws.write("resources: {}\n")
+    ws.write("resources:\n  a: {type: broken.Thing, spec: {}}\n")
     ran = ws.run("validate", ws.path).clean()
     assert ran.code == 4, str(ran)
     assert ("plugin 'broken' (brokenmod) from distribution skyform-broken 1.0 failed to load: "
             "ModuleNotFoundError: No module named 'not_installed_vendor_sdk'") in ran.err
     assert "SKYFORM_DISABLE_PLUGIN_AUTOLOAD=1" in ran.err
+
+
+def test_a_plugin_the_mission_does_not_use_is_not_imported(ws, site, monkeypatch):
+    """Entry points load lazily: a broken plugin no mission resource names stays unimported, and
+    `skyform providers` (which lists every plugin) still names it."""
+    make_distribution(site, "skyform-broken", "broken", "brokenmod", "import not_installed_vendor_sdk\n")
+    monkeypatch.setenv("SKYFORM_PLUGINS", "local,state,broken")
+    ws.write("resources: {}\n")
+    assert ws.run("validate", ws.path).clean().code == 0
+    listed = ws.run("providers").clean()
+    assert listed.code == 4 and "plugin 'broken' (brokenmod)" in listed.err, str(listed)
+
+
+def test_a_misspelt_hook_is_refused_naming_the_plugin(ws, site, monkeypatch):
+    """pm.check_pending(): a hookimpl whose name is no skyform hook is a plugin error, exit 4."""
+    make_distribution(site, "skyform-typo", "typo", "typomod", """
+        from skyform import hookimpl
+
+        @hookimpl
+        def skyform_provider():
+            return []
+    """)
+    monkeypatch.setenv("SKYFORM_PLUGINS", "local,state,typo")
+    ran = ws.run("providers").clean()
+    assert ran.code == 4, str(ran)
+    assert "plugin 'typo' (distribution skyform-typo) is invalid" in ran.err
+    assert "skyform_provider" in ran.err
 
 
 def test_plugin_module_that_does_not_exist_exit_4(ws, monkeypatch):
@@ -149,9 +177,10 @@ def test_trace_hooks_includes_the_registration_hooks(ws, monkeypatch):
     """The registration hooks (where plugins are loaded, the usual thing to debug) are traced too."""
     ws.write("resources: {}\n")
     monkeypatch.setenv("SKYFORM_TRACE_HOOKS", "1")
-    ran = ws.run("validate", ws.path)
+    ran = ws.run("plan", ws.path)  # plan opens the state, so the state backends are collected too
     assert ran.code == 0, str(ran)
-    assert "skyform_providers" in ran.err and "skyform_state_backends" in ran.err
+    assert "skyform_providers [plugin fakeprov.plugin" in ran.err
+    assert "skyform_state_backends [plugin state" in ran.err
 
 
 def test_clash_hint_for_environment_modules_names_the_variable(ws, monkeypatch):

@@ -176,8 +176,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (known errors printed, bugs with a traceback)."""
-    from .output import Printer, error_text
-
     DETAILED["on"] = False  # per run: in-process callers (tests, gitops) run many
     try:
         result: Any = cli.main(args=argv, prog_name="skyform", standalone_mode=False)
@@ -193,6 +191,8 @@ def run(argv: list[str] | None = None) -> int:
         exc.show()
         return ExitCode.ERROR
     except SkyformError as exc:
+        from .output import Printer, error_text  # not before: `skyform --help` stays light
+
         printer = Printer(sys.stderr)
         for line in error_text(exc, printer):
             printer.line(line)

@@ -110,13 +110,7 @@ def notify(registry: Any, repository: str, results: list[dict[str, Any]]) -> Non
     """Call every ``skyform_reconcile_round`` implementation; one that raises is logged and skipped."""
     if registry is None:
         return
-    hook = registry.pm.hook.skyform_reconcile_round
-    arguments = {"repository": repository, "results": results}
-    for impl in hook.get_hookimpls():
-        try:
-            impl.function(*[arguments[name] for name in impl.argnames])
-        except Exception:  # an observer must never stop the runner
-            log.exception("reconcile observer %s failed", impl.plugin_name)
+    registry.hooks.reconcile_round(repository=repository, results=results)
 
 
 class Reconciler:

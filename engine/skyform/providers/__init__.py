@@ -1,9 +1,10 @@
-"""The provider host: what a provider is, the hook specifications, and the plugin registry.
+"""The public plugin API: everything a provider plugin imports from skyform, and nothing else.
 
-Plugin authors import the provider API from here (``from skyform.providers import Provider,
-ResourceKind, ...``) and the hook marker from the package root (``from skyform import
-hookimpl``). :mod:`.base` defines the provider model, :mod:`.hookspecs` the hooks and
-:mod:`.host` builds the plugin manager and the registry of what plugins offer.
+``__all__`` below is exactly the table in ``docs/plugins.md`` ("The plugin API"); a meta-test
+fails when a name is added here without its documentation. The rest of this package is
+the engine's side: :mod:`.base` defines the provider model, :mod:`.hookspecs` the hooks,
+:mod:`.hooks` calls them with types, and :mod:`.host` builds the plugin manager and the
+registry of what plugins offer. ``from skyform import hookimpl`` keeps working too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .base import (
     Status,
 )
 
+from .. import hookimpl
+
 __all__ = [
     "ALL_FIELDS",
     "Change",
@@ -36,4 +39,5 @@ __all__ = [
     "ResourceKind",
     "Result",
     "Status",
+    "hookimpl",
 ]

@@ -41,12 +41,18 @@ def _cache_dir(directory: Path) -> Path:
     return Path(platformdirs.user_cache_dir("skyform")) / "missions" / key
 
 
-def _registry_key(registry: Any) -> str:
-    return ",".join(f"{name}={p.version}" for name, p in sorted(registry.providers.items()))
+def _registry_key(registry: Any, mission: Mission) -> str:
+    """The versions of the providers the mission names: only those can change its verdict
+    (and only those are loaded, so an unchanged mission does not import the others)."""
+    used = sorted({r.provider for r in mission.resources.values()} | set(mission.providers))
+    versions = [f"{name}={registry.providers[name].version}" if name in registry.providers else f"{name}=?"
+                for name in used]
+    return ",".join(versions)
 
 
-def _verdict_key(digest: str, registry: Any, today: date) -> str:
-    return hashlib.sha256(f"{digest}|{_registry_key(registry)}|{today.isoformat()}|{__version__}".encode()).hexdigest()
+def _verdict_key(mission: Mission, registry: Any, today: date) -> str:
+    key = f"{mission.digest}|{_registry_key(registry, mission)}|{today.isoformat()}|{__version__}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool, list[Diagnostic]]:
@@ -61,7 +67,7 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool, 
             data = _unsigned(entry.read_bytes())
             if data is not None and data.get("version") == CACHE_VERSION and data.get("sources") == [str(f) for f in files]:
                 mission = build(data["document"], directory, files, digest, source=path.resolve())
-                return mission, data.get("valid") == _verdict_key(digest, registry, today), []
+                return mission, data.get("valid") == _verdict_key(mission, registry, today), []
         except Exception:  # a damaged cache entry is just a miss
             pass
     try:
@@ -76,7 +82,7 @@ def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> No
     entry = _cache_dir(mission.directory) / f"{mission.digest}.pickle"
     _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in mission.files],
                    "document": mission.document,
-                   "valid": _verdict_key(mission.digest, registry, today) if valid else None})
+                   "valid": _verdict_key(mission, registry, today) if valid else None})
 
 
 def _store(entry: Path, data: dict[str, Any]) -> None:

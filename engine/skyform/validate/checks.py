@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any, Iterable, Mapping, cast
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from ..errors import Diagnostic, Issue, SpecError
 from ..graph import graph_diagnostics
@@ -29,6 +26,10 @@ from .expression_types import expression_type_diagnostics
 from .lifecycle_fields import ignore_changes_diagnostics
 from .scope import Scope
 
+if TYPE_CHECKING:  # jsonschema is imported only when an instance is not plainly valid (start-up time)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 
 class SchemaCheck:
     """A compiled schema: jsonschema (the reference) with jsonschema-rs as a fast path.
@@ -40,7 +41,8 @@ class SchemaCheck:
     """
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.reference = Draft202012Validator(schema, format_checker=FormatChecker())
+        self.schema = schema
+        self._reference: Draft202012Validator | None = None
         self.fast: Any = None
         try:
             import jsonschema_rs
@@ -48,6 +50,15 @@ class SchemaCheck:
             self.fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
         except Exception:  # not installed, or a schema it cannot compile: the reference alone
             self.fast = None
+
+    @property
+    def reference(self) -> Draft202012Validator:
+        """jsonschema's validator, built (and jsonschema imported, ~60-100 ms) on first need."""
+        if self._reference is None:
+            from jsonschema import Draft202012Validator, FormatChecker
+
+            self._reference = Draft202012Validator(self.schema, format_checker=FormatChecker())
+        return self._reference
 
     def iter_errors(self, instance: Any) -> Iterable[ValidationError]:
         if self.fast is not None and is_known(instance):
@@ -88,6 +99,8 @@ def _message(error: ValidationError) -> str:
     if isinstance(custom, str):  # a provider's documented wording for this field
         return custom
     if error.validator in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         inner = best_match(error.context)
         if inner is not None:
             return inner.message

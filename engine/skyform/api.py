@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
+from .gcpause import paused_gc
 from .spec.mission import Mission
 from .providers.host import Registry, load_registry
 from .spec.secrets import Secrets
@@ -67,11 +68,12 @@ def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets
 
     registry = registry or load_registry()
     today = today or date.today()
-    mission, cached_ok, envelope = load_cached(Path(path), registry, today)
-    if cached_ok:
-        return mission, []
-    # all errors at once: an envelope mistake does not stop the checks of everything else
-    problems = combine(envelope, _checked(mission, registry, secrets, today, partial=bool(envelope)))
+    with paused_gc():
+        mission, cached_ok, envelope = load_cached(Path(path), registry, today)
+        if cached_ok:
+            return mission, []
+        # all errors at once: an envelope mistake does not stop the checks of everything else
+        problems = combine(envelope, _checked(mission, registry, secrets, today, partial=bool(envelope)))
     valid = not any(p.severity == "error" for p in problems)
     if not envelope:  # an envelope-invalid document is never cached
         remember(mission, registry, today, valid=valid and not problems)  # warnings are shown every time
@@ -149,10 +151,11 @@ class Session:
         from .plan.planner import Planner
 
         assert self.runtime is not None and self.store is not None
-        planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
-        plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
-                            parallelism=self.options.parallelism, allow_forget=self.options.allow_forget,
-                            excludes=self.options.excludes)
+        with paused_gc():
+            planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
+            plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
+                                parallelism=self.options.parallelism, allow_forget=self.options.allow_forget,
+                                excludes=self.options.excludes)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
         self._observe("skyform_plan_ready", lambda: self.registry.hooks.plan_ready(mission=self.mission.name,
@@ -172,7 +175,7 @@ class Session:
         meaningless in the other, and mixing would orphan real objects."""
         assert self.store is not None
         state = self.store.mission(self.mission.name)
-        if state is None or not self.store.resources(self.mission.name):
+        if state is None or not self.store.has_resources(self.mission.name):
             return
         recorded = bool(state.attributes.get("sandbox", False))
         if recorded != self.options.sandbox:
@@ -320,10 +323,12 @@ class Session:
         from .validate.scope import Scope
         from .spec.values import Unknown, sealed
 
+        self.output_problems = []
+        if not self.mission.outputs:
+            return {}  # most missions: no need to read the whole state once more
         records = self.store.resources(self.mission.name)
         scope = Scope(self.mission, self.secrets, {a: r.outputs for a, r in records.items() if r.status == "ready"})
         out: dict[str, Any] = {}
-        self.output_problems = []
         for name, value in self.mission.outputs.items():
             problems: list[Diagnostic] = []
             resolved = scope.resolve_at(value, ("outputs", name), problems, "mission")

@@ -40,7 +40,6 @@ class Runtime:
         self._settings: dict[str, Mapping[str, Any]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._artifact_dirs: set[str] = set()
 
     def kind(self, type_name: str) -> tuple[Provider, ResourceKind]:
         found = self.registry.resolve_type(type_name)
@@ -96,10 +95,9 @@ class Runtime:
         lifecycle: Mapping[str, Any] | None = None, reporter: Reporter | None = None,
     ) -> OperationContext:
         provider, _ = self.kind(type_name)
+        # not created here: an operation that writes creates it, so planning 10,000 resources
+        # makes no 10,000 empty directories
         artifacts = self.mission.state_dir / "artifacts" / address
-        if address not in self._artifact_dirs:  # once per resource and run, not per poll
-            artifacts.mkdir(parents=True, exist_ok=True)
-            self._artifact_dirs.add(address)
         return OperationContext(
             client=self.client(provider.name), settings=self.settings(provider.name), provider=provider.name,
             address=address, mission=self.mission.name, mission_dir=self.mission.directory,

@@ -64,7 +64,8 @@ def with_retries(fn: Any, attempts: int = 4) -> Any:
 
 
 def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism: int = 10) -> dict[str, Observation]:
-    """Observe every recorded resource concurrently (read, or adopt for interrupted creates)."""
+    """Observe every recorded resource (read, or adopt for interrupted creates): per provider, a
+    bounded pool of at most ``parallelism`` (and the provider's own cap) workers over chunks."""
 
     def observe(rs: ResourceState) -> Observation:
         try:
@@ -95,11 +96,42 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
                                      "(a provider bug or an unexpected answer; -vv shows the traceback)")
         return Observation(result=result, gone=result is None)
 
-    items = list(records.values())
-    if not items:
-        return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(items)))) as pool:
-        return dict(zip((rs.address for rs in items), pool.map(observe, items)))
+    def observe_chunk(chunk: list[ResourceState]) -> list[tuple[str, Observation]]:
+        return [(rs.address, observe(rs)) for rs in chunk]
+
+    seen: dict[str, Observation] = {}
+    for provider, items in _by_provider(records).items():
+        limit = runtime.registry.providers[provider].parallelism if provider in runtime.registry.providers else None
+        workers = max(1, min(parallelism, limit or parallelism, len(items)))
+        if workers == 1:
+            seen.update(observe_chunk(items))
+            continue
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"refresh-{provider}") as pool:
+            for observed in pool.map(observe_chunk, refresh_chunks(items, workers)):
+                seen.update(observed)
+    return {address: seen[address] for address in records}  # the records' order, whatever the grouping
+
+
+def _by_provider(records: Mapping[str, ResourceState]) -> dict[str, list[ResourceState]]:
+    """Records grouped by provider: each provider's reads run under its own parallelism cap."""
+    groups: dict[str, list[ResourceState]] = {}
+    for rs in records.values():
+        groups.setdefault(rs.type.partition(".")[0], []).append(rs)
+    return groups
+
+
+REFRESH_CHUNK_MAX = 64
+
+
+def refresh_chunks(items: list[ResourceState], workers: int) -> list[list[ResourceState]]:
+    """``items`` cut into chunks for ``workers`` threads: about four per worker (so a slow
+    chunk does not hold the others up) and at most REFRESH_CHUNK_MAX resources each.
+
+    One future per resource made 10,000 submissions contend on the pool's one lock and
+    churn the garbage collector; a chunk is one future and one result list.
+    """
+    size = max(1, min(REFRESH_CHUNK_MAX, -(-len(items) // (workers * 4))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[FieldChange]:

@@ -135,7 +135,9 @@ class OperationContext:
     address: str
     mission: str
     mission_dir: Path
-    artifacts_dir: Path  # <mission>/.skyform/artifacts/<resource id>/, created by the engine
+    #: <mission>/.skyform/artifacts/<resource id>/; not created by the engine: an operation
+    #: that writes there creates it first (mkdir(parents=True, exist_ok=True))
+    artifacts_dir: Path
     idempotency_key: str
     intent_at: float
     lifecycle: Mapping[str, Any] = field(default_factory=dict)

@@ -90,6 +90,11 @@ class SqlStateStore(StateStore):
             rows = cur.fetchall()
         return [_mission(row) for row in rows]
 
+    def has_resources(self, mission: str) -> bool:
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT 1 FROM {t}resources WHERE mission = ? LIMIT 1"), (mission,))
+            return cur.fetchone() is not None
+
     def resources(self, mission: str) -> dict[str, ResourceState]:
         columns = ", ".join(_RESOURCE_COLUMNS)
         with self._reading() as cur:

@@ -106,6 +106,10 @@ class StateStore(abc.ABC):
     def resources(self, mission: str) -> dict[str, ResourceState]:
         """The mission's resources keyed by address (empty if none)."""
 
+    def has_resources(self, mission: str) -> bool:
+        """Whether any resource is recorded (backends answer without decoding them all)."""
+        return bool(self.resources(mission))
+
     @abc.abstractmethod
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
         """The mission's history, oldest first (the last ``limit`` entries if given)."""

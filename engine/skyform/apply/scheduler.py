@@ -142,13 +142,18 @@ class Scheduler:
     def _build(self) -> None:
         planned = {a.address for a in self.plan.actions}
         changing = {a.address for a in self.plan.actions if a.action in ("create", "update", "replace", "resume")}
-        deleting = [a for a in self.plan.actions if a.action in ("delete", "forget")]
+        # delete a resource after everything recorded as depending on it is deleted: an index
+        # from each resource to the deletions that depend on it (a scan per deletion was
+        # O(N) per node, O(N^2) for a destroy)
+        deleted_after: dict[str, set[str]] = {}
+        for d in self.plan.actions:
+            if d.action in ("delete", "forget") and d.address in self.records:
+                for dep in self.records[d.address].depends_on:
+                    deleted_after.setdefault(dep, set()).add(d.address)
         for action in self.plan.actions:
             record = self.records.get(action.address)
             if action.action in ("delete", "forget"):
-                # delete after everything recorded as depending on it is deleted
-                waits = {d.address for d in deleting
-                         if d.address in self.records and action.address in self.records[d.address].depends_on}
+                waits = set(deleted_after.get(action.address, ()))
             else:
                 waits = {d for d in action.depends_on if d in planned}
             node = Node(action, record, waits)

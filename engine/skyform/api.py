@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .runtime import Runtime
     from .sandbox.host import SimulatorHost
     from .apply.scheduler import ApplyOutcome, Scheduler
-    from .state.base import StateStore
+    from .state.base import ResourceState, StateStore
 
 Emit = Callable[[dict[str, Any]], None]
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class Session:
         self.store: StateStore | None = None
         self.runtime: Runtime | None = None
         self.sandbox: SimulatorHost | None = None
+        self._planned: tuple[Plan, dict[str, ResourceState]] | None = None  # the last plan and its records
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
 
     def __enter__(self) -> "Session":
@@ -156,6 +157,7 @@ class Session:
             plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
                                 parallelism=self.options.parallelism, allow_forget=self.options.allow_forget,
                                 excludes=self.options.excludes)
+        self._planned = (plan, planner.records)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
         self._observe("skyform_plan_ready", lambda: self.registry.hooks.plan_ready(mission=self.mission.name,
@@ -225,10 +227,14 @@ class Session:
                 outcome = self._accept_drift(plan)
             else:
                 hook = self.registry.hooks.resource_transition
+                # check_fresh passed under the lock: the state is still the one this plan was
+                # made from, so the records the planner read are current
+                planned, self._planned = self._planned, None
                 scheduler = Scheduler(
                     self.mission, plan, self.runtime, store, self.emit, parallelism=self.options.parallelism,
                     fail_fast=self.options.fail_fast, detach=self.options.detach, time_scale=self._time_scale(),
                     observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
+                    records=planned[1] if planned is not None and planned[0] is plan else None,
                 )
                 if interrupt_handle is not None:
                     interrupt_handle(scheduler)

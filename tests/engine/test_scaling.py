@@ -132,3 +132,27 @@ def test_the_collector_is_paused_while_planning_and_resumes(ws, monkeypatch):
     assert gc.isenabled()
     assert ws.run("plan", ws.path).code == 0
     assert states == [False] and gc.isenabled()
+
+
+def test_an_apply_reads_and_decodes_the_state_once(ws, monkeypatch):
+    """`skyform apply` on recorded state: the planner's read serves the scheduler too (the state
+    cannot have moved: the plan's serial is checked under the lock), and nothing else decodes it."""
+    from skyform.state.sqlite import SqliteStateStore
+
+    (ws.path / "data").mkdir()
+    (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
+    ws.write(MISSION)
+    assert ws.run("apply", "--auto-approve", ws.path).code == 0
+    (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 edited \xff\xd9")  # both resources update
+    reads: list[str] = []
+    original = SqliteStateStore.resources
+
+    def counted(self, mission):  # type: ignore[no-untyped-def]
+        reads.append(mission)
+        return original(self, mission)
+
+    monkeypatch.setattr(SqliteStateStore, "resources", counted)
+    ran = ws.run("apply", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert "2 updated" in ran.out or "2 to update" in ran.out, ran.out
+    assert reads == ["mission"]

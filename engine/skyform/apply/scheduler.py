@@ -114,6 +114,7 @@ class Scheduler:
         self, mission: Mission, plan: Plan, runtime: Runtime, store: StateStore, emit: Emit, *,
         parallelism: int = 10, fail_fast: bool = False, detach: bool = False, time_scale: float = 1.0,
         observer: Callable[[str, str, str | None, str, dict[str, Any]], None] | None = None,
+        records: dict[str, ResourceState] | None = None,
     ) -> None:
         self.mission, self.plan, self.runtime, self.store = mission, plan, runtime, store
         self.journal = Journal(store, mission.name, emit, observer)
@@ -126,7 +127,9 @@ class Scheduler:
         self.timers: list[tuple[float, int, str, str]] = []
         self._seq = 0
         self.interrupted = False
-        self.records = store.resources(mission.name)
+        # the records the plan was made from, when the caller still holds them and the state
+        # has not moved since (one read of the state per command); else read now
+        self.records = records if records is not None else store.resources(mission.name)
         self.outputs: dict[str, Any] = {a: rs.outputs for a, rs in self.records.items()}
         self.inflight = 0
         self.inflight_by_provider: dict[str, int] = {}

@@ -189,6 +189,7 @@ class Planner:
     ) -> Plan:
         state = self.store.mission(self.mission.name)
         records = self.store.resources(self.mission.name)
+        self.records = records  # the apply of this very plan reuses them (Session.apply)
         targets, excludes = list(targets), list(excludes)
         self.allow_forget = allow_forget
         known = [*self.mission.resources, *records]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from skyform.planner import REFRESH_CHUNK_MAX, refresh, refresh_chunks
+from skyform.plan.planner import REFRESH_CHUNK_MAX, refresh, refresh_chunks
 from skyform.state.base import ResourceState
 
 MISSION = """
@@ -116,16 +116,16 @@ def test_refresh_honours_the_providers_parallelism_and_keeps_the_records_order()
 
 def test_the_collector_is_paused_while_planning_and_resumes(ws, monkeypatch):
     """gc is disabled inside Planner.plan and enabled again after the command."""
-    import skyform.planner
+    import skyform.plan.planner
 
     states: list[bool] = []
-    original = skyform.planner.Planner.plan
+    original = skyform.plan.planner.Planner.plan
 
     def spy(self, **kw):  # type: ignore[no-untyped-def]
         states.append(gc.isenabled())
         return original(self, **kw)
 
-    monkeypatch.setattr(skyform.planner.Planner, "plan", spy)
+    monkeypatch.setattr(skyform.plan.planner.Planner, "plan", spy)
     (ws.path / "data").mkdir()
     (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
     ws.write(MISSION)

@@ -27,8 +27,8 @@ main()
 """
 
 OTHER_PROVIDERS = ("skyform_nodeodm", "skyform_cvat", "skyform_satellogic", "skyform_dronebundle", "skyform_itwin")
-HEAVY = ("httpx", "jsonschema", "werkzeug", "psycopg", "pyodm", "cvat_sdk", "networkx", "skyform.scheduler",
-         "skyform.planner", "skyform.sandbox")
+HEAVY = ("httpx", "jsonschema", "werkzeug", "psycopg", "pyodm", "cvat_sdk", "networkx", "skyform.apply",
+         "skyform.plan.planner", "skyform.sandbox", "skyform.catalog.lineage", "skyform.catalog.stac")
 
 
 def imported(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -50,7 +50,7 @@ def test_help_imports_no_plugin_machinery(tmp_path: Path) -> None:
     done, modules = imported(tmp_path, "--help")
     assert done.returncode == 0, done.stderr
     assert "validate" in done.stdout
-    assert top(modules, ("pluggy", "skyform.providers", "skyform_local", "ruamel", "skyform.output", *HEAVY,
+    assert top(modules, ("pluggy", "skyform.providers", "skyform_local", "ruamel", "skyform.cli.output", *HEAVY,
                          *OTHER_PROVIDERS)) == []
 
 

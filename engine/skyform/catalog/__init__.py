@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
-from .lineage import Lineage, collect
 from .model import Asset, Dataset
-from .stac import ArtifactMismatch, AssetMode, write_catalog
+
+if TYPE_CHECKING:
+    from .lineage import Lineage, collect
+    from .stac import ArtifactMismatch, AssetMode, write_catalog
 
 __all__ = ["Asset", "Dataset", "Lineage", "ArtifactMismatch", "collect", "publish", "write_catalog"]
+
+_LAZY = {"Lineage": "lineage", "collect": "lineage", "ArtifactMismatch": "stac", "write_catalog": "stac"}
+
+
+def __getattr__(name: str) -> Any:
+    # every provider imports .model when it is loaded (skyform validate too): the state
+    # reader and the STAC writer, which pull in the planner, load on first use instead
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode = "copy") -> str:
@@ -28,6 +42,8 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
     A URL (``s3://bucket/catalogs/a12``) gets a catalog built in a local temporary directory,
     verified there, then uploaded whole; returns where ``catalog.json`` now is.
     """
+    from .stac import write_catalog
+
     parts = urlsplit(destination)
     if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path (C:\\ on Windows has a one-letter scheme)
         folder = Path(parts.path if parts.scheme == "file" else destination)

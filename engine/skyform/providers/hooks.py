@@ -10,6 +10,7 @@ registry must say which plugin returned what; observer hooks go to every plugin 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
@@ -21,9 +22,18 @@ if TYPE_CHECKING:
 
     from ..state.base import StateBackend
     from .base import Provider
-    from .host import PluginInfo
 
 log = logging.getLogger("skyform.plugins")
+
+
+@dataclass
+class PluginInfo:
+    """Where a plugin came from, for messages and ``skyform providers``."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
 
 
 class Hooks:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
@@ -32,22 +31,14 @@ import pluggy
 from ..errors import PluginError
 from . import hookspecs
 from .base import Provider, ResourceKind
-from .hooks import Hooks
+from .hooks import Hooks, PluginInfo
 
 if TYPE_CHECKING:
     from ..state.base import StateBackend
 
 GROUP = "skyform"
 
-
-@dataclass
-class PluginInfo:
-    """Where a plugin came from, for messages and ``skyform providers``."""
-
-    name: str
-    distribution: str
-    version: str
-    module: str
+__all__ = ["GROUP", "PluginInfo", "PluginManager", "Registry", "build_plugin_manager", "load_registry", "origin_of"]
 
 
 class PluginManager(pluggy.PluginManager):

@@ -314,12 +314,12 @@ class Session:
         for address, ob in seen.items():
             if ob.result is not None and ob.result.observed is not None:
                 rs = records[address]
-                rs.observed = sealed(ob.result.observed)
+                rs.observed = sealed(ob.result.observed, like=rs.observed)
                 # the service's values become the recorded applied ones, so the next plan shows
                 # where the spec differs from them (Terraform's refresh-only semantics)
                 rs.spec = {**rs.spec, **{k: v for k, v in rs.observed.items() if k in rs.spec}}
                 if ob.result.outputs:
-                    rs.outputs = sealed(ob.result.outputs)
+                    rs.outputs = sealed(ob.result.outputs, like=rs.outputs)
                 writes.append(rs)
         self.store.write(self.mission.name, writes, [Event("refresh", data={"resources": len(writes)}, at=time.time())])
         return ApplyOutcome(done=[w.address for w in writes])

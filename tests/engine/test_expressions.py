@@ -149,7 +149,7 @@ def test_secret_in_spec_is_stored_only_as_a_digest(ws, secret_env):
     os.environ["SKYFORM_SECRET_API_KEY"] = SECRET + "-rotated"
     changed = ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path)
     assert changed.code == 2, str(changed)
-    assert "(sensitive)" in changed.out
+    assert "~ immutable_field: (sensitive value changed)" in changed.out
     assert SECRET not in changed.out
 
 

@@ -44,7 +44,8 @@ _plans = st.builds(
     Plan, mission=st.text(min_size=1, max_size=10), mission_path=_words, spec_digest=st.text("0123456789abcdef"),
     lineage=_words, serial=st.integers(0, 10**9), actions=st.lists(_actions, max_size=4),
     mode=st.sampled_from(["apply", "destroy", "refresh-only"]), targets=st.lists(_words, max_size=2),
-    warnings=st.lists(_words, max_size=2), created_at=st.floats(0, 4e9, allow_nan=False), sandbox=st.booleans())
+    warnings=st.lists(_words, max_size=2), created_at=st.floats(0, 4e9, allow_nan=False),
+    excludes=st.lists(_words, max_size=2), excluded=st.lists(_words, max_size=2), sandbox=st.booleans())
 
 
 @settings(max_examples=300, deadline=None)

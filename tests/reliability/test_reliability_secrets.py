@@ -20,46 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rkit  # noqa: E402
+from secretscan import Scan, secret_settings  # noqa: E402
 
 GATE_CODE = "gate-code-7Q9XK2-do-not-leak"
 WRONG_TOKEN = "wrong-nodeodm-token-ZZ81Q-do-not-leak"
 CLOCK = 20000
-
-
-def secret_settings() -> dict[str, set[str]]:
-    """provider -> names of its settings that are secrets (plus OAuth client ids)."""
-    from skyform.providers.host import load_registry
-
-    registry = load_registry()
-    out: dict[str, set[str]] = {}
-    for name, provider in registry.providers.items():
-        out[name] = set(provider.secret_settings) | {"client_id"}
-    return out
-
-
-class Scan:
-    """Everything one campaign produced, by place, and the secrets to look for."""
-
-    def __init__(self) -> None:
-        self.places: dict[str, bytes] = {}
-        self.secrets: dict[str, str] = {}
-
-    def add(self, place: str, data: bytes | str) -> None:
-        self.places[place] = data.encode() if isinstance(data, str) else data
-
-    def add_tree(self, prefix: str, root: Path) -> None:
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                self.add(f"{prefix}/{path.relative_to(root)}", path.read_bytes())
-
-    def leaks(self, places: dict[str, bytes] | None = None,
-              secrets: dict[str, str] | None = None) -> list[tuple[str, str]]:
-        found = []
-        for place, data in (places or self.places).items():
-            for name, value in (secrets or self.secrets).items():
-                if value.encode() in data:
-                    found.append((place, name))
-        return found
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +49,9 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         def edit(doc: dict[str, Any]) -> None:
             doc["resources"]["flight"]["spec"]["inspection_notes"] = (
                 "Gate code ${{ secrets.GATE_CODE }}; baseline ${{ resources.baseline.outputs.task_id }}.")
+            # secret outputs: a secret itself, and one interpolated into a longer string
+            doc.setdefault("outputs", {})["gate_code"] = "${{ secrets.GATE_CODE }}"
+            doc["outputs"]["gate_sign"] = "Gate ${{ secrets.GATE_CODE }}"
 
         mission = rkit.demo_mission(root / "m", templated, edit)
         scan.secrets = {**env_secrets, "GATE_CODE": GATE_CODE}
@@ -97,6 +65,8 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
             ("plan-again", ["-vv", "plan", "--detailed-exitcode", str(mission)]),
             ("apply-text", ["-vv", "apply", "--auto-approve", str(mission)]),
             ("output", ["output", "--json", "--state", f"sqlite:///{mission}/.skyform/state.db"]),
+            ("output-text", ["output", str(mission)]),
+            ("output-name", ["output", str(mission), "gate_code"]),
             ("history", ["history", "--json", "--limit", "100000", str(mission)]),
             ("status", ["status", str(mission)]),
             ("graph", ["graph", "--format", "json", str(mission)]),
@@ -153,6 +123,17 @@ def test_the_campaign_ran_every_step(campaign: Scan) -> None:
     assert "Traceback" not in r["apply-wrong-token"].stderr
     assert r["destroy"].returncode == 0, r["destroy"].stderr[-2000:]
     assert len(campaign.secrets) >= 9  # credentials of all five providers + the gate code + the wrong token
+
+
+def test_secret_outputs_are_shown_as_sensitive_everywhere(campaign: Scan) -> None:
+    """One rule for outputs made from secrets: stored as a digest, shown as (sensitive) by
+    apply's summary, `output`, `output NAME` and `output --json` alike."""
+    r = campaign.results  # type: ignore[attr-defined]
+    shown = json.loads(r["output"].stdout)
+    assert shown["gate_code"] == "(sensitive)" and shown["gate_sign"] == "(sensitive)"
+    assert shown["flight_job"] not in ("(sensitive)", None)
+    assert 'gate_code = "(sensitive)"' in r["output-text"].stdout
+    assert r["output-name"].stdout.strip() == "(sensitive)"
 
 
 def test_debug_logs_are_actually_debug(campaign: Scan) -> None:

@@ -526,9 +526,11 @@ class Scheduler:
         rec.remote_id = result.remote_id or rec.remote_id
         previous = rec.outputs
         if result.outputs or outcome != "polled":
-            rec.outputs = sealed(result.outputs) if result.outputs else rec.outputs
+            rec.outputs = sealed(result.outputs, like=rec.outputs) if result.outputs else rec.outputs
         if result.observed is not None:
-            rec.observed = sealed(result.observed)
+            # what the service reports of a field the spec filled from a secret is secret too
+            applied = to_storable(node.spec) if outcome in ("created", "adopted", "updated") else None
+            rec.observed = sealed(result.observed, like=applied if isinstance(applied, dict) else rec.observed)
         rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: self._lifecycle(node.action.address)}
         if outcome == "created" and rec.status != "ready":
             # a job's clock (lifecycle.timeout) starts when it is submitted, not at an old intent

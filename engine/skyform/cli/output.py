@@ -20,7 +20,7 @@ import click
 from .. import redact
 from ..errors import Diagnostic, SkyformError, SpecError
 from ..plan.model import Action, Plan
-from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Unknown
+from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Secret, Unknown
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "red"),
            "delete": ("-", "red"), "forget": ("-", "magenta"), "resume": (">", "cyan"), "noop": (" ", None),
@@ -50,13 +50,36 @@ class Printer:
         self.stream.flush()
 
 
-def render_value(value: Any) -> str:
+SENSITIVE = "(sensitive)"
+SENSITIVE_CHANGED = "(sensitive value changed)"
+KNOWN_AFTER_APPLY = "(known after apply)"
+
+
+def shown(value: Any) -> Any:
+    """``value`` as people see it: every secret, at any depth, is ``(sensitive)`` and every
+    unknown ``(known after apply)``. The one rule for plans, the apply summary, ``output``
+    (text and ``--json``): a digest is never shown as if it were the value."""
     if isinstance(value, Unknown) or (isinstance(value, dict) and UNKNOWN_MARK in value):
-        return "(known after apply)"
-    if isinstance(value, dict) and SECRET_MARK in value:
-        return "(sensitive)"
+        return KNOWN_AFTER_APPLY
+    if isinstance(value, Secret) or (isinstance(value, dict) and SECRET_MARK in value):
+        return SENSITIVE
+    if isinstance(value, dict):
+        return {k: shown(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [shown(v) for v in value]
+    return value
+
+
+def render_value(value: Any) -> str:
+    value = shown(value)
+    if value in (KNOWN_AFTER_APPLY, SENSITIVE):
+        return str(value)
     text = json.dumps(value, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _both_sensitive(before: Any, after: Any) -> bool:
+    return shown(before) == SENSITIVE and shown(after) == SENSITIVE
 
 
 def diagnostics_text(diagnostics: Iterable[Diagnostic], printer: Printer) -> list[str]:
@@ -137,11 +160,13 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
     verb = VERBS.get(a.action, a.action) if a.action != "noop" else "is up to date"
     head = f"{printer.style(symbol, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
     lines = [head + (f"  # {a.reason}" if a.reason else "")]
-    for c in a.changes:
-        lines.append(f"    ~ {c.dotted}: {render_value(c.before)} → {render_value(c.after)}")
+    for c in a.changes:  # a rotated secret: that it changed, nothing of either value
+        lines.append(f"    ~ {c.dotted}: " + (SENSITIVE_CHANGED if _both_sensitive(c.before, c.after)
+                                              else f"{render_value(c.before)} → {render_value(c.after)}"))
     for c in a.drift:
-        lines.append(f"    ! {c.dotted} changed outside skyform: "
-                     f"recorded {render_value(c.after)}, now {render_value(c.before)}")
+        lines.append(f"    ! {c.dotted} changed outside skyform: " + (
+            SENSITIVE_CHANGED if _both_sensitive(c.before, c.after)
+            else f"recorded {render_value(c.after)}, now {render_value(c.before)}"))
     for note in a.notes:
         lines.append(f"    note: {note}")
     if a.cost:

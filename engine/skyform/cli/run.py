@@ -130,8 +130,10 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
     if state and state.outputs and verb == "Apply":
         printer.line("")
         printer.line("Outputs:")
+        from .output import shown
+
         for name, value in state.outputs.items():
-            printer.line(f"  {name} = {json.dumps(value)}")
+            printer.line(f"  {name} = {json.dumps(shown(value))}")
 
 
 @click.command()

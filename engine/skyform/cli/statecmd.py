@@ -140,10 +140,9 @@ def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
         ms = store.mission(mname)
         if name is not None and name in loaded.outputs and name not in (ms.outputs if ms else {}):
             _unresolved_output(loaded, store, name)
-    from ..spec.values import SECRET_MARK
+    from .output import shown
 
-    outputs = {k: "(sensitive)" if isinstance(v, dict) and SECRET_MARK in v else v
-               for k, v in (ms.outputs if ms else {}).items()}
+    outputs = {k: shown(v) for k, v in (ms.outputs if ms else {}).items()}
     if name is not None:
         if name not in outputs:
             from ..suggest import did_you_mean

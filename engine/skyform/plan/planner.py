@@ -247,7 +247,10 @@ class Planner:
             action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
             action.depends_on = list(self.deps[rid])
             if action.action in ("noop", "update") and rs is not None:
-                outputs = ob.result.outputs if ob.result is not None and ob.result.outputs else rs.outputs
+                # sealed as apply records them (and hands them on): an output made from a secret,
+                # even one rotated since, reaches a dependent's spec as a digest, never in clear
+                outputs = (sealed(ob.result.outputs, like=rs.outputs) if ob.result is not None and ob.result.outputs
+                           else rs.outputs)
                 known_outputs[rid] = outputs if action.action == "noop" else self._outputs_after_update(
                     resource.type, outputs, rs.outputs, action)
             if plan_checks and not refresh_only and action.action in ("create", "update", "replace"):
@@ -340,7 +343,9 @@ class Planner:
     def _drift(self, rs: ResourceState, ob: Observation) -> list[FieldChange]:
         if ob.result is None or ob.result.observed is None or not rs.observed:
             return []
-        now = sealed(ob.result.observed)
+        # a value recorded as sensitive stays so when read back (after a rotation the service
+        # still holds the value made from the old secret): compared by digest, never shown
+        now = sealed(ob.result.observed, like=rs.observed)
         return [FieldChange((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
                 if k in rs.observed and now.get(k) != rs.observed.get(k)]
 

@@ -81,25 +81,51 @@ def from_storable(value: Any) -> Any:
     return value
 
 
-def sealed(value: Any) -> Any:
-    """Storable data in which any string holding a known secret became a secret digest.
+def is_sealed(value: Any) -> bool:
+    """True when ``value`` is a stored secret: its digest marker."""
+    return isinstance(value, dict) and len(value) == 1 and SECRET_MARK in value
 
-    Services echo values back (a webhook URL with a token, a key in a description): what
-    the engine stores from outputs and observed values must not carry them in clear.
+
+def sensitive(value: Any, like: Any = None) -> Any:
+    """``value`` (read from a service) with every string that is secret-derived made a Secret.
+
+    A string is secret-derived when it holds a secret known to this process, or when it
+    stands where ``like`` - the same place as last recorded, in stored form - holds a secret
+    digest. The second rule is what keeps a value sensitive across a rotation: the service
+    still answers with a value made from the *old* secret, which this process no longer
+    knows, and it must neither be shown nor stored in clear. Such a string is registered for
+    redaction when its digest matches the recorded one (it is surely the old secret-derived
+    value, so no message may print it either).
     """
-    from ..redact import known_secrets
+    from .. import redact
 
-    secrets = known_secrets()
-    if not secrets:
-        return to_storable(value)
+    secrets = redact.known_secrets()
 
-    def walk(v: Any) -> Any:
-        if isinstance(v, str) and not isinstance(v, Secret) and any(s in v for s in secrets):
-            return to_storable(Secret(v))
-        if isinstance(v, dict) and not isinstance(v, Secret):
-            return {k: walk(x) for k, x in v.items()}
+    def walk(v: Any, was: Any) -> Any:
+        if isinstance(v, (Secret, Unknown)):
+            return v
+        if isinstance(v, str):
+            if is_sealed(was):
+                if Secret(v).digest == was[SECRET_MARK]:
+                    redact.register(v)
+                return Secret(v)
+            return Secret(v) if any(s in v for s in secrets) else v
+        if isinstance(v, dict):
+            return {k: walk(x, was.get(k) if isinstance(was, dict) else None) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
-            return [walk(x) for x in v]
-        return to_storable(v)
+            return [walk(x, was[i] if isinstance(was, list) and i < len(was) else None) for i, x in enumerate(v)]
+        if v is not None and is_sealed(was):
+            return Secret(str(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return v
 
-    return walk(value)
+    return walk(value, like)
+
+
+def sealed(value: Any, like: Any = None) -> Any:
+    """Storable data in which every secret-derived string became a secret digest.
+
+    Services echo values back (a webhook URL with a token, a key in a description, a name
+    made from a secret): what the engine stores from outputs and observed values must not
+    carry them in clear. ``like`` is the same data as last recorded (see :func:`sensitive`).
+    """
+    return to_storable(sensitive(value, like))

@@ -1,0 +1,60 @@
+"""A value made from a secret stays sensitive when the service reports it back, across rotations.
+
+The value model (:func:`skyform.spec.values.sensitive`) and the plan of a rotated secret through
+the CLI, each run a fresh process (as in real use: the new run knows only the new secret).
+"""
+
+from __future__ import annotations
+
+import json
+
+from skyform import redact
+from skyform.spec.values import SECRET_MARK, Secret, sealed, sensitive
+
+OLD = "old-key-PZ7Q-value"
+NEW = "new-key-Q8RT-value"
+
+
+def test_a_value_where_a_secret_was_recorded_stays_secret() -> None:
+    """Read back after a rotation, the service's value (made from the old secret, unknown to
+    this process) is still a secret, compared by digest, and masked from then on."""
+    recorded = sealed({"name": Secret(f"survey {OLD}"), "labels": [{"name": "crack"}]})
+    assert set(recorded["name"]) == {SECRET_MARK}
+    back = sensitive({"name": f"survey {OLD}", "labels": [{"name": "crack"}]}, like=recorded)
+    assert isinstance(back["name"], Secret) and back["labels"] == [{"name": "crack"}]
+    assert sealed(back) == recorded
+    assert redact.redact(f"project 'survey {OLD}' exists") == "project '***' exists"
+
+
+def test_a_changed_value_where_a_secret_was_recorded_is_secret_but_differs() -> None:
+    recorded = sealed({"name": Secret("survey something-secret-1")})
+    now = sealed({"name": "renamed by someone"}, like=recorded)
+    assert set(now["name"]) == {SECRET_MARK} and now != recorded
+
+
+def test_plain_values_stay_plain_and_known_secrets_are_sealed_anywhere() -> None:
+    redact.register("a-registered-secret-77")
+    got = sealed({"url": "https://x/?t=a-registered-secret-77", "n": 3, "items": ["a", "b"]}, like={"n": 3})
+    assert set(got["url"]) == {SECRET_MARK}
+    assert got["n"] == 3 and got["items"] == ["a", "b"]
+
+
+def test_a_rotated_spec_secret_plans_a_sensitive_change_and_no_drift(ws) -> None:
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a, value: "v-${{ secrets.KEY }}"}}
+    """)
+    applied = ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env={"SKYFORM_SECRET_KEY": OLD})
+    assert applied.code == 0, str(applied)
+    planned = ws.sub("plan", "--sandbox", "--detailed-exitcode", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
+    assert planned.code == 2, str(planned)
+    assert "~ value: (sensitive value changed)" in planned.out
+    assert "changed outside skyform" not in planned.out
+    as_json = ws.sub("plan", "--sandbox", "--json", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
+    (event,) = [json.loads(line) for line in as_json.out.splitlines() if '"event": "plan"' in line]
+    assert "drift" not in event["actions"][0]
+    for text in (planned.out, planned.err, as_json.out, as_json.err):
+        assert OLD not in text and NEW not in text
+    refreshed = ws.sub("plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path,
+                       env={"SKYFORM_SECRET_KEY": NEW})
+    assert refreshed.code == 0, str(refreshed)

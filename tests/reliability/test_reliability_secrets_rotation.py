@@ -1,0 +1,212 @@
+"""Secrets after rotation: neither the old value nor the new one appears anywhere, and a
+rotation is no false drift.
+
+Against `skyform sandbox serve`, a CVAT project is named from a secret
+(``name: "survey ${{ secrets.PROJECT_KEY }}"``), the mission has secret outputs, and the
+CVAT credential is a personal access token from ``SKYFORM_SECRET_CVAT_ACCESS_TOKEN``. Then:
+
+1. the spec secret is rotated: the plan shows ``(sensitive value changed)`` and no drift
+   (the service still holds the name made from the old key, which this run does not
+   know), in text, ``--json`` and a saved plan; the saved plan is applied; the next plan
+   and ``--refresh-only`` are clean;
+2. the provider credential is rotated as an operator would: a new token is minted with the
+   old one, the old one revoked in the service, and the mission planned, applied and
+   inspected with the new one;
+3. ``output`` (text, ``--json``, ``NAME``), ``state show``, ``state list``, ``history``,
+   ``status`` and ``destroy`` run, all with ``-vv`` where they take it.
+
+Every stream, the state database, the saved plans and every file under ``.skyform`` and the
+cache are scanned for every value each secret ever had.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rkit
+from secretscan import Scan
+
+KEY_1 = "key-one-3RT8QW-do-not-leak"
+KEY_2 = "key-two-9MZ4LP-do-not-leak"
+CLOCK = 20000
+
+
+def _mission(root: Path, cvat: dict[str, Any]) -> Path:
+    resources = {
+        "survey": {"type": "cvat.Project", "spec": {
+            "name": "survey ${{ secrets.PROJECT_KEY }}",
+            "labels": [{"name": "crack", "color": "#ff0000"}]}},
+    }
+    mission = rkit.mini_mission(root / "m", {"cvat": {"url": cvat["url"],
+                                                      "access_token": "${{ secrets.CVAT_ACCESS_TOKEN }}"}},
+                                resources, name="rotation")
+    doc = json.loads((mission / "mission.yaml").read_text())
+    doc["outputs"] = {"project_url": "${{ resources.survey.outputs.url }}",
+                      "key": "${{ secrets.PROJECT_KEY }}",
+                      "tagged_key": "tag-${{ secrets.PROJECT_KEY }}"}
+    (mission / "mission.yaml").write_text(json.dumps(doc, indent=1))
+    return mission
+
+
+def _project_names(url: str, token: str) -> list[str]:
+    answer = httpx.get(f"{url}/api/projects", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer.raise_for_status()
+    return [p["name"] for p in answer.json()["results"]]
+
+
+@pytest.fixture(scope="module")
+def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    root = tmp_path_factory.mktemp("rotation")
+    scan = Scan()
+    results: dict[str, Any] = {}
+    with rkit.Serve(root / "sbx", clock=CLOCK) as serve:
+        cvat = serve.providers()["cvat"]
+        token_1 = cvat["access_token"]
+        mission = _mission(root, cvat)
+        base = {"XDG_CACHE_HOME": str(root / "cache"), "XDG_STATE_HOME": str(root / "xdg-state")}
+
+        def run(label: str, *args: str, key: str, token: str) -> Any:
+            env = rkit.clean_env(SKYFORM_SECRET_PROJECT_KEY=key, SKYFORM_SECRET_CVAT_ACCESS_TOKEN=token, **base)
+            done = rkit.run(*args, env=env, timeout=180, cwd=mission)
+            results[label] = done
+            scan.add(f"{label}:stdout", done.stdout)
+            scan.add(f"{label}:stderr", done.stderr)
+            return done
+
+        m = str(mission)
+        run("apply-1", "-vv", "apply", "--auto-approve", m, key=KEY_1, token=token_1)
+        # 1. the spec secret is rotated
+        run("plan-rotated", "-vv", "plan", "--detailed-exitcode", m, key=KEY_2, token=token_1)
+        run("plan-rotated-json", "plan", "--json", m, key=KEY_2, token=token_1)
+        run("refresh-only-rotated", "plan", "--refresh-only", "--detailed-exitcode", m, key=KEY_2, token=token_1)
+        key_plan = root / "rotated-key.plan"
+        run("plan-o-rotated", "plan", "-o", str(key_plan), m, key=KEY_2, token=token_1)
+        scan.add("saved plan (key rotated)", key_plan.read_bytes())
+        results["name before the rotation"] = _project_names(cvat["url"], token_1)
+        run("apply-planfile", "-vv", "apply", "--json", str(key_plan), key=KEY_2, token=token_1)
+        results["name after the rotation"] = _project_names(cvat["url"], token_1)
+        run("plan-after-key", "plan", "--detailed-exitcode", m, key=KEY_2, token=token_1)
+        # 2. the provider credential is rotated: a new token minted with the old, the old revoked
+        api = httpx.Client(base_url=cvat["url"], timeout=10)
+        old = {"Authorization": f"Bearer {token_1}"}
+        minted = api.post("/api/auth/access_tokens", json={"name": "rotated"}, headers=old)
+        minted.raise_for_status()
+        token_2 = minted.json()["value"]
+        old_id = api.get("/api/auth/access_tokens/self", headers=old).json()["id"]
+        api.delete(f"/api/auth/access_tokens/{old_id}", headers={"Authorization": f"Bearer {token_2}"}
+                   ).raise_for_status()
+        results["old token refused"] = api.get("/api/projects", headers=old).status_code
+        scan.secrets = {"KEY_1": KEY_1, "KEY_2": KEY_2, "TOKEN_1": token_1, "TOKEN_2": token_2}
+        run("plan-old-token", "-vv", "plan", m, key=KEY_2, token=token_1)
+        run("plan-new-token", "-vv", "plan", "--detailed-exitcode", m, key=KEY_2, token=token_2)
+        token_plan = root / "rotated-token.plan"
+        run("plan-o-new-token", "plan", "-o", str(token_plan), m, key=KEY_2, token=token_2)
+        scan.add("saved plan (token rotated)", token_plan.read_bytes())
+        run("apply-new-token", "-vv", "apply", "--auto-approve", m, key=KEY_2, token=token_2)
+        # 3. everything that reads state, with the newest secrets
+        run("output", "output", m, key=KEY_2, token=token_2)
+        run("output-json", "output", "--json", m, key=KEY_2, token=token_2)
+        run("output-name", "output", m, "key", key=KEY_2, token=token_2)
+        run("state-show", "state", "show", m, "survey", key=KEY_2, token=token_2)
+        run("state-list", "state", "list", "--json", m, key=KEY_2, token=token_2)
+        run("history", "history", "--json", "--limit", "100000", m, key=KEY_2, token=token_2)
+        run("status", "status", m, key=KEY_2, token=token_2)
+        run("destroy", "-vv", "destroy", "--auto-approve", "--json", m, key=KEY_2, token=token_2)
+        run("history-after-destroy", "history", "--json", "--limit", "100000", m, key=KEY_2, token=token_2)
+        serve.stop()
+        scan.add("serve:stderr", serve.proc.stderr.read() if serve.proc and serve.proc.stderr else "")
+    scan.add_tree(".skyform", mission / ".skyform")
+    scan.add_tree("xdg-cache", root / "cache")
+    scan.results = results  # type: ignore[attr-defined]
+    return scan
+
+
+def _out(rotation: Scan, label: str) -> Any:
+    return rotation.results[label]  # type: ignore[attr-defined]
+
+
+def test_the_campaign_ran_every_step(rotation: Scan) -> None:
+    for label in ("apply-1", "plan-o-rotated", "apply-planfile", "plan-o-new-token", "apply-new-token", "output",
+                  "state-show", "history", "destroy"):
+        assert _out(rotation, label).returncode == 0, (label, _out(rotation, label).stderr[-2000:])
+    assert rotation.results["old token refused"] == 401  # type: ignore[attr-defined]
+
+
+def test_a_rotated_spec_secret_is_a_sensitive_change_and_no_drift(rotation: Scan) -> None:
+    """The plan says the name changes, shows neither value, and reports no drift: the
+    service's name, made from the old key, is still the recorded (sensitive) one."""
+    planned = _out(rotation, "plan-rotated")
+    assert planned.returncode == 2, planned.stdout[-2000:]
+    assert "~ survey (cvat.Project) will be updated in place" in planned.stdout
+    assert "~ name: (sensitive value changed)" in planned.stdout
+    assert "changed outside skyform" not in planned.stdout
+    (event,) = [json.loads(line) for line in _out(rotation, "plan-rotated-json").stdout.splitlines()
+                if line.startswith('{"event": "plan"')]
+    (action,) = event["actions"]
+    assert "drift" not in action and [c["path"] for c in action["changes"]] == [["name"]]
+    assert _out(rotation, "refresh-only-rotated").returncode == 0, _out(rotation, "refresh-only-rotated").stdout
+
+
+def test_after_the_rotation_is_applied_the_plan_is_clean(rotation: Scan) -> None:
+    assert _out(rotation, "plan-after-key").returncode == 0, _out(rotation, "plan-after-key").stdout[-2000:]
+    assert "No changes." in _out(rotation, "plan-after-key").stdout
+
+
+def test_a_rotated_credential_changes_nothing_and_the_revoked_one_is_refused_cleanly(rotation: Scan) -> None:
+    old = _out(rotation, "plan-old-token")
+    assert old.returncode == 1 and "Traceback" not in old.stderr, old.stderr[-2000:]
+    new = _out(rotation, "plan-new-token")
+    assert new.returncode == 0, new.stdout[-2000:] + new.stderr[-2000:]
+
+
+def test_secret_outputs_are_sensitive_in_every_form(rotation: Scan) -> None:
+    assert 'key = "(sensitive)"' in _out(rotation, "output").stdout
+    assert 'tagged_key = "(sensitive)"' in _out(rotation, "output").stdout
+    shown = json.loads(_out(rotation, "output-json").stdout)
+    assert shown["key"] == shown["tagged_key"] == "(sensitive)"
+    assert shown["project_url"].startswith("http://127.0.0.1:")
+    assert _out(rotation, "output-name").stdout.strip() == "(sensitive)"
+    assert 'tagged_key = "(sensitive)"' in _out(rotation, "apply-1").stdout
+
+
+def test_state_show_names_the_secret_fields_as_digests(rotation: Scan) -> None:
+    shown = json.loads(_out(rotation, "state-show").stdout)
+    assert set(shown["spec"]["name"]) == {"$secret"}
+    assert set(shown["observed"]["name"]) == {"$secret"}
+
+
+@pytest.mark.parametrize("kind", ["stdout/stderr", "state.db", "plan files", ".skyform files", "cache"])
+def test_no_old_or_new_secret_value_anywhere(rotation: Scan, kind: str) -> None:
+    pick = {
+        "stdout/stderr": lambda p: ":std" in p,
+        "state.db": lambda p: p.startswith(".skyform/state.db"),
+        "plan files": lambda p: p.startswith("saved plan"),
+        ".skyform files": lambda p: p.startswith(".skyform/") and not p.startswith(".skyform/state.db"),
+        "cache": lambda p: p.startswith("xdg-cache/"),
+    }[kind]
+    places = {p: d for p, d in rotation.places.items() if pick(p)}
+    assert places or kind == "cache"
+    assert rotation.leaks(places) == []
+
+
+def test_the_secrets_really_reached_the_service(rotation: Scan) -> None:
+    """While the rotated plan was made, the service held the name made from the old key; the
+    saved plan renamed it with the new one. So both values were there to leak, and the scan
+    finding neither means masking, not a vacuous scan."""
+    results = rotation.results  # type: ignore[attr-defined]
+    assert results["name before the rotation"] == [f"survey {KEY_1}"]
+    assert results["name after the rotation"] == [f"survey {KEY_2}"]
+
+
+def test_figure(rotation: Scan, capsys: pytest.CaptureFixture[str]) -> None:
+    leaks = rotation.leaks()
+    with capsys.disabled():
+        print(f"\nsecrets rotation campaign: {len(rotation.places)} places scanned, {len(rotation.secrets)} "
+              f"secret values (2 keys, 2 tokens), {len(leaks)} leaks {sorted(set(leaks))[:10]}")

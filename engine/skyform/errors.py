@@ -41,6 +41,7 @@ class ExitCode:
     STATE = 5
     LOCKED = 6
     REFUSED = 7
+    OVER_BUDGET = 8  # plan --detailed-exitcode: changes present, and an estimate is above its ceiling
     USAGE = 64
     INTERNAL = 70
     INTERRUPTED = 130

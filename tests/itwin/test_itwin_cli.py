@@ -127,3 +127,32 @@ def test_a_crash_after_the_job_was_created_is_adopted_on_the_next_apply(mission)
     assert "adopted the object an interrupted run created" in result.output
     jobs = _sim_jobs(mission)
     assert len(jobs) == 1 and "_submittedAt" in jobs[0]
+
+
+def test_plan_flags_an_estimate_above_max_cost_before_apply(mission):
+    """iTwin's pre-estimate (2.50 units) above max_cost 1: plan marks the job's line and says
+    so in the summary, and `plan --detailed-exitcode` exits 8 (not 2); nothing is created."""
+    spec = mission / "mission.yaml"
+    spec.write_text(spec.read_text().replace("max_cost: 10", "max_cost: 1"))
+    result = skyform("plan", "--sandbox", str(mission))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("+ mesh (itwin.Job)"))
+    marked = next(line for line in lines[head:] if "over budget" in line)
+    assert marked == ("    ! over budget: estimate 2.50 units is above lifecycle.max_cost 1.00; a pre-estimate: "
+                      "apply checks the service's own figure and does not submit above the ceiling"), result.output
+    assert "Over budget: 1 estimate above its ceiling (mesh)." in result.output
+    detailed = skyform("plan", "--sandbox", "--detailed-exitcode", str(mission))
+    assert detailed.exit_code == 8, detailed.output
+    as_json = skyform("plan", "--sandbox", "--json", str(mission))
+    plan = next(e for e in map(json.loads, as_json.output.splitlines()) if e.get("event") == "plan")
+    assert plan["budget"] == [{"address": "mesh", "estimate": 2.5, "limit": 1.0, "currency": "units",
+                               "ceiling": "lifecycle.max_cost", "firm": False}]
+    assert not (mission / ".skyform" / "sandbox" / "itwin.json").exists() or _sim_jobs(mission) == []
+
+
+def test_plan_within_max_cost_keeps_exit_code_2(mission):
+    """Under the ceiling (2.50 against max_cost 10): no mark, and --detailed-exitcode stays 2."""
+    result = skyform("plan", "--sandbox", "--detailed-exitcode", str(mission))
+    assert result.exit_code == 2, result.output
+    assert "over budget" not in result.output.lower()

@@ -123,6 +123,8 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         if a.action == "noop" and not a.drift and not show_noop:
             continue
         lines += action_text(a, printer, plan.mode)
+        lines += [printer.style(f"    ! over budget: {str(b).partition(': ')[2]}", "red", True)
+                  for b in plan.budget if b.address == a.address]
     counts = plan.counts()
     if plan.excluded:
         lines.append(f"Excluded by --exclude {', '.join(plan.excludes)}: {', '.join(plan.excluded)} "
@@ -148,6 +150,10 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         for c in costs:
             by_currency[c.currency] = by_currency.get(c.currency, 0.0) + c.amount
         lines.append("Estimated cost: " + ", ".join(f"{v:,.2f} {k}" for k, v in by_currency.items()))
+    if plan.budget:  # money first: the one thing a reviewer must not miss
+        over = ", ".join(b.address or "the mission" for b in plan.budget)
+        lines.append(printer.style(f"Over budget: {len(plan.budget)} estimate{'s' if len(plan.budget) != 1 else ''} "
+                                   f"above {'their' if len(plan.budget) != 1 else 'its'} ceiling ({over}).", "red", True))
     blocked = [a for a in plan.actions if a.blocked]
     if blocked:  # the heading lists them: a reader should not have to hunt for the marked lines
         lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them: "

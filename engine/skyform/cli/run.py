@@ -33,7 +33,8 @@ def _print_plan(plan: Any, as_json: bool) -> None:
 @MISSION
 @run_options
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan to FILE.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 1: error, 2: changes present.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its max_cost.")
 @click.option("--destroy", "destroy_mode", is_flag=True, help="Plan the destruction of every resource.")
 @click.option("--refresh-only", is_flag=True, help="Only report objects changed outside skyform (drift).")
 @click.option("--forget", is_flag=True, help="Plan resources the API cannot delete as removed from state.")
@@ -53,7 +54,7 @@ def plan(mission: Path, out: Path | None, detailed_exitcode: bool, destroy_mode:
         if not as_json:
             click.echo(f"Saved the plan to {out}. Apply exactly it with: skyform apply {out}")
     if detailed_exitcode and the_plan.has_changes:
-        return ExitCode.CHANGES
+        return ExitCode.OVER_BUDGET if the_plan.budget else ExitCode.CHANGES
     return ExitCode.OK
 
 

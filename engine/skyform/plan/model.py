@@ -22,6 +22,7 @@ from typing import Any, Literal
 from ..errors import PlanRefused
 from ..providers.base import Cost
 from ..spec.values import from_storable, to_storable
+from .budget import BudgetBreach
 
 ActionKind = Literal["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]
 CHANGING = ("create", "update", "replace", "delete", "forget", "resume")
@@ -133,6 +134,7 @@ class Plan:
     excluded: list[str] = field(default_factory=list)  # every id left out because of them
 
     sandbox: bool = False
+    budget: list[BudgetBreach] = field(default_factory=list)  # estimates above their ceilings
 
     @property
     def has_changes(self) -> bool:
@@ -155,6 +157,7 @@ class Plan:
             "targets": self.targets, "excludes": self.excludes, "excluded": self.excluded,
             "created_at": self.created_at, "warnings": self.warnings,
             "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
+            "budget": [b.to_json() for b in self.budget],
             "actions": [a.to_json() for a in self.actions],
         }
 
@@ -210,4 +213,5 @@ class Plan:
             excludes=list(data.get("excludes", [])), excluded=list(data.get("excluded", [])),
             warnings=list(data.get("warnings", [])), created_at=float(data.get("created_at", 0)),
             sandbox=bool(data.get("sandbox", False)),
+            budget=[BudgetBreach.from_json(b) for b in data.get("budget", [])],
         )

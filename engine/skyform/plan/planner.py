@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 from .. import graph
 from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
 from ..spec.mission import Lifecycle, Mission
+from .budget import breaches
 from .model import Action, FieldChange, Plan
 from ..providers.base import Change, Record, ResourceKind, Result
 from ..runtime import Runtime
@@ -210,7 +211,7 @@ class Planner:
             mission=self.mission.name, mission_path=str(self.mission.source), spec_digest=self.mission.digest,
             lineage=state.lineage if state else "", serial=state.serial if state else 0,
             actions=actions, mode=mode, targets=targets, warnings=list(self.warnings),  # type: ignore[arg-type]
-            excludes=excludes, excluded=list(selection.excluded),
+            excludes=excludes, excluded=list(selection.excluded), budget=breaches(actions, self.mission),
         )
 
     def _selection(self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Request, Response
 
 from ._common import ApiError, Handler, Site, api_response, int_arg, iso, not_found, now, paginate, truthy
-from ._formats import EXPORTERS, Frame, ImportFailed, write_archive
+from ._formats import EXPORTERS, Frame, ImportFailed, Label, Meta, write_archive
 
 if TYPE_CHECKING:
     from ._annotations import Annotations
@@ -211,26 +211,61 @@ class Exports(Handler):
         if obj is None:
             raise ImportFailed(f"The {rq['target']} was deleted during the export")
         frames: list[Frame] = []
-        labels: dict[int, str] = {}
+        labels: dict[int, Label] = {}
         merged: dict[str, list[Any]] = {"shapes": [], "tags": []}
+        task_metas: list[Meta] = []
         for task, first, last in self.export_frames(rq["target"], obj):
-            offset = len(frames)
+            offset = len(frames) if rq["target"] == "project" else 0
             wanted = set(obj["frames"]) if rq["target"] == "job" and obj.get("frames") else None
             for n in range(first, last + 1):
                 if wanted is not None and n not in wanted:
                     continue
                 meta = task["media"]["frames"][n]
                 content = self.blobs.get(f"frame:{task['id']}:{n}") if rq["params"]["save_images"] else None
-                frames.append(Frame(offset + n, meta["name"], meta["width"], meta["height"], content))
+                frames.append(Frame(offset + n, meta["name"], meta["width"], meta["height"], content,
+                                    task_id=task["id"], subset=task.get("subset") or "default"))
             for label_id in self.annotations.task_label_ids(task):
-                labels[label_id] = self.data["labels"][str(label_id)]["name"]
+                raw = self.data["labels"][str(label_id)]
+                labels[label_id] = Label(label_id, raw["name"], raw.get("color", "#000000"), raw.get("type", "any"),
+                                         list(raw.get("attributes", [])))
             store = self.annotations.annotation_view(rq["target"], obj if rq["target"] == "job" else None, task)
             for key in ("shapes", "tags"):
                 merged[key] += [{**a, "frame": a["frame"] + offset} for a in store[key]]
-        archive = write_archive(rq["params"]["format"], frames, labels, merged, rq["params"]["save_images"])
+            task_metas.append(self._meta("task", task, rq["base"], labels, first, last))
+        if rq["target"] == "project":
+            meta = Meta("project", {"id": str(obj["id"]), "name": obj["name"], "created": iso(obj["created"]) or "",
+                                    "updated": iso(obj["updated"]) or ""}, list(labels.values()), tasks=task_metas)
+        elif rq["target"] == "job":
+            task = self.data["tasks"][str(obj["task_id"])]
+            meta = self._meta("job", task, rq["base"], labels, obj["start_frame"], obj["stop_frame"], job=obj)
+        else:
+            meta = task_metas[0]
+        meta.dumped = (iso(now()) or "").replace("T", " ").replace("Z", "+00:00")
+        archive = write_archive(rq["params"]["format"], frames, labels, merged, rq["params"]["save_images"], meta)
         self.blobs[f"export:{rq['id']}"] = archive
         rq["result_url"] = (f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/dataset/download"
                             f"?rq_id={quote(rq['id'], safe='')}")
+
+    def _meta(self, kind: str, task: dict[str, Any], base: str, labels: dict[int, Label], first: int, last: int,
+              job: dict[str, Any] | None = None) -> Meta:
+        """The ``<meta>`` of a task (or one of its jobs), in CVAT's field order."""
+        jobs = sorted((j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
+                      key=lambda j: j["start_frame"])
+        if job is not None:
+            jobs = [job]
+        owner = self.data["users"].get(str(task["owner"]), {})
+        fields = {"id": str(job["id"] if job else task["id"]), "size": str(last - first + 1), "mode": "annotation",
+                  "overlap": str(task["overlap"]), "bugtracker": task.get("bug_tracker", ""),
+                  "created": iso(task["created"]) or "", "updated": iso(task["updated"]) or "",
+                  "subset": task.get("subset") or "default", "start_frame": str(first), "stop_frame": str(last),
+                  "frame_filter": ""}
+        if job is None:
+            fields = {"id": fields.pop("id"), "name": task["name"], **fields}
+        segments = [{"id": str(j["id"]), "start": str(j["start_frame"]), "stop": str(j["stop_frame"]),
+                     "url": f"{base}/api/jobs/{j['id']}"} for j in jobs]
+        task_labels = [labels[i] for i in self.annotations.task_label_ids(task) if i in labels]
+        return Meta(kind, fields, task_labels, segments,
+                    {"username": owner.get("username", ""), "email": owner.get("email", "")})
 
     def download_dataset(self, request: Request, kind: str, id: int) -> Response:
         """GET ``.../dataset/download?rq_id=``: the finished archive."""

@@ -99,3 +99,15 @@ def test_an_update_that_changes_a_declared_stable_output_stops_its_dependents(ws
     assert {o["name"]: o.get("value") for o in ws.remote_objects()}["reader"] == 1
     assert ws.records()["parent"].outputs["value"] == 2  # state tells the truth
     assert _plan(ws)["reader"]["action"] == "update"
+
+
+def test_a_replace_names_the_field_that_forces_it(ws):
+    """A kind that decides without a note: the plan says which immutable field forces the replace."""
+    ws.write(FAMILY)
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    ws.write(FAMILY.replace("{name: parent, value: 1}", "{name: parent, value: 2, immutable_field: y}"))
+    parent = _plan(ws)["parent"]
+    assert parent["action"] == "replace"
+    assert parent["notes"] == ["immutable_field cannot change in place"]
+    ran = ws.run("plan", "--sandbox", ws.path)
+    assert "    note: immutable_field cannot change in place" in ran.out, str(ran)

@@ -19,7 +19,7 @@ from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, R
 from ..spec.mission import Lifecycle, Mission
 from .budget import breaches
 from .model import Action, FieldChange, Plan
-from ..providers.base import Change, Record, ResourceKind, Result
+from ..providers.base import ALL_FIELDS, Change, Record, ResourceKind, Result
 from ..runtime import Runtime
 from ..state.base import ResourceState, StateStore
 from .targeting import Selection, check_ids, select
@@ -170,6 +170,14 @@ def _storable_desired(spec: Any) -> Any:
     return to_storable(spec)
 
 
+def _forcing_note(kind: ResourceKind, changes: list[FieldChange]) -> str | None:
+    """Which changed fields force a replace, for a kind that decided without saying why."""
+    if kind.immutable == ALL_FIELDS:
+        return f"{kind.name} cannot change in place: any change makes a new one"
+    forcing = sorted({str(c.path[0]) for c in changes if c.path and str(c.path[0]) in kind.immutable})
+    return f"{', '.join(forcing)} cannot change in place" if forcing else None
+
+
 class Planner:
     """Computes a Plan for a mission against a state store."""
 
@@ -302,8 +310,9 @@ class Planner:
             record = to_record(rs)
             decision = kind.plan_change([Change(c.path, c.before, c.after) for c in changes + drift], record)
             reason = "spec changed" if changes else "changed outside skyform"
+            why = decision.note or (_forcing_note(kind, changes + drift) if decision.action == "replace" else None)
             action = Action(rid, type_name, decision.action, reason, changes=changes, drift=drift,
-                            notes=[decision.note] if decision.note else [])
+                            notes=[why] if why else [])
             if decision.action == "replace":
                 self._replace_without_delete(action, kind)
             return action

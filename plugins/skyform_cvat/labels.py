@@ -162,3 +162,15 @@ def replace_reason(before: Any, after: Any) -> str | None:
             return (f"label {name}: {' and '.join(fields)} cannot change in place; CVAT would delete "
                     "the label's annotations")
     return None
+
+
+def recolour(sdk: Any, remote: Iterable[Any], wanted: list[Mapping[str, Any]]) -> None:
+    """PATCH /api/labels/{id} for each remote label whose colour the spec changed (its
+    annotations stay); called inside the caller's ``sdk_errors``."""
+    from cvat_sdk.api_client import models
+
+    colours = {lb["name"]: lb["color"] for lb in wanted if lb.get("color")}
+    for label in remote:
+        colour = colours.get(label.name)
+        if colour and colour.lower() != str(label.color).lower():
+            sdk.api_client.labels_api.partial_update(label.id, patched_label_request=models.PatchedLabelRequest(color=colour))

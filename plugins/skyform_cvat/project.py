@@ -13,7 +13,8 @@ from skyform.errors import Issue, NotFound
 from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
 from .adoption import created_after
-from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, replace_reason
+from .labels import (LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour,
+                     replace_reason)
 from .errors import sdk_errors
 
 SPEC_SCHEMA: dict[str, Any] = {
@@ -115,19 +116,8 @@ class ProjectKind(ResourceKind):
             if fields:
                 project.update(models.PatchedProjectWriteRequest(**fields))
             if any(c.field == "labels" for c in changes):
-                self._recolour(ctx, project, spec["labels"])
+                recolour(ctx.client.sdk, project.get_labels(), spec["labels"])
         return self._result(ctx, project, spec["labels"])
-
-    def _recolour(self, ctx: OperationContext, project: Any, wanted: list[Mapping[str, Any]]) -> None:
-        """PATCH /api/labels/{id} for each label whose colour the spec changed (its annotations stay)."""
-        from cvat_sdk.api_client import models
-
-        colours = {lb["name"]: lb["color"] for lb in wanted if lb.get("color")}
-        for label in project.get_labels():
-            colour = colours.get(label.name)
-            if colour and colour.lower() != str(label.color).lower():
-                ctx.client.sdk.api_client.labels_api.partial_update(
-                    label.id, patched_label_request=models.PatchedLabelRequest(color=colour))
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         try:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from skyform.errors import Issue, NotFound
-from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
 from .adoption import created_after
 from .background import cancel, find_requests, look
-from .labels import LABELS_SCHEMA, check_labels, label_requests, observed_labels
+from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
 from .errors import sdk_errors
 from .sdk_fields import field
 
@@ -215,6 +215,18 @@ class TaskKind(ResourceKind):
                 return Result(remote_id=str(task.id), status="running", message="the task's images are pending")
         return self._ready(ctx, task, record.spec)
 
+    def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
+        """A task's own labels may be recoloured in place; any other label change replaces it."""
+        for change in changes:
+            if change.field != "labels":
+                continue
+            reason = replace_reason(change.before, change.after)
+            added = [n for n in label_names(change.after) if n not in label_names(change.before)]
+            if reason or added:
+                return ChangePlan("replace", reason or f"labels {', '.join(added)} cannot be added to a task in "
+                                                       "place (a project's can): a new task is made")
+        return super().plan_change([c for c in changes if c.field != "labels"], record)
+
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
                ctx: OperationContext) -> Result:
         from cvat_sdk.api_client import models
@@ -225,6 +237,8 @@ class TaskKind(ResourceKind):
             task = ctx.client.sdk.tasks.retrieve(task_id)
             if fields:
                 task.update(models.PatchedTaskWriteRequest(**fields))
+            if spec.get("labels") and any(c.field == "labels" for c in changes):
+                recolour(ctx.client.sdk, task.get_labels(), spec["labels"])
         return self._ready(ctx, task, spec)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:

@@ -129,3 +129,68 @@ def test_changing_a_labels_type_is_a_replace_that_names_the_field(mission: Path)
     assert actions["defects"]["notes"] == [
         "label crack: type cannot change in place; CVAT would delete the label's annotations"]
     assert actions["inspection"]["action"] == "replace"
+
+
+def test_renaming_the_task_keeps_its_jobs_import_and_export(mission: Path, cvat: Any) -> None:
+    """The task's name changes in place: its jobs, the import and the export are no-ops."""
+    before = remote_ids(mission)
+    shapes = cvat(mission, f"/api/tasks/{before['inspection']}/annotations/")["shapes"]
+    edit(mission, "name: A12 inspection 2026-11", "name: A12 inspection, November 2026")
+    actions = plan_actions(mission)
+    assert actions["inspection"]["action"] == "update"
+    rest = [a for a in CHILDREN if a != "inspection"]
+    assert {a: actions[a]["action"] for a in rest} == {a: "noop" for a in rest}
+    applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
+    assert applied.exit_code == 0, applied.output
+    assert remote_ids(mission) == before
+    assert cvat(mission, f"/api/tasks/{before['inspection']}")["name"] == "A12 inspection, November 2026"
+    assert cvat(mission, f"/api/tasks/{before['inspection']}/annotations/")["shapes"] == shapes
+
+
+SOLO = """\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: solo}
+providers:
+  cvat: {url: "https://cvat.example.com", access_token: "${{ secrets.CVAT_TOKEN }}"}
+resources:
+  frames: {type: local.Files, spec: {glob: "data/frames/*.png"}}
+  solo:
+    type: cvat.Task
+    spec:
+      name: solo
+      labels: [{name: crack, color: "#ff0000"}]
+      images: "${{ resources.frames.outputs.paths }}"
+      segment_size: 3
+  first:
+    type: cvat.Job
+    spec: {task_id: "${{ resources.solo.outputs.id }}", index: 0, assignee: alice}
+"""
+
+
+def test_a_task_of_its_own_labels_is_recoloured_in_place(tmp_path: Path, cvat: Any) -> None:
+    """A task with its own label set: a colour changes in place (the job stays); a new label
+    replaces the task, and the note says why."""
+    mission = tmp_path / "solo"
+    shutil.copytree(SPEC / "data", mission / "data")
+    (mission / "mission.yaml").write_text(SOLO)
+    assert run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV).exit_code == 0
+    store = SqliteStateStore(mission / ".skyform" / "state.db")
+    before = {a: r.remote_id for a, r in store.resources("solo").items()}
+    store.close()
+    edit(mission, 'color: "#ff0000"', 'color: "#0000ff"')
+    ran = run_cli("plan", "--sandbox", "--json", str(mission), env=ENV)
+    (plan,) = [json.loads(x) for x in ran.output.splitlines() if '"event": "plan"' in x]
+    assert {a["address"]: a["action"] for a in plan["actions"]} == {"frames": "noop", "solo": "update", "first": "noop"}
+    assert run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV).exit_code == 0
+    store = SqliteStateStore(mission / ".skyform" / "state.db")
+    assert {a: r.remote_id for a, r in store.resources("solo").items()} == before
+    store.close()
+    labels = cvat(mission, f"/api/labels?task_id={before['solo']}")["results"]
+    assert [(lb["name"], lb["color"]) for lb in labels] == [("crack", "#0000ff")]
+    edit(mission, '[{name: crack, color: "#0000ff"}]', '[{name: crack, color: "#0000ff"}, {name: rust}]')
+    ran = run_cli("plan", "--sandbox", "--json", str(mission), env=ENV)
+    (plan,) = [json.loads(x) for x in ran.output.splitlines() if '"event": "plan"' in x]
+    solo = next(a for a in plan["actions"] if a["address"] == "solo")
+    assert solo["action"] == "replace"
+    assert solo["notes"] == ["labels rust cannot be added to a task in place (a project's can): a new task is made"]

@@ -136,7 +136,7 @@ class Backups(Handler):
         """An annotation with its label and attributes by name, as backup.py writes them."""
         label = labels.get(item["label_id"], {"name": "?", "attributes": []})
         specs = {a["id"]: a["name"] for a in label["attributes"]}
-        out = {k: item[k] for k in ("frame", "group", "source") if k in item}
+        out: dict[str, Any] = {k: item[k] for k in ("frame", "group", "source") if k in item}
         out.update({k: item[k] for k in fields if k in item})
         out["label"] = label["name"]
         out["attributes"] = [{"name": specs.get(a.get("spec_id"), str(a.get("spec_id"))), "value": a.get("value")}

@@ -129,7 +129,7 @@ class NodeODMSimulator(Simulator):
         images = sorted(n for n in files if not NON_IMAGE.search(n))
         task = {"uuid": uuid, **fields, "images": images, "files": files, "imagesCount": len(images), "run": 0}
         subject = f"Task {fields.get('name', uuid)}"
-        fate = self.faults.job_fate(self.provider, subject)
+        fate: str = self.faults.job_fate(self.provider, subject)  # or the simulator's own "init_error"
         if self.max_images is not None and len(images) > self.max_images:
             fate = "init_error"
             task["init_error"] = (f"{len(images)} images uploaded, but this node can only "

@@ -58,3 +58,13 @@ def test_a_rotated_spec_secret_plans_a_sensitive_change_and_no_drift(ws) -> None
     refreshed = ws.sub("plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path,
                        env={"SKYFORM_SECRET_KEY": NEW})
     assert refreshed.code == 0, str(refreshed)
+
+
+def test_every_printer_shows_a_rotation_the_same_way() -> None:
+    """The plan, the gitops summary and its markdown report share one rendering of a change."""
+    from skyform.cli.output import change_text, shown
+
+    old, new = {SECRET_MARK: "sha256:1111111111111111"}, {SECRET_MARK: "sha256:2222222222222222"}
+    assert change_text(old, new) == "(sensitive value changed)"
+    assert change_text("plain", new, "->") == '"plain" -> (sensitive)'
+    assert shown({"labels": [{"name": old}], "n": 1}) == {"labels": [{"name": "(sensitive)"}], "n": 1}

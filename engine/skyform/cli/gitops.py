@@ -16,6 +16,7 @@ from typing import Any, Callable
 import click
 
 from ..errors import ExitCode
+from .output import change_text
 
 
 def registry_from(ctx: click.Context) -> Any:
@@ -92,7 +93,8 @@ def mission_lines(m: Any) -> list[str]:
             continue
         lines.append(f"  {SYMBOLS.get(a['action'], '?')} {a['address']} ({a['type']}): {a['action']} - "
                      f"{a.get('reason', '')}")
-        lines += [f"      {'.'.join(map(str, c['path']))}: {c.get('before')!r} -> {c.get('after')!r}" for c in a.get("changes", [])]
+        lines += [f"      {'.'.join(map(str, c['path']))}: {change_text(c.get('before'), c.get('after'), '->')}"
+                  for c in a.get("changes", [])]
     lines += [f"  warning: {w}" for w in m.warnings]
     lines += [f"  error: {e}" for e in m.errors]
     return lines

@@ -78,8 +78,12 @@ def render_value(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _both_sensitive(before: Any, after: Any) -> bool:
-    return shown(before) == SENSITIVE and shown(after) == SENSITIVE
+def change_text(before: Any, after: Any, arrow: str = "→") -> str:
+    """One field's change as every printer shows it: ``"a" → "b"``, and for a secret that
+    changed (a rotation) only ``(sensitive value changed)``, nothing of either value."""
+    if shown(before) == SENSITIVE and shown(after) == SENSITIVE:
+        return SENSITIVE_CHANGED
+    return f"{render_value(before)} {arrow} {render_value(after)}"
 
 
 def diagnostics_text(diagnostics: Iterable[Diagnostic], printer: Printer) -> list[str]:
@@ -166,13 +170,12 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
     verb = VERBS.get(a.action, a.action) if a.action != "noop" else "is up to date"
     head = f"{printer.style(symbol, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
     lines = [head + (f"  # {a.reason}" if a.reason else "")]
-    for c in a.changes:  # a rotated secret: that it changed, nothing of either value
-        lines.append(f"    ~ {c.dotted}: " + (SENSITIVE_CHANGED if _both_sensitive(c.before, c.after)
-                                              else f"{render_value(c.before)} → {render_value(c.after)}"))
+    for c in a.changes:
+        lines.append(f"    ~ {c.dotted}: {change_text(c.before, c.after)}")
     for c in a.drift:
+        text = change_text(c.after, c.before)
         lines.append(f"    ! {c.dotted} changed outside skyform: " + (
-            SENSITIVE_CHANGED if _both_sensitive(c.before, c.after)
-            else f"recorded {render_value(c.after)}, now {render_value(c.before)}"))
+            text if text == SENSITIVE_CHANGED else f"recorded {render_value(c.after)}, now {render_value(c.before)}"))
     for note in a.notes:
         lines.append(f"    note: {note}")
     if a.cost:

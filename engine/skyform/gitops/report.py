@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cli.output import change_text
 from ..errors import ExitCode
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "-", "resume": ">",
@@ -110,7 +111,8 @@ class RunReport:
                     sym = SYMBOLS.get(a["action"], "?")
                     lines.append(f"{sym} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
                     for change in a.get("changes", []):
-                        lines.append(f"    {_dotted(change['path'])}: {change.get('before')!r} -> {change.get('after')!r}")
+                        lines.append(f"    {_dotted(change['path'])}: "
+                                     f"{change_text(change.get('before'), change.get('after'), '->')}")
                 lines.append("```")
             elif not m.errors:
                 lines.append("No changes.")

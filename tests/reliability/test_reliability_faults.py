@@ -81,3 +81,20 @@ def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
         fired = serve.fired()["cvat"]
         assert sum(fired.values()) == 3, fired
         assert serve.objects()["cvat"]["project"] == 0
+
+
+def test_sandbox_timeout_runs_on_the_simulated_clock(tmp_path: Path) -> None:
+    """lifecycle.timeout is service time: a stuck job with `timeout: 2h` against the sandbox at
+    clock 3600 is cancelled after about 2 real seconds (as docs/sandbox.md says), not 2 hours."""
+    env = rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
+                         SKYFORM_PLUGIN_MODULES="fakeprov.plugin", SKYFORM_SANDBOX_CLOCK="3600",
+                         PYTHONPATH=str(rkit.REPO / "tests" / "engine"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    mission = tmp_path / "m"
+    mission.mkdir()
+    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "sim-timeout"},
+           "resources": {"job": {"type": "fake.Job", "spec": {"name": "job", "duration": 36000, "stuck": True},
+                                 "lifecycle": {"timeout": "2h"}}}}
+    (mission / "mission.yaml").write_text(json.dumps(doc))
+    done = rkit.run("apply", "--sandbox", "--auto-approve", str(mission), env=env, timeout=90)
+    assert done.returncode == 1, (done.returncode, done.stdout[-1500:], done.stderr[-1500:])
+    assert "job: timed out after 2h; the remote job was cancelled" in done.stdout + done.stderr

@@ -193,3 +193,4 @@ def test_two_applies_on_one_mission_one_fails_naming_the_holder(tmp_path: Path) 
     started = [json.loads(line) for line in history.splitlines()
                if line.startswith("{") and json.loads(line).get("kind") == "apply_started"]
     assert [s["data"]["pid"] for s in started] == [first.pid]
+

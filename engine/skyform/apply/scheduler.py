@@ -395,7 +395,10 @@ class Scheduler:
         resource = self.mission.resources.get(node.action.address)
         if node.deadline is None and resource is not None and resource.lifecycle.timeout:
             since = node.record.intent_at if node.record else time.time()
-            node.deadline = time.monotonic() + max(0.0, resource.lifecycle.timeout - (time.time() - since))
+            # lifecycle.timeout is service time: against the sandbox's accelerated clock a 6h
+            # timeout passes in 6 s (at 3600x), as the jobs it limits do (docs/sandbox.md)
+            limit = resource.lifecycle.timeout * self.time_scale
+            node.deadline = time.monotonic() + max(0.0, limit - (time.time() - since))
         if self.detach:
             return self._finish(node, "detached")
         node.state = "waiting"

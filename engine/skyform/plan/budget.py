@@ -14,12 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from typing import TYPE_CHECKING
+from ..providers.base import Cost
 
-if TYPE_CHECKING:
-    from .model import Action
+
+class Planned(Protocol):
+    """What :func:`breaches` reads of a planned action (plan.model.Action)."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def cost(self) -> Cost | None: ...
+
 
 #: actions that would spend what they estimate (a delete or a wait costs nothing new)
 SPENDING = ("create", "replace", "update")
@@ -57,7 +66,7 @@ class BudgetBreach:
                    firm=bool(data.get("firm", True)))
 
 
-def breaches(actions: Iterable[Action], mission: Any) -> list[BudgetBreach]:
+def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
     """Every planned estimate above its resource's ``lifecycle.max_cost``, in plan order."""
     out = []
     for action in actions:

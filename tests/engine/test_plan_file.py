@@ -8,6 +8,7 @@ mission, and a file that is neither is refused saying what each would need.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,8 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from skyform.errors import PlanRefused
-from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, FieldChange, Plan
+from skyform.plan.budget import BudgetBreach
 from skyform.plan.file import has_plan_header
+from skyform.plan.model import (
+    PLAN_FORMAT,
+    PLAN_FORMAT_VERSION,
+    Action,
+    FieldChange,
+    Plan,
+)
 from skyform.providers.base import Cost
 from skyform.spec.values import SECRET_MARK, Unknown
 
@@ -34,18 +42,31 @@ _changes = st.lists(st.builds(FieldChange, _paths, _values, _values), max_size=3
 _words = st.text(max_size=20)
 _costs = st.none() | st.builds(Cost, st.floats(0, 1e6, allow_nan=False), st.sampled_from(["USD", "EUR"]), _words,
                                st.booleans())
-_actions = st.builds(
-    Action, address=st.text(min_size=1, max_size=10), type=st.sampled_from(["cvat.Project", "fake.Thing"]),
-    action=st.sampled_from(["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]),
-    reason=_words, changes=_changes, notes=st.lists(_words, max_size=2), cost=_costs,
-    blocked=st.none() | _words.filter(bool), depends_on=st.lists(st.text(min_size=1, max_size=6), max_size=2),
-    adopt_first=st.booleans(), drift=_changes, state_only=st.booleans())
-_plans = st.builds(
-    Plan, mission=st.text(min_size=1, max_size=10), mission_path=_words, spec_digest=st.text("0123456789abcdef"),
-    lineage=_words, serial=st.integers(0, 10**9), actions=st.lists(_actions, max_size=4),
-    mode=st.sampled_from(["apply", "destroy", "refresh-only"]), targets=st.lists(_words, max_size=2),
-    warnings=st.lists(_words, max_size=2), created_at=st.floats(0, 4e9, allow_nan=False),
-    excludes=st.lists(_words, max_size=2), excluded=st.lists(_words, max_size=2), sandbox=st.booleans())
+# every field of Action and of Plan is generated: one added later without its place in the
+# file fails the round trip (and the field lists below, until it is generated too)
+ACTION_FIELDS = {
+    "address": st.text(min_size=1, max_size=10), "type": st.sampled_from(["cvat.Project", "fake.Thing"]),
+    "action": st.sampled_from(["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]),
+    "reason": _words, "changes": _changes, "notes": st.lists(_words, max_size=2), "cost": _costs,
+    "blocked": st.none() | _words.filter(bool), "depends_on": st.lists(st.text(min_size=1, max_size=6), max_size=2),
+    "adopt_first": st.booleans(), "drift": _changes, "state_only": st.booleans()}
+_amounts = st.floats(0, 1e6, allow_nan=False)
+_breaches = st.builds(BudgetBreach, st.none() | st.text(min_size=1, max_size=6), _amounts, _amounts,
+                      st.sampled_from(["USD", "EUR"]), st.sampled_from(["lifecycle.max_cost", "budget"]), st.booleans())
+PLAN_FIELDS = {
+    "mission": st.text(min_size=1, max_size=10), "mission_path": _words, "spec_digest": st.text("0123456789abcdef"),
+    "lineage": _words, "serial": st.integers(0, 10**9), "actions": st.lists(st.builds(Action, **ACTION_FIELDS), max_size=4),
+    "mode": st.sampled_from(["apply", "destroy", "refresh-only"]), "targets": st.lists(_words, max_size=2),
+    "warnings": st.lists(_words, max_size=2), "created_at": st.floats(0, 4e9, allow_nan=False),
+    "excludes": st.lists(_words, max_size=2), "excluded": st.lists(_words, max_size=2), "sandbox": st.booleans(),
+    "budget": st.lists(_breaches, max_size=2)}
+_plans = st.builds(Plan, **PLAN_FIELDS)
+
+
+def test_the_generated_plans_cover_every_field() -> None:
+    """A field added to Plan or Action must be generated here, so the round trip covers it."""
+    assert set(ACTION_FIELDS) == {f.name for f in dataclasses.fields(Action)}
+    assert set(PLAN_FIELDS) == {f.name for f in dataclasses.fields(Plan)}
 
 
 @settings(max_examples=300, deadline=None)

@@ -179,3 +179,30 @@ def test_coco_and_datumaro_follow_their_documented_layouts(client, sandbox, tmp_
     assert item["image"] == {"path": "frame_03.png", "size": [48, 64]}
     assert item["annotations"][0]["bbox"] == [1.0, 2.0, 9.0, 18.0]
     assert item["annotations"][0]["attributes"] == {"occluded": False, "severity": "high"}
+
+
+def test_cvat_cli_backs_up_and_restores_a_task(client, sandbox, tmp_path):
+    """cvat-cli 2.80's `task backup` and `task create-from-backup` (they answered 404 before)."""
+    import os
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).with_name("cvat-cli")
+    if not cli.exists():
+        pytest.skip("cvat-cli is not installed in this environment (pip install -e '.[test]')")
+    task = _annotated_task(client, sandbox, "cli")
+    host, port = sandbox.base_url.rsplit(":", 1)
+    env = {**os.environ, "CVAT_ACCESS_TOKEN": sandbox.settings["access_token"],
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    base = [str(cli), "--server-host", host, "--server-port", port, "task"]
+    backup = tmp_path / "cli-backup.zip"
+    done = subprocess.run([*base, "backup", "--completion_verification_period", "0.01", str(task.id), str(backup)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"task.json", "annotations.json"} <= set(zipfile.ZipFile(backup).namelist())
+    done = subprocess.run([*base, "create-from-backup", "--completion_verification_period", "0.01", str(backup)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    restored = [t for t in client.tasks.list() if t.name == "cli" and t.id != task.id]
+    assert len(restored) == 1 and restored[0].size == 4
+    assert sandbox.settings["access_token"] not in done.stdout + done.stderr

@@ -146,6 +146,16 @@ class ProviderContract:
         """outputs_schema lists its outputs, so the engine can reject references to unknown ones."""
         assert contract_kind.outputs_schema.get("properties"), "outputs_schema has no properties"
 
+    def test_stable_outputs_name_declared_outputs_and_fields(self, contract_kind: ResourceKind) -> None:
+        """stable_outputs and output_sources name outputs of outputs_schema and fields of spec_schema."""
+        outputs = set(contract_kind.outputs_schema.get("properties") or {})
+        fields = set(contract_kind.spec_schema.get("properties") or {})
+        unknown = sorted(set(contract_kind.stable_outputs) - outputs - {"id"})
+        unknown += sorted(set(contract_kind.output_sources) - outputs)
+        assert unknown == [], f"stable_outputs/output_sources name outputs outputs_schema lacks: {unknown}"
+        sources = sorted({f for names in contract_kind.output_sources.values() for f in names} - fields)
+        assert sources == [], f"output_sources name spec fields spec_schema lacks: {sources}"
+
     def test_valid_spec_passes_schema_and_checks(self, contract_kind: ResourceKind, contract_mission_dir: Path) -> None:
         """The documented example spec raises no problem in the schema or the kind's check()."""
         assert spec_problems(contract_kind, self.valid_spec, contract_mission_dir) == []
@@ -258,6 +268,10 @@ class ProviderContract:
         assert plan.action == "update", f"update_spec should be an in-place update, planned {plan}"
         updated = ops.update(record, update)
         assert updated.remote_id == record.remote_id
+        # what the plan shows dependents during an update must hold afterwards
+        kept = ops.kind.kept_outputs(record.outputs, changes_between(record.spec, update))
+        moved = {k: (v, updated.outputs[k]) for k, v in kept.items() if k in updated.outputs and updated.outputs[k] != v}
+        assert moved == {}, f"the update changed outputs the kind declares stable (before, after): {moved}"
         found = ops.read(updated)
         assert found is not None
         changed = {k: v for k, v in update.items() if self.valid(ops).get(k) != v}

@@ -64,7 +64,7 @@ def expressions(rng: random.Random, n: int, bound: float, report: Counter, offen
     def lookup(ref):
         return dig(data.get(ref.root, {}), ref.path, ref.text)
 
-    for i in range(n):
+    for _ in range(n):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
         if rng.random() < 0.5:
             text = rng.choice(["var.", "resources.", "secrets.", "mission.", "${{ "]) + text

@@ -20,11 +20,10 @@ from skyform import redact
 from skyform.errors import AuthError, PermanentError
 
 from .errors import sdk_errors
+from .schemas import SECRET_SETTINGS
 from .suggestions import unknown_user_message
 
 log = logging.getLogger("skyform.provider.cvat")
-
-from .schemas import SECRET_SETTINGS
 
 
 

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from skyform.errors import AdoptError, BudgetExceeded, Issue, NotFound, PermanentError, RemoteError
 from skyform.providers import (
-    Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result,
+    Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result, Status,
 )
 from skyform.spec.values import is_known
 
@@ -27,6 +27,8 @@ from .pricing import UNIT, pre_estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SPEC_SCHEMA
 
 PATCHABLE = frozenset({"settings", "costEstimationParameters"})
+#: a job's state -> the resource status (unsubmitted, cancelled and failed jobs are failed)
+_STATUS_BY_STATE: dict[str, Status] = {"success": "ready", "active": "running"}
 
 
 def _quote(text: str) -> str:
@@ -231,7 +233,7 @@ class JobKind(ResourceKind):
         if job is None:
             return None
         state = view.state_of(job)
-        status = {"success": "ready", "active": "running"}.get(state, "failed")
+        status = _STATUS_BY_STATE.get(state, "failed")
         message = {"unsubmitted": "the job was created but never submitted",
                    "cancelled": "the job was cancelled", "failed": "the job failed"}.get(state)
         return Result(remote_id=str(job["id"]), status=status, outputs=view.outputs_of(job),

@@ -95,10 +95,8 @@ def next_poll(backoff: Sequence[float], memory: Mapping[str, Any] | None, percen
     and the memory to keep.
     """
     memory = memory or {}
-    if memory.get("percentage") != percentage:
-        step = 0
-    else:
-        step = min(int(memory.get("step", 0)) + 1, len(backoff) - 1)
+    moved = memory.get("percentage") != percentage
+    step = 0 if moved else min(int(memory.get("step", 0)) + 1, len(backoff) - 1)
     return float(backoff[step]), {"percentage": percentage, "step": step}
 
 

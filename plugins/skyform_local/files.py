@@ -75,8 +75,11 @@ class FilesKind(ResourceKind):
         for pattern in [patterns] if isinstance(patterns, str) else (patterns or []):
             matched = [p for p in base.glob(pattern) if p.is_file()]
             if not matched:
-                raise PermanentError(f"local.Files: no file matches {pattern!r} in {base}",
-                                     field="glob", hint="check the pattern and the mission directory")
+                raise PermanentError(
+                    f"local.Files: no file matches {pattern!r} in {base}",
+                    field="glob",
+                    hint="check the pattern and the mission directory",
+                )
             found.update(matched)
         for p in spec.get("paths") or ():
             path = Path(p) if Path(p).is_absolute() else base / p
@@ -85,7 +88,9 @@ class FilesKind(ResourceKind):
             found.add(path)
         files = sorted(p.resolve() for p in found)
         if len(files) < int(spec.get("min_count", 1)):
-            raise PermanentError(f"local.Files: {len(files)} file(s) found, fewer than min_count {spec.get('min_count')}")
+            raise PermanentError(
+                f"local.Files: {len(files)} file(s) found, fewer than min_count {spec.get('min_count')}"
+            )
         return files
 
     def _manifest(self, files: list[Path], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -102,22 +107,30 @@ class FilesKind(ResourceKind):
             entries.append({"path": str(path), "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
             total += st.st_size
         manifest = hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
-        return {"paths": [e["path"] for e in entries], "count": len(entries), "bytes": total,
-                "files": entries, "manifest_sha256": manifest}
+        return {
+            "paths": [e["path"] for e in entries],
+            "count": len(entries),
+            "bytes": total,
+            "files": entries,
+            "manifest_sha256": manifest,
+        }
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         outputs = self._manifest(self._match(spec, ctx.mission_dir))
-        return Result(remote_id=outputs["manifest_sha256"][:16], outputs=outputs,
-                      observed={"manifest_sha256": outputs["manifest_sha256"]})
-
+        return Result(
+            remote_id=outputs["manifest_sha256"][:16],
+            outputs=outputs,
+            observed={"manifest_sha256": outputs["manifest_sha256"]},
+        )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         try:
             outputs = self._manifest(self._match(record.spec, ctx.mission_dir), record.outputs)
         except PermanentError:
             return None  # the files are gone: the plan recreates (and then reports the error)
-        return Result(remote_id=record.remote_id, outputs=outputs,
-                      observed={"manifest_sha256": outputs["manifest_sha256"]})
+        return Result(
+            remote_id=record.remote_id, outputs=outputs, observed={"manifest_sha256": outputs["manifest_sha256"]}
+        )
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
         return self.create(spec, ctx)

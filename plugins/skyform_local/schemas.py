@@ -11,11 +11,17 @@ SPEC_SCHEMA: dict[str, Any] = {
     "properties": {
         "glob": {
             "description": "A glob pattern (or a list of them), e.g. data/a12/*.JPG; ** matches directories.",
-            "anyOf": [{"type": "string", "minLength": 1},
-                      {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}],
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+            ],
         },
-        "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
-                  "description": "Explicit file paths."},
+        "paths": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "description": "Explicit file paths.",
+        },
         "min_count": {"type": "integer", "minimum": 0, "description": "Fail when fewer files match (default 1)."},
     },
     "oneOf": [{"required": ["glob"]}, {"required": ["paths"]}],
@@ -28,8 +34,13 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
         "paths": {"type": "array", "items": {"type": "string"}, "description": "Absolute paths, sorted."},
         "count": {"type": "integer"},
         "bytes": {"type": "integer"},
-        "files": {"type": "array", "items": {"type": "object", "properties": {
-            "path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}}}},
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}},
+            },
+        },
         "manifest_sha256": {"type": "string", "description": "Digest of the sorted (path, sha256) list."},
     },
     "required": ["paths", "count", "bytes", "files", "manifest_sha256"],

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
 from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
-                              Result)
+                              Result, Status)
 from skyform.spec.values import is_known
 
 from . import artifacts
@@ -30,6 +30,8 @@ from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
 from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
 STATUS = {10: "queued", 20: "running", 30: "failed", 40: "completed", 50: "canceled"}
+#: a node's status code -> the resource status (40 COMPLETED is ready once the products are here)
+_STATUS_BY_CODE: dict[int | None, Status] = {10: "running", 20: "running", 30: "failed", 50: "failed"}
 NOT_IMAGES = re.compile(r"(\.txt|\.zip)$|^align\.(las|laz|tif|tiff)$", re.I)
 OUTPUT_TAIL = 15
 REMOVED_MARKER = ".removed-tasks"
@@ -184,7 +186,7 @@ class TaskKind(ResourceKind):
                               message=f"task {uuid} no longer on the node; keeping the downloaded products")
             return None
         code = info.get("status", {}).get("code")
-        status = {10: "running", 20: "running", 30: "failed", 50: "failed"}.get(code, "ready")
+        status = _STATUS_BY_CODE.get(code, "ready")
         zip_path = (record.outputs.get("all_zip") or {}).get("path")
         if status == "ready" and not (zip_path and Path(zip_path).is_file()):
             status = "running"  # COMPLETED but the products are not here (an imported task): poll fetches them

@@ -31,21 +31,20 @@ def same_target(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     except (TypeError, ValueError, IndexError):
         return False
     return len(pa) == len(pb) and all(
-        abs(x1 - x2) <= TOLERANCE and abs(y1 - y2) <= TOLERANCE for (x1, y1), (x2, y2) in zip(pa, pb))
+        abs(x1 - x2) <= TOLERANCE and abs(y1 - y2) <= TOLERANCE for (x1, y1), (x2, y2) in zip(pa, pb, strict=True))
 
 
 def _in_ring(point: Position, ring: list[Position]) -> bool:
     """Ray casting: is ``point`` inside the closed ``ring`` (boundary counts as inside)."""
     x, y = point
     inside = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
         if min(y1, y2) <= y <= max(y1, y2) and min(x1, x2) <= x <= max(x1, x2):
             cross = (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
             if abs(cross) <= TOLERANCE:
                 return True  # on an edge
-        if (y1 > y) != (y2 > y):
-            if x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-                inside = not inside
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
     return inside
 
 
@@ -78,4 +77,4 @@ def area_km2(target: Mapping[str, Any]) -> float:
     lat0 = math.radians(sum(p[1] for p in ring) / len(ring))
     k = 111.32  # km per degree of latitude
     pts = [(x * k * math.cos(lat0), y * k) for x, y in ring]
-    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1]))) / 2
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1], strict=True))) / 2

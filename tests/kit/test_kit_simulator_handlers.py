@@ -34,9 +34,11 @@ class ComposedSimulator(Simulator):
         super().__init__()
 
     def routes(self) -> Iterable[Rule]:
-        return [Rule("/jobs", methods=["POST"], endpoint="jobs.create"),
-                Rule("/jobs/<job_id>", methods=["GET"], endpoint="jobs.get"),
-                Rule("/about", methods=["GET"], endpoint="about")]
+        return [
+            Rule("/jobs", methods=["POST"], endpoint="jobs.create"),
+            Rule("/jobs/<job_id>", methods=["GET"], endpoint="jobs.get"),
+            Rule("/about", methods=["GET"], endpoint="about"),
+        ]
 
     def initial_data(self) -> dict[str, Any]:
         return {"jobs": {}}

@@ -60,8 +60,14 @@ PACKAGES = [*BUILT_INS, SCAFFOLD]
 
 def test_the_six_built_ins_are_all_checked() -> None:
     """The glob finds every built-in provider package, so none escapes the layout checks."""
-    assert BUILT_INS == ["skyform_cvat", "skyform_dronebundle", "skyform_itwin", "skyform_local",
-                         "skyform_nodeodm", "skyform_satellogic"]
+    assert BUILT_INS == [
+        "skyform_cvat",
+        "skyform_dronebundle",
+        "skyform_itwin",
+        "skyform_local",
+        "skyform_nodeodm",
+        "skyform_satellogic",
+    ]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -93,8 +99,9 @@ def test_each_kind_is_NameKind_in_a_module_named_after_it(name: str, request: py
         cls = type(kind)
         where = f"{cls.__module__}.{cls.__qualname__}"
         assert cls.__name__ == f"{kind.name}Kind", f"{name}: kind {kind.name} is the class {where}"
-        assert cls.__module__ == f"{name}.{_module_name(kind.name)}", \
+        assert cls.__module__ == f"{name}.{_module_name(kind.name)}", (
             f"{name}: kind {kind.name} belongs in {_module_name(kind.name)}.py, not {cls.__module__}"
+        )
 
 
 @pytest.mark.parametrize("name", PACKAGES)

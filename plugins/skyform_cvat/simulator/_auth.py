@@ -55,7 +55,7 @@ class Auth(Handler):
             try:
                 name, _, password = base64.b64decode(value.strip()).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise ApiError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."})
+                raise ApiError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."}) from None
             user = self.user_by_name(name)
             if user is None or user["password"] != password:
                 raise ApiError(401, {"detail": "Invalid username/password."})

@@ -181,7 +181,7 @@ def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[st
     try:
         page = int(request.args.get("page", "1"))
     except ValueError:
-        raise ApiError(404, {"detail": "Invalid page."})
+        raise ApiError(404, {"detail": "Invalid page."}) from None
     pages = max(1, -(-len(items) // size))
     if page < 1 or page > pages:
         raise ApiError(404, {"detail": "Invalid page."})
@@ -219,7 +219,7 @@ def int_arg(request: Request, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise bad_request(name, "Enter a number.")
+        raise bad_request(name, "Enter a number.") from None
 
 
 def truthy(raw: str | None, default: bool = False) -> bool:

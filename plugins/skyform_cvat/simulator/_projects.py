@@ -29,7 +29,7 @@ class Labels(Handler):
     def make_labels(self, raw: Any, *, project_id: int | None = None, task_id: int | None = None) -> list[int]:
         """Validate a label list the way LabelSerializer does and store it; returns label ids."""
         if not isinstance(raw, list):
-            raise bad_request("labels", 'Expected a list of items but got type "%s".' % type(raw).__name__)
+            raise bad_request("labels", f'Expected a list of items but got type "{type(raw).__name__}".')
         names: set[str] = set()
         ids: list[int] = []
         for i, item in enumerate(raw):

@@ -45,7 +45,7 @@ class Uploads(Handler):
         try:
             length = int(request.headers["Upload-Length"])
         except ValueError:
-            raise ApiError(400, {"detail": "Invalid Upload-Length"})
+            raise ApiError(400, {"detail": "Invalid Upload-Length"}) from None
         meta = {}
         for pair in request.headers.get("Upload-Metadata", "").split(","):
             key, _, value = pair.strip().partition(" ")
@@ -287,7 +287,7 @@ class Tasks(Handler):
                 with Image.open(io.BytesIO(content)) as image:
                     width, height = image.size
             except (UnidentifiedImageError, OSError):
-                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image")
+                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image") from None
             frames.append({"name": name.rsplit("/", 1)[-1], "width": width, "height": height})
         for i, (_, content) in enumerate(files):
             self.blobs[f"frame:{task['id']}:{i}"] = content

@@ -24,7 +24,7 @@ def _expiry(raw: Any) -> float | None:
         return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise bad_request("expiry_date", "Datetime has wrong format. Use one of these formats instead: "
-                                         "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+                                         "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].") from None
 
 
 class AccessTokens(Handler):

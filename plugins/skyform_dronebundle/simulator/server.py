@@ -1,10 +1,11 @@
 """The DroneBundle simulator: the documented endpoints over real HTTP on 127.0.0.1.
 
 Routes (base path ``/v1``): projects (list with cursor pagination, create, get, update),
-jobs (create, get, update, unassign pilots), team and webhooks (:mod:`.workspace`). Answers are the documented shapes: create
-``{"id"}``, update ``{"message": "... updated"}``, 400 ``{"message"}``, 403 ``{"message",
-"code_name"}``, 404 ``{"message"}``, 429 past the per-key limit (a sliding window; the
-limit and window are constructor arguments so tests reach them quickly). No list-jobs and
+jobs (create, get, update, unassign pilots), team and webhooks (:mod:`.workspace`). Answers
+are the documented shapes: create ``{"id"}``, update ``{"message": "... updated"}``, 400
+``{"message"}``, 403 ``{"message", "code_name"}``, 404 ``{"message"}``, 429 past the per-key
+limit (a sliding window; the limit and window are constructor arguments so tests reach them
+quickly). No list-jobs and
 no delete endpoints: the documentation has none.
 """
 

@@ -157,7 +157,7 @@ def cancel(task: dict[str, Any], data: dict[str, Any], clock: SimClock, now: flo
         return False
     was_running = task["phase"] == "running"
     if was_running:
-        code, progress, ptime, output = view(task, clock)
+        _, progress, ptime, output = view(task, clock)
         task.update(progress=progress, processing_time=ptime, output=output)
         data["slot_freed"] = now
     elif task["phase"] in ("init", "queued"):

@@ -267,29 +267,29 @@ class SatellogicSimulator(Simulator):
                 tasks = [t for t in tasks if str(t[name]).lower() == str(filters[name]).lower()]
         return self._page(request, tasks)
 
-    def _task(self, request: Request, task_id: int) -> tuple[dict[str, Any] | None, Response | None]:
+    def _task(self, request: Request, task_id: int) -> dict[str, Any] | Response:
+        """The stored task, or the answer that refuses the request (401/403, or 404)."""
         refused = self._refused(request)
         if refused:
-            return None, refused
+            return refused
         task = self.data["tasks"].get(str(task_id))
-        return (task, None) if task else (None, json_response({"detail": "Not found."}, 404))
+        return task if task else json_response({"detail": "Not found."}, 404)
 
     def get_task(self, request: Request, task_id: int) -> Response:
         """GET /tasking/tasks/{id}/."""
-        task, answer = self._task(request, task_id)
-        return answer or json_response(self._public(task))  # type: ignore[arg-type]
+        task = self._task(request, task_id)
+        return task if isinstance(task, Response) else json_response(self._public(task))
 
     def list_captures(self, request: Request, task_id: int) -> Response:
         """GET /tasking/tasks/{id}/captures/: the captures planned so far, paged."""
-        task, answer = self._task(request, task_id)
-        return answer or self._page(request, self._observe(task)[1])  # type: ignore[arg-type]
+        task = self._task(request, task_id)
+        return task if isinstance(task, Response) else self._page(request, self._observe(task)[1])
 
     def cancel_task(self, request: Request, task_id: int) -> Response:
         """PATCH /tasking/tasks/{id}/cancel/."""
-        task, answer = self._task(request, task_id)
-        if answer:
-            return answer
-        assert task is not None
+        task = self._task(request, task_id)
+        if isinstance(task, Response):
+            return task
         # Which statuses the real service refuses to cancel is undocumented [I]: only a
         # task canceled already is refused here.
         if task["status"] == "canceled":

@@ -53,7 +53,7 @@ def _plan(task: Mapping[str, Any], window: float) -> list[Planned]:
     period = task.get("_period")
     if period:  # recurring POI: a batch each period until the window ends
         out: list[Planned] = []
-        for k in range(int(math.ceil(window / period))):
+        for k in range(math.ceil(window / period)):
             for i in range(simultaneous):
                 at = k * period + min(LEAD + i * SPACING, period * (i + 1) / (simultaneous + 1))
                 if at < window:
@@ -121,5 +121,5 @@ def _completion(plan: list[Planned], processing: float, fate: str) -> float | No
 
 def fragment_ids(task_id: int, area_km2: float) -> list[str]:
     """Strip ids for an AOI of this size (one per ~100 km², at most six)."""
-    count = max(1, min(MAX_FRAGMENTS, int(math.ceil(area_km2 / FRAGMENT_KM2))))
+    count = max(1, min(MAX_FRAGMENTS, math.ceil(area_km2 / FRAGMENT_KM2)))
     return [str(uuid.uuid5(NAMESPACE, f"{task_id}/fragment/{j}")) for j in range(count)]

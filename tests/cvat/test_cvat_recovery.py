@@ -113,7 +113,7 @@ def test_a_non_image_file_fails_the_task(sandbox) -> None:
 def test_rate_limits_and_outages_are_retryable(sandbox, status, error, retry_after) -> None:
     """429 and 5xx answers raise retryable errors carrying Retry-After; nothing is created."""
     ops = sandbox.ops("Project")
-    ops.client.sdk  # connect before the fault
+    assert ops.client.sdk is not None  # connect before the fault
     sandbox.simulator.faults.replace([FaultRule(fault="status", status=status, retry_after=retry_after,
                                                 match="^POST /api/projects$")])
     with pytest.raises(error) as caught:

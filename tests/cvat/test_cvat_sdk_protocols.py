@@ -44,7 +44,7 @@ def test_media_through_tus(sandbox, sdk, images) -> None:
 def test_media_in_one_multipart_request(sandbox, sdk, images) -> None:
     """A plain DataRequest with client_files[] answers 202 with the request id."""
     task = _task(sdk)
-    files = [("client_files[%d]" % i, (Path(p).name, (sandbox.mission_dir / p).read_bytes(), "image/png"))
+    files = [(f"client_files[{i}]", (Path(p).name, (sandbox.mission_dir / p).read_bytes(), "image/png"))
              for i, p in enumerate(images[:2])]
     response = httpx.post(f"{sandbox.base_url}/api/tasks/{task.id}/data/", data={"image_quality": "50"}, files=files,
                           headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})

@@ -15,6 +15,7 @@ from skyform.errors import AdoptError, PermanentError
 from skyform.providers import Change
 from skyform_dronebundle.job import patch_body
 from skyform_dronebundle.provider import connect
+import itertools
 
 START = (datetime.now(timezone.utc).date() + timedelta(days=14)).isoformat()
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -156,7 +157,7 @@ def test_documented_recurring_examples_are_created_with_their_occurrences(job_ki
     if fields is WEEKDAYS:
         assert {d.isoweekday() for d in dates} == {1, 2, 3, 4, 5}
     elif fields is EVERY_2_WEEKS:
-        assert all((b - a).days == 14 for a, b in zip(dates, dates[1:]))
+        assert all((b - a).days == 14 for a, b in itertools.pairwise(dates))
     else:
         assert all(d.isoweekday() == 1 and ((d.day - 1) // 7 + 1) in (1, 3) for d in dates)
         assert len({(d.year, d.month) for d in dates}) >= len(dates) // 2

@@ -100,7 +100,7 @@ class Workspace:
             env: dict[str, str] | None = None) -> Ran:
         """skyform as a subprocess (a fresh interpreter, no TTY on stdin); ``env`` adds variables."""
         proc = subprocess.run(skyform_command(*args), env={**self.env, **(env or {})}, cwd=self.path,
-                              capture_output=True, text=True, timeout=timeout, stdin=stdin)
+                              capture_output=True, text=True, timeout=timeout, stdin=stdin, check=False)
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -114,7 +114,7 @@ def test_sigkill_at_random_moments_then_resume_creates_each_object_once(ws):
         if proc.poll() is None:
             proc.kill()
             kills += 1
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
         if proc.returncode != -signal.SIGKILL:
             finished.append((proc.returncode, err[-2000:]))
         left_creating += any(r.status == "creating" for r in ws.records().values())
@@ -276,7 +276,7 @@ def test_two_applies_started_together_one_wins_the_lock(ws):
     ws.write(PAIR)
     procs = [ws.popen("apply", "--sandbox", "--auto-approve", ".", env=SLOW_CREATE) for _ in range(2)]
     outputs = [p.communicate(timeout=60) for p in procs]
-    results = [(p.returncode, out) for p, out in zip(procs, outputs)]
+    results = [(p.returncode, out) for p, out in zip(procs, outputs, strict=True)]
     codes = sorted(code for code, _ in results)
     assert codes in ([0, 6], [0, 0]), results
     if codes == [0, 6]:

@@ -13,7 +13,7 @@ import pytest
 H = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: m}\n"
 LAUGHS = H + "".join(
     f"{n}: &{n} [" + ",".join([f"*{p}"] * 10 if p else ["lol"] * 10) + "]\n"
-    for p, n in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi")
+    for p, n in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi", strict=True)
 ) + "resources: {}\n"
 
 # (case id, file content, expected fragments of stderr - the location is ":line:col")

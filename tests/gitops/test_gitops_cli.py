@@ -22,7 +22,7 @@ def skyform(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProces
     env = dict(os.environ, SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="state,local", **env_extra)
     env.pop("SKYFORM_STATE", None)
     return subprocess.run([sys.executable, "-m", "skyform.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=120, check=False)
 
 
 def test_gitops_through_the_skyform_command(repo: GitRepo, tmp_path: Path) -> None:

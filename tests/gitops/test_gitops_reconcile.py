@@ -133,7 +133,7 @@ def test_text_output_of_rounds(repo: GitRepo, registry: Any, tmp_path: Path) -> 
     assert result.return_value == 0
     assert lines[0].startswith("round 1 at ") and lines[0].endswith(", 2 mission(s)")
     assert any("missions/alpha (alpha)" in line and "applied" in line for line in lines)
-    assert [line for line in lines if line.startswith("round 2")][0].endswith(", 2 mission(s)")
+    assert next(line for line in lines if line.startswith("round 2")).endswith(", 2 mission(s)")
 
 
 NOTE = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {{name: {name}}}\n" \

@@ -201,7 +201,7 @@ def test_bad_ref_is_an_error(repo: GitRepo, gitops: Any) -> None:
 
 
 def test_json_summary_shape(repo: GitRepo, gitops: Any) -> None:
-    code, summary = gitops.json("plan", str(repo.root))
+    _code, summary = gitops.json("plan", str(repo.root))
     assert set(summary) == {"repository", "ref", "commit", "mode", "since", "ok", "summary", "missions"}
     m = summary["missions"][0]
     assert set(m) >= {"path", "mission", "commit", "operation", "result", "counts", "actions", "errors", "costs"}

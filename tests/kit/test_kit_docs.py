@@ -54,7 +54,7 @@ def test_every_fixture_is_documented(fixture: str) -> None:
 def test_every_contract_test_and_setting_is_documented() -> None:
     """Every test of ProviderContract and every class setting appears in docs/plugins.md."""
     tests = [n for n in dir(ProviderContract) if n.startswith("test_")]
-    settings = [n for n in ProviderContract.__annotations__]
+    settings = list(ProviderContract.__annotations__)
     missing = [n for n in tests + settings if f"`{n}`" not in PLUGINS and f"{n} =" not in PLUGINS]
     assert missing == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_a_failed_start_stops_the_simulators_already_started() -> None:
 def test_a_state_dir_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
     """A state directory below a file is refused with the reason."""
     (tmp_path / "file").write_text("x")
-    with pytest.raises(SandboxError, match="cannot create state directory .*file/sandbox: Not a directory"):
+    with pytest.raises(SandboxError, match=r"cannot create state directory .*file/sandbox: Not a directory"):
         start_sandbox([PROVIDER], tmp_path / "file" / "sandbox")
 
 
@@ -117,7 +118,7 @@ def test_corrupt_state_is_a_clear_error_with_a_reset_hint(tmp_path: Path) -> Non
 
 def test_missing_providers_json_says_to_start_serve(tmp_path: Path) -> None:
     """Reading providers.json of a directory no serve used explains what to run."""
-    with pytest.raises(SandboxError, match="providers.json does not exist") as caught:
+    with pytest.raises(SandboxError, match=re.escape("providers.json does not exist")) as caught:
         read_providers(tmp_path)
     assert "skyform sandbox serve --dir" in (caught.value.hint or "")
 

@@ -31,7 +31,7 @@ def test_committed_kind_schemas_are_fresh() -> None:
     present = {p.stem for p in (SCHEMAS / "kinds").glob("*.json")}
     assert present == expected, f"schemas/kinds is stale: run `{REGENERATE}`"
     for type_name in expected:
-        provider, kind = registry.resolve_type(type_name)
+        _provider, kind = registry.resolve_type(type_name)
         committed = json.loads((SCHEMAS / "kinds" / f"{type_name}.json").read_text())
         assert committed == json.loads(json.dumps(kind_schema(type_name, kind))), \
             f"schemas/kinds/{type_name}.json is stale: run `{REGENERATE}`"

@@ -60,7 +60,7 @@ def test_unknown_option_fails_the_plan_at_its_line_with_did_you_mean(mission):
     """A misspelt option is a plan-time error pointing at the spec line, with a suggestion."""
     text = (mission / "mission.yaml").read_text().replace("auto-boundary: true", "auto-boundry: true")
     (mission / "mission.yaml").write_text(text)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "auto-boundry" in l)
+    line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "auto-boundry" in text_line)
     result = skyform("plan", "--sandbox", mission)
     assert result.exit_code != 0
     assert f"mission.yaml:{line}:" in result.output

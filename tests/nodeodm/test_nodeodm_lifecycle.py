@@ -46,7 +46,7 @@ def test_full_lifecycle_creates_polls_downloads_and_exposes_products(node, missi
 
 def test_read_reports_options_as_observed_and_ready_status(node, mission):
     """read mirrors the node: status and the options the task runs with (for drift)."""
-    sim, running = node
+    _sim, running = node
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     done = poll_until_done(record(KIND.create(spec, ctx), spec, ctx), spec, ctx)
@@ -109,7 +109,7 @@ def test_cancel_stops_a_running_task(node, mission):
 
 def test_failed_task_names_error_message_and_last_output_lines(start_node, mission):
     """A FAILED task (job_fate fault) raises PermanentError with errorMessage and the log tail."""
-    sim, running = start_node(faults=[{"provider": "nodeodm", "match": "Task a12", "fault": "job_fail"}])
+    _sim, running = start_node(faults=[{"provider": "nodeodm", "match": "Task a12", "fault": "job_fail"}])
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     created = KIND.create(spec, ctx)
@@ -163,13 +163,13 @@ def test_node_rejecting_options_at_create_names_each_option(node, mission):
 
     NodeODM lists the errors in ODM's definition order (feature-quality before dsm).
     """
-    sim, running = node
+    _sim, running = node
     ctx = context(running.settings(), mission)
     with pytest.raises(PermanentError) as info:
         KIND.create(spec_for(mission, options={"dsm": "maybe", "feature-quality": "x"}), ctx)
-    assert info.value.message == ("nodeodm: init task %s: the node refused the options: "
+    assert info.value.message == (f"nodeodm: init task {ctx.idempotency_key}: the node refused the options: "
                                   "options.feature-quality: Invalid value x (not in enum); "
-                                  "options.dsm: Cannot convert maybe to boolean" % ctx.idempotency_key)
+                                  "options.dsm: Cannot convert maybe to boolean")
     assert info.value.field == "options"
 
 
@@ -205,7 +205,7 @@ def test_options_change_after_the_node_cleaned_the_task_up_uploads_again_under_t
 
 def test_read_of_a_completed_task_without_local_products_is_running_until_polled(node, mission):
     """Ready means COMPLETED and downloaded: a task known only by uuid (import) still needs a poll."""
-    sim, running = node
+    _sim, running = node
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     done = poll_until_done(record(KIND.create(spec, ctx), spec, ctx), spec, ctx)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from importlib.metadata import version
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,10 +32,10 @@ def test_pyodm_token_leaks_across_node_objects():
 
 def test_pyodm_taskinfo_keyerror_on_a_task_without_name(node, mission):
     """A task created without a name has no name key: pyodm's TaskInfo raises KeyError."""
-    sim, running = node
+    _sim, running = node
     port = int(running.base_url.rsplit(":", 1)[1])
     n = Node("127.0.0.1", port, running.settings()["token"])
-    files = [("images", (p.rsplit("/", 1)[-1], open(p, "rb").read())) for p in images(mission)]
+    files = [("images", (p.rsplit("/", 1)[-1], Path(p).read_bytes())) for p in images(mission)]
     uuid = httpx.post(f"{running.base_url}/task/new", params={"token": running.settings()["token"]},
                       files=files).json()["uuid"]
     with pytest.raises(KeyError, match="name"):

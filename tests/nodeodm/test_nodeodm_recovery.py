@@ -130,7 +130,7 @@ def test_several_nodes_task_goes_to_the_node_with_spare_capacity(start_node, mis
 def test_adopt_looks_on_every_configured_node(start_node, mission):
     """The crashed run did not record the node: adopt asks each node for the uuid."""
     _, first = start_node()
-    second_sim, second = start_node()
+    _second_sim, second = start_node()
     settings = {"nodes": [{"url": r.base_url, "token": r.settings()["token"]} for r in (first, second)]}
     spec = spec_for(mission)
     ctx = context(settings, mission)
@@ -142,7 +142,7 @@ def test_adopt_looks_on_every_configured_node(start_node, mission):
 
 def test_plan_check_reports_unknown_options_with_did_you_mean_and_bad_values(node, mission):
     """plan_check compares options with the node's /options and points at ("options", name)."""
-    sim, running = node
+    _sim, running = node
     ctx = context(running.settings(), mission)
     spec = spec_for(mission, options={"orthophoto-resolutoin": 2, "dsm": "maybe", "pc-quality": "ULTRA",
                                       "mesh-octree-depth": 20, "crop": -1, "min-num-features": 2.5,
@@ -164,7 +164,7 @@ def test_plan_check_reports_unknown_options_with_did_you_mean_and_bad_values(nod
 
 def test_plan_check_refuses_more_images_than_max_images(start_node, mission):
     """maxImages from /info: too many images is a plan-time error on ("images",)."""
-    sim, running = start_node(max_images=2)
+    _sim, running = start_node(max_images=2)
     ctx = context(running.settings(), mission)
     issues = list(KIND.plan_check(spec_for(mission), ctx))
     assert [(i.path, i.message) for i in issues] == [
@@ -175,7 +175,7 @@ def test_plan_check_skips_unknown_values(node, mission):
     """Values known only after apply are not judged at plan time."""
     from skyform.spec.values import Unknown
 
-    sim, running = node
+    _sim, running = node
     ctx = context(running.settings(), mission)
     spec = {"images": Unknown("resources.photos.outputs.paths"), "options": {"dsm": Unknown("var.dsm")}}
     assert list(KIND.plan_check(spec, ctx)) == []
@@ -191,11 +191,11 @@ def test_plan_check_with_the_node_down_is_a_warning(mission):
 
 def test_max_images_on_the_chunked_path_fails_the_task_after_commit(start_node, mission):
     """Past plan time, the node commits then fails the task with its maxImages message."""
-    sim, running = start_node(max_images=2)
+    _sim, running = start_node(max_images=2)
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     created = KIND.create(spec, ctx)
-    with pytest.raises(PermanentError, match="failed on .*: 3 images uploaded, but this node can only process up to 2."):
+    with pytest.raises(PermanentError, match=r"failed on .*: 3 images uploaded, but this node can only process up to 2\."):
         poll_until_done(record(created, spec, ctx), spec, ctx)
 
 
@@ -215,7 +215,7 @@ def test_clusterodm_bad_token_is_an_auth_error(start_node, mission):
     """ClusterODM answers a bad token with a bare 401 (not NodeODM's 200 + error): same AuthError."""
     from skyform.errors import AuthError
 
-    sim, running = start_node(cluster=True)
+    _sim, running = start_node(cluster=True)
     ctx = context({"url": running.base_url, "token": "not-the-cluster-token"}, mission)
     with pytest.raises(AuthError) as info:
         KIND.create(spec_for(mission), ctx)

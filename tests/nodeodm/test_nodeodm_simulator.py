@@ -45,7 +45,7 @@ class Api:
 
 def test_pyodm_drives_the_simulator_end_to_end(node, mission, tmp_path):
     """pyodm's create_task (chunked, set-uuid), info, output and download_assets work unchanged."""
-    sim, running = node
+    _sim, running = node
     port = int(running.base_url.rsplit(":", 1)[1])
     n = Node("127.0.0.1", port, running.settings()["token"])
     assert n.info().max_parallel_tasks == 2 and n.info().engine == "odm"
@@ -63,7 +63,7 @@ def test_pyodm_drives_the_simulator_end_to_end(node, mission, tmp_path):
 
 def test_errors_are_http_200_with_an_error_key_and_token_is_a_query_parameter(node):
     """Bad token, unknown uuid, bad asset: all HTTP 200; a token header is not accepted."""
-    sim, running = node
+    _sim, running = node
     api = Api(running)
     r = httpx.get(running.base_url + "/info", headers={"token": api.params["token"]})
     assert (r.status_code, r.json()) == (200, TOKEN_ERROR)
@@ -118,7 +118,7 @@ def test_set_uuid_rules(node, mission):
 
 def test_options_validation_matches_nodeodm(node, mission):
     """Invalid values: JSON list in error; unknown names dropped; object instead of list ignored."""
-    sim, running = node
+    _sim, running = node
     api = Api(running)
     bad = [{"name": "feature-quality", "value": "foo"}, {"name": "mesh-octree-depth", "value": 99},
            {"name": "dsm", "value": "maybe"}]
@@ -141,7 +141,7 @@ def test_options_validation_matches_nodeodm(node, mission):
 
 def test_task_info_name_rules(node, mission):
     """No name: no name key (pyodm's KeyError); empty name: 'Task of <date>'."""
-    sim, running = node
+    _sim, running = node
     api = Api(running)
     nameless = api.new_task(mission)["uuid"]
     assert "name" not in api.get(f"/task/{nameless}/info").json()
@@ -201,7 +201,7 @@ def test_all_zip_follows_odm_layout_and_outputs_field(node, mission):
 
 def test_max_images_one_shot_is_refused(start_node, mission):
     """/task/new with more images than --max_images answers NodeODM's error."""
-    sim, running = start_node(max_images=2)
+    _sim, running = start_node(max_images=2)
     assert Api(running).new_task(mission) == {
         "error": "3 images uploaded, but this node can only process up to 2."}
     assert Api(running).get("/info").json()["maxImages"] == 2
@@ -209,7 +209,7 @@ def test_max_images_one_shot_is_refused(start_node, mission):
 
 def test_options_catalogue_has_real_names_types_and_domains(node):
     """GET /options lists ODM's options the way NodeODM serializes them."""
-    sim, running = node
+    _sim, running = node
     options = {o["name"]: o for o in Api(running).get("/options").json()}
     assert len(options) == 80  # ODM 3.5.5's 91 arguments less the 11 NodeODM does not publish
     assert options["dsm"] == {"name": "dsm", "type": "bool", "value": "false", "domain": "",
@@ -260,7 +260,7 @@ def test_webhook_is_called_with_task_info_and_retried_until_http_200(start_node,
 
 def test_chunked_upload_errors(node, mission):
     """Upload or commit for a uuid never initialised, or a commit with no files, answer NodeODM's errors."""
-    sim, running = node
+    _sim, running = node
     api = Api(running)
     stranger = str(uuidlib.uuid4())
     img = Path(images(mission)[0])

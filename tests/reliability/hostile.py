@@ -83,7 +83,7 @@ def checker(directory: Path) -> Callable[[str, bytes], Verdict]:
             outcome, detail = "spec_error", str(exc)[:200]
         except RecursionError as exc:
             outcome, detail = "crash", f"RecursionError: {exc}"
-        except Exception as exc:  # the defect this campaign hunts
+        except Exception as exc:  # noqa: BLE001 - any other exception is the defect this campaign hunts
             outcome, detail = "crash", f"{type(exc).__name__}: {exc}"[:300]
         return Verdict(name, outcome, time.perf_counter() - started, detail)
 

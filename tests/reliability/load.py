@@ -81,8 +81,8 @@ class LoadResult:
 
 def _proc(pid: int) -> tuple[int, int, float]:
     status = Path(f"/proc/{pid}/status").read_text()
-    threads = int(next(l.split()[1] for l in status.splitlines() if l.startswith("Threads:")))
-    rss = int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmRSS:")))
+    threads = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+    rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / TICKS
     return threads, rss, cpu

@@ -39,7 +39,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
         input: str | None = None, cwd: str | Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``skyform ARGS`` to the end; stdout/stderr captured as text."""
     return subprocess.run(SKYFORM + list(args), env=env or clean_env(), capture_output=True, text=True,
-                          timeout=timeout, input=input, cwd=cwd, errors="replace")
+                          timeout=timeout, input=input, cwd=cwd, errors="replace", check=False)
 
 
 def popen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -44,7 +44,7 @@ def test_unknown_product_is_an_error_listing_the_available_ones(sandbox: Sandbox
 
 def test_omitted_priority_shows_the_client_default_as_a_warning(sandbox: Sandbox) -> None:
     """Without priority the plan says which default applies, and on which inverted range."""
-    ((path, message, severity),) = issues(sandbox, poi_spec())
+    ((_path, message, severity),) = issues(sandbox, poi_spec())
     assert severity == "warning"
     assert "default priority 14" in message and "13 (highest) to 15 (lowest)" in message
 

@@ -167,7 +167,7 @@ def test_past_window_is_judged_against_the_check_date() -> None:
     """'In the past' means before CheckContext.today, not the wall clock."""
     spec = poi_spec(start="2020-12-23T00:00:00+03:00", end="2021-01-12T00:00:00+03:00")
     ctx = CheckContext(today=date(2021, 1, 1), mission_dir=__import__("pathlib").Path("."), address="a")
-    assert [i for i in TASK.check(spec, ctx)] == []
+    assert list(TASK.check(spec, ctx)) == []
 
 
 SETTINGS = jsonschema.Draft202012Validator(SETTINGS_SCHEMA)

@@ -37,7 +37,7 @@ class Thing(ResourceKind):
         return Cost(float(spec["cost"]), "EUR") if isinstance(spec.get("cost"), (int, float)) else None
 
     def _body(self, spec: Mapping[str, Any], ctx: OperationContext) -> dict[str, Any]:
-        return {"kind": self.kind, "key": ctx.idempotency_key, **{k: v for k, v in spec.items()}}
+        return {"kind": self.kind, "key": ctx.idempotency_key, **spec}
 
     def _result(self, obj: dict[str, Any]) -> Result:
         status = {"ready": "ready", "done": "ready", "running": "running"}.get(obj["state"], "failed")

@@ -67,7 +67,9 @@ def test_references_resolve_from_recorded_outputs_at_apply(ws):
     ws.write("""
         resources:
           a: {type: fake.Thing, spec: {name: a, value: 1}}
-          b: {type: fake.Thing, spec: {name: "after-${{ resources.a.outputs.id }}", value: "${{ resources.a.outputs.value }}"}}
+          b:
+            type: fake.Thing
+            spec: {name: "after-${{ resources.a.outputs.id }}", value: "${{ resources.a.outputs.value }}"}
         outputs:
           a_id: "${{ resources.a.outputs.id }}"
           both: "${{ resources.a.outputs.name }}/${{ resources.b.outputs.name }}"

@@ -142,8 +142,9 @@ def tiny_disk(tmp_path: Path):
 
 def test_disk_full_during_apply_keeps_the_previous_state(tiny_disk: Path, tmp_path: Path) -> None:
     """The state on a 4 MiB tmpfs, filled up but for 48 KiB before an apply that adds 40
-    resources: exit 5 "database or disk is full ... previous state is intact", no traceback; with space again, the earlier records are all there and
-    the next apply converges without creating anything twice."""
+    resources: exit 5 "database or disk is full ... previous state is intact", no traceback;
+    with space again, the earlier records are all there and the next apply converges
+    without creating anything twice."""
     env = fake_env(tmp_path)
     state = f"sqlite:///{tiny_disk}/state.db"
     mission = fake_mission(tmp_path / "m", things=2)

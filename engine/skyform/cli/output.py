@@ -272,7 +272,8 @@ class ApplyView:
             fraction = event.get("fraction")
             pct = f"{fraction * 100:.0f}%" if isinstance(fraction, (int, float)) else ""
             elapsed = _elapsed(now - self.started.get(address, now))
-            p.line(f"{address}: Still running... [{', '.join(x for x in (pct, event.get('message') or '', elapsed + ' elapsed') if x)}]")
+            facts = [x for x in (pct, event.get("message") or "", elapsed + " elapsed") if x]
+            p.line(f"{address}: Still running... [{', '.join(facts)}]")
         elif kind == "retry":
             wait = f", retrying after {event['retry_after']:.0f}s" if event.get("retry_after") is not None else ", retrying"
             p.line(p.style(f"{address}: {event.get('message')}{wait} (attempt {event.get('attempt')})", "yellow"))

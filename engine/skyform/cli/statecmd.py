@@ -72,7 +72,7 @@ def state_show(words: tuple[str, ...], state_url: str | None) -> int:
         rs = store.resources(name).get(address)
     if rs is None:
         raise UsageError(f"no resource {address!r} in the state of {name}")
-    data = {k: v for k, v in rs.__dict__.items()}
+    data = dict(rs.__dict__)
     click.echo(json.dumps(data, indent=2, default=str))
     return 0
 

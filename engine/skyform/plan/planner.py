@@ -70,7 +70,7 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism:
 
     def observe(rs: ResourceState) -> Observation:
         try:
-            provider, kind = runtime.kind(rs.type)
+            _, kind = runtime.kind(rs.type)
         except SkyformError:
             return Observation()  # provider not installed: the plan blocks its delete with a hint
         record = to_record(rs)
@@ -336,7 +336,7 @@ class Planner:
         changes = [Change(c.path, c.before, c.after) for c in action.changes + action.drift]
         kept = {k: v for k, v in kind.kept_outputs(outputs, changes).items() if recorded.get(k) == v}
         declared = (kind.outputs_schema.get("properties") or {}).keys()
-        return {name: kept[name] if name in kept else AFTER_APPLY for name in [*outputs, *declared]}
+        return {name: kept.get(name, AFTER_APPLY) for name in [*outputs, *declared]}
 
     def _replace_without_delete(self, action: Action, kind: ResourceKind) -> None:
         """A replace of a kind the API cannot delete: blocked, or the old object forgotten."""
@@ -360,7 +360,7 @@ class Planner:
                 if k in rs.observed and now.get(k) != rs.observed.get(k)]
 
     def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
-        provider, kind = self.runtime.kind(resource.type)
+        _, kind = self.runtime.kind(resource.type)
         base = ("resources", rid, "spec")
         kind_class = type(kind)
         if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate is ResourceKind.estimate:

@@ -170,7 +170,7 @@ class ServeLock:
     def acquire(self) -> None:
         """Take the directory or raise SandboxError naming the serve that holds it."""
         ensure_writable(self.state_dir)
-        fh = open(self.state_dir / LOCK_FILE, "a+")
+        fh = open(self.state_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open: the open file holds the lock
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

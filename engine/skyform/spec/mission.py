@@ -44,7 +44,7 @@ class Lifecycle:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -113,7 +113,7 @@ def mission_files(path: Path) -> list[Path]:
 
 def content_digest(files: list[Path], contents: list[bytes]) -> str:
     h = hashlib.sha256()
-    for f, c in zip(files, contents):
+    for f, c in zip(files, contents, strict=True):
         h.update(f.name.encode() + b"\0" + hashlib.sha256(c).digest())
     return h.hexdigest()
 
@@ -169,7 +169,7 @@ def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
     from ..validate.checks import envelope_diagnostics
     from .yamlsource import parse
 
-    documents = [(f, parse(c, str(f))) for f, c in zip(files, contents)]
+    documents = [(f, parse(c, str(f))) for f, c in zip(files, contents, strict=True)]
     document = merge(documents) if len(documents) > 1 else documents[0][1]
     if not isinstance(document, MDict):
         raise SpecError(Diagnostic("", "a mission file must be a mapping (apiVersion, kind, metadata, resources ...)",

@@ -25,7 +25,7 @@ def allow_expressions(schema: Any, top: bool = True) -> Any:
     """A copy of ``schema`` in which every value position also accepts an expression string."""
     if not isinstance(schema, dict):
         return schema
-    out = {k: v for k, v in schema.items()}
+    out = dict(schema)
     for key in _SUBSCHEMA_MAPS:
         if isinstance(out.get(key), dict):
             out[key] = {k: allow_expressions(v, False) for k, v in out[key].items()}
@@ -58,7 +58,7 @@ def composite(registry: Any) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     branches = []
     for type_name in registry.all_types():
-        provider, kind = registry.resolve_type(type_name)
+        _, kind = registry.resolve_type(type_name)
         # embedded with its own $id, so its internal "#/$defs/..." references still resolve
         defs[type_name] = kind_schema(type_name, kind)
         branches.append({"if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},

@@ -170,7 +170,7 @@ class StateStore(abc.ABC):
         """
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: a store without connections has nothing to release
         """Release connections."""
 
 

@@ -128,7 +128,7 @@ def run_cli(*args: str | Path, providers: Sequence[Provider] = (), env: Mapping[
             raise ValueError("providers that are not installed can only be added to in-process runs")
         done = subprocess.run([sys.executable, "-c", "from skyform.cli.main import main; main()", *argv],
                               capture_output=True, text=True, input=input, cwd=cwd,
-                              env={**os.environ, **run_env}, timeout=600)
+                              env={**os.environ, **run_env}, timeout=600, check=False)
         return CliRun(argv, done.returncode, done.stdout, done.stderr, events=parse_events(done.stdout))
     return _run_in_process(argv, providers, run_env, input, cwd)
 

@@ -227,12 +227,13 @@ def validate_mission(
         if found is None:
             pname, kname = resource.provider, resource.kind
             provider = registry.providers.get(pname)
+            installed = ", ".join(sorted(registry.providers))
             if not kname:
                 msg = (f"type {resource.type!r} is not of the form <provider>.<Kind> (e.g. nodeodm.Task); "
-                       f"installed providers: {', '.join(sorted(registry.providers))}")
+                       f"installed providers: {installed}")
                 hint = did_you_mean(pname, list(registry.providers))
             elif provider is None:
-                msg = f"unknown provider {pname!r} in type {resource.type!r}; installed: {', '.join(sorted(registry.providers))}"
+                msg = f"unknown provider {pname!r} in type {resource.type!r}; installed: {installed}"
                 hint = did_you_mean(pname, list(registry.providers))
             else:
                 kinds = [k.name for k in provider.kinds]

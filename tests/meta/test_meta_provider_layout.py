@@ -6,7 +6,8 @@ The layout (docs/plugins.md, "The package layout") in checks a failure message c
 - ``provider.py``: ``PROVIDER``; its settings schema and secret settings come from ``schemas.py``;
 - one module per kind, named after it (``task.py``), holding ``<Name>Kind`` (``TaskKind``);
 - ``simulator/``: the only sub-package, its ``Simulator`` subclass in ``simulator/server.py``
-  and exported by ``simulator/__init__.py``.
+  and exported by ``simulator/__init__.py``, composed of handler objects rather than mixins
+  (its only base class is ``Simulator``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 import pytest
 
 from skyform.cli.plugin import render_plugin
 from skyform.providers import Provider
-from skyform.sandbox.simulator import SimulatorOptions
+from skyform.sandbox.simulator import Simulator, SimulatorOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILT_INS = sorted(p.name for p in (ROOT / "plugins").glob("skyform_*") if (p / "__init__.py").is_file())
@@ -119,3 +120,15 @@ def test_simulator_is_the_only_sub_package_with_its_server_module(name: str, req
     exported = importlib.import_module(f"{name}.simulator")
     assert getattr(exported, cls.__name__, None) is cls, f"{name}.simulator does not export {cls.__name__}"
     assert cls.__name__ in getattr(exported, "__all__", ()), f"{name}.simulator.__all__ lacks {cls.__name__}"
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_simulator_is_composed_not_mixed(name: str, request: pytest.FixtureRequest) -> None:
+    """The Simulator subclass has no mixins: its parts are handler objects it holds."""
+    _package(name, request)
+    provider = importlib.import_module(f"{name}.provider").PROVIDER
+    if provider.simulator is None:
+        pytest.skip(f"{name} has no simulator")
+    cls = type(provider.simulator(SimulatorOptions()))
+    bases = [base.__qualname__ for base in cls.__bases__]
+    assert cls.__bases__ == (Simulator,), f"{name}: {cls.__name__} mixes in {bases}; compose handler objects"

@@ -1,12 +1,12 @@
 """The DroneBundle simulator: the documented endpoints over real HTTP on 127.0.0.1.
 
 Routes (base path ``/v1``): projects (list with cursor pagination, create, get, update),
-jobs (create, get, update, unassign pilots), team and webhooks (:mod:`.workspace`). Answers
-are the documented shapes: create ``{"id"}``, update ``{"message": "... updated"}``, 400
-``{"message"}``, 403 ``{"message", "code_name"}``, 404 ``{"message"}``, 429 past the per-key
-limit (a sliding window; the limit and window are constructor arguments so tests reach them
-quickly). No list-jobs and
-no delete endpoints: the documentation has none.
+jobs (create, get, update, unassign pilots), team and webhooks (a handler object,
+:mod:`.workspace`). Answers are the documented shapes: create ``{"id"}``, update
+``{"message": "... updated"}``, 400 ``{"message"}``, 403 ``{"message", "code_name"}``, 404
+``{"message"}``, 429 past the per-key limit (a sliding window; the limit and window are
+constructor arguments so tests reach them quickly). No list-jobs and no delete endpoints:
+the documentation has none.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class BadRequest(HTTPException):
         return json_response({"message": self.message}, 400)
 
 
-class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
+class DroneBundleSimulator(Simulator):
     """Simulated DroneBundle workspace(s): keys, projects, jobs and their occurrences."""
 
     provider = "dronebundle"
@@ -56,6 +56,7 @@ class DroneBundleSimulator(WorkspaceEndpoints, Simulator):
 
     def __init__(self, options: SimulatorOptions | None = None, *, rate_limit: int = v.DOCUMENTED_RATE_LIMIT,
                  rate_window: float = 60.0, page_size: int = 50) -> None:
+        self.workspace = WorkspaceEndpoints(self, self._workspace, page_size)
         super().__init__(options)
         self.window = SlidingWindow(rate_limit, rate_window)
         self.page_size = page_size

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import Any, Callable
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from skyform.sandbox.simulator import json_response
+from skyform.sandbox.simulator import Simulator, json_response
 
 from .ids import uuid7
 
@@ -24,10 +24,11 @@ EVENT_TYPES = tuple(f"{subject}.{verb}" for subject in ("project", "job", "job_t
 SEED_MEMBERS = [("Ana Ops", "root"), ("Bo Planner", "project_manager"), ("Cy Lead", "ops_lead"),
                 ("Di Pilot", "pilot"), ("Ed Pilot", "pilot"), ("Fi Client", "client")]
 
-def workspace_rules() -> list[Rule]:
-    """Fresh routing rules (a werkzeug Rule binds to one Map, i.e. one simulator)."""
-    return [Rule("/v1/team", methods=["GET"], endpoint="list_team"),
-            Rule("/v1/webhooks", methods=["POST"], endpoint="create_webhook")]
+def workspace_rules(handler: str = "workspace") -> list[Rule]:
+    """Fresh routing rules (a werkzeug Rule binds to one Map, i.e. one simulator), served by
+    the simulator's ``handler`` attribute."""
+    return [Rule("/v1/team", methods=["GET"], endpoint=f"{handler}.list_team"),
+            Rule("/v1/webhooks", methods=["POST"], endpoint=f"{handler}.create_webhook")]
 
 
 def seed_team() -> list[dict[str, Any]]:
@@ -48,13 +49,21 @@ def webhook_error(body: dict[str, Any]) -> str | None:
 
 
 class WorkspaceEndpoints:
-    """Handlers mixed into the simulator (they use its ``data``, ``page_size`` and workspace)."""
+    """The team and webhook endpoints, a handler object the simulator composes.
 
-    data: dict[str, Any]
-    page_size: int
+    It keeps its records in the simulator's state, pages lists by ``page_size`` and asks
+    ``workspace_of`` which workspace an (authenticated) request's key belongs to.
+    """
 
-    def _workspace(self, request: Request) -> str:  # provided by the simulator
-        raise NotImplementedError
+    def __init__(self, simulator: Simulator, workspace_of: Callable[[Request], str], page_size: int) -> None:
+        self.simulator = simulator
+        self.workspace_of = workspace_of
+        self.page_size = page_size
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The simulator's current JSON state (a sandbox reset replaces the dict)."""
+        return self.simulator.data
 
     def list_team(self, request: Request) -> Response:
         """GET /team: members, cursor-paginated, filtered by role."""
@@ -78,7 +87,7 @@ class WorkspaceEndpoints:
         if message:
             return json_response({"message": message}, 400)
         hook = {"id": uuid7(), "name": body["name"], "url": body["url"], "event_types": list(body["event_types"]),
-                "workspace": self._workspace(request), "created": int(time.time() * 1000), "active": True}
+                "workspace": self.workspace_of(request), "created": int(time.time() * 1000), "active": True}
         self.data.setdefault("webhooks", {})[hook["id"]] = hook
         shown = {k: v for k, v in hook.items() if k != "workspace"}
         return json_response({**shown, "secret": "dbwhsec_" + secrets.token_hex(24)}, 201)

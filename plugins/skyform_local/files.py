@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, PermanentError

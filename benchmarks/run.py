@@ -50,7 +50,8 @@ def write_mission(directory: Path, n: int, chain: int = 10) -> Path:
 
 def child(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON line with its figures."""
-    wrapper = code + "\nimport resource, json as _j\nprint(_j.dumps({**RESULT, 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    report = "{**RESULT, 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}"
+    wrapper = code + f"\nimport resource, json as _j\nprint(_j.dumps({report}))\n"
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=ENV, check=False)
     if out.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{out.stderr[-3000:]}")

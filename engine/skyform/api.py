@@ -309,7 +309,8 @@ class Session:
         from .spec.values import sealed
 
         records = self.store.resources(self.mission.name)
-        seen = do_refresh(self.runtime, records, self.options.parallelism)  # type: ignore[arg-type]
+        assert self.runtime is not None  # opened with the store
+        seen = do_refresh(self.runtime, records, self.options.parallelism)
         writes = []
         for address, ob in seen.items():
             if ob.result is not None and ob.result.observed is not None:

@@ -26,9 +26,9 @@ def dependencies(mission: Any) -> dict[str, list[str]]:
 
 def build(mission: Any) -> Any:
     """A networkx DiGraph of the mission (nodes carry type and index)."""
-    import networkx as nx  # type: ignore[import-untyped]  # no stubs installed (types-networkx)
+    import networkx as nx
 
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     for rid, resource in mission.resources.items():
         g.add_node(rid, type=resource.type, index=resource.index)
     for rid, deps in dependencies(mission).items():

@@ -34,7 +34,9 @@ class Journal:
     def transition(self, address: str, type_name: str, before: str | None, after: str,
                    detail: dict[str, Any]) -> None:
         """A status change: recorded in the history, shown, and told to observers."""
-        detail = redact.redact_data(detail)  # type: ignore[assignment]
+        redacted = redact.redact_data(detail)
+        assert isinstance(redacted, dict)  # redact_data keeps the shape of what it is given
+        detail = redacted
         self.events.append(Event("transition", address, before, after, detail, time.time()))
         self.emit({"event": "transition", "address": address, "type": type_name, "before": before,
                    "after": after, **detail})

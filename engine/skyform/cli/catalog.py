@@ -11,6 +11,7 @@ import click
 from .common import state_option
 
 if TYPE_CHECKING:
+    from ..catalog.stac import AssetMode
     from ..providers.host import Registry
 
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
               help="copy: stored files go beside their Item (hard links where possible), so the folder is "
                    "self-contained; reference: Items point at the files where skyform keeps them.")
 @state_option
-def catalog(mission: Path, out: str, assets: str, state_url: str | None) -> int:
+def catalog(mission: Path, out: str, assets: AssetMode, state_url: str | None) -> int:
     """Write MISSION's products as a STAC catalog (one Collection, one Item per dataset)."""
     from ..catalog import collect, publish
     from .statecmd import _store
@@ -31,7 +32,7 @@ def catalog(mission: Path, out: str, assets: str, state_url: str | None) -> int:
     registry = _registry()
     with closing(store):
         lineage = collect(store, name, registry.resolve_type)
-    where = publish(lineage, out, loaded.directory, assets=assets)  # type: ignore[arg-type]
+    where = publish(lineage, out, loaded.directory, assets=assets)
     click.echo(f"Wrote a STAC catalog of {len(lineage.products)} item(s) for {name}: {where}")
     return 0
 

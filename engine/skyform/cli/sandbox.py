@@ -206,7 +206,7 @@ def faults(directory: Path, clear: bool, rules_file: Path | None) -> None:
 
     if clear == (rules_file is not None):
         raise UsageError("give a fault rules FILE or --clear")
-    rules = [] if clear else [r.to_dict() for r in _load_faults(rules_file).rules]  # type: ignore[arg-type]
+    rules = [] if rules_file is None else [r.to_dict() for r in _load_faults(rules_file).rules]
     for rule in rules:
         rule.pop("fired", None)
     info = read_serve(directory)

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler, make_server
 
 from ..errors import SkyformError
 from .simulator import Simulator
@@ -66,7 +66,8 @@ class SimulatorHost:
                 raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
                                    hint="choose another port or stop the process using it") from exc
             raise SandboxError(f"sandbox: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
-        server.daemon_threads = True  # type: ignore[attr-defined]
+        assert isinstance(server, ThreadedWSGIServer)  # threaded=True
+        server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                   name=f"sandbox-{simulator.provider}", daemon=True)
         thread.start()

@@ -68,9 +68,10 @@ def dump(odm_root: Path) -> dict[str, dict[str, str]]:
 
 def _record(odm_root: Path) -> dict[str, dict[str, str]]:
     package = _stand_in("opendm", __path__=[str(odm_root / "opendm")])
-    package.context = _load("opendm.context", odm_root / "opendm" / "context.py")  # type: ignore[attr-defined]
-    package.io = _load("opendm.io", odm_root / "opendm" / "io.py")  # type: ignore[attr-defined]
-    package.log = _stand_in("opendm.log")  # type: ignore[attr-defined]
+    # the submodules as attributes of the stand-in package, as an import would set them
+    vars(package)["context"] = _load("opendm.context", odm_root / "opendm" / "context.py")
+    vars(package)["io"] = _load("opendm.io", odm_root / "opendm" / "io.py")
+    vars(package)["log"] = _stand_in("opendm.log")
     _stand_in("appsettings", SettingsParser=argparse.ArgumentParser)
     config = _load("config", odm_root / "opendm" / "config.py")
 

@@ -37,7 +37,7 @@ def imported(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[st
     env["SKYFORM_NO_CACHE"] = "1"  # the cold path: parse and validate for real
     out = tmp_path / "modules.json"
     done = subprocess.run([sys.executable, "-c", PROBE, str(out), *argv], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120)
+                          env=env, cwd=tmp_path, timeout=120, check=False)
     return done, set(json.loads(out.read_text()))
 
 

@@ -437,7 +437,9 @@ def test_expression_types_that_fit_are_accepted(ws):
           photos: {type: local.Files, spec: {glob: "data/*.JPG"}}
           a:
             type: fake.Thing
-            spec: {name: "${{ resources.photos.outputs.manifest_sha256 }}", cost: "${{ resources.photos.outputs.count }}"}
+            spec:
+              name: "${{ resources.photos.outputs.manifest_sha256 }}"
+              cost: "${{ resources.photos.outputs.count }}"
           b:
             type: fake.Thing
             spec: {name: "${{ secrets.NAME }}", even: "${{ resources.a.outputs.value }}"}

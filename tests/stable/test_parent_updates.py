@@ -31,7 +31,9 @@ apiVersion: skyform/v1
 kind: Mission
 metadata: {name: family}
 providers:
-  satellogic: {client_id: "${{ secrets.SATELLOGIC_CLIENT_ID }}", client_secret: "${{ secrets.SATELLOGIC_CLIENT_SECRET }}"}
+  satellogic:
+    client_id: "${{ secrets.SATELLOGIC_CLIENT_ID }}"
+    client_secret: "${{ secrets.SATELLOGIC_CLIENT_SECRET }}"
   dronebundle: {api_key: "${{ secrets.DRONEBUNDLE_API_KEY }}"}
 """
 
@@ -164,4 +166,4 @@ def test_itwin_workspace_cannot_change_in_place_so_its_job_follows_a_replace(tmp
     shutil.copytree(SPECS / "itwin-basic", mission, ignore=shutil.ignore_patterns(".skyform"))
     apply(mission)
     edit(mission, "name: bridge-a12", "name: bridge-a12-2027")
-    assert {a: x for a, x in plan(mission).items()} == {"workspace": "replace", "mesh": "replace"}
+    assert dict(plan(mission).items()) == {"workspace": "replace", "mesh": "replace"}

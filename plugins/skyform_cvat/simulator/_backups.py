@@ -117,9 +117,11 @@ class Backups(Handler):
         store = self.annotations.annotation_view("task", None, task)
         per_job = []
         for job in jobs:
-            inside = lambda a: job["start_frame"] <= a["frame"] <= job["stop_frame"]  # noqa: E731
-            per_job.append({"version": 0, "tags": [self._by_name(t, names, ()) for t in store["tags"] if inside(t)],
-                            "shapes": [self._by_name(s, names, SHAPE_FIELDS) for s in store["shapes"] if inside(s)],
+            first, last = job["start_frame"], job["stop_frame"]
+            per_job.append({"version": 0,
+                            "tags": [self._by_name(t, names, ()) for t in store["tags"] if first <= t["frame"] <= last],
+                            "shapes": [self._by_name(s, names, SHAPE_FIELDS) for s in store["shapes"]
+                                       if first <= s["frame"] <= last],
                             "tracks": []})
         archive.writestr(prefix + "annotations.json", json.dumps(per_job))
         lines = [{"version": "1.1"}, {"type": "images"}]

@@ -142,7 +142,7 @@ def _cvat_xml(frames: list[Frame], labels: dict[int, Label], by_frame: dict[int,
             else:
                 pts = shape["points"]
                 el = ET.SubElement(image, shape["type"], **common, z_order=str(shape.get("z_order", 0)),
-                                   points=";".join(f"{x:.2f},{y:.2f}" for x, y in zip(pts[0::2], pts[1::2])))
+                                   points=";".join(f"{x:.2f},{y:.2f}" for x, y in zip(pts[0::2], pts[1::2], strict=False)))
             for name, value in _attribute_values(shape, label):
                 ET.SubElement(el, "attribute", name=name).text = value
         for tag in tags.get(frame.number, []):

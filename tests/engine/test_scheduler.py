@@ -248,7 +248,7 @@ def test_detach_then_status_then_apply_waits(ws):
     status = ws.run("status", ws.path)
     assert status.code == 0
     assert "j " in status.out and "running" in status.out
-    assert "1 remote job(s) running; `skyform apply` waits for them." in status.out
+    assert "1 remote job(s) running (polled at " in status.out and "`skyform apply` waits for them" in status.out
     st = json.loads(ws.run("status", "--json", ws.path).out)
     assert {r["address"]: r["status"] for r in st["resources"]} == {"j": "running"}
     plan = ws.run("plan", "--sandbox", "--json", ws.path)

@@ -216,10 +216,18 @@ class Planner:
                                           plan_checks)
         self._refuse_prevented(actions, records)
         return Plan(
-            mission=self.mission.name, mission_path=str(self.mission.source), spec_digest=self.mission.digest,
-            lineage=state.lineage if state else "", serial=state.serial if state else 0,
-            actions=actions, mode=mode, targets=targets, warnings=list(self.warnings),  # type: ignore[arg-type]
-            excludes=excludes, excluded=list(selection.excluded), budget=breaches(actions, self.mission),
+            mission=self.mission.name,
+            mission_path=str(self.mission.source),
+            spec_digest=self.mission.digest,
+            lineage=state.lineage if state else "",
+            serial=state.serial if state else 0,
+            actions=actions,
+            mode=mode,  # type: ignore[arg-type]  # a str until the plan vocabulary is typed
+            targets=targets,
+            warnings=list(self.warnings),
+            excludes=excludes,
+            excluded=list(selection.excluded),
+            budget=breaches(actions, self.mission),
         )
 
     def _selection(self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *,

@@ -163,7 +163,7 @@ def dig(value: Any, path: tuple[str | int, ...], text: str) -> Any:
     for i, step in enumerate(path):
         if isinstance(value, Unknown):
             return value
-        if isinstance(value, dict) and step in value:
+        if isinstance(value, dict) and step in value:  # noqa: SIM114 - two arms: mypy narrows step to int for a list
             value = value[step]
         elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]

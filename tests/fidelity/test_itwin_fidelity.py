@@ -214,3 +214,20 @@ def test_errors_have_the_documented_body(itwin: Server, service: Any, raw: httpx
     refused = service.get_job_estimated_cost("00000000-0000-0000-0000-000000000000",
                                              CCJobCostParameters(1, 1, CCJobQuality.DRAFT))
     assert refused.is_error() and refused.error.startswith("code 404")
+
+
+def test_every_job_answer_has_the_documented_field_types(itwin: Server, raw: httpx.Client) -> None:
+    """Create, PATCH, get and list answers all validate against the seed's Job schemas."""
+    body = {"type": "Full", "name": "fidelity schema", "workspaceId": itwin.extra["workspace"],
+            "inputs": [{"id": itwin.extra["input"]}], "settings": {"quality": "Draft", "outputs": ["OBJ"]}}
+    created = raw.post("/jobs", json=body)
+    assert created.status_code == 201 and schema_errors("job-response", created.json()) == []
+    job_id = created.json()["job"]["id"]
+    try:
+        patched = raw.patch(f"/jobs/{job_id}", json={"costEstimationParameters": {"gigaPixels": 1.5}})
+        assert patched.status_code == 200 and schema_errors("job-response", patched.json()) == []
+        assert schema_errors("job-response", raw.get(f"/jobs/{job_id}").json()) == []
+        listed = raw.get("/jobs", params={"$top": "10"}).json()
+        assert listed["jobs"] and all(schema_errors("job", job) == [] for job in listed["jobs"])
+    finally:
+        raw.delete(f"/jobs/{job_id}")

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from .plan.model import Plan
     from .runtime import Runtime
     from .sandbox.host import SimulatorHost
-    from .apply.scheduler import ApplyOutcome, Scheduler
+    from .apply.node import ApplyOutcome
+    from .apply.scheduler import Scheduler
     from .state.base import ResourceState, StateStore
 
 Emit = Callable[[dict[str, Any]], None]
@@ -304,7 +305,7 @@ class Session:
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
         from .plan.planner import refresh as do_refresh
-        from .apply.scheduler import ApplyOutcome
+        from .apply.node import ApplyOutcome
         from .state.base import Event
         from .spec.values import sealed
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import graph
 from ..errors import StateError
-from ..plan.planner import to_record
+from ..state.records import to_record
 from ..state.base import Event, MissionState, ResourceState, StateStore
 from .model import Dataset
 

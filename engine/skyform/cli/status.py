@@ -39,7 +39,7 @@ def poll_running(mission: Path, state_url: str | None, running: list[Any], *, sa
                  secrets_file: Path | None) -> dict[str, Live]:
     """Read each running job from its service (nothing is written to state)."""
     from ..api import Options, Session
-    from ..plan.planner import to_record
+    from ..state.records import to_record
 
     out: dict[str, Live] = {}
     with Session(mission, Options(state_url=state_url, sandbox=sandbox, secrets_file=secrets_file)) as session:

@@ -19,24 +19,18 @@ from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, R
 from ..spec.mission import Lifecycle, Mission
 from .budget import breaches
 from .model import Action, FieldChange, Plan
-from ..providers.base import ALL_FIELDS, Change, Record, ResourceKind, Result
+from ..providers.base import ALL_FIELDS, Change, ResourceKind, Result
 from ..runtime import Runtime
 from ..state.base import ResourceState, StateStore
+from ..state.records import LIFECYCLE_KEY, to_record
 from .targeting import Selection, check_ids, select
 from ..validate.checks import issue_diagnostics
 from ..validate.scope import Scope
-from ..spec.values import Unknown, from_storable, sealed, to_storable
+from ..spec.values import Unknown, sealed, to_storable
 
-LIFECYCLE_KEY = "skyform.lifecycle"
 #: an output an in-place update will change: expressions reading it are known after apply
 AFTER_APPLY = Unknown("(known after apply)")
 log = logging.getLogger("skyform.plan")
-
-
-def to_record(rs: ResourceState) -> Record:
-    return Record(address=rs.address, type=rs.type, remote_id=rs.remote_id, status=rs.status,
-                  spec=from_storable(rs.spec), outputs=rs.outputs, observed=rs.observed, private=rs.private,
-                  idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
 
 
 @dataclass

@@ -1,0 +1,155 @@
+"""What the walk does with a provider call's answer: record it, wait, retry, or fail.
+
+A result is folded into the record and written; a job still running waits for its next
+poll; a transient error is retried with backoff (a create retried adopts first, because the
+failed request may have reached the service); anything else fails the node at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from .. import redact
+from ..errors import RemoteError, SkyformError, TransientError
+from ..providers.base import Change, Result
+from ..state.base import Removal
+from .calls import Completion
+from .failure import describe, fail
+from .node import Node, NodeState, Outcome, Step, Wake
+from .records import absorb, kept_lifecycle
+from .retry import backoff
+from .steps import create, wait
+from .walk import Walk
+
+log = logging.getLogger("skyform.apply")
+
+
+def on_completion(walk: Walk, node: Node, done: Completion) -> None:
+    """Act on the end of ``node``'s provider call."""
+    if done.error is not None:
+        return on_error(walk, node, done.error)
+    outcome = done.outcome
+    if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED, Outcome.POLLED):
+        assert outcome is not None
+        return on_result(walk, node, outcome, done.result)
+    if outcome in (Outcome.DELETED, Outcome.DELETED_THEN_CREATE):
+        walk.journal.put(Removal(node.address))
+        walk.journal.transition(node.address, node.action.type, "deleting", "deleted", {})
+        if outcome == Outcome.DELETED_THEN_CREATE:  # the old object is gone: make the new one
+            node.record = None
+            return create(walk, node)
+        walk.outputs.pop(node.address, None)
+        walk.finish(node, NodeState.DONE)
+    elif outcome == Outcome.CANCELLED:
+        fail(walk, node, node.error or "cancelled")
+
+
+def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -> None:
+    """Record what a create, adoption, update or poll returned, then finish or wait."""
+    rec = node.record
+    assert rec is not None
+    before = rec.status
+    if result is None:
+        return fail(walk, node, "the remote object disappeared while waiting for it")
+    previous = rec.outputs
+    detail = absorb(rec, outcome, result, node.spec, kept_lifecycle(walk.mission, node.address))
+    walk.journal.put(rec)
+    moved = moved_stable_outputs(walk, node, previous, rec.outputs) if outcome == Outcome.UPDATED else []
+    if moved:
+        # the plan showed dependents these values: carrying on with them would apply
+        # something the plan did not show (state above already records the update)
+        walk.outputs[node.address] = rec.outputs
+        return fail(walk, node, f"the update changed output(s) {', '.join(moved)}, which {node.action.type} "
+                                "declares stable across updates (a provider bug); what uses them was planned "
+                                "with the old values and is not applied: run plan again", write=False)
+    if before != rec.status or outcome != Outcome.POLLED:
+        walk.journal.transition(node.address, node.action.type, before, rec.status, detail)
+    elif result.progress is not None or result.message:
+        walk.emit({"event": "progress", "address": node.address, "fraction": result.progress,
+                   "message": redact.redact(result.message or "")})
+    node.poll_failures = 0
+    if rec.status == "ready":
+        walk.outputs[node.address] = rec.outputs
+        walk.finish(node, NodeState.DONE)
+    elif rec.status == "failed":
+        fail(walk, node, result.message or "the remote job failed", write=False, announced=True)
+    else:
+        wait(walk, node, poll_after=result.poll_after)
+
+
+def moved_stable_outputs(walk: Walk, node: Node, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Outputs the plan kept across this update (``ResourceKind.kept_outputs``) that it changed."""
+    _, kind = walk.runtime.kind(node.action.type)
+    changes = [Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift]
+    kept = kind.kept_outputs(before, changes)
+    return sorted(name for name, value in kept.items() if name in after and after[name] != value)
+
+
+def on_error(walk: Walk, node: Node, exc: BaseException) -> None:
+    """Retry a transient error within the resource's budget; fail the node on anything else."""
+    if not isinstance(exc, Exception):
+        raise exc
+    retries = retries_of(walk, node)
+    if isinstance(exc, TransientError):
+        if node.step == Step.POLL:
+            node.poll_failures += 1
+            if node.poll_failures <= max(retries, 5):
+                announce_retry(walk, node, exc, node.poll_failures)
+                node.state = NodeState.WAITING
+                walk.timer(backoff(node.poll_failures, exc.retry_after), node.address, Wake.POLL)
+                return
+        elif node.attempts < retries:
+            node.attempts += 1
+            announce_retry(walk, node, exc, node.attempts)
+            retry_step(walk, node, backoff(node.attempts, exc.retry_after))
+            return
+    if isinstance(exc, RemoteError) and exc.remote_id and node.record is not None and not node.record.remote_id:
+        node.record.remote_id = exc.remote_id
+    prefix = ""
+    if isinstance(exc, RemoteError) and exc.field:
+        # a service named the offending field: point at it in the mission file
+        path = [int(p) if p.isdigit() else p for p in str(exc.field).split(".")]
+        where = walk.mission.locate("resources", node.address, "spec", *path)
+        if where is not None:
+            prefix = f"{where}: resources.{node.address}.spec.{exc.field}: "
+    if not isinstance(exc, SkyformError):
+        # a provider bug, or an answer the provider did not expect: the resource fails
+        # with a one-line message; the traceback goes to the debug log (-vv)
+        log.debug("%s: %s failed", node.address, node.step, exc_info=exc)
+        fail(walk, node, prefix + f"{node.action.type} failed unexpectedly: {type(exc).__name__}: "
+             f"{redact.redact(str(exc))[:300]} (a provider bug or an unexpected answer from the "
+             "service; -vv shows the traceback)")
+        return
+    fail(walk, node, prefix + describe(exc))
+
+
+def retry_step(walk: Walk, node: Node, delay: float) -> None:
+    """Start the failed step again after ``delay`` (a cancel repeats only the cancel)."""
+    step = node.step
+    if step == Step.CANCEL:  # repeat the cancel itself; the job must not be submitted again
+        node.state = NodeState.WAITING
+        walk.timer(delay, node.address, Wake.CANCEL)
+        return
+    if step == Step.CREATE:
+        node.action.adopt_first = True
+        node.state = NodeState.RETRY
+        walk.timer(delay, node.address, Wake.RETRY)
+        node.action.action = "create" if node.action.action != "replace" or node.record is None else "replace"
+    else:
+        node.state = NodeState.RETRY
+        walk.timer(delay, node.address, Wake.RETRY)
+    # "retry" timers put the node back to pending; its step starts again from the record
+    if step == Step.DELETE and node.record is not None:
+        node.record.status = "ready"
+
+
+def retries_of(walk: Walk, node: Node) -> int:
+    """How many times a transient failure of this resource is retried (lifecycle.retries)."""
+    resource = walk.mission.resources.get(node.address)
+    return resource.lifecycle.retries if resource else 3
+
+
+def announce_retry(walk: Walk, node: Node, exc: TransientError, attempt: int) -> None:
+    walk.emit({"event": "retry", "address": node.address, "attempt": attempt,
+               "retry_after": exc.retry_after, "message": redact.redact(str(exc))})

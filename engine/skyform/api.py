@@ -24,6 +24,7 @@ from .spec.mission import Mission
 from .providers.host import Registry, load_registry
 from .spec.secrets import Secrets
 from .validate.checks import combine, validate_mission
+from .events import EventKind
 
 if TYPE_CHECKING:
     # imported by the methods that use them: `skyform validate` loads none of these, nor the
@@ -170,7 +171,7 @@ class Session:
         try:
             call()
         except Exception as exc:
-            self.emit({"event": "warning", "message": f"an observer plugin failed in {hook}: "
+            self.emit({"event": EventKind.WARNING, "message": f"an observer plugin failed in {hook}: "
                                                       f"{type(exc).__name__}: {exc}"})
 
     def check_mode(self) -> None:
@@ -211,11 +212,11 @@ class Session:
         assert self.runtime is not None and self.store is not None
         store, name = self.store, self.mission.name
         operation = "destroy" if plan.mode == "destroy" else "apply"
-        with store.locked(name, operation, warn=lambda m: self.emit({"event": "warning", "message": m})):
+        with store.locked(name, operation, warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
             self.check_fresh(plan)
             self.check_mode()
             started = time.time()
-            store.write(name, [], [Event(f"{operation}_started", data={"actions": plan.counts(),
+            store.write(name, [], [Event(EventKind(f"{operation}_started"), data={"actions": plan.counts(),
                                                                       "host": socket.gethostname(),
                                                                       "pid": os.getpid(),
                                                                       "provenance": self._provenance(plan)},
@@ -244,7 +245,7 @@ class Session:
             result = {"ok": outcome.ok, "counts": plan.counts(), "failed": sorted(outcome.failed),
                       "skipped": outcome.skipped, "detached": outcome.detached, "interrupted": outcome.interrupted,
                       "seconds": round(time.time() - started, 3)}
-            store.write(name, [], [Event(f"{operation}_finished", data=result, at=time.time())],
+            store.write(name, [], [Event(EventKind(f"{operation}_finished"), data=result, at=time.time())],
                         mission_update={"outputs": outputs})
             self._backup_state()
             self._observe("skyform_apply_finished", lambda: self.registry.hooks.apply_finished(mission=name,
@@ -263,7 +264,7 @@ class Session:
         try:
             self.store.backup()
         except StateError as exc:
-            self.emit({"event": "warning", "message": f"the state backup was not refreshed: {exc.message}"})
+            self.emit({"event": EventKind.WARNING, "message": f"the state backup was not refreshed: {exc.message}"})
 
     def _publish_catalog(self, destination: str) -> None:
         """``settings.catalog``: rewrite the STAC catalog; a failure is a warning, the apply stands."""
@@ -275,10 +276,10 @@ class Session:
             lineage = collect(self.store, self.mission.name, self.registry.resolve_type)
             where = publish(lineage, destination, self.mission.directory)
         except SkyformError as exc:
-            self.emit({"event": "warning", "message": f"the STAC catalog was not written: {exc.message}"
+            self.emit({"event": EventKind.WARNING, "message": f"the STAC catalog was not written: {exc.message}"
                        + (f" ({exc.hint})" if exc.hint else "")})
             return
-        self.emit({"event": "catalog", "path": where, "items": len(lineage.products)})
+        self.emit({"event": EventKind.CATALOG, "path": where, "items": len(lineage.products)})
 
     def _provenance(self, plan: Plan) -> dict[str, Any]:
         """What this run's products will name as their origin (``skyform catalog``, ``provenance``)."""
@@ -323,7 +324,7 @@ class Session:
                 if ob.result.outputs:
                     rs.outputs = sealed(ob.result.outputs, like=rs.outputs)
                 writes.append(rs)
-        self.store.write(self.mission.name, writes, [Event("refresh", data={"resources": len(writes)}, at=time.time())])
+        self.store.write(self.mission.name, writes, [Event(EventKind.REFRESH, data={"resources": len(writes)}, at=time.time())])
         return ApplyOutcome(done=[w.address for w in writes])
 
     def _mission_outputs(self) -> dict[str, Any]:

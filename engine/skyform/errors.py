@@ -27,11 +27,12 @@ callers decide on types and fields, never on message text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 
-class ExitCode:
-    """The documented exit codes of the ``skyform`` command."""
+class ExitCode(IntEnum):
+    """The documented exit codes of the ``skyform`` command (README, ``skyform --help``)."""
 
     OK = 0
     ERROR = 1

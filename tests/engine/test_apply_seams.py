@@ -55,3 +55,27 @@ def test_a_replace_that_changes_provider_deletes_the_old_object_through_its_own_
     assert second.code == 0, str(second)
     assert ws.remote_objects() == []
     assert ws.records()["r"].type == "local.Files" and ws.records()["r"].status == "ready"
+
+
+def test_every_json_event_of_a_run_is_a_documented_event_kind(ws):
+    """`--json` lines and history rows only carry kinds of skyform.events.EventKind."""
+    from skyform.events import EventKind
+
+    ws.write("""
+        resources:
+          a: {type: fake.Thing, spec: {name: a}}
+          j: {type: fake.Job, spec: {name: j, duration: 1}}
+          bad: {type: fake.Thing, spec: {name: bad, create_error: 422}}
+          after_bad: {type: fake.Thing, spec: {name: "${{ resources.bad.outputs.name }}-x"}}
+    """)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
+    kinds = {line["event"] for line in ran.json_lines()}
+    assert {"plan", "transition", "skipped", "summary"} <= kinds, kinds
+    assert kinds <= set(EventKind), kinds - set(EventKind)
+    store = ws.store()
+    try:
+        recorded = {e.kind for e in store.events("mission")}
+    finally:
+        store.close()
+    assert {"apply_started", "transition", "apply_finished"} <= recorded
+    assert recorded <= set(EventKind), recorded - set(EventKind)

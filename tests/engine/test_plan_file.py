@@ -18,13 +18,8 @@ from hypothesis import strategies as st
 from skyform.errors import PlanRefused
 from skyform.plan.budget import BudgetBreach
 from skyform.plan.file import has_plan_header
-from skyform.plan.model import (
-    PLAN_FORMAT,
-    PLAN_FORMAT_VERSION,
-    Action,
-    FieldChange,
-    Plan,
-)
+from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
+from skyform.providers import Change
 from skyform.providers.base import Cost
 from skyform.spec.values import SECRET_MARK, Unknown
 
@@ -38,7 +33,7 @@ _markers = (st.builds(Unknown, st.text(max_size=20))
 _values = st.recursive(_scalars | _markers, lambda inner: st.lists(inner, max_size=3)
                        | st.dictionaries(_keys, inner, max_size=3), max_leaves=8)
 _paths = st.lists(st.text(max_size=8) | st.integers(0, 20), min_size=1, max_size=4).map(tuple)
-_changes = st.lists(st.builds(FieldChange, _paths, _values, _values), max_size=3)
+_changes = st.lists(st.builds(Change, _paths, _values, _values), max_size=3)
 _words = st.text(max_size=20)
 _costs = st.none() | st.builds(Cost, st.floats(0, 1e6, allow_nan=False), st.sampled_from(["USD", "EUR"]), _words,
                                st.booleans())
@@ -79,9 +74,9 @@ def test_a_plan_survives_its_file_exactly(plan: Plan) -> None:
 def test_drift_integer_paths_and_firmness_are_kept() -> None:
     """The three things the file used to lose: drift, list indexes as ints, a rough estimate's firm=False."""
     action = Action("defects", "cvat.Project", "update", "changed outside skyform",
-                    changes=[FieldChange(("labels", 0, "color"), "#00ff00", "#ff0000"),
-                             FieldChange(("attrs", "0"), 1, 2)],
-                    drift=[FieldChange(("name",), "renamed outside", "A12 defects")],
+                    changes=[Change(("labels", 0, "color"), "#00ff00", "#ff0000"),
+                             Change(("attrs", "0"), 1, 2)],
+                    drift=[Change(("name",), "renamed outside", "A12 defects")],
                     cost=Cost(2.5, "USD", "rough", firm=False))
     back = Action.from_json(json.loads(json.dumps(action.to_json())))
     assert back.drift == action.drift

@@ -12,8 +12,10 @@ import time
 
 from .. import redact
 from ..errors import SpecError
+from ..plan.model import ActionKind
 from .node import Node, NodeState, Step
 from .walk import Walk
+from ..events import EventKind
 
 
 def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bool = False) -> None:
@@ -29,7 +31,7 @@ def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bo
         rec.updated_at = time.time()
         walk.journal.put(rec)
         walk.journal.transition(node.address, node.action.type, "updating", "failed", {"error": message})
-    elif write and rec is not None and node.action.action not in ("delete", "forget"):
+    elif write and rec is not None and node.action.action not in (ActionKind.DELETE, ActionKind.FORGET):
         before = rec.status
         rec.status = "failed"
         rec.error = message
@@ -39,10 +41,10 @@ def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bo
     elif write and rec is not None:
         rec.status = "ready" if rec.status == "deleting" else rec.status
         walk.journal.put(rec)
-        walk.emit({"event": "transition", "address": node.address, "before": "deleting",
+        walk.emit({"event": EventKind.TRANSITION, "address": node.address, "before": "deleting",
                    "after": "failed", "error": message})
     elif not announced:
-        walk.emit({"event": "transition", "address": node.address, "before": None, "after": "failed",
+        walk.emit({"event": EventKind.TRANSITION, "address": node.address, "before": None, "after": "failed",
                    "error": message})
     walk.finish(node, NodeState.FAILED)
     if walk.fail_fast:
@@ -52,7 +54,7 @@ def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bo
 def skip(walk: Walk, node: Node, why: str) -> None:
     """Skip ``node``: a dependency did not finish."""
     node.error = why
-    walk.emit({"event": "skipped", "address": node.address, "reason": why})
+    walk.emit({"event": EventKind.SKIPPED, "address": node.address, "reason": why})
     walk.finish(node, NodeState.SKIPPED)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from .. import redact
 from ..state.base import Event, Removal, ResourceState, StateStore
+from ..events import EventKind
 
 Emit = Callable[[dict[str, Any]], None]
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
@@ -37,20 +38,20 @@ class Journal:
         redacted = redact.redact_data(detail)
         assert isinstance(redacted, dict)  # redact_data keeps the shape of what it is given
         detail = redacted
-        self.events.append(Event("transition", address, before, after, detail, time.time()))
-        self.emit({"event": "transition", "address": address, "type": type_name, "before": before,
+        self.events.append(Event(EventKind.TRANSITION, address, before, after, detail, time.time()))
+        self.emit({"event": EventKind.TRANSITION, "address": address, "type": type_name, "before": before,
                    "after": after, **detail})
         if self.observer is not None:
             try:
                 self.observer(address, type_name, before, after, detail)
             except Exception as exc:  # a notifier that fails must not stop the apply
-                self.emit({"event": "warning", "address": address,
+                self.emit({"event": EventKind.WARNING, "address": address,
                            "message": redact.redact(f"an observer plugin failed: {type(exc).__name__}: {exc}")})
 
     def warning(self, address: str, message: str) -> None:
         message = redact.redact(message)
-        self.events.append(Event("warning", address, data={"message": message}, at=time.time()))
-        self.emit({"event": "warning", "address": address, "message": message})
+        self.events.append(Event(EventKind.WARNING, address, data={"message": message}, at=time.time()))
+        self.emit({"event": EventKind.WARNING, "address": address, "message": message})
 
     def flush(self) -> None:
         """Write pending rows and events in one transaction (the last row per address wins)."""

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 from .. import redact
 from ..errors import RemoteError, SkyformError, TransientError
-from ..providers.base import Change, Result
+from ..plan.model import ActionKind
+from ..providers.base import Result
 from ..state.base import Removal
 from .calls import Completion
 from .failure import describe, fail
@@ -21,6 +22,7 @@ from .records import absorb, kept_lifecycle
 from .retry import backoff
 from .steps import create, wait
 from .walk import Walk
+from ..events import EventKind
 
 log = logging.getLogger("skyform.apply")
 
@@ -66,7 +68,7 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
     if before != rec.status or outcome != Outcome.POLLED:
         walk.journal.transition(node.address, node.action.type, before, rec.status, detail)
     elif result.progress is not None or result.message:
-        walk.emit({"event": "progress", "address": node.address, "fraction": result.progress,
+        walk.emit({"event": EventKind.PROGRESS, "address": node.address, "fraction": result.progress,
                    "message": redact.redact(result.message or "")})
     node.poll_failures = 0
     if rec.status == "ready":
@@ -81,8 +83,7 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
 def moved_stable_outputs(walk: Walk, node: Node, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     """Outputs the plan kept across this update (``ResourceKind.kept_outputs``) that it changed."""
     _, kind = walk.runtime.kind(node.action.type)
-    changes = [Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift]
-    kept = kind.kept_outputs(before, changes)
+    kept = kind.kept_outputs(before, node.action.changes + node.action.drift)
     return sorted(name for name, value in kept.items() if name in after and after[name] != value)
 
 
@@ -135,7 +136,8 @@ def retry_step(walk: Walk, node: Node, delay: float) -> None:
         node.action.adopt_first = True
         node.state = NodeState.RETRY
         walk.timer(delay, node.address, Wake.RETRY)
-        node.action.action = "create" if node.action.action != "replace" or node.record is None else "replace"
+        node.action.action = (ActionKind.CREATE if node.action.action != ActionKind.REPLACE or node.record is None
+                              else ActionKind.REPLACE)
     else:
         node.state = NodeState.RETRY
         walk.timer(delay, node.address, Wake.RETRY)
@@ -151,5 +153,5 @@ def retries_of(walk: Walk, node: Node) -> int:
 
 
 def announce_retry(walk: Walk, node: Node, exc: TransientError, attempt: int) -> None:
-    walk.emit({"event": "retry", "address": node.address, "attempt": attempt,
+    walk.emit({"event": EventKind.RETRY, "address": node.address, "attempt": attempt,
                "retry_after": exc.retry_after, "message": redact.redact(str(exc))})

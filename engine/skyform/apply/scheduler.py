@@ -22,7 +22,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from ..plan.model import Plan
+from ..plan.model import ActionKind, Plan
 from ..providers.base import Reporter
 from ..runtime import Runtime
 from ..spec.mission import Mission
@@ -34,6 +34,7 @@ from .executor import Executor, ExecutorFactory, LocalExecutor
 from .failure import skip
 from .journal import Emit, Journal
 from .node import ApplyOutcome, Node, NodeState, Wake
+from ..events import EventKind
 
 #: How long the loop waits for more calls finishing together, so that they share one state
 #: transaction (0.5 ms, far below any service's latency).
@@ -93,18 +94,19 @@ class Scheduler:
     # -- set-up ---------------------------------------------------------------------------
     def _build(self) -> None:
         planned = {a.address for a in self.plan.actions}
-        changing = {a.address for a in self.plan.actions if a.action in ("create", "update", "replace", "resume")}
+        changing = {a.address for a in self.plan.actions if a.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE,
+                                                                  ActionKind.RESUME)}
         # delete a resource after everything recorded as depending on it is deleted: an index
         # from each resource to the deletions that depend on it (a scan per deletion was
         # O(N) per node, O(N^2) for a destroy)
         deleted_after: dict[str, set[str]] = {}
         for d in self.plan.actions:
-            if d.action in ("delete", "forget") and d.address in self.records:
+            if d.action in (ActionKind.DELETE, ActionKind.FORGET) and d.address in self.records:
                 for dep in self.records[d.address].depends_on:
                     deleted_after.setdefault(dep, set()).add(d.address)
         for action in self.plan.actions:
             record = self.records.get(action.address)
-            if action.action in ("delete", "forget"):
+            if action.action in (ActionKind.DELETE, ActionKind.FORGET):
                 waits = set(deleted_after.get(action.address, ()))
             else:
                 waits = {d for d in action.depends_on if d in planned}
@@ -208,7 +210,7 @@ class Scheduler:
         self._settle(node)
 
     def _has_capacity(self, node: Node) -> bool:
-        if node.action.action == "noop":
+        if node.action.action == ActionKind.NOOP:
             return True
         if self.inflight >= self.parallelism:
             return False
@@ -253,7 +255,7 @@ class Scheduler:
 
     def _handle(self, item: Progress | Warned | Completion) -> None:
         if isinstance(item, Progress):
-            self.emit({"event": "progress", "address": item.address, "fraction": item.fraction,
+            self.emit({"event": EventKind.PROGRESS, "address": item.address, "fraction": item.fraction,
                        "message": item.message})
             return
         if isinstance(item, Warned):

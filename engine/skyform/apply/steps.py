@@ -14,7 +14,8 @@ from typing import Any
 
 from ..errors import PermanentError, SkyformError, SpecError
 from ..errors import Diagnostic
-from ..providers.base import CheckContext, Change
+from ..plan.model import ActionKind
+from ..providers.base import CheckContext
 from ..spec.values import is_known
 from ..state.base import Removal
 from ..state.records import LIFECYCLE_KEY, to_record
@@ -36,17 +37,17 @@ def start(walk: Walk, node: Node) -> None:
     node.started = time.monotonic()
     if a.blocked:
         return fail(walk, node, a.blocked)
-    if a.action == "noop":
+    if a.action == ActionKind.NOOP:
         return noop(walk, node)
-    if a.action in ("delete", "forget"):
+    if a.action in (ActionKind.DELETE, ActionKind.FORGET):
         return delete(walk, node)
-    if a.action == "resume":
+    if a.action == ActionKind.RESUME:
         return resume(walk, node)
-    if a.action == "replace" and node.record is not None and node.record.remote_id:
+    if a.action == ActionKind.REPLACE and node.record is not None and node.record.remote_id:
         return replace(walk, node)
-    if a.action in ("create", "replace"):
+    if a.action in (ActionKind.CREATE, ActionKind.REPLACE):
         return create(walk, node)
-    if a.action == "update":
+    if a.action == ActionKind.UPDATE:
         return update(walk, node)
 
 
@@ -83,7 +84,7 @@ def update(walk: Walk, node: Node) -> None:
     except SkyformError as exc:
         return fail(walk, node, describe(exc))
     assert node.record is not None  # updates are planned only for recorded resources
-    changes = tuple(Change(c.path, c.before, c.after) for c in node.action.changes + node.action.drift)
+    changes = tuple(node.action.changes + node.action.drift)
     record = to_record(node.record)
     walk.journal.transition(node.address, node.action.type, "ready", "updating", {})
     walk.submit(node, call(walk, node, Step.UPDATE, record=record, spec=node.spec, changes=changes))
@@ -99,7 +100,7 @@ def delete(walk: Walk, node: Node, then_create: bool = False) -> None:
     rec = node.record
     if rec is None:
         return walk.finish(node, NodeState.DONE)
-    if node.action.action == "forget":
+    if node.action.action == ActionKind.FORGET:
         walk.journal.put(Removal(rec.address))
         walk.journal.transition(node.address, node.action.type, rec.status, "forgotten", {})
         return walk.finish(node, NodeState.DONE)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..plan.model import ActionKind
+
 # (action kind, how the summary names what was done to it), in the order they are printed
 DONE_WORDS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"))
 EXTRA_WORDS = (("forget", "removed from state"), ("resume", "waited for"), ("record", "recorded in state"),
@@ -57,7 +59,7 @@ class ApplySummary:
 
 def _kind(action: Any) -> str | None:
     """The summary's kind of a planned action; None for a no-op that touches nothing."""
-    if action.action == "noop":
+    if action.action == ActionKind.NOOP:
         if action.state_only:
             return "record"
         return "accept" if action.drift else None  # a no-op with drift is a refresh-only plan

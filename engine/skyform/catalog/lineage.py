@@ -17,6 +17,7 @@ from ..errors import StateError
 from ..state.records import to_record
 from ..state.base import Event, MissionState, ResourceState, StateStore
 from .model import Dataset
+from ..events import EventKind
 
 if TYPE_CHECKING:
     from ..providers.base import Provider, ResourceKind
@@ -151,7 +152,7 @@ def _nearest_products(address: str, records: Mapping[str, ResourceState], made: 
 def _runs(events: Iterable[Event]) -> list[Run]:
     runs: list[Run] = []
     for e in events:
-        if e.kind != "apply_started":
+        if e.kind != EventKind.APPLY_STARTED:
             continue
         block = e.data.get("provenance") or {}
         runs.append(Run(seq=e.seq, at=e.at, plan_digest=str(block.get("plan_digest", "")),
@@ -167,7 +168,7 @@ def _operations(events: Iterable[Event], runs: list[Run]) -> dict[str, Operation
     started: dict[str, float] = {}
     result: dict[str, Operation] = {}
     for e in events:
-        if e.kind != "transition" or e.address is None:
+        if e.kind != EventKind.TRANSITION or e.address is None:
             continue
         if e.before in (None, "ready") or e.address not in started:  # a new operation begins
             started[e.address] = e.at

@@ -17,6 +17,7 @@ import click
 
 from ..errors import ExitCode
 from .output import change_text
+from ..events import EventKind
 
 
 def registry_from(ctx: click.Context) -> Any:
@@ -80,18 +81,18 @@ def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
 
 def mission_lines(m: Any) -> list[str]:
     """A mission's result as text: a heading, its changing actions, its errors."""
-    from ..gitops.report import SYMBOLS
+    from ..plan.model import ActionKind, symbol
 
     who = f"{m.path} ({m.name})" if m.name else m.path
     what = {"in_sync": "in sync", "changes": "changes", "applied": "applied", "destroyed": "destroyed",
             "failed": click.style("FAILED", fg="red", bold=True)}.get(m.status, m.status)
     op = " [prune]" if m.operation == "destroy" else ""
-    counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != "noop")
+    counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != ActionKind.NOOP)
     lines = [f"{click.style(who, bold=True)} @ {m.commit[:12]}{op}: {what}" + (f" ({counts})" if counts else "")]
     for a in (m.plan or {}).get("actions", []):
-        if a["action"] == "noop":
+        if a["action"] == ActionKind.NOOP:
             continue
-        lines.append(f"  {SYMBOLS.get(a['action'], '?')} {a['address']} ({a['type']}): {a['action']} - "
+        lines.append(f"  {symbol(a['action'])} {a['address']} ({a['type']}): {a['action']} - "
                      f"{a.get('reason', '')}")
         lines += [f"      {'.'.join(map(str, c['path']))}: {change_text(c.get('before'), c.get('after'), '->')}"
                   for c in a.get("changes", [])]
@@ -112,7 +113,7 @@ def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bo
                 click.echo(line)
 
     def on_event(event: dict[str, Any]) -> None:
-        if event.get("event") == "warning" and not as_json:
+        if event.get("event") == EventKind.WARNING and not as_json:
             click.echo(f"warning: {event.get('message')}", err=True)
 
     report = run(request_from(kw, apply=apply), registry=registry_from(ctx), emit=on_event, on_mission=show)

@@ -19,12 +19,13 @@ import click
 
 from .. import redact
 from ..errors import Diagnostic, SkyformError, SpecError
-from ..plan.model import Action, Plan
+from ..plan.model import Action, ActionKind, Plan, symbol
 from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Secret, Unknown
+from ..events import EventKind
 
-SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "red"),
-           "delete": ("-", "red"), "forget": ("-", "magenta"), "resume": (">", "cyan"), "noop": (" ", None),
-           "read": ("<=", "cyan")}
+# the symbols themselves are the plan's (ActionKind.symbol); only their colours live here
+COLORS = {ActionKind.CREATE: "green", ActionKind.UPDATE: "yellow", ActionKind.REPLACE: "red",
+          ActionKind.DELETE: "red", ActionKind.FORGET: "magenta", ActionKind.RESUME: "cyan", ActionKind.READ: "cyan"}
 VERBS = {"create": "will be created", "update": "will be updated in place", "replace": "must be replaced",
          "delete": "will be deleted", "forget": "will be removed from state (not deleted remotely)",
          "resume": "is still running: apply waits for it", "read": "will be read"}
@@ -124,7 +125,7 @@ def error_text(exc: SkyformError, printer: Printer) -> list[str]:
 def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[str]:
     lines: list[str] = []
     for a in plan.actions:
-        if a.action == "noop" and not a.drift and not show_noop:
+        if a.action == ActionKind.NOOP and not a.drift and not show_noop:
             continue
         lines += action_text(a, printer, plan.mode)
         lines += [printer.style(f"    ! over budget: {str(b).partition(': ')[2]}", "red", True)
@@ -166,9 +167,9 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
 
 
 def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
-    symbol, color = SYMBOLS.get(a.action, ("?", None))
-    verb = VERBS.get(a.action, a.action) if a.action != "noop" else "is up to date"
-    head = f"{printer.style(symbol, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
+    mark, color = symbol(a.action), COLORS.get(a.action)
+    verb = VERBS.get(a.action, a.action) if a.action != ActionKind.NOOP else "is up to date"
+    head = f"{printer.style(mark, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
     lines = [head + (f"  # {a.reason}" if a.reason else "")]
     for c in a.changes:
         lines.append(f"    ~ {c.dotted}: {change_text(c.before, c.after)}")
@@ -222,17 +223,17 @@ class ApplyView:
 
     def _track(self, event: dict[str, Any]) -> None:
         address = event.get("address", "")
-        if event.get("event") == "transition":
+        if event.get("event") == EventKind.TRANSITION:
             after = event.get("after")
             if after in ("ready", "deleted", "forgotten", "failed"):
                 self.finished.add(address)
                 self.running.pop(address, None)
             else:
                 self.running[address] = str(after)
-        elif event.get("event") == "progress":
+        elif event.get("event") == EventKind.PROGRESS:
             fraction = event.get("fraction")
             self.running[address] = f"{fraction * 100:.0f}%" if isinstance(fraction, (int, float)) else "running"
-        elif event.get("event") == "skipped":
+        elif event.get("event") == EventKind.SKIPPED:
             self.finished.add(address)
 
     def _status(self) -> str:
@@ -246,7 +247,7 @@ class ApplyView:
         address = event.get("address", "")
         p = self.printer
         now = time.monotonic()
-        if kind == "transition":
+        if kind == EventKind.TRANSITION:
             after = event.get("after")
             self.started.setdefault(address, now)
             elapsed = _elapsed(now - self.started[address])
@@ -265,7 +266,7 @@ class ApplyView:
             if event.get("outcome") == "adopted":
                 text += " (adopted the object an interrupted run created)"
             p.line(text)
-        elif kind == "progress":
+        elif kind == EventKind.PROGRESS:
             if now - self.last_progress.get(address, 0.0) < 2.0:
                 return
             self.last_progress[address] = now
@@ -274,14 +275,14 @@ class ApplyView:
             elapsed = _elapsed(now - self.started.get(address, now))
             facts = [x for x in (pct, event.get("message") or "", elapsed + " elapsed") if x]
             p.line(f"{address}: Still running... [{', '.join(facts)}]")
-        elif kind == "retry":
+        elif kind == EventKind.RETRY:
             wait = f", retrying after {event['retry_after']:.0f}s" if event.get("retry_after") is not None else ", retrying"
             p.line(p.style(f"{address}: {event.get('message')}{wait} (attempt {event.get('attempt')})", "yellow"))
-        elif kind == "warning":
+        elif kind == EventKind.WARNING:
             p.line(p.style(f"Warning: {address + ': ' if address else ''}{event.get('message')}", "yellow"))
-        elif kind == "catalog":
+        elif kind == EventKind.CATALOG:
             p.line(f"STAC catalog of {event.get('items')} item(s) written to {event.get('path')}")
-        elif kind == "skipped":
+        elif kind == EventKind.SKIPPED:
             p.line(p.style(f"{address}: Skipped ({event.get('reason')})", "yellow"))
         elif kind == "bug":
             p.line(p.style(f"{address}: internal error (a bug; please report it):\n{event.get('message')}", "red"))

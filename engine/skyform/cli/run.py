@@ -12,6 +12,7 @@ import click
 
 from ..errors import ExitCode, Interrupted, PlanRefused
 from .common import MISSION, emitter, is_interactive, options_from, run_options
+from ..events import EventKind
 
 
 def _print_plan(plan: Any, as_json: bool) -> None:
@@ -20,7 +21,7 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     if as_json:
         from ..redact import redact
 
-        click.echo(redact(json.dumps({"event": "plan", **plan.to_json()})))
+        click.echo(redact(json.dumps({"event": EventKind.PLAN, **plan.to_json()})))
         return
     printer = Printer()
     for line in plan.warnings:
@@ -112,7 +113,7 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
 
     summary = ApplySummary.of(the_plan, outcome)
     if as_json:
-        click.echo(json.dumps({"event": "summary", "ok": outcome.ok, "done": summary.changed,
+        click.echo(json.dumps({"event": EventKind.SUMMARY, "ok": outcome.ok, "done": summary.changed,
                                "counts": summary.counts, "failed": outcome.failed, "skipped": outcome.skipped,
                                "detached": outcome.detached}))
         return

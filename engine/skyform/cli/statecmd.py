@@ -12,6 +12,7 @@ import click
 
 from ..errors import ExitCode, SkyformError, UsageError
 from .common import MISSION, state_option
+from ..events import EventKind
 
 
 def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
@@ -90,7 +91,7 @@ def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
         with store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
             if address not in store.resources(name):
                 raise UsageError(f"no resource {address!r} in the state of {name}")
-            store.write(name, [Removal(address)], [Event("state_rm", address, at=time.time())])
+            store.write(name, [Removal(address)], [Event(EventKind.STATE_RM, address, at=time.time())])
     click.echo(f"Removed {address} from state (the remote object, if any, was left alone).")
     return 0
 
@@ -252,7 +253,7 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
                            spec=_imported_spec(desired, observed), outputs=sealed(found.outputs),
                            observed=observed, private=found.private, created_at=now, updated_at=now)
         with session.store.locked(session.mission.name, "import", warn=lambda m: None):
-            session.store.write(session.mission.name, [rs], [Event("import", address, None, rs.status,
+            session.store.write(session.mission.name, [rs], [Event(EventKind.IMPORT, address, None, rs.status,
                                                                    {"remote_id": rs.remote_id}, now)])
     click.echo(f"Imported {remote_id} as {address}; `skyform plan` shows any difference from the spec.")
     return ExitCode.OK

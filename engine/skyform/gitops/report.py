@@ -12,9 +12,8 @@ from typing import Any
 
 from ..cli.output import change_text
 from ..errors import ExitCode
+from ..plan.model import ActionKind, symbol
 
-SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "-", "resume": ">",
-           "noop": " ", "read": "<"}
 
 
 @dataclass
@@ -41,10 +40,10 @@ class MissionReport:
     def costs(self) -> list[dict[str, Any]]:
         actions = (self.plan or {}).get("actions", [])
         return [dict(a["cost"], address=a["address"]) for a in actions
-                if a.get("cost") and a.get("action") in ("create", "update", "replace")]
+                if a.get("cost") and a.get("action") in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)]
 
     def to_json(self) -> dict[str, Any]:
-        changing = [a for a in (self.plan or {}).get("actions", []) if a.get("action") != "noop"]
+        changing = [a for a in (self.plan or {}).get("actions", []) if a.get("action") != ActionKind.NOOP]
         return {
             "path": self.path, "mission": self.name, "commit": self.commit, "operation": self.operation,
             "result": self.status, "counts": self.counts, "changes": self.has_changes,
@@ -98,17 +97,17 @@ class RunReport:
             lines += ["No missions selected.", ""]
         lines += ["| mission | path | result | changes |", "|---|---|---|---|"]
         for m in self.missions:
-            counts = ", ".join(f"{n} {k}" for k, n in sorted(m.counts.items()) if k != "noop") or "none"
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(m.counts.items()) if k != ActionKind.NOOP) or "none"
             lines.append(f"| {_cell(m.name or '?')} | `{m.path}` | {_badge(m.status)} | {counts} |")
         for m in self.missions:
             lines += ["", f"<details><summary><b>{_cell(m.name or m.path)}</b> - {m.status}</summary>", ""]
             for error in m.errors:
                 lines.append(f"> **error:** {_cell(error)}")
-            actions = [a for a in (m.plan or {}).get("actions", []) if a.get("action") != "noop"]
+            actions = [a for a in (m.plan or {}).get("actions", []) if a.get("action") != ActionKind.NOOP]
             if actions:
                 lines += ["", "```diff"]
                 for a in actions:
-                    sym = SYMBOLS.get(a["action"], "?")
+                    sym = symbol(a["action"])
                     lines.append(f"{sym} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
                     for change in a.get("changes", []):
                         lines.append(f"    {_dotted(change['path'])}: "

@@ -22,6 +22,7 @@ from . import discovery
 from .report import MissionReport, RunReport
 from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
 from .workspace import Workspace
+from ..events import EventKind
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
@@ -176,7 +177,7 @@ class _MissionRunner:
         name, store = session.mission.name, session.store
         state = store.mission(name)
         if state is None or any(state.attributes.get(k) != v for k, v in attributes.items()):
-            with store.locked(name, "gitops", warn=lambda m: self.emit({"event": "warning", "message": m})):
+            with store.locked(name, "gitops", warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
                 store.write(name, mission_update={"attributes": attributes})
 
     def prune(self, workspace: Workspace, present: list[str],

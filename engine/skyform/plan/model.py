@@ -17,43 +17,52 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from enum import StrEnum
 from typing import Any, Literal
 
 from ..errors import PlanRefused
-from ..providers.base import Cost
-from ..spec.values import from_storable, to_storable
+from ..providers.base import Change, Cost
 from .budget import BudgetBreach
 
-ActionKind = Literal["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]
-CHANGING = ("create", "update", "replace", "delete", "forget", "resume")
-PLAN_FORMAT = "skyform-plan"
-PLAN_FORMAT_VERSION = 2
 
+class ActionKind(StrEnum):
+    """What the plan does to one resource."""
 
-@dataclass(frozen=True)
-class FieldChange:
-    """A changed spec field; ``after`` may be Unknown ("known after apply")."""
-
-    path: tuple[Any, ...]
-    before: Any
-    after: Any
-
-    def to_json(self) -> dict[str, Any]:
-        # the path as a list: a list index stays an int, a key that looks like one stays a str
-        return {"path": list(self.path), "before": to_storable(self.before), "after": to_storable(self.after)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FieldChange:
-        path = data["path"]
-        if not isinstance(path, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool)
-                                                 for p in path):
-            raise TypeError(f"a change's path must be a list of keys and indexes, not {path!r}")
-        return cls(tuple(path), from_storable(data.get("before")), from_storable(data.get("after")))
+    CREATE = "create"
+    UPDATE = "update"  # in place
+    REPLACE = "replace"  # delete, then create
+    DELETE = "delete"
+    FORGET = "forget"  # drop from state; nothing remote
+    RESUME = "resume"  # a remote job is still running: wait for it
+    NOOP = "noop"  # every no-op carries its reason
+    READ = "read"
 
     @property
-    def dotted(self) -> str:
-        """The path as people write it in ``ignore_changes``: ``labels.0.color``."""
-        return ".".join(map(str, self.path))
+    def symbol(self) -> str:
+        """The plan's one-glance mark for this kind: ``+ ~ -/+ - >``."""
+        return SYMBOLS[self]
+
+
+#: The plan symbols, defined once: text plans, gitops summaries and pull-request comments.
+SYMBOLS: dict[ActionKind, str] = {
+    ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.REPLACE: "-/+", ActionKind.DELETE: "-",
+    ActionKind.FORGET: "-", ActionKind.RESUME: ">", ActionKind.NOOP: " ", ActionKind.READ: "<=",
+}
+
+
+def symbol(kind: str) -> str:
+    """The symbol of an action kind as written in a plan's JSON (``?`` for one this skyform lacks)."""
+    try:
+        return ActionKind(kind).symbol
+    except ValueError:
+        return "?"
+
+
+#: The kinds that change something (remote objects or the state).
+CHANGING = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE,
+                      ActionKind.FORGET, ActionKind.RESUME})
+PLAN_FORMAT = "skyform-plan"
+PLAN_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -64,13 +73,13 @@ class Action:
     type: str
     action: ActionKind
     reason: str
-    changes: list[FieldChange] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cost: Cost | None = None
     blocked: str | None = None  # set: apply fails this node with the message
     depends_on: list[str] = field(default_factory=list)
     adopt_first: bool = False
-    drift: list[FieldChange] = field(default_factory=list)
+    drift: list[Change] = field(default_factory=list)
     state_only: bool = False  # no remote call: only the record changes (e.g. lifecycle options)
 
     @property
@@ -78,7 +87,7 @@ class Action:
         return self.action in CHANGING or self.state_only or self.blocked is not None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"address": self.address, "type": self.type, "action": self.action,
+        out: dict[str, Any] = {"address": self.address, "type": self.type, "action": str(self.action),
                                "reason": self.reason}
         if self.changes:
             out["changes"] = [c.to_json() for c in self.changes]
@@ -104,14 +113,14 @@ class Action:
     def from_json(cls, data: dict[str, Any]) -> "Action":
         cost = data.get("cost")
         return cls(
-            address=data["address"], type=data["type"], action=data["action"], reason=data.get("reason", ""),
-            changes=[FieldChange.from_json(c) for c in data.get("changes", [])],
+            address=data["address"], type=data["type"], action=ActionKind(data["action"]),
+            reason=data.get("reason", ""), changes=[Change.from_json(c) for c in data.get("changes", [])],
             notes=list(data.get("notes", [])),
             cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", ""),
                       bool(cost.get("firm", True))) if cost else None,
             blocked=data.get("blocked"), depends_on=list(data.get("depends_on", [])),
             adopt_first=bool(data.get("adopt_first", False)),
-            drift=[FieldChange.from_json(c) for c in data.get("drift", [])],
+            drift=[Change.from_json(c) for c in data.get("drift", [])],
             state_only=bool(data.get("state_only", False)),
         )
 
@@ -144,11 +153,12 @@ class Plan:
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for a in self.actions:
-            out[a.action] = out.get(a.action, 0) + 1
+            out[str(a.action)] = out.get(str(a.action), 0) + 1
         return out
 
     def total_cost(self) -> list[Cost]:
-        return [a.cost for a in self.actions if a.cost and a.action in ("create", "replace", "update")]
+        return [a.cost for a in self.actions
+                if a.cost and a.action in (ActionKind.CREATE, ActionKind.REPLACE, ActionKind.UPDATE)]
 
     def to_json(self) -> dict[str, Any]:
         return {  # the header first: it is what makes a file a plan

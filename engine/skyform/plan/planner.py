@@ -18,7 +18,7 @@ from .. import graph
 from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
 from ..spec.mission import Lifecycle, Mission
 from .budget import breaches
-from .model import Action, FieldChange, Plan
+from .model import Action, ActionKind, Plan
 from ..providers.base import ALL_FIELDS, Change, ResourceKind, Result
 from ..runtime import Runtime
 from ..state.base import ResourceState, StateStore
@@ -129,26 +129,26 @@ def refresh_chunks(items: list[ResourceState], workers: int) -> list[list[Resour
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[FieldChange]:
+def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[Change]:
     """Field-level differences between two storable specs (lists compare whole)."""
     if isinstance(after, Unknown):
-        return [FieldChange(path, before, after)]
+        return [Change(path, before, after)]
     if isinstance(before, dict) and isinstance(after, dict) and "$secret" not in after:
-        out: list[FieldChange] = []
+        out: list[Change] = []
         for key in list(before) + [k for k in after if k not in before]:
             if key not in after:
-                out.append(FieldChange(path + (key,), before[key], None))
+                out.append(Change(path + (key,), before[key], None))
             elif key not in before:
-                out.append(FieldChange(path + (key,), None, after[key]))
+                out.append(Change(path + (key,), None, after[key]))
             else:
                 out += diff(before[key], after[key], path + (key,))
         return out
     if before != after:
-        return [FieldChange(path, before, after)]
+        return [Change(path, before, after)]
     return []
 
 
-def _ignored(change: FieldChange, ignore: Iterable[str]) -> bool:
+def _ignored(change: Change, ignore: Iterable[str]) -> bool:
     dotted = ".".join(map(str, change.path))
     return any(dotted == i or dotted.startswith(i + ".") for i in ignore)
 
@@ -164,7 +164,7 @@ def _storable_desired(spec: Any) -> Any:
     return to_storable(spec)
 
 
-def _forcing_note(kind: ResourceKind, changes: list[FieldChange]) -> str | None:
+def _forcing_note(kind: ResourceKind, changes: list[Change]) -> str | None:
     """Which changed fields force a replace, for a kind that decided without saying why."""
     if kind.immutable == ALL_FIELDS:
         return f"{kind.name} cannot change in place: any change makes a new one"
@@ -257,14 +257,14 @@ class Planner:
                 continue
             action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
             action.depends_on = list(self.deps[rid])
-            if action.action in ("noop", "update") and rs is not None:
+            if action.action in (ActionKind.NOOP, ActionKind.UPDATE) and rs is not None:
                 # sealed as apply records them (and hands them on): an output made from a secret,
                 # even one rotated since, reaches a dependent's spec as a digest, never in clear
                 outputs = (sealed(ob.result.outputs, like=rs.outputs) if ob.result is not None and ob.result.outputs
                            else rs.outputs)
-                known_outputs[rid] = outputs if action.action == "noop" else self._outputs_after_update(
+                known_outputs[rid] = outputs if action.action == ActionKind.NOOP else self._outputs_after_update(
                     resource.type, outputs, rs.outputs, action)
-            if plan_checks and not refresh_only and action.action in ("create", "update", "replace"):
+            if plan_checks and not refresh_only and action.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE):
                 problems += self._plan_check(rid, resource, spec, action)
             actions.append(action)
         if any(p.severity == "error" for p in problems):
@@ -278,7 +278,7 @@ class Planner:
                 ob: Observation, refresh_only: bool) -> Action:
         _, kind = self.runtime.kind(type_name)
         if rs is None:
-            return Action(rid, type_name, "create", "not in state")
+            return Action(rid, type_name, ActionKind.CREATE, "not in state")
         if ob.error and ob.transient:
             # the service is busy or flaky right now: plan from the recorded state, as
             # --refresh=false would for this resource, and say so
@@ -286,44 +286,44 @@ class Planner:
             ob = Observation()
         elif ob.error:
             # nothing is known about it: it and its dependents wait; the rest of the mission goes on
-            return Action(rid, type_name, "noop", "refresh failed", blocked=f"refresh failed: {ob.error}")
+            return Action(rid, type_name, ActionKind.NOOP, "refresh failed", blocked=f"refresh failed: {ob.error}")
         if refresh_only:
-            return Action(rid, type_name, "noop", "refresh only", drift=self._drift(rs, ob))
+            return Action(rid, type_name, ActionKind.NOOP, "refresh only", drift=self._drift(rs, ob))
         if rs.status == "creating" or (rs.remote_id is None and rs.status in ("failed", "deleting")):
             if ob.adopt_error:
-                return Action(rid, type_name, "create", "resume an interrupted create", adopt_first=True,
+                return Action(rid, type_name, ActionKind.CREATE, "resume an interrupted create", adopt_first=True,
                               blocked=ob.adopt_error)
             if rs.status == "creating":
                 note = (f"found {ob.adopted.remote_id} made by the interrupted create: it will be adopted"
                         if ob.adopted is not None else "nothing was found for the interrupted create")
-                return Action(rid, type_name, "create", "resume an interrupted create", notes=[note], adopt_first=True)
-            return Action(rid, type_name, "create", "the previous create failed")
+                return Action(rid, type_name, ActionKind.CREATE, "resume an interrupted create", notes=[note], adopt_first=True)
+            return Action(rid, type_name, ActionKind.CREATE, "the previous create failed")
         if rs.type != type_name:
-            return Action(rid, type_name, "replace", f"type changed from {rs.type}")
+            return Action(rid, type_name, ActionKind.REPLACE, f"type changed from {rs.type}")
         if ob.gone:
-            return Action(rid, type_name, "create", "the remote object no longer exists")
+            return Action(rid, type_name, ActionKind.CREATE, "the remote object no longer exists")
         if rs.status == "failed":
-            return Action(rid, type_name, "replace", f"the last apply failed: {rs.error or 'unknown error'}")
+            return Action(rid, type_name, ActionKind.REPLACE, f"the last apply failed: {rs.error or 'unknown error'}")
         if rs.status == "deleting":
-            return Action(rid, type_name, "replace", "an interrupted replace")
+            return Action(rid, type_name, ActionKind.REPLACE, "an interrupted replace")
         changes = [c for c in diff(rs.spec, _storable_desired(spec)) if not _ignored(c, lifecycle.ignore_changes)]
         drift = [c for c in self._drift(rs, ob) if not _ignored(c, lifecycle.ignore_changes)]
         if changes or drift:
             record = to_record(rs)
-            decision = kind.plan_change([Change(c.path, c.before, c.after) for c in changes + drift], record)
+            decision = kind.plan_change(changes + drift, record)
             reason = "spec changed" if changes else "changed outside skyform"
-            why = decision.note or (_forcing_note(kind, changes + drift) if decision.action == "replace" else None)
-            action = Action(rid, type_name, decision.action, reason, changes=changes, drift=drift,
+            why = decision.note or (_forcing_note(kind, changes + drift) if decision.action == ActionKind.REPLACE else None)
+            action = Action(rid, type_name, ActionKind(decision.action), reason, changes=changes, drift=drift,
                             notes=[why] if why else [])
-            if decision.action == "replace":
+            if decision.action == ActionKind.REPLACE:
                 self._replace_without_delete(action, kind)
             return action
         if rs.status == "running":
-            return Action(rid, type_name, "resume", "the remote job is still running: wait for it")
+            return Action(rid, type_name, ActionKind.RESUME, "the remote job is still running: wait for it")
         if rs.private.get(LIFECYCLE_KEY, {}).get("prevent_destroy", False) != lifecycle.prevent_destroy:
-            return Action(rid, type_name, "noop", "lifecycle.prevent_destroy changed: recorded in state",
+            return Action(rid, type_name, ActionKind.NOOP, "lifecycle.prevent_destroy changed: recorded in state",
                           state_only=True)
-        return Action(rid, type_name, "noop", "up to date")
+        return Action(rid, type_name, ActionKind.NOOP, "up to date")
 
     def _outputs_after_update(self, type_name: str, outputs: Mapping[str, Any], recorded: Mapping[str, Any],
                               action: Action) -> dict[str, Any]:
@@ -335,7 +335,7 @@ class Planner:
         record is not trusted either: apply checks the update against the record.
         """
         _, kind = self.runtime.kind(type_name)
-        changes = [Change(c.path, c.before, c.after) for c in action.changes + action.drift]
+        changes = action.changes + action.drift
         kept = {k: v for k, v in kind.kept_outputs(outputs, changes).items() if recorded.get(k) == v}
         declared = (kind.outputs_schema.get("properties") or {}).keys()
         return {name: kept.get(name, AFTER_APPLY) for name in [*outputs, *declared]}
@@ -352,13 +352,13 @@ class Planner:
                 action.blocked = (f"replacing needs the old object deleted, and {note}; delete it in the service, "
                                   "then pass --forget to create the new one")
 
-    def _drift(self, rs: ResourceState, ob: Observation) -> list[FieldChange]:
+    def _drift(self, rs: ResourceState, ob: Observation) -> list[Change]:
         if ob.result is None or ob.result.observed is None or not rs.observed:
             return []
         # a value recorded as sensitive stays so when read back (after a rotation the service
         # still holds the value made from the old secret): compared by digest, never shown
         now = sealed(ob.result.observed, like=rs.observed)
-        return [FieldChange((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
+        return [Change((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
                 if k in rs.observed and now.get(k) != rs.observed.get(k)]
 
     def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
@@ -403,14 +403,14 @@ class Planner:
         except SkyformError:
             mode, note = "manual", f"provider of {rs.type} is not installed"
         if mode == "forget":
-            return Action(rs.address, rs.type, "forget", reason, notes=[note] if note else [])
+            return Action(rs.address, rs.type, ActionKind.FORGET, reason, notes=[note] if note else [])
         if mode == "manual":
             if allow_forget:
-                return Action(rs.address, rs.type, "forget", reason, notes=[note or "the API cannot delete it"])
-            return Action(rs.address, rs.type, "delete", reason, notes=[note] if note else [],
+                return Action(rs.address, rs.type, ActionKind.FORGET, reason, notes=[note or "the API cannot delete it"])
+            return Action(rs.address, rs.type, ActionKind.DELETE, reason, notes=[note] if note else [],
                           blocked=f"{rs.type} cannot be deleted through its API ({note or 'no delete endpoint'}); "
                                   "delete it in the service, then pass --forget to drop it from state")
-        return Action(rs.address, rs.type, "delete", reason, notes=[note] if note else [])
+        return Action(rs.address, rs.type, ActionKind.DELETE, reason, notes=[note] if note else [])
 
     def _destroy(self, records: Mapping[str, ResourceState], chosen: Selection, allow_forget: bool) -> list[Action]:
         deps = {a: [d for d in records[a].depends_on if d in records] for a in records}
@@ -420,7 +420,7 @@ class Planner:
     def _refuse_prevented(self, actions: list[Action], records: Mapping[str, ResourceState]) -> None:
         prevented = []
         for a in actions:
-            if a.action not in ("delete", "replace", "forget"):
+            if a.action not in (ActionKind.DELETE, ActionKind.REPLACE, ActionKind.FORGET):
                 continue
             if a.address in self.mission.resources:
                 protect = self.mission.resources[a.address].lifecycle.prevent_destroy

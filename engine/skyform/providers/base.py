@@ -93,7 +93,11 @@ class Record:
 
 @dataclass(frozen=True)
 class Change:
-    """One changed field between the applied and the desired spec."""
+    """One changed field between the applied and the desired spec (or the observed one).
+
+    The plan shows and saves these (``after`` may be Unknown: "known after apply") and the
+    kinds receive the same objects in ``plan_change`` and ``update``.
+    """
 
     path: tuple[str | int, ...]
     before: Any
@@ -101,7 +105,31 @@ class Change:
 
     @property
     def field(self) -> str:
+        """The top-level field that changed."""
         return str(self.path[0]) if self.path else ""
+
+    @property
+    def dotted(self) -> str:
+        """The path as people write it in ``ignore_changes``: ``labels.0.color``."""
+        return ".".join(map(str, self.path))
+
+    def to_json(self) -> dict[str, Any]:
+        """The change as a saved plan holds it (secrets as digests, Unknown marked)."""
+        from ..spec.values import to_storable
+
+        # the path as a list: a list index stays an int, a key that looks like one stays a str
+        return {"path": list(self.path), "before": to_storable(self.before), "after": to_storable(self.after)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Change:
+        """The inverse of :meth:`to_json`; TypeError on a path that is not keys and indexes."""
+        from ..spec.values import from_storable
+
+        path = data["path"]
+        if not isinstance(path, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool)
+                                                 for p in path):
+            raise TypeError(f"a change's path must be a list of keys and indexes, not {path!r}")
+        return cls(tuple(path), from_storable(data.get("before")), from_storable(data.get("after")))
 
 
 @dataclass(frozen=True)

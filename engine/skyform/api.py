@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
 from .gcpause import paused_gc
 from .spec.mission import Mission
+from .providers.base import DEFAULT_PARALLELISM
 from .providers.host import Registry, load_registry
 from .spec.secrets import Secrets
 from .validate.checks import combine, validate_mission
@@ -51,7 +52,7 @@ class Options:
     state_url: str | None = None
     sandbox: bool = False
     secrets_file: Path | None = None
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     refresh: bool = True
     targets: list[str] = field(default_factory=list)
     excludes: list[str] = field(default_factory=list)  # --exclude: these and what depends on them stay untouched
@@ -305,7 +306,7 @@ class Session:
 
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
-        from .plan.planner import refresh as do_refresh
+        from .plan.refresh import refresh as do_refresh
         from .apply.node import ApplyOutcome
         from .state.base import Event
         from .spec.values import sealed

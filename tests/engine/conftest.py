@@ -89,11 +89,9 @@ class Workspace:
         """skyform in this process (import cost paid once); arguments are strings."""
         from skyform.cli import main as cli_main
 
-        cli_main.DETAILED["on"] = False
         self.capsys.readouterr()
         code = cli_main.run([str(a) for a in args])
         captured = self.capsys.readouterr()
-        cli_main.DETAILED["on"] = False
         return Ran(code, captured.out, captured.err)
 
     def sub(self, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from skyform.plan.planner import REFRESH_CHUNK_MAX, refresh, refresh_chunks
+from skyform.plan.refresh import REFRESH_CHUNK_MAX, refresh, refresh_chunks
 from skyform.state.base import ResourceState
 
 MISSION = """

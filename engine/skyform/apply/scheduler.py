@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any, Callable
 
 from ..plan.model import ActionKind, Plan
-from ..providers.base import Reporter
+from ..providers.base import DEFAULT_PARALLELISM, Reporter
 from ..runtime import Runtime
 from ..spec.mission import Mission
 from ..state.base import ResourceState, StateStore
@@ -61,7 +61,7 @@ class Scheduler:
 
     def __init__(
         self, mission: Mission, plan: Plan, runtime: Runtime, store: StateStore, emit: Emit, *,
-        parallelism: int = 10, fail_fast: bool = False, detach: bool = False, time_scale: float = 1.0,
+        parallelism: int = DEFAULT_PARALLELISM, fail_fast: bool = False, detach: bool = False, time_scale: float = 1.0,
         observer: Observer | None = None, executor: ExecutorFactory = LocalExecutor,
         records: dict[str, ResourceState] | None = None,
     ) -> None:

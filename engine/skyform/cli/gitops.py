@@ -18,6 +18,7 @@ import click
 from ..errors import ExitCode
 from .output import change_text
 from ..events import EventKind
+from .options import Decorator, shared
 
 
 def registry_from(ctx: click.Context) -> Any:
@@ -32,7 +33,7 @@ def registry_from(ctx: click.Context) -> Any:
 
 def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``gitops plan``, ``gitops apply`` and ``reconcile``."""
-    for option in reversed([
+    options: list[Decorator] = [
         click.argument("repository", metavar="REPO"),
         click.option("--ref", default="HEAD", show_default=True, help="Commit, branch or tag to run."),
         click.option("--path", "paths", multiple=True, metavar="GLOB",
@@ -40,32 +41,30 @@ def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "(repeatable; default: every directory holding a mission)."),
         click.option("--prune", is_flag=True,
                      help="Destroy missions applied from this repository that are gone at REF."),
-        click.option("--state", "state_url", metavar="URL", envvar="SKYFORM_STATE",
-                     help="State backend URL (default: a SQLite file per repository in the user's state "
-                          "directory). Env: SKYFORM_STATE."),
-        click.option("--refresh", type=click.BOOL, default=True, metavar="BOOL",
-                     help="Read remote objects before planning (--refresh=false skips)."),
-        click.option("--parallelism", type=click.IntRange(1, 1000), default=10, show_default=True,
-                     help="Concurrent provider calls per mission."),
-        click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
-                     help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."),
+        shared("state", "refresh", "parallelism", "secrets_file",
+               state="State backend URL (default: a SQLite file per repository in the user's state "
+                     "directory). Env: SKYFORM_STATE.",
+               parallelism="Concurrent provider calls per mission (each provider's own limit still applies)."),
         click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
                      help="gitops' own directory (checkouts, default state); default: the user's state dir."),
         click.option("--repository-id", metavar="ID",
                      help="The repository's identity in state (default: its origin URL, else its path)."),
-    ]):
+    ]
+    for option in reversed(options):
         f = option(f)
     return f
 
 
 def report_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed([
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout."),
+    """Options of how ``gitops plan|apply`` report: JSON, pull-request markdown, ``--since``."""
+    options: list[Decorator] = [
+        shared("json", json="Print one JSON summary on stdout."),
         click.option("--report-markdown", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
                      help="Write a markdown summary (for a pull-request comment)."),
         click.option("--since", metavar="BASE",
                      help="Only missions whose files changed between BASE and REF (pull-request preview)."),
-    ]):
+    ]
+    for option in reversed(options):
         f = option(f)
     return f
 
@@ -136,15 +135,11 @@ def command() -> None:
 @command.command(name="plan")
 @gitops_options
 @report_options
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: all in sync, 2: changes, 1: any error.")
+@shared("detailed_exitcode", detailed_exitcode="Exit 0: all in sync, 2: changes, 1: any error.")
 @click.option("--refresh-only", is_flag=True, help="Report drift (objects changed outside skyform) only.")
 @click.pass_context
 def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:
     """Plan the missions of REPO at REF (nothing is changed)."""
-    if detailed_exitcode:
-        from .main import DETAILED
-
-        DETAILED["on"] = True
     return execute(ctx, kw, apply=False, detailed=detailed_exitcode)
 
 
@@ -159,7 +154,7 @@ def apply(ctx: click.Context, **kw: Any) -> int:
 
 @command.command(name="validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
-@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False), help="Secrets for provider settings.")
+@shared("secrets_file", secrets_file="Secrets for provider settings.")
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | None) -> int:
     """Validate the missions that PATHS belong to (files or directories; default: all under .).

@@ -9,12 +9,13 @@ from typing import Any
 import click
 
 from .common import MISSION
+from .options import shared
 
 
 @click.command()
 @MISSION
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False), help="Secrets for provider settings.")
+@shared("json", json="Print the result as JSON.")
+@shared("secrets_file", secrets_file="Secrets for provider settings.")
 def validate(mission: Path, as_json: bool, secrets_file: Path | None) -> int:
     """Check MISSION without contacting any service: YAML, schemas, rules, expressions, graph."""
     from ..api import load
@@ -57,7 +58,7 @@ def graph_cmd(mission: Path, fmt: str) -> int:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@shared("json", json="Print as JSON.")
 def providers(as_json: bool) -> int:
     """List installed providers: name, version, distribution, kinds."""
     from ..providers.host import load_registry

@@ -176,9 +176,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (known errors printed, bugs with a traceback)."""
-    DETAILED["on"] = False  # per run: in-process callers (tests, gitops) run many
+    # per run, never per module: in-process callers (tests, gitops) run many
+    obj: dict[str, Any] = {}
     try:
-        result: Any = cli.main(args=argv, prog_name="skyform", standalone_mode=False)
+        result: Any = cli.main(args=argv, prog_name="skyform", standalone_mode=False, obj=obj)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -196,7 +197,7 @@ def run(argv: list[str] | None = None) -> int:
         printer = Printer(sys.stderr)
         for line in error_text(exc, printer):
             printer.line(line)
-        return _detailed(exc.exit_code)
+        return _detailed(exc.exit_code, obj)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
@@ -213,12 +214,14 @@ def run(argv: list[str] | None = None) -> int:
     return int(result or 0)
 
 
-DETAILED = {"on": False}
+#: The key of the run's context object that ``--detailed-exitcode`` sets (cli/options.py);
+#: here, not there, so that ``skyform --help`` imports no option table (start-up time).
+DETAILED_EXITCODE = "detailed_exitcode"
 
 
-def _detailed(code: int) -> int:
+def _detailed(code: int, obj: dict[str, Any]) -> int:
     """With --detailed-exitcode every error is 1, so 2 keeps meaning 'changes present'."""
-    if DETAILED["on"] and code not in (ExitCode.OK, ExitCode.CHANGES):
+    if obj.get(DETAILED_EXITCODE) and code not in (ExitCode.OK, ExitCode.CHANGES):
         return ExitCode.ERROR
     return code
 

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from .gitops import gitops_options, mission_lines, registry_from, request_from
+from .options import shared
 
 
 @click.command(name="reconcile")
@@ -21,7 +22,7 @@ from .gitops import gitops_options, mission_lines, registry_from, request_from
 @click.option("--interval", default="5m", show_default=True, metavar="DURATION",
               help="Time from the start of one round to the start of the next (30s, 5m, 1h).")
 @click.option("--max-rounds", type=click.IntRange(1), default=None, help="Stop after this many rounds.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON line per round on stdout.")
+@shared("json", json="One JSON line per round on stdout.")
 @click.pass_context
 def command(ctx: click.Context, interval: str, max_rounds: int | None, as_json: bool, **kw: Any) -> int:
     """Fetch, plan and apply the missions of REPO every --interval until stopped."""

@@ -12,6 +12,7 @@ import click
 
 from ..errors import ExitCode, Interrupted, PlanRefused
 from .common import MISSION, emitter, is_interactive, options_from, run_options
+from .options import shared
 from ..events import EventKind
 
 
@@ -34,8 +35,7 @@ def _print_plan(plan: Any, as_json: bool) -> None:
 @MISSION
 @run_options
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan to FILE.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its max_cost.")
+@shared("detailed_exitcode")
 @click.option("--destroy", "destroy_mode", is_flag=True, help="Plan the destruction of every resource.")
 @click.option("--refresh-only", is_flag=True, help="Only report objects changed outside skyform (drift).")
 @click.option("--forget", is_flag=True, help="Plan resources the API cannot delete as removed from state.")
@@ -43,9 +43,7 @@ def plan(mission: Path, out: Path | None, detailed_exitcode: bool, destroy_mode:
          as_json: bool, **kw: Any) -> int:
     """Show what apply would change in MISSION (a file or directory; default: .)."""
     from ..api import Session
-    from .main import DETAILED
 
-    DETAILED["on"] = detailed_exitcode
     mode = "destroy" if destroy_mode else ("refresh-only" if refresh_only else "apply")
     with Session(mission, options_from(kw), emit=emitter(as_json)) as session:
         the_plan = session.plan(mode)

@@ -18,6 +18,7 @@ import click
 
 from ..errors import UsageError
 from ..sandbox.host import SandboxError
+from .options import shared
 
 DIR_HELP = "the sandbox state directory (default: the mission's .skyform/sandbox/)"
 
@@ -143,7 +144,7 @@ def _objects_from_files(registry: Any, state_dir: Path) -> dict[str, dict[str, i
 
 @command.command("objects")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=None, help=DIR_HELP)
-@click.option("--json", "as_json", is_flag=True, help="print JSON: {source, dir, objects: {provider: {kind: n}}}")
+@shared("json", json="print JSON: {source, dir, objects: {provider: {kind: n}}}")
 @click.argument("mission", type=click.Path(path_type=Path), required=False)
 @click.pass_context
 def objects(ctx: click.Context, directory: Path | None, as_json: bool, mission: Path | None) -> None:

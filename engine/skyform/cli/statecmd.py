@@ -13,6 +13,7 @@ import click
 from ..errors import ExitCode, SkyformError, UsageError
 from .common import MISSION, state_option
 from ..events import EventKind
+from .options import shared
 
 
 def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
@@ -38,7 +39,7 @@ def state() -> None:
 @state.command("list")
 @MISSION
 @state_option
-@click.option("--json", "as_json", is_flag=True)
+@shared("json", json="Machine-readable JSON on stdout.")
 def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
     """List recorded resources."""
     _, name, store = _store(mission, state_url)
@@ -100,7 +101,7 @@ def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
 @MISSION
 @state_option
 @click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@shared("json", json="Machine-readable JSON on stdout.")
 def history(mission: Path, state_url: str | None, limit: int, as_json: bool) -> int:
     """Show the mission's event history (newest last)."""
     _, name, store = _store(mission, state_url)
@@ -132,7 +133,7 @@ def _mission_and_name(words: tuple[str, ...]) -> tuple[Path, str | None]:
 @click.command()
 @click.argument("words", nargs=-1, metavar="[MISSION] [NAME]")
 @state_option
-@click.option("--json", "as_json", is_flag=True)
+@shared("json", json="Machine-readable JSON on stdout.")
 def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
     """Show the mission's outputs (or output NAME) from the last apply."""
     mission, name = _mission_and_name(words)
@@ -206,9 +207,8 @@ def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
 @click.command("import")
 @click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS REMOTE_ID")
 @state_option
-@click.option("--sandbox", is_flag=True, help="Import from the sandbox simulators.")
-@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
+@shared("sandbox", sandbox="Import from the sandbox simulators.")
+@shared("secrets_file", secrets_file="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
 def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, secrets_file: Path | None) -> int:
     """Record the existing remote object REMOTE_ID as resource ADDRESS (after a possible orphan)."""
     import uuid

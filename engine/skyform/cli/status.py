@@ -20,6 +20,7 @@ import click
 
 from .common import MISSION, state_option
 from .statecmd import _store, _when
+from .options import shared
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,11 @@ def poll_running(mission: Path, state_url: str | None, running: list[Any], *, sa
 @click.command()
 @MISSION
 @state_option
-@click.option("--sandbox", is_flag=True, help="Poll the sandbox simulators (default when state records a sandbox run).")
-@click.option("--secrets-file", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
+@shared("sandbox", sandbox="Poll the sandbox simulators (default when state records a sandbox run).")
+@shared("secrets_file", secrets_file="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
 @click.option("--poll/--no-poll", default=True, show_default=True,
               help="Ask the services how far running jobs have got.")
-@click.option("--json", "as_json", is_flag=True)
+@shared("json", json="Machine-readable JSON on stdout.")
 def status(mission: Path, state_url: str | None, sandbox: bool, secrets_file: Path | None, poll: bool,
            as_json: bool) -> int:
     """Show each resource's status and the progress of running remote jobs (polled live)."""

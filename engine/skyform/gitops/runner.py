@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..providers.base import DEFAULT_PARALLELISM
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
 from . import discovery
 from .report import MissionReport, RunReport
@@ -41,7 +42,7 @@ class Request:
     since: str | None = None
     refresh: bool = True
     refresh_only: bool = False
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     secrets_file: Path | None = None
     base_dir: Path | None = None  # gitops' own directory (default: the user's state dir)
     repository_id: str | None = None  # the identity recorded in state (default: origin URL or path)

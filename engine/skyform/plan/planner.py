@@ -1,6 +1,6 @@
 """Planning: refresh what state knows, then diff desired against recorded, as a pure step.
 
-Reading (``refresh``) touches the services; deciding (``decide``) is a pure function of the
+Reading (:mod:`.refresh`) touches the services; deciding (``decide``) is a pure function of the
 desired resources, the recorded state and the observations, and yields one :class:`Action`
 per resource, each no-op with its reason. Only the scheduler acts.
 """
@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Mapping
 
 from .. import graph
-from ..errors import AdoptError, AuthError, Diagnostic, NotFound, PlanRefused, RemoteError, SkyformError, SpecError, TransientError
+from ..errors import Diagnostic, PlanRefused, RemoteError, SkyformError, SpecError
 from ..spec.mission import Lifecycle, Mission
 from .budget import breaches
 from .model import Action, ActionKind, Plan
-from ..providers.base import ALL_FIELDS, Change, ResourceKind, Result
+from .refresh import Observation, refresh, with_retries
+from ..providers.base import ALL_FIELDS, DEFAULT_PARALLELISM, Change, ResourceKind
 from ..runtime import Runtime
 from ..state.base import ResourceState, StateStore
 from ..state.records import LIFECYCLE_KEY, to_record
@@ -31,102 +30,6 @@ from ..spec.values import Unknown, sealed, to_storable
 #: an output an in-place update will change: expressions reading it are known after apply
 AFTER_APPLY = Unknown("(known after apply)")
 log = logging.getLogger("skyform.plan")
-
-
-@dataclass
-class Observation:
-    """What refresh saw of one recorded resource."""
-
-    result: Result | None = None  # None with gone=True: the remote object no longer exists
-    gone: bool = False
-    adopted: Result | None = None
-    adopt_error: str | None = None
-    error: str | None = None
-    fatal: bool = False  # credentials refused: nothing of this provider can be planned
-    transient: bool = False  # the service kept failing for now: plan from the recorded state
-
-
-def with_retries(fn: Any, attempts: int = 4) -> Any:
-    """Call ``fn`` retrying TransientError (Retry-After honoured, capped) - for plan-time reads."""
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except TransientError as exc:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(min(exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** attempt, 10.0))
-    return None
-
-
-def refresh(runtime: Runtime, records: Mapping[str, ResourceState], parallelism: int = 10) -> dict[str, Observation]:
-    """Observe every recorded resource (read, or adopt for interrupted creates): per provider, a
-    bounded pool of at most ``parallelism`` (and the provider's own cap) workers over chunks."""
-
-    def observe(rs: ResourceState) -> Observation:
-        try:
-            _, kind = runtime.kind(rs.type)
-        except SkyformError:
-            return Observation()  # provider not installed: the plan blocks its delete with a hint
-        record = to_record(rs)
-        try:
-            ctx = runtime.context(rs.address, rs.type, idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
-            if rs.status == "creating" or (rs.remote_id is None and rs.status != "ready"):
-                try:
-                    found = with_retries(lambda: kind.adopt(record.spec, ctx))
-                except AdoptError as exc:  # the hint is the user's next step: keep it in the plan
-                    return Observation(adopt_error=f"{exc} ({exc.hint})" if exc.hint else str(exc))
-                return Observation(adopted=found)
-            result = with_retries(lambda: kind.read(record, ctx))
-        except NotFound:
-            return Observation(gone=True)
-        except AuthError as exc:
-            return Observation(error=str(exc), fatal=True)
-        except TransientError as exc:
-            return Observation(error=str(exc), transient=True)
-        except RemoteError as exc:
-            return Observation(error=str(exc))
-        except Exception as exc:  # a provider bug or an answer it did not expect
-            log.debug("reading %s failed", rs.address, exc_info=True)
-            return Observation(error=f"{rs.type} failed unexpectedly: {type(exc).__name__}: {exc} "
-                                     "(a provider bug or an unexpected answer; -vv shows the traceback)")
-        return Observation(result=result, gone=result is None)
-
-    def observe_chunk(chunk: list[ResourceState]) -> list[tuple[str, Observation]]:
-        return [(rs.address, observe(rs)) for rs in chunk]
-
-    seen: dict[str, Observation] = {}
-    for provider, items in _by_provider(records).items():
-        limit = runtime.registry.providers[provider].parallelism if provider in runtime.registry.providers else None
-        workers = max(1, min(parallelism, limit or parallelism, len(items)))
-        if workers == 1:
-            seen.update(observe_chunk(items))
-            continue
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"refresh-{provider}") as pool:
-            for observed in pool.map(observe_chunk, refresh_chunks(items, workers)):
-                seen.update(observed)
-    return {address: seen[address] for address in records}  # the records' order, whatever the grouping
-
-
-def _by_provider(records: Mapping[str, ResourceState]) -> dict[str, list[ResourceState]]:
-    """Records grouped by provider: each provider's reads run under its own parallelism cap."""
-    groups: dict[str, list[ResourceState]] = {}
-    for rs in records.values():
-        groups.setdefault(rs.type.partition(".")[0], []).append(rs)
-    return groups
-
-
-REFRESH_CHUNK_MAX = 64
-
-
-def refresh_chunks(items: list[ResourceState], workers: int) -> list[list[ResourceState]]:
-    """``items`` cut into chunks for ``workers`` threads: about four per worker (so a slow
-    chunk does not hold the others up) and at most REFRESH_CHUNK_MAX resources each.
-
-    One future per resource made 10,000 submissions contend on the pool's one lock and
-    churn the garbage collector; a chunk is one future and one result list.
-    """
-    size = max(1, min(REFRESH_CHUNK_MAX, -(-len(items) // (workers * 4))))
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[Change]:
@@ -187,7 +90,7 @@ class Planner:
 
     def plan(
         self, *, mode: str = "apply", targets: Iterable[str] = (), do_refresh: bool = True,
-        parallelism: int = 10, allow_forget: bool = False, plan_checks: bool = True,
+        parallelism: int = DEFAULT_PARALLELISM, allow_forget: bool = False, plan_checks: bool = True,
         excludes: Iterable[str] = (),
     ) -> Plan:
         state = self.store.mission(self.mission.name)

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from ..catalog.model import Dataset
     from ..sandbox.simulator import Simulator, SimulatorOptions
 
+#: Concurrent provider calls of one run (``--parallelism``), for refresh and apply alike;
+#: each provider's own ``Provider.parallelism`` caps its share of them.
+DEFAULT_PARALLELISM = 10
+
 Status = Literal["ready", "running", "failed"]
 ALL_FIELDS = frozenset({"*"})
 

@@ -147,9 +147,6 @@ def _run_in_process(argv: tuple[str, ...], providers: Sequence[Provider], env: d
         try:
             if cwd is not None:
                 os.chdir(cwd)
-            detailed = getattr(cli_main, "DETAILED", None)
-            if isinstance(detailed, dict):
-                detailed["on"] = False  # module state a previous in-process run may have left set
             exit_code = cli_main.run(list(argv))
         except SystemExit as exc:
             exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -2,7 +2,8 @@
 
 The import graph is read statically (every ``import`` and ``from ... import``, including
 the ones inside functions, which only hide a circle until the function runs), so a circle
-fails here even where Python would happen to tolerate it at run time.
+fails here even where Python would happen to tolerate it at run time. Imports under
+``if TYPE_CHECKING:`` are left out: they never run, they only name types.
 """
 
 from __future__ import annotations
@@ -25,13 +26,28 @@ def modules(root: Path) -> dict[str, tuple[Path, bool]]:
     return out
 
 
+def executed(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never run)."""
+    out: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+    return out
+
+
 def import_graph(root: Path) -> dict[str, set[str]]:
     """Module → the modules under ``root`` it imports (anywhere in its body)."""
     known = modules(root)
     graph: dict[str, set[str]] = {name: set() for name in known}
     for name, (path, is_package) in known.items():
         package = name.split(".") if is_package else name.split(".")[:-1]
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in executed(ast.parse(path.read_text(), str(path))):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -93,5 +109,13 @@ def test_a_circle_is_found_even_through_a_function_level_import(tmp_path: Path) 
     assert find_circle(import_graph(tmp_path)) == ["pkg.a", "pkg.sub.b", "pkg.a"]
     (package / "sub" / "b.py").write_text("def thing():\n    from .. import c\n")
     assert find_circle(import_graph(tmp_path)) == ["pkg.a", "pkg.sub.b", "pkg.c", "pkg.a"]
-    (package / "sub" / "b.py").write_text("thing = 1\n")
-    assert find_circle(import_graph(tmp_path)) == []
+    (package / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import x\n")
+    assert find_circle(import_graph(tmp_path)) == []  # a type-only import never runs
+
+
+def test_the_values_plugins_were_told_to_import_keep_their_old_module() -> None:
+    """docs/plugins.md pointed plugins at skyform.values; the moved names still come from there."""
+    import skyform.spec.values as values
+    from skyform.values import Secret, Unknown, is_known
+
+    assert (Secret, Unknown, is_known) == (values.Secret, values.Unknown, values.is_known)

@@ -1,5 +1,9 @@
 """Planning: refresh what state knows, diff desired against recorded, the Plan artifact.
 
-:mod:`.planner` reads and decides; :mod:`.model` is the serialisable :class:`~.model.Plan`
-of :class:`~.model.Action` s. Nothing here acts on the world: :mod:`skyform.apply` does.
+Start at :class:`.planner.Planner`. :mod:`.refresh` reads the recorded resources,
+:mod:`.planner` decides one action per resource, :mod:`.model` is the serialisable
+:class:`~.model.Plan` (action kinds, plan symbols, changes), :mod:`.file` tells a saved plan
+from a mission, :mod:`.targeting` is ``--target``/``--exclude`` and :mod:`.budget` flags
+estimates above ``lifecycle.max_cost``. Nothing here acts on the world: :mod:`skyform.apply`
+does.
 """

@@ -253,8 +253,8 @@ def pyodm_examples_node(nodeodm: Server, tmp_path, monkeypatch) -> Iterator[Serv
         original(self, host, port, *args, **kw)
 
     monkeypatch.setattr(pyodm.api.Node, "__init__", redirected)
-    if "sim" in nodeodm.extra:  # a run of ~2.6 s, as long as a real node's --test_seconds 2:
-        monkeypatch.setattr(nodeodm.extra["sim"].clock, "factor", 50)  # the example sees it RUNNING
+    if "sim" in nodeodm.extra:  # a run of ~5 s, a little longer than a real node's --test_seconds 3:
+        monkeypatch.setattr(nodeodm.extra["sim"].clock, "factor", 25)  # the example sees it RUNNING
     (tmp_path / "examples" / "images").mkdir(parents=True)
     for i in (1, 2):
         (tmp_path / "examples" / "images" / f"image_{i}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes([i]) * 64)

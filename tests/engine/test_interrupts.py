@@ -315,8 +315,9 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
 
 def test_job_created_on_resume_gets_its_full_timeout(ws):
     """A create killed before it reached the service, resumed after lifecycle.timeout: the NEW job gets its own
-    timeout and completes instead of being cancelled at once."""
-    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 2s}}\n")
+    timeout and completes instead of being cancelled at once. (Service time: 20m is 2 s at the
+    tests' sandbox clock of 600; the job takes 300 s of it, 0.5 s.)"""
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 20m}}\n")
     slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
         {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)

@@ -54,8 +54,7 @@ CASES = [
      ["mission.yaml:5:1:", "a mission file holds one YAML document; split the others into their own files"]),
     ("unhashable key", H + "resources:\n  [a, b]: 1\n", ["mission.yaml:5:3:", "a mapping key must be a scalar"]),
     ("missing envelope fields", "metadata: {name: m}\n",
-     ["'apiVersion' is a required property", "'kind' is a required property",
-      "'resources' is a required property"]),
+     ["the required fields 'apiVersion', 'kind' and 'resources' are missing"]),
 ]
 
 

@@ -186,10 +186,11 @@ def test_transient_errors_with_default_retries_recover(ws, monkeypatch):
 
 
 def test_timeout_cancels_a_stuck_job(ws):
-    """`lifecycle.timeout: 1s` on a job that never finishes: it is cancelled remotely and fails."""
+    """`lifecycle.timeout: 10m` on a job that never finishes: it is cancelled remotely and fails
+    (service time: 1 s at the tests' sandbox clock of 600)."""
     ws.write("""
         resources:
-          j: {type: fake.Job, spec: {name: j, stuck: true}, lifecycle: {timeout: 1s}}
+          j: {type: fake.Job, spec: {name: j, stuck: true}, lifecycle: {timeout: 10m}}
           after: {type: fake.Thing, spec: {name: after}, depends_on: [j]}
     """)
     started = time.monotonic()
@@ -198,7 +199,7 @@ def test_timeout_cancels_a_stuck_job(ws):
     assert ran.code == 1, str(ran)
     (failed,) = [e for e in events(ran) if e["after"] == "failed"]
     assert failed["address"] == "j"
-    assert "timed out after 1s; the remote job was cancelled" in failed["error"]
+    assert "timed out after 10m; the remote job was cancelled" in failed["error"]
     assert 1.0 <= elapsed < 6
     (job,) = [o for o in ws.remote_objects() if o["kind"] == "job"]
     assert job["state"] == "cancelled"

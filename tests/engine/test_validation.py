@@ -13,15 +13,16 @@ import pytest
 # (case id, mission body after the 3-line header, expected stderr fragments)
 CASES = [
     ("wrong apiVersion and kind", None, [
-        ":1:1: apiVersion: 'skyform/v1' was expected [mission]",
-        ":2:1: kind: 'Mission' was expected [mission]"]),
+        ":1:1: apiVersion: apiVersion must be 'skyform/v1', not 'skyform/v2' [mission]",
+        ":2:1: kind: kind must be 'Mission', not 'Mision' [mission]"]),
     ("bad mission name", "resources: {}\n", None),
     ("resource id with a space", """
         resources:
           weird id!:
             type: fake.Thing
             spec: {name: a}
-     """, [":4:1: resources: 'weird id!' does not match"]),
+     """, [":4:1: resources: 'weird id!' is not a valid name in resources: a resource id is letters, digits, '_' "
+         "and '-', and starts with a letter or '_' [mission]"]),
     ("type without a kind", """
         resources:
           a:
@@ -34,12 +35,12 @@ CASES = [
           a:
             type: fake.Thing
             spec: []
-     """, [":7:5: resources.a.spec: [] is not of type 'object' [mission]"]),
+     """, [":7:5: resources.a.spec: the spec must be an object (a mapping), not a list ([]) [mission]"]),
     ("missing spec", """
         resources:
           a:
             type: fake.Thing
-     """, [":5:3: resources.a: 'spec' is a required property [mission]"]),
+     """, [":5:3: resources.a: the required field 'spec' is missing [mission]"]),
     ("unknown resource field", """
         resources:
           a:
@@ -54,17 +55,20 @@ CASES = [
             spec: {name: x}
             lifecycle: {retries: -1, on_failure: explode, colour: 1, prevent_destroy: maybe}
      """, [
-        ":8:17: resources.a.lifecycle.retries: -1 is less than the minimum of 0 [mission]",
-        ":8:30: resources.a.lifecycle.on_failure: 'explode' is not one of ['stop', 'continue'] [mission]",
+        ":8:17: resources.a.lifecycle.retries: retries must be at least 0, not -1 [mission]",
+        ":8:30: resources.a.lifecycle.on_failure: on_failure must be one of 'stop', 'continue', not 'explode' [mission]",
         ":8:51: resources.a.lifecycle.colour: unknown field 'colour'",
-        ":8:62: resources.a.lifecycle.prevent_destroy: 'maybe' is not of type 'boolean' [mission]"]),
+        ":8:62: resources.a.lifecycle.prevent_destroy: prevent_destroy must be true or false, not the string "
+        "'maybe' [mission]"]),
     ("lifecycle timeout that is not a duration", """
         resources:
           a:
             type: fake.Thing
             spec: {name: x}
             lifecycle: {timeout: forever}
-     """, [":8:17: resources.a.lifecycle.timeout: "]),
+     """, [":8:17: resources.a.lifecycle.timeout: timeout fits none of its 2 accepted forms (a string or a "
+          "number); the closest, a string, fails: 'forever' is not a valid timeout: a duration such as 90s, 30m, "
+          "6h or 1h30m [mission]"]),
     ("unknown provider with did-you-mean", """
         resources:
           a:
@@ -89,14 +93,14 @@ CASES = [
         providers:
           fake: {url: 1}
         resources: {}
-     """, [":5:10: providers.fake.url: 1 is not of type 'string' [fake settings]"]),
+     """, [":5:10: providers.fake.url: url must be a string, not the number 1 [fake settings]"]),
     ("schema: empty name, at the field's line", """
         resources:
           a:
             type: fake.Thing
             spec:
               name: ""
-     """, [":8:7: resources.a.spec.name: '' should be non-empty [fake.Thing]"]),
+     """, [":8:7: resources.a.spec.name: name must not be empty [fake.Thing]"]),
     ("schema: unknown spec field with its allowed list", """
         resources:
           a:
@@ -117,7 +121,7 @@ CASES = [
           a:
             type: fake.Thing
             spec: {value: 1}
-     """, [":7:5: resources.a.spec: 'name' is a required property [fake.Thing]"]),
+     """, [":7:5: resources.a.spec: the required field 'name' is missing [fake.Thing]"]),
     ("schema: wrong type and range", """
         resources:
           a:
@@ -126,8 +130,8 @@ CASES = [
               name: a
               duration: -1
               fail: "no"
-     """, [":9:7: resources.a.spec.duration: -1 is less than the minimum of 0 [fake.Job]",
-          ":10:7: resources.a.spec.fail: 'no' is not of type 'boolean' [fake.Job]"]),
+     """, [":9:7: resources.a.spec.duration: duration must be at least 0, not -1 [fake.Job]",
+          ":10:7: resources.a.spec.fail: fail must be true or false, not the string 'no' [fake.Job]"]),
     ("semantic check from the kind", """
         resources:
           a:
@@ -149,7 +153,7 @@ CASES = [
           a:
             type: fake.Thing
             spec: {name: a, even: "n=${{ var.n }}"}
-     """, [":8:21: resources.a.spec.even: 'n=4' is not of type 'integer' [fake.Thing]"]),
+     """, [":8:21: resources.a.spec.even: even must be an integer, not the string 'n=4' [fake.Thing]"]),
     ("bad expression root with did-you-mean", """
         resources:
           a:
@@ -282,7 +286,8 @@ def test_invalid_spec_reports_location_path_message_and_type(ws, case_id, body, 
     ran = ws.run("validate", f).clean()
     assert ran.code == 3, str(ran)
     if expected is None:
-        expected = [":3:12: metadata.name: 'Bad_Name' does not match"]
+        expected = [":3:12: metadata.name: 'Bad_Name' is not a valid name: a mission name is 1-63 lower-case "
+                    "letters, digits, '.', '_' and '-', starting and ending with a letter or digit [mission]"]
     for fragment in expected:
         fragment = fragment.replace("{file}", str(f))
         if fragment.startswith(":"):

@@ -32,7 +32,7 @@ def test_run_skyform_reports_exit_code_and_the_users_message(write_mission, run_
     mission = write_mission({"resources": {"job": {"type": "kitdemo.Job", "spec": {"name": "a", "priority": 11}}}})
     result = run_skyform("validate", str(mission), providers=[kitdemo])
     assert result.exit_code == 3, result.output
-    assert "resources.job.spec.priority: 11 is greater than the maximum of 10 [kitdemo.Job]" in result.stderr + result.stdout
+    assert "resources.job.spec.priority: priority must be at most 10, not 11 [kitdemo.Job]" in result.stderr + result.stdout
 
 
 def test_run_skyform_parses_json_events(write_mission, run_skyform, kitdemo) -> None:

@@ -21,7 +21,8 @@ LIFECYCLE: dict[str, Any] = {
         },
         "timeout": {
             "description": "How long a remote job may run before it is cancelled (e.g. 90s, 30m, 6h, 1h30m).",
-            "anyOf": [{"type": "string", "pattern": DURATION},
+            "anyOf": [{"type": "string", "pattern": DURATION,
+                       "description": "a duration such as 90s, 30m, 6h or 1h30m"},
                       {"type": "number", "exclusiveMinimum": 0, "maximum": 31536000}],
         },
         "retries": {"type": "integer", "minimum": 0, "maximum": 50,
@@ -49,7 +50,8 @@ MISSION_SCHEMA: dict[str, Any] = {
             "required": ["name"],
             "properties": {
                 "name": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
-                         "description": "The mission's name: lower-case letters, digits, '.', '_', '-' (1-63)."},
+                         "description": "a mission name is 1-63 lower-case letters, digits, '.', '_' and '-', "
+                                        "starting and ending with a letter or digit"},
                 "description": {"type": "string"},
                 "labels": {"type": "object", "propertyNames": {"type": "string"},
                            "additionalProperties": {"type": "string"}},
@@ -65,7 +67,9 @@ MISSION_SCHEMA: dict[str, Any] = {
                       "description": "Values referenced as ${{ var.<name> }}."},
         "resources": {
             "type": "object",
-            "propertyNames": {"type": "string", "pattern": RESOURCE_ID},
+            "propertyNames": {"type": "string", "pattern": RESOURCE_ID,
+                              "description": "a resource id is letters, digits, '_' and '-', and starts with a "
+                                             "letter or '_'"},
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,

@@ -24,6 +24,7 @@ from ..spec.yamlsource import MDict, locate
 from ..suggest import did_you_mean
 from .expression_types import expression_type_diagnostics
 from .lifecycle_fields import ignore_changes_diagnostics
+from .messages import explain
 from .scope import Scope
 
 if TYPE_CHECKING:  # jsonschema is imported only when an instance is not plainly valid (start-up time)
@@ -94,24 +95,18 @@ def _contains_unknown(value: Any) -> bool:
     return False
 
 
-def _message(error: ValidationError) -> str:
+def _message(error: ValidationError, path: tuple[Any, ...]) -> tuple[str, str | None]:
+    """(message, hint) in the user's words (see :mod:`.messages`); an unknown field names
+    the allowed ones and the nearest."""
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    if isinstance(custom, str):  # a provider's documented wording for this field
-        return custom
-    if error.validator in ("anyOf", "oneOf") and error.context:
-        from jsonschema.exceptions import best_match
-
-        inner = best_match(error.context)
-        if inner is not None:
-            return inner.message
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict) and not isinstance(custom, str):
         allowed = list((cast(Mapping[str, Any], error.schema).get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         if extra:
             hint = did_you_mean(str(extra[0]), allowed)
-            return f"unknown field {extra[0]!r}" + (f" ({hint})" if hint else "") + \
-                (f"; allowed: {', '.join(allowed)}" if allowed and len(allowed) <= 30 else "")
-    return error.message
+            return (f"unknown field {extra[0]!r}" + (f" ({hint})" if hint else "")
+                    + (f"; allowed: {', '.join(allowed)}" if allowed and len(allowed) <= 30 else "")), None
+    return explain(error, path)
 
 
 def _extra_key(error: ValidationError) -> Any:
@@ -138,11 +133,12 @@ def schema_diagnostics(
         extra = _extra_key(error)
         if extra is not None:
             path = path + (extra,)
-        dotted, message = ".".join(str(p) for p in path), _message(error)
+        dotted = ".".join(str(p) for p in path)
+        message, hint = _message(error, base + tuple(error.absolute_path))
         if (dotted, message) in seen:  # one errorMessage may stand for several failing keywords
             continue
         seen.add((dotted, message))
-        out.append(Diagnostic(path=dotted, message=message, location=locate(root, path), type=type_name))
+        out.append(Diagnostic(path=dotted, message=message, location=locate(root, path), type=type_name, hint=hint))
     return out
 
 

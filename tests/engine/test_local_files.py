@@ -70,3 +70,15 @@ def test_glob_outside_the_mission_directory_is_invalid(ws):
     ran = ws.run("validate", f).clean()
     assert ran.code == 3
     assert f"{f}:5:38: resources.photos.spec.glob: glob '../*.JPG' must stay inside the mission directory" in ran.err
+
+
+def test_too_few_files_for_min_count_is_a_validation_error(ws):
+    """Fewer matches than min_count is said at validate time, at the min_count field."""
+    _photos(ws, a=b"one")
+    ws.write("""
+        resources:
+          photos: {type: local.Files, spec: {glob: "data/*.JPG", min_count: 3}}
+    """)
+    ran = ws.run("validate", ws.path).clean()
+    assert ran.code == 3, str(ran)
+    assert "resources.photos.spec.min_count: min_count is 3, but only 1 file matches [local.Files]" in ran.err

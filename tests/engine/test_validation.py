@@ -7,6 +7,7 @@ and the fragments `skyform validate` must print. Line numbers count from the top
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -452,3 +453,29 @@ def test_expression_types_that_fit_are_accepted(ws):
     """)
     ran = ws.run("validate", f)
     assert ran.code == 0, str(ran)
+
+
+def test_errors_of_a_mission_directory_are_grouped_by_file_in_line_order(ws):
+    """Two files of one mission, a misspelt resource key in the second: every error of both
+    files comes in one run, the first file's in line order, then the second's."""
+    ws.raw(HEADER + """resources:
+  a:
+    type: fake.Thing
+    spec: {name: "${{ resources.bb.outputs.id }}", even: 3}
+""", file="a.yaml")
+    second = ws.raw("""resources:
+  b:
+    type: fake.Thing
+    spec: {name: ""}
+    lifecycel: {retries: 1}
+""", file="b.yaml")
+    ran = ws.run("validate", "--json", ws.path).clean()
+    assert ran.code == 3, str(ran)
+    found = [(Path(e["file"]).name, e["line"], e["path"]) for e in json.loads(ran.out)["errors"]]
+    assert found == [
+        ("a.yaml", 7, "resources.a.spec.name"),
+        ("a.yaml", 7, "resources.a.spec.even"),
+        ("b.yaml", 4, "resources.b.spec.name"),
+        ("b.yaml", 5, "resources.b.lifecycel"),
+    ], found
+    assert str(second) in ws.run("validate", ws.path).err

@@ -54,8 +54,8 @@ def apply(mission: Path) -> None:
     assert ran.exit_code == 0, ran.output
 
 
-def plan(mission: Path) -> dict[str, str]:
-    ran = run_cli("plan", "--sandbox", "--json", str(mission), env=ENV)
+def plan(mission: Path, *flags: str) -> dict[str, str]:
+    ran = run_cli("plan", "--sandbox", "--json", *flags, str(mission), env=ENV)
     assert ran.exit_code == 0, ran.output
     (line,) = [json.loads(x) for x in ran.output.splitlines() if '"event": "plan"' in x]
     return {a["address"]: a["action"] for a in line["actions"]}
@@ -134,9 +134,8 @@ def test_satellogic_wait_for_update_keeps_what_uses_the_order(tmp_path: Path) ->
     updated_alone(mission, "baseline", ["flight", "site"])
 
 
-def test_nodeodm_task_update_keeps_what_uses_its_uuid(tmp_path: Path) -> None:
-    """New processing options restart the NodeODM task under the same uuid: a resource that
-    names the uuid is not changed (one that used a product would be: products are made anew)."""
+def nodeodm_with_a_uuid_user(tmp_path: Path) -> Path:
+    """specs/nodeodm-basic plus a DroneBundle project whose description names the task's uuid."""
     mission = tmp_path / "nodeodm-basic"
     shutil.copytree(SPECS / "nodeodm-basic", mission, ignore=shutil.ignore_patterns(".skyform"))
     path = mission / "mission.yaml"
@@ -149,6 +148,13 @@ def test_nodeodm_task_update_keeps_what_uses_its_uuid(tmp_path: Path) -> None:
             '      description: "Reconstructed as NodeODM task ${{ resources.reconstruct.outputs.uuid }}"\n')
     text = text.replace("\noutputs:\n", "\n" + site + "outputs:\n", 1)
     path.write_text(text)
+    return mission
+
+
+def test_nodeodm_task_update_keeps_what_uses_its_uuid(tmp_path: Path) -> None:
+    """New processing options restart the NodeODM task under the same uuid: a resource that
+    names the uuid is not changed (one that used a product would be: products are made anew)."""
+    mission = nodeodm_with_a_uuid_user(tmp_path)
     apply(mission)
     edit(mission, "pc-quality: medium", "pc-quality: high")
     before = remote_ids(mission)
@@ -156,6 +162,19 @@ def test_nodeodm_task_update_keeps_what_uses_its_uuid(tmp_path: Path) -> None:
     assert (actions["reconstruct"], actions["site"], actions["photos"]) == ("update", "noop", "noop")
     apply(mission)
     assert remote_ids(mission) == before
+
+
+def test_a_task_still_running_after_its_update_keeps_what_uses_its_uuid(tmp_path: Path) -> None:
+    """The restarted task is left running (apply --detach): a plan from the recorded state
+    waits for it and still leaves the resource naming its uuid alone (a running job keeps
+    its identity; what it produces is known after apply)."""
+    mission = nodeodm_with_a_uuid_user(tmp_path)
+    apply(mission)
+    edit(mission, "pc-quality: medium", "pc-quality: high")
+    detached = run_cli("apply", "--sandbox", "--auto-approve", "--detach", str(mission), env=ENV)
+    assert detached.exit_code == 0, detached.output
+    actions = plan(mission, "--refresh=false")
+    assert (actions["reconstruct"], actions["site"]) == ("resume", "noop"), actions
 
 
 def test_itwin_workspace_cannot_change_in_place_so_its_job_follows_a_replace(tmp_path: Path) -> None:

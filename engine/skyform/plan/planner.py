@@ -160,7 +160,7 @@ class Planner:
                 continue
             action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
             action.depends_on = list(self.deps[rid])
-            if action.action in (ActionKind.NOOP, ActionKind.UPDATE) and rs is not None:
+            if action.action in (ActionKind.NOOP, ActionKind.UPDATE, ActionKind.RESUME) and rs is not None:
                 # sealed as apply records them (and hands them on): an output made from a secret,
                 # even one rotated since, reaches a dependent's spec as a digest, never in clear
                 outputs = (sealed(ob.result.outputs, like=rs.outputs) if ob.result is not None and ob.result.outputs
@@ -230,16 +230,21 @@ class Planner:
 
     def _outputs_after_update(self, type_name: str, outputs: Mapping[str, Any], recorded: Mapping[str, Any],
                               action: Action) -> dict[str, Any]:
-        """The outputs dependents see while ``action`` updates the resource in place.
+        """The outputs dependents see while ``action`` updates the resource in place (or
+        waits for it: a remote job still running, e.g. after an interrupted update).
 
         Those the kind keeps across this update (``ResourceKind.kept_outputs``: ``id`` by
-        default) keep their values, so a child that uses only them is not replaced; every
-        other output is known after apply. A kept output the refresh saw differ from the
-        record is not trusted either: apply checks the update against the record.
+        default) keep their values, so a child that uses only them is not replaced; a job
+        still running keeps only its ``stable_outputs`` (its identity: what it produces is
+        not final). Every other output is known after apply. A kept output the refresh saw
+        differ from the record is not trusted either: apply checks the update against the
+        record.
         """
         _, kind = self.runtime.kind(type_name)
         changes = action.changes + action.drift
-        kept = {k: v for k, v in kind.kept_outputs(outputs, changes).items() if recorded.get(k) == v}
+        keeps = (kind.kept_outputs(outputs, changes) if action.action == ActionKind.UPDATE
+                 else {k: v for k, v in outputs.items() if k in kind.stable_outputs})
+        kept = {k: v for k, v in keeps.items() if recorded.get(k) == v}
         declared = (kind.outputs_schema.get("properties") or {}).keys()
         return {name: kept.get(name, AFTER_APPLY) for name in [*outputs, *declared]}
 

@@ -57,8 +57,10 @@ def absorb(rec: ResourceState, outcome: Outcome, result: Result, spec: Any, life
         applied = to_storable(spec) if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED) else None
         rec.observed = sealed(result.observed, like=applied if isinstance(applied, dict) else rec.observed)
     rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: lifecycle}
-    if outcome == Outcome.CREATED and rec.status != "ready":
-        # a job's clock (lifecycle.timeout) starts when it is submitted, not at an old intent
+    if (outcome == Outcome.CREATED and rec.status != "ready") or (outcome == Outcome.UPDATED
+                                                                  and result.status == "running"):
+        # a job's clock (lifecycle.timeout) starts when it is submitted, or submitted again
+        # by an update (a restart), not at an old intent
         rec.intent_at = time.time()
     if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED):
         rec.spec = to_storable(spec)

@@ -9,6 +9,7 @@ registry of what plugins offer. ``from skyform import hookimpl`` keeps working t
 
 from __future__ import annotations
 
+from .. import hookimpl
 from .base import (
     ALL_FIELDS,
     Change,
@@ -23,8 +24,6 @@ from .base import (
     Result,
     Status,
 )
-
-from .. import hookimpl
 
 __all__ = [
     "ALL_FIELDS",

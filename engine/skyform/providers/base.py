@@ -26,10 +26,11 @@ They raise errors from :mod:`skyform.errors`, never library exceptions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import Issue
 
@@ -293,7 +294,7 @@ class ResourceKind:
         raise NotImplementedError(f"{self.name}: delete")
 
     # -- provenance -------------------------------------------------------------------
-    def datasets(self, record: Record) -> list["Dataset"]:
+    def datasets(self, record: Record) -> list[Dataset]:
         """The products of a ready resource, from its record alone (no request is sent).
 
         Each becomes one STAC Item of ``skyform catalog``. Name stored files with the
@@ -319,7 +320,7 @@ class Provider:
     settings_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
     secret_settings: frozenset[str] = frozenset()
     parallelism: int | None = None
-    simulator: Callable[["SimulatorOptions"], "Simulator"] | None = None
+    simulator: Callable[[SimulatorOptions], Simulator] | None = None
     description: str = ""
 
     def kind(self, name: str) -> ResourceKind | None:

@@ -11,15 +11,16 @@ subset of the arguments (pluggy passes only the ones it names).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
-    from .base import Provider
     from ..state.base import StateBackend
+    from .base import Provider
 
 # spec bodies never run (pluggy reads only signatures), hence the empty-body ignores below
 hookspec = pluggy.HookspecMarker("skyform")
@@ -29,7 +30,7 @@ hookspec = pluggy.HookspecMarker("skyform")
 
 
 @hookspec
-def skyform_providers() -> Iterable["Provider"]:  # type: ignore[empty-body]
+def skyform_providers() -> Iterable[Provider]:  # type: ignore[empty-body]
     """Return the providers this plugin offers.
 
     All results are collected; two providers with one name are an error naming both
@@ -38,7 +39,7 @@ def skyform_providers() -> Iterable["Provider"]:  # type: ignore[empty-body]
 
 
 @hookspec
-def skyform_state_backends() -> Iterable["StateBackend"]:  # type: ignore[empty-body]
+def skyform_state_backends() -> Iterable[StateBackend]:  # type: ignore[empty-body]
     """Return state backends, each claiming URL schemes (``sqlite``, ``postgresql``).
 
     All results are collected; the first backend claiming a scheme wins, and a second claim
@@ -47,7 +48,7 @@ def skyform_state_backends() -> Iterable["StateBackend"]:  # type: ignore[empty-
 
 
 @hookspec
-def skyform_cli_commands() -> Iterable["click.Command"]:  # type: ignore[empty-body]
+def skyform_cli_commands() -> Iterable[click.Command]:  # type: ignore[empty-body]
     """Return extra ``skyform`` sub-commands.
 
     All results are collected and added to the CLI; a name already taken is an error.

@@ -237,3 +237,46 @@ def test_failing_observer_plugin_does_not_break_the_apply(ws, monkeypatch, tmp_p
     assert ran.code == 0, str(ran)
     assert "webhook https://hooks.example/notify is unreachable" in ran.out + ran.err
     assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "b"]
+
+
+SLOW_PLUGIN = """
+import threading
+
+from skyform import hookimpl
+
+ENTERED = threading.Event()
+GATE = threading.Event()
+
+
+@hookimpl
+def skyform_providers():
+    ENTERED.set()
+    GATE.wait(30)
+    from skyform.providers import Provider
+    return [Provider(name="slow", version="1.0", kinds=(), connect=lambda s: None)]
+"""
+
+
+def test_a_provider_looked_up_by_two_threads_at_once_is_loaded_once_for_both(engine_env, site, monkeypatch):
+    """Refresh and apply look providers up from worker threads: while one thread loads a plugin,
+    another asking for the same provider waits for it instead of finding nothing."""
+    import importlib
+    import threading
+
+    make_distribution(site, "skyform-slow", "slow", "slowmod", SLOW_PLUGIN)
+    monkeypatch.setenv("SKYFORM_PLUGINS", "slow")
+    monkeypatch.delenv("SKYFORM_PLUGIN_MODULES", raising=False)
+    registry = load_registry(build_plugin_manager())
+    found: dict[str, object] = {}
+    first = threading.Thread(target=lambda: found.update(first=registry.providers.get("slow")))
+    first.start()
+    slowmod = importlib.import_module("slowmod")
+    assert slowmod.ENTERED.wait(30)  # the first thread is inside the plugin's skyform_providers
+    second = threading.Thread(target=lambda: found.update(second=registry.providers.get("slow")))
+    second.start()
+    second.join(0.3)  # unlocked, the second lookup would already have answered None
+    slowmod.GATE.set()
+    first.join(30)
+    second.join(30)
+    assert getattr(found.get("first"), "name", None) == "slow"
+    assert getattr(found.get("second"), "name", None) == "slow"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,7 @@ class _Providers(Mapping[str, Provider]):
         self.loaded: dict[str, Provider] = {}
 
     def __getitem__(self, name: str) -> Provider:
-        if name not in self.loaded:
+        if name not in self.loaded:  # the lock-free fast path: a loaded provider stays loaded
             self._registry._load_for(name)
         return self.loaded[name]
 
@@ -196,6 +197,9 @@ class Registry:
         self._backends: dict[str, StateBackend] = {}
         self._commands: list[Any] = []
         self._done: dict[str, set[int]] = {"providers": set(), "backends": set(), "commands": set()}
+        # refresh and apply look providers up from worker threads: one loads, the others wait
+        # for it (reentrant: loading one provider may load them all)
+        self._loading = threading.RLock()
 
     # -- what callers use -----------------------------------------------------------------
     def resolve_type(self, type_name: str) -> tuple[Provider, ResourceKind] | None:
@@ -219,24 +223,27 @@ class Registry:
     @property
     def state_backends(self) -> dict[str, StateBackend]:
         """State backends by URL scheme, from every plugin."""
-        for plugin in self._plugins():
-            if self._first_time("backends", plugin):
-                self._add_backends(plugin)
+        with self._loading:
+            for plugin in self._plugins():
+                if self._first_time("backends", plugin):
+                    self._add_backends(plugin)
         return self._backends
 
     @property
     def cli_commands(self) -> list[Any]:
         """Extra ``skyform`` sub-commands, from every plugin."""
-        for plugin in self._plugins():
-            if self._first_time("commands", plugin):
-                self._commands.extend(self._hooks.cli_commands(plugin, origin_of(self.pm, plugin)))
+        with self._loading:
+            for plugin in self._plugins():
+                if self._first_time("commands", plugin):
+                    self._commands.extend(self._hooks.cli_commands(plugin, origin_of(self.pm, plugin)))
         return self._commands
 
     # -- loading ------------------------------------------------------------------------
     def import_all(self) -> None:
         """Import and register every pending entry point (cheap: no provider module is imported)."""
-        for name in list(self.pm.pending):
-            _load_entry_point(self.pm, self.pm.pending.pop(name))
+        with self._loading:
+            for name in list(self.pm.pending):
+                _load_entry_point(self.pm, self.pm.pending.pop(name))
 
     def _plugins(self) -> list[object]:
         """Every plugin, in registration order (entry points by name), so messages are stable."""
@@ -251,18 +258,22 @@ class Registry:
         return True
 
     def _load_for(self, provider_name: str) -> None:
-        ep = self.pm.pending.pop(provider_name, None)
-        if ep is not None:
-            plugin = _load_entry_point(self.pm, ep)
-            if self._first_time("providers", plugin):
-                self._add_providers(plugin)
-        if provider_name not in self._table.loaded:
-            self._collect_all_providers()
+        with self._loading:
+            if provider_name in self._table.loaded:  # another thread loaded it meanwhile
+                return
+            ep = self.pm.pending.pop(provider_name, None)
+            if ep is not None:
+                plugin = _load_entry_point(self.pm, ep)
+                if self._first_time("providers", plugin):
+                    self._add_providers(plugin)
+            if provider_name not in self._table.loaded:
+                self._collect_all_providers()
 
     def _collect_all_providers(self) -> None:
-        for plugin in self._plugins():
-            if self._first_time("providers", plugin):
-                self._add_providers(plugin)
+        with self._loading:
+            for plugin in self._plugins():
+                if self._first_time("providers", plugin):
+                    self._add_providers(plugin)
 
     def _add_providers(self, plugin: object) -> None:
         """Call one plugin's ``skyform_providers`` and check what it returns."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -207,6 +206,8 @@ class Session:
 
     def apply(self, plan: Plan, *, interrupt_handle: Callable[[Scheduler], None] | None = None) -> ApplyOutcome:
         """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed."""
+        import socket
+
         from .apply.scheduler import Scheduler
         from .state.base import Event
 

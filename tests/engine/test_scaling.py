@@ -30,7 +30,9 @@ def test_plan_and_apply_create_no_artifact_directories(ws):
     (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
     ws.write(MISSION)
     assert ws.run("apply", "--auto-approve", ws.path).code == 0
-    assert ws.run("plan", "--detailed-exitcode", ws.path).code == 0  # refresh reads both
+    assert (
+        ws.run("plan", "--detailed-exitcode", ws.path).code == 0
+    )  # refresh reads both
     assert sorted(ws.records()) == ["more", "photos"]
     assert not (ws.path / ".skyform" / "artifacts").exists()
 
@@ -42,9 +44,21 @@ def test_has_resources_answers_without_reading_them(tmp_path: Path):
     store = SqliteStateStore(tmp_path / "state.db")
     try:
         assert store.has_resources("m") is False
-        store.write("m", [ResourceState(address="a", type="local.Files", status="ready", idempotency_key="k",
-                                        intent_at=0.0)])
-        assert store.has_resources("m") is True and store.has_resources("other") is False
+        store.write(
+            "m",
+            [
+                ResourceState(
+                    address="a",
+                    type="local.Files",
+                    status="ready",
+                    idempotency_key="k",
+                    intent_at=0.0,
+                )
+            ],
+        )
+        assert (
+            store.has_resources("m") is True and store.has_resources("other") is False
+        )
     finally:
         store.close()
 
@@ -53,8 +67,16 @@ def test_has_resources_answers_without_reading_them(tmp_path: Path):
 def test_refresh_chunks_cover_every_record_once_in_order(n: int, workers: int):
     """The chunks partition the records in order, are at most REFRESH_CHUNK_MAX long, and their
     count grows with N / REFRESH_CHUNK_MAX, not with N (one future per chunk)."""
-    items = [ResourceState(address=f"r{i}", type="local.Files", status="ready", idempotency_key="k",
-                           intent_at=0.0) for i in range(n)]
+    items = [
+        ResourceState(
+            address=f"r{i}",
+            type="local.Files",
+            status="ready",
+            idempotency_key="k",
+            intent_at=0.0,
+        )
+        for i in range(n)
+    ]
     chunks = refresh_chunks(items, workers)
     assert [rs for chunk in chunks for rs in chunk] == items
     assert max(len(c) for c in chunks) <= REFRESH_CHUNK_MAX
@@ -91,7 +113,13 @@ class _Runtime:
         from skyform.providers import Provider
 
         self.kind_ = kind
-        provider = Provider(name="capped", version="1", kinds=(), connect=lambda s: None, parallelism=cap)
+        provider = Provider(
+            name="capped",
+            version="1",
+            kinds=(),
+            connect=lambda s: None,
+            parallelism=cap,
+        )
         self.registry = type("R", (), {"providers": {"capped": provider}})()
 
     def kind(self, type_name: str):  # type: ignore[no-untyped-def]
@@ -105,12 +133,23 @@ def test_refresh_honours_the_providers_parallelism_and_keeps_the_records_order()
     """A provider with parallelism=2 is read by at most two threads at once, even at parallelism 10;
     the observations come back in the records' order."""
     kind = _CountingKind()
-    records = {f"r{i:04d}": ResourceState(address=f"r{i:04d}", type="capped.Thing", status="ready",
-                                          idempotency_key="k", intent_at=0.0, remote_id=str(i))
-               for i in range(500)}
+    records = {
+        f"r{i:04d}": ResourceState(
+            address=f"r{i:04d}",
+            type="capped.Thing",
+            status="ready",
+            idempotency_key="k",
+            intent_at=0.0,
+            remote_id=str(i),
+        )
+        for i in range(500)
+    }
     seen = refresh(_Runtime(kind, cap=2), records, parallelism=10)  # type: ignore[arg-type]
     assert list(seen) == list(records)
-    assert all(o.result is not None and o.result.remote_id == records[a].remote_id for a, o in seen.items())
+    assert all(
+        o.result is not None and o.result.remote_id == records[a].remote_id
+        for a, o in seen.items()
+    )
     assert kind.most <= 2 and len(kind.threads) <= 2
 
 
@@ -143,7 +182,9 @@ def test_an_apply_reads_and_decodes_the_state_once(ws, monkeypatch):
     (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
     ws.write(MISSION)
     assert ws.run("apply", "--auto-approve", ws.path).code == 0
-    (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 edited \xff\xd9")  # both resources update
+    (ws.path / "data" / "a.jpg").write_bytes(
+        b"\xff\xd8 edited \xff\xd9"
+    )  # both resources update
     reads: list[str] = []
     original = SqliteStateStore.resources
 

@@ -26,23 +26,52 @@ sys.argv[0] = "skyform"
 main()
 """
 
-OTHER_PROVIDERS = ("skyform_nodeodm", "skyform_cvat", "skyform_satellogic", "skyform_dronebundle", "skyform_itwin")
-HEAVY = ("httpx", "jsonschema", "werkzeug", "psycopg", "pyodm", "cvat_sdk", "networkx", "skyform.apply",
-         "skyform.plan.planner", "skyform.sandbox", "skyform.catalog.lineage", "skyform.catalog.stac")
+OTHER_PROVIDERS = (
+    "skyform_nodeodm",
+    "skyform_cvat",
+    "skyform_satellogic",
+    "skyform_dronebundle",
+    "skyform_itwin",
+)
+HEAVY = (
+    "httpx",
+    "jsonschema",
+    "werkzeug",
+    "psycopg",
+    "pyodm",
+    "cvat_sdk",
+    "networkx",
+    "skyform.apply",
+    "skyform.plan.planner",
+    "skyform.sandbox",
+    "skyform.catalog.lineage",
+    "skyform.catalog.stac",
+)
 
 
-def imported(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+def imported(
+    tmp_path: Path, *argv: str
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run `skyform ARGV` as a fresh process with the real plugins; the modules it imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKYFORM_")}
     env["SKYFORM_NO_CACHE"] = "1"  # the cold path: parse and validate for real
     out = tmp_path / "modules.json"
-    done = subprocess.run([sys.executable, "-c", PROBE, str(out), *argv], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
     return done, set(json.loads(out.read_text()))
 
 
 def top(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    return sorted(m for m in modules if m in names or any(m.startswith(n + ".") for n in names))
+    return sorted(
+        m for m in modules if m in names or any(m.startswith(n + ".") for n in names)
+    )
 
 
 def test_help_imports_no_plugin_machinery(tmp_path: Path) -> None:
@@ -50,8 +79,21 @@ def test_help_imports_no_plugin_machinery(tmp_path: Path) -> None:
     done, modules = imported(tmp_path, "--help")
     assert done.returncode == 0, done.stderr
     assert "validate" in done.stdout
-    assert top(modules, ("pluggy", "skyform.providers", "skyform_local", "ruamel", "skyform.cli.output", *HEAVY,
-                         *OTHER_PROVIDERS)) == []
+    assert (
+        top(
+            modules,
+            (
+                "pluggy",
+                "skyform.providers",
+                "skyform_local",
+                "ruamel",
+                "skyform.cli.output",
+                *HEAVY,
+                *OTHER_PROVIDERS,
+            ),
+        )
+        == []
+    )
 
 
 @pytest.fixture
@@ -61,11 +103,14 @@ def local_mission(tmp_path: Path) -> Path:
     (mission / "data" / "img.jpg").write_bytes(b"\xff\xd8 tiny \xff\xd9")
     (mission / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"
-        "  photos:\n    type: local.Files\n    spec: {paths: [data/img.jpg], min_count: 1}\n")
+        "  photos:\n    type: local.Files\n    spec: {paths: [data/img.jpg], min_count: 1}\n"
+    )
     return mission
 
 
-def test_validate_imports_only_the_provider_the_mission_names(tmp_path: Path, local_mission: Path) -> None:
+def test_validate_imports_only_the_provider_the_mission_names(
+    tmp_path: Path, local_mission: Path
+) -> None:
     """`skyform validate` of a local-only mission imports skyform_local and none of the heavy modules."""
     done, modules = imported(tmp_path, "validate", str(local_mission))
     assert done.returncode == 0, done.stderr
@@ -74,11 +119,14 @@ def test_validate_imports_only_the_provider_the_mission_names(tmp_path: Path, lo
     assert top(modules, (*OTHER_PROVIDERS, *HEAVY)) == []
 
 
-def test_an_invalid_spec_still_gets_jsonschemas_messages(tmp_path: Path, local_mission: Path) -> None:
+def test_an_invalid_spec_still_gets_jsonschemas_messages(
+    tmp_path: Path, local_mission: Path
+) -> None:
     """The lazy import of jsonschema does not lose its errors: an invalid spec is reported with them."""
     (local_mission / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"
-        "  photos:\n    type: local.Files\n    spec: {paths: [data/img.jpg], min_count: -1}\n")
+        "  photos:\n    type: local.Files\n    spec: {paths: [data/img.jpg], min_count: -1}\n"
+    )
     done, modules = imported(tmp_path, "validate", str(local_mission))
     assert done.returncode == 3, done.stdout + done.stderr
     assert "resources.photos.spec.min_count" in done.stdout + done.stderr

@@ -62,12 +62,16 @@ class Hooks:
         if caller is None:
             return []
         if self._tracing:
-            self._pm.trace.root.get("hook")(f"{hook} [plugin {origin.name}, distribution {origin.distribution}]")
+            self._pm.trace.root.get("hook")(
+                f"{hook} [plugin {origin.name}, distribution {origin.distribution}]"
+            )
         try:
             results = caller()
         except Exception as exc:  # third-party code: name the plugin, keep the cause
-            raise PluginError(f"plugin {origin.name!r} ({origin.distribution}) failed in {hook}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise PluginError(
+                f"plugin {origin.name!r} ({origin.distribution}) failed in {hook}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return [item for result in results for item in (result or ())]
 
     def _one_plugin(self, hook: str, plugin: object) -> Callable[..., list[Any]] | None:
@@ -83,17 +87,33 @@ class Hooks:
         """``skyform_plan_ready``: a plan was computed (``plan`` is its JSON form)."""
         self._pm.hook.skyform_plan_ready(mission=mission, plan=plan)
 
-    def resource_transition(self, *, mission: str, address: str, type: str, before: str | None, after: str,
-                            detail: dict[str, Any]) -> None:
+    def resource_transition(
+        self,
+        *,
+        mission: str,
+        address: str,
+        type: str,
+        before: str | None,
+        after: str,
+        detail: dict[str, Any],
+    ) -> None:
         """``skyform_resource_transition``: a resource's recorded status changed."""
-        self._pm.hook.skyform_resource_transition(mission=mission, address=address, type=type, before=before,
-                                                  after=after, detail=detail)
+        self._pm.hook.skyform_resource_transition(
+            mission=mission,
+            address=address,
+            type=type,
+            before=before,
+            after=after,
+            detail=detail,
+        )
 
     def apply_finished(self, *, mission: str, result: dict[str, Any]) -> None:
         """``skyform_apply_finished``: an apply or destroy ended."""
         self._pm.hook.skyform_apply_finished(mission=mission, result=result)
 
-    def reconcile_round(self, *, repository: str, results: list[dict[str, Any]]) -> None:
+    def reconcile_round(
+        self, *, repository: str, results: list[dict[str, Any]]
+    ) -> None:
         """``skyform_reconcile_round``, one plugin at a time: one that raises is logged and skipped."""
         for impl in self._pm.hook.skyform_reconcile_round.get_hookimpls():
             caller = self._one_plugin("skyform_reconcile_round", impl.plugin)

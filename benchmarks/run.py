@@ -1,16 +1,18 @@
-"""skyform benchmarks: the performance targets of issue 2, measured as ratios in one run.
+"""skyform benchmarks (issue 16): whole commands side by side with Terraform and doit, in one run.
 
-Usage: python benchmarks/run.py [--sizes 1000,10000] [--skip-terraform]
+Usage: python benchmarks/run.py [--repeat 3] [--sizes 100,1000,10000] [--plan-sizes 10000,50000]
+                                [--terraform-max 1000] [--readme]
 
-Targets (2-core machine; DESIGN.md, Performance):
-- validate + plan of 10,000 resources under 2 s from the content-hash cache (warm);
-  cold within 1.3x the bare ruamel-safe parse of the same file, measured in this run;
-- apply of 1,000 local.Files (each depending on the one ten before) under 1 s, engine
-  overhead per node <= 0.25 ms;
-- `skyform --help` <= 0.15 s; peak memory under 300 MB at 10,000;
-- side by side with Terraform's terraform_data, same shape (skipped when terraform is
-  not on PATH).
-Each measurement runs in its own process so peak memory and caches are its own.
+Every figure is a whole process timed from outside - interpreter start-up, imports and
+plugin loading included, as a user waits for it - the median of ``--repeat`` rounds, with
+the tools interleaved in each round so that a load spike on this shared machine hits both
+sides. Read the ratios: absolute times on a shared 2-core machine move with the load. Peak
+RSS is each process's own (``wait4``). Same DAG shape everywhere: each resource depends on
+the one ten before; ``local.Files`` against Terraform's ``terraform_data``; for the engine's
+own cost per node, a provider that does nothing (``noop_plugin.py``) against doit tasks with
+empty actions, as the slope between two sizes. ``--readme`` rewrites README.md's
+Performance table from this run. Results also go to ``benchmarks/last-run.json``. Python's
+bytecode cache is on (compiled first), as for any installed package.
 """
 
 from __future__ import annotations
@@ -18,208 +20,556 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ENV = {**os.environ, "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1", "SKYFORM_PLUGINS": "local,state"}
+ROOT = HERE.parent
+SKYFORM = str(Path(sys.executable).with_name("skyform"))
+TERRAFORM = shutil.which("terraform")
+CHAIN = 10
 
 
-def write_mission(directory: Path, n: int, chain: int = 10) -> Path:
+@dataclass
+class Sample:
+    seconds: float  # wall clock, what the user waits
+    cpu: float  # user + system CPU of the process (all its threads): steadier on a loaded machine
+    rss_mb: float
+
+
+@dataclass
+class Figure:
+    """One row: skyform against another tool (or a floor), with the issue's goal."""
+
+    name: str
+    skyform: list[Sample] = field(default_factory=list)
+    other: list[Sample] = field(default_factory=list)
+    other_name: str = ""
+    goal: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def s(self) -> float:
+        return statistics.median(x.seconds for x in self.skyform)
+
+    def o(self) -> float | None:
+        return statistics.median(x.seconds for x in self.other) if self.other else None
+
+    def rss(self) -> float:
+        return max(x.rss_mb for x in self.skyform)
+
+    def s_cpu(self) -> float:
+        return statistics.median(x.cpu for x in self.skyform)
+
+    def o_cpu(self) -> float | None:
+        return statistics.median(x.cpu for x in self.other) if self.other else None
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The environment of every timed process: no SKYFORM_/TF_ settings, and Python's bytecode
+    cache usable (PYTHONDONTWRITEBYTECODE, set in some sandboxes, would recompile every module
+    of every command)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SKYFORM_", "TF_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    env.update(TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", NO_COLOR="1", **extra)
+    return env
+
+
+def run(
+    cmd: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (0,),
+) -> Sample:
+    """Time one process from outside; its own peak RSS from wait4."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env or environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok:
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(cmd)} (in {cwd}) exited {proc.returncode}:\n{err.read().decode()[-3000:]}"
+            )
+    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+# -- workloads -----------------------------------------------------------------------------
+
+
+def write_mission(directory: Path, n: int, kind: str = "local.Files") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     (directory / "data" / "img.jpg").write_bytes(b"\xff\xd8 tiny image \xff\xd9")
-    lines = ["apiVersion: skyform/v1", "kind: Mission", "metadata:", "  name: bench", "  labels: {purpose: benchmark}",
-             "variables:", "  site: {lat: 55.6761, lon: 12.5683}", "resources:"]
+    lines = [
+        "apiVersion: skyform/v1",
+        "kind: Mission",
+        "metadata:",
+        "  name: bench",
+        "resources:",
+    ]
     for i in range(n):
-        lines += [f"  files_{i:05d}:", "    type: local.Files",
-                  "    description: a set of photos of one inspection point, fingerprinted for later steps",
-                  "    spec:", "      paths: [data/img.jpg]", "      min_count: 1"]
-        if i >= chain:
-            lines += [f"    depends_on: [files_{i - chain:05d}]"]
-        lines += ["    lifecycle: {retries: 2, on_failure: stop, timeout: 10m}"]
-    path = directory / "mission.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+        lines += [f"  r{i:05d}:", f"    type: {kind}"]
+        lines += (
+            ["    spec:", "      paths: [data/img.jpg]", "      min_count: 1"]
+            if kind == "local.Files"
+            else ["    spec:", f"      n: {i}"]
+        )
+        if i >= CHAIN:
+            lines += [f"    depends_on: [r{i - CHAIN:05d}]"]
+    (directory / "mission.yaml").write_text("\n".join(lines) + "\n")
+    return directory
 
 
-def child(code: str) -> dict:
-    """Run ``code`` in a fresh interpreter; it prints one JSON line with its figures."""
-    report = "{**RESULT, 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}"
-    wrapper = code + f"\nimport resource, json as _j\nprint(_j.dumps({report}))\n"
-    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=ENV, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"benchmark step failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-BARE_PARSE = """
-import gc, time
-from ruamel.yaml import YAML
-text = open({path!r}).read()
-gc.disable(); t = time.perf_counter(); YAML(typ='safe').load(text); dt = time.perf_counter() - t; gc.enable()
-RESULT = {{'seconds': dt}}
-"""
-
-VALIDATE_PLAN = """
-import time
-t0 = time.perf_counter()
-from skyform.api import Options, Session
-with Session({path!r}, Options(refresh=False)) as s:
-    t1 = time.perf_counter()
-    plan = s.plan()
-t2 = time.perf_counter()
-RESULT = {{'load_validate': t1 - t0, 'plan': t2 - t1, 'total': t2 - t0, 'actions': len(plan.actions)}}
-"""
-
-APPLY = """
-import time
-from skyform.api import Options, Session
-from skyform.providers.host import load_registry
-registry = load_registry()
-kind = registry.providers['local'].kind('Files')
-spent = [0.0]
-original = type(kind).create
-def timed(self, spec, ctx):
-    t = time.perf_counter()
-    try:
-        return original(self, spec, ctx)
-    finally:
-        spent[0] += time.perf_counter() - t
-type(kind).create = timed
-with Session({path!r}, Options(refresh=False), registry=registry) as s:
-    plan = s.plan()
-    t = time.perf_counter()
-    outcome = s.apply(plan)
-    dt = time.perf_counter() - t
-n = len(plan.actions)
-RESULT = {{'apply': dt, 'nodes': n, 'provider_seconds': spent[0], 'overhead_ms_per_node': (dt - spent[0]) / n * 1000,
-          'ok': outcome.ok}}
-"""
-
-
-NULL_APPLY = """
-import time
-from skyform.api import Options, Session
-from skyform.providers.host import load_registry
-from skyform.providers import Result
-registry = load_registry()
-kind = registry.providers['local'].kind('Files')
-# no provider work at all: what is left is the engine (scheduling, state, output)
-type(kind).create = lambda self, spec, ctx: Result(remote_id='x', outputs={{'paths': [], 'count': 0, 'bytes': 0,
-                                                   'files': [], 'manifest_sha256': ''}})
-with Session({path!r}, Options(refresh=False), registry=registry) as s:
-    plan = s.plan()
-    t = time.perf_counter()
-    outcome = s.apply(plan)
-    dt = time.perf_counter() - t
-RESULT = {{'apply': dt, 'ms_per_node': dt / len(plan.actions) * 1000, 'ok': outcome.ok}}
-"""
-
-
-def help_time() -> float:
-    exe = Path(sys.executable).with_name("skyform")
-    runs = []
-    for _ in range(7):
-        t = time.perf_counter()
-        subprocess.run([str(exe), "--help"], capture_output=True, env=ENV, check=True)
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
-
-
-def python_startup() -> float:
-    runs = []
-    for _ in range(7):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], capture_output=True, check=True)
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
-
-
-TF = """
-terraform {{ required_version = ">= 1.4" }}
-resource "terraform_data" "r" {{
-  count = {n}
-  input = "data/img.jpg"
-}}
-"""
-
-
-def terraform(n: int, work: Path) -> float | None:
-    exe = shutil.which("terraform")
-    if exe is None:
-        print("  terraform is not on PATH: skipping the side-by-side run")
-        return None
-    d = work / "tf"
-    d.mkdir()
-    # the same shape: each resource depends on the one ten before
+def write_terraform(directory: Path, n: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
     blocks = ['terraform {\n  required_version = ">= 1.4"\n}\n']
     for i in range(n):
-        dep = f"\n  depends_on = [terraform_data.r{i - 10}]" if i >= 10 else ""
-        blocks.append(f'resource "terraform_data" "r{i}" {{\n  input = "data/img.jpg"{dep}\n}}\n')
-    (d / "main.tf").write_text("\n".join(blocks))
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    subprocess.run([exe, "init", "-input=false", "-no-color"], cwd=d, capture_output=True, env=env, check=True)
-    t = time.perf_counter()
-    subprocess.run([exe, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10"], cwd=d,
-                   capture_output=True, env=env, check=True)
-    return time.perf_counter() - t
+        dep = f"\n  depends_on = [terraform_data.r{i - CHAIN}]" if i >= CHAIN else ""
+        blocks.append(
+            f'resource "terraform_data" "r{i}" {{\n  input = "data/img.jpg"{dep}\n}}\n'
+        )
+    (directory / "main.tf").write_text("\n".join(blocks))
+    subprocess.run(
+        [TERRAFORM or "terraform", "init", "-input=false", "-no-color"],
+        cwd=directory,
+        capture_output=True,
+        env=environment(),
+        check=True,
+    )
+    return directory
+
+
+DODO = """
+def noop():
+    return True
+
+def task_r():
+    for i in range({n}):
+        yield {{"name": str(i), "actions": [noop], "uptodate": [False],
+               "task_dep": ["r:%d" % (i - {chain})] if i >= {chain} else []}}
+"""
+
+
+def write_dodo(directory: Path, n: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "dodo.py").write_text(DODO.format(n=n, chain=CHAIN))
+    return directory
+
+
+def fresh_state(mission: Path) -> None:
+    for name in ("state.db", "state.db-wal", "state.db-shm", "state.db.backup"):
+        (mission / ".skyform" / name).unlink(missing_ok=True)
+
+
+def fresh_tf_state(directory: Path) -> None:
+    for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+        (directory / name).unlink(missing_ok=True)
+
+
+def interleaved(
+    repeat: int,
+    figure: Figure,
+    sky: Callable[[], Sample],
+    other: Callable[[], Sample] | None,
+) -> Figure:
+    for i in range(repeat):
+        steps = [(figure.skyform, sky)] + ([(figure.other, other)] if other else [])
+        for bucket, step in steps if i % 2 == 0 else steps[::-1]:
+            bucket.append(step())
+    return figure
+
+
+# -- the figures ---------------------------------------------------------------------------
+
+
+def startup(work: Path, repeat: int) -> list[Figure]:
+    one = write_mission(work / "one", 1)
+    help_ = interleaved(
+        max(repeat, 5),
+        Figure(
+            "`skyform --help`",
+            other_name="`python -c pass`",
+            note="the interpreter's floor",
+        ),
+        lambda: run([SKYFORM, "--help"], work),
+        lambda: run([sys.executable, "-c", "pass"], work),
+    )
+    run(
+        [SKYFORM, "validate", str(one)], work
+    )  # the content-hash cache as a user's second run has it
+    tf = write_terraform(work / "tf-one", 1) if TERRAFORM else None
+    validate = interleaved(
+        max(repeat, 5),
+        Figure(
+            "`skyform validate`, one resource",
+            other_name="`terraform validate`",
+            goal="<= 0.15 s and <= 4x terraform validate",
+        ),
+        lambda: run([SKYFORM, "validate", str(one)], work),
+        partial(run, [TERRAFORM, "validate", "-no-color"], tf)
+        if tf and TERRAFORM
+        else None,
+    )
+    o = validate.o()
+    validate.met = validate.s() <= 0.15 and (o is None or validate.s() <= 4 * o)
+    return [help_, validate]
+
+
+def side_by_side(work: Path, n: int, repeat: int, tf_max: int) -> list[Figure]:
+    mission = write_mission(work / f"local{n}", n)
+    tf = write_terraform(work / f"tf{n}", n) if TERRAFORM and n <= tf_max else None
+    goals = {
+        100: ("apply >= 2x faster", 2.0, "re-plan never slower (>= 1.0x)", 1.0),
+        1000: ("apply >= 50x faster", 50.0, "re-plan >= 6x faster", 6.0),
+    }
+    apply_goal, apply_ratio, plan_goal, plan_ratio = goals.get(n, ("", 0.0, "", 0.0))
+
+    def sky_apply() -> Sample:
+        fresh_state(mission)
+        return run([SKYFORM, "apply", "--auto-approve", str(mission)], work)
+
+    def tf_apply() -> Sample:
+        assert tf is not None and TERRAFORM
+        fresh_tf_state(tf)
+        return run(
+            [
+                TERRAFORM,
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-parallelism=10",
+            ],
+            tf,
+        )
+
+    apply = interleaved(
+        repeat,
+        Figure(
+            f"apply, {n:,} resources", other_name="terraform apply", goal=apply_goal
+        ),
+        sky_apply,
+        tf_apply if tf else None,
+    )
+    plan = interleaved(
+        repeat,
+        Figure(
+            f"re-plan with refresh, {n:,}", other_name="terraform plan", goal=plan_goal
+        ),
+        lambda: run([SKYFORM, "plan", str(mission)], work),
+        partial(
+            run, [TERRAFORM, "plan", "-input=false", "-no-color", "-parallelism=10"], tf
+        )
+        if tf and TERRAFORM
+        else None,
+    )
+    for figure, ratio in ((apply, apply_ratio), (plan, plan_ratio)):
+        o = figure.o()
+        if o is not None and ratio:
+            figure.met = o / figure.s() >= ratio
+    return [apply, plan]
+
+
+BARE_PARSE = (
+    "import sys; from ruamel.yaml import YAML; YAML(typ='safe').load(open(sys.argv[1]))"
+)
+
+
+def large(
+    work: Path, sizes: list[int], repeat: int
+) -> tuple[list[Figure], dict[int, float]]:
+    """Cold plan and re-plan with refresh against the bare parse of the same file, whole processes."""
+    figures: list[Figure] = []
+    per_resource: dict[int, float] = {}
+    for n in sizes:
+        mission = write_mission(work / f"large{n}", n)
+        rounds = repeat if n <= 10_000 else 1
+        bare = partial(
+            run, [sys.executable, "-c", BARE_PARSE, str(mission / "mission.yaml")], work
+        )
+
+        cold = interleaved(
+            rounds,
+            Figure(
+                f"cold plan, {n:,} resources",
+                other_name="bare ruamel safe parse",
+                goal="<= 1.2x the bare parse",
+            ),
+            partial(
+                run,
+                [SKYFORM, "plan", str(mission)],
+                work,
+                environment(SKYFORM_NO_CACHE="1"),
+            ),
+            bare,
+        )
+        cold.met = cold.s() <= 1.2 * (cold.o() or 0)
+        fresh_state(mission)
+        run([SKYFORM, "apply", "--auto-approve", str(mission)], work)
+        replan = interleaved(
+            rounds,
+            Figure(
+                f"re-plan with refresh, {n:,}",
+                other_name="bare ruamel safe parse",
+                goal="<= 1.5x the bare parse",
+            ),
+            partial(run, [SKYFORM, "plan", str(mission)], work),
+            bare,
+        )
+        replan.met = replan.s() <= 1.5 * (replan.o() or 0)
+        per_resource[n] = replan.s() / n
+        figures += [cold, replan]
+    return figures, per_resource
+
+
+def marginal(
+    work: Path, small: int, big: int, repeat: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per extra no-op node between ``small`` and ``big`` (wall, CPU): skyform, doit, doit threaded."""
+    env = environment(SKYFORM_PLUGIN_MODULES="noop_plugin", PYTHONPATH=str(HERE))
+    doit = [sys.executable, "-m", "doit"]
+    totals: dict[str, dict[int, list[Sample]]] = {
+        "skyform": {},
+        "doit": {},
+        "doit -n 2 -P thread": {},
+    }
+    for n in (small, big):
+        mission = write_mission(work / f"noop{n}", n, kind="bench.Noop")
+        dodo = write_dodo(work / f"dodo{n}", n)
+
+        def sky(mission: Path = mission) -> Sample:
+            fresh_state(mission)
+            return run([SKYFORM, "apply", "--auto-approve", str(mission)], work, env)
+
+        runs: dict[str, Callable[[], Sample]] = {
+            "skyform": sky,
+            "doit": partial(run, [*doit, "run", "-f", str(dodo / "dodo.py")], dodo),
+            "doit -n 2 -P thread": partial(
+                run,
+                [*doit, "run", "-n", "2", "-P", "thread", "-f", str(dodo / "dodo.py")],
+                dodo,
+            ),
+        }
+        for i in range(repeat):
+            order = list(runs) if i % 2 == 0 else list(runs)[::-1]
+            for name in order:
+                totals[name].setdefault(n, []).append(runs[name]())
+
+    def slope(
+        samples: dict[int, list[Sample]], measure: Callable[[Sample], float]
+    ) -> float:
+        return (
+            statistics.median(map(measure, samples[big]))
+            - statistics.median(map(measure, samples[small]))
+        ) / (big - small)
+
+    return (
+        {name: slope(t, lambda x: x.seconds) for name, t in totals.items()},
+        {name: slope(t, lambda x: x.cpu) for name, t in totals.items()},
+    )
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        pass
+    tf = (
+        subprocess.run(
+            [TERRAFORM, "version"], capture_output=True, text=True, check=False
+        ).stdout.splitlines()[0]
+        if TERRAFORM
+        else "Terraform: not on PATH"
+    )
+    import doit  # type: ignore[import-untyped]
+
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {tf}, "
+        f"doit {'.'.join(map(str, doit.__version__))}, load average {os.getloadavg()[0]:.1f} at the end"
+    )
+
+
+def fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def rows(figures: list[Figure]) -> list[str]:
+    out = []
+    for f in figures:
+        o, oc = f.o(), f.o_cpu()
+        ratio = f"**{o / f.s():.2f}x**" if o else "-"
+        cpu_ratio = f"{oc / f.s_cpu():.2f}x" if oc and f.s_cpu() else "-"
+        met = {True: "met", False: "**not met**", None: ""}[f.met]
+        out.append(
+            f"| {f.name} | {fmt(f.s())}, CPU {fmt(f.s_cpu())} ({f.rss():.0f} MB) | {f.other_name}: {fmt(o)}, "
+            f"CPU {fmt(oc)} | {ratio} (CPU {cpu_ratio}) | {f.goal} {met} |".replace(
+                "  |", " |"
+            )
+        )
+    return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--skip-terraform", action="store_true")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--plan-sizes", default="10000,50000")
+    parser.add_argument(
+        "--terraform-max",
+        type=int,
+        default=1000,
+        help="largest size run with Terraform too",
+    )
+    parser.add_argument(
+        "--marginal", default="1000,10000", help="two sizes for the per-node slope"
+    )
+    parser.add_argument(
+        "--readme", action="store_true", help="rewrite README.md's Performance table"
+    )
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    if not TERRAFORM:
+        print("terraform is not on PATH: its columns stay empty", file=sys.stderr)
+    # the bytecode cache as an installed skyform has it (pip compiles at install time)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            str(ROOT / "engine"),
+            str(ROOT / "plugins"),
+            str(HERE),
+        ],
+        env=environment(),
+        capture_output=True,
+        check=False,
+    )
     work = Path(tempfile.mkdtemp(prefix="skyform-bench-"))
-    report: dict = {}
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
-        for n in sizes:
-            mission = work / f"m{n}"
-            path = write_mission(mission, n)
-            bare = child(BARE_PARSE.format(path=str(path)))["seconds"]
-            cold = child(VALIDATE_PLAN.format(path=str(mission)))
-            warm = child(VALIDATE_PLAN.format(path=str(mission)))
-            report[n] = {"bare_parse_s": bare, "cold": cold, "warm": warm,
-                         "cold_load_over_bare": cold["load_validate"] / bare}
-            print(f"{n:>6} resources: bare ruamel-safe parse {bare:.2f} s | cold load+validate "
-                  f"{cold['load_validate']:.2f} s ({cold['load_validate'] / bare:.2f}x bare; target <= 1.3x) + plan "
-                  f"{cold['plan']:.2f} s | warm validate+plan {warm['total']:.2f} s (target < 2 s at 10,000) | "
-                  f"peak {cold['maxrss_mb']:.0f} MB (target < 300 MB)")
-        n = 1000
-        mission = work / "apply1000"
-        write_mission(mission, n)
-        applied = child(APPLY.format(path=str(mission)))
-        report["apply_1000"] = applied
-        null = work / "null1000"
-        write_mission(null, n)
-        engine_only = child(NULL_APPLY.format(path=str(null)))
-        report["engine_only_1000"] = engine_only
-        print(f"apply of {n} local.Files (each depending on the one ten before): {applied['apply']:.2f} s "
-              f"(target < 1 s); engine overhead with a provider that does nothing: "
-              f"{engine_only['ms_per_node']:.3f} ms/node (target <= 0.25)")
-        startup = python_startup()
-        helptime = help_time()
-        report["help_s"] = helptime
-        report["python_startup_s"] = startup
-        print(f"skyform --help: {helptime:.3f} s (target <= 0.15 s; bare `python -c pass` here: {startup:.3f} s, "
-              f"ratio {helptime / startup:.1f}x)")
-        if not args.skip_terraform:
-            (work / "tf-data").mkdir()
-            tf = terraform(n, work)
-            if tf is not None:
-                report["terraform_apply_s"] = tf
-                print(f"terraform_data apply of {n} (same shape, -parallelism=10): {tf:.2f} s = "
-                      f"{tf / n * 1000:.1f} ms/resource; skyform is {tf / applied['apply']:.1f}x faster")
-        (HERE / "last-run.json").write_text(json.dumps(report, indent=2))
+        figures = startup(work, args.repeat)
+        for n in [int(s) for s in args.sizes.split(",") if s]:
+            figures += side_by_side(work, n, args.repeat, args.terraform_max)
+        big, per_resource = large(
+            work, [int(s) for s in args.plan_sizes.split(",") if s], args.repeat
+        )
+        figures += big
+        small_n, big_n = (int(s) for s in args.marginal.split(","))
+        slopes, cpu_slopes = marginal(work, small_n, big_n, args.repeat)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    lines = [
+        "| figure | skyform: wall, CPU (peak RSS) | other: wall, CPU | ratio other / skyform: wall (CPU) | goal |",
+        "|---|---|---|---|---|",
+        *rows(figures),
+    ]
+    sizes = sorted(per_resource)
+    if len(sizes) >= 2:
+        a, b = sizes[0], sizes[-1]
+        growth = per_resource[b] / per_resource[a]
+        lines.append(
+            f"| re-plan cost per resource, {a:,} -> {b:,} | {per_resource[a] * 1000:.3f} -> "
+            f"{per_resource[b] * 1000:.3f} ms | - | **{growth:.2f}x** | <= 1.1x "
+            f"{'met' if growth <= 1.1 else '**not met**'} |"
+        )
+    threaded = slopes["doit -n 2 -P thread"]
+    ms = {k: f"{v * 1000:.3f} ms" for k, v in slopes.items()}
+    cpu = {k: f"{v * 1000:.3f} ms" for k, v in cpu_slopes.items()}
+    lines.append(
+        f"| engine cost per no-op node (slope {small_n:,} -> {big_n:,}) | {ms['skyform']}, CPU {cpu['skyform']} | "
+        f"doit {ms['doit']} (CPU {cpu['doit']}); doit -n 2 -P thread {ms['doit -n 2 -P thread']} "
+        f"(CPU {cpu['doit -n 2 -P thread']}) | **{threaded / slopes['skyform']:.2f}x** vs threaded | "
+        f"<= doit threaded {'met' if slopes['skyform'] <= threaded else '**not met**'} |"
+    )
+    lines.append(
+        "| 2,000 live remote jobs, CPU per poll | not measured by run.py (benchmarks/load_campaign.py "
+        "measures CPU per job) | bare httpx | - | <= 1.2x bare httpx: **not measured** |"
+    )
+    where = f"Measured {started} by `python benchmarks/run.py` (medians of {args.repeat}): {machine()}."
+    missed = [f.name for f in figures if f.met is False]
+    if len(sizes) >= 2 and per_resource[sizes[-1]] / per_resource[sizes[0]] > 1.1:
+        missed.append("re-plan cost per resource")
+    if slopes["skyform"] > threaded:
+        missed.append("engine cost per no-op node")
+    lines += [
+        "",
+        "Goals not met in this run: "
+        + ("; ".join(missed) if missed else "none")
+        + "; CPU per poll of 2,000 live jobs is not measured here.",
+    ]
+    print(where)
+    print("\n".join(lines))
+    report = {
+        "when": started,
+        "machine": where,
+        "figures": [
+            {
+                "name": f.name,
+                "skyform_s": f.s(),
+                "other": f.other_name,
+                "other_s": f.o(),
+                "peak_rss_mb": f.rss(),
+                "goal": f.goal,
+                "met": f.met,
+            }
+            for f in figures
+        ],
+        "per_resource_replan_s": per_resource,
+        "per_node_slope_s": slopes,
+        "per_node_slope_cpu_s": cpu_slopes,
+    }
+    (HERE / "last-run.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        block = (
+            f"<!-- benchmarks:start -->\n{where}\n\n"
+            + "\n".join(lines)
+            + "\n<!-- benchmarks:end -->"
+        )
+        text, count = re.subn(
+            r"<!-- benchmarks:start -->.*?<!-- benchmarks:end -->",
+            lambda _: block,
+            text,
+            flags=re.DOTALL,
+        )
+        if count != 1:
+            raise SystemExit(
+                "README.md has no <!-- benchmarks:start --> ... <!-- benchmarks:end --> block"
+            )
+        readme.write_text(text)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ from .events import EventKind
 if TYPE_CHECKING:
     # imported by the methods that use them: `skyform validate` loads none of these, nor the
     # sandbox (start-up time, issue 16)
+    from .apply.node import ApplyOutcome
+    from .apply.scheduler import Scheduler
     from .plan.model import Plan
     from .runtime import Runtime
     from .sandbox.host import SimulatorHost
-    from .apply.node import ApplyOutcome
-    from .apply.scheduler import Scheduler
     from .state.base import ResourceState, StateStore
 
 Emit = Callable[[dict[str, Any]], None]

@@ -68,3 +68,25 @@ def test_every_printer_shows_a_rotation_the_same_way() -> None:
     assert change_text(old, new) == "(sensitive value changed)"
     assert change_text("plain", new, "->") == '"plain" -> (sensitive)'
     assert shown({"labels": [{"name": old}], "n": 1}) == {"labels": [{"name": "(sensitive)"}], "n": 1}
+
+
+def test_a_field_no_longer_made_from_a_secret_is_plain_again(ws) -> None:
+    """Sensitivity follows the spec: once the value is written without a secret and applied,
+    its observed value and the output made from it are shown again."""
+    body = """
+        resources:
+          a: {type: fake.Thing, spec: {name: a, value: "%s"}}
+        outputs:
+          val: "${{ resources.a.outputs.value }}"
+    """
+    ws.write(body % "v-${{ secrets.KEY }}")
+    env = {"SKYFORM_SECRET_KEY": OLD}
+    assert ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env=env).code == 0
+    assert ws.sub("output", ws.path, "val", env=env).out.strip() == "(sensitive)"
+    ws.write(body % "plain-value")
+    applied = ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env=env)
+    assert applied.code == 0, str(applied)
+    assert ws.sub("output", ws.path, "val", env=env).out.strip() == "plain-value"
+    shown = json.loads(ws.sub("state", "show", ws.path, "a", env=env).out)
+    assert shown["observed"]["value"] == shown["outputs"]["value"] == "plain-value"
+    assert ws.sub("plan", "--sandbox", "--detailed-exitcode", ws.path, env=env).code == 0

@@ -50,11 +50,14 @@ def intent(mission: Mission, action: Action, *, status: str, key: str, intent_at
 def absorb(rec: ResourceState, outcome: Outcome, result: Result, spec: Any, lifecycle: dict[str, Any]) -> dict[str, Any]:
     """Fold a call's ``result`` into ``rec``; return the detail of the transition to show."""
     rec.remote_id = result.remote_id or rec.remote_id
+    # a create or update just sent the spec, whose secrets this run knows: they seal what
+    # comes back, and a field the spec no longer fills from a secret is plain again; a poll
+    # may answer for an earlier run (a secret rotated since), so it goes by the record
+    applied = to_storable(spec) if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED) else None
     if result.outputs or outcome != Outcome.POLLED:
-        rec.outputs = sealed(result.outputs, like=rec.outputs) if result.outputs else rec.outputs
+        rec.outputs = (sealed(result.outputs, like=None if applied is not None else rec.outputs)
+                       if result.outputs else rec.outputs)
     if result.observed is not None:
-        # what the service reports of a field the spec filled from a secret is secret too
-        applied = to_storable(spec) if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED) else None
         rec.observed = sealed(result.observed, like=applied if isinstance(applied, dict) else rec.observed)
     rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: lifecycle}
     if (outcome == Outcome.CREATED and rec.status != "ready") or (outcome == Outcome.UPDATED

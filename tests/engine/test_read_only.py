@@ -1,8 +1,9 @@
 """Read-only commands stay read-only; scaffolds do not shadow built-ins; status polls.
 
 Issue 14 item 11: `plugin new` refuses a name a built-in (or installed) plugin claims;
-`validate`, `gitops validate` and `graph` write nothing into the repository (the parse cache
-lives in the user's cache directory); `plan`, `state list|show`, `output`, `history` and
+`validate`, `gitops validate`, `graph`, `plan` and the state readers write nothing into the
+repository (the parse cache lives in the user's cache directory, the state file is made by
+the first write); `plan`, `state list|show`, `output`, `history` and
 `status` work on a state file the user may not write, and `apply` then fails naming the
 file; `status` after `apply --detach` asks the services how far the jobs have got.
 
@@ -43,20 +44,25 @@ def test_plugin_new_refuses_a_built_in_provider_name(ws, tmp_path):
 
 
 def test_read_only_commands_write_nothing_into_the_repository(ws):
-    """validate, gitops validate and graph leave a git work tree clean (no .skyform/ cache)."""
+    """validate, gitops validate, graph, plan, output, state list, history and status of a new
+    mission leave a git work tree as it was: no .skyform/ cache, no empty state file, no
+    artifact directories; the first apply then creates the state."""
     from skyform.spec.cache import _cache_dir
 
     ws.write(JOBS)
     subprocess.run(["git", "init", "-q", str(ws.path)], check=True)
     for argv in (["validate", ws.path], ["validate", ws.path], ["gitops", "validate", ws.path],
-                 ["graph", "--format", "json", ws.path]):
+                 ["graph", "--format", "json", ws.path], ["plan", ws.path], ["output", "--json", ws.path],
+                 ["state", "list", ws.path], ["history", ws.path], ["status", ws.path]):
         ran = ws.run(*argv).clean()
         assert ran.code == 0, str(ran)
     status = subprocess.run(["git", "-C", str(ws.path), "status", "--porcelain", "--ignored"],
                             capture_output=True, text=True, check=True).stdout
     assert status == "?? mission.yaml\n"
-    assert not (ws.path / ".skyform").exists()
+    assert sorted(p.name for p in ws.path.iterdir()) == [".git", "mission.yaml"]
     assert any(_cache_dir(ws.path).glob("*.pickle"))  # the cache still works, in the user's cache
+    assert ws.run("apply", "--sandbox", "--auto-approve", "--detach", ws.path).code == 0
+    assert (ws.path / ".skyform" / "state.db").is_file() and set(ws.records()) == {"a", "j"}
 
 
 def _reader_copy(ws) -> Path:

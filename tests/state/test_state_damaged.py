@@ -73,10 +73,13 @@ def test_empty_sqlite_database_is_not_taken_for_new_state(tmp_path: Path) -> Non
 
 
 def test_missing_file_is_new_state_made_complete_before_it_appears(tmp_path: Path) -> None:
-    """Only a missing file is a new state; it appears with its schema (never as 0 bytes)."""
+    """Only a missing file is a new state; it appears at the first write (a store that only
+    reads leaves no file), and then with its schema (never as 0 bytes)."""
     path = tmp_path / "state.db"
     store = SqliteStateStore(path)
-    assert path.stat().st_size > 0 and store.schema_version() >= 1 and store.missions() == []
+    assert store.schema_version() >= 1 and store.missions() == [] and not path.exists()
+    store.write("m", [ResourceState(address="a", type="t.T", status="ready", idempotency_key="k", intent_at=1.0)])
+    assert path.stat().st_size > 0 and list(store.resources("m")) == ["a"]
     store.close()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("state.db")) == []
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -41,20 +42,20 @@ class SqliteStateStore(SqlStateStore):
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._held: set[str] = set()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"cannot create the state directory {self.path.parent}: {exc.strerror or exc}") from exc
         if self.path.is_dir():
             raise StateError(f"state path {self.path} is a directory, not a SQLite file")
         # a state file we may not write is still read: plan, show, output, history and status
         # work on it, and the first write (apply's lock) fails naming the file
         self.read_only = self.path.exists() and not _writable(self.path)
+        # only a missing file means "no state yet"; it is created by the first write, so that
+        # a command that only reads (plan, validate, output...) leaves no file behind
+        self._absent: sqlite3.Connection | None = None
+        self._memory: sqlite3.Connection | None = None  # the empty state once the file exists
+        self._switch_lock = threading.Lock()
         if self.path.exists():
             _sqlite_file.check_existing(self.path)
-        else:  # only a missing file means "no state yet"
-            with self._translated("create"):
-                _sqlite_file.create_atomically(self.path, self._create_schema)
+        else:
+            self._absent = self._empty_state()
         self._migrate()
 
     # -- connections and error translation ------------------------------------------------
@@ -64,8 +65,10 @@ class SqliteStateStore(SqlStateStore):
             return conn
         with self._translated("open"):
             target = self._read_only_uri() if self.read_only else str(self.path)
+            if self._absent is not None:
+                target = self._absent_uri
             conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                   check_same_thread=False, uri=self.read_only)
+                                   check_same_thread=False, uri=self.read_only or self._absent is not None)
             try:
                 # Reading the header first: a file that is not a database fails here,
                 # before any pragma could try to write to it.
@@ -86,6 +89,37 @@ class SqliteStateStore(SqlStateStore):
         with self._connections_lock:
             self._connections.append(conn)
         return conn
+
+    def _empty_state(self) -> sqlite3.Connection:
+        """An empty state of the current schema in memory, shared by this store's threads
+        until the first write creates the file (the returned connection keeps it alive)."""
+        self._absent_uri = f"file:skyform-no-state-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        anchor = sqlite3.connect(self._absent_uri, uri=True, isolation_level=None, check_same_thread=False)
+        self._create_schema(anchor)
+        return anchor
+
+    def _create_file(self) -> None:
+        """The first write: make the state file (complete, atomically) and use it from now on."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the state directory {self.path.parent}: {exc.strerror or exc}") from exc
+        with self._translated("create"):
+            _sqlite_file.create_atomically(self.path, self._create_schema)
+        self._switch_to_file()
+
+    def _switch_to_file(self) -> None:
+        """Leave the in-memory empty state for the file that now exists (once, whichever
+        thread gets here first)."""
+        with self._switch_lock:
+            if self._absent is None:
+                return
+            _sqlite_file.check_existing(self.path)
+            # every thread opens the file at its next call; the in-memory connections are
+            # closed with the store (closing them here could pull one from under a thread)
+            self._local = threading.local()
+            self._memory, self._absent = self._absent, None
+        self._migrate()  # another process may have made the file first
 
     def _read_only_uri(self) -> str:
         """How to read a file we may not write: ``mode=ro`` when SQLite can keep its shared
@@ -127,6 +161,8 @@ class SqliteStateStore(SqlStateStore):
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Cursor]:
+        if self._absent is not None and self.path.exists():  # another store or process made it
+            self._switch_to_file()
         conn = self._connection()
         with self._translated("read"):
             yield conn.cursor()
@@ -137,6 +173,8 @@ class SqliteStateStore(SqlStateStore):
             raise StateError(f"state file {self.path} is read-only, and this command needs to write it; "
                              "nothing was changed",
                              hint="make the file and its directory writable, or pass --state with a writable copy")
+        if self._absent is not None:
+            self._create_file()
         conn = self._connection()
         with self._translated("write"):
             conn.execute("BEGIN IMMEDIATE")
@@ -181,6 +219,8 @@ class SqliteStateStore(SqlStateStore):
 
     def backup(self) -> Path | None:
         """Copy the whole file to ``<name>.backup`` (after an apply or destroy, before a migration)."""
+        if self._absent is not None:
+            return None  # nothing was ever written: no file, nothing to keep
         conn = self._connection()
         with self._translated("back up"):
             try:
@@ -261,6 +301,9 @@ class SqliteStateStore(SqlStateStore):
         for conn in connections:
             conn.close()
         self._local = threading.local()
+        for anchor in (self._absent, self._memory):
+            if anchor is not None:
+                anchor.close()
 
 
 def _writable(path: Path) -> bool:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
 from .gcpause import paused_gc
@@ -115,6 +115,7 @@ class Session:
         self.sandbox: SimulatorHost | None = None
         self._planned: tuple[Plan, dict[str, ResourceState]] | None = None  # the last plan and its records
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
+        self._lock_held = False  # inside holding_lock(): apply must not take the lock again
 
     def __enter__(self) -> "Session":
         from .runtime import Runtime
@@ -204,6 +205,26 @@ class Session:
             raise PlanRefused(f"the saved plan is stale: it was made against state serial {plan.serial}, "
                               f"the state is now at serial {serial}", hint="run `skyform plan` again")
 
+    @contextmanager
+    def holding_lock(self, operation: str) -> Iterator[None]:
+        """Hold the mission's lock across plan, approval and apply, as Terraform does.
+
+        Planning outside the lock would let a second run refresh while the first writes and
+        then act on state that moved; under the lock, a concurrent run fails at once (exit 6)
+        naming the holder, and the plan is made from the state the apply will change.
+        """
+        assert self.store is not None
+        if self._lock_held:
+            yield
+            return
+        with self.store.locked(self.mission.name, operation,
+                               warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
+            self._lock_held = True
+            try:
+                yield
+            finally:
+                self._lock_held = False
+
     def apply(self, plan: Plan, *, interrupt_handle: Callable[[Scheduler], None] | None = None) -> ApplyOutcome:
         """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed."""
         import socket
@@ -214,7 +235,7 @@ class Session:
         assert self.runtime is not None and self.store is not None
         store, name = self.store, self.mission.name
         operation = "destroy" if plan.mode == "destroy" else "apply"
-        with store.locked(name, operation, warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
+        with self.holding_lock(operation):
             self.check_fresh(plan)
             self.check_mode()
             started = time.time()

@@ -226,6 +226,23 @@ def test_held_lock_fails_at_once_naming_the_holder(ws):
     assert next(o for o in ws.remote_objects() if o["name"] == "a")["value"] == 1
 
 
+@pytest.mark.parametrize("command", ["apply", "destroy"])
+def test_a_locked_mission_is_refused_before_anything_is_planned(ws, command):
+    """apply and destroy take the lock before they refresh and plan (as Terraform does): a
+    second run neither reads the services nor prints a plan made from state that is moving."""
+    applied(ws)
+    ws.write(GOOD.replace("value: 1", "value: 2"))
+    store = hold_lock(ws)
+    try:
+        ran = ws.run(command, "--sandbox", "--auto-approve", ws.path).clean()
+    finally:
+        store.close()
+    assert ran.code == 6, str(ran)
+    assert "is locked by" in ran.err
+    assert "~ a" not in ran.out and "Plan:" not in ran.out and "No changes" not in ran.out, ran.out
+    assert "stale" not in ran.err
+
+
 def test_status_shows_the_lock_and_force_unlock_removes_it(ws):
     """`status` names the holder; `force-unlock --yes` removes the lock; apply then works."""
     applied(ws)

@@ -155,7 +155,7 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
         saved = Plan.load(mission)
         mission = Path(saved.mission_path)
         kw["targets"], kw["excludes"] = saved.targets, saved.excludes
-    with Session(mission, options_from(kw), emit=emitter(as_json)) as session:
+    with Session(mission, options_from(kw), emit=emitter(as_json)) as session, session.holding_lock("apply"):
         if saved is not None:
             session.check_fresh(saved)
             return _execute(session, saved, as_json, True, "apply the saved plan")
@@ -174,7 +174,7 @@ def destroy(mission: Path, as_json: bool, auto_approve: bool, purge_artifacts: b
     """Delete every resource MISSION created, in reverse dependency order."""
     from ..api import Session
 
-    with Session(mission, options_from(kw), emit=emitter(as_json)) as session:
+    with Session(mission, options_from(kw), emit=emitter(as_json)) as session, session.holding_lock("destroy"):
         the_plan = session.plan("destroy")
         code = _execute(session, the_plan, as_json, auto_approve, "destroy these resources")
         if purge_artifacts:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from skyform.cli.output import Printer, plan_text
 from skyform.plan.model import Action, Plan
 
@@ -58,11 +59,19 @@ def test_destroy_summary_names_deletions_only(ws):
 
 def test_blocked_heading_lists_what_cannot_proceed():
     """The 'cannot proceed' heading of a destroy plan names the blocked resources (it used to end in ':')."""
-    plan = Plan("m", "m.yaml", "d", "", 1, mode="destroy", actions=[
-        Action("job", "x.Job", "delete", "destroy", blocked="x.Job cannot be deleted through its API"),
-        Action("thing", "x.Thing", "delete", "destroy"),
-        Action("files", "local.Files", "forget", "destroy"),
-    ])
+    plan = Plan(
+        "m",
+        "m.yaml",
+        "d",
+        "",
+        1,
+        mode="destroy",
+        actions=[
+            Action("job", "x.Job", "delete", "destroy", blocked="x.Job cannot be deleted through its API"),
+            Action("thing", "x.Thing", "delete", "destroy"),
+            Action("files", "local.Files", "forget", "destroy"),
+        ],
+    )
     lines = plan_text(plan, Printer(color=False))
     assert lines[-1] == "1 action(s) cannot proceed; apply will fail them: job."
     assert "Plan: 0 to create, 0 to update, 0 to replace, 2 to delete, 1 to remove from state." in lines
@@ -121,8 +130,9 @@ def test_an_output_path_that_does_not_exist_is_an_error(ws):
     ws.write(MISSION + '      bad: "${{ resources.a.outputs.id.nosuch }}"\n')
     ran = apply(ws)
     assert ran.code == 3, str(ran)
-    assert re.search(r"mission\.yaml:\d+:\d+: outputs\.bad: .*resources\.a\.outputs\.id\.nosuch.*'nosuch' not found",
-                     ran.err), str(ran)
+    assert re.search(
+        r"mission\.yaml:\d+:\d+: outputs\.bad: .*resources\.a\.outputs\.id\.nosuch.*'nosuch' not found", ran.err
+    ), str(ran)
     assert "bad = null" not in ran.out and "a_value = 1" in ran.out
     assert {r.status for r in ws.records().values()} == {"ready"}
     named = ws.run("output", ws.path, "bad").clean()
@@ -142,14 +152,17 @@ def test_unknown_resource_id_is_a_usage_error_with_the_nearest(ws, flag):
     assert far.code == 64 and "resources: a, b, j" in far.err
 
 
-@pytest.mark.parametrize("argv", [
-    ["plan", "--sandbox", "-v"],
-    ["plan", "-vv", "--sandbox"],
-    ["validate", "--no-color"],
-    ["state", "list", "-v"],
-    ["state", "-v", "list"],
-    ["gitops", "validate", "--no-color"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--sandbox", "-v"],
+        ["plan", "-vv", "--sandbox"],
+        ["validate", "--no-color"],
+        ["state", "list", "-v"],
+        ["state", "-v", "list"],
+        ["gitops", "validate", "--no-color"],
+    ],
+)
 def test_global_flags_work_after_the_sub_command(ws, argv):
     """`-v` and `--no-color` are accepted after the sub-command, as in git and terraform."""
     ws.write(MISSION)

@@ -81,7 +81,7 @@ def test_an_excluded_orphan_is_not_deleted(ws):
     """A resource removed from the mission but excluded stays in the service and in state."""
     ws.write(CHAIN)
     ws.run("apply", "--sandbox", "--auto-approve", ws.path)
-    ws.write(CHAIN.replace('      other: {type: fake.Thing, spec: {name: other}}\n', ""))
+    ws.write(CHAIN.replace("      other: {type: fake.Thing, spec: {name: other}}\n", ""))
     ran = ws.run("apply", "--sandbox", "--auto-approve", "--exclude", "other", ws.path).clean()
     assert ran.code == 0 and "No changes." in ran.out, str(ran)
     assert "other" in names(ws) and "other" in ws.records()

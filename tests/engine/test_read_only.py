@@ -51,13 +51,22 @@ def test_read_only_commands_write_nothing_into_the_repository(ws):
 
     ws.write(JOBS)
     subprocess.run(["git", "init", "-q", str(ws.path)], check=True)
-    for argv in (["validate", ws.path], ["validate", ws.path], ["gitops", "validate", ws.path],
-                 ["graph", "--format", "json", ws.path], ["plan", ws.path], ["output", "--json", ws.path],
-                 ["state", "list", ws.path], ["history", ws.path], ["status", ws.path]):
+    for argv in (
+        ["validate", ws.path],
+        ["validate", ws.path],
+        ["gitops", "validate", ws.path],
+        ["graph", "--format", "json", ws.path],
+        ["plan", ws.path],
+        ["output", "--json", ws.path],
+        ["state", "list", ws.path],
+        ["history", ws.path],
+        ["status", ws.path],
+    ):
         ran = ws.run(*argv).clean()
         assert ran.code == 0, str(ran)
-    status = subprocess.run(["git", "-C", str(ws.path), "status", "--porcelain", "--ignored"],
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "-C", str(ws.path), "status", "--porcelain", "--ignored"], capture_output=True, text=True, check=True
+    ).stdout
     assert status == "?? mission.yaml\n"
     assert sorted(p.name for p in ws.path.iterdir()) == [".git", "mission.yaml"]
     assert any(_cache_dir(ws.path).glob("*.pickle"))  # the cache still works, in the user's cache
@@ -86,8 +95,16 @@ def _as_reader(ws, copy: Path, *args: str) -> Ran:
     """skyform run by a user who may read but not write the copy's state."""
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
     env = {**ws.env, "XDG_CACHE_HOME": str(copy.parent / "cache"), "HOME": str(copy.parent / "cache")}
-    proc = subprocess.run(prefix + skyform_command(*args), env=env, cwd=copy, capture_output=True, text=True,
-                          timeout=120, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        prefix + skyform_command(*args),
+        env=env,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -102,10 +119,18 @@ def reader_copy(ws):
     shutil.rmtree(copy.parent, ignore_errors=True)
 
 
-@pytest.mark.parametrize("argv", [
-    ["plan", "--sandbox"], ["state", "list"], ["state", "show", "a"], ["output", "a_value"], ["history"],
-    ["status"], ["graph", "--format", "dot"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--sandbox"],
+        ["state", "list"],
+        ["state", "show", "a"],
+        ["output", "a_value"],
+        ["history"],
+        ["status"],
+        ["graph", "--format", "dot"],
+    ],
+)
 def test_read_only_commands_work_on_a_read_only_state(ws, reader_copy, argv):
     """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
     readonly database')."""

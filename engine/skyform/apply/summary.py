@@ -15,9 +15,14 @@ from ..plan.model import ActionKind
 
 # (action kind, how the summary names what was done to it), in the order they are printed
 DONE_WORDS = (("create", "created"), ("update", "updated"), ("replace", "replaced"), ("delete", "deleted"))
-EXTRA_WORDS = (("forget", "removed from state"), ("resume", "waited for"), ("record", "recorded in state"),
-               ("accept", "accepted as changed outside skyform"), ("read", "read"),
-               ("submit", "submitted and still running"))
+EXTRA_WORDS = (
+    ("forget", "removed from state"),
+    ("resume", "waited for"),
+    ("record", "recorded in state"),
+    ("accept", "accepted as changed outside skyform"),
+    ("read", "read"),
+    ("submit", "submitted and still running"),
+)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 import click
 
 from .common import MISSION, state_option
-from .statecmd import _store, _when
 from .options import shared
+from .statecmd import _store, _when
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class Live:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-def poll_running(mission: Path, state_url: str | None, running: list[Any], *, sandbox: bool,
-                 secrets_file: Path | None) -> dict[str, Live]:
+def poll_running(
+    mission: Path, state_url: str | None, running: list[Any], *, sandbox: bool, secrets_file: Path | None
+) -> dict[str, Live]:
     """Read each running job from its service (nothing is written to state)."""
     from ..api import Options, Session
     from ..state.records import to_record
@@ -48,16 +49,20 @@ def poll_running(mission: Path, state_url: str | None, running: list[Any], *, sa
         for rs in running:
             try:
                 _, kind = session.runtime.kind(rs.type)
-                ctx = session.runtime.context(rs.address, rs.type, idempotency_key=rs.idempotency_key,
-                                              intent_at=rs.intent_at)
+                ctx = session.runtime.context(
+                    rs.address, rs.type, idempotency_key=rs.idempotency_key, intent_at=rs.intent_at
+                )
                 found = kind.read(to_record(rs), ctx)
-            except Exception as exc:  # noqa: BLE001 - a status report never fails for one job
+            except Exception as exc:  # a status report never fails for one job
                 from ..redact import redact
 
                 out[rs.address] = Live(error=redact(f"{type(exc).__name__}: {exc}"))
                 continue
-            out[rs.address] = (Live(status="gone", message="the remote job no longer exists") if found is None
-                               else Live(found.status, found.progress, found.message))
+            out[rs.address] = (
+                Live(status="gone", message="the remote job no longer exists")
+                if found is None
+                else Live(found.status, found.progress, found.message)
+            )
     return out
 
 
@@ -66,11 +71,13 @@ def poll_running(mission: Path, state_url: str | None, running: list[Any], *, sa
 @state_option
 @shared("sandbox", sandbox="Poll the sandbox simulators (default when state records a sandbox run).")
 @shared("secrets_file", secrets_file="YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).")
-@click.option("--poll/--no-poll", default=True, show_default=True,
-              help="Ask the services how far running jobs have got.")
+@click.option(
+    "--poll/--no-poll", default=True, show_default=True, help="Ask the services how far running jobs have got."
+)
 @shared("json", json="Machine-readable JSON on stdout.")
-def status(mission: Path, state_url: str | None, sandbox: bool, secrets_file: Path | None, poll: bool,
-           as_json: bool) -> int:
+def status(
+    mission: Path, state_url: str | None, sandbox: bool, secrets_file: Path | None, poll: bool, as_json: bool
+) -> int:
     """Show each resource's status and the progress of running remote jobs (polled live)."""
     _, name, store = _store(mission, state_url)
     with closing(store):
@@ -88,23 +95,41 @@ def status(mission: Path, state_url: str | None, sandbox: bool, secrets_file: Pa
         was_sandbox = bool(recorded and recorded.attributes.get("sandbox"))
         live = poll_running(mission, state_url, running, sandbox=sandbox or was_sandbox, secrets_file=secrets_file)
     if as_json:
-        click.echo(json.dumps({"lock": lock.__dict__ if lock else None, "resources": [
-            {"address": r.address, "status": r.status, "remote_id": r.remote_id,
-             "progress": live[r.address].progress if r.address in live and live[r.address].progress is not None
-             else progress.get(r.address),
-             "error": r.error, **({"remote": live[r.address].to_json()} if r.address in live else {})}
-            for r in rows.values()]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "lock": lock.__dict__ if lock else None,
+                    "resources": [
+                        {
+                            "address": r.address,
+                            "status": r.status,
+                            "remote_id": r.remote_id,
+                            "progress": live[r.address].progress
+                            if r.address in live and live[r.address].progress is not None
+                            else progress.get(r.address),
+                            "error": r.error,
+                            **({"remote": live[r.address].to_json()} if r.address in live else {}),
+                        }
+                        for r in rows.values()
+                    ],
+                },
+                indent=2,
+            )
+        )
         return 0
     if lock:
-        click.echo(f"Locked by {lock.holder} (pid {lock.pid} on {lock.host}) since {_when(lock.since)} "
-                   f"for {lock.operation}")
+        click.echo(
+            f"Locked by {lock.holder} (pid {lock.pid} on {lock.host}) since {_when(lock.since)} for {lock.operation}"
+        )
     for r in rows.values():
         click.echo(_row(r, live.get(r.address), progress.get(r.address)))
     if running:
         finished = [a for a, seen in live.items() if seen.status in ("ready", "failed", "gone")]
         polled = f" (polled at {time.strftime('%H:%M:%S')})" if live else " (as recorded; --no-poll)"
-        click.echo(f"{len(running)} remote job(s) running{polled}; `skyform apply` waits for them"
-                   + (f" and records the {len(finished)} that finished." if finished else "."))
+        click.echo(
+            f"{len(running)} remote job(s) running{polled}; `skyform apply` waits for them"
+            + (f" and records the {len(finished)} that finished." if finished else ".")
+        )
     return 0
 
 

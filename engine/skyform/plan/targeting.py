@@ -40,13 +40,20 @@ def check_ids(flag: str, ids: Iterable[str], known: Iterable[str]) -> None:
     for rid in ids:
         if rid in options:
             continue
-        hint = did_you_mean(rid, options) or (f"resources: {', '.join(options)}" if options
-                                              else "the mission has no resources")
+        hint = did_you_mean(rid, options) or (
+            f"resources: {', '.join(options)}" if options else "the mission has no resources"
+        )
         raise UsageError(f"{flag} {rid!r}: no resource {rid!r} in the mission or its state", hint=hint)
 
 
-def select(deps: Mapping[str, list[str]], every: Iterable[str], *, targets: Iterable[str] = (),
-           excludes: Iterable[str] = (), destroy: bool = False) -> Selection:
+def select(
+    deps: Mapping[str, list[str]],
+    every: Iterable[str],
+    *,
+    targets: Iterable[str] = (),
+    excludes: Iterable[str] = (),
+    destroy: bool = False,
+) -> Selection:
     """The resources a run acts on, from the dependency map ``deps`` (id → ids it depends on)."""
     graph_deps = {rid: list(ds) for rid, ds in deps.items()}
     dependents = graph.reverse(graph_deps)

@@ -115,7 +115,8 @@ def test_a_first_session_reads_like_the_readme(tmp_path: Path) -> None:
     assert "mission.yaml:26:7: resources.inspection.spec.project_id" in lines[1]
     assert "no resource 'defect' in this mission" in lines[1]
     assert "did you mean 'defects'?" in checked.output
-    assert "mission.yaml:29:7: resources.inspection.spec.image_quality: 150 is greater than the maximum of 100" in lines[2]
+    assert ("mission.yaml:29:7: resources.inspection.spec.image_quality: "
+            "image_quality must be at most 100, not 150") in lines[2]
 
     # 2. fix all three; validate, plan, apply
     user.edit("descriptoin:", "description:")

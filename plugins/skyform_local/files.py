@@ -68,8 +68,8 @@ class FilesKind(ResourceKind):
                 matched.add(file)
         minimum = spec.get("min_count", 1)
         if complete and isinstance(minimum, int) and matched and len(matched) < minimum:
-            found = "1 file matches" if len(matched) == 1 else f"{len(matched)} files match"
-            yield Issue(("min_count",), f"min_count is {minimum}, but only {found}")
+            matches = "1 file matches" if len(matched) == 1 else f"{len(matched)} files match"
+            yield Issue(("min_count",), f"min_count is {minimum}, but only {matches}")
 
     def _match(self, spec: Mapping[str, Any], base: Path) -> list[Path]:
         found: set[Path] = set()

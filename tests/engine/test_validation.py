@@ -57,7 +57,8 @@ CASES = [
             lifecycle: {retries: -1, on_failure: explode, colour: 1, prevent_destroy: maybe}
      """, [
         ":8:17: resources.a.lifecycle.retries: retries must be at least 0, not -1 [mission]",
-        ":8:30: resources.a.lifecycle.on_failure: on_failure must be one of 'stop', 'continue', not 'explode' [mission]",
+        ":8:30: resources.a.lifecycle.on_failure: on_failure must be one of 'stop', 'continue', "
+        "not 'explode' [mission]",
         ":8:51: resources.a.lifecycle.colour: unknown field 'colour'",
         ":8:62: resources.a.lifecycle.prevent_destroy: prevent_destroy must be true or false, not the string "
         "'maybe' [mission]"]),

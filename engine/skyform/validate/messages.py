@@ -169,7 +169,7 @@ def _alternatives(error: ValidationError, path: Sequence[Any], field: str, forms
     described = [_form(f, i) for i, f in enumerate(forms)]
     if all(isinstance(f, Mapping) and set(f) <= {"required", "not"} and f.get("required") for f in forms):
         keys = [" and ".join(map(str, f["required"])) for f in forms]
-        given_all = [k for f, k in zip(forms, keys) if isinstance(error.instance, Mapping)
+        given_all = [k for f, k in zip(forms, keys, strict=True) if isinstance(error.instance, Mapping)
                      and all(r in error.instance for r in f["required"])]
         if len(given_all) > 1 or (given_all and error.validator == "oneOf"):
             return f"{field} gives {' and '.join(given_all)}; give only one of them"

@@ -133,8 +133,7 @@ def explain(error: ValidationError, path: Sequence[Any]) -> tuple[str, str | Non
         word = "at least" if rule == "minProperties" else "at most"
         return f"{field} must hold {word} {expected} entr{'ies' if expected != 1 else 'y'}, not {len(value)}", None
     if rule == "uniqueItems" and isinstance(value, list):
-        seen: list[Any] = []
-        repeated = next((v for v in value if v in seen or seen.append(v)), None)  # type: ignore[func-returns-value]
+        repeated = next((v for i, v in enumerate(value) if v in value[:i]), None)  # the first repeat
         return f"{field} lists {_short(json.dumps(repeated, default=str))} more than once; each item must be unique", None
     if rule == "pattern":
         about = schema.get("description") if isinstance(schema, Mapping) else None

@@ -213,7 +213,13 @@ class TaskKind(ResourceKind):
         if info.get("status", {}).get("code") in (10, 20):
             node.command("cancel", uuid)  # restart is refused while queued or running
         node.command("restart", uuid, options=json.dumps(options_list(spec.get("options") or {})))
-        return _running(uuid, node, 0.0, "restarted with the new options")
+        result = _running(uuid, node, 0.0, "restarted with the new options")
+        restarted = node.task_info(uuid)
+        if restarted is not None:
+            # recorded now, or a plan made while the task runs again (after apply --detach)
+            # would take the new options for a change outside skyform and restart it again
+            result.observed = observed(restarted, spec)
+        return result
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
         node = ctx.client.node_for(str(record.remote_id), record.private.get("node"))

@@ -350,6 +350,11 @@ class Session:
         self.store.write(self.mission.name, writes, [Event(EventKind.REFRESH, data={"resources": len(writes)}, at=time.time())])
         return ApplyOutcome(done=[w.address for w in writes])
 
+    def output_errors(self) -> list[Diagnostic]:
+        """The mission's outputs whose path names nothing in the recorded state (read only)."""
+        self._mission_outputs()
+        return list(self.output_problems)
+
     def _mission_outputs(self) -> dict[str, Any]:
         assert self.store is not None
         from .validate.scope import Scope

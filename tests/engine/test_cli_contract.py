@@ -138,6 +138,8 @@ def test_an_output_path_that_does_not_exist_is_an_error(ws):
     named = ws.run("output", ws.path, "bad").clean()
     assert named.code == 3 and "outputs.bad" in named.err and "'nosuch' not found under id" in named.err
     assert "bad" not in json.loads(ws.run("output", "--json", ws.path).out)
+    again = apply(ws)  # nothing to change: the broken output is still an error
+    assert again.code == 3 and "No changes." in again.out and "outputs.bad" in again.err, str(again)
 
 
 @pytest.mark.parametrize("flag", ["--target", "--exclude"])

@@ -73,6 +73,12 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
 
     _print_plan(the_plan, as_json)
     if not the_plan.has_changes:
+        if the_plan.mode == "apply":  # nothing to do, but a broken output is still said
+            problems = session.output_errors()
+            if problems:
+                from ..errors import SpecError
+
+                raise SpecError(problems)
         return ExitCode.OK
     _approve(auto_approve, what)
     state: dict[str, Any] = {}

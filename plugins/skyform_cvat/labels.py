@@ -173,4 +173,5 @@ def recolour(sdk: Any, remote: Iterable[Any], wanted: list[Mapping[str, Any]]) -
     for label in remote:
         colour = colours.get(label.name)
         if colour and colour.lower() != str(label.color).lower():
-            sdk.api_client.labels_api.partial_update(label.id, patched_label_request=models.PatchedLabelRequest(color=colour))
+            request = models.PatchedLabelRequest(color=colour)
+            sdk.api_client.labels_api.partial_update(label.id, patched_label_request=request)

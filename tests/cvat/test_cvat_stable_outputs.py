@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -91,7 +92,7 @@ def test_renaming_the_project_updates_it_alone(mission: Path, cvat: Any) -> None
     edit(mission, "name: A12 defects", "name: A12 defects (2026)")
     actions = plan_actions(mission)
     assert actions["defects"]["action"] == "update"
-    assert {a: actions[a]["action"] for a in CHILDREN} == {a: "noop" for a in CHILDREN}
+    assert {a: actions[a]["action"] for a in CHILDREN} == dict.fromkeys(CHILDREN, "noop")
     applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
     assert applied.exit_code == 0, applied.output
     assert remote_ids(mission) == before
@@ -110,7 +111,7 @@ def test_recolouring_a_label_updates_it_in_place_and_keeps_its_annotations(missi
     edit(mission, '{name: crack, color: "#ff0000"', '{name: crack, color: "#00aa00"')
     actions = plan_actions(mission)
     assert actions["defects"]["action"] == "update", actions["defects"]
-    assert {a: actions[a]["action"] for a in CHILDREN} == {a: "noop" for a in CHILDREN}
+    assert {a: actions[a]["action"] for a in CHILDREN} == dict.fromkeys(CHILDREN, "noop")
     applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
     assert applied.exit_code == 0, applied.output
     assert remote_ids(mission) == before
@@ -123,11 +124,12 @@ def test_recolouring_a_label_updates_it_in_place_and_keeps_its_annotations(missi
 
 def test_changing_a_labels_type_is_a_replace_that_names_the_field(mission: Path) -> None:
     """What CVAT cannot change in place still replaces the project, and the note says which field."""
-    edit(mission, "color: \"#ff0000\", type: polyline", "color: \"#ff0000\", type: polygon")
+    edit(mission, 'color: "#ff0000", type: polyline', 'color: "#ff0000", type: polygon')
     actions = plan_actions(mission)
     assert actions["defects"]["action"] == "replace"
     assert actions["defects"]["notes"] == [
-        "label crack: type cannot change in place; CVAT would delete the label's annotations"]
+        "label crack: type cannot change in place; CVAT would delete the label's annotations"
+    ]
     assert actions["inspection"]["action"] == "replace"
 
 
@@ -139,7 +141,7 @@ def test_renaming_the_task_keeps_its_jobs_import_and_export(mission: Path, cvat:
     actions = plan_actions(mission)
     assert actions["inspection"]["action"] == "update"
     rest = [a for a in CHILDREN if a != "inspection"]
-    assert {a: actions[a]["action"] for a in rest} == {a: "noop" for a in rest}
+    assert {a: actions[a]["action"] for a in rest} == dict.fromkeys(rest, "noop")
     applied = run_cli("apply", "--sandbox", "--auto-approve", str(mission), env=ENV)
     assert applied.exit_code == 0, applied.output
     assert remote_ids(mission) == before

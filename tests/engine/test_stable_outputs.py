@@ -43,7 +43,8 @@ def test_updating_a_parent_in_place_keeps_the_child_that_uses_its_id(ws):
     assert (plan["child"]["action"], plan["child"]["reason"]) == ("noop", "up to date"), plan["child"]
     assert plan["reader"]["action"] == "update"
     assert plan["reader"]["changes"] == [
-        {"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.parent.outputs.value }}"}}]
+        {"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.parent.outputs.value }}"}}
+    ]
     applied = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
     assert applied.code == 0, str(applied)
     assert _ids(ws) == before  # nothing deleted or recreated

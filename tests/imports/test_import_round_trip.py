@@ -22,8 +22,14 @@ from skyform.testing.runner import cli_available
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ENV = {"SKYFORM_SANDBOX_CLOCK": "50000"}
-EXAMPLES = ["cvat-basic", "dronebundle-basic", "dronebundle-recurring", "satellogic-basic", "itwin-basic",
-            "nodeodm-basic"]
+EXAMPLES = [
+    "cvat-basic",
+    "dronebundle-basic",
+    "dronebundle-recurring",
+    "satellogic-basic",
+    "itwin-basic",
+    "nodeodm-basic",
+]
 #: an imported NodeODM task is planned as a wait: apply downloads its products (which the
 #: import does not fetch); nothing is made or changed in the service
 WAITS = {"nodeodm.Task"}
@@ -70,8 +76,11 @@ def test_importing_what_a_mission_made_plans_no_change(tmp_path: Path, name: str
     """Every resource of the example, forgotten and imported back, is up to date."""
     mission = applied_copy(tmp_path, name)
     forget_and_import(mission)
-    changing = {a: (x["action"], x["reason"], x.get("changes"), x.get("drift")) for a, x in plan(mission).items()
-                if x["action"] != "noop" and not (x["action"] == "resume" and x["type"] in WAITS)}
+    changing = {
+        a: (x["action"], x["reason"], x.get("changes"), x.get("drift"))
+        for a, x in plan(mission).items()
+        if x["action"] != "noop" and not (x["action"] == "resume" and x["type"] in WAITS)
+    }
     assert changing == {}
 
 
@@ -102,7 +111,8 @@ def test_an_imported_project_whose_label_type_differs_names_the_field_forcing_th
     actions = plan(cvat)
     assert actions["defects"]["action"] == "replace"
     assert actions["defects"]["notes"] == [
-        "label crack: type cannot change in place; CVAT would delete the label's annotations"]
+        "label crack: type cannot change in place; CVAT would delete the label's annotations"
+    ]
 
 
 def test_import_takes_a_secrets_file_and_records_no_secret(tmp_path: Path) -> None:
@@ -118,8 +128,9 @@ def test_import_takes_a_secrets_file_and_records_no_secret(tmp_path: Path) -> No
     assert applied.exit_code == 0, applied.output
     project = records(target)["defects"].remote_id
     assert run_cli("state", "rm", str(target), "defects", env=ENV).exit_code == 0
-    imported = run_cli("import", "--sandbox", "--secrets-file", str(secrets), str(target), "defects", str(project),
-                       env=ENV)
+    imported = run_cli(
+        "import", "--sandbox", "--secrets-file", str(secrets), str(target), "defects", str(project), env=ENV
+    )
     assert imported.exit_code == 0, imported.output
     assert secret not in imported.output
     assert secret.encode() not in (target / ".skyform" / "state.db").read_bytes()

@@ -81,7 +81,7 @@ def updated_alone(mission: Path, parent: str, children: list[str]) -> None:
     before, counts = remote_ids(mission), objects(mission)
     actions = plan(mission)
     assert actions[parent] == "update", actions
-    assert {c: actions[c] for c in children} == {c: "noop" for c in children}
+    assert {c: actions[c] for c in children} == dict.fromkeys(children, "noop")
     apply(mission)
     assert remote_ids(mission) == before
     assert objects(mission) == counts
@@ -103,7 +103,9 @@ def test_satellogic_wait_for_update_keeps_what_uses_the_order(tmp_path: Path) ->
     """Changing a Satellogic task's wait_for keeps the order (task_id): a DroneBundle job whose
     notes name it is not changed."""
     mission = tmp_path / "family"
-    write(mission, """\
+    write(
+        mission,
+        """\
         resources:
           baseline:
             type: satellogic.Task
@@ -128,7 +130,8 @@ def test_satellogic_wait_for_update_keeps_what_uses_the_order(tmp_path: Path) ->
               job_pattern: one_time
               start_date: "2027-03-01"
               inspection_notes: "Baseline ${{ resources.baseline.outputs.task_id }} is on file."
-        """)
+        """,
+    )
     apply(mission)
     edit(mission, "wait_for: first_capture", "wait_for: accepted")
     updated_alone(mission, "baseline", ["flight", "site"])
@@ -139,13 +142,16 @@ def nodeodm_with_a_uuid_user(tmp_path: Path) -> Path:
     mission = tmp_path / "nodeodm-basic"
     shutil.copytree(SPECS / "nodeodm-basic", mission, ignore=shutil.ignore_patterns(".skyform"))
     path = mission / "mission.yaml"
-    text = path.read_text().replace("  nodeodm:\n", '  dronebundle: {api_key: "${{ secrets.DRONEBUNDLE_API_KEY }}"}\n'
-                                    "  nodeodm:\n", 1)
-    site = ("  site:\n"
-            "    type: dronebundle.Project\n"
-            "    spec:\n"
-            "      name: Bridge A12\n"
-            '      description: "Reconstructed as NodeODM task ${{ resources.reconstruct.outputs.uuid }}"\n')
+    text = path.read_text().replace(
+        "  nodeodm:\n", '  dronebundle: {api_key: "${{ secrets.DRONEBUNDLE_API_KEY }}"}\n  nodeodm:\n', 1
+    )
+    site = (
+        "  site:\n"
+        "    type: dronebundle.Project\n"
+        "    spec:\n"
+        "      name: Bridge A12\n"
+        '      description: "Reconstructed as NodeODM task ${{ resources.reconstruct.outputs.uuid }}"\n'
+    )
     text = text.replace("\noutputs:\n", "\n" + site + "outputs:\n", 1)
     path.write_text(text)
     return mission

@@ -115,8 +115,9 @@ def test_a_first_session_reads_like_the_readme(tmp_path: Path) -> None:
     assert "mission.yaml:26:7: resources.inspection.spec.project_id" in lines[1]
     assert "no resource 'defect' in this mission" in lines[1]
     assert "did you mean 'defects'?" in checked.output
-    assert ("mission.yaml:29:7: resources.inspection.spec.image_quality: "
-            "image_quality must be at most 100, not 150") in lines[2]
+    assert (
+        "mission.yaml:29:7: resources.inspection.spec.image_quality: image_quality must be at most 100, not 150"
+    ) in lines[2]
 
     # 2. fix all three; validate, plan, apply
     user.edit("descriptoin:", "description:")
@@ -124,7 +125,10 @@ def test_a_first_session_reads_like_the_readme(tmp_path: Path) -> None:
     user.edit("image_quality: 150", "image_quality: 85")
     assert user.run("validate").exit_code == 0
     assert {a: x["action"] for a, x in user.plan().items()} == {
-        "frames": "create", "defects": "create", "inspection": "create"}
+        "frames": "create",
+        "defects": "create",
+        "inspection": "create",
+    }
     applied = user.run("apply", "--sandbox", "--auto-approve", secrets=True)
     assert applied.exit_code == 0, applied.output
     assert "Apply complete! Resources: 3 created, 0 updated, 0 replaced, 0 deleted." in applied.output

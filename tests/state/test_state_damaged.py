@@ -166,3 +166,17 @@ def test_postgres_empty_schema_is_new_state(tmp_path: Path, pg_schema) -> None:
     assert store.missions() == []
     store.close()
     assert "missions" in _tables(base, schema)
+
+
+def test_a_failed_creation_leaves_neither_a_state_nor_a_temporary_file(tmp_path: Path) -> None:
+    """A new state whose schema cannot be built (here: a failing build step) leaves nothing
+    behind - no half-made state.db that a later run would have to refuse."""
+    from skyform.state import _sqlite_file
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half (x INTEGER)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError):
+        _sqlite_file.create_atomically(tmp_path / "state.db", broken)
+    assert list(tmp_path.iterdir()) == []

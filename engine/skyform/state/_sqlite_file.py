@@ -104,21 +104,23 @@ def create_atomically(path: Path, build: Callable[[sqlite3.Connection], None]) -
     temporary file, then hard-linked into place (never over a file another process made)."""
     tmp = path.with_name(f".{path.name}.new-{os.getpid()}")
     tmp.unlink(missing_ok=True)
-    conn = sqlite3.connect(tmp, isolation_level=None)
     try:
-        build(conn)
-        conn.execute("PRAGMA journal_mode=WAL").fetchone()  # persistent: recorded in the header
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            build(conn)
+            conn.execute("PRAGMA journal_mode=WAL").fetchone()  # persistent: recorded in the header
+        finally:
+            conn.close()  # the last connection checkpoints the WAL into the file and removes it
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
     finally:
-        conn.close()  # the last connection checkpoints the WAL into the file and removes it
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process created it first: use theirs
-    except OSError:  # a file system without hard links
-        if not path.exists():
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def write_backup(conn: sqlite3.Connection, path: Path) -> Path:

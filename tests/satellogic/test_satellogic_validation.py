@@ -213,7 +213,12 @@ def test_every_case_is_reported_by_skyform_validate(tmp_path: Any) -> None:
     run = run_cli("validate", tmp_path, providers=[PROVIDER])
     assert run.exit_code == 3, run.output
     lines = run.output.splitlines()
-    for i, (name, _, fragment, path) in enumerate(CASES):
+    from skyform.testing.operations import engine_wording
+
+    kind = PROVIDER.kind("Task")
+    for i, (name, spec, fragment, path) in enumerate(CASES):
+        if name not in ENGINE_WORDING:  # the engine words schema failures for the mission's author
+            fragment = engine_wording(kind.spec_schema, spec, fragment, ("resources", f"case_{i}", "spec"))
         fragment, path = ENGINE_WORDING.get(name, (fragment, path))
         where = ".".join([f"resources.case_{i}.spec", *map(str, path)]) + ": "
         assert any(where in line and fragment in line and "[satellogic.Task]" in line for line in lines), \

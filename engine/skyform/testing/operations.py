@@ -49,6 +49,19 @@ def spec_problems(kind: ResourceKind, spec: Mapping[str, Any], mission_dir: Path
     return problems
 
 
+def engine_wording(schema: Mapping[str, Any], spec: Mapping[str, Any], raw: str,
+                   base: tuple[Any, ...] = ("resources", "r", "spec")) -> str:
+    """What `skyform validate` says for the jsonschema failure whose text contains ``raw``
+    (a case table written with jsonschema's wording, as :func:`spec_problems` returns it);
+    ``raw`` itself when no schema failure matches (a kind's own check message)."""
+    from ..validate.messages import explain
+
+    for error in Draft202012Validator(schema).iter_errors(dict(spec)):
+        if raw in error.message:
+            return explain(error, base + tuple(error.absolute_path))[0]
+    return raw
+
+
 def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
     """Top-level field changes from ``before`` to ``after`` (what the planner hands ``update``)."""
     keys = sorted(set(before) | set(after))

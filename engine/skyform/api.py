@@ -230,6 +230,7 @@ class Session:
         import socket
 
         from .apply.scheduler import Scheduler
+        from .plan.budget import refuse_over_budget
         from .state.base import Event
 
         assert self.runtime is not None and self.store is not None
@@ -238,6 +239,7 @@ class Session:
         with self.holding_lock(operation):
             self.check_fresh(plan)
             self.check_mode()
+            refuse_over_budget(plan.budget)  # gitops and API callers too: nothing is sent
             started = time.time()
             store.write(name, [], [Event(EventKind(f"{operation}_started"), data={"actions": plan.counts(),
                                                                       "host": socket.gethostname(),

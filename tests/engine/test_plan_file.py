@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skyform.errors import PlanRefused
 from skyform.plan.budget import BudgetBreach
+from skyform.spec.budget import MissionBudget
 from skyform.plan.file import has_plan_header
 from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
 from skyform.providers import Change
@@ -47,14 +48,16 @@ ACTION_FIELDS = {
     "adopt_first": st.booleans(), "drift": _changes, "state_only": st.booleans()}
 _amounts = st.floats(0, 1e6, allow_nan=False)
 _breaches = st.builds(BudgetBreach, st.none() | st.text(min_size=1, max_size=6), _amounts, _amounts,
-                      st.sampled_from(["USD", "EUR"]), st.sampled_from(["lifecycle.max_cost", "budget"]), st.booleans())
+                      st.sampled_from(["USD", "EUR"]), st.sampled_from(["lifecycle.max_cost", "budget.max"]), st.booleans(),
+                      st.lists(st.text(min_size=1, max_size=6), max_size=3).map(tuple))
 PLAN_FIELDS = {
     "mission": st.text(min_size=1, max_size=10), "mission_path": _words, "spec_digest": st.text("0123456789abcdef"),
     "lineage": _words, "serial": st.integers(0, 10**9), "actions": st.lists(st.builds(Action, **ACTION_FIELDS), max_size=4),
     "mode": st.sampled_from(["apply", "destroy", "refresh-only"]), "targets": st.lists(_words, max_size=2),
     "warnings": st.lists(_words, max_size=2), "created_at": st.floats(0, 4e9, allow_nan=False),
     "excludes": st.lists(_words, max_size=2), "excluded": st.lists(_words, max_size=2), "sandbox": st.booleans(),
-    "budget": st.lists(_breaches, max_size=2)}
+    "budget": st.lists(_breaches, max_size=2),
+    "mission_budget": st.none() | st.builds(MissionBudget, _amounts, st.sampled_from(["USD", "EUR", "units"]))}
 _plans = st.builds(Plan, **PLAN_FIELDS)
 
 

@@ -157,8 +157,8 @@ def cli(ctx: click.Context, verbose: int, no_color: bool) -> None:
 
     Exit codes: 0 ok; 1 error (or any error with --detailed-exitcode); 2 changes present
     (plan --detailed-exitcode); 3 invalid mission; 4 plugin error; 5 state error; 6 lock held;
-    7 plan refused (stale plan, prevent_destroy, no approval); 64 usage; 70 internal error;
-    130 interrupted.
+    7 plan refused (stale plan, prevent_destroy, no approval, over the mission budget); 8 changes
+    above a cost ceiling (plan --detailed-exitcode); 64 usage; 70 internal error; 130 interrupted.
     """
     import os
 

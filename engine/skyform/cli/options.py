@@ -64,7 +64,8 @@ OPTIONS: dict[str, SharedOption] = {
                 "postgresql://... for teams). Env: SKYFORM_STATE."}),
     "detailed_exitcode": SharedOption(("--detailed-exitcode",), {
         "is_flag": True, "callback": _remember_detailed,
-        "help": "Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its max_cost."}),
+        "help": "Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its "
+                "max_cost or the mission's total above its budget."}),
 }
 
 

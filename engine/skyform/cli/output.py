@@ -149,12 +149,7 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
     if counts.get("resume"):
         summary += f", {counts['resume']} to wait for"
     lines.append(printer.style(summary + ".", bold=True))
-    costs = plan.total_cost()
-    if costs:
-        by_currency: dict[str, float] = {}
-        for c in costs:
-            by_currency[c.currency] = by_currency.get(c.currency, 0.0) + c.amount
-        lines.append("Estimated cost: " + ", ".join(f"{v:,.2f} {k}" for k, v in by_currency.items()))
+    lines += cost_text(plan)
     if plan.budget:  # money first: the one thing a reviewer must not miss
         over = ", ".join(b.address or "the mission" for b in plan.budget)
         lines.append(printer.style(f"Over budget: {len(plan.budget)} estimate{'s' if len(plan.budget) != 1 else ''} "
@@ -163,6 +158,29 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
     if blocked:  # the heading lists them: a reader should not have to hunt for the marked lines
         lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them: "
                                    + ", ".join(a.address for a in blocked) + ".", "red"))
+    return lines
+
+
+def cost_text(plan: Plan) -> list[str]:
+    """The plan's cost: total by currency, the dearest items, unknowns, the mission budget.
+
+    Said only when there is something to say (an estimate or a budget); resources of
+    unknown cost are named and never counted as zero, so the total reads "at least".
+    """
+    cost, budget = plan.cost(), plan.mission_budget
+    if not cost.totals and budget is None:
+        return []
+    total = ", ".join(f"{v:,.2f} {k}" for k, v in cost.totals.items()) or "none known"
+    line = f"Estimated cost: {'at least ' if cost.unknown and cost.totals else ''}{total}"
+    if cost.unknown:
+        line += f"; cost unknown for {len(cost.unknown)} (not counted): {', '.join(cost.unknown)}"
+    lines = [line + "."]
+    if len(cost.items) > 1:
+        lines.append("  largest: " + ", ".join(f"{a} {c.amount:,.2f} {c.currency}" for a, c in cost.largest))
+    if budget is not None:
+        spent = cost.totals.get(budget.currency, 0.0)
+        state = f"over by {spent - budget.max:,.2f}" if spent > budget.max else f"{budget.max - spent:,.2f} left"
+        lines.append(f"  budget: {spent:,.2f} of {budget.max:,.2f} {budget.currency} ({state})")
     return lines
 
 

@@ -70,6 +70,7 @@ def _approve(auto_approve: bool, what: str) -> None:
 
 def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, what: str) -> int:
     from ..api import outcome_error
+    from ..plan.budget import refuse_over_budget
 
     _print_plan(the_plan, as_json)
     if not the_plan.has_changes:
@@ -80,6 +81,7 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
 
                 raise SpecError(problems)
         return ExitCode.OK
+    refuse_over_budget(the_plan.budget)  # before the prompt: there is nothing to approve
     _approve(auto_approve, what)
     state: dict[str, Any] = {}
 

@@ -6,8 +6,12 @@ comes late - after the approval, possibly hours into an apply - so the plan list
 breach itself: a marked line under the action, a line in the summary, and with
 ``plan --detailed-exitcode`` its own exit code (8), so CI can stop a pull request.
 
-A breach names its ceiling, so mission-wide budgets (issue 18: ``budget: {max, currency}``)
-add breaches with ``address=None`` to the same list, shown and counted the same way.
+A breach names its ceiling, so the mission's budget (``budget: {max, currency}``) adds a
+breach with ``address=None`` to the same list, shown and counted the same way; it names
+the items that make up the total, and apply refuses the whole plan before any request
+(:func:`refuse_over_budget`, exit 7). :func:`summarize` is the plan's cost: the total by
+currency, the largest items, and the resources with no estimate - listed as "cost
+unknown", never counted as zero, so a total with unknowns is a lower bound.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import PlanRefused
 from ..providers.base import Cost
+from ..spec.budget import MissionBudget
 
 
 class Planned(Protocol):
@@ -32,6 +38,10 @@ class Planned(Protocol):
 
 #: actions that would spend what they estimate (a delete or a wait costs nothing new)
 SPENDING = ("create", "replace", "update")
+#: the ceiling a mission-wide breach names
+MISSION_CEILING = "budget.max"
+#: how many of the dearest items the plan names
+LARGEST = 3
 
 
 @dataclass(frozen=True)
@@ -45,9 +55,13 @@ class BudgetBreach:
     currency: str
     ceiling: str = "lifecycle.max_cost"
     firm: bool = True  # False: a pre-estimate; the service's own figure decides at apply
+    items: tuple[str, ...] = ()  # a mission breach: the resources its total is made of, dearest first
 
     def __str__(self) -> str:
         what = self.address or "the mission"
+        if self.address is None:
+            return (f"{what}: estimated total {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
+                    f"{self.limit:,.2f} (items: {', '.join(self.items) or 'none'}); apply will not start")
         text = (f"{what}: estimate {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
                 f"{self.limit:,.2f}")
         if self.firm:
@@ -57,13 +71,13 @@ class BudgetBreach:
 
     def to_json(self) -> dict[str, Any]:
         return {"address": self.address, "estimate": self.estimate, "limit": self.limit,
-                "currency": self.currency, "ceiling": self.ceiling, "firm": self.firm}
+                "currency": self.currency, "ceiling": self.ceiling, "firm": self.firm, "items": list(self.items)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BudgetBreach:
         return cls(address=data.get("address"), estimate=float(data["estimate"]), limit=float(data["limit"]),
                    currency=str(data.get("currency", "")), ceiling=str(data.get("ceiling", "lifecycle.max_cost")),
-                   firm=bool(data.get("firm", True)))
+                   firm=bool(data.get("firm", True)), items=tuple(str(i) for i in data.get("items", ())))
 
 
 def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
@@ -78,3 +92,69 @@ def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
             out.append(BudgetBreach(action.address, action.cost.amount, limit, action.cost.currency,
                                     firm=action.cost.firm))
     return out
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    """What a plan's spending actions are estimated to cost, derived from its actions."""
+
+    totals: dict[str, float]  # currency -> sum of the estimates in it
+    items: list[tuple[str, Cost]]  # (address, estimate), dearest first
+    unknown: list[str]  # spending actions whose kind gave no estimate, in plan order
+
+    @property
+    def largest(self) -> list[tuple[str, Cost]]:
+        return self.items[:LARGEST]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"total": dict(self.totals), "unknown": list(self.unknown),
+                "largest": [{"address": a, "amount": c.amount, "currency": c.currency} for a, c in self.largest]}
+
+
+def summarize(actions: Iterable[Planned]) -> CostSummary:
+    """The total by currency, the items dearest first, and the spending actions of unknown cost."""
+    totals: dict[str, float] = {}
+    items: list[tuple[str, Cost]] = []
+    unknown: list[str] = []
+    for action in actions:
+        if action.action not in SPENDING:
+            continue
+        if action.cost is None:
+            unknown.append(action.address)
+            continue
+        totals[action.cost.currency] = totals.get(action.cost.currency, 0.0) + action.cost.amount
+        items.append((action.address, action.cost))
+    items.sort(key=lambda item: -item[1].amount)  # stable: equal amounts keep plan order
+    return CostSummary(totals, items, unknown)
+
+
+def mission_breaches(summary: CostSummary, budget: MissionBudget | None) -> list[BudgetBreach]:
+    """The mission's breach when the total in the budget's currency is above its max."""
+    if budget is None:
+        return []
+    total = summary.totals.get(budget.currency, 0.0)
+    if total <= budget.max:
+        return []
+    items = tuple(a for a, c in summary.items if c.currency == budget.currency)
+    return [BudgetBreach(None, total, budget.max, budget.currency, ceiling=MISSION_CEILING, items=items)]
+
+
+def other_currencies(summary: CostSummary, budget: MissionBudget | None) -> list[str]:
+    """Currencies of estimates the budget cannot count (skyform converts no money)."""
+    if budget is None:
+        return []
+    return sorted(c for c in summary.totals if c != budget.currency)
+
+
+def refuse_over_budget(breaches_: Iterable[BudgetBreach]) -> None:
+    """PlanRefused (exit 7) when the plan's total is above the mission's budget.
+
+    Called before anything is asked or sent: an over-budget mission must not start and
+    then stop half-way with money spent.
+    """
+    over = [b for b in breaches_ if b.address is None]
+    if over:
+        b = over[0]
+        raise PlanRefused(f"over the mission's budget: the estimated total {b.estimate:,.2f} {b.currency} is above "
+                          f"budget.max {b.limit:,.2f}; nothing was sent. Items: {', '.join(b.items)}",
+                          hint="lower the work (or raise budget.max in the mission) and plan again")

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from ..errors import PlanRefused
 from ..providers.base import Change, Cost
-from .budget import BudgetBreach
+from ..spec.budget import MissionBudget
+from .budget import BudgetBreach, CostSummary, summarize
 
 
 class ActionKind(StrEnum):
@@ -144,6 +145,7 @@ class Plan:
 
     sandbox: bool = False
     budget: list[BudgetBreach] = field(default_factory=list)  # estimates above their ceilings
+    mission_budget: MissionBudget | None = None  # the mission's ``budget:``, saved with the plan
 
     @property
     def has_changes(self) -> bool:
@@ -156,6 +158,10 @@ class Plan:
             out[str(a.action)] = out.get(str(a.action), 0) + 1
         return out
 
+    def cost(self) -> CostSummary:
+        """The total by currency, the dearest items and the unknowns (derived from the actions)."""
+        return summarize(self.actions)
+
     def total_cost(self) -> list[Cost]:
         return [a.cost for a in self.actions
                 if a.cost and a.action in (ActionKind.CREATE, ActionKind.REPLACE, ActionKind.UPDATE)]
@@ -167,6 +173,8 @@ class Plan:
             "targets": self.targets, "excludes": self.excludes, "excluded": self.excluded,
             "created_at": self.created_at, "warnings": self.warnings,
             "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
+            "cost": {**self.cost().to_json(),
+                     "budget": self.mission_budget.to_json() if self.mission_budget else None},
             "budget": [b.to_json() for b in self.budget],
             "actions": [a.to_json() for a in self.actions],
         }
@@ -224,4 +232,5 @@ class Plan:
             warnings=list(data.get("warnings", [])), created_at=float(data.get("created_at", 0)),
             sandbox=bool(data.get("sandbox", False)),
             budget=[BudgetBreach.from_json(b) for b in data.get("budget", [])],
+            mission_budget=MissionBudget.from_json((data.get("cost") or {}).get("budget")),
         )

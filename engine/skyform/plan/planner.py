@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from .. import graph
 from ..errors import Diagnostic, PlanRefused, RemoteError, SkyformError, SpecError
 from ..spec.mission import Lifecycle, Mission
-from .budget import breaches
+from .budget import breaches, mission_breaches, other_currencies, summarize
 from .model import Action, ActionKind, Plan
 from .refresh import Observation, refresh, with_retries
 from ..providers.base import ALL_FIELDS, DEFAULT_PARALLELISM, Change, ResourceKind
@@ -112,6 +112,11 @@ class Planner:
             actions = self._apply_actions(records, observations, selection, allow_forget, mode == "refresh-only",
                                           plan_checks)
         self._refuse_prevented(actions, records)
+        budget = self.mission.budget if mode == "apply" else None
+        cost = summarize(actions)
+        warnings = list(self.warnings) + [
+            f"estimates in {c} are not counted against budget.max (in {budget.currency}): skyform converts no money"
+            for c in other_currencies(cost, budget) if budget is not None]
         return Plan(
             mission=self.mission.name,
             mission_path=str(self.mission.source),
@@ -121,10 +126,11 @@ class Planner:
             actions=actions,
             mode=mode,  # type: ignore[arg-type]  # a str until the plan vocabulary is typed
             targets=targets,
-            warnings=list(self.warnings),
+            warnings=warnings,
             excludes=excludes,
             excluded=list(selection.excluded),
-            budget=breaches(actions, self.mission),
+            budget=breaches(actions, self.mission) + mission_breaches(cost, budget),
+            mission_budget=budget,
         )
 
     def _selection(self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *,

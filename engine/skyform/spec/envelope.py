@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .budget import BUDGET_SCHEMA
+
 API_VERSION = "skyform/v1"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
 RESOURCE_ID = r"^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -85,6 +87,7 @@ MISSION_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "budget": BUDGET_SCHEMA,
         "outputs": {"type": "object", "propertyNames": {"type": "string"},
                     "description": "Mission outputs, usually ${{ resources... }} expressions."},
         "settings": {

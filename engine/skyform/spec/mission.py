@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .budget import MissionBudget
 from .envelope import MISSION_SCHEMA, parse_duration
 from ..errors import Diagnostic, Location, SpecError
 from .yamlsource import MDict, locate
@@ -84,6 +85,7 @@ class Mission:
     metadata: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # what the user named: the directory, or one file of it
     settings: dict[str, Any] = field(default_factory=dict)  # mission-wide options (``catalog``)
+    budget: MissionBudget | None = None  # the ceiling on the plan's total estimate
 
     def __post_init__(self) -> None:
         if self.source is None:
@@ -229,7 +231,7 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str, sour
         resources=resources, providers=dict(document.get("providers") or {}),
         variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
         digest=digest, metadata=dict(document["metadata"]), source=source,
-        settings=dict(document.get("settings") or {}),
+        settings=dict(document.get("settings") or {}), budget=MissionBudget.from_spec(document.get("budget")),
     )
 
 

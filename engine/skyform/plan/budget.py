@@ -70,8 +70,11 @@ class BudgetBreach:
                        "above the ceiling")
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "estimate": self.estimate, "limit": self.limit,
-                "currency": self.currency, "ceiling": self.ceiling, "firm": self.firm, "items": list(self.items)}
+        out: dict[str, Any] = {"address": self.address, "estimate": self.estimate, "limit": self.limit,
+                               "currency": self.currency, "ceiling": self.ceiling, "firm": self.firm}
+        if self.items:  # a mission breach: what its total is made of
+            out["items"] = list(self.items)
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BudgetBreach:

@@ -67,3 +67,26 @@ def test_costs_in_json_and_markdown(tmp_path: Path, notes: Path, notes_gitops: G
     assert by_path(summary)["memo"]["costs"] == [{"address": "hello", "amount": 1.5, "currency": "EUR",
                                                   "detail": "one note"}]
     assert "| hello | 1.50 EUR |" in report.read_text()
+
+
+def test_an_over_budget_mission_is_flagged_by_plan_and_refused_by_apply(
+        tmp_path: Path, notes: Path, notes_gitops: Gitops) -> None:
+    """budget below the notes' estimate: gitops plan exits 8 and says so in the markdown; gitops apply
+    fails that mission naming the budget, and the notes service receives nothing."""
+    repo = GitRepo(tmp_path / "r")
+    repo.write("memo/mission.yaml", NOTE_MISSION.replace("resources:", "budget: {max: 1, currency: EUR}\nresources:"))
+    repo.commit()
+    report = tmp_path / "plan.md"
+    code, summary = notes_gitops.json("plan", str(repo.root), "--detailed-exitcode", "--report-markdown", str(report))
+    assert code == 8, summary
+    memo = by_path(summary)["memo"]
+    assert memo["cost"]["total"] == {"EUR": 1.5} and memo["cost"]["budget"] == {"max": 1.0, "currency": "EUR"}
+    assert [b["ceiling"] for b in memo["over_budget"]] == ["budget.max"]
+    text = report.read_text()
+    assert "**Estimated total:** 1.50 EUR; budget 1.00 EUR" in text
+    assert "> **over budget:** the mission: estimate 1.50 EUR is above budget.max 1.00" in text
+    code, summary = notes_gitops.json("apply", str(repo.root))
+    assert code == 1, summary
+    (error,) = by_path(summary)["memo"]["errors"]
+    assert "over the mission's budget" in error and "Items: hello" in error
+    assert list(notes.glob("*.json")) == []  # nothing was created

@@ -2,7 +2,8 @@
 
 Missions are read from a clean export of the commit (never the caller's work tree), state
 lives outside the repository, and each mission succeeds or fails on its own; the exit code
-says whether any failed (``plan --detailed-exitcode``: 0 in sync, 2 changes, 1 error).
+says whether any failed (``plan --detailed-exitcode``: 0 in sync, 2 changes, 8 changes over a
+cost ceiling, 1 error).
 ``gitops apply`` never prompts: it is meant for CI and runners, where the pull request was
 the approval.
 """
@@ -135,7 +136,8 @@ def command() -> None:
 @command.command(name="plan")
 @gitops_options
 @report_options
-@shared("detailed_exitcode", detailed_exitcode="Exit 0: all in sync, 2: changes, 1: any error.")
+@shared("detailed_exitcode", detailed_exitcode="Exit 0: all in sync, 2: changes, 8: changes over a cost ceiling, "
+                                                     "1: any error.")
 @click.option("--refresh-only", is_flag=True, help="Report drift (objects changed outside skyform) only.")
 @click.pass_context
 def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:

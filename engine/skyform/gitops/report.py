@@ -2,7 +2,8 @@
 
 Statuses of a mission: ``in_sync`` (nothing to do), ``changes`` (plan: something to do),
 ``applied``, ``destroyed`` (pruned), ``failed``. The run's exit code: 1 when any mission
-failed; else, for ``plan --detailed-exitcode``, 2 when any mission has changes, else 0.
+failed; else, for ``plan --detailed-exitcode``, 8 when a mission with changes is over a cost
+ceiling (its budget or a resource's max_cost), 2 when any mission has changes, else 0.
 """
 
 from __future__ import annotations
@@ -42,13 +43,24 @@ class MissionReport:
         return [dict(a["cost"], address=a["address"]) for a in actions
                 if a.get("cost") and a.get("action") in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)]
 
+    @property
+    def cost(self) -> dict[str, Any]:
+        """The plan's ``cost`` (total by currency, unknown, largest, the mission budget)."""
+        return dict((self.plan or {}).get("cost") or {})
+
+    @property
+    def breaches(self) -> list[dict[str, Any]]:
+        """The plan's estimates above a ceiling (``address`` None: the mission's budget)."""
+        return list((self.plan or {}).get("budget") or [])
+
     def to_json(self) -> dict[str, Any]:
         changing = [a for a in (self.plan or {}).get("actions", []) if a.get("action") != ActionKind.NOOP]
         return {
             "path": self.path, "mission": self.name, "commit": self.commit, "operation": self.operation,
             "result": self.status, "counts": self.counts, "changes": self.has_changes,
             "actions": [{k: a[k] for k in ("address", "type", "action", "reason") if k in a} for a in changing],
-            "costs": self.costs(), "errors": list(self.errors), "warnings": list(self.warnings),
+            "costs": self.costs(), "cost": self.cost, "over_budget": self.breaches,
+            "errors": list(self.errors), "warnings": list(self.warnings),
         }
 
 
@@ -74,6 +86,8 @@ class RunReport:
     def exit_code(self, detailed: bool = False) -> int:
         if self.failed:
             return ExitCode.ERROR
+        if detailed and any(m.has_changes and m.breaches for m in self.missions):
+            return ExitCode.OVER_BUDGET
         if detailed and any(m.has_changes for m in self.missions):
             return ExitCode.CHANGES
         return ExitCode.OK
@@ -119,8 +133,29 @@ class RunReport:
             if costs:
                 lines += ["", "| resource | estimated cost |", "|---|---|"]
                 lines += [f"| {c['address']} | {c['amount']:.2f} {c.get('currency', 'USD')} |" for c in costs]
+            lines += _cost_lines(m)
             lines += ["", "</details>"]
         return "\n".join(lines) + "\n"
+
+
+def _cost_lines(m: MissionReport) -> list[str]:
+    """The mission's total, unknowns and budget, and every breach, for the reviewer."""
+    cost, lines = m.cost, []
+    totals = cost.get("total") or {}
+    if totals or cost.get("budget"):
+        total = ", ".join(f"{v:,.2f} {k}" for k, v in totals.items()) or "none known"
+        line = f"**Estimated total:** {total}"
+        if cost.get("unknown"):
+            line += f"; cost unknown (not counted): {_cell(', '.join(cost['unknown']))}"
+        budget = cost.get("budget")
+        if budget:
+            line += f"; budget {budget['max']:,.2f} {_cell(budget['currency'])}"
+        lines += ["", line]
+    for b in m.breaches:
+        what = b.get("address") or "the mission"
+        lines.append(f"> **over budget:** {_cell(what)}: estimate {b['estimate']:,.2f} {_cell(b['currency'])} "
+                     f"is above {b['ceiling']} {b['limit']:,.2f}")
+    return lines
 
 
 def _badge(status: str) -> str:

@@ -60,6 +60,7 @@ def _can_build_without_isolation() -> bool:
     return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
+@pytest.mark.slow  # a campaign: pip builds and installs the package, then its own pytest runs
 def test_generated_package_installs_and_its_tests_pass_unchanged(tmp_path: Path) -> None:
     """pip installs the package (entry point included) and `python -m pytest` in it passes.
 

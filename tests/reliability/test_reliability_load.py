@@ -10,8 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
+
+# a campaign (150 running jobs in one apply): README, Development; run with `-m slow`
+pytestmark = pytest.mark.slow
 
 
 def test_many_running_jobs_are_polled_on_timers_not_threads(tmp_path: Path) -> None:

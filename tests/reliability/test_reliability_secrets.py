@@ -22,6 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rkit  # noqa: E402
 from secretscan import Scan, secret_settings  # noqa: E402
 
+# a campaign (a whole mission's life scanned for secrets): README, Development; run with `-m slow`
+pytestmark = pytest.mark.slow
+
+
 GATE_CODE = "gate-code-7Q9XK2-do-not-leak"
 WRONG_TOKEN = "wrong-nodeodm-token-ZZ81Q-do-not-leak"
 CLOCK = 20000

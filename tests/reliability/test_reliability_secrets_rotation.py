@@ -41,6 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rkit
 from secretscan import Scan
 
+# a campaign (two rotations, every command scanned): README, Development; run with `-m slow`
+pytestmark = pytest.mark.slow
+
+
 KEY_1 = "key-one-3RT8QW-do-not-leak"
 KEY_2 = "key-two-9MZ4LP-do-not-leak"
 DRONEBUNDLE_KEY_2 = "v1_rotated_full_access_0f9e8d7c6b5a4f3e2d1c"

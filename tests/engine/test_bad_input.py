@@ -34,6 +34,7 @@ def test_loader_returns_data_or_a_located_spec_error(data):
         assert diagnostic.message
 
 
+@pytest.mark.slow  # a fuzz campaign: a validate per generated spec
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(spec=st.recursive(

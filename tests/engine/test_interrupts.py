@@ -95,6 +95,7 @@ def kill_mission() -> str:
 KILL_RESOURCES = 14
 
 
+@pytest.mark.slow  # a campaign: five seeded SIGKILLs, each resumed
 def test_sigkill_at_random_moments_then_resume_creates_each_object_once(ws):
     """SIGKILL at five seeded random moments (creates slowed by latency so kills land between the
     recorded intent and the answer), then a resumed apply: exactly one remote object per resource,

@@ -67,6 +67,7 @@ def test_the_generated_plans_cover_every_field() -> None:
     assert set(PLAN_FIELDS) == {f.name for f in dataclasses.fields(Plan)}
 
 
+@pytest.mark.slow  # a property campaign: 300 generated plans
 @settings(max_examples=300, deadline=None)
 @given(_plans)
 def test_a_plan_survives_its_file_exactly(plan: Plan) -> None:

@@ -20,6 +20,10 @@ from skyform.state.sqlite import SqliteStateStore
 from skyform.testing import run_cli
 from skyform.testing.runner import cli_available
 
+# a campaign (every example mission applied, forgotten, imported back): README, Development;
+# run with `-m slow`. One import's behaviour per provider: tests/<provider>/ (e.g. test_cvat_imports.py)
+pytestmark = pytest.mark.slow
+
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ENV = {"SKYFORM_SANDBOX_CLOCK": "50000"}
 EXAMPLES = [

@@ -58,6 +58,7 @@ CASES = {  # broken kind body, the contract test that must fail, its message
 }
 
 
+@pytest.mark.slow  # a campaign: a nested pytest over every broken kind
 def test_contract_catches_broken_providers(tmp_path: Path) -> None:
     """Each contract test can fail: a kind broken in one way fails exactly the test that pins it."""
     for case, (body, _, _) in CASES.items():

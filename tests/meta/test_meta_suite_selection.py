@@ -24,10 +24,21 @@ CAMPAIGN_MODULES = [
     "tests/reliability/test_reliability_load.py",
     "tests/reliability/test_reliability_secrets.py",
     "tests/reliability/test_reliability_secrets_rotation.py",
+    "tests/imports/test_import_round_trip.py",
 ]
 # single campaign tests in modules whose other tests are behaviours
 CAMPAIGN_TESTS = [
     ("tests/kit/test_kit_plugin_new.py", "test_generated_package_installs_and_its_tests_pass_unchanged"),
+    ("tests/kit/test_kit_contract.py", "test_contract_catches_broken_providers"),
+    ("tests/engine/test_plan_file.py", "test_a_plan_survives_its_file_exactly"),
+    ("tests/engine/test_interrupts.py", "test_sigkill_at_random_moments_then_resume_creates_each_object_once"),
+    ("tests/engine/test_bad_input.py", "test_any_spec_value_validates_without_a_traceback"),
+    ("tests/reliability/test_reliability_faults.py", "test_demo_mission_converges_under_request_faults"),
+    (
+        "tests/reliability/test_reliability_badinput.py",
+        "test_cli_validate_on_hostile_documents_never_shows_a_traceback",
+    ),
+    ("tests/reliability/test_reliability_badinput.py", "test_validator_on_mutated_demo_mission"),
 ]
 
 
@@ -49,9 +60,12 @@ def test_the_default_selection_leaves_out_slow_and_groups_shared_servers() -> No
 
 def test_ci_runs_the_slow_campaigns_as_well() -> None:
     """.ci/run has a pytest pass selecting ``-m slow`` after the default one."""
-    lines = [shlex.split(line) for line in (ROOT / ".ci/run").read_text().splitlines()
-             if "pytest" in line and not line.lstrip().startswith("#")]
-    runs = [words[words.index("pytest") + 1:] for words in lines]  # pytest's own arguments
+    lines = [
+        shlex.split(line)
+        for line in (ROOT / ".ci/run").read_text().splitlines()
+        if "pytest" in line and not line.lstrip().startswith("#")
+    ]
+    runs = [words[words.index("pytest") + 1 :] for words in lines]  # pytest's own arguments
     assert any(cmd[cmd.index("-m") + 1] == "slow" for cmd in runs if "-m" in cmd), runs
     assert any("-m" not in cmd for cmd in runs), "CI must also run the default selection"
 
@@ -59,8 +73,11 @@ def test_ci_runs_the_slow_campaigns_as_well() -> None:
 @pytest.mark.parametrize("module", CAMPAIGN_MODULES)
 def test_campaign_modules_are_marked_slow(module: str) -> None:
     tree = ast.parse((ROOT / module).read_text())
-    marks = [node.value for node in tree.body if isinstance(node, ast.Assign)
-             and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)]
+    marks = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+    ]
     assert any(_is_slow_mark(m) for m in marks), f"{module}: add `pytestmark = pytest.mark.slow`"
 
 

@@ -95,6 +95,7 @@ CLI_SAMPLE = ("python_object_apply.yaml", "alias_bomb.yaml", "binary_random.yaml
               "merge_key_abuse.yaml", "recursive_alias.yaml", "multi_document.yaml")
 
 
+@pytest.mark.slow  # a campaign: a subprocess per hostile document
 def test_cli_validate_on_hostile_documents_never_shows_a_traceback(tmp_path: Path) -> None:
     """`skyform validate` on a sample of the corpus (all of it: benchmarks/fuzz_campaign.py):
     exit 0 or 3, no traceback."""
@@ -146,6 +147,7 @@ def test_unclosed_expressions_do_not_hang(tmp_path: Path) -> None:
 
 # -- hypothesis ----------------------------------------------------------------------------
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.binary(max_size=400))
 def test_loader_on_arbitrary_bytes(check, data: bytes) -> None:
@@ -154,6 +156,7 @@ def test_loader_on_arbitrary_bytes(check, data: bytes) -> None:
     assert verdict.outcome != "crash" or is_known(verdict), verdict.detail
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.text(alphabet=st.sampled_from(list(":-{}[]&*!|>'\"#%@`?,\n\t ~<=\\$.0123456789abkxyz\r\u00e9\ufeff")),
                max_size=200))
@@ -163,6 +166,7 @@ def test_loader_on_yaml_punctuation_soup(check, text: str) -> None:
     assert verdict.outcome != "crash" or is_known(verdict), verdict.detail
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.integers(0, 2**32), st.integers(1, 6))
 def test_validator_on_mutated_demo_mission(check, seed: int, rounds: int) -> None:
@@ -172,6 +176,7 @@ def test_validator_on_mutated_demo_mission(check, seed: int, rounds: int) -> Non
     assert verdict.outcome != "crash", verdict.detail
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.integers(0, 2**32), st.integers(1, 8))
 def test_loader_on_byte_mutated_demo_yaml(check, seed: int, edits: int) -> None:
@@ -188,6 +193,7 @@ JSONISH = st.recursive(
 )
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.dictionaries(st.sampled_from(["apiVersion", "kind", "metadata", "providers", "variables", "resources",
                                         "outputs", "x"]), JSONISH, max_size=7))
@@ -197,6 +203,7 @@ def test_validator_on_generated_envelopes(check, doc: dict) -> None:
     assert verdict.outcome != "crash", verdict.detail
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.text(max_size=80))
 def test_expression_parser_on_arbitrary_text(text: str) -> None:
@@ -210,6 +217,7 @@ def test_expression_parser_on_arbitrary_text(text: str) -> None:
     assert ref.root in ("resources", "var", "secrets", "mission")
 
 
+@pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.text(alphabet=st.sampled_from(list("${}. []0123456789resourcvaxtmisonpu_-\n")), max_size=120))
 def test_expression_resolve_on_template_soup(text: str) -> None:

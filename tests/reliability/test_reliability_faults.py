@@ -20,6 +20,7 @@ import faultkit  # noqa: E402
 import rkit  # noqa: E402
 
 
+@pytest.mark.slow  # a campaign: the demo mission under random faults
 def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
     """~20% of requests faulted (429 +/- Retry-After, 500, 503, latency, drops): the mission
     converges - resumed applies finish what a failed one left - with exactly one object per

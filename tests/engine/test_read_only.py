@@ -18,11 +18,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import Ran, skyform_command
+from .conftest import ENGINE_ENV, HERE, Ran, mission_text, skyform_command
 
 JOBS = """
     resources:
@@ -74,12 +75,12 @@ def test_read_only_commands_write_nothing_into_the_repository(ws):
     assert (ws.path / ".skyform" / "state.db").is_file() and set(ws.records()) == {"a", "j"}
 
 
-def _reader_copy(ws) -> Path:
+def _reader_copy(applied: Path) -> Path:
     """A copy of the applied mission whose state directory and file the reader may not write
     (the sandbox's own files stay writable: the simulators keep their state there)."""
     base = Path(tempfile.mkdtemp(prefix="skyform-ro-"))
     copy = base / "m"
-    shutil.copytree(ws.path, copy)
+    shutil.copytree(applied, copy)
     (base / "cache").mkdir()
     for path in [base, *base.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
@@ -108,15 +109,60 @@ def _as_reader(ws, copy: Path, *args: str) -> Ran:
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
-@pytest.fixture
-def reader_copy(ws):
-    ws.write(JOBS.replace("duration: 1000000", "duration: 1"))
-    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
-    assert ran.code == 0, str(ran)
-    copy = _reader_copy(ws)
-    yield copy
+READER_JOBS = JOBS.replace("duration: 1000000", "duration: 1")
+
+
+def _drop_reader_copy(copy: Path) -> None:
     (copy / ".skyform").chmod(0o755)
     shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def reader_copy(ws):
+    """An applied mission's read-only copy of its own, for a test that changes the mission."""
+    ws.write(READER_JOBS)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    copy = _reader_copy(ws.path)
+    yield copy
+    _drop_reader_copy(copy)
+
+
+@pytest.fixture(scope="module")
+def shared_reader_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One applied mission's read-only copy for the tests that only read it.
+
+    Each of them asserts the state file is byte for byte as it was, so sharing one apply is
+    safe and saves an apply per command; they run in one xdist group, so it is made once.
+    The apply is a subprocess with the engine suite's environment (the function-scoped
+    `ws`/`engine_env` fixtures cannot serve a module).
+    """
+    base = tmp_path_factory.mktemp("read-only")
+    mission = base / "m"
+    mission.mkdir()
+    (mission / "mission.yaml").write_text(mission_text("mission", READER_JOBS))
+    skipped = ("SKYFORM_SANDBOX_FAULTS", "SKYFORM_TRACE_HOOKS", "SKYFORM_STATE", "SKYFORM_NO_CACHE")
+    env = {k: v for k, v in os.environ.items() if k not in skipped and not k.startswith("SKYFORM_SECRET_")}
+    env.update(
+        ENGINE_ENV,
+        XDG_CACHE_HOME=str(base / "cache"),
+        XDG_STATE_HOME=str(base / "state"),
+        PYTHONPATH=os.pathsep.join([str(HERE), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]),
+    )
+    done = subprocess.run(
+        skyform_command("apply", "--sandbox", "--auto-approve", str(mission)),
+        env=env,
+        cwd=mission,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    copy = _reader_copy(mission)
+    yield copy
+    _drop_reader_copy(copy)
 
 
 @pytest.mark.parametrize(
@@ -131,12 +177,13 @@ def reader_copy(ws):
         ["graph", "--format", "dot"],
     ],
 )
-def test_read_only_commands_work_on_a_read_only_state(ws, reader_copy, argv):
+@pytest.mark.xdist_group("read_only_state")
+def test_read_only_commands_work_on_a_read_only_state(ws, shared_reader_copy, argv):
     """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
     readonly database')."""
-    state = reader_copy / ".skyform" / "state.db"
+    state = shared_reader_copy / ".skyform" / "state.db"
     before = state.read_bytes()
-    ran = _as_reader(ws, reader_copy, *argv).clean()
+    ran = _as_reader(ws, shared_reader_copy, *argv).clean()
     assert ran.code == 0, str(ran)
     assert ran.out.strip()
     assert state.read_bytes() == before

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .client import DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL, DEFAULT_URL
+from .pricing import PRICES_SCHEMA
 from .temporal import AGE_PATTERN, INSTANT_PATTERN
 
 WAIT_FOR = ("accepted", "first_capture", "completed")
@@ -174,6 +175,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                                          "backing off to 600); the sandbox sets it from its clock."},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
                     "description": "Seconds before a request times out."},
+        "prices": PRICES_SCHEMA,
     },
     "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},
     "anyOf": [{"required": ["token"]}, {"required": ["client_id", "client_secret"]}],

@@ -13,13 +13,14 @@ from typing import Any, Iterable, Mapping
 
 from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, AuthError, Issue, NotFound, PermanentError
-from skyform.providers import (ALL_FIELDS, Change, ChangePlan, CheckContext, OperationContext, Record,
+from skyform.providers import (ALL_FIELDS, Change, ChangePlan, CheckContext, Cost, OperationContext, Record,
                               ResourceKind, Result)
 
 from .account import account_issues, resolve_product
 from .captures import capture_datasets
 from .client import PROVIDER
 from .geometry import same_target
+from .pricing import estimate
 from .rules import task_issues
 from .schemas import TASK_OUTPUTS, TASK_SPEC
 from .tasking import CANCELED, ENDED, judge, request_body
@@ -56,6 +57,10 @@ class TaskKind(ResourceKind):
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         """Product, client, priority range and geofence against the account."""
         return list(account_issues(spec, ctx.client))
+
+    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """The whole window's captures at the ``prices`` the provider settings declare (pricing.py)."""
+        return estimate(spec, ctx.settings)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Replace on any change of the order; a change of ``wait_for`` alone is skyform's own."""

@@ -23,10 +23,6 @@ pystac = pytest.importorskip("pystac")
 REPO = Path(__file__).resolve().parents[2]
 
 
-# the tests share one applied mission (`applied`): with -n they run on one worker, so it is applied once
-pytestmark = pytest.mark.xdist_group("catalog")
-
-
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo mission, applied once in the sandbox."""

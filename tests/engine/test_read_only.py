@@ -133,7 +133,7 @@ def shared_reader_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     """One applied mission's read-only copy for the tests that only read it.
 
     Each of them asserts the state file is byte for byte as it was, so sharing one apply is
-    safe and saves an apply per command; they run in one xdist group, so it is made once.
+    safe and saves an apply per command (`--dist loadscope` keeps the module on one worker).
     The apply is a subprocess with the engine suite's environment (the function-scoped
     `ws`/`engine_env` fixtures cannot serve a module).
     """
@@ -177,7 +177,6 @@ def shared_reader_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         ["graph", "--format", "dot"],
     ],
 )
-@pytest.mark.xdist_group("read_only_state")
 def test_read_only_commands_work_on_a_read_only_state(ws, shared_reader_copy, argv):
     """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
     readonly database')."""

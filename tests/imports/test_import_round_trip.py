@@ -20,10 +20,6 @@ from skyform.state.sqlite import SqliteStateStore
 from skyform.testing import run_cli
 from skyform.testing.runner import cli_available
 
-# a campaign (every example mission applied, forgotten, imported back): README, Development;
-# run with `-m slow`. One import's behaviour per provider: tests/<provider>/ (e.g. test_cvat_imports.py)
-pytestmark = pytest.mark.slow
-
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 ENV = {"SKYFORM_SANDBOX_CLOCK": "50000"}
 EXAMPLES = [
@@ -38,7 +34,10 @@ EXAMPLES = [
 #: import does not fetch); nothing is made or changed in the service
 WAITS = {"nodeodm.Task"}
 
-pytestmark = pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")
+# a campaign (every example mission applied, forgotten, imported back): README, Development;
+# run with `-m slow`. One import's behaviour per provider: tests/<provider>/ (e.g. test_cvat_imports.py)
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")]
 
 
 def applied_copy(tmp_path: Path, name: str, *flags: str) -> Path:

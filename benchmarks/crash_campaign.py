@@ -11,18 +11,18 @@ Exit 1 when anything was duplicated or lost or a round did not converge.
 from __future__ import annotations
 
 import argparse
-import signal
 import collections
 import json
 import random
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-import crash  # noqa: E402
-import rkit  # noqa: E402
+import crash
+import rkit
 
 
 def main() -> int:
@@ -57,20 +57,32 @@ def main() -> int:
                 unconverged += not r.converged
                 incomplete += not r.history_complete
                 operator += r.operator_actions
-                print(f"round {rounds}: kills {[(k.phase, k.address) for k in hit]} -> converged={r.converged} "
-                      f"dup={r.duplicated} lost={r.lost} plan={r.plan_exit} history={r.history_complete} "
-                      f"operator={r.operator_actions}", flush=True)
+                print(
+                    f"round {rounds}: kills {[(k.phase, k.address) for k in hit]} -> converged={r.converged} "
+                    f"dup={r.duplicated} lost={r.lost} plan={r.plan_exit} history={r.history_complete} "
+                    f"operator={r.operator_actions}",
+                    flush=True,
+                )
                 for note in r.notes:
                     print("   ", note.strip().replace("\n", "\n    ")[:1500])
-    figure = {"kills": kills, "rounds": rounds, "kills_survived": kills if not (duplicated or lost or unconverged) else
-              kills - unconverged, "objects_duplicated": duplicated, "objects_lost": lost,
-              "rounds_not_converged": unconverged, "histories_incomplete": incomplete,
-              "kills_per_phase": dict(phases), "operator_actions": len(operator),
-              "seconds": round(time.time() - started, 1)}
-    print(f"\ncrash campaign: {kills} kills over {rounds} rounds; duplicated {duplicated}, lost {lost}; "
-          f"rounds not converged {unconverged}; histories incomplete {incomplete}; "
-          f"operator imports after AdoptError {len(operator)}; phases {dict(phases)}; "
-          f"{figure['seconds']} s")
+    figure = {
+        "kills": kills,
+        "rounds": rounds,
+        "kills_survived": kills if not (duplicated or lost or unconverged) else kills - unconverged,
+        "objects_duplicated": duplicated,
+        "objects_lost": lost,
+        "rounds_not_converged": unconverged,
+        "histories_incomplete": incomplete,
+        "kills_per_phase": dict(phases),
+        "operator_actions": len(operator),
+        "seconds": round(time.time() - started, 1),
+    }
+    print(
+        f"\ncrash campaign: {kills} kills over {rounds} rounds; duplicated {duplicated}, lost {lost}; "
+        f"rounds not converged {unconverged}; histories incomplete {incomplete}; "
+        f"operator imports after AdoptError {len(operator)}; phases {dict(phases)}; "
+        f"{figure['seconds']} s"
+    )
     if args.json:
         print(json.dumps(figure))
     return 1 if duplicated or lost or unconverged else 0

@@ -12,15 +12,15 @@ duplicated/lost anything.
 from __future__ import annotations
 
 import argparse
-import signal
 import json
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-import faultkit  # noqa: E402
+import faultkit
 
 
 def main() -> int:
@@ -40,11 +40,14 @@ def main() -> int:
                 figure = faultkit.converge_under_faults(Path(tmp), seed=seed, rate=rate, max_applies=args.max_applies)
             figure["rate"] = rate
             runs.append(figure)
-            print(f"rate x{rate:g} seed {seed}: {figure['faulted']}/{figure['requests']} requests faulted "
-                  f"{figure['fired']}, "
-                  f"{figure['applies']} apply(s), operator {figure['operator_actions']}, converged={figure['converged']} "
-                  f"dup={figure['duplicated']} "
-                  f"missing={figure['lost']} traceback={figure['traceback']} {figure['error'][-300:]}", flush=True)
+            print(
+                f"rate x{rate:g} seed {seed}: {figure['faulted']}/{figure['requests']} requests faulted "
+                f"{figure['fired']}, "
+                f"{figure['applies']} apply(s), operator {figure['operator_actions']}, converged={figure['converged']} "
+                f"dup={figure['duplicated']} "
+                f"missing={figure['lost']} traceback={figure['traceback']} {figure['error'][-300:]}",
+                flush=True,
+            )
     requests = sum(r["requests"] for r in runs)
     faulted = sum(r["faulted"] for r in runs)
     failed_answers = sum(r["failed_answers"] for r in runs)
@@ -55,16 +58,29 @@ def main() -> int:
     # early); "lost" is an object missing although skyform says the mission converged
     lost = sum(r["lost"] for r in runs if r["converged"])
     operator = sum(len(r["operator_actions"]) for r in runs)
-    print(f"\nfault campaign: {faulted}/{requests} requests faulted ({faulted / max(requests, 1):.0%}; "
-          f"{failed_answers} answered 429/5xx/dropped, the rest delayed); "
-          f"{converged}/{len(runs)} missions converged ({first} in one apply, {operator} operator imports); "
-          f"duplicated {dup}, lost {lost}; "
-          f"{time.time() - started:.0f} s")
+    print(
+        f"\nfault campaign: {faulted}/{requests} requests faulted ({faulted / max(requests, 1):.0%}; "
+        f"{failed_answers} answered 429/5xx/dropped, the rest delayed); "
+        f"{converged}/{len(runs)} missions converged ({first} in one apply, {operator} operator imports); "
+        f"duplicated {dup}, lost {lost}; "
+        f"{time.time() - started:.0f} s"
+    )
     if args.json:
-        print(json.dumps({"runs": len(runs), "requests": requests, "faulted": faulted,
-                          "failed_answers": failed_answers, "converged": converged,
-                          "converged_first_apply": first, "operator_actions": operator, "duplicated": dup,
-                          "lost": lost}))
+        print(
+            json.dumps(
+                {
+                    "runs": len(runs),
+                    "requests": requests,
+                    "faulted": faulted,
+                    "failed_answers": failed_answers,
+                    "converged": converged,
+                    "converged_first_apply": first,
+                    "operator_actions": operator,
+                    "duplicated": dup,
+                    "lost": lost,
+                }
+            )
+        )
     return 0 if converged == len(runs) and not dup and not lost else 1
 
 

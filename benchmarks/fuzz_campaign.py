@@ -24,8 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-import hostile  # noqa: E402
-import rkit  # noqa: E402
+import hostile
+import rkit
 
 
 class Hang(Exception):
@@ -82,7 +82,7 @@ def expressions(rng: random.Random, n: int, bound: float, report: Counter, offen
         except Hang:
             report["hangs"] += 1
             offenders.append((f"expression {text!r}", "hang", ""))
-        except Exception as exc:  # noqa: BLE001 - counted
+        except Exception as exc:
             report["cases"] += 1
             report["tracebacks"] += 1
             offenders.append((f"expression {text!r}", "crash", f"{type(exc).__name__}: {exc}"[:200]))
@@ -99,7 +99,7 @@ def cli(documents, bound: float, report: Counter, offenders: list, work: Path) -
         started = time.time()
         try:
             done = rkit.run("validate", str(mission), timeout=bound)
-        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired
+        except Exception:
             report["hangs"] += 1
             offenders.append((f"cli {name}", "hang", f"over {bound}s"))
             continue
@@ -133,14 +133,23 @@ def main() -> int:
         demo = hostile.demo_document()
         demo_text = (rkit.DEMO / "mission.yaml").read_bytes()
         quarter = args.cases // 4
-        mutated = ((f"mutated seed={i}", hostile.to_text(hostile.mutate(demo, random.Random(rng.random()), rng.randrange(1, 7))))
-                   for i in range(quarter))
-        edited = ((f"edited seed={i}", hostile.mutate_text(demo_text, random.Random(rng.random()), rng.randrange(1, 9)))
-                  for i in range(quarter))
+        mutated = (
+            (
+                f"mutated seed={i}",
+                hostile.to_text(hostile.mutate(demo, random.Random(rng.random()), rng.randrange(1, 7))),
+            )
+            for i in range(quarter)
+        )
+        edited = (
+            (f"edited seed={i}", hostile.mutate_text(demo_text, random.Random(rng.random()), rng.randrange(1, 9)))
+            for i in range(quarter)
+        )
         noise = ((f"bytes {i}", rng.randbytes(rng.randrange(0, 600))) for i in range(quarter))
         soup_chars = ":-{}[]&*!|>'\"#%@`?,\n\t ~<=\\$.0123456789abkxyz\r\u00e9\ufeff"
-        soup = ((f"soup {i}", "".join(rng.choice(soup_chars) for _ in range(rng.randrange(0, 300))).encode())
-                for i in range(args.cases - 3 * quarter))
+        soup = (
+            (f"soup {i}", "".join(rng.choice(soup_chars) for _ in range(rng.randrange(0, 300))).encode())
+            for i in range(args.cases - 3 * quarter)
+        )
         for batch in (mutated, edited, noise, soup):
             in_process(check, batch, args.bound, report, offenders)
         print(f"in-process missions: {dict(report)}", flush=True)
@@ -149,13 +158,24 @@ def main() -> int:
         documents = hostile.corpus_files() + list(hostile.generated())
         cli(documents, max(args.bound, 60.0), report, offenders, work)
     seconds = time.time() - started
-    print(f"\nbad-input campaign: {report['cases']} cases run, {report['tracebacks']} tracebacks, "
-          f"{report['hangs']} hangs ({seconds:.0f} s)")
+    print(
+        f"\nbad-input campaign: {report['cases']} cases run, {report['tracebacks']} tracebacks, "
+        f"{report['hangs']} hangs ({seconds:.0f} s)"
+    )
     for name, what, detail in offenders[:60]:
         print(f"  {what:8} {name[:90]}  {detail}")
     if args.json:
-        print(json.dumps({"cases": report["cases"], "tracebacks": report["tracebacks"], "hangs": report["hangs"],
-                          "seconds": round(seconds), "outcomes": dict(report)}))
+        print(
+            json.dumps(
+                {
+                    "cases": report["cases"],
+                    "tracebacks": report["tracebacks"],
+                    "hangs": report["hangs"],
+                    "seconds": round(seconds),
+                    "outcomes": dict(report),
+                }
+            )
+        )
     return 1 if report["tracebacks"] or report["hangs"] else 0
 
 

@@ -11,14 +11,14 @@ jobs were running.
 from __future__ import annotations
 
 import argparse
-import signal
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-import load  # noqa: E402
+import load
 
 
 def main() -> int:
@@ -32,11 +32,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="skyform-load-") as tmp:
         result = load.run(Path(tmp), args.jobs, args.job_seconds, args.parallelism, timeout=args.job_seconds * 6 + 300)
     figures = result.figures()
-    print(f"load campaign: {figures['peak_running']}/{args.jobs} jobs running at once, exit {figures['exit']}; "
-          f"peak threads {figures['peak_threads']}; peak RSS {figures['peak_rss_mib']} MiB "
-          f"({figures['rss_per_job_kib']} KiB/job); CPU {figures['cpu_ms_per_job']} ms/job; "
-          f"{figures['polls_per_s_all_running']} polls/s sustained over {figures['window_s']} s with all running "
-          f"(CPU share {figures['cpu_share_while_polling']})")
+    print(
+        f"load campaign: {figures['peak_running']}/{args.jobs} jobs running at once, exit {figures['exit']}; "
+        f"peak threads {figures['peak_threads']}; peak RSS {figures['peak_rss_mib']} MiB "
+        f"({figures['rss_per_job_kib']} KiB/job); CPU {figures['cpu_ms_per_job']} ms/job; "
+        f"{figures['polls_per_s_all_running']} polls/s sustained over {figures['window_s']} s with all running "
+        f"(CPU share {figures['cpu_share_while_polling']})"
+    )
     print(json.dumps(figures))
     ok = figures["exit"] == 0 and figures["peak_running"] == args.jobs and figures["peak_threads"] < 64
     return 0 if ok else 1

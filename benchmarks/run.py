@@ -80,9 +80,7 @@ def environment(**extra: str) -> dict[str, str]:
     cache usable (PYTHONDONTWRITEBYTECODE, set in some sandboxes, would recompile every module
     of every command)."""
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SKYFORM_", "TF_")) and k != "PYTHONDONTWRITEBYTECODE"
+        k: v for k, v in os.environ.items() if not k.startswith(("SKYFORM_", "TF_")) and k != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", NO_COLOR="1", **extra)
     return env
@@ -109,9 +107,7 @@ def run(
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode not in ok:
             err.seek(0)
-            raise SystemExit(
-                f"{' '.join(cmd)} (in {cwd}) exited {proc.returncode}:\n{err.read().decode()[-3000:]}"
-            )
+            raise SystemExit(f"{' '.join(cmd)} (in {cwd}) exited {proc.returncode}:\n{err.read().decode()[-3000:]}")
     return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
@@ -147,9 +143,7 @@ def write_terraform(directory: Path, n: int) -> Path:
     blocks = ['terraform {\n  required_version = ">= 1.4"\n}\n']
     for i in range(n):
         dep = f"\n  depends_on = [terraform_data.r{i - CHAIN}]" if i >= CHAIN else ""
-        blocks.append(
-            f'resource "terraform_data" "r{i}" {{\n  input = "data/img.jpg"{dep}\n}}\n'
-        )
+        blocks.append(f'resource "terraform_data" "r{i}" {{\n  input = "data/img.jpg"{dep}\n}}\n')
     (directory / "main.tf").write_text("\n".join(blocks))
     subprocess.run(
         [TERRAFORM or "terraform", "init", "-input=false", "-no-color"],
@@ -216,9 +210,7 @@ def startup(work: Path, repeat: int) -> list[Figure]:
         lambda: run([SKYFORM, "--help"], work),
         lambda: run([sys.executable, "-c", "pass"], work),
     )
-    run(
-        [SKYFORM, "validate", str(one)], work
-    )  # the content-hash cache as a user's second run has it
+    run([SKYFORM, "validate", str(one)], work)  # the content-hash cache as a user's second run has it
     tf = write_terraform(work / "tf-one", 1) if TERRAFORM else None
     validate = interleaved(
         max(repeat, 5),
@@ -228,9 +220,7 @@ def startup(work: Path, repeat: int) -> list[Figure]:
             goal="<= 0.15 s and <= 4x terraform validate",
         ),
         lambda: run([SKYFORM, "validate", str(one)], work),
-        partial(run, [TERRAFORM, "validate", "-no-color"], tf)
-        if tf and TERRAFORM
-        else None,
+        partial(run, [TERRAFORM, "validate", "-no-color"], tf) if tf and TERRAFORM else None,
     )
     o = validate.o()
     validate.met = validate.s() <= 0.15 and (o is None or validate.s() <= 4 * o)
@@ -267,21 +257,15 @@ def side_by_side(work: Path, n: int, repeat: int, tf_max: int) -> list[Figure]:
 
     apply = interleaved(
         repeat,
-        Figure(
-            f"apply, {n:,} resources", other_name="terraform apply", goal=apply_goal
-        ),
+        Figure(f"apply, {n:,} resources", other_name="terraform apply", goal=apply_goal),
         sky_apply,
         tf_apply if tf else None,
     )
     plan = interleaved(
         repeat,
-        Figure(
-            f"re-plan with refresh, {n:,}", other_name="terraform plan", goal=plan_goal
-        ),
+        Figure(f"re-plan with refresh, {n:,}", other_name="terraform plan", goal=plan_goal),
         lambda: run([SKYFORM, "plan", str(mission)], work),
-        partial(
-            run, [TERRAFORM, "plan", "-input=false", "-no-color", "-parallelism=10"], tf
-        )
+        partial(run, [TERRAFORM, "plan", "-input=false", "-no-color", "-parallelism=10"], tf)
         if tf and TERRAFORM
         else None,
     )
@@ -292,23 +276,17 @@ def side_by_side(work: Path, n: int, repeat: int, tf_max: int) -> list[Figure]:
     return [apply, plan]
 
 
-BARE_PARSE = (
-    "import sys; from ruamel.yaml import YAML; YAML(typ='safe').load(open(sys.argv[1]))"
-)
+BARE_PARSE = "import sys; from ruamel.yaml import YAML; YAML(typ='safe').load(open(sys.argv[1]))"
 
 
-def large(
-    work: Path, sizes: list[int], repeat: int
-) -> tuple[list[Figure], dict[int, float]]:
+def large(work: Path, sizes: list[int], repeat: int) -> tuple[list[Figure], dict[int, float]]:
     """Cold plan and re-plan with refresh against the bare parse of the same file, whole processes."""
     figures: list[Figure] = []
     per_resource: dict[int, float] = {}
     for n in sizes:
         mission = write_mission(work / f"large{n}", n)
         rounds = repeat if n <= 10_000 else 1
-        bare = partial(
-            run, [sys.executable, "-c", BARE_PARSE, str(mission / "mission.yaml")], work
-        )
+        bare = partial(run, [sys.executable, "-c", BARE_PARSE, str(mission / "mission.yaml")], work)
 
         cold = interleaved(
             rounds,
@@ -344,9 +322,7 @@ def large(
     return figures, per_resource
 
 
-def marginal(
-    work: Path, small: int, big: int, repeat: int
-) -> tuple[dict[str, float], dict[str, float]]:
+def marginal(work: Path, small: int, big: int, repeat: int) -> tuple[dict[str, float], dict[str, float]]:
     """Seconds per extra no-op node between ``small`` and ``big`` (wall, CPU): skyform, doit, doit threaded."""
     env = environment(SKYFORM_PLUGIN_MODULES="noop_plugin", PYTHONPATH=str(HERE))
     doit = [sys.executable, "-m", "doit"]
@@ -377,13 +353,10 @@ def marginal(
             for name in order:
                 totals[name].setdefault(n, []).append(runs[name]())
 
-    def slope(
-        samples: dict[int, list[Sample]], measure: Callable[[Sample], float]
-    ) -> float:
-        return (
-            statistics.median(map(measure, samples[big]))
-            - statistics.median(map(measure, samples[small]))
-        ) / (big - small)
+    def slope(samples: dict[int, list[Sample]], measure: Callable[[Sample], float]) -> float:
+        return (statistics.median(map(measure, samples[big])) - statistics.median(map(measure, samples[small]))) / (
+            big - small
+        )
 
     return (
         {name: slope(t, lambda x: x.seconds) for name, t in totals.items()},
@@ -405,9 +378,7 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     tf = (
-        subprocess.run(
-            [TERRAFORM, "version"], capture_output=True, text=True, check=False
-        ).stdout.splitlines()[0]
+        subprocess.run([TERRAFORM, "version"], capture_output=True, text=True, check=False).stdout.splitlines()[0]
         if TERRAFORM
         else "Terraform: not on PATH"
     )
@@ -434,9 +405,7 @@ def rows(figures: list[Figure]) -> list[str]:
         met = {True: "met", False: "**not met**", None: ""}[f.met]
         out.append(
             f"| {f.name} | {fmt(f.s())}, CPU {fmt(f.s_cpu())} ({f.rss():.0f} MB) | {f.other_name}: {fmt(o)}, "
-            f"CPU {fmt(oc)} | {ratio} (CPU {cpu_ratio}) | {f.goal} {met} |".replace(
-                "  |", " |"
-            )
+            f"CPU {fmt(oc)} | {ratio} (CPU {cpu_ratio}) | {f.goal} {met} |".replace("  |", " |")
         )
     return out
 
@@ -452,12 +421,8 @@ def main() -> None:
         default=1000,
         help="largest size run with Terraform too",
     )
-    parser.add_argument(
-        "--marginal", default="1000,10000", help="two sizes for the per-node slope"
-    )
-    parser.add_argument(
-        "--readme", action="store_true", help="rewrite README.md's Performance table"
-    )
+    parser.add_argument("--marginal", default="1000,10000", help="two sizes for the per-node slope")
+    parser.add_argument("--readme", action="store_true", help="rewrite README.md's Performance table")
     args = parser.parse_args()
     if not TERRAFORM:
         print("terraform is not on PATH: its columns stay empty", file=sys.stderr)
@@ -482,9 +447,7 @@ def main() -> None:
         figures = startup(work, args.repeat)
         for n in [int(s) for s in args.sizes.split(",") if s]:
             figures += side_by_side(work, n, args.repeat, args.terraform_max)
-        big, per_resource = large(
-            work, [int(s) for s in args.plan_sizes.split(",") if s], args.repeat
-        )
+        big, per_resource = large(work, [int(s) for s in args.plan_sizes.split(",") if s], args.repeat)
         figures += big
         small_n, big_n = (int(s) for s in args.marginal.split(","))
         slopes, cpu_slopes = marginal(work, small_n, big_n, args.repeat)
@@ -554,11 +517,7 @@ def main() -> None:
     if args.readme:
         readme = ROOT / "README.md"
         text = readme.read_text()
-        block = (
-            f"<!-- benchmarks:start -->\n{where}\n\n"
-            + "\n".join(lines)
-            + "\n<!-- benchmarks:end -->"
-        )
+        block = f"<!-- benchmarks:start -->\n{where}\n\n" + "\n".join(lines) + "\n<!-- benchmarks:end -->"
         text, count = re.subn(
             r"<!-- benchmarks:start -->.*?<!-- benchmarks:end -->",
             lambda _: block,
@@ -566,9 +525,7 @@ def main() -> None:
             flags=re.DOTALL,
         )
         if count != 1:
-            raise SystemExit(
-                "README.md has no <!-- benchmarks:start --> ... <!-- benchmarks:end --> block"
-            )
+            raise SystemExit("README.md has no <!-- benchmarks:start --> ... <!-- benchmarks:end --> block")
         readme.write_text(text)
 
 

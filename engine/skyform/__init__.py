@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # bound lazily by __getattr__ below
 
 __version__ = "0.1.0"
 
-__all__ = ["hookimpl", "__version__"]
+__all__ = ["__version__", "hookimpl"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,20 +11,21 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .errors import ApplyFailed, Diagnostic, PlanRefused, SkyformError, SpecError
+from .events import EventKind
 from .gcpause import paused_gc
-from .spec.mission import Mission
 from .providers.base import DEFAULT_PARALLELISM
 from .providers.host import Registry, load_registry
+from .spec.mission import Mission
 from .spec.secrets import Secrets
 from .validate.checks import combine, validate_mission
-from .events import EventKind
 
 if TYPE_CHECKING:
     # imported by the methods that use them: `skyform validate` loads none of these, nor the
@@ -63,8 +64,9 @@ class Options:
     attributes: dict[str, Any] = field(default_factory=dict)  # recorded on the mission (commit, repository)
 
 
-def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets | None = None,
-         today: date | None = None) -> tuple[Mission, list[Diagnostic]]:
+def load(
+    path: str | Path, registry: Registry | None = None, *, secrets: Secrets | None = None, today: date | None = None
+) -> tuple[Mission, list[Diagnostic]]:
     """Load and validate a mission; SpecError with every problem, else (mission, warnings)."""
     from .spec.cache import load_cached, remember
 
@@ -84,15 +86,16 @@ def load(path: str | Path, registry: Registry | None = None, *, secrets: Secrets
     return mission, problems
 
 
-def _checked(mission: Mission, registry: Registry, secrets: Secrets | None, today: date, *,
-             partial: bool) -> list[Diagnostic]:
+def _checked(
+    mission: Mission, registry: Registry, secrets: Secrets | None, today: date, *, partial: bool
+) -> list[Diagnostic]:
     """validate_mission; over the usable part of an envelope-invalid mission it is a best
     effort, and a shape it did not foresee leaves the envelope's own diagnostics to speak."""
     if not partial:
         return validate_mission(mission, registry, secrets=secrets, today=today)
     try:
         return validate_mission(mission, registry, secrets=secrets, today=today)
-    except Exception:  # noqa: BLE001 - the envelope errors are the ones to report then
+    except Exception:
         log.debug("validation of the usable part of an invalid mission failed", exc_info=True)
         return []
 
@@ -100,8 +103,9 @@ def _checked(mission: Mission, registry: Registry, secrets: Secrets | None, toda
 class Session:
     """One mission's run: providers, state, lock. Use as a context manager."""
 
-    def __init__(self, path: str | Path, options: Options | None = None, *, registry: Registry | None = None,
-                 emit: Emit = _quiet) -> None:
+    def __init__(
+        self, path: str | Path, options: Options | None = None, *, registry: Registry | None = None, emit: Emit = _quiet
+    ) -> None:
         self.options = options or Options()
         self.registry = registry or load_registry()
         self.emit = emit
@@ -117,13 +121,14 @@ class Session:
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
         self._lock_held = False  # inside holding_lock(): apply must not take the lock again
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         from .runtime import Runtime
         from .state import open_store
 
         try:
-            self.store = open_store(self.options.state_url, self.mission.directory,
-                                    self.registry.state_backends.values())
+            self.store = open_store(
+                self.options.state_url, self.mission.directory, self.registry.state_backends.values()
+            )
             self._stack.callback(self.store.close)
             sandbox_settings = None
             if self.options.sandbox:
@@ -157,14 +162,20 @@ class Session:
         assert self.runtime is not None and self.store is not None
         with paused_gc():
             planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
-            plan = planner.plan(mode=mode, targets=self.options.targets, do_refresh=self.options.refresh,
-                                parallelism=self.options.parallelism, allow_forget=self.options.allow_forget,
-                                excludes=self.options.excludes)
+            plan = planner.plan(
+                mode=mode,
+                targets=self.options.targets,
+                do_refresh=self.options.refresh,
+                parallelism=self.options.parallelism,
+                allow_forget=self.options.allow_forget,
+                excludes=self.options.excludes,
+            )
         self._planned = (plan, planner.records)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
-        self._observe("skyform_plan_ready", lambda: self.registry.hooks.plan_ready(mission=self.mission.name,
-                                                                                 plan=plan.to_json()))
+        self._observe(
+            "skyform_plan_ready", lambda: self.registry.hooks.plan_ready(mission=self.mission.name, plan=plan.to_json())
+        )
         return plan
 
     def _observe(self, hook: str, call: Callable[[], None]) -> None:
@@ -172,8 +183,12 @@ class Session:
         try:
             call()
         except Exception as exc:
-            self.emit({"event": EventKind.WARNING, "message": f"an observer plugin failed in {hook}: "
-                                                      f"{type(exc).__name__}: {exc}"})
+            self.emit(
+                {
+                    "event": EventKind.WARNING,
+                    "message": f"an observer plugin failed in {hook}: {type(exc).__name__}: {exc}",
+                }
+            )
 
     def check_mode(self) -> None:
         """Refuse to mix sandbox and real runs in one state: records of one world are
@@ -187,23 +202,31 @@ class Session:
             was, now = ("the sandbox", "the real services") if recorded else ("the real services", "the sandbox")
             raise PlanRefused(
                 f"this state records objects of {was}; a run against {now} would overwrite them",
-                hint="keep the two apart with --state (e.g. --state sqlite:///sandbox.db for sandbox try-outs)")
+                hint="keep the two apart with --state (e.g. --state sqlite:///sandbox.db for sandbox try-outs)",
+            )
 
     def check_fresh(self, plan: Plan) -> None:
         """Refuse a saved plan whose mission or state has moved on."""
         assert self.store is not None
         if plan.sandbox != self.options.sandbox:
-            raise PlanRefused("the saved plan was made " + ("with" if plan.sandbox else "without")
-                              + " --sandbox; apply it the same way")
+            raise PlanRefused(
+                "the saved plan was made "
+                + ("with" if plan.sandbox else "without")
+                + " --sandbox; apply it the same way"
+            )
         if plan.spec_digest != self.mission.digest:
-            raise PlanRefused("the saved plan was made from a different version of the mission files",
-                              hint="run `skyform plan` again")
+            raise PlanRefused(
+                "the saved plan was made from a different version of the mission files", hint="run `skyform plan` again"
+            )
         state = self.store.mission(self.mission.name)
         serial = state.serial if state else 0
         lineage = state.lineage if state else ""
-        if plan.lineage and lineage != plan.lineage or serial != plan.serial:
-            raise PlanRefused(f"the saved plan is stale: it was made against state serial {plan.serial}, "
-                              f"the state is now at serial {serial}", hint="run `skyform plan` again")
+        if (plan.lineage and lineage != plan.lineage) or serial != plan.serial:
+            raise PlanRefused(
+                f"the saved plan is stale: it was made against state serial {plan.serial}, "
+                f"the state is now at serial {serial}",
+                hint="run `skyform plan` again",
+            )
 
     @contextmanager
     def holding_lock(self, operation: str) -> Iterator[None]:
@@ -217,8 +240,9 @@ class Session:
         if self._lock_held:
             yield
             return
-        with self.store.locked(self.mission.name, operation,
-                               warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
+        with self.store.locked(
+            self.mission.name, operation, warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})
+        ):
             self._lock_held = True
             try:
                 yield
@@ -241,15 +265,27 @@ class Session:
             self.check_mode()
             refuse_over_budget(plan.budget)  # gitops and API callers too: nothing is sent
             started = time.time()
-            store.write(name, [], [Event(EventKind(f"{operation}_started"), data={"actions": plan.counts(),
-                                                                      "host": socket.gethostname(),
-                                                                      "pid": os.getpid(),
-                                                                      "provenance": self._provenance(plan)},
-                                         at=started)],
-                        # "sandbox" is recorded only for sandbox runs (None removes it)
-                        mission_update={"spec_digest": self.mission.digest,
-                                        "attributes": {**self.options.attributes,
-                                                       "sandbox": True if self.options.sandbox else None}})
+            store.write(
+                name,
+                [],
+                [
+                    Event(
+                        EventKind(f"{operation}_started"),
+                        data={
+                            "actions": plan.counts(),
+                            "host": socket.gethostname(),
+                            "pid": os.getpid(),
+                            "provenance": self._provenance(plan),
+                        },
+                        at=started,
+                    )
+                ],
+                # "sandbox" is recorded only for sandbox runs (None removes it)
+                mission_update={
+                    "spec_digest": self.mission.digest,
+                    "attributes": {**self.options.attributes, "sandbox": True if self.options.sandbox else None},
+                },
+            )
             if plan.mode == "refresh-only":
                 outcome = self._accept_drift(plan)
             else:
@@ -258,8 +294,15 @@ class Session:
                 # made from, so the records the planner read are current
                 planned, self._planned = self._planned, None
                 scheduler = Scheduler(
-                    self.mission, plan, self.runtime, store, self.emit, parallelism=self.options.parallelism,
-                    fail_fast=self.options.fail_fast, detach=self.options.detach, time_scale=self._time_scale(),
+                    self.mission,
+                    plan,
+                    self.runtime,
+                    store,
+                    self.emit,
+                    parallelism=self.options.parallelism,
+                    fail_fast=self.options.fail_fast,
+                    detach=self.options.detach,
+                    time_scale=self._time_scale(),
                     observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
                     records=planned[1] if planned is not None and planned[0] is plan else None,
                 )
@@ -267,14 +310,25 @@ class Session:
                     interrupt_handle(scheduler)
                 outcome = scheduler.run()
             outputs = self._mission_outputs()
-            result = {"ok": outcome.ok, "counts": plan.counts(), "failed": sorted(outcome.failed),
-                      "skipped": outcome.skipped, "detached": outcome.detached, "interrupted": outcome.interrupted,
-                      "seconds": round(time.time() - started, 3)}
-            store.write(name, [], [Event(EventKind(f"{operation}_finished"), data=result, at=time.time())],
-                        mission_update={"outputs": outputs})
+            result = {
+                "ok": outcome.ok,
+                "counts": plan.counts(),
+                "failed": sorted(outcome.failed),
+                "skipped": outcome.skipped,
+                "detached": outcome.detached,
+                "interrupted": outcome.interrupted,
+                "seconds": round(time.time() - started, 3),
+            }
+            store.write(
+                name,
+                [],
+                [Event(EventKind(f"{operation}_finished"), data=result, at=time.time())],
+                mission_update={"outputs": outputs},
+            )
             self._backup_state()
-            self._observe("skyform_apply_finished", lambda: self.registry.hooks.apply_finished(mission=name,
-                                                                                        result=result))
+            self._observe(
+                "skyform_apply_finished", lambda: self.registry.hooks.apply_finished(mission=name, result=result)
+            )
             if self.mission.settings.get("catalog") and plan.mode == "apply":
                 self._publish_catalog(str(self.mission.settings["catalog"]))
         return outcome
@@ -301,8 +355,13 @@ class Session:
             lineage = collect(self.store, self.mission.name, self.registry.resolve_type)
             where = publish(lineage, destination, self.mission.directory)
         except SkyformError as exc:
-            self.emit({"event": EventKind.WARNING, "message": f"the STAC catalog was not written: {exc.message}"
-                       + (f" ({exc.hint})" if exc.hint else "")})
+            self.emit(
+                {
+                    "event": EventKind.WARNING,
+                    "message": f"the STAC catalog was not written: {exc.message}"
+                    + (f" ({exc.hint})" if exc.hint else ""),
+                }
+            )
             return
         self.emit({"event": EventKind.CATALOG, "path": where, "items": len(lineage.products)})
 
@@ -330,10 +389,10 @@ class Session:
 
     def _accept_drift(self, plan: Plan) -> ApplyOutcome:
         assert self.store is not None
-        from .plan.refresh import refresh as do_refresh
         from .apply.node import ApplyOutcome
-        from .state.base import Event
+        from .plan.refresh import refresh as do_refresh
         from .spec.values import sealed
+        from .state.base import Event
 
         records = self.store.resources(self.mission.name)
         assert self.runtime is not None  # opened with the store
@@ -349,7 +408,9 @@ class Session:
                 if ob.result.outputs:
                     rs.outputs = sealed(ob.result.outputs, like=rs.outputs)
                 writes.append(rs)
-        self.store.write(self.mission.name, writes, [Event(EventKind.REFRESH, data={"resources": len(writes)}, at=time.time())])
+        self.store.write(
+            self.mission.name, writes, [Event(EventKind.REFRESH, data={"resources": len(writes)}, at=time.time())]
+        )
         return ApplyOutcome(done=[w.address for w in writes])
 
     def output_errors(self) -> list[Diagnostic]:
@@ -359,8 +420,8 @@ class Session:
 
     def _mission_outputs(self) -> dict[str, Any]:
         assert self.store is not None
-        from .validate.scope import Scope
         from .spec.values import Unknown, sealed
+        from .validate.scope import Scope
 
         self.output_problems = []
         if not self.mission.outputs:

@@ -7,7 +7,8 @@ resources appear in the spec. networkx is imported only when a command needs the
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import Diagnostic
 from .validate.scope import references
@@ -19,7 +20,9 @@ def dependencies(mission: Any) -> dict[str, list[str]]:
     order = {rid: r.index for rid, r in mission.resources.items()}
     out: dict[str, list[str]] = {}
     for rid, resource in mission.resources.items():
-        deps = {d for d in resource.depends_on if d in mission.resources} | {d for d in refs[rid] if d in mission.resources}
+        deps = {d for d in resource.depends_on if d in mission.resources} | {
+            d for d in refs[rid] if d in mission.resources
+        }
         out[rid] = sorted(deps, key=order.__getitem__)
     return out
 
@@ -46,9 +49,15 @@ def graph_diagnostics(mission: Any) -> list[Diagnostic]:
     members = " → ".join(cycle + [cycle[0]])
     where = "; ".join(f"{rid} at {mission.locate('resources', rid)}" for rid in cycle)
     first = cycle[0]
-    return [Diagnostic(f"resources.{first}", f"dependency cycle: {members} ({where})",
-                       mission.locate("resources", first), "mission",
-                       hint="break the cycle: remove a depends_on entry or a reference")]
+    return [
+        Diagnostic(
+            f"resources.{first}",
+            f"dependency cycle: {members} ({where})",
+            mission.locate("resources", first),
+            "mission",
+            hint="break the cycle: remove a depends_on entry or a reference",
+        )
+    ]
 
 
 def find_cycle(deps: dict[str, list[str]], order: list[str]) -> list[str]:
@@ -69,7 +78,7 @@ def find_cycle(deps: dict[str, list[str]], order: list[str]) -> list[str]:
                 stack.append((node, i + 1))
                 child = children[i]
                 if state.get(child) == 1:
-                    return path[path.index(child):]
+                    return path[path.index(child) :]
                 if not state.get(child):
                     stack.append((child, 0))
             else:
@@ -84,7 +93,7 @@ def topological(deps: dict[str, list[str]], order: list[str]) -> list[str]:
 
     index = {rid: i for i, rid in enumerate(order)}
     dependents: dict[str, list[str]] = {rid: [] for rid in order}
-    remaining = {rid: 0 for rid in order}
+    remaining = dict.fromkeys(order, 0)
     for rid, ds in deps.items():
         for d in ds:
             dependents[d].append(rid)
@@ -110,11 +119,14 @@ def export(mission: Any, fmt: str) -> str:
     order = list(nx.lexicographical_topological_sort(g, key=lambda n: g.nodes[n]["index"]))
     deps = {r: sorted(g.predecessors(r), key=lambda n: g.nodes[n]["index"]) for r in order}
     if fmt == "json":
-        return json.dumps({
-            "mission": mission.name,
-            "nodes": [{"id": r, "type": mission.resources[r].type} for r in order],
-            "edges": [{"from": d, "to": r} for r in order for d in deps[r]],
-        }, indent=2)
+        return json.dumps(
+            {
+                "mission": mission.name,
+                "nodes": [{"id": r, "type": mission.resources[r].type} for r in order],
+                "edges": [{"from": d, "to": r} for r in order for d in deps[r]],
+            },
+            indent=2,
+        )
     if fmt == "mermaid":
         lines = ["flowchart LR"]
         lines += [f'  {_mid(r)}["{r}<br/>{mission.resources[r].type}"]' for r in order]

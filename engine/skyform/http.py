@@ -13,8 +13,9 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Generator, Iterable, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -110,7 +111,7 @@ class ServiceClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "ServiceClient":
+    def __enter__(self) -> ServiceClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -183,9 +184,12 @@ class ServiceClient:
             return response.json()
         except ValueError:
             # HTML from a proxy or a captive portal, a truncated body: worth another try
-            raise TransientError(f"{self.provider}: {method} {redact.redact(path)}: the service answered with "
-                                 f"something that is not JSON: {error_text(response.text, 80)!r}",
-                                 provider=self.provider, status=response.status_code) from None
+            raise TransientError(
+                f"{self.provider}: {method} {redact.redact(path)}: the service answered with "
+                f"something that is not JSON: {error_text(response.text, 80)!r}",
+                provider=self.provider,
+                status=response.status_code,
+            ) from None
 
 
 @contextmanager
@@ -197,8 +201,11 @@ def reading(provider: str, where: str) -> Iterator[None]:
     try:
         yield
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-        raise PermanentError(f"{provider}: {where}: unexpected answer from the service "
-                             f"({type(exc).__name__}: {redact.redact(str(exc))[:120]})", provider=provider) from exc
+        raise PermanentError(
+            f"{provider}: {where}: unexpected answer from the service "
+            f"({type(exc).__name__}: {redact.redact(str(exc))[:120]})",
+            provider=provider,
+        ) from exc
 
 
 class ClientCredentials(httpx.Auth):
@@ -242,32 +249,46 @@ class ClientCredentials(httpx.Auth):
         try:
             r = httpx.post(self.token_url, data=data, timeout=30.0)
         except httpx.TransportError as exc:
-            raise TransientError(f"{self.provider}: token endpoint unreachable: {redact.redact(str(exc))}",
-                                 provider=self.provider) from exc
+            raise TransientError(
+                f"{self.provider}: token endpoint unreachable: {redact.redact(str(exc))}", provider=self.provider
+            ) from exc
         if r.status_code == 429:
-            raise RateLimited(f"{self.provider}: the token endpoint is rate limiting (HTTP 429)",
-                              provider=self.provider, status=429,
-                              retry_after=parse_retry_after(r.headers.get("Retry-After")))
+            raise RateLimited(
+                f"{self.provider}: the token endpoint is rate limiting (HTTP 429)",
+                provider=self.provider,
+                status=429,
+                retry_after=parse_retry_after(r.headers.get("Retry-After")),
+            )
         if r.status_code >= 500:
-            raise TransientError(f"{self.provider}: token endpoint answered HTTP {r.status_code}",
-                                 provider=self.provider, status=r.status_code,
-                                 retry_after=parse_retry_after(r.headers.get("Retry-After")))
+            raise TransientError(
+                f"{self.provider}: token endpoint answered HTTP {r.status_code}",
+                provider=self.provider,
+                status=r.status_code,
+                retry_after=parse_retry_after(r.headers.get("Retry-After")),
+            )
         if r.status_code >= 400:
             raise AuthError(
                 f"{self.provider}: the token endpoint refused the client credentials (HTTP {r.status_code})",
-                provider=self.provider, status=r.status_code,
+                provider=self.provider,
+                status=r.status_code,
                 hint="check client_id and client_secret in the provider settings",
             )
         try:
             body = r.json()
         except ValueError:
-            raise TransientError(f"{self.provider}: the token endpoint answered with something that is not JSON",
-                                 provider=self.provider, status=r.status_code) from None
+            raise TransientError(
+                f"{self.provider}: the token endpoint answered with something that is not JSON",
+                provider=self.provider,
+                status=r.status_code,
+            ) from None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise AuthError(f"{self.provider}: the token endpoint answered without an access_token",
-                            provider=self.provider, status=r.status_code,
-                            hint="check token_url in the provider settings")
+            raise AuthError(
+                f"{self.provider}: the token endpoint answered without an access_token",
+                provider=self.provider,
+                status=r.status_code,
+                hint="check token_url in the provider settings",
+            )
         redact.register(token)
         try:
             lifetime = float(body.get("expires_in", 3600))

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import redact
 from .errors import PluginError, SkyformError, SpecError
-from .spec.mission import Mission
-from .providers.host import Registry
 from .providers.base import OperationContext, Provider, Reporter, ResourceKind
+from .providers.host import Registry
+from .spec.mission import Mission
 from .spec.secrets import Secrets
 from .validate.scope import Scope
 
@@ -84,25 +85,39 @@ class Runtime:
             except Exception as exc:  # a provider bug or a library error while connecting
                 from .errors import PermanentError
 
-                raise PermanentError(f"{provider}: cannot connect: {redact.redact(str(exc))}",
-                                     provider=provider) from exc
+                raise PermanentError(
+                    f"{provider}: cannot connect: {redact.redact(str(exc))}", provider=provider
+                ) from exc
             with self._lock:
                 self._clients[provider] = client
             return client
 
     def context(
-        self, address: str, type_name: str, *, idempotency_key: str, intent_at: float,
-        lifecycle: Mapping[str, Any] | None = None, reporter: Reporter | None = None,
+        self,
+        address: str,
+        type_name: str,
+        *,
+        idempotency_key: str,
+        intent_at: float,
+        lifecycle: Mapping[str, Any] | None = None,
+        reporter: Reporter | None = None,
     ) -> OperationContext:
         provider, _ = self.kind(type_name)
         # not created here: an operation that writes creates it, so planning 10,000 resources
         # makes no 10,000 empty directories
         artifacts = self.mission.state_dir / "artifacts" / address
         return OperationContext(
-            client=self.client(provider.name), settings=self.settings(provider.name), provider=provider.name,
-            address=address, mission=self.mission.name, mission_dir=self.mission.directory,
-            artifacts_dir=artifacts, idempotency_key=idempotency_key, intent_at=intent_at or time.time(),
-            lifecycle=dict(lifecycle or {}), reporter=reporter or Reporter(),
+            client=self.client(provider.name),
+            settings=self.settings(provider.name),
+            provider=provider.name,
+            address=address,
+            mission=self.mission.name,
+            mission_dir=self.mission.directory,
+            artifacts_dir=artifacts,
+            idempotency_key=idempotency_key,
+            intent_at=intent_at or time.time(),
+            lifecycle=dict(lifecycle or {}),
+            reporter=reporter or Reporter(),
         )
 
     def close(self) -> None:
@@ -114,4 +129,3 @@ class Runtime:
                 except Exception:  # closing must never mask the run's own outcome
                     pass
         self._clients.clear()
-

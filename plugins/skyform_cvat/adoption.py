@@ -7,7 +7,8 @@ are ambiguous and raise AdoptError, never a guess.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from skyform.errors import AdoptError
 
@@ -20,6 +21,8 @@ def created_after(objects: Iterable[Any], intent_at: float, what: str) -> Any | 
         raise AdoptError(
             f"CVAT: {len(found)} {what}s match since the interrupted create ({', '.join(ids)}); "
             "cannot tell which one skyform made",
-            provider="cvat", candidates=ids,
-            hint="delete the extra ones in CVAT (or import the right id into state), then apply again")
+            provider="cvat",
+            candidates=ids,
+            hint="delete the extra ones in CVAT (or import the right id into state), then apply again",
+        )
     return found[0] if found else None

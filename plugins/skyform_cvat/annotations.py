@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.providers import ALL_FIELDS, CheckContext, OperationContext, Record, ResourceKind, Result
@@ -29,11 +30,16 @@ SPEC_SCHEMA: dict[str, Any] = {
     "required": ["format", "file"],
     "properties": {
         **_TARGETS,
-        "format": {"type": "string", "minLength": 1,
-                   "description": "Importer name as CVAT lists it (/api/server/annotation/formats), e.g. 'CVAT 1.1'."},
+        "format": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Importer name as CVAT lists it (/api/server/annotation/formats), e.g. 'CVAT 1.1'.",
+        },
         "file": {"type": "string", "minLength": 1, "description": "Local annotation file (or zip), mission-relative."},
-        "import_mode": {"enum": ["replace", "append"],
-                        "description": "replace (default): the file's frames get exactly its annotations."},
+        "import_mode": {
+            "enum": ["replace", "append"],
+            "description": "replace (default): the file's frames get exactly its annotations.",
+        },
     },
     "oneOf": _ONE_OF,
 }
@@ -42,7 +48,9 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "target": {"type": "string"}, "target_id": {"type": "integer"}, "format": {"type": "string"},
+        "target": {"type": "string"},
+        "target_id": {"type": "integer"},
+        "format": {"type": "string"},
         "sha256": {"type": "string", "description": "Digest of the imported file."},
         "shapes": {"type": "integer", "description": "Shapes the target holds after the import."},
         "tags": {"type": "integer", "description": "Tags the target holds after the import."},
@@ -88,9 +96,20 @@ class AnnotationsKind(ResourceKind):
         path = ctx.path(spec["file"])
         if not path.is_file() or _sha256(path) != sha:
             observed["file"] = f"{spec['file']} (changed since the import)"
-        return Result(remote_id=rq_id, status="ready", observed=observed, private={"sha256": sha},
-                      outputs={"target": target, "target_id": target_id, "format": spec["format"], "sha256": sha,
-                               "shapes": len(data.shapes), "tags": len(data.tags)})
+        return Result(
+            remote_id=rq_id,
+            status="ready",
+            observed=observed,
+            private={"sha256": sha},
+            outputs={
+                "target": target,
+                "target_id": target_id,
+                "format": spec["format"],
+                "sha256": sha,
+                "shapes": len(data.shapes),
+                "tags": len(data.tags),
+            },
+        )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         from cvat_sdk.core.uploading import AnnotationUploader
@@ -109,8 +128,13 @@ class AnnotationsKind(ResourceKind):
         if spec.get("import_mode"):
             params["import_mode"] = spec["import_mode"]
         with sdk_errors(f"uploading {path.name} to {target} {target_id}"):
-            response = AnnotationUploader(sdk).upload_file(url, path, meta={"filename": path.name}, query_params=params,
-                                                           pbar=UploadProgress(ctx.reporter, "annotations"))
+            response = AnnotationUploader(sdk).upload_file(
+                url,
+                path,
+                meta={"filename": path.name},
+                query_params=params,
+                pbar=UploadProgress(ctx.reporter, "annotations"),
+            )
         rq_id = str(json.loads(response.data).get("rq_id") or "")
         if not rq_id:
             raise PermanentError(f"CVAT: the server did not start importing {path.name} (no rq_id)", provider="cvat")
@@ -121,13 +145,21 @@ class AnnotationsKind(ResourceKind):
         try:
             state = look(ctx.client, rq_id)
         except NotFound:
-            return Result(remote_id=rq_id, status="failed", private=dict(record.private),
-                          message="CVAT no longer knows this import request (expired?); apply again to import anew")
+            return Result(
+                remote_id=rq_id,
+                status="failed",
+                private=dict(record.private),
+                message="CVAT no longer knows this import request (expired?); apply again to import anew",
+            )
         if state.running:
             return Result(remote_id=rq_id, status="running", progress=state.progress, private=dict(record.private))
         if state.status == "failed":
-            return Result(remote_id=rq_id, status="failed", private=dict(record.private),
-                          message=f"CVAT could not import {record.spec.get('file')}: {state.message}")
+            return Result(
+                remote_id=rq_id,
+                status="failed",
+                private=dict(record.private),
+                message=f"CVAT could not import {record.spec.get('file')}: {state.message}",
+            )
         return self._ready(ctx, rq_id, record.spec, record.private.get("sha256", ""))
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
@@ -135,9 +167,11 @@ class AnnotationsKind(ResourceKind):
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         target, target_id = target_of(spec)
-        found = [(rq_id, s) for rq_id, s in find_requests(ctx.client, action="import", target=target,
-                                                          **{f"{target}_id": target_id})
-                 if s.created is not None and s.created >= ctx.intent_at and s.status != "failed"]
+        found = [
+            (rq_id, s)
+            for rq_id, s in find_requests(ctx.client, action="import", target=target, **{f"{target}_id": target_id})
+            if s.created is not None and s.created >= ctx.intent_at and s.status != "failed"
+        ]
         if not found:
             return None  # the upload never finished: importing again is the same import
         rq_id, state = found[0]

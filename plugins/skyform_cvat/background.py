@@ -32,19 +32,22 @@ class RequestState:
         return self.status in ("queued", "started")
 
 
-def look(conn: "CvatConnection", rq_id: str) -> RequestState:
+def look(conn: CvatConnection, rq_id: str) -> RequestState:
     """The request's status, message, progress and result URL."""
     with sdk_errors(f"reading background request {rq_id}"):
         request, _ = conn.sdk.api_client.requests_api.retrieve(rq_id)
     progress = request.get("progress")
     created = request.get("created_date")
-    return RequestState(status=str(request.status.value), message=str(request.get("message") or ""),
-                        progress=float(progress) if progress is not None else None,
-                        result_url=request.get("result_url"),
-                        created=created.timestamp() if created is not None else None)
+    return RequestState(
+        status=str(request.status.value),
+        message=str(request.get("message") or ""),
+        progress=float(progress) if progress is not None else None,
+        result_url=request.get("result_url"),
+        created=created.timestamp() if created is not None else None,
+    )
 
 
-def find_requests(conn: "CvatConnection", **filters: Any) -> list[tuple[str, RequestState]]:
+def find_requests(conn: CvatConnection, **filters: Any) -> list[tuple[str, RequestState]]:
     """Requests matching the server-side filters (action, target, task_id, job_id, ...)."""
     with sdk_errors("listing background requests"):
         page, _ = conn.sdk.api_client.requests_api.list(**filters, page_size=100)
@@ -52,14 +55,22 @@ def find_requests(conn: "CvatConnection", **filters: Any) -> list[tuple[str, Req
     for request in page.results:
         created = request.get("created_date")
         progress = request.get("progress")
-        out.append((request.id, RequestState(str(request.status.value), str(request.get("message") or ""),
-                                             float(progress) if progress is not None else None,
-                                             request.get("result_url"),
-                                             created.timestamp() if created is not None else None)))
+        out.append(
+            (
+                request.id,
+                RequestState(
+                    str(request.status.value),
+                    str(request.get("message") or ""),
+                    float(progress) if progress is not None else None,
+                    request.get("result_url"),
+                    created.timestamp() if created is not None else None,
+                ),
+            )
+        )
     return out
 
 
-def cancel(conn: "CvatConnection", rq_id: str, warn: Any) -> None:
+def cancel(conn: CvatConnection, rq_id: str, warn: Any) -> None:
     """Cancel a request CVAT has not started yet; a started one cannot be stopped (``warn`` says so)."""
     from skyform.errors import NotFound, PermanentError
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import urllib3
 from cvat_sdk.core.client import AccessTokenCredentials, Client, Config, PasswordCredentials
@@ -24,7 +25,6 @@ from .schemas import SECRET_SETTINGS
 from .suggestions import unknown_user_message
 
 log = logging.getLogger("skyform.provider.cvat")
-
 
 
 class CvatConnection:
@@ -56,12 +56,14 @@ class CvatConnection:
             # the SDK retries 502-504 itself (sleeping on Retry-After); skyform's scheduler retries
             # TransientError with the server's Retry-After, so each call here is one request
             client.api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.util.Retry(
-                total=0, status_forcelist=(), respect_retry_after_header=False, raise_on_status=False)
+                total=0, status_forcelist=(), respect_retry_after_header=False, raise_on_status=False
+            )
             version = client.get_server_version()
             self.server_version = str(version)
             if not any(client._is_version_compatible(version, v) for v in Client.SUPPORTED_SERVER_VERSIONS):
-                log.info("CVAT server %s is outside cvat-sdk %s's tested range; continuing",
-                         self.server_version, SDK_VERSION)
+                log.info(
+                    "CVAT server %s is outside cvat-sdk %s's tested range; continuing", self.server_version, SDK_VERSION
+                )
         if self.settings.get("access_token"):
             client.login(AccessTokenCredentials(str(self.settings["access_token"])))
         elif self.settings.get("username"):
@@ -76,11 +78,17 @@ class CvatConnection:
         """Password login (``POST /api/auth/login``); CVAT answers a wrong password with 400."""
         try:
             with sdk_errors(f"logging in to {self.url} as {self.settings['username']!r}"):
-                client.login(PasswordCredentials(str(self.settings["username"]), str(self.settings.get("password", ""))))
+                client.login(
+                    PasswordCredentials(str(self.settings["username"]), str(self.settings.get("password", "")))
+                )
         except PermanentError as exc:
             if exc.status == 400:
-                raise AuthError(exc.message, provider="cvat", status=400,
-                                hint="check username and password in the cvat provider settings") from exc
+                raise AuthError(
+                    exc.message,
+                    provider="cvat",
+                    status=400,
+                    hint="check username and password in the cvat provider settings",
+                ) from exc
             raise
 
     def close(self) -> None:

@@ -9,8 +9,9 @@ built from the status and body only (never from request headers) and pass throug
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from skyform import redact
 from skyform.errors import AuthError, NotFound, PermanentError, RateLimited, RemoteError, TransientError
@@ -59,11 +60,19 @@ def translate(exc: Exception, action: str) -> RemoteError:
         text = redact.redact(describe_body(exc.body))
         message = f"CVAT: {action} failed (HTTP {status}: {text})"
         if status == 401:
-            return AuthError(message, provider=PROVIDER, status=status,
-                             hint="check the access_token, or username and password, in the cvat provider settings")
+            return AuthError(
+                message,
+                provider=PROVIDER,
+                status=status,
+                hint="check the access_token, or username and password, in the cvat provider settings",
+            )
         if status == 403:
-            return AuthError(message, provider=PROVIDER, status=status,
-                             hint="the CVAT user lacks permission; check its role and the organization setting")
+            return AuthError(
+                message,
+                provider=PROVIDER,
+                status=status,
+                hint="the CVAT user lacks permission; check its role and the organization setting",
+            )
         if status == 404:
             return NotFound(message, provider=PROVIDER, status=status)
         if status == 429:
@@ -72,8 +81,9 @@ def translate(exc: Exception, action: str) -> RemoteError:
             return TransientError(message, provider=PROVIDER, status=status, retry_after=_retry_after(exc.headers))
         return PermanentError(message, provider=PROVIDER, status=status, body=text)
     if isinstance(exc, (ApiException, urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
-        return TransientError(f"CVAT: {action} failed: cannot reach the server ({type(exc).__name__})",
-                              provider=PROVIDER)
+        return TransientError(
+            f"CVAT: {action} failed: cannot reach the server ({type(exc).__name__})", provider=PROVIDER
+        )
     if isinstance(exc, (ApiValueError, OpenApiException, CvatSdkException)):
         return PermanentError(f"CVAT: {action} failed: {redact.redact(str(exc))}", provider=PROVIDER)
     raise exc

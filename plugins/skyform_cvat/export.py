@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, NotFound, PermanentError
@@ -29,11 +30,17 @@ SPEC_SCHEMA: dict[str, Any] = {
     "required": ["format"],
     "properties": {
         **_TARGETS,
-        "format": {"type": "string", "minLength": 1,
-                   "description": "Exporter name as CVAT lists it, e.g. 'CVAT for images 1.1', 'COCO 1.0'."},
+        "format": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Exporter name as CVAT lists it, e.g. 'CVAT for images 1.1', 'COCO 1.0'.",
+        },
         "include_images": {"type": "boolean", "description": "Put the images in the archive too (default false)."},
-        "filename": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*\.zip$",
-                     "description": "Name of the downloaded archive (default: <target>-<id>-<format>.zip)."},
+        "filename": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*\.zip$",
+            "description": "Name of the downloaded archive (default: <target>-<id>-<format>.zip).",
+        },
     },
     "oneOf": _ONE_OF,
 }
@@ -92,24 +99,30 @@ class ExportKind(ResourceKind):
         target, target_id = target_of(spec)
         with sdk_errors(f"starting the export of {target} {target_id}"):
             started, _ = api_for(ctx.client.sdk, target).create_dataset_export(
-                format=spec["format"], id=target_id, save_images=bool(spec.get("include_images", False)))
-        return Result(remote_id=started.rq_id, status="running", message="CVAT is exporting",
-                      private={"rq_id": started.rq_id})
+                format=spec["format"], id=target_id, save_images=bool(spec.get("include_images", False))
+            )
+        return Result(
+            remote_id=started.rq_id, status="running", message="CVAT is exporting", private={"rq_id": started.rq_id}
+        )
 
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         rq_id = str(record.remote_id)
         try:
             state = look(ctx.client, rq_id)
         except NotFound:
-            return Result(remote_id=rq_id, status="failed",
-                          message="CVAT no longer knows this export request (expired?); apply again to export anew")
+            return Result(
+                remote_id=rq_id,
+                status="failed",
+                message="CVAT no longer knows this export request (expired?); apply again to export anew",
+            )
         if state.running:
             return Result(remote_id=rq_id, status="running", progress=state.progress)
         if state.status == "failed":
             return Result(remote_id=rq_id, status="failed", message=f"CVAT could not export: {state.message}")
         if not state.result_url:
-            raise PermanentError(f"CVAT: export {rq_id} finished without a download URL "
-                                 "(was it sent to cloud storage?)", provider="cvat")
+            raise PermanentError(
+                f"CVAT: export {rq_id} finished without a download URL (was it sent to cloud storage?)", provider="cvat"
+            )
         from cvat_sdk.core.downloading import Downloader
 
         from .media import UploadProgress
@@ -118,11 +131,17 @@ class ExportKind(ResourceKind):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)  # the SDK refuses to overwrite; a new export replaces the old file
         with sdk_errors(f"downloading export {rq_id}"):
-            Downloader(ctx.client.sdk).download_file(state.result_url, output_path=path,
-                                                      pbar=UploadProgress(ctx.reporter, "download"))
+            Downloader(ctx.client.sdk).download_file(
+                state.result_url, output_path=path, pbar=UploadProgress(ctx.reporter, "download")
+            )
         sha = _digest(path)
-        return Result(remote_id=rq_id, status="ready", outputs=self._outputs(path, record.spec, sha),
-                      observed={k: record.spec[k] for k in record.spec}, private={"sha256": sha})
+        return Result(
+            remote_id=rq_id,
+            status="ready",
+            outputs=self._outputs(path, record.spec, sha),
+            observed={k: record.spec[k] for k in record.spec},
+            private={"sha256": sha},
+        )
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
         cancel(ctx.client, str(record.remote_id), ctx.reporter.warn)
@@ -134,12 +153,21 @@ class ExportKind(ResourceKind):
         if "sha256" not in record.outputs and path.is_file():
             # `skyform import`: the archive already downloaded is the export being recorded
             sha = _digest(path)
-            return Result(remote_id=record.remote_id, status="ready", outputs=self._outputs(path, record.spec, sha),
-                          observed={k: record.spec[k] for k in record.spec}, private={"sha256": sha})
+            return Result(
+                remote_id=record.remote_id,
+                status="ready",
+                outputs=self._outputs(path, record.spec, sha),
+                observed={k: record.spec[k] for k in record.spec},
+                private={"sha256": sha},
+            )
         if not path.is_file() or _digest(path) != record.outputs.get("sha256"):
             return None  # the download is gone or altered: export again
-        return Result(remote_id=record.remote_id, status="ready", outputs=dict(record.outputs),
-                      observed={k: record.spec[k] for k in record.spec})
+        return Result(
+            remote_id=record.remote_id,
+            status="ready",
+            outputs=dict(record.outputs),
+            observed={k: record.spec[k] for k in record.spec},
+        )
 
     def datasets(self, record: Record) -> list[Dataset]:
         """The downloaded archive as one dataset: annotations (and images) in the export's format."""
@@ -148,13 +176,27 @@ class ExportKind(ResourceKind):
             return []
         fmt = str(out.get("format") or record.spec.get("format", ""))
         target, target_id = target_of(record.spec)
-        return [Dataset(key="export", title=f"CVAT {fmt} export of {target} {target_id}",
-                        assets=(Asset(key="archive", title=Path(out["path"]).name, media_type="application/zip",
-                                      roles=("data", "annotations"), path=out["path"], sha256=out.get("sha256"),
-                                      size=out.get("bytes")),),
-                        lineage=f"Annotations exported by CVAT as {fmt}"
-                                + (" with images" if record.spec.get("include_images") else "") + ".",
-                        properties={"skyform:format": fmt})]
+        return [
+            Dataset(
+                key="export",
+                title=f"CVAT {fmt} export of {target} {target_id}",
+                assets=(
+                    Asset(
+                        key="archive",
+                        title=Path(out["path"]).name,
+                        media_type="application/zip",
+                        roles=("data", "annotations"),
+                        path=out["path"],
+                        sha256=out.get("sha256"),
+                        size=out.get("bytes"),
+                    ),
+                ),
+                lineage=f"Annotations exported by CVAT as {fmt}"
+                + (" with images" if record.spec.get("include_images") else "")
+                + ".",
+                properties={"skyform:format": fmt},
+            )
+        ]
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         path = record.outputs.get("path")

@@ -9,14 +9,15 @@ the resource drops the record and leaves the job to its task.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue, NotFound, PermanentError
 from skyform.providers import Change, CheckContext, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
-from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth
 from .errors import sdk_errors
+from .job_rules import OUTPUTS_SCHEMA, SPEC_SCHEMA, check_against_task, check_job, describe_ranges, is_ground_truth
 from .sdk_fields import field
 from .suggestions import unknown_user_message
 
@@ -33,10 +34,26 @@ class JobKind(ResourceKind):
     # an update moves the job through the workflow; its frames stay
     stable_outputs = frozenset({"id", "task_id", "type", "start_frame", "stop_frame", "frame_count"})
     output_sources = {name: frozenset(WORKFLOW) for name in WORKFLOW}
-    immutable = frozenset({"task_id", "type", "index", "start_frame", "stop_frame", "frame_selection_method", "frame_count",
-                           "frame_share", "frames_per_job_count", "frames_per_job_share", "frames", "random_seed"})
-    delete_note = ("ground-truth jobs are deleted with their annotations; annotation jobs cannot be deleted "
-                   "(they go with their task): only skyform's record of them is dropped")
+    immutable = frozenset(
+        {
+            "task_id",
+            "type",
+            "index",
+            "start_frame",
+            "stop_frame",
+            "frame_selection_method",
+            "frame_count",
+            "frame_share",
+            "frames_per_job_count",
+            "frames_per_job_share",
+            "frames",
+            "random_seed",
+        }
+    )
+    delete_note = (
+        "ground-truth jobs are deleted with their annotations; annotation jobs cannot be deleted "
+        "(they go with their task): only skyform's record of them is dropped"
+    )
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         yield from check_job(spec)
@@ -47,8 +64,11 @@ class JobKind(ResourceKind):
         if isinstance(assignee, str) and is_known(assignee):
             users = conn.user_ids()
             if assignee not in users:
-                yield Issue(("assignee",), unknown_user_message(assignee, users),
-                            hint="assignee is a CVAT username; `GET /api/users` lists them")
+                yield Issue(
+                    ("assignee",),
+                    unknown_user_message(assignee, users),
+                    hint="assignee is a CVAT username; `GET /api/users` lists them",
+                )
         task_id = spec.get("task_id")
         if not isinstance(task_id, int) or not is_known(task_id):
             return
@@ -76,23 +96,49 @@ class JobKind(ResourceKind):
     def _result(self, ctx: OperationContext, job: Any, applied: Mapping[str, Any]) -> Result:
         assignee = job.assignee.username if field(job, "assignee") else None
         kind = str(job.type)
-        observed: dict[str, Any] = {"task_id": job.task_id, "assignee": assignee, "stage": str(job.stage),
-                                    "state": str(job.state)}
+        observed: dict[str, Any] = {
+            "task_id": job.task_id,
+            "assignee": assignee,
+            "stage": str(job.stage),
+            "state": str(job.state),
+        }
         if "type" in applied:
             observed["type"] = kind
-        for key in ("index", "start_frame", "stop_frame", "frame_selection_method", "frame_count", "frame_share",
-                    "frames_per_job_count", "frames_per_job_share", "frames", "random_seed"):
+        for key in (
+            "index",
+            "start_frame",
+            "stop_frame",
+            "frame_selection_method",
+            "frame_count",
+            "frame_share",
+            "frames_per_job_count",
+            "frames_per_job_share",
+            "frames",
+            "random_seed",
+        ):
             if key in applied:  # fixed at creation; CVAT does not report the selection parameters back
                 observed[key] = applied[key]
         if "frames" in applied and isinstance(applied["frames"], list) and job.frame_count != len(applied["frames"]):
             observed["frames"] = f"{job.frame_count} frames in CVAT"
         observed = {k: v for k, v in observed.items() if k in applied or k == "task_id"}
-        return Result(remote_id=str(job.id), status="ready", observed=observed,
-                      private={"type": kind},
-                      outputs={"id": job.id, "task_id": job.task_id, "type": kind, "start_frame": job.start_frame,
-                               "stop_frame": job.stop_frame, "frame_count": job.frame_count, "assignee": assignee,
-                               "stage": str(job.stage), "state": str(job.state),
-                               "url": f"{ctx.client.url}/tasks/{job.task_id}/jobs/{job.id}"})
+        return Result(
+            remote_id=str(job.id),
+            status="ready",
+            observed=observed,
+            private={"type": kind},
+            outputs={
+                "id": job.id,
+                "task_id": job.task_id,
+                "type": kind,
+                "start_frame": job.start_frame,
+                "stop_frame": job.stop_frame,
+                "frame_count": job.frame_count,
+                "assignee": assignee,
+                "stage": str(job.stage),
+                "state": str(job.state),
+                "url": f"{ctx.client.url}/tasks/{job.task_id}/jobs/{job.id}",
+            },
+        )
 
     def _pick(self, spec: Mapping[str, Any], ctx: OperationContext) -> Any:
         """The annotation job the spec selects (by index or by a frame it contains)."""
@@ -101,20 +147,30 @@ class JobKind(ResourceKind):
             jobs = sorted(ctx.client.sdk.jobs.list(task_id=task_id, type="annotation"), key=lambda j: j.start_frame)
         if "index" in spec:
             if spec["index"] >= len(jobs):
-                raise PermanentError(f"CVAT: task {task_id} has {len(jobs)} annotation job(s); "
-                                     f"index {spec['index']} does not exist", provider="cvat", field="index")
+                raise PermanentError(
+                    f"CVAT: task {task_id} has {len(jobs)} annotation job(s); index {spec['index']} does not exist",
+                    provider="cvat",
+                    field="index",
+                )
             return jobs[spec["index"]]
         start, stop = spec["start_frame"], spec.get("stop_frame")
         for job in jobs:
             if (job.start_frame, job.stop_frame) == (start, stop) or (
-                    stop is None and job.start_frame <= start <= job.stop_frame):
+                stop is None and job.start_frame <= start <= job.stop_frame
+            ):
                 return job
         if stop is not None:
             spans = describe_ranges([(j.start_frame, j.stop_frame) for j in jobs])
-            raise PermanentError(f"CVAT: no annotation job of task {task_id} spans frames {start}-{stop}; "
-                                 f"the jobs span {spans}", provider="cvat", field="stop_frame")
-        raise PermanentError(f"CVAT: no annotation job of task {task_id} contains frame {spec['start_frame']}",
-                             provider="cvat", field="start_frame")
+            raise PermanentError(
+                f"CVAT: no annotation job of task {task_id} spans frames {start}-{stop}; the jobs span {spans}",
+                provider="cvat",
+                field="stop_frame",
+            )
+        raise PermanentError(
+            f"CVAT: no annotation job of task {task_id} contains frame {spec['start_frame']}",
+            provider="cvat",
+            field="start_frame",
+        )
 
     # -- operations ----------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
@@ -127,12 +183,24 @@ class JobKind(ResourceKind):
                 with sdk_errors(f"setting assignee/stage/state of job {job.id}"):
                     job.update(models.PatchedJobWriteRequest(**workflow))
             return self._result(ctx, job, spec)
-        fields = {k: spec[k] for k in ("task_id", "frame_selection_method", "frame_count", "frame_share",
-                                       "frames_per_job_count", "frames_per_job_share", "frames", "random_seed")
-                  if spec.get(k) is not None}
+        fields = {
+            k: spec[k]
+            for k in (
+                "task_id",
+                "frame_selection_method",
+                "frame_count",
+                "frame_share",
+                "frames_per_job_count",
+                "frames_per_job_share",
+                "frames",
+                "random_seed",
+            )
+            if spec.get(k) is not None
+        }
         with sdk_errors(f"creating a ground-truth job in task {spec['task_id']}"):
             created, _ = ctx.client.sdk.api_client.jobs_api.create(
-                models.JobWriteRequest(type="ground_truth", **fields, **workflow))
+                models.JobWriteRequest(type="ground_truth", **fields, **workflow)
+            )
             job = ctx.client.sdk.jobs.retrieve(created.id)
         return self._result(ctx, job, spec)
 
@@ -152,8 +220,7 @@ class JobKind(ResourceKind):
             return None
         return self._result(ctx, job, record.spec)
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         from cvat_sdk.api_client import models
 
         # all three together: CVAT resets the state when the stage alone changes

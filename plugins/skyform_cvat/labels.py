@@ -8,7 +8,8 @@ of the applied spec (only the keys the spec gave), so an unchanged set shows no 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue
 from skyform.spec.values import is_known
@@ -24,8 +25,11 @@ ATTRIBUTE_SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "minLength": 1, "maxLength": 64, "description": "Attribute name."},
         "input_type": {"enum": INPUT_TYPES, "description": "How annotators enter the value."},
         "mutable": {"type": "boolean", "description": "Whether the value may change between frames (default false)."},
-        "values": {"type": "array", "items": {"type": "string"},
-                   "description": "Choices (select/radio), [min, max, step] (number), ['true'|'false'] (checkbox)."},
+        "values": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Choices (select/radio), [min, max, step] (number), ['true'|'false'] (checkbox).",
+        },
         "default_value": {"type": "string", "description": "The value a new annotation starts with."},
     },
 }
@@ -42,8 +46,12 @@ LABEL_SCHEMA: dict[str, Any] = {
     },
 }
 
-LABELS_SCHEMA: dict[str, Any] = {"type": "array", "minItems": 1, "items": LABEL_SCHEMA,
-                                 "description": "The label set: [{name, color?, type?, attributes?}]."}
+LABELS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "items": LABEL_SCHEMA,
+    "description": "The label set: [{name, color?, type?, attributes?}].",
+}
 
 
 def check_labels(labels: Any, path: tuple[str | int, ...] = ("labels",)) -> Iterable[Issue]:
@@ -100,8 +108,12 @@ def label_requests(labels: list[Mapping[str, Any]]) -> list[Any]:
         attributes = []
         for attr in label.get("attributes") or []:
             values = list(attr.get("values") or ([] if attr["input_type"] != "checkbox" else ["false"]))
-            item: dict[str, Any] = {"name": attr["name"], "input_type": attr["input_type"],
-                                    "mutable": bool(attr.get("mutable", False)), "values": values}
+            item: dict[str, Any] = {
+                "name": attr["name"],
+                "input_type": attr["input_type"],
+                "mutable": bool(attr.get("mutable", False)),
+                "values": values,
+            }
             if attr.get("default_value") is not None:
                 item["default_value"] = attr["default_value"]
             attributes.append(models.AttributeRequest(**item))
@@ -156,11 +168,16 @@ def replace_reason(before: Any, after: Any) -> str | None:
     if removed:
         return f"CVAT cannot remove label(s) {', '.join(removed)} without deleting their annotations"
     for name, label in old.items():
-        fields = sorted(k for k in set(label) | set(new[name])
-                        if k not in IN_PLACE_LABEL_FIELDS and label.get(k) != new[name].get(k))
+        fields = sorted(
+            k
+            for k in set(label) | set(new[name])
+            if k not in IN_PLACE_LABEL_FIELDS and label.get(k) != new[name].get(k)
+        )
         if fields:
-            return (f"label {name}: {' and '.join(fields)} cannot change in place; CVAT would delete "
-                    "the label's annotations")
+            return (
+                f"label {name}: {' and '.join(fields)} cannot change in place; CVAT would delete "
+                "the label's annotations"
+            )
     return None
 
 

@@ -9,8 +9,9 @@ transient error costs one chunk, not the whole upload.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cvat_sdk.core.progress import BaseProgressReporter
 
@@ -54,8 +55,11 @@ def image_paths(images: Any, ctx: OperationContext) -> list[Path]:
     paths = [ctx.path(str(p)) for p in listed]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise PermanentError(f"CVAT: image file(s) not found: {', '.join(missing[:5])}"
-                             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""), provider="cvat")
+        raise PermanentError(
+            f"CVAT: image file(s) not found: {', '.join(missing[:5])}"
+            + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+            provider="cvat",
+        )
     return paths
 
 
@@ -73,14 +77,18 @@ def upload_images(ctx: OperationContext, task_id: int, spec: Mapping[str, Any]) 
     upload = tus.ResumableUpload(sdk, url, chunk_size=tus.CHUNK_SIZE)
     pbar = UploadProgress(ctx.reporter, "upload")
     with sdk_errors(f"uploading {len(paths)} image(s) to task {task_id}", remote_id=str(task_id)):
-        with pbar.task(total=tus.total_size(paths), desc="Uploading data", unit_scale=True, unit="B",
-                       unit_divisor=1024):
+        with pbar.task(
+            total=tus.total_size(paths), desc="Uploading data", unit_scale=True, unit="B", unit_divisor=1024
+        ):
             upload.start()
             for path in paths:
                 upload.send(path, pbar)
         response = upload.finish(fields)
     rq_id = json.loads(response.data).get("rq_id")
     if not rq_id:
-        raise PermanentError(f"CVAT: the server did not start processing task {task_id}'s data (no rq_id)",
-                             provider="cvat", remote_id=str(task_id))
+        raise PermanentError(
+            f"CVAT: the server did not start processing task {task_id}'s data (no rq_id)",
+            provider="cvat",
+            remote_id=str(task_id),
+        )
     return str(rq_id)

@@ -7,15 +7,15 @@ delete that label's annotations.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue, NotFound
 from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
 from .adoption import created_after
-from .labels import (LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour,
-                     replace_reason)
 from .errors import sdk_errors
+from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
 
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -34,8 +34,11 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
     "properties": {
         "id": {"type": "integer", "description": "Project id (use as a task's project_id)."},
         "url": {"type": "string", "description": "The project's page in CVAT's web UI."},
-        "label_ids": {"type": "object", "additionalProperties": {"type": "integer"},
-                      "description": "Label name → label id."},
+        "label_ids": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Label name → label id.",
+        },
     },
     "required": ["id", "url", "label_ids"],
 }
@@ -71,10 +74,15 @@ class ProjectKind(ResourceKind):
         with sdk_errors(f"reading the labels of project {project.id}"):
             labels = project.get_labels()
         return Result(
-            remote_id=str(project.id), status="ready",
-            outputs={"id": project.id, "url": f"{conn.url}/projects/{project.id}",
-                     "label_ids": {lb.name: lb.id for lb in labels}},
-            observed={"name": project.name, "labels": observed_labels(labels, applied)})
+            remote_id=str(project.id),
+            status="ready",
+            outputs={
+                "id": project.id,
+                "url": f"{conn.url}/projects/{project.id}",
+                "label_ids": {lb.name: lb.id for lb in labels},
+            },
+            observed={"name": project.name, "labels": observed_labels(labels, applied)},
+        )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         from cvat_sdk.api_client import models
@@ -98,8 +106,7 @@ class ProjectKind(ResourceKind):
             return None
         return self._result(ctx, project, record.spec.get("labels"))
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         from cvat_sdk.api_client import models
 
         pid = int(record.remote_id or 0)

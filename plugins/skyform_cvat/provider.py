@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import skyform
 from skyform.providers import Provider
@@ -25,7 +26,7 @@ def connect(settings: Mapping[str, Any]) -> Any:
     return CvatConnection(settings)
 
 
-def _simulator(options: "SimulatorOptions") -> "Simulator":
+def _simulator(options: SimulatorOptions) -> Simulator:
     from .simulator import CvatSimulator
 
     return CvatSimulator(options)

@@ -1,13 +1,13 @@
-""""Did you mean" for names the server does not know: usernames and format names."""
+""" "Did you mean" for names the server does not know: usernames and format names."""
 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 
 def unknown_user_message(username: str, users: Mapping[str, int]) -> str:
-    """"no CVAT user 'x'", with the closest usernames as suggestions."""
+    """ "no CVAT user 'x'", with the closest usernames as suggestions."""
     close = closest(username, users, cutoff=0.6)
     message = f"no CVAT user {username!r}"
     if close:

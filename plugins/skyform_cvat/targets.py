@@ -6,7 +6,8 @@ cvat-sdk API object for each target type.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue
 
@@ -42,4 +43,6 @@ def check_format(fmt: Any, offered: Iterable[str], what: str) -> Iterable[Issue]
         return
     close = closest(fmt, offered)
     hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
-    yield Issue(("format",), f"the CVAT server has no {what} format {fmt!r}; it offers: {', '.join(offered)}", hint=hint)
+    yield Issue(
+        ("format",), f"the CVAT server has no {what} format {fmt!r}; it offers: {', '.join(offered)}", hint=hint
+    )

@@ -7,8 +7,9 @@ the data and its segmentation are immutable, so changing them replaces the task.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue, NotFound
 from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
@@ -16,8 +17,8 @@ from skyform.spec.values import is_known
 
 from .adoption import created_after
 from .background import cancel, find_requests, look
-from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
 from .errors import sdk_errors
+from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
 from .sdk_fields import field
 
 PATH_LIST = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
@@ -30,20 +31,33 @@ SPEC_SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "minLength": 1, "maxLength": 256, "description": "Task name."},
         "project_id": {"type": "integer", "minimum": 1, "description": "The project whose labels the task uses."},
         "labels": LABELS_SCHEMA,
-        "images": {"anyOf": [{"type": "string", "minLength": 1}, PATH_LIST],
-                   "description": "Local image paths (one, or a list such as a local.Files resource's paths)."},
-        "segment_size": {"type": "integer", "minimum": 0,
-                         "description": "Frames per annotation job; 0 or absent: one job for the whole task."},
+        "images": {
+            "anyOf": [{"type": "string", "minLength": 1}, PATH_LIST],
+            "description": "Local image paths (one, or a list such as a local.Files resource's paths).",
+        },
+        "segment_size": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Frames per annotation job; 0 or absent: one job for the whole task.",
+        },
         "overlap": {"type": "integer", "minimum": 0, "description": "Frames shared by neighbouring jobs."},
-        "image_quality": {"type": "integer", "minimum": 0, "maximum": 100,
-                          "description": "Quality of the compressed frames annotators see (default 70)."},
-        "sorting_method": {"enum": ["lexicographical", "natural", "predefined", "random"],
-                           "description": "Frame order (default lexicographical by file name)."},
+        "image_quality": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Quality of the compressed frames annotators see (default 70).",
+        },
+        "sorting_method": {
+            "enum": ["lexicographical", "natural", "predefined", "random"],
+            "description": "Frame order (default lexicographical by file name).",
+        },
         "chunk_size": {"type": "integer", "minimum": 1, "description": "Frames per data chunk."},
         "subset": {"type": "string", "maxLength": 64, "description": "Dataset subset, e.g. Train, Test."},
     },
-    "oneOf": [{"required": ["project_id"], "not": {"required": ["labels"]}},
-              {"required": ["labels"], "not": {"required": ["project_id"]}}],
+    "oneOf": [
+        {"required": ["project_id"], "not": {"required": ["labels"]}},
+        {"required": ["labels"], "not": {"required": ["project_id"]}},
+    ],
 }
 
 OUTPUTS_SCHEMA: dict[str, Any] = {
@@ -54,9 +68,18 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
         "url": {"type": "string", "description": "The task's page in CVAT's web UI."},
         "size": {"type": "integer", "description": "Number of frames."},
         "project_id": {"type": ["integer", "null"]},
-        "jobs": {"type": "array", "description": "Annotation jobs by first frame.", "items": {
-            "type": "object", "properties": {"id": {"type": "integer"}, "start_frame": {"type": "integer"},
-                                             "stop_frame": {"type": "integer"}}}},
+        "jobs": {
+            "type": "array",
+            "description": "Annotation jobs by first frame.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "start_frame": {"type": "integer"},
+                    "stop_frame": {"type": "integer"},
+                },
+            },
+        },
     },
     "required": ["id", "url", "size", "jobs"],
 }
@@ -71,8 +94,9 @@ class TaskKind(ResourceKind):
     outputs_schema = OUTPUTS_SCHEMA
     # an update only renames the task or moves it to another subset: its data and jobs stay
     stable_outputs = frozenset({"id", "size", "project_id", "jobs"})  # not url: see Project
-    immutable = frozenset({"project_id", "labels", "images", "segment_size", "overlap", "image_quality",
-                           "sorting_method", "chunk_size"})
+    immutable = frozenset(
+        {"project_id", "labels", "images", "segment_size", "overlap", "image_quality", "sorting_method", "chunk_size"}
+    )
     long_running = True
     poll_interval = 2.0
     delete_note = "deleting a CVAT task deletes its jobs and annotations"
@@ -116,14 +140,27 @@ class TaskKind(ResourceKind):
         if "labels" in applied:
             observed["labels"] = observed_labels(labels, applied["labels"])
         return Result(
-            remote_id=str(task.id), status="ready", observed=observed, progress=1.0,
-            outputs={"id": task.id, "url": f"{ctx.client.url}/tasks/{task.id}", "size": size,
-                     "project_id": field(task, "project_id"),
-                     "jobs": [{"id": j.id, "start_frame": j.start_frame, "stop_frame": j.stop_frame} for j in jobs]})
+            remote_id=str(task.id),
+            status="ready",
+            observed=observed,
+            progress=1.0,
+            outputs={
+                "id": task.id,
+                "url": f"{ctx.client.url}/tasks/{task.id}",
+                "size": size,
+                "project_id": field(task, "project_id"),
+                "jobs": [{"id": j.id, "start_frame": j.start_frame, "stop_frame": j.stop_frame} for j in jobs],
+            },
+        )
 
     def _running(self, task_id: int, rq_id: str, progress: float | None = None) -> Result:
-        return Result(remote_id=str(task_id), status="running", private={"rq_id": rq_id}, progress=progress,
-                      message="CVAT is processing the images")
+        return Result(
+            remote_id=str(task_id),
+            status="running",
+            private={"rq_id": rq_id},
+            progress=progress,
+            message="CVAT is processing the images",
+        )
 
     # -- operations ----------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
@@ -148,8 +185,12 @@ class TaskKind(ResourceKind):
         task_id = int(record.remote_id or 0)
         if record.private.get("upload_pending") and not rq_id:
             rq_id = self._resume_upload(ctx, task_id, record.spec)
-            return Result(remote_id=str(task_id), status="running", private={"rq_id": rq_id, "upload_pending": False},
-                          message="CVAT is processing the images")
+            return Result(
+                remote_id=str(task_id),
+                status="running",
+                private={"rq_id": rq_id, "upload_pending": False},
+                message="CVAT is processing the images",
+            )
         if rq_id:
             try:
                 state = look(ctx.client, rq_id)
@@ -158,8 +199,12 @@ class TaskKind(ResourceKind):
             if state.running:
                 return self._running(task_id, rq_id, state.progress)
             if state.status == "failed":
-                return Result(remote_id=str(task_id), status="failed", private={"rq_id": rq_id},
-                              message=f"CVAT could not process the task's images: {state.message}")
+                return Result(
+                    remote_id=str(task_id),
+                    status="failed",
+                    private={"rq_id": rq_id},
+                    message=f"CVAT could not process the task's images: {state.message}",
+                )
         with sdk_errors(f"reading task {task_id}", remote_id=str(task_id)):
             task = ctx.client.sdk.tasks.retrieve(task_id)
         return self._ready(ctx, task, record.spec)
@@ -174,16 +219,22 @@ class TaskKind(ResourceKind):
             task = ctx.client.sdk.tasks.retrieve(task_id)
         if field(task, "size"):
             return self._ready(ctx, task, record.spec)
-        return Result(remote_id=str(task_id), status="failed",
-                      message="CVAT no longer knows the task's data request and the task has no images")
+        return Result(
+            remote_id=str(task_id),
+            status="failed",
+            message="CVAT no longer knows the task's data request and the task has no images",
+        )
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         filters: dict[str, Any] = {"name": spec["name"]}
         if spec.get("project_id") is not None:
             filters["project_id"] = spec["project_id"]
         with sdk_errors(f"looking for task {spec['name']!r}"):
-            candidates = [t for t in ctx.client.sdk.tasks.list(**filters)
-                          if t.name == spec["name"] and field(t, "project_id") == spec.get("project_id")]
+            candidates = [
+                t
+                for t in ctx.client.sdk.tasks.list(**filters)
+                if t.name == spec["name"] and field(t, "project_id") == spec.get("project_id")
+            ]
         task = created_after(candidates, ctx.intent_at, "task")
         if task is None:
             return None
@@ -191,8 +242,12 @@ class TaskKind(ResourceKind):
             return self._ready(ctx, task, spec)
         # adopt must not change anything (the planner calls it too): a task without data is
         # resumed by poll, which finds CVAT's data request or uploads the images then
-        return Result(remote_id=str(task.id), status="running", private={"upload_pending": True},
-                      message="the interrupted create left the task without its images")
+        return Result(
+            remote_id=str(task.id),
+            status="running",
+            private={"upload_pending": True},
+            message="the interrupted create left the task without its images",
+        )
 
     def _resume_upload(self, ctx: OperationContext, task_id: int, spec: Mapping[str, Any]) -> str:
         """The data request of a task an interrupted create left behind: CVAT's, or a new upload."""
@@ -211,7 +266,7 @@ class TaskKind(ResourceKind):
             return None
         if not field(task, "size"):
             rq_id = record.private.get("rq_id")
-            if rq_id and look(ctx.client, rq_id).running or not rq_id and record.private.get("upload_pending"):
+            if (rq_id and look(ctx.client, rq_id).running) or (not rq_id and record.private.get("upload_pending")):
                 return Result(remote_id=str(task.id), status="running", message="the task's images are pending")
         return self._ready(ctx, task, record.spec)
 
@@ -223,12 +278,15 @@ class TaskKind(ResourceKind):
             reason = replace_reason(change.before, change.after)
             added = [n for n in label_names(change.after) if n not in label_names(change.before)]
             if reason or added:
-                return ChangePlan("replace", reason or f"labels {', '.join(added)} cannot be added to a task in "
-                                                       "place (a project's can): a new task is made")
+                return ChangePlan(
+                    "replace",
+                    reason
+                    or f"labels {', '.join(added)} cannot be added to a task in "
+                    "place (a project's can): a new task is made",
+                )
         return super().plan_change([c for c in changes if c.field != "labels"], record)
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         from cvat_sdk.api_client import models
 
         task_id = int(record.remote_id or 0)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import os
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import urllib3
 from cvat_sdk.api_client.exceptions import ApiException
@@ -42,14 +43,21 @@ def _pause(exc: Exception, attempt: int) -> float:
     try:
         return min(MAX_PAUSE, float(headers["Retry-After"]))
     except (KeyError, TypeError, ValueError):
-        return min(MAX_PAUSE, 0.2 * 2 ** attempt)
+        return min(MAX_PAUSE, 0.2 * 2**attempt)
 
 
 class ResumableUpload:
     """One task-data upload: start, send files (each resumable), finish."""
 
-    def __init__(self, sdk: Any, url: str, *, chunk_size: int = CHUNK_SIZE, attempts: int = ATTEMPTS,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        sdk: Any,
+        url: str,
+        *,
+        chunk_size: int = CHUNK_SIZE,
+        attempts: int = ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.api = sdk.api_client
         self.url = url.rstrip("/") + "/"
         self.chunk_size, self.attempts, self.sleep = chunk_size, attempts, sleep
@@ -71,8 +79,9 @@ class ResumableUpload:
         raise AssertionError("unreachable")
 
     def start(self) -> None:
-        response = self._retrying(lambda: self.api.rest_client.POST(self.url, headers=self._headers(**{
-            "Upload-Start": ""})))
+        response = self._retrying(
+            lambda: self.api.rest_client.POST(self.url, headers=self._headers(**{"Upload-Start": ""}))
+        )
         expect_status(202, response)
 
     def send(self, path: Path, pbar: ProgressReporter) -> None:
@@ -80,8 +89,12 @@ class ResumableUpload:
         length = path.stat().st_size
         meta = base64.b64encode(path.name.encode()).decode()
         tus = {"Tus-Resumable": "1.0.0"}
-        created = self._retrying(lambda: self.api.rest_client.POST(self.url, headers=self._headers(
-            **tus, **{"Upload-Length": str(length), "Upload-Metadata": f"filename {meta}"})))
+        created = self._retrying(
+            lambda: self.api.rest_client.POST(
+                self.url,
+                headers=self._headers(**tus, **{"Upload-Length": str(length), "Upload-Metadata": f"filename {meta}"}),
+            )
+        )
         location = created.headers.get("Location")
         if not location:
             raise ApiException(status=502, reason="the server did not send Location after upload creation")
@@ -90,17 +103,22 @@ class ResumableUpload:
             while offset < length:
                 offset = self._send_chunk(location, stream, offset, length, tus, pbar)
 
-    def _send_chunk(self, location: str, stream: Any, offset: int, length: int, tus: dict[str, str],
-                    pbar: ProgressReporter) -> int:
+    def _send_chunk(
+        self, location: str, stream: Any, offset: int, length: int, tus: dict[str, str], pbar: ProgressReporter
+    ) -> int:
         state = {"offset": offset}
 
         def patch() -> int:
             stream.seek(state["offset"])
             chunk = stream.read(self.chunk_size)
             self.sent_bytes += len(chunk)
-            answer = self.api.rest_client.PATCH(location, headers=self._headers(**tus, **{
-                "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(state["offset"])}),
-                body=chunk)
+            answer = self.api.rest_client.PATCH(
+                location,
+                headers=self._headers(
+                    **tus, **{"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(state["offset"])}
+                ),
+                body=chunk,
+            )
             reached = int(answer.headers.get("Upload-Offset", state["offset"] + len(chunk)))
             if reached < state["offset"] + len(chunk):
                 raise ApiException(status=502, reason="the server reported an unexpected Upload-Offset")
@@ -128,8 +146,9 @@ class ResumableUpload:
     def finish(self, fields: dict[str, Any]) -> Any:
         """``Upload-Finish`` with the data fields; CVAT answers 202 ``{"rq_id"}`` (not retried:
         a second finish would start a second processing request)."""
-        response = self.api.rest_client.POST(self.url, headers=self._headers(**{"Upload-Finish": ""}),
-                                             post_params=fields)
+        response = self.api.rest_client.POST(
+            self.url, headers=self._headers(**{"Upload-Finish": ""}), post_params=fields
+        )
         expect_status(202, response)
         return response
 

@@ -8,7 +8,8 @@ limiter keeps a large mission under the documented 1,000 requests per minute per
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from skyform import redact
 from skyform.errors import AuthError, PermanentError, RemoteError
@@ -62,20 +63,35 @@ class CreateOutcomes:
 class DroneBundleClient:
     """One connection to a DroneBundle workspace (one API key)."""
 
-    def __init__(self, url: str = DEFAULT_URL, api_key: str = "", *, rate_limit: int = DOCUMENTED_RATE_LIMIT,
-                 window: float = 60.0, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        api_key: str = "",
+        *,
+        rate_limit: int = DOCUMENTED_RATE_LIMIT,
+        window: float = 60.0,
+        timeout: float = 30.0,
+    ) -> None:
         if not api_key:
-            raise AuthError("dronebundle: no api_key in the provider settings: create a key on the "
-                            "DroneBundle dashboard's API Keys page and pass it as api_key",
-                            provider="dronebundle")
+            raise AuthError(
+                "dronebundle: no api_key in the provider settings: create a key on the "
+                "DroneBundle dashboard's API Keys page and pass it as api_key",
+                provider="dronebundle",
+            )
         redact.register(api_key)
         self.url = url.rstrip("/")
         self.outcomes = CreateOutcomes()
         self.limiter = sliding_window_limiter(rate_limit, window)
         self.service = ServiceClient(
-            self.url, provider="dronebundle", auth=StaticToken(api_key), secrets=[api_key],
-            headers={"Accept": "application/json"}, timeout=timeout, rate_limiter=self.limiter,
-            describe_error=describe_refusal)
+            self.url,
+            provider="dronebundle",
+            auth=StaticToken(api_key),
+            secrets=[api_key],
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            rate_limiter=self.limiter,
+            describe_error=describe_refusal,
+        )
 
     def close(self) -> None:
         self.service.close()
@@ -112,8 +128,9 @@ class DroneBundleClient:
     # -- jobs ------------------------------------------------------------------------------
     def create_job(self, project_id: str, body: Mapping[str, Any]) -> str:
         """POST /projects/{projectId}/jobs; the API answers only ``{"id"}``."""
-        return _created_id(self.service.post(f"/projects/{project_id}/jobs", json=dict(body)),
-                           f"POST /projects/{project_id}/jobs")
+        return _created_id(
+            self.service.post(f"/projects/{project_id}/jobs", json=dict(body)), f"POST /projects/{project_id}/jobs"
+        )
 
     def get_job(self, project_id: str, job_id: str) -> dict[str, Any] | None:
         """GET /projects/{projectId}/jobs/{jobId}; None when it does not exist."""
@@ -129,6 +146,7 @@ def _created_id(answer: Any, where: str) -> str:
     """The id a create answered with; anything but a non-empty string is refused, never recorded."""
     created = answer.get("id") if isinstance(answer, dict) else None
     if not isinstance(created, str) or not created.strip():
-        raise PermanentError(f"dronebundle: {where} answered without an id ({str(answer)[:80]!r})",
-                             provider="dronebundle")
+        raise PermanentError(
+            f"dronebundle: {where} answered without an id ({str(answer)[:80]!r})", provider="dronebundle"
+        )
     return created

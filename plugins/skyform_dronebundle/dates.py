@@ -7,7 +7,7 @@ The API mixes three forms: plain dates (``2026-04-15``, the create body), ISO ti
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
@@ -28,8 +28,8 @@ def parse_iso(text: str) -> datetime | date | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def calendar_date(text: str) -> date | None:
@@ -46,13 +46,12 @@ def timestamp(value: Any) -> str | None:
         return None
     if isinstance(value, (int, float)):
         seconds = value / 1000.0 if abs(value) >= _MILLIS_THRESHOLD else float(value)
-        moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
     else:
         parsed = parse_iso(str(value))
         if parsed is None:
             return str(value)
-        moment = parsed if isinstance(parsed, datetime) else datetime(
-            parsed.year, parsed.month, parsed.day, tzinfo=timezone.utc)
+        moment = parsed if isinstance(parsed, datetime) else datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -23,15 +23,15 @@ KEYS_PAGE = "the DroneBundle dashboard's API Keys page"
 #: code_name -> what the user should do (one line each, never the key itself)
 AUTH_ADVICE: dict[str, str] = {
     "invalid_api_key": "the API key was not recognised: set api_key in the dronebundle provider "
-                       f"settings to a key from {KEYS_PAGE} (keys start with v1_ and are shown once)",
+    f"settings to a key from {KEYS_PAGE} (keys start with v1_ and are shown once)",
     "api_key_inactive": f"the API key is inactive: reactivate it on {KEYS_PAGE}, or create a new key "
-                        "and set it as api_key",
+    "and set it as api_key",
     "read_only_access": "the API key has the read_only scope but {request} needs full_access: "
-                        f"use a key with the full_access scope (create one on {KEYS_PAGE})",
+    f"use a key with the full_access scope (create one on {KEYS_PAGE})",
     "enterprise_required": "the workspace is not on the Enterprise plan, which the DroneBundle API "
-                           "requires: upgrade the workspace, or use a key of an Enterprise workspace",
+    "requires: upgrade the workspace, or use a key of an Enterprise workspace",
     "api_key_path_not_allowed": "the API key is not allowed to call {request}: allow this path for "
-                                f"the key on {KEYS_PAGE}, or use a key without path restrictions",
+    f"the key on {KEYS_PAGE}, or use a key without path restrictions",
 }
 
 
@@ -71,10 +71,13 @@ def describe(response: httpx.Response) -> RemoteError | None:
         return RateLimited(
             f"{PROVIDER}: {request}: rate limit reached ({message or 'too many requests'}); "
             "the documented limit is 1,000 requests per minute per key",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")), **common)
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **common,
+        )
     if status == 404:
         return NotFound(f"{PROVIDER}: {request}: {message or 'not found'}", **common)
     if status == 400 and message:
-        return PermanentError(f"{PROVIDER}: {request} was rejected: {redact.redact(message)}",
-                              field=_field_of(message), **common)
+        return PermanentError(
+            f"{PROVIDER}: {request} was rejected: {redact.redact(message)}", field=_field_of(message), **common
+        )
     return None

@@ -8,11 +8,11 @@ create cannot be matched (no list-jobs endpoint) and a job cannot be deleted thr
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record,
-                              ResourceKind, Result)
+from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v
 from .client import certainly_not_created
@@ -28,10 +28,16 @@ _PAIRS = (("latitude", "longitude"),)
 
 def job_outputs(remote: Mapping[str, Any]) -> dict[str, Any]:
     """The declared outputs from a GET job answer, dates normalised."""
-    return {"id": remote.get("id"), "project_id": remote.get("project_id"),
-            "status": remote.get("status"), "external_id": remote.get("external_id"),
-            "start_date": day(remote.get("start_date")), "end_date": day(remote.get("end_date")),
-            "created": timestamp(remote.get("created")), "updated": timestamp(remote.get("updated"))}
+    return {
+        "id": remote.get("id"),
+        "project_id": remote.get("project_id"),
+        "status": remote.get("status"),
+        "external_id": remote.get("external_id"),
+        "start_date": day(remote.get("start_date")),
+        "end_date": day(remote.get("end_date")),
+        "created": timestamp(remote.get("created")),
+        "updated": timestamp(remote.get("updated")),
+    }
 
 
 def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,9 +48,13 @@ def job_observed(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str
     job that matches the mission plans no change.
     """
     if not spec:
-        spec = {f: None for f in v.JOB_FIELDS if remote.get(f) is not None
-                and remote.get(f) != v.JOB_DEFAULTS.get(f)
-                and not (f == "external_id" and str(remote.get(f)).startswith("skyform:"))}
+        spec = {
+            f: None
+            for f in v.JOB_FIELDS
+            if remote.get(f) is not None
+            and remote.get(f) != v.JOB_DEFAULTS.get(f)
+            and not (f == "external_id" and str(remote.get(f)).startswith("skyform:"))
+        }
     observed: dict[str, Any] = {}
     for field in spec:
         if field not in v.JOB_FIELDS:
@@ -73,12 +83,17 @@ class JobKind(ResourceKind):
     spec_schema = JOB_SCHEMA
     outputs_schema = JOB_OUTPUTS_SCHEMA
     stable_outputs = frozenset({"id", "project_id", "created"})
-    output_sources = {"external_id": frozenset({"external_id"}), "start_date": frozenset({"start_date"}),
-                      "end_date": frozenset({"end_date"})}
+    output_sources = {
+        "external_id": frozenset({"external_id"}),
+        "start_date": frozenset({"start_date"}),
+        "end_date": frozenset({"end_date"}),
+    }
     immutable = frozenset({"project_id"})
     delete_mode = "manual"
-    delete_note = ("the DroneBundle API documents no job delete (remove the job on the dashboard); "
-                   "skyform forgets it only with --forget")
+    delete_note = (
+        "the DroneBundle API documents no job delete (remove the job on the dashboard); "
+        "skyform forgets it only with --forget"
+    )
 
     # -- validate --------------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -89,12 +104,13 @@ class JobKind(ResourceKind):
         """project_id replaces the job; a pattern or recurring change regenerates occurrences."""
         fields = {c.field for c in changes}
         if "project_id" in fields:
-            return ChangePlan("replace", note="a job cannot move to another project; "
-                                              "the old job stays on the dashboard (no documented delete)")
+            return ChangePlan(
+                "replace",
+                note="a job cannot move to another project; the old job stays on the dashboard (no documented delete)",
+            )
         touched = sorted(fields & _REGENERATING)
         if touched:
-            return ChangePlan("update", note=f"{', '.join(touched)} changed: "
-                                             "occurrences will be regenerated")
+            return ChangePlan("update", note=f"{', '.join(touched)} changed: occurrences will be regenerated")
         return ChangePlan("update")
 
     # -- apply -----------------------------------------------------------------------------
@@ -103,9 +119,13 @@ class JobKind(ResourceKind):
         return str(given) if given else derived_external_id(ctx.mission, ctx.address, ctx.idempotency_key)
 
     def _result(self, remote: Mapping[str, Any], spec: Mapping[str, Any], external_id: str) -> Result:
-        return Result(remote_id=str(remote["id"]), status="ready", outputs=job_outputs(remote),
-                      observed=job_observed(remote, spec),
-                      private={"project_id": remote.get("project_id"), "external_id": external_id})
+        return Result(
+            remote_id=str(remote["id"]),
+            status="ready",
+            outputs=job_outputs(remote),
+            observed=job_observed(remote, spec),
+            private={"project_id": remote.get("project_id"), "external_id": external_id},
+        )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         """POST the job (with its external_id), then GET it for the outputs."""
@@ -121,8 +141,12 @@ class JobKind(ResourceKind):
         ctx.client.outcomes.record(ctx.idempotency_key, job_id)
         remote = ctx.client.get_job(project_id, job_id)
         if remote is None:  # created but not readable yet: keep the id, outputs from the spec
-            remote = {**body, "id": job_id, "project_id": project_id,
-                      "status": body.get("status", v.JOB_DEFAULTS["status"])}
+            remote = {
+                **body,
+                "id": job_id,
+                "project_id": project_id,
+                "status": body.get("status", v.JOB_DEFAULTS["status"]),
+            }
         return self._result(remote, spec, body["external_id"])
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
@@ -143,23 +167,25 @@ class JobKind(ResourceKind):
             f"`skyform import {ctx.address} {spec.get('project_id')}/<job id>` or "
             f"`skyform state rm {ctx.address}` to create anew",
             provider="dronebundle",
-            hint="the DroneBundle API documents no list-jobs endpoint, so skyform cannot look")
+            hint="the DroneBundle API documents no list-jobs endpoint, so skyform cannot look",
+        )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         """GET the job; None when the service answers 404."""
         given_project, job_id = split_remote_id(str(record.remote_id))
         project_id = record.private.get("project_id") or record.spec.get("project_id") or given_project
         if not project_id:
-            raise PermanentError(f"dronebundle: job {job_id}: the project is unknown; import a job as "
-                                 "<project id>/<job id>", provider="dronebundle")
+            raise PermanentError(
+                f"dronebundle: job {job_id}: the project is unknown; import a job as <project id>/<job id>",
+                provider="dronebundle",
+            )
         remote = ctx.client.get_job(str(project_id), job_id)
         if remote is None:
             return None
         external_id = record.private.get("external_id") or remote.get("external_id") or ""
         return self._result(remote, record.spec, str(external_id))
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         """PATCH the changed fields, then GET the job."""
         body = patch_body(spec, {c.field for c in changes}, record)
         if "external_id" in body and not spec.get("external_id"):  # back to skyform's own
@@ -169,8 +195,7 @@ class JobKind(ResourceKind):
             ctx.client.update_job(project_id, str(record.remote_id), body)
         remote = ctx.client.get_job(project_id, str(record.remote_id))
         if remote is None:
-            raise NotFound(f"dronebundle: job {record.remote_id} disappeared during update",
-                           provider="dronebundle")
+            raise NotFound(f"dronebundle: job {record.remote_id} disappeared during update", provider="dronebundle")
         external_id = body.get("external_id") or record.private.get("external_id") or ""
         return self._result(remote, spec, str(external_id))
 

@@ -10,12 +10,13 @@ reported, never guessed: a project carries no client-chosen key).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.spec.values import is_known
 from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.spec.values import is_known
 
 from . import vocabulary as v
 from .client import certainly_not_created
@@ -31,17 +32,32 @@ PROJECT_SCHEMA: dict[str, Any] = {
     "description": "A DroneBundle project: POST /projects.",
     "type": "object",
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 100, "errorMessage": v.NAME_LENGTH,
-                 "description": "Project name. 1 to 100 characters."},
-        "description": {"type": "string", "maxLength": 1000, "errorMessage": v.DESCRIPTION_LENGTH,
-                        "description": "Project description. Max 1000 characters."},
-        "status": {"enum": list(v.STATUSES), "errorMessage": v.STATUS_ENUM,
-                   "description": "Project status (the job status values)."},
-        "other_status_reason": {"type": "string", "minLength": 1, "maxLength": 200,
-                                "errorMessage": v.OTHER_REASON_LENGTH,
-                                "description": "Required when status is other. 1 to 200 characters."},
-        "archived": {"type": "boolean", "description": "Archived projects are listed only with "
-                                                       "archived=true."},
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100,
+            "errorMessage": v.NAME_LENGTH,
+            "description": "Project name. 1 to 100 characters.",
+        },
+        "description": {
+            "type": "string",
+            "maxLength": 1000,
+            "errorMessage": v.DESCRIPTION_LENGTH,
+            "description": "Project description. Max 1000 characters.",
+        },
+        "status": {
+            "enum": list(v.STATUSES),
+            "errorMessage": v.STATUS_ENUM,
+            "description": "Project status (the job status values).",
+        },
+        "other_status_reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "errorMessage": v.OTHER_REASON_LENGTH,
+            "description": "Required when status is other. 1 to 200 characters.",
+        },
+        "archived": {"type": "boolean", "description": "Archived projects are listed only with archived=true."},
     },
     "required": ["name"],
     "additionalProperties": False,
@@ -63,10 +79,17 @@ PROJECT_OUTPUTS_SCHEMA: dict[str, Any] = {
 
 def _result(remote: Mapping[str, Any], spec: Mapping[str, Any]) -> Result:
     return Result(
-        remote_id=str(remote["id"]), status="ready",
-        outputs={"id": str(remote["id"]), "name": remote.get("name"), "status": remote.get("status"),
-                 "created": timestamp(remote.get("created")), "updated": timestamp(remote.get("updated"))},
-        observed={k: remote.get(k) for k in spec if k in PROJECT_FIELDS})
+        remote_id=str(remote["id"]),
+        status="ready",
+        outputs={
+            "id": str(remote["id"]),
+            "name": remote.get("name"),
+            "status": remote.get("status"),
+            "created": timestamp(remote.get("created")),
+            "updated": timestamp(remote.get("updated")),
+        },
+        observed={k: remote.get(k) for k in spec if k in PROJECT_FIELDS},
+    )
 
 
 class ProjectKind(ResourceKind):
@@ -79,8 +102,10 @@ class ProjectKind(ResourceKind):
     stable_outputs = frozenset({"id", "created"})
     output_sources = {"name": frozenset({"name"}), "status": frozenset({"status"})}
     delete_mode = "manual"
-    delete_note = ("the DroneBundle API documents no project delete (set archived: true, or remove it "
-                   "on the dashboard); skyform forgets it only with --forget")
+    delete_note = (
+        "the DroneBundle API documents no project delete (set archived: true, or remove it "
+        "on the dashboard); skyform forgets it only with --forget"
+    )
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         """The documented name rule and status other needing its reason."""
@@ -88,8 +113,7 @@ class ProjectKind(ResourceKind):
         if is_known(name) and not (isinstance(name, str) and 1 <= len(name) <= 100):
             yield Issue(("name",) if "name" in spec else (), v.NAME_LENGTH)
         if spec.get("status") == "other" and spec.get("other_status_reason") is None:
-            yield Issue(("status",), v.OTHER_REASON_REQUIRED,
-                        hint="add other_status_reason (1 to 200 characters)")
+            yield Issue(("status",), v.OTHER_REASON_REQUIRED, hint="add other_status_reason (1 to 200 characters)")
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         """POST the project, then GET it for the outputs."""
@@ -113,8 +137,11 @@ class ProjectKind(ResourceKind):
             remote = ctx.client.get_project(project_id) if project_id else None
             return _result(remote, spec) if remote is not None else None
         since_ms = (ctx.intent_at - ADOPT_SKEW) * 1000.0
-        found = [p for p in ctx.client.list_projects(archived=bool(spec.get("archived")))
-                 if p.get("name") == spec.get("name") and _millis(p.get("created")) >= since_ms]
+        found = [
+            p
+            for p in ctx.client.list_projects(archived=bool(spec.get("archived")))
+            if p.get("name") == spec.get("name") and _millis(p.get("created")) >= since_ms
+        ]
         if not found:
             return None
         ids = [str(p["id"]) for p in found]
@@ -122,15 +149,16 @@ class ProjectKind(ResourceKind):
             f"possible orphan: {len(found)} project(s) named {spec.get('name')!r} created since the "
             f"interrupted apply ({', '.join(ids)}); check the DroneBundle dashboard, then run "
             f"`skyform import {ctx.address} <project id>` or `skyform state rm {ctx.address}` to create anew",
-            candidates=ids, provider="dronebundle")
+            candidates=ids,
+            provider="dronebundle",
+        )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         """GET the project; None when the service answers 404."""
         remote = ctx.client.get_project(str(record.remote_id))
         return None if remote is None else _result(remote, record.spec)
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
         """PATCH the changed fields, then GET the project."""
         body: dict[str, Any] = {}
         for field in {c.field for c in changes} & set(PROJECT_FIELDS):
@@ -146,8 +174,7 @@ class ProjectKind(ResourceKind):
             ctx.client.update_project(str(record.remote_id), body)
         remote = ctx.client.get_project(str(record.remote_id))
         if remote is None:
-            raise NotFound(f"dronebundle: project {record.remote_id} disappeared during update",
-                           provider="dronebundle")
+            raise NotFound(f"dronebundle: project {record.remote_id} disappeared during update", provider="dronebundle")
         return _result(remote, spec)
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
@@ -163,5 +190,5 @@ def _millis(value: Any) -> float:
     if isinstance(parsed, datetime):
         return parsed.timestamp() * 1000.0
     if isinstance(parsed, date):
-        return datetime(parsed.year, parsed.month, parsed.day, tzinfo=timezone.utc).timestamp() * 1000.0
+        return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC).timestamp() * 1000.0
     return 0.0

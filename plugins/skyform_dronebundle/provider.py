@@ -7,7 +7,8 @@ Settings: ``url`` (default the documented base ``https://api.dronebundle.com/v1`
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import skyform
 from skyform.providers import Provider
@@ -18,10 +19,14 @@ from .project import ProjectKind
 from .schemas import SECRET_SETTINGS, SETTINGS_SCHEMA
 from .vocabulary import DEFAULT_URL, DOCUMENTED_RATE_LIMIT
 
+
 def connect(settings: Mapping[str, Any]) -> DroneBundleClient:
     """A client for the resolved settings (documented defaults applied here)."""
-    return DroneBundleClient(str(settings.get("url") or DEFAULT_URL), str(settings.get("api_key") or ""),
-                             rate_limit=int(settings.get("rate_limit") or DOCUMENTED_RATE_LIMIT))
+    return DroneBundleClient(
+        str(settings.get("url") or DEFAULT_URL),
+        str(settings.get("api_key") or ""),
+        rate_limit=int(settings.get("rate_limit") or DOCUMENTED_RATE_LIMIT),
+    )
 
 
 def _simulator(options: Any) -> Any:

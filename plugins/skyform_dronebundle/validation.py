@@ -10,9 +10,10 @@ provider's tests (and ``docs``) use to show the user-facing messages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -47,11 +48,14 @@ def _schema_issue(kind: ResourceKind, error: Any) -> Issue:
     return Issue(path, error.message)
 
 
-def spec_issues(kind: ResourceKind, spec: Mapping[str, Any], today: date,
-                mission_dir: Path = Path("."), address: str = "resource") -> list[Issue]:
+def spec_issues(
+    kind: ResourceKind, spec: Mapping[str, Any], today: date, mission_dir: Path = Path("."), address: str = "resource"
+) -> list[Issue]:
     """Every problem of ``spec`` for ``kind``: schema first (one per field), then semantics."""
-    found = [_schema_issue(kind, error)
-             for error in sorted(_validator(kind).iter_errors(dict(spec)), key=lambda e: list(map(str, e.path)))]
+    found = [
+        _schema_issue(kind, error)
+        for error in sorted(_validator(kind).iter_errors(dict(spec)), key=lambda e: list(map(str, e.path)))
+    ]
     found.extend(kind.check(spec, CheckContext(today=today, mission_dir=mission_dir, address=address)))
     issues: list[Issue] = []
     seen: set[tuple[Any, ...]] = set()

@@ -9,24 +9,75 @@ from __future__ import annotations
 DEFAULT_URL = "https://api.dronebundle.com/v1"
 DOCUMENTED_RATE_LIMIT = 1000  # requests per minute per key
 
-STATUSES = ("draft", "not_started", "planned", "in_progress", "completed", "on_hold",
-            "weather_delayed", "technical_issues", "cancelled", "aborted", "other")
+STATUSES = (
+    "draft",
+    "not_started",
+    "planned",
+    "in_progress",
+    "completed",
+    "on_hold",
+    "weather_delayed",
+    "technical_issues",
+    "cancelled",
+    "aborted",
+    "other",
+)
 PRIORITIES = ("low", "medium", "high")
 JOB_PATTERNS = ("one_time", "recurring")
-CAPTURE_TYPES = ("drone_inspection", "thermal_inspection", "video_capture", "3d_mapping",
-                 "lidar_scan", "orthomosaic", "ground_smartphone", "ground_360", "panorama")
+CAPTURE_TYPES = (
+    "drone_inspection",
+    "thermal_inspection",
+    "video_capture",
+    "3d_mapping",
+    "lidar_scan",
+    "orthomosaic",
+    "ground_smartphone",
+    "ground_360",
+    "panorama",
+)
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly", "flexible")
 WEEKS_OF_MONTH = (1, 2, 3, 4, -1)
 
-RECURRING_FIELDS = ("recurring_frequency", "recurring_interval", "selected_days_of_week",
-                    "week_of_month", "weeks_of_month", "flights_per_occurrence")
-JOB_FIELDS = ("project_id", "name", "type", "job_pattern", "start_date", "status", "priority",
-              "description", "end_date", "latitude", "longitude", "inspection_notes",
-              "capture_types", "external_id", "other_status_reason", *RECURRING_FIELDS)
+RECURRING_FIELDS = (
+    "recurring_frequency",
+    "recurring_interval",
+    "selected_days_of_week",
+    "week_of_month",
+    "weeks_of_month",
+    "flights_per_occurrence",
+)
+JOB_FIELDS = (
+    "project_id",
+    "name",
+    "type",
+    "job_pattern",
+    "start_date",
+    "status",
+    "priority",
+    "description",
+    "end_date",
+    "latitude",
+    "longitude",
+    "inspection_notes",
+    "capture_types",
+    "external_id",
+    "other_status_reason",
+    *RECURRING_FIELDS,
+)
 #: fields the API clears with an explicit null (update-job: "nullable fields cleared with null")
-NULLABLE_JOB_FIELDS = frozenset({"description", "end_date", "latitude", "longitude",
-                                 "inspection_notes", "capture_types", "external_id",
-                                 "other_status_reason", *RECURRING_FIELDS})
+NULLABLE_JOB_FIELDS = frozenset(
+    {
+        "description",
+        "end_date",
+        "latitude",
+        "longitude",
+        "inspection_notes",
+        "capture_types",
+        "external_id",
+        "other_status_reason",
+        *RECURRING_FIELDS,
+    }
+)
 #: documented defaults, sent when a field with a default is removed from the spec
 JOB_DEFAULTS = {"status": "not_started", "priority": "medium"}
 
@@ -43,9 +94,19 @@ LAT_LON_TOGETHER = "latitude and longitude must be provided together"
 OTHER_REASON_REQUIRED = 'other_status_reason is required when status is "other"'
 EXTERNAL_ID_LENGTH = "external_id must not exceed 255 characters"
 
-DOCUMENTED_MESSAGES = (NAME_LENGTH, TYPE_REQUIRED, JOB_PATTERN_ENUM, START_DATE_REQUIRED,
-                       START_DATE_ISO, END_AFTER_START, LATITUDE_RANGE, LONGITUDE_RANGE,
-                       LAT_LON_TOGETHER, OTHER_REASON_REQUIRED, EXTERNAL_ID_LENGTH)
+DOCUMENTED_MESSAGES = (
+    NAME_LENGTH,
+    TYPE_REQUIRED,
+    JOB_PATTERN_ENUM,
+    START_DATE_REQUIRED,
+    START_DATE_ISO,
+    END_AFTER_START,
+    LATITUDE_RANGE,
+    LONGITUDE_RANGE,
+    LAT_LON_TOGETHER,
+    OTHER_REASON_REQUIRED,
+    EXTERNAL_ID_LENGTH,
+)
 
 # Rules the page documents without quoting a message; worded in the same style.
 START_DATE_TOO_OLD = "start_date cannot be more than 6 months in the past"
@@ -55,7 +116,7 @@ PRIORITY_ENUM = "priority must be one of low, medium, high"
 DESCRIPTION_LENGTH = "description must not exceed 1000 characters"
 NOTES_LENGTH = "inspection_notes must not exceed 2000 characters"
 OTHER_REASON_LENGTH = "other_status_reason must be between 1 and 200 characters"
-CAPTURE_TYPES_RULE = ("capture_types must be at most 20 unique values of " + ", ".join(CAPTURE_TYPES))
+CAPTURE_TYPES_RULE = "capture_types must be at most 20 unique values of " + ", ".join(CAPTURE_TYPES)
 FREQUENCY_ENUM = "recurring_frequency must be one of " + ", ".join(FREQUENCIES)
 INTERVAL_RANGE = "recurring_interval must be between 1 and 365"
 INTERVAL_NOT_FLEXIBLE = "recurring_interval cannot be used with flexible frequency"

@@ -10,8 +10,9 @@ through :mod:`.errors`. It also carries the provider-level settings the kinds ne
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -65,7 +66,7 @@ class ItwinClient:
             return self.claims.get(job_id, address) != address
 
     @classmethod
-    def connect(cls, settings: Mapping[str, Any]) -> "ItwinClient":
+    def connect(cls, settings: Mapping[str, Any]) -> ItwinClient:
         """Build the client from resolved provider settings, registering secrets for redaction."""
         for name in ("token", "client_secret"):
             if settings.get(name):

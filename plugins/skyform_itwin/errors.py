@@ -83,8 +83,11 @@ def describe(response: httpx.Response) -> RemoteError:
     if status in TRANSIENT_STATUS:
         return TransientError(head, retry_after=retry_after, **kw)
     if status in (401, 403):
-        return AuthError(head, hint="check the token, or client_id/client_secret and that the "
-                         "application has the itwin-platform scope", **kw)
+        return AuthError(
+            head,
+            hint="check the token, or client_id/client_secret and that the application has the itwin-platform scope",
+            **kw,
+        )
     if status == 404:
         return NotFound(head, **kw)
     if status == 422:

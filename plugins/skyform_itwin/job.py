@@ -12,12 +12,21 @@ replace; before submission, settings are PATCHed.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from skyform.errors import AdoptError, BudgetExceeded, Issue, NotFound, PermanentError, RemoteError
 from skyform.providers import (
-    Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result, Status,
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+    Status,
 )
 from skyform.spec.values import is_known
 
@@ -36,7 +45,7 @@ def _quote(text: str) -> str:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class JobKind(ResourceKind):
@@ -53,8 +62,10 @@ class JobKind(ResourceKind):
     poll_interval = 15.0
     max_poll_interval = 120.0
     delete_mode = "delete"
-    delete_note = ("an unsubmitted job is deleted and a running one cancelled; a finished job cannot be "
-                   "deleted through the API (its reality data stays) and is only forgotten")
+    delete_note = (
+        "an unsubmitted job is deleted and a running one cancelled; a finished job cannot be "
+        "deleted through the API (its reality data stays) and is only forgotten"
+    )
 
     # -- validate -----------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -68,7 +79,9 @@ class JobKind(ResourceKind):
             seen: set[Any] = set()
             for i, fmt in enumerate(outputs):
                 if is_known(fmt) and isinstance(fmt, str) and fmt in seen:
-                    yield Issue(("settings", "outputs", i), f"'{fmt}' is listed twice; each output format is produced once")
+                    yield Issue(
+                        ("settings", "outputs", i), f"'{fmt}' is listed twice; each output format is produced once"
+                    )
                 seen.add(fmt)
         inputs = spec.get("inputs")
         if isinstance(inputs, list):
@@ -85,8 +98,12 @@ class JobKind(ResourceKind):
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                     yield Issue(("costEstimationParameters", key), f"{value} is negative; a volume is 0 or more")
             if is_known(params) and "gigaPixels" not in params and "megaPoints" not in params:
-                yield Issue(("costEstimationParameters",), "gives neither gigaPixels nor megaPoints, so no cost "
-                            "can be estimated and max_cost cannot be checked", severity="warning")
+                yield Issue(
+                    ("costEstimationParameters",),
+                    "gives neither gigaPixels nor megaPoints, so no cost "
+                    "can be estimated and max_cost cannot be checked",
+                    severity="warning",
+                )
 
     # -- plan ---------------------------------------------------------------------------
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
@@ -94,8 +111,11 @@ class JobKind(ResourceKind):
         workspace_id = spec.get("workspaceId")
         client: ItwinClient = ctx.client
         if isinstance(workspace_id, str) and is_known(workspace_id) and client.get_workspace(workspace_id) is None:
-            yield Issue(("workspaceId",), f"workspace '{workspace_id}' does not exist in iTwin",
-                        hint="create it with an itwin.Workspace resource and reference its outputs.id")
+            yield Issue(
+                ("workspaceId",),
+                f"workspace '{workspace_id}' does not exist in iTwin",
+                hint="create it with an itwin.Workspace resource and reference its outputs.id",
+            )
 
     def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """A pre-estimate from costEstimationParameters (the service's own one is checked at apply)."""
@@ -139,26 +159,36 @@ class JobKind(ResourceKind):
         """Find the job an interrupted create made: same name and workspace, created after the intent."""
         client: ItwinClient = ctx.client
         since = _iso(ctx.intent_at)
-        found = [j for j in client.list_jobs(f"name eq {_quote(str(spec['name']))} and createdDateTime ge {since}")
-                 if j.get("name") == spec["name"] and j.get("workspaceId") == spec["workspaceId"]
-                 and not client.claimed_by_other(str(j.get("id")), ctx.address)]
+        found = [
+            j
+            for j in client.list_jobs(f"name eq {_quote(str(spec['name']))} and createdDateTime ge {since}")
+            if j.get("name") == spec["name"]
+            and j.get("workspaceId") == spec["workspaceId"]
+            and not client.claimed_by_other(str(j.get("id")), ctx.address)
+        ]
         if not found:
             return None
         if len(found) > 1:
             ids = [str(j.get("id")) for j in found]
-            raise AdoptError(f"{len(found)} jobs named '{spec['name']}' were created in workspace "
-                             f"{spec['workspaceId']} since the interrupted apply: {', '.join(ids)}",
-                             candidates=ids, provider="itwin",
-                             hint="cancel or delete the extra jobs in iTwin, then apply again")
+            raise AdoptError(
+                f"{len(found)} jobs named '{spec['name']}' were created in workspace "
+                f"{spec['workspaceId']} since the interrupted apply: {', '.join(ids)}",
+                candidates=ids,
+                provider="itwin",
+                hint="cancel or delete the extra jobs in iTwin, then apply again",
+            )
         return self._estimate_and_submit(found[0], spec, ctx)
 
     def _estimate_and_submit(self, job: dict[str, Any], spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         client: ItwinClient = ctx.client
         job_id = str(job["id"])
         if not client.claim(job_id, ctx.address):
-            raise AdoptError(f"job {job_id} already belongs to {client.claims[job_id]} in this run",
-                             candidates=[job_id], provider="itwin",
-                             hint="give jobs in one workspace distinct names")
+            raise AdoptError(
+                f"job {job_id} already belongs to {client.claims[job_id]} in this run",
+                candidates=[job_id],
+                provider="itwin",
+                hint="give jobs in one workspace distinct names",
+            )
         state = view.state_of(job)
         if state != "unsubmitted":  # adopted after submission: just follow it
             return self._result(job, ctx, {"submitted": True})
@@ -172,38 +202,54 @@ class JobKind(ResourceKind):
 
     def _check_budget(self, job_id: str, cost: Any, ctx: OperationContext) -> None:
         client: ItwinClient = ctx.client
-        limits = [(float(v), label) for v, label in ((ctx.lifecycle.get("max_cost"), "lifecycle.max_cost"),
-                                                     (client.budget, "the itwin provider budget")) if v is not None]
+        limits = [
+            (float(v), label)
+            for v, label in (
+                (ctx.lifecycle.get("max_cost"), "lifecycle.max_cost"),
+                (client.budget, "the itwin provider budget"),
+            )
+            if v is not None
+        ]
         if not limits:
             return
         if cost is None:
-            ctx.reporter.warn(f"job {job_id} has no cost estimate (no costEstimationParameters); "
-                              f"{' and '.join(label for _, label in limits)} not checked")
+            ctx.reporter.warn(
+                f"job {job_id} has no cost estimate (no costEstimationParameters); "
+                f"{' and '.join(label for _, label in limits)} not checked"
+            )
             return
         for limit, label in limits:
             if float(cost) > limit:
                 raise BudgetExceeded(
                     f"iTwin estimates job {job_id} at {float(cost):,.2f} {UNIT}, above {label} "
                     f"({limit:,.2f}); the job was created but NOT submitted",
-                    provider="itwin", remote_id=job_id,
-                    hint=f"raise {label} or lower the job's volume/quality, then apply again")
+                    provider="itwin",
+                    remote_id=job_id,
+                    hint=f"raise {label} or lower the job's volume/quality, then apply again",
+                )
 
     def _result(self, job: Mapping[str, Any], ctx: OperationContext, private: dict[str, Any]) -> Result:
         state = view.state_of(job)
         cost = job.get("estimatedCost")
-        result = Result(remote_id=str(job["id"]), outputs=view.outputs_of(job), private=private,
-                        cost=Cost(float(cost), UNIT, "iTwin estimatedCost") if cost is not None else None)
+        result = Result(
+            remote_id=str(job["id"]),
+            outputs=view.outputs_of(job),
+            private=private,
+            cost=Cost(float(cost), UNIT, "iTwin estimatedCost") if cost is not None else None,
+        )
         if state == "success":
             for line in view.messages((job.get("executionInformation") or {}).get("warnings")):
                 ctx.reporter.warn(f"iTwin job {job['id']}: {line}")
             result.status, result.progress = "ready", 1.0
         elif state == "failed":
             errors = view.messages((job.get("executionInformation") or {}).get("errors"))
-            raise PermanentError(f"iTwin job {job['id']} failed: " + ("; ".join(errors) or "no error given"),
-                                 provider="itwin", remote_id=str(job["id"]))
+            raise PermanentError(
+                f"iTwin job {job['id']} failed: " + ("; ".join(errors) or "no error given"),
+                provider="itwin",
+                remote_id=str(job["id"]),
+            )
         elif state == "cancelled":
-            raise PermanentError(f"iTwin job {job['id']} was cancelled", provider="itwin",
-                                 remote_id=str(job["id"]))
+            raise PermanentError(f"iTwin job {job['id']} was cancelled", provider="itwin", remote_id=str(job["id"]))
         else:
             result.status = "running"
             result.poll_after = ctx.client.backoff[0]
@@ -223,9 +269,15 @@ class JobKind(ResourceKind):
         delay, memory = view.next_poll(client.backoff, record.private.get("poll"), percentage)
         step = progress.get("step") or view.state_of(progress)
         fraction = float(percentage) / 100 if isinstance(percentage, (int, float)) else None
-        return Result(remote_id=job_id, status="running", outputs={**record.outputs, "state": view.state_of(progress)},
-                      private={**record.private, "submitted": True, "poll": memory},
-                      message=f"{step} {percentage}%", progress=fraction, poll_after=delay)
+        return Result(
+            remote_id=job_id,
+            status="running",
+            outputs={**record.outputs, "state": view.state_of(progress)},
+            private={**record.private, "submitted": True, "poll": memory},
+            message=f"{step} {percentage}%",
+            progress=fraction,
+            poll_after=delay,
+        )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         client: ItwinClient = ctx.client
@@ -234,11 +286,19 @@ class JobKind(ResourceKind):
             return None
         state = view.state_of(job)
         status = _STATUS_BY_STATE.get(state, "failed")
-        message = {"unsubmitted": "the job was created but never submitted",
-                   "cancelled": "the job was cancelled", "failed": "the job failed"}.get(state)
-        return Result(remote_id=str(job["id"]), status=status, outputs=view.outputs_of(job),
-                      observed=view.observed_of(job, record.spec), message=message,
-                      private={**record.private, "submitted": state != "unsubmitted"})
+        message = {
+            "unsubmitted": "the job was created but never submitted",
+            "cancelled": "the job was cancelled",
+            "failed": "the job failed",
+        }.get(state)
+        return Result(
+            remote_id=str(job["id"]),
+            status=status,
+            outputs=view.outputs_of(job),
+            observed=view.observed_of(job, record.spec),
+            message=message,
+            private={**record.private, "submitted": state != "unsubmitted"},
+        )
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         """PATCH settings / costEstimationParameters of an unsubmitted job, then check cost and submit."""
@@ -272,5 +332,7 @@ class JobKind(ResourceKind):
         elif state == "active":
             client.patch_job(record.remote_id, {"state": "cancelled"})
         else:
-            ctx.reporter.warn(f"iTwin job {record.remote_id} is {state}: the API cannot delete a submitted job; "
-                              "it is forgotten and its reality data stays in iTwin")
+            ctx.reporter.warn(
+                f"iTwin job {record.remote_id} is {state}: the API cannot delete a submitted job; "
+                "it is forgotten and its reality data stays in iTwin"
+            )

@@ -7,7 +7,8 @@ kept apart from the operations so they can be tested without a service.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .schemas import TERMINAL_STATES
 
@@ -88,7 +89,9 @@ def messages(items: Sequence[Mapping[str, Any]] | None) -> list[str]:
     return lines
 
 
-def next_poll(backoff: Sequence[float], memory: Mapping[str, Any] | None, percentage: Any) -> tuple[float, dict[str, Any]]:
+def next_poll(
+    backoff: Sequence[float], memory: Mapping[str, Any] | None, percentage: Any
+) -> tuple[float, dict[str, Any]]:
     """The documented backoff: 15, 30, 60, 120 s..., restarted whenever the percentage changes.
 
     ``memory`` is what the previous poll kept (``{"percentage", "step"}``); returns the delay
@@ -122,13 +125,23 @@ def job_datasets(record: Any) -> list[Any]:
     for fmt, rid in (out.get("outputs") or {}).items():
         if not rid:
             continue
-        asset = Asset(key="reality-data", title=f"{fmt} (Reality Data {rid})", media_type="application/json",
-                      roles=("data",), href=READ_ACCESS.format(id=rid, itwin=out.get("iTwinId") or ""))
-        result.append(Dataset(
-            key=output_key(fmt).strip("_").lower() or "output", title=f"iTwin {spec.get('type', '')} job output {fmt}",
-            assets=(asset,), software={"iTwin Reality Modeling": "contextcapture v1"},
-            options={k: v for k, v in settings.items() if k != "outputs"},
-            lineage=f"Reconstructed by Bentley iTwin Reality Modeling ({spec.get('type', 'Full')} job "
-                    f"{record.remote_id}) in {out.get('location') or 'the default datacenter'}.",
-            properties={"skyform:reality_data_id": rid, "skyform:format": fmt}))
+        asset = Asset(
+            key="reality-data",
+            title=f"{fmt} (Reality Data {rid})",
+            media_type="application/json",
+            roles=("data",),
+            href=READ_ACCESS.format(id=rid, itwin=out.get("iTwinId") or ""),
+        )
+        result.append(
+            Dataset(
+                key=output_key(fmt).strip("_").lower() or "output",
+                title=f"iTwin {spec.get('type', '')} job output {fmt}",
+                assets=(asset,),
+                software={"iTwin Reality Modeling": "contextcapture v1"},
+                options={k: v for k, v in settings.items() if k != "outputs"},
+                lineage=f"Reconstructed by Bentley iTwin Reality Modeling ({spec.get('type', 'Full')} job "
+                f"{record.remote_id}) in {out.get('location') or 'the default datacenter'}.",
+                properties={"skyform:reality_data_id": rid, "skyform:format": fmt},
+            )
+        )
     return result

@@ -9,7 +9,8 @@ and applies agree there. Units are the service's (``estimatedCost`` has no curre
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 UNIT = "units"
 #: cost per gigapixel of photos, by mesh quality

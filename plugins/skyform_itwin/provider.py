@@ -8,7 +8,8 @@ and ``poll_backoff``. ``token`` and ``client_secret`` are secret: redacted, neve
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import skyform
 from skyform.providers import Provider

@@ -13,17 +13,37 @@ from typing import Any
 
 #: documented enums (seed: "Output format", "Job quality", "Job Creation type", ...)
 FORMATS = (
-    "CCOrientations", "3MX", "3SM", "WebReady ScalableMesh", "Cesium 3D Tiles", "POD",
-    "Orthophoto/DSM", "LAS", "FBX", "OBJ", "ESRI i3s", "DGN", "LODTreeExport", "PLY", "OPC",
-    "OMR", "ContextScene",
+    "CCOrientations",
+    "3MX",
+    "3SM",
+    "WebReady ScalableMesh",
+    "Cesium 3D Tiles",
+    "POD",
+    "Orthophoto/DSM",
+    "LAS",
+    "FBX",
+    "OBJ",
+    "ESRI i3s",
+    "DGN",
+    "LODTreeExport",
+    "PLY",
+    "OPC",
+    "OMR",
+    "ContextScene",
 )
 QUALITIES = ("Draft", "Medium", "Extra")
 JOB_TYPES = ("Full", "Calibration", "Reconstruction")
 JOB_STATES = ("unsubmitted", "active", "success", "failed", "cancelled")
 TERMINAL_STATES = frozenset({"success", "failed", "cancelled"})
 LOCATIONS = (
-    "East US", "North Europe", "Southeast Asia", "Australia East", "UK South", "Japan East",
-    "UAE North", "Canada Central",
+    "East US",
+    "North Europe",
+    "Southeast Asia",
+    "Australia East",
+    "UK South",
+    "Japan East",
+    "UAE North",
+    "Canada Central",
 )
 
 _DEFS: dict[str, Any] = {
@@ -134,8 +154,10 @@ JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
     "properties": {
         "id": {"type": "string", "description": "Job unique id"},
         "state": {"enum": list(JOB_STATES), "description": "Job current state"},
-        "estimatedCost": {"type": ["number", "null"],
-                          "description": "Estimated Cost of the job using the CostEstimationParameters"},
+        "estimatedCost": {
+            "type": ["number", "null"],
+            "description": "Estimated Cost of the job using the CostEstimationParameters",
+        },
         "estimatedUnits": {"type": ["number", "null"], "description": "Estimated processing units cost"},
         "location": {"enum": list(LOCATIONS), "description": "Datacenter location of the job"},
         "workspaceId": {"type": "string", "description": "Workspace id relative to the job"},
@@ -146,7 +168,8 @@ JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
             "additionalProperties": {"type": ["string", "null"]},
         },
         "ids": {
-            "type": "array", "items": {"type": ["string", "null"]},
+            "type": "array",
+            "items": {"type": ["string", "null"]},
             "description": "Reality Data ids of the outputs, in the order of settings.outputs",
         },
     },
@@ -187,19 +210,33 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "title": "itwin provider settings",
     "type": "object",
     "properties": {
-        "url": {"type": "string", "pattern": "^https?://",
-                "description": "Base URL of the ContextCapture API (default https://api.bentley.com/contextcapture)"},
-        "token": {"type": "string", "minLength": 1,
-                  "description": "A bearer token with scope itwin-platform (instead of client credentials)"},
+        "url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "description": "Base URL of the ContextCapture API (default https://api.bentley.com/contextcapture)",
+        },
+        "token": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A bearer token with scope itwin-platform (instead of client credentials)",
+        },
         "client_id": {"type": "string", "minLength": 1, "description": "Service application client id"},
         "client_secret": {"type": "string", "minLength": 1, "description": "Service application client secret"},
-        "token_url": {"type": "string", "pattern": "^https?://",
-                      "description": "OAuth2 token endpoint (default https://ims.bentley.com/connect/token)"},
+        "token_url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "description": "OAuth2 token endpoint (default https://ims.bentley.com/connect/token)",
+        },
         "scope": {"type": "string", "description": "OAuth2 scope (default itwin-platform)"},
-        "budget": {"type": "number", "minimum": 0,
-                   "description": "Largest estimatedCost a job may have to be submitted (every job of this provider)"},
+        "budget": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Largest estimatedCost a job may have to be submitted (every job of this provider)",
+        },
         "poll_backoff": {
-            "type": "array", "minItems": 1, "items": {"type": "number", "exclusiveMinimum": 0},
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "number", "exclusiveMinimum": 0},
             "description": "Seconds between progress polls, restarted when the percentage changes "
             "(default the documented 15, 30, 60, 120)",
         },

@@ -8,7 +8,8 @@ what to look for in iTwin.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from skyform.errors import AdoptError
 from skyform.providers import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
@@ -21,8 +22,12 @@ _OUTPUT_KEYS = ("id", "name", "iTwinId", "createdDateTime", "contextCaptureVersi
 
 def _result(workspace: Mapping[str, Any]) -> Result:
     observed = {k: workspace[k] for k in ("name", "iTwinId", "contextCaptureVersion") if workspace.get(k) is not None}
-    return Result(remote_id=str(workspace["id"]), status="ready",
-                  outputs={k: workspace.get(k) for k in _OUTPUT_KEYS}, observed=observed)
+    return Result(
+        remote_id=str(workspace["id"]),
+        status="ready",
+        outputs={k: workspace.get(k) for k in _OUTPUT_KEYS},
+        observed=observed,
+    )
 
 
 class WorkspaceKind(ResourceKind):
@@ -46,8 +51,8 @@ class WorkspaceKind(ResourceKind):
             "the ContextCapture API offers no way to list workspaces to find it again",
             provider="itwin",
             hint=f"look in iTwin for a workspace of that name created at the interrupted apply, then run "
-                 f"`skyform import {ctx.address} <workspace id>` to keep it, or delete it in iTwin and run "
-                 f"`skyform state rm {ctx.address}` to create anew",
+            f"`skyform import {ctx.address} <workspace id>` to keep it, or delete it in iTwin and run "
+            f"`skyform state rm {ctx.address}` to create anew",
         )
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:

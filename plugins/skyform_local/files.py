@@ -56,8 +56,11 @@ class FilesKind(ResourceKind):
                 continue
             found = [p for p in ctx.mission_dir.glob(pattern) if p.is_file()]
             if not found:
-                yield Issue(path, f"glob {pattern!r} matches no file in {ctx.mission_dir}",
-                            hint="patterns are relative to the mission directory; ** matches directories")
+                yield Issue(
+                    path,
+                    f"glob {pattern!r} matches no file in {ctx.mission_dir}",
+                    hint="patterns are relative to the mission directory; ** matches directories",
+                )
             matched.update(found)
         paths = spec.get("paths")
         for i, name in enumerate(paths if isinstance(paths, list) else []):
@@ -143,12 +146,27 @@ class FilesKind(ResourceKind):
     def datasets(self, record: Record) -> list[Dataset]:
         """The file set as the mission's input: one asset per file, with the recorded sha256."""
         files = record.outputs.get("files") or []
-        assets = tuple(Asset(key=_asset_key(f["path"], i), path=f["path"], sha256=f.get("sha256"), size=f.get("bytes"),
-                             media_type=mimetypes.guess_type(f["path"])[0] or "application/octet-stream",
-                             roles=("data", "source"), title=Path(f["path"]).name)
-                       for i, f in enumerate(files))
-        return [Dataset(key="files", title=f"{len(files)} file(s) of {record.address}", assets=assets, role="input",
-                        properties={"skyform:manifest_sha256": record.outputs.get("manifest_sha256", "")})]
+        assets = tuple(
+            Asset(
+                key=_asset_key(f["path"], i),
+                path=f["path"],
+                sha256=f.get("sha256"),
+                size=f.get("bytes"),
+                media_type=mimetypes.guess_type(f["path"])[0] or "application/octet-stream",
+                roles=("data", "source"),
+                title=Path(f["path"]).name,
+            )
+            for i, f in enumerate(files)
+        )
+        return [
+            Dataset(
+                key="files",
+                title=f"{len(files)} file(s) of {record.address}",
+                assets=assets,
+                role="input",
+                properties={"skyform:manifest_sha256": record.outputs.get("manifest_sha256", "")},
+            )
+        ]
 
 
 def _asset_key(path: str, index: int) -> str:

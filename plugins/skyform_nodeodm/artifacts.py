@@ -34,9 +34,11 @@ PRODUCTS: dict[str, tuple[str, ...]] = {
     "orthophoto": ("odm_orthophoto/odm_orthophoto.tif",),
     "dsm": ("odm_dem/dsm.tif",),
     "dtm": ("odm_dem/dtm.tif",),
-    "point_cloud": ("odm_georeferencing/odm_georeferenced_model.laz",
-                    "odm_georeferencing/odm_georeferenced_model.las",
-                    "odm_georeferencing/odm_georeferenced_model.ply"),
+    "point_cloud": (
+        "odm_georeferencing/odm_georeferenced_model.laz",
+        "odm_georeferencing/odm_georeferenced_model.las",
+        "odm_georeferencing/odm_georeferenced_model.ply",
+    ),
     "textured_model": ("odm_texturing/odm_textured_model_geo.obj", "odm_texturing/odm_textured_model.obj"),
     "report": ("odm_report/report.pdf",),
 }
@@ -70,13 +72,15 @@ def download(node: NodeClient, uuid: str, target_dir: Path, reporter: Reporter) 
                     digest.update(chunk)
                     received += len(chunk)
                     if expected:
-                        reporter.progress(received / expected, f"all.zip {received / 1024 ** 2:.1f} MiB")
+                        reporter.progress(received / expected, f"all.zip {received / 1024**2:.1f} MiB")
     except httpx.TransportError as exc:
-        raise TransientError(f"{PROVIDER}: {where}: {redact.redact(str(exc)) or type(exc).__name__}",
-                             provider=PROVIDER) from exc
+        raise TransientError(
+            f"{PROVIDER}: {where}: {redact.redact(str(exc)) or type(exc).__name__}", provider=PROVIDER
+        ) from exc
     except OSError as exc:  # the local disk: full, read-only, no permission
-        raise PermanentError(f"{PROVIDER}: {where}: cannot write {part}: {exc.strerror or exc}",
-                             provider=PROVIDER) from exc
+        raise PermanentError(
+            f"{PROVIDER}: {where}: cannot write {part}: {exc.strerror or exc}", provider=PROVIDER
+        ) from exc
     if expected and received != expected:
         raise TransientError(f"{PROVIDER}: {where}: got {received} of {expected} bytes", provider=PROVIDER)
     verify(part, uuid)
@@ -89,8 +93,9 @@ def verify(path: Path, uuid: str) -> None:
     after the entries were vetted, so that a zip bomb is never inflated)."""
     if not zipfile.is_zipfile(path):
         path.unlink(missing_ok=True)
-        raise TransientError(f"{PROVIDER}: all.zip of task {uuid} is not a zip archive (truncated download?)",
-                             provider=PROVIDER)
+        raise TransientError(
+            f"{PROVIDER}: all.zip of task {uuid} is not a zip archive (truncated download?)", provider=PROVIDER
+        )
 
 
 def _check_entry(info: zipfile.ZipInfo) -> str | None:
@@ -107,8 +112,7 @@ def _check_entry(info: zipfile.ZipInfo) -> str | None:
     if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
         return "is a symbolic link or special file"
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        return (f"would expand {info.compress_size} bytes into {info.file_size} "
-                f"(ratio above {MAX_RATIO}: a zip bomb?)")
+        return f"would expand {info.compress_size} bytes into {info.file_size} (ratio above {MAX_RATIO}: a zip bomb?)"
     return None
 
 
@@ -122,13 +126,19 @@ def extract(archive: Path, target: Path, uuid: str, *, max_bytes: int) -> Path:
         for info in infos:
             reason = _check_entry(info)
             if reason is not None:
-                raise UnsafeArchive(f"{PROVIDER}: all.zip of task {uuid} refused: entry {info.filename!r} {reason}; "
-                                    "nothing was extracted", provider=PROVIDER,
-                                    hint=f"the archive is kept at {archive} for inspection")
+                raise UnsafeArchive(
+                    f"{PROVIDER}: all.zip of task {uuid} refused: entry {info.filename!r} {reason}; "
+                    "nothing was extracted",
+                    provider=PROVIDER,
+                    hint=f"the archive is kept at {archive} for inspection",
+                )
             total += info.file_size
         if total > max_bytes:
-            raise UnsafeArchive(f"{PROVIDER}: all.zip of task {uuid} refused: it would expand to {total} bytes, "
-                                f"above max_extract_bytes ({max_bytes})", provider=PROVIDER)
+            raise UnsafeArchive(
+                f"{PROVIDER}: all.zip of task {uuid} refused: it would expand to {total} bytes, "
+                f"above max_extract_bytes ({max_bytes})",
+                provider=PROVIDER,
+            )
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -136,12 +146,15 @@ def extract(archive: Path, target: Path, uuid: str, *, max_bytes: int) -> Path:
             _write_entries(zf, infos, staging, uuid)
         except zipfile.BadZipFile as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise TransientError(f"{PROVIDER}: all.zip of task {uuid} is corrupt ({exc}); it will be downloaded again",
-                                 provider=PROVIDER) from exc
+            raise TransientError(
+                f"{PROVIDER}: all.zip of task {uuid} is corrupt ({exc}); it will be downloaded again", provider=PROVIDER
+            ) from exc
         except OSError as exc:  # the local disk: full, read-only, no permission
             shutil.rmtree(staging, ignore_errors=True)
-            raise PermanentError(f"{PROVIDER}: cannot extract all.zip of task {uuid} into {staging}: "
-                                 f"{exc.strerror or exc}", provider=PROVIDER) from exc
+            raise PermanentError(
+                f"{PROVIDER}: cannot extract all.zip of task {uuid} into {staging}: {exc.strerror or exc}",
+                provider=PROVIDER,
+            ) from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -156,8 +169,11 @@ def _write_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], staging: P
     for info in infos:
         dest = (staging / info.filename.replace("\\", "/")).resolve()
         if root not in dest.parents and dest != root:
-            raise UnsafeArchive(f"{PROVIDER}: all.zip of task {uuid} refused: entry {info.filename!r} "
-                                "resolves outside the extraction directory", provider=PROVIDER)
+            raise UnsafeArchive(
+                f"{PROVIDER}: all.zip of task {uuid} refused: entry {info.filename!r} "
+                "resolves outside the extraction directory",
+                provider=PROVIDER,
+            )
         if info.is_dir():
             dest.mkdir(parents=True, exist_ok=True)
             continue
@@ -167,8 +183,11 @@ def _write_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], staging: P
             while chunk := src.read(1 << 20):
                 written += len(chunk)
                 if written > info.file_size:
-                    raise UnsafeArchive(f"{PROVIDER}: all.zip of task {uuid} refused: entry "
-                                        f"{info.filename!r} is larger than it declares", provider=PROVIDER)
+                    raise UnsafeArchive(
+                        f"{PROVIDER}: all.zip of task {uuid} refused: entry "
+                        f"{info.filename!r} is larger than it declares",
+                        provider=PROVIDER,
+                    )
                 out.write(chunk)
 
 

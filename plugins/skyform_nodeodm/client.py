@@ -19,8 +19,9 @@ ServiceClient already maps to AuthError.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
 
@@ -49,8 +50,14 @@ def unwrap(body: Any, what: str, *, uuid: str | None = None) -> Any:
     invalid = invalid_options(text)
     if invalid is not None:
         details = "; ".join(f"options.{i.get('name')}: {i.get('error')}" for i in invalid)
-        return _raise(PermanentError(f"{PROVIDER}: {what}: the node refused the options: {details}",
-                                     provider=PROVIDER, body=invalid, field="options"))
+        return _raise(
+            PermanentError(
+                f"{PROVIDER}: {what}: the node refused the options: {details}",
+                provider=PROVIDER,
+                body=invalid,
+                field="options",
+            )
+        )
     return _raise(PermanentError(message, provider=PROVIDER, body=redact.redact_data(body)))
 
 
@@ -87,8 +94,13 @@ class NodeClient:
     def __init__(self, address: NodeAddress, *, timeout: float = 60.0) -> None:
         self.url = address.url.rstrip("/")
         params = {"token": address.token} if address.token else None
-        self.http = ServiceClient(self.url, provider=PROVIDER, params=params,
-                                  secrets=[address.token] if address.token else [], timeout=timeout)
+        self.http = ServiceClient(
+            self.url,
+            provider=PROVIDER,
+            params=params,
+            secrets=[address.token] if address.token else [],
+            timeout=timeout,
+        )
         self._options: list[dict[str, Any]] | None = None
 
     def close(self) -> None:
@@ -134,8 +146,11 @@ def _json(response: httpx.Response, what: str) -> Any:
         return response.json()
     except ValueError:
         snippet = redact.redact(response.text[:200])
-        raise TransientError(f"{PROVIDER}: {what}: the node answered with something that is not JSON: {snippet!r}",
-                             provider=PROVIDER, status=response.status_code) from None
+        raise TransientError(
+            f"{PROVIDER}: {what}: the node answered with something that is not JSON: {snippet!r}",
+            provider=PROVIDER,
+            status=response.status_code,
+        ) from None
 
 
 def addresses(settings: Mapping[str, Any]) -> list[NodeAddress]:

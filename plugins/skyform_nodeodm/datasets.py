@@ -32,8 +32,12 @@ def task_datasets(record: Record) -> list[Dataset]:
     software = {k: str(v) for k, v in (out.get("software") or {}).items()}
     options = dict((record.spec or {}).get("options") or {})
     code = epsg_of(out.get("crs"))
-    lineage = (f"Photogrammetry of {out.get('images_count', 0)} image(s) on "
-               + " / ".join(f"{k} {v}" for k, v in software.items()) if software else "Photogrammetry on NodeODM")
+    lineage = (
+        f"Photogrammetry of {out.get('images_count', 0)} image(s) on "
+        + " / ".join(f"{k} {v}" for k, v in software.items())
+        if software
+        else "Photogrammetry on NodeODM"
+    )
     lineage += ", options " + (", ".join(f"{k}={v}" for k, v in sorted(options.items())) if options else "default")
     result: list[Dataset] = []
     for name, (title, media, roles) in KINDS.items():
@@ -42,12 +46,30 @@ def task_datasets(record: Record) -> list[Dataset]:
             continue
         media = next((m for suffix, m in _MEDIA_BY_SUFFIX.items() if path.endswith(suffix)), media)
         digest = digests.get(name) or {}
-        assets = [Asset(key=name, title=title, media_type=media, roles=roles, path=path,
-                        sha256=digest.get("sha256"), size=digest.get("bytes"))]
+        assets = [
+            Asset(
+                key=name,
+                title=title,
+                media_type=media,
+                roles=roles,
+                path=path,
+                sha256=digest.get("sha256"),
+                size=digest.get("bytes"),
+            )
+        ]
         raster = media == GEOTIFF
-        result.append(Dataset(key=name, title=title, assets=tuple(assets), software=software, options=options,
-                              lineage=lineage + ".", proj_code=code if raster or name == "point_cloud" else None,
-                              proj_bbox=tuple(out["bounds"]) if raster and out.get("bounds") else None))
+        result.append(
+            Dataset(
+                key=name,
+                title=title,
+                assets=tuple(assets),
+                software=software,
+                options=options,
+                lineage=lineage + ".",
+                proj_code=code if raster or name == "point_cloud" else None,
+                proj_bbox=tuple(out["bounds"]) if raster and out.get("bounds") else None,
+            )
+        )
     return result
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def observed(info: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:

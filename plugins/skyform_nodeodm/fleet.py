@@ -10,8 +10,9 @@ the cluster does its own placement behind it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from skyform.errors import PermanentError, TransientError
 
@@ -40,7 +41,7 @@ class Fleet:
         self.nodes = [NodeClient(a, timeout=timeout) for a in addresses(settings)]
         self.parallel_uploads = int(settings.get("parallel_uploads", 4))
         self.upload_retries = int(settings.get("upload_retries", 3))
-        self.max_extract_bytes = int(settings.get("max_extract_bytes", 64 * 1024 ** 3))
+        self.max_extract_bytes = int(settings.get("max_extract_bytes", 64 * 1024**3))
         self._limits: list[int | None] | None = None
 
     def close(self) -> None:
@@ -54,7 +55,9 @@ class Fleet:
                 return node
         raise PermanentError(
             f"{PROVIDER}: the task was placed on {url}, which is no longer in the provider settings",
-            provider=PROVIDER, hint="add the node back to `nodes`, or run `skyform apply` with --replace")
+            provider=PROVIDER,
+            hint="add the node back to `nodes`, or run `skyform apply` with --replace",
+        )
 
     def node_for(self, uuid: str, url: str | None) -> NodeClient:
         """The node holding task ``uuid``: the recorded one, else wherever the uuid is found.
@@ -112,8 +115,9 @@ class Fleet:
             return self.nodes[0]
         able = [c for c in self.capacities() if c.accepts(images)]
         if not able:
-            raise PermanentError(f"{PROVIDER}: no configured node accepts {images} images (maxImages)",
-                                 provider=PROVIDER, field="images")
+            raise PermanentError(
+                f"{PROVIDER}: no configured node accepts {images} images (maxImages)", provider=PROVIDER, field="images"
+            )
         order = {n.url: i for i, n in enumerate(self.nodes)}
         best = max(able, key=lambda c: (c.free_slots, -c.queue, -order[c.url]))
         return self.node(best.url)
@@ -121,4 +125,3 @@ class Fleet:
     def locate(self, uuid: str) -> list[tuple[NodeClient, dict[str, Any]]]:
         """Every node that knows task ``uuid``, with its TaskInfo."""
         return [(node, info) for node in self.nodes if (info := node.task_info(uuid)) is not None]
-

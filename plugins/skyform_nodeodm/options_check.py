@@ -14,7 +14,8 @@ import difflib
 import json
 import math
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import Issue
 from skyform.spec.values import is_known

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
-from skyform.providers import (Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind,
-                              Result, Status)
+from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result, Status
 from skyform.spec.values import is_known
 
 from . import artifacts
-from .datasets import task_datasets
 from .client import PROVIDER, NodeClient, UuidTaken
+from .datasets import task_datasets
 from .drift import observed
 from .fleet import Fleet
 from .options_check import check_options
@@ -46,14 +46,15 @@ class TaskKind(ResourceKind):
     outputs_schema = OUTPUTS_SCHEMA
     # an update restarts the task under the same uuid; its products are made anew
     stable_outputs = frozenset({"uuid"})
-    immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook",
-                           "fingerprint"})
+    immutable = frozenset({"name", "images", *EXTRA_FILES, "skip_post_processing", "outputs", "webhook", "fingerprint"})
     long_running = True
     poll_interval = 10.0
     max_poll_interval = 60.0
     delete_mode = "delete"
-    delete_note = ("removes the task and its files from the node (/task/remove); the downloaded "
-                   "all.zip and products under .skyform/artifacts/<id>/ are kept unless --purge-artifacts is given")
+    delete_note = (
+        "removes the task and its files from the node (/task/remove); the downloaded "
+        "all.zip and products under .skyform/artifacts/<id>/ are kept unless --purge-artifacts is given"
+    )
 
     # -- validate ---------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -65,12 +66,18 @@ class TaskKind(ResourceKind):
                     continue
                 base = PurePosixPath(image.replace("\\", "/")).name
                 if NOT_IMAGES.search(base):
-                    yield Issue(("images", i), f"{base!r} is not an image: NodeODM would take it for a "
-                                "GCP, geo, alignment or seed file", hint="use the gcp, geo, image_groups, "
-                                "align or seed fields for extra files")
+                    yield Issue(
+                        ("images", i),
+                        f"{base!r} is not an image: NodeODM would take it for a GCP, geo, alignment or seed file",
+                        hint="use the gcp, geo, image_groups, align or seed fields for extra files",
+                    )
                 elif base in seen:
-                    yield Issue(("images", i), f"two images are named {base!r} (also images[{seen[base]}]): "
-                                "the node keeps only one file per name", hint="rename one of them")
+                    yield Issue(
+                        ("images", i),
+                        f"two images are named {base!r} (also images[{seen[base]}]): "
+                        "the node keeps only one file per name",
+                        hint="rename one of them",
+                    )
                 else:
                     seen[base] = i
                 if not _resolve(ctx.mission_dir, image).is_file():
@@ -81,8 +88,11 @@ class TaskKind(ResourceKind):
                 yield Issue((field,), f"{field} file not found: {value}")
         for i, out in enumerate(spec.get("outputs") or []):
             if isinstance(out, str) and ".." in PurePosixPath(out.replace("\\", "/")).parts:
-                yield Issue(("outputs", i), f"{out!r} leaves the project directory ('..'); "
-                            "outputs are paths relative to the task's project directory")
+                yield Issue(
+                    ("outputs", i),
+                    f"{out!r} leaves the project directory ('..'); "
+                    "outputs are paths relative to the task's project directory",
+                )
 
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         fleet: Fleet = ctx.client
@@ -96,9 +106,11 @@ class TaskKind(ResourceKind):
                 largest = max((n for n in limits if n is not None), default=None)
                 if limits and None not in limits and largest is not None and len(images) > largest:
                     where = "this node" if len(limits) == 1 else "any configured node"
-                    yield Issue(("images",), f"{len(images)} images, but {where} can only process up to "
-                                f"{largest} (maxImages in GET /info)",
-                                hint="split the flight into several tasks, or use a node with a higher --max_images")
+                    yield Issue(
+                        ("images",),
+                        f"{len(images)} images, but {where} can only process up to {largest} (maxImages in GET /info)",
+                        hint="split the flight into several tasks, or use a node with a higher --max_images",
+                    )
         except TransientError as exc:
             yield Issue((), f"could not check against the node: {exc.message}", severity="warning")
 
@@ -107,8 +119,10 @@ class TaskKind(ResourceKind):
         if fields <= {"options"}:
             return ChangePlan("update", note="restart on the node with new options; images stay")
         others = ", ".join(sorted(fields - {"options"}))
-        return ChangePlan("replace", note=f"{others} cannot change on a NodeODM task: a new task is created "
-                                          "and the images are uploaded again")
+        return ChangePlan(
+            "replace",
+            note=f"{others} cannot change on a NodeODM task: a new task is created and the images are uploaded again",
+        )
 
     # -- apply ------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
@@ -118,8 +132,9 @@ class TaskKind(ResourceKind):
         node = fleet.choose(len(spec["images"]))
         fields = task_fields(spec, str(spec.get("name") or f"{ctx.mission}/{ctx.address}"))
         try:
-            upload_task(node, uuid, fields, files, ctx.reporter,
-                        parallel=fleet.parallel_uploads, retries=fleet.upload_retries)
+            upload_task(
+                node, uuid, fields, files, ctx.reporter, parallel=fleet.parallel_uploads, retries=fleet.upload_retries
+            )
         except UuidTaken:
             # an earlier attempt committed this uuid but its answer was lost: follow that task
             found = self.adopt(spec, ctx)
@@ -138,12 +153,19 @@ class TaskKind(ResourceKind):
         if not found:
             return None  # never committed: create re-inits the same uuid and uploads again
         if len(found) > 1:
-            raise AdoptError(f"{PROVIDER}: task {uuid} exists on several nodes", provider=PROVIDER,
-                             candidates=[n.url for n, _ in found])
+            raise AdoptError(
+                f"{PROVIDER}: task {uuid} exists on several nodes",
+                provider=PROVIDER,
+                candidates=[n.url for n, _ in found],
+            )
         node, info = found[0]
         code = info.get("status", {}).get("code")
-        return _running(uuid, node, float(info.get("progress") or 0) / 100,
-                        f"adopted task {uuid} ({STATUS.get(code, code)}) on {node.url}")
+        return _running(
+            uuid,
+            node,
+            float(info.get("progress") or 0) / 100,
+            f"adopted task {uuid} ({STATUS.get(code, code)}) on {node.url}",
+        )
 
     def poll(self, record: Record, ctx: OperationContext) -> Result:
         fleet: Fleet = ctx.client
@@ -151,8 +173,11 @@ class TaskKind(ResourceKind):
         node = fleet.node_for(uuid, record.private.get("node"))
         info = node.task_info(uuid)
         if info is None:
-            raise NotFound(f"{PROVIDER}: task {uuid} is gone from {node.url} (removed, or cleaned up by the node)",
-                           provider=PROVIDER, remote_id=uuid)
+            raise NotFound(
+                f"{PROVIDER}: task {uuid} is gone from {node.url} (removed, or cleaned up by the node)",
+                provider=PROVIDER,
+                remote_id=uuid,
+            )
         code = info.get("status", {}).get("code")
         if code in (10, 20):
             progress = float(info.get("progress") or 0)
@@ -160,11 +185,16 @@ class TaskKind(ResourceKind):
         if code == 30:
             raise self._failure(node, uuid, info)
         if code == 50:
-            raise PermanentError(f"{PROVIDER}: task {uuid} was canceled on {node.url}", provider=PROVIDER,
-                                 remote_id=uuid, hint="the next apply replaces it with a new task")
+            raise PermanentError(
+                f"{PROVIDER}: task {uuid} was canceled on {node.url}",
+                provider=PROVIDER,
+                remote_id=uuid,
+                hint="the next apply replaces it with a new task",
+            )
         if code != 40:
-            raise PermanentError(f"{PROVIDER}: task {uuid} has an unknown status {code!r}", provider=PROVIDER,
-                                 remote_id=uuid)
+            raise PermanentError(
+                f"{PROVIDER}: task {uuid} has an unknown status {code!r}", provider=PROVIDER, remote_id=uuid
+            )
         result = self._finish(node, uuid, info, fleet, ctx)
         result.observed = observed(info, record.spec)  # recorded, so a later read can show drift
         return result
@@ -181,22 +211,31 @@ class TaskKind(ResourceKind):
             if record.status == "ready" and zip_path and Path(zip_path).is_file():
                 # NodeODM deletes finished tasks after --cleanup_tasks_after (48 h): the
                 # products are what this resource stands for, and they are here
-                return Result(remote_id=uuid, status="ready", outputs=dict(record.outputs),
-                              observed=dict(record.observed), private=dict(record.private),
-                              message=f"task {uuid} no longer on the node; keeping the downloaded products")
+                return Result(
+                    remote_id=uuid,
+                    status="ready",
+                    outputs=dict(record.outputs),
+                    observed=dict(record.observed),
+                    private=dict(record.private),
+                    message=f"task {uuid} no longer on the node; keeping the downloaded products",
+                )
             return None
         code = info.get("status", {}).get("code")
         status = _STATUS_BY_CODE.get(code, "ready")
         zip_path = (record.outputs.get("all_zip") or {}).get("path")
         if status == "ready" and not (zip_path and Path(zip_path).is_file()):
             status = "running"  # COMPLETED but the products are not here (an imported task): poll fetches them
-        return Result(remote_id=uuid, status=status, outputs=dict(record.outputs),
-                      observed=observed(info, record.spec), private={**record.private, "node": node.url},
-                      progress=float(info.get("progress") or 0) / 100,
-                      message=(info.get("status") or {}).get("errorMessage"))
+        return Result(
+            remote_id=uuid,
+            status=status,
+            outputs=dict(record.outputs),
+            observed=observed(info, record.spec),
+            private={**record.private, "node": node.url},
+            progress=float(info.get("progress") or 0) / 100,
+            message=(info.get("status") or {}).get("errorMessage"),
+        )
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         fleet: Fleet = ctx.client
         uuid = str(record.remote_id)
         node = fleet.node_for(uuid, record.private.get("node"))
@@ -207,8 +246,9 @@ class TaskKind(ResourceKind):
             files = upload_files(spec, ctx)
             node = fleet.choose(len(spec["images"]))
             fields = task_fields(spec, str(spec.get("name") or f"{ctx.mission}/{ctx.address}"))
-            upload_task(node, uuid, fields, files, ctx.reporter,
-                        parallel=fleet.parallel_uploads, retries=fleet.upload_retries)
+            upload_task(
+                node, uuid, fields, files, ctx.reporter, parallel=fleet.parallel_uploads, retries=fleet.upload_retries
+            )
             return _running(uuid, node, 0.0, "the node had removed the task: uploaded again with the new options")
         if info.get("status", {}).get("code") in (10, 20):
             node.command("cancel", uuid)  # restart is refused while queued or running
@@ -251,27 +291,43 @@ class TaskKind(ResourceKind):
         except RemoteError:
             tail = []
         lines = "".join(f"\n    {line}" for line in tail)
-        return PermanentError(f"{PROVIDER}: task {uuid} failed on {node.url}: {reason}"
-                              + (f"\n  last output lines:{lines}" if lines else ""),
-                              provider=PROVIDER, remote_id=uuid,
-                              hint="check the images and options; the next apply replaces the failed task")
+        return PermanentError(
+            f"{PROVIDER}: task {uuid} failed on {node.url}: {reason}"
+            + (f"\n  last output lines:{lines}" if lines else ""),
+            provider=PROVIDER,
+            remote_id=uuid,
+            hint="check the images and options; the next apply replaces the failed task",
+        )
 
-    def _finish(self, node: NodeClient, uuid: str, info: Mapping[str, Any], fleet: Fleet,
-                ctx: OperationContext) -> Result:
+    def _finish(
+        self, node: NodeClient, uuid: str, info: Mapping[str, Any], fleet: Fleet, ctx: OperationContext
+    ) -> Result:
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         archive, sha256, size = artifacts.download(node, uuid, ctx.artifacts_dir, ctx.reporter)
         assets = artifacts.extract(archive, ctx.artifacts_dir / "assets", uuid, max_bytes=fleet.max_extract_bytes)
         found = artifacts.products(assets)
         crs, bounds = artifacts.georeference(assets)
-        outputs: dict[str, Any] = {"uuid": uuid, "node": node.url,
-                                   "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size},
-                                   "assets_dir": str(assets), **found,
-                                   "processing_time_ms": int(info.get("processingTime") or 0),
-                                   "images_count": int(info.get("imagesCount") or 0),
-                                   "digests": artifacts.digests(found), "software": _software(node),
-                                   "crs": crs, "bounds": bounds}
-        return Result(remote_id=uuid, status="ready", outputs=outputs, private={"node": node.url},
-                      progress=1.0, message=f"completed; products in {assets}")
+        outputs: dict[str, Any] = {
+            "uuid": uuid,
+            "node": node.url,
+            "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size},
+            "assets_dir": str(assets),
+            **found,
+            "processing_time_ms": int(info.get("processingTime") or 0),
+            "images_count": int(info.get("imagesCount") or 0),
+            "digests": artifacts.digests(found),
+            "software": _software(node),
+            "crs": crs,
+            "bounds": bounds,
+        }
+        return Result(
+            remote_id=uuid,
+            status="ready",
+            outputs=outputs,
+            private={"node": node.url},
+            progress=1.0,
+            message=f"completed; products in {assets}",
+        )
 
 
 def _software(node: NodeClient) -> dict[str, str]:
@@ -287,8 +343,14 @@ def _software(node: NodeClient) -> dict[str, str]:
 
 
 def _running(uuid: str, node: NodeClient, progress: float, message: str) -> Result:
-    return Result(remote_id=uuid, status="running", outputs={"uuid": uuid, "node": node.url},
-                  private={"node": node.url}, progress=progress, message=message)
+    return Result(
+        remote_id=uuid,
+        status="running",
+        outputs={"uuid": uuid, "node": node.url},
+        private={"node": node.url},
+        progress=progress,
+        message=message,
+    )
 
 
 def _removed(artifacts_dir: Path) -> set[str]:

@@ -13,10 +13,11 @@ import json
 import re
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
 from skyform.errors import PermanentError, TransientError
 from skyform.providers import OperationContext, Reporter
@@ -53,8 +54,7 @@ def task_fields(spec: Mapping[str, Any], name: str) -> dict[str, str]:
 
 def options_list(options: Mapping[str, Any]) -> list[dict[str, Any]]:
     """NodeODM's ``[{name, value}]`` form; structured values (boundary, cameras) as JSON text."""
-    return [{"name": k, "value": json.dumps(v) if isinstance(v, (dict, list)) else v}
-            for k, v in options.items()]
+    return [{"name": k, "value": json.dumps(v) if isinstance(v, (dict, list)) else v} for k, v in options.items()]
 
 
 class Progress:
@@ -72,18 +72,30 @@ class Progress:
         with self.lock:
             self.files += 1
             self.bytes += f.size
-            mib = self.bytes / 1024 ** 2
-            self.reporter.progress(self.bytes / self.total_bytes,
-                                   f"uploaded {self.files}/{self.total_files} files, {mib:.1f} MiB")
+            mib = self.bytes / 1024**2
+            self.reporter.progress(
+                self.bytes / self.total_bytes, f"uploaded {self.files}/{self.total_files} files, {mib:.1f} MiB"
+            )
 
 
-def upload_task(node: NodeClient, uuid: str, fields: Mapping[str, str], files: list[UploadFile],
-                reporter: Reporter, *, parallel: int = 4, retries: int = 3) -> str:
+def upload_task(
+    node: NodeClient,
+    uuid: str,
+    fields: Mapping[str, str],
+    files: list[UploadFile],
+    reporter: Reporter,
+    *,
+    parallel: int = 4,
+    retries: int = 3,
+) -> str:
     """Init (with ``set-uuid``), upload every file, commit; returns the task uuid."""
     init = node.post("/task/new/init", f"init task {uuid}", data=dict(fields), headers={"set-uuid": uuid})
     if init.get("uuid") != uuid:
-        raise PermanentError(f"{PROVIDER}: init answered uuid {init.get('uuid')!r}, not the set-uuid {uuid}; "
-                             "the node ignores set-uuid (NodeODM older than 1.5.3?)", provider=PROVIDER)
+        raise PermanentError(
+            f"{PROVIDER}: init answered uuid {init.get('uuid')!r}, not the set-uuid {uuid}; "
+            "the node ignores set-uuid (NodeODM older than 1.5.3?)",
+            provider=PROVIDER,
+        )
     progress = Progress(reporter, files)
     failed = threading.Event()
 
@@ -93,17 +105,21 @@ def upload_task(node: NodeClient, uuid: str, fields: Mapping[str, str], files: l
                 return
             try:
                 with f.path.open("rb") as fh:
-                    node.post(f"/task/new/upload/{uuid}", f"upload {f.name} to task {uuid}",
-                              files={"images": (f.name, fh, "application/octet-stream")})
+                    node.post(
+                        f"/task/new/upload/{uuid}",
+                        f"upload {f.name} to task {uuid}",
+                        files={"images": (f.name, fh, "application/octet-stream")},
+                    )
                 progress.done(f)
                 return
             except TransientError:
                 if attempt == retries:
                     raise
-                time.sleep(min(0.5 * 2 ** attempt, 5.0))
+                time.sleep(min(0.5 * 2**attempt, 5.0))
             except OSError as exc:  # the local file, not the node
-                raise PermanentError(f"{PROVIDER}: cannot read {f.path}: {exc.strerror or exc}",
-                                     provider=PROVIDER, field="images") from exc
+                raise PermanentError(
+                    f"{PROVIDER}: cannot read {f.path}: {exc.strerror or exc}", provider=PROVIDER, field="images"
+                ) from exc
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nodeodm-upload") as pool:
         futures = [pool.submit(send, f) for f in files]
@@ -129,8 +145,9 @@ def task_uuid(key: str) -> str:
     """The idempotency key as a set-uuid (ClusterODM accepts UUID versions 1-5 only)."""
     uuid = str(key).lower()
     if not UUID.match(uuid):
-        raise PermanentError(f"{PROVIDER}: idempotency key {key!r} is not a UUID (v1-5) usable as set-uuid",
-                             provider=PROVIDER)
+        raise PermanentError(
+            f"{PROVIDER}: idempotency key {key!r} is not a UUID (v1-5) usable as set-uuid", provider=PROVIDER
+        )
     return uuid
 
 
@@ -140,6 +157,9 @@ def upload_files(spec: Mapping[str, Any], ctx: OperationContext) -> list[UploadF
     files += [UploadFile(ctx.path(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
     missing = [str(f.path) for f in files if not f.path.is_file()]
     if missing:
-        raise PermanentError(f"{PROVIDER}: {len(missing)} file(s) to upload not found: {', '.join(missing[:5])}",
-                             provider=PROVIDER, field="images")
+        raise PermanentError(
+            f"{PROVIDER}: {len(missing)} file(s) to upload not found: {', '.join(missing[:5])}",
+            provider=PROVIDER,
+            field="images",
+        )
     return files

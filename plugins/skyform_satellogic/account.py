@@ -8,7 +8,8 @@ priority (the smallest number), ``min_priority`` the lowest (the largest number)
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from skyform.errors import Issue, PermanentError
 from skyform.spec.values import is_known
@@ -32,11 +33,17 @@ def resolve_product(client: SatellogicClient, value: int | str) -> dict[str, Any
         return found[0]
     listing = ", ".join(f"{p.get('pk')} ({p.get('name')})" for p in products) or "none"
     if not found:
-        raise ProductUnknown(f"{PROVIDER}: product {value!r} is not available to this account; "
-                             f"available: {listing}", provider=PROVIDER, field="product")
-    raise ProductUnknown(f"{PROVIDER}: product name {value!r} matches several products "
-                         f"({', '.join(str(p.get('pk')) for p in found)}): use the id",
-                         provider=PROVIDER, field="product")
+        raise ProductUnknown(
+            f"{PROVIDER}: product {value!r} is not available to this account; available: {listing}",
+            provider=PROVIDER,
+            field="product",
+        )
+    raise ProductUnknown(
+        f"{PROVIDER}: product name {value!r} matches several products "
+        f"({', '.join(str(p.get('pk')) for p in found)}): use the id",
+        provider=PROVIDER,
+        field="product",
+    )
 
 
 def choose_client(client: SatellogicClient, name: str | None) -> dict[str, Any] | None:
@@ -54,8 +61,11 @@ def account_issues(spec: Mapping[str, Any], client: SatellogicClient) -> Iterato
         try:
             resolve_product(client, product)
         except ProductUnknown as exc:
-            yield Issue(("product",), exc.message.removeprefix(f"{PROVIDER}: "),
-                        hint="list them with a satellogic.Products resource")
+            yield Issue(
+                ("product",),
+                exc.message.removeprefix(f"{PROVIDER}: "),
+                hint="list them with a satellogic.Products resource",
+            )
     name = spec.get("client")
     if name is not None and not is_known(name):
         return
@@ -78,12 +88,19 @@ def _priority(spec: Mapping[str, Any], chosen: Mapping[str, Any]) -> Iterator[Is
     span = f"{highest} (highest) to {lowest} (lowest)"
     priority = spec.get("priority")
     if priority is None:
-        yield Issue((), f"priority not set: client {chosen.get('name')!r} applies its default "
-                                    f"priority {default} (range {span}; smaller is higher)", severity="warning")
+        yield Issue(
+            (),
+            f"priority not set: client {chosen.get('name')!r} applies its default "
+            f"priority {default} (range {span}; smaller is higher)",
+            severity="warning",
+        )
     elif is_known(priority) and isinstance(priority, int) and not highest <= priority <= lowest:
-        yield Issue(("priority",), f"priority {priority} is outside the range of client {chosen.get('name')!r}: "
-                                   f"{span}; smaller numbers are higher priority",
-                    hint=f"use a number from {highest} to {lowest}, or omit it for the default {default}")
+        yield Issue(
+            ("priority",),
+            f"priority {priority} is outside the range of client {chosen.get('name')!r}: "
+            f"{span}; smaller numbers are higher priority",
+            hint=f"use a number from {highest} to {lowest}, or omit it for the default {default}",
+        )
 
 
 def _geofence(spec: Mapping[str, Any], chosen: Mapping[str, Any]) -> Iterator[Issue]:
@@ -95,6 +112,8 @@ def _geofence(spec: Mapping[str, Any], chosen: Mapping[str, Any]) -> Iterator[Is
     except (TypeError, ValueError, IndexError, KeyError):
         return  # malformed target: the schema reports it
     if not inside:
-        yield Issue(("target",), f"the target lies outside the geofence of client {chosen.get('name')!r}: "
-                                 "the service only tasks inside it",
-                    hint="move the target inside the geofence or use another client")
+        yield Issue(
+            ("target",),
+            f"the target lies outside the geofence of client {chosen.get('name')!r}: the service only tasks inside it",
+            hint="move the target inside the geofence or use another client",
+        )

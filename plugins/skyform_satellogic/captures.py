@@ -26,16 +26,35 @@ def capture_datasets(record: Record) -> list[Dataset]:
         if not capture_id:
             continue
         published = str(capture.get("status", "")).lower() == "published"
-        assets = (Asset(key="scenes", title=f"Scenes of capture {capture_id} (Telluric)",
-                        media_type="application/json", roles=("metadata",),
-                        href=SCENES_URL.format(capture_id=capture_id)),) if published else ()
-        result.append(Dataset(
-            key=f"capture-{capture_id}", title=f"Satellogic capture {capture_id}", assets=assets,
-            geometry=geometry, datetime=capture.get("start") or None,
-            lineage=f"Captured by {capture.get('satellite_name') or 'a Satellogic satellite'} for task "
-                    f"{record.remote_id} (product {record.outputs.get('product', '?')}).",
-            properties={"platform": capture.get("satellite_name") or None, "constellation": "satellogic",
-                        "skyform:capture_status": capture.get("status")}))
+        assets = (
+            (
+                Asset(
+                    key="scenes",
+                    title=f"Scenes of capture {capture_id} (Telluric)",
+                    media_type="application/json",
+                    roles=("metadata",),
+                    href=SCENES_URL.format(capture_id=capture_id),
+                ),
+            )
+            if published
+            else ()
+        )
+        result.append(
+            Dataset(
+                key=f"capture-{capture_id}",
+                title=f"Satellogic capture {capture_id}",
+                assets=assets,
+                geometry=geometry,
+                datetime=capture.get("start") or None,
+                lineage=f"Captured by {capture.get('satellite_name') or 'a Satellogic satellite'} for task "
+                f"{record.remote_id} (product {record.outputs.get('product', '?')}).",
+                properties={
+                    "platform": capture.get("satellite_name") or None,
+                    "constellation": "satellogic",
+                    "skyform:capture_status": capture.get("status"),
+                },
+            )
+        )
     return result
 
 

@@ -10,7 +10,8 @@ a full URL, which we follow (only on the configured origin, so the token never l
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,8 +28,10 @@ AUTH_HEADER = "authorizationToken"
 CONTRACT_HEADER = "X-Satellogic-Contract-Id"
 PAGE_LIMIT = 100
 
-AUTH_HINT = ("check `token`, or `client_id` and `client_secret`, in the satellogic provider settings; "
-             "Aleph accounts also need `contract_id` (GET https://api.satellogic.com/contracts lists them)")
+AUTH_HINT = (
+    "check `token`, or `client_id` and `client_secret`, in the satellogic provider settings; "
+    "Aleph accounts also need `contract_id` (GET https://api.satellogic.com/contracts lists them)"
+)
 
 
 def describe_error(response: httpx.Response) -> RemoteError | None:
@@ -40,12 +43,22 @@ def describe_error(response: httpx.Response) -> RemoteError | None:
     except ValueError:
         body = response.text
     if status == 401:
-        return AuthError(f"{PROVIDER}: {where}: unauthorized (HTTP 401): {error_text(body)}",
-                         provider=PROVIDER, status=status, body=redact.redact_data(body), hint=AUTH_HINT)
+        return AuthError(
+            f"{PROVIDER}: {where}: unauthorized (HTTP 401): {error_text(body)}",
+            provider=PROVIDER,
+            status=status,
+            body=redact.redact_data(body),
+            hint=AUTH_HINT,
+        )
     if status == 400:
         text, first = field_errors(body)
-        return PermanentError(f"{PROVIDER}: {where}: the API rejected the request: {text}",
-                              provider=PROVIDER, status=status, body=redact.redact_data(body), field=first)
+        return PermanentError(
+            f"{PROVIDER}: {where}: the API rejected the request: {text}",
+            provider=PROVIDER,
+            status=status,
+            body=redact.redact_data(body),
+            field=first,
+        )
     return None
 
 
@@ -81,15 +94,23 @@ class SatellogicClient:
             secrets.append(str(settings["client_secret"]))
             auth = ClientCredentials(
                 str(settings.get("token_url") or DEFAULT_TOKEN_URL),
-                str(settings["client_id"]), str(settings["client_secret"]),
-                header=AUTH_HEADER, scheme="Bearer",
+                str(settings["client_id"]),
+                str(settings["client_secret"]),
+                header=AUTH_HEADER,
+                scheme="Bearer",
                 extra={"audience": str(settings.get("audience") or DEFAULT_AUDIENCE)},
                 provider=PROVIDER,
             )
         self.auth = auth
-        self.http = ServiceClient(self.base_url, provider=PROVIDER, headers=headers, auth=auth,
-                                  secrets=secrets, timeout=float(settings.get("timeout", 30.0)),
-                                  describe_error=describe_error)
+        self.http = ServiceClient(
+            self.base_url,
+            provider=PROVIDER,
+            headers=headers,
+            auth=auth,
+            secrets=secrets,
+            timeout=float(settings.get("timeout", 30.0)),
+            describe_error=describe_error,
+        )
         self._products: list[dict[str, Any]] | None = None
         self._clients: list[dict[str, Any]] | None = None
         self._lock = threading.Lock()
@@ -106,8 +127,9 @@ class SatellogicClient:
         while True:
             body = self.http.get(url, params=query)  # later pages: the query is in `next`
             if not isinstance(body, dict) or "results" not in body:
-                raise PermanentError(f"{PROVIDER}: GET {path}: expected a paginated list, got {error_text(body)}",
-                                     provider=PROVIDER)
+                raise PermanentError(
+                    f"{PROVIDER}: GET {path}: expected a paginated list, got {error_text(body)}", provider=PROVIDER
+                )
             yield from body["results"]
             nxt = body.get("next")
             if not nxt or not body["results"]:
@@ -118,9 +140,10 @@ class SatellogicClient:
         """``next`` as a path on our base URL; a link elsewhere would leak the token."""
         ours, theirs = urlsplit(self.base_url), urlsplit(url)
         if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
-            raise PermanentError(f"{PROVIDER}: GET {path}: the next page points to another host ({theirs.netloc})",
-                                 provider=PROVIDER)
-        rel = theirs.path[len(ours.path):] if theirs.path.startswith(ours.path) else theirs.path
+            raise PermanentError(
+                f"{PROVIDER}: GET {path}: the next page points to another host ({theirs.netloc})", provider=PROVIDER
+            )
+        rel = theirs.path[len(ours.path) :] if theirs.path.startswith(ours.path) else theirs.path
         return rel + (f"?{theirs.query}" if theirs.query else "")
 
     # -- account configuration -----------------------------------------------------------

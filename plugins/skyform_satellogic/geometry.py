@@ -8,7 +8,8 @@ look at longitude and latitude only.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 Position = tuple[float, float]
 TOLERANCE = 1e-9  # degrees; the API echoes floats, not strings
@@ -31,7 +32,8 @@ def same_target(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     except (TypeError, ValueError, IndexError):
         return False
     return len(pa) == len(pb) and all(
-        abs(x1 - x2) <= TOLERANCE and abs(y1 - y2) <= TOLERANCE for (x1, y1), (x2, y2) in zip(pa, pb, strict=True))
+        abs(x1 - x2) <= TOLERANCE and abs(y1 - y2) <= TOLERANCE for (x1, y1), (x2, y2) in zip(pa, pb, strict=True)
+    )
 
 
 def _in_ring(point: Position, ring: list[Position]) -> bool:
@@ -65,8 +67,10 @@ def contains(geofence: Mapping[str, Any], target: Mapping[str, Any]) -> bool:
     polygons = list(_polygons(geofence))
     if not polygons:
         return True  # a geofence we cannot read is left to the service
-    return all(any(_in_ring(p, poly[0]) and not any(_in_ring(p, hole) for hole in poly[1:])
-                   for poly in polygons) for p in positions(target))
+    return all(
+        any(_in_ring(p, poly[0]) and not any(_in_ring(p, hole) for hole in poly[1:]) for poly in polygons)
+        for p in positions(target)
+    )
 
 
 def area_km2(target: Mapping[str, Any]) -> float:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from skyform.providers import Change, OperationContext, Record, ResourceKind, Result
 
@@ -29,8 +30,7 @@ class ProductsKind(ResourceKind):
         """Read the product list again."""
         return self._read(record.spec, ctx)
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         """A changed filter: read again."""
         return self._read(spec, ctx)
 
@@ -40,11 +40,19 @@ class ProductsKind(ResourceKind):
 
     def _read(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         wanted = str(spec.get("name_contains") or "").casefold()
-        products = [{"pk": p.get("pk"), "name": p.get("name")} for p in ctx.client.products()
-                    if wanted in str(p.get("name", "")).casefold()]
-        return Result(remote_id="products", status="ready", observed=dict(spec), outputs={
-            "products": products,
-            "ids": [p["pk"] for p in products],
-            "by_name": {str(p["name"]): p["pk"] for p in products},
-            "count": len(products),
-        })
+        products = [
+            {"pk": p.get("pk"), "name": p.get("name")}
+            for p in ctx.client.products()
+            if wanted in str(p.get("name", "")).casefold()
+        ]
+        return Result(
+            remote_id="products",
+            status="ready",
+            observed=dict(spec),
+            outputs={
+                "products": products,
+                "ids": [p["pk"] for p in products],
+                "by_name": {str(p["name"]): p["pk"] for p in products},
+                "count": len(products),
+            },
+        )

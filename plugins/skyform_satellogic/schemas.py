@@ -43,12 +43,23 @@ TARGET: dict[str, Any] = {
     "required": ["type", "coordinates"],
     "additionalProperties": False,
     "allOf": [
-        {"if": {"properties": {"type": {"const": "Point"}}, "required": ["type"]},
-         "then": {"properties": {"coordinates": POSITION}}},
-        {"if": {"properties": {"type": {"const": "Polygon"}}, "required": ["type"]},
-         "then": {"properties": {"coordinates": {
-             "type": "array", "minItems": 1, "items": RING,
-             "description": "The outer ring, then any holes."}}}},
+        {
+            "if": {"properties": {"type": {"const": "Point"}}, "required": ["type"]},
+            "then": {"properties": {"coordinates": POSITION}},
+        },
+        {
+            "if": {"properties": {"type": {"const": "Polygon"}}, "required": ["type"]},
+            "then": {
+                "properties": {
+                    "coordinates": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": RING,
+                        "description": "The outer ring, then any holes.",
+                    }
+                }
+            },
+        },
     ],
 }
 
@@ -58,40 +69,62 @@ TASK_SPEC: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "satellogic.Task",
     "description": "A Satellogic tasking order (POST /tasks/): captures of a point (POI) or an area (AOI) "
-                   "within a time window, once or recurring every expected_age.",
+    "within a time window, once or recurring every expected_age.",
     "type": "object",
     "properties": {
         "task_name": {"type": "string", "minLength": 1, "description": "A free label for the task."},
-        "project_name": {"type": "string", "minLength": 1,
-                         "description": "The project the task belongs to (created by the service if new)."},
+        "project_name": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The project the task belongs to (created by the service if new).",
+        },
         "product": {
             "description": "The product to task: its id (pk from /products/, e.g. 169) or its name, "
-                           "resolved through /products/ at plan time.",
+            "resolved through /products/ at plan time.",
             # not oneOf: one schema gives the user the message of the branch they meant
-            "type": ["integer", "string"], "minimum": 1, "minLength": 1,
+            "type": ["integer", "string"],
+            "minimum": 1,
+            "minLength": 1,
         },
         "target": TARGET,
-        "start": {**INSTANT, "description": "Start of the capture window: ISO 8601 with an offset, "
-                                            "e.g. 2026-12-01T00:00:00+00:00."},
+        "start": {
+            **INSTANT,
+            "description": "Start of the capture window: ISO 8601 with an offset, e.g. 2026-12-01T00:00:00+00:00.",
+        },
         "end": {**INSTANT, "description": "End of the capture window: ISO 8601 with an offset, after start."},
-        "priority": {"type": "integer", "description": "Tasking priority, within the client's range from "
-                                                       "/clients/ (smaller = higher); default: the client's "
-                                                       "default_priority."},
-        "client": {"type": "string", "minLength": 1,
-                   "description": "The client to task for; needed only when the account manages several."},
-        "max_captures": {"type": "integer", "minimum": 1, "description": "Captures needed to complete the "
-                                                                         "task (per period when recurring); "
-                                                                         "default 1."},
-        "max_simultaneous_captures": {"type": "integer", "minimum": 1,
-                                      "description": "Captures planned at the same time; >= max_captures "
-                                                     "(default: max_captures)."},
-        "expected_age": {"type": "string", "pattern": AGE_PATTERN,
-                         "description": "Recurrence period of a POI task as a timedelta string, "
-                                        "'7 days, 00:00:00' or '7 00:00:00' (%d %H:%M:%S). Not for AOI."},
-        "wait_for": {"enum": list(WAIT_FOR),
-                     "description": "skyform: when the task counts as ready: accepted (received by the "
-                                    "service), first_capture (a capture published) or completed. Default: "
-                                    "completed, or accepted for a recurring task."},
+        "priority": {
+            "type": "integer",
+            "description": "Tasking priority, within the client's range from "
+            "/clients/ (smaller = higher); default: the client's "
+            "default_priority.",
+        },
+        "client": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The client to task for; needed only when the account manages several.",
+        },
+        "max_captures": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Captures needed to complete the task (per period when recurring); default 1.",
+        },
+        "max_simultaneous_captures": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Captures planned at the same time; >= max_captures (default: max_captures).",
+        },
+        "expected_age": {
+            "type": "string",
+            "pattern": AGE_PATTERN,
+            "description": "Recurrence period of a POI task as a timedelta string, "
+            "'7 days, 00:00:00' or '7 00:00:00' (%d %H:%M:%S). Not for AOI.",
+        },
+        "wait_for": {
+            "enum": list(WAIT_FOR),
+            "description": "skyform: when the task counts as ready: accepted (received by the "
+            "service), first_capture (a capture published) or completed. Default: "
+            "completed, or accepted for a recurring task.",
+        },
     },
     "required": ["task_name", "project_name", "product", "target", "start", "end"],
     "additionalProperties": False,
@@ -120,8 +153,11 @@ TASK_OUTPUTS: dict[str, Any] = {
         "created_time": {"type": "string", "description": "When the service created the task."},
         "captures": {"type": "array", "items": CAPTURE, "description": "Every capture of the task."},
         "capture_count": {"type": "integer", "description": "How many captures the task has."},
-        "published_capture_ids": {"type": "array", "items": {"type": "string"},
-                                  "description": "capture_id of every published capture (deliverable)."},
+        "published_capture_ids": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "capture_id of every published capture (deliverable).",
+        },
     },
     "additionalProperties": False,
 }
@@ -132,8 +168,10 @@ PRODUCTS_SPEC: dict[str, Any] = {
     "description": "The products available for tasking (GET /products/), read-only.",
     "type": "object",
     "properties": {
-        "name_contains": {"type": "string", "description": "Keep only products whose name contains this text "
-                                                          "(case-insensitive)."},
+        "name_contains": {
+            "type": "string",
+            "description": "Keep only products whose name contains this text (case-insensitive).",
+        },
     },
     "additionalProperties": False,
 }
@@ -141,12 +179,17 @@ PRODUCTS_SPEC: dict[str, Any] = {
 PRODUCTS_OUTPUTS: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "products": {"type": "array", "description": "Every product: {pk, name}.",
-                     "items": {"type": "object", "properties": {"pk": {"type": "integer"},
-                                                                "name": {"type": "string"}}}},
+        "products": {
+            "type": "array",
+            "description": "Every product: {pk, name}.",
+            "items": {"type": "object", "properties": {"pk": {"type": "integer"}, "name": {"type": "string"}}},
+        },
         "ids": {"type": "array", "items": {"type": "integer"}, "description": "The product ids."},
-        "by_name": {"type": "object", "additionalProperties": {"type": "integer"},
-                    "description": "Product id by product name."},
+        "by_name": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Product id by product name.",
+        },
         "count": {"type": "integer", "description": "How many products."},
     },
     "additionalProperties": False,
@@ -159,22 +202,43 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Connection to the Satellogic Tasking API: a token, or OAuth client credentials.",
     "properties": {
-        "url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_URL,
-                "description": "Base URL of the Tasking API."},
-        "token": {"type": "string", "minLength": 1,
-                  "description": "An access token, sent as `authorizationToken: Bearer <token>`."},
+        "url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "default": DEFAULT_URL,
+            "description": "Base URL of the Tasking API.",
+        },
+        "token": {
+            "type": "string",
+            "minLength": 1,
+            "description": "An access token, sent as `authorizationToken: Bearer <token>`.",
+        },
         "client_id": {"type": "string", "minLength": 1, "description": "OAuth2 client id (client credentials)."},
         "client_secret": {"type": "string", "minLength": 1, "description": "OAuth2 client secret."},
-        "token_url": {"type": "string", "pattern": "^https?://", "default": DEFAULT_TOKEN_URL,
-                      "description": "OAuth2 token endpoint (legacy accounts: https://login.satellogic.com/oauth/token)."},
+        "token_url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "default": DEFAULT_TOKEN_URL,
+            "description": "OAuth2 token endpoint (legacy accounts: https://login.satellogic.com/oauth/token).",
+        },
         "audience": {"type": "string", "default": DEFAULT_AUDIENCE, "description": "OAuth2 audience."},
-        "contract_id": {"type": "string", "minLength": 1,
-                        "description": "Aleph accounts: sent as X-Satellogic-Contract-Id on every call."},
-        "poll_interval": {"type": "number", "exclusiveMinimum": 0,
-                          "description": "Seconds between status polls of a running task (default: 15, "
-                                         "backing off to 600); the sandbox sets it from its clock."},
-        "timeout": {"type": "number", "exclusiveMinimum": 0, "default": 30,
-                    "description": "Seconds before a request times out."},
+        "contract_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Aleph accounts: sent as X-Satellogic-Contract-Id on every call.",
+        },
+        "poll_interval": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Seconds between status polls of a running task (default: 15, "
+            "backing off to 600); the sandbox sets it from its clock.",
+        },
+        "timeout": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 30,
+            "description": "Seconds before a request times out.",
+        },
         "prices": PRICES_SCHEMA,
     },
     "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},

@@ -8,13 +8,23 @@ matching everything the spec asked for, created after the intent was recorded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, AuthError, Issue, NotFound, PermanentError
-from skyform.providers import (ALL_FIELDS, Change, ChangePlan, CheckContext, Cost, OperationContext, Record,
-                              ResourceKind, Result)
+from skyform.providers import (
+    ALL_FIELDS,
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+)
 
 from .account import account_issues, resolve_product
 from .captures import capture_datasets
@@ -46,8 +56,10 @@ class TaskKind(ResourceKind):
     poll_interval = 15.0
     max_poll_interval = 600.0
     delete_mode = "delete"
-    delete_note = ("cancels the order (PATCH /tasks/{id}/cancel/); the task stays in the account's history "
-                   "as canceled, the API cannot delete tasks")
+    delete_note = (
+        "cancels the order (PATCH /tasks/{id}/cancel/); the task stays in the account's history "
+        "as canceled, the API cannot delete tasks"
+    )
 
     # -- validate / plan ------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
@@ -82,8 +94,7 @@ class TaskKind(ResourceKind):
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         """The task an interrupted create made: the one matching the spec, created after the intent."""
         pk = int(resolve_product(ctx.client, spec["product"])["pk"])
-        found = [t for t in ctx.client.project_tasks(str(spec["project_name"]))
-                 if matches(t, spec, pk, ctx.intent_at)]
+        found = [t for t in ctx.client.project_tasks(str(spec["project_name"])) if matches(t, spec, pk, ctx.intent_at)]
         if not found:
             return None
         if len(found) > 1:
@@ -91,8 +102,10 @@ class TaskKind(ResourceKind):
             raise AdoptError(
                 f"{PROVIDER}: {len(found)} tasks in project {spec['project_name']!r} match {spec['task_name']!r} "
                 f"and were created after the interrupted create: {', '.join(ids)}; cannot tell which one is ours",
-                candidates=ids, provider=PROVIDER,
-                hint="cancel the extra tasks in the Satellogic account, then apply again")
+                candidates=ids,
+                provider=PROVIDER,
+                hint="cancel the extra tasks in the Satellogic account, then apply again",
+            )
         task = found[0]
         return paced(judge(task, ctx.client.captures(task["task_id"]), spec, pk), ctx)
 
@@ -107,18 +120,16 @@ class TaskKind(ResourceKind):
         """One look at the task and its captures, judged per wait_for."""
         task = ctx.client.get_task(record.remote_id)
         if task is None:
-            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
-                           provider=PROVIDER)
-        return paced(judge(task, ctx.client.captures(record.remote_id), record.spec,
-                           record.private.get("product_pk")), ctx)
+            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists", provider=PROVIDER)
+        return paced(
+            judge(task, ctx.client.captures(record.remote_id), record.spec, record.private.get("product_pk")), ctx
+        )
 
-    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change],
-               ctx: OperationContext) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         """Only ``wait_for`` can change in place: judge the same task against the new target."""
         task = ctx.client.get_task(record.remote_id)
         if task is None:
-            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists",
-                           provider=PROVIDER)
+            raise NotFound(f"{PROVIDER}: {record.address}: task {record.remote_id} no longer exists", provider=PROVIDER)
         return paced(judge(task, ctx.client.captures(record.remote_id), spec, record.private.get("product_pk")), ctx)
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:
@@ -143,8 +154,10 @@ class TaskKind(ResourceKind):
         except PermanentError as exc:
             if status not in ENDED or isinstance(exc, AuthError):
                 raise
-            ctx.reporter.warn(f"task {record.remote_id} is {status} and the service refused to cancel it "
-                              f"({exc.message}); it stays in the account's history")
+            ctx.reporter.warn(
+                f"task {record.remote_id} is {status} and the service refused to cancel it "
+                f"({exc.message}); it stays in the account's history"
+            )
 
 
 def paced(result: Result, ctx: OperationContext) -> Result:

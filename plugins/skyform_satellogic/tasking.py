@@ -6,7 +6,8 @@ judge a task the same way.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from skyform.providers import Result
 
@@ -15,8 +16,19 @@ from .client import SatellogicClient
 from .geometry import same_target
 from .temporal import parse_age, same_instant
 
-API_FIELDS = ("task_name", "project_name", "product", "target", "start", "end", "priority", "client",
-              "max_captures", "max_simultaneous_captures", "expected_age")
+API_FIELDS = (
+    "task_name",
+    "project_name",
+    "product",
+    "target",
+    "start",
+    "end",
+    "priority",
+    "client",
+    "max_captures",
+    "max_simultaneous_captures",
+    "expected_age",
+)
 CANCELED = frozenset({"canceled", "cancelled"})
 # The full status enum is undocumented (REFERENCE.md, gaps); these end a task badly.
 FAILED = frozenset({"failed", "rejected", "expired", "error"})
@@ -89,17 +101,22 @@ def observed(spec: Mapping[str, Any], task: Mapping[str, Any], product_pk: int |
     return seen
 
 
-def judge(task: Mapping[str, Any], captures: list[Mapping[str, Any]], spec: Mapping[str, Any],
-          product_pk: int | None) -> Result:
+def judge(
+    task: Mapping[str, Any], captures: list[Mapping[str, Any]], spec: Mapping[str, Any], product_pk: int | None
+) -> Result:
     """The Result for a task seen now, given when the spec counts it as ready."""
     status = str(task.get("status", "")).lower()
     task_id = task.get("task_id")
     target = wait_for(spec)
     published = sum(1 for c in captures if c.get("status") == "published")
     needed = int(spec.get("max_captures") or 1)
-    result = Result(remote_id=str(task_id), status="running", outputs=outputs(task, captures),
-                    observed=observed(spec, task, product_pk),
-                    private={"product_pk": product_pk, "wait_for": target})
+    result = Result(
+        remote_id=str(task_id),
+        status="running",
+        outputs=outputs(task, captures),
+        observed=observed(spec, task, product_pk),
+        private={"product_pk": product_pk, "wait_for": target},
+    )
     if status in CANCELED:
         result.status, result.message = "failed", f"task {task_id} was canceled"
     elif status in FAILED:

@@ -8,7 +8,7 @@ example) or ``"7 00:00:00"`` (the stated ``%d %H:%M:%S`` format).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 INSTANT_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 AGE_PATTERN = r"^(\d+ (days?, )?)?([01]?\d|2[0-3]):[0-5]\d:[0-5]\d$"
@@ -28,7 +28,7 @@ def parse_instant(text: object) -> datetime | None:
 
 def utc_text(value: datetime) -> str:
     """How the service writes instants: UTC with a Z."""
-    text = value.astimezone(timezone.utc).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 

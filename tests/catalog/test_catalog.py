@@ -11,8 +11,9 @@ import hashlib
 import json
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -53,8 +54,9 @@ def items(catalog: Any) -> dict[str, Any]:
     return {item.id: item for item in catalog.get_items(recursive=True)}
 
 
-def test_every_document_of_the_catalog_validates_offline_with_its_extensions(applied: Path, tmp_path: Path,
-                                                                             offline: None) -> None:
+def test_every_document_of_the_catalog_validates_offline_with_its_extensions(
+    applied: Path, tmp_path: Path, offline: None
+) -> None:
     """stac-validator accepts the catalog, the collection and every item, extensions included."""
     from stac_validator.validate import StacValidate
 
@@ -89,8 +91,16 @@ def test_a_broken_item_is_refused_by_the_same_validation(applied: Path, tmp_path
 
 def test_one_item_per_dataset_with_roles_media_types_and_provenance(applied: Path, tmp_path: Path) -> None:
     found = items(write(applied, tmp_path / "cat"))
-    assert {"photos.files", "reconstruct.orthophoto", "reconstruct.dsm", "reconstruct.point_cloud",
-            "reconstruct.textured_model", "dataset.export", "mesh.obj", "mesh.cesium_3d_tiles"} <= set(found)
+    assert {
+        "photos.files",
+        "reconstruct.orthophoto",
+        "reconstruct.dsm",
+        "reconstruct.point_cloud",
+        "reconstruct.textured_model",
+        "dataset.export",
+        "mesh.obj",
+        "mesh.cesium_3d_tiles",
+    } <= set(found)
     assert any(i.startswith("baseline.capture-") for i in found)
     ortho = found["reconstruct.orthophoto"]
     assert ortho.assets["orthophoto"].media_type == "image/tiff; application=geotiff"
@@ -221,8 +231,10 @@ def test_provenance_as_prov_json_is_a_valid_prov_document(applied: Path) -> None
     records = {str(r.identifier) for r in document.get_records() if r.identifier is not None}
     assert {"skyform:mesh.obj", "skyform:reconstruct.orthophoto", "skyform:photos.files"} <= records
     data = json.loads(done.stdout)
-    assert any(a["prov:type"] == "prov:SoftwareAgent" and a["prov:label"] == "skyform provider itwin"
-               for a in data["agent"].values())
+    assert any(
+        a["prov:type"] == "prov:SoftwareAgent" and a["prov:label"] == "skyform provider itwin"
+        for a in data["agent"].values()
+    )
     derived = {(d["prov:generatedEntity"], d["prov:usedEntity"]) for d in data["wasDerivedFrom"].values()}
     assert ("skyform:reconstruct.orthophoto", "skyform:photos.files") in derived
     assert "skyform:baseline" not in json.dumps(data)  # upstream only: unrelated products stay out
@@ -249,7 +261,8 @@ def test_a_mission_with_settings_catalog_writes_it_after_every_apply(tmp_path: P
     (mission / "data" / "a.jpg").write_bytes(b"\xff\xd8\xff photo")
     (mission / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: cat}\nsettings: {catalog: published}\n"
-        "resources:\n  photos: {type: local.Files, spec: {glob: 'data/*.jpg'}}\n")
+        "resources:\n  photos: {type: local.Files, spec: {glob: 'data/*.jpg'}}\n"
+    )
     done = run_cli("apply", "--auto-approve", mission)
     assert done.exit_code == 0, done.output
     item = json.loads((mission / "published" / "cat" / "photos.files" / "photos.files.json").read_text())
@@ -263,6 +276,7 @@ def test_a_mission_with_settings_catalog_writes_it_after_every_apply(tmp_path: P
 def test_no_state_yet_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: fresh}\n"
-        "resources:\n  photos: {type: local.Files, spec: {paths: [x.jpg], min_count: 0}}\n")
+        "resources:\n  photos: {type: local.Files, spec: {paths: [x.jpg], min_count: 0}}\n"
+    )
     done = run_cli("catalog", tmp_path, "--out", tmp_path / "cat")
     assert done.exit_code == 5 and "no state recorded for mission 'fresh'" in done.output

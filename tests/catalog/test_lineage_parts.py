@@ -13,15 +13,18 @@ from skyform.testing.runner import run_cli
 from skyform_nodeodm.datasets import epsg_of
 
 
-@pytest.mark.parametrize(("proj", "code"), [
-    ("+proj=utm +zone=32 +datum=WGS84 +units=m +no_defs", "EPSG:32632"),
-    ("+proj=utm +zone=7 +south +datum=WGS84 +units=m +no_defs", "EPSG:32707"),
-    ("+proj=utm +zone=33 +ellps=WGS84 +units=m", "EPSG:32633"),
-    ("EPSG:2056", "EPSG:2056"),
-    ("+proj=utm +zone=32 +datum=NAD83", None),  # not WGS84: no guess
-    ("+proj=lcc +lat_1=49", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("proj", "code"),
+    [
+        ("+proj=utm +zone=32 +datum=WGS84 +units=m +no_defs", "EPSG:32632"),
+        ("+proj=utm +zone=7 +south +datum=WGS84 +units=m +no_defs", "EPSG:32707"),
+        ("+proj=utm +zone=33 +ellps=WGS84 +units=m", "EPSG:32633"),
+        ("EPSG:2056", "EPSG:2056"),
+        ("+proj=utm +zone=32 +datum=NAD83", None),  # not WGS84: no guess
+        ("+proj=lcc +lat_1=49", None),
+        (None, None),
+    ],
+)
 def test_the_crs_odm_wrote_becomes_an_epsg_code_only_when_it_is_certain(proj: str | None, code: str | None) -> None:
     assert epsg_of(proj) == code
 
@@ -32,9 +35,21 @@ def test_a_sha256_multihash_is_the_digest_behind_its_code_and_length() -> None:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
-                               "GIT_COMMITTER_EMAIL": "t@e", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@e",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@e",
+            "HOME": str(cwd),
+            "PATH": "/usr/bin:/bin",
+        },
+    ).stdout.strip()
 
 
 def test_the_commit_is_read_from_loose_packed_detached_and_worktree_heads(tmp_path: Path) -> None:
@@ -63,7 +78,8 @@ def test_every_apply_records_what_its_products_will_name_as_their_origin(tmp_pat
     (tmp_path / "a.jpg").write_bytes(b"photo")
     (tmp_path / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: prov}\n"
-        "resources:\n  photos: {type: local.Files, spec: {glob: '*.jpg'}}\n")
+        "resources:\n  photos: {type: local.Files, spec: {glob: '*.jpg'}}\n"
+    )
     assert run_cli("apply", "--auto-approve", tmp_path).exit_code == 0
     history = run_cli("history", tmp_path, "--json")
     started = [e for e in history.events if e.get("kind") == "apply_started"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -31,8 +32,9 @@ class Sandbox:
 
     def ops(self, kind: str, settings: dict[str, Any] | None = None) -> Operations:
         """The kind's operations, connected as the engine would connect them."""
-        return Operations(PROVIDER, kind, settings or self.settings, self.mission_dir, poll_timeout=20.0,
-                          poll_interval=0.01)
+        return Operations(
+            PROVIDER, kind, settings or self.settings, self.mission_dir, poll_timeout=20.0, poll_interval=0.01
+        )
 
     def objects(self) -> dict[str, int]:
         with self.simulator.lock:

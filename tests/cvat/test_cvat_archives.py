@@ -21,8 +21,13 @@ from cvat_sdk.api_client import models
 from cvat_sdk.core.proxies.tasks import ResourceType
 from PIL import Image
 
-ATTRIBUTE = {"name": "severity", "mutable": False, "input_type": "select", "default_value": "low",
-             "values": ["low", "high"]}
+ATTRIBUTE = {
+    "name": "severity",
+    "mutable": False,
+    "input_type": "select",
+    "default_value": "low",
+    "values": ["low", "high"],
+}
 
 
 @pytest.fixture
@@ -42,14 +47,27 @@ def _images(directory: Path, count: int) -> list[Path]:
 
 def _annotated_task(client, sandbox, name: str, project_id: int | None = None):
     paths = _images(sandbox.mission_dir / name, 4)
-    owner = {"project_id": project_id} if project_id else {
-        "labels": [models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]}
+    owner = (
+        {"project_id": project_id}
+        if project_id
+        else {"labels": [models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]}
+    )
     spec = models.TaskWriteRequest(name=name, segment_size=2, **owner)
     task = client.tasks.create_from_data(spec, resource_type=ResourceType.LOCAL, resources=paths)
     label = task.get_labels()[0]
-    task.set_annotations(models.LabeledDataRequest(shapes=[models.LabeledShapeRequest(
-        type="rectangle", frame=3, label_id=label.id, points=[1, 2, 10, 20],
-        attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")])]))
+    task.set_annotations(
+        models.LabeledDataRequest(
+            shapes=[
+                models.LabeledShapeRequest(
+                    type="rectangle",
+                    frame=3,
+                    label_id=label.id,
+                    points=[1, 2, 10, 20],
+                    attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")],
+                )
+            ]
+        )
+    )
     return task
 
 
@@ -79,15 +97,23 @@ def test_task_backup_has_the_real_layout_and_restores_with_frames_and_annotation
 
 
 def test_project_backup_holds_each_task_and_restores_them(client, sandbox, tmp_path):
-    project = client.projects.create(models.ProjectWriteRequest(
-        name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]))
+    project = client.projects.create(
+        models.ProjectWriteRequest(
+            name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
+        )
+    )
     first = _annotated_task(client, sandbox, "north", project.id)
     _annotated_task(client, sandbox, "south", project.id)
     path = project.download_backup(tmp_path / "a12.zip")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
-        assert {"project.json", "task_0/task.json", "task_1/task.json", "task_0/annotations.json",
-                "task_0/data/frame_00.png"} <= names
+        assert {
+            "project.json",
+            "task_0/task.json",
+            "task_1/task.json",
+            "task_0/annotations.json",
+            "task_0/data/frame_00.png",
+        } <= names
         assert json.loads(archive.read("project.json"))["labels"][0]["name"] == "crack"
         assert json.loads(archive.read("task_0/task.json"))["name"] == first.name
     restored = client.projects.create_from_backup(path)
@@ -121,7 +147,9 @@ def test_cvat_for_images_xml_has_meta_labels_segments_and_attributes(client, san
     meta = root.find("meta/task")
     assert meta.findtext("id") == str(task.id) and meta.findtext("name") == "bridge" and meta.findtext("size") == "4"
     assert [(s.findtext("start"), s.findtext("stop")) for s in meta.findall("segments/segment")] == [
-        ("0", "1"), ("2", "3")]
+        ("0", "1"),
+        ("2", "3"),
+    ]
     assert meta.findtext("owner/username") == "admin"
     attribute = meta.find("labels/label/attributes/attribute")
     assert meta.findtext("labels/label/name") == "crack" and attribute.findtext("name") == "severity"
@@ -133,8 +161,11 @@ def test_cvat_for_images_xml_has_meta_labels_segments_and_attributes(client, san
 
 
 def test_project_xml_lists_its_tasks_and_each_image_says_its_task(client, sandbox, tmp_path):
-    project = client.projects.create(models.ProjectWriteRequest(
-        name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]))
+    project = client.projects.create(
+        models.ProjectWriteRequest(
+            name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
+        )
+    )
     north = _annotated_task(client, sandbox, "north", project.id)
     _annotated_task(client, sandbox, "south", project.id)
     with _export(project, "CVAT for images 1.1", tmp_path / "p.zip", images=False) as archive:
@@ -150,14 +181,23 @@ def test_yolo_has_train_txt_beside_obj_data_and_names(client, sandbox, tmp_path)
     task = _annotated_task(client, sandbox, "bridge")
     with _export(task, "YOLO 1.1", tmp_path / "yolo.zip") as archive:
         names = set(archive.namelist())
-        assert {"obj.data", "obj.names", "train.txt", "obj_train_data/frame_03.txt", "obj_train_data/frame_03.png"} <= names
-        assert archive.read("train.txt").decode().splitlines() == [f"data/obj_train_data/frame_{i:02d}.png"
-                                                                   for i in range(4)]
+        assert {
+            "obj.data",
+            "obj.names",
+            "train.txt",
+            "obj_train_data/frame_03.txt",
+            "obj_train_data/frame_03.png",
+        } <= names
+        assert archive.read("train.txt").decode().splitlines() == [
+            f"data/obj_train_data/frame_{i:02d}.png" for i in range(4)
+        ]
         data = dict(line.split(" = ") for line in archive.read("obj.data").decode().splitlines())
         assert data == {"classes": "1", "train": "data/train.txt", "names": "data/obj.names", "backup": "backup/"}
         assert archive.read("obj.names") == b"crack\n"
         cls, cx, _cy, _w, h = archive.read("obj_train_data/frame_03.txt").decode().split()
-    assert cls == "0" and float(cx) == pytest.approx(5.5 / 64, abs=1e-6) and float(h) == pytest.approx(18 / 48, abs=1e-6)
+    assert (
+        cls == "0" and float(cx) == pytest.approx(5.5 / 64, abs=1e-6) and float(h) == pytest.approx(18 / 48, abs=1e-6)
+    )
 
 
 def test_coco_and_datumaro_follow_their_documented_layouts(client, sandbox, tmp_path):
@@ -193,16 +233,32 @@ def test_cvat_cli_backs_up_and_restores_a_task(client, sandbox, tmp_path):
         pytest.skip("cvat-cli is not installed in this environment (pip install -e '.[test]')")
     task = _annotated_task(client, sandbox, "cli")
     host, port = sandbox.base_url.rsplit(":", 1)
-    env = {**os.environ, "CVAT_ACCESS_TOKEN": sandbox.settings["access_token"],
-           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    env = {
+        **os.environ,
+        "CVAT_ACCESS_TOKEN": sandbox.settings["access_token"],
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+    }
     base = [str(cli), "--server-host", host, "--server-port", port, "task"]
     backup = tmp_path / "cli-backup.zip"
-    done = subprocess.run([*base, "backup", "--completion_verification_period", "0.01", str(task.id), str(backup)],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [*base, "backup", "--completion_verification_period", "0.01", str(task.id), str(backup)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert {"task.json", "annotations.json"} <= set(zipfile.ZipFile(backup).namelist())
-    done = subprocess.run([*base, "create-from-backup", "--completion_verification_period", "0.01", str(backup)],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [*base, "create-from-backup", "--completion_verification_period", "0.01", str(backup)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     restored = [t for t in client.tasks.list() if t.name == "cli" and t.id != task.id]
     assert len(restored) == 1 and restored[0].size == 4

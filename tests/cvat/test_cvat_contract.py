@@ -10,10 +10,9 @@ after the intent time the engine records before create; the kit's ``Operations.a
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
-
-import io
 
 from PIL import Image
 
@@ -63,15 +62,31 @@ class TestTaskContract(_AdoptWithIntent, ProviderContract):
     kind = "Task"
     clock_factor = 20000.0
     files = {"img/a.png": _png(10), "img/b.png": _png(90), "img/c.png": _png(200)}
-    valid_spec = {"name": "contract task", "labels": [{"name": "car"}], "images": ["img/a.png", "img/b.png", "img/c.png"],
-                  "segment_size": 2}
-    update_spec = {"name": "renamed task", "labels": [{"name": "car"}],
-                   "images": ["img/a.png", "img/b.png", "img/c.png"], "segment_size": 2, "subset": "Train"}
+    valid_spec = {
+        "name": "contract task",
+        "labels": [{"name": "car"}],
+        "images": ["img/a.png", "img/b.png", "img/c.png"],
+        "segment_size": 2,
+    }
+    update_spec = {
+        "name": "renamed task",
+        "labels": [{"name": "car"}],
+        "images": ["img/a.png", "img/b.png", "img/c.png"],
+        "segment_size": 2,
+        "subset": "Train",
+    }
     invalid_specs = [
         ({"name": "t", "images": ["img/a.png"]}, "is not valid under any of the given schemas"),
-        ({"name": "t", "labels": [{"name": "car"}], "images": ["img/zzz.png"]}, "no such file: img/zzz.png", ("images", 0)),
-        ({"name": "t", "labels": [{"name": "car"}], "images": ["img/a.png"], "segment_size": -1},
-         "-1 is less than the minimum of 0", ("segment_size",)),
+        (
+            {"name": "t", "labels": [{"name": "car"}], "images": ["img/zzz.png"]},
+            "no such file: img/zzz.png",
+            ("images", 0),
+        ),
+        (
+            {"name": "t", "labels": [{"name": "car"}], "images": ["img/a.png"], "segment_size": -1},
+            "-1 is less than the minimum of 0",
+            ("segment_size",),
+        ),
     ]
 
 
@@ -84,9 +99,10 @@ def _parent_task(ops) -> int:
 
 
 def _with_parent(spec: dict) -> dict:
-    return {"parent": {"type": "cvat.Task", "spec": PARENT_TASK},
-            "it": {"type": "cvat.Job",
-                   "spec": {**spec, "task_id": "${{ resources.parent.outputs.id }}"}}}
+    return {
+        "parent": {"type": "cvat.Task", "spec": PARENT_TASK},
+        "it": {"type": "cvat.Job", "spec": {**spec, "task_id": "${{ resources.parent.outputs.id }}"}},
+    }
 
 
 class TestGroundTruthJobContract(_AdoptWithIntent, ProviderContract):
@@ -97,12 +113,22 @@ class TestGroundTruthJobContract(_AdoptWithIntent, ProviderContract):
     clock_factor = 20000.0
     files = TASK_FILES
     valid_spec = {"type": "ground_truth", "frame_selection_method": "manual", "frames": [0, 3], "task_id": 1}
-    update_spec = {"type": "ground_truth", "frame_selection_method": "manual", "frames": [0, 3], "task_id": 1,
-                   "assignee": "alice", "stage": "validation", "state": "in progress"}
+    update_spec = {
+        "type": "ground_truth",
+        "frame_selection_method": "manual",
+        "frames": [0, 3],
+        "task_id": 1,
+        "assignee": "alice",
+        "stage": "validation",
+        "state": "in progress",
+    }
     invalid_specs = [
         ({"type": "ground_truth", "task_id": 1, "frame_selection_method": "manual"}, "the manual method needs frames"),
-        ({"type": "ground_truth", "task_id": 1, "frame_selection_method": "random_uniform", "frame_share": 2},
-         "2 is greater than the maximum of 1", ("frame_share",)),
+        (
+            {"type": "ground_truth", "task_id": 1, "frame_selection_method": "random_uniform", "frame_share": 2},
+            "2 is greater than the maximum of 1",
+            ("frame_share",),
+        ),
     ]
 
     def prepare(self, ops):
@@ -110,4 +136,3 @@ class TestGroundTruthJobContract(_AdoptWithIntent, ProviderContract):
 
     def cli_resources(self, provider: str) -> dict:
         return _with_parent({k: v for k, v in self.valid_spec.items() if k != "task_id"})
-

@@ -12,16 +12,19 @@ LABELS = [{"name": "car"}, {"name": "truck"}]
 
 
 def _cvat_xml(*boxes: tuple[str, str]) -> str:
-    images = "".join(f'<image id="{i}" name="{name}" width="64" height="48">'
-                     f'<box label="{label}" xtl="1" ytl="1" xbr="9" ybr="9"/></image>'
-                     for i, (name, label) in enumerate(boxes))
+    images = "".join(
+        f'<image id="{i}" name="{name}" width="64" height="48">'
+        f'<box label="{label}" xtl="1" ytl="1" xbr="9" ybr="9"/></image>'
+        for i, (name, label) in enumerate(boxes)
+    )
     return f"<annotations><version>1.1</version>{images}</annotations>"
 
 
 @pytest.fixture
 def task(sandbox, images) -> dict:
-    return sandbox.ops("Task").create({"name": "imports", "labels": LABELS, "images": images,
-                                       "segment_size": 3}).outputs
+    return (
+        sandbox.ops("Task").create({"name": "imports", "labels": LABELS, "images": images, "segment_size": 3}).outputs
+    )
 
 
 def test_import_into_a_job_touches_only_its_frames(sandbox, task) -> None:
@@ -38,22 +41,26 @@ def test_import_into_a_job_touches_only_its_frames(sandbox, task) -> None:
 def test_a_frame_outside_the_job_fails_the_import(sandbox, task) -> None:
     """An annotation for a frame outside the job fails the request with CVAT's message."""
     (sandbox.mission_dir / "out.xml").write_text(_cvat_xml(("frame_00.png", "car")))
-    record = sandbox.ops("Annotations").create({"job_id": task["jobs"][1]["id"], "format": "CVAT 1.1",
-                                                "file": "out.xml"})
+    record = sandbox.ops("Annotations").create(
+        {"job_id": task["jobs"][1]["id"], "format": "CVAT 1.1", "file": "out.xml"}
+    )
     assert record.status == "failed"
 
 
 def test_coco_import_and_append_mode(sandbox, task) -> None:
     """COCO 1.0 files import too; append keeps what the task had, replace (default) does not."""
-    coco = {"images": [{"id": 1, "file_name": "frame_01.png", "width": 64, "height": 48}],
-            "categories": [{"id": 7, "name": "car"}],
-            "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [2, 2, 5, 5]}]}
+    coco = {
+        "images": [{"id": 1, "file_name": "frame_01.png", "width": 64, "height": 48}],
+        "categories": [{"id": 7, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [2, 2, 5, 5]}],
+    }
     (sandbox.mission_dir / "coco.json").write_text(json.dumps(coco))
     (sandbox.mission_dir / "first.xml").write_text(_cvat_xml(("frame_01.png", "truck")))
     imports = sandbox.ops("Annotations")
     assert imports.create({"task_id": task["id"], "format": "CVAT 1.1", "file": "first.xml"}).outputs["shapes"] == 1
-    appended = imports.create({"task_id": task["id"], "format": "COCO 1.0", "file": "coco.json",
-                               "import_mode": "append"})
+    appended = imports.create(
+        {"task_id": task["id"], "format": "COCO 1.0", "file": "coco.json", "import_mode": "append"}
+    )
     assert appended.outputs["shapes"] == 2
     replaced = imports.create({"task_id": task["id"], "format": "COCO 1.0", "file": "coco.json"})
     assert replaced.outputs["shapes"] == 1

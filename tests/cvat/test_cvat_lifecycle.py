@@ -15,22 +15,47 @@ from skyform.errors import NotFound
 def test_full_lifecycle(sandbox, images) -> None:
     """Each kind creates what CVAT shows, and outputs feed the next kind as a mission would wire them."""
     projects = sandbox.ops("Project")
-    project = projects.create({"name": "A12 defects", "labels": [
-        {"name": "crack", "color": "#ff0000"},
-        {"name": "rust", "attributes": [{"name": "severity", "input_type": "select", "values": ["low", "high"]}]}]})
+    project = projects.create(
+        {
+            "name": "A12 defects",
+            "labels": [
+                {"name": "crack", "color": "#ff0000"},
+                {
+                    "name": "rust",
+                    "attributes": [{"name": "severity", "input_type": "select", "values": ["low", "high"]}],
+                },
+            ],
+        }
+    )
     assert project.status == "ready"
     assert set(project.outputs["label_ids"]) == {"crack", "rust"}
 
     tasks = sandbox.ops("Task")
-    task = tasks.create({"name": "A12 photos", "project_id": project.outputs["id"], "images": images,
-                         "segment_size": 2, "image_quality": 80})
+    task = tasks.create(
+        {
+            "name": "A12 photos",
+            "project_id": project.outputs["id"],
+            "images": images,
+            "segment_size": 2,
+            "image_quality": 80,
+        }
+    )
     assert task.status == "ready", task
     assert task.outputs["size"] == 6
     assert [(j["start_frame"], j["stop_frame"]) for j in task.outputs["jobs"]] == [(0, 1), (2, 3), (4, 5)]
 
     jobs = sandbox.ops("Job")
-    gt = jobs.create({"type": "ground_truth", "task_id": task.outputs["id"], "frame_selection_method": "random_uniform",
-                      "frame_count": 3, "random_seed": 7, "assignee": "carol", "stage": "validation"})
+    gt = jobs.create(
+        {
+            "type": "ground_truth",
+            "task_id": task.outputs["id"],
+            "frame_selection_method": "random_uniform",
+            "frame_count": 3,
+            "random_seed": 7,
+            "assignee": "carol",
+            "stage": "validation",
+        }
+    )
     assert gt.outputs["type"] == "ground_truth"
     assert gt.outputs["frame_count"] == 3
     assert (gt.outputs["assignee"], gt.outputs["stage"]) == ("carol", "validation")
@@ -46,18 +71,21 @@ def test_full_lifecycle(sandbox, images) -> None:
 
     annotation_file = sandbox.mission_dir / "labels.xml"
     annotation_file.write_text(
-        '<annotations><version>1.1</version>'
+        "<annotations><version>1.1</version>"
         '<image id="0" name="frame_02.png" width="64" height="48">'
         '<box label="crack" xtl="1" ytl="2" xbr="30" ybr="40" occluded="0"/></image>'
         '<image id="1" name="frame_03.png" width="64" height="48">'
-        '<polygon label="rust" points="1,1;10,1;10,10"/></image></annotations>')
+        '<polygon label="rust" points="1,1;10,1;10,10"/></image></annotations>'
+    )
     imported = sandbox.ops("Annotations").create(
-        {"task_id": task.outputs["id"], "format": "CVAT 1.1", "file": "labels.xml"})
+        {"task_id": task.outputs["id"], "format": "CVAT 1.1", "file": "labels.xml"}
+    )
     assert imported.status == "ready", imported
     assert imported.outputs["shapes"] == 2
 
-    exported = sandbox.ops("Export").create({"task_id": task.outputs["id"], "format": "CVAT for images 1.1",
-                                             "include_images": True})
+    exported = sandbox.ops("Export").create(
+        {"task_id": task.outputs["id"], "format": "CVAT for images 1.1", "include_images": True}
+    )
     assert exported.status == "ready", exported
     archive = Path(exported.outputs["path"])
     assert archive.parent.name == "export_under_test" and archive.is_file()
@@ -89,8 +117,9 @@ def test_task_with_own_labels_and_one_job(sandbox, images) -> None:
 
 def test_export_without_images_of_a_job_in_coco(sandbox, images) -> None:
     """A job export holds that job's frames only; include_images false leaves the images out."""
-    task = sandbox.ops("Task").create({"name": "coco", "labels": [{"name": "car"}], "images": images,
-                                       "segment_size": 3})
+    task = sandbox.ops("Task").create(
+        {"name": "coco", "labels": [{"name": "car"}], "images": images, "segment_size": 3}
+    )
     job_id = task.outputs["jobs"][1]["id"]
     exported = sandbox.ops("Export").create({"job_id": job_id, "format": "COCO 1.0"})
     with zipfile.ZipFile(exported.outputs["path"]) as zf:

@@ -79,8 +79,10 @@ def test_validate_points_at_an_inconsistent_frame_selection(mission: Path) -> No
     result = run_cli("validate", str(mission))
     assert result.exit_code == 3, result.output
     assert "mission.yaml:" in result.output
-    assert ("resources.validation.spec.frame_count: frame_count does not apply to the random_per_job method; "
-            "it takes frames_per_job_count or frames_per_job_share") in result.output
+    assert (
+        "resources.validation.spec.frame_count: frame_count does not apply to the random_per_job method; "
+        "it takes frames_per_job_count or frames_per_job_share"
+    ) in result.output
 
 
 def test_plan_refuses_an_unknown_assignee_with_a_suggestion(mission: Path) -> None:
@@ -92,9 +94,22 @@ def test_plan_refuses_an_unknown_assignee_with_a_suggestion(mission: Path) -> No
 
 
 FAULTS = [
-    {"provider": "cvat", "fault": "status", "status": 503, "retry_after": 0, "match": "^POST /api/projects$", "times": 1},
-    {"provider": "cvat", "fault": "status", "status": 429, "retry_after": 0, "match": r"^POST /api/tasks/\d+/data/$",
-     "times": 2},
+    {
+        "provider": "cvat",
+        "fault": "status",
+        "status": 503,
+        "retry_after": 0,
+        "match": "^POST /api/projects$",
+        "times": 1,
+    },
+    {
+        "provider": "cvat",
+        "fault": "status",
+        "status": 429,
+        "retry_after": 0,
+        "match": r"^POST /api/tasks/\d+/data/$",
+        "times": 2,
+    },
     {"provider": "cvat", "fault": "status", "status": 500, "match": "^GET /api/requests/", "times": 1},
     {"provider": "cvat", "fault": "status", "status": 503, "retry_after": 0, "match": "^POST /api/jobs$", "times": 1},
 ]
@@ -123,12 +138,25 @@ def test_a_killed_apply_resumes_without_a_second_task(mission: Path) -> None:
     import sys
     import time
 
-    slow_upload = [{"provider": "cvat", "fault": "latency", "delay": 30, "match": r"^POST /api/tasks/\d+/data/$",
-                    "times": 1}]
+    slow_upload = [
+        {"provider": "cvat", "fault": "latency", "delay": 30, "match": r"^POST /api/tasks/\d+/data/$", "times": 1}
+    ]
     env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1", "SKYFORM_SANDBOX_FAULTS": json.dumps(slow_upload)}
-    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply", "--sandbox",
-                             "--auto-approve", str(mission)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from skyform.cli.main import main; main()",
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            str(mission),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         assert proc.stdout is not None

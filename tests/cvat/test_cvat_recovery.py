@@ -54,8 +54,9 @@ def test_adopt_resumes_a_task_whose_upload_never_happened(sandbox, images) -> No
     intent = time.time()
     from cvat_sdk.api_client import models
 
-    bare = ops.client.sdk.tasks.create(models.TaskWriteRequest(name="half made", labels=[models.PatchedLabelRequest(name="car")],
-                                                              segment_size=2))
+    bare = ops.client.sdk.tasks.create(
+        models.TaskWriteRequest(name="half made", labels=[models.PatchedLabelRequest(name="car")], segment_size=2)
+    )
     adopted = ops.kind.adopt(spec, ops.context(str(uuid.uuid4()), intent))
     assert adopted is not None and adopted.remote_id == str(bare.id) and adopted.status == "running"
     assert ops.kind.adopt(spec, ops.context(str(uuid.uuid4()), intent)).remote_id == str(bare.id)
@@ -73,10 +74,15 @@ def test_adopt_of_a_task_matches_its_project(sandbox, images) -> None:
     tasks = sandbox.ops("Task")
     intent = time.time()
     made = tasks.create({"name": "same", "project_id": a, "images": images[:1]})
-    assert tasks.kind.adopt({"name": "same", "project_id": b, "images": images[:1]},
-                            tasks.context(str(uuid.uuid4()), intent)) is None
-    found = tasks.kind.adopt({"name": "same", "project_id": a, "images": images[:1]},
-                             tasks.context(str(uuid.uuid4()), intent))
+    assert (
+        tasks.kind.adopt(
+            {"name": "same", "project_id": b, "images": images[:1]}, tasks.context(str(uuid.uuid4()), intent)
+        )
+        is None
+    )
+    found = tasks.kind.adopt(
+        {"name": "same", "project_id": a, "images": images[:1]}, tasks.context(str(uuid.uuid4()), intent)
+    )
     assert found is not None and found.remote_id == made.remote_id and found.status == "ready"
 
 
@@ -87,7 +93,8 @@ def test_a_failing_background_request_fails_the_task_with_cvats_message(sandbox,
     assert record.status == "failed"
     assert record.remote_id  # the task exists and is recorded, so destroy can remove it
     assert "CVAT could not process the task's images: Failed to process media data" in (
-        sandbox.ops("Task").kind.poll(record, sandbox.ops("Task").context()).message or "")
+        sandbox.ops("Task").kind.poll(record, sandbox.ops("Task").context()).message or ""
+    )
 
 
 def test_a_stuck_export_stays_running(sandbox, images) -> None:
@@ -114,8 +121,9 @@ def test_rate_limits_and_outages_are_retryable(sandbox, status, error, retry_aft
     """429 and 5xx answers raise retryable errors carrying Retry-After; nothing is created."""
     ops = sandbox.ops("Project")
     assert ops.client.sdk is not None  # connect before the fault
-    sandbox.simulator.faults.replace([FaultRule(fault="status", status=status, retry_after=retry_after,
-                                                match="^POST /api/projects$")])
+    sandbox.simulator.faults.replace(
+        [FaultRule(fault="status", status=status, retry_after=retry_after, match="^POST /api/projects$")]
+    )
     with pytest.raises(error) as caught:
         ops.create({"name": "p", "labels": LABELS})
     assert caught.value.retry_after == retry_after and caught.value.status == status
@@ -135,8 +143,12 @@ def test_a_wrong_token_is_an_auth_error_without_the_token(sandbox) -> None:
 
 def test_password_login_and_organization(sandbox) -> None:
     """username + password log in (session and CSRF); organization puts new objects in that org."""
-    settings = {"url": sandbox.base_url, "username": "admin", "password": "sandbox-admin-password",
-                "organization": "skyform"}
+    settings = {
+        "url": sandbox.base_url,
+        "username": "admin",
+        "password": "sandbox-admin-password",
+        "organization": "skyform",
+    }
     record = sandbox.ops("Project", settings).create({"name": "in org", "labels": LABELS})
     assert sandbox.simulator.data["projects"][record.remote_id]["organization"] == 1
     bad = sandbox.ops("Project", {**settings, "password": "nope-nope"})
@@ -155,8 +167,9 @@ def test_deleting_an_annotation_job_leaves_it_with_its_task(sandbox, images) -> 
     jobs.kind.delete(managed, ctx)
     assert jobs.read(managed) is not None
     assert warnings == [f"annotation job {managed.remote_id} stays with its task; only the record is dropped"]
-    gt = jobs.create({"type": "ground_truth", "task_id": task["id"], "frame_selection_method": "manual",
-                      "frames": [0, 5]})
+    gt = jobs.create(
+        {"type": "ground_truth", "task_id": task["id"], "frame_selection_method": "manual", "frames": [0, 5]}
+    )
     jobs.delete(gt)
     assert jobs.read(gt) is None
     assert "annotation jobs cannot be deleted" in jobs.kind.delete_note
@@ -168,8 +181,13 @@ def test_a_second_ground_truth_job_is_refused_by_cvat(sandbox, images) -> None:
 
     task = sandbox.ops("Task").create({"name": "gt", "labels": LABELS, "images": images}).outputs
     jobs = sandbox.ops("Job")
-    spec = {"type": "ground_truth", "task_id": task["id"], "frame_selection_method": "random_per_job",
-            "frames_per_job_share": 0.5, "random_seed": 3}
+    spec = {
+        "type": "ground_truth",
+        "task_id": task["id"],
+        "frame_selection_method": "random_per_job",
+        "frames_per_job_share": 0.5,
+        "random_seed": 3,
+    }
     first = jobs.create(spec)
     assert first.outputs["frame_count"] == 3
     with pytest.raises(PermanentError, match="A task can have only 1 ground truth job"):
@@ -212,8 +230,9 @@ def test_a_task_whose_data_request_expired_is_judged_by_its_frames(sandbox, imag
     record = tasks.create({"name": "expired", "labels": LABELS, "images": images[:2]})
     with sandbox.simulator.lock:
         sandbox.simulator.data["requests"].clear()
-    running = tasks.record(tasks.kind._running(int(record.remote_id), record.private["rq_id"]),
-                           record.spec, tasks.context())
+    running = tasks.record(
+        tasks.kind._running(int(record.remote_id), record.private["rq_id"]), record.spec, tasks.context()
+    )
     assert tasks.wait(running).status == "ready"
 
 

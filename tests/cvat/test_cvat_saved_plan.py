@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+
 from skyform.testing import run_cli
 
 MISSION = """apiVersion: skyform/v1

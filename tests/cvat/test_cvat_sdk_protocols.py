@@ -25,8 +25,9 @@ def sdk(sandbox):
 
 
 def _task(sdk, name: str = "t") -> object:
-    return sdk.tasks.create(models.TaskWriteRequest(name=name, labels=[models.PatchedLabelRequest(name="car")],
-                                                    segment_size=2))
+    return sdk.tasks.create(
+        models.TaskWriteRequest(name=name, labels=[models.PatchedLabelRequest(name="car")], segment_size=2)
+    )
 
 
 def test_media_through_tus(sandbox, sdk, images) -> None:
@@ -44,15 +45,25 @@ def test_media_through_tus(sandbox, sdk, images) -> None:
 def test_media_in_one_multipart_request(sandbox, sdk, images) -> None:
     """A plain DataRequest with client_files[] answers 202 with the request id."""
     task = _task(sdk)
-    files = [(f"client_files[{i}]", (Path(p).name, (sandbox.mission_dir / p).read_bytes(), "image/png"))
-             for i, p in enumerate(images[:2])]
-    response = httpx.post(f"{sandbox.base_url}/api/tasks/{task.id}/data/", data={"image_quality": "50"}, files=files,
-                          headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    files = [
+        (f"client_files[{i}]", (Path(p).name, (sandbox.mission_dir / p).read_bytes(), "image/png"))
+        for i, p in enumerate(images[:2])
+    ]
+    response = httpx.post(
+        f"{sandbox.base_url}/api/tasks/{task.id}/data/",
+        data={"image_quality": "50"},
+        files=files,
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+    )
     assert response.status_code == 202
     sdk.wait_for_completion(response.json()["rq_id"], status_check_period=0.01)
     assert sdk.tasks.retrieve(task.id).size == 2
-    again = httpx.post(f"{sandbox.base_url}/api/tasks/{task.id}/data/", data={"image_quality": "50"}, files=files,
-                       headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    again = httpx.post(
+        f"{sandbox.base_url}/api/tasks/{task.id}/data/",
+        data={"image_quality": "50"},
+        files=files,
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+    )
     assert (again.status_code, again.json()) == (400, {"detail": "Adding more data is not supported"})
 
 
@@ -60,7 +71,9 @@ def test_annotation_crud_on_jobs_and_tasks(sandbox, sdk, images) -> None:
     """PUT on a job replaces its frames; PATCH adds, updates and deletes by id; DELETE clears."""
     task = sdk.tasks.create_from_data(
         models.TaskWriteRequest(name="crud", labels=[models.PatchedLabelRequest(name="car")], segment_size=2),
-        [sandbox.mission_dir / p for p in images[:4]], status_check_period=0.01)
+        [sandbox.mission_dir / p for p in images[:4]],
+        status_check_period=0.01,
+    )
     label = task.get_labels()[0].id
     second = sorted(task.get_jobs(), key=lambda j: j.start_frame)[1]
 
@@ -86,7 +99,9 @@ def test_frames_download_through_the_sdk(sandbox, sdk, images, tmp_path) -> None
     """Task.download_frames / Job.get_frame fetch the uploaded images; a frame outside a job is 400."""
     task = sdk.tasks.create_from_data(
         models.TaskWriteRequest(name="frames", labels=[models.PatchedLabelRequest(name="car")], segment_size=2),
-        [sandbox.mission_dir / p for p in images[:4]], status_check_period=0.01)
+        [sandbox.mission_dir / p for p in images[:4]],
+        status_check_period=0.01,
+    )
     task.download_frames([0, 3], outdir=tmp_path / "frames")
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["frame_000000.png", "frame_000003.png"]
     job = sorted(task.get_jobs(), key=lambda j: j.start_frame)[1]

@@ -54,34 +54,48 @@ def api(sandbox) -> httpx.Client:
 @pytest.fixture
 def world(sandbox, images, api) -> dict[str, Any]:
     """A project with a task of six frames (three jobs), a ground-truth job and an export request."""
-    project = sandbox.ops("Project").create({"name": "schema", "labels": [{"name": "car", "attributes": [
-        {"name": "make", "input_type": "select", "values": ["a", "b"]}]}]})
-    task = sandbox.ops("Task").create({"name": "schema", "project_id": project.outputs["id"], "images": images,
-                                       "segment_size": 2})
-    gt = sandbox.ops("Job").create({"type": "ground_truth", "task_id": task.outputs["id"],
-                                    "frame_selection_method": "random_uniform", "frame_share": 0.5,
-                                    "assignee": "alice"})
+    project = sandbox.ops("Project").create(
+        {
+            "name": "schema",
+            "labels": [{"name": "car", "attributes": [{"name": "make", "input_type": "select", "values": ["a", "b"]}]}],
+        }
+    )
+    task = sandbox.ops("Task").create(
+        {"name": "schema", "project_id": project.outputs["id"], "images": images, "segment_size": 2}
+    )
+    gt = sandbox.ops("Job").create(
+        {
+            "type": "ground_truth",
+            "task_id": task.outputs["id"],
+            "frame_selection_method": "random_uniform",
+            "frame_share": 0.5,
+            "assignee": "alice",
+        }
+    )
     rq = api.post(f"/api/tasks/{task.outputs['id']}/dataset/export", params={"format": "COCO 1.0"}).json()["rq_id"]
     return {"project": project.outputs["id"], "task": task.outputs["id"], "gt": int(gt.remote_id), "rq": rq}
 
 
-@pytest.mark.parametrize("path, model", [
-    ("/api/server/about", models.About),
-    ("/api/server/annotation/formats", models.DatasetFormats),
-    ("/api/projects", models.PaginatedProjectReadList),
-    ("/api/projects/{project}", models.ProjectRead),
-    ("/api/tasks", models.PaginatedTaskReadList),
-    ("/api/tasks/{task}", models.TaskRead),
-    ("/api/tasks/{task}/data/meta", models.DataMetaRead),
-    ("/api/jobs?task_id={task}", models.PaginatedJobReadList),
-    ("/api/jobs/{gt}", models.JobRead),
-    ("/api/jobs/{gt}/annotations/", models.LabeledData),
-    ("/api/labels?project_id={project}", models.PaginatedLabelList),
-    ("/api/users", models.PaginatedMetaUserList),
-    ("/api/users/self", models.MetaUser),
-    ("/api/requests", models.PaginatedRequestList),
-    ("/api/requests/{rq}", models.Request),
-])
+@pytest.mark.parametrize(
+    "path, model",
+    [
+        ("/api/server/about", models.About),
+        ("/api/server/annotation/formats", models.DatasetFormats),
+        ("/api/projects", models.PaginatedProjectReadList),
+        ("/api/projects/{project}", models.ProjectRead),
+        ("/api/tasks", models.PaginatedTaskReadList),
+        ("/api/tasks/{task}", models.TaskRead),
+        ("/api/tasks/{task}/data/meta", models.DataMetaRead),
+        ("/api/jobs?task_id={task}", models.PaginatedJobReadList),
+        ("/api/jobs/{gt}", models.JobRead),
+        ("/api/jobs/{gt}/annotations/", models.LabeledData),
+        ("/api/labels?project_id={project}", models.PaginatedLabelList),
+        ("/api/users", models.PaginatedMetaUserList),
+        ("/api/users/self", models.MetaUser),
+        ("/api/requests", models.PaginatedRequestList),
+        ("/api/requests/{rq}", models.Request),
+    ],
+)
 def test_answers_match_the_sdk_models(api, world, path, model) -> None:
     """Every required field is present with the schema's type, and no field is outside the schema."""
     _strict(model, api.get(path.format(**world)))
@@ -108,16 +122,25 @@ def test_pagination_is_drf_page_number(api, world) -> None:
     assert (missing.status_code, missing.json()) == (404, {"detail": "Invalid page."})
 
 
-@pytest.mark.parametrize("method, path, body, status, answer", [
-    ("GET", "/api/tasks/999", None, 404, {"detail": "Not found."}),
-    ("PATCH", "/api/jobs/1", {"stage": "bogus"}, 400, {"stage": ['"bogus" is not a valid choice.']}),
-    ("PATCH", "/api/jobs/1", {"assignee": 99}, 400, {"assignee": ['Invalid pk "99" - object does not exist.']}),
-    ("POST", "/api/projects", {}, 400, {"name": ["This field is required."]}),
-    ("POST", "/api/tasks", {"name": "x"}, 400, {"non_field_errors": ["Label set or project_id must be present"]}),
-    ("DELETE", "/api/jobs/1", None, 400, ["Only ground truth jobs can be removed"]),
-    ("POST", "/api/jobs", {"type": "annotation", "task_id": 1}, 400, {"type": ['Unexpected job type "annotation"']}),
-    ("POST", "/api/tasks/1/dataset/export", None, 400, {"format": ["This field is required."]}),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, answer",
+    [
+        ("GET", "/api/tasks/999", None, 404, {"detail": "Not found."}),
+        ("PATCH", "/api/jobs/1", {"stage": "bogus"}, 400, {"stage": ['"bogus" is not a valid choice.']}),
+        ("PATCH", "/api/jobs/1", {"assignee": 99}, 400, {"assignee": ['Invalid pk "99" - object does not exist.']}),
+        ("POST", "/api/projects", {}, 400, {"name": ["This field is required."]}),
+        ("POST", "/api/tasks", {"name": "x"}, 400, {"non_field_errors": ["Label set or project_id must be present"]}),
+        ("DELETE", "/api/jobs/1", None, 400, ["Only ground truth jobs can be removed"]),
+        (
+            "POST",
+            "/api/jobs",
+            {"type": "annotation", "task_id": 1},
+            400,
+            {"type": ['Unexpected job type "annotation"']},
+        ),
+        ("POST", "/api/tasks/1/dataset/export", None, 400, {"format": ["This field is required."]}),
+    ],
+)
 def test_errors_are_drf_style(api, world, method, path, body, status, answer) -> None:
     """Bad requests get DRF's status and body, never a stack trace."""
     response = api.request(method, path, json=body)
@@ -141,8 +164,9 @@ def test_auth_variants(sandbox, world) -> None:
     cookies = dict(login.cookies)
     refused = httpx.post(f"{url}/api/projects", json={"name": "x"}, cookies=cookies)
     assert (refused.status_code, refused.json()) == (403, {"detail": "CSRF Failed: CSRF token missing."})
-    allowed = httpx.post(f"{url}/api/projects", json={"name": "x"}, cookies=cookies,
-                         headers={"X-CSRFToken": cookies["csrftoken"]})
+    allowed = httpx.post(
+        f"{url}/api/projects", json={"name": "x"}, cookies=cookies, headers={"X-CSRFToken": cookies["csrftoken"]}
+    )
     assert allowed.status_code == 201
 
 
@@ -162,8 +186,14 @@ def test_tus_upload_protocol(sandbox, api, world) -> None:
     content = json.dumps({"images": [], "annotations": [], "categories": []}).encode()
     base = f"/api/tasks/{world['task']}/annotations/"
     assert api.post(base, params={"format": "COCO 1.0"}, headers={"Upload-Start": ""}).status_code == 202
-    created = api.post(base, headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(content)),
-                                      "Upload-Metadata": "filename Y29jby5qc29u"})
+    created = api.post(
+        base,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(content)),
+            "Upload-Metadata": "filename Y29jby5qc29u",
+        },
+    )
     assert created.status_code == 201 and created.headers["Upload-Filename"] == "coco.json"
     location = created.headers["Location"]
     half = len(content) // 2

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from werkzeug.wrappers import Request, Response
+
 from skyform.errors import TransientError
 from skyform.sandbox.clock import SimClock
 from skyform.sandbox.faults import Faults
@@ -21,7 +23,6 @@ from skyform_cvat import tus
 from skyform_cvat.media import upload_images
 from skyform_cvat.provider import PROVIDER
 from skyform_cvat.simulator import CvatSimulator
-from werkzeug.wrappers import Request, Response
 
 CHUNK = 128 * 1024
 
@@ -35,7 +36,8 @@ class LossyCvat(CvatSimulator):
 
     def dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
         carries_data = "/data" in request.path and (
-            request.method == "PATCH" or "Upload-Multiple" in request.headers or bool(request.files))
+            request.method == "PATCH" or "Upload-Multiple" in request.headers or bool(request.files)
+        )
         if carries_data:
             body = request.get_data()  # read (and cached for the handler), so it counts as sent
             self.received += len(body)
@@ -59,12 +61,15 @@ def noise_images(directory, count: int, side: int = 256) -> list[str]:
 @pytest.fixture
 def lossy(tmp_path, monkeypatch):
     monkeypatch.setattr(tus, "CHUNK_SIZE", CHUNK)
-    sim = LossyCvat(SimulatorOptions(state_dir=tmp_path / "sim", clock=SimClock(20000.0), faults=Faults()),
-                    lose={1, 4})
+    sim = LossyCvat(SimulatorOptions(state_dir=tmp_path / "sim", clock=SimClock(20000.0), faults=Faults()), lose={1, 4})
     with SimulatorHost() as host:
         running = host.start(sim)
-        yield sim, Operations(PROVIDER, "Task", running.settings(), tmp_path / "mission", poll_timeout=20.0,
-                              poll_interval=0.01)
+        yield (
+            sim,
+            Operations(
+                PROVIDER, "Task", running.settings(), tmp_path / "mission", poll_timeout=20.0, poll_interval=0.01
+            ),
+        )
 
 
 def test_a_lost_chunk_is_sent_again_and_nothing_else(lossy, tmp_path) -> None:
@@ -74,8 +79,9 @@ def test_a_lost_chunk_is_sent_again_and_nothing_else(lossy, tmp_path) -> None:
     spec = {"name": "resumed", "labels": [{"name": "car"}], "images": names}
     from cvat_sdk.api_client import models
 
-    task = ops.client.sdk.tasks.create(models.TaskWriteRequest(name="resumed",
-                                                                labels=[models.PatchedLabelRequest(name="car")]))
+    task = ops.client.sdk.tasks.create(
+        models.TaskWriteRequest(name="resumed", labels=[models.PatchedLabelRequest(name="car")])
+    )
     ctx = ops.context()
     for _attempt in range(5):  # what the engine does with a transient error: try again
         try:

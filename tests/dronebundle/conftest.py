@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from skyform_dronebundle.simulator.server import DroneBundleSimulator  # noqa: E
 
 
 def today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +53,34 @@ def project_id(client: DroneBundleClient) -> str:
 @pytest.fixture
 def make_ctx(client: DroneBundleClient, tmp_path: Path) -> Callable[..., OperationContext]:
     def make(address: str = "flight", key: str | None = None, c: Any = None) -> OperationContext:
-        return OperationContext(client=c or client, settings={}, provider="dronebundle", address=address,
-                                mission="bridge-a12", mission_dir=tmp_path, artifacts_dir=tmp_path / "artifacts",
-                                idempotency_key=key or str(uuid.uuid4()), intent_at=time.time())
+        return OperationContext(
+            client=c or client,
+            settings={},
+            provider="dronebundle",
+            address=address,
+            mission="bridge-a12",
+            mission_dir=tmp_path,
+            artifacts_dir=tmp_path / "artifacts",
+            idempotency_key=key or str(uuid.uuid4()),
+            intent_at=time.time(),
+        )
+
     return make
 
 
-def _record_of(result: Result, spec: dict[str, Any], ctx: OperationContext,
-               type_: str = "dronebundle.Job") -> Record:
-    return Record(address=ctx.address, type=type_, remote_id=result.remote_id, status=result.status,
-                  spec=dict(spec), outputs=result.outputs, observed=result.observed or {},
-                  private=result.private, idempotency_key=ctx.idempotency_key, intent_at=ctx.intent_at)
+def _record_of(result: Result, spec: dict[str, Any], ctx: OperationContext, type_: str = "dronebundle.Job") -> Record:
+    return Record(
+        address=ctx.address,
+        type=type_,
+        remote_id=result.remote_id,
+        status=result.status,
+        spec=dict(spec),
+        outputs=result.outputs,
+        observed=result.observed or {},
+        private=result.private,
+        idempotency_key=ctx.idempotency_key,
+        intent_at=ctx.intent_at,
+    )
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ then zero, one or two mutations to just past a limit."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,7 @@ from skyform_dronebundle.simulator.server import JOB_TYPES
 from skyform_dronebundle.simulator.validation import job_error
 from skyform_dronebundle.validation import spec_issues
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 EARLIEST = months_before(TODAY, 6)
 JOB = PROVIDER.kind("Job")
 
@@ -32,15 +33,20 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A job body the documentation accepts, with values at and inside the limits."""
     start = draw(st.sampled_from([EARLIEST, TODAY, TODAY + timedelta(days=400)]))
     body: dict[str, Any] = {
-        "name": _x(draw(st.sampled_from([1, 50, 100]))), "type": draw(st.sampled_from(JOB_TYPES)),
-        "job_pattern": draw(st.sampled_from(v.JOB_PATTERNS)), "start_date": start.isoformat()}
+        "name": _x(draw(st.sampled_from([1, 50, 100]))),
+        "type": draw(st.sampled_from(JOB_TYPES)),
+        "job_pattern": draw(st.sampled_from(v.JOB_PATTERNS)),
+        "start_date": start.isoformat(),
+    }
     optional: dict[str, st.SearchStrategy[Any]] = {
         "status": st.sampled_from([s for s in v.STATUSES if s != "other"]),
-        "priority": st.sampled_from(v.PRIORITIES), "description": st.sampled_from(["", _x(1000)]),
+        "priority": st.sampled_from(v.PRIORITIES),
+        "description": st.sampled_from(["", _x(1000)]),
         "end_date": st.sampled_from([start.isoformat(), (start + timedelta(days=9)).isoformat()]),
         "inspection_notes": st.sampled_from(["", _x(2000)]),
         "capture_types": st.lists(st.sampled_from(v.CAPTURE_TYPES), unique=True),
-        "external_id": st.sampled_from(["", _x(255)])}
+        "external_id": st.sampled_from(["", _x(255)]),
+    }
     for field in draw(st.sets(st.sampled_from(sorted(optional)))):
         body[field] = draw(optional[field])
     if draw(st.booleans()):
@@ -55,7 +61,8 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
             "selected_days_of_week": st.lists(st.integers(0, 6), max_size=7),
             "week_of_month": st.sampled_from(v.WEEKS_OF_MONTH),
             "weeks_of_month": st.lists(st.sampled_from(v.WEEKS_OF_MONTH), unique=True),
-            "flights_per_occurrence": st.sampled_from([1, 10])}
+            "flights_per_occurrence": st.sampled_from([1, 10]),
+        }
         for field in draw(st.sets(st.sampled_from(sorted(recurring)))):
             body[field] = draw(recurring[field])
     return body
@@ -70,18 +77,30 @@ def _drop(field: str) -> Callable[[dict[str, Any]], None]:
 
 
 MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "name-empty": _set(name=""), "name-101": _set(name=_x(101)), "no-name": _drop("name"),
-    "no-type": _drop("type"), "pattern": _set(job_pattern="weekly"), "no-start": _drop("start_date"),
-    "start-text": _set(start_date="soon"), "start-feb-30": _set(start_date="2027-02-30"),
+    "name-empty": _set(name=""),
+    "name-101": _set(name=_x(101)),
+    "no-name": _drop("name"),
+    "no-type": _drop("type"),
+    "pattern": _set(job_pattern="weekly"),
+    "no-start": _drop("start_date"),
+    "start-text": _set(start_date="soon"),
+    "start-feb-30": _set(start_date="2027-02-30"),
     "start-old": _set(start_date=(EARLIEST - timedelta(days=1)).isoformat()),
-    "status": _set(status="done"), "priority": _set(priority="urgent"),
-    "description": _set(description=_x(1001)), "notes": _set(inspection_notes=_x(2001)),
-    "end-before": lambda b: b.update(end_date=(calendar_date(b["start_date"]) - timedelta(days=1)).isoformat())
-    if calendar_date(str(b.get("start_date"))) else None,
+    "status": _set(status="done"),
+    "priority": _set(priority="urgent"),
+    "description": _set(description=_x(1001)),
+    "notes": _set(inspection_notes=_x(2001)),
+    "end-before": lambda b: (
+        b.update(end_date=(calendar_date(b["start_date"]) - timedelta(days=1)).isoformat())
+        if calendar_date(str(b.get("start_date")))
+        else None
+    ),
     "end-text": _set(end_date="later"),
-    "lat-out": _set(latitude=90.5, longitude=0), "lon-out": _set(latitude=0, longitude=-180.5),
+    "lat-out": _set(latitude=90.5, longitude=0),
+    "lon-out": _set(latitude=0, longitude=-180.5),
     "lat-alone": lambda b: (b.update(latitude=10), b.pop("longitude", None)),
-    "captures-dup": _set(capture_types=["panorama", "panorama"]), "captures-bad": _set(capture_types=["x_ray"]),
+    "captures-dup": _set(capture_types=["panorama", "panorama"]),
+    "captures-bad": _set(capture_types=["x_ray"]),
     "external-id": _set(external_id=_x(256)),
     "other-no-reason": lambda b: (b.update(status="other"), b.pop("other_status_reason", None)),
     "reason-long": _set(status="other", other_status_reason=_x(201)),
@@ -100,7 +119,7 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
 
 def _verdicts(body: dict[str, Any]) -> tuple[list[Any], str | None]:
     issues = spec_issues(JOB, {"project_id": "P", **body}, TODAY)
-    merged = {f: None for f in v.JOB_FIELDS} | dict(v.JOB_DEFAULTS) | body
+    merged = dict.fromkeys(v.JOB_FIELDS) | dict(v.JOB_DEFAULTS) | body
     return issues, job_error(merged, body, JOB_TYPES, TODAY)
 
 

@@ -17,16 +17,32 @@ JOB = {"name": "n", "type": "drone_inspection", "job_pattern": "one_time", "star
 
 # (key, operation, code_name the simulator answers, what the user is told to do)
 CASES = [
-    ("v1_not_a_real_key_000000000000", "list", "invalid_api_key",
-     "the API key was not recognised: set api_key in the dronebundle provider settings"),
+    (
+        "v1_not_a_real_key_000000000000",
+        "list",
+        "invalid_api_key",
+        "the API key was not recognised: set api_key in the dronebundle provider settings",
+    ),
     (access.INACTIVE_KEY, "list", "api_key_inactive", "the API key is inactive: reactivate it"),
-    (access.READ_ONLY_KEY, "create", "read_only_access",
-     "the API key has the read_only scope but POST /v1/projects needs full_access: use a key with the "
-     "full_access scope"),
-    (access.STARTER_KEY, "list", "enterprise_required",
-     "the workspace is not on the Enterprise plan, which the DroneBundle API requires"),
-    (access.PATH_RESTRICTED_KEY, "get", "api_key_path_not_allowed",
-     "the API key is not allowed to call GET /v1/projects/P1: allow this path for the key"),
+    (
+        access.READ_ONLY_KEY,
+        "create",
+        "read_only_access",
+        "the API key has the read_only scope but POST /v1/projects needs full_access: use a key with the "
+        "full_access scope",
+    ),
+    (
+        access.STARTER_KEY,
+        "list",
+        "enterprise_required",
+        "the workspace is not on the Enterprise plan, which the DroneBundle API requires",
+    ),
+    (
+        access.PATH_RESTRICTED_KEY,
+        "get",
+        "api_key_path_not_allowed",
+        "the API key is not allowed to call GET /v1/projects/P1: allow this path for the key",
+    ),
 ]
 
 
@@ -55,10 +71,12 @@ def test_each_code_name_becomes_a_one_line_auth_error(sandbox, key, operation, c
 def test_simulator_refusals_have_the_documented_shape(sandbox, key, operation, code, advice) -> None:
     """Sent directly, each refusal is HTTP 403 with exactly {message, code_name}."""
     url = sandbox.settings()["url"]
-    method, path = {"list": ("GET", "/projects"), "create": ("POST", "/projects"),
-                    "get": ("GET", "/projects/P1")}[operation]
-    response = httpx.request(method, url + path, json={"name": "x"} if method == "POST" else None,
-                             headers={"Authorization": f"Bearer {key}"})
+    method, path = {"list": ("GET", "/projects"), "create": ("POST", "/projects"), "get": ("GET", "/projects/P1")}[
+        operation
+    ]
+    response = httpx.request(
+        method, url + path, json={"name": "x"} if method == "POST" else None, headers={"Authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 403
     body = response.json()
     assert set(body) == {"message", "code_name"} and body["code_name"] == code

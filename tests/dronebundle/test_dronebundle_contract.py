@@ -14,8 +14,15 @@ from skyform_dronebundle import vocabulary as v
 from skyform_dronebundle.provider import PROVIDER
 from skyform_dronebundle.simulator.server import SANDBOX_PROJECT_ID
 
-JOB = {"project_id": SANDBOX_PROJECT_ID, "name": "Contract deck inspection", "type": "drone_inspection",
-       "job_pattern": "one_time", "start_date": "2027-03-01", "latitude": 55.6761, "longitude": 12.5683}
+JOB = {
+    "project_id": SANDBOX_PROJECT_ID,
+    "name": "Contract deck inspection",
+    "type": "drone_inspection",
+    "job_pattern": "one_time",
+    "start_date": "2027-03-01",
+    "latitude": 55.6761,
+    "longitude": 12.5683,
+}
 
 
 class _AdoptAfterCrash:
@@ -25,8 +32,9 @@ class _AdoptAfterCrash:
     valid_spec: Any
     kind: str
 
-    def test_adopt_finds_the_object_created_before_a_crash(self, ops, contract_sandbox, contract_provider,
-                                                          contract_mission_dir) -> None:
+    def test_adopt_finds_the_object_created_before_a_crash(
+        self, ops, contract_sandbox, contract_provider, contract_mission_dir
+    ) -> None:
         """Within the run that made it, adopt returns the object (a retry after a lost answer);
         from a new process it raises AdoptError naming what to look for; never a second object."""
         key = str(uuid.uuid4())
@@ -62,7 +70,9 @@ class TestProjectContract(_AdoptAfterCrash, ProviderContract):
     provider = PROVIDER
     kind = "Project"
     valid_spec = {"name": "Contract bridge", "description": "contract suite", "status": "planned"}
-    invalid_specs = [({"name": ""}, v.NAME_LENGTH, ("name",)),
-                     ({"name": "p", "status": "other"}, v.OTHER_REASON_REQUIRED, ("status",))]
+    invalid_specs = [
+        ({"name": ""}, v.NAME_LENGTH, ("name",)),
+        ({"name": "p", "status": "other"}, v.OTHER_REASON_REQUIRED, ("status",)),
+    ]
     update_spec = {"name": "Contract bridge", "description": "contract suite", "status": "in_progress"}
     supports_adopt = False  # a name match is reported, never taken

@@ -3,10 +3,11 @@ recurring patterns, plan notes, the crash between POST and state write, and dele
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,16 +16,21 @@ from skyform.errors import AdoptError, PermanentError
 from skyform.providers import Change
 from skyform_dronebundle.job import patch_body
 from skyform_dronebundle.provider import connect
-import itertools
 
-START = (datetime.now(timezone.utc).date() + timedelta(days=14)).isoformat()
+START = (datetime.now(UTC).date() + timedelta(days=14)).isoformat()
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 def job_spec(project_id: str, **extra: Any) -> dict[str, Any]:
-    return {"project_id": project_id, "name": "Bridge A12 deck", "type": "drone_inspection",
-            "job_pattern": "one_time", "start_date": START, **extra}
+    return {
+        "project_id": project_id,
+        "name": "Bridge A12 deck",
+        "type": "drone_inspection",
+        "job_pattern": "one_time",
+        "start_date": START,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -88,8 +94,9 @@ def test_read_of_a_job_that_is_gone_is_none(job_kind, make_ctx, project_id, reco
     assert job_kind.read(ghost, ctx) is None
 
 
-def test_update_patches_only_the_changed_fields_and_clears_removed_ones(job_kind, make_ctx, project_id,
-                                                                       record_of, sent, client) -> None:
+def test_update_patches_only_the_changed_fields_and_clears_removed_ones(
+    job_kind, make_ctx, project_id, record_of, sent, client
+) -> None:
     """A renamed job with its description removed: PATCH {name, description: null}, nothing else."""
     old = job_spec(project_id, description="deck and piers", priority="high")
     ctx = make_ctx()
@@ -99,8 +106,13 @@ def test_update_patches_only_the_changed_fields_and_clears_removed_ones(job_kind
     sent.clear()
     result = job_kind.update(record, new, changes, ctx)
     patches = [s for s in sent if s[0] == "PATCH"]
-    assert patches == [("PATCH", f"/v1/projects/{project_id}/jobs/{record.remote_id}",
-                        {"name": "Bridge A12 deck, north", "description": None})]
+    assert patches == [
+        (
+            "PATCH",
+            f"/v1/projects/{project_id}/jobs/{record.remote_id}",
+            {"name": "Bridge A12 deck, north", "description": None},
+        )
+    ]
     remote = client.get_job(project_id, record.remote_id)
     assert remote["description"] is None and remote["priority"] == "high"
     assert result.observed == new
@@ -145,10 +157,14 @@ EVERY_2_WEEKS = {"recurring_frequency": "weekly", "recurring_interval": 2}
 FIRST_AND_THIRD = {"recurring_frequency": "monthly", "weeks_of_month": [1, 3], "selected_days_of_week": [1]}
 
 
-@pytest.mark.parametrize("fields", [WEEKDAYS, EVERY_2_WEEKS, FIRST_AND_THIRD],
-                         ids=["every-weekday", "every-2-weeks", "monthly-first-and-third-week"])
-def test_documented_recurring_examples_are_created_with_their_occurrences(job_kind, make_ctx, project_id,
-                                                                          sandbox, fields) -> None:
+@pytest.mark.parametrize(
+    "fields",
+    [WEEKDAYS, EVERY_2_WEEKS, FIRST_AND_THIRD],
+    ids=["every-weekday", "every-2-weeks", "monthly-first-and-third-week"],
+)
+def test_documented_recurring_examples_are_created_with_their_occurrences(
+    job_kind, make_ctx, project_id, sandbox, fields
+) -> None:
     """The three documented recurring examples create jobs whose occurrences follow the pattern."""
     spec = job_spec(project_id, job_pattern="recurring", start_date="2026-12-01", **fields)
     result = job_kind.create(spec, make_ctx())
@@ -172,8 +188,7 @@ def test_plan_flags_regenerated_occurrences(job_kind, record_of) -> None:
     assert moved.action == "replace"
 
 
-def test_update_of_recurring_fields_regenerates_occurrences(job_kind, make_ctx, project_id, record_of,
-                                                           sandbox) -> None:
+def test_update_of_recurring_fields_regenerates_occurrences(job_kind, make_ctx, project_id, record_of, sandbox) -> None:
     """PATCHing a recurring field makes the service regenerate the job's occurrences."""
     spec = job_spec(project_id, job_pattern="recurring", **WEEKDAYS)
     ctx = make_ctx()
@@ -185,23 +200,30 @@ def test_update_of_recurring_fields_regenerates_occurrences(job_kind, make_ctx, 
     assert {datetime.fromisoformat(d).date().isoweekday() for d in occurrence["dates"]} == {2, 4}
 
 
-def test_switching_to_one_time_clears_the_recurring_fields(job_kind, make_ctx, project_id, record_of,
-                                                          client) -> None:
+def test_switching_to_one_time_clears_the_recurring_fields(job_kind, make_ctx, project_id, record_of, client) -> None:
     """A recurring job made one-time: recurring fields removed from the spec are cleared with null."""
     spec = job_spec(project_id, job_pattern="recurring", **EVERY_2_WEEKS)
     ctx = make_ctx()
     record = record_of(job_kind.create(spec, ctx), spec, ctx)
     new = job_spec(project_id)
-    changes = [Change(("job_pattern",), "recurring", "one_time"),
-               Change(("recurring_frequency",), "weekly", None), Change(("recurring_interval",), 2, None)]
+    changes = [
+        Change(("job_pattern",), "recurring", "one_time"),
+        Change(("recurring_frequency",), "weekly", None),
+        Change(("recurring_interval",), 2, None),
+    ]
     assert "occurrences will be regenerated" in (job_kind.plan_change(changes, record).note or "")
     job_kind.update(record, new, changes, ctx)
     remote = client.get_job(project_id, record.remote_id)
-    assert (remote["job_pattern"], remote["recurring_frequency"], remote["recurring_interval"]) == ("one_time", None, None)
+    assert (remote["job_pattern"], remote["recurring_frequency"], remote["recurring_interval"]) == (
+        "one_time",
+        None,
+        None,
+    )
 
 
-def test_crash_between_post_and_state_write_is_reported_as_a_possible_orphan(job_kind, make_ctx, project_id,
-                                                                            client, sandbox) -> None:
+def test_crash_between_post_and_state_write_is_reported_as_a_possible_orphan(
+    job_kind, make_ctx, project_id, client, sandbox
+) -> None:
     """The job was created but its id never recorded: adopt raises AdoptError naming the external_id
     the job carries, and how to import it or start anew; nothing is created twice."""
     ctx = make_ctx(address="flight")
@@ -238,9 +260,18 @@ def test_a_job_in_an_unknown_project_is_not_found(job_kind, make_ctx) -> None:
 def _record() -> Any:
     from skyform.providers import Record
 
-    return Record(address="flight", type="dronebundle.Job", remote_id="J", status="ready", spec={},
-                  outputs={}, observed={}, private={"project_id": "P", "external_id": "skyform:m:flight:abcd1234"},
-                  idempotency_key="k", intent_at=0.0)
+    return Record(
+        address="flight",
+        type="dronebundle.Job",
+        remote_id="J",
+        status="ready",
+        spec={},
+        outputs={},
+        observed={},
+        private={"project_id": "P", "external_id": "skyform:m:flight:abcd1234"},
+        idempotency_key="k",
+        intent_at=0.0,
+    )
 
 
 def test_a_timestamp_start_date_is_not_drift(job_kind, make_ctx, project_id, record_of) -> None:
@@ -259,8 +290,9 @@ def test_within_a_run_adopt_knows_what_the_earlier_attempt_did(job_kind, make_ct
     from skyform.sandbox.faults import FaultRule
 
     ctx = make_ctx()
-    sandbox.simulator.faults.replace([FaultRule(fault="status", status=429, retry_after=1, times=1,
-                                                match="^POST /v1/projects/[^/]+/jobs$")])
+    sandbox.simulator.faults.replace(
+        [FaultRule(fault="status", status=429, retry_after=1, times=1, match="^POST /v1/projects/[^/]+/jobs$")]
+    )
     try:
         with pytest.raises(RateLimited):
             job_kind.create(job_spec(project_id), ctx)
@@ -277,8 +309,9 @@ def test_a_timeout_leaves_the_outcome_unknown(job_kind, make_ctx, project_id, sa
     from skyform.sandbox.faults import FaultRule
 
     ctx = make_ctx()
-    sandbox.simulator.faults.replace([FaultRule(fault="status", status=500, times=1,
-                                                match="^POST /v1/projects/[^/]+/jobs$")])
+    sandbox.simulator.faults.replace(
+        [FaultRule(fault="status", status=500, times=1, match="^POST /v1/projects/[^/]+/jobs$")]
+    )
     try:
         with pytest.raises(TransientError):
             job_kind.create(job_spec(project_id), ctx)
@@ -288,8 +321,9 @@ def test_a_timeout_leaves_the_outcome_unknown(job_kind, make_ctx, project_id, sa
         job_kind.adopt(job_spec(project_id), ctx)
 
 
-def test_removing_the_spec_external_id_restores_the_derived_one(job_kind, make_ctx, project_id, record_of,
-                                                               client) -> None:
+def test_removing_the_spec_external_id_restores_the_derived_one(
+    job_kind, make_ctx, project_id, record_of, client
+) -> None:
     """An external_id taken out of the spec goes back to skyform:<mission>:<address>:<key8>."""
     spec = job_spec(project_id, external_id="WO-1")
     ctx = make_ctx(address="flight")

@@ -64,25 +64,31 @@ def test_a_broken_job_is_reported_at_its_lines(registry, tmp_path: Path) -> None
         "resources:\n  j:\n    type: dronebundle.Job\n    spec:\n"
         "      project_id: P\n      name: deck\n      type: drone_inspection\n"
         "      job_pattern: one_time\n      start_date: '2026-12-01'\n"
-        "      end_date: '2026-11-30'\n"          # line 15
-        "      longitude: 12.5\n"                 # line 16
-        "      status: other\n")                  # line 17
+        "      end_date: '2026-11-30'\n"  # line 15
+        "      longitude: 12.5\n"  # line 16
+        "      status: other\n"
+    )  # line 17
     with pytest.raises(SpecError) as caught:
         api.load(tmp_path, registry, today=date(2026, 11, 23))
     found = {(d.location.line if d.location else None, d.message) for d in caught.value.diagnostics}
-    assert found == {(15, "end_date must be on or after start_date"),
-                     (16, "latitude and longitude must be provided together"),
-                     (17, 'other_status_reason is required when status is "other"')}
+    assert found == {
+        (15, "end_date must be on or after start_date"),
+        (16, "latitude and longitude must be provided together"),
+        (17, 'other_status_reason is required when status is "other"'),
+    }
 
 
 def _cli(*args: str, cwd: Path) -> SimpleNamespace:
     """``skyform ARGS`` in-process (click runner) with only this provider and the state backends."""
     from skyform.testing.runner import run_cli
-
     from skyform_dronebundle.provider import PROVIDER
 
-    done = run_cli(*args, providers=[PROVIDER], cwd=cwd,
-                   env={"SKYFORM_SANDBOX_CLOCK": "1000", "NO_COLOR": "1", "SKYFORM_PLUGINS": "state"})
+    done = run_cli(
+        *args,
+        providers=[PROVIDER],
+        cwd=cwd,
+        env={"SKYFORM_SANDBOX_CLOCK": "1000", "NO_COLOR": "1", "SKYFORM_PLUGINS": "state"},
+    )
     return SimpleNamespace(returncode=done.exit_code, stdout=done.stdout, stderr=done.stderr)
 
 
@@ -190,13 +196,24 @@ def test_killed_between_post_and_state_write_the_next_apply_reports_a_possible_o
     (mission / "mission.yaml").write_text(CRASH_MISSION)
     sim_state = mission / ".skyform" / "sandbox" / "dronebundle.json"
     # the GET that follows the POST hangs, so the process is killed between POST and state write
-    faults = json.dumps([{"provider": "dronebundle", "fault": "latency", "delay": 30,
-                          "match": "^GET /v1/projects/[^/]+/jobs/"}])
-    env = {**os.environ, "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1", "SKYFORM_PLUGINS": "dronebundle,state",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]),
-           "SKYFORM_SANDBOX_FAULTS": faults, "NO_COLOR": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "skyform.cli.main", "apply", "--sandbox", "--auto-approve",
-                                str(mission)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    faults = json.dumps(
+        [{"provider": "dronebundle", "fault": "latency", "delay": 30, "match": "^GET /v1/projects/[^/]+/jobs/"}]
+    )
+    env = {
+        **os.environ,
+        "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "SKYFORM_PLUGINS": "dronebundle,state",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]),
+        "SKYFORM_SANDBOX_FAULTS": faults,
+        "NO_COLOR": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skyform.cli.main", "apply", "--sandbox", "--auto-approve", str(mission)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         jobs: dict = {}
@@ -228,7 +245,6 @@ def test_a_429_during_apply_is_retried_and_the_job_is_created_once(tmp_path: Pat
     """The simulator rejects the first two job POSTs with 429 + Retry-After; the engine retries
     (RateLimited is transient) and apply finishes with exactly one job."""
     from skyform.testing.runner import run_cli
-
     from skyform_dronebundle.provider import PROVIDER
 
     if not _cli_ready(tmp_path):
@@ -236,10 +252,27 @@ def test_a_429_during_apply_is_retried_and_the_job_is_created_once(tmp_path: Pat
     mission = tmp_path / "limited"
     mission.mkdir()
     (mission / "mission.yaml").write_text(CRASH_MISSION)
-    faults = json.dumps([{"provider": "dronebundle", "fault": "status", "status": 429, "retry_after": 1,
-                          "times": 2, "match": "^POST /v1/projects/[^/]+/jobs$"}])
-    done = run_cli("apply", "--sandbox", "--auto-approve", str(mission), providers=[PROVIDER], cwd=tmp_path,
-                   env={"SKYFORM_PLUGINS": "state", "NO_COLOR": "1", "SKYFORM_SANDBOX_FAULTS": faults})
+    faults = json.dumps(
+        [
+            {
+                "provider": "dronebundle",
+                "fault": "status",
+                "status": 429,
+                "retry_after": 1,
+                "times": 2,
+                "match": "^POST /v1/projects/[^/]+/jobs$",
+            }
+        ]
+    )
+    done = run_cli(
+        "apply",
+        "--sandbox",
+        "--auto-approve",
+        str(mission),
+        providers=[PROVIDER],
+        cwd=tmp_path,
+        env={"SKYFORM_PLUGINS": "state", "NO_COLOR": "1", "SKYFORM_SANDBOX_FAULTS": faults},
+    )
     assert done.exit_code == 0, done.output
     state = json.loads((mission / ".skyform" / "sandbox" / "dronebundle.json").read_text())
     assert len(state["jobs"]) == 1
@@ -279,8 +312,9 @@ def test_moving_a_job_to_another_project_needs_forget(tmp_path: Path) -> None:
     spec = mission / "mission.yaml"
     text = spec.read_text()
     head, tail = text.split("  thermal_scan:", 1)
-    tail = tail.replace('project_id: "${{ resources.site.outputs.id }}"',
-                        'project_id: "01900000-0000-7000-8000-000000000001"', 1)
+    tail = tail.replace(
+        'project_id: "${{ resources.site.outputs.id }}"', 'project_id: "01900000-0000-7000-8000-000000000001"', 1
+    )
     spec.write_text(head + "  thermal_scan:" + tail)
     blocked = _cli("apply", "--sandbox", "--auto-approve", str(mission), cwd=tmp_path)
     assert blocked.returncode != 0 and "documents no job delete" in blocked.stdout + blocked.stderr

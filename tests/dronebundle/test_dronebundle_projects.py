@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -27,8 +27,9 @@ def test_create_read_update_project(project_kind, make_ctx, record_of, client) -
     record = record_of(result, spec, ctx, "dronebundle.Project")
     assert project_kind.read(record, ctx).observed == spec
     new = {**spec, "status": "in_progress", "archived": True}
-    updated = project_kind.update(record, new, [Change(("status",), "planned", "in_progress"),
-                                                Change(("archived",), None, True)], ctx)
+    updated = project_kind.update(
+        record, new, [Change(("status",), "planned", "in_progress"), Change(("archived",), None, True)], ctx
+    )
     assert updated.outputs["status"] == "in_progress"
     assert client.get_project(result.remote_id)["archived"] is True
 
@@ -51,8 +52,9 @@ def test_projects_are_cursor_paginated(small_pages) -> None:
     """Pages of page_size with count and a cursor, null on the last page; the client follows it."""
     client = DroneBundleClient(small_pages.settings()["url"], SANDBOX_KEY)
     made = [client.create_project({"name": f"p{i}"}) for i in range(7)]
-    first = httpx.get(small_pages.settings()["url"] + "/projects",
-                      headers={"Authorization": f"Bearer {SANDBOX_KEY}"}).json()
+    first = httpx.get(
+        small_pages.settings()["url"] + "/projects", headers={"Authorization": f"Bearer {SANDBOX_KEY}"}
+    ).json()
     assert first["count"] == 3 and len(first["projects"]) == 3 and first["cursor"]
     assert sorted(p["id"] for p in client.list_projects()) == sorted(made + [SANDBOX_PROJECT_ID])
 

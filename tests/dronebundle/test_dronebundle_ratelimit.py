@@ -4,7 +4,7 @@ client-side limiter keeps a burst under it, and a 429 is a RateLimited with retr
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

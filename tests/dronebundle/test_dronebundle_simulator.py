@@ -20,11 +20,14 @@ def api(sandbox: Any) -> httpx.Client:
         yield c
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"{not json", "Request body must be valid JSON"),
-    (b"[1, 2]", "Request body must be a JSON object"),
-    (b'{"name": "x", "colour": "red"}', "Unknown field: colour"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"{not json", "Request body must be valid JSON"),
+        (b"[1, 2]", "Request body must be a JSON object"),
+        (b'{"name": "x", "colour": "red"}', "Unknown field: colour"),
+    ],
+)
 def test_bad_bodies_are_400_with_a_message(api: httpx.Client, content: bytes, message: str) -> None:
     """Malformed or unexpected bodies: 400 {"message"}."""
     response = api.post("/projects", content=content, headers={"Content-Type": "application/json"})
@@ -100,11 +103,17 @@ def test_team_is_cursor_paginated_and_filtered_by_role(sandbox: Any) -> None:
         assert httpx.get(f"{url}/team", params={"role": "boss"}, headers=headers).status_code == 400
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"name": "x", "url": "https://hooks.example/in", "event_types": ["job.created"]}, "name must be between 2"),
-    ({"name": "ops", "url": "http://hooks.example/in", "event_types": ["job.created"]}, "url must be a valid https"),
-    ({"name": "ops", "url": "https://hooks.example/in", "event_types": []}, "event_types must be a non-empty"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"name": "x", "url": "https://hooks.example/in", "event_types": ["job.created"]}, "name must be between 2"),
+        (
+            {"name": "ops", "url": "http://hooks.example/in", "event_types": ["job.created"]},
+            "url must be a valid https",
+        ),
+        ({"name": "ops", "url": "https://hooks.example/in", "event_types": []}, "event_types must be a non-empty"),
+    ],
+)
 def test_webhook_bodies_are_validated(api: httpx.Client, body: dict, message: str) -> None:
     """POST /webhooks: name 2-100, an https url, known event types."""
     r = api.post("/webhooks", json=body)
@@ -113,6 +122,8 @@ def test_webhook_bodies_are_validated(api: httpx.Client, body: dict, message: st
 
 def test_webhook_secret_is_returned_once(api: httpx.Client) -> None:
     """A created webhook answers its signing secret dbwhsec_... (shown once)."""
-    r = api.post("/webhooks", json={"name": "ops", "url": "https://hooks.example/in",
-                                    "event_types": ["job.created", "job.updated"]})
+    r = api.post(
+        "/webhooks",
+        json={"name": "ops", "url": "https://hooks.example/in", "event_types": ["job.created", "job.updated"]},
+    )
     assert r.status_code == 201 and r.json()["secret"].startswith("dbwhsec_")

@@ -3,7 +3,7 @@ message at the field, and the simulator rejects the same body with the same mess
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,12 +14,17 @@ from skyform_dronebundle import vocabulary as v
 from skyform_dronebundle.provider import PROVIDER
 from skyform_dronebundle.validation import spec_issues
 
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 START = (TODAY + timedelta(days=30)).isoformat()
 DROP = object()  # remove the field from the base spec
 
-BASE: dict[str, Any] = {"project_id": "P", "name": "Bridge A12 deck", "type": "drone_inspection",
-                        "job_pattern": "one_time", "start_date": START}
+BASE: dict[str, Any] = {
+    "project_id": "P",
+    "name": "Bridge A12 deck",
+    "type": "drone_inspection",
+    "job_pattern": "one_time",
+    "start_date": START,
+}
 RECURRING = {"job_pattern": "recurring", "recurring_frequency": "weekly"}
 
 
@@ -41,8 +46,13 @@ CASES: list[tuple[str, dict[str, Any], str, tuple[Any, ...], str | None]] = [
     ("start-not-iso", {"start_date": "15/04/2026"}, v.START_DATE_ISO, ("start_date",), None),
     ("start-no-such-day", {"start_date": "2026-02-30"}, v.START_DATE_ISO, ("start_date",), None),
     ("start-7-months-ago", {"start_date": _ago(7)}, v.START_DATE_TOO_OLD, ("start_date",), None),
-    ("end-before-start", {"end_date": (TODAY + timedelta(days=29)).isoformat()}, v.END_AFTER_START,
-     ("end_date",), None),
+    (
+        "end-before-start",
+        {"end_date": (TODAY + timedelta(days=29)).isoformat()},
+        v.END_AFTER_START,
+        ("end_date",),
+        None,
+    ),
     ("end-not-iso", {"end_date": "soon"}, v.END_DATE_ISO, ("end_date",), None),
     ("latitude-95", {"latitude": 95, "longitude": 12.5}, v.LATITUDE_RANGE, ("latitude",), None),
     ("latitude-text", {"latitude": "north", "longitude": 12.5}, v.LATITUDE_RANGE, ("latitude",), None),
@@ -50,46 +60,87 @@ CASES: list[tuple[str, dict[str, Any], str, tuple[Any, ...], str | None]] = [
     ("latitude-alone", {"latitude": 55.6}, v.LAT_LON_TOGETHER, ("latitude",), None),
     ("longitude-alone", {"longitude": 12.5}, v.LAT_LON_TOGETHER, ("longitude",), None),
     ("other-no-reason", {"status": "other"}, v.OTHER_REASON_REQUIRED, ("status",), None),
-    ("reason-empty", {"status": "other", "other_status_reason": ""}, v.OTHER_REASON_LENGTH,
-     ("other_status_reason",), None),
-    ("reason-201", {"status": "other", "other_status_reason": "r" * 201}, v.OTHER_REASON_LENGTH,
-     ("other_status_reason",), None),
+    (
+        "reason-empty",
+        {"status": "other", "other_status_reason": ""},
+        v.OTHER_REASON_LENGTH,
+        ("other_status_reason",),
+        None,
+    ),
+    (
+        "reason-201",
+        {"status": "other", "other_status_reason": "r" * 201},
+        v.OTHER_REASON_LENGTH,
+        ("other_status_reason",),
+        None,
+    ),
     ("external-id-256", {"external_id": "e" * 256}, v.EXTERNAL_ID_LENGTH, ("external_id",), None),
     ("status-bad", {"status": "done"}, v.STATUS_ENUM, ("status",), None),
     ("priority-bad", {"priority": "urgent"}, v.PRIORITY_ENUM, ("priority",), None),
     ("description-1001", {"description": "d" * 1001}, v.DESCRIPTION_LENGTH, ("description",), None),
     ("notes-2001", {"inspection_notes": "n" * 2001}, v.NOTES_LENGTH, ("inspection_notes",), None),
-    ("captures-21", {"capture_types": list(v.CAPTURE_TYPES) * 2 + ["panorama"] * 3},
-     v.CAPTURE_TYPES_RULE, ("capture_types",), None),
-    ("captures-duplicate", {"capture_types": ["lidar_scan", "lidar_scan"]}, v.CAPTURE_TYPES_RULE,
-     ("capture_types",), None),
+    (
+        "captures-21",
+        {"capture_types": list(v.CAPTURE_TYPES) * 2 + ["panorama"] * 3},
+        v.CAPTURE_TYPES_RULE,
+        ("capture_types",),
+        None,
+    ),
+    (
+        "captures-duplicate",
+        {"capture_types": ["lidar_scan", "lidar_scan"]},
+        v.CAPTURE_TYPES_RULE,
+        ("capture_types",),
+        None,
+    ),
     ("captures-unknown", {"capture_types": ["x_ray"]}, v.CAPTURE_TYPES_RULE, ("capture_types",), None),
-    ("recurring-on-one-time", {"recurring_frequency": "weekly"},
-     v.RECURRING_ONLY.format(field="recurring_frequency"), ("recurring_frequency",), None),
-    ("days-on-one-time", {"selected_days_of_week": [1]},
-     v.RECURRING_ONLY.format(field="selected_days_of_week"), ("selected_days_of_week",), None),
-    ("frequency-bad", {**RECURRING, "recurring_frequency": "hourly"}, v.FREQUENCY_ENUM,
-     ("recurring_frequency",), None),
+    (
+        "recurring-on-one-time",
+        {"recurring_frequency": "weekly"},
+        v.RECURRING_ONLY.format(field="recurring_frequency"),
+        ("recurring_frequency",),
+        None,
+    ),
+    (
+        "days-on-one-time",
+        {"selected_days_of_week": [1]},
+        v.RECURRING_ONLY.format(field="selected_days_of_week"),
+        ("selected_days_of_week",),
+        None,
+    ),
+    ("frequency-bad", {**RECURRING, "recurring_frequency": "hourly"}, v.FREQUENCY_ENUM, ("recurring_frequency",), None),
     ("interval-0", {**RECURRING, "recurring_interval": 0}, v.INTERVAL_RANGE, ("recurring_interval",), None),
     ("interval-366", {**RECURRING, "recurring_interval": 366}, v.INTERVAL_RANGE, ("recurring_interval",), None),
-    ("interval-flexible", {**RECURRING, "recurring_frequency": "flexible", "recurring_interval": 2},
-     v.INTERVAL_NOT_FLEXIBLE, ("recurring_interval",), None),
+    (
+        "interval-flexible",
+        {**RECURRING, "recurring_frequency": "flexible", "recurring_interval": 2},
+        v.INTERVAL_NOT_FLEXIBLE,
+        ("recurring_interval",),
+        None,
+    ),
     ("day-7", {**RECURRING, "selected_days_of_week": [7]}, v.DAYS_RULE, ("selected_days_of_week",), None),
-    ("days-8", {**RECURRING, "selected_days_of_week": [0, 1, 2, 3, 4, 5, 6, 0]}, v.DAYS_RULE,
-     ("selected_days_of_week",), None),
+    (
+        "days-8",
+        {**RECURRING, "selected_days_of_week": [0, 1, 2, 3, 4, 5, 6, 0]},
+        v.DAYS_RULE,
+        ("selected_days_of_week",),
+        None,
+    ),
     ("week-of-month-5", {**RECURRING, "week_of_month": 5}, v.WEEK_OF_MONTH_ENUM, ("week_of_month",), None),
     ("week-of-month-0", {**RECURRING, "week_of_month": 0}, v.WEEK_OF_MONTH_ENUM, ("week_of_month",), None),
-    ("weeks-duplicate", {**RECURRING, "weeks_of_month": [1, 1]}, v.WEEKS_OF_MONTH_RULE,
-     ("weeks_of_month",), None),
-    ("weeks-6", {**RECURRING, "weeks_of_month": [1, 2, 3, 4, -1, 2]}, v.WEEKS_OF_MONTH_RULE,
-     ("weeks_of_month",), None),
+    ("weeks-duplicate", {**RECURRING, "weeks_of_month": [1, 1]}, v.WEEKS_OF_MONTH_RULE, ("weeks_of_month",), None),
+    ("weeks-6", {**RECURRING, "weeks_of_month": [1, 2, 3, 4, -1, 2]}, v.WEEKS_OF_MONTH_RULE, ("weeks_of_month",), None),
     ("weeks-bad-value", {**RECURRING, "weeks_of_month": [0]}, v.WEEKS_OF_MONTH_RULE, ("weeks_of_month",), None),
     ("flights-0", {**RECURRING, "flights_per_occurrence": 0}, v.FLIGHTS_RANGE, ("flights_per_occurrence",), None),
-    ("flights-11", {**RECURRING, "flights_per_occurrence": 11}, v.FLIGHTS_RANGE,
-     ("flights_per_occurrence",), None),
+    ("flights-11", {**RECURRING, "flights_per_occurrence": 11}, v.FLIGHTS_RANGE, ("flights_per_occurrence",), None),
     ("project-missing", {"project_id": DROP}, "project_id is required", (), ""),
-    ("unknown-field", {"colour": "red"}, "Additional properties are not allowed ('colour' was unexpected)",
-     (), "Unknown field: colour"),
+    (
+        "unknown-field",
+        {"colour": "red"},
+        "Additional properties are not allowed ('colour' was unexpected)",
+        (),
+        "Unknown field: colour",
+    ),
 ]
 
 
@@ -107,23 +158,34 @@ JOB = PROVIDER.kind("Job")
 
 
 @pytest.mark.parametrize("changes, message, path, api", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_skyform_rejects_with_the_documented_message_at_the_field(changes: dict[str, Any], message: str,
-                                                                  path: tuple[Any, ...], api: str | None) -> None:
+def test_skyform_rejects_with_the_documented_message_at_the_field(
+    changes: dict[str, Any], message: str, path: tuple[Any, ...], api: str | None
+) -> None:
     """Offline validation (schema + check) reports exactly one issue: this message, this field."""
     issues = spec_issues(JOB, _spec(changes), TODAY)
     assert [(i.path, i.message) for i in issues] == [(path, message)]
 
 
-@pytest.mark.parametrize("changes, message, path, api", [c[1:] for c in CASES if c[4] != ""],
-                         ids=[c[0] for c in CASES if c[4] != ""])
-def test_simulator_answers_400_with_the_same_message(sandbox: Any, client: Any, project_id: str,
-                                                     changes: dict[str, Any], message: str,
-                                                     path: tuple[Any, ...], api: str | None) -> None:
+@pytest.mark.parametrize(
+    "changes, message, path, api", [c[1:] for c in CASES if c[4] != ""], ids=[c[0] for c in CASES if c[4] != ""]
+)
+def test_simulator_answers_400_with_the_same_message(
+    sandbox: Any,
+    client: Any,
+    project_id: str,
+    changes: dict[str, Any],
+    message: str,
+    path: tuple[Any, ...],
+    api: str | None,
+) -> None:
     """The simulated API, sent the same body directly, answers 400 {"message": <same>}."""
     body = {k: val for k, val in _spec(changes).items() if k != "project_id"}
     settings = sandbox.settings()
-    response = httpx.post(f"{settings['url']}/projects/{project_id}/jobs", json=body,
-                          headers={"Authorization": f"Bearer {settings['api_key']}"})
+    response = httpx.post(
+        f"{settings['url']}/projects/{project_id}/jobs",
+        json=body,
+        headers={"Authorization": f"Bearer {settings['api_key']}"},
+    )
     assert response.status_code == 400
     assert response.json() == {"message": api or message}
 
@@ -136,12 +198,26 @@ def test_every_documented_message_has_a_case() -> None:
 
 def test_the_base_spec_and_every_field_together_are_valid() -> None:
     """A spec using every documented field correctly has no issue."""
-    full = {**BASE, "job_pattern": "recurring", "status": "other", "other_status_reason": "awaiting permit",
-            "priority": "high", "description": "deck", "end_date": (TODAY + timedelta(days=400)).isoformat(),
-            "latitude": -90, "longitude": 180, "inspection_notes": "n" * 2000,
-            "capture_types": list(v.CAPTURE_TYPES), "external_id": "e" * 255, "recurring_frequency": "monthly",
-            "recurring_interval": 365, "selected_days_of_week": [0, 1, 2, 3, 4, 5, 6], "week_of_month": -1,
-            "weeks_of_month": [1, 2, 3, 4, -1], "flights_per_occurrence": 10}
+    full = {
+        **BASE,
+        "job_pattern": "recurring",
+        "status": "other",
+        "other_status_reason": "awaiting permit",
+        "priority": "high",
+        "description": "deck",
+        "end_date": (TODAY + timedelta(days=400)).isoformat(),
+        "latitude": -90,
+        "longitude": 180,
+        "inspection_notes": "n" * 2000,
+        "capture_types": list(v.CAPTURE_TYPES),
+        "external_id": "e" * 255,
+        "recurring_frequency": "monthly",
+        "recurring_interval": 365,
+        "selected_days_of_week": [0, 1, 2, 3, 4, 5, 6],
+        "week_of_month": -1,
+        "weeks_of_month": [1, 2, 3, 4, -1],
+        "flights_per_occurrence": 10,
+    }
     assert spec_issues(JOB, full, TODAY) == []
     assert spec_issues(JOB, BASE, TODAY) == []
 
@@ -165,9 +241,13 @@ def test_start_date_rule_is_relative_to_the_check_context_today() -> None:
 
 def test_unknown_values_are_skipped_until_apply() -> None:
     """Values known only after apply (other resources' outputs) raise no issue at validate time."""
-    spec = {**BASE, "project_id": Unknown("resources.site.outputs.id"),
-            "start_date": Unknown("var.when"), "latitude": Unknown("var.site.lat"),
-            "longitude": Unknown("var.site.lon")}
+    spec = {
+        **BASE,
+        "project_id": Unknown("resources.site.outputs.id"),
+        "start_date": Unknown("var.when"),
+        "latitude": Unknown("var.site.lat"),
+        "longitude": Unknown("var.site.lon"),
+    }
     assert list(JOB.check(spec, _ctx())) == []
 
 

@@ -45,7 +45,7 @@ class Ran:
         """stdout as JSON lines (every non-empty line must parse)."""
         return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
-    def clean(self) -> "Ran":
+    def clean(self) -> Ran:
         """Bad input ends as a message, never a traceback (returns self for chaining)."""
         assert "Traceback" not in self.err, str(self)
         assert "Traceback" not in self.out, str(self)
@@ -94,18 +94,34 @@ class Workspace:
         captured = self.capsys.readouterr()
         return Ran(code, captured.out, captured.err)
 
-    def sub(self, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL,
-            env: dict[str, str] | None = None) -> Ran:
+    def sub(
+        self, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL, env: dict[str, str] | None = None
+    ) -> Ran:
         """skyform as a subprocess (a fresh interpreter, no TTY on stdin); ``env`` adds variables."""
-        proc = subprocess.run(skyform_command(*args), env={**self.env, **(env or {})}, cwd=self.path,
-                              capture_output=True, text=True, timeout=timeout, stdin=stdin, check=False)
+        proc = subprocess.run(
+            skyform_command(*args),
+            env={**self.env, **(env or {})},
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=stdin,
+            check=False,
+        )
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """skyform started in the background (its own session, so signals reach only it)."""
-        return subprocess.Popen(skyform_command(*args), env={**self.env, **(env or {})}, cwd=self.path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                text=True, start_new_session=True)
+        return subprocess.Popen(
+            skyform_command(*args),
+            env={**self.env, **(env or {})},
+            cwd=self.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
 
     # -- the sandbox and the state ------------------------------------------------------
     @property

@@ -31,8 +31,9 @@ def test_every_provider_call_of_an_apply_goes_through_the_executor_it_is_given(w
     with Session(ws.path, Options(sandbox=True)) as session:
         plan = session.plan()
         assert session.runtime is not None and session.store is not None
-        outcome = Scheduler(session.mission, plan, session.runtime, session.store, events.append,
-                            executor=Recording).run()
+        outcome = Scheduler(
+            session.mission, plan, session.runtime, session.store, events.append, executor=Recording
+        ).run()
     assert outcome.ok and sorted(outcome.done) == ["a", "j"], (outcome, events)
     assert seen[:2] == [("a", "create"), ("j", "create")]
     assert ("j", "poll") in seen and {address for address, _ in seen} == {"a", "j"}

@@ -14,10 +14,42 @@ from hypothesis import strategies as st
 from skyform.errors import SpecError
 from skyform.spec.yamlsource import parse
 
-YAMLISH = st.lists(st.sampled_from([
-    "a", ": ", "- ", "\n", "  ", "{", "}", "[", "]", ",", "&x ", "*x", "!!str ", "!tag ", "'", '"', "#", "---\n",
-    "? ", "|\n", ">\n", "%YAML 1.2\n", "${{ var.x }}", "\t", "\x00", "é", "0x1F", "~", "<<: *x\n",
-]), max_size=40).map("".join)
+YAMLISH = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            ": ",
+            "- ",
+            "\n",
+            "  ",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            "&x ",
+            "*x",
+            "!!str ",
+            "!tag ",
+            "'",
+            '"',
+            "#",
+            "---\n",
+            "? ",
+            "|\n",
+            ">\n",
+            "%YAML 1.2\n",
+            "${{ var.x }}",
+            "\t",
+            "\x00",
+            "é",
+            "0x1F",
+            "~",
+            "<<: *x\n",
+        ]
+    ),
+    max_size=40,
+).map("".join)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -35,22 +67,45 @@ def test_loader_returns_data_or_a_located_spec_error(data):
 
 
 @pytest.mark.slow  # a fuzz campaign: a validate per generated spec
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(spec=st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
-              st.sampled_from(["${{ var.n }}", "${{ resources.a.outputs.id }}", "${{ nope }}", "${{ var. }}",
-                               "x ${{ secrets.K }} y", "${{ resources.zz.outputs.id }}", "${{ mission.name }}"])),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["name", "value", "even", "cost", "x", "create_error"]),
-                                               children, max_size=4)),
-    max_leaves=8))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    spec=st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 5),
+            st.text(max_size=6),
+            st.sampled_from(
+                [
+                    "${{ var.n }}",
+                    "${{ resources.a.outputs.id }}",
+                    "${{ nope }}",
+                    "${{ var. }}",
+                    "x ${{ secrets.K }} y",
+                    "${{ resources.zz.outputs.id }}",
+                    "${{ mission.name }}",
+                ]
+            ),
+        ),
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.dictionaries(
+                st.sampled_from(["name", "value", "even", "cost", "x", "create_error"]), children, max_size=4
+            ),
+        ),
+        max_leaves=8,
+    )
+)
 def test_any_spec_value_validates_without_a_traceback(ws, spec):
     """Arbitrary spec contents (types, expressions, nesting) give exit 0 or 3, never an internal error."""
     import json
 
-    ws.write("variables: {n: 2}\nresources:\n  a: {type: fake.Thing, spec: {name: a}}\n"
-             f"  b:\n    type: fake.Thing\n    spec: {json.dumps(spec)}\n")
+    ws.write(
+        "variables: {n: 2}\nresources:\n  a: {type: fake.Thing, spec: {name: a}}\n"
+        f"  b:\n    type: fake.Thing\n    spec: {json.dumps(spec)}\n"
+    )
     ran = ws.run("validate", ws.path / "mission.yaml").clean()
     assert ran.code in (0, 3), str(ran)
 
@@ -64,19 +119,30 @@ INVALID = """
 """
 
 
-@pytest.mark.parametrize("command", [
-    ["validate"], ["plan"], ["plan", "--sandbox", "--json"], ["apply", "--sandbox", "--auto-approve"],
-    ["destroy", "--sandbox", "--auto-approve"], ["graph"], ["graph", "--format", "json"],
-], ids=lambda c: " ".join(c))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["plan"],
+        ["plan", "--sandbox", "--json"],
+        ["apply", "--sandbox", "--auto-approve"],
+        ["destroy", "--sandbox", "--auto-approve"],
+        ["graph"],
+        ["graph", "--format", "json"],
+    ],
+    ids=lambda c: " ".join(c),
+)
 def test_invalid_mission_is_exit_3_from_every_command(ws, command):
     """validate, plan, apply, destroy and graph all refuse an invalid mission the same way: exit 3,
     every error with file:line:col, no traceback, nothing contacted or recorded."""
     f = ws.write(INVALID)
     ran = ws.run(*command, ws.path).clean()
     assert ran.code == 3, str(ran)
-    for fragment in (f"{f}:5:41: resources.a.spec.even: 3 is odd",
-                     f"{f}:6:32: resources.b.spec.name: ${{{{ resources.aa.outputs.id }}}}: no resource 'aa'",
-                     "dependency cycle: c → d → c"):
+    for fragment in (
+        f"{f}:5:41: resources.a.spec.even: 3 is odd",
+        f"{f}:6:32: resources.b.spec.name: ${{{{ resources.aa.outputs.id }}}}: no resource 'aa'",
+        "dependency cycle: c → d → c",
+    ):
         assert fragment in ran.err, str(ran)
     assert "3 errors found." in ran.err
     assert not (ws.path / ".skyform" / "state.db").exists()
@@ -123,9 +189,12 @@ def test_secrets_file_errors_are_usage_errors(ws, tmp_path):
 
 JSONISH = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)),
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(
-        st.text(max_size=8).filter(lambda k: k != "<<"), children, max_size=4)),  # '<<': see the test below
-    max_leaves=12)
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(max_size=8).filter(lambda k: k != "<<"), children, max_size=4),
+    ),  # '<<': see the test below
+    max_leaves=12,
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -158,13 +227,17 @@ KEYED = st.recursive(
     st.one_of(st.integers(), st.text(alphabet="abc xyz", max_size=6)),
     lambda children: st.one_of(
         st.lists(children, max_size=3),
-        st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), children, max_size=3)),
-    max_leaves=10)
+        st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), children, max_size=3),
+    ),
+    max_leaves=10,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), KEYED, min_size=1, max_size=4),
-       flow=st.booleans())
+@given(
+    data=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), KEYED, min_size=1, max_size=4),
+    flow=st.booleans(),
+)
 def test_every_key_location_points_at_the_key_in_the_source(data, flow):
     """The loader records line:col of every mapping key exactly where the key is written (what errors show)."""
     import io
@@ -186,7 +259,7 @@ def test_every_key_location_points_at_the_key_in_the_source(data, flow):
         if isinstance(node, MDict):
             for key, value in node.items():
                 loc = node.mark(key)
-                at = lines[loc.line - 1][loc.column - 1:]
+                at = lines[loc.line - 1][loc.column - 1 :]
                 assert at.startswith((key, f"'{key}'", f'"{key}"')), (key, loc, text)
                 check(value)
         elif isinstance(node, MList):
@@ -205,7 +278,9 @@ def test_bad_fault_rule_is_a_clear_sandbox_error(ws, monkeypatch):
     assert "sandbox: bad SKYFORM_SANDBOX_FAULTS: fault rule 1: unknown fault 'explode'" in ran.err
 
 
-@pytest.mark.parametrize("rules", ['[{"fault": "status", "match": "("}]', "[1]"], ids=["bad regex", "rule not a mapping"])
+@pytest.mark.parametrize(
+    "rules", ['[{"fault": "status", "match": "("}]', "[1]"], ids=["bad regex", "rule not a mapping"]
+)
 def test_malformed_fault_rules_never_show_a_traceback(ws, monkeypatch, rules):
     """A malformed fault rule (bad regex, not a mapping) is a one-line sandbox error naming the variable."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
@@ -215,8 +290,9 @@ def test_malformed_fault_rules_never_show_a_traceback(ws, monkeypatch, rules):
     assert "SKYFORM_SANDBOX_FAULTS" in ran.err
 
 
-@pytest.mark.parametrize("text", ["root:\n  '<<': {x: 1}\n  y: 2\n", 'root:\n  "<<": []\n'],
-                         ids=["single-quoted", "double-quoted"])
+@pytest.mark.parametrize(
+    "text", ["root:\n  '<<': {x: 1}\n  y: 2\n", 'root:\n  "<<": []\n'], ids=["single-quoted", "double-quoted"]
+)
 def test_quoted_merge_key_is_an_ordinary_key(text):
     """Like ruamel's safe loader (the reference), a quoted '<<' is a plain string key, not a merge."""
     from ruamel.yaml import YAML

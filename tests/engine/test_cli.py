@@ -88,8 +88,12 @@ def _locked(ws):
 
 def _refused(ws):
     applied(ws)
-    ws.write(GOOD.replace("a: {type: fake.Thing, spec: {name: a, value: 1}}",
-                          "a: {type: fake.Thing, spec: {name: a, value: 1}, lifecycle: {prevent_destroy: true}}"))
+    ws.write(
+        GOOD.replace(
+            "a: {type: fake.Thing, spec: {name: a, value: 1}}",
+            "a: {type: fake.Thing, spec: {name: a, value: 1}, lifecycle: {prevent_destroy: true}}",
+        )
+    )
     return ["destroy", "--sandbox", "--auto-approve", ws.path]
 
 
@@ -111,8 +115,12 @@ EXIT_CODES = [
     ("changes present", _changes, 2, "Plan: 2 to create"),
     ("invalid mission", _invalid, 3, "1 is odd"),
     ("invalid mission with --detailed-exitcode is 1", _invalid_detailed, 1, "1 is odd"),
-    ("plugin fails to import", _plugin, 4, "plugin module 'nonexistent_skyform_plugin' (from SKYFORM_PLUGIN_MODULES) "
-                                          "failed to load: ModuleNotFoundError"),
+    (
+        "plugin fails to import",
+        _plugin,
+        4,
+        "plugin module 'nonexistent_skyform_plugin' (from SKYFORM_PLUGIN_MODULES) failed to load: ModuleNotFoundError",
+    ),
     ("corrupt state", _state, 5, "is corrupt or not a SQLite database"),
     ("lock held", _locked, 6, "mission 'mission' is locked by"),
     ("plan refused", _refused, 7, "lifecycle.prevent_destroy forbids this plan"),
@@ -142,8 +150,17 @@ def test_help_lists_the_exit_codes_and_version_works(ws):
     ran = ws.run("--help")
     assert ran.code == 0
     text = " ".join(ran.out.split())
-    for fragment in ("0 ok", "2 changes present", "3 invalid mission", "4 plugin error", "5 state error",
-                     "6 lock held", "7 plan refused", "64 usage", "130 interrupted"):
+    for fragment in (
+        "0 ok",
+        "2 changes present",
+        "3 invalid mission",
+        "4 plugin error",
+        "5 state error",
+        "6 lock held",
+        "7 plan refused",
+        "64 usage",
+        "130 interrupted",
+    ):
         assert fragment in text
     ran = ws.run("--version")
     assert ran.code == 0 and ran.out.startswith("skyform, version ")
@@ -171,8 +188,14 @@ def test_every_json_output_is_json_lines(ws):
     assert {e["kind"] for e in history.json_lines()} >= {"apply_started", "transition", "apply_finished"}
     destroy = ws.run("destroy", "--sandbox", "--auto-approve", "--json", ws.path)
     assert destroy.code == 0 and destroy.json_lines()[-1] == {
-        "event": "summary", "ok": True, "done": 2, "counts": {"delete": 2}, "failed": {}, "skipped": [],
-        "detached": []}
+        "event": "summary",
+        "ok": True,
+        "done": 2,
+        "counts": {"delete": 2},
+        "failed": {},
+        "skipped": [],
+        "detached": [],
+    }
 
 
 # -- approval -------------------------------------------------------------------------------
@@ -220,7 +243,9 @@ def test_held_lock_fails_at_once_naming_the_holder(ws):
     finally:
         store.close()
     assert ran.code == 6, str(ran)
-    assert f"mission 'mission' is locked by {getpass.getuser()} (pid {os.getpid()} on {socket.gethostname()})" in ran.err
+    assert (
+        f"mission 'mission' is locked by {getpass.getuser()} (pid {os.getpid()} on {socket.gethostname()})" in ran.err
+    )
     assert "for apply" in ran.err
     assert "skyform force-unlock" in ran.err
     assert next(o for o in ws.remote_objects() if o["name"] == "a")["value"] == 1
@@ -323,15 +348,20 @@ def _truncated(path):
     path.write_bytes(data[: len(data) // 3])
 
 
-@pytest.mark.parametrize("damage,message", [
-    (_garbage, "is corrupt or not a SQLite database"),
-    (_foreign, "is a SQLite database but not skyform state (it holds tables photos)"),
-    (_foreign_wal, "is a SQLite database but not skyform state (it holds tables photos)"),
-    (_too_new, "was written by skyform schema v99"),
-    (_truncated, "state"),
-], ids=["garbage", "foreign sqlite", "foreign wal sqlite", "newer schema", "truncated"])
-@pytest.mark.parametrize("command", [["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"],
-                                     ["history"]], ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (_garbage, "is corrupt or not a SQLite database"),
+        (_foreign, "is a SQLite database but not skyform state (it holds tables photos)"),
+        (_foreign_wal, "is a SQLite database but not skyform state (it holds tables photos)"),
+        (_too_new, "was written by skyform schema v99"),
+        (_truncated, "state"),
+    ],
+    ids=["garbage", "foreign sqlite", "foreign wal sqlite", "newer schema", "truncated"],
+)
+@pytest.mark.parametrize(
+    "command", [["plan", "--sandbox"], ["apply", "--sandbox", "--auto-approve"], ["history"]], ids=lambda c: c[0]
+)
 def test_bad_state_file_is_exit_5_naming_the_file_and_left_untouched(ws, damage, message, command):
     """An unreadable, foreign, too-new or truncated state file: exit 5, a message naming the file,
     no traceback, and the file is not modified."""
@@ -357,7 +387,9 @@ def test_state_url_with_unknown_scheme_is_a_state_error(ws):
     ws.write(GOOD)
     ran = ws.run("plan", "--state", "mongodb://x", ws.path).clean()
     assert ran.code == 5
-    assert "state URL 'mongodb://x' has scheme 'mongodb'; known schemes: postgres://, postgresql://, sqlite://" in ran.err
+    assert (
+        "state URL 'mongodb://x' has scheme 'mongodb'; known schemes: postgres://, postgresql://, sqlite://" in ran.err
+    )
 
 
 def test_state_option_places_the_sqlite_file(ws, tmp_path):
@@ -395,15 +427,25 @@ GRAPH = """
 """
 
 
-@pytest.mark.parametrize("fmt,expected", [
-    ("dot", 'digraph "mission" {\n  rankdir=LR;\n  node [shape=box];\n'
+@pytest.mark.parametrize(
+    "fmt,expected",
+    [
+        (
+            "dot",
+            'digraph "mission" {\n  rankdir=LR;\n  node [shape=box];\n'
             '  "photos" [label="photos\\nfake.Thing"];\n  "job" [label="job\\nfake.Job"];\n'
             '  "notes" [label="notes\\nfake.Thing"];\n'
-            '  "photos" -> "job";\n  "photos" -> "notes";\n  "job" -> "notes";\n}\n'),
-    ("mermaid", 'flowchart LR\n  n_photos["photos<br/>fake.Thing"]\n  n_job["job<br/>fake.Job"]\n'
-                '  n_notes["notes<br/>fake.Thing"]\n  n_photos --> n_job\n  n_photos --> n_notes\n'
-                '  n_job --> n_notes\n'),
-], ids=["dot", "mermaid"])
+            '  "photos" -> "job";\n  "photos" -> "notes";\n  "job" -> "notes";\n}\n',
+        ),
+        (
+            "mermaid",
+            'flowchart LR\n  n_photos["photos<br/>fake.Thing"]\n  n_job["job<br/>fake.Job"]\n'
+            '  n_notes["notes<br/>fake.Thing"]\n  n_photos --> n_job\n  n_photos --> n_notes\n'
+            "  n_job --> n_notes\n",
+        ),
+    ],
+    ids=["dot", "mermaid"],
+)
 def test_graph_formats(ws, fmt, expected):
     """`graph --format dot|mermaid` print the nodes in dependency order and every edge."""
     ws.write(GRAPH)
@@ -430,7 +472,9 @@ def test_state_list_show_rm(ws):
     applied(ws)
     listed = ws.run("state", "list", ws.path)
     assert [line.split()[:3] for line in listed.out.splitlines()] == [
-        ["a", "fake.Thing", "ready"], ["j", "fake.Job", "ready"]]
+        ["a", "fake.Thing", "ready"],
+        ["j", "fake.Job", "ready"],
+    ]
     shown = json.loads(ws.run("state", "show", ws.path, "a").out)
     assert shown["spec"] == {"name": "a", "value": 1} and shown["status"] == "ready"
     assert shown["idempotency_key"] and shown["remote_id"]
@@ -473,8 +517,8 @@ def test_output_by_name_and_all(ws):
 def test_import_records_an_existing_remote_object(ws):
     """`import --sandbox DIR ID OBJ` records an object made outside skyform; plan then manages it."""
     import httpx
-
     from fakeprov.simulator import TOKEN, FakeSimulator
+
     from skyform.sandbox.host import SimulatorHost
     from skyform.sandbox.simulator import SimulatorOptions
 
@@ -483,8 +527,11 @@ def test_import_records_an_existing_remote_object(ws):
     assert missing.code == 1 and "fake.Thing 'no-such-id' does not exist in the service" in missing.err
     with SimulatorHost() as host:
         running = host.start(FakeSimulator(SimulatorOptions(state_dir=ws.sandbox_file.parent)))
-        made = httpx.post(f"{running.base_url}/objects", json={"kind": "thing", "name": "a", "value": 7},
-                          headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        made = httpx.post(
+            f"{running.base_url}/objects",
+            json={"kind": "thing", "name": "a", "value": 7},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).json()
     ran = ws.run("import", "--sandbox", ws.path, "a", made["id"])
     assert ran.code == 0, str(ran)
     assert f"Imported {made['id']} as a" in ran.out
@@ -512,14 +559,17 @@ def test_sandbox_apply_never_touches_the_real_state(ws, tmp_path):
     """A mission applied for real, then tried in the sandbox (kept apart, or refused), then applied for real
     again: the real service still holds exactly one object and the real state still points at it."""
     from fakeprov.simulator import TOKEN, FakeSimulator
+
     from skyform.sandbox.host import SimulatorHost
     from skyform.sandbox.simulator import SimulatorOptions
 
     with SimulatorHost() as host:  # stands in for the real service
         service = FakeSimulator(SimulatorOptions(state_dir=tmp_path / "service"))
         running = host.start(service)
-        ws.write(f'providers:\n  fake: {{url: "{running.base_url}", token: {TOKEN}}}\n'
-                 "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+        ws.write(
+            f'providers:\n  fake: {{url: "{running.base_url}", token: {TOKEN}}}\n'
+            "resources:\n  a: {type: fake.Thing, spec: {name: a}}\n"
+        )
         assert ws.run("apply", "--auto-approve", ws.path).code == 0
         real_id = ws.records()["a"].remote_id
         sandboxed = ws.run("apply", "--sandbox", "--auto-approve", ws.path).clean()

@@ -13,13 +13,15 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 
-def read_until(proc: subprocess.Popen[str], predicate: Callable[[dict[str, Any]], bool],
-               timeout: float = 30) -> list[dict[str, Any]]:
+def read_until(
+    proc: subprocess.Popen[str], predicate: Callable[[dict[str, Any]], bool], timeout: float = 30
+) -> list[dict[str, Any]]:
     """JSON lines from ``proc`` up to the first one matching ``predicate`` (or the end of output)."""
     watchdog = threading.Timer(timeout, proc.kill)
     watchdog.start()
@@ -87,7 +89,9 @@ def kill_mission() -> str:
         prev = "job" if i == 6 else f"t{i - 1}"
         if i == 5:
             lines.append('  job: {type: fake.Job, spec: {name: "job-${{ resources.t4.outputs.name }}", duration: 600}}')
-        lines.append(f'  t{i}: {{type: fake.Thing, spec: {{name: "t{i}", value: "${{{{ resources.{prev}.outputs.id }}}}"}}}}')
+        lines.append(
+            f'  t{i}: {{type: fake.Thing, spec: {{name: "t{i}", value: "${{{{ resources.{prev}.outputs.id }}}}"}}}}'
+        )
     lines += ["  d: {type: fake.Thing, spec: {name: d}}", "  e: {type: fake.Thing, spec: {name: e}, depends_on: [d]}"]
     return "\n".join(lines) + "\n"
 
@@ -101,8 +105,11 @@ def test_sigkill_at_random_moments_then_resume_creates_each_object_once(ws):
     recorded intent and the answer), then a resumed apply: exactly one remote object per resource,
     the stale locks were taken over, and the next plan has no changes."""
     ws.write(kill_mission())
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 0.4}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 0.4}]
+        )
+    }
     rng = random.Random(20261123)
     kills = takeovers = 0
     left_creating = 0
@@ -140,8 +147,11 @@ def test_killed_create_is_adopted_not_repeated(ws):
     the next plan says it will adopt, and apply adopts the object instead of creating another."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
     # the answer is delayed after the object exists: kill in that window
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}]
+        )
+    }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
     time.sleep(0.5)
@@ -152,8 +162,17 @@ def test_killed_create_is_adopted_not_repeated(ws):
     key = ws.records()["a"].idempotency_key
     # simulate the other window: the service made the object for that key, the answer was lost
     data = ws.remote()
-    data["objects"]["pre-made"] = {"id": "pre-made", "kind": "thing", "name": "a", "key": key, "value": None,
-                                   "state": "ready", "started": 0, "duration": 0, "fate": "ok"}
+    data["objects"]["pre-made"] = {
+        "id": "pre-made",
+        "kind": "thing",
+        "name": "a",
+        "key": key,
+        "value": None,
+        "state": "ready",
+        "started": 0,
+        "duration": 0,
+        "fate": "ok",
+    }
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     plan = ws.run("plan", "--sandbox", ws.path)
@@ -165,8 +184,11 @@ def test_killed_create_is_adopted_not_repeated(ws):
     assert ws.records()["a"].remote_id == "pre-made"
 
 
-SLOW_CREATE = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-    {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 1.5}])}
+SLOW_CREATE = {
+    "SKYFORM_SANDBOX_FAULTS": json.dumps(
+        [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 1.5}]
+    )
+}
 PAIR = """
     resources:
       a: {type: fake.Thing, spec: {name: a}}
@@ -218,8 +240,11 @@ def test_sigkill_during_destroy_then_destroy_again_finishes(ws):
           c: {type: fake.Thing, spec: {name: c}}
     """)
     assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^DELETE ", "fault": "latency", "delay": 0.6}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^DELETE ", "fault": "latency", "delay": 0.6}]
+        )
+    }
     proc = ws.popen("destroy", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "deleting")
     time.sleep(0.3)
@@ -291,8 +316,11 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     """Two remote objects for one interrupted create's key: the plan says why it is blocked, apply fails that
     node without creating a third object, and independent resources still apply."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  k: {type: fake.Thing, spec: {name: k}}\n")
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}]
+        )
+    }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", "--parallelism", "1", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
     time.sleep(0.3)
@@ -301,8 +329,17 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     key = ws.records()["a"].idempotency_key
     data = ws.remote()
     for oid in ("dup-1", "dup-2"):
-        data["objects"][oid] = {"id": oid, "kind": "thing", "name": "a", "key": key, "value": None,
-                                "state": "ready", "started": 0, "duration": 0, "fate": "ok"}
+        data["objects"][oid] = {
+            "id": oid,
+            "kind": "thing",
+            "name": "a",
+            "key": key,
+            "value": None,
+            "state": "ready",
+            "started": 0,
+            "duration": 0,
+            "fate": "ok",
+        }
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     plan = ws.run("plan", "--sandbox", ws.path)
@@ -319,8 +356,11 @@ def test_job_created_on_resume_gets_its_full_timeout(ws):
     timeout and completes instead of being cancelled at once. (Service time: 20m is 2 s at the
     tests' sandbox clock of 600; the job takes 300 s of it, 0.5 s.)"""
     ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 20m}}\n")
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}]
+        )
+    }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
     time.sleep(0.3)
@@ -336,8 +376,11 @@ def test_job_created_on_resume_gets_its_full_timeout(ws):
 def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     """A create killed after the service made the object, then `destroy`: the object is found and deleted."""
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
-    slow = {"SKYFORM_SANDBOX_FAULTS": json.dumps([
-        {"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}])}
+    slow = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}]
+        )
+    }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
     time.sleep(0.3)
@@ -345,8 +388,17 @@ def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     proc.communicate(timeout=30)
     key = ws.records()["a"].idempotency_key
     data = ws.remote()
-    data["objects"]["made"] = {"id": "made", "kind": "thing", "name": "a", "key": key, "value": None,
-                               "state": "ready", "started": 0, "duration": 0, "fate": "ok"}
+    data["objects"]["made"] = {
+        "id": "made",
+        "kind": "thing",
+        "name": "a",
+        "key": key,
+        "value": None,
+        "state": "ready",
+        "started": 0,
+        "duration": 0,
+        "fate": "ok",
+    }
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     ran = ws.run("destroy", "--sandbox", "--auto-approve", ws.path)

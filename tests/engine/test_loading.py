@@ -11,50 +11,92 @@ import time
 import pytest
 
 H = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: m}\n"
-LAUGHS = H + "".join(
-    f"{n}: &{n} [" + ",".join([f"*{p}"] * 10 if p else ["lol"] * 10) + "]\n"
-    for p, n in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi", strict=True)
-) + "resources: {}\n"
+LAUGHS = (
+    H
+    + "".join(
+        f"{n}: &{n} [" + ",".join([f"*{p}"] * 10 if p else ["lol"] * 10) + "]\n"
+        for p, n in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi", strict=True)
+    )
+    + "resources: {}\n"
+)
 
 # (case id, file content, expected fragments of stderr - the location is ":line:col")
 CASES = [
-    ("malformed YAML names line and column", H + "resources:\n  a: {type: fake.Thing, spec: {name: [}\n",
-     ["mission.yaml:5:39:", "invalid YAML: did not find expected node content"]),
-    ("unclosed quote", H + "resources:\n  a:\n    type: \"fake.Thing\n",
-     ["mission.yaml:", "invalid YAML"]),
+    (
+        "malformed YAML names line and column",
+        H + "resources:\n  a: {type: fake.Thing, spec: {name: [}\n",
+        ["mission.yaml:5:39:", "invalid YAML: did not find expected node content"],
+    ),
+    ("unclosed quote", H + 'resources:\n  a:\n    type: "fake.Thing\n', ["mission.yaml:", "invalid YAML"]),
     ("tab indentation", H + "resources:\n\ta: 1\n", ["mission.yaml:5:", "invalid YAML"]),
-    ("duplicate key inside a resource", H + "resources:\n  a:\n    type: fake.Thing\n    type: fake.Job\n"
-     "    spec: {name: x}\n", ["mission.yaml:7:5:", "duplicate key 'type' (first defined at line 6)"]),
-    ("duplicate top-level key", H + "resources: {}\nresources: {}\n",
-     ["mission.yaml:5:1:", "duplicate key 'resources' (first defined at line 4)"]),
-    ("unknown top-level key", H + "resources: {}\nextras: 1\n",
-     ["mission.yaml:5:1: extras: unknown field 'extras'", "allowed: apiVersion, kind, metadata"]),
-    ("misspelt top-level key gets its location", H + "resources: {}\noutput: {}\n",
-     ["mission.yaml:5:1: output: unknown field 'output'"]),
-    ("python object tag refused", H + "resources: !!python/object:os.system {}\n",
-     ["mission.yaml:4:12:", "YAML tag 'tag:yaml.org,2002:python/object:os.system' is not allowed"]),
-    ("custom local tag refused", H + "resources:\n  a: {type: fake.Thing, spec: {name: !custom x}}\n",
-     ["mission.yaml:5:38:", "YAML tag '!custom' is not allowed in a mission"]),
+    (
+        "duplicate key inside a resource",
+        H + "resources:\n  a:\n    type: fake.Thing\n    type: fake.Job\n    spec: {name: x}\n",
+        ["mission.yaml:7:5:", "duplicate key 'type' (first defined at line 6)"],
+    ),
+    (
+        "duplicate top-level key",
+        H + "resources: {}\nresources: {}\n",
+        ["mission.yaml:5:1:", "duplicate key 'resources' (first defined at line 4)"],
+    ),
+    (
+        "unknown top-level key",
+        H + "resources: {}\nextras: 1\n",
+        ["mission.yaml:5:1: extras: unknown field 'extras'", "allowed: apiVersion, kind, metadata"],
+    ),
+    (
+        "misspelt top-level key gets its location",
+        H + "resources: {}\noutput: {}\n",
+        ["mission.yaml:5:1: output: unknown field 'output'"],
+    ),
+    (
+        "python object tag refused",
+        H + "resources: !!python/object:os.system {}\n",
+        ["mission.yaml:4:12:", "YAML tag 'tag:yaml.org,2002:python/object:os.system' is not allowed"],
+    ),
+    (
+        "custom local tag refused",
+        H + "resources:\n  a: {type: fake.Thing, spec: {name: !custom x}}\n",
+        ["mission.yaml:5:38:", "YAML tag '!custom' is not allowed in a mission"],
+    ),
     ("!!set refused", H + "resources: !!set {a, b}\n", ["mission.yaml:4:12:", "is not allowed in a mission"]),
     ("!!binary refused", H + "resources: !!binary aGVsbG8=\n", ["mission.yaml:4:12:", "is not allowed in a mission"]),
     ("billion laughs refused", LAUGHS, ["mission.yaml:", "expands to more than 2,000,000 values", "refused"]),
-    ("recursive alias refused", H + "resources: &r\n  a: *r\n",
-     ["mission.yaml:5:6:", "a recursive alias (a node that contains itself) is not allowed"]),
-    ("deep nesting refused", H + "resources:\n  a: {type: fake.Thing, spec: {name: x, value: "
-     + "[" * 300 + "]" * 300 + "}}\n", ["mission.yaml:5:", "nesting deeper than 200 levels is not allowed"]),
-    ("deep block nesting refused", H + "resources:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 260))
-     + "  " * 260 + "x: 1\n", ["mission.yaml:", "nesting deeper than 200 levels"]),
-    ("non-UTF-8 bytes", (H + "resources: {}\n# caf\xe9\n").encode("latin-1"),
-     ["mission.yaml:5:1:", "file is not valid UTF-8 (byte 76)"]),
+    (
+        "recursive alias refused",
+        H + "resources: &r\n  a: *r\n",
+        ["mission.yaml:5:6:", "a recursive alias (a node that contains itself) is not allowed"],
+    ),
+    (
+        "deep nesting refused",
+        H + "resources:\n  a: {type: fake.Thing, spec: {name: x, value: " + "[" * 300 + "]" * 300 + "}}\n",
+        ["mission.yaml:5:", "nesting deeper than 200 levels is not allowed"],
+    ),
+    (
+        "deep block nesting refused",
+        H + "resources:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 260)) + "  " * 260 + "x: 1\n",
+        ["mission.yaml:", "nesting deeper than 200 levels"],
+    ),
+    (
+        "non-UTF-8 bytes",
+        (H + "resources: {}\n# caf\xe9\n").encode("latin-1"),
+        ["mission.yaml:5:1:", "file is not valid UTF-8 (byte 76)"],
+    ),
     ("binary file", b"\x00\x01\x02binary\x00", ["mission.yaml:1:1:", "file is binary, not YAML text"]),
     ("empty file", "", ["mission.yaml:1:1:", "a mission file must be a mapping"]),
     ("only a comment", "# nothing here\n", ["mission.yaml:1:1:", "a mission file must be a mapping"]),
     ("a list, not a mapping", "- a\n- b\n", ["mission.yaml:1:1:", "a mission file must be a mapping"]),
-    ("multi-document file", H + "resources: {}\n---\n" + H + "resources: {}\n",
-     ["mission.yaml:5:1:", "a mission file holds one YAML document; split the others into their own files"]),
+    (
+        "multi-document file",
+        H + "resources: {}\n---\n" + H + "resources: {}\n",
+        ["mission.yaml:5:1:", "a mission file holds one YAML document; split the others into their own files"],
+    ),
     ("unhashable key", H + "resources:\n  [a, b]: 1\n", ["mission.yaml:5:3:", "a mapping key must be a scalar"]),
-    ("missing envelope fields", "metadata: {name: m}\n",
-     ["the required fields 'apiVersion', 'kind' and 'resources' are missing"]),
+    (
+        "missing envelope fields",
+        "metadata: {name: m}\n",
+        ["the required fields 'apiVersion', 'kind' and 'resources' are missing"],
+    ),
 ]
 
 
@@ -75,8 +117,10 @@ def test_bad_file_is_refused_with_its_location(ws, content, expected):
 def test_duplicate_resource_id_across_files_names_both_locations(ws):
     """A resource id defined in two files of one mission names both files with line:col."""
     ws.raw(H + "resources:\n  x: {type: fake.Thing, spec: {name: a}}\n", file="a.yaml")
-    ws.raw("resources:\n  y: {type: fake.Thing, spec: {name: b}}\n  x: {type: fake.Thing, spec: {name: c}}\n",
-           file="b.yaml")
+    ws.raw(
+        "resources:\n  y: {type: fake.Thing, spec: {name: b}}\n  x: {type: fake.Thing, spec: {name: c}}\n",
+        file="b.yaml",
+    )
     ran = ws.run("validate", ws.path).clean()
     assert ran.code == 3, str(ran)
     assert f"{ws.path / 'b.yaml'}:3:3: resources.x: duplicate resource id 'x'" in ran.err
@@ -89,8 +133,14 @@ def test_duplicate_output_and_variable_across_files_name_both(ws):
     ws.raw("variables: {n: 2}\noutputs: {o: y}\n", file="b.yaml")
     ran = ws.run("validate", ws.path).clean()
     assert ran.code == 3, str(ran)
-    assert f"{ws.path / 'b.yaml'}:1:13: variables.n: duplicate variables entry 'n' (also defined at {ws.path / 'a.yaml'}" in ran.err
-    assert f"{ws.path / 'b.yaml'}:2:11: outputs.o: duplicate outputs entry 'o' (also defined at {ws.path / 'a.yaml'}" in ran.err
+    assert (
+        f"{ws.path / 'b.yaml'}:1:13: variables.n: duplicate variables entry 'n' (also defined at {ws.path / 'a.yaml'}"
+        in ran.err
+    )
+    assert (
+        f"{ws.path / 'b.yaml'}:2:11: outputs.o: duplicate outputs entry 'o' (also defined at {ws.path / 'a.yaml'}"
+        in ran.err
+    )
 
 
 def test_metadata_in_two_files_is_an_error_naming_both(ws):
@@ -106,8 +156,9 @@ def test_metadata_in_two_files_is_an_error_naming_both(ws):
 def test_directory_mission_merges_resources_from_every_yaml_file(ws):
     """Every *.yaml of a directory is one mission: resources of both files validate together."""
     ws.raw(H + "resources:\n  x: {type: fake.Thing, spec: {name: a}}\n", file="a.yaml")
-    ws.raw("resources:\n  y:\n    type: fake.Thing\n    spec: {name: \"${{ resources.x.outputs.name }}\"}\n",
-           file="b.yaml")
+    ws.raw(
+        'resources:\n  y:\n    type: fake.Thing\n    spec: {name: "${{ resources.x.outputs.name }}"}\n', file="b.yaml"
+    )
     ws.raw("this is: [not, part, of the mission", file="notes.txt")
     ran = ws.run("validate", ws.path)
     assert ran.code == 0, str(ran)

@@ -33,8 +33,10 @@ def test_manifest_outputs_and_dependent_reference(ws):
     outputs = ws.records()["photos"].outputs
     assert outputs["paths"] == [str((data / "a.JPG").resolve()), str((data / "b.JPG").resolve())]
     assert outputs["count"] == 2 and outputs["bytes"] == 8
-    assert [f["sha256"] for f in outputs["files"]] == [hashlib.sha256(b"one").hexdigest(),
-                                                        hashlib.sha256(b"three").hexdigest()]
+    assert [f["sha256"] for f in outputs["files"]] == [
+        hashlib.sha256(b"one").hexdigest(),
+        hashlib.sha256(b"three").hexdigest(),
+    ]
     assert json.loads(ws.run("output", "--json", ws.path).out)["manifest"] == outputs["manifest_sha256"]
     assert next(o for o in ws.remote_objects())["name"] == "n=2"
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from skyform.validate.messages import explain
 
 CASES = [
@@ -26,15 +27,29 @@ CASES = [
     ({"minItems": 1}, [], "flag must list at least one item"),
     ({"minItems": 2}, [1], "flag must list at least 2 items, not 1"),
     ({"uniqueItems": True}, ["a", "a"], 'flag lists "a" more than once; each item must be unique'),
-    ({"pattern": "^[a-z]+$", "description": "lower-case letters only"}, "A1", "'A1' is not a valid flag: lower-case letters only"),
+    (
+        {"pattern": "^[a-z]+$", "description": "lower-case letters only"},
+        "A1",
+        "'A1' is not a valid flag: lower-case letters only",
+    ),
     ({"multipleOf": 5}, 7, "flag must be a multiple of 5, not 7"),
-    ({"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1}]}, [],
-     "flag fits none of its 2 accepted forms (a string or a list); the closest, a list, fails: flag must list at "
-     "least one item"),
-    ({"anyOf": [{"type": "string", "pattern": "^[0-9]+s$", "description": "a duration such as 90s"},
-                {"type": "number"}]}, "soon",
-     "flag fits none of its 2 accepted forms (a string or a number); the closest, a string, fails: 'soon' is not "
-     "a valid flag: a duration such as 90s"),
+    (
+        {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1}]},
+        [],
+        "flag fits none of its 2 accepted forms (a string or a list); the closest, a list, fails: flag must list at "
+        "least one item",
+    ),
+    (
+        {
+            "anyOf": [
+                {"type": "string", "pattern": "^[0-9]+s$", "description": "a duration such as 90s"},
+                {"type": "number"},
+            ]
+        },
+        "soon",
+        "flag fits none of its 2 accepted forms (a string or a number); the closest, a string, fails: 'soon' is not "
+        "a valid flag: a duration such as 90s",
+    ),
 ]
 
 
@@ -47,7 +62,8 @@ def test_each_keyword_reads_as_a_sentence_about_the_field(schema, value, expecte
 def test_required_fields_are_named_together() -> None:
     errors = list(Draft202012Validator({"required": ["name", "images"]}).iter_errors({}))
     assert {explain(e, ("resources", "a", "spec"))[0] for e in errors} == {
-        "the required fields 'name' and 'images' are missing"}
+        "the required fields 'name' and 'images' are missing"
+    }
 
 
 def test_enum_mistake_suggests_the_nearest() -> None:
@@ -55,13 +71,21 @@ def test_enum_mistake_suggests_the_nearest() -> None:
     assert explain(error, ("on_failure",))[1] == "did you mean 'stop'?"
 
 
-@pytest.mark.parametrize("spec, fragment", [
-    ("{glob: []}", "resources.photos.spec.glob: glob fits none of its 2 accepted forms (a string or a list); "
-                   "the closest, a list, fails: glob must list at least one item [local.Files]"),
-    ("{glob: '*.JPG', paths: [a.JPG]}", "resources.photos.spec: the spec gives glob and paths; give only one of "
-                                        "them [local.Files]"),
-    ("{min_count: 1}", "resources.photos.spec: the spec needs glob or paths [local.Files]"),
-])
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        (
+            "{glob: []}",
+            "resources.photos.spec.glob: glob fits none of its 2 accepted forms (a string or a list); "
+            "the closest, a list, fails: glob must list at least one item [local.Files]",
+        ),
+        (
+            "{glob: '*.JPG', paths: [a.JPG]}",
+            "resources.photos.spec: the spec gives glob and paths; give only one of them [local.Files]",
+        ),
+        ("{min_count: 1}", "resources.photos.spec: the spec needs glob or paths [local.Files]"),
+    ],
+)
 def test_alternatives_name_the_closest_form_through_the_cli(ws, spec: str, fragment: str) -> None:
     (ws.path / "a.JPG").parent.mkdir(parents=True, exist_ok=True)
     (ws.path / "a.JPG").write_bytes(b"jpg")

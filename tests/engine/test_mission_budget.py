@@ -31,7 +31,7 @@ def test_plan_prints_the_total_the_largest_items_and_the_unknowns(ws):
     f = ws.write(WITHIN)
     ran = ws.run("plan", "--sandbox", "--detailed-exitcode", f)
     assert ran.code == 2, str(ran)  # changes, within the budget
-    assert ("Estimated cost: at least 2,990.00 EUR; cost unknown for 1 (not counted): notes." in ran.out), ran.out
+    assert "Estimated cost: at least 2,990.00 EUR; cost unknown for 1 (not counted): notes." in ran.out, ran.out
     assert "  largest: capture 2,000.00 EUR, survey 950.00 EUR, mesh 40.00 EUR" in ran.out
     assert "  budget: 2,990.00 of 5,000.00 EUR (2,010.00 left)" in ran.out
     assert "over budget" not in ran.out.lower()
@@ -41,12 +41,26 @@ def test_the_json_plan_carries_cost_and_budget(ws):
     f = ws.write(OVER)
     plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
     assert plan["cost"] == {
-        "total": {"EUR": 2990.0}, "unknown": ["notes"], "budget": {"max": 2500.0, "currency": "EUR"},
-        "largest": [{"address": "capture", "amount": 2000.0, "currency": "EUR"},
-                    {"address": "survey", "amount": 950.0, "currency": "EUR"},
-                    {"address": "mesh", "amount": 40.0, "currency": "EUR"}]}
-    assert plan["budget"] == [{"address": None, "estimate": 2990.0, "limit": 2500.0, "currency": "EUR",
-                               "ceiling": "budget.max", "firm": True, "items": ["capture", "survey", "mesh"]}]
+        "total": {"EUR": 2990.0},
+        "unknown": ["notes"],
+        "budget": {"max": 2500.0, "currency": "EUR"},
+        "largest": [
+            {"address": "capture", "amount": 2000.0, "currency": "EUR"},
+            {"address": "survey", "amount": 950.0, "currency": "EUR"},
+            {"address": "mesh", "amount": 40.0, "currency": "EUR"},
+        ],
+    }
+    assert plan["budget"] == [
+        {
+            "address": None,
+            "estimate": 2990.0,
+            "limit": 2500.0,
+            "currency": "EUR",
+            "ceiling": "budget.max",
+            "firm": True,
+            "items": ["capture", "survey", "mesh"],
+        }
+    ]
 
 
 def test_over_budget_plan_exits_8_and_names_the_items(ws):
@@ -71,8 +85,10 @@ def test_over_budget_apply_refuses_before_any_request(ws, tmp_path):
         f = ws.write(providers + textwrap.dedent(OVER).lstrip("\n"))
         ran = ws.run("apply", "--auto-approve", f).clean()
         assert ran.code == 7, str(ran)
-        assert ("over the mission's budget: the estimated total 2,990.00 EUR is above budget.max 2,500.00; "
-                "nothing was sent. Items: capture, survey, mesh") in ran.err
+        assert (
+            "over the mission's budget: the estimated total 2,990.00 EUR is above budget.max 2,500.00; "
+            "nothing was sent. Items: capture, survey, mesh"
+        ) in ran.err
         assert service.requests == 0
         assert service.data["objects"] == {}
         assert ws.records() == {}
@@ -87,8 +103,9 @@ def test_a_saved_over_budget_plan_keeps_its_budget_and_is_refused(ws):
     assert ws.run("plan", "--sandbox", "-o", str(out), f).code == 0
     saved = Plan.load(out)
     assert saved.mission_budget == MissionBudget(2500.0, "EUR")
-    assert saved.budget == [BudgetBreach(None, 2990.0, 2500.0, "EUR", ceiling="budget.max",
-                                         items=("capture", "survey", "mesh"))]
+    assert saved.budget == [
+        BudgetBreach(None, 2990.0, 2500.0, "EUR", ceiling="budget.max", items=("capture", "survey", "mesh"))
+    ]
     assert Plan.from_json(json.loads(json.dumps(saved.to_json()))) == saved
     ran = ws.run("apply", "--sandbox", "--auto-approve", str(out)).clean()
     assert ran.code == 7, str(ran)

@@ -23,8 +23,9 @@ def test_firm_estimate_above_max_cost_is_marked_blocked_and_exit_8(ws):
     f = ws.write(MISSION)
     ran = ws.run("plan", "--sandbox", f)
     assert ran.code == 0, str(ran)
-    assert ("    ! over budget: estimate 7.50 EUR is above lifecycle.max_cost 5.00; apply will not submit it"
-            in ran.out), ran.out
+    assert (
+        "    ! over budget: estimate 7.50 EUR is above lifecycle.max_cost 5.00; apply will not submit it" in ran.out
+    ), ran.out
     assert "Over budget: 1 estimate above its ceiling (dear)." in ran.out
     assert ran.out.count("over budget") == 1  # the cheap one is within its ceiling
     assert ws.run("plan", "--sandbox", "--detailed-exitcode", f).code == 8

@@ -15,49 +15,84 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from skyform.errors import PlanRefused
 from skyform.plan.budget import BudgetBreach
-from skyform.spec.budget import MissionBudget
 from skyform.plan.file import has_plan_header
 from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
 from skyform.providers import Change
 from skyform.providers.base import Cost
+from skyform.spec.budget import MissionBudget
 from skyform.spec.values import SECRET_MARK, Unknown
 
 # -- the round trip ----------------------------------------------------------------------
 
 _keys = st.text(st.characters(codec="utf-8", exclude_characters="$"), max_size=8)
-_scalars = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=12) | st.floats(
-    allow_nan=False, allow_infinity=False)
-_markers = (st.builds(Unknown, st.text(max_size=20))
-            | st.builds(lambda d: {SECRET_MARK: "sha256:" + d}, st.text("0123456789abcdef", min_size=16, max_size=16)))
-_values = st.recursive(_scalars | _markers, lambda inner: st.lists(inner, max_size=3)
-                       | st.dictionaries(_keys, inner, max_size=3), max_leaves=8)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.text(max_size=12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+_markers = st.builds(Unknown, st.text(max_size=20)) | st.builds(
+    lambda d: {SECRET_MARK: "sha256:" + d}, st.text("0123456789abcdef", min_size=16, max_size=16)
+)
+_values = st.recursive(
+    _scalars | _markers,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=8,
+)
 _paths = st.lists(st.text(max_size=8) | st.integers(0, 20), min_size=1, max_size=4).map(tuple)
 _changes = st.lists(st.builds(Change, _paths, _values, _values), max_size=3)
 _words = st.text(max_size=20)
-_costs = st.none() | st.builds(Cost, st.floats(0, 1e6, allow_nan=False), st.sampled_from(["USD", "EUR"]), _words,
-                               st.booleans())
+_costs = st.none() | st.builds(
+    Cost, st.floats(0, 1e6, allow_nan=False), st.sampled_from(["USD", "EUR"]), _words, st.booleans()
+)
 # every field of Action and of Plan is generated: one added later without its place in the
 # file fails the round trip (and the field lists below, until it is generated too)
 ACTION_FIELDS = {
-    "address": st.text(min_size=1, max_size=10), "type": st.sampled_from(["cvat.Project", "fake.Thing"]),
+    "address": st.text(min_size=1, max_size=10),
+    "type": st.sampled_from(["cvat.Project", "fake.Thing"]),
     "action": st.sampled_from(["create", "update", "replace", "delete", "resume", "noop", "forget", "read"]),
-    "reason": _words, "changes": _changes, "notes": st.lists(_words, max_size=2), "cost": _costs,
-    "blocked": st.none() | _words.filter(bool), "depends_on": st.lists(st.text(min_size=1, max_size=6), max_size=2),
-    "adopt_first": st.booleans(), "drift": _changes, "state_only": st.booleans()}
+    "reason": _words,
+    "changes": _changes,
+    "notes": st.lists(_words, max_size=2),
+    "cost": _costs,
+    "blocked": st.none() | _words.filter(bool),
+    "depends_on": st.lists(st.text(min_size=1, max_size=6), max_size=2),
+    "adopt_first": st.booleans(),
+    "drift": _changes,
+    "state_only": st.booleans(),
+}
 _amounts = st.floats(0, 1e6, allow_nan=False)
-_breaches = st.builds(BudgetBreach, st.none() | st.text(min_size=1, max_size=6), _amounts, _amounts,
-                      st.sampled_from(["USD", "EUR"]), st.sampled_from(["lifecycle.max_cost", "budget.max"]), st.booleans(),
-                      st.lists(st.text(min_size=1, max_size=6), max_size=3).map(tuple))
+_breaches = st.builds(
+    BudgetBreach,
+    st.none() | st.text(min_size=1, max_size=6),
+    _amounts,
+    _amounts,
+    st.sampled_from(["USD", "EUR"]),
+    st.sampled_from(["lifecycle.max_cost", "budget.max"]),
+    st.booleans(),
+    st.lists(st.text(min_size=1, max_size=6), max_size=3).map(tuple),
+)
 PLAN_FIELDS = {
-    "mission": st.text(min_size=1, max_size=10), "mission_path": _words, "spec_digest": st.text("0123456789abcdef"),
-    "lineage": _words, "serial": st.integers(0, 10**9), "actions": st.lists(st.builds(Action, **ACTION_FIELDS), max_size=4),
-    "mode": st.sampled_from(["apply", "destroy", "refresh-only"]), "targets": st.lists(_words, max_size=2),
-    "warnings": st.lists(_words, max_size=2), "created_at": st.floats(0, 4e9, allow_nan=False),
-    "excludes": st.lists(_words, max_size=2), "excluded": st.lists(_words, max_size=2), "sandbox": st.booleans(),
+    "mission": st.text(min_size=1, max_size=10),
+    "mission_path": _words,
+    "spec_digest": st.text("0123456789abcdef"),
+    "lineage": _words,
+    "serial": st.integers(0, 10**9),
+    "actions": st.lists(st.builds(Action, **ACTION_FIELDS), max_size=4),
+    "mode": st.sampled_from(["apply", "destroy", "refresh-only"]),
+    "targets": st.lists(_words, max_size=2),
+    "warnings": st.lists(_words, max_size=2),
+    "created_at": st.floats(0, 4e9, allow_nan=False),
+    "excludes": st.lists(_words, max_size=2),
+    "excluded": st.lists(_words, max_size=2),
+    "sandbox": st.booleans(),
     "budget": st.lists(_breaches, max_size=2),
-    "mission_budget": st.none() | st.builds(MissionBudget, _amounts, st.sampled_from(["USD", "EUR", "units"]))}
+    "mission_budget": st.none() | st.builds(MissionBudget, _amounts, st.sampled_from(["USD", "EUR", "units"])),
+}
 _plans = st.builds(Plan, **PLAN_FIELDS)
 
 
@@ -77,11 +112,15 @@ def test_a_plan_survives_its_file_exactly(plan: Plan) -> None:
 
 def test_drift_integer_paths_and_firmness_are_kept() -> None:
     """The three things the file used to lose: drift, list indexes as ints, a rough estimate's firm=False."""
-    action = Action("defects", "cvat.Project", "update", "changed outside skyform",
-                    changes=[Change(("labels", 0, "color"), "#00ff00", "#ff0000"),
-                             Change(("attrs", "0"), 1, 2)],
-                    drift=[Change(("name",), "renamed outside", "A12 defects")],
-                    cost=Cost(2.5, "USD", "rough", firm=False))
+    action = Action(
+        "defects",
+        "cvat.Project",
+        "update",
+        "changed outside skyform",
+        changes=[Change(("labels", 0, "color"), "#00ff00", "#ff0000"), Change(("attrs", "0"), 1, 2)],
+        drift=[Change(("name",), "renamed outside", "A12 defects")],
+        cost=Cost(2.5, "USD", "rough", firm=False),
+    )
     back = Action.from_json(json.loads(json.dumps(action.to_json())))
     assert back.drift == action.drift
     assert back.changes[0].path == ("labels", 0, "color") and back.changes[1].path == ("attrs", "0")
@@ -90,16 +129,20 @@ def test_drift_integer_paths_and_firmness_are_kept() -> None:
 
 # -- the header --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("head,is_plan", [
-    (b'{\n  "format": "skyform-plan",\n  "format_version": 2,', True),
-    (b'{"format": "skyform-plan", "format_version": 2, "mis', True),  # truncated: still a plan
-    (b'{\n  "format": 1,\n  "mission": "m"', True),  # the old format: a plan, refused as too old
-    (b'{"apiVersion": "skyform/v1", "kind": "Mission"}', False),  # a mission written as JSON
-    (b'{"event": "plan", "format": "skyform-plan"}', False),  # a --json event line is not a plan file
-    (b"apiVersion: skyform/v1\nkind: Mission\n", False),
-    (b'{"format": 12}', False),
-    (b"", False),
-])
+
+@pytest.mark.parametrize(
+    "head,is_plan",
+    [
+        (b'{\n  "format": "skyform-plan",\n  "format_version": 2,', True),
+        (b'{"format": "skyform-plan", "format_version": 2, "mis', True),  # truncated: still a plan
+        (b'{\n  "format": 1,\n  "mission": "m"', True),  # the old format: a plan, refused as too old
+        (b'{"apiVersion": "skyform/v1", "kind": "Mission"}', False),  # a mission written as JSON
+        (b'{"event": "plan", "format": "skyform-plan"}', False),  # a --json event line is not a plan file
+        (b"apiVersion: skyform/v1\nkind: Mission\n", False),
+        (b'{"format": 12}', False),
+        (b"", False),
+    ],
+)
 def test_the_header_alone_decides(head: bytes, is_plan: bool) -> None:
     assert has_plan_header(head) is is_plan
 
@@ -141,9 +184,17 @@ def test_a_plan_of_a_newer_format_version_is_refused(ws) -> None:
 
 def test_a_mission_written_as_json_is_a_mission(ws) -> None:
     """JSON is YAML: `apply mission.json` applies the mission, it is not taken for a plan."""
-    mission = ws.raw(json.dumps({"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "j"},
-                                 "resources": {"a": {"type": "fake.Thing", "spec": {"name": "from-json"}}}}),
-                     "mission.json")
+    mission = ws.raw(
+        json.dumps(
+            {
+                "apiVersion": "skyform/v1",
+                "kind": "Mission",
+                "metadata": {"name": "j"},
+                "resources": {"a": {"type": "fake.Thing", "spec": {"name": "from-json"}}},
+            }
+        ),
+        "mission.json",
+    )
     ran = ws.run("apply", "--sandbox", "--auto-approve", mission).clean()
     assert ran.code == 0, str(ran)
     assert [o["name"] for o in ws.remote_objects()] == ["from-json"]
@@ -171,6 +222,7 @@ def test_a_plan_given_where_a_mission_is_expected_says_so(ws) -> None:
 
 
 # -- a drift-only plan, saved and applied ------------------------------------------------
+
 
 def test_a_saved_drift_only_plan_corrects_the_drift(ws) -> None:
     """The object changed outside skyform, the spec did not: `apply FILE` puts it back, and the

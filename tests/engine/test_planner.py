@@ -48,33 +48,86 @@ def _drop_remote(ws, name):
 
 # (id, desired spec body, change to the remote objects, expected {address: (action, reason, changes)})
 CASES = [
-    ("unchanged spec is a no-op with its reason", BASE, None,
-     {"a": ("noop", "up to date", None), "b": ("noop", "up to date", None)}),
-    ("changed field is an update with its diff", BASE.replace("value: 1,", "value: 2,"), None,
-     {"a": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": 2}]),
-      "b": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
-    ("immutable field change is a replace", BASE.replace("immutable_field: x", "immutable_field: y"), None,
-     {"a": ("replace", "spec changed", [{"path": ["immutable_field"], "before": "x", "after": "y"}]),
-      # b reads a's output, which a replace makes unknown again
-      "b": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}])}),
-    ("added field is an update from null", BASE.replace("value: 1,", "value: 1, cost: 2,"), None,
-     {"a": ("update", "spec changed", [{"path": ["cost"], "before": None, "after": 2}])}),
-    ("removed resource is a delete", """
+    (
+        "unchanged spec is a no-op with its reason",
+        BASE,
+        None,
+        {"a": ("noop", "up to date", None), "b": ("noop", "up to date", None)},
+    ),
+    (
+        "changed field is an update with its diff",
+        BASE.replace("value: 1,", "value: 2,"),
+        None,
+        {
+            "a": ("update", "spec changed", [{"path": ["value"], "before": 1, "after": 2}]),
+            "b": (
+                "update",
+                "spec changed",
+                [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}],
+            ),
+        },
+    ),
+    (
+        "immutable field change is a replace",
+        BASE.replace("immutable_field: x", "immutable_field: y"),
+        None,
+        {
+            "a": ("replace", "spec changed", [{"path": ["immutable_field"], "before": "x", "after": "y"}]),
+            # b reads a's output, which a replace makes unknown again
+            "b": (
+                "update",
+                "spec changed",
+                [{"path": ["value"], "before": 1, "after": {"$unknown": "${{ resources.a.outputs.value }}"}}],
+            ),
+        },
+    ),
+    (
+        "added field is an update from null",
+        BASE.replace("value: 1,", "value: 1, cost: 2,"),
+        None,
+        {"a": ("update", "spec changed", [{"path": ["cost"], "before": None, "after": 2}])},
+    ),
+    (
+        "removed resource is a delete",
+        """
         resources:
           a: {type: fake.Thing, spec: {name: a, value: 1, immutable_field: x}}
-     """, None, {"a": ("noop", "up to date", None), "b": ("delete", "removed from the mission", None)}),
-    ("new resource is a create", BASE + "      c: {type: fake.Thing, spec: {name: c}}\n", None,
-     {"c": ("create", "not in state", None), "a": ("noop", "up to date", None)}),
-    ("ignore_changes hides a field's change", BASE.replace(
-        "immutable_field: x}}", "immutable_field: x}, lifecycle: {ignore_changes: [value]}}").replace(
-        "value: 1,", "value: 5,"), None, {"a": ("noop", "up to date", None)}),
-    ("remote change is drift: an update back to the spec", BASE, lambda ws: _set_remote_value(ws, "a", 99),
-     {"a": ("update", "changed outside skyform", None), "b": ("update", "spec changed", None)}),
-    ("remote object gone is a create", BASE, lambda ws: _drop_remote(ws, "a"),
-     {"a": ("create", "the remote object no longer exists", None)}),
-    ("type change is a replace", BASE.replace("a: {type: fake.Thing", "a: {type: fake.Job").replace(
-        ", immutable_field: x", ""), None,
-     {"a": ("replace", "type changed from fake.Thing", None)}),
+     """,
+        None,
+        {"a": ("noop", "up to date", None), "b": ("delete", "removed from the mission", None)},
+    ),
+    (
+        "new resource is a create",
+        BASE + "      c: {type: fake.Thing, spec: {name: c}}\n",
+        None,
+        {"c": ("create", "not in state", None), "a": ("noop", "up to date", None)},
+    ),
+    (
+        "ignore_changes hides a field's change",
+        BASE.replace("immutable_field: x}}", "immutable_field: x}, lifecycle: {ignore_changes: [value]}}").replace(
+            "value: 1,", "value: 5,"
+        ),
+        None,
+        {"a": ("noop", "up to date", None)},
+    ),
+    (
+        "remote change is drift: an update back to the spec",
+        BASE,
+        lambda ws: _set_remote_value(ws, "a", 99),
+        {"a": ("update", "changed outside skyform", None), "b": ("update", "spec changed", None)},
+    ),
+    (
+        "remote object gone is a create",
+        BASE,
+        lambda ws: _drop_remote(ws, "a"),
+        {"a": ("create", "the remote object no longer exists", None)},
+    ),
+    (
+        "type change is a replace",
+        BASE.replace("a: {type: fake.Thing", "a: {type: fake.Job").replace(", immutable_field: x", ""),
+        None,
+        {"a": ("replace", "type changed from fake.Thing", None)},
+    ),
 ]
 
 
@@ -105,8 +158,11 @@ def test_create_from_empty_state_in_dependency_order(ws):
     """)
     plan = plan_json(ws)
     assert [(a["address"], a["action"], a["reason"]) for a in plan["actions"]] == [
-        ("x", "create", "not in state"), ("y", "create", "not in state"), ("z", "create", "not in state"),
-        ("w", "create", "not in state")]
+        ("x", "create", "not in state"),
+        ("y", "create", "not in state"),
+        ("z", "create", "not in state"),
+        ("w", "create", "not in state"),
+    ]
     assert plan["counts"] == {"create": 4}
 
 
@@ -114,8 +170,10 @@ def test_plan_text_shows_symbols_field_diff_and_summary(ws):
     """The human plan shows `~ value: 1 → 2`, the replace symbol and a Terraform-like summary line."""
     ws.write(BASE)
     apply_ok(ws)
-    ws.write(BASE.replace("value: 1,", "value: 2,").replace("immutable_field: x", "immutable_field: x")
-             + "      c: {type: fake.Thing, spec: {name: c, immutable_field: q}}\n")
+    ws.write(
+        BASE.replace("value: 1,", "value: 2,").replace("immutable_field: x", "immutable_field: x")
+        + "      c: {type: fake.Thing, spec: {name: c, immutable_field: q}}\n"
+    )
     ran = ws.run("plan", "--sandbox", ws.path)
     assert ran.code == 0, str(ran)
     assert "~ a (fake.Thing) will be updated in place  # spec changed" in ran.out
@@ -210,8 +268,8 @@ def test_drift_in_the_service_state_file_is_detected_by_refresh_only(ws):
 def test_drift_made_through_the_service_api_is_detected(ws):
     """A change made over the service's HTTP API between runs is drift, and apply puts it back."""
     import httpx
-
     from fakeprov.simulator import TOKEN, FakeSimulator
+
     from skyform.sandbox.host import SimulatorHost
     from skyform.sandbox.simulator import SimulatorOptions
 
@@ -220,8 +278,9 @@ def test_drift_made_through_the_service_api_is_detected(ws):
     oid = next(o["id"] for o in ws.remote_objects() if o["name"] == "b")
     with SimulatorHost() as host:
         running = host.start(FakeSimulator(SimulatorOptions(state_dir=ws.sandbox_file.parent)))
-        r = httpx.patch(f"{running.base_url}/objects/{oid}", json={"value": "edited"},
-                        headers={"Authorization": f"Bearer {TOKEN}"})
+        r = httpx.patch(
+            f"{running.base_url}/objects/{oid}", json={"value": "edited"}, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         assert r.status_code == 200
     ran = ws.run("plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path)
     assert ran.code == 2, str(ran)
@@ -241,8 +300,10 @@ def test_refresh_false_does_not_read_the_service(ws, monkeypatch):
     _set_remote_value(ws, "a", 42)
     ran = ws.run("plan", "--sandbox", "--refresh=false", "--detailed-exitcode", ws.path)
     assert ran.code == 0, str(ran)
-    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", json.dumps(
-        [{"provider": "fake", "match": "^GET /objects/", "fault": "status", "status": 404}]))
+    monkeypatch.setenv(
+        "SKYFORM_SANDBOX_FAULTS",
+        json.dumps([{"provider": "fake", "match": "^GET /objects/", "fault": "status", "status": 404}]),
+    )
     ran = ws.run("plan", "--sandbox", "--refresh=false", "--detailed-exitcode", ws.path)
     assert ran.code == 0, str(ran)
     got = actions(plan_json(ws))
@@ -262,7 +323,11 @@ def test_target_limits_the_plan_to_the_resource_and_its_dependencies(ws):
     apply_ok(ws, "--target", "c")
     assert sorted(o["name"] for o in ws.remote_objects()) == ["a", "a-c"]
     ran = ws.run("plan", "--sandbox", "--target", "cc", ws.path).clean()
-    assert ran.code == 64 and "--target 'cc': no resource 'cc' in the mission or its state" in ran.err and "did you mean 'c'?" in ran.err
+    assert (
+        ran.code == 64
+        and "--target 'cc': no resource 'cc' in the mission or its state" in ran.err
+        and "did you mean 'c'?" in ran.err
+    )
 
 
 def test_saved_plan_is_applied_exactly(ws):
@@ -337,10 +402,16 @@ def test_destroy_runs_in_reverse_dependency_order(ws):
 
 def test_saved_plan_of_a_single_file_mission_applies_that_file(ws):
     """`plan one.yaml -o p.json` then `apply p.json` applies one.yaml even when other missions sit beside it."""
-    ws.raw("apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"
-           "  a: {type: fake.Thing, spec: {name: a}}\n", file="one.yaml")
-    ws.raw("apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: two}\nresources:\n"
-           "  b: {type: fake.Thing, spec: {name: b}}\n", file="two.yaml")
+    ws.raw(
+        "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"
+        "  a: {type: fake.Thing, spec: {name: a}}\n",
+        file="one.yaml",
+    )
+    ws.raw(
+        "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: two}\nresources:\n"
+        "  b: {type: fake.Thing, spec: {name: b}}\n",
+        file="two.yaml",
+    )
     assert ws.run("plan", "--sandbox", "-o", ws.path / "p.json", ws.path / "one.yaml").code == 0
     ran = ws.run("apply", "--sandbox", ws.path / "p.json")
     assert ran.code == 0, str(ran)
@@ -352,8 +423,10 @@ def test_rejected_update_is_planned_as_an_update_again_not_a_replace(ws, monkeyp
     ws.write(BASE)
     apply_ok(ws)
     ws.write(BASE.replace("value: 1,", "value: 2,"))
-    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", json.dumps(
-        [{"provider": "fake", "match": "^PATCH ", "fault": "status", "status": 400, "times": 1}]))
+    monkeypatch.setenv(
+        "SKYFORM_SANDBOX_FAULTS",
+        json.dumps([{"provider": "fake", "match": "^PATCH ", "fault": "status", "status": 400, "times": 1}]),
+    )
     ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
     assert ran.code == 1, str(ran)
     monkeypatch.delenv("SKYFORM_SANDBOX_FAULTS")
@@ -374,7 +447,11 @@ def test_orphans_are_deleted_dependents_first(ws):
     ws.write("resources:\n  k: {type: fake.Thing, spec: {name: k}}\n")
     plan = plan_json(ws)
     assert [(a["address"], a["action"]) for a in plan["actions"]] == [
-        ("k", "noop"), ("c", "delete"), ("b", "delete"), ("a", "delete")]
+        ("k", "noop"),
+        ("c", "delete"),
+        ("b", "delete"),
+        ("a", "delete"),
+    ]
     apply_ok(ws, "--parallelism", "1")
     assert [o["name"] for o in ws.remote_objects()] == ["k"]
 
@@ -417,7 +494,9 @@ def test_record_of_an_uninstalled_provider_is_planned_as_blocked_delete(ws, monk
     """State naming a provider that is no longer installed: plan says the delete is blocked and how to --forget it."""
     (ws.path / "data").mkdir()
     (ws.path / "data" / "a.JPG").write_bytes(b"x")
-    ws.write('resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n')
+    ws.write(
+        'resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n'
+    )
     apply_ok(ws)
     ws.write('resources:\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n')
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "")
@@ -430,7 +509,9 @@ def test_forget_drops_records_of_an_uninstalled_provider(ws, monkeypatch):
     """With --refresh=false --forget, a record whose provider is gone is removed from state only."""
     (ws.path / "data").mkdir()
     (ws.path / "data" / "a.JPG").write_bytes(b"x")
-    ws.write('resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n')
+    ws.write(
+        'resources:\n  a: {type: fake.Thing, spec: {name: a}}\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n'
+    )
     apply_ok(ws)
     ws.write('resources:\n  p: {type: local.Files, spec: {glob: "data/*.JPG"}}\n')
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "")
@@ -499,8 +580,10 @@ def test_transient_errors_on_update_and_replace_are_retried(ws, monkeypatch, met
     apply_ok(ws)
     change = ("value: 1,", "value: 2,") if method == "PATCH" else ("immutable_field: x", "immutable_field: y")
     ws.write(BASE.replace(*change))
-    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", json.dumps(
-        [{"provider": "fake", "match": f"^{method} ", "fault": "status", "status": 503, "times": 2}]))
+    monkeypatch.setenv(
+        "SKYFORM_SANDBOX_FAULTS",
+        json.dumps([{"provider": "fake", "match": f"^{method} ", "fault": "status", "status": 503, "times": 2}]),
+    )
     ran = ws.run("apply", "--sandbox", "--auto-approve", "--json", ws.path)
     assert ran.code == 0, str(ran)
     assert len([e for e in ran.json_lines() if e.get("event") == "retry"]) == 2
@@ -541,13 +624,17 @@ def test_after_accepting_drift_the_plan_still_shows_the_spec_difference(ws):
     assert got["changes"] == [{"path": ["value"], "before": 42, "after": 1}]
 
 
-@pytest.mark.parametrize("content", [
-    '{"format": 1}',
-    '{"format": 1, "mission": "m", "mission_path": ".", "spec_digest": "x", "lineage": "", "serial": "abc", '
-    '"actions": []}',
-    '{"format": 1, "mission": "m", "mission_path": ".", "spec_digest": "x", "lineage": "", "serial": 0, '
-    '"actions": [{"type": "fake.Thing"}]}',
-], ids=["fields missing", "serial not a number", "action without address"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"format": 1}',
+        '{"format": 1, "mission": "m", "mission_path": ".", "spec_digest": "x", "lineage": "", "serial": "abc", '
+        '"actions": []}',
+        '{"format": 1, "mission": "m", "mission_path": ".", "spec_digest": "x", "lineage": "", "serial": 0, '
+        '"actions": [{"type": "fake.Thing"}]}',
+    ],
+    ids=["fields missing", "serial not a number", "action without address"],
+)
 def test_damaged_plan_file_is_refused_without_a_traceback(ws, content):
     """A plan file that claims format 1 but is damaged is refused (exit 7) naming the file."""
     ws.write(BASE)

@@ -61,8 +61,9 @@ class _Plugin:
 
 def test_two_in_process_plugins_claiming_one_provider_name_name_both_distributions(engine_env):
     """load_registry refuses a provider name claimed twice, naming both plugins and distributions."""
-    pm = build_plugin_manager(plugins=[_Plugin("twin", "skyform-twin-a"), _Plugin("twin", "skyform-twin-b")],
-                              autoload=False)
+    pm = build_plugin_manager(
+        plugins=[_Plugin("twin", "skyform-twin-a"), _Plugin("twin", "skyform-twin-b")], autoload=False
+    )
     with pytest.raises(PluginError) as caught:
         load_registry(pm)
     message = str(caught.value)
@@ -79,8 +80,10 @@ def test_two_installed_distributions_claiming_one_provider_exit_4(ws, site, monk
     monkeypatch.setenv("SKYFORM_PLUGINS", "local,state,twina,twinb")
     ran = ws.run("providers").clean()
     assert ran.code == 4, str(ran)
-    assert ("provider 'twin' is claimed by two plugins: twina (distribution skyform-twin-a) and twinb "
-            "(distribution skyform-twin-b)") in ran.err
+    assert (
+        "provider 'twin' is claimed by two plugins: twina (distribution skyform-twin-a) and twinb "
+        "(distribution skyform-twin-b)"
+    ) in ran.err
     assert "hint: uninstall one of the two distributions, e.g. pip uninstall skyform-twin-b" in ran.err
 
 
@@ -103,8 +106,10 @@ def test_installed_plugin_that_fails_to_import_is_named(ws, site, monkeypatch):
     ws.write("resources:\n  a: {type: broken.Thing, spec: {}}\n")
     ran = ws.run("validate", ws.path).clean()
     assert ran.code == 4, str(ran)
-    assert ("plugin 'broken' (brokenmod) from distribution skyform-broken 1.0 failed to load: "
-            "ModuleNotFoundError: No module named 'not_installed_vendor_sdk'") in ran.err
+    assert (
+        "plugin 'broken' (brokenmod) from distribution skyform-broken 1.0 failed to load: "
+        "ModuleNotFoundError: No module named 'not_installed_vendor_sdk'"
+    ) in ran.err
     assert "SKYFORM_DISABLE_PLUGIN_AUTOLOAD=1" in ran.err
 
 
@@ -121,13 +126,19 @@ def test_a_plugin_the_mission_does_not_use_is_not_imported(ws, site, monkeypatch
 
 def test_a_misspelt_hook_is_refused_naming_the_plugin(ws, site, monkeypatch):
     """pm.check_pending(): a hookimpl whose name is no skyform hook is a plugin error, exit 4."""
-    make_distribution(site, "skyform-typo", "typo", "typomod", """
+    make_distribution(
+        site,
+        "skyform-typo",
+        "typo",
+        "typomod",
+        """
         from skyform import hookimpl
 
         @hookimpl
         def skyform_provider():
             return []
-    """)
+    """,
+    )
     monkeypatch.setenv("SKYFORM_PLUGINS", "local,state,typo")
     ran = ws.run("providers").clean()
     assert ran.code == 4, str(ran)
@@ -141,16 +152,27 @@ def test_plugin_module_that_does_not_exist_exit_4(ws, monkeypatch):
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", "nonexistent")
     ran = ws.run("plan", ws.path).clean()
     assert ran.code == 4, str(ran)
-    assert ("plugin module 'nonexistent' (from SKYFORM_PLUGIN_MODULES) failed to load: ModuleNotFoundError: "
-            "No module named 'nonexistent'") in ran.err
+    assert (
+        "plugin module 'nonexistent' (from SKYFORM_PLUGIN_MODULES) failed to load: ModuleNotFoundError: "
+        "No module named 'nonexistent'"
+    ) in ran.err
 
 
-@pytest.mark.parametrize("module,message", [
-    ("fakeprov.duplicate", "provider 'fake' is claimed by two plugins: fakeprov.plugin (distribution "
-                           "(SKYFORM_PLUGIN_MODULES)) and fakeprov.duplicate (distribution (SKYFORM_PLUGIN_MODULES))"),
-    ("fakeprov.broken", "plugin 'fakeprov.broken' ((SKYFORM_PLUGIN_MODULES)) failed in skyform_providers: "
-                        "RuntimeError: the vendor SDK is not configured"),
-])
+@pytest.mark.parametrize(
+    "module,message",
+    [
+        (
+            "fakeprov.duplicate",
+            "provider 'fake' is claimed by two plugins: fakeprov.plugin (distribution "
+            "(SKYFORM_PLUGIN_MODULES)) and fakeprov.duplicate (distribution (SKYFORM_PLUGIN_MODULES))",
+        ),
+        (
+            "fakeprov.broken",
+            "plugin 'fakeprov.broken' ((SKYFORM_PLUGIN_MODULES)) failed in skyform_providers: "
+            "RuntimeError: the vendor SDK is not configured",
+        ),
+    ],
+)
 def test_plugin_module_errors_name_the_module(ws, monkeypatch, module, message):
     """A clashing or failing plugin module is exit 4 with a message naming it."""
     monkeypatch.setenv("SKYFORM_PLUGIN_MODULES", f"fakeprov.plugin,{module}")
@@ -214,8 +236,12 @@ def test_observer_hooks_see_plan_every_transition_and_the_end(ws, monkeypatch, t
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     assert calls[0] == {"hook": "plan_ready", "mission": "mission", "counts": {"create": 2}}
     assert [(c["address"], c["before"], c["after"]) for c in calls if c["hook"] == "transition"] == [
-        ("a", None, "creating"), ("a", "creating", "ready"),
-        ("j", None, "creating"), ("j", "creating", "running"), ("j", "running", "ready")]
+        ("a", None, "creating"),
+        ("a", "creating", "ready"),
+        ("j", None, "creating"),
+        ("j", "creating", "running"),
+        ("j", "running", "ready"),
+    ]
     assert calls[-1] == {"hook": "apply_finished", "mission": "mission", "ok": True, "counts": {"create": 2}}
 
 

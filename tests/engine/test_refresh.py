@@ -32,8 +32,10 @@ def test_refresh_honours_the_providers_own_parallelism(ws, monkeypatch):
 
     monkeypatch.setattr(Thing, "read", counted_read)
     # every read is slow, so that reads a limit did not hold back would overlap
-    monkeypatch.setenv("SKYFORM_SANDBOX_FAULTS", json.dumps(
-        [{"provider": "fake", "match": "^GET /objects/", "fault": "latency", "delay": 0.2}]))
+    monkeypatch.setenv(
+        "SKYFORM_SANDBOX_FAULTS",
+        json.dumps([{"provider": "fake", "match": "^GET /objects/", "fault": "latency", "delay": 0.2}]),
+    )
     planned = ws.run("plan", "--sandbox", "--parallelism", "20", ws.path)
     assert planned.code == 0, str(planned)
     assert "No changes." in planned.out

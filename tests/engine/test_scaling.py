@@ -30,9 +30,7 @@ def test_plan_and_apply_create_no_artifact_directories(ws):
     (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
     ws.write(MISSION)
     assert ws.run("apply", "--auto-approve", ws.path).code == 0
-    assert (
-        ws.run("plan", "--detailed-exitcode", ws.path).code == 0
-    )  # refresh reads both
+    assert ws.run("plan", "--detailed-exitcode", ws.path).code == 0  # refresh reads both
     assert sorted(ws.records()) == ["more", "photos"]
     assert not (ws.path / ".skyform" / "artifacts").exists()
 
@@ -56,9 +54,7 @@ def test_has_resources_answers_without_reading_them(tmp_path: Path):
                 )
             ],
         )
-        assert (
-            store.has_resources("m") is True and store.has_resources("other") is False
-        )
+        assert store.has_resources("m") is True and store.has_resources("other") is False
     finally:
         store.close()
 
@@ -146,10 +142,7 @@ def test_refresh_honours_the_providers_parallelism_and_keeps_the_records_order()
     }
     seen = refresh(_Runtime(kind, cap=2), records, parallelism=10)  # type: ignore[arg-type]
     assert list(seen) == list(records)
-    assert all(
-        o.result is not None and o.result.remote_id == records[a].remote_id
-        for a, o in seen.items()
-    )
+    assert all(o.result is not None and o.result.remote_id == records[a].remote_id for a, o in seen.items())
     assert kind.most <= 2 and len(kind.threads) <= 2
 
 
@@ -182,9 +175,7 @@ def test_an_apply_reads_and_decodes_the_state_once(ws, monkeypatch):
     (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 one \xff\xd9")
     ws.write(MISSION)
     assert ws.run("apply", "--auto-approve", ws.path).code == 0
-    (ws.path / "data" / "a.jpg").write_bytes(
-        b"\xff\xd8 edited \xff\xd9"
-    )  # both resources update
+    (ws.path / "data" / "a.jpg").write_bytes(b"\xff\xd8 edited \xff\xd9")  # both resources update
     reads: list[str] = []
     original = SqliteStateStore.resources
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 
 def events(ran, kind="transition"):
     return [e for e in ran.json_lines() if e.get("event") == kind]
@@ -97,7 +95,10 @@ def test_failure_skips_dependents_and_independent_branch_finishes(ws):
     assert "child: Skipped (bad did not finish)" in text.out
     assert "bad (fake.Thing) will be created  # the previous create failed" in text.out
     # the second run changed nothing (other, other2 were up to date): only what changed is counted
-    assert "Apply finished with errors: Resources: 0 created, 0 updated, 0 replaced, 0 deleted, 1 failed, 2 skipped." in text.out
+    assert (
+        "Apply finished with errors: Resources: 0 created, 0 updated, 0 replaced, 0 deleted, 1 failed, 2 skipped."
+        in text.out
+    )
 
 
 def test_on_failure_continue_lets_dependents_run(ws):
@@ -147,8 +148,17 @@ def test_permanent_error_fails_at_once_without_retries(ws):
 
 def test_retry_after_is_honoured_then_the_create_succeeds(ws, monkeypatch):
     """A 429 with Retry-After: 1 on the first create: apply waits about 1 s, retries, creates once."""
-    faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "status", "status": 429,
-                         "retry_after": 1, "times": 1})
+    faults(
+        monkeypatch,
+        {
+            "provider": "fake",
+            "match": "^POST /objects$",
+            "fault": "status",
+            "status": 429,
+            "retry_after": 1,
+            "times": 1,
+        },
+    )
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
     ran = apply(ws)
     assert ran.code == 0, str(ran)
@@ -176,8 +186,7 @@ def test_retries_are_bounded_by_lifecycle_retries(ws, monkeypatch):
 
 def test_transient_errors_with_default_retries_recover(ws, monkeypatch):
     """Two dropped/5xx answers (fewer than the default 3 retries) are absorbed: apply succeeds once."""
-    faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "status", "status": 502,
-                         "times": 2})
+    faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "status", "status": 502, "times": 2})
     ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
     ran = apply(ws)
     assert ran.code == 0, str(ran)

@@ -55,8 +55,9 @@ def test_a_rotated_spec_secret_plans_a_sensitive_change_and_no_drift(ws) -> None
     assert "drift" not in event["actions"][0]
     for text in (planned.out, planned.err, as_json.out, as_json.err):
         assert OLD not in text and NEW not in text
-    refreshed = ws.sub("plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path,
-                       env={"SKYFORM_SECRET_KEY": NEW})
+    refreshed = ws.sub(
+        "plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path, env={"SKYFORM_SECRET_KEY": NEW}
+    )
     assert refreshed.code == 0, str(refreshed)
 
 

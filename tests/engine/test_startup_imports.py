@@ -49,9 +49,7 @@ HEAVY = (
 )
 
 
-def imported(
-    tmp_path: Path, *argv: str
-) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+def imported(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run `skyform ARGV` as a fresh process with the real plugins; the modules it imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKYFORM_")}
     env["SKYFORM_NO_CACHE"] = "1"  # the cold path: parse and validate for real
@@ -69,9 +67,7 @@ def imported(
 
 
 def top(modules: set[str], names: tuple[str, ...]) -> list[str]:
-    return sorted(
-        m for m in modules if m in names or any(m.startswith(n + ".") for n in names)
-    )
+    return sorted(m for m in modules if m in names or any(m.startswith(n + ".") for n in names))
 
 
 def test_help_imports_no_plugin_machinery(tmp_path: Path) -> None:
@@ -108,9 +104,7 @@ def local_mission(tmp_path: Path) -> Path:
     return mission
 
 
-def test_validate_imports_only_the_provider_the_mission_names(
-    tmp_path: Path, local_mission: Path
-) -> None:
+def test_validate_imports_only_the_provider_the_mission_names(tmp_path: Path, local_mission: Path) -> None:
     """`skyform validate` of a local-only mission imports skyform_local and none of the heavy modules."""
     done, modules = imported(tmp_path, "validate", str(local_mission))
     assert done.returncode == 0, done.stderr
@@ -119,9 +113,7 @@ def test_validate_imports_only_the_provider_the_mission_names(
     assert top(modules, (*OTHER_PROVIDERS, *HEAVY)) == []
 
 
-def test_an_invalid_spec_still_gets_jsonschemas_messages(
-    tmp_path: Path, local_mission: Path
-) -> None:
+def test_an_invalid_spec_still_gets_jsonschemas_messages(tmp_path: Path, local_mission: Path) -> None:
     """The lazy import of jsonschema does not lose its errors: an invalid spec is reported with them."""
     (local_mission / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: one}\nresources:\n"

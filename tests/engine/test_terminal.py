@@ -15,15 +15,22 @@ import time
 ANSI = "\x1b["
 
 
-def run_in_pty(ws, *args: str, answer: str | None = None, env: dict[str, str] | None = None,
-               timeout: float = 60) -> tuple[int, str]:
+def run_in_pty(
+    ws, *args: str, answer: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[int, str]:
     """Run skyform with a pty as stdin/stdout/stderr; type ``answer`` when the prompt appears."""
     master, slave = pty.openpty()
     environment = {k: v for k, v in ws.env.items() if k != "NO_COLOR"}  # a person's terminal
     environment.update(env or {})
-    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", *args],
-                            cwd=ws.path, env=environment, stdin=slave, stdout=slave, stderr=slave,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from skyform.cli.main import main; main()", *args],
+        cwd=ws.path,
+        env=environment,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
     os.close(slave)
     output = b""
     answered = False

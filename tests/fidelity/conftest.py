@@ -13,8 +13,8 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -22,13 +22,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # fidelity_support
 if importlib.util.find_spec("skyform_nodeodm") is None:  # an install that predates the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from skyform.sandbox.clock import SimClock  # noqa: E402
-from skyform.sandbox.faults import Faults  # noqa: E402
-from skyform.sandbox.host import SimulatorHost  # noqa: E402
-from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
-from skyform_nodeodm.simulator import SANDBOX_TOKEN, NodeODMSimulator  # noqa: E402
-from skyform_nodeodm.simulator import catalog  # noqa: E402
-from fidelity_support import JPEG, Server, real_server  # noqa: E402
+from fidelity_support import JPEG, Server, real_server
+
+from skyform.sandbox.clock import SimClock
+from skyform.sandbox.faults import Faults
+from skyform.sandbox.host import SimulatorHost
+from skyform.sandbox.simulator import SimulatorOptions
+from skyform_nodeodm.simulator import (
+    SANDBOX_TOKEN,
+    NodeODMSimulator,
+    catalog,
+)
+
 
 @pytest.fixture(scope="module", params=["simulator", "real"])
 def nodeodm(request: pytest.FixtureRequest) -> Iterator[Server]:
@@ -43,8 +48,7 @@ def nodeodm(request: pytest.FixtureRequest) -> Iterator[Server]:
         dump = json.loads(Path(dump_path).read_text(encoding="utf-8")) if dump_path else None
         yield Server("real", url, token, dump)
         return
-    sim = NodeODMSimulator(SimulatorOptions(clock=SimClock(20000), faults=Faults.load(None)),
-                           token=SANDBOX_TOKEN)
+    sim = NodeODMSimulator(SimulatorOptions(clock=SimClock(20000), faults=Faults.load(None)), token=SANDBOX_TOKEN)
     host = SimulatorHost()
     running = host.start(sim)
     try:

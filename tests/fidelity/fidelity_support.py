@@ -32,6 +32,8 @@ def real_server(service: str) -> tuple[str, str | None]:
     """(url, token) of the real server named by the environment, or skip with the reason."""
     url = os.environ.get(f"SKYFORM_FIDELITY_{service}_URL")
     if not url:
-        pytest.skip(f"no real {service.lower()} server: set SKYFORM_FIDELITY_{service}_URL "
-                    f"(and SKYFORM_FIDELITY_{service}_TOKEN if it needs one)")
+        pytest.skip(
+            f"no real {service.lower()} server: set SKYFORM_FIDELITY_{service}_URL "
+            f"(and SKYFORM_FIDELITY_{service}_TOKEN if it needs one)"
+        )
     return url.rstrip("/"), os.environ.get(f"SKYFORM_FIDELITY_{service}_TOKEN") or None

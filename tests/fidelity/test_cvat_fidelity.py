@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -27,8 +28,13 @@ from skyform.sandbox.host import SimulatorHost
 from skyform.sandbox.simulator import SimulatorOptions
 from skyform_cvat.simulator import CvatSimulator
 
-ATTRIBUTE = {"name": "severity", "mutable": False, "input_type": "select", "default_value": "low",
-             "values": ["low", "high"]}
+ATTRIBUTE = {
+    "name": "severity",
+    "mutable": False,
+    "input_type": "select",
+    "default_value": "low",
+    "values": ["low", "high"],
+}
 
 
 @pytest.fixture(scope="module", params=["simulator", "real"])
@@ -40,8 +46,9 @@ def cvat(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             pytest.skip("a real CVAT needs SKYFORM_FIDELITY_CVAT_TOKEN (a personal access token) as well")
         yield Server("real", url, token)
         return
-    sim = CvatSimulator(SimulatorOptions(state_dir=tmp_path_factory.mktemp("cvat-sim"), clock=SimClock(20000.0),
-                                         faults=Faults()))
+    sim = CvatSimulator(
+        SimulatorOptions(state_dir=tmp_path_factory.mktemp("cvat-sim"), clock=SimClock(20000.0), faults=Faults())
+    )
     with SimulatorHost() as host:
         running = host.start(sim)
         yield Server("simulator", running.base_url, running.settings()["access_token"])
@@ -75,15 +82,25 @@ def _images(directory: Path, count: int) -> list[Path]:
 
 
 def _task(client: Any, made: list[Any], tmp_path: Path, name: str) -> Any:
-    spec = models.TaskWriteRequest(name=name, segment_size=2,
-                                   labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])])
-    task = client.tasks.create_from_data(spec, resource_type=ResourceType.LOCAL,
-                                         resources=_images(tmp_path / name, 4))
+    spec = models.TaskWriteRequest(
+        name=name, segment_size=2, labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
+    )
+    task = client.tasks.create_from_data(spec, resource_type=ResourceType.LOCAL, resources=_images(tmp_path / name, 4))
     made.append(task)
     label = task.get_labels()[0]
-    task.set_annotations(models.LabeledDataRequest(shapes=[models.LabeledShapeRequest(
-        type="rectangle", frame=3, label_id=label.id, points=[1, 2, 10, 20],
-        attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")])]))
+    task.set_annotations(
+        models.LabeledDataRequest(
+            shapes=[
+                models.LabeledShapeRequest(
+                    type="rectangle",
+                    frame=3,
+                    label_id=label.id,
+                    points=[1, 2, 10, 20],
+                    attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")],
+                )
+            ]
+        )
+    )
     return task
 
 
@@ -99,7 +116,9 @@ def test_task_with_data_jobs_and_annotations(client: Any, made: list[Any], tmp_p
     task = _task(client, made, tmp_path, "fidelity-task")
     assert task.size == 4 and [f.name for f in task.get_frames_info()] == [f"frame_{i:02d}.png" for i in range(4)]
     assert [(j.start_frame, j.stop_frame) for j in sorted(task.get_jobs(), key=lambda j: j.start_frame)] == [
-        (0, 1), (2, 3)]
+        (0, 1),
+        (2, 3),
+    ]
     (shape,) = task.get_annotations().shapes
     assert shape.frame == 3 and shape.points == [1.0, 2.0, 10.0, 20.0] and shape.attributes[0].value == "high"
 

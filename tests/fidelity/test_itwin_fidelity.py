@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,9 +36,11 @@ from skyform.sandbox.simulator import SimulatorOptions
 from skyform_itwin.simulator import ItwinSimulator
 from skyform_itwin.simulator.server import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_WORKSPACE
 
-ccs = pytest.importorskip("reality_apis.CCS.context_capture_service",
-                          reason="Bentley's reality_apis SDK is not installed: "
-                                 "pip install ../shared/peers/reality_apis-1.4.0-py3-none-any.whl")
+ccs = pytest.importorskip(
+    "reality_apis.CCS.context_capture_service",
+    reason="Bentley's reality_apis SDK is not installed: "
+    "pip install ../shared/peers/reality_apis-1.4.0-py3-none-any.whl",
+)
 from reality_apis.CCS.ccs_utils import (  # noqa: E402
     CCJobCostParameters,
     CCJobQuality,
@@ -77,9 +80,15 @@ class TokenFactory:
     def get_token(self) -> str:
         if self.server.kind == "real":
             return f"Bearer {self.server.token}"
-        answer = httpx.post(self.server.extra["token_url"], data={
-            "grant_type": "client_credentials", "client_id": SANDBOX_CLIENT_ID,
-            "client_secret": SANDBOX_CLIENT_SECRET, "scope": "itwin-platform"})
+        answer = httpx.post(
+            self.server.extra["token_url"],
+            data={
+                "grant_type": "client_credentials",
+                "client_id": SANDBOX_CLIENT_ID,
+                "client_secret": SANDBOX_CLIENT_SECRET,
+                "scope": "itwin-platform",
+            },
+        )
         return f"Bearer {answer.json()['access_token']}"
 
 
@@ -91,17 +100,34 @@ def itwin(request: pytest.FixtureRequest) -> Iterator[Server]:
         workspace, input_id = (os.environ.get(f"SKYFORM_FIDELITY_ITWIN_{k}") for k in ("WORKSPACE", "INPUT"))
         if not (token and workspace and input_id):
             pytest.skip("a real iTwin needs SKYFORM_FIDELITY_ITWIN_TOKEN, _WORKSPACE and _INPUT as well")
-        yield Server("real", url, token, extra={"workspace": workspace, "input": input_id,
-                                                "submit": os.environ.get("SKYFORM_FIDELITY_ITWIN_SUBMIT") == "1"})
+        yield Server(
+            "real",
+            url,
+            token,
+            extra={
+                "workspace": workspace,
+                "input": input_id,
+                "submit": os.environ.get("SKYFORM_FIDELITY_ITWIN_SUBMIT") == "1",
+            },
+        )
         return
     sim = ItwinSimulator(SimulatorOptions(clock=SimClock(36000.0), faults=Faults.load(None)))
     host = SimulatorHost()
     running = host.start(sim)
     try:
         settings = running.settings()
-        yield Server("simulator", settings["url"], None, extra={
-            "sim": sim, "token_url": settings["token_url"], "workspace": SANDBOX_WORKSPACE, "input": INPUT_ID,
-            "submit": True})
+        yield Server(
+            "simulator",
+            settings["url"],
+            None,
+            extra={
+                "sim": sim,
+                "token_url": settings["token_url"],
+                "workspace": SANDBOX_WORKSPACE,
+                "input": INPUT_ID,
+                "submit": True,
+            },
+        )
     finally:
         host.stop()
 
@@ -118,8 +144,10 @@ def service(itwin: Server) -> Any:
 @pytest.fixture
 def raw(itwin: Server) -> Iterator[httpx.Client]:
     """Plain HTTP calls with the SDK's headers, to look at the answers themselves."""
-    headers = {"Authorization": TokenFactory(itwin).get_token(),
-               "Accept": "application/vnd.bentley.itwin-platform.v1+json"}
+    headers = {
+        "Authorization": TokenFactory(itwin).get_token(),
+        "Accept": "application/vnd.bentley.itwin-platform.v1+json",
+    }
     with httpx.Client(base_url=itwin.base_url, headers=headers, timeout=30) as client:
         yield client
 
@@ -152,8 +180,11 @@ def test_sdk_creates_estimates_and_reads_a_job(itwin: Server, service: Any, raw:
         assert job.job_settings.mesh_quality == CCJobQuality.MEDIUM and job.job_settings.engines == 2
         answer = raw.get(f"/jobs/{job_id}").json()
         assert schema_errors("job-response", answer) == []
-        assert answer["job"]["costEstimationParameters"] == {"gigaPixels": 2.5, "megaPoints": 1.5,
-                                                             "meshQuality": "Extra"}
+        assert answer["job"]["costEstimationParameters"] == {
+            "gigaPixels": 2.5,
+            "megaPoints": 1.5,
+            "meshQuality": "Extra",
+        }
         assert answer["job"]["jobSettings"]["cacheSettings"] == {"createCache": True}
     finally:
         deleted = service.delete_job(job_id)
@@ -164,8 +195,7 @@ def test_sdk_creates_estimates_and_reads_a_job(itwin: Server, service: Any, raw:
 def test_sdk_runs_a_job_to_success_and_parses_every_field(itwin: Server, service: Any, raw: httpx.Client) -> None:
     if not itwin.extra["submit"]:
         pytest.skip("submitting a job on the real service costs: set SKYFORM_FIDELITY_ITWIN_SUBMIT=1")
-    job_id = service.create_job(CCJobType.FULL, sdk_settings(itwin), "fidelity sdk run",
-                                itwin.extra["workspace"]).value
+    job_id = service.create_job(CCJobType.FULL, sdk_settings(itwin), "fidelity sdk run", itwin.extra["workspace"]).value
     assert not service.submit_job(job_id).is_error()
     deadline = time.monotonic() + (60 if itwin.kind == "simulator" else 6 * 3600)  # a hang guard
     while True:
@@ -194,8 +224,7 @@ def test_sdk_cancels_an_active_job(itwin: Server, service: Any, raw: httpx.Clien
         pytest.skip("submitting a job on the real service costs: set SKYFORM_FIDELITY_ITWIN_SUBMIT=1")
     if "sim" in itwin.extra:  # real time: the job stays active long enough to cancel it
         monkeypatch.setattr(itwin.extra["sim"].clock, "factor", 1.0)
-    job_id = service.create_job(CCJobType.FULL, sdk_settings(itwin), "fidelity cancel",
-                                itwin.extra["workspace"]).value
+    job_id = service.create_job(CCJobType.FULL, sdk_settings(itwin), "fidelity cancel", itwin.extra["workspace"]).value
     assert not service.submit_job(job_id).is_error()
     assert not service.cancel_job(job_id).is_error()
     answer = raw.get(f"/jobs/{job_id}").json()
@@ -211,15 +240,21 @@ def test_errors_have_the_documented_body(itwin: Server, service: Any, raw: httpx
     assert bad.status_code == 422 and schema_errors("DetailedErrorResponse", bad.json()) == []
     anonymous = httpx.get(itwin.base_url + "/jobs/x", timeout=30)
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "HeaderNotFound"
-    refused = service.get_job_estimated_cost("00000000-0000-0000-0000-000000000000",
-                                             CCJobCostParameters(1, 1, CCJobQuality.DRAFT))
+    refused = service.get_job_estimated_cost(
+        "00000000-0000-0000-0000-000000000000", CCJobCostParameters(1, 1, CCJobQuality.DRAFT)
+    )
     assert refused.is_error() and refused.error.startswith("code 404")
 
 
 def test_every_job_answer_has_the_documented_field_types(itwin: Server, raw: httpx.Client) -> None:
     """Create, PATCH, get and list answers all validate against the seed's Job schemas."""
-    body = {"type": "Full", "name": "fidelity schema", "workspaceId": itwin.extra["workspace"],
-            "inputs": [{"id": itwin.extra["input"]}], "settings": {"quality": "Draft", "outputs": ["OBJ"]}}
+    body = {
+        "type": "Full",
+        "name": "fidelity schema",
+        "workspaceId": itwin.extra["workspace"],
+        "inputs": [{"id": itwin.extra["input"]}],
+        "settings": {"quality": "Draft", "outputs": ["OBJ"]},
+    }
     created = raw.post("/jobs", json=body)
     assert created.status_code == 201 and schema_errors("job-response", created.json()) == []
     job_id = created.json()["job"]["id"]

@@ -15,8 +15,9 @@ import json
 import time
 import uuid as uuidlib
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pyodm
@@ -97,13 +98,19 @@ def test_options_are_odms_definitions_through_nodeodms_rule(nodeodm: Server) -> 
 def test_invalid_options_come_back_as_a_json_list_in_the_options_order(nodeodm: Server, photos) -> None:
     api = Api(nodeodm)
     order = [o["name"] for o in api.get("/options").json()]
-    bad = [{"name": "mesh-octree-depth", "value": 99}, {"name": "dsm", "value": "maybe"},
-           {"name": "feature-quality", "value": "foo"}, {"name": "no-such-option", "value": 1}]
+    bad = [
+        {"name": "mesh-octree-depth", "value": 99},
+        {"name": "dsm", "value": "maybe"},
+        {"name": "feature-quality", "value": "foo"},
+        {"name": "no-such-option", "value": 1},
+    ]
     body = api.new_task(photos, options=json.dumps(bad))
-    expected = {"dsm": "Cannot convert maybe to boolean", "feature-quality": "Invalid value foo (not in enum)",
-                "mesh-octree-depth": "Invalid value 99 (out of range)"}
-    assert json.loads(body["error"]) == [{"name": n, "error": expected[n]}
-                                         for n in sorted(expected, key=order.index)]
+    expected = {
+        "dsm": "Cannot convert maybe to boolean",
+        "feature-quality": "Invalid value foo (not in enum)",
+        "mesh-octree-depth": "Invalid value 99 (out of range)",
+    }
+    assert json.loads(body["error"]) == [{"name": n, "error": expected[n]} for n in sorted(expected, key=order.index)]
     # JSON.parse's message is Node's own: "Unexpected token n in JSON at position 1" on Node 14
     # (NodeODM's Docker image), "Expected property name or '}' in JSON at position 1" on Node 20
     assert api.new_task(photos, options="{nope")["error"].endswith(" in JSON at position 1")
@@ -113,13 +120,19 @@ def test_invalid_options_come_back_as_a_json_list_in_the_options_order(nodeodm: 
 def test_accepted_options_are_converted_and_unknown_names_dropped(nodeodm: Server, photos) -> None:
     api = Api(nodeodm)
     order = [o["name"] for o in api.get("/options").json()]
-    given = [{"name": "nonsense", "value": 1}, {"name": "feature-quality", "value": "low"},
-             {"name": "dsm", "value": "1"}, {"name": "pc-las", "value": "false"}]
+    given = [
+        {"name": "nonsense", "value": 1},
+        {"name": "feature-quality", "value": "low"},
+        {"name": "dsm", "value": "1"},
+        {"name": "pc-las", "value": "false"},
+    ]
     uuid = api.new_task(photos, name="opts", options=json.dumps(given))["uuid"]
     kept = {"dsm": True, "feature-quality": "low", "pc-las": False}
     post_processing = [{"name": n, "value": True} for n in ("pc-ept", "cog", "gltf") if n in order]
-    assert api.get(f"/task/{uuid}/info").json()["options"] == [
-        {"name": n, "value": kept[n]} for n in sorted(kept, key=order.index)] + post_processing
+    assert (
+        api.get(f"/task/{uuid}/info").json()["options"]
+        == [{"name": n, "value": kept[n]} for n in sorted(kept, key=order.index)] + post_processing
+    )
     other = api.new_task(photos, name="object", options=json.dumps({"dsm": True}), skipPostProcessing="true")["uuid"]
     assert api.get(f"/task/{other}/info").json()["options"] == []  # an object is no list: no options
     api.wait_until_ended(uuid), api.wait_until_ended(other)
@@ -203,7 +216,8 @@ def test_cancel_restart_remove(nodeodm: Server, photos) -> None:
     assert "odm_orthophoto/odm_orthophoto.tif" in names
     bad = json.dumps([{"name": "dtm", "value": "maybe"}])
     assert api.post("/task/restart", data={"uuid": uuid, "options": bad}).json() == {
-        "error": json.dumps([{"name": "dtm", "error": "Cannot convert maybe to boolean"}], separators=(",", ":"))}
+        "error": json.dumps([{"name": "dtm", "error": "Cannot convert maybe to boolean"}], separators=(",", ":"))
+    }
     restart = api.post("/task/restart", data={"uuid": uuid, "options": json.dumps([{"name": "dtm", "value": True}])})
     assert restart.json() == {"success": True}
     options = api.get(f"/task/{uuid}/info").json()["options"]
@@ -235,8 +249,9 @@ class _Failures(doctest.DocTestRunner):
     def report_failure(self, out: Any, test: doctest.DocTest, example: doctest.Example, got: str) -> None:
         self.failed.add((test.name, example.source.strip()))
 
-    def report_unexpected_exception(self, out: Any, test: doctest.DocTest, example: doctest.Example,
-                                    exc_info: Any) -> None:
+    def report_unexpected_exception(
+        self, out: Any, test: doctest.DocTest, example: doctest.Example, exc_info: Any
+    ) -> None:
         self.failed.add((test.name, f"{example.source.strip()}  # raised {exc_info[1]!r}"))
 
 
@@ -291,18 +306,36 @@ def test_skyform_provider_runs_a_task_and_extracts_its_products(nodeodm: Server,
             pass
 
     key = str(uuidlib.uuid4())
-    ctx = OperationContext(client=connect(settings), settings=settings, provider="nodeodm", address="reconstruct",
-                           mission="fidelity", mission_dir=tmp_path, artifacts_dir=tmp_path / "artifacts",
-                           idempotency_key=key, intent_at=time.time(), reporter=Quiet())
+    ctx = OperationContext(
+        client=connect(settings),
+        settings=settings,
+        provider="nodeodm",
+        address="reconstruct",
+        mission="fidelity",
+        mission_dir=tmp_path,
+        artifacts_dir=tmp_path / "artifacts",
+        idempotency_key=key,
+        intent_at=time.time(),
+        reporter=Quiet(),
+    )
     spec = {"name": "fidelity-provider", "images": [str(p) for p in photos], "options": {"dsm": True}}
     result = kind.create(spec, ctx)
     assert result.status == "running" and result.remote_id == key
     deadline = time.monotonic() + 120  # a hang guard, not a timed assertion
     while result.status == "running":
         assert time.monotonic() < deadline, result.message
-        record = Record(address=ctx.address, type="nodeodm.Task", remote_id=result.remote_id, status=result.status,
-                        spec=dict(spec), outputs=dict(result.outputs), observed=dict(result.observed or {}),
-                        private=dict(result.private), idempotency_key=key, intent_at=ctx.intent_at)
+        record = Record(
+            address=ctx.address,
+            type="nodeodm.Task",
+            remote_id=result.remote_id,
+            status=result.status,
+            spec=dict(spec),
+            outputs=dict(result.outputs),
+            observed=dict(result.observed or {}),
+            private=dict(result.private),
+            idempotency_key=key,
+            intent_at=ctx.intent_at,
+        )
         time.sleep(0.1)
         result = kind.poll(record, ctx)
     assert result.status == "ready", result.message

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,8 @@ try:
 except ImportError:  # an editable install made before plugins/ existed: find it by path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from gitops_kit import GitRepo, Gitops  # noqa: E402
+from gitops_kit import Gitops, GitRepo
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:

@@ -36,10 +36,17 @@ class GitRepo:
         self.git("init", "--quiet", "--initial-branch=main")
 
     def git(self, *args: str) -> str:
-        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-               "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": "/usr/bin:/bin", "HOME": str(self.root)}
-        return subprocess.run(["git", "-C", str(self.root), *args], check=True, capture_output=True, text=True,
-                              env=env).stdout.strip()
+        env = {
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.root),
+        }
+        return subprocess.run(
+            ["git", "-C", str(self.root), *args], check=True, capture_output=True, text=True, env=env
+        ).stdout.strip()
 
     def write(self, path: str, text: str) -> None:
         target = self.root / path
@@ -69,8 +76,13 @@ class Gitops:
     def __call__(self, *args: str) -> tuple[int, str]:
         from skyform.cli.gitops import command
 
-        result = CliRunner().invoke(command, [*args, "--workdir", str(self.workdir)],
-                                    obj={"registry": self.registry}, standalone_mode=False, catch_exceptions=False)
+        result = CliRunner().invoke(
+            command,
+            [*args, "--workdir", str(self.workdir)],
+            obj={"registry": self.registry},
+            standalone_mode=False,
+            catch_exceptions=False,
+        )
         return int(result.return_value or 0), result.output
 
     def json(self, *args: str) -> tuple[int, dict[str, Any]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-import skyform.state.plugin as state_plugin  # noqa: E402
-import skyform_local.plugin as local_plugin  # noqa: E402
-from skyform.cli.gitops import command  # noqa: E402
-from skyform.providers.host import build_plugin_manager, load_registry  # noqa: E402
+import skyform.state.plugin as state_plugin
+import skyform_local.plugin as local_plugin
+from skyform.cli.gitops import command
+from skyform.providers.host import build_plugin_manager, load_registry
 
 registry = load_registry(build_plugin_manager([state_plugin, local_plugin], autoload=False))
 code = command.main(sys.argv[1:], obj={"registry": registry}, standalone_mode=False)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import skyform
 from skyform import hookimpl
@@ -21,8 +22,12 @@ from skyform.providers import Cost, OperationContext, Provider, Record, Resource
 
 class Note(ResourceKind):
     name = "Note"
-    spec_schema = {"type": "object", "additionalProperties": False, "required": ["text"],
-                   "properties": {"text": {"type": "string", "description": "The note."}}}
+    spec_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {"text": {"type": "string", "description": "The note."}},
+    }
     outputs_schema = {"type": "object", "properties": {"text": {"type": "string"}}}
 
     def _file(self, ctx: OperationContext, remote_id: str) -> Path:
@@ -55,8 +60,12 @@ class Note(ResourceKind):
         self._file(ctx, str(record.remote_id)).unlink(missing_ok=True)
 
 
-PROVIDER = Provider(name="notes", version=skyform.__version__, kinds=(Note(),),
-                    connect=lambda settings: os.environ["SKYFORM_TEST_NOTES_DIR"])
+PROVIDER = Provider(
+    name="notes",
+    version=skyform.__version__,
+    kinds=(Note(),),
+    connect=lambda settings: os.environ["SKYFORM_TEST_NOTES_DIR"],
+)
 
 
 @hookimpl

@@ -12,15 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-import skyform.state.plugin as state_plugin  # noqa: E402
-import skyform_local.plugin as local_plugin  # noqa: E402
-from skyform.cli.reconcile import command  # noqa: E402
-from skyform.providers.host import build_plugin_manager, load_registry  # noqa: E402
+import skyform.state.plugin as state_plugin
+import skyform_local.plugin as local_plugin
+from skyform.cli.reconcile import command
+from skyform.providers.host import build_plugin_manager, load_registry
 
 plugins: list[object] = [state_plugin, local_plugin]
 if os.environ.get("SKYFORM_TEST_NOTES_DIR"):
     sys.path.insert(0, str(Path(__file__).parent))
-    import notes_provider  # noqa: E402
+    import notes_provider
 
     plugins.append(notes_provider)
 registry = load_registry(build_plugin_manager(plugins, autoload=False))

@@ -21,8 +21,14 @@ pytestmark = pytest.mark.skipif(
 def skyform(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="state,local", **env_extra)
     env.pop("SKYFORM_STATE", None)
-    return subprocess.run([sys.executable, "-m", "skyform.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "skyform.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_gitops_through_the_skyform_command(repo: GitRepo, tmp_path: Path) -> None:
@@ -38,7 +44,14 @@ def test_gitops_through_the_skyform_command(repo: GitRepo, tmp_path: Path) -> No
 
 
 def test_bad_ref_is_a_message_not_a_traceback(repo: GitRepo, tmp_path: Path) -> None:
-    done = skyform("gitops", "plan", str(repo.root), "--ref", "nope", "--detailed-exitcode",
-                   env_extra={"XDG_STATE_HOME": str(tmp_path / "xdg")})
+    done = skyform(
+        "gitops",
+        "plan",
+        str(repo.root),
+        "--ref",
+        "nope",
+        "--detailed-exitcode",
+        env_extra={"XDG_STATE_HOME": str(tmp_path / "xdg")},
+    )
     assert done.returncode == 1
     assert "'nope' is not a commit, branch or tag" in done.stderr and "Traceback" not in done.stderr

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gitops_kit import GitRepo, Gitops, by_path  # type: ignore[import-not-found]
+from gitops_kit import Gitops, GitRepo, by_path  # type: ignore[import-not-found]
 
 NOTE_MISSION = """\
 apiVersion: skyform/v1
@@ -64,13 +64,15 @@ def test_costs_in_json_and_markdown(tmp_path: Path, notes: Path, notes_gitops: G
     report = tmp_path / "plan.md"
     code, summary = notes_gitops.json("plan", str(repo.root), "--report-markdown", str(report))
     assert code == 0
-    assert by_path(summary)["memo"]["costs"] == [{"address": "hello", "amount": 1.5, "currency": "EUR",
-                                                  "detail": "one note"}]
+    assert by_path(summary)["memo"]["costs"] == [
+        {"address": "hello", "amount": 1.5, "currency": "EUR", "detail": "one note"}
+    ]
     assert "| hello | 1.50 EUR |" in report.read_text()
 
 
 def test_an_over_budget_mission_is_flagged_by_plan_and_refused_by_apply(
-        tmp_path: Path, notes: Path, notes_gitops: Gitops) -> None:
+    tmp_path: Path, notes: Path, notes_gitops: Gitops
+) -> None:
     """budget below the notes' estimate: gitops plan exits 8 and says so in the markdown; gitops apply
     fails that mission naming the budget, and the notes service receives nothing."""
     repo = GitRepo(tmp_path / "r")

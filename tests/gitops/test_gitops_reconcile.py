@@ -59,8 +59,13 @@ def test_rounds_apply_new_commits_and_notify_observers(repo: GitRepo, registry: 
             repo.add_mission("missions/beta", "beta", files=3)
             repo.commit("more photos")
 
-    runner = Reconciler(Request(repository=str(repo.root), base_dir=tmp_path / "w"), interval=0,
-                        registry=registry, on_round=between, max_rounds=2)
+    runner = Reconciler(
+        Request(repository=str(repo.root), base_dir=tmp_path / "w"),
+        interval=0,
+        registry=registry,
+        on_round=between,
+        max_rounds=2,
+    )
     assert runner.run() == 0
     assert [r for r, _ in observer.rounds] == [str(repo.root.resolve())] * 2
     first, second = (results for _, results in observer.rounds)
@@ -72,10 +77,13 @@ def test_a_failed_round_is_reported_and_retried(repo: GitRepo, registry: Any, tm
     observer = Observer()
     registry.pm.register(observer)
     seen: list[Any] = []
-    runner = Reconciler(Request(repository=str(repo.root), ref="release", base_dir=tmp_path / "w"), interval=0,
-                        registry=registry, max_rounds=3,
-                        on_round=lambda n, report, error: seen.append(error) or (
-                            n == 2 and repo.git("branch", "release")))
+    runner = Reconciler(
+        Request(repository=str(repo.root), ref="release", base_dir=tmp_path / "w"),
+        interval=0,
+        registry=registry,
+        max_rounds=3,
+        on_round=lambda n, report, error: seen.append(error) or (n == 2 and repo.git("branch", "release")),
+    )
     assert runner.run() == 0  # the last round succeeded once the branch existed
     assert [e is None for e in seen] == [False, False, True]
     assert "'release' is not a commit, branch or tag" in observer.rounds[0][1][0]["errors"][0]
@@ -95,8 +103,12 @@ def _readline(proc: subprocess.Popen[str], timeout: float) -> str:
 
 
 def _start(repo: GitRepo, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(RUNNER), str(repo.root), "--workdir", str(tmp_path / "w"), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(RUNNER), str(repo.root), "--workdir", str(tmp_path / "w"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -126,9 +138,13 @@ def test_text_output_of_rounds(repo: GitRepo, registry: Any, tmp_path: Path) -> 
 
     from skyform.cli.reconcile import command
 
-    result = CliRunner().invoke(command, [str(repo.root), "--interval", "0", "--max-rounds", "2",
-                                          "--workdir", str(tmp_path / "w")],
-                                obj={"registry": registry}, standalone_mode=False, catch_exceptions=False)
+    result = CliRunner().invoke(
+        command,
+        [str(repo.root), "--interval", "0", "--max-rounds", "2", "--workdir", str(tmp_path / "w")],
+        obj={"registry": registry},
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
     lines = result.output.splitlines()
     assert result.return_value == 0
     assert lines[0].startswith("round 1 at ") and lines[0].endswith(", 2 mission(s)")
@@ -136,8 +152,10 @@ def test_text_output_of_rounds(repo: GitRepo, registry: Any, tmp_path: Path) -> 
     assert next(line for line in lines if line.startswith("round 2")).endswith(", 2 mission(s)")
 
 
-NOTE = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {{name: {name}}}\n" \
-       "resources:\n  n:\n    type: notes.Note\n    spec: {{text: {name}}}\n"
+NOTE = (
+    "apiVersion: skyform/v1\nkind: Mission\nmetadata: {{name: {name}}}\n"
+    "resources:\n  n:\n    type: notes.Note\n    spec: {{text: {name}}}\n"
+)
 
 
 def test_sigterm_during_an_apply_finishes_the_call_and_starts_nothing_else(tmp_path: Path) -> None:
@@ -155,9 +173,24 @@ def test_sigterm_during_an_apply_finishes_the_call_and_starts_nothing_else(tmp_p
     service.mkdir()
     state = f"sqlite:///{tmp_path / 's.db'}"
     env = dict(os.environ, SKYFORM_TEST_NOTES_DIR=str(service), SKYFORM_TEST_NOTES_DELAY="2")
-    proc = subprocess.Popen([sys.executable, str(RUNNER), str(repo.root), "--workdir", str(tmp_path / "w"),
-                             "--state", state, "--interval", "10m", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(RUNNER),
+            str(repo.root),
+            "--workdir",
+            str(tmp_path / "w"),
+            "--state",
+            state,
+            "--interval",
+            "10m",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (service / "first.creating").exists():

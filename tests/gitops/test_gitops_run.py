@@ -30,8 +30,11 @@ def test_apply_two_missions_then_in_sync(repo: GitRepo, gitops: Any, registry: A
     assert {p: m["result"] for p, m in missions.items()} == {"missions/alpha": "applied", "missions/beta": "applied"}
     assert missions["missions/alpha"]["counts"] == {"create": 1} and summary["commit"] == head
     recorded = states(gitops, registry)
-    assert recorded["alpha"].attributes == {"repository": str(repo.root.resolve()), "path": "missions/alpha",
-                                            "commit": head}
+    assert recorded["alpha"].attributes == {
+        "repository": str(repo.root.resolve()),
+        "path": "missions/alpha",
+        "commit": head,
+    }
     assert recorded["alpha"].outputs == {"count": 1}
     code, summary = gitops.json("apply", str(repo.root))
     assert code == 0 and {m["result"] for m in summary["missions"]} == {"in_sync"}
@@ -118,8 +121,10 @@ def test_detailed_exitcode(repo: GitRepo, gitops: Any) -> None:
     assert gitops("plan", str(repo.root))[0] == 0
     gitops("apply", str(repo.root))
     assert gitops("plan", str(repo.root), "--detailed-exitcode")[0] == 0
-    repo.write("missions/beta/mission.yaml", "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: beta}\n"
-                                             "resources: {x: {type: nope.Thing, spec: {}}}\n")
+    repo.write(
+        "missions/beta/mission.yaml",
+        "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: beta}\nresources: {x: {type: nope.Thing, spec: {}}}\n",
+    )
     repo.commit()
     assert gitops("plan", str(repo.root), "--detailed-exitcode")[0] == 1
 
@@ -167,16 +172,16 @@ def test_same_name_in_two_directories_is_refused(tmp_path: Path, gitops: Any) ->
     assert "mission name 'twin' is also used by a" in by_path(summary)["b"]["errors"][0]
 
 
-def test_default_state_is_in_the_user_state_dir(repo: GitRepo, registry: Any, tmp_path: Path,
-                                                monkeypatch: Any) -> None:
+def test_default_state_is_in_the_user_state_dir(repo: GitRepo, registry: Any, tmp_path: Path, monkeypatch: Any) -> None:
     from click.testing import CliRunner
 
     from skyform.cli.gitops import command
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("SKYFORM_STATE", raising=False)
-    result = CliRunner().invoke(command, ["apply", str(repo.root)], obj={"registry": registry},
-                                standalone_mode=False, catch_exceptions=False)
+    result = CliRunner().invoke(
+        command, ["apply", str(repo.root)], obj={"registry": registry}, standalone_mode=False, catch_exceptions=False
+    )
     assert result.return_value == 0
     dbs = list((tmp_path / "xdg" / "skyform" / "gitops").glob("repo-*/state.db"))
     assert len(dbs) == 1
@@ -218,9 +223,19 @@ def test_validate_changed_files_finds_their_missions(repo: GitRepo, registry: An
     repo.write("missions/beta/extra.yaml", "resources: {bad: {type: local.Files, spec: {glub: x}}}\n")
     repo.write("ci/workflow.yaml", "on: push\n")
     monkeypatch.chdir(repo.root)
-    run = CliRunner().invoke(command, ["validate", "missions/alpha/mission.yaml", "missions/alpha/data/f0.txt",
-                                       "missions/beta/extra.yaml", "ci/workflow.yaml"],
-                             obj={"registry": registry}, standalone_mode=False, catch_exceptions=False)
+    run = CliRunner().invoke(
+        command,
+        [
+            "validate",
+            "missions/alpha/mission.yaml",
+            "missions/alpha/data/f0.txt",
+            "missions/beta/extra.yaml",
+            "ci/workflow.yaml",
+        ],
+        obj={"registry": registry},
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
     assert run.return_value == 3
     assert run.output.count("missions/alpha: valid (alpha, 1 resource(s))") == 1
     assert "glub" in run.output and "missions/beta:" in run.output and "ci" not in run.output
@@ -232,8 +247,10 @@ def test_pre_commit_hooks_file_runs_gitops_validate() -> None:
     from ruamel.yaml import YAML
 
     hooks = YAML(typ="safe").load(Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml")
-    assert {h["id"]: h["entry"] for h in hooks} == {"skyform-validate": "skyform gitops validate",
-                                                   "skyform-validate-all": "skyform gitops validate"}
+    assert {h["id"]: h["entry"] for h in hooks} == {
+        "skyform-validate": "skyform gitops validate",
+        "skyform-validate-all": "skyform gitops validate",
+    }
     assert all(h["language"] == "python" for h in hooks)
 
 
@@ -271,8 +288,9 @@ def test_a_mission_name_owned_by_another_repository_is_refused(repo: GitRepo, gi
     assert "(missions/alpha); two missions may not share a name in one state" in error
 
 
-def test_prune_without_the_last_commit_fails_and_says_what_to_do(repo: GitRepo, gitops: Any, registry: Any,
-                                                                 tmp_path: Path) -> None:
+def test_prune_without_the_last_commit_fails_and_says_what_to_do(
+    repo: GitRepo, gitops: Any, registry: Any, tmp_path: Path
+) -> None:
     """History rewritten: the commit a removed mission was applied from is gone; it is kept, not guessed."""
     state = f"sqlite:///{tmp_path / 's.db'}"
     gitops("apply", str(repo.root), "--state", state)
@@ -284,6 +302,8 @@ def test_prune_without_the_last_commit_fails_and_says_what_to_do(repo: GitRepo, 
     code, summary = gitops.json("apply", str(repo.root), "--prune", "--state", state)
     assert code == 1
     error = by_path(summary)["missions/beta!"]["errors"][0]
-    assert "mission 'beta' (missions/beta) is gone from the repository, but the commit it was last applied " \
-           "from (000000000000) is not in" in error
+    assert (
+        "mission 'beta' (missions/beta) is gone from the repository, but the commit it was last applied "
+        "from (000000000000) is not in" in error
+    )
     assert "beta" in states(gitops, registry, state)

@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from gitops_kit import GitRepo, by_path  # type: ignore[import-not-found]
@@ -37,15 +38,26 @@ def shared_state(request: pytest.FixtureRequest, tmp_path: Path, registry: Any) 
     store.close()
 
 
-def test_a_locked_mission_fails_alone(repo: GitRepo, gitops: Any, registry: Any, shared_state: str,
-                                      tmp_path: Path) -> None:
+def test_a_locked_mission_fails_alone(
+    repo: GitRepo, gitops: Any, registry: Any, shared_state: str, tmp_path: Path
+) -> None:
     """Another runner holding alpha's lock: alpha fails naming the holder, beta is applied."""
     gitops("apply", str(repo.root), "--state", shared_state)
     repo.add_mission("missions/alpha", "alpha", files=2)
     repo.add_mission("missions/beta", "beta", files=2)
     repo.commit()
-    holder = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "state" / "lock_holder.py"),
-                               shared_state, str(tmp_path), "alpha", "hold"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).parents[1] / "state" / "lock_holder.py"),
+            shared_state,
+            str(tmp_path),
+            "alpha",
+            "hold",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"  # type: ignore[union-attr]
         code, summary = gitops.json("apply", str(repo.root), "--state", shared_state)
@@ -57,17 +69,33 @@ def test_a_locked_mission_fails_alone(repo: GitRepo, gitops: Any, registry: Any,
     assert code == 1
     assert missions["missions/beta"]["result"] == "applied"
     assert missions["missions/alpha"]["result"] == "failed"
-    assert f"mission 'alpha' is locked by" in missions["missions/alpha"]["errors"][0]
+    assert "mission 'alpha' is locked by" in missions["missions/alpha"]["errors"][0]
     assert f"(pid {holder.pid} on" in missions["missions/alpha"]["errors"][0]
 
 
-def test_two_runners_apply_different_missions_in_parallel(repo: GitRepo, shared_state: str,
-                                                          tmp_path: Path) -> None:
+def test_two_runners_apply_different_missions_in_parallel(repo: GitRepo, shared_state: str, tmp_path: Path) -> None:
     """Two gitops processes (as on two machines: separate workspaces) share one state."""
-    procs = [subprocess.Popen([sys.executable, str(RUNNER), "apply", str(repo.root), "--state", shared_state,
-                               "--path", path, "--workdir", str(tmp_path / f"w{i}"), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, path in enumerate(("missions/alpha", "missions/beta"))]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(RUNNER),
+                "apply",
+                str(repo.root),
+                "--state",
+                shared_state,
+                "--path",
+                path,
+                "--workdir",
+                str(tmp_path / f"w{i}"),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, path in enumerate(("missions/alpha", "missions/beta"))
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     import json

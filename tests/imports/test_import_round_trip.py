@@ -36,8 +36,7 @@ WAITS = {"nodeodm.Task"}
 
 # a campaign (every example mission applied, forgotten, imported back): README, Development;
 # run with `-m slow`. One import's behaviour per provider: tests/<provider>/ (e.g. test_cvat_imports.py)
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not cli_available(), reason="the skyform CLI is not available")]
 
 
 def applied_copy(tmp_path: Path, name: str, *flags: str) -> Path:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for itwin_support (importlib mode)
 
-from itwin_support import CLOCK_FACTOR, PROVIDER, ItwinSimulator, Sandbox  # noqa: E402
+from itwin_support import CLOCK_FACTOR, PROVIDER, ItwinSimulator, Sandbox
 
-from skyform.sandbox.clock import SimClock  # noqa: E402
-from skyform.sandbox.faults import Faults  # noqa: E402
-from skyform.sandbox.host import SimulatorHost  # noqa: E402
-from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
+from skyform.sandbox.clock import SimClock
+from skyform.sandbox.faults import Faults
+from skyform.sandbox.host import SimulatorHost
+from skyform.sandbox.simulator import SimulatorOptions
 
 
 @pytest.fixture
@@ -35,5 +36,3 @@ def job_kind() -> Any:
 @pytest.fixture
 def workspace_kind() -> Any:
     return PROVIDER.kind("Workspace")
-
-

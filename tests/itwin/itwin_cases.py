@@ -49,22 +49,55 @@ JOB_SCHEMA_CASES = [
     (("settings", "processingEngines"), 2.5, "2.5 is not of type 'integer'", ("settings", "processingEngines")),
     (("settings", "processingEngines"), -1, "-1 is less than the minimum of 0", ("settings", "processingEngines")),
     (("settings", "outputs"), "OBJ", "'OBJ' is not of type 'array'", ("settings", "outputs")),
-    (("settings", "outputs"), ["OBJ", "GLTF"], "'GLTF' is not one of ['CCOrientations', '3MX'", ("settings", "outputs", 1)),
+    (
+        ("settings", "outputs"),
+        ["OBJ", "GLTF"],
+        "'GLTF' is not one of ['CCOrientations', '3MX'",
+        ("settings", "outputs", 1),
+    ),
     (("settings", "engines"), 3, "Additional properties are not allowed ('engines' was unexpected)", ("settings",)),
-    (("settings", "cacheSettings"), {"createCache": "yes"}, "'yes' is not of type 'boolean'",
-     ("settings", "cacheSettings", "createCache")),
-    (("settings", "cacheSettings"), {"useCache": True}, "True is not of type 'string'",
-     ("settings", "cacheSettings", "useCache")),
-    (("settings", "cacheSettings"), {"keep": True}, "Additional properties are not allowed ('keep' was unexpected)",
-     ("settings", "cacheSettings")),
-    (("costEstimationParameters", "gigaPixels"), "2", "'2' is not of type 'number'",
-     ("costEstimationParameters", "gigaPixels")),
-    (("costEstimationParameters", "megaPoints"), None, "None is not of type 'number'",
-     ("costEstimationParameters", "megaPoints")),
-    (("costEstimationParameters", "meshQuality"), "Ultra", "'Ultra' is not one of ['Draft', 'Medium', 'Extra']",
-     ("costEstimationParameters", "meshQuality")),
-    (("costEstimationParameters", "currency"), "USD",
-     "Additional properties are not allowed ('currency' was unexpected)", ("costEstimationParameters",)),
+    (
+        ("settings", "cacheSettings"),
+        {"createCache": "yes"},
+        "'yes' is not of type 'boolean'",
+        ("settings", "cacheSettings", "createCache"),
+    ),
+    (
+        ("settings", "cacheSettings"),
+        {"useCache": True},
+        "True is not of type 'string'",
+        ("settings", "cacheSettings", "useCache"),
+    ),
+    (
+        ("settings", "cacheSettings"),
+        {"keep": True},
+        "Additional properties are not allowed ('keep' was unexpected)",
+        ("settings", "cacheSettings"),
+    ),
+    (
+        ("costEstimationParameters", "gigaPixels"),
+        "2",
+        "'2' is not of type 'number'",
+        ("costEstimationParameters", "gigaPixels"),
+    ),
+    (
+        ("costEstimationParameters", "megaPoints"),
+        None,
+        "None is not of type 'number'",
+        ("costEstimationParameters", "megaPoints"),
+    ),
+    (
+        ("costEstimationParameters", "meshQuality"),
+        "Ultra",
+        "'Ultra' is not one of ['Draft', 'Medium', 'Extra']",
+        ("costEstimationParameters", "meshQuality"),
+    ),
+    (
+        ("costEstimationParameters", "currency"),
+        "USD",
+        "Additional properties are not allowed ('currency' was unexpected)",
+        ("costEstimationParameters",),
+    ),
 ]
 
 
@@ -73,12 +106,27 @@ JOB_CHECK_CASES = [
     (("name",), "  ", "must not be empty", ("name",), "error"),
     (("settings", "outputs"), ["OBJ", "3MX", "OBJ"], "'OBJ' is listed twice", ("settings", "outputs", 2), "error"),
     (("inputs",), [{"id": "a"}, {"id": "a"}], "reality data 'a' is an input twice", ("inputs", 1, "id"), "error"),
-    (("costEstimationParameters", "gigaPixels"), -2, "-2 is negative", ("costEstimationParameters", "gigaPixels"),
-     "error"),
-    (("costEstimationParameters", "megaPoints"), -0.5, "-0.5 is negative", ("costEstimationParameters", "megaPoints"),
-     "error"),
-    (("costEstimationParameters",), {"meshQuality": "Extra"}, "gives neither gigaPixels nor megaPoints",
-     ("costEstimationParameters",), "warning"),
+    (
+        ("costEstimationParameters", "gigaPixels"),
+        -2,
+        "-2 is negative",
+        ("costEstimationParameters", "gigaPixels"),
+        "error",
+    ),
+    (
+        ("costEstimationParameters", "megaPoints"),
+        -0.5,
+        "-0.5 is negative",
+        ("costEstimationParameters", "megaPoints"),
+        "error",
+    ),
+    (
+        ("costEstimationParameters",),
+        {"meshQuality": "Extra"},
+        "gives neither gigaPixels nor megaPoints",
+        ("costEstimationParameters",),
+        "warning",
+    ),
 ]
 
 
@@ -94,9 +142,15 @@ WORKSPACE_CASES = [
 SETTINGS_OK = [
     {"token": "abcd"},
     {"client_id": "app", "client_secret": "s3cret"},
-    {"url": "https://api.bentley.com/contextcapture", "client_id": "a", "client_secret": "b",
-     "token_url": "https://ims.bentley.com/connect/token", "scope": "itwin-platform", "budget": 100,
-     "poll_backoff": [15, 30, 60, 120]},
+    {
+        "url": "https://api.bentley.com/contextcapture",
+        "client_id": "a",
+        "client_secret": "b",
+        "token_url": "https://ims.bentley.com/connect/token",
+        "scope": "itwin-platform",
+        "budget": 100,
+        "poll_backoff": [15, 30, 60, 120],
+    },
 ]
 SETTINGS_BAD = [
     ({}, "is not valid under any of the given schemas"),

@@ -15,7 +15,6 @@ except ImportError:  # the editable install predates the plugin package: use the
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from skyform.providers import OperationContext, Record, Reporter, Result
-
 from skyform_itwin.client import ItwinClient
 from skyform_itwin.provider import PROVIDER
 from skyform_itwin.simulator import ItwinSimulator
@@ -51,13 +50,27 @@ class Sandbox:
     def client(self, **overrides: Any) -> ItwinClient:
         return PROVIDER.connect({**self.settings, **overrides})
 
-    def ctx(self, client: ItwinClient | None = None, *, lifecycle: dict[str, Any] | None = None,
-            intent_at: float | None = None, address: str = "resources.job") -> OperationContext:
+    def ctx(
+        self,
+        client: ItwinClient | None = None,
+        *,
+        lifecycle: dict[str, Any] | None = None,
+        intent_at: float | None = None,
+        address: str = "resources.job",
+    ) -> OperationContext:
         return OperationContext(
-            client=client or self.client(), settings=self.settings, provider="itwin", address=address,
-            mission="test", mission_dir=self.tmp, artifacts_dir=self.tmp / "artifacts",
-            idempotency_key=str(uuid.uuid4()), intent_at=intent_at if intent_at is not None else time.time(),
-            lifecycle=lifecycle or {}, reporter=RecordingReporter())
+            client=client or self.client(),
+            settings=self.settings,
+            provider="itwin",
+            address=address,
+            mission="test",
+            mission_dir=self.tmp,
+            artifacts_dir=self.tmp / "artifacts",
+            idempotency_key=str(uuid.uuid4()),
+            intent_at=intent_at if intent_at is not None else time.time(),
+            lifecycle=lifecycle or {},
+            reporter=RecordingReporter(),
+        )
 
     def faults(self, rules: list[dict[str, Any]]) -> None:
         from skyform.sandbox.faults import FaultRule
@@ -67,13 +80,23 @@ class Sandbox:
 
 def record_for(result: Result, spec: dict[str, Any], ctx: OperationContext, address: str = "resources.job") -> Record:
     """The state record the engine would keep after ``result``."""
-    return Record(address=address, type="itwin.Job", remote_id=result.remote_id, status=result.status,
-                  spec=spec, outputs=result.outputs, observed=result.observed or {}, private=result.private,
-                  idempotency_key=ctx.idempotency_key, intent_at=ctx.intent_at)
+    return Record(
+        address=address,
+        type="itwin.Job",
+        remote_id=result.remote_id,
+        status=result.status,
+        spec=spec,
+        outputs=result.outputs,
+        observed=result.observed or {},
+        private=result.private,
+        idempotency_key=ctx.idempotency_key,
+        intent_at=ctx.intent_at,
+    )
 
 
-def poll_until_done(kind: Any, result: Result, spec: dict[str, Any], ctx: OperationContext,
-                    limit: float = 20.0) -> Result:
+def poll_until_done(
+    kind: Any, result: Result, spec: dict[str, Any], ctx: OperationContext, limit: float = 20.0
+) -> Result:
     """Poll like the scheduler does (honouring poll_after) until the job leaves "running"."""
     deadline = time.monotonic() + limit
     while result.status == "running":

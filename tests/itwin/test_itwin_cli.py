@@ -79,7 +79,10 @@ def test_invalid_enum_is_reported_at_its_line(mission):
     spec.write_text(spec.read_text().replace("quality: Medium\n", "quality: Ultra\n", 1))
     result = skyform("validate", str(mission))
     assert result.exit_code == 3, result.output
-    assert "resources.mesh.spec.settings.quality: quality must be one of 'Draft', 'Medium', 'Extra', not 'Ultra'" in result.output
+    assert (
+        "resources.mesh.spec.settings.quality: quality must be one of 'Draft', 'Medium', 'Extra', not 'Ultra'"
+        in result.output
+    )
     lines = spec.read_text().splitlines()
     line = next(n for n, text in enumerate(lines, 1) if "quality: Ultra" in text)
     column = lines[line - 1].index("quality") + 1
@@ -91,8 +94,14 @@ def test_a_stuck_job_is_cancelled_when_its_timeout_passes(mission):
     spec = mission / "mission.yaml"
     spec.write_text(spec.read_text().replace("timeout: 30d", "timeout: 2h"))
     faults = json.dumps([{"fault": "job_stuck", "match": "Job Bridge A12 mesh"}])
-    result = runner.run_cli("apply", "--sandbox", "--auto-approve", str(mission),
-                            env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults}, subprocess_mode=True)
+    result = runner.run_cli(
+        "apply",
+        "--sandbox",
+        "--auto-approve",
+        str(mission),
+        env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults},
+        subprocess_mode=True,
+    )
     assert result.exit_code != 0, result.output
     assert "mesh: timed out after 2h; the remote job was cancelled" in result.output
     jobs = _sim_jobs(mission)
@@ -101,10 +110,17 @@ def test_a_stuck_job_is_cancelled_when_its_timeout_passes(mission):
 
 def test_429_on_submit_is_retried_without_a_second_job(mission):
     """A 429 (Retry-After 1) on the submit PATCH: the engine retries, the job is found again, not re-made."""
-    faults = json.dumps([{"fault": "status", "status": 429, "retry_after": 1, "times": 1,
-                          "match": "PATCH /contextcapture/jobs/"}])
-    result = runner.run_cli("apply", "--sandbox", "--auto-approve", str(mission),
-                            env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults}, subprocess_mode=True)
+    faults = json.dumps(
+        [{"fault": "status", "status": 429, "retry_after": 1, "times": 1, "match": "PATCH /contextcapture/jobs/"}]
+    )
+    result = runner.run_cli(
+        "apply",
+        "--sandbox",
+        "--auto-approve",
+        str(mission),
+        env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults},
+        subprocess_mode=True,
+    )
     assert result.exit_code == 0, result.output
     jobs = _sim_jobs(mission)
     assert len(jobs) == 1 and "_submittedAt" in jobs[0]
@@ -114,10 +130,20 @@ def test_a_crash_after_the_job_was_created_is_adopted_on_the_next_apply(mission)
     """The apply process dies between POST /jobs and the submit; the next apply adopts that job."""
     faults = json.dumps([{"fault": "latency", "delay": 30, "match": "PATCH /contextcapture/jobs/"}])
     sim_state = mission / ".skyform" / "sandbox" / "itwin.json"
-    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply",
-                             "--sandbox", "--auto-approve", str(mission)],
-                            env={**os.environ, **ENV, "SKYFORM_SANDBOX_FAULTS": faults},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from skyform.cli.main import main; main()",
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            str(mission),
+        ],
+        env={**os.environ, **ENV, "SKYFORM_SANDBOX_FAULTS": faults},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (sim_state.exists() and json.loads(sim_state.read_text() or "{}").get("jobs")):
@@ -143,15 +169,25 @@ def test_plan_flags_an_estimate_above_max_cost_before_apply(mission):
     lines = result.output.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("+ mesh (itwin.Job)"))
     marked = next(line for line in lines[head:] if "over budget" in line)
-    assert marked == ("    ! over budget: estimate 2.50 units is above lifecycle.max_cost 1.00; a pre-estimate: "
-                      "apply checks the service's own figure and does not submit above the ceiling"), result.output
+    assert marked == (
+        "    ! over budget: estimate 2.50 units is above lifecycle.max_cost 1.00; a pre-estimate: "
+        "apply checks the service's own figure and does not submit above the ceiling"
+    ), result.output
     assert "Over budget: 1 estimate above its ceiling (mesh)." in result.output
     detailed = skyform("plan", "--sandbox", "--detailed-exitcode", str(mission))
     assert detailed.exit_code == 8, detailed.output
     as_json = skyform("plan", "--sandbox", "--json", str(mission))
     plan = next(e for e in map(json.loads, as_json.output.splitlines()) if e.get("event") == "plan")
-    assert plan["budget"] == [{"address": "mesh", "estimate": 2.5, "limit": 1.0, "currency": "units",
-                               "ceiling": "lifecycle.max_cost", "firm": False}]
+    assert plan["budget"] == [
+        {
+            "address": "mesh",
+            "estimate": 2.5,
+            "limit": 1.0,
+            "currency": "units",
+            "ceiling": "lifecycle.max_cost",
+            "firm": False,
+        }
+    ]
     assert not (mission / ".skyform" / "sandbox" / "itwin.json").exists() or _sim_jobs(mission) == []
 
 

@@ -22,8 +22,7 @@ class TestWorkspaceContract(ProviderContract):
     provider = PROVIDER
     kind = "Workspace"
     valid_spec = {"name": "bridge-a12"}
-    invalid_specs = [({}, "'name' is a required property"),
-                     ({"name": "a", "iTwin": "x"}, "('iTwin' was unexpected)")]
+    invalid_specs = [({}, "'name' is a required property"), ({"name": "a", "iTwin": "x"}, "('iTwin' was unexpected)")]
     supports_adopt = False  # the API cannot list workspaces
 
 
@@ -32,7 +31,9 @@ class TestJobContract(ProviderContract):
     kind = "Job"
     clock_factor = 36000.0
     valid_spec = {
-        "type": "Full", "name": "contract job", "workspaceId": SANDBOX_WORKSPACE,
+        "type": "Full",
+        "name": "contract job",
+        "workspaceId": SANDBOX_WORKSPACE,
         "inputs": [{"id": INPUT_ID, "description": "photos"}],
         "settings": {"quality": "Draft", "outputs": ["OBJ", "Orthophoto/DSM"]},
         "costEstimationParameters": {"gigaPixels": 0.1, "meshQuality": "Draft"},

@@ -21,8 +21,12 @@ def _ws(client) -> str:
 def test_requests_without_a_token_get_the_documented_401(sandbox):
     r = httpx.get(sandbox.settings["url"] + "/jobs")
     assert r.status_code == 401
-    assert r.json() == {"error": {"code": "HeaderNotFound",
-                                  "message": "Header Authorization was not found in the request. Access denied."}}
+    assert r.json() == {
+        "error": {
+            "code": "HeaderNotFound",
+            "message": "Header Authorization was not found in the request. Access denied.",
+        }
+    }
 
 
 def test_a_refused_static_token_is_an_auth_error_without_the_token(sandbox):
@@ -35,9 +39,15 @@ def test_a_refused_static_token_is_an_auth_error_without_the_token(sandbox):
 
 
 def test_a_static_token_from_the_token_endpoint_works(sandbox):
-    token = httpx.post(sandbox.settings["token_url"], data={
-        "grant_type": "client_credentials", "client_id": sandbox.settings["client_id"],
-        "client_secret": sandbox.settings["client_secret"], "scope": "itwin-platform"}).json()["access_token"]
+    token = httpx.post(
+        sandbox.settings["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sandbox.settings["client_id"],
+            "client_secret": sandbox.settings["client_secret"],
+            "scope": "itwin-platform",
+        },
+    ).json()["access_token"]
     client = sandbox.client(token=token, client_id=None, client_secret=None)
     assert client.get_job("00000000-0000-0000-0000-000000000000") is None
 
@@ -98,8 +108,10 @@ def test_422_details_map_back_to_the_spec_field(sandbox, job_kind):
         job_kind.create(spec, sandbox.ctx(client))
     assert err.value.field == "inputs.0.id"
     assert err.value.status == 422
-    assert ("422 InvalidContextCaptureRequest: Cannot create job. (inputs.0.id: Invalid 'inputs[0].id' "
-            "parameter: not a reality data id.)") in err.value.message
+    assert (
+        "422 InvalidContextCaptureRequest: Cannot create job. (inputs.0.id: Invalid 'inputs[0].id' "
+        "parameter: not a reality data id.)"
+    ) in err.value.message
 
 
 def test_422_for_an_invalid_enum_names_the_nested_field(sandbox):
@@ -114,8 +126,13 @@ def test_422_for_an_invalid_enum_names_the_nested_field(sandbox):
 
 def test_422_without_target_uses_the_quoted_parameter():
     """The documented example has no target: "Invalid 'type' parameter." still names the field."""
-    body = {"error": {"code": "InvalidContextCaptureRequest", "message": "Cannot create job.",
-                      "details": [{"code": "InvalidParameter", "message": "Invalid 'type' parameter."}]}}
+    body = {
+        "error": {
+            "code": "InvalidContextCaptureRequest",
+            "message": "Cannot create job.",
+            "details": [{"code": "InvalidParameter", "message": "Invalid 'type' parameter."}],
+        }
+    }
     assert detail_targets(body) == [("type", "Invalid 'type' parameter.")]
     assert detail_targets("<html>") == []
 
@@ -128,7 +145,8 @@ def test_unknown_workspace_is_a_422_and_a_plan_check_issue(sandbox, job_kind):
     assert err.value.field == "workspaceId"
     issues = list(job_kind.plan_check(job_spec(missing), sandbox.ctx(client)))
     assert [(i.path, i.message) for i in issues] == [
-        (("workspaceId",), f"workspace '{missing}' does not exist in iTwin")]
+        (("workspaceId",), f"workspace '{missing}' does not exist in iTwin")
+    ]
 
 
 def test_list_pages_with_top_and_continuation(sandbox):
@@ -142,13 +160,16 @@ def test_list_pages_with_top_and_continuation(sandbox):
     assert [j["name"] for j in client.list_jobs("name in ('job 1', 'job 3')")] == ["job 1", "job 3"]
 
 
-@pytest.mark.parametrize("params,fragment", [
-    ({"$filter": "workspaceId eq 'x'"}, "property 'workspaceId' cannot be filtered on"),
-    ({"$filter": "name like 'x'"}, "unknown operator 'like'"),
-    ({"$top": "0"}, "'$top' must be between 1 and 1000"),
-    ({"$top": "1001"}, "'$top' must be between 1 and 1000"),
-    ({"continuationToken": "garbage!"}, "Invalid 'continuationToken' parameter."),
-])
+@pytest.mark.parametrize(
+    "params,fragment",
+    [
+        ({"$filter": "workspaceId eq 'x'"}, "property 'workspaceId' cannot be filtered on"),
+        ({"$filter": "name like 'x'"}, "unknown operator 'like'"),
+        ({"$top": "0"}, "'$top' must be between 1 and 1000"),
+        ({"$top": "1001"}, "'$top' must be between 1 and 1000"),
+        ({"continuationToken": "garbage!"}, "Invalid 'continuationToken' parameter."),
+    ],
+)
 def test_list_rejects_bad_queries_with_422(sandbox, params, fragment):
     with pytest.raises(PermanentError) as err:
         sandbox.client().http.get("/jobs", params=params)
@@ -161,14 +182,21 @@ def test_patch_transitions_follow_the_state_machine(sandbox):
     job = client.create_job(job_spec(_ws(client)))
     jid = job["id"]
     assert job["state"] == "unsubmitted" and job["estimatedCost"] == 2.25
-    assert client.patch_job(jid, {"costEstimationParameters": {"gigaPixels": 4.0, "meshQuality": "Extra"}})[
-        "estimatedCost"] == 6.0
+    assert (
+        client.patch_job(jid, {"costEstimationParameters": {"gigaPixels": 4.0, "meshQuality": "Extra"}})[
+            "estimatedCost"
+        ]
+        == 6.0
+    )
     submitted = client.patch_job(jid, {"state": "active"})
     assert submitted["state"] == "active" and submitted["executionInformation"]["submittedDateTime"]
     for body, fragment in [
         ({"state": "active"}, "Job cannot be submitted: its state is 'active'."),
         ({"state": "success"}, "only 'active' (submit) and 'cancelled' (cancel) can be set"),
-        ({"settings": {"quality": "Draft", "outputs": ["OBJ"]}}, "'settings' cannot be modified once the job is active"),
+        (
+            {"settings": {"quality": "Draft", "outputs": ["OBJ"]}},
+            "'settings' cannot be modified once the job is active",
+        ),
         ({"name": "renamed"}, "Unknown 'name' parameter."),
     ]:
         with pytest.raises(PermanentError) as err:
@@ -271,28 +299,48 @@ def test_progress_is_gone_30_days_after_the_job_but_the_job_still_reads(sandbox,
 
 
 def _raw(sandbox) -> httpx.Client:
-    token = httpx.post(sandbox.settings["token_url"], data={
-        "grant_type": "client_credentials", "client_id": sandbox.settings["client_id"],
-        "client_secret": sandbox.settings["client_secret"], "scope": "itwin-platform"}).json()["access_token"]
+    token = httpx.post(
+        sandbox.settings["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sandbox.settings["client_id"],
+            "client_secret": sandbox.settings["client_secret"],
+            "scope": "itwin-platform",
+        },
+    ).json()["access_token"]
     return httpx.Client(base_url=sandbox.settings["url"], headers={"Authorization": f"Bearer {token}"})
 
 
 def test_numbers_and_booleans_sent_as_text_are_bound_like_the_service_does(sandbox):
     """Bentley's SDK sends gigaPixels "2.5" and createCache "True": taken, and answered typed."""
     with _raw(sandbox) as raw:
-        body = {"type": "Full", "name": "text", "workspaceId": _ws(sandbox.client()), "inputs": [{"id": INPUT_ID}],
-                "settings": {"quality": "Medium", "outputs": ["3MX"], "processingEngines": "2",
-                             "cacheSettings": {"createCache": "True"}}}
+        body = {
+            "type": "Full",
+            "name": "text",
+            "workspaceId": _ws(sandbox.client()),
+            "inputs": [{"id": INPUT_ID}],
+            "settings": {
+                "quality": "Medium",
+                "outputs": ["3MX"],
+                "processingEngines": "2",
+                "cacheSettings": {"createCache": "True"},
+            },
+        }
         created = raw.post("/jobs", json=body)
         assert created.status_code == 201, created.text
         job = created.json()["job"]
         assert job["jobSettings"]["processingEngines"] == 2
         assert job["jobSettings"]["cacheSettings"] == {"createCache": True}
-        patched = raw.patch(f"/jobs/{job['id']}", json={"costEstimationParameters": {
-            "gigaPixels": "2.5", "megaPoints": "1.5", "meshQuality": "Extra"}})
+        patched = raw.patch(
+            f"/jobs/{job['id']}",
+            json={"costEstimationParameters": {"gigaPixels": "2.5", "megaPoints": "1.5", "meshQuality": "Extra"}},
+        )
         assert patched.status_code == 200, patched.text
-        assert patched.json()["job"]["costEstimationParameters"] == {"gigaPixels": 2.5, "megaPoints": 1.5,
-                                                                     "meshQuality": "Extra"}
+        assert patched.json()["job"]["costEstimationParameters"] == {
+            "gigaPixels": 2.5,
+            "megaPoints": 1.5,
+            "meshQuality": "Extra",
+        }
         assert patched.json()["job"]["estimatedCost"] == 4.12
         refused = raw.patch(f"/jobs/{job['id']}", json={"costEstimationParameters": {"gigaPixels": "lots"}})
         assert refused.status_code == 422
@@ -303,8 +351,13 @@ def test_estimated_units_is_a_number_even_without_cost_parameters(sandbox):
     """The documented response gives a number; the SDK does float() on it (null crashed it)."""
     client = sandbox.client()
     with _raw(sandbox) as raw:
-        body = {"type": "Full", "name": "units", "workspaceId": _ws(client), "inputs": [{"id": INPUT_ID}],
-                "settings": {"quality": "Draft", "outputs": ["3MX"]}}
+        body = {
+            "type": "Full",
+            "name": "units",
+            "workspaceId": _ws(client),
+            "inputs": [{"id": INPUT_ID}],
+            "settings": {"quality": "Draft", "outputs": ["3MX"]},
+        }
         job_id = raw.post("/jobs", json=body).json()["job"]["id"]
         assert raw.patch(f"/jobs/{job_id}", json={"state": "active"}).status_code == 200
         units = raw.get(f"/jobs/{job_id}").json()["job"]["executionInformation"]["estimatedUnits"]

@@ -55,8 +55,10 @@ def test_failed_job_surfaces_execution_errors(sandbox, job_kind, workspace_kind)
     result = job_kind.create(spec, ctx)
     with pytest.raises(PermanentError) as err:
         poll_until_done(job_kind, result, spec, ctx)
-    assert "failed: Aerotriangulation failed [AerotriangulationFailed]: Aerotriangulation failed: too few tie points" \
+    assert (
+        "failed: Aerotriangulation failed [AerotriangulationFailed]: Aerotriangulation failed: too few tie points"
         in err.value.message
+    )
     assert err.value.remote_id == result.remote_id
 
 
@@ -137,12 +139,16 @@ def test_unsubmitted_job_is_patched_then_submitted(sandbox, job_kind, workspace_
     with pytest.raises(BudgetExceeded) as err:
         job_kind.create(spec, sandbox.ctx(lifecycle={"max_cost": 2}))
     ctx = sandbox.ctx(lifecycle={"max_cost": 2})
-    record = record_for(Result(remote_id=err.value.remote_id, status="failed",
-                               outputs={"state": "unsubmitted"}), spec, ctx)
+    record = record_for(
+        Result(remote_id=err.value.remote_id, status="failed", outputs={"state": "unsubmitted"}), spec, ctx
+    )
     changes = [Change(("costEstimationParameters", "meshQuality"), "Medium", "Draft")]
     assert job_kind.plan_change(changes, record).action == "update"
-    cheaper = job_spec(ws, settings={"quality": "Draft", "outputs": ["OBJ"]},
-                       costEstimationParameters={"gigaPixels": 2.0, "meshQuality": "Draft"})
+    cheaper = job_spec(
+        ws,
+        settings={"quality": "Draft", "outputs": ["OBJ"]},
+        costEstimationParameters={"gigaPixels": 2.0, "meshQuality": "Draft"},
+    )
     result = job_kind.update(record, cheaper, changes, ctx)
     assert result.status == "running" and result.outputs["estimatedCost"] == 1.0
     submitted = record_for(result, cheaper, ctx)

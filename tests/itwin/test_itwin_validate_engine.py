@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from itwin_support import job_spec
 from itwin_cases import _DELETE, JOB_CHECK_CASES, JOB_SCHEMA_CASES, WS, _set
+from itwin_support import job_spec
 
 api = pytest.importorskip("skyform.api")
 from skyform.errors import SpecError  # noqa: E402
@@ -28,8 +28,12 @@ def registry():
 
 
 def _diagnostics(tmp_path: Path, registry, spec) -> list:
-    mission = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "v"},
-               "resources": {"job": {"type": "itwin.Job", "spec": spec}}}
+    mission = {
+        "apiVersion": "skyform/v1",
+        "kind": "Mission",
+        "metadata": {"name": "v"},
+        "resources": {"job": {"type": "itwin.Job", "spec": spec}},
+    }
     (tmp_path / "mission.yaml").write_text(json.dumps(mission, indent=2))  # JSON is YAML
     try:
         _, warnings = api.load(tmp_path / "mission.yaml", registry)
@@ -45,9 +49,11 @@ def _expected(message: str, where: tuple) -> tuple[str, tuple]:
     return message, where
 
 
-@pytest.mark.parametrize("path,value,message,where", JOB_SCHEMA_CASES,
-                         ids=[f"{'.'.join(map(str, c[0]))}={'<deleted>' if c[1] is _DELETE else c[1]!r}"
-                              for c in JOB_SCHEMA_CASES])
+@pytest.mark.parametrize(
+    "path,value,message,where",
+    JOB_SCHEMA_CASES,
+    ids=[f"{'.'.join(map(str, c[0]))}={'<deleted>' if c[1] is _DELETE else c[1]!r}" for c in JOB_SCHEMA_CASES],
+)
 def test_skyform_validate_reports_schema_rule(tmp_path, registry, path, value, message, where):
     from skyform.testing.operations import engine_wording
     from skyform_itwin.schemas import JOB_SPEC_SCHEMA
@@ -61,8 +67,11 @@ def test_skyform_validate_reports_schema_rule(tmp_path, registry, path, value, m
     assert any(p == want and fragment in m for p, m in found), found
 
 
-@pytest.mark.parametrize("path,value,message,where,severity", JOB_CHECK_CASES,
-                         ids=[".".join(map(str, c[0])) + ":" + c[2][:20] for c in JOB_CHECK_CASES])
+@pytest.mark.parametrize(
+    "path,value,message,where,severity",
+    JOB_CHECK_CASES,
+    ids=[".".join(map(str, c[0])) + ":" + c[2][:20] for c in JOB_CHECK_CASES],
+)
 def test_skyform_validate_reports_semantic_rule(tmp_path, registry, path, value, message, where, severity):
     found = [(d.path, d.message, d.severity) for d in _diagnostics(tmp_path, registry, _set(job_spec(WS), path, value))]
     want = ".".join(["resources", "job", "spec", *map(str, where)])

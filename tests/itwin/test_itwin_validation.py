@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 from itwin_cases import (
-    _DELETE, JOB_CHECK_CASES, JOB_SCHEMA_CASES, SETTINGS_BAD, SETTINGS_OK, WORKSPACE_CASES, WS, _set,
+    _DELETE,
+    JOB_CHECK_CASES,
+    JOB_SCHEMA_CASES,
+    SETTINGS_BAD,
+    SETTINGS_OK,
+    WORKSPACE_CASES,
+    WS,
+    _set,
 )
 from itwin_support import PROVIDER, job_spec
 from jsonschema import Draft202012Validator
@@ -32,9 +39,11 @@ def test_the_valid_spec_is_valid():
     assert list(JOB.check(job_spec(WS), CHECK_CTX)) == []
 
 
-@pytest.mark.parametrize("path,value,message,where", JOB_SCHEMA_CASES,
-                         ids=[f"{'.'.join(map(str, c[0]))}={'<deleted>' if c[1] is _DELETE else c[1]!r}"
-                              for c in JOB_SCHEMA_CASES])
+@pytest.mark.parametrize(
+    "path,value,message,where",
+    JOB_SCHEMA_CASES,
+    ids=[f"{'.'.join(map(str, c[0]))}={'<deleted>' if c[1] is _DELETE else c[1]!r}" for c in JOB_SCHEMA_CASES],
+)
 def test_job_schema_rule(path, value, message, where):
     """Each documented rule of the Job Creation model rejects a violating spec at the right path."""
     errors = list(JOB_VALIDATOR.iter_errors(_set(job_spec(WS), path, value)))
@@ -55,8 +64,11 @@ def test_every_documented_enum_value_is_accepted():
     assert len(FORMATS) == 17
 
 
-@pytest.mark.parametrize("path,value,message,where,severity", JOB_CHECK_CASES,
-                         ids=[".".join(map(str, c[0])) + ":" + c[2][:20] for c in JOB_CHECK_CASES])
+@pytest.mark.parametrize(
+    "path,value,message,where,severity",
+    JOB_CHECK_CASES,
+    ids=[".".join(map(str, c[0])) + ":" + c[2][:20] for c in JOB_CHECK_CASES],
+)
 def test_job_semantic_rule(path, value, message, where, severity):
     """Rules the schema cannot state come from JobKind.check, pointing at the field."""
     issues = list(JOB.check(_set(job_spec(WS), path, value), CHECK_CTX))
@@ -73,7 +85,9 @@ def test_check_skips_unknown_values():
 
 @pytest.mark.parametrize("spec,message,where", WORKSPACE_CASES)
 def test_workspace_schema_rule(spec, message, where):
-    errors = [(e.message, tuple(e.absolute_path)) for e in Draft202012Validator(WORKSPACE.spec_schema).iter_errors(spec)]
+    errors = [
+        (e.message, tuple(e.absolute_path)) for e in Draft202012Validator(WORKSPACE.spec_schema).iter_errors(spec)
+    ]
     assert any(message in m and p == where for m, p in errors), errors
 
 

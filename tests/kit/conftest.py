@@ -19,15 +19,15 @@ import pytest
 from skyform.cli.plugin import render_plugin
 
 # the kit's fixtures, as `-p skyform.testing` would provide them
-from skyform.testing import mission_dir, run_skyform, sandbox, state_store, write_mission  # noqa: E402,F401
+from skyform.testing import mission_dir, run_skyform, sandbox, state_store, write_mission  # noqa: F401
 
 _RENDERED = Path(tempfile.mkdtemp(prefix="skyform-kit-"))
 atexit.register(shutil.rmtree, _RENDERED, True)
 KITDEMO_DIR = render_plugin("kitdemo", _RENDERED)
 sys.path.insert(0, str(KITDEMO_DIR))
 
-from skyform_kitdemo import plugin as kitdemo_plugin  # noqa: E402
-from skyform_kitdemo.provider import PROVIDER as KITDEMO  # noqa: E402
+from skyform_kitdemo import plugin as kitdemo_plugin
+from skyform_kitdemo.provider import PROVIDER as KITDEMO
 
 
 @pytest.fixture

@@ -31,9 +31,12 @@ def test_sandbox_objects_and_reset_through_the_main_cli(run_skyform, kitdemo, tm
     assert reset.exit_code == 0 and "cleared kitdemo" in reset.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["faults", "--dir", "."], "give a fault rules FILE or --clear"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["faults", "--dir", "."], "give a fault rules FILE or --clear"),
+    ],
+)
 def test_sandbox_usage_errors_exit_64(run_skyform, args: list[str], message: str) -> None:
     """Wrong arguments are usage errors (exit 64) with a message saying what to give."""
     result = run_skyform("sandbox", *args)

@@ -9,10 +9,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from skyform_kitdemo.provider import PROVIDER
 
 from skyform.testing.contract import ProviderContract
-
-from skyform_kitdemo.provider import PROVIDER
 
 
 class TestKitdemoJobContract(ProviderContract):
@@ -29,7 +28,7 @@ class TestKitdemoJobContract(ProviderContract):
     ]
 
 
-BROKEN = '''
+BROKEN = """
 import dataclasses
 from skyform.testing.contract import ProviderContract
 from skyform_kitdemo.job import JobKind
@@ -43,18 +42,30 @@ class TestBrokenContract(ProviderContract):
     kind = "Job"
     valid_spec = {{"name": "survey-1"}}
     invalid_specs = [({{"name": "survey-1", "priority": 0}}, "0 is less than the minimum of 1")]
-'''
+"""
 
 CASES = {  # broken kind body, the contract test that must fail, its message
-    "adopt-forgets": ("def adopt(self, spec, ctx):\n        return None",
-                      "test_adopt_finds_the_object_created_before_a_crash", "adopt found nothing"),
-    "outputs-undeclared": ("outputs_schema = {'type': 'object', 'additionalProperties': False,"
-                           " 'properties': {'job_id': {'type': 'integer'}}}",
-                           "test_outputs_match_outputs_schema", "do not match outputs_schema"),
-    "delete-does-nothing": ("def delete(self, record, ctx):\n        pass",
-                            "test_create_read_delete_round_trip", "still finds the object after delete"),
-    "schema-too-loose": ("spec_schema = {'type': 'object'}", "test_invalid_spec_is_rejected_with_its_message",
-                         "accepted a spec that should fail"),
+    "adopt-forgets": (
+        "def adopt(self, spec, ctx):\n        return None",
+        "test_adopt_finds_the_object_created_before_a_crash",
+        "adopt found nothing",
+    ),
+    "outputs-undeclared": (
+        "outputs_schema = {'type': 'object', 'additionalProperties': False,"
+        " 'properties': {'job_id': {'type': 'integer'}}}",
+        "test_outputs_match_outputs_schema",
+        "do not match outputs_schema",
+    ),
+    "delete-does-nothing": (
+        "def delete(self, record, ctx):\n        pass",
+        "test_create_read_delete_round_trip",
+        "still finds the object after delete",
+    ),
+    "schema-too-loose": (
+        "spec_schema = {'type': 'object'}",
+        "test_invalid_spec_is_rejected_with_its_message",
+        "accepted a spec that should fail",
+    ),
 }
 
 
@@ -67,9 +78,24 @@ def test_contract_catches_broken_providers(tmp_path: Path) -> None:
     selected = " or ".join(test for _, test, _ in CASES.values())
     report = tmp_path / "report.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib",
-         f"--junitxml={report}", "-k", selected, str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            f"--junitxml={report}",
+            "-k",
+            selected,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(kitdemo_dir)},
     )
     assert done.returncode == 1, done.stdout + done.stderr
@@ -88,11 +114,11 @@ def test_contract_catches_broken_providers(tmp_path: Path) -> None:
 def test_probes_find_a_simulator_that_crashes_on_bad_input() -> None:
     """The malformed-request probes report a handler that fails on a body it did not expect."""
     import httpx
+    from skyform_kitdemo.simulator import TOKEN, JobServiceSimulator
 
     from skyform.sandbox.host import SimulatorHost
     from skyform.sandbox.simulator import SimulatorOptions, json_response
     from skyform.testing.probes import server_errors
-    from skyform_kitdemo.simulator import TOKEN, JobServiceSimulator
 
     class Fragile(JobServiceSimulator):
         def create_job(self, request):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import skyform.testing
-from skyform.providers import hookspecs
 from skyform.cli.sandbox import command as sandbox_command
+from skyform.providers import hookspecs
 from skyform.sandbox.faults import KINDS, FaultRule
 from skyform.testing.contract import ProviderContract
 
@@ -18,8 +18,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 PLUGINS = (DOCS / "plugins.md").read_text()
 SANDBOX = (DOCS / "sandbox.md").read_text()
 
-HOOKS = sorted(name for name, f in vars(hookspecs).items()
-               if callable(f) and hasattr(f, "skyform_spec"))
+HOOKS = sorted(name for name, f in vars(hookspecs).items() if callable(f) and hasattr(f, "skyform_spec"))
 
 
 def section(text: str, heading: str) -> str:
@@ -28,7 +27,7 @@ def section(text: str, heading: str) -> str:
     assert match, f"no heading {heading!r}"
     level = len(match.group(1))
     end = re.compile(rf"^#{{1,{level}}} ", re.MULTILINE).search(text, match.end())
-    return text[match.end(): end.start() if end else len(text)]
+    return text[match.end() : end.start() if end else len(text)]
 
 
 def test_the_hookspecs_module_has_hooks() -> None:

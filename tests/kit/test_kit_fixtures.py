@@ -16,8 +16,7 @@ def test_write_mission_completes_the_envelope_and_writes_files(write_mission, mi
     path = write_mission({"resources": {}}, files={"data/a.txt": "A", "data/b.bin": b"\x00"})
     assert path == mission_dir
     document = json.loads((path / "mission.yaml").read_text())
-    assert document == {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "mission"},
-                        "resources": {}}
+    assert document == {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "mission"}, "resources": {}}
     assert (path / "data" / "a.txt").read_text() == "A" and (path / "data" / "b.bin").read_bytes() == b"\x00"
 
 
@@ -32,7 +31,10 @@ def test_run_skyform_reports_exit_code_and_the_users_message(write_mission, run_
     mission = write_mission({"resources": {"job": {"type": "kitdemo.Job", "spec": {"name": "a", "priority": 11}}}})
     result = run_skyform("validate", str(mission), providers=[kitdemo])
     assert result.exit_code == 3, result.output
-    assert "resources.job.spec.priority: priority must be at most 10, not 11 [kitdemo.Job]" in result.stderr + result.stdout
+    assert (
+        "resources.job.spec.priority: priority must be at most 10, not 11 [kitdemo.Job]"
+        in result.stderr + result.stdout
+    )
 
 
 def test_run_skyform_parses_json_events(write_mission, run_skyform, kitdemo) -> None:

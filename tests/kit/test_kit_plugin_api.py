@@ -13,9 +13,7 @@ PLUGINS_DOC = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read
 
 def documented_names() -> list[str]:
     """The names in the table under "## The plugin API" of docs/plugins.md."""
-    match = re.search(
-        r"^## The plugin API\n(.*?)^## ", PLUGINS_DOC, re.MULTILINE | re.DOTALL
-    )
+    match = re.search(r"^## The plugin API\n(.*?)^## ", PLUGINS_DOC, re.MULTILINE | re.DOTALL)
     assert match, "docs/plugins.md has no '## The plugin API' section"
     return re.findall(r"^\| `([A-Za-z_]+)` \|", match.group(1), re.MULTILINE)
 
@@ -23,19 +21,13 @@ def documented_names() -> list[str]:
 def test_every_public_name_is_documented_and_nothing_else() -> None:
     """A name added to skyform.providers.__all__ without a row in the docs' table fails here (and back)."""
     documented = documented_names()
-    assert (
-        len(documented) >= 10
-    )  # guards against a vacuous pass when the table's format changes
+    assert len(documented) >= 10  # guards against a vacuous pass when the table's format changes
     assert sorted(skyform.providers.__all__) == sorted(documented)
 
 
 def test_every_public_name_exists() -> None:
     """Each name of __all__ is importable from skyform.providers."""
-    missing = [
-        name
-        for name in skyform.providers.__all__
-        if not hasattr(skyform.providers, name)
-    ]
+    missing = [name for name in skyform.providers.__all__ if not hasattr(skyform.providers, name)]
     assert missing == []
 
 

@@ -15,10 +15,17 @@ from skyform.cli.plugin import command
 from skyform.errors import UsageError
 
 EXPECTED = [
-    "README.md", "pyproject.toml", "skyform_acme/__init__.py", "skyform_acme/job.py", "skyform_acme/plugin.py",
-    "skyform_acme/provider.py", "skyform_acme/schemas.py", "skyform_acme/simulator/__init__.py",
+    "README.md",
+    "pyproject.toml",
+    "skyform_acme/__init__.py",
+    "skyform_acme/job.py",
+    "skyform_acme/plugin.py",
+    "skyform_acme/provider.py",
+    "skyform_acme/schemas.py",
+    "skyform_acme/simulator/__init__.py",
     "skyform_acme/simulator/server.py",
-    "tests/test_acme_contract.py", "tests/test_acme_mission.py",
+    "tests/test_acme_contract.py",
+    "tests/test_acme_mission.py",
 ]
 
 
@@ -77,10 +84,25 @@ def test_generated_package_installs_and_its_tests_pass_unchanged(tmp_path: Path)
     installed = subprocess.run([*pip, str(package)], capture_output=True, text=True, timeout=300, check=False)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (site / "skyform_acme-0.1.0.dist-info" / "entry_points.txt").read_text().split() == [
-        "[skyform]", "acme", "=", "skyform_acme.plugin"]
-    env = {**os.environ, "PYTHONPATH": str(site), "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "SKYFORM_PLUGINS": "state,acme"}
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=package,
-                           capture_output=True, text=True, env=env, timeout=300, check=False)
+        "[skyform]",
+        "acme",
+        "=",
+        "skyform_acme.plugin",
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "SKYFORM_PLUGINS": "state,acme",
+    }
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q"],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert " passed" in tests.stdout and "failed" not in tests.stdout

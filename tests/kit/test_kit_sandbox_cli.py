@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from click.testing import CliRunner
+from skyform_kitdemo.provider import PROVIDER
 
 from skyform.cli.sandbox import command
 from skyform.errors import UsageError
 from skyform.sandbox.host import SandboxError, SimulatorHost
 from skyform.sandbox.session import ServeLock, start_sandbox
-from skyform_kitdemo.provider import PROVIDER
 
 
 def invoke(registry, *args: str):
@@ -78,7 +77,9 @@ def test_invalid_fault_rules_are_a_usage_error(registry, tmp_path: Path) -> None
     rules.write_text("- {fault: explode}\n")
     result = invoke(registry, "faults", "--dir", str(tmp_path), str(rules))
     assert isinstance(result.exception, UsageError)
-    assert "unknown fault 'explode'; expected one of status, latency, drop, job_fail, job_stuck" in str(result.exception)
+    assert "unknown fault 'explode'; expected one of status, latency, drop, job_fail, job_stuck" in str(
+        result.exception
+    )
 
 
 def test_second_serve_on_the_same_dir_is_refused(registry, tmp_path: Path) -> None:
@@ -127,9 +128,23 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
     kitdemo = str(Path(sys.modules["skyform_kitdemo"].__file__).parents[1])
     initial = tmp_path / "initial-faults.yaml"
     initial.write_text("- {fault: status, status: 500, match: 'GET /api/v1/jobs/job-nope'}\n")
-    serve = subprocess.Popen([sys.executable, "-c", SERVE.format(kitdemo=kitdemo), "serve", "--dir", str(tmp_path),
-                              "--clock", "100", "--faults", str(initial)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SERVE.format(kitdemo=kitdemo),
+            "serve",
+            "--dir",
+            str(tmp_path),
+            "--clock",
+            "100",
+            "--faults",
+            str(initial),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while not (tmp_path / "serve.json").exists():
@@ -146,8 +161,10 @@ def test_serve_runs_until_sigterm_and_keeps_its_state(registry, tmp_path: Path) 
 
         rules = tmp_path / "faults.json"
         rules.write_text('[{"fault": "status", "status": 503, "match": "POST /api/v1/jobs"}]')
-        assert "1 fault rule(s) active on 1 simulator(s)" in invoke(registry, "faults", "--dir", str(tmp_path),
-                                                                     str(rules)).output
+        assert (
+            "1 fault rule(s) active on 1 simulator(s)"
+            in invoke(registry, "faults", "--dir", str(tmp_path), str(rules)).output
+        )
         url = settings["kitdemo"]["url"] + "/jobs"
         assert httpx.post(url, json={"name": "x"}, headers=auth).status_code == 503
         assert "0 fault rule(s)" in invoke(registry, "faults", "--dir", str(tmp_path), "--clear").output
@@ -199,7 +216,9 @@ def test_port_base_assigns_consecutive_ports_in_provider_name_order() -> None:
 def test_a_crashed_serve_does_not_count_as_running(registry, tmp_path: Path) -> None:
     """serve.json left by a killed serve (its lock gone) is ignored: counts come from the state files."""
     saved_jobs(tmp_path, 1)
-    (tmp_path / "serve.json").write_text('{"pid": 999999, "started_at": 0, "servers": {"kitdemo": "http://127.0.0.1:9"}}')
+    (tmp_path / "serve.json").write_text(
+        '{"pid": 999999, "started_at": 0, "servers": {"kitdemo": "http://127.0.0.1:9"}}'
+    )
     (tmp_path / "serve.lock").write_text("999999\n")
     result = invoke(registry, "objects", "--dir", str(tmp_path), "--json")
     assert json.loads(result.output)["source"] == "state"

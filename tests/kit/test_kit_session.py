@@ -8,10 +8,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from skyform_kitdemo.provider import PROVIDER
 
 from skyform.sandbox.host import SandboxError
 from skyform.sandbox.session import mission_sandbox_dir, read_providers, start_sandbox, state_files
-from skyform_kitdemo.provider import PROVIDER
 
 
 def free_port() -> int:
@@ -95,8 +95,7 @@ def test_a_failed_start_stops_the_simulators_already_started() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         with pytest.raises(SandboxError):
-            start_sandbox([PROVIDER, second], None,
-                          ports={"kitdemo": first_port, "zz": taken.getsockname()[1]})
+            start_sandbox([PROVIDER, second], None, ports={"kitdemo": first_port, "zz": taken.getsockname()[1]})
     with socket.socket() as again:
         again.bind(("127.0.0.1", first_port))  # would fail with EADDRINUSE if still served
 

@@ -10,19 +10,35 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
+from skyform.providers.host import load_registry
 from skyform.spec.envelope import MISSION_SCHEMA
 from skyform.spec.mission import load
-from skyform.providers.host import load_registry
 from skyform.validate.checks import SchemaCheck
 
 ROOT = Path(__file__).resolve().parents[2]
-ODD_VALUES: list[Any] = [None, 0, -1, 10**12, -(10**12), 1.5, "", "x" * 3000, "2026-13-45", "not a date",
-                         True, [], [1, "a"], {}, {"zzz": 1}]
+ODD_VALUES: list[Any] = [
+    None,
+    0,
+    -1,
+    10**12,
+    -(10**12),
+    1.5,
+    "",
+    "x" * 3000,
+    "2026-13-45",
+    "not a date",
+    True,
+    [],
+    [1, "a"],
+    {},
+    {"zzz": 1},
+]
 
 
 def mutations(instance: Any, depth: int = 0) -> Iterator[Any]:

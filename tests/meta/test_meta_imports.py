@@ -83,7 +83,7 @@ def find_circle(graph: dict[str, set[str]]) -> list[str]:
                 continue
             child = todo.pop(0)
             if state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             if not state.get(child):
                 state[child] = 1
                 path.append(child)
@@ -109,7 +109,9 @@ def test_a_circle_is_found_even_through_a_function_level_import(tmp_path: Path) 
     assert find_circle(import_graph(tmp_path)) == ["pkg.a", "pkg.sub.b", "pkg.a"]
     (package / "sub" / "b.py").write_text("def thing():\n    from .. import c\n")
     assert find_circle(import_graph(tmp_path)) == ["pkg.a", "pkg.sub.b", "pkg.c", "pkg.a"]
-    (package / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import x\n")
+    (package / "sub" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import x\n"
+    )
     assert find_circle(import_graph(tmp_path)) == []  # a type-only import never runs
 
 

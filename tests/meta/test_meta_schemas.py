@@ -33,8 +33,9 @@ def test_committed_kind_schemas_are_fresh() -> None:
     for type_name in expected:
         _provider, kind = registry.resolve_type(type_name)
         committed = json.loads((SCHEMAS / "kinds" / f"{type_name}.json").read_text())
-        assert committed == json.loads(json.dumps(kind_schema(type_name, kind))), \
+        assert committed == json.loads(json.dumps(kind_schema(type_name, kind))), (
             f"schemas/kinds/{type_name}.json is stale: run `{REGENERATE}`"
+        )
 
 
 MISSIONS = sorted(p for p in (ROOT / "specs").iterdir() if p.is_dir() and any(p.glob("*.yaml")))

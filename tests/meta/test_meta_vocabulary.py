@@ -30,8 +30,13 @@ def test_every_action_kind_has_one_symbol_and_every_view_shows_it() -> None:
         assert text.startswith(f"{kind.symbol} r (fake.Thing)"), (kind, text)
         if kind == ActionKind.NOOP:
             continue  # gitops lists only what changes
-        report = MissionReport(path="m", commit="c" * 40, name="m", status="changes",
-                               plan={"actions": [action.to_json()], "counts": {kind: 1}, "has_changes": True})
+        report = MissionReport(
+            path="m",
+            commit="c" * 40,
+            name="m",
+            status="changes",
+            plan={"actions": [action.to_json()], "counts": {kind: 1}, "has_changes": True},
+        )
         markdown = RunReport("repo", "main", "c" * 40, "plan", missions=[report]).to_markdown()
         assert f"\n{kind.symbol} r (fake.Thing): {kind} - because\n" in markdown, (kind, markdown)
         lines = mission_lines(report)
@@ -50,7 +55,7 @@ def test_exit_codes_are_an_int_enum_and_the_readme_documents_each() -> None:
     """Every ExitCode is in the README's table, and the table has no code the enum lacks."""
     assert issubclass(ExitCode, IntEnum)
     readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("### Exit codes"):]
+    table = readme[readme.index("### Exit codes") :]
     table = table[: table.index("\n\n", table.index("| code |"))]
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
     assert documented == {int(code) for code in ExitCode}, (documented, list(ExitCode))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # nodeodm_support
 if importlib.util.find_spec("skyform_nodeodm") is None:  # an install that predates the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from skyform.sandbox.clock import SimClock  # noqa: E402
-from skyform.sandbox.faults import Faults  # noqa: E402
-from skyform.sandbox.host import Running, SimulatorHost  # noqa: E402
-from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
-from skyform_nodeodm.simulator import NodeODMSimulator  # noqa: E402
-from nodeodm_support import JPEG  # noqa: E402
+from nodeodm_support import JPEG
+
+from skyform.sandbox.clock import SimClock
+from skyform.sandbox.faults import Faults
+from skyform.sandbox.host import Running, SimulatorHost
+from skyform.sandbox.simulator import SimulatorOptions
+from skyform_nodeodm.simulator import NodeODMSimulator
 
 
 @pytest.fixture
@@ -52,5 +54,3 @@ def mission(tmp_path: Path) -> Path:
     (tmp_path / "gcp.txt").write_text("EPSG:32632\n500000 4649776 10 100 200 DJI_0000.JPG\n")
     (tmp_path / "positions.txt").write_text("EPSG:4326\nDJI_0000.JPG 12.5 55.6 40\n")
     return tmp_path
-
-

@@ -34,21 +34,38 @@ def images(mission: Path) -> list[str]:
     return sorted(str(p) for p in (mission / "photos").glob("*.JPG"))
 
 
-def context(settings: dict[str, Any], mission: Path, *, key: str | None = None,
-            address: str = "reconstruct") -> OperationContext:
+def context(
+    settings: dict[str, Any], mission: Path, *, key: str | None = None, address: str = "reconstruct"
+) -> OperationContext:
     """An OperationContext like the engine builds, with a live client for ``settings``."""
-    return OperationContext(client=connect(settings), settings=settings, provider="nodeodm", address=address,
-                            mission="bridge-a12", mission_dir=mission,
-                            artifacts_dir=mission / ".skyform" / "artifacts" / address,
-                            idempotency_key=key or str(uuidlib.uuid4()), intent_at=time.time(),
-                            reporter=RecordingReporter())
+    return OperationContext(
+        client=connect(settings),
+        settings=settings,
+        provider="nodeodm",
+        address=address,
+        mission="bridge-a12",
+        mission_dir=mission,
+        artifacts_dir=mission / ".skyform" / "artifacts" / address,
+        idempotency_key=key or str(uuidlib.uuid4()),
+        intent_at=time.time(),
+        reporter=RecordingReporter(),
+    )
 
 
 def record(result: Result, spec: dict[str, Any], ctx: OperationContext) -> Record:
     """The state record the engine would keep after ``result``."""
-    return Record(address=ctx.address, type="nodeodm.Task", remote_id=result.remote_id, status=result.status,
-                  spec=dict(spec), outputs=dict(result.outputs), observed=dict(result.observed or {}),
-                  private=dict(result.private), idempotency_key=ctx.idempotency_key, intent_at=ctx.intent_at)
+    return Record(
+        address=ctx.address,
+        type="nodeodm.Task",
+        remote_id=result.remote_id,
+        status=result.status,
+        spec=dict(spec),
+        outputs=dict(result.outputs),
+        observed=dict(result.observed or {}),
+        private=dict(result.private),
+        idempotency_key=ctx.idempotency_key,
+        intent_at=ctx.intent_at,
+    )
 
 
 def poll_until_done(rec: Record, spec: dict[str, Any], ctx: OperationContext, *, limit: float = 20.0) -> Result:

@@ -22,9 +22,14 @@ def write_zip(path: Path, entries: dict[str, bytes]) -> Path:
 
 def test_products_are_found_at_odm_paths(tmp_path):
     """Extraction keeps ODM's layout; products() maps output names to the files present."""
-    archive = write_zip(tmp_path / "all.zip", {"odm_orthophoto/odm_orthophoto.tif": b"II*\x00",
-                                               "odm_georeferencing/odm_georeferenced_model.las": b"LASF",
-                                               "odm_texturing/odm_textured_model.obj": b"v 0 0 0"})
+    archive = write_zip(
+        tmp_path / "all.zip",
+        {
+            "odm_orthophoto/odm_orthophoto.tif": b"II*\x00",
+            "odm_georeferencing/odm_georeferenced_model.las": b"LASF",
+            "odm_texturing/odm_textured_model.obj": b"v 0 0 0",
+        },
+    )
     assets = artifacts.extract(archive, tmp_path / "assets", "u", max_bytes=10**6)
     found = artifacts.products(assets)
     assert found["orthophoto"] == str(assets / "odm_orthophoto/odm_orthophoto.tif")
@@ -64,7 +69,7 @@ def test_entry_lying_about_its_size_is_refused(tmp_path):
     data = bytearray(buffer.getvalue())
     # shrink the declared size in the central directory so the real data is larger than claimed
     cd = data.rfind(b"PK\x01\x02")
-    data[cd + 24:cd + 28] = (10).to_bytes(4, "little")
+    data[cd + 24 : cd + 28] = (10).to_bytes(4, "little")
     (tmp_path / "all.zip").write_bytes(bytes(data))
     with pytest.raises((UnsafeArchive, TransientError)):
         artifacts.extract(tmp_path / "all.zip", tmp_path / "assets", "u", max_bytes=10**6)

@@ -37,8 +37,13 @@ def test_apply_sandbox_then_noop_then_restart_on_option_change(mission):
     first = skyform("apply", "--sandbox", "--auto-approve", mission)
     assert first.exit_code == 0, first.output
     assets = mission / ".skyform" / "artifacts" / "reconstruct" / "assets"
-    for product in ("odm_orthophoto/odm_orthophoto.tif", "odm_dem/dsm.tif", "odm_dem/dtm.tif",
-                    "odm_georeferencing/odm_georeferenced_model.laz", "odm_report/report.pdf"):
+    for product in (
+        "odm_orthophoto/odm_orthophoto.tif",
+        "odm_dem/dsm.tif",
+        "odm_dem/dtm.tif",
+        "odm_georeferencing/odm_georeferenced_model.laz",
+        "odm_report/report.pdf",
+    ):
         assert (assets / product).is_file(), product
     assert f'orthophoto = "{assets}/odm_orthophoto/odm_orthophoto.tif"' in first.output
 
@@ -149,11 +154,15 @@ resources:
 """)
     result = skyform("validate", tmp_path)
     assert result.exit_code == 3
-    assert ("mission.yaml:12:11: resources.reconstruct.spec.images.1: two images are named 'DJI_0001.JPG' "
-            "(also images[0]): the node keeps only one file per name [nodeodm.Task]") in result.output
+    assert (
+        "mission.yaml:12:11: resources.reconstruct.spec.images.1: two images are named 'DJI_0001.JPG' "
+        "(also images[0]): the node keeps only one file per name [nodeodm.Task]"
+    ) in result.output
     assert "hint: rename one of them" in result.output
-    assert "mission.yaml:13:17: resources.reconstruct.spec.outputs.0: '../up' leaves the project directory" \
+    assert (
+        "mission.yaml:13:17: resources.reconstruct.spec.outputs.0: '../up' leaves the project directory"
         in result.output
+    )
 
 
 def test_apply_killed_between_init_and_commit_resumes_with_the_same_uuid(mission):
@@ -164,11 +173,27 @@ def test_apply_killed_between_init_and_commit_resumes_with_the_same_uuid(mission
     import sys
     import time
 
-    env = {**os.environ, **ENV, "SKYFORM_SANDBOX_FAULTS": json.dumps(
-        [{"provider": "nodeodm", "match": "POST /task/new/commit/", "fault": "latency", "delay": 60}])}
-    proc = subprocess.Popen([sys.executable, "-c", "from skyform.cli.main import main; main()", "apply",
-                             "--sandbox", "--auto-approve", str(mission)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        **ENV,
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "nodeodm", "match": "POST /task/new/commit/", "fault": "latency", "delay": 60}]
+        ),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from skyform.cli.main import main; main()",
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            str(mission),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     state_file = mission / ".skyform/sandbox/nodeodm.json"
     try:
         deadline = time.time() + 60

@@ -20,6 +20,9 @@ class TestTaskContract(ProviderContract):
     invalid_specs = [
         ({"name": "x"}, "'images' is a required property", ()),
         ({"images": IMAGES, "gcp": "gcp.csv"}, "does not match", ("gcp",)),
-        ({"images": ["photos/DJI_0000.JPG", "photos/DJI_0000.JPG"]}, "two images are named 'DJI_0000.JPG'",
-         ("images", 1)),
+        (
+            {"images": ["photos/DJI_0000.JPG", "photos/DJI_0000.JPG"]},
+            "two images are named 'DJI_0000.JPG'",
+            ("images", 1),
+        ),
     ]

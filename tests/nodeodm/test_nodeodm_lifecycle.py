@@ -168,9 +168,11 @@ def test_node_rejecting_options_at_create_names_each_option(node, mission):
     ctx = context(running.settings(), mission)
     with pytest.raises(PermanentError) as info:
         KIND.create(spec_for(mission, options={"dsm": "maybe", "feature-quality": "x"}), ctx)
-    assert info.value.message == (f"nodeodm: init task {ctx.idempotency_key}: the node refused the options: "
-                                  "options.feature-quality: Invalid value x (not in enum); "
-                                  "options.dsm: Cannot convert maybe to boolean")
+    assert info.value.message == (
+        f"nodeodm: init task {ctx.idempotency_key}: the node refused the options: "
+        "options.feature-quality: Invalid value x (not in enum); "
+        "options.dsm: Cannot convert maybe to boolean"
+    )
     assert info.value.field == "options"
 
 
@@ -179,8 +181,9 @@ def test_tokens_are_registered_for_redaction_and_never_in_messages(mission):
     from skyform import redact
 
     token, other = "tok-first-node-5531", "tok-second-node-8812"
-    settings = {"nodes": [{"url": "http://127.0.0.1:9", "token": token},
-                          {"url": "http://127.0.0.1:9/", "token": other}]}
+    settings = {
+        "nodes": [{"url": "http://127.0.0.1:9", "token": token}, {"url": "http://127.0.0.1:9/", "token": other}]
+    }
     ctx = context(settings, mission)
     assert redact.redact(f"{token} {other}") == "*** ***"
     with pytest.raises(TransientError) as info:  # retried by the engine: the nodes may come back
@@ -201,7 +204,6 @@ def test_options_change_after_the_node_cleaned_the_task_up_uploads_again_under_t
     assert again.remote_id == done.remote_id and "uploaded again" in again.message
     assert sim.data["tasks"][done.remote_id]["imagesCount"] == 3
     assert poll_until_done(record(again, new_spec, ctx), new_spec, ctx).outputs["dtm"]
-
 
 
 def test_read_of_a_completed_task_without_local_products_is_running_until_polled(node, mission):

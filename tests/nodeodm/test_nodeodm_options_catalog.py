@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from skyform_nodeodm.simulator import catalog, taskflow
 from skyform_nodeodm.simulator.jsvalues import number_string
 from skyform_nodeodm.simulator.odm_dump import DUMP_CORES, dump
@@ -42,28 +43,62 @@ def test_the_data_file_is_odm_3_5_5() -> None:
     assert dump_["--max-concurrency"]["default"] == str(DUMP_CORES)
 
 
-@pytest.mark.parametrize("flag, values, expected", [
-    ("--smrf-window", {"metavar": "<positive float>", "type": "<class 'float'>", "default": "18.0", "help": "h"},
-     {"name": "smrf-window", "type": "float", "value": "18", "domain": "positive float", "help": "h"}),
-    ("--split", {"metavar": "<positive integer>", "type": "<class 'int'>", "default": "999999"},
-     {"name": "split", "type": "int", "value": "999999", "domain": "positive integer", "help": ""}),
-    ("--dsm", {"action": "<class 'config.StoreTrue'>", "nargs": "0", "default": "False", "help": "d"},
-     {"name": "dsm", "type": "bool", "value": "false", "domain": "", "help": "d"}),
-    ("--rerun-from", {"metavar": "<string>", "choices": "['dataset', 'split']"},
-     {"name": "rerun-from", "type": "enum", "value": "", "domain": ["", "dataset", "split"], "help": ""}),
-    ("--sm-cluster", {"metavar": "<string>", "type": "<function url_string>", "default": "None"},
-     {"name": "sm-cluster", "type": "string", "value": "None", "domain": "string", "help": ""}),
-    ("--crop", {"metavar": "<positive float>", "type": "<class 'float'>"},  # no default: 0
-     {"name": "crop", "type": "float", "value": "0", "domain": "positive float", "help": ""}),
-    ("--odd", {"metavar": "<string>", "default": "x", "choices": "not a list"},  # unparsable: not an enum
-     {"name": "odd", "type": "string", "value": "x", "domain": "string", "help": ""}),
-])
+@pytest.mark.parametrize(
+    "flag, values, expected",
+    [
+        (
+            "--smrf-window",
+            {"metavar": "<positive float>", "type": "<class 'float'>", "default": "18.0", "help": "h"},
+            {"name": "smrf-window", "type": "float", "value": "18", "domain": "positive float", "help": "h"},
+        ),
+        (
+            "--split",
+            {"metavar": "<positive integer>", "type": "<class 'int'>", "default": "999999"},
+            {"name": "split", "type": "int", "value": "999999", "domain": "positive integer", "help": ""},
+        ),
+        (
+            "--dsm",
+            {"action": "<class 'config.StoreTrue'>", "nargs": "0", "default": "False", "help": "d"},
+            {"name": "dsm", "type": "bool", "value": "false", "domain": "", "help": "d"},
+        ),
+        (
+            "--rerun-from",
+            {"metavar": "<string>", "choices": "['dataset', 'split']"},
+            {"name": "rerun-from", "type": "enum", "value": "", "domain": ["", "dataset", "split"], "help": ""},
+        ),
+        (
+            "--sm-cluster",
+            {"metavar": "<string>", "type": "<function url_string>", "default": "None"},
+            {"name": "sm-cluster", "type": "string", "value": "None", "domain": "string", "help": ""},
+        ),
+        (
+            "--crop",
+            {"metavar": "<positive float>", "type": "<class 'float'>"},  # no default: 0
+            {"name": "crop", "type": "float", "value": "0", "domain": "positive float", "help": ""},
+        ),
+        (
+            "--odd",
+            {"metavar": "<string>", "default": "x", "choices": "not a list"},  # unparsable: not an enum
+            {"name": "odd", "type": "string", "value": "x", "domain": "string", "help": ""},
+        ),
+    ],
+)
 def test_one_option_is_converted_as_odminfo_does(flag, values, expected) -> None:
     assert option(flag, values) == expected
 
 
-@pytest.mark.parametrize("value, text", [(18.0, "18"), (0.15, "0.15"), (1e-7, "1e-7"), (1e-6, "0.000001"),
-                                         (1e21, "1e+21"), (-2.5, "-2.5"), (float("nan"), "NaN")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (18.0, "18"),
+        (0.15, "0.15"),
+        (1e-7, "1e-7"),
+        (1e-6, "0.000001"),
+        (1e21, "1e+21"),
+        (-2.5, "-2.5"),
+        (float("nan"), "NaN"),
+    ],
+)
 def test_numbers_print_as_javascript_prints_them(value, text) -> None:
     assert number_string(value) == text
 
@@ -86,7 +121,8 @@ def test_the_dump_tool_records_add_argument_like_nodeodms_helper(tmp_path: Path)
     (tmp_path / "opendm").mkdir()
     (tmp_path / "opendm" / "context.py").write_text("import multiprocessing\nnum_cores = multiprocessing.cpu_count()\n")
     (tmp_path / "opendm" / "io.py").write_text("")
-    (tmp_path / "opendm" / "config.py").write_text(textwrap.dedent("""
+    (tmp_path / "opendm" / "config.py").write_text(
+        textwrap.dedent("""
         from opendm import context, io, log
         from appsettings import SettingsParser
 
@@ -102,7 +138,8 @@ def test_the_dump_tool_records_add_argument_like_nodeodms_helper(tmp_path: Path)
             group = parser.add_mutually_exclusive_group()
             group.add_argument('--dsm', action='store_true', default=False)
             return parser.parse_known_args(argv)[0]
-    """))
+    """)
+    )
     out = dump(tmp_path)
     assert out == {
         "-h": {"action": "help", "default": "==SUPPRESS==", "help": "show this help message and exit"},

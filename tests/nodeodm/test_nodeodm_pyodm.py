@@ -6,7 +6,6 @@ If pyodm fixes them these tests fail, and the choice in client.py can be revisit
 from __future__ import annotations
 
 import uuid as uuidlib
-
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,8 +35,9 @@ def test_pyodm_taskinfo_keyerror_on_a_task_without_name(node, mission):
     port = int(running.base_url.rsplit(":", 1)[1])
     n = Node("127.0.0.1", port, running.settings()["token"])
     files = [("images", (p.rsplit("/", 1)[-1], Path(p).read_bytes())) for p in images(mission)]
-    uuid = httpx.post(f"{running.base_url}/task/new", params={"token": running.settings()["token"]},
-                      files=files).json()["uuid"]
+    uuid = httpx.post(
+        f"{running.base_url}/task/new", params={"token": running.settings()["token"]}, files=files
+    ).json()["uuid"]
     with pytest.raises(KeyError, match="name"):
         n.get_task(uuid).info()
     assert str(uuidlib.UUID(uuid)) == uuid

@@ -23,18 +23,25 @@ def init_only(running, ctx, spec, files=()):
     """What a run killed between init and commit leaves behind: an uncommitted upload."""
     params = {"token": running.settings()["token"]}
     base = running.base_url
-    r = httpx.post(f"{base}/task/new/init", params=params, headers={"set-uuid": ctx.idempotency_key},
-                   data=task_fields(spec, "a12"))
+    r = httpx.post(
+        f"{base}/task/new/init", params=params, headers={"set-uuid": ctx.idempotency_key}, data=task_fields(spec, "a12")
+    )
     assert r.json() == {"uuid": ctx.idempotency_key}
     for f in files:
-        r = httpx.post(f"{base}/task/new/upload/{ctx.idempotency_key}", params=params,
-                       files={"images": (Path(f).name, Path(f).read_bytes())})
+        r = httpx.post(
+            f"{base}/task/new/upload/{ctx.idempotency_key}",
+            params=params,
+            files={"images": (Path(f).name, Path(f).read_bytes())},
+        )
         assert r.json() == {"success": True}
 
 
-@pytest.mark.xfail(strict=True, reason="provider defect found by the fidelity suite: NodeODM keeps the files of "
-                   "an uncommitted upload and stores a re-sent one again as DJI_0000_.JPG, so resuming an upload "
-                   "with the same set-uuid processes a duplicate image (4, not 3)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="provider defect found by the fidelity suite: NodeODM keeps the files of "
+    "an uncommitted upload and stores a re-sent one again as DJI_0000_.JPG, so resuming an upload "
+    "with the same set-uuid processes a duplicate image (4, not 3)",
+)
 def test_adopt_after_kill_between_init_and_commit_creates_with_the_same_uuid(node, mission):
     """Uploads are invisible before commit: adopt finds nothing, create re-inits the same uuid."""
     sim, running = node
@@ -88,12 +95,15 @@ def evil_zip(name: str, data: bytes = b"x", *, symlink: bool = False, compress: 
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("entry", "kw", "reason"), [
-    ("../../outside.txt", {}, "escapes the extraction directory with '..'"),
-    ("/etc/cron.d/evil", {}, "has an absolute path"),
-    ("odm_dem/link", {"symlink": True, "data": b"/etc/passwd"}, "is a symbolic link or special file"),
-    ("odm_dem/bomb.tif", {"compress": True, "data": bytes(20 * 1024 * 1024)}, "(ratio above 1000: a zip bomb?)"),
-])
+@pytest.mark.parametrize(
+    ("entry", "kw", "reason"),
+    [
+        ("../../outside.txt", {}, "escapes the extraction directory with '..'"),
+        ("/etc/cron.d/evil", {}, "has an absolute path"),
+        ("odm_dem/link", {"symlink": True, "data": b"/etc/passwd"}, "is a symbolic link or special file"),
+        ("odm_dem/bomb.tif", {"compress": True, "data": bytes(20 * 1024 * 1024)}, "(ratio above 1000: a zip bomb?)"),
+    ],
+)
 def test_malicious_all_zip_is_refused_and_nothing_is_extracted(node, mission, entry, kw, reason):
     """Zip-slip, absolute paths, symlinks and bombs in all.zip fail the task without writing files."""
     sim, running = node
@@ -116,8 +126,13 @@ def test_several_nodes_task_goes_to_the_node_with_spare_capacity(start_node, mis
     settings = {"nodes": [{"url": r.base_url, "token": r.settings()["token"]} for r in (busy, small, free)]}
     spec = spec_for(mission)
     occupy = context(settings, mission)  # the busy node gets a long task first
-    upload_task(occupy.client.nodes[0], occupy.idempotency_key, task_fields(spec, "busy"),
-                [UploadFile(Path(images(mission)[0]), "DJI_0000.JPG")], occupy.reporter)
+    upload_task(
+        occupy.client.nodes[0],
+        occupy.idempotency_key,
+        task_fields(spec, "busy"),
+        [UploadFile(Path(images(mission)[0]), "DJI_0000.JPG")],
+        occupy.reporter,
+    )
     ctx = context(settings, mission)
     created = KIND.create(spec, ctx)
     assert created.private == {"node": free.base_url}
@@ -134,8 +149,13 @@ def test_adopt_looks_on_every_configured_node(start_node, mission):
     settings = {"nodes": [{"url": r.base_url, "token": r.settings()["token"]} for r in (first, second)]}
     spec = spec_for(mission)
     ctx = context(settings, mission)
-    upload_task(ctx.client.nodes[1], ctx.idempotency_key, task_fields(spec, "a12"),
-                [UploadFile(Path(p), Path(p).name) for p in images(mission)], ctx.reporter)
+    upload_task(
+        ctx.client.nodes[1],
+        ctx.idempotency_key,
+        task_fields(spec, "a12"),
+        [UploadFile(Path(p), Path(p).name) for p in images(mission)],
+        ctx.reporter,
+    )
     adopted = KIND.adopt(spec, ctx)
     assert adopted.private == {"node": second.base_url}
 
@@ -144,19 +164,34 @@ def test_plan_check_reports_unknown_options_with_did_you_mean_and_bad_values(nod
     """plan_check compares options with the node's /options and points at ("options", name)."""
     _sim, running = node
     ctx = context(running.settings(), mission)
-    spec = spec_for(mission, options={"orthophoto-resolutoin": 2, "dsm": "maybe", "pc-quality": "ULTRA",
-                                      "mesh-octree-depth": 20, "crop": -1, "min-num-features": 2.5,
-                                      "boundary": {"type": "Polygon"}, "feature-quality": "high"})
+    spec = spec_for(
+        mission,
+        options={
+            "orthophoto-resolutoin": 2,
+            "dsm": "maybe",
+            "pc-quality": "ULTRA",
+            "mesh-octree-depth": 20,
+            "crop": -1,
+            "min-num-features": 2.5,
+            "boundary": {"type": "Polygon"},
+            "feature-quality": "high",
+        },
+    )
     issues = {i.path: (i.message, i.hint) for i in KIND.plan_check(spec, ctx)}
     assert issues == {
         ("options", "orthophoto-resolutoin"): (
             "unknown NodeODM option 'orthophoto-resolutoin' (the node would silently ignore it)",
-            "did you mean 'orthophoto-resolution'?"),
+            "did you mean 'orthophoto-resolution'?",
+        ),
         ("options", "dsm"): ("option 'dsm': expects a boolean (true or false), got 'maybe'", None),
-        ("options", "pc-quality"): ("option 'pc-quality': 'ULTRA' is not one of: ultra, high, medium, low, lowest",
-                                    "did you mean 'ultra'?"),
-        ("options", "mesh-octree-depth"): ("option 'mesh-octree-depth': 20 is out of range: must be between 1 and 14",
-                                           None),
+        ("options", "pc-quality"): (
+            "option 'pc-quality': 'ULTRA' is not one of: ultra, high, medium, low, lowest",
+            "did you mean 'ultra'?",
+        ),
+        ("options", "mesh-octree-depth"): (
+            "option 'mesh-octree-depth': 20 is out of range: must be between 1 and 14",
+            None,
+        ),
         ("options", "crop"): ("option 'crop': -1 is out of range: must be zero or more (positive float)", None),
         ("options", "min-num-features"): ("option 'min-num-features': expects an integer, got 2.5", None),
     }
@@ -168,7 +203,8 @@ def test_plan_check_refuses_more_images_than_max_images(start_node, mission):
     ctx = context(running.settings(), mission)
     issues = list(KIND.plan_check(spec_for(mission), ctx))
     assert [(i.path, i.message) for i in issues] == [
-        (("images",), "3 images, but this node can only process up to 2 (maxImages in GET /info)")]
+        (("images",), "3 images, but this node can only process up to 2 (maxImages in GET /info)")
+    ]
 
 
 def test_plan_check_skips_unknown_values(node, mission):
@@ -195,14 +231,19 @@ def test_max_images_on_the_chunked_path_fails_the_task_after_commit(start_node, 
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     created = KIND.create(spec, ctx)
-    with pytest.raises(PermanentError, match=r"failed on .*: 3 images uploaded, but this node can only process up to 2\."):
+    with pytest.raises(
+        PermanentError, match=r"failed on .*: 3 images uploaded, but this node can only process up to 2\."
+    ):
         poll_until_done(record(created, spec, ctx), spec, ctx)
 
 
 def test_transient_upload_failures_are_retried_per_file(start_node, mission):
     """A 503 on some uploads is retried for that file only; the task still gets every image."""
-    sim, running = start_node(faults=[{"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "status",
-                                       "status": 503, "times": 2}])
+    sim, running = start_node(
+        faults=[
+            {"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "status", "status": 503, "times": 2}
+        ]
+    )
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     created = KIND.create(spec, ctx)
@@ -246,8 +287,9 @@ def test_plan_check_uses_the_first_node_that_answers(start_node, mission):
 
 def test_dropped_connection_during_an_upload_is_retried(start_node, mission):
     """A connection cut mid-upload is a transient failure: that file is sent again."""
-    sim, running = start_node(faults=[{"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "drop",
-                                       "times": 1}])
+    sim, running = start_node(
+        faults=[{"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "drop", "times": 1}]
+    )
     spec = spec_for(mission)
     ctx = context(running.settings(), mission)
     created = KIND.create(spec, ctx)

@@ -71,7 +71,10 @@ def test_errors_are_http_200_with_an_error_key_and_token_is_a_query_parameter(no
     unknown = str(uuidlib.uuid4())
     r = api.get(f"/task/{unknown}/info")
     assert (r.status_code, r.json()) == (200, {"error": f"{unknown} not found"})
-    assert api.post("/task/cancel", data={"uuid": unknown}).json() == {"success": False, "error": f"{unknown} not found"}
+    assert api.post("/task/cancel", data={"uuid": unknown}).json() == {
+        "success": False,
+        "error": f"{unknown} not found",
+    }
     assert api.get("/auth/info").json()["loginUrl"] is None
     assert api.post("/auth/login").json() == {"error": "Not available"}
     r = api.get("/nothing/here")
@@ -107,7 +110,8 @@ def test_set_uuid_rules(node, mission):
     img = images(mission)[0]
     for _ in range(2):  # the same name twice is kept twice, as a.JPG and a_.JPG
         assert api.post(f"/task/new/upload/{uuid}", files={"images": ("a.JPG", Path(img).read_bytes())}).json() == {
-            "success": True}
+            "success": True
+        }
     assert api.post(f"/task/new/commit/{uuid}").json() == {"uuid": uuid}
     assert api.get(f"/task/{uuid}/info").json()["imagesCount"] == 2
     assert api.post("/task/new/init", headers={"set-uuid": uuid}).json() == {"error": f"Invalid set-uuid: {uuid}"}
@@ -120,19 +124,30 @@ def test_options_validation_matches_nodeodm(node, mission):
     """Invalid values: JSON list in error; unknown names dropped; object instead of list ignored."""
     _sim, running = node
     api = Api(running)
-    bad = [{"name": "feature-quality", "value": "foo"}, {"name": "mesh-octree-depth", "value": 99},
-           {"name": "dsm", "value": "maybe"}]
+    bad = [
+        {"name": "feature-quality", "value": "foo"},
+        {"name": "mesh-octree-depth", "value": 99},
+        {"name": "dsm", "value": "maybe"},
+    ]
     body = api.new_task(mission, options=json.dumps(bad))
     assert json.loads(body["error"]) == [  # in ODM's definition order
         {"name": "feature-quality", "error": "Invalid value foo (not in enum)"},
         {"name": "mesh-octree-depth", "error": "Invalid value 99 (out of range)"},
-        {"name": "dsm", "error": "Cannot convert maybe to boolean"}]
-    uuid = api.new_task(mission, options=json.dumps([{"name": "nonsense", "value": 1},
-                                                     {"name": "dsm", "value": "1"},
-                                                     {"name": "crop", "value": "2.5"}]))["uuid"]
+        {"name": "dsm", "error": "Cannot convert maybe to boolean"},
+    ]
+    uuid = api.new_task(
+        mission,
+        options=json.dumps(
+            [{"name": "nonsense", "value": 1}, {"name": "dsm", "value": "1"}, {"name": "crop", "value": "2.5"}]
+        ),
+    )["uuid"]
     assert api.get(f"/task/{uuid}/info").json()["options"] == [
-        {"name": "crop", "value": 2.5}, {"name": "dsm", "value": True}, {"name": "pc-ept", "value": True},
-        {"name": "cog", "value": True}, {"name": "gltf", "value": True}]
+        {"name": "crop", "value": 2.5},
+        {"name": "dsm", "value": True},
+        {"name": "pc-ept", "value": True},
+        {"name": "cog", "value": True},
+        {"name": "gltf", "value": True},
+    ]
     uuid = api.new_task(mission, options=json.dumps({"dsm": True}), skipPostProcessing="true")["uuid"]
     assert api.get(f"/task/{uuid}/info").json()["options"] == []
     assert api.new_task(mission, options="{nope")["error"].startswith("Unexpected token n in JSON")
@@ -155,8 +170,10 @@ def test_cancel_restart_remove_semantics(node, mission):
     api = Api(running)
     uuid = api.new_task(mission, name="t", options=json.dumps([{"name": "dsm", "value": True}]))["uuid"]
     sim.clock.factor = 1
-    assert api.post("/task/restart", data={"uuid": uuid}).json() == {"success": False,
-                                                                     "error": "Task cannot be restarted"}
+    assert api.post("/task/restart", data={"uuid": uuid}).json() == {
+        "success": False,
+        "error": "Task cannot be restarted",
+    }
     assert api.get(f"/task/{uuid}/download/all.zip").json() == {"error": "Asset not ready"}
     sim.clock.factor = 20000
     shift(sim, 1)
@@ -168,14 +185,16 @@ def test_cancel_restart_remove_semantics(node, mission):
     archive = zipfile.ZipFile(io.BytesIO(api.get(f"/task/{uuid}/download/all.zip").content))
     assert "odm_dem/dsm.tif" in archive.namelist()
     sim.clock.factor = 1  # keep the restarted run going long enough to look at it
-    restart = api.post("/task/restart", data={"uuid": uuid,
-                                              "options": json.dumps([{"name": "dtm", "value": True}])})
+    restart = api.post("/task/restart", data={"uuid": uuid, "options": json.dumps([{"name": "dtm", "value": True}])})
     assert restart.json() == {"success": True}
     assert sim.data["tasks"][uuid]["phase"] == "queued"  # back in the queue (10) ...
     info = api.get(f"/task/{uuid}/info").json()  # ... and picked up at once: a slot is free
     assert info["status"]["code"] == 20 and info["options"] == [
-        {"name": "dtm", "value": True}, {"name": "pc-ept", "value": True}, {"name": "cog", "value": True},
-        {"name": "gltf", "value": True}]  # NodeODM adds its post-processing options again
+        {"name": "dtm", "value": True},
+        {"name": "pc-ept", "value": True},
+        {"name": "cog", "value": True},
+        {"name": "gltf", "value": True},
+    ]  # NodeODM adds its post-processing options again
     output = api.get(f"/task/{uuid}/output").json()  # the previous run's log was cleared
     assert output[0] == "[INFO]    Initializing ODM 3.5.5" and "Postprocessing: done (•̀ᴗ•́)و!" not in output
     assert api.post("/task/remove", data={"uuid": uuid}).json() == {"success": True}
@@ -187,23 +206,29 @@ def test_all_zip_follows_odm_layout_and_outputs_field(node, mission):
     sim, running = node
     api = Api(running)
     full = api.new_task(mission, name="full")["uuid"]
-    some = api.new_task(mission, name="some", outputs=json.dumps(["odm_orthophoto/odm_orthophoto.tif"]),
-                        skipPostProcessing="true")["uuid"]
+    some = api.new_task(
+        mission, name="some", outputs=json.dumps(["odm_orthophoto/odm_orthophoto.tif"]), skipPostProcessing="true"
+    )["uuid"]
     shift(sim, 1)
     names = zipfile.ZipFile(io.BytesIO(api.get(f"/task/{full}/download/all.zip").content)).namelist()
-    assert {"odm_orthophoto/odm_orthophoto.tif", "odm_georeferencing/odm_georeferenced_model.laz",
-            "odm_texturing/odm_textured_model_geo.obj", "odm_report/report.pdf",
-            "entwine_pointcloud/ept.json", "images.json"} <= set(names)
+    assert {
+        "odm_orthophoto/odm_orthophoto.tif",
+        "odm_georeferencing/odm_georeferenced_model.laz",
+        "odm_texturing/odm_textured_model_geo.obj",
+        "odm_report/report.pdf",
+        "entwine_pointcloud/ept.json",
+        "images.json",
+    } <= set(names)
     assert "odm_dem/dsm.tif" not in names
     assert zipfile.ZipFile(io.BytesIO(api.get(f"/task/{some}/download/all.zip").content)).namelist() == [
-        "odm_orthophoto/odm_orthophoto.tif"]
+        "odm_orthophoto/odm_orthophoto.tif"
+    ]
 
 
 def test_max_images_one_shot_is_refused(start_node, mission):
     """/task/new with more images than --max_images answers NodeODM's error."""
     _sim, running = start_node(max_images=2)
-    assert Api(running).new_task(mission) == {
-        "error": "3 images uploaded, but this node can only process up to 2."}
+    assert Api(running).new_task(mission) == {"error": "3 images uploaded, but this node can only process up to 2."}
     assert Api(running).get("/info").json()["maxImages"] == 2
 
 
@@ -212,13 +237,27 @@ def test_options_catalogue_has_real_names_types_and_domains(node):
     _sim, running = node
     options = {o["name"]: o for o in Api(running).get("/options").json()}
     assert len(options) == 80  # ODM 3.5.5's 91 arguments less the 11 NodeODM does not publish
-    assert options["dsm"] == {"name": "dsm", "type": "bool", "value": "false", "domain": "",
-                              "help": options["dsm"]["help"]}
+    assert options["dsm"] == {
+        "name": "dsm",
+        "type": "bool",
+        "value": "false",
+        "domain": "",
+        "help": options["dsm"]["help"],
+    }
     assert options["pc-quality"]["type"] == "enum" and options["pc-quality"]["domain"] == [
-        "ultra", "high", "medium", "low", "lowest"]
+        "ultra",
+        "high",
+        "medium",
+        "low",
+        "lowest",
+    ]
     assert options["mesh-octree-depth"]["domain"] == "integer: 1 <= x <= 14"
-    assert options["orthophoto-resolution"] == {**options["orthophoto-resolution"], "type": "float",
-                                                "value": "5", "domain": "float > 0.0"}
+    assert options["orthophoto-resolution"] == {
+        **options["orthophoto-resolution"],
+        "type": "float",
+        "value": "5",
+        "domain": "float > 0.0",
+    }
     assert options["boundary"]["domain"] == "json"
 
 
@@ -232,7 +271,7 @@ def test_webhook_is_called_with_task_info_and_retried_until_http_200(start_node,
     answers = [500, 200]
 
     class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(answers.pop(0) if answers else 200)
             self.end_headers()
@@ -254,7 +293,10 @@ def test_webhook_is_called_with_task_info_and_retried_until_http_200(start_node,
         server.shutdown()
     assert [r["uuid"] for r in received] == [uuid, uuid]
     assert received[0]["status"] == {"code": 40} and received[0]["images"] == [
-        "DJI_0000.JPG", "DJI_0001.JPG", "DJI_0002.JPG"]
+        "DJI_0000.JPG",
+        "DJI_0001.JPG",
+        "DJI_0002.JPG",
+    ]
     assert [a["status"] for a in sim.webhook_log] == [500, 200]
 
 
@@ -265,7 +307,8 @@ def test_chunked_upload_errors(node, mission):
     stranger = str(uuidlib.uuid4())
     img = Path(images(mission)[0])
     assert api.post(f"/task/new/upload/{stranger}", files={"images": (img.name, img.read_bytes())}).json() == {
-        "error": "Invalid uuid (not found)"}
+        "error": "Invalid uuid (not found)"
+    }
     assert api.post(f"/task/new/commit/{stranger}").json() == {"error": "Invalid uuid (not found)"}
     empty = api.post("/task/new/init", data={"name": "empty"}).json()["uuid"]
     assert api.post(f"/task/new/upload/{empty}").json() == {"error": "Need at least 1 file.", "noRetry": True}
@@ -279,5 +322,7 @@ def test_zipurl_task_fails_during_initialisation_in_the_sandbox(node):
     uuid = api.post("/task/new", data={"zipurl": "https://example.com/a.zip", "name": "z"}).json()["uuid"]
     shift(sim, 1)
     info = api.get(f"/task/{uuid}/info").json()
-    assert info["status"] == {"code": 30, "errorMessage": "Cannot download zipurl: the skyform sandbox does "
-                                                          "not fetch remote archives"}
+    assert info["status"] == {
+        "code": 30,
+        "errorMessage": "Cannot download zipurl: the skyform sandbox does not fetch remote archives",
+    }

@@ -19,10 +19,20 @@ IMGS = ["photos/DJI_0000.JPG", "photos/DJI_0001.JPG"]
 # (spec, expected message fragment, path of the problem) — None: the spec is valid
 CASES = [
     ({"images": IMGS}, None, None),
-    ({"images": IMGS, "name": "a12", "options": {"dsm": True, "orthophoto-resolution": 2.5,
-                                                   "boundary": {"type": "Polygon", "coordinates": []}},
-      "gcp": "gcp.txt", "geo": "geo.txt", "skip_post_processing": True,
-      "outputs": ["odm_orthophoto/odm_orthophoto.tif"], "webhook": "https://hooks.example.com/odm"}, None, None),
+    (
+        {
+            "images": IMGS,
+            "name": "a12",
+            "options": {"dsm": True, "orthophoto-resolution": 2.5, "boundary": {"type": "Polygon", "coordinates": []}},
+            "gcp": "gcp.txt",
+            "geo": "geo.txt",
+            "skip_post_processing": True,
+            "outputs": ["odm_orthophoto/odm_orthophoto.tif"],
+            "webhook": "https://hooks.example.com/odm",
+        },
+        None,
+        None,
+    ),
     ({"images": Unknown("resources.photos.outputs.paths")}, None, None),
     ({"images": [Unknown("resources.photos.outputs.paths")]}, None, None),
     ({}, "'images' is a required property", ()),
@@ -40,8 +50,11 @@ CASES = [
     ({"images": IMGS, "outputs": ["/etc/passwd"]}, "does not match", ("outputs", 0)),
     ({"images": IMGS, "outputs": ["../secret"]}, "'../secret' leaves the project directory", ("outputs", 0)),
     ({"images": IMGS, "webhook": "ftp://x"}, "does not match", ("webhook",)),
-    ({"images": ["photos/DJI_0000.JPG", "other/DJI_0000.JPG"]},
-     "two images are named 'DJI_0000.JPG' (also images[0]): the node keeps only one file per name", ("images", 1)),
+    (
+        {"images": ["photos/DJI_0000.JPG", "other/DJI_0000.JPG"]},
+        "two images are named 'DJI_0000.JPG' (also images[0]): the node keeps only one file per name",
+        ("images", 1),
+    ),
     ({"images": ["photos/DJI_0000.JPG", "gcp.txt"]}, "'gcp.txt' is not an image", ("images", 1)),
     ({"images": ["photos/missing.JPG"]}, "image file not found: photos/missing.JPG", ("images", 0)),
     ({"images": IMGS, "geo": "nowhere.txt"}, "geo file not found: nowhere.txt", ("geo",)),
@@ -49,8 +62,11 @@ CASES = [
 
 
 def problems(spec: dict, mission: Path) -> list[tuple[str, tuple]]:
-    found = [(e.message, tuple(e.absolute_path)) for e in VALIDATOR.iter_errors(spec)
-             if not _unknown_at(spec, tuple(e.absolute_path))]
+    found = [
+        (e.message, tuple(e.absolute_path))
+        for e in VALIDATOR.iter_errors(spec)
+        if not _unknown_at(spec, tuple(e.absolute_path))
+    ]
     if not found:
         ctx = CheckContext(today=date(2026, 11, 23), mission_dir=mission, address="reconstruct")
         found = [(i.message, tuple(i.path)) for i in KIND.check(spec, ctx)]
@@ -88,4 +104,3 @@ def test_settings_schema_accepts_one_url_or_a_node_list():
     assert not v.is_valid({"url": "http://127.0.0.1:3000", "nodes": [{"url": "http://127.0.0.1:3001"}]})
     assert not v.is_valid({"url": "http://127.0.0.1:3000?token=abc"})
     assert not v.is_valid({})
-

@@ -19,17 +19,23 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import rkit
 
 CREATE_LATENCY = 0.4
 # POSTs that create something; uploads and token requests stay fast
-LATENCY_RULES = [{"fault": "latency", "delay": CREATE_LATENCY,
-                  "match": r"^POST /(tasking/tasks|v1/projects|v1/jobs|task/new/init|contextcapture/workspaces|"
-                           r"contextcapture/jobs|api/projects|api/tasks)/?$"}]
+LATENCY_RULES = [
+    {
+        "fault": "latency",
+        "delay": CREATE_LATENCY,
+        "match": r"^POST /(tasking/tasks|v1/projects|v1/jobs|task/new/init|contextcapture/workspaces|"
+        r"contextcapture/jobs|api/projects|api/tasks)/?$",
+    }
+]
 
 Event = dict[str, Any]
 
@@ -56,19 +62,29 @@ PHASES = [  # in the order an apply of the demo passes them
     Phase("before-create", _creating),
     Phase("create-in-flight", _creating, (0.05, CREATE_LATENCY - 0.05)),
     Phase("upload", lambda e: e.get("event") == "progress" and _message(e).startswith(("uploaded", "upload:"))),
-    Phase("after-a-state-write", lambda e: e.get("event") == "transition" and e.get("after") in ("ready", "running"),
-          (0.0, 0.05)),
-    Phase("polling", lambda e: e.get("event") == "progress" and e.get("address") in ("baseline", "mesh")
-          and "MiB" not in _message(e), (0.0, 0.3)),
-    Phase("download", lambda e: e.get("event") == "progress" and ("all.zip" in _message(e) or "download" in _message(e))),
+    Phase(
+        "after-a-state-write",
+        lambda e: e.get("event") == "transition" and e.get("after") in ("ready", "running"),
+        (0.0, 0.05),
+    ),
+    Phase(
+        "polling",
+        lambda e: (
+            e.get("event") == "progress" and e.get("address") in ("baseline", "mesh") and "MiB" not in _message(e)
+        ),
+        (0.0, 0.3),
+    ),
+    Phase(
+        "download", lambda e: e.get("event") == "progress" and ("all.zip" in _message(e) or "download" in _message(e))
+    ),
 ]
 
 
 @dataclass
 class Kill:
     phase: str
-    hit: bool          # the aimed event was seen (else the apply ended first)
-    at: float          # seconds after start
+    hit: bool  # the aimed event was seen (else the apply ended first)
+    at: float  # seconds after start
     address: str | None = None
     blocked: dict[str, str] = field(default_factory=dict)  # AdoptErrors the apply ended with
 
@@ -120,8 +136,15 @@ def expected_objects(serve: rkit.Serve, root: Path, env: dict[str, str]) -> dict
     return serve.objects()
 
 
-def run_round(serve: rkit.Serve, root: Path, expected: dict[str, dict[str, int]], rng: random.Random,
-              kills: int, env: dict[str, str], phases: list[Phase] | None = None) -> RoundResult:
+def run_round(
+    serve: rkit.Serve,
+    root: Path,
+    expected: dict[str, dict[str, int]],
+    rng: random.Random,
+    kills: int,
+    env: dict[str, str],
+    phases: list[Phase] | None = None,
+) -> RoundResult:
     """One round: fresh mission, ``kills`` killed applies, one apply to the end, then checks."""
     serve.reset()
     mission = rkit.demo_mission(root, serve.providers())
@@ -204,8 +227,12 @@ ADOPT_MARKERS = ("possible orphan", "was interrupted while creating", "cannot te
 # the "dashboard" an operator would look at is the simulator's own state.
 DASHBOARD: dict[str, tuple[str, str, Callable[[dict[str, Any]], bool], Callable[[dict[str, Any]], str]]] = {
     "site": ("dronebundle", "projects", lambda o: o.get("name") == "Bridge A12", lambda o: str(o["id"])),
-    "flight": ("dronebundle", "jobs", lambda o: o.get("name") == "A12 deck and piers, visual",
-               lambda o: f"{o.get('project_id')}/{o['id']}"),
+    "flight": (
+        "dronebundle",
+        "jobs",
+        lambda o: o.get("name") == "A12 deck and piers, visual",
+        lambda o: f"{o.get('project_id')}/{o['id']}",
+    ),
     "workspace": ("itwin", "workspaces", lambda o: o.get("name") == "bridge-a12", lambda o: str(o["id"])),
     "mesh": ("itwin", "jobs", lambda o: o.get("name") == "Bridge A12 mesh", lambda o: str(o["id"])),
 }
@@ -230,8 +257,9 @@ def operator_resolves(serve: rkit.Serve, mission: Path, address: str, error: str
     provider, collection, match, remote_id = DASHBOARD[address]
     data = json.loads((serve.dir / f"{provider}.json").read_text())
     objects = data.get(collection, {})
-    found = [o for o in (objects.values() if isinstance(objects, dict) else objects)
-             if isinstance(o, dict) and match(o)]
+    found = [
+        o for o in (objects.values() if isinstance(objects, dict) else objects) if isinstance(o, dict) and match(o)
+    ]
     # state rm first: `import` refuses an address holding an intent (ENGINE_BUGS R7); the
     # mission is named explicitly: `state rm ADDR` alone is a usage error (R6)
     forgot = rkit.run("state", "rm", str(mission), address, env=env)

@@ -9,8 +9,13 @@ from typing import Any
 import crash
 import rkit
 
-EXPECTED = {"cvat": {"ground_truth_job": 0, "project": 1, "task": 1}, "dronebundle": {"job": 1, "project": 1},
-            "itwin": {"job": 1, "workspace": 1}, "nodeodm": {"task": 1, "upload": 0}, "satellogic": {"task": 1}}
+EXPECTED = {
+    "cvat": {"ground_truth_job": 0, "project": 1, "task": 1},
+    "dronebundle": {"job": 1, "project": 1},
+    "itwin": {"job": 1, "workspace": 1},
+    "nodeodm": {"task": 1, "upload": 0},
+    "satellogic": {"task": 1},
+}
 
 
 def fast_env(root: Path, **extra: str) -> dict[str, str]:
@@ -57,13 +62,24 @@ def converge_under_faults(root: Path, seed: int, rate: float = 1.0, max_applies:
         serve.set_faults([])
         plan = rkit.run("plan", "--detailed-exitcode", str(mission), env=serve_env, timeout=120)
         objects = serve.objects()
-    duplicated = sum(max(0, objects.get(p, {}).get(k, 0) - n) for p, kinds in EXPECTED.items() for k, n in kinds.items())
+    duplicated = sum(
+        max(0, objects.get(p, {}).get(k, 0) - n) for p, kinds in EXPECTED.items() for k, n in kinds.items()
+    )
     lost = sum(max(0, n - objects.get(p, {}).get(k, 0)) for p, kinds in EXPECTED.items() for k, n in kinds.items())
     # one Faults object serves every simulator of a serve: each answers the same global counts
     by_kind = next(iter(fired.values()), {})
-    return {"seed": seed, "requests": sum(stats.values()), "faulted": sum(by_kind.values()),
-            "failed_answers": sum(n for k, n in by_kind.items() if k != "latency"), "fired": by_kind,
-            "applies": applies, "operator_actions": operator,
-            "converged": last is not None and last.returncode == 0 and plan.returncode == 0, "plan_exit": plan.returncode, "duplicated": duplicated, "lost": lost,
-            "traceback": "Traceback" in (last.stderr if last else ""),
-            "error": "" if last is None or last.returncode == 0 else last.stderr[-1500:]}
+    return {
+        "seed": seed,
+        "requests": sum(stats.values()),
+        "faulted": sum(by_kind.values()),
+        "failed_answers": sum(n for k, n in by_kind.items() if k != "latency"),
+        "fired": by_kind,
+        "applies": applies,
+        "operator_actions": operator,
+        "converged": last is not None and last.returncode == 0 and plan.returncode == 0,
+        "plan_exit": plan.returncode,
+        "duplicated": duplicated,
+        "lost": lost,
+        "traceback": "Traceback" in (last.stderr if last else ""),
+        "error": "" if last is None or last.returncode == 0 else last.stderr[-1500:],
+    }

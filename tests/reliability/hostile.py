@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 HEAD = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: hostile}\n"
@@ -29,12 +30,23 @@ def generated() -> Iterator[tuple[str, bytes]]:
     """Big hostile documents, built on the fly."""
     yield "deep_flow_seq", (HEAD + "resources: {}\nvariables: {x: " + "[" * 5000 + "]" * 5000 + "}\n").encode()
     yield "deep_flow_map", (HEAD + "resources: {}\nvariables: {x: " + "{a: " * 3000 + "1" + "}" * 3000 + "}\n").encode()
-    yield "deep_block", (HEAD + "resources: {}\nvariables:\n" +
-                         "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "v\n").encode()
+    yield (
+        "deep_block",
+        (
+            HEAD
+            + "resources: {}\nvariables:\n"
+            + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400))
+            + "  " * 401
+            + "v\n"
+        ).encode(),
+    )
     yield "huge_string", (HEAD + "resources: {}\nvariables: {x: '" + "x" * 20_000_000 + "'}\n").encode()
     yield "long_line_flow", (HEAD + "resources: {}\nvariables: {x: [" + ",".join(["1"] * 500_000) + "]}\n").encode()
-    yield "keys_100k", (HEAD + "resources: {}\nvariables:\n" +
-                        "".join(f"  k{i}: {i}\n" for i in range(100_000))).encode()
+    yield (
+        "keys_100k",
+        (HEAD + "resources: {}\nvariables:\n" + "".join(f"  k{i}: {i}\n" for i in range(100_000))).encode(),
+    )
+
     def chained(i: int) -> str:
         """Resource r{i}, depending on the one before it (r0 on r4999: a cycle through all)."""
         before = f"r{i - 1}" if i else "r4999"
@@ -42,13 +54,29 @@ def generated() -> Iterator[tuple[str, bytes]]:
 
     yield "resources_5k", (HEAD + "resources:\n" + "".join(chained(i) for i in range(5000))).encode()
     yield "huge_number", (HEAD + "resources: {}\nvariables: {x: " + "9" * 200_000 + "}\n").encode()
-    yield "many_expressions", (HEAD + "variables: {v: 1}\nresources:\n  f: {type: local.Files, spec: {glob: '" +
-                               "${{ var.v }}" * 50_000 + "'}}\n").encode()
-    yield "unclosed_expressions", (HEAD + "resources:\n  f: {type: local.Files, spec: {glob: '" +
-                                   "${{ var." * 50_000 + "'}}\n").encode()
-    yield "anchors_10k", (HEAD + "resources: {}\nvariables:\n" +
-                          "".join(f"  a{i}: &a{i} [{'*a' + str(i - 1) if i else 1}, {'*a' + str(i - 1) if i else 1}]\n"
-                                  for i in range(40))).encode()
+    yield (
+        "many_expressions",
+        (
+            HEAD
+            + "variables: {v: 1}\nresources:\n  f: {type: local.Files, spec: {glob: '"
+            + "${{ var.v }}" * 50_000
+            + "'}}\n"
+        ).encode(),
+    )
+    yield (
+        "unclosed_expressions",
+        (HEAD + "resources:\n  f: {type: local.Files, spec: {glob: '" + "${{ var." * 50_000 + "'}}\n").encode(),
+    )
+    yield (
+        "anchors_10k",
+        (
+            HEAD
+            + "resources: {}\nvariables:\n"
+            + "".join(
+                f"  a{i}: &a{i} [{'*a' + str(i - 1) if i else 1}, {'*a' + str(i - 1) if i else 1}]\n" for i in range(40)
+            )
+        ).encode(),
+    )
     yield "over_64mib", b"# " + b"x" * (65 * 1024 * 1024) + b"\n"
 
 
@@ -67,8 +95,8 @@ def checker(directory: Path) -> Callable[[str, bytes], Verdict]:
     from datetime import date
 
     from skyform.errors import SpecError
-    from skyform.spec.mission import build, content_digest, parse_document
     from skyform.providers.host import load_registry
+    from skyform.spec.mission import build, content_digest, parse_document
     from skyform.validate.checks import validate_mission
 
     registry = load_registry()
@@ -95,21 +123,62 @@ def checker(directory: Path) -> Callable[[str, bytes], Verdict]:
 
 def demo_document() -> dict[str, Any]:
     """The demo mission as plain data (the seed of the mutation fuzzers)."""
-    from ruamel.yaml import YAML
-
     from rkit import DEMO
+    from ruamel.yaml import YAML
 
     return YAML(typ="safe").load((DEMO / "mission.yaml").read_text())
 
 
 HOSTILE_SCALARS: list[Any] = [
-    None, True, False, 0, -1, 2**63, -(2**63) - 1, 10**400, 1.5, float("nan"), float("inf"), float("-inf"),
-    "", " ", "\x00", "\u202e", "💥", "a" * 10_000, "${{", "}}", "${{ }}", "${{ var }}", "${{ secrets.X }}",
-    "${{ resources.nope.outputs.x }}", "${{ resources.photos.outputs.paths[99] }}", "${{ var.site.lat.x }}",
-    "${{ mission.name }}", "${{ mission.directory }}", "${{ resources.photos }}", "${{ __class__ }}",
-    "${{ var.site[0] }}", "${{ var.site[99999999999999999999] }}", "2027-02-30", "9999-99-99T99:99:99Z",
-    "../../etc/passwd", "/etc/shadow", "*", "**/*", "[", "~", "-1h", "1e9999d", "0s",
-    [], {}, [None], {"": None}, {"${{ var.site }}": 1}, [[[[]]]],
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**63,
+    -(2**63) - 1,
+    10**400,
+    1.5,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    "",
+    " ",
+    "\x00",
+    "\u202e",
+    "💥",
+    "a" * 10_000,
+    "${{",
+    "}}",
+    "${{ }}",
+    "${{ var }}",
+    "${{ secrets.X }}",
+    "${{ resources.nope.outputs.x }}",
+    "${{ resources.photos.outputs.paths[99] }}",
+    "${{ var.site.lat.x }}",
+    "${{ mission.name }}",
+    "${{ mission.directory }}",
+    "${{ resources.photos }}",
+    "${{ __class__ }}",
+    "${{ var.site[0] }}",
+    "${{ var.site[99999999999999999999] }}",
+    "2027-02-30",
+    "9999-99-99T99:99:99Z",
+    "../../etc/passwd",
+    "/etc/shadow",
+    "*",
+    "**/*",
+    "[",
+    "~",
+    "-1h",
+    "1e9999d",
+    "0s",
+    [],
+    {},
+    [None],
+    {"": None},
+    {"${{ var.site }}": 1},
+    [[[[]]]],
 ]
 
 
@@ -127,8 +196,9 @@ def mutate(doc: Any, rng: random.Random, rounds: int = 3) -> Any:
             elif op < 0.75:
                 container[key] = rng.choice(HOSTILE_SCALARS)
             elif op < 0.9:
-                container[rng.choice(["type", "spec", "lifecycle", "depends_on", "zzz", "outputs", key + "_"])] = \
+                container[rng.choice(["type", "spec", "lifecycle", "depends_on", "zzz", "outputs", key + "_"])] = (
                     rng.choice(HOSTILE_SCALARS)
+                )
             else:
                 # a copy of another subtree (what an alias would expand to)
                 container[key] = json.loads(json.dumps(rng.choice(containers), allow_nan=True))
@@ -144,7 +214,7 @@ def mutate(doc: Any, rng: random.Random, rounds: int = 3) -> Any:
 def _containers(value: Any) -> Iterator[Any]:
     if isinstance(value, (dict, list)):
         yield value
-        for child in (value.values() if isinstance(value, dict) else value):
+        for child in value.values() if isinstance(value, dict) else value:
             yield from _containers(child)
 
 
@@ -157,9 +227,40 @@ def to_text(doc: Any) -> bytes:
 def mutate_text(text: bytes, rng: random.Random, edits: int = 4) -> bytes:
     """Byte-level edits of a YAML text: flips, insertions of YAML punctuation, cuts, duplications."""
     data = bytearray(text)
-    tokens = [b":", b"-", b"{", b"}", b"[", b"]", b"&a", b"*a", b"!!", b"!!python/object:os.system", b"<<: ",
-              b"\t", b"\n", b"\r", b"'", b'"', b"#", b"%", b"|", b">", b"? ", b"${{", b"}}", b"\xff", b"\xc3",
-              b"\x00", b"---\n", b"...\n", b"  ", b"~", b".nan", b"1e999"]
+    tokens = [
+        b":",
+        b"-",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"&a",
+        b"*a",
+        b"!!",
+        b"!!python/object:os.system",
+        b"<<: ",
+        b"\t",
+        b"\n",
+        b"\r",
+        b"'",
+        b'"',
+        b"#",
+        b"%",
+        b"|",
+        b">",
+        b"? ",
+        b"${{",
+        b"}}",
+        b"\xff",
+        b"\xc3",
+        b"\x00",
+        b"---\n",
+        b"...\n",
+        b"  ",
+        b"~",
+        b".nan",
+        b"1e999",
+    ]
     for _ in range(edits):
         if not data:
             break
@@ -170,8 +271,8 @@ def mutate_text(text: bytes, rng: random.Random, edits: int = 4) -> bytes:
         elif op < 0.7:
             data[i:i] = rng.choice(tokens)
         elif op < 0.85:
-            del data[i:i + rng.randrange(1, 40)]
+            del data[i : i + rng.randrange(1, 40)]
         else:
             j = rng.randrange(len(data))
-            data[i:i] = data[j:j + rng.randrange(1, 80)]
+            data[i:i] = data[j : j + rng.randrange(1, 80)]
     return bytes(data)

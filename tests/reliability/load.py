@@ -26,9 +26,15 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def fake_env(root: Path, **extra: str) -> dict[str, str]:
-    return rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
-                          SKYFORM_PLUGIN_MODULES="loadprov", SKYFORM_RETRY_BASE="0.05",
-                          PYTHONPATH=os.pathsep.join([str(ENGINE_TESTS), str(Path(__file__).resolve().parent)]), XDG_CACHE_HOME=str(root / "cache"), **extra)
+    return rkit.clean_env(
+        SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1",
+        SKYFORM_PLUGINS="local,state",
+        SKYFORM_PLUGIN_MODULES="loadprov",
+        SKYFORM_RETRY_BASE="0.05",
+        PYTHONPATH=os.pathsep.join([str(ENGINE_TESTS), str(Path(__file__).resolve().parent)]),
+        XDG_CACHE_HOME=str(root / "cache"),
+        **extra,
+    )
 
 
 @dataclass
@@ -54,8 +60,13 @@ class LoadResult:
     def figures(self) -> dict[str, Any]:
         """Peak threads, CPU and memory per job, polls/s sustained while all jobs ran."""
         s = self.samples
-        window = [x for x in s if self.all_running_at and x.at >= self.all_running_at
-                  and (self.first_done_at is None or x.at <= self.first_done_at)]
+        window = [
+            x
+            for x in s
+            if self.all_running_at
+            and x.at >= self.all_running_at
+            and (self.first_done_at is None or x.at <= self.first_done_at)
+        ]
         polls = None
         if len(window) >= 2:
             polls = (window[-1].requests - window[0].requests) / max(window[-1].at - window[0].at, 1e-9)
@@ -65,7 +76,9 @@ class LoadResult:
         peak_rss = max((x.rss_kib for x in s), default=0)
         base_rss = s[0].rss_kib if s else 0
         return {
-            "jobs": self.jobs, "exit": self.exit, "peak_running": self.peak_running,
+            "jobs": self.jobs,
+            "exit": self.exit,
+            "peak_running": self.peak_running,
             "peak_threads": max((x.threads for x in s), default=0),
             "peak_rss_mib": round(peak_rss / 1024, 1),
             "rss_per_job_kib": round((peak_rss - base_rss) / max(self.jobs, 1), 1),
@@ -96,15 +109,15 @@ def run(root: Path, jobs: int, job_seconds: float, parallelism: int = 10, timeou
         fake = serve.providers()["load"]
         base = serve.base_urls()["load"]
         duration = job_seconds * CLOCK
-        resources = {f"j{i:05d}": {"type": "load.Job", "spec": {"name": f"job-{i}", "duration": duration}}
-                     for i in range(jobs)}
+        resources = {
+            f"j{i:05d}": {"type": "load.Job", "spec": {"name": f"job-{i}", "duration": duration}} for i in range(jobs)
+        }
         mission = rkit.mini_mission(root / "m", {"load": fake}, resources, name="load")
         import httpx
 
         stats = httpx.Client(timeout=10)
         started = time.time()
-        proc = rkit.popen("apply", "--json", "--auto-approve", "--parallelism", str(parallelism), str(mission),
-                          env=env)
+        proc = rkit.popen("apply", "--json", "--auto-approve", "--parallelism", str(parallelism), str(mission), env=env)
         running = 0
         stop = threading.Event()
 

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "specs" / "bridge-a12"
@@ -35,17 +36,38 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
-        input: str | None = None, cwd: str | Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+    cwd: str | Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``skyform ARGS`` to the end; stdout/stderr captured as text."""
-    return subprocess.run(SKYFORM + list(args), env=env or clean_env(), capture_output=True, text=True,
-                          timeout=timeout, input=input, cwd=cwd, errors="replace", check=False)
+    return subprocess.run(
+        SKYFORM + list(args),
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+        cwd=cwd,
+        errors="replace",
+        check=False,
+    )
 
 
 def popen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start ``skyform ARGS`` in its own session (so a kill hits only it)."""
-    return subprocess.Popen(SKYFORM + list(args), env=env or clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, errors="replace")
+    return subprocess.Popen(
+        SKYFORM + list(args),
+        env=env or clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        errors="replace",
+    )
 
 
 def events(proc: subprocess.Popen[str], timeout: float = 60) -> Iterator[dict[str, Any]]:
@@ -76,14 +98,20 @@ class Serve:
     env: dict[str, str] | None = None  # the serve's environment (default: clean_env())
     proc: subprocess.Popen[str] | None = None
 
-    def start(self, timeout: float = 30) -> "Serve":
+    def start(self, timeout: float = 30) -> Serve:
         self.dir.mkdir(parents=True, exist_ok=True)
         args = ["sandbox", "serve", "--dir", str(self.dir), "--clock", str(self.clock)]
         extra = {"SKYFORM_SANDBOX_SEED": str(self.seed)}
         if self.faults is not None:
             extra["SKYFORM_SANDBOX_FAULTS"] = self.faults
-        self.proc = subprocess.Popen(SKYFORM + args, env={**(self.env or clean_env()), **extra}, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            SKYFORM + args,
+            env={**(self.env or clean_env()), **extra},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if (self.dir / "serve.json").exists() and (self.dir / "providers.json").exists():
@@ -116,14 +144,18 @@ class Serve:
     def fired(self) -> dict[str, dict[str, int]]:
         import httpx
 
-        return {p: httpx.get(f"{u}/__sandbox__/faults", timeout=10).json().get("fired", {})
-                for p, u in self.base_urls().items()}
+        return {
+            p: httpx.get(f"{u}/__sandbox__/faults", timeout=10).json().get("fired", {})
+            for p, u in self.base_urls().items()
+        }
 
     def stats(self) -> dict[str, int]:
         import httpx
 
-        return {p: httpx.get(f"{u}/__sandbox__/stats", timeout=10).json().get("requests", 0)
-                for p, u in self.base_urls().items()}
+        return {
+            p: httpx.get(f"{u}/__sandbox__/stats", timeout=10).json().get("requests", 0)
+            for p, u in self.base_urls().items()
+        }
 
     def base_urls(self) -> dict[str, str]:
         data = json.loads((self.dir / "serve.json").read_text())
@@ -138,15 +170,16 @@ class Serve:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
 
-    def __enter__(self) -> "Serve":
+    def __enter__(self) -> Serve:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def demo_mission(dst: Path, providers: dict[str, Any] | None = None,
-                 edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+def demo_mission(
+    dst: Path, providers: dict[str, Any] | None = None, edit: Callable[[dict[str, Any]], None] | None = None
+) -> Path:
     """Copy the demo mission (its YAML and photos, never its .skyform) to ``dst``.
 
     ``providers`` (a serve's providers.json) replaces each provider's connection settings,
@@ -180,7 +213,12 @@ def mini_mission(dst: Path, providers: dict[str, Any], resources: dict[str, Any]
     (dst / "data").mkdir(exist_ok=True)
     for photo in sorted((DEMO / "data").iterdir()):
         (dst / "data" / photo.name).write_bytes(photo.read_bytes())
-    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": name},
-           "providers": providers, "resources": resources}
+    doc = {
+        "apiVersion": "skyform/v1",
+        "kind": "Mission",
+        "metadata": {"name": name},
+        "providers": providers,
+        "resources": resources,
+    }
     (dst / "mission.yaml").write_text(json.dumps(doc, indent=1))
     return dst

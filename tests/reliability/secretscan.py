@@ -32,8 +32,9 @@ class Scan:
             if path.is_file():
                 self.add(f"{prefix}/{path.relative_to(root)}", path.read_bytes())
 
-    def leaks(self, places: dict[str, bytes] | None = None,
-              secrets: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    def leaks(
+        self, places: dict[str, bytes] | None = None, secrets: dict[str, str] | None = None
+    ) -> list[tuple[str, str]]:
         found = []
         for place, data in (places or self.places).items():
             for name, value in (secrets or self.secrets).items():

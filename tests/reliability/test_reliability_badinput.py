@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import hostile  # noqa: E402
-import rkit  # noqa: E402
+import hostile
+import rkit
 
 # Documents that crashed the loader with exit 70 before ENGINE_BUGS R1 was fixed: a tag
 # that does not fit its node. Kept as regression cases; KNOWN_CRASHES lists defects still
@@ -28,8 +28,12 @@ import rkit  # noqa: E402
 MISFITTING_TAGS = ("tag_bool_maybe.yaml", "tag_map_on_seq.yaml", "tag_seq_on_map.yaml")
 KNOWN_CRASHES: dict[str, str] = {}
 KNOWN_SIGNATURES: tuple[str, ...] = ()
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def is_known(verdict: hostile.Verdict) -> bool:
@@ -47,10 +51,16 @@ def check(tmp_path_factory: pytest.TempPathFactory):
 CORPUS = hostile.corpus_files()
 
 
-@pytest.mark.parametrize("name,text", [
-    pytest.param(n, t, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CRASHES[n])) if n in KNOWN_CRASHES
-    else (n, t) for n, t in CORPUS
-], ids=[n for n, _ in CORPUS])
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        pytest.param(n, t, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CRASHES[n]))
+        if n in KNOWN_CRASHES
+        else (n, t)
+        for n, t in CORPUS
+    ],
+    ids=[n for n, _ in CORPUS],
+)
 def test_hostile_document_ends_cleanly(check, name: str, text: bytes) -> None:
     """Each committed hostile document loads or is a SpecError within the time bound."""
     verdict = check(name, text)
@@ -58,8 +68,16 @@ def test_hostile_document_ends_cleanly(check, name: str, text: bytes) -> None:
     assert verdict.seconds < hostile.TIME_BOUND
 
 
-FAST_GENERATED = {"deep_flow_seq", "deep_flow_map", "deep_block", "huge_string", "huge_number",
-                  "anchors_10k", "over_64mib", "many_expressions"}
+FAST_GENERATED = {
+    "deep_flow_seq",
+    "deep_flow_map",
+    "deep_block",
+    "huge_string",
+    "huge_number",
+    "anchors_10k",
+    "over_64mib",
+    "many_expressions",
+}
 
 
 @pytest.mark.parametrize("name", sorted(FAST_GENERATED))
@@ -90,9 +108,20 @@ def _cli_validate(work: Path, name: str, text: bytes) -> tuple[str, int, str]:
     return name, done.returncode, done.stderr
 
 
-CLI_SAMPLE = ("python_object_apply.yaml", "alias_bomb.yaml", "binary_random.yaml", "invalid_utf8.yaml",
-              "utf16.yaml", "nan_inf.yaml", "huge_numbers.yaml", "expression_injection.yaml", "bom.yaml",
-              "merge_key_abuse.yaml", "recursive_alias.yaml", "multi_document.yaml")
+CLI_SAMPLE = (
+    "python_object_apply.yaml",
+    "alias_bomb.yaml",
+    "binary_random.yaml",
+    "invalid_utf8.yaml",
+    "utf16.yaml",
+    "nan_inf.yaml",
+    "huge_numbers.yaml",
+    "expression_injection.yaml",
+    "bom.yaml",
+    "merge_key_abuse.yaml",
+    "recursive_alias.yaml",
+    "multi_document.yaml",
+)
 
 
 @pytest.mark.slow  # a campaign: a subprocess per hostile document
@@ -103,8 +132,11 @@ def test_cli_validate_on_hostile_documents_never_shows_a_traceback(tmp_path: Pat
     assert len(sample) == len(CLI_SAMPLE)
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda c: _cli_validate(tmp_path, *c), sample))
-    bad = [(n, rc, err[-300:]) for n, rc, err in results
-           if n not in KNOWN_CRASHES and (rc not in rkit.DOCUMENTED_EXITS or "Traceback" in err)]
+    bad = [
+        (n, rc, err[-300:])
+        for n, rc, err in results
+        if n not in KNOWN_CRASHES and (rc not in rkit.DOCUMENTED_EXITS or "Traceback" in err)
+    ]
     assert not bad
     assert {rc for n, rc, _ in results if n not in KNOWN_CRASHES} <= {0, 3}
 
@@ -120,7 +152,9 @@ def test_cli_validate_on_misfitting_tags_exits_3(tmp_path: Path) -> None:
 def test_non_string_ids_are_spec_errors(tmp_path: Path) -> None:
     """`resources: {1: ...}` is refused at validate (exit 3), not failed at apply
     (ENGINE_BUGS R2, fixed in eab4ede)."""
-    _, rc, err = _cli_validate(tmp_path, "intid", (hostile.HEAD + "resources:\n  1: {type: local.Files, spec: {glob: '*'}}\n").encode())
+    _, rc, err = _cli_validate(
+        tmp_path, "intid", (hostile.HEAD + "resources:\n  1: {type: local.Files, spec: {glob: '*'}}\n").encode()
+    )
     assert rc == 3, err
 
 
@@ -147,6 +181,7 @@ def test_unclosed_expressions_do_not_hang(tmp_path: Path) -> None:
 
 # -- hypothesis ----------------------------------------------------------------------------
 
+
 @pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
 @given(st.binary(max_size=400))
@@ -158,8 +193,11 @@ def test_loader_on_arbitrary_bytes(check, data: bytes) -> None:
 
 @pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
-@given(st.text(alphabet=st.sampled_from(list(":-{}[]&*!|>'\"#%@`?,\n\t ~<=\\$.0123456789abkxyz\r\u00e9\ufeff")),
-               max_size=200))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list(":-{}[]&*!|>'\"#%@`?,\n\t ~<=\\$.0123456789abkxyz\r\u00e9\ufeff")), max_size=200
+    )
+)
 def test_loader_on_yaml_punctuation_soup(check, text: str) -> None:
     """Text made of YAML's special characters: SpecError or a document."""
     verdict = check("soup", text.encode())
@@ -195,8 +233,13 @@ JSONISH = st.recursive(
 
 @pytest.mark.slow  # a fuzz campaign (hypothesis)
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["apiVersion", "kind", "metadata", "providers", "variables", "resources",
-                                        "outputs", "x"]), JSONISH, max_size=7))
+@given(
+    st.dictionaries(
+        st.sampled_from(["apiVersion", "kind", "metadata", "providers", "variables", "resources", "outputs", "x"]),
+        JSONISH,
+        max_size=7,
+    )
+)
 def test_validator_on_generated_envelopes(check, doc: dict) -> None:
     """Random JSON-shaped missions: SpecError or a mission."""
     verdict = check("generated", hostile.to_text(doc))
@@ -233,4 +276,3 @@ def test_expression_resolve_on_template_soup(text: str) -> None:
         resolve({"a": [text, {"b": text}]}, lookup)
     except ExpressionError:
         pass
-

@@ -13,15 +13,20 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import crash  # noqa: E402
-import rkit  # noqa: E402
+import crash
+import rkit
 
 # a campaign (seeded SIGKILLs, each resumed): README, Development; run with `-m slow`
 pytestmark = pytest.mark.slow
 
 
-EXPECTED = {"cvat": {"ground_truth_job": 0, "project": 1, "task": 1}, "dronebundle": {"job": 1, "project": 1},
-            "itwin": {"job": 1, "workspace": 1}, "nodeodm": {"task": 1, "upload": 0}, "satellogic": {"task": 1}}
+EXPECTED = {
+    "cvat": {"ground_truth_job": 0, "project": 1, "task": 1},
+    "dronebundle": {"job": 1, "project": 1},
+    "itwin": {"job": 1, "workspace": 1},
+    "nodeodm": {"task": 1, "upload": 0},
+    "satellogic": {"task": 1},
+}
 
 
 @pytest.fixture(scope="module")

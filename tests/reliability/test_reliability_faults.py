@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import faultkit  # noqa: E402
-import rkit  # noqa: E402
+import faultkit
+import rkit
 
 
 @pytest.mark.slow  # a campaign: the demo mission under random faults
@@ -34,11 +34,22 @@ def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
 
 def test_retry_after_is_honoured(tmp_path: Path) -> None:
     """A 429 with Retry-After: 2 on the project create: the retry waits at least 2 s."""
-    rules = [{"provider": "cvat", "fault": "status", "status": 429, "retry_after": 2,
-              "match": r"^POST /api/projects$", "times": 1}]
+    rules = [
+        {
+            "provider": "cvat",
+            "fault": "status",
+            "status": 429,
+            "retry_after": 2,
+            "match": r"^POST /api/projects$",
+            "times": 1,
+        }
+    ]
     with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
-        mission = rkit.mini_mission(tmp_path / "m", {"cvat": serve.providers()["cvat"]},
-                                    {"defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}}})
+        mission = rkit.mini_mission(
+            tmp_path / "m",
+            {"cvat": serve.providers()["cvat"]},
+            {"defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}}},
+        )
         done = rkit.run("apply", "--json", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path))
         assert done.returncode == 0, done.stderr[-2000:]
         events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -54,18 +65,27 @@ def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
     apply fails naming the timeout, and the node no longer runs the task."""
     rules = [{"provider": "nodeodm", "fault": "job_stuck", "match": ".*"}]
     with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
-        mission = rkit.mini_mission(tmp_path / "m", {"nodeodm": serve.providers()["nodeodm"]}, {
-            "photos": {"type": "local.Files", "spec": {"glob": "data/*.JPG"}},
-            "reconstruct": {"type": "nodeodm.Task", "spec": {"name": "stuck",
-                                                             "images": "${{ resources.photos.outputs.paths }}"},
-                            "lifecycle": {"timeout": "3s"}}})
+        mission = rkit.mini_mission(
+            tmp_path / "m",
+            {"nodeodm": serve.providers()["nodeodm"]},
+            {
+                "photos": {"type": "local.Files", "spec": {"glob": "data/*.JPG"}},
+                "reconstruct": {
+                    "type": "nodeodm.Task",
+                    "spec": {"name": "stuck", "images": "${{ resources.photos.outputs.paths }}"},
+                    "lifecycle": {"timeout": "3s"},
+                },
+            },
+        )
         done = rkit.run("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path), timeout=60)
         assert done.returncode == 1, done.stderr[-2000:]
         assert "timeout" in (done.stdout + done.stderr).lower() or "timed out" in (done.stdout + done.stderr).lower()
         assert "Traceback" not in done.stderr
         tasks = json.loads((serve.dir / "nodeodm.json").read_text())["tasks"]
-        statuses = {t.get("status", {}).get("code") if isinstance(t.get("status"), dict) else t.get("status")
-                    for t in tasks.values()}
+        statuses = {
+            t.get("status", {}).get("code") if isinstance(t.get("status"), dict) else t.get("status")
+            for t in tasks.values()
+        }
         assert 20 not in statuses and "running" not in statuses, statuses  # 20 = RUNNING in NodeODM
 
 
@@ -74,8 +94,17 @@ def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
     with the service's status in the message."""
     rules = [{"provider": "cvat", "fault": "status", "status": 503, "match": r"^POST /api/projects$"}]
     with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
-        mission = rkit.mini_mission(tmp_path / "m", {"cvat": serve.providers()["cvat"]}, {
-            "defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}, "lifecycle": {"retries": 2}}})
+        mission = rkit.mini_mission(
+            tmp_path / "m",
+            {"cvat": serve.providers()["cvat"]},
+            {
+                "defects": {
+                    "type": "cvat.Project",
+                    "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]},
+                    "lifecycle": {"retries": 2},
+                }
+            },
+        )
         done = rkit.run("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path), timeout=60)
         assert done.returncode == 1
         assert "503" in done.stderr + done.stdout
@@ -87,14 +116,28 @@ def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
 def test_sandbox_timeout_runs_on_the_simulated_clock(tmp_path: Path) -> None:
     """lifecycle.timeout is service time: a stuck job with `timeout: 2h` against the sandbox at
     clock 3600 is cancelled after about 2 real seconds (as docs/sandbox.md says), not 2 hours."""
-    env = rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
-                         SKYFORM_PLUGIN_MODULES="fakeprov.plugin", SKYFORM_SANDBOX_CLOCK="3600",
-                         PYTHONPATH=str(rkit.REPO / "tests" / "engine"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env = rkit.clean_env(
+        SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1",
+        SKYFORM_PLUGINS="local,state",
+        SKYFORM_PLUGIN_MODULES="fakeprov.plugin",
+        SKYFORM_SANDBOX_CLOCK="3600",
+        PYTHONPATH=str(rkit.REPO / "tests" / "engine"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
     mission = tmp_path / "m"
     mission.mkdir()
-    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "sim-timeout"},
-           "resources": {"job": {"type": "fake.Job", "spec": {"name": "job", "duration": 36000, "stuck": True},
-                                 "lifecycle": {"timeout": "2h"}}}}
+    doc = {
+        "apiVersion": "skyform/v1",
+        "kind": "Mission",
+        "metadata": {"name": "sim-timeout"},
+        "resources": {
+            "job": {
+                "type": "fake.Job",
+                "spec": {"name": "job", "duration": 36000, "stuck": True},
+                "lifecycle": {"timeout": "2h"},
+            }
+        },
+    }
     (mission / "mission.yaml").write_text(json.dumps(doc))
     done = rkit.run("apply", "--sandbox", "--auto-approve", str(mission), env=env, timeout=90)
     assert done.returncode == 1, (done.returncode, done.stdout[-1500:], done.stderr[-1500:])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
+import load
 
 # a campaign (150 running jobs in one apply): README, Development; run with `-m slow`
 pytestmark = pytest.mark.slow

@@ -15,18 +15,19 @@ import stat
 import sys
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rkit  # noqa: E402
-
+import rkit
 
 # -- archives ------------------------------------------------------------------------------
+
 
 def _zip(entries: list[tuple[zipfile.ZipInfo | str, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
@@ -73,8 +74,8 @@ def _extract(archive: bytes, tmp_path: Path) -> BaseException | None:
     path.write_bytes(archive)
     try:
         verify(path, "uuid-1")
-        extract(path, tmp_path / "assets", "uuid-1", max_bytes=10 * 1024 ** 3)
-    except Exception as exc:  # noqa: BLE001 - the test classifies it
+        extract(path, tmp_path / "assets", "uuid-1", max_bytes=10 * 1024**3)
+    except Exception as exc:
         return exc
     return None
 
@@ -85,8 +86,12 @@ def test_hostile_archive_is_refused_and_nothing_escapes(name: str, tmp_path: Pat
     extraction directory and no partial product directory is left behind."""
     from skyform.errors import RemoteError
 
-    escaped = [Path("/tmp/skyform-escaped.txt"), Path("/tmp/escaped.txt"), tmp_path / "escaped.txt",
-               tmp_path.parent / "escaped.txt"]
+    escaped = [
+        Path("/tmp/skyform-escaped.txt"),
+        Path("/tmp/escaped.txt"),
+        tmp_path / "escaped.txt",
+        tmp_path.parent / "escaped.txt",
+    ]
     for p in escaped:
         p.unlink(missing_ok=True)
     archive = HOSTILE_ARCHIVES[name]()
@@ -116,10 +121,28 @@ SHAPES: dict[str, tuple[int, str, bytes]] = {
     "list": (200, "application/json", b"[1, 2, 3]"),
     "null": (200, "application/json", b"null"),
     "string": (200, "application/json", b'"ok"'),
-    "wrong-types": (200, "application/json", json.dumps({
-        "id": {"nested": True}, "uuid": 5, "task_id": [1], "access_token": 5, "expires_in": "soon",
-        "status": {"code": "forty"}, "results": {}, "count": "many", "next": 5, "data": None,
-        "workspace": None, "job": 5, "state": None, "imagesCount": "x"}).encode()),
+    "wrong-types": (
+        200,
+        "application/json",
+        json.dumps(
+            {
+                "id": {"nested": True},
+                "uuid": 5,
+                "task_id": [1],
+                "access_token": 5,
+                "expires_in": "soon",
+                "status": {"code": "forty"},
+                "results": {},
+                "count": "many",
+                "next": 5,
+                "data": None,
+                "workspace": None,
+                "job": 5,
+                "state": None,
+                "imagesCount": "x",
+            }
+        ).encode(),
+    ),
     "html": (200, "text/html", b"<html><body>Welcome to nginx!</body></html>"),
     "empty-body": (200, "application/json", b""),
     "created-empty": (201, "application/json", b"{}"),
@@ -129,8 +152,11 @@ SHAPES: dict[str, tuple[int, str, bytes]] = {
 class OddServer:
     """Answers every request with one configurable (status, content type, body)."""
 
-    TOKEN = (200, "application/json",
-             json.dumps({"access_token": "odd-token", "token_type": "Bearer", "expires_in": 3600}).encode())
+    TOKEN = (
+        200,
+        "application/json",
+        json.dumps({"access_token": "odd-token", "token_type": "Bearer", "expires_in": 3600}).encode(),
+    )
 
     def __init__(self) -> None:
         self.shape = SHAPES["empty-object"]
@@ -149,7 +175,7 @@ class OddServer:
             status, content_type, body = self.TOKEN
         return Response(body, status=status, content_type=content_type)(environ, start_response)
 
-    def __enter__(self) -> "OddServer":
+    def __enter__(self) -> OddServer:
         self.thread.start()
         return self
 
@@ -161,22 +187,42 @@ class OddServer:
 def odd_mission(path: Path, url: str) -> Path:
     """One resource per provider, every provider's settings pointing at ``url``."""
     providers = {
-        "satellogic": {"url": f"{url}/tasking", "token_url": f"{url}/oauth/token", "client_id": "c",
-                       "client_secret": "s", "poll_interval": 0.05},
+        "satellogic": {
+            "url": f"{url}/tasking",
+            "token_url": f"{url}/oauth/token",
+            "client_id": "c",
+            "client_secret": "s",
+            "poll_interval": 0.05,
+        },
         "dronebundle": {"url": f"{url}/v1", "api_key": "v1_key_0123456789abcdef0123"},
         "nodeodm": {"url": url, "token": "t"},
-        "itwin": {"url": f"{url}/contextcapture", "token_url": f"{url}/connect/token", "client_id": "c",
-                  "client_secret": "s"},
+        "itwin": {
+            "url": f"{url}/contextcapture",
+            "token_url": f"{url}/connect/token",
+            "client_id": "c",
+            "client_secret": "s",
+        },
         "cvat": {"url": url, "access_token": "t"},
     }
     resources = {
-        "baseline": {"type": "satellogic.Task", "spec": {
-            "task_name": "A12 baseline", "project_name": "Bridge inspections", "product": 169,
-            "target": {"type": "Point", "coordinates": [12.5683, 55.6761]},
-            "start": "2027-02-01T00:00:00+00:00", "end": "2027-03-01T00:00:00+00:00", "max_captures": 1}},
+        "baseline": {
+            "type": "satellogic.Task",
+            "spec": {
+                "task_name": "A12 baseline",
+                "project_name": "Bridge inspections",
+                "product": 169,
+                "target": {"type": "Point", "coordinates": [12.5683, 55.6761]},
+                "start": "2027-02-01T00:00:00+00:00",
+                "end": "2027-03-01T00:00:00+00:00",
+                "max_captures": 1,
+            },
+        },
         "site": {"type": "dronebundle.Project", "spec": {"name": "Bridge A12"}},
         "photos": {"type": "local.Files", "spec": {"glob": "data/*.JPG"}},
-        "reconstruct": {"type": "nodeodm.Task", "spec": {"name": "odd", "images": "${{ resources.photos.outputs.paths }}"}},
+        "reconstruct": {
+            "type": "nodeodm.Task",
+            "spec": {"name": "odd", "images": "${{ resources.photos.outputs.paths }}"},
+        },
         "workspace": {"type": "itwin.Workspace", "spec": {"name": "bridge-a12"}},
         "defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}},
     }
@@ -190,8 +236,13 @@ def odd_server():
         yield server
 
 
-PROVIDER_RESOURCES = {"satellogic": ["baseline"], "dronebundle": ["site"], "nodeodm": ["photos", "reconstruct"],
-                      "itwin": ["workspace"], "cvat": ["defects"]}
+PROVIDER_RESOURCES = {
+    "satellogic": ["baseline"],
+    "dronebundle": ["site"],
+    "nodeodm": ["photos", "reconstruct"],
+    "itwin": ["workspace"],
+    "cvat": ["defects"],
+}
 # Fixed by the lead (ENGINE_BUGS R8/R9: answer decoding in skyform.http and nets in the
 # planner and scheduler; that also turned PROVIDER_BUGS P3-P5's crashes into clean failures).
 OPEN_DEFECTS: dict[str, str] = {}  # provider -> defect, while one is open (P2 fixed)
@@ -217,9 +268,13 @@ def shape_problems(server: OddServer, provider: str, shape: str, root: Path) -> 
     return problems
 
 
-@pytest.mark.parametrize("provider", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=OPEN_DEFECTS[p])) if p in OPEN_DEFECTS else p
-    for p in PROVIDER_RESOURCES])
+@pytest.mark.parametrize(
+    "provider",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=OPEN_DEFECTS[p])) if p in OPEN_DEFECTS else p
+        for p in PROVIDER_RESOURCES
+    ],
+)
 def test_unexpected_response_shapes_fail_cleanly(odd_server: OddServer, provider: str, tmp_path: Path) -> None:
     """A provider against a server answering an empty object, a list, HTML, or ids/fields of the
     wrong type to every request: the apply fails the resource with a message and a documented
@@ -234,8 +289,12 @@ def test_token_endpoint_with_unexpected_shapes_fails_cleanly(odd_server: OddServ
     RemoteError message, not a KeyError/JSONDecodeError traceback (ENGINE_BUGS R8, fixed)."""
     odd_server.odd_tokens = True
     try:
-        problems = [p for provider in ("itwin", "satellogic") for shape in ("empty-object", "html")
-                    for p in shape_problems(odd_server, provider, shape, tmp_path)]
+        problems = [
+            p
+            for provider in ("itwin", "satellogic")
+            for shape in ("empty-object", "html")
+            for p in shape_problems(odd_server, provider, shape, tmp_path)
+        ]
     finally:
         odd_server.odd_tokens = False
     assert not problems, problems

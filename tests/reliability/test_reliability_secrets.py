@@ -11,7 +11,6 @@ byte skyform produced is scanned for every secret value.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rkit  # noqa: E402
-from secretscan import Scan, secret_settings  # noqa: E402
+import rkit
+from secretscan import Scan, secret_settings
 
 # a campaign (a whole mission's life scanned for secrets): README, Development; run with `-m slow`
 pytestmark = pytest.mark.slow
@@ -52,15 +51,19 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
 
         def edit(doc: dict[str, Any]) -> None:
             doc["resources"]["flight"]["spec"]["inspection_notes"] = (
-                "Gate code ${{ secrets.GATE_CODE }}; baseline ${{ resources.baseline.outputs.task_id }}.")
+                "Gate code ${{ secrets.GATE_CODE }}; baseline ${{ resources.baseline.outputs.task_id }}."
+            )
             # secret outputs: a secret itself, and one interpolated into a longer string
             doc.setdefault("outputs", {})["gate_code"] = "${{ secrets.GATE_CODE }}"
             doc["outputs"]["gate_sign"] = "Gate ${{ secrets.GATE_CODE }}"
 
         mission = rkit.demo_mission(root / "m", templated, edit)
         scan.secrets = {**env_secrets, "GATE_CODE": GATE_CODE}
-        env = rkit.clean_env(**{f"SKYFORM_SECRET_{k}": v for k, v in scan.secrets.items()},
-                             XDG_CACHE_HOME=str(root / "cache"), XDG_STATE_HOME=str(root / "xdg-state"))
+        env = rkit.clean_env(
+            **{f"SKYFORM_SECRET_{k}": v for k, v in scan.secrets.items()},
+            XDG_CACHE_HOME=str(root / "cache"),
+            XDG_STATE_HOME=str(root / "xdg-state"),
+        )
         plan_file = root / "saved.plan"
         steps = [
             ("validate", ["-vv", "validate", "--json", str(mission)]),
@@ -84,8 +87,18 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
             scan.add(f"{label}:stderr", done.stderr)
         scan.add("saved plan file", plan_file.read_bytes())
         listing = rkit.run("state", "list", str(mission), env=env, cwd=mission).stdout
-        for address in ("baseline", "site", "flight", "photos", "reconstruct", "workspace", "mesh", "defects",
-                        "annotate", "dataset"):
+        for address in (
+            "baseline",
+            "site",
+            "flight",
+            "photos",
+            "reconstruct",
+            "workspace",
+            "mesh",
+            "defects",
+            "annotate",
+            "dataset",
+        ):
             done = rkit.run("state", "show", address, str(mission), env=env, cwd=mission)
             scan.add(f"state show {address}:stdout", done.stdout + done.stderr)
         scan.listing = listing  # type: ignore[attr-defined]
@@ -98,7 +111,9 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         scan.add("apply-wrong-token:stdout", done.stdout)
         scan.add("apply-wrong-token:stderr", done.stderr)
         (mission / "data" / "DJI_0009.JPG").unlink()
-        done = rkit.run("-vv", "destroy", "--auto-approve", "--forget", "--json", str(mission), env=env, timeout=180, cwd=mission)
+        done = rkit.run(
+            "-vv", "destroy", "--auto-approve", "--forget", "--json", str(mission), env=env, timeout=180, cwd=mission
+        )
         results["destroy"] = done
         scan.add("destroy:stdout", done.stdout)
         scan.add("destroy:stderr", done.stderr)
@@ -152,8 +167,9 @@ def test_no_secret_value_anywhere(campaign: Scan, kind: str) -> None:
         "stdout/stderr": lambda p: ":std" in p,
         "state.db": lambda p: p.startswith(".skyform/state.db"),
         "plan file": lambda p: p == "saved plan file",
-        ".skyform files": lambda p: p.startswith(".skyform/") and not p.startswith(".skyform/state.db")
-        and not p.startswith(".skyform/sandbox"),
+        ".skyform files": lambda p: (
+            p.startswith(".skyform/") and not p.startswith(".skyform/state.db") and not p.startswith(".skyform/sandbox")
+        ),
         "cache": lambda p: p.startswith("xdg-cache/"),
     }[kind]
     places = {p: d for p, d in campaign.places.items() if pick(p)}
@@ -180,5 +196,7 @@ def test_figure(campaign: Scan, capsys: pytest.CaptureFixture[str]) -> None:
     leaks = campaign.leaks() + campaign.leaks(campaign.sandbox, {"WRONG_TOKEN": WRONG_TOKEN})  # type: ignore[attr-defined]
     total = len(campaign.places) + len(campaign.sandbox)  # type: ignore[attr-defined]
     with capsys.disabled():
-        print(f"\nsecrets campaign: {total} places scanned, {len(campaign.secrets)} secret values, "
-              f"{len(leaks)} leaks {sorted(set(leaks))[:10]}")
+        print(
+            f"\nsecrets campaign: {total} places scanned, {len(campaign.secrets)} secret values, "
+            f"{len(leaks)} leaks {sorted(set(leaks))[:10]}"
+        )

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from skyform.sandbox.clock import SimClock
 from skyform.sandbox.host import SimulatorHost
 from skyform.sandbox.simulator import SimulatorOptions
@@ -53,19 +54,24 @@ CLOCK = 20000
 
 def _mission(root: Path, cvat: dict[str, Any], dronebundle: dict[str, Any]) -> Path:
     resources = {
-        "survey": {"type": "cvat.Project", "spec": {
-            "name": "survey ${{ secrets.PROJECT_KEY }}",
-            "labels": [{"name": "crack", "color": "#ff0000"}]}},
+        "survey": {
+            "type": "cvat.Project",
+            "spec": {"name": "survey ${{ secrets.PROJECT_KEY }}", "labels": [{"name": "crack", "color": "#ff0000"}]},
+        },
         "site": {"type": "dronebundle.Project", "spec": {"name": "site ${{ secrets.PROJECT_KEY }}"}},
     }
-    providers = {"cvat": {"url": cvat["url"], "access_token": "${{ secrets.CVAT_ACCESS_TOKEN }}"},
-                 "dronebundle": {"url": dronebundle["url"], "api_key": "${{ secrets.DRONEBUNDLE_API_KEY }}"}}
+    providers = {
+        "cvat": {"url": cvat["url"], "access_token": "${{ secrets.CVAT_ACCESS_TOKEN }}"},
+        "dronebundle": {"url": dronebundle["url"], "api_key": "${{ secrets.DRONEBUNDLE_API_KEY }}"},
+    }
     mission = rkit.mini_mission(root / "m", providers, resources, name="rotation")
     doc = json.loads((mission / "mission.yaml").read_text())
-    doc["outputs"] = {"project_url": "${{ resources.survey.outputs.url }}",
-                      "site_name": "${{ resources.site.outputs.name }}",
-                      "key": "${{ secrets.PROJECT_KEY }}",
-                      "tagged_key": "tag-${{ secrets.PROJECT_KEY }}"}
+    doc["outputs"] = {
+        "project_url": "${{ resources.survey.outputs.url }}",
+        "site_name": "${{ resources.site.outputs.name }}",
+        "key": "${{ secrets.PROJECT_KEY }}",
+        "tagged_key": "tag-${{ secrets.PROJECT_KEY }}",
+    }
     (mission / "mission.yaml").write_text(json.dumps(doc, indent=1))
     return mission
 
@@ -101,8 +107,12 @@ def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         credentials = {"token": token_1, "drone_key": drone_key_1}
 
         def run(label: str, *args: str, key: str) -> Any:
-            env = rkit.clean_env(SKYFORM_SECRET_PROJECT_KEY=key, SKYFORM_SECRET_CVAT_ACCESS_TOKEN=credentials["token"],
-                                 SKYFORM_SECRET_DRONEBUNDLE_API_KEY=credentials["drone_key"], **base)
+            env = rkit.clean_env(
+                SKYFORM_SECRET_PROJECT_KEY=key,
+                SKYFORM_SECRET_CVAT_ACCESS_TOKEN=credentials["token"],
+                SKYFORM_SECRET_DRONEBUNDLE_API_KEY=credentials["drone_key"],
+                **base,
+            )
             done = rkit.run(*args, env=env, timeout=180, cwd=mission)
             results[label] = done
             scan.add(f"{label}:stdout", done.stdout)
@@ -129,12 +139,19 @@ def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         minted.raise_for_status()
         token_2 = minted.json()["value"]
         old_id = api.get("/api/auth/access_tokens/self", headers=old).json()["id"]
-        api.delete(f"/api/auth/access_tokens/{old_id}", headers={"Authorization": f"Bearer {token_2}"}
-                   ).raise_for_status()
+        api.delete(
+            f"/api/auth/access_tokens/{old_id}", headers={"Authorization": f"Bearer {token_2}"}
+        ).raise_for_status()
         results["old token refused"] = api.get("/api/projects", headers=old).status_code
         _rotate_dronebundle_key(drone_sim, drone_key_1, DRONEBUNDLE_KEY_2)
-        scan.secrets = {"KEY_1": KEY_1, "KEY_2": KEY_2, "TOKEN_1": token_1, "TOKEN_2": token_2,
-                        "DRONEBUNDLE_KEY_1": drone_key_1, "DRONEBUNDLE_KEY_2": DRONEBUNDLE_KEY_2}
+        scan.secrets = {
+            "KEY_1": KEY_1,
+            "KEY_2": KEY_2,
+            "TOKEN_1": token_1,
+            "TOKEN_2": token_2,
+            "DRONEBUNDLE_KEY_1": drone_key_1,
+            "DRONEBUNDLE_KEY_2": DRONEBUNDLE_KEY_2,
+        }
         run("plan-old-credentials", "-vv", "plan", m, key=KEY_2)
         credentials.update(token=token_2, drone_key=DRONEBUNDLE_KEY_2)
         run("plan-new-credentials", "-vv", "plan", "--detailed-exitcode", m, key=KEY_2)
@@ -164,8 +181,18 @@ def _out(rotation: Scan, label: str) -> Any:
 
 
 def test_the_campaign_ran_every_step(rotation: Scan) -> None:
-    for label in ("apply-1", "plan-o-rotated", "apply-planfile", "plan-o-new-credentials", "apply-new-credentials",
-                  "output", "state-show", "state-show-site", "history", "destroy"):
+    for label in (
+        "apply-1",
+        "plan-o-rotated",
+        "apply-planfile",
+        "plan-o-new-credentials",
+        "apply-new-credentials",
+        "output",
+        "state-show",
+        "state-show-site",
+        "history",
+        "destroy",
+    ):
         assert _out(rotation, label).returncode == 0, (label, _out(rotation, label).stderr[-2000:])
     assert rotation.results["old token refused"] == 401  # type: ignore[attr-defined]
 
@@ -178,8 +205,11 @@ def test_a_rotated_spec_secret_is_a_sensitive_change_and_no_drift(rotation: Scan
     assert "~ survey (cvat.Project) will be updated in place" in planned.stdout
     assert "~ name: (sensitive value changed)" in planned.stdout
     assert "changed outside skyform" not in planned.stdout
-    (event,) = [json.loads(line) for line in _out(rotation, "plan-rotated-json").stdout.splitlines()
-                if line.startswith('{"event": "plan"')]
+    (event,) = [
+        json.loads(line)
+        for line in _out(rotation, "plan-rotated-json").stdout.splitlines()
+        if line.startswith('{"event": "plan"')
+    ]
     assert [a["address"] for a in event["actions"]] == ["survey", "site"]
     for action in event["actions"]:
         assert "drift" not in action and [c["path"] for c in action["changes"]] == [["name"]], action
@@ -242,5 +272,7 @@ def test_the_secrets_really_reached_the_service(rotation: Scan) -> None:
 def test_figure(rotation: Scan, capsys: pytest.CaptureFixture[str]) -> None:
     leaks = rotation.leaks()
     with capsys.disabled():
-        print(f"\nsecrets rotation campaign: {len(rotation.places)} places scanned, {len(rotation.secrets)} "
-              f"secret values (2 keys, 2 CVAT tokens, 2 DroneBundle keys), {len(leaks)} leaks {sorted(set(leaks))[:10]}")
+        print(
+            f"\nsecrets rotation campaign: {len(rotation.places)} places scanned, {len(rotation.secrets)} "
+            f"secret values (2 keys, 2 CVAT tokens, 2 DroneBundle keys), {len(leaks)} leaks {sorted(set(leaks))[:10]}"
+        )

@@ -19,16 +19,21 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import rkit  # noqa: E402
+import rkit
 
 ENGINE_TESTS = rkit.REPO / "tests" / "engine"
 
 
 def fake_env(root: Path) -> dict[str, str]:
-    return rkit.clean_env(SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1", SKYFORM_PLUGINS="local,state",
-                          SKYFORM_PLUGIN_MODULES="fakeprov.plugin", SKYFORM_RETRY_BASE="0.05",
-                          SKYFORM_SANDBOX_CLOCK="600", PYTHONPATH=str(ENGINE_TESTS),
-                          XDG_CACHE_HOME=str(root / "cache"))
+    return rkit.clean_env(
+        SKYFORM_DISABLE_PLUGIN_AUTOLOAD="1",
+        SKYFORM_PLUGINS="local,state",
+        SKYFORM_PLUGIN_MODULES="fakeprov.plugin",
+        SKYFORM_RETRY_BASE="0.05",
+        SKYFORM_SANDBOX_CLOCK="600",
+        PYTHONPATH=str(ENGINE_TESTS),
+        XDG_CACHE_HOME=str(root / "cache"),
+    )
 
 
 def fake_mission(path: Path, things: int = 3, job_duration: float | None = None, extra: str = "") -> Path:
@@ -36,8 +41,12 @@ def fake_mission(path: Path, things: int = 3, job_duration: float | None = None,
     resources = {f"t{i}": {"type": "fake.Thing", "spec": {"name": f"thing-{i}{extra}"}} for i in range(things)}
     if job_duration is not None:
         resources["job"] = {"type": "fake.Job", "spec": {"name": "job", "duration": job_duration}}
-    doc = {"apiVersion": "skyform/v1", "kind": "Mission", "metadata": {"name": "state-integrity"},
-           "resources": resources}
+    doc = {
+        "apiVersion": "skyform/v1",
+        "kind": "Mission",
+        "metadata": {"name": "state-integrity"},
+        "resources": resources,
+    }
     (path / "mission.yaml").write_text(json.dumps(doc, indent=1))
     return path
 
@@ -61,8 +70,10 @@ def _clean_state_error(done: subprocess.CompletedProcess[str]) -> None:
     assert "state" in done.stderr.lower()
 
 
-@pytest.mark.parametrize("damage", ["overwrite-pages", "truncate", "foreign-file", "zero-length-header",
-                                    "zero-bytes", "cut-inside-last-page"])
+@pytest.mark.parametrize(
+    "damage",
+    ["overwrite-pages", "truncate", "foreign-file", "zero-length-header", "zero-bytes", "cut-inside-last-page"],
+)
 def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str) -> None:
     """plan/apply on a damaged state.db: exit 5 naming the state, and the file is not changed."""
     mission, env = applied
@@ -71,7 +82,7 @@ def test_damaged_state_is_a_clear_error_and_left_untouched(applied, damage: str)
         Path(str(db) + suffix).unlink(missing_ok=True)
     data = bytearray(db.read_bytes())
     if damage == "overwrite-pages":
-        data[100:4096 * 2] = bytes((i * 37) % 251 for i in range(100, 4096 * 2))
+        data[100 : 4096 * 2] = bytes((i * 37) % 251 for i in range(100, 4096 * 2))
     elif damage == "truncate":
         data = data[: len(data) // 3]
     elif damage == "foreign-file":
@@ -131,7 +142,9 @@ def test_state_from_a_newer_skyform_is_refused_unchanged(applied) -> None:
 def tiny_disk(tmp_path: Path):
     mount = tmp_path / "tiny"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, check=False)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode()[:200]}")
     try:
@@ -191,7 +204,9 @@ def test_two_applies_on_one_mission_one_fails_naming_the_holder(tmp_path: Path) 
     assert str(first.pid) in second.stderr and os.uname().nodename in second.stderr, second.stderr
     assert first.wait(timeout=60) == 0
     history = rkit.run("history", "--json", "--limit", "1000", str(mission), env=env).stdout
-    started = [json.loads(line) for line in history.splitlines()
-               if line.startswith("{") and json.loads(line).get("kind") == "apply_started"]
+    started = [
+        json.loads(line)
+        for line in history.splitlines()
+        if line.startswith("{") and json.loads(line).get("kind") == "apply_started"
+    ]
     assert [s["data"]["pid"] for s in started] == [first.pid]
-

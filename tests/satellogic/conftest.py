@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,13 @@ try:
 except ImportError:  # the editable install predates the package: use the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from satellogic_support import FAST, Sandbox  # noqa: E402
-from skyform.providers import CheckContext  # noqa: E402
-from skyform.sandbox.clock import SimClock  # noqa: E402
-from skyform.sandbox.faults import Faults  # noqa: E402
-from skyform.sandbox.host import SimulatorHost  # noqa: E402
-from skyform.sandbox.simulator import SimulatorOptions  # noqa: E402
+from satellogic_support import FAST, Sandbox
+
+from skyform.providers import CheckContext
+from skyform.sandbox.clock import SimClock
+from skyform.sandbox.faults import Faults
+from skyform.sandbox.host import SimulatorHost
+from skyform.sandbox.simulator import SimulatorOptions
 
 
 @pytest.fixture
@@ -29,11 +31,15 @@ def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
     host = SimulatorHost()
     clients: list[Any] = []
 
-    def start(clock: float = FAST, faults: list[dict[str, Any]] | None = None,
-              settings: dict[str, Any] | None = None, **sim_kw: Any) -> Sandbox:
+    def start(
+        clock: float = FAST,
+        faults: list[dict[str, Any]] | None = None,
+        settings: dict[str, Any] | None = None,
+        **sim_kw: Any,
+    ) -> Sandbox:
         options = SimulatorOptions(clock=SimClock(clock), faults=Faults.load(faults or []))
-        from skyform_satellogic.simulator.server import SatellogicSimulator
         from skyform_satellogic.provider import PROVIDER
+        from skyform_satellogic.simulator.server import SatellogicSimulator
 
         sim = SatellogicSimulator(options, **sim_kw)
         running = host.start(sim)
@@ -57,5 +63,3 @@ def sandbox(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
 @pytest.fixture
 def check_ctx(tmp_path: Path) -> CheckContext:
     return CheckContext(today=date.today(), mission_dir=tmp_path, address="resources.sat")
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,26 @@ FAST = 200_000.0  # simulated seconds per real second: a one-off POI task comple
 
 
 def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def window(days_from_now: float = 1, length_days: float = 10) -> tuple[str, str]:
     """A capture window in the future, as ISO strings with an offset."""
-    start = datetime.now(timezone.utc) + timedelta(days=days_from_now)
+    start = datetime.now(UTC) + timedelta(days=days_from_now)
     return iso(start), iso(start + timedelta(days=length_days))
 
 
 def poi_spec(**over: Any) -> dict[str, Any]:
     """A valid one-off POI task spec (the documented example, moved to the future)."""
     start, end = window()
-    spec: dict[str, Any] = {"task_name": "Disney Land", "project_name": "Theme parks", "product": 169,
-                            "target": {"type": "Point", "coordinates": [72.905273, 19.023001]},
-                            "start": start, "end": end}
+    spec: dict[str, Any] = {
+        "task_name": "Disney Land",
+        "project_name": "Theme parks",
+        "product": 169,
+        "target": {"type": "Point", "coordinates": [72.905273, 19.023001]},
+        "start": start,
+        "end": end,
+    }
     spec.update(over)
     return {k: v for k, v in spec.items() if v is not None}
 
@@ -54,16 +59,30 @@ class Sandbox:
 
     def ctx(self, *, intent_at: float | None = None, key: str | None = None) -> OperationContext:
         return OperationContext(
-            client=self.client, settings=self.settings, provider="satellogic", address="resources.sat",
-            mission="test", mission_dir=self.tmp, artifacts_dir=self.tmp / "artifacts",
-            idempotency_key=key or str(uuid.uuid4()), intent_at=time.time() if intent_at is None else intent_at)
+            client=self.client,
+            settings=self.settings,
+            provider="satellogic",
+            address="resources.sat",
+            mission="test",
+            mission_dir=self.tmp,
+            artifacts_dir=self.tmp / "artifacts",
+            idempotency_key=key or str(uuid.uuid4()),
+            intent_at=time.time() if intent_at is None else intent_at,
+        )
 
     def record(self, spec: dict[str, Any], result: Result, ctx: OperationContext | None = None) -> Record:
-        return Record(address="resources.sat", type="satellogic.Task", remote_id=result.remote_id,
-                      status=result.status, spec=spec, outputs=result.outputs, observed=result.observed or {},
-                      private=result.private, idempotency_key=ctx.idempotency_key if ctx else "k",
-                      intent_at=ctx.intent_at if ctx else 0.0)
-
+        return Record(
+            address="resources.sat",
+            type="satellogic.Task",
+            remote_id=result.remote_id,
+            status=result.status,
+            spec=spec,
+            outputs=result.outputs,
+            observed=result.observed or {},
+            private=result.private,
+            idempotency_key=ctx.idempotency_key if ctx else "k",
+            intent_at=ctx.intent_at if ctx else 0.0,
+        )
 
 
 def settle(kind: Any, record: Record, ctx: OperationContext, timeout: float = 5.0) -> Result:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from skyform.sandbox.clock import SimClock
 from skyform.testing.runner import CliRun, cli_available, run_cli
 from skyform_satellogic.provider import PROVIDER
@@ -66,8 +67,10 @@ resources:
 """)
     run = skyform("validate", tmp_path)
     assert run.exit_code == 3, run.output
-    assert "resources.area.spec.end: end 2030-12-23T00:00:00Z must be after start 2031-01-12T00:00:00Z" \
+    assert (
+        "resources.area.spec.end: end 2030-12-23T00:00:00Z must be after start 2031-01-12T00:00:00Z"
         " [satellogic.Task]" in run.output
+    )
     assert "resources.area.spec.target.coordinates.0: ring 0 is not closed" in run.output
     assert "resources.area.spec.expected_age: expected_age (recurrence) is available for POI tasks only" in run.output
     assert "mission.yaml:15:" in run.output  # the line of `end`
@@ -105,8 +108,10 @@ def test_plan_refuses_a_priority_outside_the_client_range(mission: Path) -> None
     spec.write_text(spec.read_text().replace("      priority: 14\n", "      priority: 11\n"))
     run = skyform("plan", "--sandbox", mission)
     assert run.exit_code == 3, run.output
-    assert ("resources.park_once.spec.priority: priority 11 is outside the range of client 'Amusement Corp': "
-            "13 (highest) to 15 (lowest); smaller numbers are higher priority [satellogic.Task]") in run.output
+    assert (
+        "resources.park_once.spec.priority: priority 11 is outside the range of client 'Amusement Corp': "
+        "13 (highest) to 15 (lowest); smaller numbers are higher priority [satellogic.Task]"
+    ) in run.output
     assert "hint: use a number from 13 to 15, or omit it for the default 14" in run.output
     assert task_count(mission).get("task", 0) == 0  # nothing was ordered
 
@@ -121,8 +126,10 @@ def test_apply_adopts_the_task_of_a_create_whose_answer_was_lost(mission: Path) 
     store = SqliteStateStore(mission / ".skyform" / "state.db")
     try:
         before = store.resources("satellogic-basic")["park_once"]
-        store.write("satellogic-basic", [replace(before, status="creating", remote_id=None, outputs={},
-                                                 observed={}, private={})])
+        store.write(
+            "satellogic-basic",
+            [replace(before, status="creating", remote_id=None, outputs={}, observed={}, private={})],
+        )
     finally:
         store.close()
     plan = skyform("plan", "--sandbox", mission)

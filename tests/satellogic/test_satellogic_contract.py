@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 from satellogic_support import aoi_spec, poi_spec
+
 from skyform.providers import OperationContext
 from skyform.sandbox.clock import SimClock
 from skyform.sandbox.host import Running
@@ -51,10 +53,17 @@ class _SatellogicContract(ProviderContract):
     clock_factor = 10_000.0
 
     @pytest.fixture
-    def ops(self, contract_provider: Any, contract_sandbox: Running, contract_mission_dir: Path) -> Iterator[Operations]:
+    def ops(
+        self, contract_provider: Any, contract_sandbox: Running, contract_mission_dir: Path
+    ) -> Iterator[Operations]:
         contract_sandbox.simulator.faults.replace([])
-        operations = _IntentOperations(contract_provider, self.kind, contract_sandbox.settings(),
-                                       contract_mission_dir, poll_timeout=self.job_timeout)
+        operations = _IntentOperations(
+            contract_provider,
+            self.kind,
+            contract_sandbox.settings(),
+            contract_mission_dir,
+            poll_timeout=self.job_timeout,
+        )
         try:
             yield operations
         finally:
@@ -64,16 +73,23 @@ class _SatellogicContract(ProviderContract):
 
 class TestTaskContract(_SatellogicContract):
     kind = "Task"
-    valid_spec: Mapping[str, Any] = poi_spec(task_name="Contract POI", start="2030-12-23T00:00:00+03:00",
-                                             end="2031-01-12T00:00:00+03:00", priority=14)
+    valid_spec: Mapping[str, Any] = poi_spec(
+        task_name="Contract POI", start="2030-12-23T00:00:00+03:00", end="2031-01-12T00:00:00+03:00", priority=14
+    )
     # wait_for is skyform's own: the only change that keeps the (paid) order
     update_spec: Mapping[str, Any] = {**valid_spec, "wait_for": "accepted"}
     invalid_specs = [
-        (poi_spec(max_captures=2, max_simultaneous_captures=1), "must be greater than or equal to max_captures",
-         ("max_simultaneous_captures",)),
+        (
+            poi_spec(max_captures=2, max_simultaneous_captures=1),
+            "must be greater than or equal to max_captures",
+            ("max_simultaneous_captures",),
+        ),
         (aoi_spec(expected_age="7 days, 00:00:00"), "available for POI tasks only", ("expected_age",)),
-        (aoi_spec(target={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}),
-         "is not closed", ("target", "coordinates", 0)),
+        (
+            aoi_spec(target={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}),
+            "is not closed",
+            ("target", "coordinates", 0),
+        ),
         (poi_spec(start="2031-01-12T00:00:00Z", end="2030-12-23T00:00:00Z"), "must be after start", ("end",)),
     ]
 
@@ -107,12 +123,15 @@ class TestProductsContract(_SatellogicContract):
 
         if not cli_available():
             pytest.skip("the skyform CLI is not available")
-        mission = write_mission_files(tmp_path / "mission", {"resources": {"it": {
-            "type": "satellogic.Products", "spec": {}}}})
+        mission = write_mission_files(
+            tmp_path / "mission", {"resources": {"it": {"type": "satellogic.Products", "spec": {}}}}
+        )
         env = {"SKYFORM_SANDBOX_CLOCK": str(self.clock_factor)}
         first = run_cli("apply", "--sandbox", "--auto-approve", str(mission), providers=[contract_provider], env=env)
         assert first.exit_code == 0, first.output
-        second = run_cli("plan", "--sandbox", "--detailed-exitcode", str(mission), providers=[contract_provider], env=env)
+        second = run_cli(
+            "plan", "--sandbox", "--detailed-exitcode", str(mission), providers=[contract_provider], env=env
+        )
         assert second.exit_code == 0, second.output
         objects = run_cli("sandbox", "objects", "--json", str(mission), providers=[contract_provider], env=env)
         assert sum(objects.json()["objects"].get("satellogic", {}).values()) == 0

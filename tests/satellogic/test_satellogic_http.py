@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
 from satellogic_support import Sandbox, poi_spec
+
 from skyform import redact
 from skyform.errors import AdoptError, AuthError
 from skyform_satellogic.provider import PROVIDER
@@ -18,11 +19,16 @@ TASK = PROVIDER.kind("Task")
 
 # -- auth --------------------------------------------------------------------------------------
 
+
 def test_api_refuses_calls_without_the_authorization_token_header(sandbox: Sandbox) -> None:
     """No header, the wrong header name, or an unknown token: 401 {"message": "Unauthorized"}."""
     url = sandbox.settings["url"] + "/products/"
-    for headers in ({}, {"Authorization": f"Bearer {STATIC_TOKEN}"}, {"authorizationToken": "Bearer nope"},
-                    {"authorizationToken": STATIC_TOKEN}):
+    for headers in (
+        {},
+        {"Authorization": f"Bearer {STATIC_TOKEN}"},
+        {"authorizationToken": "Bearer nope"},
+        {"authorizationToken": STATIC_TOKEN},
+    ):
         r = httpx.get(url, headers=headers)
         assert (r.status_code, r.json()) == (401, {"message": "Unauthorized"}), headers
     assert httpx.get(url, headers={"authorizationToken": f"Bearer {STATIC_TOKEN}"}).status_code == 200
@@ -90,6 +96,7 @@ def test_contract_id_is_sent_as_its_header(start_sandbox: Callable[..., Sandbox]
 
 # -- pagination --------------------------------------------------------------------------------
 
+
 def test_lists_follow_next_beyond_one_page(start_sandbox: Callable[..., Sandbox]) -> None:
     """limit/offset paging: next/previous are full URLs; the client reads every page."""
     sb = start_sandbox(max_limit=2)
@@ -116,6 +123,7 @@ def test_captures_are_read_across_pages(start_sandbox: Callable[..., Sandbox]) -
 
 # -- adoption ----------------------------------------------------------------------------------
 
+
 def test_adopt_after_a_crash_right_after_the_post_finds_the_task(sandbox: Sandbox) -> None:
     """create, then adopt with the same context: the same task, nothing created twice."""
     ctx = sandbox.ctx()
@@ -139,9 +147,17 @@ def test_adopt_ignores_tasks_created_before_the_intent(sandbox: Sandbox) -> None
     assert TASK.adopt(spec, sandbox.ctx(intent_at=time.time() + 600)) is None
 
 
-@pytest.mark.parametrize("change", [
-    {"task_name": "Other"}, {"product": 90}, {"target": {"type": "Point", "coordinates": [72.9, 19.0]}},
-    {"end": "2031-01-13T00:00:00+03:00"}, {"priority": 13}, {"expected_age": "7 days, 00:00:00"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"task_name": "Other"},
+        {"product": 90},
+        {"target": {"type": "Point", "coordinates": [72.9, 19.0]}},
+        {"end": "2031-01-13T00:00:00+03:00"},
+        {"priority": 13},
+        {"expected_age": "7 days, 00:00:00"},
+    ],
+)
 def test_adopt_requires_every_recorded_field_to_match(sandbox: Sandbox, change: dict) -> None:
     """A task in the project that differs in any ordered field is not adopted."""
     ctx = sandbox.ctx()
@@ -158,7 +174,7 @@ def test_adopt_reports_ambiguity_instead_of_guessing(sandbox: Sandbox) -> None:
     with pytest.raises(AdoptError) as err:
         TASK.adopt(spec, ctx)
     assert err.value.candidates == ids
-    assert f"2 tasks in project 'Theme parks' match 'Disney Land'" in err.value.message
+    assert "2 tasks in project 'Theme parks' match 'Disney Land'" in err.value.message
     assert ", ".join(ids) in err.value.message
 
 

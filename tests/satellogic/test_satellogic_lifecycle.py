@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec, settle, window
+
 from skyform.errors import NotFound, PermanentError, RateLimited, TransientError
 from skyform.providers import Change
 from skyform_satellogic.provider import PROVIDER
@@ -61,7 +63,12 @@ def test_extra_simultaneous_captures_may_be_delivered(sandbox: Sandbox) -> None:
 
 
 STATES = [  # (tau in simulated hours, expected capture status) for one capture acquired at LEAD
-    (0.0, "queued"), (1.9, "queued"), (2.0, "processing"), (3.4, "processing"), (3.5, "published")]
+    (0.0, "queued"),
+    (1.9, "queued"),
+    (2.0, "processing"),
+    (3.4, "processing"),
+    (3.5, "published"),
+]
 
 
 @pytest.mark.parametrize("hours, state", STATES)
@@ -82,8 +89,7 @@ def test_recurring_task_never_completes_by_count() -> None:
     assert status == "completed" and len(captures) == 3
 
 
-def test_recurring_task_defaults_to_accepted_and_completes_at_window_end(
-        start_sandbox: Callable[..., Sandbox]) -> None:
+def test_recurring_task_defaults_to_accepted_and_completes_at_window_end(start_sandbox: Callable[..., Sandbox]) -> None:
     """Recurring: ready at create by default; waiting for completed lasts the whole window."""
     sb = start_sandbox(clock=1_000_000)
     start, end = window(days_from_now=0.5, length_days=3)
@@ -223,8 +229,9 @@ def test_read_reports_real_drift(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize("status, error", [(429, RateLimited), (503, TransientError)])
-def test_throttling_and_outages_are_transient(start_sandbox: Callable[..., Sandbox], status: int,
-                                              error: type[Exception]) -> None:
+def test_throttling_and_outages_are_transient(
+    start_sandbox: Callable[..., Sandbox], status: int, error: type[Exception]
+) -> None:
     """429 and 5xx answers become retryable errors (429 with the server's Retry-After)."""
     sb = start_sandbox(faults=[{"fault": "status", "status": status, "retry_after": 2, "match": "POST /tasking/tasks"}])
     with pytest.raises(error) as err:

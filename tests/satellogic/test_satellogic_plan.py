@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec
+
 from skyform.spec.values import Unknown
 from skyform_satellogic.provider import PROVIDER
 from skyform_satellogic.simulator.server import CLIENT
@@ -15,8 +17,14 @@ TASK = PROVIDER.kind("Task")
 FENCE = {"type": "Polygon", "coordinates": [[[1.0, 47.0], [3.0, 47.0], [3.0, 49.0], [1.0, 49.0], [1.0, 47.0]]]}
 CLIENTS = [
     {**CLIENT, "name": "Amusement Corp"},
-    {**CLIENT, "name": "Theme parks client", "min_priority": 30, "max_priority": 20, "default_priority": 25,
-     "geofence": FENCE},
+    {
+        **CLIENT,
+        "name": "Theme parks client",
+        "min_priority": 30,
+        "max_priority": 20,
+        "default_priority": 25,
+        "geofence": FENCE,
+    },
 ]
 
 
@@ -56,17 +64,21 @@ def test_priority_must_lie_in_the_inverted_range(sandbox: Sandbox, priority: int
     if ok:
         assert found == []
     else:
-        assert found == [f"priority {priority} is outside the range of client 'Amusement Corp': 13 (highest) to "
-                         "15 (lowest); smaller numbers are higher priority"]
+        assert found == [
+            f"priority {priority} is outside the range of client 'Amusement Corp': 13 (highest) to "
+            "15 (lowest); smaller numbers are higher priority"
+        ]
 
 
 def test_several_clients_need_a_client_field(start_sandbox: Callable[..., Sandbox]) -> None:
     """An account managing several clients must say which one; unknown names are refused."""
     sb = start_sandbox(clients=CLIENTS)
     assert errors(sb, poi_spec(priority=14)) == [
-        "this account manages several clients (Amusement Corp, Theme parks client): set `client` to one of them"]
+        "this account manages several clients (Amusement Corp, Theme parks client): set `client` to one of them"
+    ]
     assert errors(sb, poi_spec(priority=14, client="Nobody")) == [
-        "client 'Nobody' is not one of this account's clients: Amusement Corp, Theme parks client"]
+        "client 'Nobody' is not one of this account's clients: Amusement Corp, Theme parks client"
+    ]
 
 
 def test_named_client_uses_its_own_range(start_sandbox: Callable[..., Sandbox]) -> None:
@@ -83,7 +95,8 @@ def test_target_outside_the_geofence_is_an_error(start_sandbox: Callable[..., Sa
     sb = start_sandbox(clients=[CLIENTS[1]])
     assert errors(sb, aoi_spec(priority=25)) == []  # the AOI square lies inside FENCE
     assert errors(sb, poi_spec(priority=25)) == [
-        "the target lies outside the geofence of client 'Theme parks client': the service only tasks inside it"]
+        "the target lies outside the geofence of client 'Theme parks client': the service only tasks inside it"
+    ]
     straddling = {"type": "Polygon", "coordinates": [[[2.5, 48.0], [3.5, 48.0], [3.5, 48.5], [2.5, 48.0]]]}
     assert len(errors(sb, aoi_spec(priority=25, target=straddling))) == 1
 
@@ -101,8 +114,7 @@ def test_geofence_violation_is_also_refused_by_the_service(start_sandbox: Callab
 
 def test_unknown_values_are_not_checked(sandbox: Sandbox) -> None:
     """Values known only after apply are skipped at plan time (checked again at apply)."""
-    spec = poi_spec(product=Unknown("resources.p.outputs.ids"), priority=Unknown("var.p"),
-                    target=Unknown("var.site"))
+    spec = poi_spec(product=Unknown("resources.p.outputs.ids"), priority=Unknown("var.p"), target=Unknown("var.site"))
     assert errors(sandbox, spec) == []
 
 

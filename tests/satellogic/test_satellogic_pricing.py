@@ -21,8 +21,12 @@ from skyform_satellogic.pricing import estimate, periods
 from skyform_satellogic.provider import PROVIDER
 
 PRICES = {"prices": {"per_capture": 450, "currency": "EUR"}}
-WEEKLY = {"start": "2027-03-01T00:00:00Z", "end": "2027-03-29T00:00:00Z", "expected_age": "7 days, 00:00:00",
-          "max_captures": 2}
+WEEKLY = {
+    "start": "2027-03-01T00:00:00Z",
+    "end": "2027-03-29T00:00:00Z",
+    "expected_age": "7 days, 00:00:00",
+    "max_captures": 2,
+}
 
 
 def test_a_one_off_task_costs_its_captures() -> None:
@@ -34,8 +38,9 @@ def test_a_recurring_task_costs_every_period_of_its_window() -> None:
     assert periods(WEEKLY) == 4
     assert periods({**WEEKLY, "end": "2027-03-29T00:00:01Z"}) == 5  # a started period is a period
     cost = estimate(WEEKLY, PRICES)
-    assert cost == Cost(3600.0, "EUR", "2 captures x 450.00 EUR per occurrence (900.00 EUR), "
-                                       "4 occurrences in the window")
+    assert cost == Cost(
+        3600.0, "EUR", "2 captures x 450.00 EUR per occurrence (900.00 EUR), 4 occurrences in the window"
+    )
 
 
 def test_no_price_or_an_unknown_window_is_no_estimate() -> None:
@@ -43,23 +48,29 @@ def test_no_price_or_an_unknown_window_is_no_estimate() -> None:
     assert estimate({**WEEKLY, "end": Unknown("resources.x.outputs.end")}, PRICES) is None
 
 
-def test_the_plan_totals_the_priced_tasks_over_http(tmp_path: Path, start_sandbox: Callable[..., Sandbox],
-                                                    monkeypatch: Any) -> None:
+def test_the_plan_totals_the_priced_tasks_over_http(
+    tmp_path: Path, start_sandbox: Callable[..., Sandbox], monkeypatch: Any
+) -> None:
     sandbox = start_sandbox()
     settings = {k: v for k, v in sandbox.settings.items() if k != "client_secret"}
     monkeypatch.setenv("SKYFORM_SECRET_SAT_SECRET", sandbox.settings["client_secret"])
     provider_block = json.dumps({**settings, "client_secret": "${{ secrets.SAT_SECRET }}", **PRICES})
-    task = {"project_name": "Theme parks", "product": 169,
-            "target": {"type": "Point", "coordinates": [72.905273, 19.023001]}}
-    resources = {"once": {"type": "satellogic.Task", "spec": {**task, "task_name": "once", **WEEKLY,
-                                                               "expected_age": None}},
-                 "weekly": {"type": "satellogic.Task", "spec": {**task, "task_name": "weekly", **WEEKLY}}}
+    task = {
+        "project_name": "Theme parks",
+        "product": 169,
+        "target": {"type": "Point", "coordinates": [72.905273, 19.023001]},
+    }
+    resources = {
+        "once": {"type": "satellogic.Task", "spec": {**task, "task_name": "once", **WEEKLY, "expected_age": None}},
+        "weekly": {"type": "satellogic.Task", "spec": {**task, "task_name": "weekly", **WEEKLY}},
+    }
     resources["once"]["spec"].pop("expected_age")
     resources["once"]["spec"]["max_captures"] = 1
     (tmp_path / "mission.yaml").write_text(
         "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: priced}\n"
         f"budget: {{max: 4000, currency: EUR}}\nproviders:\n  satellogic: {provider_block}\n"
-        f"resources: {json.dumps(resources)}\n")
+        f"resources: {json.dumps(resources)}\n"
+    )
     run = run_cli("plan", "--json", "--detailed-exitcode", tmp_path, providers=[PROVIDER])
     assert run.exit_code == 8, run.output  # 450 + 3600 = 4050 EUR, above the 4000 budget
     plan = next(json.loads(line) for line in run.stdout.splitlines() if '"format"' in line)

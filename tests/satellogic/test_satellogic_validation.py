@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 from satellogic_support import SQUARE, aoi_spec, poi_spec
+
 from skyform.providers import CheckContext
 from skyform.spec.values import Unknown
 from skyform_satellogic.provider import PROVIDER
@@ -55,75 +56,172 @@ CASES = [
     ("product empty name", poi_spec(product=""), "'' should be non-empty", ("product",)),
     ("product float", poi_spec(product=16.9), "16.9 is not of type 'integer', 'string'", ("product",)),
     # target: GeoJSON Point (POI) or Polygon (AOI)
-    ("target type", poi_spec(target={"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
-     "'LineString' is not one of ['Point', 'Polygon']", ("target", "type")),
-    ("target extra member", poi_spec(target={"type": "Point", "coordinates": [0, 0], "crs": "x"}),
-     "Additional properties are not allowed ('crs'", ("target",)),
-    ("point longitude > 180", poi_spec(target={"type": "Point", "coordinates": [180.5, 0]}),
-     "180.5 is greater than the maximum of 180", ("target", "coordinates", 0)),
-    ("point longitude < -180", poi_spec(target={"type": "Point", "coordinates": [-181, 0]}),
-     "-181 is less than the minimum of -180", ("target", "coordinates", 0)),
-    ("point latitude > 90", poi_spec(target={"type": "Point", "coordinates": [0, 90.1]}),
-     "90.1 is greater than the maximum of 90", ("target", "coordinates", 1)),
-    ("point latitude < -90", poi_spec(target={"type": "Point", "coordinates": [0, -91]}),
-     "-91 is less than the minimum of -90", ("target", "coordinates", 1)),
-    ("point one number", poi_spec(target={"type": "Point", "coordinates": [0]}),
-     "[0] is too short", ("target", "coordinates")),
-    ("point four numbers", poi_spec(target={"type": "Point", "coordinates": [0, 0, 0, 0]}),
-     "is too long", ("target", "coordinates")),
-    ("point strings", poi_spec(target={"type": "Point", "coordinates": ["1", "2"]}),
-     "'1' is not of type 'number'", ("target", "coordinates", 0)),
-    ("polygon ring too short", aoi_spec(target=ring([0, 0], [1, 0], [0, 0])),
-     "is too short", ("target", "coordinates", 0)),
-    ("polygon no rings", aoi_spec(target={"type": "Polygon", "coordinates": []}),
-     "[] should be non-empty", ("target", "coordinates")),
-    ("polygon latitude", aoi_spec(target=ring([0, 0], [1, 95], [1, 1], [0, 0])),
-     "95 is greater than the maximum of 90", ("target", "coordinates", 0, 1, 1)),
-    ("polygon ring not closed", aoi_spec(target=ring([0, 0], [1, 0], [1, 1], [0, 1])),
-     "ring 0 is not closed: its last position [0, 1] must equal its first [0, 0]", ("target", "coordinates", 0)),
-    ("polygon hole not closed", aoi_spec(target={"type": "Polygon", "coordinates": [
-        SQUARE["coordinates"][0], [[2.05, 48.05], [2.1, 48.05], [2.1, 48.1], [2.05, 48.11]]]}),
-     "ring 1 is not closed", ("target", "coordinates", 1)),
-    ("polygon degenerate", aoi_spec(target=ring([0, 0], [1, 1], [1, 1], [0, 0])),
-     "fewer than 3 distinct positions", ("target", "coordinates", 0)),
+    (
+        "target type",
+        poi_spec(target={"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
+        "'LineString' is not one of ['Point', 'Polygon']",
+        ("target", "type"),
+    ),
+    (
+        "target extra member",
+        poi_spec(target={"type": "Point", "coordinates": [0, 0], "crs": "x"}),
+        "Additional properties are not allowed ('crs'",
+        ("target",),
+    ),
+    (
+        "point longitude > 180",
+        poi_spec(target={"type": "Point", "coordinates": [180.5, 0]}),
+        "180.5 is greater than the maximum of 180",
+        ("target", "coordinates", 0),
+    ),
+    (
+        "point longitude < -180",
+        poi_spec(target={"type": "Point", "coordinates": [-181, 0]}),
+        "-181 is less than the minimum of -180",
+        ("target", "coordinates", 0),
+    ),
+    (
+        "point latitude > 90",
+        poi_spec(target={"type": "Point", "coordinates": [0, 90.1]}),
+        "90.1 is greater than the maximum of 90",
+        ("target", "coordinates", 1),
+    ),
+    (
+        "point latitude < -90",
+        poi_spec(target={"type": "Point", "coordinates": [0, -91]}),
+        "-91 is less than the minimum of -90",
+        ("target", "coordinates", 1),
+    ),
+    (
+        "point one number",
+        poi_spec(target={"type": "Point", "coordinates": [0]}),
+        "[0] is too short",
+        ("target", "coordinates"),
+    ),
+    (
+        "point four numbers",
+        poi_spec(target={"type": "Point", "coordinates": [0, 0, 0, 0]}),
+        "is too long",
+        ("target", "coordinates"),
+    ),
+    (
+        "point strings",
+        poi_spec(target={"type": "Point", "coordinates": ["1", "2"]}),
+        "'1' is not of type 'number'",
+        ("target", "coordinates", 0),
+    ),
+    (
+        "polygon ring too short",
+        aoi_spec(target=ring([0, 0], [1, 0], [0, 0])),
+        "is too short",
+        ("target", "coordinates", 0),
+    ),
+    (
+        "polygon no rings",
+        aoi_spec(target={"type": "Polygon", "coordinates": []}),
+        "[] should be non-empty",
+        ("target", "coordinates"),
+    ),
+    (
+        "polygon latitude",
+        aoi_spec(target=ring([0, 0], [1, 95], [1, 1], [0, 0])),
+        "95 is greater than the maximum of 90",
+        ("target", "coordinates", 0, 1, 1),
+    ),
+    (
+        "polygon ring not closed",
+        aoi_spec(target=ring([0, 0], [1, 0], [1, 1], [0, 1])),
+        "ring 0 is not closed: its last position [0, 1] must equal its first [0, 0]",
+        ("target", "coordinates", 0),
+    ),
+    (
+        "polygon hole not closed",
+        aoi_spec(
+            target={
+                "type": "Polygon",
+                "coordinates": [SQUARE["coordinates"][0], [[2.05, 48.05], [2.1, 48.05], [2.1, 48.1], [2.05, 48.11]]],
+            }
+        ),
+        "ring 1 is not closed",
+        ("target", "coordinates", 1),
+    ),
+    (
+        "polygon degenerate",
+        aoi_spec(target=ring([0, 0], [1, 1], [1, 1], [0, 0])),
+        "fewer than 3 distinct positions",
+        ("target", "coordinates", 0),
+    ),
     # start / end: ISO 8601 with an offset, end after start, not over
     ("start without offset", poi_spec(start="2030-01-01T00:00:00"), "does not match", ("start",)),
     ("start date only", poi_spec(start="2030-01-01"), "does not match", ("start",)),
     ("end without offset", poi_spec(end="2030-01-02T00:00"), "does not match", ("end",)),
-    ("start impossible date", poi_spec(start="2030-02-30T00:00:00Z"),
-     "'2030-02-30T00:00:00Z' is not a valid ISO 8601 date-time with an offset", ("start",)),
-    ("end before start", poi_spec(start="2030-01-10T00:00:00+03:00", end="2030-01-01T00:00:00Z"),
-     "end 2030-01-01T00:00:00Z must be after start 2030-01-10T00:00:00+03:00", ("end",)),
-    ("end equals start across offsets", poi_spec(start="2030-01-01T03:00:00+03:00", end="2030-01-01T00:00:00Z"),
-     "must be after start", ("end",)),
-    ("window in the past", poi_spec(start="2020-12-23T00:00:00+03:00", end="2021-01-12T00:00:00+03:00"),
-     "end 2021-01-12T00:00:00+03:00 is in the past", ("end",)),
+    (
+        "start impossible date",
+        poi_spec(start="2030-02-30T00:00:00Z"),
+        "'2030-02-30T00:00:00Z' is not a valid ISO 8601 date-time with an offset",
+        ("start",),
+    ),
+    (
+        "end before start",
+        poi_spec(start="2030-01-10T00:00:00+03:00", end="2030-01-01T00:00:00Z"),
+        "end 2030-01-01T00:00:00Z must be after start 2030-01-10T00:00:00+03:00",
+        ("end",),
+    ),
+    (
+        "end equals start across offsets",
+        poi_spec(start="2030-01-01T03:00:00+03:00", end="2030-01-01T00:00:00Z"),
+        "must be after start",
+        ("end",),
+    ),
+    (
+        "window in the past",
+        poi_spec(start="2020-12-23T00:00:00+03:00", end="2021-01-12T00:00:00+03:00"),
+        "end 2021-01-12T00:00:00+03:00 is in the past",
+        ("end",),
+    ),
     # priority / client
     ("priority type", poi_spec(priority="high"), "'high' is not of type 'integer'", ("priority",)),
     ("client empty", poi_spec(client=""), "should be non-empty", ("client",)),
     # captures
     ("max_captures zero", poi_spec(max_captures=0), "0 is less than the minimum of 1", ("max_captures",)),
-    ("max_simultaneous_captures zero", poi_spec(max_simultaneous_captures=0),
-     "0 is less than the minimum of 1", ("max_simultaneous_captures",)),
-    ("simultaneous below max_captures", poi_spec(max_captures=3, max_simultaneous_captures=2),
-     "max_simultaneous_captures 2 must be greater than or equal to max_captures 3", ("max_simultaneous_captures",)),
+    (
+        "max_simultaneous_captures zero",
+        poi_spec(max_simultaneous_captures=0),
+        "0 is less than the minimum of 1",
+        ("max_simultaneous_captures",),
+    ),
+    (
+        "simultaneous below max_captures",
+        poi_spec(max_captures=3, max_simultaneous_captures=2),
+        "max_simultaneous_captures 2 must be greater than or equal to max_captures 3",
+        ("max_simultaneous_captures",),
+    ),
     # expected_age: the documented timedelta form, POI only, positive
     ("expected_age free text", poi_spec(expected_age="weekly"), "does not match", ("expected_age",)),
     ("expected_age iso duration", poi_spec(expected_age="P7D"), "does not match", ("expected_age",)),
     ("expected_age hours 24", poi_spec(expected_age="1 days, 24:00:00"), "does not match", ("expected_age",)),
     ("expected_age zero", poi_spec(expected_age="0 days, 00:00:00"), "must be a positive period", ("expected_age",)),
-    ("expected_age on AOI", aoi_spec(expected_age="7 days, 00:00:00"),
-     "expected_age (recurrence) is available for POI tasks only", ("expected_age",)),
+    (
+        "expected_age on AOI",
+        aoi_spec(expected_age="7 days, 00:00:00"),
+        "expected_age (recurrence) is available for POI tasks only",
+        ("expected_age",),
+    ),
     ("expected_age integer", poi_spec(expected_age=7), "7 is not of type 'string'", ("expected_age",)),
     # skyform's own
-    ("wait_for value", poi_spec(wait_for="published"),
-     "'published' is not one of ['accepted', 'first_capture', 'completed']", ("wait_for",)),
+    (
+        "wait_for value",
+        poi_spec(wait_for="published"),
+        "'published' is not one of ['accepted', 'first_capture', 'completed']",
+        ("wait_for",),
+    ),
 ]
 
 
 @pytest.mark.parametrize("spec, fragment, path", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_invalid_spec_is_reported_at_its_field(spec: dict[str, Any], fragment: str, path: tuple[Any, ...],
-                                                check_ctx: CheckContext) -> None:
+def test_invalid_spec_is_reported_at_its_field(
+    spec: dict[str, Any], fragment: str, path: tuple[Any, ...], check_ctx: CheckContext
+) -> None:
     """Each rule yields an error containing the expected text, at the expected path."""
     found = [(p, m) for p, m, sev in problems(spec, check_ctx) if sev == "error"]
     assert any(fragment in m and p == path for p, m in found), found
@@ -135,15 +233,28 @@ VALID = [
     ("fractional seconds", poi_spec(start="2030-12-23T00:00:00.5+03:00", end="2031-01-12T00:00Z")),
     ("product by name", poi_spec(product="POI Tasking 70cm Multispectral")),
     ("point with altitude", poi_spec(target={"type": "Point", "coordinates": [-180, -90, 0.0]})),
-    ("all optional fields", poi_spec(priority=14, client="Amusement Corp", max_captures=2,
-                                     max_simultaneous_captures=3, wait_for="first_capture")),
+    (
+        "all optional fields",
+        poi_spec(
+            priority=14, client="Amusement Corp", max_captures=2, max_simultaneous_captures=3, wait_for="first_capture"
+        ),
+    ),
     ("recurring, documented example form", poi_spec(expected_age="7 days, 00:00:00")),
     ("recurring, %d %H:%M:%S form", poi_spec(expected_age="7 00:00:00")),
     ("recurring, one day", poi_spec(expected_age="1 day, 12:00:00")),
-    ("AOI with a hole", aoi_spec(target={"type": "Polygon", "coordinates": [
-        SQUARE["coordinates"][0], [[2.05, 48.05], [2.1, 48.05], [2.1, 48.1], [2.05, 48.05]]]})),
-    ("unknown values are skipped", poi_spec(start=Unknown("resources.a.outputs.s"),
-                                            max_simultaneous_captures=Unknown("var.n"))),
+    (
+        "AOI with a hole",
+        aoi_spec(
+            target={
+                "type": "Polygon",
+                "coordinates": [SQUARE["coordinates"][0], [[2.05, 48.05], [2.1, 48.05], [2.1, 48.1], [2.05, 48.05]]],
+            }
+        ),
+    ),
+    (
+        "unknown values are skipped",
+        poi_spec(start=Unknown("resources.a.outputs.s"), max_simultaneous_captures=Unknown("var.n")),
+    ),
 ]
 
 
@@ -221,5 +332,6 @@ def test_every_case_is_reported_by_skyform_validate(tmp_path: Any) -> None:
             fragment = engine_wording(kind.spec_schema, spec, fragment, ("resources", f"case_{i}", "spec"))
         fragment, path = ENGINE_WORDING.get(name, (fragment, path))
         where = ".".join([f"resources.case_{i}.spec", *map(str, path)]) + ": "
-        assert any(where in line and fragment in line and "[satellogic.Task]" in line for line in lines), \
+        assert any(where in line and fragment in line and "[satellogic.Task]" in line for line in lines), (
             f"{name}: no line with {where!r} and {fragment!r}"
+        )

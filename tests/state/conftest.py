@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -89,7 +89,10 @@ def holder(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     def start(url: str, mission: str, mode: str, *extra: str) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [sys.executable, str(HOLDER_SCRIPT), url, str(tmp_path), mission, mode, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(proc)
         return proc
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -12,16 +12,30 @@ from skyform.state import Event, Removal, ResourceState, StateStore
 
 
 def resource(address: str, status: str = "ready", **kw: object) -> ResourceState:
-    return ResourceState(address=address, type="test.Thing", status=status,
-                         idempotency_key=f"key-{address}", intent_at=1700000000.5, **kw)  # type: ignore[arg-type]
+    return ResourceState(
+        address=address,
+        type="test.Thing",
+        status=status,
+        idempotency_key=f"key-{address}",
+        intent_at=1700000000.5,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_resource_round_trip_keeps_every_field(store: StateStore) -> None:
     """What is written is read back unchanged, JSON columns included."""
-    res = resource("photos", remote_id="r-1", spec={"glob": "*.JPG", "nested": {"a": [1, 2.5, None, True]}},
-                   outputs={"count": 3, "paths": ["/a", "/b"]}, observed={"glob": "*.JPG"},
-                   private={"etag": "x"}, depends_on=["flight"], error="boom",
-                   created_at=1700000001.0, updated_at=1700000002.0)
+    res = resource(
+        "photos",
+        remote_id="r-1",
+        spec={"glob": "*.JPG", "nested": {"a": [1, 2.5, None, True]}},
+        outputs={"count": 3, "paths": ["/a", "/b"]},
+        observed={"glob": "*.JPG"},
+        private={"etag": "x"},
+        depends_on=["flight"],
+        error="boom",
+        created_at=1700000001.0,
+        updated_at=1700000002.0,
+    )
     store.write("m", [res])
     assert store.resources("m") == {"photos": res}
     assert store.resources("other") == {}
@@ -29,8 +43,7 @@ def test_resource_round_trip_keeps_every_field(store: StateStore) -> None:
 
 def test_mission_fields_round_trip(store: StateStore) -> None:
     """spec_digest, outputs and attributes land on the mission row."""
-    store.write("m", mission_update={"spec_digest": "sha256:ab", "outputs": {"o": [1]},
-                                     "attributes": {"commit": "c1"}})
+    store.write("m", mission_update={"spec_digest": "sha256:ab", "outputs": {"o": [1]}, "attributes": {"commit": "c1"}})
     m = store.mission("m")
     assert m is not None and (m.spec_digest, m.outputs, m.attributes) == ("sha256:ab", {"o": [1]}, {"commit": "c1"})
     assert m.updated_at > 0
@@ -74,8 +87,12 @@ def test_write_is_all_or_nothing(store: StateStore) -> None:
     before = (store.mission("m"), store.resources("m"), store.events("m"))
     unserialisable = resource("c", outputs={"bad": object()})
     with pytest.raises(TypeError):
-        store.write("m", [resource("b"), Removal("a"), unserialisable], [Event(kind="apply_started")],
-                    mission_update={"outputs": {"v": 2}})
+        store.write(
+            "m",
+            [resource("b"), Removal("a"), unserialisable],
+            [Event(kind="apply_started")],
+            mission_update={"outputs": {"v": 2}},
+        )
     assert (store.mission("m"), store.resources("m"), store.events("m")) == before
     assert store.write("m") == 2  # and the store still works
 
@@ -134,7 +151,7 @@ def test_reads_from_other_threads_while_writing(store: StateStore) -> None:
             while not stop.is_set():
                 rows = store.resources("m")
                 assert all(r.outputs.get("n") == r.spec.get("n") for r in rows.values())
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=reader) for _ in range(2)]
@@ -169,8 +186,9 @@ def test_newer_schema_is_refused(store_url: str, open_url: Callable[[str], State
 
 
 @pytest.mark.postgres
-def test_postgres_reconnects_after_the_server_ends_the_session(postgres_url: str,
-                                                              open_url: Callable[[str], StateStore]) -> None:
+def test_postgres_reconnects_after_the_server_ends_the_session(
+    postgres_url: str, open_url: Callable[[str], StateStore]
+) -> None:
     """A server restart or idle timeout: the failed call says so, the next one reconnects."""
     import psycopg
 
@@ -188,19 +206,24 @@ def test_postgres_reconnects_after_the_server_ends_the_session(postgres_url: str
     assert store.write("m") == 2
 
 
-def test_an_older_schema_is_migrated_forward(store_url: str, open_url: Callable[[str], StateStore],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_schema_is_migrated_forward(
+    store_url: str, open_url: Callable[[str], StateStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A v1 state opened by a skyform that knows v2: the migration runs once, the data stays."""
     import skyform.state.postgres as pg_module
     import skyform.state.sqlite as sqlite_module
 
     old = open_url(store_url)
     old.write("m", [resource("a")])
-    module, migrations = ((sqlite_module, sqlite_module.SQLITE) if store_url.startswith("sqlite")
-                          else (pg_module, pg_module.POSTGRES))
+    module, migrations = (
+        (sqlite_module, sqlite_module.SQLITE) if store_url.startswith("sqlite") else (pg_module, pg_module.POSTGRES)
+    )
     monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(module, "SQLITE" if module is sqlite_module else "POSTGRES",
-                        [*migrations, ["ALTER TABLE {t}missions ADD COLUMN note TEXT"]])
+    monkeypatch.setattr(
+        module,
+        "SQLITE" if module is sqlite_module else "POSTGRES",
+        [*migrations, ["ALTER TABLE {t}missions ADD COLUMN note TEXT"]],
+    )
     new = open_url(store_url)
     assert new.schema_version() == 2  # type: ignore[attr-defined]
     assert list(new.resources("m")) == ["a"] and new.write("m") == 2

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from skyform.errors import StateError
 from skyform.state import ResourceState, open_store
 from skyform.state.plugin import skyform_state_backends
@@ -37,19 +38,27 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("zero-bytes", "is empty (0 bytes): it is damaged (a full disk, an interrupted copy), not a new state"),
-    ("cut-at-a-page", "is truncated (4096 bytes; its header records"),
-    ("cut-inside-a-page", "is truncated ("),
-    ("trailing-bytes", "is damaged (40970 bytes, not a whole number of its 4096-byte pages)"),
-    ("short-header", "is corrupt or not a SQLite database (it does not start with the SQLite header)"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("zero-bytes", "is empty (0 bytes): it is damaged (a full disk, an interrupted copy), not a new state"),
+        ("cut-at-a-page", "is truncated (4096 bytes; its header records"),
+        ("cut-inside-a-page", "is truncated ("),
+        ("trailing-bytes", "is damaged (40970 bytes, not a whole number of its 4096-byte pages)"),
+        ("short-header", "is corrupt or not a SQLite database (it does not start with the SQLite header)"),
+    ],
+)
 def test_damaged_file_is_refused_naming_it_and_left_untouched(tmp_path: Path, damage: str, message: str) -> None:
     path = tmp_path / ".skyform" / "state.db"
     path.parent.mkdir()
     data = _recorded(path)
-    damaged = {"zero-bytes": b"", "cut-at-a-page": data[:4096], "cut-inside-a-page": data[:-1],
-               "trailing-bytes": data + b"\0" * 10, "short-header": data[:50]}[damage]
+    damaged = {
+        "zero-bytes": b"",
+        "cut-at-a-page": data[:4096],
+        "cut-inside-a-page": data[:-1],
+        "trailing-bytes": data + b"\0" * 10,
+        "short-header": data[:50],
+    }[damage]
     path.write_bytes(damaged)
     with pytest.raises(StateError) as err:
         open_store(None, tmp_path, BACKENDS)
@@ -125,17 +134,21 @@ def pg_schema(request: pytest.FixtureRequest) -> tuple[str, str, str]:
 
 def _tables(base: str, schema: str) -> list[str]:
     with psycopg.connect(base, autocommit=True) as conn:
-        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
-                            " ORDER BY table_name", (schema,)).fetchall()
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name", (schema,)
+        ).fetchall()
     return [r[0] for r in rows]
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("damage, message", [
-    ("foreign", "holds tables invoices but is not skyform state"),
-    ("no-version", "is damaged: it records no schema version"),
-    ("missing-table", "is damaged: it lacks the tables resources"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("foreign", "holds tables invoices but is not skyform state"),
+        ("no-version", "is damaged: it records no schema version"),
+        ("missing-table", "is damaged: it lacks the tables resources"),
+    ],
+)
 def test_postgres_damaged_schema_is_refused_unchanged(tmp_path: Path, pg_schema, damage: str, message: str) -> None:
     base, schema, url = pg_schema
     with psycopg.connect(base, autocommit=True) as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -23,7 +23,9 @@ def wait_line(proc, expect: str, timeout: float = 30.0) -> str:
             proc.kill()
             pytest.fail(f"the child printed nothing in {timeout} s")
     line = proc.stdout.readline()
-    assert line.startswith(expect), f"child said {line!r}; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+    assert line.startswith(expect), (
+        f"child said {line!r}; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+    )
     return line
 
 
@@ -48,7 +50,7 @@ def test_held_lock_names_the_holder(store_url: str, open_url: Callable[[str], St
     with pytest.raises(LockHeld) as err:
         store.acquire_lock("m", "plan", warn=pytest.fail)
     assert time.monotonic() - start < 2.0
-    assert f"mission 'm' is locked by" in str(err.value) and f"(pid {proc.pid} on " in str(err.value)
+    assert "mission 'm' is locked by" in str(err.value) and f"(pid {proc.pid} on " in str(err.value)
     assert "for apply" in str(err.value)
     assert err.value.holder["pid"] == proc.pid and err.value.exit_code == 6
     info = store.lock_info("m")
@@ -81,8 +83,9 @@ def test_other_missions_are_not_blocked(store_url: str, open_url: Callable[[str]
     assert one.lock_info("b") is not None and two.lock_info("a") is not None
 
 
-def test_dead_holder_is_taken_over_with_a_warning(store_url: str, open_url: Callable[[str], StateStore],
-                                                  holder) -> None:
+def test_dead_holder_is_taken_over_with_a_warning(
+    store_url: str, open_url: Callable[[str], StateStore], holder
+) -> None:
     """A holder that exited without releasing leaves a lock the next run takes over, saying so."""
     proc = holder(store_url, "m", "exit")
     wait_line(proc, "locked")
@@ -95,8 +98,9 @@ def test_dead_holder_is_taken_over_with_a_warning(store_url: str, open_url: Call
     assert [e.kind for e in store.events("m")] == ["lock_taken_over"]
 
 
-def test_holder_killed_with_sigkill_releases_the_lock(store_url: str, open_url: Callable[[str], StateStore],
-                                                      holder) -> None:
+def test_holder_killed_with_sigkill_releases_the_lock(
+    store_url: str, open_url: Callable[[str], StateStore], holder
+) -> None:
     proc = holder(store_url, "m", "hold")
     wait_line(proc, "locked")
     store = open_url(store_url)
@@ -109,8 +113,9 @@ def test_holder_killed_with_sigkill_releases_the_lock(store_url: str, open_url: 
     assert len(warnings) == 1 and f"pid {proc.pid}" in warnings[0]
 
 
-def test_force_unlock_removes_a_live_holders_lock(store_url: str, open_url: Callable[[str], StateStore],
-                                                  holder) -> None:
+def test_force_unlock_removes_a_live_holders_lock(
+    store_url: str, open_url: Callable[[str], StateStore], holder
+) -> None:
     proc = holder(store_url, "m", "hold")
     wait_line(proc, "locked")
     store = open_url(store_url)
@@ -133,8 +138,7 @@ def test_two_processes_racing_one_wins(store_url: str, open_url: Callable[[str],
     assert all(f"pid {winner.pid}" in line for line in lines if line.startswith("lost")), lines
 
 
-def test_concurrent_writes_of_two_missions(store_url: str, open_url: Callable[[str], StateStore],
-                                           holder) -> None:
+def test_concurrent_writes_of_two_missions(store_url: str, open_url: Callable[[str], StateStore], holder) -> None:
     """Two processes each lock and write their own mission at the same time; both finish."""
     open_url(store_url)
     procs = [holder(store_url, name, "writes", "40") for name in ("a", "b")]

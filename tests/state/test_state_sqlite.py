@@ -23,11 +23,14 @@ def test_default_store_is_state_db_under_dot_skyform(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("sqlite:///team.db", ".skyform/team.db"),
-    ("sqlite:///../shared/s.db", ".skyform/../shared/s.db"),
-    ("sqlite:", ".skyform/state.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("sqlite:///team.db", ".skyform/team.db"),
+        ("sqlite:///../shared/s.db", ".skyform/../shared/s.db"),
+        ("sqlite:", ".skyform/state.db"),
+    ],
+)
 def test_relative_paths_are_under_dot_skyform(tmp_path: Path, url: str, expected: str) -> None:
     store = open_store(url, tmp_path, BACKENDS)
     assert store.path == tmp_path / expected  # type: ignore[attr-defined]
@@ -55,8 +58,9 @@ def test_wal_and_synchronous_normal(tmp_path: Path) -> None:
 def test_unknown_scheme_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(StateError) as err:
         open_store("mysql://db/x", tmp_path, BACKENDS)
-    assert str(err.value) == ("state URL 'mysql://db/x' has scheme 'mysql'; known schemes: "
-                              "postgres://, postgresql://, sqlite://")
+    assert str(err.value) == (
+        "state URL 'mysql://db/x' has scheme 'mysql'; known schemes: postgres://, postgresql://, sqlite://"
+    )
     with pytest.raises(StateError, match="has no scheme"):
         open_store("state.db", tmp_path, BACKENDS)
 
@@ -97,8 +101,17 @@ def test_disk_full_during_write_keeps_previous_state(tmp_path: Path) -> None:
     conn = store._connection()
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count={pages}")  # the "disk" is now full
-    big = [ResourceState(address=f"r{i}", type="t.T", status="ready", idempotency_key="k", intent_at=1.0,
-                         outputs={"blob": "x" * 5000}) for i in range(20)]
+    big = [
+        ResourceState(
+            address=f"r{i}",
+            type="t.T",
+            status="ready",
+            idempotency_key="k",
+            intent_at=1.0,
+            outputs={"blob": "x" * 5000},
+        )
+        for i in range(20)
+    ]
     with pytest.raises(StateError) as err:
         store.write("m", big, [Event(kind="apply_finished")])
     assert f"could not write state in {tmp_path / 's.db'}: database or disk is full" in str(err.value)
@@ -128,4 +141,3 @@ def test_postgres_unreachable_is_a_state_error(tmp_path: Path) -> None:
 def test_postgres_bad_schema_name(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not a valid PostgreSQL identifier"):
         open_store("postgresql://127.0.0.1/db?schema=a;drop", tmp_path, BACKENDS)
-

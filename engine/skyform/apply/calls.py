@@ -9,8 +9,9 @@ A step of the walk never calls a provider itself: it describes the call as a :cl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import PermanentError
 from ..providers.base import Change, OperationContext, Record, Reporter, ResourceKind, Result
@@ -68,8 +69,14 @@ class Warned:
 def perform(call: Call, runtime: Runtime, reporter: Reporter) -> Completion:
     """Carry out ``call`` (in whatever thread or process the executor chose)."""
     try:
-        ctx = runtime.context(call.address, call.type, idempotency_key=call.idempotency_key,
-                              intent_at=call.intent_at, lifecycle=call.lifecycle, reporter=reporter)
+        ctx = runtime.context(
+            call.address,
+            call.type,
+            idempotency_key=call.idempotency_key,
+            intent_at=call.intent_at,
+            lifecycle=call.lifecycle,
+            reporter=reporter,
+        )
         _, kind = runtime.kind(call.type)
         outcome, result = OPERATIONS[call.step](kind, call, ctx, runtime.mission)
         return Completion(call.address, outcome, result)
@@ -131,5 +138,9 @@ def cancel(kind: ResourceKind, call: Call, ctx: OperationContext, mission: Missi
 
 
 OPERATIONS: dict[Step, Operation] = {
-    Step.CREATE: create, Step.UPDATE: update, Step.DELETE: delete, Step.POLL: poll, Step.CANCEL: cancel,
+    Step.CREATE: create,
+    Step.UPDATE: update,
+    Step.DELETE: delete,
+    Step.POLL: poll,
+    Step.CANCEL: cancel,
 }

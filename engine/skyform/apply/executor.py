@@ -9,8 +9,9 @@ executor (a distributed task queue, issue 17) implements the same two methods, r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..providers.base import Reporter
 from ..runtime import Runtime

@@ -12,10 +12,10 @@ import time
 
 from .. import redact
 from ..errors import SpecError
+from ..events import EventKind
 from ..plan.model import ActionKind
 from .node import Node, NodeState, Step
 from .walk import Walk
-from ..events import EventKind
 
 
 def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bool = False) -> None:
@@ -41,11 +41,25 @@ def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bo
     elif write and rec is not None:
         rec.status = "ready" if rec.status == "deleting" else rec.status
         walk.journal.put(rec)
-        walk.emit({"event": EventKind.TRANSITION, "address": node.address, "before": "deleting",
-                   "after": "failed", "error": message})
+        walk.emit(
+            {
+                "event": EventKind.TRANSITION,
+                "address": node.address,
+                "before": "deleting",
+                "after": "failed",
+                "error": message,
+            }
+        )
     elif not announced:
-        walk.emit({"event": EventKind.TRANSITION, "address": node.address, "before": None, "after": "failed",
-                   "error": message})
+        walk.emit(
+            {
+                "event": EventKind.TRANSITION,
+                "address": node.address,
+                "before": None,
+                "after": "failed",
+                "error": message,
+            }
+        )
     walk.finish(node, NodeState.FAILED)
     if walk.fail_fast:
         walk.interrupted = True

@@ -10,11 +10,12 @@ the observer hook; everything that leaves is redacted.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import redact
-from ..state.base import Event, Removal, ResourceState, StateStore
 from ..events import EventKind
+from ..state.base import Event, Removal, ResourceState, StateStore
 
 Emit = Callable[[dict[str, Any]], None]
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
@@ -32,21 +33,33 @@ class Journal:
         """A resource row (or its removal) to write with this tick's transaction."""
         self.rows.append(row)
 
-    def transition(self, address: str, type_name: str, before: str | None, after: str,
-                   detail: dict[str, Any]) -> None:
+    def transition(self, address: str, type_name: str, before: str | None, after: str, detail: dict[str, Any]) -> None:
         """A status change: recorded in the history, shown, and told to observers."""
         redacted = redact.redact_data(detail)
         assert isinstance(redacted, dict)  # redact_data keeps the shape of what it is given
         detail = redacted
         self.events.append(Event(EventKind.TRANSITION, address, before, after, detail, time.time()))
-        self.emit({"event": EventKind.TRANSITION, "address": address, "type": type_name, "before": before,
-                   "after": after, **detail})
+        self.emit(
+            {
+                "event": EventKind.TRANSITION,
+                "address": address,
+                "type": type_name,
+                "before": before,
+                "after": after,
+                **detail,
+            }
+        )
         if self.observer is not None:
             try:
                 self.observer(address, type_name, before, after, detail)
             except Exception as exc:  # a notifier that fails must not stop the apply
-                self.emit({"event": EventKind.WARNING, "address": address,
-                           "message": redact.redact(f"an observer plugin failed: {type(exc).__name__}: {exc}")})
+                self.emit(
+                    {
+                        "event": EventKind.WARNING,
+                        "address": address,
+                        "message": redact.redact(f"an observer plugin failed: {type(exc).__name__}: {exc}"),
+                    }
+                )
 
     def warning(self, address: str, message: str) -> None:
         message = redact.redact(message)

@@ -105,4 +105,3 @@ class ApplyOutcome:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.interrupted
-

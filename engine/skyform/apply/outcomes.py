@@ -8,10 +8,12 @@ failed request may have reached the service); anything else fails the node at on
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .. import redact
 from ..errors import RemoteError, SkyformError, TransientError
+from ..events import EventKind
 from ..plan.model import ActionKind
 from ..providers.base import Result
 from ..state.base import Removal
@@ -22,7 +24,6 @@ from .records import absorb, kept_lifecycle
 from .retry import backoff
 from .steps import create, wait
 from .walk import Walk
-from ..events import EventKind
 
 log = logging.getLogger("skyform.apply")
 
@@ -62,14 +63,25 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
         # the plan showed dependents these values: carrying on with them would apply
         # something the plan did not show (state above already records the update)
         walk.outputs[node.address] = rec.outputs
-        return fail(walk, node, f"the update changed output(s) {', '.join(moved)}, which {node.action.type} "
-                                "declares stable across updates (a provider bug); what uses them was planned "
-                                "with the old values and is not applied: run plan again", write=False)
+        return fail(
+            walk,
+            node,
+            f"the update changed output(s) {', '.join(moved)}, which {node.action.type} "
+            "declares stable across updates (a provider bug); what uses them was planned "
+            "with the old values and is not applied: run plan again",
+            write=False,
+        )
     if before != rec.status or outcome != Outcome.POLLED:
         walk.journal.transition(node.address, node.action.type, before, rec.status, detail)
     elif result.progress is not None or result.message:
-        walk.emit({"event": EventKind.PROGRESS, "address": node.address, "fraction": result.progress,
-                   "message": redact.redact(result.message or "")})
+        walk.emit(
+            {
+                "event": EventKind.PROGRESS,
+                "address": node.address,
+                "fraction": result.progress,
+                "message": redact.redact(result.message or ""),
+            }
+        )
     node.poll_failures = 0
     if rec.status == "ready":
         walk.outputs[node.address] = rec.outputs
@@ -118,9 +130,13 @@ def on_error(walk: Walk, node: Node, exc: BaseException) -> None:
         # a provider bug, or an answer the provider did not expect: the resource fails
         # with a one-line message; the traceback goes to the debug log (-vv)
         log.debug("%s: %s failed", node.address, node.step, exc_info=exc)
-        fail(walk, node, prefix + f"{node.action.type} failed unexpectedly: {type(exc).__name__}: "
-             f"{redact.redact(str(exc))[:300]} (a provider bug or an unexpected answer from the "
-             "service; -vv shows the traceback)")
+        fail(
+            walk,
+            node,
+            prefix + f"{node.action.type} failed unexpectedly: {type(exc).__name__}: "
+            f"{redact.redact(str(exc))[:300]} (a provider bug or an unexpected answer from the "
+            "service; -vv shows the traceback)",
+        )
         return
     fail(walk, node, prefix + describe(exc))
 
@@ -136,8 +152,9 @@ def retry_step(walk: Walk, node: Node, delay: float) -> None:
         node.action.adopt_first = True
         node.state = NodeState.RETRY
         walk.timer(delay, node.address, Wake.RETRY)
-        node.action.action = (ActionKind.CREATE if node.action.action != ActionKind.REPLACE or node.record is None
-                              else ActionKind.REPLACE)
+        node.action.action = (
+            ActionKind.CREATE if node.action.action != ActionKind.REPLACE or node.record is None else ActionKind.REPLACE
+        )
     else:
         node.state = NodeState.RETRY
         walk.timer(delay, node.address, Wake.RETRY)
@@ -153,5 +170,12 @@ def retries_of(walk: Walk, node: Node) -> int:
 
 
 def announce_retry(walk: Walk, node: Node, exc: TransientError, attempt: int) -> None:
-    walk.emit({"event": EventKind.RETRY, "address": node.address, "attempt": attempt,
-               "retry_after": exc.retry_after, "message": redact.redact(str(exc))})
+    walk.emit(
+        {
+            "event": EventKind.RETRY,
+            "address": node.address,
+            "attempt": attempt,
+            "retry_after": exc.retry_after,
+            "message": redact.redact(str(exc)),
+        }
+    )

@@ -41,13 +41,26 @@ def kept_lifecycle(mission: Mission, address: str) -> dict[str, Any]:
 def intent(mission: Mission, action: Action, *, status: str, key: str, intent_at: float, spec: Any) -> ResourceState:
     """A fresh record for ``action`` (the create intent: no remote id, no outputs yet)."""
     now = time.time()
-    return ResourceState(address=action.address, type=action.type, status=status, idempotency_key=key,
-                         intent_at=intent_at, remote_id=None, spec=to_storable(spec), outputs={}, observed={},
-                         private={LIFECYCLE_KEY: kept_lifecycle(mission, action.address)},
-                         depends_on=list(action.depends_on), created_at=now, updated_at=now)
+    return ResourceState(
+        address=action.address,
+        type=action.type,
+        status=status,
+        idempotency_key=key,
+        intent_at=intent_at,
+        remote_id=None,
+        spec=to_storable(spec),
+        outputs={},
+        observed={},
+        private={LIFECYCLE_KEY: kept_lifecycle(mission, action.address)},
+        depends_on=list(action.depends_on),
+        created_at=now,
+        updated_at=now,
+    )
 
 
-def absorb(rec: ResourceState, outcome: Outcome, result: Result, spec: Any, lifecycle: dict[str, Any]) -> dict[str, Any]:
+def absorb(
+    rec: ResourceState, outcome: Outcome, result: Result, spec: Any, lifecycle: dict[str, Any]
+) -> dict[str, Any]:
     """Fold a call's ``result`` into ``rec``; return the detail of the transition to show."""
     rec.remote_id = result.remote_id or rec.remote_id
     # a create or update just sent the spec, whose secrets this run knows: they seal what
@@ -55,13 +68,15 @@ def absorb(rec: ResourceState, outcome: Outcome, result: Result, spec: Any, life
     # may answer for an earlier run (a secret rotated since), so it goes by the record
     applied = to_storable(spec) if outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED) else None
     if result.outputs or outcome != Outcome.POLLED:
-        rec.outputs = (sealed(result.outputs, like=None if applied is not None else rec.outputs)
-                       if result.outputs else rec.outputs)
+        rec.outputs = (
+            sealed(result.outputs, like=None if applied is not None else rec.outputs) if result.outputs else rec.outputs
+        )
     if result.observed is not None:
         rec.observed = sealed(result.observed, like=applied if isinstance(applied, dict) else rec.observed)
     rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: lifecycle}
-    if (outcome == Outcome.CREATED and rec.status != "ready") or (outcome == Outcome.UPDATED
-                                                                  and result.status == "running"):
+    if (outcome == Outcome.CREATED and rec.status != "ready") or (
+        outcome == Outcome.UPDATED and result.status == "running"
+    ):
         # a job's clock (lifecycle.timeout) starts when it is submitted, or submitted again
         # by an update (a restart), not at an old intent
         rec.intent_at = time.time()

@@ -20,8 +20,10 @@ import heapq
 import queue
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from ..events import EventKind
 from ..plan.model import ActionKind, Plan
 from ..providers.base import DEFAULT_PARALLELISM, Reporter
 from ..runtime import Runtime
@@ -34,7 +36,6 @@ from .executor import Executor, ExecutorFactory, LocalExecutor
 from .failure import skip
 from .journal import Emit, Journal
 from .node import ApplyOutcome, Node, NodeState, Wake
-from ..events import EventKind
 
 #: How long the loop waits for more calls finishing together, so that they share one state
 #: transaction (0.5 ms, far below any service's latency).
@@ -60,9 +61,19 @@ class Scheduler:
     """Carries out a plan (see the module docstring)."""
 
     def __init__(
-        self, mission: Mission, plan: Plan, runtime: Runtime, store: StateStore, emit: Emit, *,
-        parallelism: int = DEFAULT_PARALLELISM, fail_fast: bool = False, detach: bool = False, time_scale: float = 1.0,
-        observer: Observer | None = None, executor: ExecutorFactory = LocalExecutor,
+        self,
+        mission: Mission,
+        plan: Plan,
+        runtime: Runtime,
+        store: StateStore,
+        emit: Emit,
+        *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        fail_fast: bool = False,
+        detach: bool = False,
+        time_scale: float = 1.0,
+        observer: Observer | None = None,
+        executor: ExecutorFactory = LocalExecutor,
         records: dict[str, ResourceState] | None = None,
     ) -> None:
         self.mission, self.plan, self.runtime, self.store = mission, plan, runtime, store
@@ -95,8 +106,11 @@ class Scheduler:
     # -- set-up ---------------------------------------------------------------------------
     def _build(self) -> None:
         planned = {a.address for a in self.plan.actions}
-        changing = {a.address for a in self.plan.actions if a.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE,
-                                                                  ActionKind.RESUME)}
+        changing = {
+            a.address
+            for a in self.plan.actions
+            if a.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.RESUME)
+        }
         # delete a resource after everything recorded as depending on it is deleted: an index
         # from each resource to the deletions that depend on it (a scan per deletion was
         # O(N) per node, O(N^2) for a destroy)
@@ -271,8 +285,14 @@ class Scheduler:
 
     def _handle(self, item: Progress | Warned | Completion) -> None:
         if isinstance(item, Progress):
-            self.emit({"event": EventKind.PROGRESS, "address": item.address, "fraction": item.fraction,
-                       "message": item.message})
+            self.emit(
+                {
+                    "event": EventKind.PROGRESS,
+                    "address": item.address,
+                    "fraction": item.fraction,
+                    "message": item.message,
+                }
+            )
             return
         if isinstance(item, Warned):
             self.journal.warning(item.address, str(item.message))

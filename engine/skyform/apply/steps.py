@@ -12,8 +12,7 @@ import time
 from datetime import date
 from typing import Any
 
-from ..errors import PermanentError, SkyformError, SpecError
-from ..errors import Diagnostic
+from ..errors import Diagnostic, PermanentError, SkyformError, SpecError
 from ..plan.model import ActionKind
 from ..providers.base import CheckContext
 from ..spec.values import is_known
@@ -73,8 +72,17 @@ def create(walk: Walk, node: Node) -> None:
     node.record = intent(walk.mission, a, status="creating", key=key, intent_at=intent_at, spec=node.spec)
     walk.journal.put(node.record)
     walk.journal.transition(a.address, a.type, rec.status if rec else None, "creating", {"idempotency_key": key})
-    walk.submit(node, call(walk, node, Step.CREATE, spec=node.spec, adopt_first=resume_intent or node.attempts > 0,
-                           recheck=node.recheck))
+    walk.submit(
+        node,
+        call(
+            walk,
+            node,
+            Step.CREATE,
+            spec=node.spec,
+            adopt_first=resume_intent or node.attempts > 0,
+            recheck=node.recheck,
+        ),
+    )
 
 
 def update(walk: Walk, node: Node) -> None:
@@ -167,9 +175,14 @@ def call(walk: Walk, node: Node, step: Step, **data: Any) -> Call:
     rec = node.record
     resource = walk.mission.resources.get(node.address)
     data.setdefault("type", node.action.type)
-    return Call(address=node.address, step=step,
-                idempotency_key=rec.idempotency_key if rec else "", intent_at=rec.intent_at if rec else time.time(),
-                lifecycle=resource.lifecycle.as_dict() if resource else {}, **data)
+    return Call(
+        address=node.address,
+        step=step,
+        idempotency_key=rec.idempotency_key if rec else "",
+        intent_at=rec.intent_at if rec else time.time(),
+        lifecycle=resource.lifecycle.as_dict() if resource else {},
+        **data,
+    )
 
 
 def resolve(walk: Walk, node: Node) -> Any:
@@ -187,8 +200,12 @@ def resolve(walk: Walk, node: Node) -> Any:
         _, kind = walk.runtime.kind(resource.type)
         base = ("resources", resource.id, "spec")
         found = schema_diagnostics(kind_validator(kind), spec, mission.document, base, resource.type)
-        found += issue_diagnostics(kind.check(spec, CheckContext(date.today(), mission.directory, resource.id)),
-                                   mission.document, base, resource.type)
+        found += issue_diagnostics(
+            kind.check(spec, CheckContext(date.today(), mission.directory, resource.id)),
+            mission.document,
+            base,
+            resource.type,
+        )
         if [d for d in found if d.severity == "error"]:
             raise SpecError(found, message=f"{resource.id}: resolved values are invalid")
     return spec

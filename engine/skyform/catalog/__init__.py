@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .lineage import Lineage, collect
     from .stac import ArtifactMismatch, AssetMode, write_catalog
 
-__all__ = ["Asset", "Dataset", "Lineage", "ArtifactMismatch", "collect", "publish", "write_catalog"]
+__all__ = ["ArtifactMismatch", "Asset", "Dataset", "Lineage", "collect", "publish", "write_catalog"]
 
 _LAZY = {"Lineage": "lineage", "collect": "lineage", "ArtifactMismatch": "stac", "write_catalog": "stac"}
 
@@ -50,8 +50,10 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
         folder = folder if folder.is_absolute() else base / folder
         return str(write_catalog(lineage, folder, assets=assets))
     if assets == "reference":
-        raise UsageError("--assets reference points at local files, which a remote catalog cannot reach",
-                         hint="publish remote catalogs with --assets copy")
+        raise UsageError(
+            "--assets reference points at local files, which a remote catalog cannot reach",
+            hint="publish remote catalogs with --assets copy",
+        )
     fs = _filesystem(parts.scheme)
     with tempfile.TemporaryDirectory(prefix="skyform-catalog-") as tmp:
         local = write_catalog(lineage, Path(tmp) / "catalog", assets=assets).parent
@@ -66,7 +68,9 @@ def _filesystem(protocol: str) -> Any:
     try:
         import fsspec  # type: ignore[import-untyped]
     except ImportError as exc:
-        raise UsageError(f"a {protocol}:// catalog needs fsspec (pip install fsspec, plus e.g. s3fs for s3://)") from exc
+        raise UsageError(
+            f"a {protocol}:// catalog needs fsspec (pip install fsspec, plus e.g. s3fs for s3://)"
+        ) from exc
     try:
         return fsspec.filesystem(protocol)
     except (ImportError, ValueError) as exc:

@@ -9,15 +9,16 @@ or a PROV document can be written long after the run, from any machine that read
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import graph
 from ..errors import StateError
-from ..state.records import to_record
-from ..state.base import Event, MissionState, ResourceState, StateStore
-from .model import Dataset
 from ..events import EventKind
+from ..state.base import Event, MissionState, ResourceState, StateStore
+from ..state.records import to_record
+from .model import Dataset
 
 if TYPE_CHECKING:
     from ..providers.base import Provider, ResourceKind
@@ -80,13 +81,18 @@ class Lineage:
         return [p for p in self.products if p.address == address]
 
 
-def provenance_block(plan_digest: str, spec_digest: str, spec_commit: str, providers: Mapping[str, str],
-                     approved_by: str = "") -> dict[str, Any]:
+def provenance_block(
+    plan_digest: str, spec_digest: str, spec_commit: str, providers: Mapping[str, str], approved_by: str = ""
+) -> dict[str, Any]:
     """What an ``apply_started`` event records so that every product can name its run."""
     from .. import __version__
 
-    block: dict[str, Any] = {"plan_digest": plan_digest, "spec_digest": spec_digest, "skyform": __version__,
-                             "providers": dict(sorted(providers.items()))}
+    block: dict[str, Any] = {
+        "plan_digest": plan_digest,
+        "spec_digest": spec_digest,
+        "skyform": __version__,
+        "providers": dict(sorted(providers.items())),
+    }
     if spec_commit:
         block["spec_commit"] = spec_commit
     if approved_by:
@@ -114,12 +120,19 @@ def collect(store: StateStore, mission: str, resolve: Resolve) -> Lineage:
         for ds in datasets:
             pid = f"{address}.{ds.key}"
             ids.append(pid)
-            products.append(Product(
-                id=pid, address=address, type=rs.type, remote_id=rs.remote_id, dataset=ds,
-                operation=operations.get(address) or Operation(address, rs.created_at, rs.updated_at, None),
-                inputs=() if ds.role == "input" else tuple(inputs),
-                provider_version=_provider_version(rs.type, resolve, operations.get(address)),
-                cost=_number(rs.outputs.get("actualCost", rs.outputs.get("estimatedCost")))))
+            products.append(
+                Product(
+                    id=pid,
+                    address=address,
+                    type=rs.type,
+                    remote_id=rs.remote_id,
+                    dataset=ds,
+                    operation=operations.get(address) or Operation(address, rs.created_at, rs.updated_at, None),
+                    inputs=() if ds.role == "input" else tuple(inputs),
+                    provider_version=_provider_version(rs.type, resolve, operations.get(address)),
+                    cost=_number(rs.outputs.get("actualCost", rs.outputs.get("estimatedCost"))),
+                )
+            )
         made[address] = ids
     return Lineage(mission=row, products=tuple(products))
 
@@ -155,10 +168,19 @@ def _runs(events: Iterable[Event]) -> list[Run]:
         if e.kind != EventKind.APPLY_STARTED:
             continue
         block = e.data.get("provenance") or {}
-        runs.append(Run(seq=e.seq, at=e.at, plan_digest=str(block.get("plan_digest", "")),
-                        spec_digest=str(block.get("spec_digest", "")), spec_commit=str(block.get("spec_commit", "")),
-                        skyform_version=str(block.get("skyform", "")), providers=dict(block.get("providers") or {}),
-                        approved_by=str(block.get("approved_by", "")), host=str(e.data.get("host", ""))))
+        runs.append(
+            Run(
+                seq=e.seq,
+                at=e.at,
+                plan_digest=str(block.get("plan_digest", "")),
+                spec_digest=str(block.get("spec_digest", "")),
+                spec_commit=str(block.get("spec_commit", "")),
+                skyform_version=str(block.get("skyform", "")),
+                providers=dict(block.get("providers") or {}),
+                approved_by=str(block.get("approved_by", "")),
+                host=str(e.data.get("host", "")),
+            )
+        )
     return runs
 
 

@@ -9,8 +9,9 @@ in the catalog is ``wasDerivedFrom`` here, and each operation ``used`` its input
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from ..errors import UsageError
 from ..suggest import did_you_mean
@@ -24,9 +25,10 @@ def upstream(lineage: Lineage, address: str) -> list[Product]:
     start = lineage.product(address)
     if not start:
         known = sorted({p.address for p in lineage.products})
-        raise UsageError(f"{address!r} produced no dataset recorded in state"
-                         + (did_you_mean(address, known) or ""),
-                         hint=f"resources with products: {', '.join(known) or 'none yet'}")
+        raise UsageError(
+            f"{address!r} produced no dataset recorded in state" + (did_you_mean(address, known) or ""),
+            hint=f"resources with products: {', '.join(known) or 'none yet'}",
+        )
     by_id = {p.id: p for p in lineage.products}
     wanted: dict[str, Product] = {}
     stack = list(start)
@@ -40,10 +42,17 @@ def upstream(lineage: Lineage, address: str) -> list[Product]:
 
 def prov_json(lineage: Lineage, products: Iterable[Product]) -> dict[str, Any]:
     """A PROV-JSON document (W3C member submission layout) of ``products``."""
-    doc: dict[str, Any] = {"prefix": {"skyform": NS, "prov": "http://www.w3.org/ns/prov#",
-                                      "xsd": "http://www.w3.org/2001/XMLSchema#"},
-                           "entity": {}, "activity": {}, "agent": {}, "wasGeneratedBy": {}, "used": {},
-                           "wasDerivedFrom": {}, "wasAssociatedWith": {}, "actedOnBehalfOf": {}}
+    doc: dict[str, Any] = {
+        "prefix": {"skyform": NS, "prov": "http://www.w3.org/ns/prov#", "xsd": "http://www.w3.org/2001/XMLSchema#"},
+        "entity": {},
+        "activity": {},
+        "agent": {},
+        "wasGeneratedBy": {},
+        "used": {},
+        "wasDerivedFrom": {},
+        "wasAssociatedWith": {},
+        "actedOnBehalfOf": {},
+    }
     products = list(products)
     counter = iter(range(1, 1_000_000))
 
@@ -57,16 +66,23 @@ def prov_json(lineage: Lineage, products: Iterable[Product]) -> dict[str, Any]:
         activity = f"skyform:operation/{p.address}"
         if activity not in doc["activity"]:
             doc["activity"][activity] = {
-                "prov:type": "skyform:Operation", "prov:label": f"{p.type} {p.address}",
-                "prov:startTime": _time(p.operation.started), "prov:endTime": _time(p.operation.ended),
-                **({"skyform:plan_digest": p.operation.run.plan_digest}
-                   if p.operation.run and p.operation.run.plan_digest else {})}
+                "prov:type": "skyform:Operation",
+                "prov:label": f"{p.type} {p.address}",
+                "prov:startTime": _time(p.operation.started),
+                "prov:endTime": _time(p.operation.ended),
+                **(
+                    {"skyform:plan_digest": p.operation.run.plan_digest}
+                    if p.operation.run and p.operation.run.plan_digest
+                    else {}
+                ),
+            }
             run = p.operation.run
             skyform_agent = f"skyform:skyform/{run.skyform_version if run and run.skyform_version else 'unknown'}"
             provider_agent = f"skyform:provider/{p.provider}/{p.provider_version or 'unknown'}"
-            for agent, body in ((skyform_agent, {"prov:type": "prov:SoftwareAgent", "prov:label": "skyform"}),
-                                (provider_agent, {"prov:type": "prov:SoftwareAgent",
-                                                  "prov:label": f"skyform provider {p.provider}"})):
+            for agent, body in (
+                (skyform_agent, {"prov:type": "prov:SoftwareAgent", "prov:label": "skyform"}),
+                (provider_agent, {"prov:type": "prov:SoftwareAgent", "prov:label": f"skyform provider {p.provider}"}),
+            ):
                 if agent not in agents_done:
                     doc["agent"][agent] = body
                     agents_done.add(agent)
@@ -76,15 +92,20 @@ def prov_json(lineage: Lineage, products: Iterable[Product]) -> dict[str, Any]:
                 if person not in agents_done:
                     doc["agent"][person] = {"prov:type": "prov:Person", "prov:label": run.approved_by}
                     agents_done.add(person)
-                relation("actedOnBehalfOf", {"prov:delegate": skyform_agent, "prov:responsible": person,
-                                             "prov:activity": activity})
+                relation(
+                    "actedOnBehalfOf",
+                    {"prov:delegate": skyform_agent, "prov:responsible": person, "prov:activity": activity},
+                )
             for source in p.inputs:
                 relation("used", {"prov:activity": activity, "prov:entity": f"skyform:{source}"})
-        relation("wasGeneratedBy", {"prov:entity": entity, "prov:activity": activity,
-                                    "prov:time": _time(p.operation.ended)})
+        relation(
+            "wasGeneratedBy", {"prov:entity": entity, "prov:activity": activity, "prov:time": _time(p.operation.ended)}
+        )
         for source in p.inputs:
-            relation("wasDerivedFrom", {"prov:generatedEntity": entity, "prov:usedEntity": f"skyform:{source}",
-                                        "prov:activity": activity})
+            relation(
+                "wasDerivedFrom",
+                {"prov:generatedEntity": entity, "prov:usedEntity": f"skyform:{source}", "prov:activity": activity},
+            )
     return {k: v for k, v in doc.items() if v}
 
 
@@ -99,14 +120,18 @@ def prov_text(lineage: Lineage, products: Iterable[Product]) -> list[str]:
             where = asset.path or asset.href or ""
             digest = f"  sha256:{asset.sha256}" if asset.sha256 else ""
             lines.append(f"    asset {asset.key}: {where}{digest}")
-        lines.append(f"  generated by  {p.type} {p.address}"
-                     + (f" ({p.remote_id})" if p.remote_id else "")
-                     + f", {_time(p.operation.started)} to {_time(p.operation.ended)}")
+        lines.append(
+            f"  generated by  {p.type} {p.address}"
+            + (f" ({p.remote_id})" if p.remote_id else "")
+            + f", {_time(p.operation.started)} to {_time(p.operation.ended)}"
+        )
         software = ", ".join(f"{k} {v}" for k, v in p.dataset.software.items())
         if software:
             lines.append(f"  software      {software}")
-        who = [f"skyform {run.skyform_version}" if run and run.skyform_version else "skyform",
-               f"provider {p.provider} {p.provider_version}".rstrip()]
+        who = [
+            f"skyform {run.skyform_version}" if run and run.skyform_version else "skyform",
+            f"provider {p.provider} {p.provider_version}".rstrip(),
+        ]
         if run and run.approved_by:
             who.append(f"approved by {run.approved_by}")
         lines.append(f"  agents        {', '.join(who)}")
@@ -123,8 +148,12 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 def _entity(p: Product) -> dict[str, Any]:
-    body: dict[str, Any] = {"prov:type": "skyform:Dataset", "prov:label": p.dataset.title,
-                            "skyform:resource": p.address, "skyform:type": p.type}
+    body: dict[str, Any] = {
+        "prov:type": "skyform:Dataset",
+        "prov:label": p.dataset.title,
+        "skyform:resource": p.address,
+        "skyform:type": p.type,
+    }
     if p.remote_id:
         body["skyform:remote_id"] = p.remote_id
     digests = [f"{a.key}=sha256:{a.sha256}" for a in p.dataset.assets if a.sha256]
@@ -134,4 +163,4 @@ def _entity(p: Product) -> dict[str, Any]:
 
 
 def _time(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")

@@ -15,7 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,24 +57,33 @@ def write_catalog(lineage: Lineage, out: Path, *, assets: AssetMode = "copy") ->
     # no dot in the staging name: pystac takes a last path component with a suffix for a file
     staging = Path(tempfile.mkdtemp(prefix="skyform-catalog-", dir=out.parent))
     try:
-        catalog = pystac.Catalog(id=f"skyform-{mission.name}", title=f"skyform: {mission.name}",
-                                 description=f"Products of the skyform mission {mission.name}, with their provenance.")
+        catalog = pystac.Catalog(
+            id=f"skyform-{mission.name}",
+            title=f"skyform: {mission.name}",
+            description=f"Products of the skyform mission {mission.name}, with their provenance.",
+        )
         items = {p.id: _item(p, lineage) for p in lineage.products}
         collection = pystac.Collection(
-            id=mission.name, title=mission.name, license="other",
+            id=mission.name,
+            title=mission.name,
+            license="other",
             description=f"Datasets produced by the mission {mission.name} (state serial {mission.serial}).",
             extent=_extent(list(items.values())),
-            extra_fields={"skyform:state_serial": mission.serial, "skyform:spec_digest": mission.spec_digest,
-                          **({"skyform:spec_commit": mission.attributes["commit"]}
-                             if mission.attributes.get("commit") else {})})
+            extra_fields={
+                "skyform:state_serial": mission.serial,
+                "skyform:spec_digest": mission.spec_digest,
+                **({"skyform:spec_commit": mission.attributes["commit"]} if mission.attributes.get("commit") else {}),
+            },
+        )
         catalog.add_child(collection)
         for product in lineage.products:
             collection.add_item(items[product.id])
         for product in lineage.products:
             for source in product.inputs:
                 if source in items:
-                    items[product.id].add_link(pystac.Link("derived_from", items[source], media_type=STAC_MEDIA,
-                                                           title=source))
+                    items[product.id].add_link(
+                        pystac.Link("derived_from", items[source], media_type=STAC_MEDIA, title=source)
+                    )
         catalog.normalize_hrefs(str(staging))
         for product in lineage.products:
             _place_assets(items[product.id], product, assets)
@@ -115,8 +124,14 @@ def _item(product: Product, lineage: Lineage) -> Any:
             props["processing:lineage"] = ds.lineage
     props.update(_skyform_properties(product, lineage))
     props.update(ds.properties)
-    item = pystac.Item(id=product.id, geometry=geometry, bbox=_bbox(geometry) if geometry else None,
-                       datetime=when, properties=props, stac_extensions=extensions)
+    item = pystac.Item(
+        id=product.id,
+        geometry=geometry,
+        bbox=_bbox(geometry) if geometry else None,
+        datetime=when,
+        properties=props,
+        stac_extensions=extensions,
+    )
     return item
 
 
@@ -124,9 +139,12 @@ def _skyform_properties(product: Product, lineage: Lineage) -> dict[str, Any]:
     """Where the product came from, in skyform's own namespace."""
     run = product.operation.run
     props: dict[str, Any] = {
-        "skyform:mission": lineage.mission.name, "skyform:resource": product.address,
-        "skyform:type": product.type, "skyform:role": product.dataset.role,
-        "skyform:state_serial": lineage.mission.serial, "skyform:provider_version": product.provider_version,
+        "skyform:mission": lineage.mission.name,
+        "skyform:resource": product.address,
+        "skyform:type": product.type,
+        "skyform:role": product.dataset.role,
+        "skyform:state_serial": lineage.mission.serial,
+        "skyform:provider_version": product.provider_version,
     }
     if product.remote_id:
         props["skyform:remote_id"] = product.remote_id
@@ -135,9 +153,13 @@ def _skyform_properties(product: Product, lineage: Lineage) -> dict[str, Any]:
     if product.cost is not None:
         props["skyform:cost"] = product.cost
     if run is not None:
-        for key, value in (("plan_digest", run.plan_digest), ("spec_digest", run.spec_digest),
-                           ("spec_commit", run.spec_commit), ("version", run.skyform_version),
-                           ("approved_by", run.approved_by)):
+        for key, value in (
+            ("plan_digest", run.plan_digest),
+            ("spec_digest", run.spec_digest),
+            ("spec_commit", run.spec_commit),
+            ("version", run.skyform_version),
+            ("approved_by", run.approved_by),
+        ):
             if value:
                 props[f"skyform:{key}"] = value
     commit = lineage.mission.attributes.get("commit")
@@ -157,11 +179,16 @@ def _place_assets(item: Any, product: Product, mode: AssetMode) -> None:
             source = Path(asset.path)
             what = f"{product.address}: artifact {asset.key!r} ({source})"
             if not source.is_file():
-                raise ArtifactMismatch(f"{what} is missing", hint="`skyform apply` downloads it again after "
-                                       "`skyform state rm` of the resource, or restore the artifacts directory")
+                raise ArtifactMismatch(
+                    f"{what} is missing",
+                    hint="`skyform apply` downloads it again after "
+                    "`skyform state rm` of the resource, or restore the artifacts directory",
+                )
             if not asset.sha256:
-                raise ArtifactMismatch(f"{what} has no digest recorded, so its bytes cannot be vouched for",
-                                       hint="apply the resource again with this skyform to record one")
+                raise ArtifactMismatch(
+                    f"{what} has no digest recorded, so its bytes cannot be vouched for",
+                    hint="apply the resource again with this skyform to record one",
+                )
             if mode == "copy":
                 folder.mkdir(parents=True, exist_ok=True)
                 suffix = source.suffix if not asset.key.endswith(source.suffix) else ""
@@ -173,14 +200,23 @@ def _place_assets(item: Any, product: Product, mode: AssetMode) -> None:
                 href = source.as_uri()
             digest, size = sha256_file(target)
             if digest != asset.sha256:
-                raise ArtifactMismatch(f"{what}: its bytes have sha256 {digest}, but skyform recorded "
-                                       f"{asset.sha256} when it stored them", hint="the file was changed or "
-                                       "damaged after the apply; restore it, or apply the resource again")
+                raise ArtifactMismatch(
+                    f"{what}: its bytes have sha256 {digest}, but skyform recorded {asset.sha256} when it stored them",
+                    hint="the file was changed or damaged after the apply; restore it, or apply the resource again",
+                )
             extra = {"file:checksum": multihash(digest), "file:size": size}
         else:
             href = asset.href or ""
-        item.add_asset(asset.key, pystac.Asset(href=href, title=asset.title or None, media_type=asset.media_type,
-                                               roles=list(asset.roles), extra_fields=extra))
+        item.add_asset(
+            asset.key,
+            pystac.Asset(
+                href=href,
+                title=asset.title or None,
+                media_type=asset.media_type,
+                roles=list(asset.roles),
+                extra_fields=extra,
+            ),
+        )
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -194,8 +230,10 @@ def _swap(staging: Path, out: Path) -> None:
     """Move the finished catalog into place; the previous one goes only after."""
     if out.exists():
         if not (out / "catalog.json").is_file():
-            raise StateError(f"{out} exists and is not a catalog skyform wrote; refusing to replace it",
-                             hint="choose another --out directory, or remove it yourself")
+            raise StateError(
+                f"{out} exists and is not a catalog skyform wrote; refusing to replace it",
+                hint="choose another --out directory, or remove it yourself",
+            )
         old = out.with_name(f"{out.name}-previous-skyform-catalog")
         shutil.rmtree(old, ignore_errors=True)
         out.rename(old)
@@ -213,8 +251,12 @@ def _extent(items: list[Any]) -> Any:
         bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
     else:
         bbox = [-180.0, -90.0, 180.0, 90.0]
-    times = [t for i in items for t in (i.datetime, i.common_metadata.start_datetime,
-                                         i.common_metadata.end_datetime) if t is not None]
+    times = [
+        t
+        for i in items
+        for t in (i.datetime, i.common_metadata.start_datetime, i.common_metadata.end_datetime)
+        if t is not None
+    ]
     interval = [min(times), max(times)] if times else [None, None]
     return pystac.Extent(pystac.SpatialExtent([bbox]), pystac.TemporalExtent([interval]))
 
@@ -234,4 +276,4 @@ def _coordinates(value: Any) -> Any:
 
 
 def _iso(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
+    return datetime.fromtimestamp(ts, tz=UTC)

@@ -17,11 +17,21 @@ if TYPE_CHECKING:
 
 @click.command("catalog")
 @click.argument("mission", type=click.Path(path_type=Path), default=".", required=False)
-@click.option("--out", "out", required=True, metavar="DIR|URL",
-              help="Where to write the catalog: a directory (replaced whole) or an fsspec URL such as s3://bucket/key.")
-@click.option("--assets", type=click.Choice(["copy", "reference"]), default="copy", show_default=True,
-              help="copy: stored files go beside their Item (hard links where possible), so the folder is "
-                   "self-contained; reference: Items point at the files where skyform keeps them.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    metavar="DIR|URL",
+    help="Where to write the catalog: a directory (replaced whole) or an fsspec URL such as s3://bucket/key.",
+)
+@click.option(
+    "--assets",
+    type=click.Choice(["copy", "reference"]),
+    default="copy",
+    show_default=True,
+    help="copy: stored files go beside their Item (hard links where possible), so the folder is "
+    "self-contained; reference: Items point at the files where skyform keeps them.",
+)
 @state_option
 def catalog(mission: Path, out: str, assets: AssetMode, state_url: str | None) -> int:
     """Write MISSION's products as a STAC catalog (one Collection, one Item per dataset)."""

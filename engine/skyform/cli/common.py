@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -24,12 +25,18 @@ run_options = shared("sandbox", "secrets_file", "target", "exclude", "parallelis
 def options_from(kw: dict[str, Any]) -> Any:
     from ..api import Options
 
-    return Options(state_url=kw.get("state_url"), sandbox=kw.get("sandbox", False),
-                   secrets_file=kw.get("secrets_file"), parallelism=kw.get("parallelism", DEFAULT_PARALLELISM),
-                   refresh=kw.get("refresh", True), targets=list(kw.get("targets") or ()),
-                   excludes=list(kw.get("excludes") or ()),
-                   allow_forget=kw.get("forget", False), fail_fast=kw.get("fail_fast", False),
-                   detach=kw.get("detach", False))
+    return Options(
+        state_url=kw.get("state_url"),
+        sandbox=kw.get("sandbox", False),
+        secrets_file=kw.get("secrets_file"),
+        parallelism=kw.get("parallelism", DEFAULT_PARALLELISM),
+        refresh=kw.get("refresh", True),
+        targets=list(kw.get("targets") or ()),
+        excludes=list(kw.get("excludes") or ()),
+        allow_forget=kw.get("forget", False),
+        fail_fast=kw.get("fail_fast", False),
+        detach=kw.get("detach", False),
+    )
 
 
 def emitter(as_json: bool) -> Callable[[dict[str, Any]], None]:

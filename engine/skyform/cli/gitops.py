@@ -11,15 +11,16 @@ the approval.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from ..errors import ExitCode
-from .output import change_text
 from ..events import EventKind
 from .options import Decorator, shared
+from .output import change_text
 
 
 def registry_from(ctx: click.Context) -> Any:
@@ -37,19 +38,36 @@ def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options: list[Decorator] = [
         click.argument("repository", metavar="REPO"),
         click.option("--ref", default="HEAD", show_default=True, help="Commit, branch or tag to run."),
-        click.option("--path", "paths", multiple=True, metavar="GLOB",
-                     help="Only mission directories matching this glob, relative to the repository root "
-                          "(repeatable; default: every directory holding a mission)."),
-        click.option("--prune", is_flag=True,
-                     help="Destroy missions applied from this repository that are gone at REF."),
-        shared("state", "refresh", "parallelism", "secrets_file",
-               state="State backend URL (default: a SQLite file per repository in the user's state "
-                     "directory). Env: SKYFORM_STATE.",
-               parallelism="Concurrent provider calls per mission (each provider's own limit still applies)."),
-        click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
-                     help="gitops' own directory (checkouts, default state); default: the user's state dir."),
-        click.option("--repository-id", metavar="ID",
-                     help="The repository's identity in state (default: its origin URL, else its path)."),
+        click.option(
+            "--path",
+            "paths",
+            multiple=True,
+            metavar="GLOB",
+            help="Only mission directories matching this glob, relative to the repository root "
+            "(repeatable; default: every directory holding a mission).",
+        ),
+        click.option(
+            "--prune", is_flag=True, help="Destroy missions applied from this repository that are gone at REF."
+        ),
+        shared(
+            "state",
+            "refresh",
+            "parallelism",
+            "secrets_file",
+            state="State backend URL (default: a SQLite file per repository in the user's state "
+            "directory). Env: SKYFORM_STATE.",
+            parallelism="Concurrent provider calls per mission (each provider's own limit still applies).",
+        ),
+        click.option(
+            "--workdir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="gitops' own directory (checkouts, default state); default: the user's state dir.",
+        ),
+        click.option(
+            "--repository-id",
+            metavar="ID",
+            help="The repository's identity in state (default: its origin URL, else its path).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -60,10 +78,17 @@ def report_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options of how ``gitops plan|apply`` report: JSON, pull-request markdown, ``--since``."""
     options: list[Decorator] = [
         shared("json", json="Print one JSON summary on stdout."),
-        click.option("--report-markdown", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-                     help="Write a markdown summary (for a pull-request comment)."),
-        click.option("--since", metavar="BASE",
-                     help="Only missions whose files changed between BASE and REF (pull-request preview)."),
+        click.option(
+            "--report-markdown",
+            type=click.Path(path_type=Path, dir_okay=False),
+            metavar="FILE",
+            help="Write a markdown summary (for a pull-request comment).",
+        ),
+        click.option(
+            "--since",
+            metavar="BASE",
+            help="Only missions whose files changed between BASE and REF (pull-request preview).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -73,10 +98,21 @@ def report_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
     from ..gitops import Request
 
-    return Request(repository=kw["repository"], ref=kw["ref"], paths=tuple(kw["paths"]), apply=apply,
-                   prune=kw["prune"], state_url=kw["state_url"], since=kw.get("since"), refresh=kw["refresh"],
-                   refresh_only=kw.get("refresh_only", False), parallelism=kw["parallelism"],
-                   secrets_file=kw["secrets_file"], base_dir=kw["workdir"], repository_id=kw["repository_id"])
+    return Request(
+        repository=kw["repository"],
+        ref=kw["ref"],
+        paths=tuple(kw["paths"]),
+        apply=apply,
+        prune=kw["prune"],
+        state_url=kw["state_url"],
+        since=kw.get("since"),
+        refresh=kw["refresh"],
+        refresh_only=kw.get("refresh_only", False),
+        parallelism=kw["parallelism"],
+        secrets_file=kw["secrets_file"],
+        base_dir=kw["workdir"],
+        repository_id=kw["repository_id"],
+    )
 
 
 def mission_lines(m: Any) -> list[str]:
@@ -84,18 +120,24 @@ def mission_lines(m: Any) -> list[str]:
     from ..plan.model import ActionKind, symbol
 
     who = f"{m.path} ({m.name})" if m.name else m.path
-    what = {"in_sync": "in sync", "changes": "changes", "applied": "applied", "destroyed": "destroyed",
-            "failed": click.style("FAILED", fg="red", bold=True)}.get(m.status, m.status)
+    what = {
+        "in_sync": "in sync",
+        "changes": "changes",
+        "applied": "applied",
+        "destroyed": "destroyed",
+        "failed": click.style("FAILED", fg="red", bold=True),
+    }.get(m.status, m.status)
     op = " [prune]" if m.operation == "destroy" else ""
     counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != ActionKind.NOOP)
     lines = [f"{click.style(who, bold=True)} @ {m.commit[:12]}{op}: {what}" + (f" ({counts})" if counts else "")]
     for a in (m.plan or {}).get("actions", []):
         if a["action"] == ActionKind.NOOP:
             continue
-        lines.append(f"  {symbol(a['action'])} {a['address']} ({a['type']}): {a['action']} - "
-                     f"{a.get('reason', '')}")
-        lines += [f"      {'.'.join(map(str, c['path']))}: {change_text(c.get('before'), c.get('after'), '->')}"
-                  for c in a.get("changes", [])]
+        lines.append(f"  {symbol(a['action'])} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
+        lines += [
+            f"      {'.'.join(map(str, c['path']))}: {change_text(c.get('before'), c.get('after'), '->')}"
+            for c in a.get("changes", [])
+        ]
     lines += [f"  warning: {w}" for w in m.warnings]
     lines += [f"  error: {e}" for e in m.errors]
     return lines
@@ -123,8 +165,11 @@ def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bo
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
         failed = len(report.failed)
-        click.echo(f"{len(report.missions)} mission(s) at {report.commit[:12]}"
-                   + (f", {failed} failed" if failed else "") + ".")
+        click.echo(
+            f"{len(report.missions)} mission(s) at {report.commit[:12]}"
+            + (f", {failed} failed" if failed else "")
+            + "."
+        )
     return report.exit_code(detailed)
 
 
@@ -136,8 +181,10 @@ def command() -> None:
 @command.command(name="plan")
 @gitops_options
 @report_options
-@shared("detailed_exitcode", detailed_exitcode="Exit 0: all in sync, 2: changes, 8: changes over a cost ceiling, "
-                                                     "1: any error.")
+@shared(
+    "detailed_exitcode",
+    detailed_exitcode="Exit 0: all in sync, 2: changes, 8: changes over a cost ceiling, 1: any error.",
+)
 @click.option("--refresh-only", is_flag=True, help="Report drift (objects changed outside skyform) only.")
 @click.pass_context
 def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:
@@ -167,8 +214,8 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | N
     from ..api import load
     from ..errors import SpecError
     from ..gitops.discovery import find_missions, holds_mission
-    from .output import Printer, diagnostics_text
     from ..spec.secrets import Secrets
+    from .output import Printer, diagnostics_text
 
     missions: list[Path] = []
     for path in paths or (Path("."),):
@@ -199,4 +246,4 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | N
     return ExitCode.INVALID_SPEC if invalid else ExitCode.OK
 
 
-__all__ = ["command", "gitops_options", "registry_from", "ExitCode"]
+__all__ = ["ExitCode", "command", "gitops_options", "registry_from"]

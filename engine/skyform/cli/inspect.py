@@ -20,8 +20,8 @@ def validate(mission: Path, as_json: bool, secrets_file: Path | None) -> int:
     """Check MISSION without contacting any service: YAML, schemas, rules, expressions, graph."""
     from ..api import load
     from ..errors import SpecError
-    from .output import Printer, diagnostics_text
     from ..spec.secrets import Secrets
+    from .output import Printer, diagnostics_text
 
     try:
         loaded, warnings = load(mission, secrets=Secrets.from_file(secrets_file))
@@ -33,14 +33,24 @@ def validate(mission: Path, as_json: bool, secrets_file: Path | None) -> int:
             return ExitCode.INVALID_SPEC
         raise
     if as_json:
-        click.echo(json.dumps({"valid": True, "mission": loaded.name, "resources": len(loaded.resources),
-                               "warnings": [d.to_json() for d in warnings]}))
+        click.echo(
+            json.dumps(
+                {
+                    "valid": True,
+                    "mission": loaded.name,
+                    "resources": len(loaded.resources),
+                    "warnings": [d.to_json() for d in warnings],
+                }
+            )
+        )
         return 0
     printer = Printer()
     for line in diagnostics_text(warnings, printer):
         printer.line(line)
-    printer.line(printer.style("Valid.", "green", True) + f" Mission {loaded.name!r}: {len(loaded.resources)} resource(s)"
-                 f" in {len(loaded.files)} file(s).")
+    printer.line(
+        printer.style("Valid.", "green", True) + f" Mission {loaded.name!r}: {len(loaded.resources)} resource(s)"
+        f" in {len(loaded.files)} file(s)."
+    )
     return 0
 
 
@@ -67,10 +77,18 @@ def providers(as_json: bool) -> int:
     rows: list[dict[str, Any]] = []
     for name, provider in sorted(registry.providers.items()):
         origin = registry.provider_origin[name]
-        rows.append({"name": name, "version": provider.version, "distribution": origin.distribution,
-                     "distribution_version": origin.version, "plugin": origin.module,
-                     "kinds": [k.name for k in provider.kinds], "simulator": provider.simulator is not None,
-                     "description": provider.description})
+        rows.append(
+            {
+                "name": name,
+                "version": provider.version,
+                "distribution": origin.distribution,
+                "distribution_version": origin.version,
+                "plugin": origin.module,
+                "kinds": [k.name for k in provider.kinds],
+                "simulator": provider.simulator is not None,
+                "description": provider.description,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0
@@ -80,8 +98,10 @@ def providers(as_json: bool) -> int:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         sim = "  [sandbox]" if r["simulator"] else ""
-        click.echo(f"{r['name']:<{width}}  {r['version']:<8} {r['distribution']:<12} "
-                   f"{', '.join(r['name'] + '.' + k for k in r['kinds'])}{sim}")
+        click.echo(
+            f"{r['name']:<{width}}  {r['version']:<8} {r['distribution']:<12} "
+            f"{', '.join(r['name'] + '.' + k for k in r['kinds'])}{sim}"
+        )
     return 0
 
 

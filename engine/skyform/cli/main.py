@@ -105,11 +105,25 @@ def with_global_options(command: click.Command) -> click.Command:
         return command
     names = {opt for p in command.params for opt in getattr(p, "opts", [])}
     if not names & {"-v", "--verbose"}:
-        command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False,
-                                           callback=_verbose_callback, help="More log output (-vv: debug)."))
+        command.params.append(
+            click.Option(
+                ["-v", "--verbose"],
+                count=True,
+                expose_value=False,
+                callback=_verbose_callback,
+                help="More log output (-vv: debug).",
+            )
+        )
     if "--no-color" not in names:
-        command.params.append(click.Option(["--no-color"], is_flag=True, expose_value=False,
-                                           callback=_no_color_callback, help="Never colour the output."))
+        command.params.append(
+            click.Option(
+                ["--no-color"],
+                is_flag=True,
+                expose_value=False,
+                callback=_no_color_callback,
+                help="Never colour the output.",
+            )
+        )
     setattr(command, GLOBAL_MARK, True)
     if isinstance(command, click.Group):
         for sub in command.commands.values():

@@ -9,9 +9,10 @@ run's context object, never a module-level flag) that every error exits 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import click
 
@@ -42,30 +43,61 @@ class SharedOption:
 
 
 OPTIONS: dict[str, SharedOption] = {
-    "sandbox": SharedOption(("--sandbox",), {
-        "is_flag": True, "help": "Run against local simulators of every service (no credentials)."}),
-    "secrets_file": SharedOption(("--secrets-file",), {
-        "type": click.Path(path_type=Path, dir_okay=False),
-        "help": "YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>)."}),
-    "target": SharedOption(("--target", "targets"), {
-        "multiple": True, "metavar": "ID", "help": "Limit to this resource and what it depends on (repeatable)."}),
-    "exclude": SharedOption(("--exclude", "excludes"), {
-        "multiple": True, "metavar": "ID", "help": "Leave out this resource and what depends on it (repeatable)."}),
-    "parallelism": SharedOption(("--parallelism",), {
-        "type": click.IntRange(1, 1000), "default": DEFAULT_PARALLELISM, "show_default": True,
-        "help": "Concurrent provider calls (each provider's own limit still applies)."}),
-    "refresh": SharedOption(("--refresh",), {
-        "type": click.BOOL, "default": True, "metavar": "BOOL",
-        "help": "Read remote objects before planning (--refresh=false skips)."}),
+    "sandbox": SharedOption(
+        ("--sandbox",), {"is_flag": True, "help": "Run against local simulators of every service (no credentials)."}
+    ),
+    "secrets_file": SharedOption(
+        ("--secrets-file",),
+        {
+            "type": click.Path(path_type=Path, dir_okay=False),
+            "help": "YAML file of NAME: value secrets (else env SKYFORM_SECRET_<NAME>).",
+        },
+    ),
+    "target": SharedOption(
+        ("--target", "targets"),
+        {"multiple": True, "metavar": "ID", "help": "Limit to this resource and what it depends on (repeatable)."},
+    ),
+    "exclude": SharedOption(
+        ("--exclude", "excludes"),
+        {"multiple": True, "metavar": "ID", "help": "Leave out this resource and what depends on it (repeatable)."},
+    ),
+    "parallelism": SharedOption(
+        ("--parallelism",),
+        {
+            "type": click.IntRange(1, 1000),
+            "default": DEFAULT_PARALLELISM,
+            "show_default": True,
+            "help": "Concurrent provider calls (each provider's own limit still applies).",
+        },
+    ),
+    "refresh": SharedOption(
+        ("--refresh",),
+        {
+            "type": click.BOOL,
+            "default": True,
+            "metavar": "BOOL",
+            "help": "Read remote objects before planning (--refresh=false skips).",
+        },
+    ),
     "json": SharedOption(("--json", "as_json"), {"is_flag": True, "help": "Machine-readable JSON lines on stdout."}),
-    "state": SharedOption(("--state", "state_url"), {
-        "metavar": "URL", "envvar": "SKYFORM_STATE",
-        "help": "State backend URL (default sqlite:///state.db in the mission's .skyform/; "
-                "postgresql://... for teams). Env: SKYFORM_STATE."}),
-    "detailed_exitcode": SharedOption(("--detailed-exitcode",), {
-        "is_flag": True, "callback": _remember_detailed,
-        "help": "Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its "
-                "max_cost or the mission's total above its budget."}),
+    "state": SharedOption(
+        ("--state", "state_url"),
+        {
+            "metavar": "URL",
+            "envvar": "SKYFORM_STATE",
+            "help": "State backend URL (default sqlite:///state.db in the mission's .skyform/; "
+            "postgresql://... for teams). Env: SKYFORM_STATE.",
+        },
+    ),
+    "detailed_exitcode": SharedOption(
+        ("--detailed-exitcode",),
+        {
+            "is_flag": True,
+            "callback": _remember_detailed,
+            "help": "Exit 0: no changes, 1: error, 2: changes present, 8: changes with an estimate above its "
+            "max_cost or the mission's total above its budget.",
+        },
+    ),
 }
 
 
@@ -81,4 +113,3 @@ def shared(*names: str, **help: str) -> Decorator:
         return f
 
     return add
-

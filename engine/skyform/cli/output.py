@@ -12,23 +12,37 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 import click
 
 from .. import redact
 from ..errors import Diagnostic, SkyformError, SpecError
+from ..events import EventKind
 from ..plan.model import Action, ActionKind, Plan, symbol
 from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Secret, Unknown
-from ..events import EventKind
 
 # the symbols themselves are the plan's (ActionKind.symbol); only their colours live here
-COLORS = {ActionKind.CREATE: "green", ActionKind.UPDATE: "yellow", ActionKind.REPLACE: "red",
-          ActionKind.DELETE: "red", ActionKind.FORGET: "magenta", ActionKind.RESUME: "cyan", ActionKind.READ: "cyan"}
-VERBS = {"create": "will be created", "update": "will be updated in place", "replace": "must be replaced",
-         "delete": "will be deleted", "forget": "will be removed from state (not deleted remotely)",
-         "resume": "is still running: apply waits for it", "read": "will be read"}
+COLORS = {
+    ActionKind.CREATE: "green",
+    ActionKind.UPDATE: "yellow",
+    ActionKind.REPLACE: "red",
+    ActionKind.DELETE: "red",
+    ActionKind.FORGET: "magenta",
+    ActionKind.RESUME: "cyan",
+    ActionKind.READ: "cyan",
+}
+VERBS = {
+    "create": "will be created",
+    "update": "will be updated in place",
+    "replace": "must be replaced",
+    "delete": "will be deleted",
+    "forget": "will be removed from state (not deleted remotely)",
+    "resume": "is still running: apply waits for it",
+    "read": "will be read",
+}
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
@@ -92,7 +106,9 @@ def diagnostics_text(diagnostics: Iterable[Diagnostic], printer: Printer) -> lis
     lines: list[str] = []
     cache: dict[str, list[str]] = {}
     for d in diagnostics:
-        label = printer.style("warning" if d.severity == "warning" else "error", "yellow" if d.severity == "warning" else "red", True)
+        label = printer.style(
+            "warning" if d.severity == "warning" else "error", "yellow" if d.severity == "warning" else "red", True
+        )
         lines.append(f"{label}: {d}")
         loc = d.location
         if loc is not None:
@@ -128,22 +144,30 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         if a.action == ActionKind.NOOP and not a.drift and not show_noop:
             continue
         lines += action_text(a, printer, plan.mode)
-        lines += [printer.style(f"    ! over budget: {str(b).partition(': ')[2]}", "red", True)
-                  for b in plan.budget if b.address == a.address]
+        lines += [
+            printer.style(f"    ! over budget: {str(b).partition(': ')[2]}", "red", True)
+            for b in plan.budget
+            if b.address == a.address
+        ]
     counts = plan.counts()
     if plan.excluded:
-        lines.append(f"Excluded by --exclude {', '.join(plan.excludes)}: {', '.join(plan.excluded)} "
-                     "(not planned; left as they are).")
+        lines.append(
+            f"Excluded by --exclude {', '.join(plan.excludes)}: {', '.join(plan.excluded)} "
+            "(not planned; left as they are)."
+        )
     if plan.mode == "refresh-only":
         drifted = [a for a in plan.actions if a.drift]
-        lines.append(f"Drift: {len(drifted)} resource(s) changed outside skyform." if drifted
-                     else "No changes outside skyform.")
+        lines.append(
+            f"Drift: {len(drifted)} resource(s) changed outside skyform." if drifted else "No changes outside skyform."
+        )
         return lines
     if not plan.has_changes:
         lines.append(printer.style("No changes.", bold=True) + " The mission matches the recorded state.")
         return lines
-    summary = (f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
-               f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete")
+    summary = (
+        f"Plan: {counts.get('create', 0)} to create, {counts.get('update', 0)} to update, "
+        f"{counts.get('replace', 0)} to replace, {counts.get('delete', 0)} to delete"
+    )
     if counts.get("forget"):  # counted apart: nothing is deleted in the service
         summary += f", {counts['forget']} to remove from state"
     if counts.get("resume"):
@@ -152,12 +176,24 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
     lines += cost_text(plan)
     if plan.budget:  # money first: the one thing a reviewer must not miss
         over = ", ".join(b.address or "the mission" for b in plan.budget)
-        lines.append(printer.style(f"Over budget: {len(plan.budget)} estimate{'s' if len(plan.budget) != 1 else ''} "
-                                   f"above {'their' if len(plan.budget) != 1 else 'its'} ceiling ({over}).", "red", True))
+        lines.append(
+            printer.style(
+                f"Over budget: {len(plan.budget)} estimate{'s' if len(plan.budget) != 1 else ''} "
+                f"above {'their' if len(plan.budget) != 1 else 'its'} ceiling ({over}).",
+                "red",
+                True,
+            )
+        )
     blocked = [a for a in plan.actions if a.blocked]
     if blocked:  # the heading lists them: a reader should not have to hunt for the marked lines
-        lines.append(printer.style(f"{len(blocked)} action(s) cannot proceed; apply will fail them: "
-                                   + ", ".join(a.address for a in blocked) + ".", "red"))
+        lines.append(
+            printer.style(
+                f"{len(blocked)} action(s) cannot proceed; apply will fail them: "
+                + ", ".join(a.address for a in blocked)
+                + ".",
+                "red",
+            )
+        )
     return lines
 
 
@@ -193,8 +229,10 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
         lines.append(f"    ~ {c.dotted}: {change_text(c.before, c.after)}")
     for c in a.drift:
         text = change_text(c.after, c.before)
-        lines.append(f"    ! {c.dotted} changed outside skyform: " + (
-            text if text == SENSITIVE_CHANGED else f"recorded {render_value(c.after)}, now {render_value(c.before)}"))
+        lines.append(
+            f"    ! {c.dotted} changed outside skyform: "
+            + (text if text == SENSITIVE_CHANGED else f"recorded {render_value(c.after)}, now {render_value(c.before)}")
+        )
     for note in a.notes:
         lines.append(f"    note: {note}")
     if a.cost:
@@ -294,7 +332,11 @@ class ApplyView:
             facts = [x for x in (pct, event.get("message") or "", elapsed + " elapsed") if x]
             p.line(f"{address}: Still running... [{', '.join(facts)}]")
         elif kind == EventKind.RETRY:
-            wait = f", retrying after {event['retry_after']:.0f}s" if event.get("retry_after") is not None else ", retrying"
+            wait = (
+                f", retrying after {event['retry_after']:.0f}s"
+                if event.get("retry_after") is not None
+                else ", retrying"
+            )
             p.line(p.style(f"{address}: {event.get('message')}{wait} (attempt {event.get('attempt')})", "yellow"))
         elif kind == EventKind.WARNING:
             p.line(p.style(f"Warning: {address + ': ' if address else ''}{event.get('message')}", "yellow"))

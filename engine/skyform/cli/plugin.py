@@ -65,13 +65,17 @@ def _walk(node: Traversable, relative: Path) -> list[tuple[Path, Traversable]]:
 def render_plugin(name: str, directory: Path) -> Path:
     """Write the package for provider ``name`` into ``directory/skyform-<name>``; return that path."""
     if not NAME.match(name):
-        raise UsageError(f"invalid provider name {name!r}: use 2-31 lowercase letters and digits, "
-                         "starting with a letter (it becomes the prefix of resource types, e.g. acme.Job)")
+        raise UsageError(
+            f"invalid provider name {name!r}: use 2-31 lowercase letters and digits, "
+            "starting with a letter (it becomes the prefix of resource types, e.g. acme.Job)"
+        )
     taken = claimed_names().get(name)
     if taken is not None:
-        raise UsageError(f"{name!r} is taken: a plugin of that name is {taken}, and a new one would be "
-                         "shadowed by it (two plugins cannot claim one name)",
-                         hint=f"choose another name, e.g. {name}x or my{name}")
+        raise UsageError(
+            f"{name!r} is taken: a plugin of that name is {taken}, and a new one would be "
+            "shadowed by it (two plugins cannot claim one name)",
+            hint=f"choose another name, e.g. {name}x or my{name}",
+        )
     values = placeholders(name)
     target = directory / values["@@dist@@"]
     if target.exists() and any(target.iterdir()):
@@ -94,8 +98,14 @@ def command() -> None:
 
 @command.command("new")
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="where to create the skyform-NAME directory")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="where to create the skyform-NAME directory",
+)
 def new(name: str, directory: Path) -> None:
     """Scaffold a provider package: entry point, a Job kind, a simulator, contract tests, README."""
     target = render_plugin(name, directory)

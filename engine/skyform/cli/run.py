@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, Interrupted, PlanRefused
+from ..events import EventKind
 from .common import MISSION, emitter, is_interactive, options_from, run_options
 from .options import shared
-from ..events import EventKind
 
 
 def _print_plan(plan: Any, as_json: bool) -> None:
@@ -39,8 +39,15 @@ def _print_plan(plan: Any, as_json: bool) -> None:
 @click.option("--destroy", "destroy_mode", is_flag=True, help="Plan the destruction of every resource.")
 @click.option("--refresh-only", is_flag=True, help="Only report objects changed outside skyform (drift).")
 @click.option("--forget", is_flag=True, help="Plan resources the API cannot delete as removed from state.")
-def plan(mission: Path, out: Path | None, detailed_exitcode: bool, destroy_mode: bool, refresh_only: bool,
-         as_json: bool, **kw: Any) -> int:
+def plan(
+    mission: Path,
+    out: Path | None,
+    detailed_exitcode: bool,
+    destroy_mode: bool,
+    refresh_only: bool,
+    as_json: bool,
+    **kw: Any,
+) -> int:
     """Show what apply would change in MISSION (a file or directory; default: .)."""
     from ..api import Session
 
@@ -61,8 +68,10 @@ def _approve(auto_approve: bool, what: str) -> None:
     if auto_approve:
         return
     if not is_interactive():
-        raise PlanRefused(f"{what} needs approval, and there is no terminal to ask on",
-                          hint="review the plan, then run again with --auto-approve")
+        raise PlanRefused(
+            f"{what} needs approval, and there is no terminal to ask on",
+            hint="review the plan, then run again with --auto-approve",
+        )
     answer = click.prompt(f"Do you want to {what}? Only 'yes' will be accepted", default="", show_default=False)
     if answer.strip() != "yes":
         raise PlanRefused(f"{what} cancelled")
@@ -90,8 +99,10 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
             raise KeyboardInterrupt
         state["interrupted"] = True
         state["scheduler"].interrupt()
-        sys.stderr.write("\nInterrupt received: finishing in-flight calls and recording state "
-                         "(Ctrl-C again to stop at once; the next apply resumes safely).\n")
+        sys.stderr.write(
+            "\nInterrupt received: finishing in-flight calls and recording state "
+            "(Ctrl-C again to stop at once; the next apply resumes safely).\n"
+        )
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     view = session.emit
@@ -105,8 +116,10 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
             view.end()
     _summary(session, the_plan, outcome, as_json, what)
     if outcome.interrupted:
-        raise Interrupted("apply was interrupted; state is recorded",
-                          hint="run `skyform apply` again to resume (running remote jobs are waited for)")
+        raise Interrupted(
+            "apply was interrupted; state is recorded",
+            hint="run `skyform apply` again to resume (running remote jobs are waited for)",
+        )
     error = outcome_error(outcome, session.output_problems)
     if error is not None:
         raise error
@@ -114,14 +127,24 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
 
 
 def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str) -> None:
-    from .output import Printer
     from ..apply.summary import ApplySummary
+    from .output import Printer
 
     summary = ApplySummary.of(the_plan, outcome)
     if as_json:
-        click.echo(json.dumps({"event": EventKind.SUMMARY, "ok": outcome.ok, "done": summary.changed,
-                               "counts": summary.counts, "failed": outcome.failed, "skipped": outcome.skipped,
-                               "detached": outcome.detached}))
+        click.echo(
+            json.dumps(
+                {
+                    "event": EventKind.SUMMARY,
+                    "ok": outcome.ok,
+                    "done": summary.changed,
+                    "counts": summary.counts,
+                    "failed": outcome.failed,
+                    "skipped": outcome.skipped,
+                    "detached": outcome.detached,
+                }
+            )
+        )
         return
     printer = Printer()
     verb = "Destroy" if what.startswith("destroy") else "Apply"
@@ -131,8 +154,10 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
     else:
         printer.line(printer.style(f"{verb} finished with errors:", "red", True) + f" Resources: {counted}.")
     if outcome.detached:
-        printer.line(f"{len(outcome.detached)} remote job(s) still running: `skyform status` shows them; "
-                     "`skyform apply` again waits for them.")
+        printer.line(
+            f"{len(outcome.detached)} remote job(s) still running: `skyform status` shows them; "
+            "`skyform apply` again waits for them."
+        )
     store = session.store
     state = store.mission(session.mission.name) if store else None
     if state and state.outputs and verb == "Apply":
@@ -155,8 +180,8 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
 def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, **kw: Any) -> int:
     """Apply MISSION (a directory or file; default .), or a plan FILE saved by `plan -o`."""
     from ..api import Session
-    from ..plan.model import Plan
     from ..plan.file import kind_of
+    from ..plan.model import Plan
 
     saved = None
     if kind_of(mission) == "plan":

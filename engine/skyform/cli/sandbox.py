@@ -54,8 +54,10 @@ def _control(base_url: str, what: str, payload: Any = None, *, method: str = "PO
     try:
         response = httpx.request(method, url, json=payload, timeout=10)
     except httpx.HTTPError as exc:
-        raise SandboxError(f"sandbox: the simulator at {base_url} did not answer: {exc}",
-                           hint="is `skyform sandbox serve` still running?") from exc
+        raise SandboxError(
+            f"sandbox: the simulator at {base_url} did not answer: {exc}",
+            hint="is `skyform sandbox serve` still running?",
+        ) from exc
     if response.status_code >= 400:
         detail = response.json().get("error", response.text) if response.content else response.reason_phrase
         raise SandboxError(f"sandbox: {url} refused: {detail}")
@@ -70,8 +72,9 @@ def _load_faults(path: Path) -> Any:
     except FileNotFoundError as exc:
         raise UsageError(f"fault rules file {path} does not exist") from exc
     except Exception as exc:  # YAML and rule errors alike: the file is wrong, say where
-        raise UsageError(f"fault rules in {path} are invalid: {exc}",
-                         hint="see docs/sandbox.md for the rule format") from exc
+        raise UsageError(
+            f"fault rules in {path} are invalid: {exc}", hint="see docs/sandbox.md for the rule format"
+        ) from exc
 
 
 @click.group("sandbox")
@@ -80,17 +83,37 @@ def command() -> None:
 
 
 @command.command("serve")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), required=True,
-              help="directory for the simulators' state, providers.json and the lock")
-@click.option("--port-base", type=click.IntRange(1, 65535), default=None,
-              help="serve on consecutive ports from N, providers in name order (default: free ports)")
-@click.option("--clock", "clock_factor", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="simulated seconds per real second (default: SKYFORM_SANDBOX_CLOCK or 3600)")
-@click.option("--faults", "faults_file", type=click.Path(path_type=Path), default=None,
-              help="YAML/JSON fault rules to start with (see docs/sandbox.md)")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="directory for the simulators' state, providers.json and the lock",
+)
+@click.option(
+    "--port-base",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="serve on consecutive ports from N, providers in name order (default: free ports)",
+)
+@click.option(
+    "--clock",
+    "clock_factor",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="simulated seconds per real second (default: SKYFORM_SANDBOX_CLOCK or 3600)",
+)
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML/JSON fault rules to start with (see docs/sandbox.md)",
+)
 @click.pass_context
-def serve(ctx: click.Context, directory: Path, port_base: int | None, clock_factor: float | None,
-          faults_file: Path | None) -> None:
+def serve(
+    ctx: click.Context, directory: Path, port_base: int | None, clock_factor: float | None, faults_file: Path | None
+) -> None:
     """Run every installed simulator in the foreground until Ctrl-C; state is kept in --dir."""
     from ..sandbox.session import ServeLock, port_plan, simulated, start_sandbox
 
@@ -105,8 +128,9 @@ def serve(ctx: click.Context, directory: Path, port_base: int | None, clock_fact
     if threading.current_thread() is threading.main_thread():  # signals can only be handled there
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        host = start_sandbox(providers, directory, clock_factor=clock_factor, faults=faults,
-                             ports=port_plan(providers, port_base))
+        host = start_sandbox(
+            providers, directory, clock_factor=clock_factor, faults=faults, ports=port_plan(providers, port_base)
+        )
         try:
             info = lock.publish(host)
             for name, url in info.servers.items():
@@ -137,8 +161,10 @@ def _objects_from_files(registry: Any, state_dir: Path) -> dict[str, dict[str, i
         try:
             counts[name] = dict(provider.simulator(SimulatorOptions(state_dir=state_dir)).objects())
         except (OSError, ValueError) as exc:
-            raise SandboxError(f"sandbox: cannot read the {name} simulator's state in {state_dir}: {exc}",
-                               hint="run `skyform sandbox reset` to start from an empty sandbox") from exc
+            raise SandboxError(
+                f"sandbox: cannot read the {name} simulator's state in {state_dir}: {exc}",
+                hint="run `skyform sandbox reset` to start from an empty sandbox",
+            ) from exc
     return counts
 
 
@@ -197,8 +223,13 @@ def reset(directory: Path | None, mission: Path | None) -> None:
 
 
 @command.command("faults")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), required=True,
-              help="the directory of the running sandbox serve")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="the directory of the running sandbox serve",
+)
 @click.option("--clear", is_flag=True, help="remove every fault rule")
 @click.argument("rules_file", type=click.Path(path_type=Path), required=False)
 def faults(directory: Path, clear: bool, rules_file: Path | None) -> None:
@@ -212,9 +243,10 @@ def faults(directory: Path, clear: bool, rules_file: Path | None) -> None:
         rule.pop("fired", None)
     info = read_serve(directory)
     if info is None:
-        raise SandboxError(f"sandbox: no `skyform sandbox serve` is running on {directory}",
-                           hint="faults can be pushed to a running serve only; use serve --faults FILE at start")
+        raise SandboxError(
+            f"sandbox: no `skyform sandbox serve` is running on {directory}",
+            hint="faults can be pushed to a running serve only; use serve --faults FILE at start",
+        )
     for url in info.servers.values():
         _control(url, "faults", rules)
     click.echo(f"{len(rules)} fault rule(s) active on {len(info.servers)} simulator(s)")
-

@@ -11,15 +11,15 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, SkyformError, UsageError
-from .common import MISSION, state_option
 from ..events import EventKind
+from .common import MISSION, state_option
 from .options import shared
 
 
 def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
     """The mission (loaded without validation of remote facts), its name and its state store."""
-    from ..spec.mission import load
     from ..providers.host import load_registry
+    from ..spec.mission import load
     from ..state import open_store
 
     loaded = load(mission)
@@ -46,8 +46,15 @@ def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
     with closing(store):
         rows = store.resources(name)
     if as_json:
-        click.echo(json.dumps([{"address": r.address, "type": r.type, "status": r.status, "remote_id": r.remote_id}
-                               for r in rows.values()], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"address": r.address, "type": r.type, "status": r.status, "remote_id": r.remote_id}
+                    for r in rows.values()
+                ],
+                indent=2,
+            )
+        )
         return 0
     for r in rows.values():
         click.echo(f"{r.address:<24} {r.type:<22} {r.status:<9} {r.remote_id or '-'}")
@@ -88,11 +95,10 @@ def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
 
     mission, (address,) = _split(words, ("address",))
     _, name, store = _store(mission, state_url)
-    with closing(store):
-        with store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
-            if address not in store.resources(name):
-                raise UsageError(f"no resource {address!r} in the state of {name}")
-            store.write(name, [Removal(address)], [Event(EventKind.STATE_RM, address, at=time.time())])
+    with closing(store), store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
+        if address not in store.resources(name):
+            raise UsageError(f"no resource {address!r} in the state of {name}")
+        store.write(name, [Removal(address)], [Event(EventKind.STATE_RM, address, at=time.time())])
     click.echo(f"Removed {address} from state (the remote object, if any, was left alone).")
     return 0
 
@@ -109,8 +115,19 @@ def history(mission: Path, state_url: str | None, limit: int, as_json: bool) -> 
         events = store.events(name, limit=limit)
     for e in events:
         if as_json:
-            click.echo(json.dumps({"seq": e.seq, "at": e.at, "kind": e.kind, "address": e.address,
-                                   "before": e.before, "after": e.after, "data": e.data}))
+            click.echo(
+                json.dumps(
+                    {
+                        "seq": e.seq,
+                        "at": e.at,
+                        "kind": e.kind,
+                        "address": e.address,
+                        "before": e.before,
+                        "after": e.after,
+                        "data": e.data,
+                    }
+                )
+            )
         else:
             change = f" {e.before or '-'} → {e.after}" if e.after else ""
             click.echo(f"{_when(e.at)}  {e.kind:<16} {e.address or '':<20}{change}")
@@ -149,8 +166,9 @@ def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
         if name not in outputs:
             from ..suggest import did_you_mean
 
-            raise UsageError(f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}",
-                             hint=did_you_mean(name, list(outputs)))
+            raise UsageError(
+                f"no output {name!r}; outputs: {', '.join(outputs) or 'none'}", hint=did_you_mean(name, list(outputs))
+            )
         value = outputs[name]
         click.echo(json.dumps(value) if as_json or not isinstance(value, str) else value)
         return 0
@@ -196,8 +214,11 @@ def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
             if not is_interactive():
                 from ..errors import PlanRefused
 
-                raise PlanRefused(f"force-unlock needs confirmation: the lock is held by {info.holder} "
-                                  f"(pid {info.pid} on {info.host})", hint="pass --yes if that run is surely gone")
+                raise PlanRefused(
+                    f"force-unlock needs confirmation: the lock is held by {info.holder} "
+                    f"(pid {info.pid} on {info.host})",
+                    hint="pass --yes if that run is surely gone",
+                )
             click.confirm(f"Remove the lock held by {info.holder} (pid {info.pid} on {info.host})?", abort=True)
         store.force_unlock(name)
     click.echo("Lock removed.")
@@ -216,8 +237,8 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
     mission, (address, remote_id) = _split(words, ("address", "remote_id"))
     from ..api import Options, Session
     from ..providers.base import Record
-    from ..state.base import Event, ResourceState
     from ..spec.values import from_storable, sealed
+    from ..state.base import Event, ResourceState
 
     with Session(mission, Options(state_url=state_url, sandbox=sandbox, secrets_file=secrets_file)) as session:
         assert session.store is not None and session.runtime is not None
@@ -227,20 +248,23 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
         _, kind = session.runtime.kind(resource.type)
         recorded = session.store.resources(session.mission.name)
         if address in recorded and recorded[address].remote_id:  # an intent without an object may be imported
-            raise UsageError(f"{address} is already managed as {recorded[address].remote_id or '(no remote id yet)'}",
-                             hint=f"run `skyform state rm {address}` first if you mean to replace the record")
+            raise UsageError(
+                f"{address} is already managed as {recorded[address].remote_id or '(no remote id yet)'}",
+                hint=f"run `skyform state rm {address}` first if you mean to replace the record",
+            )
         for other in recorded.values():
             if other.remote_id == remote_id and other.type == resource.type:
-                raise UsageError(f"{remote_id} is already recorded as {other.address}",
-                                 hint="one remote object can back one resource only")
+                raise UsageError(
+                    f"{remote_id} is already recorded as {other.address}",
+                    hint="one remote object can back one resource only",
+                )
         key = str(uuid.uuid4())
         ctx = session.runtime.context(address, resource.type, idempotency_key=key, intent_at=time.time())
         desired = _desired_spec(session, resource)
         # the kind reads the object as it would after applying the spec: in the spec's own
         # shape (the label fields the spec gives, the images it names), so that every field
         # the spec sets is recorded completely and the next plan compares like with like
-        probe = Record(address, resource.type, remote_id, "ready", from_storable(desired), {}, {}, {}, key,
-                       time.time())
+        probe = Record(address, resource.type, remote_id, "ready", from_storable(desired), {}, {}, {}, key, time.time())
         found = kind.read(probe, ctx)
         if found is None:
             raise SkyformError(f"{resource.type} {remote_id!r} does not exist in the service")
@@ -248,13 +272,26 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
         # sealed as apply stores them: a value the service echoes back with a secret in it
         # (a name made of a secret) is kept as the secret's digest, never in clear
         observed = sealed(found.observed or {})
-        rs = ResourceState(address=address, type=resource.type, status=found.status,
-                           idempotency_key=key, intent_at=now, remote_id=found.remote_id or remote_id,
-                           spec=_imported_spec(desired, observed), outputs=sealed(found.outputs),
-                           observed=observed, private=found.private, created_at=now, updated_at=now)
+        rs = ResourceState(
+            address=address,
+            type=resource.type,
+            status=found.status,
+            idempotency_key=key,
+            intent_at=now,
+            remote_id=found.remote_id or remote_id,
+            spec=_imported_spec(desired, observed),
+            outputs=sealed(found.outputs),
+            observed=observed,
+            private=found.private,
+            created_at=now,
+            updated_at=now,
+        )
         with session.store.locked(session.mission.name, "import", warn=lambda m: None):
-            session.store.write(session.mission.name, [rs], [Event(EventKind.IMPORT, address, None, rs.status,
-                                                                   {"remote_id": rs.remote_id}, now)])
+            session.store.write(
+                session.mission.name,
+                [rs],
+                [Event(EventKind.IMPORT, address, None, rs.status, {"remote_id": rs.remote_id}, now)],
+            )
     click.echo(f"Imported {remote_id} as {address}; `skyform plan` shows any difference from the spec.")
     return ExitCode.OK
 
@@ -262,12 +299,13 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
 def _desired_spec(session: Any, resource: Any) -> dict[str, Any]:
     """The resource's spec resolved against what state knows, in the stored form; fields
     whose value is not known yet (an output of a resource not recorded) are left out."""
-    from ..validate.scope import Scope
     from ..spec.values import is_known, to_storable
+    from ..validate.scope import Scope
 
     records = session.store.resources(session.mission.name)
-    scope = Scope(session.mission, session.secrets, {a: r.outputs for a, r in records.items()},
-                  registry=session.registry)
+    scope = Scope(
+        session.mission, session.secrets, {a: r.outputs for a, r in records.items()}, registry=session.registry
+    )
     problems: list[Any] = []
     desired = scope.resolve_at(resource.spec, ("resources", resource.id, "spec"), problems, resource.type)
     if not isinstance(desired, dict):

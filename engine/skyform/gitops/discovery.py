@@ -12,15 +12,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
 
 _MISSION_KIND = re.compile(rb"^kind:[ \t]*[\"']?Mission[\"']?[ \t]*(#.*)?\r?$", re.MULTILINE)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    return [p for p in directory.iterdir()
-            if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")]
+    return [
+        p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
+    ]
 
 
 def holds_mission(directory: Path) -> bool:

@@ -19,8 +19,9 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import Interrupted, SkyformError, UsageError
 from .report import RunReport
@@ -116,9 +117,16 @@ def notify(registry: Any, repository: str, results: list[dict[str, Any]]) -> Non
 class Reconciler:
     """Repeats a gitops apply every ``interval`` seconds until told to stop."""
 
-    def __init__(self, request: Request, *, interval: float, registry: Any = None,
-                 on_round: Callable[[int, RunReport | None, BaseException | None], None] | None = None,
-                 emit: Callable[[dict[str, Any]], None] | None = None, max_rounds: int | None = None) -> None:
+    def __init__(
+        self,
+        request: Request,
+        *,
+        interval: float,
+        registry: Any = None,
+        on_round: Callable[[int, RunReport | None, BaseException | None], None] | None = None,
+        emit: Callable[[dict[str, Any]], None] | None = None,
+        max_rounds: int | None = None,
+    ) -> None:
         self.request = replace(request, apply=True)
         self.interval = interval
         self.registry = registry
@@ -130,12 +138,17 @@ class Reconciler:
     def run_round(self) -> tuple[RunReport | None, BaseException | None]:
         """One fetch/plan/apply pass; its failure is returned, not raised."""
         try:
-            report = run(self.request, registry=self.registry, emit=self.emit,
-                         should_stop=lambda: self.shutdown.requested, on_scheduler=self.shutdown.attach)
+            report = run(
+                self.request,
+                registry=self.registry,
+                emit=self.emit,
+                should_stop=lambda: self.shutdown.requested,
+                on_scheduler=self.shutdown.attach,
+            )
             return report, None
         except Interrupted as exc:
             return None, exc
-        except Exception as exc:  # noqa: BLE001 - any failure of a round is retried next round
+        except Exception as exc:
             if not isinstance(exc, SkyformError):
                 log.exception("reconcile round failed with an internal error")
             return None, exc
@@ -153,11 +166,17 @@ class Reconciler:
                 started = time.monotonic()
                 report, error = self.run_round()
                 if error is not None and not isinstance(error, Interrupted):
-                    log.error("reconcile round %d failed: %s", rounds,
-                              error.message if isinstance(error, SkyformError) else error)
+                    log.error(
+                        "reconcile round %d failed: %s",
+                        rounds,
+                        error.message if isinstance(error, SkyformError) else error,
+                    )
                 code = report.exit_code() if report is not None else (0 if isinstance(error, Interrupted) else 1)
-                notify(self.registry, report.repository if report else self.request.repository,
-                       round_results(report, error))
+                notify(
+                    self.registry,
+                    report.repository if report else self.request.repository,
+                    round_results(report, error),
+                )
                 if self.on_round:
                     self.on_round(rounds, report, error)
                 if self.max_rounds is not None and rounds >= self.max_rounds:

@@ -16,7 +16,6 @@ from ..errors import ExitCode
 from ..plan.model import ActionKind, symbol
 
 
-
 @dataclass
 class MissionReport:
     """One mission's outcome in a gitops run."""
@@ -40,8 +39,11 @@ class MissionReport:
 
     def costs(self) -> list[dict[str, Any]]:
         actions = (self.plan or {}).get("actions", [])
-        return [dict(a["cost"], address=a["address"]) for a in actions
-                if a.get("cost") and a.get("action") in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)]
+        return [
+            dict(a["cost"], address=a["address"])
+            for a in actions
+            if a.get("cost") and a.get("action") in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)
+        ]
 
     @property
     def cost(self) -> dict[str, Any]:
@@ -56,11 +58,19 @@ class MissionReport:
     def to_json(self) -> dict[str, Any]:
         changing = [a for a in (self.plan or {}).get("actions", []) if a.get("action") != ActionKind.NOOP]
         return {
-            "path": self.path, "mission": self.name, "commit": self.commit, "operation": self.operation,
-            "result": self.status, "counts": self.counts, "changes": self.has_changes,
+            "path": self.path,
+            "mission": self.name,
+            "commit": self.commit,
+            "operation": self.operation,
+            "result": self.status,
+            "counts": self.counts,
+            "changes": self.has_changes,
             "actions": [{k: a[k] for k in ("address", "type", "action", "reason") if k in a} for a in changing],
-            "costs": self.costs(), "cost": self.cost, "over_budget": self.breaches,
-            "errors": list(self.errors), "warnings": list(self.warnings),
+            "costs": self.costs(),
+            "cost": self.cost,
+            "over_budget": self.breaches,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
         }
 
 
@@ -94,10 +104,16 @@ class RunReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "repository": self.repository, "ref": self.ref, "commit": self.commit, "mode": self.mode,
-            "since": self.since, "ok": self.ok,
-            "summary": {status: sum(1 for m in self.missions if m.status == status)
-                        for status in sorted({m.status for m in self.missions})},
+            "repository": self.repository,
+            "ref": self.ref,
+            "commit": self.commit,
+            "mode": self.mode,
+            "since": self.since,
+            "ok": self.ok,
+            "summary": {
+                status: sum(1 for m in self.missions if m.status == status)
+                for status in sorted({m.status for m in self.missions})
+            },
             "missions": [m.to_json() for m in self.missions],
         }
 
@@ -124,8 +140,10 @@ class RunReport:
                     sym = symbol(a["action"])
                     lines.append(f"{sym} {a['address']} ({a['type']}): {a['action']} - {a.get('reason', '')}")
                     for change in a.get("changes", []):
-                        lines.append(f"    {_dotted(change['path'])}: "
-                                     f"{change_text(change.get('before'), change.get('after'), '->')}")
+                        lines.append(
+                            f"    {_dotted(change['path'])}: "
+                            f"{change_text(change.get('before'), change.get('after'), '->')}"
+                        )
                 lines.append("```")
             elif not m.errors:
                 lines.append("No changes.")
@@ -153,8 +171,10 @@ def _cost_lines(m: MissionReport) -> list[str]:
         lines += ["", line]
     for b in m.breaches:
         what = b.get("address") or "the mission"
-        lines.append(f"> **over budget:** {_cell(what)}: estimate {b['estimate']:,.2f} {_cell(b['currency'])} "
-                     f"is above {b['ceiling']} {b['limit']:,.2f}")
+        lines.append(
+            f"> **over budget:** {_cell(what)}: estimate {b['estimate']:,.2f} {_cell(b['currency'])} "
+            f"is above {b['ceiling']} {b['limit']:,.2f}"
+        )
     return lines
 
 

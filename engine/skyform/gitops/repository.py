@@ -85,8 +85,9 @@ def identify(source: str) -> tuple[str, bool]:
     try:
         top = _git(local, "rev-parse", "--absolute-git-dir").decode().strip()
     except GitError as exc:
-        raise GitError(f"{source} is not a git repository",
-                       hint="pass the path of a git repository or a URL git can clone") from exc
+        raise GitError(
+            f"{source} is not a git repository", hint="pass the path of a git repository or a URL git can clone"
+        ) from exc
     try:
         origin = _git(local, "config", "--get", "remote.origin.url").decode().strip()
     except GitError:
@@ -127,8 +128,10 @@ def resolve(repo: Repository, ref: str) -> str:
             return _git(repo.git_dir, "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}").decode().strip()
         except GitError:
             continue
-    raise GitError(f"{ref!r} is not a commit, branch or tag in {repo.key}",
-                   hint="check the ref (`git -C REPO log --oneline -1 REF`); URLs are fetched on every run")
+    raise GitError(
+        f"{ref!r} is not a commit, branch or tag in {repo.key}",
+        hint="check the ref (`git -C REPO log --oneline -1 REF`); URLs are fetched on every run",
+    )
 
 
 def export(repo: Repository, commit: str, dest: Path, paths: list[str] | None = None) -> Path:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from ..providers.base import DEFAULT_PARALLELISM
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
+from ..events import EventKind
+from ..providers.base import DEFAULT_PARALLELISM
 from . import discovery
 from .report import MissionReport, RunReport
 from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
 from .workspace import Workspace
-from ..events import EventKind
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
@@ -52,10 +53,15 @@ def _quiet(_: dict[str, Any]) -> None:
     pass
 
 
-def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
-        on_mission: Callable[[MissionReport], None] | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-        on_scheduler: Callable[[Any], None] | None = None) -> RunReport:
+def run(
+    request: Request,
+    *,
+    registry: Any = None,
+    emit: Emit = _quiet,
+    on_mission: Callable[[MissionReport], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_scheduler: Callable[[Any], None] | None = None,
+) -> RunReport:
     """Run gitops once; git, workspace and state-level problems raise, mission problems are reported.
 
     ``should_stop`` is asked before each mission (a runner shutting down stops between
@@ -71,14 +77,21 @@ def run(request: Request, *, registry: Any = None, emit: Emit = _quiet,
     with workspace:
         repo = open_repository(request.repository, workspace.root / "mirror.git", key)
         commit = resolve(repo, request.ref)
-        report = RunReport(repository=repo.key, ref=request.ref, commit=commit,
-                           mode="apply" if request.apply else "plan", since=request.since)
+        report = RunReport(
+            repository=repo.key,
+            ref=request.ref,
+            commit=commit,
+            mode="apply" if request.apply else "plan",
+            since=request.since,
+        )
         tree = workspace.checkout(repo, commit)
         present = discovery.find_missions(tree)
         selected = [m for m in present if discovery.matches(m, request.paths)]
         if request.paths and not selected and not request.prune:
-            raise SkyformError(f"no mission directory at {commit[:12]} matches --path {' '.join(request.paths)}",
-                               hint=f"missions found: {', '.join(present) or 'none'}")
+            raise SkyformError(
+                f"no mission directory at {commit[:12]} matches --path {' '.join(request.paths)}",
+                hint=f"missions found: {', '.join(present) or 'none'}",
+            )
         if request.since:
             selected = discovery.touched(selected, changed_paths(repo, request.since, commit))
         state_url = _state_url(request.state_url, workspace)
@@ -113,8 +126,16 @@ def _state_url(url: str | None, workspace: Workspace) -> str:
 class _MissionRunner:
     """Runs and prunes the missions of one commit, turning every failure into a report."""
 
-    def __init__(self, request: Request, repo: Repository, commit: str, state_url: str, registry: Any,
-                 emit: Emit, on_scheduler: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        request: Request,
+        repo: Repository,
+        commit: str,
+        state_url: str,
+        registry: Any,
+        emit: Emit,
+        on_scheduler: Callable[[Any], None] | None = None,
+    ) -> None:
         self.request, self.repo, self.commit = request, repo, commit
         self.on_scheduler = on_scheduler
         self.state_url, self.registry, self.emit = state_url, registry, emit
@@ -123,9 +144,14 @@ class _MissionRunner:
     def _options(self, path: str, commit: str, name: str | None = None) -> Any:
         from ..api import Options
 
-        return Options(state_url=self.state_url, refresh=self.request.refresh, parallelism=self.request.parallelism,
-                       secrets_file=self.request.secrets_file, mission_name=name,
-                       attributes={"repository": self.repo.key, "path": path, "commit": commit})
+        return Options(
+            state_url=self.state_url,
+            refresh=self.request.refresh,
+            parallelism=self.request.parallelism,
+            secrets_file=self.request.secrets_file,
+            mission_name=name,
+            attributes={"repository": self.repo.key, "path": path, "commit": commit},
+        )
 
     def _session(self, directory: Path, options: Any, path: str) -> Any:
         from ..api import Session
@@ -162,8 +188,11 @@ class _MissionRunner:
     def _check_owner(self, session: Any, path: str) -> None:
         name = session.mission.name
         if name in self.names:
-            raise SpecError([], message=f"mission name {name!r} is also used by {self.names[name]}; "
-                                        "each mission directory needs its own metadata.name")
+            raise SpecError(
+                [],
+                message=f"mission name {name!r} is also used by {self.names[name]}; "
+                "each mission directory needs its own metadata.name",
+            )
         state = session.store.mission(name)
         recorded = state.attributes if state else {}
         owner = (recorded.get("repository"), recorded.get("path"))
@@ -171,7 +200,8 @@ class _MissionRunner:
             raise StateError(
                 f"mission name {name!r} is already recorded in {session.store.url} from "
                 f"{owner[0]} ({owner[1]}); two missions may not share a name in one state",
-                hint="rename metadata.name, or give this repository its own --state")
+                hint="rename metadata.name, or give this repository its own --state",
+            )
 
     def _record(self, session: Any, attributes: dict[str, Any]) -> None:
         """Record the commit of a mission that needed no change (prune finds missions by it)."""
@@ -181,8 +211,9 @@ class _MissionRunner:
             with store.locked(name, "gitops", warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
                 store.write(name, mission_update={"attributes": attributes})
 
-    def prune(self, workspace: Workspace, present: list[str],
-              should_stop: Callable[[], bool] = lambda: False) -> list[MissionReport]:
+    def prune(
+        self, workspace: Workspace, present: list[str], should_stop: Callable[[], bool] = lambda: False
+    ) -> list[MissionReport]:
         """Destroy (or plan to destroy) the missions gone from the repository at this commit."""
         from ..state import open_store
 
@@ -208,17 +239,21 @@ class _MissionRunner:
         result = MissionReport(path=path, commit=last_commit, operation="destroy", name=name)
         with _reported(result, workspace.root / "pruned" / last_commit[:12]):
             if not last_commit or not commit_exists(self.repo, last_commit):
-                raise StateError(f"mission {name!r} ({path}) is gone from the repository, but the commit it was "
-                                 f"last applied from ({last_commit[:12] or 'unknown'}) is not in {self.repo.key}",
-                                 hint="check out a commit that has it and run `skyform destroy DIR --state URL`, "
-                                      "with the mission's metadata.name unchanged")
+                raise StateError(
+                    f"mission {name!r} ({path}) is gone from the repository, but the commit it was "
+                    f"last applied from ({last_commit[:12] or 'unknown'}) is not in {self.repo.key}",
+                    hint="check out a commit that has it and run `skyform destroy DIR --state URL`, "
+                    "with the mission's metadata.name unchanged",
+                )
             directory = workspace.export_removed(self.repo, last_commit, path)
             with self._session(directory, self._options(path, last_commit, name), path) as session:
                 try:
                     plan = session.plan(mode="destroy")
                 except PlanRefused as exc:  # prevent_destroy: say which mission and resource
-                    raise PlanRefused(f"mission {name!r} ({path}) is gone at {self.commit[:12]} but cannot be "
-                                      f"pruned: {exc.message}", hint=exc.hint) from exc
+                    raise PlanRefused(
+                        f"mission {name!r} ({path}) is gone at {self.commit[:12]} but cannot be pruned: {exc.message}",
+                        hint=exc.hint,
+                    ) from exc
                 result.plan = plan.to_json()
                 if not self.request.apply:
                     result.status = "changes"
@@ -251,8 +286,11 @@ class _reported:
         elif isinstance(exc, SkyformError):
             errors = [exc.message + (f" ({exc.hint})" if exc.hint else "")]
         else:  # a bug in skyform or a plugin: keep the traceback in the log, go on with the others
-            log.error("mission %s failed with an internal error:\n%s", self.result.path,
-                      "".join(traceback.format_exception(exc)))
+            log.error(
+                "mission %s failed with an internal error:\n%s",
+                self.result.path,
+                "".join(traceback.format_exception(exc)),
+            )
             errors = [f"internal error: {type(exc).__name__}: {exc}"]
         if self.prefix:
             errors = [e.replace(self.prefix, "") for e in errors]

@@ -50,7 +50,7 @@ class Workspace:
         self._lock_file: IO[str] | None = None
 
     @classmethod
-    def for_repository(cls, repository_key: str, base: Path | None = None) -> "Workspace":
+    def for_repository(cls, repository_key: str, base: Path | None = None) -> Workspace:
         return cls((base or default_base()) / slug(repository_key))
 
     @property
@@ -61,15 +61,17 @@ class Workspace:
     def default_state_url(self) -> str:
         return f"sqlite:///{self.root / 'state.db'}"
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         handle = (self.root / "workspace.lock").open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise StateError(f"another gitops run is using {self.root}",
-                             hint="wait for it to finish (a reconcile runner keeps it for each round)") from None
+            raise StateError(
+                f"another gitops run is using {self.root}",
+                hint="wait for it to finish (a reconcile runner keeps it for each round)",
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

@@ -60,27 +60,39 @@ class BudgetBreach:
     def __str__(self) -> str:
         what = self.address or "the mission"
         if self.address is None:
-            return (f"{what}: estimated total {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
-                    f"{self.limit:,.2f} (items: {', '.join(self.items) or 'none'}); apply will not start")
-        text = (f"{what}: estimate {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
-                f"{self.limit:,.2f}")
+            return (
+                f"{what}: estimated total {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
+                f"{self.limit:,.2f} (items: {', '.join(self.items) or 'none'}); apply will not start"
+            )
+        text = f"{what}: estimate {self.estimate:,.2f} {self.currency} is above {self.ceiling} {self.limit:,.2f}"
         if self.firm:
             return text + "; apply will not submit it"
-        return text + ("; a pre-estimate: apply checks the service's own figure and does not submit "
-                       "above the ceiling")
+        return text + ("; a pre-estimate: apply checks the service's own figure and does not submit above the ceiling")
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"address": self.address, "estimate": self.estimate, "limit": self.limit,
-                               "currency": self.currency, "ceiling": self.ceiling, "firm": self.firm}
+        out: dict[str, Any] = {
+            "address": self.address,
+            "estimate": self.estimate,
+            "limit": self.limit,
+            "currency": self.currency,
+            "ceiling": self.ceiling,
+            "firm": self.firm,
+        }
         if self.items:  # a mission breach: what its total is made of
             out["items"] = list(self.items)
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BudgetBreach:
-        return cls(address=data.get("address"), estimate=float(data["estimate"]), limit=float(data["limit"]),
-                   currency=str(data.get("currency", "")), ceiling=str(data.get("ceiling", "lifecycle.max_cost")),
-                   firm=bool(data.get("firm", True)), items=tuple(str(i) for i in data.get("items", ())))
+        return cls(
+            address=data.get("address"),
+            estimate=float(data["estimate"]),
+            limit=float(data["limit"]),
+            currency=str(data.get("currency", "")),
+            ceiling=str(data.get("ceiling", "lifecycle.max_cost")),
+            firm=bool(data.get("firm", True)),
+            items=tuple(str(i) for i in data.get("items", ())),
+        )
 
 
 def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
@@ -92,8 +104,9 @@ def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
             continue
         limit = resource.lifecycle.max_cost
         if limit is not None and action.cost.amount > limit:
-            out.append(BudgetBreach(action.address, action.cost.amount, limit, action.cost.currency,
-                                    firm=action.cost.firm))
+            out.append(
+                BudgetBreach(action.address, action.cost.amount, limit, action.cost.currency, firm=action.cost.firm)
+            )
     return out
 
 
@@ -110,8 +123,11 @@ class CostSummary:
         return self.items[:LARGEST]
 
     def to_json(self) -> dict[str, Any]:
-        return {"total": dict(self.totals), "unknown": list(self.unknown),
-                "largest": [{"address": a, "amount": c.amount, "currency": c.currency} for a, c in self.largest]}
+        return {
+            "total": dict(self.totals),
+            "unknown": list(self.unknown),
+            "largest": [{"address": a, "amount": c.amount, "currency": c.currency} for a, c in self.largest],
+        }
 
 
 def summarize(actions: Iterable[Planned]) -> CostSummary:
@@ -158,6 +174,8 @@ def refuse_over_budget(breaches_: Iterable[BudgetBreach]) -> None:
     over = [b for b in breaches_ if b.address is None]
     if over:
         b = over[0]
-        raise PlanRefused(f"over the mission's budget: the estimated total {b.estimate:,.2f} {b.currency} is above "
-                          f"budget.max {b.limit:,.2f}; nothing was sent. Items: {', '.join(b.items)}",
-                          hint="lower the work (or raise budget.max in the mission) and plan again")
+        raise PlanRefused(
+            f"over the mission's budget: the estimated total {b.estimate:,.2f} {b.currency} is above "
+            f"budget.max {b.limit:,.2f}; nothing was sent. Items: {', '.join(b.items)}",
+            hint="lower the work (or raise budget.max in the mission) and plan again",
+        )

@@ -54,9 +54,12 @@ def kind_of(path: Path) -> FileKind:
         return "mission"
     raise UsageError(
         f"{path} is neither a saved plan nor a mission",
-        hint=(f'a saved plan (written by `skyform plan -o FILE`) opens with {{"format": "{PLAN_FORMAT}", '
-              f'"format_version": {PLAN_FORMAT_VERSION}, ...}}; a mission is a YAML (or JSON) mapping with '
-              "apiVersion: skyform/v1 and kind: Mission, in a *.yaml file or a directory of them"))
+        hint=(
+            f'a saved plan (written by `skyform plan -o FILE`) opens with {{"format": "{PLAN_FORMAT}", '
+            f'"format_version": {PLAN_FORMAT_VERSION}, ...}}; a mission is a YAML (or JSON) mapping with '
+            "apiVersion: skyform/v1 and kind: Mission, in a *.yaml file or a directory of them"
+        ),
+    )
 
 
 def _says_it_is_a_mission(path: Path) -> bool:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import PlanRefused
@@ -46,8 +46,14 @@ class ActionKind(StrEnum):
 
 #: The plan symbols, defined once: text plans, gitops summaries and pull-request comments.
 SYMBOLS: dict[ActionKind, str] = {
-    ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.REPLACE: "-/+", ActionKind.DELETE: "-",
-    ActionKind.FORGET: "-", ActionKind.RESUME: ">", ActionKind.NOOP: " ", ActionKind.READ: "<=",
+    ActionKind.CREATE: "+",
+    ActionKind.UPDATE: "~",
+    ActionKind.REPLACE: "-/+",
+    ActionKind.DELETE: "-",
+    ActionKind.FORGET: "-",
+    ActionKind.RESUME: ">",
+    ActionKind.NOOP: " ",
+    ActionKind.READ: "<=",
 }
 
 
@@ -60,8 +66,9 @@ def symbol(kind: str) -> str:
 
 
 #: The kinds that change something (remote objects or the state).
-CHANGING = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE,
-                      ActionKind.FORGET, ActionKind.RESUME})
+CHANGING = frozenset(
+    {ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE, ActionKind.FORGET, ActionKind.RESUME}
+)
 PLAN_FORMAT = "skyform-plan"
 PLAN_FORMAT_VERSION = 2
 
@@ -88,8 +95,12 @@ class Action:
         return self.action in CHANGING or self.state_only or self.blocked is not None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"address": self.address, "type": self.type, "action": str(self.action),
-                               "reason": self.reason}
+        out: dict[str, Any] = {
+            "address": self.address,
+            "type": self.type,
+            "action": str(self.action),
+            "reason": self.reason,
+        }
         if self.changes:
             out["changes"] = [c.to_json() for c in self.changes]
         if self.drift:
@@ -111,15 +122,20 @@ class Action:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Action":
+    def from_json(cls, data: dict[str, Any]) -> Action:
         cost = data.get("cost")
         return cls(
-            address=data["address"], type=data["type"], action=ActionKind(data["action"]),
-            reason=data.get("reason", ""), changes=[Change.from_json(c) for c in data.get("changes", [])],
+            address=data["address"],
+            type=data["type"],
+            action=ActionKind(data["action"]),
+            reason=data.get("reason", ""),
+            changes=[Change.from_json(c) for c in data.get("changes", [])],
             notes=list(data.get("notes", [])),
-            cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", ""),
-                      bool(cost.get("firm", True))) if cost else None,
-            blocked=data.get("blocked"), depends_on=list(data.get("depends_on", [])),
+            cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", ""), bool(cost.get("firm", True)))
+            if cost
+            else None,
+            blocked=data.get("blocked"),
+            depends_on=list(data.get("depends_on", [])),
             adopt_first=bool(data.get("adopt_first", False)),
             drift=[Change.from_json(c) for c in data.get("drift", [])],
             state_only=bool(data.get("state_only", False)),
@@ -150,7 +166,8 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return any(a.changes_anything for a in self.actions) or (
-            self.mode == "refresh-only" and any(a.drift for a in self.actions))
+            self.mode == "refresh-only" and any(a.drift for a in self.actions)
+        )
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -163,25 +180,37 @@ class Plan:
         return summarize(self.actions)
 
     def total_cost(self) -> list[Cost]:
-        return [a.cost for a in self.actions
-                if a.cost and a.action in (ActionKind.CREATE, ActionKind.REPLACE, ActionKind.UPDATE)]
+        return [
+            a.cost
+            for a in self.actions
+            if a.cost and a.action in (ActionKind.CREATE, ActionKind.REPLACE, ActionKind.UPDATE)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {  # the header first: it is what makes a file a plan
-            "format": PLAN_FORMAT, "format_version": PLAN_FORMAT_VERSION, "mission": self.mission, "mission_path": self.mission_path,
-            "spec_digest": self.spec_digest, "lineage": self.lineage, "serial": self.serial, "mode": self.mode,
-            "targets": self.targets, "excludes": self.excludes, "excluded": self.excluded,
-            "created_at": self.created_at, "warnings": self.warnings,
-            "has_changes": self.has_changes, "counts": self.counts(), "sandbox": self.sandbox,
-            "cost": {**self.cost().to_json(),
-                     "budget": self.mission_budget.to_json() if self.mission_budget else None},
+            "format": PLAN_FORMAT,
+            "format_version": PLAN_FORMAT_VERSION,
+            "mission": self.mission,
+            "mission_path": self.mission_path,
+            "spec_digest": self.spec_digest,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "mode": self.mode,
+            "targets": self.targets,
+            "excludes": self.excludes,
+            "excluded": self.excluded,
+            "created_at": self.created_at,
+            "warnings": self.warnings,
+            "has_changes": self.has_changes,
+            "counts": self.counts(),
+            "sandbox": self.sandbox,
+            "cost": {**self.cost().to_json(), "budget": self.mission_budget.to_json() if self.mission_budget else None},
             "budget": [b.to_json() for b in self.budget],
             "actions": [a.to_json() for a in self.actions],
         }
 
     def save(self, path: Path) -> None:
         from .. import redact
-
         from ..errors import UsageError
 
         tmp = path.with_name(path.name + ".tmp")
@@ -192,44 +221,61 @@ class Plan:
             raise UsageError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
 
     @classmethod
-    def load(cls, path: Path) -> "Plan":
+    def load(cls, path: Path) -> Plan:
         """The plan saved at ``path``; PlanRefused (exit 7) when it is damaged or of another format."""
         try:
             data = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError) as exc:
             raise PlanRefused(f"cannot read the plan file {path}: {getattr(exc, 'strerror', None) or exc}") from None
         except ValueError as exc:
-            raise PlanRefused(f"{path} is a damaged or truncated skyform plan: {exc}",
-                              hint="make it again with `skyform plan -o FILE`") from None
+            raise PlanRefused(
+                f"{path} is a damaged or truncated skyform plan: {exc}",
+                hint="make it again with `skyform plan -o FILE`",
+            ) from None
         try:
             return cls.from_json(data)
         except PlanRefused as exc:
             raise PlanRefused(f"{path}: {exc.message}", hint=exc.hint) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise PlanRefused(f"{path} is not a valid skyform plan ({type(exc).__name__}: {exc})",
-                              hint="make it again with `skyform plan -o FILE`") from None
+            raise PlanRefused(
+                f"{path} is not a valid skyform plan ({type(exc).__name__}: {exc})",
+                hint="make it again with `skyform plan -o FILE`",
+            ) from None
 
     @classmethod
     def from_json(cls, data: Any) -> Plan:
         """The inverse of :meth:`to_json`; PlanRefused when the header is not this format."""
         if isinstance(data, dict) and data.get("format") == 1:
-            raise PlanRefused(f"a skyform plan of the old format 1; this skyform reads \"{PLAN_FORMAT}\" version "
-                              f"{PLAN_FORMAT_VERSION}", hint="make it again with `skyform plan -o FILE`")
+            raise PlanRefused(
+                f'a skyform plan of the old format 1; this skyform reads "{PLAN_FORMAT}" version {PLAN_FORMAT_VERSION}',
+                hint="make it again with `skyform plan -o FILE`",
+            )
         if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-            raise PlanRefused(f"not a skyform plan (its header must be \"format\": \"{PLAN_FORMAT}\")",
-                              hint="make it with `skyform plan -o FILE`")
+            raise PlanRefused(
+                f'not a skyform plan (its header must be "format": "{PLAN_FORMAT}")',
+                hint="make it with `skyform plan -o FILE`",
+            )
         version = data.get("format_version")
         if version != PLAN_FORMAT_VERSION:
-            raise PlanRefused(f"a skyform plan of format version {version}; this skyform reads version "
-                              f"{PLAN_FORMAT_VERSION}", hint="make it again with this skyform: `skyform plan -o FILE`")
+            raise PlanRefused(
+                f"a skyform plan of format version {version}; this skyform reads version {PLAN_FORMAT_VERSION}",
+                hint="make it again with this skyform: `skyform plan -o FILE`",
+            )
         if not isinstance(data["actions"], list):
             raise TypeError("actions must be a list")
         return cls(
-            mission=data["mission"], mission_path=data["mission_path"], spec_digest=data["spec_digest"],
-            lineage=data["lineage"], serial=int(data["serial"]), mode=data.get("mode", "apply"),
-            actions=[Action.from_json(a) for a in data["actions"]], targets=list(data.get("targets", [])),
-            excludes=list(data.get("excludes", [])), excluded=list(data.get("excluded", [])),
-            warnings=list(data.get("warnings", [])), created_at=float(data.get("created_at", 0)),
+            mission=data["mission"],
+            mission_path=data["mission_path"],
+            spec_digest=data["spec_digest"],
+            lineage=data["lineage"],
+            serial=int(data["serial"]),
+            mode=data.get("mode", "apply"),
+            actions=[Action.from_json(a) for a in data["actions"]],
+            targets=list(data.get("targets", [])),
+            excludes=list(data.get("excludes", [])),
+            excluded=list(data.get("excluded", [])),
+            warnings=list(data.get("warnings", [])),
+            created_at=float(data.get("created_at", 0)),
             sandbox=bool(data.get("sandbox", False)),
             budget=[BudgetBreach.from_json(b) for b in data.get("budget", [])],
             mission_budget=MissionBudget.from_json((data.get("cost") or {}).get("budget")),

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import graph
 from ..errors import Diagnostic, PlanRefused, RemoteError, SkyformError, SpecError
+from ..providers.base import ALL_FIELDS, DEFAULT_PARALLELISM, Change, ResourceKind
+from ..runtime import Runtime
 from ..spec.mission import Lifecycle, Mission
+from ..spec.values import Unknown, sealed, to_storable
+from ..state.base import ResourceState, StateStore
+from ..state.records import LIFECYCLE_KEY, to_record
+from ..validate.checks import issue_diagnostics
+from ..validate.scope import Scope
 from .budget import breaches, mission_breaches, other_currencies, summarize
 from .model import Action, ActionKind, Plan
 from .refresh import Observation, refresh, with_retries
-from ..providers.base import ALL_FIELDS, DEFAULT_PARALLELISM, Change, ResourceKind
-from ..runtime import Runtime
-from ..state.base import ResourceState, StateStore
-from ..state.records import LIFECYCLE_KEY, to_record
 from .targeting import Selection, check_ids, select
-from ..validate.checks import issue_diagnostics
-from ..validate.scope import Scope
-from ..spec.values import Unknown, sealed, to_storable
 
 #: an output an in-place update will change: expressions reading it are known after apply
 AFTER_APPLY = Unknown("(known after apply)")
@@ -89,8 +90,14 @@ class Planner:
         self.order = graph.topological(self.deps, list(mission.resources))
 
     def plan(
-        self, *, mode: str = "apply", targets: Iterable[str] = (), do_refresh: bool = True,
-        parallelism: int = DEFAULT_PARALLELISM, allow_forget: bool = False, plan_checks: bool = True,
+        self,
+        *,
+        mode: str = "apply",
+        targets: Iterable[str] = (),
+        do_refresh: bool = True,
+        parallelism: int = DEFAULT_PARALLELISM,
+        allow_forget: bool = False,
+        plan_checks: bool = True,
         excludes: Iterable[str] = (),
     ) -> Plan:
         state = self.store.mission(self.mission.name)
@@ -109,14 +116,17 @@ class Planner:
         if mode == "destroy":
             actions = self._destroy(records, selection, allow_forget)
         else:
-            actions = self._apply_actions(records, observations, selection, allow_forget, mode == "refresh-only",
-                                          plan_checks)
+            actions = self._apply_actions(
+                records, observations, selection, allow_forget, mode == "refresh-only", plan_checks
+            )
         self._refuse_prevented(actions, records)
         budget = self.mission.budget if mode == "apply" else None
         cost = summarize(actions)
         warnings = list(self.warnings) + [
             f"estimates in {c} are not counted against budget.max (in {budget.currency}): skyform converts no money"
-            for c in other_currencies(cost, budget) if budget is not None]
+            for c in other_currencies(cost, budget)
+            if budget is not None
+        ]
         return Plan(
             mission=self.mission.name,
             mission_path=str(self.mission.source),
@@ -133,27 +143,41 @@ class Planner:
             mission_budget=budget,
         )
 
-    def _selection(self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *,
-                   destroy: bool) -> Selection:
+    def _selection(
+        self, records: Mapping[str, ResourceState], targets: list[str], excludes: list[str], *, destroy: bool
+    ) -> Selection:
         """The ids this run may act on: the mission's graph, and recorded links for what
         only state knows (orphans, and every record in a destroy)."""
         recorded = {a: [d for d in rs.depends_on if d in records] for a, rs in records.items()}
         if destroy:
-            return select(recorded, sorted(records, key=lambda a: records[a].created_at), targets=targets,
-                          excludes=excludes, destroy=True)
+            return select(
+                recorded,
+                sorted(records, key=lambda a: records[a].created_at),
+                targets=targets,
+                excludes=excludes,
+                destroy=True,
+            )
         deps = {**recorded, **self.deps}
         every = [*self.order, *(a for a in records if a not in self.mission.resources)]
         return select(deps, every, targets=targets, excludes=excludes)
 
     # -- decisions ----------------------------------------------------------------------
-    def _apply_actions(self, records: Mapping[str, ResourceState], obs: Mapping[str, Observation],
-                       wanted: Selection, allow_forget: bool, refresh_only: bool, plan_checks: bool) -> list[Action]:
+    def _apply_actions(
+        self,
+        records: Mapping[str, ResourceState],
+        obs: Mapping[str, Observation],
+        wanted: Selection,
+        allow_forget: bool,
+        refresh_only: bool,
+        plan_checks: bool,
+    ) -> list[Action]:
         known_outputs: dict[str, Any] = {}
         actions: list[Action] = []
         problems: list[Diagnostic] = []
         # a plan whose secrets are missing could never be applied: say so now, not after approval
-        scope = Scope(self.mission, self.runtime.secrets, known_outputs, require_secrets=True,
-                      registry=self.runtime.registry)
+        scope = Scope(
+            self.mission, self.runtime.secrets, known_outputs, require_secrets=True, registry=self.runtime.registry
+        )
         for rid in self.order:
             if rid not in wanted:
                 continue
@@ -169,11 +193,21 @@ class Planner:
             if action.action in (ActionKind.NOOP, ActionKind.UPDATE, ActionKind.RESUME) and rs is not None:
                 # sealed as apply records them (and hands them on): an output made from a secret,
                 # even one rotated since, reaches a dependent's spec as a digest, never in clear
-                outputs = (sealed(ob.result.outputs, like=rs.outputs) if ob.result is not None and ob.result.outputs
-                           else rs.outputs)
-                known_outputs[rid] = outputs if action.action == ActionKind.NOOP else self._outputs_after_update(
-                    resource.type, outputs, rs.outputs, action)
-            if plan_checks and not refresh_only and action.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE):
+                outputs = (
+                    sealed(ob.result.outputs, like=rs.outputs)
+                    if ob.result is not None and ob.result.outputs
+                    else rs.outputs
+                )
+                known_outputs[rid] = (
+                    outputs
+                    if action.action == ActionKind.NOOP
+                    else self._outputs_after_update(resource.type, outputs, rs.outputs, action)
+                )
+            if (
+                plan_checks
+                and not refresh_only
+                and action.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)
+            ):
                 problems += self._plan_check(rid, resource, spec, action)
             actions.append(action)
         if any(p.severity == "error" for p in problems):
@@ -183,8 +217,16 @@ class Planner:
             actions.append(self._orphan_action(records[rid], allow_forget))
         return actions
 
-    def _decide(self, rid: str, type_name: str, lifecycle: Lifecycle, spec: Any, rs: ResourceState | None,
-                ob: Observation, refresh_only: bool) -> Action:
+    def _decide(
+        self,
+        rid: str,
+        type_name: str,
+        lifecycle: Lifecycle,
+        spec: Any,
+        rs: ResourceState | None,
+        ob: Observation,
+        refresh_only: bool,
+    ) -> Action:
         _, kind = self.runtime.kind(type_name)
         if rs is None:
             return Action(rid, type_name, ActionKind.CREATE, "not in state")
@@ -200,12 +242,23 @@ class Planner:
             return Action(rid, type_name, ActionKind.NOOP, "refresh only", drift=self._drift(rs, ob))
         if rs.status == "creating" or (rs.remote_id is None and rs.status in ("failed", "deleting")):
             if ob.adopt_error:
-                return Action(rid, type_name, ActionKind.CREATE, "resume an interrupted create", adopt_first=True,
-                              blocked=ob.adopt_error)
+                return Action(
+                    rid,
+                    type_name,
+                    ActionKind.CREATE,
+                    "resume an interrupted create",
+                    adopt_first=True,
+                    blocked=ob.adopt_error,
+                )
             if rs.status == "creating":
-                note = (f"found {ob.adopted.remote_id} made by the interrupted create: it will be adopted"
-                        if ob.adopted is not None else "nothing was found for the interrupted create")
-                return Action(rid, type_name, ActionKind.CREATE, "resume an interrupted create", notes=[note], adopt_first=True)
+                note = (
+                    f"found {ob.adopted.remote_id} made by the interrupted create: it will be adopted"
+                    if ob.adopted is not None
+                    else "nothing was found for the interrupted create"
+                )
+                return Action(
+                    rid, type_name, ActionKind.CREATE, "resume an interrupted create", notes=[note], adopt_first=True
+                )
             return Action(rid, type_name, ActionKind.CREATE, "the previous create failed")
         if rs.type != type_name:
             return Action(rid, type_name, ActionKind.REPLACE, f"type changed from {rs.type}")
@@ -221,21 +274,32 @@ class Planner:
             record = to_record(rs)
             decision = kind.plan_change(changes + drift, record)
             reason = "spec changed" if changes else "changed outside skyform"
-            why = decision.note or (_forcing_note(kind, changes + drift) if decision.action == ActionKind.REPLACE else None)
-            action = Action(rid, type_name, ActionKind(decision.action), reason, changes=changes, drift=drift,
-                            notes=[why] if why else [])
+            why = decision.note or (
+                _forcing_note(kind, changes + drift) if decision.action == ActionKind.REPLACE else None
+            )
+            action = Action(
+                rid,
+                type_name,
+                ActionKind(decision.action),
+                reason,
+                changes=changes,
+                drift=drift,
+                notes=[why] if why else [],
+            )
             if decision.action == ActionKind.REPLACE:
                 self._replace_without_delete(action, kind)
             return action
         if rs.status == "running":
             return Action(rid, type_name, ActionKind.RESUME, "the remote job is still running: wait for it")
         if rs.private.get(LIFECYCLE_KEY, {}).get("prevent_destroy", False) != lifecycle.prevent_destroy:
-            return Action(rid, type_name, ActionKind.NOOP, "lifecycle.prevent_destroy changed: recorded in state",
-                          state_only=True)
+            return Action(
+                rid, type_name, ActionKind.NOOP, "lifecycle.prevent_destroy changed: recorded in state", state_only=True
+            )
         return Action(rid, type_name, ActionKind.NOOP, "up to date")
 
-    def _outputs_after_update(self, type_name: str, outputs: Mapping[str, Any], recorded: Mapping[str, Any],
-                              action: Action) -> dict[str, Any]:
+    def _outputs_after_update(
+        self, type_name: str, outputs: Mapping[str, Any], recorded: Mapping[str, Any], action: Action
+    ) -> dict[str, Any]:
         """The outputs dependents see while ``action`` updates the resource in place (or
         waits for it: a remote job still running, e.g. after an interrupted update).
 
@@ -248,8 +312,11 @@ class Planner:
         """
         _, kind = self.runtime.kind(type_name)
         changes = action.changes + action.drift
-        keeps = (kind.kept_outputs(outputs, changes) if action.action == ActionKind.UPDATE
-                 else {k: v for k, v in outputs.items() if k in kind.stable_outputs})
+        keeps = (
+            kind.kept_outputs(outputs, changes)
+            if action.action == ActionKind.UPDATE
+            else {k: v for k, v in outputs.items() if k in kind.stable_outputs}
+        )
         kept = {k: v for k, v in keeps.items() if recorded.get(k) == v}
         declared = (kind.outputs_schema.get("properties") or {}).keys()
         return {name: kept.get(name, AFTER_APPLY) for name in [*outputs, *declared]}
@@ -263,8 +330,10 @@ class Planner:
             if self.allow_forget:
                 action.notes.append(f"the old object stays in the service and is forgotten ({note})")
             else:
-                action.blocked = (f"replacing needs the old object deleted, and {note}; delete it in the service, "
-                                  "then pass --forget to create the new one")
+                action.blocked = (
+                    f"replacing needs the old object deleted, and {note}; delete it in the service, "
+                    "then pass --forget to create the new one"
+                )
 
     def _drift(self, rs: ResourceState, ob: Observation) -> list[Change]:
         if ob.result is None or ob.result.observed is None or not rs.observed:
@@ -272,8 +341,11 @@ class Planner:
         # a value recorded as sensitive stays so when read back (after a rotation the service
         # still holds the value made from the old secret): compared by digest, never shown
         now = sealed(ob.result.observed, like=rs.observed)
-        return [Change((k,), now.get(k), rs.observed.get(k)) for k in sorted(set(rs.observed) | set(now))
-                if k in rs.observed and now.get(k) != rs.observed.get(k)]
+        return [
+            Change((k,), now.get(k), rs.observed.get(k))
+            for k in sorted(set(rs.observed) | set(now))
+            if k in rs.observed and now.get(k) != rs.observed.get(k)
+        ]
 
     def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
         _, kind = self.runtime.kind(resource.type)
@@ -282,26 +354,35 @@ class Planner:
         if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate is ResourceKind.estimate:
             return []  # nothing remote to check: no client, no context
         try:
-            ctx = self.runtime.context(rid, resource.type, idempotency_key="", intent_at=time.time(),
-                                       lifecycle=resource.lifecycle.as_dict())
+            ctx = self.runtime.context(
+                rid, resource.type, idempotency_key="", intent_at=time.time(), lifecycle=resource.lifecycle.as_dict()
+            )
             issues = list(with_retries(lambda: list(kind.plan_check(spec, ctx))))
             cost = with_retries(lambda: kind.estimate(spec, ctx))
             if cost is not None:
                 action.cost = cost
                 ceiling = resource.lifecycle.max_cost
                 if ceiling is not None and cost.firm and cost.amount > ceiling:
-                    action.blocked = (f"cost estimate {cost} is above lifecycle.max_cost {ceiling:g}; "
-                                      "nothing will be submitted")
+                    action.blocked = (
+                        f"cost estimate {cost} is above lifecycle.max_cost {ceiling:g}; nothing will be submitted"
+                    )
         except RemoteError as exc:
-            return [Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base),
-                               resource.type)]
+            return [
+                Diagnostic(".".join(base), f"plan-time check failed: {exc}", self.mission.locate(*base), resource.type)
+            ]
         except SkyformError:
             raise
         except Exception as exc:  # a provider bug or an answer it did not expect
             log.debug("plan-time check of %s failed", rid, exc_info=True)
-            return [Diagnostic(".".join(base), f"plan-time check failed unexpectedly: {type(exc).__name__}: {exc} "
-                               "(a provider bug or an unexpected answer; -vv shows the traceback)",
-                               self.mission.locate(*base), resource.type)]
+            return [
+                Diagnostic(
+                    ".".join(base),
+                    f"plan-time check failed unexpectedly: {type(exc).__name__}: {exc} "
+                    "(a provider bug or an unexpected answer; -vv shows the traceback)",
+                    self.mission.locate(*base),
+                    resource.type,
+                )
+            ]
         return issue_diagnostics(issues, self.mission.document, base, resource.type)
 
     def _orphans(self, records: Mapping[str, ResourceState], wanted: Selection) -> list[str]:
@@ -320,10 +401,18 @@ class Planner:
             return Action(rs.address, rs.type, ActionKind.FORGET, reason, notes=[note] if note else [])
         if mode == "manual":
             if allow_forget:
-                return Action(rs.address, rs.type, ActionKind.FORGET, reason, notes=[note or "the API cannot delete it"])
-            return Action(rs.address, rs.type, ActionKind.DELETE, reason, notes=[note] if note else [],
-                          blocked=f"{rs.type} cannot be deleted through its API ({note or 'no delete endpoint'}); "
-                                  "delete it in the service, then pass --forget to drop it from state")
+                return Action(
+                    rs.address, rs.type, ActionKind.FORGET, reason, notes=[note or "the API cannot delete it"]
+                )
+            return Action(
+                rs.address,
+                rs.type,
+                ActionKind.DELETE,
+                reason,
+                notes=[note] if note else [],
+                blocked=f"{rs.type} cannot be deleted through its API ({note or 'no delete endpoint'}); "
+                "delete it in the service, then pass --forget to drop it from state",
+            )
         return Action(rs.address, rs.type, ActionKind.DELETE, reason, notes=[note] if note else [])
 
     def _destroy(self, records: Mapping[str, ResourceState], chosen: Selection, allow_forget: bool) -> list[Action]:
@@ -344,5 +433,7 @@ class Planner:
             if protect:
                 prevented.append(f"{a.address} ({a.action}: {a.reason})")
         if prevented:
-            raise PlanRefused("lifecycle.prevent_destroy forbids this plan: " + "; ".join(prevented),
-                              hint="remove prevent_destroy from the resource first if you really mean it")
+            raise PlanRefused(
+                "lifecycle.prevent_destroy forbids this plan: " + "; ".join(prevented),
+                hint="remove prevent_destroy from the resource first if you really mean it",
+            )

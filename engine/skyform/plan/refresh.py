@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import AdoptError, AuthError, NotFound, RemoteError, SkyformError, TransientError
 from ..providers.base import DEFAULT_PARALLELISM, Result
@@ -45,12 +46,13 @@ def with_retries(fn: Any, attempts: int = 4) -> Any:
         except TransientError as exc:
             if attempt == attempts - 1:
                 raise
-            time.sleep(min(exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** attempt, 10.0))
+            time.sleep(min(exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt, 10.0))
     return None
 
 
-def refresh(runtime: Runtime, records: Mapping[str, ResourceState],
-            parallelism: int = DEFAULT_PARALLELISM) -> dict[str, Observation]:
+def refresh(
+    runtime: Runtime, records: Mapping[str, ResourceState], parallelism: int = DEFAULT_PARALLELISM
+) -> dict[str, Observation]:
     """Observe every recorded resource (read, or adopt for interrupted creates): per provider, a
     bounded pool of at most ``parallelism`` (and the provider's own cap) workers over chunks."""
 
@@ -79,8 +81,10 @@ def refresh(runtime: Runtime, records: Mapping[str, ResourceState],
             return Observation(error=str(exc))
         except Exception as exc:  # a provider bug or an answer it did not expect
             log.debug("reading %s failed", rs.address, exc_info=True)
-            return Observation(error=f"{rs.type} failed unexpectedly: {type(exc).__name__}: {exc} "
-                                     "(a provider bug or an unexpected answer; -vv shows the traceback)")
+            return Observation(
+                error=f"{rs.type} failed unexpectedly: {type(exc).__name__}: {exc} "
+                "(a provider bug or an unexpected answer; -vv shows the traceback)"
+            )
         return Observation(result=result, gone=result is None)
 
     def observe_chunk(chunk: list[ResourceState]) -> list[tuple[str, Observation]]:
@@ -118,4 +122,4 @@ def refresh_chunks(items: list[ResourceState], workers: int) -> list[list[Resour
     churn the garbage collector; a chunk is one future and one result list.
     """
     size = max(1, min(REFRESH_CHUNK_MAX, -(-len(items) // (workers * 4))))
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

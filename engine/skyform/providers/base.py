@@ -131,8 +131,7 @@ class Change:
         from ..spec.values import from_storable
 
         path = data["path"]
-        if not isinstance(path, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool)
-                                                 for p in path):
+        if not isinstance(path, list) or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in path):
             raise TypeError(f"a change's path must be a list of keys and indexes, not {path!r}")
         return cls(tuple(path), from_storable(data.get("before")), from_storable(data.get("after")))
 
@@ -250,9 +249,12 @@ class ResourceKind:
         an output's stability depends on more than the changed field names.
         """
         touched = {c.field for c in changes}
-        return {name: value for name, value in outputs.items()
-                if name in self.stable_outputs
-                or (name in self.output_sources and not touched & set(self.output_sources[name]))}
+        return {
+            name: value
+            for name, value in outputs.items()
+            if name in self.stable_outputs
+            or (name in self.output_sources and not touched & set(self.output_sources[name]))
+        }
 
     # -- apply ------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
@@ -282,9 +284,7 @@ class ResourceKind:
             raise NotFound(f"{record.address}: remote object {record.remote_id} disappeared")
         return result
 
-    def update(
-        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
-    ) -> Result:
+    def update(self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext) -> Result:
         raise NotImplementedError(f"{self.name}: update")
 
     def cancel(self, record: Record, ctx: OperationContext) -> None:

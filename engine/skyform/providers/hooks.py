@@ -62,15 +62,12 @@ class Hooks:
         if caller is None:
             return []
         if self._tracing:
-            self._pm.trace.root.get("hook")(
-                f"{hook} [plugin {origin.name}, distribution {origin.distribution}]"
-            )
+            self._pm.trace.root.get("hook")(f"{hook} [plugin {origin.name}, distribution {origin.distribution}]")
         try:
             results = caller()
         except Exception as exc:  # third-party code: name the plugin, keep the cause
             raise PluginError(
-                f"plugin {origin.name!r} ({origin.distribution}) failed in {hook}: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {origin.name!r} ({origin.distribution}) failed in {hook}: {type(exc).__name__}: {exc}"
             ) from exc
         return [item for result in results for item in (result or ())]
 
@@ -111,9 +108,7 @@ class Hooks:
         """``skyform_apply_finished``: an apply or destroy ended."""
         self._pm.hook.skyform_apply_finished(mission=mission, result=result)
 
-    def reconcile_round(
-        self, *, repository: str, results: list[dict[str, Any]]
-    ) -> None:
+    def reconcile_round(self, *, repository: str, results: list[dict[str, Any]]) -> None:
         """``skyform_reconcile_round``, one plugin at a time: one that raises is logged and skipped."""
         for impl in self._pm.hook.skyform_reconcile_round.get_hookimpls():
             caller = self._one_plugin("skyform_reconcile_round", impl.plugin)

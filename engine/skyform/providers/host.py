@@ -63,9 +63,7 @@ class PluginManager(pluggy.PluginManager):
         self.tracing = False
 
 
-def build_plugin_manager(
-    plugins: Iterable[object] = (), *, autoload: bool | None = None
-) -> PluginManager:
+def build_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | None = None) -> PluginManager:
     """A plugin manager with the hookspecs, entry-point plugins (unless disabled) and ``plugins``."""
     pm = PluginManager()
     if os.environ.get("SKYFORM_TRACE_HOOKS", "") not in ("", "0"):
@@ -74,16 +72,10 @@ def build_plugin_manager(
         pm.tracing = True
     if autoload is None:
         autoload = os.environ.get("SKYFORM_DISABLE_PLUGIN_AUTOLOAD", "") in ("", "0")
-    only = {
-        n.strip() for n in os.environ.get("SKYFORM_PLUGINS", "").split(",") if n.strip()
-    }
+    only = {n.strip() for n in os.environ.get("SKYFORM_PLUGINS", "").split(",") if n.strip()}
     if autoload or only:
         pm.pending = _discover(only=None if autoload else only)
-    for module_name in [
-        m.strip()
-        for m in os.environ.get("SKYFORM_PLUGIN_MODULES", "").split(",")
-        if m.strip()
-    ]:
+    for module_name in [m.strip() for m in os.environ.get("SKYFORM_PLUGIN_MODULES", "").split(",") if m.strip()]:
         _register_module(pm, module_name)
     for plugin in plugins:
         pm.register(plugin)
@@ -138,8 +130,7 @@ def _register_module(pm: PluginManager, module_name: str) -> None:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise PluginError(
-            f"plugin module {module_name!r} (from SKYFORM_PLUGIN_MODULES) failed to load: "
-            f"{type(exc).__name__}: {exc}"
+            f"plugin module {module_name!r} (from SKYFORM_PLUGIN_MODULES) failed to load: {type(exc).__name__}: {exc}"
         ) from exc
     if pm.is_registered(module):
         return
@@ -166,15 +157,11 @@ def _register(pm: PluginManager, plugin: object, name: str, info: PluginInfo) ->
 
 def origin_of(pm: PluginManager, plugin: object) -> PluginInfo:
     """Where ``plugin`` came from (in-process objects may carry their own ``__skyform_plugin_info__``)."""
-    info = pm.origins.get(id(plugin)) or getattr(
-        plugin, "__skyform_plugin_info__", None
-    )
+    info = pm.origins.get(id(plugin)) or getattr(plugin, "__skyform_plugin_info__", None)
     if isinstance(info, PluginInfo):
         return info
     name = pm.get_name(plugin) or repr(plugin)
-    return PluginInfo(
-        name, "(registered in process)", "", getattr(plugin, "__name__", name)
-    )
+    return PluginInfo(name, "(registered in process)", "", getattr(plugin, "__name__", name))
 
 
 def _uninstall_hint(origin: PluginInfo) -> str:
@@ -191,9 +178,7 @@ class _Providers(Mapping[str, Provider]):
         self.loaded: dict[str, Provider] = {}
 
     def __getitem__(self, name: str) -> Provider:
-        if (
-            name not in self.loaded
-        ):  # the lock-free fast path: a loaded provider stays loaded
+        if name not in self.loaded:  # the lock-free fast path: a loaded provider stays loaded
             self._registry._load_for(name)
         return self.loaded[name]
 
@@ -247,9 +232,7 @@ class Registry:
         return None if kind is None else (provider, kind)
 
     def all_types(self) -> list[str]:
-        return sorted(
-            f"{p.name}.{k.name}" for p in self.providers.values() for k in p.kinds
-        )
+        return sorted(f"{p.name}.{k.name}" for p in self.providers.values() for k in p.kinds)
 
     @property
     def hooks(self) -> Hooks:
@@ -272,9 +255,7 @@ class Registry:
         with self._loading:
             for plugin in self._plugins():
                 if self._first_time("commands", plugin):
-                    self._commands.extend(
-                        self._hooks.cli_commands(plugin, origin_of(self.pm, plugin))
-                    )
+                    self._commands.extend(self._hooks.cli_commands(plugin, origin_of(self.pm, plugin)))
         return self._commands
 
     # -- loading ------------------------------------------------------------------------
@@ -298,9 +279,7 @@ class Registry:
 
     def _load_for(self, provider_name: str) -> None:
         with self._loading:
-            if (
-                provider_name in self._table.loaded
-            ):  # another thread loaded it meanwhile
+            if provider_name in self._table.loaded:  # another thread loaded it meanwhile
                 return
             ep = self.pm.pending.pop(provider_name, None)
             if ep is not None:

@@ -24,9 +24,10 @@ import os
 import random
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 FaultKind = Literal["status", "latency", "drop", "job_fail", "job_stuck"]
 KINDS = ("status", "latency", "drop", "job_fail", "job_stuck")
@@ -55,16 +56,23 @@ class FaultRule:
         self._regex = re.compile(self.match)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "FaultRule":
+    def from_dict(cls, data: Any) -> FaultRule:
         if not isinstance(data, dict):
             raise ValueError(f"a fault rule must be a mapping, not {type(data).__name__}")
         allowed = {"fault", "match", "provider", "status", "retry_after", "delay", "rate", "times"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(map(str, unknown)))}")
-        types: dict[str, type | tuple[type, ...]] = {"fault": str, "match": str, "provider": (str, type(None)), "status": int,
-                 "retry_after": (int, float, type(None)), "delay": (int, float), "rate": (int, float),
-                 "times": (int, type(None))}
+        types: dict[str, type | tuple[type, ...]] = {
+            "fault": str,
+            "match": str,
+            "provider": (str, type(None)),
+            "status": int,
+            "retry_after": (int, float, type(None)),
+            "delay": (int, float),
+            "rate": (int, float),
+            "times": (int, type(None)),
+        }
         for key, value in data.items():
             if not isinstance(value, types[key]) or isinstance(value, bool):
                 raise ValueError(f"fault setting {key!r} has the wrong type: {value!r}")
@@ -86,7 +94,7 @@ class Faults:
         self.lock = threading.Lock()
 
     @classmethod
-    def load(cls, source: str | Path | list[dict[str, Any]] | None, seed: int = 0) -> "Faults":
+    def load(cls, source: str | Path | list[dict[str, Any]] | None, seed: int = 0) -> Faults:
         """Rules from a list, a JSON/YAML file path, or inline JSON text."""
         if source is None:
             return cls(seed=seed)
@@ -117,9 +125,10 @@ class Faults:
         return cls(rules, seed=seed)
 
     @classmethod
-    def from_environment(cls) -> "Faults":
-        return cls.load(os.environ.get("SKYFORM_SANDBOX_FAULTS") or None,
-                        seed=int(os.environ.get("SKYFORM_SANDBOX_SEED", "0")))
+    def from_environment(cls) -> Faults:
+        return cls.load(
+            os.environ.get("SKYFORM_SANDBOX_FAULTS") or None, seed=int(os.environ.get("SKYFORM_SANDBOX_SEED", "0"))
+        )
 
     def replace(self, rules: Iterable[FaultRule]) -> None:
         with self.lock:

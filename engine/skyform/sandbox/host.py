@@ -59,17 +59,25 @@ class SimulatorHost:
         try:
             server = make_server("127.0.0.1", port, simulator, threaded=True, request_handler=_QuietHandler)
         except SystemExit as exc:  # werkzeug exits (after printing) when the port is taken
-            raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
-                               hint="choose another port or stop the process using it") from exc
+            raise SandboxError(
+                f"sandbox: port {port} on 127.0.0.1 is already in use",
+                hint="choose another port or stop the process using it",
+            ) from exc
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
-                                   hint="choose another port or stop the process using it") from exc
+                raise SandboxError(
+                    f"sandbox: port {port} on 127.0.0.1 is already in use",
+                    hint="choose another port or stop the process using it",
+                ) from exc
             raise SandboxError(f"sandbox: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
         assert isinstance(server, ThreadedWSGIServer)  # threaded=True
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name=f"sandbox-{simulator.provider}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"sandbox-{simulator.provider}",
+            daemon=True,
+        )
         thread.start()
         running = Running(simulator, server, thread)
         self.running[simulator.provider] = running
@@ -88,7 +96,7 @@ class SimulatorHost:
                 running.simulator.save()
         self.running.clear()
 
-    def __enter__(self) -> "SimulatorHost":
+    def __enter__(self) -> SimulatorHost:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,9 +17,10 @@ import json
 import os
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 from ..providers.base import Provider
 from .clock import SimClock
@@ -50,13 +51,17 @@ def ensure_writable(state_dir: Path) -> None:
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SandboxError(f"sandbox: cannot create state directory {state_dir}: {exc.strerror}",
-                           hint="pass a directory you can write to") from exc
+        raise SandboxError(
+            f"sandbox: cannot create state directory {state_dir}: {exc.strerror}",
+            hint="pass a directory you can write to",
+        ) from exc
     if not state_dir.is_dir():
         raise SandboxError(f"sandbox: {state_dir} is not a directory")
     if not os.access(state_dir, os.W_OK | os.X_OK):
-        raise SandboxError(f"sandbox: state directory {state_dir} is not writable",
-                           hint="pass a directory you can write to, or fix its permissions")
+        raise SandboxError(
+            f"sandbox: state directory {state_dir} is not writable",
+            hint="pass a directory you can write to, or fix its permissions",
+        )
 
 
 def environment_clock_factor() -> float:
@@ -71,8 +76,10 @@ def environment_clock_factor() -> float:
     except ValueError:
         factor = 0.0
     if not factor > 0:
-        raise SandboxError(f"sandbox: SKYFORM_SANDBOX_CLOCK={text!r} is not a positive number",
-                           hint="set it to simulated seconds per real second, e.g. 600")
+        raise SandboxError(
+            f"sandbox: SKYFORM_SANDBOX_CLOCK={text!r} is not a positive number",
+            hint="set it to simulated seconds per real second, e.g. 600",
+        )
     return factor
 
 
@@ -135,8 +142,10 @@ def check_port_free(port: int) -> None:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise SandboxError(f"sandbox: port {port} on 127.0.0.1 is already in use",
-                                   hint="choose another port (--port-base) or stop the process using it") from exc
+                raise SandboxError(
+                    f"sandbox: port {port} on 127.0.0.1 is already in use",
+                    hint="choose another port (--port-base) or stop the process using it",
+                ) from exc
             raise SandboxError(f"sandbox: cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
 
 
@@ -198,8 +207,9 @@ class ServeLock:
             providers={name: r.settings() for name, r in sorted(host.running.items())},
         )
         _write_json(self.state_dir / PROVIDERS_FILE, info.providers)
-        _write_json(self.state_dir / SERVE_FILE, {"pid": info.pid, "started_at": info.started_at,
-                                                  "servers": info.servers})
+        _write_json(
+            self.state_dir / SERVE_FILE, {"pid": info.pid, "started_at": info.started_at, "servers": info.servers}
+        )
         return info
 
     def release(self) -> None:
@@ -236,8 +246,9 @@ def read_serve(state_dir: Path) -> ServeInfo | None:
         providers = read_providers(state_dir)
     except (OSError, ValueError):
         return None
-    return ServeInfo(pid=int(data["pid"]), started_at=float(data["started_at"]),
-                     servers=dict(data["servers"]), providers=providers)
+    return ServeInfo(
+        pid=int(data["pid"]), started_at=float(data["started_at"]), servers=dict(data["servers"]), providers=providers
+    )
 
 
 def read_providers(state_dir: Path) -> dict[str, dict[str, Any]]:
@@ -246,8 +257,9 @@ def read_providers(state_dir: Path) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise SandboxError(f"sandbox: {path} does not exist",
-                           hint=f"start `skyform sandbox serve --dir {state_dir}` first") from exc
+        raise SandboxError(
+            f"sandbox: {path} does not exist", hint=f"start `skyform sandbox serve --dir {state_dir}` first"
+        ) from exc
     except ValueError as exc:
         raise SandboxError(f"sandbox: {path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

@@ -21,10 +21,11 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -145,13 +146,15 @@ class Simulator:
             elif rule.fault == "status":
                 headers = {}
                 if rule.retry_after is not None:
-                    headers["Retry-After"] = str(int(rule.retry_after) if float(rule.retry_after).is_integer() else rule.retry_after)
+                    headers["Retry-After"] = str(
+                        int(rule.retry_after) if float(rule.retry_after).is_integer() else rule.retry_after
+                    )
                 return json_response({"detail": f"simulated fault: HTTP {rule.status}"}, rule.status, headers)
         return None
 
     def dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
         if request.path.startswith("/__sandbox__/"):
-            return self._control(request, request.path[len("/__sandbox__/"):].strip("/"))
+            return self._control(request, request.path[len("/__sandbox__/") :].strip("/"))
         self.requests += 1
         faulted = self._fault_response(request, environ)
         if faulted is not None:
@@ -162,8 +165,11 @@ class Simulator:
         except NotFound:
             return self.not_found(request)
         except MethodNotAllowed as exc:
-            return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405,
-                                 {"Allow": ", ".join(exc.valid_methods or [])})
+            return json_response(
+                {"detail": f'Method "{request.method}" not allowed.'},
+                405,
+                {"Allow": ", ".join(exc.valid_methods or [])},
+            )
         except HTTPException as exc:  # redirects and the like
             return exc.get_response(environ)
         handler: Callable[..., Response] = attrgetter(str(endpoint))(self)

@@ -15,13 +15,22 @@ BUDGET_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["max", "currency"],
     "description": "The most the whole mission's planned work may cost: plan exits 8 with "
-                   "--detailed-exitcode above it, and apply refuses before the first request.",
+    "--detailed-exitcode above it, and apply refuses before the first request.",
     "properties": {
-        "max": {"type": "number", "minimum": 0, "maximum": 1e15,
-                "description": "The largest total of the plan's cost estimates in this currency."},
-        "currency": {"type": "string", "minLength": 1, "maxLength": 16, "pattern": r"^\S+$",
-                     "description": "The currency of the estimates counted against it, as the providers "
-                                    "name it: EUR, USD, or a unit such as iTwin's 'units'."},
+        "max": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1e15,
+            "description": "The largest total of the plan's cost estimates in this currency.",
+        },
+        "currency": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 16,
+            "pattern": r"^\S+$",
+            "description": "The currency of the estimates counted against it, as the providers "
+            "name it: EUR, USD, or a unit such as iTwin's 'units'.",
+        },
     },
 }
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 import pickle
+import secrets
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -45,8 +45,9 @@ def _registry_key(registry: Any, mission: Mission) -> str:
     """The versions of the providers the mission names: only those can change its verdict
     (and only those are loaded, so an unchanged mission does not import the others)."""
     used = sorted({r.provider for r in mission.resources.values()} | set(mission.providers))
-    versions = [f"{name}={registry.providers[name].version}" if name in registry.providers else f"{name}=?"
-                for name in used]
+    versions = [
+        f"{name}={registry.providers[name].version}" if name in registry.providers else f"{name}=?" for name in used
+    ]
     return ",".join(versions)
 
 
@@ -65,7 +66,11 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool, 
     if not DISABLED and entry.exists():
         try:
             data = _unsigned(entry.read_bytes())
-            if data is not None and data.get("version") == CACHE_VERSION and data.get("sources") == [str(f) for f in files]:
+            if (
+                data is not None
+                and data.get("version") == CACHE_VERSION
+                and data.get("sources") == [str(f) for f in files]
+            ):
                 mission = build(data["document"], directory, files, digest, source=path.resolve())
                 return mission, data.get("valid") == _verdict_key(mission, registry, today), []
         except Exception:  # a damaged cache entry is just a miss
@@ -80,9 +85,15 @@ def load_cached(path: Path, registry: Any, today: date) -> tuple[Mission, bool, 
 def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> None:
     """Cache the parsed mission, with the verdict "valid" when it validated cleanly today."""
     entry = _cache_dir(mission.directory) / f"{mission.digest}.pickle"
-    _store(entry, {"version": CACHE_VERSION, "sources": [str(f) for f in mission.files],
-                   "document": mission.document,
-                   "valid": _verdict_key(mission, registry, today) if valid else None})
+    _store(
+        entry,
+        {
+            "version": CACHE_VERSION,
+            "sources": [str(f) for f in mission.files],
+            "document": mission.document,
+            "valid": _verdict_key(mission, registry, today) if valid else None,
+        },
+    )
 
 
 def _store(entry: Path, data: dict[str, Any]) -> None:

@@ -18,21 +18,34 @@ LIFECYCLE: dict[str, Any] = {
     "properties": {
         "prevent_destroy": {"type": "boolean", "description": "Refuse any plan that would delete or replace it."},
         "ignore_changes": {
-            "type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
             "description": "Top-level spec fields (or dotted paths) whose changes are not acted on.",
         },
         "timeout": {
             "description": "How long a remote job may run before it is cancelled (e.g. 90s, 30m, 6h, 1h30m).",
-            "anyOf": [{"type": "string", "pattern": DURATION,
-                       "description": "a duration such as 90s, 30m, 6h or 1h30m"},
-                      {"type": "number", "exclusiveMinimum": 0, "maximum": 31536000}],
+            "anyOf": [
+                {"type": "string", "pattern": DURATION, "description": "a duration such as 90s, 30m, 6h or 1h30m"},
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 31536000},
+            ],
         },
-        "retries": {"type": "integer", "minimum": 0, "maximum": 50,
-                    "description": "Retries of transient errors (connection, timeout, 429, 5xx). Default 3."},
-        "on_failure": {"enum": ["stop", "continue"],
-                       "description": "stop (default): dependents are skipped; continue: dependents run anyway."},
-        "max_cost": {"type": "number", "minimum": 0, "maximum": 1e15,
-                     "description": "Do not submit work whose cost estimate is above this amount."},
+        "retries": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 50,
+            "description": "Retries of transient errors (connection, timeout, 429, 5xx). Default 3.",
+        },
+        "on_failure": {
+            "enum": ["stop", "continue"],
+            "description": "stop (default): dependents are skipped; continue: dependents run anyway.",
+        },
+        "max_cost": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1e15,
+            "description": "Do not submit work whose cost estimate is above this amount.",
+        },
     },
 }
 
@@ -51,12 +64,18 @@ MISSION_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["name"],
             "properties": {
-                "name": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
-                         "description": "a mission name is 1-63 lower-case letters, digits, '.', '_' and '-', "
-                                        "starting and ending with a letter or digit"},
+                "name": {
+                    "type": "string",
+                    "pattern": r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$",
+                    "description": "a mission name is 1-63 lower-case letters, digits, '.', '_' and '-', "
+                    "starting and ending with a letter or digit",
+                },
                 "description": {"type": "string"},
-                "labels": {"type": "object", "propertyNames": {"type": "string"},
-                           "additionalProperties": {"type": "string"}},
+                "labels": {
+                    "type": "object",
+                    "propertyNames": {"type": "string"},
+                    "additionalProperties": {"type": "string"},
+                },
             },
         },
         "providers": {
@@ -65,39 +84,56 @@ MISSION_SCHEMA: dict[str, Any] = {
             "description": "Connection settings per provider name.",
             "additionalProperties": {"type": "object"},
         },
-        "variables": {"type": "object", "propertyNames": {"type": "string"},
-                      "description": "Values referenced as ${{ var.<name> }}."},
+        "variables": {
+            "type": "object",
+            "propertyNames": {"type": "string"},
+            "description": "Values referenced as ${{ var.<name> }}.",
+        },
         "resources": {
             "type": "object",
-            "propertyNames": {"type": "string", "pattern": RESOURCE_ID,
-                              "description": "a resource id is letters, digits, '_' and '-', and starts with a "
-                                             "letter or '_'"},
+            "propertyNames": {
+                "type": "string",
+                "pattern": RESOURCE_ID,
+                "description": "a resource id is letters, digits, '_' and '-', and starts with a letter or '_'",
+            },
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["type", "spec"],
                 "properties": {
-                    "type": {"type": "string", "pattern": TYPE_NAME,
-                             "description": "<provider>.<Kind>, e.g. nodeodm.Task"},
+                    "type": {
+                        "type": "string",
+                        "pattern": TYPE_NAME,
+                        "description": "<provider>.<Kind>, e.g. nodeodm.Task",
+                    },
                     "description": {"type": "string"},
                     "spec": {"type": "object"},
-                    "depends_on": {"type": "array", "items": {"type": "string", "pattern": RESOURCE_ID},
-                                   "uniqueItems": True},
+                    "depends_on": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": RESOURCE_ID},
+                        "uniqueItems": True,
+                    },
                     "lifecycle": LIFECYCLE,
                 },
             },
         },
         "budget": BUDGET_SCHEMA,
-        "outputs": {"type": "object", "propertyNames": {"type": "string"},
-                    "description": "Mission outputs, usually ${{ resources... }} expressions."},
+        "outputs": {
+            "type": "object",
+            "propertyNames": {"type": "string"},
+            "description": "Mission outputs, usually ${{ resources... }} expressions.",
+        },
         "settings": {
             "type": "object",
             "additionalProperties": False,
             "description": "Mission-wide options.",
             "properties": {
-                "catalog": {"type": "string", "minLength": 1,
-                            "description": "Write the mission's STAC catalog here after every apply: a directory "
-                                           "relative to the mission, or an fsspec URL (s3://bucket/key)."},
+                "catalog": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "Write the mission's STAC catalog here after every apply: a directory "
+                    "relative to the mission, or an fsspec URL (s3://bucket/key).",
+                },
             },
         },
     },

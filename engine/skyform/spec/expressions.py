@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .values import Secret, Unknown
 
@@ -57,8 +58,10 @@ def parse(text: str) -> Reference:
     if root not in ROOTS:
         from ..suggest import did_you_mean
 
-        raise ExpressionError(f"unknown root {root!r} in expression {body!r}; roots are {', '.join(ROOTS)}",
-                              hint=did_you_mean(root, ROOTS))
+        raise ExpressionError(
+            f"unknown root {root!r} in expression {body!r}; roots are {', '.join(ROOTS)}",
+            hint=did_you_mean(root, ROOTS),
+        )
     path: list[str | int] = []
     pos = m.end()
     while pos < len(body):
@@ -73,8 +76,9 @@ def parse(text: str) -> Reference:
         pos = seg.end()
     if root == "resources":
         if len(path) < 3 or path[1] != "outputs":
-            raise ExpressionError(f"expression {body!r}: resource references read outputs: "
-                                  "resources.<id>.outputs.<name>")
+            raise ExpressionError(
+                f"expression {body!r}: resource references read outputs: resources.<id>.outputs.<name>"
+            )
     elif not path:
         raise ExpressionError(f"expression {body!r} names only the root {root!r}; add a name after it")
     return Reference(body, root, tuple(path))
@@ -93,8 +97,8 @@ def spans(text: str) -> list[tuple[int, int, str]]:
             return out
         end = text.find("}}", start + 3)
         if end < 0:
-            raise ExpressionError(f"unclosed expression: {text[start:start + 40]!r} has no closing }}}}")
-        out.append((start, end + 2, text[start + 3:end]))
+            raise ExpressionError(f"unclosed expression: {text[start : start + 40]!r} has no closing }}}}")
+        out.append((start, end + 2, text[start + 3 : end]))
         pos = end + 2
 
 
@@ -172,6 +176,7 @@ def dig(value: Any, path: tuple[str | int, ...], text: str) -> Any:
 
             where = ".".join(str(p) for p in path[:i]) or "(root)"
             options = list(value) if isinstance(value, dict) else []
-            raise ExpressionError(f"{text}: {step!r} not found under {where}",
-                                  hint=did_you_mean(str(step), [str(o) for o in options]))
+            raise ExpressionError(
+                f"{text}: {step!r} not found under {where}", hint=did_you_mean(str(step), [str(o) for o in options])
+            )
     return value

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Diagnostic, Location, SpecError
 from .budget import MissionBudget
 from .envelope import MISSION_SCHEMA, parse_duration
-from ..errors import Diagnostic, Location, SpecError
 from .yamlsource import MDict, locate
 
 MERGED_SECTIONS = ("providers", "variables", "resources", "outputs", "settings")
@@ -32,7 +32,7 @@ class Lifecycle:
     max_cost: float | None = None
 
     @classmethod
-    def from_spec(cls, data: dict[str, Any] | None) -> "Lifecycle":
+    def from_spec(cls, data: dict[str, Any] | None) -> Lifecycle:
         data = data or {}
         timeout = data.get("timeout")
         return cls(
@@ -102,11 +102,13 @@ class Mission:
 def mission_files(path: Path) -> list[Path]:
     """The files of the mission at ``path`` (a file, or the *.yaml/*.yml of a directory)."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-                       and not p.name.startswith("."))
+        files = sorted(
+            p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
+        )
         if not files:
-            raise SpecError(Diagnostic("", f"no *.yaml files in directory {path}", None),
-                            message=f"{path} holds no mission")
+            raise SpecError(
+                Diagnostic("", f"no *.yaml files in directory {path}", None), message=f"{path} holds no mission"
+            )
         return files
     if not path.exists():
         raise SpecError(Diagnostic("", f"{path} does not exist", None), message=f"no mission at {path}")
@@ -129,8 +131,13 @@ def merge(documents: list[tuple[Path, Any]]) -> MDict:
         if doc is None:
             continue
         if not isinstance(doc, MDict):
-            problems.append(Diagnostic("", "a mission file must be a mapping (apiVersion, kind, metadata, "
-                                       "resources ...)", Location(str(path), 1, 1)))
+            problems.append(
+                Diagnostic(
+                    "",
+                    "a mission file must be a mapping (apiVersion, kind, metadata, resources ...)",
+                    Location(str(path), 1, 1),
+                )
+            )
             continue
         for key, value in doc.items():
             if key in MERGED_SECTIONS and isinstance(value, MDict):
@@ -144,15 +151,21 @@ def merge(documents: list[tuple[Path, Any]]) -> MDict:
                     if sub in target:
                         first = target.mark(sub)
                         what = "resource id" if key == "resources" else f"{key} entry"
-                        problems.append(Diagnostic(f"{key}.{sub}", f"duplicate {what} {sub!r} (also defined at {first})",
-                                                   value.mark(sub)))
+                        problems.append(
+                            Diagnostic(
+                                f"{key}.{sub}", f"duplicate {what} {sub!r} (also defined at {first})", value.mark(sub)
+                            )
+                        )
                         continue
                     target[sub] = subvalue
                     target.marks[sub] = _with_source(value.marks[sub], value.source, target.source)
             elif key in merged:
                 if merged[key] != value or key == "metadata":
-                    problems.append(Diagnostic(key, f"{key!r} is defined in more than one file "
-                                               f"(also at {merged.mark(key)})", doc.mark(key)))
+                    problems.append(
+                        Diagnostic(
+                            key, f"{key!r} is defined in more than one file (also at {merged.mark(key)})", doc.mark(key)
+                        )
+                    )
             else:
                 merged[key] = value
                 merged.marks[key] = _with_source(doc.marks[key], doc.source, merged.source)
@@ -174,8 +187,13 @@ def parse_document(files: list[Path], contents: list[bytes]) -> MDict:
     documents = [(f, parse(c, str(f))) for f, c in zip(files, contents, strict=True)]
     document = merge(documents) if len(documents) > 1 else documents[0][1]
     if not isinstance(document, MDict):
-        raise SpecError(Diagnostic("", "a mission file must be a mapping (apiVersion, kind, metadata, resources ...)",
-                                   Location(str(files[0]), 1, 1)))
+        raise SpecError(
+            Diagnostic(
+                "",
+                "a mission file must be a mapping (apiVersion, kind, metadata, resources ...)",
+                Location(str(files[0]), 1, 1),
+            )
+        )
     problems = envelope_diagnostics(document)
     if problems:
         raise EnvelopeInvalid(problems, document)
@@ -203,9 +221,14 @@ def read_files(path: Path) -> tuple[list[Path], list[bytes]]:
         except OSError as exc:
             raise SpecError(Diagnostic("", f"cannot read {f}: {exc.strerror}", Location(str(f), 1, 1))) from None
         if has_plan_header(contents[-1][:256]):
-            raise SpecError(Diagnostic("", "this is a saved skyform plan, not a mission", Location(str(f), 1, 1),
-                                       hint=f"apply it with `skyform apply {f}`; plan from the mission it was made "
-                                            "from"))
+            raise SpecError(
+                Diagnostic(
+                    "",
+                    "this is a saved skyform plan, not a mission",
+                    Location(str(f), 1, 1),
+                    hint=f"apply it with `skyform apply {f}`; plan from the mission it was made from",
+                )
+            )
     return files, contents
 
 
@@ -214,8 +237,13 @@ def load(path: str | Path) -> Mission:
     path = Path(path)
     files, contents = read_files(path)
     directory = path if path.is_dir() else path.parent
-    return build(parse_document(files, contents), directory.resolve(), files, content_digest(files, contents),
-                 source=path.resolve())
+    return build(
+        parse_document(files, contents),
+        directory.resolve(),
+        files,
+        content_digest(files, contents),
+        source=path.resolve(),
+    )
 
 
 def build(document: MDict, directory: Path, files: list[Path], digest: str, source: Path | None = None) -> Mission:
@@ -223,26 +251,39 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str, sour
     resources: dict[str, Resource] = {}
     for index, (rid, decl) in enumerate(document.get("resources", {}).items()):
         resources[rid] = Resource(
-            id=rid, type=decl["type"], spec=decl["spec"], depends_on=tuple(decl.get("depends_on", ())),
-            lifecycle=Lifecycle.from_spec(decl.get("lifecycle")), index=index, declaration=decl,
+            id=rid,
+            type=decl["type"],
+            spec=decl["spec"],
+            depends_on=tuple(decl.get("depends_on", ())),
+            lifecycle=Lifecycle.from_spec(decl.get("lifecycle")),
+            index=index,
+            declaration=decl,
         )
     return Mission(
-        name=document["metadata"]["name"], directory=directory, files=files, document=document,
-        resources=resources, providers=dict(document.get("providers") or {}),
-        variables=dict(document.get("variables") or {}), outputs=dict(document.get("outputs") or {}),
-        digest=digest, metadata=dict(document["metadata"]), source=source,
-        settings=dict(document.get("settings") or {}), budget=MissionBudget.from_spec(document.get("budget")),
+        name=document["metadata"]["name"],
+        directory=directory,
+        files=files,
+        document=document,
+        resources=resources,
+        providers=dict(document.get("providers") or {}),
+        variables=dict(document.get("variables") or {}),
+        outputs=dict(document.get("outputs") or {}),
+        digest=digest,
+        metadata=dict(document["metadata"]),
+        source=source,
+        settings=dict(document.get("settings") or {}),
+        budget=MissionBudget.from_spec(document.get("budget")),
     )
 
 
-def build_usable(document: Any, directory: Path, files: list[Path], digest: str,
-                 source: Path | None = None) -> Mission:
+def build_usable(document: Any, directory: Path, files: list[Path], digest: str, source: Path | None = None) -> Mission:
     """A Mission of what an envelope-invalid document still holds, for validation only.
 
     A misspelt key in one resource must not hide the errors of every other one, so each
     section and resource is taken when its shape allows (a resource needs a string
     ``type`` and a mapping ``spec``); the envelope diagnostics already name the rest.
     """
+
     def mapping(value: Any) -> dict[str, Any]:
         return dict(value) if isinstance(value, dict) else {}
 
@@ -257,7 +298,12 @@ def build_usable(document: Any, directory: Path, files: list[Path], digest: str,
         except (TypeError, ValueError, ArithmeticError):  # reported by the envelope; the defaults stand in
             lifecycle = Lifecycle()
         resources[str(rid)] = Resource(
-            id=str(rid), type=decl["type"], spec=decl["spec"], index=index, declaration=decl, lifecycle=lifecycle,
+            id=str(rid),
+            type=decl["type"],
+            spec=decl["spec"],
+            index=index,
+            declaration=decl,
+            lifecycle=lifecycle,
             depends_on=tuple(d for d in needs if isinstance(d, str)) if isinstance(needs, list) else (),
         )
     metadata = mapping(doc.get("metadata"))
@@ -265,10 +311,18 @@ def build_usable(document: Any, directory: Path, files: list[Path], digest: str,
         metadata.pop("labels", None)
     name = metadata.get("name")
     return Mission(
-        name=name if isinstance(name, str) else "", directory=directory, files=files, document=doc,
-        resources=resources, providers=mapping(doc.get("providers")), variables=mapping(doc.get("variables")),
-        outputs=mapping(doc.get("outputs")), digest=digest, metadata=metadata, source=source,
+        name=name if isinstance(name, str) else "",
+        directory=directory,
+        files=files,
+        document=doc,
+        resources=resources,
+        providers=mapping(doc.get("providers")),
+        variables=mapping(doc.get("variables")),
+        outputs=mapping(doc.get("outputs")),
+        digest=digest,
+        metadata=metadata,
+        source=source,
     )
 
 
-__all__ = ["Mission", "Resource", "Lifecycle", "load", "MISSION_SCHEMA"]
+__all__ = ["MISSION_SCHEMA", "Lifecycle", "Mission", "Resource", "load"]

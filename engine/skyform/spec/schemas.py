@@ -61,14 +61,20 @@ def composite(registry: Any) -> dict[str, Any]:
         _, kind = registry.resolve_type(type_name)
         # embedded with its own $id, so its internal "#/$defs/..." references still resolve
         defs[type_name] = kind_schema(type_name, kind)
-        branches.append({"if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},
-                         "then": {"properties": {"spec": {"$ref": f"#/$defs/{type_name}"}}}})
+        branches.append(
+            {
+                "if": {"properties": {"type": {"const": type_name}}, "required": ["type"]},
+                "then": {"properties": {"spec": {"$ref": f"#/$defs/{type_name}"}}},
+            }
+        )
     resource = schema["properties"]["resources"]["additionalProperties"]
     resource["properties"]["type"] = {"enum": registry.all_types(), "description": "<provider>.<Kind>"}
     resource["allOf"] = branches
     providers = schema["properties"]["providers"]
-    providers["properties"] = {name: allow_expressions(copy.deepcopy(dict(p.settings_schema)))
-                               for name, p in sorted(registry.providers.items())}
+    providers["properties"] = {
+        name: allow_expressions(copy.deepcopy(dict(p.settings_schema)))
+        for name, p in sorted(registry.providers.items())
+    }
     schema["$defs"] = defs
     return schema
 

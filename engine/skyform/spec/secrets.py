@@ -9,8 +9,8 @@ Values are registered for redaction the moment they are read and handed on as
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from .. import redact
 from .values import Secret
@@ -26,7 +26,7 @@ class Secrets:
         self.environ = os.environ if environ is None else environ
 
     @classmethod
-    def from_file(cls, path: Path | None) -> "Secrets":
+    def from_file(cls, path: Path | None) -> Secrets:
         if path is None:
             return cls()
         from ..errors import UsageError

@@ -16,13 +16,20 @@ import gc
 import io
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
-    AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
-    SequenceStartEvent, StreamEndEvent,
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
 )
 
 try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
@@ -40,7 +47,7 @@ MAX_BYTES = 16 * 1024 * 1024  # missions are written by people; this parses in s
 class MDict(dict):
     """A mapping that remembers where each key stands (``marks[key] = (line, column)``)."""
 
-    __slots__ = ("marks", "source", "line", "column")
+    __slots__ = ("column", "line", "marks", "source")
     # set by the builder right after construction (slots, so declared here for type checkers)
     marks: dict[Any, tuple[Any, ...]]  # (line, column) or (line, column, file)
     source: str
@@ -63,7 +70,7 @@ class MDict(dict):
 class MList(list):
     """A sequence that remembers where each item stands."""
 
-    __slots__ = ("marks", "source", "line", "column")
+    __slots__ = ("column", "line", "marks", "source")
     # set by the builder right after construction (slots, so declared here for type checkers)
     marks: list[tuple[int, int]]
     source: str
@@ -90,9 +97,20 @@ def _error(source: str, message: str, mark: Any = None, hint: str | None = None)
 _NOKEY = object()
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, "+.inf": math.inf, "+.Inf": math.inf,
-            "+.INF": math.inf, "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
-            ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan}
+_SPECIAL = {
+    ".inf": math.inf,
+    ".Inf": math.inf,
+    ".INF": math.inf,
+    "+.inf": math.inf,
+    "+.Inf": math.inf,
+    "+.INF": math.inf,
+    "-.inf": -math.inf,
+    "-.Inf": -math.inf,
+    "-.INF": -math.inf,
+    ".nan": math.nan,
+    ".NaN": math.nan,
+    ".NAN": math.nan,
+}
 _CORE = "tag:yaml.org,2002:"
 
 
@@ -124,12 +142,15 @@ def _tagged(tag: str, value: str, source: str, mark: Any) -> Any:
     """A scalar with an explicit core tag; any other tag is refused (no object construction)."""
     if tag in ("!", _CORE + "str"):
         return value
-    kind = tag[len(_CORE):] if tag.startswith(_CORE) else None
+    kind = tag[len(_CORE) :] if tag.startswith(_CORE) else None
     if kind in ("int", "float", "bool", "null"):
         parsed = _plain(value)
-        ok = {"int": isinstance(parsed, int) and not isinstance(parsed, bool),
-              "float": isinstance(parsed, (int, float)) and not isinstance(parsed, bool),
-              "bool": isinstance(parsed, bool), "null": parsed is None}[kind]
+        ok = {
+            "int": isinstance(parsed, int) and not isinstance(parsed, bool),
+            "float": isinstance(parsed, (int, float)) and not isinstance(parsed, bool),
+            "bool": isinstance(parsed, bool),
+            "null": parsed is None,
+        }[kind]
         if not ok:
             raise _error(source, f"{value!r} is not a valid !!{kind}", mark)
         return float(parsed) if kind == "float" else parsed
@@ -139,7 +160,7 @@ def _tagged(tag: str, value: str, source: str, mark: Any) -> Any:
 class _Mark:
     """A 0-based position like the parser's marks."""
 
-    __slots__ = ("line", "column")
+    __slots__ = ("column", "line")
 
     def __init__(self, line: int, column: int) -> None:
         self.line, self.column = line, column
@@ -148,7 +169,7 @@ class _Mark:
 class _Frame:
     """An open mapping or sequence while events are read."""
 
-    __slots__ = ("container", "is_map", "key", "key_mark", "key_plain", "anchor", "start", "merged")
+    __slots__ = ("anchor", "container", "is_map", "key", "key_mark", "key_plain", "merged", "start")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, start: int) -> None:
         self.container, self.is_map, self.anchor, self.start = container, is_map, anchor, start
@@ -220,16 +241,18 @@ def _build(parser: Any, source: str) -> Any:
         elif cls is DocumentStartEvent:
             documents += 1
             if documents > 1:
-                raise _error(source, "a mission file holds one YAML document; split the others into their own "
-                             "files", mark)
+                raise _error(
+                    source, "a mission file holds one YAML document; split the others into their own files", mark
+                )
             continue
         elif cls is StreamEndEvent:
             return root
         else:
             continue
         if expanded > MAX_NODES:
-            raise _error(source, f"the document expands to more than {MAX_NODES:,} values (an alias bomb?); "
-                         "refused", mark)
+            raise _error(
+                source, f"the document expands to more than {MAX_NODES:,} values (an alias bomb?); refused", mark
+            )
         if not stack:
             root = value
             continue
@@ -247,8 +270,12 @@ def _build(parser: Any, source: str) -> Any:
                 raise _error(source, "a mapping key must be a scalar", mark)
             if value in frame.container.marks and value not in frame.merged:
                 first = frame.container.marks[value]
-                raise _error(source, f"duplicate key {value!r} (first defined at line {first[0]})", mark,
-                             hint="remove or rename one of the two")
+                raise _error(
+                    source,
+                    f"duplicate key {value!r} (first defined at line {first[0]})",
+                    mark,
+                    hint="remove or rename one of the two",
+                )
             frame.key, frame.key_mark = value, position
             # only a plain, untagged << is a merge key; '<<' quoted is an ordinary key
             frame.key_plain = cls is ScalarEvent and event.tag is None and bool(event.implicit[0]) and not event.style
@@ -287,8 +314,9 @@ def parse(text: str | bytes, source: str) -> Any:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            raise SpecError(Diagnostic("", f"file is not valid UTF-8 (byte {exc.start})",
-                                       Location(source, line, 1))) from None
+            raise SpecError(
+                Diagnostic("", f"file is not valid UTF-8 (byte {exc.start})", Location(source, line, 1))
+            ) from None
     gc_was_enabled = gc.isenabled()
     gc.disable()  # building allocates many small objects: pausing gc halves the time
     try:
@@ -319,10 +347,9 @@ def locate(root: Any, path: Iterable[Any]) -> Location | None:
     best: Location | None = root.location() if isinstance(root, (MDict, MList)) else None
     node = root
     for key in path:
-        if isinstance(node, MDict) and key in node:
-            best = node.mark(key) or best
-            node = node[key]
-        elif isinstance(node, MList) and isinstance(key, int) and 0 <= key < len(node):
+        if (isinstance(node, MDict) and key in node) or (
+            isinstance(node, MList) and isinstance(key, int) and 0 <= key < len(node)
+        ):
             best = node.mark(key) or best
             node = node[key]
         else:

@@ -6,15 +6,22 @@ backends (SQLite and PostgreSQL are built in, registered as a plugin like any ot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import StateError
 from .base import Event, LockInfo, MissionState, Removal, ResourceState, StateBackend, StateStore
 
 __all__ = [
-    "Event", "LockInfo", "MissionState", "Removal", "ResourceState", "StateBackend", "StateStore",
-    "open_store", "DEFAULT_URL",
+    "DEFAULT_URL",
+    "Event",
+    "LockInfo",
+    "MissionState",
+    "Removal",
+    "ResourceState",
+    "StateBackend",
+    "StateStore",
+    "open_store",
 ]
 
 DEFAULT_URL = "sqlite:///state.db"
@@ -36,6 +43,8 @@ def open_store(url: str | None, mission_dir: Path, backends: Iterable[StateBacke
     if found is None:
         known = ", ".join(f"{s}://" for s in sorted(by_scheme)) or "none installed"
         what = f"scheme {scheme!r}" if scheme else "no scheme"
-        raise StateError(f"state URL {url!r} has {what}; known schemes: {known}",
-                         hint="e.g. --state sqlite:///state.db or --state postgresql://user@host/db")
+        raise StateError(
+            f"state URL {url!r} has {what}; known schemes: {known}",
+            hint="e.g. --state sqlite:///state.db or --state postgresql://user@host/db",
+        )
     return found.open(url, Path(mission_dir) / ".skyform")

@@ -23,8 +23,7 @@ def this_holder(operation: str) -> LockInfo:
         user = getpass.getuser()
     except Exception:  # no user name in containers without a passwd entry
         user = f"uid {os.getuid()}"
-    return LockInfo(holder=user, pid=os.getpid(), host=socket.gethostname(), since=time.time(),
-                    operation=operation)
+    return LockInfo(holder=user, pid=os.getpid(), host=socket.gethostname(), since=time.time(), operation=operation)
 
 
 def is_mine(info: LockInfo) -> bool:
@@ -77,6 +76,11 @@ def lock_held(mission: str, info: LockInfo | None) -> LockHeld:
         return LockHeld(f"mission {mission!r} is locked by another run (holder unknown)")
     return LockHeld(
         f"mission {mission!r} is locked by {describe(info)}",
-        holder={"holder": info.holder, "pid": info.pid, "host": info.host, "since": info.since,
-                "operation": info.operation},
+        holder={
+            "holder": info.holder,
+            "pid": info.pid,
+            "host": info.host,
+            "since": info.since,
+            "operation": info.operation,
+        },
     )

@@ -12,14 +12,27 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Sequence
+from typing import Any
 
 from .base import Event, MissionState, Removal, ResourceState, StateStore
 
 _RESOURCE_COLUMNS = (
-    "address", "type", "status", "idempotency_key", "intent_at", "remote_id", "spec", "outputs",
-    "observed", "private", "depends_on", "error", "created_at", "updated_at",
+    "address",
+    "type",
+    "status",
+    "idempotency_key",
+    "intent_at",
+    "remote_id",
+    "spec",
+    "outputs",
+    "observed",
+    "private",
+    "depends_on",
+    "error",
+    "created_at",
+    "updated_at",
 )
 _JSON_RESOURCE_COLUMNS = frozenset({"spec", "outputs", "observed", "private", "depends_on"})
 _MISSION_FIELDS = frozenset({"spec_digest", "outputs", "attributes"})
@@ -76,17 +89,24 @@ class SqlStateStore(StateStore):
     # -- reading -------------------------------------------------------------------------------
     def mission(self, name: str) -> MissionState | None:
         with self._reading() as cur:
-            cur.execute(self._sql(
-                "SELECT name, serial, lineage, spec_digest, outputs, attributes, updated_at"
-                " FROM {t}missions WHERE name = ?"), (name,))
+            cur.execute(
+                self._sql(
+                    "SELECT name, serial, lineage, spec_digest, outputs, attributes, updated_at"
+                    " FROM {t}missions WHERE name = ?"
+                ),
+                (name,),
+            )
             row = cur.fetchone()
         return _mission(row) if row else None
 
     def missions(self) -> list[MissionState]:
         with self._reading() as cur:
-            cur.execute(self._sql(
-                "SELECT name, serial, lineage, spec_digest, outputs, attributes, updated_at"
-                " FROM {t}missions ORDER BY name"))
+            cur.execute(
+                self._sql(
+                    "SELECT name, serial, lineage, spec_digest, outputs, attributes, updated_at"
+                    " FROM {t}missions ORDER BY name"
+                )
+            )
             rows = cur.fetchall()
         return [_mission(row) for row in rows]
 
@@ -98,17 +118,43 @@ class SqlStateStore(StateStore):
     def resources(self, mission: str) -> dict[str, ResourceState]:
         columns = ", ".join(_RESOURCE_COLUMNS)
         with self._reading() as cur:
-            cur.execute(self._sql(
-                f"SELECT {columns} FROM {{t}}resources WHERE mission = ? ORDER BY address"), (mission,))
+            cur.execute(
+                self._sql(f"SELECT {columns} FROM {{t}}resources WHERE mission = ? ORDER BY address"), (mission,)
+            )
             rows = cur.fetchall()
         out: dict[str, ResourceState] = {}
-        for (address, type_, status, key, intent_at, remote_id, spec, outputs, observed, private, depends_on,
-             error, created_at, updated_at) in rows:
+        for (
+            address,
+            type_,
+            status,
+            key,
+            intent_at,
+            remote_id,
+            spec,
+            outputs,
+            observed,
+            private,
+            depends_on,
+            error,
+            created_at,
+            updated_at,
+        ) in rows:
             out[address] = ResourceState(
-                address=address, type=type_, status=status, idempotency_key=key, intent_at=intent_at,
-                remote_id=remote_id, spec=load(spec), outputs=load(outputs), observed=load(observed),
-                private=load(private), depends_on=load(depends_on), error=error, created_at=created_at,
-                updated_at=updated_at)
+                address=address,
+                type=type_,
+                status=status,
+                idempotency_key=key,
+                intent_at=intent_at,
+                remote_id=remote_id,
+                spec=load(spec),
+                outputs=load(outputs),
+                observed=load(observed),
+                private=load(private),
+                depends_on=load(depends_on),
+                error=error,
+                created_at=created_at,
+                updated_at=updated_at,
+            )
         return out
 
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
@@ -147,15 +193,19 @@ class SqlStateStore(StateStore):
             serial = self._bump_mission(cur, mission, update, now)
             for item in resources:
                 if isinstance(item, Removal):
-                    cur.execute(self._sql("DELETE FROM {t}resources WHERE mission = ? AND address = ?"),
-                                (mission, item.address))
+                    cur.execute(
+                        self._sql("DELETE FROM {t}resources WHERE mission = ? AND address = ?"), (mission, item.address)
+                    )
                 else:
                     self._upsert_resource(cur, mission, item, now)
             if events:
-                cur.executemany(self._sql(
-                    "INSERT INTO {t}events (mission, kind, address, before, after, data, at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                    [(mission, e.kind, e.address, e.before, e.after, dump(e.data), e.at or now) for e in events])
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO {t}events (mission, kind, address, before, after, data, at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    [(mission, e.kind, e.address, e.before, e.after, dump(e.data), e.at or now) for e in events],
+                )
         return serial
 
     def _bump_mission(self, cur: Any, mission: str, update: dict[str, Any], now: float) -> int:
@@ -172,24 +222,49 @@ class SqlStateStore(StateStore):
         if "outputs" in update:
             sets.append("outputs = ?")
             params.append(dump(update["outputs"]))
-        cur.execute(self._sql(f"UPDATE {{t}}missions SET {', '.join(sets)} WHERE name = ? RETURNING serial"),
-                    (*params, mission))
+        cur.execute(
+            self._sql(f"UPDATE {{t}}missions SET {', '.join(sets)} WHERE name = ? RETURNING serial"), (*params, mission)
+        )
         row = cur.fetchone()
         if row is not None:
             return int(row[0])
-        cur.execute(self._sql(
-            "INSERT INTO {t}missions (name, serial, lineage, spec_digest, outputs, attributes, updated_at)"
-            " VALUES (?, 1, ?, ?, ?, ?, ?)"),
-            (mission, str(uuid.uuid4()), update.get("spec_digest", ""), dump(update.get("outputs", {})),
-             dump(_merged({}, update.get("attributes") or {})), now))
+        cur.execute(
+            self._sql(
+                "INSERT INTO {t}missions (name, serial, lineage, spec_digest, outputs, attributes, updated_at)"
+                " VALUES (?, 1, ?, ?, ?, ?, ?)"
+            ),
+            (
+                mission,
+                str(uuid.uuid4()),
+                update.get("spec_digest", ""),
+                dump(update.get("outputs", {})),
+                dump(_merged({}, update.get("attributes") or {})),
+                now,
+            ),
+        )
         return 1
 
     def _upsert_resource(self, cur: Any, mission: str, res: ResourceState, now: float) -> None:
-        cur.execute(self._sql(_UPSERT if res.created_at else _UPSERT_KEEP_CREATED), (
-            mission, res.address, res.type, res.status, res.idempotency_key, res.intent_at, res.remote_id,
-            dump(res.spec), dump(res.outputs), dump(res.observed), dump(res.private), dump(res.depends_on),
-            res.error, res.created_at or now, res.updated_at or now,
-        ))
+        cur.execute(
+            self._sql(_UPSERT if res.created_at else _UPSERT_KEEP_CREATED),
+            (
+                mission,
+                res.address,
+                res.type,
+                res.status,
+                res.idempotency_key,
+                res.intent_at,
+                res.remote_id,
+                dump(res.spec),
+                dump(res.outputs),
+                dump(res.observed),
+                dump(res.private),
+                dump(res.depends_on),
+                res.error,
+                res.created_at or now,
+                res.updated_at or now,
+            ),
+        )
 
     def delete_mission(self, mission: str) -> None:
         with self._writing() as cur:
@@ -214,8 +289,10 @@ def _upsert(keep_created: bool) -> str:
     marks = ", ".join("?" for _ in range(len(_RESOURCE_COLUMNS) + 1))
     kept = ("address", "created_at") if keep_created else ("address",)
     updates = ", ".join(f"{c} = excluded.{c}" for c in _RESOURCE_COLUMNS if c not in kept)
-    return (f"INSERT INTO {{t}}resources ({columns}) VALUES ({marks})"
-            f" ON CONFLICT (mission, address) DO UPDATE SET {updates}")
+    return (
+        f"INSERT INTO {{t}}resources ({columns}) VALUES ({marks})"
+        f" ON CONFLICT (mission, address) DO UPDATE SET {updates}"
+    )
 
 
 # created_at keeps its first value across upserts unless the caller sets one.
@@ -226,6 +303,11 @@ _UPSERT_KEEP_CREATED = _upsert(keep_created=True)
 def _mission(row: Sequence[Any]) -> MissionState:
     name, serial, lineage, digest, outputs, attributes, updated_at = row
     return MissionState(
-        name=name, serial=int(serial), lineage=lineage, spec_digest=digest,
-        outputs=load(outputs), attributes=load(attributes), updated_at=updated_at,
+        name=name,
+        serial=int(serial),
+        lineage=lineage,
+        spec_digest=digest,
+        outputs=load(outputs),
+        attributes=load(attributes),
+        updated_at=updated_at,
     )

@@ -43,11 +43,15 @@ def restore_hint(path: Path) -> str:
     side = " and any " + ", ".join(f"{path.name}{s}" for s in ("-wal", "-shm")) + " beside it"
     if backup.is_file():
         taken = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(backup.stat().st_mtime))
-        return (f"restore the copy skyform made when its last apply finished ({taken}; what a run recorded "
-                f"after that is not in it): move {path.name}{side} away, then `cp {backup} {path}`")
-    return (f"no backup {backup.name} beside it (skyform writes one before each apply): restore the file "
-            "from your own backups, or move it away to start from empty state (skyform would then no "
-            "longer know the remote objects it recorded)")
+        return (
+            f"restore the copy skyform made when its last apply finished ({taken}; what a run recorded "
+            f"after that is not in it): move {path.name}{side} away, then `cp {backup} {path}`"
+        )
+    return (
+        f"no backup {backup.name} beside it (skyform writes one before each apply): restore the file "
+        "from your own backups, or move it away to start from empty state (skyform would then no "
+        "longer know the remote objects it recorded)"
+    )
 
 
 def damaged(path: Path, what: str) -> StateError:
@@ -76,23 +80,29 @@ def check_existing(path: Path) -> None:
         with path.open("rb") as fh:
             header = fh.read(_HEADER_SIZE)
     except OSError as exc:
-        raise StateError(f"cannot read state file {path}: {exc.strerror or exc}",
-                         hint="check the file's permissions") from exc
+        raise StateError(
+            f"cannot read state file {path}: {exc.strerror or exc}", hint="check the file's permissions"
+        ) from exc
     if _has_wal_frames(path):
         return  # the -wal holds the newest pages: let SQLite recover, then check the tables
     if size == 0:
-        raise damaged(path, "is empty (0 bytes): it is damaged (a full disk, an interrupted copy), "
-                            "not a new state")
+        raise damaged(path, "is empty (0 bytes): it is damaged (a full disk, an interrupted copy), not a new state")
     if len(header) < _HEADER_SIZE or not header.startswith(_MAGIC):
-        raise StateError(f"state file {path} is corrupt or not a SQLite database (it does not start with "
-                         "the SQLite header); skyform did not change it", hint=restore_hint(path))
+        raise StateError(
+            f"state file {path} is corrupt or not a SQLite database (it does not start with "
+            "the SQLite header); skyform did not change it",
+            hint=restore_hint(path),
+        )
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     header_valid = header[24:28] == header[92:96] and pages > 0
     if page_size < 512 or page_size & (page_size - 1):
-        raise StateError(f"state file {path} is corrupt or not a SQLite database (its header records no "
-                         "valid page size); skyform did not change it", hint=restore_hint(path))
+        raise StateError(
+            f"state file {path} is corrupt or not a SQLite database (its header records no "
+            "valid page size); skyform did not change it",
+            hint=restore_hint(path),
+        )
     if header_valid and size < pages * page_size:
         raise damaged(path, f"is truncated ({size} bytes; its header records {pages * page_size})")
     if size % page_size:
@@ -138,4 +148,3 @@ def write_backup(conn: sqlite3.Connection, path: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
-

@@ -16,10 +16,11 @@ A resource removed from state is deleted from the table (its history stays in ev
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from typing import Any
 
 SCHEMA_VERSION = 1
 

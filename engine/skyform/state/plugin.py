@@ -42,8 +42,16 @@ def open_postgres(url: str, default_dir: Path) -> StateStore:
 @hookimpl
 def skyform_state_backends() -> list[StateBackend]:
     return [
-        StateBackend(name="sqlite", schemes=("sqlite",), open=open_sqlite,
-                     description="one SQLite file (default .skyform/state.db in the mission directory)"),
-        StateBackend(name="postgresql", schemes=("postgresql", "postgres"), open=open_postgres,
-                     description="a PostgreSQL schema shared by teams and runners, with session locks"),
+        StateBackend(
+            name="sqlite",
+            schemes=("sqlite",),
+            open=open_sqlite,
+            description="one SQLite file (default .skyform/state.db in the mission directory)",
+        ),
+        StateBackend(
+            name="postgresql",
+            schemes=("postgresql", "postgres"),
+            open=open_postgres,
+            description="a PostgreSQL schema shared by teams and runners, with session locks",
+        ),
     ]

@@ -21,8 +21,9 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -56,8 +57,10 @@ def parse_url(url: str) -> tuple[str, str, str]:
         else:
             kept.append((key, value))
     if not _IDENTIFIER.match(schema):
-        raise StateError(f"state URL schema {schema!r} is not a valid PostgreSQL identifier",
-                         hint="use letters, digits and underscores, e.g. ?schema=skyform_team")
+        raise StateError(
+            f"state URL schema {schema!r} is not a valid PostgreSQL identifier",
+            hint="use letters, digits and underscores, e.g. ?schema=skyform_team",
+        )
     scheme = "postgresql"
     conninfo = urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept), ""))
     if parts.password:
@@ -86,12 +89,17 @@ class PostgresStateStore(SqlStateStore):
     # -- connections and error translation ------------------------------------------------
     def _connect(self, purpose: str) -> psycopg.Connection[Any]:
         try:
-            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name=f"skyform {purpose}")
+            return psycopg.connect(
+                self._conninfo,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name=f"skyform {purpose}",
+            )
         except psycopg.Error as exc:
-            raise StateError(f"cannot connect to the PostgreSQL state at {self.url}: "
-                             f"{redact.redact(str(exc).strip())}",
-                             hint="check that the server is running and the URL is right") from exc
+            raise StateError(
+                f"cannot connect to the PostgreSQL state at {self.url}: {redact.redact(str(exc).strip())}",
+                hint="check that the server is running and the URL is right",
+            ) from exc
 
     def _connection(self) -> psycopg.Connection[Any]:
         """The shared connection; reopened when broken, and checked after an idle spell
@@ -113,8 +121,10 @@ class PostgresStateStore(SqlStateStore):
         try:
             yield
         except psycopg.Error as exc:
-            raise StateError(f"could not {action} the PostgreSQL state at {self.url}: "
-                             f"{redact.redact(str(exc).strip())}; nothing was changed") from exc
+            raise StateError(
+                f"could not {action} the PostgreSQL state at {self.url}: "
+                f"{redact.redact(str(exc).strip())}; nothing was changed"
+            ) from exc
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:
@@ -154,20 +164,28 @@ class PostgresStateStore(SqlStateStore):
             return 0  # no state yet (a schema made empty by a DBA for skyform is fine)
         where = f"the PostgreSQL state at {self.url} (schema {self.schema})"
         if "skyform_schema" not in tables:
-            raise StateError(f"{where} holds tables {', '.join(sorted(tables))} but is not skyform state; "
-                             "skyform did not change it", hint="point --state at another ?schema=NAME")
+            raise StateError(
+                f"{where} holds tables {', '.join(sorted(tables))} but is not skyform state; skyform did not change it",
+                hint="point --state at another ?schema=NAME",
+            )
         cur.execute(f"SELECT MAX(version) FROM {self._prefix}skyform_schema")
         current = int(cur.fetchone()[0] or 0)
         if current > SCHEMA_VERSION:
             raise too_new(f"{self.url} (schema {self.schema})", current)
-        expected = {"skyform_schema"} | {table for _, statements in pending(POSTGRES, 0, "")[:current]
-                                         for sql in statements for table in _CREATED.findall(sql)}
+        expected = {"skyform_schema"} | {
+            table
+            for _, statements in pending(POSTGRES, 0, "")[:current]
+            for sql in statements
+            for table in _CREATED.findall(sql)
+        }
         missing = sorted(expected - tables)
         if current == 0 or missing:
             what = f"lacks the tables {', '.join(missing)}" if missing else "records no schema version"
-            raise StateError(f"{where} is damaged: it {what}; skyform did not change it",
-                             hint="restore the schema from your database backup (pg_dump / pg_restore or "
-                                  "point-in-time recovery); skyform keeps no copy of PostgreSQL state")
+            raise StateError(
+                f"{where} is damaged: it {what}; skyform did not change it",
+                hint="restore the schema from your database backup (pg_dump / pg_restore or "
+                "point-in-time recovery); skyform keeps no copy of PostgreSQL state",
+            )
         return current
 
     def schema_version(self) -> int:
@@ -190,21 +208,32 @@ class PostgresStateStore(SqlStateStore):
                 if not (row and row[0]):
                     raise _holder.lock_held(mission, self._current_holder(mission))
                 with self._writing() as cur:
-                    stale = _row(cur, self._sql("SELECT holder, pid, host, since, operation FROM {t}locks"
-                                                " WHERE mission = ?"), mission)
+                    stale = _row(
+                        cur,
+                        self._sql("SELECT holder, pid, host, since, operation FROM {t}locks WHERE mission = ?"),
+                        mission,
+                    )
                     if stale is not None:
                         # We hold the advisory lock, so whoever wrote this row is gone.
-                        warn(f"taking over the lock of mission {mission!r} left by {_holder.describe(stale)}: "
-                             "its database session has ended")
-                        cur.execute(self._sql("INSERT INTO {t}events (mission, kind, data, at)"
-                                              " VALUES (?, 'lock_taken_over', ?, ?)"),
-                                    (mission, dump(vars(stale)), mine.since))
-                    cur.execute(self._sql(
-                        "INSERT INTO {t}locks (mission, holder, pid, host, since, operation)"
-                        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (mission) DO UPDATE SET"
-                        " holder = excluded.holder, pid = excluded.pid, host = excluded.host,"
-                        " since = excluded.since, operation = excluded.operation"),
-                        (mission, mine.holder, mine.pid, mine.host, mine.since, mine.operation))
+                        warn(
+                            f"taking over the lock of mission {mission!r} left by {_holder.describe(stale)}: "
+                            "its database session has ended"
+                        )
+                        cur.execute(
+                            self._sql(
+                                "INSERT INTO {t}events (mission, kind, data, at) VALUES (?, 'lock_taken_over', ?, ?)"
+                            ),
+                            (mission, dump(vars(stale)), mine.since),
+                        )
+                    cur.execute(
+                        self._sql(
+                            "INSERT INTO {t}locks (mission, holder, pid, host, since, operation)"
+                            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (mission) DO UPDATE SET"
+                            " holder = excluded.holder, pid = excluded.pid, host = excluded.host,"
+                            " since = excluded.since, operation = excluded.operation"
+                        ),
+                        (mission, mine.holder, mine.pid, mine.host, mine.since, mine.operation),
+                    )
             except BaseException:
                 lock_conn.close()  # closing the session releases the advisory lock
                 raise
@@ -219,15 +248,18 @@ class PostgresStateStore(SqlStateStore):
             try:
                 mine = _holder.this_holder("")
                 with self._writing() as cur:
-                    cur.execute(self._sql("DELETE FROM {t}locks WHERE mission = ? AND pid = ? AND host = ?"),
-                                (mission, mine.pid, mine.host))
+                    cur.execute(
+                        self._sql("DELETE FROM {t}locks WHERE mission = ? AND pid = ? AND host = ?"),
+                        (mission, mine.pid, mine.host),
+                    )
             finally:
                 lock_conn.close()
 
     def _lock_row(self, mission: str) -> LockInfo | None:
         with self._reading() as cur:
-            return _row(cur, self._sql("SELECT holder, pid, host, since, operation FROM {t}locks"
-                                       " WHERE mission = ?"), mission)
+            return _row(
+                cur, self._sql("SELECT holder, pid, host, since, operation FROM {t}locks WHERE mission = ?"), mission
+            )
 
     def _lock_backends(self, mission: str) -> list[tuple[int, str]]:
         """(server pid, application name) of the sessions holding the mission's advisory lock."""
@@ -239,7 +271,8 @@ class PostgresStateStore(SqlStateStore):
                 " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
                 " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 " AND l.classid::bigint = %s AND l.objid::bigint = %s",
-                ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF))
+                ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF),
+            )
             return [(row[0], row[1]) for row in cur.fetchall()]
 
     def _current_holder(self, mission: str) -> LockInfo | None:
@@ -259,8 +292,12 @@ class PostgresStateStore(SqlStateStore):
                 found = next((m for m in names if m), None)
                 if found is None:
                     return LockInfo(holder="unknown", pid=0, host="unknown", since=0.0)
-                return LockInfo(holder=found["holder"] or "unknown", pid=int(found["pid"]),
-                                host=found["host"] or "unknown", since=0.0)
+                return LockInfo(
+                    holder=found["holder"] or "unknown",
+                    pid=int(found["pid"]),
+                    host=found["host"] or "unknown",
+                    since=0.0,
+                )
             time.sleep(0.05)
 
     def lock_info(self, mission: str) -> LockInfo | None:

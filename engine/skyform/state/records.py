@@ -17,7 +17,15 @@ LIFECYCLE_KEY = "skyform.lifecycle"
 
 def to_record(rs: ResourceState) -> Record:
     """The provider's read-only view of a recorded resource (secrets stay digests)."""
-    return Record(address=rs.address, type=rs.type, remote_id=rs.remote_id, status=rs.status,
-                  spec=from_storable(rs.spec), outputs=rs.outputs, observed=rs.observed, private=rs.private,
-                  idempotency_key=rs.idempotency_key, intent_at=rs.intent_at)
-
+    return Record(
+        address=rs.address,
+        type=rs.type,
+        remote_id=rs.remote_id,
+        status=rs.status,
+        spec=from_storable(rs.spec),
+        outputs=rs.outputs,
+        observed=rs.observed,
+        private=rs.private,
+        idempotency_key=rs.idempotency_key,
+        intent_at=rs.intent_at,
+    )

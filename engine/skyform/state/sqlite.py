@@ -18,9 +18,10 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from ..errors import StateError
@@ -67,8 +68,13 @@ class SqliteStateStore(SqlStateStore):
             target = self._read_only_uri() if self.read_only else str(self.path)
             if self._absent is not None:
                 target = self._absent_uri
-            conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                   check_same_thread=False, uri=self.read_only or self._absent is not None)
+            conn = sqlite3.connect(
+                target,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self.read_only or self._absent is not None,
+            )
             try:
                 # Reading the header first: a file that is not a database fails here,
                 # before any pragma could try to write to it.
@@ -130,9 +136,11 @@ class SqliteStateStore(SqlStateStore):
             return f"file:{where}?mode=ro"
         wal = self.path.with_name(self.path.name + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
-            raise StateError(f"state file {self.path} is read-only and its write-ahead log {wal} holds "
-                             "writes not yet in the file; reading it without them would be wrong",
-                             hint="make the directory writable (or run any skyform command as its owner once)")
+            raise StateError(
+                f"state file {self.path} is read-only and its write-ahead log {wal} holds "
+                "writes not yet in the file; reading it without them would be wrong",
+                hint="make the directory writable (or run any skyform command as its owner once)",
+            )
         return f"file:{where}?immutable=1"
 
     @contextmanager
@@ -145,18 +153,25 @@ class SqliteStateStore(SqlStateStore):
     def _state_error(self, action: str, exc: sqlite3.Error) -> StateError:
         text = str(exc)
         if "not a database" in text or "malformed" in text or "encrypted" in text:
-            return StateError(f"state file {self.path} is corrupt or not a SQLite database ({text}); "
-                              "skyform did not change it", hint=_sqlite_file.restore_hint(self.path))
+            return StateError(
+                f"state file {self.path} is corrupt or not a SQLite database ({text}); skyform did not change it",
+                hint=_sqlite_file.restore_hint(self.path),
+            )
         if "full" in text or "I/O" in text or "readonly" in text or "read-only" in text:
-            return StateError(f"could not {action} state in {self.path}: {text}; the write was rolled "
-                              "back and the previous state is intact",
-                              hint="free disk space or fix the file's permissions, then run again")
+            return StateError(
+                f"could not {action} state in {self.path}: {text}; the write was rolled "
+                "back and the previous state is intact",
+                hint="free disk space or fix the file's permissions, then run again",
+            )
         if "locked" in text or "busy" in text:
-            return StateError(f"state file {self.path} stayed busy for {BUSY_TIMEOUT_S:.0f} s ({text})",
-                              hint="another skyform process is writing it; try again")
+            return StateError(
+                f"state file {self.path} stayed busy for {BUSY_TIMEOUT_S:.0f} s ({text})",
+                hint="another skyform process is writing it; try again",
+            )
         if "unable to open" in text:
-            return StateError(f"cannot open state file {self.path}: {text}",
-                              hint="check that the directory exists and is writable")
+            return StateError(
+                f"cannot open state file {self.path}: {text}", hint="check that the directory exists and is writable"
+            )
         return StateError(f"could not {action} state in {self.path}: {text}")
 
     @contextmanager
@@ -170,9 +185,10 @@ class SqliteStateStore(SqlStateStore):
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Cursor]:
         if self.read_only:
-            raise StateError(f"state file {self.path} is read-only, and this command needs to write it; "
-                             "nothing was changed",
-                             hint="make the file and its directory writable, or pass --state with a writable copy")
+            raise StateError(
+                f"state file {self.path} is read-only, and this command needs to write it; nothing was changed",
+                hint="make the file and its directory writable, or pass --state with a writable copy",
+            )
         if self._absent is not None:
             self._create_file()
         conn = self._connection()
@@ -195,9 +211,11 @@ class SqliteStateStore(SqlStateStore):
         if current == SCHEMA_VERSION:
             return
         if self.read_only:
-            raise StateError(f"state file {self.path} is read-only and was written by an older skyform: "
-                             f"it needs a migration to schema v{SCHEMA_VERSION} before it can be read",
-                             hint="make it writable and run any skyform command once to migrate it")
+            raise StateError(
+                f"state file {self.path} is read-only and was written by an older skyform: "
+                f"it needs a migration to schema v{SCHEMA_VERSION} before it can be read",
+                hint="make it writable and run any skyform command once to migrate it",
+            )
         self.backup()
         with self._writing() as cur:
             self._upgrade(cur, self._schema_in(cur))  # again: another process may have migrated meanwhile
@@ -226,9 +244,11 @@ class SqliteStateStore(SqlStateStore):
             try:
                 return _sqlite_file.write_backup(conn, self.path)
             except OSError as exc:
-                raise StateError(f"cannot write the state backup {_sqlite_file.backup_path(self.path)}: "
-                                 f"{exc.strerror or exc}; nothing was changed",
-                                 hint="free disk space or fix the directory's permissions, then run again") from exc
+                raise StateError(
+                    f"cannot write the state backup {_sqlite_file.backup_path(self.path)}: "
+                    f"{exc.strerror or exc}; nothing was changed",
+                    hint="free disk space or fix the directory's permissions, then run again",
+                ) from exc
 
     def _schema_in(self, cur: sqlite3.Cursor) -> int:
         """The file's schema version (0: empty); refuses foreign databases and newer schemas."""
@@ -240,7 +260,8 @@ class SqliteStateStore(SqlStateStore):
             raise StateError(
                 f"{self.path} is a SQLite database but not skyform state (it holds tables "
                 f"{', '.join(sorted(tables))}); skyform did not change it",
-                hint="point --state at another file")
+                hint="point --state at another file",
+            )
         current = int(cur.execute("SELECT MAX(version) FROM skyform_schema").fetchone()[0] or 0)
         if current > SCHEMA_VERSION:
             raise too_new(str(self.path), current)
@@ -259,23 +280,25 @@ class SqliteStateStore(SqlStateStore):
             if current is not None:
                 if not _holder.holder_is_dead(current):
                     raise _holder.lock_held(mission, current)
-                warn(f"taking over the lock of mission {mission!r} left by {_holder.describe(current)}: "
-                     "that process is no longer running")
+                warn(
+                    f"taking over the lock of mission {mission!r} left by {_holder.describe(current)}: "
+                    "that process is no longer running"
+                )
                 cur.execute(
                     "INSERT INTO events (mission, kind, data, at) VALUES (?, 'lock_taken_over', ?, ?)",
-                    (mission, dump(vars(current)), mine.since))
+                    (mission, dump(vars(current)), mine.since),
+                )
             cur.execute(
-                "INSERT OR REPLACE INTO locks (mission, holder, pid, host, since, operation)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (mission, mine.holder, mine.pid, mine.host, mine.since, mine.operation))
+                "INSERT OR REPLACE INTO locks (mission, holder, pid, host, since, operation) VALUES (?, ?, ?, ?, ?, ?)",
+                (mission, mine.holder, mine.pid, mine.host, mine.since, mine.operation),
+            )
         self._held.add(mission)
         return mine
 
     def release_lock(self, mission: str) -> None:
         mine = _holder.this_holder("")
         with self._writing() as cur:
-            cur.execute("DELETE FROM locks WHERE mission = ? AND pid = ? AND host = ?",
-                        (mission, mine.pid, mine.host))
+            cur.execute("DELETE FROM locks WHERE mission = ? AND pid = ? AND host = ?", (mission, mine.pid, mine.host))
         self._held.discard(mission)
 
     def lock_info(self, mission: str) -> LockInfo | None:
@@ -322,4 +345,5 @@ def too_new(where: str, found: int) -> StateError:
     return StateError(
         f"state {where} was written by skyform schema v{found}; this skyform understands up to "
         f"v{SCHEMA_VERSION} - upgrade skyform",
-        hint="install the skyform version that wrote it (or newer); skyform did not change the state")
+        hint="install the skyform version that wrote it (or newer); skyform did not change the state",
+    )

@@ -18,6 +18,15 @@ from .plugin import mission_dir, run_skyform, sandbox, state_store, write_missio
 from .runner import CliRun, run_cli
 
 __all__ = [
-    "CliRun", "Operations", "find_provider", "mission_dir", "run_cli", "run_skyform", "sandbox",
-    "spec_problems", "state_store", "write_mission", "write_mission_files",
+    "CliRun",
+    "Operations",
+    "find_provider",
+    "mission_dir",
+    "run_cli",
+    "run_skyform",
+    "sandbox",
+    "spec_problems",
+    "state_store",
+    "write_mission",
+    "write_mission_files",
 ]

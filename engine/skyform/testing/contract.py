@@ -19,8 +19,9 @@ simulator; the CLI-level test runs ``skyform apply --sandbox`` twice through the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -57,8 +58,9 @@ class ProviderContract:
         if "invalid_case" in metafunc.fixturenames:
             cases = list(getattr(metafunc.cls, "invalid_specs", ()))
             if not cases:
-                metafunc.parametrize("invalid_case", [pytest.param(None, marks=pytest.mark.skip(
-                    reason="no invalid_specs declared"))])
+                metafunc.parametrize(
+                    "invalid_case", [pytest.param(None, marks=pytest.mark.skip(reason="no invalid_specs declared"))]
+                )
             else:
                 metafunc.parametrize("invalid_case", cases, ids=[_case_id(c) for c in cases])
 
@@ -79,7 +81,9 @@ class ProviderContract:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def contract_sandbox(cls, contract_provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    def contract_sandbox(
+        cls, contract_provider: Provider, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Running]:
         """The provider's simulator, one per test class, with its own (empty) fault rules."""
         from ..sandbox.session import start_sandbox
 
@@ -99,11 +103,18 @@ class ProviderContract:
         return tmp_path
 
     @pytest.fixture
-    def ops(self, contract_provider: Provider, contract_sandbox: Running, contract_mission_dir: Path) -> Iterator[Operations]:
+    def ops(
+        self, contract_provider: Provider, contract_sandbox: Running, contract_mission_dir: Path
+    ) -> Iterator[Operations]:
         """The kind's operations connected to the simulator, faults cleared before and after."""
         contract_sandbox.simulator.faults.replace([])
-        operations = Operations(contract_provider, self.kind, contract_sandbox.settings(), contract_mission_dir,
-                                poll_timeout=self.job_timeout)
+        operations = Operations(
+            contract_provider,
+            self.kind,
+            contract_sandbox.settings(),
+            contract_mission_dir,
+            poll_timeout=self.job_timeout,
+        )
         try:
             operations.prepared = dict(self.prepare(operations))
             yield operations
@@ -160,8 +171,9 @@ class ProviderContract:
         """The documented example spec raises no problem in the schema or the kind's check()."""
         assert spec_problems(contract_kind, self.valid_spec, contract_mission_dir) == []
 
-    def test_invalid_spec_is_rejected_with_its_message(self, contract_kind: ResourceKind, contract_mission_dir: Path,
-                                                       invalid_case: tuple[Any, ...]) -> None:
+    def test_invalid_spec_is_rejected_with_its_message(
+        self, contract_kind: ResourceKind, contract_mission_dir: Path, invalid_case: tuple[Any, ...]
+    ) -> None:
         """A spec the documentation rejects is rejected, with the expected message (and path)."""
         spec, fragment, *path = invalid_case
         problems = spec_problems(contract_kind, spec, contract_mission_dir)
@@ -199,8 +211,11 @@ class ProviderContract:
         record = ops.create(self.valid(ops))
         found = ops.read(record)
         assert found is not None
-        drift = {k: (v, self.valid(ops)[k]) for k, v in (found.observed or {}).items()
-                 if k in self.valid(ops) and v != self.valid(ops)[k]}
+        drift = {
+            k: (v, self.valid(ops)[k])
+            for k, v in (found.observed or {}).items()
+            if k in self.valid(ops) and v != self.valid(ops)[k]
+        }
         assert drift == {}, f"observed differs from the applied spec (observed, applied): {drift}"
 
     def test_adopt_finds_the_object_created_before_a_crash(self, ops: Operations, contract_sandbox: Running) -> None:
@@ -225,26 +240,30 @@ class ProviderContract:
         except AdoptError:
             assert not self.supports_adopt, "adopt raised AdoptError although supports_adopt is True"
 
-    @pytest.mark.parametrize("status, error, retry_after", [(429, RateLimited, 7), (503, TransientError, 3)],
-                             ids=["429-rate-limited", "503-unavailable"])
-    def test_service_faults_surface_as_retryable_errors(self, ops: Operations, contract_sandbox: Running,
-                                                        status: int, error: type[TransientError],
-                                                        retry_after: int) -> None:
+    @pytest.mark.parametrize(
+        "status, error, retry_after",
+        [(429, RateLimited, 7), (503, TransientError, 3)],
+        ids=["429-rate-limited", "503-unavailable"],
+    )
+    def test_service_faults_surface_as_retryable_errors(
+        self, ops: Operations, contract_sandbox: Running, status: int, error: type[TransientError], retry_after: int
+    ) -> None:
         """429 and 503 answers raise RateLimited / TransientError carrying the server's Retry-After."""
         before = self.objects(contract_sandbox)
-        contract_sandbox.simulator.faults.replace(
-            [FaultRule(fault="status", status=status, retry_after=retry_after)])
+        contract_sandbox.simulator.faults.replace([FaultRule(fault="status", status=status, retry_after=retry_after)])
         with pytest.raises(error) as caught:
             ops.submit(self.valid(ops))
         raised: TransientError = caught.value
         assert raised.retry_after == retry_after, (
-            f"{type(raised).__name__}.retry_after is {raised.retry_after!r}; the server sent Retry-After: {retry_after}")
+            f"{type(raised).__name__}.retry_after is {raised.retry_after!r}; the server sent Retry-After: {retry_after}"
+        )
         assert raised.status == status, f"status is {raised.status!r}, the server answered {status}"
         contract_sandbox.simulator.faults.replace([])
         assert self.objects(contract_sandbox) == before, "an object was created despite the error"
 
-    def test_simulator_answers_malformed_requests_without_a_server_error(self, ops: Operations,
-                                                                         contract_sandbox: Running) -> None:
+    def test_simulator_answers_malformed_requests_without_a_server_error(
+        self, ops: Operations, contract_sandbox: Running
+    ) -> None:
         """Every route answers garbage bodies and unknown ids with a 4xx, never a 5xx or a trace.
 
         Sent without credentials, and again with the provider's own authenticated HTTP client
@@ -270,7 +289,9 @@ class ProviderContract:
         assert updated.remote_id == record.remote_id
         # what the plan shows dependents during an update must hold afterwards
         kept = ops.kind.kept_outputs(record.outputs, changes_between(record.spec, update))
-        moved = {k: (v, updated.outputs[k]) for k, v in kept.items() if k in updated.outputs and updated.outputs[k] != v}
+        moved = {
+            k: (v, updated.outputs[k]) for k, v in kept.items() if k in updated.outputs and updated.outputs[k] != v
+        }
         assert moved == {}, f"the update changed outputs the kind declares stable (before, after): {moved}"
         found = ops.read(updated)
         assert found is not None

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -34,23 +35,28 @@ def find_provider(name: str) -> Provider:
     if name not in registry.providers:
         registry = load_registry(build_plugin_manager(autoload=True))
     if name not in registry.providers:
-        raise PluginError(f"provider {name!r} is not installed (no entry point {name!r} in group {GROUP!r} offers it)",
-                          hint="install the provider's package, e.g. `pip install -e .` in its directory")
+        raise PluginError(
+            f"provider {name!r} is not installed (no entry point {name!r} in group {GROUP!r} offers it)",
+            hint="install the provider's package, e.g. `pip install -e .` in its directory",
+        )
     return registry.providers[name]
 
 
-def spec_problems(kind: ResourceKind, spec: Mapping[str, Any], mission_dir: Path,
-                  address: str = "contract") -> list[tuple[tuple[Any, ...], str]]:
+def spec_problems(
+    kind: ResourceKind, spec: Mapping[str, Any], mission_dir: Path, address: str = "contract"
+) -> list[tuple[tuple[Any, ...], str]]:
     """Every (path, message) the schema and the kind's ``check`` find in ``spec``."""
-    problems = [(tuple(e.absolute_path), e.message)
-                for e in Draft202012Validator(kind.spec_schema).iter_errors(dict(spec))]
+    problems = [
+        (tuple(e.absolute_path), e.message) for e in Draft202012Validator(kind.spec_schema).iter_errors(dict(spec))
+    ]
     ctx = CheckContext(today=date.today(), mission_dir=mission_dir, address=address)
     problems += [(tuple(i.path), i.message) for i in kind.check(spec, ctx) if i.severity == "error"]
     return problems
 
 
-def engine_wording(schema: Mapping[str, Any], spec: Mapping[str, Any], raw: str,
-                   base: tuple[Any, ...] = ("resources", "r", "spec")) -> str:
+def engine_wording(
+    schema: Mapping[str, Any], spec: Mapping[str, Any], raw: str, base: tuple[Any, ...] = ("resources", "r", "spec")
+) -> str:
     """What `skyform validate` says for the jsonschema failure whose text contains ``raw``
     (a case table written with jsonschema's wording, as :func:`spec_problems` returns it);
     ``raw`` itself when no schema failure matches (a kind's own check message)."""
@@ -71,12 +77,21 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> list
 class Operations:
     """One kind of one provider, connected to live settings (usually a simulator's)."""
 
-    def __init__(self, provider: Provider, kind: ResourceKind | str, settings: Mapping[str, Any],
-                 mission_dir: Path, *, poll_timeout: float = 30.0, poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        kind: ResourceKind | str,
+        settings: Mapping[str, Any],
+        mission_dir: Path,
+        *,
+        poll_timeout: float = 30.0,
+        poll_interval: float = 0.05,
+    ) -> None:
         found = provider.kind(kind) if isinstance(kind, str) else kind
         if found is None:
-            raise PluginError(f"provider {provider.name!r} has no kind {kind!r}; "
-                              f"it has {', '.join(k.name for k in provider.kinds)}")
+            raise PluginError(
+                f"provider {provider.name!r} has no kind {kind!r}; it has {', '.join(k.name for k in provider.kinds)}"
+            )
         self.provider = provider
         self.kind = found
         self.settings = dict(settings)
@@ -89,10 +104,16 @@ class Operations:
         self.intents: dict[str, float] = {}  # idempotency key -> intent time, as state records them
         self._siblings: list[Operations] = []
 
-    def sibling(self, kind: str) -> "Operations":
+    def sibling(self, kind: str) -> Operations:
         """Operations on another kind of the same provider (e.g. to create a parent object)."""
-        other = Operations(self.provider, kind, self.settings, self.mission_dir,
-                           poll_timeout=self.poll_timeout, poll_interval=self.poll_interval)
+        other = Operations(
+            self.provider,
+            kind,
+            self.settings,
+            self.mission_dir,
+            poll_timeout=self.poll_timeout,
+            poll_interval=self.poll_interval,
+        )
         self._siblings.append(other)
         return other
 
@@ -112,18 +133,30 @@ class Operations:
         artifacts = self.mission_dir / ".skyform" / "artifacts" / self.address
         artifacts.mkdir(parents=True, exist_ok=True)
         return OperationContext(
-            client=self.client, settings=self.settings, provider=self.provider.name, address=self.address,
-            mission="contract", mission_dir=self.mission_dir, artifacts_dir=artifacts,
-            idempotency_key=key, intent_at=intent_at,
+            client=self.client,
+            settings=self.settings,
+            provider=self.provider.name,
+            address=self.address,
+            mission="contract",
+            mission_dir=self.mission_dir,
+            artifacts_dir=artifacts,
+            idempotency_key=key,
+            intent_at=intent_at,
         )
 
     def record(self, result: Result, spec: Mapping[str, Any], ctx: OperationContext) -> Record:
         """The state record the engine would write for ``result``."""
         return Record(
-            address=self.address, type=f"{self.provider.name}.{self.kind.name}", remote_id=result.remote_id,
-            status=result.status, spec=dict(spec), outputs=dict(result.outputs),
-            observed=dict(result.observed or {}), private=dict(result.private),
-            idempotency_key=ctx.idempotency_key, intent_at=ctx.intent_at,
+            address=self.address,
+            type=f"{self.provider.name}.{self.kind.name}",
+            remote_id=result.remote_id,
+            status=result.status,
+            spec=dict(spec),
+            outputs=dict(result.outputs),
+            observed=dict(result.observed or {}),
+            private=dict(result.private),
+            idempotency_key=ctx.idempotency_key,
+            intent_at=ctx.intent_at,
         )
 
     # -- operations --------------------------------------------------------------------------
@@ -138,8 +171,9 @@ class Operations:
         ctx = self.context(record.idempotency_key, record.intent_at)
         while record.status == "running":
             if time.monotonic() > deadline:
-                raise AssertionError(f"{record.type} {record.remote_id} still running after "
-                                     f"{self.poll_timeout:.0f} s of real time")
+                raise AssertionError(
+                    f"{record.type} {record.remote_id} still running after {self.poll_timeout:.0f} s of real time"
+                )
             time.sleep(self.poll_interval)
             result = self.kind.poll(record, ctx)
             merged = Result(**{**result.__dict__, "private": {**record.private, **result.private}})
@@ -164,4 +198,3 @@ class Operations:
 
     def delete(self, record: Record) -> None:
         self.kind.delete(record, self.context(record.idempotency_key, record.intent_at))
-

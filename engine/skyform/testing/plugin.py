@@ -11,9 +11,10 @@ Enable with ``-p skyform.testing`` (command line, or ``addopts`` in your pytest 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -23,15 +24,24 @@ from .runner import CliRun, run_cli
 MissionFiles = Mapping[str, "bytes | str"]
 
 
-def write_mission_files(directory: Path, mission: Mapping[str, Any] | str, *, files: MissionFiles | None = None,
-                        filename: str = "mission.yaml") -> Path:
+def write_mission_files(
+    directory: Path,
+    mission: Mapping[str, Any] | str,
+    *,
+    files: MissionFiles | None = None,
+    filename: str = "mission.yaml",
+) -> Path:
     """Write a mission (a dict, completed with the envelope, or YAML text) and its files; return the dir."""
     directory.mkdir(parents=True, exist_ok=True)
     if isinstance(mission, str):
         text = mission
     else:
-        document = {"apiVersion": "skyform/v1", "kind": "Mission",
-                    "metadata": {"name": directory.name.replace("_", "-") or "mission"}, **mission}
+        document = {
+            "apiVersion": "skyform/v1",
+            "kind": "Mission",
+            "metadata": {"name": directory.name.replace("_", "-") or "mission"},
+            **mission,
+        }
         text = json.dumps(document, indent=2)  # JSON is YAML; keeps types exact
     (directory / filename).write_text(text)
     for name, content in (files or {}).items():
@@ -53,8 +63,9 @@ def mission_dir(tmp_path: Path) -> Path:
 def write_mission(mission_dir: Path) -> Callable[..., Path]:
     """``write_mission(dict or YAML text, files={...})`` writes ``mission.yaml`` and files; returns the dir."""
 
-    def write(mission: Mapping[str, Any] | str, files: MissionFiles | None = None,
-              filename: str = "mission.yaml") -> Path:
+    def write(
+        mission: Mapping[str, Any] | str, files: MissionFiles | None = None, filename: str = "mission.yaml"
+    ) -> Path:
         return write_mission_files(mission_dir, mission, files=files, filename=filename)
 
     return write
@@ -122,8 +133,12 @@ def sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
 
     hosts: list[Any] = []
 
-    def start(*providers: str | Provider, clock_factor: float = 5000.0,
-              faults: list[dict[str, Any]] | None = None, persist: bool = False) -> Sandbox:
+    def start(
+        *providers: str | Provider,
+        clock_factor: float = 5000.0,
+        faults: list[dict[str, Any]] | None = None,
+        persist: bool = False,
+    ) -> Sandbox:
         resolved = [find_provider(p) if isinstance(p, str) else p for p in providers]
         state_dir = tmp_path / f"sandbox-{len(hosts)}" if persist else None
         host = start_sandbox(resolved, state_dir, clock_factor=clock_factor, faults=Faults.load(faults or []))

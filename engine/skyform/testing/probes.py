@@ -9,7 +9,8 @@ that no handler expects.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
@@ -53,8 +54,9 @@ def server_errors(running: Running, client: httpx.Client | None = None) -> list[
     try:
         for method, path in routes(running):
             for body in BODIES:
-                response = http.request(method, running.base_url + path, content=body,
-                                        headers={"Content-Type": "application/json"})
+                response = http.request(
+                    method, running.base_url + path, content=body, headers={"Content-Type": "application/json"}
+                )
                 if response.status_code >= 500 or "Traceback" in response.text:
                     found.append(f"{method} {path} {body!r} -> {response.status_code} {response.text[:120]!r}")
     finally:

@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from .. import hookimpl
 from ..errors import ExitCode
@@ -107,16 +108,22 @@ def _with_providers(providers: Sequence[Provider]) -> Iterator[None]:
     except ImportError:
         pass
     for target in targets:
-        setattr(target, "build_plugin_manager", build)
+        target.build_plugin_manager = build
     try:
         yield
     finally:
         for target in targets:
-            setattr(target, "build_plugin_manager", original)
+            target.build_plugin_manager = original
 
 
-def run_cli(*args: str | Path, providers: Sequence[Provider] = (), env: Mapping[str, str] | None = None,
-            input: str | None = None, subprocess_mode: bool = False, cwd: Path | None = None) -> CliRun:
+def run_cli(
+    *args: str | Path,
+    providers: Sequence[Provider] = (),
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    subprocess_mode: bool = False,
+    cwd: Path | None = None,
+) -> CliRun:
     """Run ``skyform ARGS`` and capture the result; never raises for a failing command."""
     argv = tuple(str(a) for a in args)
     run_env = dict(env or {})
@@ -126,15 +133,23 @@ def run_cli(*args: str | Path, providers: Sequence[Provider] = (), env: Mapping[
     if subprocess_mode:
         if providers:
             raise ValueError("providers that are not installed can only be added to in-process runs")
-        done = subprocess.run([sys.executable, "-c", "from skyform.cli.main import main; main()", *argv],
-                              capture_output=True, text=True, input=input, cwd=cwd,
-                              env={**os.environ, **run_env}, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", "from skyform.cli.main import main; main()", *argv],
+            capture_output=True,
+            text=True,
+            input=input,
+            cwd=cwd,
+            env={**os.environ, **run_env},
+            timeout=600,
+            check=False,
+        )
         return CliRun(argv, done.returncode, done.stdout, done.stderr, events=parse_events(done.stdout))
     return _run_in_process(argv, providers, run_env, input, cwd)
 
 
-def _run_in_process(argv: tuple[str, ...], providers: Sequence[Provider], env: dict[str, str],
-                    input: str | None, cwd: Path | None) -> CliRun:
+def _run_in_process(
+    argv: tuple[str, ...], providers: Sequence[Provider], env: dict[str, str], input: str | None, cwd: Path | None
+) -> CliRun:
     """Run the CLI's own error boundary (``skyform.cli.main.run``) with captured streams."""
     from click.testing import CliRunner
 

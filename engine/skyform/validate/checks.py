@@ -10,8 +10,9 @@ checked again once resolved, before any request is sent.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import Diagnostic, Issue, SpecError
 from ..graph import graph_diagnostics
@@ -104,8 +105,11 @@ def _message(error: ValidationError, path: tuple[Any, ...]) -> tuple[str, str | 
         extra = [k for k in error.instance if k not in allowed]
         if extra:
             hint = did_you_mean(str(extra[0]), allowed)
-            return (f"unknown field {extra[0]!r}" + (f" ({hint})" if hint else "")
-                    + (f"; allowed: {', '.join(allowed)}" if allowed and len(allowed) <= 30 else "")), None
+            return (
+                f"unknown field {extra[0]!r}"
+                + (f" ({hint})" if hint else "")
+                + (f"; allowed: {', '.join(allowed)}" if allowed and len(allowed) <= 30 else "")
+            ), None
     return explain(error, path)
 
 
@@ -146,8 +150,10 @@ def envelope_diagnostics(document: MDict) -> list[Diagnostic]:
     """The engine-owned schema: apiVersion, kind, metadata, providers, resources...; and no
     NaN or infinity anywhere (they slip through every numeric bound: NaN > limit is False)."""
     found = schema_diagnostics(kind_validator(None, MISSION_SCHEMA), document, document, (), "mission")
-    found += [Diagnostic(".".join(map(str, path)), f"{value} is not a finite number", locate(document, path), "mission")
-              for path, value in _non_finite(document, ())]
+    found += [
+        Diagnostic(".".join(map(str, path)), f"{value} is not a finite number", locate(document, path), "mission")
+        for path, value in _non_finite(document, ())
+    ]
     return sorted(found, key=_order)
 
 
@@ -192,14 +198,27 @@ def issue_diagnostics(issues: Iterable[Issue], root: Any, base: tuple[Any, ...],
     out = []
     for issue in issues:
         path = base + tuple(issue.path)
-        out.append(Diagnostic(".".join(map(str, path)), issue.message, locate(root, path), type_name,
-                              hint=issue.hint, severity=issue.severity))
+        out.append(
+            Diagnostic(
+                ".".join(map(str, path)),
+                issue.message,
+                locate(root, path),
+                type_name,
+                hint=issue.hint,
+                severity=issue.severity,
+            )
+        )
     return out
 
 
 def validate_mission(
-    mission: Any, registry: Any, *, secrets: Secrets | None = None, today: date | None = None,
-    outputs: Mapping[str, Mapping[str, Any]] | None = None, require_secrets: bool = False,
+    mission: Any,
+    registry: Any,
+    *,
+    secrets: Secrets | None = None,
+    today: date | None = None,
+    outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    require_secrets: bool = False,
 ) -> list[Diagnostic]:
     """Every problem in ``mission`` beyond the envelope (already checked by loading)."""
     scope = Scope(mission, secrets or Secrets(), outputs or {}, require_secrets, registry)
@@ -208,14 +227,25 @@ def validate_mission(
     for name, settings in mission.providers.items():
         provider = registry.providers.get(name)
         if provider is None:
-            problems.append(Diagnostic(f"providers.{name}", f"unknown provider {name!r}; installed: "
-                                       f"{', '.join(sorted(registry.providers)) or 'none'}", locate(doc, ("providers", name)),
-                                       "mission", hint=did_you_mean(name, list(registry.providers))))
+            problems.append(
+                Diagnostic(
+                    f"providers.{name}",
+                    f"unknown provider {name!r}; installed: {', '.join(sorted(registry.providers)) or 'none'}",
+                    locate(doc, ("providers", name)),
+                    "mission",
+                    hint=did_you_mean(name, list(registry.providers)),
+                )
+            )
             continue
         resolved = scope.resolve_at(settings, ("providers", name), problems, name)
         if resolved is not None:
-            problems += schema_diagnostics(kind_validator(provider, provider.settings_schema), resolved, doc,
-                                           ("providers", name), f"{name} settings")
+            problems += schema_diagnostics(
+                kind_validator(provider, provider.settings_schema),
+                resolved,
+                doc,
+                ("providers", name),
+                f"{name} settings",
+            )
     today = today or date.today()
     for rid, resource in mission.resources.items():
         base = ("resources", rid, "spec")
@@ -225,8 +255,10 @@ def validate_mission(
             provider = registry.providers.get(pname)
             installed = ", ".join(sorted(registry.providers))
             if not kname:
-                msg = (f"type {resource.type!r} is not of the form <provider>.<Kind> (e.g. nodeodm.Task); "
-                       f"installed providers: {installed}")
+                msg = (
+                    f"type {resource.type!r} is not of the form <provider>.<Kind> (e.g. nodeodm.Task); "
+                    f"installed providers: {installed}"
+                )
                 hint = did_you_mean(pname, list(registry.providers))
             elif provider is None:
                 msg = f"unknown provider {pname!r} in type {resource.type!r}; installed: {installed}"
@@ -235,21 +267,31 @@ def validate_mission(
                 kinds = [k.name for k in provider.kinds]
                 msg = f"provider {pname!r} has no kind {kname!r}; kinds: {', '.join(kinds)}"
                 hint = did_you_mean(kname, kinds)
-            problems.append(Diagnostic(f"resources.{rid}.type", msg, locate(doc, ("resources", rid, "type")),
-                                       resource.type, hint=hint))
+            problems.append(
+                Diagnostic(
+                    f"resources.{rid}.type", msg, locate(doc, ("resources", rid, "type")), resource.type, hint=hint
+                )
+            )
             scope.resolve_all(resource.spec, base, problems, resource.type)  # its references still count
             continue
         provider, kind = found
         for dep in resource.depends_on:
             if dep not in mission.resources:
                 i = list(resource.depends_on).index(dep)
-                problems.append(Diagnostic(f"resources.{rid}.depends_on.{i}", f"no resource {dep!r} in this mission",
-                                           locate(doc, ("resources", rid, "depends_on", i)), resource.type,
-                                           hint=did_you_mean(dep, list(mission.resources))))
+                problems.append(
+                    Diagnostic(
+                        f"resources.{rid}.depends_on.{i}",
+                        f"no resource {dep!r} in this mission",
+                        locate(doc, ("resources", rid, "depends_on", i)),
+                        resource.type,
+                        hint=did_you_mean(dep, list(mission.resources)),
+                    )
+                )
         spec = scope.resolve_all(resource.spec, base, problems, resource.type)
         problems += schema_diagnostics(kind_validator(kind), spec, doc, base, resource.type)
-        problems += expression_type_diagnostics(resource.spec, spec, kind.spec_schema, mission, registry, base,
-                                                resource.type)
+        problems += expression_type_diagnostics(
+            resource.spec, spec, kind.spec_schema, mission, registry, base, resource.type
+        )
         problems += ignore_changes_diagnostics(resource, kind.spec_schema, doc)
         try:
             issues = list(kind.check(spec, CheckContext(today=today, mission_dir=mission.directory, address=rid)))
@@ -259,9 +301,15 @@ def validate_mission(
     for name, value in mission.outputs.items():
         scope.resolve_at(value, ("outputs", name), problems, "mission")
     for path, _ in walk(mission.variables, ("variables",)):
-        problems.append(Diagnostic(".".join(map(str, path)), "expressions are not allowed in variables "
-                                   "(variables are plain values; reference secrets and outputs where they are used)",
-                                   locate(doc, path), "mission"))
+        problems.append(
+            Diagnostic(
+                ".".join(map(str, path)),
+                "expressions are not allowed in variables "
+                "(variables are plain values; reference secrets and outputs where they are used)",
+                locate(doc, path),
+                "mission",
+            )
+        )
     problems += graph_diagnostics(mission)
     return deduplicated(problems)
 

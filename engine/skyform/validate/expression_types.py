@@ -22,9 +22,9 @@ from .schema_paths import describe, fits, types_at
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
-        if isinstance(value, dict) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+        if (isinstance(value, dict) and step in value) or (
+            isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+        ):
             value = value[step]
         else:
             return None
@@ -54,8 +54,13 @@ def _produced(text: str, mission: Any, registry: Any) -> tuple[frozenset[str], s
 
 
 def expression_type_diagnostics(
-    raw: Any, resolved: Any, schema: Mapping[str, Any], mission: Any, registry: Any,
-    base: tuple[Any, ...], type_name: str,
+    raw: Any,
+    resolved: Any,
+    schema: Mapping[str, Any],
+    mission: Any,
+    registry: Any,
+    base: tuple[Any, ...],
+    type_name: str,
 ) -> Iterable[Diagnostic]:
     """A diagnostic for each expression in ``raw`` (a resource spec) that is still Unknown in
     ``resolved`` and whose type the field at its path cannot take."""
@@ -72,6 +77,9 @@ def expression_type_diagnostics(
         types, origin = produced
         field = str(path[-1]) if path and not isinstance(path[-1], int) else ".".join(map(str, path))
         full = base + path
-        yield Diagnostic(".".join(map(str, full)),
-                         f"{text.strip()} is {describe(types)} ({origin}), but {field} must be {describe(admitted)}",
-                         locate(mission.document, full), type_name)
+        yield Diagnostic(
+            ".".join(map(str, full)),
+            f"{text.strip()} is {describe(types)} ({origin}), but {field} must be {describe(admitted)}",
+            locate(mission.document, full),
+            type_name,
+        )

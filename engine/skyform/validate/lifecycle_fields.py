@@ -43,6 +43,10 @@ def ignore_changes_diagnostics(resource: Any, schema: Mapping[str, Any], documen
         path = ("resources", resource.id, "lifecycle", "ignore_changes", i)
         yield Diagnostic(
             ".".join(map(str, path)),
-            f"{entry!r} is not a field of {resource.type}" + (f" ({missing!r} is not under {where})" if where else "")
+            f"{entry!r} is not a field of {resource.type}"
+            + (f" ({missing!r} is not under {where})" if where else "")
             + (f"; its fields: {', '.join(known)}" if known and len(known) <= 30 else ""),
-            locate(document, path), resource.type, hint=did_you_mean(missing, known) if known else None)
+            locate(document, path),
+            resource.type,
+            hint=did_you_mean(missing, known) if known else None,
+        )

@@ -82,6 +82,7 @@ def _closest(error: ValidationError) -> tuple[int, ValidationError] | None:
                 by_branch.setdefault(branch, []).append(sub)
     if not by_branch:
         return None
+
     def distance(i: int) -> tuple[int, int, int]:  # a branch whose type fits is nearer than one whose type does not
         errors = by_branch[i]
         return (len(errors), sum(e.validator == "type" for e in errors), -len(max(errors, key=relevance).path))
@@ -102,19 +103,28 @@ def explain(error: ValidationError, path: Sequence[Any]) -> tuple[str, str | Non
         missing = [k for k in expected if k not in value] or list(expected)
         quoted = [repr(k) for k in missing]
         names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-        return (f"the required field {names} is missing" if len(missing) == 1
-                else f"the required fields {names} are missing"), None
+        return (
+            f"the required field {names} is missing"
+            if len(missing) == 1
+            else f"the required fields {names} are missing"
+        ), None
     if rule == "type":
         types = expected if isinstance(expected, list) else [expected]
         return f"{field} must be {describe(types)}, not {given(value)}", None
     if rule == "enum":
         options = ", ".join(repr(v) for v in expected)
-        return (f"{field} must be one of {options}, not {_short(repr(value))}",
-                did_you_mean(str(value), [str(v) for v in expected]) if isinstance(value, str) else None)
+        return (
+            f"{field} must be one of {options}, not {_short(repr(value))}",
+            did_you_mean(str(value), [str(v) for v in expected]) if isinstance(value, str) else None,
+        )
     if rule == "const":
         return f"{field} must be {expected!r}, not {_short(repr(value))}", None
-    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than",
-              "exclusiveMaximum": "less than"}
+    bounds = {
+        "minimum": "at least",
+        "maximum": "at most",
+        "exclusiveMinimum": "greater than",
+        "exclusiveMaximum": "less than",
+    }
     if rule in bounds:
         return f"{field} must be {bounds[rule]} {_number(expected)}, not {_number(value)}", None
     if rule == "multipleOf":
@@ -134,14 +144,21 @@ def explain(error: ValidationError, path: Sequence[Any]) -> tuple[str, str | Non
         return f"{field} must hold {word} {expected} entr{'ies' if expected != 1 else 'y'}, not {len(value)}", None
     if rule == "uniqueItems" and isinstance(value, list):
         repeated = next((v for i, v in enumerate(value) if v in value[:i]), None)  # the first repeat
-        return f"{field} lists {_short(json.dumps(repeated, default=str))} more than once; each item must be unique", None
+        return (
+            f"{field} lists {_short(json.dumps(repeated, default=str))} more than once; each item must be unique",
+            None,
+        )
     if rule == "pattern":
         about = schema.get("description") if isinstance(schema, Mapping) else None
         if "propertyNames" in error.relative_schema_path:  # a key, not a value
-            return (f"{_short(repr(value))} is not a valid name in {field}"
-                    + (f": {about}" if isinstance(about, str) else f" (names must match {expected})")), None
-        return (f"{_short(repr(value))} is not a valid {field}"
-                + (f": {about}" if isinstance(about, str) else f" (it must match the pattern {expected})")), None
+            return (
+                f"{_short(repr(value))} is not a valid name in {field}"
+                + (f": {about}" if isinstance(about, str) else f" (names must match {expected})")
+            ), None
+        return (
+            f"{_short(repr(value))} is not a valid {field}"
+            + (f": {about}" if isinstance(about, str) else f" (it must match the pattern {expected})")
+        ), None
     if rule == "propertyNames":
         return f"{_short(repr(value))} is not a valid name here", None
     if rule == "format":
@@ -168,14 +185,19 @@ def _alternatives(error: ValidationError, path: Sequence[Any], field: str, forms
     described = [_form(f, i) for i, f in enumerate(forms)]
     if all(isinstance(f, Mapping) and set(f) <= {"required", "not"} and f.get("required") for f in forms):
         keys = [" and ".join(map(str, f["required"])) for f in forms]
-        given_all = [k for f, k in zip(forms, keys, strict=True) if isinstance(error.instance, Mapping)
-                     and all(r in error.instance for r in f["required"])]
+        given_all = [
+            k
+            for f, k in zip(forms, keys, strict=True)
+            if isinstance(error.instance, Mapping) and all(r in error.instance for r in f["required"])
+        ]
         if len(given_all) > 1 or (given_all and error.validator == "oneOf"):
             return f"{field} gives {' and '.join(given_all)}; give only one of them"
         return f"{field} needs {_either(keys)}"
     if error.validator == "oneOf" and not error.context:  # valid under several
-        return (f"{field} fits more than one of its {len(forms)} accepted forms ({_either(described)}); "
-                "it must fit exactly one")
+        return (
+            f"{field} fits more than one of its {len(forms)} accepted forms ({_either(described)}); "
+            "it must fit exactly one"
+        )
     closest = _closest(error)
     head = f"{field} fits none of its {len(forms)} accepted forms ({_either(described)})"
     if closest is None:
@@ -183,4 +205,3 @@ def _alternatives(error: ValidationError, path: Sequence[Any], field: str, forms
     index, why = closest
     inner, _ = explain(why, list(path) + list(why.relative_path))
     return f"{head}; the closest, {described[index]}, fails: {inner}"
-

@@ -98,8 +98,10 @@ def child_schemas(node: Any, key: str | int, root: Mapping[str, Any]) -> list[An
     if types is not None and not types & {"object", "array"}:
         return None  # nothing lies below a string, a number or a boolean
     top = [node] + _flat(_ref(node, root), root) if isinstance(node, Mapping) else []
-    if any(isinstance(p, Mapping) and p.get("additionalProperties") is False and isinstance(p.get("properties"), Mapping)
-           for p in top) and not isinstance(key, int):
+    if any(
+        isinstance(p, Mapping) and p.get("additionalProperties") is False and isinstance(p.get("properties"), Mapping)
+        for p in top
+    ) and not isinstance(key, int):
         return None
     return []
 
@@ -174,8 +176,15 @@ def fits(produced: Iterable[str], admitted: frozenset[str]) -> bool:
     return bool(_widened(produced) & admitted)
 
 
-_WORDS = {"string": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
-          "array": "a list", "object": "an object (a mapping)", "null": "null"}
+_WORDS = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object (a mapping)",
+    "null": "null",
+}
 
 
 def describe(types: Iterable[str]) -> str:

@@ -8,8 +8,9 @@ from :mod:`.checks`, which only validates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import Diagnostic
 from ..spec.expressions import ExpressionError, Reference, dig, find, resolve, walk
@@ -39,24 +40,30 @@ class Scope:
         if ref.root == "var":
             return dig(self.mission.variables, ref.path, str(ref))
         if ref.root == "mission":
-            info = {"name": self.mission.name, "directory": str(self.mission.directory),
-                    "labels": dict(self.mission.metadata.get("labels") or {})}
+            info = {
+                "name": self.mission.name,
+                "directory": str(self.mission.directory),
+                "labels": dict(self.mission.metadata.get("labels") or {}),
+            }
             return dig(info, ref.path, str(ref))
         if ref.root == "secrets":
             name = str(ref.path[0])
             value = self.secrets.get(name)
             if value is None:
                 if self.require_secrets:
-                    raise ExpressionError(f"secret {name!r} is not set",
-                                          hint=f"export {Secrets.variable(name)}=... or pass --secrets-file")
+                    raise ExpressionError(
+                        f"secret {name!r} is not set",
+                        hint=f"export {Secrets.variable(name)}=... or pass --secrets-file",
+                    )
                 return Unknown(str(ref))
             return dig(value, ref.path[1:], str(ref)) if len(ref.path) > 1 else value
         rid = ref.resource
         assert rid is not None
         resources = self.mission.resources
         if rid not in resources:
-            raise ExpressionError(f"{ref}: no resource {rid!r} in this mission",
-                                  hint=did_you_mean(rid, list(resources)))
+            raise ExpressionError(
+                f"{ref}: no resource {rid!r} in this mission", hint=did_you_mean(rid, list(resources))
+            )
         self._check_output_name(ref, resources[rid].type)
         if rid in self.outputs:
             found = dig(self.outputs[rid], ref.path[2:], str(ref))
@@ -73,8 +80,10 @@ class Scope:
         schema = found[1].outputs_schema
         props = schema.get("properties") or {}
         if schema.get("additionalProperties", True) is False and props and ref.path[2] not in props:
-            raise ExpressionError(f"{ref}: {type_name} has no output {ref.path[2]!r}; outputs: {', '.join(props)}",
-                                  hint=did_you_mean(str(ref.path[2]), list(props)))
+            raise ExpressionError(
+                f"{ref}: {type_name} has no output {ref.path[2]!r}; outputs: {', '.join(props)}",
+                hint=did_you_mean(str(ref.path[2]), list(props)),
+            )
 
     def resolve_at(self, value: Any, base: tuple[Any, ...], problems: list[Diagnostic], type_name: str | None) -> Any:
         """Resolve ``value``; each failing expression becomes a diagnostic at its own path."""
@@ -88,20 +97,35 @@ class Scope:
                 resolve(text, self.lookup)
             except ExpressionError as exc:
                 full = base + path
-                problems.append(Diagnostic(".".join(map(str, full)), str(exc), locate(self.mission.document, full),
-                                           type_name, hint=exc.hint))
+                problems.append(
+                    Diagnostic(
+                        ".".join(map(str, full)),
+                        str(exc),
+                        locate(self.mission.document, full),
+                        type_name,
+                        hint=exc.hint,
+                    )
+                )
         return None
 
     def resolve_all(self, value: Any, base: tuple[Any, ...], problems: list[Diagnostic], type_name: str | None) -> Any:
         """Resolve ``value``; each failing expression becomes a diagnostic and an Unknown, so
         that the checks of everything around it still run (all errors at once)."""
+
         def lookup_or_unknown(text: str, path: tuple[Any, ...]) -> Any:
             try:
                 return resolve(text, self.lookup)
             except ExpressionError as exc:
                 full = base + path
-                problems.append(Diagnostic(".".join(map(str, full)), str(exc), locate(self.mission.document, full),
-                                           type_name, hint=exc.hint))
+                problems.append(
+                    Diagnostic(
+                        ".".join(map(str, full)),
+                        str(exc),
+                        locate(self.mission.document, full),
+                        type_name,
+                        hint=exc.hint,
+                    )
+                )
                 return Unknown(text)
 
         def walk_value(v: Any, path: tuple[Any, ...]) -> Any:

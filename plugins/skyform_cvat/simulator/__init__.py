@@ -2,4 +2,4 @@
 
 from .server import SANDBOX_TOKEN, CvatSimulator
 
-__all__ = ["CvatSimulator", "SANDBOX_TOKEN"]
+__all__ = ["SANDBOX_TOKEN", "CvatSimulator"]

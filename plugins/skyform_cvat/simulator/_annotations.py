@@ -51,11 +51,17 @@ class Annotations(Handler):
         if job is None:
             return {**store, "intervals": []}
         inside = lambda a: job["start_frame"] <= a["frame"] <= job["stop_frame"]  # noqa: E731
-        return {"version": store["version"], "tags": [t for t in store["tags"] if inside(t)],
-                "shapes": [s for s in store["shapes"] if inside(s)],
-                "tracks": [t for t in store["tracks"] if inside(t)], "intervals": []}
+        return {
+            "version": store["version"],
+            "tags": [t for t in store["tags"] if inside(t)],
+            "shapes": [s for s in store["shapes"] if inside(s)],
+            "tracks": [t for t in store["tracks"] if inside(t)],
+            "intervals": [],
+        }
 
-    def _target(self, request: Request, kind: str, id: int) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    def _target(
+        self, request: Request, kind: str, id: int
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
         user = self.auth.caller(request)
         obj = self.auth.fetch(user, kind[:-1], id)
         if kind == "jobs":
@@ -75,8 +81,11 @@ class Annotations(Handler):
             where: dict[str, list[Any]] = {kind: [{} for _ in range(i)]}
             if not isinstance(item, dict):
                 raise ApiError(400, {kind: [{"non_field_errors": ["Invalid data. Expected a dictionary."]}]})
-            missing = [f for f in (("type", "label_id", "frame") if kind == "shapes" else ("label_id", "frame"))
-                       if f not in item]
+            missing = [
+                f
+                for f in (("type", "label_id", "frame") if kind == "shapes" else ("label_id", "frame"))
+                if f not in item
+            ]
             if missing:
                 raise ApiError(400, {kind: where[kind] + [{f: ["This field is required."] for f in missing}]})
             if kind == "shapes" and item["type"] not in SHAPE_TYPES:
@@ -85,19 +94,31 @@ class Annotations(Handler):
                 raise ApiError(400, f"Incorrect requested frame number: {item['frame']}")
             if item["label_id"] not in labels:
                 raise ApiError(400, {kind: where[kind] + [{"label_id": [f"Unknown label id {item['label_id']}"]}]})
-            row = {"id": item.get("id") or self.site.next_id("shape"), "frame": item["frame"],
-                   "label_id": item["label_id"], "group": item.get("group") or 0,
-                   "source": item.get("source", "manual"), "attributes": item.get("attributes", [])}
+            row = {
+                "id": item.get("id") or self.site.next_id("shape"),
+                "frame": item["frame"],
+                "label_id": item["label_id"],
+                "group": item.get("group") or 0,
+                "source": item.get("source", "manual"),
+                "attributes": item.get("attributes", []),
+            }
             if kind == "shapes":
-                row.update(type=item["type"], points=[float(p) for p in item.get("points", [])],
-                           occluded=bool(item.get("occluded", False)), outside=bool(item.get("outside", False)),
-                           z_order=int(item.get("z_order", 0)), rotation=float(item.get("rotation", 0.0)),
-                           score=float(item.get("score", 1.0)), elements=[])
+                row.update(
+                    type=item["type"],
+                    points=[float(p) for p in item.get("points", [])],
+                    occluded=bool(item.get("occluded", False)),
+                    outside=bool(item.get("outside", False)),
+                    z_order=int(item.get("z_order", 0)),
+                    rotation=float(item.get("rotation", 0.0)),
+                    score=float(item.get("score", 1.0)),
+                    elements=[],
+                )
             out.append(row)
         return out
 
-    def _replace(self, job: dict[str, Any] | None, task: dict[str, Any], incoming: dict[str, list[Any]],
-                 mode: str = "replace") -> None:
+    def _replace(
+        self, job: dict[str, Any] | None, task: dict[str, Any], incoming: dict[str, list[Any]], mode: str = "replace"
+    ) -> None:
         key = f"job:{job['id']}" if job is not None and job["type"] == "ground_truth" else f"task:{task['id']}"
         store = self._store(key)
         frames = self._frames_of(job, task)
@@ -135,8 +156,9 @@ class Annotations(Handler):
             store["version"] += 1
         return api_response(self.annotation_view(kind[:-1], job, task))
 
-    def import_annotations(self, request: Request, user: dict[str, Any], kind: str, job: dict[str, Any] | None,
-                           task: dict[str, Any]) -> Response:
+    def import_annotations(
+        self, request: Request, user: dict[str, Any], kind: str, job: dict[str, Any] | None, task: dict[str, Any]
+    ) -> Response:
         """POST ``.../annotations/``: the upload protocol, then an import request (202 rq_id)."""
         target_id = job["id"] if job is not None else task["id"]
         staging = f"staging:annotations:{kind}:{target_id}"
@@ -166,9 +188,17 @@ class Annotations(Handler):
         mode = request.args.get("import_mode", "replace")
         rq_id = f"action=import&target={kind[:-1]}&target_id={target_id}&subresource=annotations"
         self.blobs[f"pending:{rq_id}"] = (name, content)
-        self.queue.new_request(request, user, rq_id, action="import", target=kind[:-1], target_id=target_id,
-                         subject=f"Annotations {kind[:-1]} {target_id}", duration=5.0,
-                         params={"format": fmt, "mode": mode})
+        self.queue.new_request(
+            request,
+            user,
+            rq_id,
+            action="import",
+            target=kind[:-1],
+            target_id=target_id,
+            subject=f"Annotations {kind[:-1]} {target_id}",
+            duration=5.0,
+            params={"format": fmt, "mode": mode},
+        )
         return api_response({"rq_id": rq_id}, 202)
 
     def apply_import(self, rq: dict[str, Any]) -> None:
@@ -186,5 +216,7 @@ class Annotations(Handler):
         outside = sorted({a["frame"] for a in parsed["shapes"] + parsed["tags"]} - frames)
         if outside:
             raise ImportFailed(f"Incorrect requested frame number: {outside[0]}")
-        incoming = {kind: self._normalise(parsed[kind], kind, frames, list(labels.values())) for kind in ("tags", "shapes")}
+        incoming = {
+            kind: self._normalise(parsed[kind], kind, frames, list(labels.values())) for kind in ("tags", "shapes")
+        }
         self._replace(job, task, incoming, rq["params"]["mode"])

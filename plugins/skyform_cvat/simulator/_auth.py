@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -55,7 +56,9 @@ class Auth(Handler):
             try:
                 name, _, password = base64.b64decode(value.strip()).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise ApiError(401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."}) from None
+                raise ApiError(
+                    401, {"detail": "Invalid basic header. Credentials not correctly base64 encoded."}
+                ) from None
             user = self.user_by_name(name)
             if user is None or user["password"] != password:
                 raise ApiError(401, {"detail": "Invalid username/password."})
@@ -109,11 +112,15 @@ class Auth(Handler):
         uid = user["id"]
         if kind == "project":
             return obj["owner"] == uid or any(
-                self.can_see(user, "task", t) for t in self.data["tasks"].values() if t["project_id"] == obj["id"])
+                self.can_see(user, "task", t) for t in self.data["tasks"].values() if t["project_id"] == obj["id"]
+            )
         if kind == "task":
             project = self.data["projects"].get(str(obj["project_id"]))
-            return obj["owner"] == uid or (project is not None and project["owner"] == uid) or any(
-                j["assignee"] == uid for j in self.data["jobs"].values() if j["task_id"] == obj["id"])
+            return (
+                obj["owner"] == uid
+                or (project is not None and project["owner"] == uid)
+                or any(j["assignee"] == uid for j in self.data["jobs"].values() if j["task_id"] == obj["id"])
+            )
         if kind == "job":
             task = self.data["tasks"][str(obj["task_id"])]
             return obj["assignee"] == uid or task["owner"] == uid

@@ -40,8 +40,16 @@ SHAPE_FIELDS = ("type", "occluded", "outside", "z_order", "points", "rotation", 
 class Backups(Handler):
     """Backup export, download and restore of tasks and projects."""
 
-    def __init__(self, site: Site, auth: Auth, queue: RequestQueue, uploads: Uploads, labels: Labels,
-                 jobs: Jobs, annotations: Annotations) -> None:
+    def __init__(
+        self,
+        site: Site,
+        auth: Auth,
+        queue: RequestQueue,
+        uploads: Uploads,
+        labels: Labels,
+        jobs: Jobs,
+        annotations: Annotations,
+    ) -> None:
         super().__init__(site)
         self.auth, self.queue, self.uploads = auth, queue, uploads
         self.labels, self.jobs, self.annotations = labels, jobs, annotations
@@ -62,9 +70,17 @@ class Backups(Handler):
         existing = self.data["requests"].get(rq_id)
         if existing is not None and existing["status"] is None:
             return api_response({"rq_id": rq_id}, 202)
-        self.queue.new_request(request, user, rq_id, action="backup", target=target, target_id=obj["id"],
-                               subject=f"Backup {target} {obj['id']}", duration=5.0,
-                               params={"filename": request.args.get("filename")})
+        self.queue.new_request(
+            request,
+            user,
+            rq_id,
+            action="backup",
+            target=target,
+            target_id=obj["id"],
+            subject=f"Backup {target} {obj['id']}",
+            duration=5.0,
+            params={"filename": request.args.get("filename")},
+        )
         return api_response({"rq_id": rq_id}, 202)
 
     def write_backup(self, rq: dict[str, Any]) -> None:
@@ -77,40 +93,77 @@ class Backups(Handler):
             if rq["target"] == "task":
                 self._write_task(archive, obj, "")
             else:
-                tasks = sorted((t for t in self.data["tasks"].values() if t["project_id"] == obj["id"]),
-                               key=lambda t: t["id"])
+                tasks = sorted(
+                    (t for t in self.data["tasks"].values() if t["project_id"] == obj["id"]), key=lambda t: t["id"]
+                )
                 for n, task in enumerate(tasks):
                     self._write_task(archive, task, f"task_{n}/")
-                project = {"name": obj["name"], "bug_tracker": obj.get("bug_tracker", ""),
-                           "labels": self._label_meta(obj["labels"]), "version": VERSION}
+                project = {
+                    "name": obj["name"],
+                    "bug_tracker": obj.get("bug_tracker", ""),
+                    "labels": self._label_meta(obj["labels"]),
+                    "version": VERSION,
+                }
                 archive.writestr("project.json", json.dumps(project))
         self.blobs[f"backup:{rq['id']}"] = buf.getvalue()
-        rq["result_url"] = (f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/backup/download"
-                            f"?rq_id={quote(rq['id'], safe='')}")
+        rq["result_url"] = (
+            f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/backup/download?rq_id={quote(rq['id'], safe='')}"
+        )
 
     def _label_meta(self, label_ids: list[int]) -> list[dict[str, Any]]:
         out = []
         for label_id in label_ids:
             label = self.data["labels"][str(label_id)]
-            out.append({"name": label["name"], "color": label["color"], "type": label.get("type", "any"),
-                        "attributes": [{k: a[k] for k in ("name", "mutable", "input_type", "default_value", "values")}
-                                       for a in label["attributes"]]})
+            out.append(
+                {
+                    "name": label["name"],
+                    "color": label["color"],
+                    "type": label.get("type", "any"),
+                    "attributes": [
+                        {k: a[k] for k in ("name", "mutable", "input_type", "default_value", "values")}
+                        for a in label["attributes"]
+                    ],
+                }
+            )
         return out
 
     def _write_task(self, archive: zipfile.ZipFile, task: dict[str, Any], prefix: str) -> None:
         media = task.get("media") or {"size": 0, "frames": [], "image_quality": 70, "chunk_size": 72}
-        jobs = sorted((j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
-                      key=lambda j: j["id"])
+        jobs = sorted(
+            (j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
+            key=lambda j: j["id"],
+        )
         label_ids = self.annotations.task_label_ids(task)
         manifest = {
-            "name": task["name"], "bug_tracker": task.get("bug_tracker", ""), "status": "annotation",
-            "subset": task.get("subset", ""), "labels": self._label_meta(label_ids), "version": VERSION,
-            "segment_size": task["segment_size"], "overlap": task["overlap"],
-            "data": {"chunk_size": media["chunk_size"], "image_quality": media["image_quality"], "start_frame": 0,
-                     "stop_frame": max(media["size"] - 1, 0), "chunk_type": "imageset", "storage_method": "cache",
-                     "storage": "local", "sorting_method": "predefined", "deleted_frames": []},
-            "jobs": [{"start_frame": j["start_frame"], "stop_frame": j["stop_frame"], "frames": [],
-                      "status": "annotation", "type": "annotation"} for j in jobs],
+            "name": task["name"],
+            "bug_tracker": task.get("bug_tracker", ""),
+            "status": "annotation",
+            "subset": task.get("subset", ""),
+            "labels": self._label_meta(label_ids),
+            "version": VERSION,
+            "segment_size": task["segment_size"],
+            "overlap": task["overlap"],
+            "data": {
+                "chunk_size": media["chunk_size"],
+                "image_quality": media["image_quality"],
+                "start_frame": 0,
+                "stop_frame": max(media["size"] - 1, 0),
+                "chunk_type": "imageset",
+                "storage_method": "cache",
+                "storage": "local",
+                "sorting_method": "predefined",
+                "deleted_frames": [],
+            },
+            "jobs": [
+                {
+                    "start_frame": j["start_frame"],
+                    "stop_frame": j["stop_frame"],
+                    "frames": [],
+                    "status": "annotation",
+                    "type": "annotation",
+                }
+                for j in jobs
+            ],
         }
         archive.writestr(prefix + "task.json", json.dumps(manifest))
         names = {label_id: self.data["labels"][str(label_id)] for label_id in label_ids}
@@ -118,11 +171,16 @@ class Backups(Handler):
         per_job = []
         for job in jobs:
             first, last = job["start_frame"], job["stop_frame"]
-            per_job.append({"version": 0,
-                            "tags": [self._by_name(t, names, ()) for t in store["tags"] if first <= t["frame"] <= last],
-                            "shapes": [self._by_name(s, names, SHAPE_FIELDS) for s in store["shapes"]
-                                       if first <= s["frame"] <= last],
-                            "tracks": []})
+            per_job.append(
+                {
+                    "version": 0,
+                    "tags": [self._by_name(t, names, ()) for t in store["tags"] if first <= t["frame"] <= last],
+                    "shapes": [
+                        self._by_name(s, names, SHAPE_FIELDS) for s in store["shapes"] if first <= s["frame"] <= last
+                    ],
+                    "tracks": [],
+                }
+            )
         archive.writestr(prefix + "annotations.json", json.dumps(per_job))
         lines = [{"version": "1.1"}, {"type": "images"}]
         for n, frame in enumerate(media["frames"]):
@@ -141,8 +199,10 @@ class Backups(Handler):
         out: dict[str, Any] = {k: item[k] for k in ("frame", "group", "source") if k in item}
         out.update({k: item[k] for k in fields if k in item})
         out["label"] = label["name"]
-        out["attributes"] = [{"name": specs.get(a.get("spec_id"), str(a.get("spec_id"))), "value": a.get("value")}
-                             for a in item.get("attributes", [])]
+        out["attributes"] = [
+            {"name": specs.get(a.get("spec_id"), str(a.get("spec_id"))), "value": a.get("value")}
+            for a in item.get("attributes", [])
+        ]
         return out
 
     def download_backup(self, request: Request, kind: str, id: int) -> Response:
@@ -161,8 +221,12 @@ class Backups(Handler):
         obj = self.data[kind].get(str(id)) or {"name": str(id)}
         stamp = (iso(rq["finished"]) or "")[:19].replace(":", "_").replace("-", "_").replace("T", "_")
         name = rq["params"].get("filename") or f"{kind[:-1]}_{obj['name'].lower()}_backup_{stamp}.zip"
-        return Response(archive, status=200, mimetype="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            archive,
+            status=200,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     # -- restore --------------------------------------------------------------------------
     def import_backup(self, request: Request, kind: str) -> Response:
@@ -189,9 +253,17 @@ class Backups(Handler):
         target = kind[:-1]
         rq_id = f"action=import&target={target}&id={self.site.next_id('backup_import')}&subresource=backup"
         self.blobs[f"pending:{rq_id}"] = content
-        self.queue.new_request(request, user, rq_id, action="restore", target=target, target_id=0,
-                               subject=f"Restore {target}", duration=5.0,
-                               params={"org": self.auth.org_scope(request)})
+        self.queue.new_request(
+            request,
+            user,
+            rq_id,
+            action="restore",
+            target=target,
+            target_id=0,
+            subject=f"Restore {target}",
+            duration=5.0,
+            params={"org": self.auth.org_scope(request)},
+        )
         return api_response({"rq_id": rq_id}, 202)
 
     def tus_chunk(self, request: Request, kind: str, file_id: str) -> Response:
@@ -217,13 +289,21 @@ class Backups(Handler):
                 raise ImportFailed("Invalid backup: project.json was not found in the archive")
             meta = self._manifest(archive, "project.json")
             pid = self.site.next_id("project")
-            project = {"id": pid, "name": meta["name"], "owner": owner, "created": now(), "updated": now(),
-                       "organization": org if isinstance(org, int) else None,
-                       "bug_tracker": meta.get("bug_tracker", "")}
+            project = {
+                "id": pid,
+                "name": meta["name"],
+                "owner": owner,
+                "created": now(),
+                "updated": now(),
+                "organization": org if isinstance(org, int) else None,
+                "bug_tracker": meta.get("bug_tracker", ""),
+            }
             project["labels"] = self.labels.make_labels(meta.get("labels", []), project_id=pid)
             self.data["projects"][str(pid)] = project
-            folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("task_") and "/" in n},
-                             key=lambda d: int(d[5:]) if d[5:].isdigit() else 0)
+            folders = sorted(
+                {n.split("/", 1)[0] for n in names if n.startswith("task_") and "/" in n},
+                key=lambda d: int(d[5:]) if d[5:].isdigit() else 0,
+            )
             for folder in folders:
                 self._restore_task(archive, folder + "/", owner, project["organization"], pid)
             rq["result_id"] = pid
@@ -239,17 +319,25 @@ class Backups(Handler):
             raise ImportFailed(f"{version} version is not supported")
         return meta
 
-    def _restore_task(self, archive: zipfile.ZipFile, prefix: str, owner: int, org: Any,
-                      project_id: int | None) -> int:
+    def _restore_task(self, archive: zipfile.ZipFile, prefix: str, owner: int, org: Any, project_id: int | None) -> int:
         meta = self._manifest(archive, prefix + "task.json")
         tid = self.site.next_id("task")
         data = meta.get("data") or {}
         task: dict[str, Any] = {
-            "id": tid, "name": meta["name"], "project_id": project_id, "owner": owner,
-            "organization": org if isinstance(org, int) else None, "segment_size": int(meta.get("segment_size") or 0),
-            "overlap": int(meta.get("overlap") or 0), "subset": meta.get("subset", ""),
-            "bug_tracker": meta.get("bug_tracker", ""), "created": now(), "updated": now(), "media": None,
-            "labels": []}
+            "id": tid,
+            "name": meta["name"],
+            "project_id": project_id,
+            "owner": owner,
+            "organization": org if isinstance(org, int) else None,
+            "segment_size": int(meta.get("segment_size") or 0),
+            "overlap": int(meta.get("overlap") or 0),
+            "subset": meta.get("subset", ""),
+            "bug_tracker": meta.get("bug_tracker", ""),
+            "created": now(),
+            "updated": now(),
+            "media": None,
+            "labels": [],
+        }
         if project_id is None:
             task["labels"] = self.labels.make_labels(meta.get("labels", []), task_id=tid)
         self.data["tasks"][str(tid)] = task
@@ -263,9 +351,14 @@ class Backups(Handler):
                 raise ImportFailed(f"Invalid backup: data/{name} is not an image") from None
             self.blobs[f"frame:{tid}:{n}"] = content
             frames.append({"name": name, "width": width, "height": height})
-        task["media"] = {"id": self.site.next_id("data"), "size": len(frames),
-                         "image_quality": int(data.get("image_quality") or 70),
-                         "chunk_size": int(data.get("chunk_size") or 72), "frames": frames, "created": now()}
+        task["media"] = {
+            "id": self.site.next_id("data"),
+            "size": len(frames),
+            "image_quality": int(data.get("image_quality") or 70),
+            "chunk_size": int(data.get("chunk_size") or 72),
+            "frames": frames,
+            "created": now(),
+        }
         self.jobs.make_segments(task)
         self._restore_annotations(archive, prefix, task)
         return tid
@@ -273,8 +366,11 @@ class Backups(Handler):
     @staticmethod
     def _frame_order(archive: zipfile.ZipFile, prefix: str) -> list[str]:
         """The images of ``data/`` in the manifest's order (else by name)."""
-        present = {n[len(prefix) + 5:] for n in archive.namelist()
-                   if n.startswith(prefix + "data/") and not n.endswith("/") and not n.endswith("manifest.jsonl")}
+        present = {
+            n[len(prefix) + 5 :]
+            for n in archive.namelist()
+            if n.startswith(prefix + "data/") and not n.endswith("/") and not n.endswith("manifest.jsonl")
+        }
         order: list[str] = []
         try:
             for line in archive.read(prefix + "data/manifest.jsonl").decode().splitlines():
@@ -291,10 +387,13 @@ class Backups(Handler):
             per_job = json.loads(archive.read(prefix + "annotations.json"))
         except (KeyError, ValueError):
             return
-        labels = {self.data["labels"][str(i)]["name"]: self.data["labels"][str(i)]
-                  for i in self.annotations.task_label_ids(task)}
-        store = self.data["annotations"].setdefault(f"task:{task['id']}",
-                                                    {"version": 0, "tags": [], "shapes": [], "tracks": []})
+        labels = {
+            self.data["labels"][str(i)]["name"]: self.data["labels"][str(i)]
+            for i in self.annotations.task_label_ids(task)
+        }
+        store = self.data["annotations"].setdefault(
+            f"task:{task['id']}", {"version": 0, "tags": [], "shapes": [], "tracks": []}
+        )
         for job in per_job if isinstance(per_job, list) else []:
             for kind in ("tags", "shapes"):
                 for item in job.get(kind, []):
@@ -303,9 +402,15 @@ class Backups(Handler):
                         raise ImportFailed(f"Invalid backup: label '{item.get('label')}' is not in task.json")
                     specs = {a["name"]: a["id"] for a in label["attributes"]}
                     row = {k: v for k, v in item.items() if k not in ("label", "attributes")}
-                    row.update(id=self.site.next_id("shape"), label_id=label["id"],
-                               attributes=[{"spec_id": specs[a["name"]], "value": a.get("value")}
-                                           for a in item.get("attributes", []) if a.get("name") in specs])
+                    row.update(
+                        id=self.site.next_id("shape"),
+                        label_id=label["id"],
+                        attributes=[
+                            {"spec_id": specs[a["name"]], "value": a.get("value")}
+                            for a in item.get("attributes", [])
+                            if a.get("name") in specs
+                        ],
+                    )
                     row.setdefault("group", 0)
                     row.setdefault("source", "manual")
                     if kind == "shapes":

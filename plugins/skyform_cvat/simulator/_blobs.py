@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any, Iterator, MutableMapping
+from typing import Any
 from urllib.parse import quote, unquote
 
 PERSISTENT = ("frame:", "export:")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException
@@ -122,7 +123,7 @@ def iso(ts: float | None) -> str | None:
     """An epoch timestamp as CVAT writes dates (UTC, microseconds, ``Z``)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def now() -> float:
@@ -135,8 +136,9 @@ def choice_error(value: Any) -> str:
     return f'"{value}" is not a valid choice.'
 
 
-def require_int(body: dict[str, Any], field: str, *, minimum: int | None = None,
-                maximum: int | None = None, required: bool = False) -> int | None:
+def require_int(
+    body: dict[str, Any], field: str, *, minimum: int | None = None, maximum: int | None = None, required: bool = False
+) -> int | None:
     """An integer field of a request body, validated with DRF's messages."""
     if field not in body or body[field] is None:
         if required:
@@ -185,7 +187,7 @@ def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[st
     pages = max(1, -(-len(items) // size))
     if page < 1 or page > pages:
         raise ApiError(404, {"detail": "Invalid page."})
-    chunk = items[(page - 1) * size: page * size]
+    chunk = items[(page - 1) * size : page * size]
 
     def link(number: int) -> str:
         """The URL of another page of the same list."""
@@ -193,12 +195,14 @@ def paginate(request: Request, items: list[Any], render: Callable[[Any], dict[st
         args["page"] = str(number)
         return request.base_url + "?" + urlencode(args)
 
-    return api_response({
-        "count": len(items),
-        "next": link(page + 1) if page < pages else None,
-        "previous": link(page - 1) if page > 1 else None,
-        "results": [render(item) for item in chunk],
-    })
+    return api_response(
+        {
+            "count": len(items),
+            "next": link(page + 1) if page < pages else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": [render(item) for item in chunk],
+        }
+    )
 
 
 def named(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -22,11 +22,15 @@ IMPORTERS = {"CVAT 1.1": "XML, ZIP", "COCO 1.0": "JSON, ZIP"}
 
 def formats_view() -> dict[str, Any]:
     """The DatasetFormats read model."""
+
     def row(name: str, ext: str) -> dict[str, Any]:
         """One DatasetFormat entry."""
         return {"name": name, "ext": ext, "version": name.rsplit(" ", 1)[-1], "enabled": True, "dimension": "2d"}
-    return {"importers": [row(n, e) for n, e in IMPORTERS.items()],
-            "exporters": [row(n, e) for n, e in EXPORTERS.items()]}
+
+    return {
+        "importers": [row(n, e) for n, e in IMPORTERS.items()],
+        "exporters": [row(n, e) for n, e in EXPORTERS.items()],
+    }
 
 
 @dataclass
@@ -117,8 +121,13 @@ def _meta_xml(parent: ET.Element, meta: Meta) -> None:
             _meta_xml(tasks, task)
 
 
-def _cvat_xml(frames: list[Frame], labels: dict[int, Label], by_frame: dict[int, list[dict[str, Any]]],
-              tags: dict[int, list[dict[str, Any]]], meta: Meta | None) -> bytes:
+def _cvat_xml(
+    frames: list[Frame],
+    labels: dict[int, Label],
+    by_frame: dict[int, list[dict[str, Any]]],
+    tags: dict[int, list[dict[str, Any]]],
+    meta: Meta | None,
+) -> bytes:
     """CVAT for images 1.1: ``<version>``, ``<meta>``, then one ``<image>`` per frame."""
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
@@ -133,16 +142,32 @@ def _cvat_xml(frames: list[Frame], labels: dict[int, Label], by_frame: dict[int,
         image = ET.SubElement(root, "image", attrs)
         for shape in by_frame.get(frame.number, []):
             label = labels.get(shape["label_id"])
-            common = {"label": label.name if label else "?", "source": shape.get("source", "manual"),
-                      "occluded": "1" if shape.get("occluded") else "0"}
+            common = {
+                "label": label.name if label else "?",
+                "source": shape.get("source", "manual"),
+                "occluded": "1" if shape.get("occluded") else "0",
+            }
             if shape["type"] == "rectangle":
                 x1, y1, x2, y2 = shape["points"][:4]
-                el = ET.SubElement(image, "box", **common, xtl=f"{x1:.2f}", ytl=f"{y1:.2f}", xbr=f"{x2:.2f}",
-                                   ybr=f"{y2:.2f}", z_order=str(shape.get("z_order", 0)))
+                el = ET.SubElement(
+                    image,
+                    "box",
+                    **common,
+                    xtl=f"{x1:.2f}",
+                    ytl=f"{y1:.2f}",
+                    xbr=f"{x2:.2f}",
+                    ybr=f"{y2:.2f}",
+                    z_order=str(shape.get("z_order", 0)),
+                )
             else:
                 pts = shape["points"]
-                el = ET.SubElement(image, shape["type"], **common, z_order=str(shape.get("z_order", 0)),
-                                   points=";".join(f"{x:.2f},{y:.2f}" for x, y in zip(pts[0::2], pts[1::2], strict=False)))
+                el = ET.SubElement(
+                    image,
+                    shape["type"],
+                    **common,
+                    z_order=str(shape.get("z_order", 0)),
+                    points=";".join(f"{x:.2f},{y:.2f}" for x, y in zip(pts[0::2], pts[1::2], strict=False)),
+                )
             for name, value in _attribute_values(shape, label):
                 ET.SubElement(el, "attribute", name=name).text = value
         for tag in tags.get(frame.number, []):
@@ -154,8 +179,14 @@ def _cvat_xml(frames: list[Frame], labels: dict[int, Label], by_frame: dict[int,
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
 
 
-def write_archive(fmt: str, frames: list[Frame], labels: dict[int, Label], annotations: dict[str, Any],
-                  with_images: bool, meta: Meta | None = None) -> bytes:
+def write_archive(
+    fmt: str,
+    frames: list[Frame],
+    labels: dict[int, Label],
+    annotations: dict[str, Any],
+    with_images: bool,
+    meta: Meta | None = None,
+) -> bytes:
     """A dataset archive of ``frames`` and their annotations in format ``fmt``, laid out as
     CVAT's exporters lay it out (see each format's documentation page)."""
     by_frame: dict[int, list[dict[str, Any]]] = {}
@@ -187,54 +218,84 @@ def write_archive(fmt: str, frames: list[Frame], labels: dict[int, Label], annot
                         archive.writestr(f"images/default/{frame.name}", frame.content)
         elif fmt == "YOLO 1.1":
             archive.writestr("obj.names", "".join(labels[i].name + "\n" for i in order))
-            archive.writestr("obj.data", f"classes = {len(order)}\ntrain = data/train.txt\n"
-                                         "names = data/obj.names\nbackup = backup/\n")
+            archive.writestr(
+                "obj.data",
+                f"classes = {len(order)}\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n",
+            )
             archive.writestr("train.txt", "".join(f"data/obj_train_data/{f.name}\n" for f in frames))
             for frame in frames:
                 lines = []
                 for shape in by_frame.get(frame.number, []):
                     x1, y1, x2, y2 = _box(shape["points"])
                     cls = order.index(shape["label_id"]) if shape["label_id"] in order else 0
-                    lines.append(f"{cls} {(x1 + x2) / 2 / frame.width:.6f} {(y1 + y2) / 2 / frame.height:.6f} "
-                                 f"{(x2 - x1) / frame.width:.6f} {(y2 - y1) / frame.height:.6f}\n")
+                    lines.append(
+                        f"{cls} {(x1 + x2) / 2 / frame.width:.6f} {(y1 + y2) / 2 / frame.height:.6f} "
+                        f"{(x2 - x1) / frame.width:.6f} {(y2 - y1) / frame.height:.6f}\n"
+                    )
                 archive.writestr(f"obj_train_data/{frame.name.rsplit('.', 1)[0]}.txt", "".join(lines))
                 if with_images and frame.content is not None:
                     archive.writestr(f"obj_train_data/{frame.name}", frame.content)
     return buf.getvalue()
 
 
-def _coco(frames: list[Frame], labels: dict[int, Label], order: list[int],
-          by_frame: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+def _coco(
+    frames: list[Frame], labels: dict[int, Label], order: list[int], by_frame: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
     """COCO 1.0 instances: info, licenses, 1-based categories and images, annotations with attributes."""
     coco: dict[str, Any] = {
         "licenses": [{"name": "", "id": 0, "url": ""}],
         "info": {"contributor": "", "date_created": "", "description": "", "url": "", "version": "", "year": ""},
         "categories": [{"id": n, "name": labels[i].name, "supercategory": ""} for n, i in enumerate(order, 1)],
-        "images": [], "annotations": []}
+        "images": [],
+        "annotations": [],
+    }
     for image_id, frame in enumerate(frames, 1):
-        coco["images"].append({"id": image_id, "width": frame.width, "height": frame.height, "file_name": frame.name,
-                               "license": 0, "flickr_url": "", "coco_url": "", "date_captured": 0})
+        coco["images"].append(
+            {
+                "id": image_id,
+                "width": frame.width,
+                "height": frame.height,
+                "file_name": frame.name,
+                "license": 0,
+                "flickr_url": "",
+                "coco_url": "",
+                "date_captured": 0,
+            }
+        )
         for shape in by_frame.get(frame.number, []):
             x1, y1, x2, y2 = _box(shape["points"])
             label = labels.get(shape["label_id"])
             attributes: dict[str, Any] = {"occluded": bool(shape.get("occluded"))}
             attributes.update(_attribute_values(shape, label))
-            coco["annotations"].append({
-                "id": len(coco["annotations"]) + 1, "image_id": image_id,
-                "category_id": order.index(shape["label_id"]) + 1 if shape["label_id"] in order else 0,
-                "segmentation": [] if shape["type"] == "rectangle" else [shape["points"]],
-                "area": (x2 - x1) * (y2 - y1), "bbox": [x1, y1, x2 - x1, y2 - y1], "iscrowd": 0,
-                "attributes": attributes})
+            coco["annotations"].append(
+                {
+                    "id": len(coco["annotations"]) + 1,
+                    "image_id": image_id,
+                    "category_id": order.index(shape["label_id"]) + 1 if shape["label_id"] in order else 0,
+                    "segmentation": [] if shape["type"] == "rectangle" else [shape["points"]],
+                    "area": (x2 - x1) * (y2 - y1),
+                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "iscrowd": 0,
+                    "attributes": attributes,
+                }
+            )
     return coco
 
 
-def _datumaro(frames: list[Frame], labels: dict[int, Label], order: list[int],
-              by_frame: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+def _datumaro(
+    frames: list[Frame], labels: dict[int, Label], order: list[int], by_frame: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
     """Datumaro 1.0: categories (labels with attribute names), items with ``attr.frame`` and image."""
-    categories = {"label": {"labels": [{"name": labels[i].name, "parent": "",
-                                        "attributes": [a["name"] for a in labels[i].attributes]} for i in order],
-                            "attributes": ["occluded"]},
-                  "points": {"items": []}}
+    categories = {
+        "label": {
+            "labels": [
+                {"name": labels[i].name, "parent": "", "attributes": [a["name"] for a in labels[i].attributes]}
+                for i in order
+            ],
+            "attributes": ["occluded"],
+        },
+        "points": {"items": []},
+    }
     items = []
     for frame in frames:
         anns = []
@@ -242,23 +303,34 @@ def _datumaro(frames: list[Frame], labels: dict[int, Label], order: list[int],
             label = labels.get(shape["label_id"])
             attributes: dict[str, Any] = {"occluded": bool(shape.get("occluded"))}
             attributes.update(_attribute_values(shape, label))
-            ann: dict[str, Any] = {"id": n, "type": "bbox" if shape["type"] == "rectangle" else shape["type"],
-                                   "attributes": attributes, "group": shape.get("group", 0),
-                                   "label_id": order.index(shape["label_id"]) if shape["label_id"] in order else 0,
-                                   "z_order": shape.get("z_order", 0)}
+            ann: dict[str, Any] = {
+                "id": n,
+                "type": "bbox" if shape["type"] == "rectangle" else shape["type"],
+                "attributes": attributes,
+                "group": shape.get("group", 0),
+                "label_id": order.index(shape["label_id"]) if shape["label_id"] in order else 0,
+                "z_order": shape.get("z_order", 0),
+            }
             if shape["type"] == "rectangle":
                 x1, y1, x2, y2 = _box(shape["points"])
                 ann["bbox"] = [x1, y1, x2 - x1, y2 - y1]
             else:
                 ann["points"] = shape["points"]
             anns.append(ann)
-        items.append({"id": frame.name.rsplit(".", 1)[0], "annotations": anns, "attr": {"frame": frame.number},
-                      "image": {"path": frame.name, "size": [frame.height, frame.width]}})
+        items.append(
+            {
+                "id": frame.name.rsplit(".", 1)[0],
+                "annotations": anns,
+                "attr": {"frame": frame.number},
+                "image": {"path": frame.name, "size": [frame.height, frame.width]},
+            }
+        )
     return {"info": {}, "categories": categories, "items": items}
 
 
-def read_annotations(fmt: str, filename: str, content: bytes, frame_names: dict[str, int],
-                     label_ids: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+def read_annotations(
+    fmt: str, filename: str, content: bytes, frame_names: dict[str, int], label_ids: dict[str, int]
+) -> dict[str, list[dict[str, Any]]]:
     """Shapes and tags from an annotation file (frames and labels mapped by name)."""
     if content[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -300,8 +372,15 @@ def read_annotations(fmt: str, filename: str, content: bytes, frame_names: dict[
                         kind = el.tag
                     else:
                         continue
-                    shapes.append({"type": kind, "frame": number, "label_id": label(el.get("label", "")),
-                                   "points": points, "occluded": el.get("occluded") == "1"})
+                    shapes.append(
+                        {
+                            "type": kind,
+                            "frame": number,
+                            "label_id": label(el.get("label", "")),
+                            "points": points,
+                            "occluded": el.get("occluded") == "1",
+                        }
+                    )
         elif fmt == "COCO 1.0":
             coco = json.loads(content)
             images = {img["id"]: frame(img["file_name"]) for img in coco.get("images", [])}
@@ -310,11 +389,23 @@ def read_annotations(fmt: str, filename: str, content: bytes, frame_names: dict[
                 x, y, w, h = ann["bbox"]
                 seg = ann.get("segmentation") or []
                 if isinstance(seg, list) and seg and isinstance(seg[0], list):
-                    shapes.append({"type": "polygon", "frame": images[ann["image_id"]],
-                                   "label_id": cats[ann["category_id"]], "points": [float(v) for v in seg[0]]})
+                    shapes.append(
+                        {
+                            "type": "polygon",
+                            "frame": images[ann["image_id"]],
+                            "label_id": cats[ann["category_id"]],
+                            "points": [float(v) for v in seg[0]],
+                        }
+                    )
                 else:
-                    shapes.append({"type": "rectangle", "frame": images[ann["image_id"]],
-                                   "label_id": cats[ann["category_id"]], "points": [x, y, x + w, y + h]})
+                    shapes.append(
+                        {
+                            "type": "rectangle",
+                            "frame": images[ann["image_id"]],
+                            "label_id": cats[ann["category_id"]],
+                            "points": [x, y, x + w, y + h],
+                        }
+                    )
         else:
             raise ImportFailed(f"Unknown input format '{fmt}'")
     except (ET.ParseError, ValueError, KeyError, TypeError) as exc:

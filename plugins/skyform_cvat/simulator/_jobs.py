@@ -14,8 +14,19 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ._auth import Auth
-from ._common import (ApiError, Handler, Site, api_response, bad_request, choice_error, int_arg, json_body, now,
-                      paginate, require_int)
+from ._common import (
+    ApiError,
+    Handler,
+    Site,
+    api_response,
+    bad_request,
+    choice_error,
+    int_arg,
+    json_body,
+    now,
+    paginate,
+    require_int,
+)
 from ._views import Views
 
 STAGES = ("annotation", "validation", "acceptance")
@@ -45,13 +56,26 @@ class Jobs(Handler):
             stop = min(start + segment_size - 1, size - 1)
             self.add_job(task["id"], "annotation", start, stop, stop - start + 1)
 
-    def add_job(self, task_id: int, kind: str, start: int, stop: int, count: int,
-                frames: list[int] | None = None) -> dict[str, Any]:
+    def add_job(
+        self, task_id: int, kind: str, start: int, stop: int, count: int, frames: list[int] | None = None
+    ) -> dict[str, Any]:
         """Store a new job of a task."""
         jid = self.site.next_id("job")
-        job = {"id": jid, "task_id": task_id, "type": kind, "start_frame": start, "stop_frame": stop,
-               "frame_count": count, "frames": frames, "assignee": None, "assignee_updated": None,
-               "stage": "annotation", "state": "new", "created": now(), "updated": now()}
+        job = {
+            "id": jid,
+            "task_id": task_id,
+            "type": kind,
+            "start_frame": start,
+            "stop_frame": stop,
+            "frame_count": count,
+            "frames": frames,
+            "assignee": None,
+            "assignee_updated": None,
+            "stage": "annotation",
+            "state": "new",
+            "created": now(),
+            "updated": now(),
+        }
         self.data["jobs"][str(jid)] = job
         return job
 
@@ -107,7 +131,7 @@ class Jobs(Handler):
             errors["state"] = [choice_error(body["state"])]
         if "assignee" in body and body["assignee"] is not None:
             if isinstance(body["assignee"], bool) or not isinstance(body["assignee"], int):
-                errors["assignee"] = [f'Incorrect type. Expected pk value, received {type(body["assignee"]).__name__}.']
+                errors["assignee"] = [f"Incorrect type. Expected pk value, received {type(body['assignee']).__name__}."]
             elif str(body["assignee"]) not in self.data["users"]:
                 errors["assignee"] = [f'Invalid pk "{body["assignee"]}" - object does not exist.']
         if errors:
@@ -177,9 +201,10 @@ class Jobs(Handler):
         if method == "random_uniform":
             count = _count_or_share(body, "frame_count", "frame_share", size, method)
             return sorted(rng.sample(range(size), count))
-        segments = sorted((j for j in self.data["jobs"].values()
-                           if j["task_id"] == task["id"] and j["type"] == "annotation"),
-                          key=lambda j: j["start_frame"])
+        segments = sorted(
+            (j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
+            key=lambda j: j["start_frame"],
+        )
         per_job = _count_or_share(body, "frames_per_job_count", "frames_per_job_share", task["segment_size"], method)
         chosen: set[int] = set()
         for seg in segments:
@@ -193,11 +218,18 @@ def _count_or_share(body: dict[str, Any], count_field: str, share_field: str, li
     has_count = body.get(count_field) is not None
     has_share = body.get(share_field) is not None
     if has_count and has_share:
-        raise ApiError(400, {"non_field_errors": [
-            f"Only 1 of the following fields can be used: {count_field}, {share_field}"]})
+        raise ApiError(
+            400, {"non_field_errors": [f"Only 1 of the following fields can be used: {count_field}, {share_field}"]}
+        )
     if not has_count and not has_share:
-        raise ApiError(400, {"non_field_errors": [
-            f"One of the following fields is required for the '{method}' method: {count_field}, {share_field}"]})
+        raise ApiError(
+            400,
+            {
+                "non_field_errors": [
+                    f"One of the following fields is required for the '{method}' method: {count_field}, {share_field}"
+                ]
+            },
+        )
     if has_count:
         count = require_int(body, count_field, minimum=1) or 1
         if count > limit:

@@ -8,8 +8,20 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ._auth import ALL_ORGS, Auth
-from ._common import (Handler, Site, named, ApiError, api_response, bad_request, by_id_desc, int_arg, json_body,
-                      not_found, now, paginate)
+from ._common import (
+    ApiError,
+    Handler,
+    Site,
+    api_response,
+    bad_request,
+    by_id_desc,
+    int_arg,
+    json_body,
+    named,
+    not_found,
+    now,
+    paginate,
+)
 from ._tasks import Tasks
 from ._views import Views
 
@@ -45,18 +57,39 @@ class Labels(Handler):
             for attr in item.get("attributes") or []:
                 missing = [k for k in ("name", "mutable", "input_type", "values") if k not in attr]
                 if missing:
-                    raise ApiError(400, {"labels": [{"attributes": [{k: ["This field is required."] for k in missing}]}]})
+                    raise ApiError(
+                        400, {"labels": [{"attributes": [{k: ["This field is required."] for k in missing}]}]}
+                    )
                 if attr["input_type"] not in INPUT_TYPES:
-                    raise ApiError(400, {"labels": [{"attributes": [{"input_type": [f'"{attr["input_type"]}" is not a valid choice.']}]}]})
+                    raise ApiError(
+                        400,
+                        {
+                            "labels": [
+                                {"attributes": [{"input_type": [f'"{attr["input_type"]}" is not a valid choice.']}]}
+                            ]
+                        },
+                    )
                 values = [str(v) for v in attr["values"]]
-                attributes.append({"id": self.site.next_id("attribute"), "name": attr["name"],
-                                   "mutable": bool(attr["mutable"]), "input_type": attr["input_type"],
-                                   "default_value": str(attr.get("default_value", values[0] if values else "")),
-                                   "values": values})
+                attributes.append(
+                    {
+                        "id": self.site.next_id("attribute"),
+                        "name": attr["name"],
+                        "mutable": bool(attr["mutable"]),
+                        "input_type": attr["input_type"],
+                        "default_value": str(attr.get("default_value", values[0] if values else "")),
+                        "values": values,
+                    }
+                )
             label_id = self.site.next_id("label")
             self.data["labels"][str(label_id)] = {
-                "id": label_id, "name": item["name"], "color": color, "attributes": attributes,
-                "type": item.get("type") or "any", "project_id": project_id, "task_id": task_id}
+                "id": label_id,
+                "name": item["name"],
+                "color": color,
+                "attributes": attributes,
+                "type": item.get("type") or "any",
+                "project_id": project_id,
+                "task_id": task_id,
+            }
             ids.append(label_id)
         return ids
 
@@ -116,8 +149,11 @@ class Projects(Handler):
         """GET ``/api/projects``."""
         user = self.auth.caller(request)
         scope = self.auth.org_scope(request)
-        items = [p for p in self.data["projects"].values()
-                 if self.auth.can_see(user, "project", p) and self.auth.in_scope(scope, p)]
+        items = [
+            p
+            for p in self.data["projects"].values()
+            if self.auth.can_see(user, "project", p) and self.auth.in_scope(scope, p)
+        ]
         items = named(request, items)
         base = request.host_url.rstrip("/")
         return paginate(request, by_id_desc(items), lambda p: self.views.project_view(base, p))
@@ -133,9 +169,15 @@ class Projects(Handler):
         if len(name) > 256:
             raise bad_request("name", "Ensure this field has no more than 256 characters.")
         pid = self.site.next_id("project")
-        project = {"id": pid, "name": name, "owner": user["id"], "created": now(), "updated": now(),
-                   "organization": None if scope == ALL_ORGS else scope,
-                   "bug_tracker": body.get("bug_tracker", "")}
+        project = {
+            "id": pid,
+            "name": name,
+            "owner": user["id"],
+            "created": now(),
+            "updated": now(),
+            "organization": None if scope == ALL_ORGS else scope,
+            "bug_tracker": body.get("bug_tracker", ""),
+        }
         project["labels"] = self.labels.make_labels(body.get("labels", []), project_id=pid)
         self.data["projects"][str(pid)] = project
         return api_response(self.views.project_view(request.host_url.rstrip("/"), project), 201)

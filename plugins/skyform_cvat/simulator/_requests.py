@@ -10,7 +10,8 @@ handler that queues an action registers its effect with :meth:`RequestQueue.on_f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
@@ -33,8 +34,13 @@ FAILURES = {
     "backup": "Could not create the backup: the export worker terminated unexpectedly",
     "restore": "Could not restore the backup: the import worker terminated unexpectedly",
 }
-OPERATION_TYPES = {"create": "create:task", "export": "export:dataset", "import": "import:annotations",
-                   "backup": "export:backup", "restore": "import:backup"}
+OPERATION_TYPES = {
+    "create": "create:task",
+    "export": "export:dataset",
+    "import": "import:annotations",
+    "backup": "export:backup",
+    "restore": "import:backup",
+}
 
 
 class RequestQueue(Handler):
@@ -48,8 +54,19 @@ class RequestQueue(Handler):
         """Register what a finished request of ``action`` (create, export, import) does."""
         self._effects[action] = effect
 
-    def new_request(self, request: Request, user: dict[str, Any], rq_id: str, *, action: str, target: str,
-                    target_id: int, subject: str, duration: float, params: dict[str, Any]) -> None:
+    def new_request(
+        self,
+        request: Request,
+        user: dict[str, Any],
+        rq_id: str,
+        *,
+        action: str,
+        target: str,
+        target_id: int,
+        subject: str,
+        duration: float,
+        params: dict[str, Any],
+    ) -> None:
         """Queue a background request; its fate (ok, fail, stuck) is drawn now."""
         fate = self.site.faults.job_fate(self.site.provider, subject)
         obj = self.data[target + "s"].get(str(target_id))
@@ -59,10 +76,23 @@ class RequestQueue(Handler):
             task = self.data["tasks"].get(str(obj["task_id"])) if target == "job" else obj
             org = task["organization"] if task else obj.get("organization")
         self.data["requests"][rq_id] = {
-            "id": rq_id, "action": action, "target": target, "target_id": target_id, "owner": user["id"],
-            "org": org, "created": now(), "duration": duration, "fate": fate, "status": None,
-            "message": "", "finished": None, "result_url": None, "result_id": None, "params": params,
-            "base": request.host_url.rstrip("/")}
+            "id": rq_id,
+            "action": action,
+            "target": target,
+            "target_id": target_id,
+            "owner": user["id"],
+            "org": org,
+            "created": now(),
+            "duration": duration,
+            "fate": fate,
+            "status": None,
+            "message": "",
+            "finished": None,
+            "result_url": None,
+            "result_id": None,
+            "params": params,
+            "base": request.host_url.rstrip("/"),
+        }
 
     def settle(self) -> None:
         """Apply the effects of every request whose simulated time has come."""
@@ -101,15 +131,27 @@ class RequestQueue(Handler):
         started = rq["created"] + self.site.clock.real(QUEUED_FOR) if status != "queued" else None
         op_type = OPERATION_TYPES[rq["action"]]
         return {
-            "id": rq["id"], "status": status, "message": rq["message"], "progress": progress,
-            "operation": {"type": op_type, "target": target, **ids, "org_id": rq["org"],
-                          "format": rq["params"].get("format"), "function_id": None, "lightweight": None},
-            "created_date": iso(rq["created"]), "started_date": iso(started),
+            "id": rq["id"],
+            "status": status,
+            "message": rq["message"],
+            "progress": progress,
+            "operation": {
+                "type": op_type,
+                "target": target,
+                **ids,
+                "org_id": rq["org"],
+                "format": rq["params"].get("format"),
+                "function_id": None,
+                "lightweight": None,
+            },
+            "created_date": iso(rq["created"]),
+            "started_date": iso(started),
             "finished_date": iso(rq["finished"]),
             "expiry_date": iso(rq["finished"] + 86400) if rq["finished"] else None,
             "owner": {"id": owner["id"], "username": owner["username"]},
-            "result_url": rq["result_url"], "result_id": rq["result_id"]}
-
+            "result_url": rq["result_url"],
+            "result_id": rq["result_id"],
+        }
 
 
 class Requests(Handler):
@@ -150,11 +192,15 @@ class Requests(Handler):
         if rq is None or not (user["is_superuser"] or rq["owner"] == user["id"]):
             raise not_found()
         if self.queue.request_view(rq)["status"] != "queued":
-            raise ApiError(400, [f"Only requests that have not yet been started can be cancelled. "
-                                 f"The current request status: {self.queue.request_view(rq)['status']}"])
+            raise ApiError(
+                400,
+                [
+                    f"Only requests that have not yet been started can be cancelled. "
+                    f"The current request status: {self.queue.request_view(rq)['status']}"
+                ],
+            )
         del self.data["requests"][rq_id]
         return Response(status=200)
-
 
 
 class Exports(Handler):
@@ -183,16 +229,24 @@ class Exports(Handler):
         if not frames:
             raise ApiError(400, [f"The {target} has no media data"])
         save_images = truthy(request.args.get("save_images"))
-        rq_id = (f"action=export&target={target}&target_id={obj['id']}&subresource=dataset"
-                 f"&user_id={user['id']}&format={fmt}&save_images={str(save_images).lower()}")
+        rq_id = (
+            f"action=export&target={target}&target_id={obj['id']}&subresource=dataset"
+            f"&user_id={user['id']}&format={fmt}&save_images={str(save_images).lower()}"
+        )
         existing = self.data["requests"].get(rq_id)
         if existing is not None and existing["status"] is None:
             return api_response({"rq_id": rq_id}, 202)  # the same export is already on its way
-        self.queue.new_request(request, user, rq_id, action="export", target=target, target_id=obj["id"],
-                         subject=f"Export {target} {obj['id']}",
-                         duration=10.0 + 0.2 * len(frames) + (0.5 * len(frames) if save_images else 0),
-                         params={"format": fmt, "save_images": save_images,
-                                 "filename": request.args.get("filename")})
+        self.queue.new_request(
+            request,
+            user,
+            rq_id,
+            action="export",
+            target=target,
+            target_id=obj["id"],
+            subject=f"Export {target} {obj['id']}",
+            duration=10.0 + 0.2 * len(frames) + (0.5 * len(frames) if save_images else 0),
+            params={"format": fmt, "save_images": save_images, "filename": request.args.get("filename")},
+        )
         return api_response({"rq_id": rq_id}, 202)
 
     def export_frames(self, target: str, obj: dict[str, Any]) -> list[tuple[dict[str, Any], int, int]]:
@@ -222,19 +276,42 @@ class Exports(Handler):
                     continue
                 meta = task["media"]["frames"][n]
                 content = self.blobs.get(f"frame:{task['id']}:{n}") if rq["params"]["save_images"] else None
-                frames.append(Frame(offset + n, meta["name"], meta["width"], meta["height"], content,
-                                    task_id=task["id"], subset=task.get("subset") or "default"))
+                frames.append(
+                    Frame(
+                        offset + n,
+                        meta["name"],
+                        meta["width"],
+                        meta["height"],
+                        content,
+                        task_id=task["id"],
+                        subset=task.get("subset") or "default",
+                    )
+                )
             for label_id in self.annotations.task_label_ids(task):
                 raw = self.data["labels"][str(label_id)]
-                labels[label_id] = Label(label_id, raw["name"], raw.get("color", "#000000"), raw.get("type", "any"),
-                                         list(raw.get("attributes", [])))
+                labels[label_id] = Label(
+                    label_id,
+                    raw["name"],
+                    raw.get("color", "#000000"),
+                    raw.get("type", "any"),
+                    list(raw.get("attributes", [])),
+                )
             store = self.annotations.annotation_view(rq["target"], obj if rq["target"] == "job" else None, task)
             for key in ("shapes", "tags"):
                 merged[key] += [{**a, "frame": a["frame"] + offset} for a in store[key]]
             task_metas.append(self._meta("task", task, rq["base"], labels, first, last))
         if rq["target"] == "project":
-            meta = Meta("project", {"id": str(obj["id"]), "name": obj["name"], "created": iso(obj["created"]) or "",
-                                    "updated": iso(obj["updated"]) or ""}, list(labels.values()), tasks=task_metas)
+            meta = Meta(
+                "project",
+                {
+                    "id": str(obj["id"]),
+                    "name": obj["name"],
+                    "created": iso(obj["created"]) or "",
+                    "updated": iso(obj["updated"]) or "",
+                },
+                list(labels.values()),
+                tasks=task_metas,
+            )
         elif rq["target"] == "job":
             task = self.data["tasks"][str(obj["task_id"])]
             meta = self._meta("job", task, rq["base"], labels, obj["start_frame"], obj["stop_frame"], job=obj)
@@ -243,29 +320,60 @@ class Exports(Handler):
         meta.dumped = (iso(now()) or "").replace("T", " ").replace("Z", "+00:00")
         archive = write_archive(rq["params"]["format"], frames, labels, merged, rq["params"]["save_images"], meta)
         self.blobs[f"export:{rq['id']}"] = archive
-        rq["result_url"] = (f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/dataset/download"
-                            f"?rq_id={quote(rq['id'], safe='')}")
+        rq["result_url"] = (
+            f"{rq['base']}/api/{rq['target']}s/{rq['target_id']}/dataset/download?rq_id={quote(rq['id'], safe='')}"
+        )
 
-    def _meta(self, kind: str, task: dict[str, Any], base: str, labels: dict[int, Label], first: int, last: int,
-              job: dict[str, Any] | None = None) -> Meta:
+    def _meta(
+        self,
+        kind: str,
+        task: dict[str, Any],
+        base: str,
+        labels: dict[int, Label],
+        first: int,
+        last: int,
+        job: dict[str, Any] | None = None,
+    ) -> Meta:
         """The ``<meta>`` of a task (or one of its jobs), in CVAT's field order."""
-        jobs = sorted((j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
-                      key=lambda j: j["start_frame"])
+        jobs = sorted(
+            (j for j in self.data["jobs"].values() if j["task_id"] == task["id"] and j["type"] == "annotation"),
+            key=lambda j: j["start_frame"],
+        )
         if job is not None:
             jobs = [job]
         owner = self.data["users"].get(str(task["owner"]), {})
-        fields = {"id": str(job["id"] if job else task["id"]), "size": str(last - first + 1), "mode": "annotation",
-                  "overlap": str(task["overlap"]), "bugtracker": task.get("bug_tracker", ""),
-                  "created": iso(task["created"]) or "", "updated": iso(task["updated"]) or "",
-                  "subset": task.get("subset") or "default", "start_frame": str(first), "stop_frame": str(last),
-                  "frame_filter": ""}
+        fields = {
+            "id": str(job["id"] if job else task["id"]),
+            "size": str(last - first + 1),
+            "mode": "annotation",
+            "overlap": str(task["overlap"]),
+            "bugtracker": task.get("bug_tracker", ""),
+            "created": iso(task["created"]) or "",
+            "updated": iso(task["updated"]) or "",
+            "subset": task.get("subset") or "default",
+            "start_frame": str(first),
+            "stop_frame": str(last),
+            "frame_filter": "",
+        }
         if job is None:
             fields = {"id": fields.pop("id"), "name": task["name"], **fields}
-        segments = [{"id": str(j["id"]), "start": str(j["start_frame"]), "stop": str(j["stop_frame"]),
-                     "url": f"{base}/api/jobs/{j['id']}"} for j in jobs]
+        segments = [
+            {
+                "id": str(j["id"]),
+                "start": str(j["start_frame"]),
+                "stop": str(j["stop_frame"]),
+                "url": f"{base}/api/jobs/{j['id']}",
+            }
+            for j in jobs
+        ]
         task_labels = [labels[i] for i in self.annotations.task_label_ids(task) if i in labels]
-        return Meta(kind, fields, task_labels, segments,
-                    {"username": owner.get("username", ""), "email": owner.get("email", "")})
+        return Meta(
+            kind,
+            fields,
+            task_labels,
+            segments,
+            {"username": owner.get("username", ""), "email": owner.get("email", "")},
+        )
 
     def download_dataset(self, request: Request, kind: str, id: int) -> Response:
         """GET ``.../dataset/download?rq_id=``: the finished archive."""
@@ -282,9 +390,14 @@ class Exports(Handler):
             raise ApiError(404, {"detail": "The exported file has expired, please retry exporting"})
         stamp = iso(rq["finished"]) or ""
         name = rq["params"].get("filename") or (
-            f"{kind[:-1]}_{id}_dataset_{stamp[:19].replace(':', '_').replace('-', '_').replace('T', '_')}.zip")
-        return Response(archive, status=200, mimetype="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+            f"{kind[:-1]}_{id}_dataset_{stamp[:19].replace(':', '_').replace('-', '_').replace('T', '_')}.zip"
+        )
+        return Response(
+            archive,
+            status=200,
+            mimetype="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
 
 def _facet(view: dict[str, Any], name: str) -> str:

@@ -20,8 +20,22 @@ from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Request, Response
 
 from ._auth import ALL_ORGS, Auth
-from ._common import (ApiError, Handler, Site, named, api_response, bad_request, by_id_desc, int_arg, iso, json_body,
-                      not_found, now, paginate, require_int)
+from ._common import (
+    ApiError,
+    Handler,
+    Site,
+    api_response,
+    bad_request,
+    by_id_desc,
+    int_arg,
+    iso,
+    json_body,
+    named,
+    not_found,
+    now,
+    paginate,
+    require_int,
+)
 from ._formats import ImportFailed
 from ._jobs import Jobs
 from ._requests import RequestQueue
@@ -55,11 +69,16 @@ class Uploads(Handler):
         if not filename:
             raise ApiError(400, {"detail": "Metadata must contain a filename"})
         file_id = str(uuid.uuid4())
-        self.blobs[f"tus:{file_id}"] = {"length": length, "buffer": bytearray(), "filename": filename,
-                                        "staging": staging}
+        self.blobs[f"tus:{file_id}"] = {
+            "length": length,
+            "buffer": bytearray(),
+            "filename": filename,
+            "staging": staging,
+        }
         location = f"{request.host_url.rstrip('/')}{path}/{file_id}"
-        return Response(status=201, headers={"Location": location, "Upload-Filename": filename,
-                                             "Tus-Resumable": "1.0.0"})
+        return Response(
+            status=201, headers={"Location": location, "Upload-Filename": filename, "Tus-Resumable": "1.0.0"}
+        )
 
     def tus_chunk(self, request: Request, kind: str, id: int, sub: str, file_id: str) -> Response:
         """PATCH/HEAD on a TUS upload: append a chunk at Upload-Offset, or report the offset."""
@@ -87,8 +106,9 @@ class Uploads(Handler):
 class Tasks(Handler):
     """Task CRUD, the media upload protocol, and the media processing when creation finishes."""
 
-    def __init__(self, site: Site, auth: Auth, labels: Labels, views: Views, uploads: Uploads,
-                 queue: RequestQueue, jobs: Jobs) -> None:
+    def __init__(
+        self, site: Site, auth: Auth, labels: Labels, views: Views, uploads: Uploads, queue: RequestQueue, jobs: Jobs
+    ) -> None:
         super().__init__(site)
         self.auth = auth
         self.labels = labels
@@ -102,8 +122,11 @@ class Tasks(Handler):
         """GET ``/api/tasks``."""
         user = self.auth.caller(request)
         scope = self.auth.org_scope(request)
-        items = [t for t in self.data["tasks"].values()
-                 if self.auth.can_see(user, "task", t) and self.auth.in_scope(scope, t)]
+        items = [
+            t
+            for t in self.data["tasks"].values()
+            if self.auth.can_see(user, "task", t) and self.auth.in_scope(scope, t)
+        ]
         project_id = int_arg(request, "project_id")
         if project_id is not None:
             items = [t for t in items if t["project_id"] == project_id]
@@ -128,18 +151,28 @@ class Tasks(Handler):
             if project is None or not self.auth.can_see(user, "project", project):
                 raise bad_request("project_id", f'Invalid pk "{project_id}" - object does not exist.')
             if labels:
-                raise ApiError(400, {"non_field_errors": [
-                    "Project must have only one of Label set or project_id"]})
+                raise ApiError(400, {"non_field_errors": ["Project must have only one of Label set or project_id"]})
             organization = project["organization"]
         else:
             if not labels:
                 raise ApiError(400, {"non_field_errors": ["Label set or project_id must be present"]})
             organization = None if scope == ALL_ORGS else scope
         tid = self.site.next_id("task")
-        task = {"id": tid, "name": name, "project_id": project_id, "owner": user["id"],
-                "organization": organization, "segment_size": segment_size, "overlap": overlap,
-                "subset": body.get("subset", ""), "bug_tracker": body.get("bug_tracker", ""),
-                "created": now(), "updated": now(), "media": None, "labels": []}
+        task = {
+            "id": tid,
+            "name": name,
+            "project_id": project_id,
+            "owner": user["id"],
+            "organization": organization,
+            "segment_size": segment_size,
+            "overlap": overlap,
+            "subset": body.get("subset", ""),
+            "bug_tracker": body.get("bug_tracker", ""),
+            "created": now(),
+            "updated": now(),
+            "media": None,
+            "labels": [],
+        }
         if project_id is None:
             task["labels"] = self.labels.make_labels(labels, task_id=tid)
         self.data["tasks"][str(tid)] = task
@@ -192,13 +225,32 @@ class Tasks(Handler):
         media = task.get("media")
         if not media:
             raise not_found()
-        return api_response({
-            "chunks_updated_date": iso(media["created"]), "chunk_size": media["chunk_size"],
-            "size": media["size"], "image_quality": media["image_quality"], "start_frame": 0,
-            "stop_frame": media["size"] - 1, "frame_filter": "", "deleted_frames": [],
-            "included_frames": None, "storage": "local", "cloud_storage_id": None, "chapters": None,
-            "frames": [{"name": f["name"], "width": f["width"], "height": f["height"],
-                        "related_files": 0, "has_related_context": False} for f in media["frames"]]})
+        return api_response(
+            {
+                "chunks_updated_date": iso(media["created"]),
+                "chunk_size": media["chunk_size"],
+                "size": media["size"],
+                "image_quality": media["image_quality"],
+                "start_frame": 0,
+                "stop_frame": media["size"] - 1,
+                "frame_filter": "",
+                "deleted_frames": [],
+                "included_frames": None,
+                "storage": "local",
+                "cloud_storage_id": None,
+                "chapters": None,
+                "frames": [
+                    {
+                        "name": f["name"],
+                        "width": f["width"],
+                        "height": f["height"],
+                        "related_files": 0,
+                        "has_related_context": False,
+                    }
+                    for f in media["frames"]
+                ],
+            }
+        )
 
     def media_frame(self, request: Request, kind: str, id: int) -> Response:
         """``GET .../data?type=frame&number=N``: one frame's image (original bytes in the sandbox)."""
@@ -211,7 +263,11 @@ class Tasks(Handler):
         if kind_arg != "frame":
             raise ApiError(400, ["The sandbox serves single frames only (type=frame)"])
         number = require_int(dict(request.args), "number", minimum=0, required=True) or 0
-        first, last = (obj["start_frame"], obj["stop_frame"]) if kind == "jobs" else (0, (task.get("media") or {"size": 0})["size"] - 1)
+        first, last = (
+            (obj["start_frame"], obj["stop_frame"])
+            if kind == "jobs"
+            else (0, (task.get("media") or {"size": 0})["size"] - 1)
+        )
         content = self.blobs.get(f"frame:{task['id']}:{number}")
         if content is None or not first <= number <= last:
             raise ApiError(400, f"Incorrect requested frame number: {number}")
@@ -226,7 +282,9 @@ class Tasks(Handler):
         if "Tus-Resumable" in request.headers and "Upload-Length" in request.headers:
             return self.uploads.tus_create(request, f"/api/tasks/{task['id']}/data", staging)
         if task.get("media") or self.data["requests"].get(self.create_rq_id(task["id"]), {}).get("status") in (
-                "queued", "started"):
+            "queued",
+            "started",
+        ):
             raise ApiError(400, {"detail": "Adding more data is not supported"})
         if "Upload-Start" in request.headers:
             self.blobs[staging] = []
@@ -245,11 +303,19 @@ class Tasks(Handler):
         fields = request.form.to_dict() if request.form or request.files else json_body(request)
         if fields.get("server_files") or fields.get("remote_files") or fields.get("cloud_storage_id"):
             raise bad_request("server_files", "The sandbox has no share or cloud storage; upload client_files.")
-        files = [(request.files[k].filename or k, request.files[k].read()) for k in sorted(request.files, key=_file_index)]
+        files = [
+            (request.files[k].filename or k, request.files[k].read()) for k in sorted(request.files, key=_file_index)
+        ]
         return self.start_task_creation(request, user, task, fields, files)
 
-    def start_task_creation(self, request: Request, user: dict[str, Any], task: dict[str, Any],
-                            fields: dict[str, Any], files: list[tuple[str, bytes]]) -> Response:
+    def start_task_creation(
+        self,
+        request: Request,
+        user: dict[str, Any],
+        task: dict[str, Any],
+        fields: dict[str, Any],
+        files: list[tuple[str, bytes]],
+    ) -> Response:
         """Validate the data fields and queue the task-creation request (202 rq_id)."""
         image_quality = require_int(fields, "image_quality", minimum=0, maximum=100, required=True)
         chunk_size = require_int(fields, "chunk_size", minimum=1)
@@ -265,9 +331,17 @@ class Tasks(Handler):
             files.sort(key=lambda f: f[0])
         rq_id = self.create_rq_id(task["id"])
         self.blobs[f"pending:{rq_id}"] = files
-        self.queue.new_request(request, user, rq_id, action="create", target="task", target_id=task["id"],
-                         subject=f"Task {task['name']}", duration=5.0 + 0.5 * len(files),
-                         params={"image_quality": image_quality, "chunk_size": chunk_size or 72})
+        self.queue.new_request(
+            request,
+            user,
+            rq_id,
+            action="create",
+            target="task",
+            target_id=task["id"],
+            subject=f"Task {task['name']}",
+            duration=5.0 + 0.5 * len(files),
+            params={"image_quality": image_quality, "chunk_size": chunk_size or 72},
+        )
         return api_response({"rq_id": rq_id}, 202)
 
     @staticmethod
@@ -287,13 +361,20 @@ class Tasks(Handler):
                 with Image.open(io.BytesIO(content)) as image:
                     width, height = image.size
             except (UnidentifiedImageError, OSError):
-                raise ImportFailed(f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image") from None
+                raise ImportFailed(
+                    f"File {name.rsplit('/', 1)[-1]}: unsupported media type, expected an image"
+                ) from None
             frames.append({"name": name.rsplit("/", 1)[-1], "width": width, "height": height})
         for i, (_, content) in enumerate(files):
             self.blobs[f"frame:{task['id']}:{i}"] = content
-        task["media"] = {"id": self.site.next_id("data"), "size": len(frames),
-                         "image_quality": rq["params"]["image_quality"], "chunk_size": rq["params"]["chunk_size"],
-                         "frames": frames, "created": now()}
+        task["media"] = {
+            "id": self.site.next_id("data"),
+            "size": len(frames),
+            "image_quality": rq["params"]["image_quality"],
+            "chunk_size": rq["params"]["chunk_size"],
+            "frames": frames,
+            "created": now(),
+        }
         task["updated"] = now()
         self.jobs.make_segments(task)
         rq["result_id"] = task["id"]

@@ -23,8 +23,11 @@ def _expiry(raw: Any) -> float | None:
     try:
         return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp()
     except ValueError:
-        raise bad_request("expiry_date", "Datetime has wrong format. Use one of these formats instead: "
-                                         "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].") from None
+        raise bad_request(
+            "expiry_date",
+            "Datetime has wrong format. Use one of these formats instead: "
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+        ) from None
 
 
 class AccessTokens(Handler):
@@ -37,10 +40,16 @@ class AccessTokens(Handler):
 
     def token_view(self, base: str, value: str, token: dict[str, Any], *, with_value: bool = False) -> dict[str, Any]:
         """The AccessTokenRead model (the value only right after creation)."""
-        out = {"id": token["id"], "name": token["name"], "created_date": iso(token["created"]),
-               "updated_date": iso(token["updated"]), "expiry_date": iso(token["expiry"]),
-               "last_used_date": iso(token.get("last_used")), "read_only": token["read_only"],
-               "owner": self.views.user_brief(base, token["user"])}
+        out = {
+            "id": token["id"],
+            "name": token["name"],
+            "created_date": iso(token["created"]),
+            "updated_date": iso(token["updated"]),
+            "expiry_date": iso(token["expiry"]),
+            "last_used_date": iso(token.get("last_used")),
+            "read_only": token["read_only"],
+            "owner": self.views.user_brief(base, token["user"]),
+        }
         if with_value:
             out["value"] = value
         return out
@@ -62,8 +71,15 @@ class AccessTokens(Handler):
         if expiry is not None and expiry <= now():
             raise bad_request("expiry_date", "The expiration date must be in the future.")
         value = secrets.token_urlsafe(32)
-        token = {"id": self.site.next_id("access_token"), "user": user["id"], "name": body["name"],
-                 "read_only": bool(body.get("read_only", False)), "expiry": expiry, "created": now(), "updated": now()}
+        token = {
+            "id": self.site.next_id("access_token"),
+            "user": user["id"],
+            "name": body["name"],
+            "read_only": bool(body.get("read_only", False)),
+            "expiry": expiry,
+            "created": now(),
+            "updated": now(),
+        }
         self.data["access_tokens"][value] = token
         return api_response(self.token_view(request.host_url.rstrip("/"), value, token, with_value=True), 201)
 
@@ -71,8 +87,10 @@ class AccessTokens(Handler):
         """GET ``/api/auth/access_tokens``: the caller's tokens."""
         user = self.auth.caller(request)
         base = request.host_url.rstrip("/")
-        mine = sorted(((v, t) for v, t in self.data["access_tokens"].items() if t["user"] == user["id"]),
-                      key=lambda vt: -vt[1]["id"])
+        mine = sorted(
+            ((v, t) for v, t in self.data["access_tokens"].items() if t["user"] == user["id"]),
+            key=lambda vt: -vt[1]["id"],
+        )
         return paginate(request, mine, lambda vt: self.token_view(base, vt[0], vt[1]))
 
     def token_self(self, request: Request) -> Response:

@@ -11,7 +11,8 @@ workflow), ``_requests`` (background requests, export), ``_annotations`` (CRUD a
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -96,21 +97,41 @@ class CvatSimulator(Simulator):
             Rule("/api/tasks/<int:id>/data/", endpoint="tasks.task_data", methods=post),
             Rule("/api/tasks/<int:id>/data/meta", endpoint="tasks.task_meta", methods=get),
             Rule(f"/api/{MEDIA_KINDS}/<int:id>/data", endpoint="tasks.media_frame", methods=get),
-            Rule("/api/tasks/<int:id>/data/<file_id>", endpoint="uploads.tus_chunk", methods=["PATCH", "HEAD"],
-                 defaults={"kind": "tasks", "sub": "data"}),
-            Rule(f"/api/{MEDIA_KINDS}/<int:id>/annotations/", endpoint="annotations.annotations",
-                 methods=["GET", "PUT", "PATCH", "DELETE", "POST"]),
-            Rule(f"/api/{MEDIA_KINDS}/<int:id>/annotations/<file_id>", endpoint="uploads.tus_chunk",
-                 methods=["PATCH", "HEAD"], defaults={"sub": "annotations"}),
+            Rule(
+                "/api/tasks/<int:id>/data/<file_id>",
+                endpoint="uploads.tus_chunk",
+                methods=["PATCH", "HEAD"],
+                defaults={"kind": "tasks", "sub": "data"},
+            ),
+            Rule(
+                f"/api/{MEDIA_KINDS}/<int:id>/annotations/",
+                endpoint="annotations.annotations",
+                methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
+            ),
+            Rule(
+                f"/api/{MEDIA_KINDS}/<int:id>/annotations/<file_id>",
+                endpoint="uploads.tus_chunk",
+                methods=["PATCH", "HEAD"],
+                defaults={"sub": "annotations"},
+            ),
             Rule(f"/api/{KINDS}/<int:id>/dataset/export", endpoint="exports.export_dataset", methods=post),
             Rule(f"/api/{KINDS}/<int:id>/dataset/download", endpoint="exports.download_dataset", methods=get),
-            Rule("/api/<any(projects, tasks):kind>/<int:id>/backup/export", endpoint="backups.export_backup",
-                 methods=post),
-            Rule("/api/<any(projects, tasks):kind>/<int:id>/backup/download", endpoint="backups.download_backup",
-                 methods=get),
+            Rule(
+                "/api/<any(projects, tasks):kind>/<int:id>/backup/export",
+                endpoint="backups.export_backup",
+                methods=post,
+            ),
+            Rule(
+                "/api/<any(projects, tasks):kind>/<int:id>/backup/download",
+                endpoint="backups.download_backup",
+                methods=get,
+            ),
             Rule("/api/<any(projects, tasks):kind>/backup/", endpoint="backups.import_backup", methods=post),
-            Rule("/api/<any(projects, tasks):kind>/backup/<file_id>", endpoint="backups.tus_chunk",
-                 methods=["PATCH", "HEAD"]),
+            Rule(
+                "/api/<any(projects, tasks):kind>/backup/<file_id>",
+                endpoint="backups.tus_chunk",
+                methods=["PATCH", "HEAD"],
+            ),
             Rule("/api/jobs", endpoint="jobs.list_jobs", methods=get),
             Rule("/api/jobs", endpoint="jobs.create_job", methods=post),
             Rule("/api/jobs/<int:id>", endpoint="jobs.get_job", methods=get),
@@ -123,19 +144,55 @@ class CvatSimulator(Simulator):
 
     def initial_data(self) -> dict[str, Any]:
         created = now()
-        users = {"1": {"id": 1, "username": SANDBOX_ADMIN[0], "password": SANDBOX_ADMIN[1],
-                       "first_name": "Sandbox", "last_name": "Admin", "email": "admin@sandbox.invalid",
-                       "groups": ["admin"], "is_superuser": True, "date_joined": created}}
+        users = {
+            "1": {
+                "id": 1,
+                "username": SANDBOX_ADMIN[0],
+                "password": SANDBOX_ADMIN[1],
+                "first_name": "Sandbox",
+                "last_name": "Admin",
+                "email": "admin@sandbox.invalid",
+                "groups": ["admin"],
+                "is_superuser": True,
+                "date_joined": created,
+            }
+        }
         for i, (name, first, last) in enumerate(ANNOTATORS, 2):
-            users[str(i)] = {"id": i, "username": name, "password": ANNOTATOR_PASSWORD, "first_name": first,
-                             "last_name": last, "email": f"{name}@sandbox.invalid", "groups": ["user"],
-                             "is_superuser": False, "date_joined": created}
-        return {"users": users, "tokens": {}, "sessions": {},
-                "access_tokens": {SANDBOX_TOKEN: {"id": 1, "user": 1, "name": "skyform sandbox", "read_only": False,
-                                                  "expiry": None, "created": created, "updated": created}},
-                "orgs": {"1": {"id": 1, "slug": "skyform", "name": "Skyform sandbox", "owner": 1}},
-                "counters": {"access_token": 1}, "projects": {}, "tasks": {}, "jobs": {}, "labels": {}, "requests": {},
-                "annotations": {}}
+            users[str(i)] = {
+                "id": i,
+                "username": name,
+                "password": ANNOTATOR_PASSWORD,
+                "first_name": first,
+                "last_name": last,
+                "email": f"{name}@sandbox.invalid",
+                "groups": ["user"],
+                "is_superuser": False,
+                "date_joined": created,
+            }
+        return {
+            "users": users,
+            "tokens": {},
+            "sessions": {},
+            "access_tokens": {
+                SANDBOX_TOKEN: {
+                    "id": 1,
+                    "user": 1,
+                    "name": "skyform sandbox",
+                    "read_only": False,
+                    "expiry": None,
+                    "created": created,
+                    "updated": created,
+                }
+            },
+            "orgs": {"1": {"id": 1, "slug": "skyform", "name": "Skyform sandbox", "owner": 1}},
+            "counters": {"access_token": 1},
+            "projects": {},
+            "tasks": {},
+            "jobs": {},
+            "labels": {},
+            "requests": {},
+            "annotations": {},
+        }
 
     def reset(self) -> None:
         with self.lock:
@@ -148,8 +205,11 @@ class CvatSimulator(Simulator):
     def objects(self) -> dict[str, int]:
         jobs = list(self.data["jobs"].values())
         # annotation jobs come with their task; counting them would make one create look like many
-        return {"project": len(self.data["projects"]), "task": len(self.data["tasks"]),
-                "ground_truth_job": sum(1 for j in jobs if j["type"] == "ground_truth")}
+        return {
+            "project": len(self.data["projects"]),
+            "task": len(self.data["tasks"]),
+            "ground_truth_job": sum(1 for j in jobs if j["type"] == "ground_truth"),
+        }
 
     def server_error(self, request: Request, exc: Exception) -> Response:
         return api_response({"detail": "A server error occurred."}, 500)
@@ -157,9 +217,15 @@ class CvatSimulator(Simulator):
     # -- server and users ---------------------------------------------------------------------
     def about(self, request: Request) -> Response:
         """GET ``/api/server/about`` (no auth): the server version the SDK checks."""
-        return api_response({"name": "Computer Vision Annotation Tool", "version": self.server_version,
-                             "description": "CVAT simulator of the skyform sandbox", "logo_url": "",
-                             "subtitle": "Sandbox"})
+        return api_response(
+            {
+                "name": "Computer Vision Annotation Tool",
+                "version": self.server_version,
+                "description": "CVAT simulator of the skyform sandbox",
+                "logo_url": "",
+                "subtitle": "Sandbox",
+            }
+        )
 
     def formats(self, request: Request) -> Response:
         """GET ``/api/server/annotation/formats``."""
@@ -175,10 +241,17 @@ class CvatSimulator(Simulator):
                 users = [u for u in users if u[name] == request.args[name]]
         if request.args.get("search"):
             needle = request.args["search"].lower()
-            users = [u for u in users if needle in u["username"].lower() or needle in u["first_name"].lower()
-                     or needle in u["last_name"].lower()]
+            users = [
+                u
+                for u in users
+                if needle in u["username"].lower()
+                or needle in u["first_name"].lower()
+                or needle in u["last_name"].lower()
+            ]
         base = request.host_url.rstrip("/")
-        return paginate(request, users, lambda u: self.views.user_view(base, u, full=me["is_superuser"] or u["id"] == me["id"]))
+        return paginate(
+            request, users, lambda u: self.views.user_view(base, u, full=me["is_superuser"] or u["id"] == me["id"])
+        )
 
     def self_user(self, request: Request) -> Response:
         """GET ``/api/users/self``."""
@@ -191,5 +264,6 @@ class CvatSimulator(Simulator):
         user = self.data["users"].get(str(id))
         if user is None:
             return api_response({"detail": "Not found."}, 404)
-        return api_response(self.views.user_view(request.host_url.rstrip("/"), user,
-                                           full=me["is_superuser"] or user["id"] == me["id"]))
+        return api_response(
+            self.views.user_view(request.host_url.rstrip("/"), user, full=me["is_superuser"] or user["id"] == me["id"])
+        )

@@ -5,4 +5,4 @@ from __future__ import annotations
 from .access import SANDBOX_KEY
 from .server import DroneBundleSimulator
 
-__all__ = ["DroneBundleSimulator", "SANDBOX_KEY"]
+__all__ = ["SANDBOX_KEY", "DroneBundleSimulator"]

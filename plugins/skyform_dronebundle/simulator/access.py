@@ -32,8 +32,10 @@ REFUSALS = {
 
 def initial_keys() -> dict[str, dict[str, Any]]:
     """The keys a fresh simulator knows, with their scope, state, workspace and paths."""
-    def key(scope: str, *, active: bool = True, workspace: str = "sandbox",
-            paths: list[str] | None = None) -> dict[str, Any]:
+
+    def key(
+        scope: str, *, active: bool = True, workspace: str = "sandbox", paths: list[str] | None = None
+    ) -> dict[str, Any]:
         return {"scope": scope, "active": active, "workspace": workspace, "allowed_paths": paths}
 
     return {
@@ -46,12 +48,13 @@ def initial_keys() -> dict[str, dict[str, Any]]:
     }
 
 
-def refusal(keys: dict[str, Any], workspaces: dict[str, Any], method: str, path: str,
-            authorization: str | None) -> tuple[str, str] | None:
+def refusal(
+    keys: dict[str, Any], workspaces: dict[str, Any], method: str, path: str, authorization: str | None
+) -> tuple[str, str] | None:
     """(code_name, message) when the request must be refused, None when it may proceed."""
     token = ""
     if authorization and authorization.startswith("Bearer "):
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
     record = keys.get(token) if token.startswith("v1_") else None
     if record is None:
         return "invalid_api_key", REFUSALS["invalid_api_key"]

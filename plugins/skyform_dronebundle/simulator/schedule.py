@@ -8,8 +8,9 @@ tests can see what a recurrence means and that an update regenerated it.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ..dates import calendar_date
 
@@ -22,8 +23,11 @@ def _dow(day: date) -> int:
 
 
 def _nth_weekday(year: int, month: int, dow: int, week: int) -> date | None:
-    days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)
-            if _dow(date(year, month, d)) == dow]
+    days = [
+        date(year, month, d)
+        for d in range(1, calendar.monthrange(year, month)[1] + 1)
+        if _dow(date(year, month, d)) == dow
+    ]
     if week == -1:
         return days[-1]
     return days[week - 1] if 1 <= week <= len(days) else None

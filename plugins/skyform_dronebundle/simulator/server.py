@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -54,8 +55,14 @@ class DroneBundleSimulator(Simulator):
     provider = "dronebundle"
     base_path = "/v1"
 
-    def __init__(self, options: SimulatorOptions | None = None, *, rate_limit: int = v.DOCUMENTED_RATE_LIMIT,
-                 rate_window: float = 60.0, page_size: int = 50) -> None:
+    def __init__(
+        self,
+        options: SimulatorOptions | None = None,
+        *,
+        rate_limit: int = v.DOCUMENTED_RATE_LIMIT,
+        rate_window: float = 60.0,
+        page_size: int = 50,
+    ) -> None:
         self.workspace = WorkspaceEndpoints(self, self._workspace, page_size)
         super().__init__(options)
         self.window = SlidingWindow(rate_limit, rate_window)
@@ -76,15 +83,32 @@ class DroneBundleSimulator(Simulator):
         ]
 
     def initial_data(self) -> dict[str, Any]:
-        return {"keys": initial_keys(),
-                "workspaces": {"sandbox": {"plan": "enterprise", "job_types": JOB_TYPES},
-                               "starter": {"plan": "starter", "job_types": JOB_TYPES},
-                               "other": {"plan": "enterprise", "job_types": JOB_TYPES}},
-                "projects": {SANDBOX_PROJECT_ID: {
-                    "id": SANDBOX_PROJECT_ID, "name": "Sandbox project", "description": None,
-                    "status": "in_progress", "other_status_reason": None, "archived": False,
-                    "created": 1719792000000, "updated": 1719792000000, "workspace": "sandbox"}},
-                "jobs": {}, "occurrences": {}, "assignments": {}, "team": seed_team(), "webhooks": {}}
+        return {
+            "keys": initial_keys(),
+            "workspaces": {
+                "sandbox": {"plan": "enterprise", "job_types": JOB_TYPES},
+                "starter": {"plan": "starter", "job_types": JOB_TYPES},
+                "other": {"plan": "enterprise", "job_types": JOB_TYPES},
+            },
+            "projects": {
+                SANDBOX_PROJECT_ID: {
+                    "id": SANDBOX_PROJECT_ID,
+                    "name": "Sandbox project",
+                    "description": None,
+                    "status": "in_progress",
+                    "other_status_reason": None,
+                    "archived": False,
+                    "created": 1719792000000,
+                    "updated": 1719792000000,
+                    "workspace": "sandbox",
+                }
+            },
+            "jobs": {},
+            "occurrences": {},
+            "assignments": {},
+            "team": seed_team(),
+            "webhooks": {},
+        }
 
     def settings(self, base_url: str) -> dict[str, Any]:
         return {"url": base_url + self.base_path, "api_key": SANDBOX_KEY}
@@ -107,18 +131,20 @@ class DroneBundleSimulator(Simulator):
         authorization = request.headers.get("Authorization")
         wait = self.window.admit(authorization or request.remote_addr or "anonymous")
         if wait is not None:
-            return json_response({"message": "Rate limit exceeded: 1000 requests per minute"}, 429,
-                                 {"Retry-After": retry_after_header(wait)})
+            return json_response(
+                {"message": "Rate limit exceeded: 1000 requests per minute"},
+                429,
+                {"Retry-After": retry_after_header(wait)},
+            )
         with self.lock:
-            refused = refusal(self.data["keys"], self.data["workspaces"], request.method,
-                              request.path, authorization)
+            refused = refusal(self.data["keys"], self.data["workspaces"], request.method, request.path, authorization)
         if refused is not None:
             code, message = refused
             return json_response({"message": message, "code_name": code}, 403)
         return super().dispatch(request, environ)
 
     def _workspace(self, request: Request) -> str:
-        token = request.headers["Authorization"][len("Bearer "):].strip()
+        token = request.headers["Authorization"][len("Bearer ") :].strip()
         return str(self.data["keys"][token]["workspace"])
 
     @staticmethod
@@ -158,22 +184,33 @@ class DroneBundleSimulator(Simulator):
         statuses = [s for s in request.args.get("status", "").split(",") if s]
         archived = request.args.get("archived") == "true"
         cursor = request.args.get("cursor")
-        rows = sorted((p for p in self.data["projects"].values()
-                       if p["workspace"] == workspace and bool(p.get("archived")) == archived
-                       and (not statuses or p.get("status") in statuses)), key=lambda p: p["id"])
+        rows = sorted(
+            (
+                p
+                for p in self.data["projects"].values()
+                if p["workspace"] == workspace
+                and bool(p.get("archived")) == archived
+                and (not statuses or p.get("status") in statuses)
+            ),
+            key=lambda p: p["id"],
+        )
         if cursor:
             rows = [p for p in rows if p["id"] > cursor]
         page = rows[: self.page_size]
         more = len(rows) > self.page_size
-        return json_response({"projects": [self._public_project(p) for p in page], "count": len(page),
-                              "cursor": page[-1]["id"] if more else None})
+        return json_response(
+            {
+                "projects": [self._public_project(p) for p in page],
+                "count": len(page),
+                "cursor": page[-1]["id"] if more else None,
+            }
+        )
 
     def create_project(self, request: Request) -> Response:
         """POST /projects: 201 {"id"}."""
         body = self._body(request)
         self._only(body, PROJECT_FIELDS)
-        project = {"status": "not_started", "archived": False, "description": None,
-                   "other_status_reason": None, **body}
+        project = {"status": "not_started", "archived": False, "description": None, "other_status_reason": None, **body}
         message = project_error(project)
         if message:
             raise BadRequest(message)
@@ -217,7 +254,7 @@ class DroneBundleSimulator(Simulator):
         body = self._body(request)
         self._only(body, v.JOB_FIELDS)
         body.pop("project_id", None)
-        job: dict[str, Any] = {field: None for field in v.JOB_FIELDS}
+        job: dict[str, Any] = dict.fromkeys(v.JOB_FIELDS)
         job.update(v.JOB_DEFAULTS)
         job.update({k: val for k, val in body.items() if val is not None})
         job_types = self.data["workspaces"][self._workspace(request)]["job_types"]

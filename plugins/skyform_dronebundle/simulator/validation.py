@@ -7,8 +7,9 @@ documented rules. Messages are the vocabulary's (the documented ones verbatim).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from .. import vocabulary as v
 from ..dates import calendar_date, months_before
@@ -34,11 +35,10 @@ def _iso_day(value: Any) -> date | None:
 
 def today_utc() -> date:
     """Today's date in UTC (the service's clock)."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
-def job_error(job: Mapping[str, Any], body: Mapping[str, Any], job_types: list[str],
-              today: date) -> str | None:
+def job_error(job: Mapping[str, Any], body: Mapping[str, Any], job_types: list[str], today: date) -> str | None:
     """The message for the first rule ``job`` (the merged object) breaks; ``body`` is what the
     request sent (rules about the past apply only to values sent now)."""
     get = job.get
@@ -79,8 +79,11 @@ def job_error(job: Mapping[str, Any], body: Mapping[str, Any], job_types: list[s
         return v.NOTES_LENGTH
     captures = get("capture_types")
     if captures is not None and not (
-            isinstance(captures, list) and len(captures) <= 20 and len(set(map(str, captures))) == len(captures)
-            and all(c in v.CAPTURE_TYPES for c in captures)):
+        isinstance(captures, list)
+        and len(captures) <= 20
+        and len(set(map(str, captures))) == len(captures)
+        and all(c in v.CAPTURE_TYPES for c in captures)
+    ):
         return v.CAPTURE_TYPES_RULE
     if get("external_id") is not None and not _text(get("external_id"), 0, 255):
         return v.EXTERNAL_ID_LENGTH
@@ -106,14 +109,17 @@ def _recurring_error(job: Mapping[str, Any]) -> str | None:
         if get("recurring_frequency") == "flexible":
             return v.INTERVAL_NOT_FLEXIBLE
     days = get("selected_days_of_week")
-    if days is not None and not (isinstance(days, list) and len(days) <= 7
-                                 and all(_integer(d, 0, 6) for d in days)):
+    if days is not None and not (isinstance(days, list) and len(days) <= 7 and all(_integer(d, 0, 6) for d in days)):
         return v.DAYS_RULE
     if get("week_of_month") is not None and get("week_of_month") not in v.WEEKS_OF_MONTH:
         return v.WEEK_OF_MONTH_ENUM
     weeks = get("weeks_of_month")
-    if weeks is not None and not (isinstance(weeks, list) and len(weeks) <= 5 and len(set(weeks)) == len(weeks)
-                                  and all(w in v.WEEKS_OF_MONTH and not isinstance(w, bool) for w in weeks)):
+    if weeks is not None and not (
+        isinstance(weeks, list)
+        and len(weeks) <= 5
+        and len(set(weeks)) == len(weeks)
+        and all(w in v.WEEKS_OF_MONTH and not isinstance(w, bool) for w in weeks)
+    ):
         return v.WEEKS_OF_MONTH_RULE
     if get("flights_per_occurrence") is not None and not _integer(get("flights_per_occurrence"), 1, 10):
         return v.FLIGHTS_RANGE

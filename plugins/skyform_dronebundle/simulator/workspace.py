@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -19,16 +20,26 @@ from skyform.sandbox.simulator import Simulator, json_response
 from .ids import uuid7
 
 ROLES = ("root", "project_manager", "ops_lead", "pilot", "client")
-EVENT_TYPES = tuple(f"{subject}.{verb}" for subject in ("project", "job", "job_type")
-                    for verb in ("created", "updated", "deleted"))
-SEED_MEMBERS = [("Ana Ops", "root"), ("Bo Planner", "project_manager"), ("Cy Lead", "ops_lead"),
-                ("Di Pilot", "pilot"), ("Ed Pilot", "pilot"), ("Fi Client", "client")]
+EVENT_TYPES = tuple(
+    f"{subject}.{verb}" for subject in ("project", "job", "job_type") for verb in ("created", "updated", "deleted")
+)
+SEED_MEMBERS = [
+    ("Ana Ops", "root"),
+    ("Bo Planner", "project_manager"),
+    ("Cy Lead", "ops_lead"),
+    ("Di Pilot", "pilot"),
+    ("Ed Pilot", "pilot"),
+    ("Fi Client", "client"),
+]
+
 
 def workspace_rules(handler: str = "workspace") -> list[Rule]:
     """Fresh routing rules (a werkzeug Rule binds to one Map, i.e. one simulator), served by
     the simulator's ``handler`` attribute."""
-    return [Rule("/v1/team", methods=["GET"], endpoint=f"{handler}.list_team"),
-            Rule("/v1/webhooks", methods=["POST"], endpoint=f"{handler}.create_webhook")]
+    return [
+        Rule("/v1/team", methods=["GET"], endpoint=f"{handler}.list_team"),
+        Rule("/v1/webhooks", methods=["POST"], endpoint=f"{handler}.create_webhook"),
+    ]
 
 
 def seed_team() -> list[dict[str, Any]]:
@@ -86,8 +97,15 @@ class WorkspaceEndpoints:
         message = webhook_error(body)
         if message:
             return json_response({"message": message}, 400)
-        hook = {"id": uuid7(), "name": body["name"], "url": body["url"], "event_types": list(body["event_types"]),
-                "workspace": self.workspace_of(request), "created": int(time.time() * 1000), "active": True}
+        hook = {
+            "id": uuid7(),
+            "name": body["name"],
+            "url": body["url"],
+            "event_types": list(body["event_types"]),
+            "workspace": self.workspace_of(request),
+            "created": int(time.time() * 1000),
+            "active": True,
+        }
         self.data.setdefault("webhooks", {})[hook["id"]] = hook
         shown = {k: v for k, v in hook.items() if k != "workspace"}
         return json_response({**shown, "secret": "dbwhsec_" + secrets.token_hex(24)}, 201)

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from .server import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, ItwinSimulator
 
-__all__ = ["ItwinSimulator", "SANDBOX_CLIENT_ID", "SANDBOX_CLIENT_SECRET"]
+__all__ = ["SANDBOX_CLIENT_ID", "SANDBOX_CLIENT_SECRET", "ItwinSimulator"]

@@ -8,7 +8,8 @@ documented example does ("Invalid 'type' parameter.") and carry it as ``target``
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from werkzeug.wrappers import Response
@@ -20,14 +21,22 @@ from ..schemas import JOB_SPEC_SCHEMA
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _JOB_VALIDATOR = Draft202012Validator(JOB_SPEC_SCHEMA)
 _PATCHABLE = {
-    "settings": Draft202012Validator({**JOB_SPEC_SCHEMA["$defs"]["jobCreateSettings"], "$defs": JOB_SPEC_SCHEMA["$defs"]}),
+    "settings": Draft202012Validator(
+        {**JOB_SPEC_SCHEMA["$defs"]["jobCreateSettings"], "$defs": JOB_SPEC_SCHEMA["$defs"]}
+    ),
     "costEstimationParameters": Draft202012Validator(
-        {**JOB_SPEC_SCHEMA["$defs"]["costEstimationParameters"], "$defs": JOB_SPEC_SCHEMA["$defs"]}),
+        {**JOB_SPEC_SCHEMA["$defs"]["costEstimationParameters"], "$defs": JOB_SPEC_SCHEMA["$defs"]}
+    ),
 }
 
 
-def error(status: int, code: str, message: str, details: Iterable[Mapping[str, Any]] = (),
-          headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    code: str,
+    message: str,
+    details: Iterable[Mapping[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A response with the documented error body."""
     body: dict[str, Any] = {"code": code, "message": message}
     details = list(details)

@@ -9,8 +9,9 @@ bare ISO 8601. Anything else is refused, as the service does, with a 422.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 PROPERTIES = ("id", "iTwinId", "name", "email", "type", "state", "createdDateTime", "inputId", "outputId")
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -75,8 +76,14 @@ def _compare(left: Any, op: str, right: Any, prop: str) -> bool:
     if op == "ne":
         return bool(left != right)
     try:
-        return bool({"lt": lambda: left < right, "le": lambda: left <= right,
-                     "gt": lambda: left > right, "ge": lambda: left >= right}[op]())
+        return bool(
+            {
+                "lt": lambda: left < right,
+                "le": lambda: left <= right,
+                "gt": lambda: left > right,
+                "ge": lambda: left >= right,
+            }[op]()
+        )
     except TypeError:  # e.g. a number compared with a string
         return False
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.routing import Rule
@@ -86,8 +87,7 @@ class Jobs:
         out["state"] = snap.state
         settings = dict(job["jobSettings"])
         produced = snap.state == "success"
-        settings["outputs"] = [{"format": f, "id": job["_outputIds"][f] if produced else None}
-                               for f in job["_formats"]]
+        settings["outputs"] = [{"format": f, "id": job["_outputIds"][f] if produced else None} for f in job["_formats"]]
         out["jobSettings"] = settings
         if "_submittedAt" in job:
             out["executionInformation"] = {
@@ -117,20 +117,32 @@ class Jobs:
         if not problems:
             if body["workspaceId"] not in self.data["workspaces"]:
                 problems.append(detail("workspaceId", f"Workspace '{body['workspaceId']}' was not found."))
-            problems += [detail(f"inputs[{i}].id", f"Invalid 'inputs[{i}].id' parameter: not a reality data id.")
-                         for i, item in enumerate(body["inputs"]) if not GUID.match(item["id"])]
+            problems += [
+                detail(f"inputs[{i}].id", f"Invalid 'inputs[{i}].id' parameter: not a reality data id.")
+                for i, item in enumerate(body["inputs"])
+                if not GUID.match(item["id"])
+            ]
         if problems:
             return invalid("Cannot create job.", problems)
         now = self.clock.now()
         settings = body["settings"]
         formats = list(dict.fromkeys(settings["outputs"]))
         job: dict[str, Any] = {
-            "id": str(uuid.uuid4()), "name": body["name"], "type": body["type"], "state": "unsubmitted",
-            "createdDateTime": iso(now), "lastModifiedDateTime": iso(now),
-            "iTwinId": self.data["workspaces"][body["workspaceId"]]["iTwinId"], "location": LOCATION,
-            "email": EMAIL, "workspaceId": body["workspaceId"], "inputs": body["inputs"],
+            "id": str(uuid.uuid4()),
+            "name": body["name"],
+            "type": body["type"],
+            "state": "unsubmitted",
+            "createdDateTime": iso(now),
+            "lastModifiedDateTime": iso(now),
+            "iTwinId": self.data["workspaces"][body["workspaceId"]]["iTwinId"],
+            "location": LOCATION,
+            "email": EMAIL,
+            "workspaceId": body["workspaceId"],
+            "inputs": body["inputs"],
             "jobSettings": {k: v for k, v in settings.items() if k != "outputs"},
-            "_formats": formats, "_outputIds": {f: str(uuid.uuid4()) for f in formats}, "_createdAt": now,
+            "_formats": formats,
+            "_outputIds": {f: str(uuid.uuid4()) for f in formats},
+            "_createdAt": now,
             "_fate": self.simulator.faults.job_fate(self.simulator.provider, f"Job {body['name']}"),
         }
         self._set_cost(job, body.get("costEstimationParameters"))
@@ -163,8 +175,9 @@ class Jobs:
         if snap.ended_at is not None and self.clock.elapsed(snap.ended_at) > PROGRESS_KEPT:
             return self._missing(jid)  # documented: progress is gone 30 days after the job
         # the documented example capitalises the state ("Active")
-        return json_response({"jobProgress": {"percentage": snap.percentage, "state": snap.state.capitalize(),
-                                              "step": snap.step}})
+        return json_response(
+            {"jobProgress": {"percentage": snap.percentage, "state": snap.state.capitalize(), "step": snap.step}}
+        )
 
     def list_jobs(self, request: Request) -> Response:
         if (denied := self.gate(request)) is not None:
@@ -187,7 +200,7 @@ class Jobs:
             return invalid("Cannot list jobs.", [detail("continuationToken")])
         jobs = [self.render(j) for j in sorted(self.data["jobs"].values(), key=lambda j: (j["_createdAt"], j["id"]))]
         matching = [j for j in jobs if predicate is None or predicate(j)]
-        page = matching[offset:offset + top]
+        page = matching[offset : offset + top]
         body: dict[str, Any] = {"jobs": page, "_links": {}}
         if offset + top < len(matching):
             query = {"$top": str(top), "continuationToken": _token(offset + top)}
@@ -211,8 +224,14 @@ class Jobs:
             return invalid("Cannot update job.", problems)
         current = snapshot(job, self.clock).state
         if ("settings" in body or "costEstimationParameters" in body) and current != "unsubmitted":
-            return invalid("Cannot update job.", [detail(k, f"'{k}' cannot be modified once the job is {current}.")
-                                                  for k in ("settings", "costEstimationParameters") if k in body])
+            return invalid(
+                "Cannot update job.",
+                [
+                    detail(k, f"'{k}' cannot be modified once the job is {current}.")
+                    for k in ("settings", "costEstimationParameters")
+                    if k in body
+                ],
+            )
         if "settings" in body:
             settings = body["settings"]
             job["jobSettings"] = {k: v for k, v in settings.items() if k != "outputs"}
@@ -239,8 +258,15 @@ class Jobs:
                 job["_cancelledAt"] = now
             return None
         if target not in ("active", "cancelled"):
-            return invalid("Cannot update job.", [detail("state", "Invalid 'state' parameter: only 'active' "
-                                                                  "(submit) and 'cancelled' (cancel) can be set.")])
+            return invalid(
+                "Cannot update job.",
+                [
+                    detail(
+                        "state",
+                        "Invalid 'state' parameter: only 'active' (submit) and 'cancelled' (cancel) can be set.",
+                    )
+                ],
+            )
         verb = "submitted" if target == "active" else "cancelled"
         return invalid("Cannot update job.", [detail("state", f"Job cannot be {verb}: its state is '{current}'.")])
 

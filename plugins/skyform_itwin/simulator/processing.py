@@ -10,7 +10,7 @@ so a typical job takes simulated hours and seconds of real time at the sandbox c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from skyform.sandbox.clock import SimClock
@@ -29,22 +29,37 @@ STEPS = {
 FAIL_AT = 0.30  # fraction of processing at which a "fail" fate strikes
 STUCK_AT = 0.37
 FAILURES = {
-    "Aerotriangulation": {"code": "AerotriangulationFailed", "title": "Aerotriangulation failed",
-                          "message": "Aerotriangulation failed: too few tie points between photos of the input.",
-                          "params": []},
-    "Production": {"code": "ProductionFailed", "title": "Production failed",
-                   "message": "Production failed: the reconstruction produced no tiles.", "params": []},
-    "Reconstruction": {"code": "ReconstructionFailed", "title": "Reconstruction failed",
-                       "message": "Reconstruction failed: not enough calibrated photos.", "params": []},
-    "Preparation": {"code": "InputError", "title": "Input error",
-                    "message": "Input reality data could not be read.", "params": []},
+    "Aerotriangulation": {
+        "code": "AerotriangulationFailed",
+        "title": "Aerotriangulation failed",
+        "message": "Aerotriangulation failed: too few tie points between photos of the input.",
+        "params": [],
+    },
+    "Production": {
+        "code": "ProductionFailed",
+        "title": "Production failed",
+        "message": "Production failed: the reconstruction produced no tiles.",
+        "params": [],
+    },
+    "Reconstruction": {
+        "code": "ReconstructionFailed",
+        "title": "Reconstruction failed",
+        "message": "Reconstruction failed: not enough calibrated photos.",
+        "params": [],
+    },
+    "Preparation": {
+        "code": "InputError",
+        "title": "Input error",
+        "message": "Input reality data could not be read.",
+        "params": [],
+    },
 }
 
 
 def iso(epoch: float) -> str:
     """ISO 8601 UTC as the service writes it (``2020-09-14T14:29:55.123Z``; milliseconds kept
     so that "created after" comparisons are exact)."""
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def gigapixels(job: dict[str, Any]) -> float:
@@ -111,8 +126,10 @@ def snapshot(job: dict[str, Any], clock: SimClock) -> Snapshot:
     if now < started_at:
         snap = Snapshot("active", 0, "Queued")
     else:
-        fraction = min(limit, clock.elapsed(started_at) / total if cancelled_at is None
-                       else (now - started_at) * clock.factor / total)
+        fraction = min(
+            limit,
+            clock.elapsed(started_at) / total if cancelled_at is None else (now - started_at) * clock.factor / total,
+        )
         snap = Snapshot("active", int(fraction * 100), _step_at(job["type"], fraction), started_at)
         if fate == "ok" and fraction >= 1.0:
             snap = Snapshot("success", 100, "Done", started_at, ends_at)
@@ -128,7 +145,12 @@ def warnings_for(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Warnings the service reports for a job (an engine request above the account limit)."""
     engines = job["jobSettings"].get("processingEngines")
     if isinstance(engines, int) and engines > ENGINE_LIMIT:
-        return [{"code": "EngineLimit", "title": "Engine limit",
-                 "message": f"{engines} engines were requested; the job is limited to {ENGINE_LIMIT}.",
-                 "params": [str(engines), str(ENGINE_LIMIT)]}]
+        return [
+            {
+                "code": "EngineLimit",
+                "title": "Engine limit",
+                "message": f"{engines} engines were requested; the job is limited to {ENGINE_LIMIT}.",
+                "params": [str(engines), str(ENGINE_LIMIT)],
+            }
+        ]
     return []

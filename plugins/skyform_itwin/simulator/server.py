@@ -17,7 +17,8 @@ import secrets
 import time
 import uuid
 from collections import deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -37,8 +38,12 @@ TOKEN_LIFETIME = 3600  # real seconds, as IMS issues them
 CONTEXTCAPTURE_VERSION = "23.1.0.5055"
 SANDBOX_ITWIN = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 SANDBOX_WORKSPACE = "6881117d-9fd2-4900-870b-9b721dc90f25"
-_FAULT_CODES = {429: ("RateLimitExceeded", "The client sent more requests than allowed by this API for the "
-                      "current tier of the client.")}
+_FAULT_CODES = {
+    429: (
+        "RateLimitExceeded",
+        "The client sent more requests than allowed by this API for the current tier of the client.",
+    )
+}
 
 
 class ItwinSimulator(Simulator):
@@ -66,16 +71,25 @@ class ItwinSimulator(Simulator):
     def initial_data(self) -> dict[str, Any]:
         # one existing workspace (the documented example's id), so a job spec can name a
         # workspace without creating one first
-        workspace = {"id": SANDBOX_WORKSPACE, "createdDateTime": iso(self.clock.now()), "name": "sandbox",
-                     "iTwinId": SANDBOX_ITWIN, "contextCaptureVersion": CONTEXTCAPTURE_VERSION}
+        workspace = {
+            "id": SANDBOX_WORKSPACE,
+            "createdDateTime": iso(self.clock.now()),
+            "name": "sandbox",
+            "iTwinId": SANDBOX_ITWIN,
+            "contextCaptureVersion": CONTEXTCAPTURE_VERSION,
+        }
         return {"tokens": {}, "workspaces": {SANDBOX_WORKSPACE: workspace}, "jobs": {}}
 
     def settings(self, base_url: str) -> dict[str, Any]:
         # the documented backoff (15, 30, 60, 120 s) compressed by the sandbox clock
         backoff = [max(0.05, round(s / self.clock.factor, 3)) for s in (15, 30, 60, 120)]
-        return {"url": base_url + self.base_path, "client_id": SANDBOX_CLIENT_ID,
-                "client_secret": SANDBOX_CLIENT_SECRET, "token_url": base_url + TOKEN_PATH,
-                "poll_backoff": backoff}
+        return {
+            "url": base_url + self.base_path,
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
+            "token_url": base_url + TOKEN_PATH,
+            "poll_backoff": backoff,
+        }
 
     def objects(self) -> dict[str, int]:
         """Live workspaces (not counting the pre-made sandbox one) and jobs."""
@@ -99,8 +113,9 @@ class ItwinSimulator(Simulator):
         if response is None or response.status_code < 400 or not response.get_data():
             return response
         status = response.status_code
-        code, message = _FAULT_CODES.get(status, ("ServiceUnavailable" if status >= 500 else "BadRequest",
-                                                  f"The service answered HTTP {status}."))
+        code, message = _FAULT_CODES.get(
+            status, ("ServiceUnavailable" if status >= 500 else "BadRequest", f"The service answered HTTP {status}.")
+        )
         headers = {k: v for k, v in response.headers.items() if k == "Retry-After"}
         return error(status, code, message, headers=headers)
 
@@ -122,8 +137,9 @@ class ItwinSimulator(Simulator):
             return json_response({"error": "invalid_scope"}, 400)
         token = "sbx." + secrets.token_urlsafe(24)
         self.data["tokens"][token] = self.clock.now() + TOKEN_LIFETIME
-        return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME,
-                              "token_type": "Bearer", "scope": SCOPE})
+        return json_response(
+            {"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer", "scope": SCOPE}
+        )
 
     def gate(self, request: Request) -> Response | None:
         """The 401 (no valid bearer token) or 429 (tier limit) for a request, None to serve it."""
@@ -145,8 +161,12 @@ class ItwinSimulator(Simulator):
             window.popleft()
         if len(window) >= self.rate_per_minute:
             wait = max(1, math.ceil(60.0 - (now - window[0])))
-            return error(429, "RateLimitExceeded", _FAULT_CODES[429][1],
-                         headers={"Retry-After": str(wait), "ITwinPlatform-RateLimited-Tier": self.tier})
+            return error(
+                429,
+                "RateLimitExceeded",
+                _FAULT_CODES[429][1],
+                headers={"Retry-After": str(wait), "ITwinPlatform-RateLimited-Tier": self.tier},
+            )
         window.append(now)
         return None
 
@@ -160,8 +180,10 @@ class ItwinSimulator(Simulator):
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
             return invalid("Cannot create workspace.", [detail("body", "The request body is not valid JSON.")])
-        problems = [detail(k, f"Unknown '{k}' parameter.") for k in sorted(set(body) - {"name", "iTwinId",
-                                                                                      "contextCaptureVersion"})]
+        problems = [
+            detail(k, f"Unknown '{k}' parameter.")
+            for k in sorted(set(body) - {"name", "iTwinId", "contextCaptureVersion"})
+        ]
         if not isinstance(body.get("name"), str) or not body["name"].strip():
             problems.append(detail("name", "Missing 'name' parameter.", "MissingParameter"))
         itwin = body.get("iTwinId")
@@ -169,9 +191,13 @@ class ItwinSimulator(Simulator):
             problems.append(detail("iTwinId"))
         if problems:
             return invalid("Cannot create workspace.", problems)
-        workspace = {"id": str(uuid.uuid4()), "createdDateTime": iso(self.clock.now()), "name": body["name"],
-                     "iTwinId": itwin or SANDBOX_ITWIN,
-                     "contextCaptureVersion": body.get("contextCaptureVersion") or CONTEXTCAPTURE_VERSION}
+        workspace = {
+            "id": str(uuid.uuid4()),
+            "createdDateTime": iso(self.clock.now()),
+            "name": body["name"],
+            "iTwinId": itwin or SANDBOX_ITWIN,
+            "contextCaptureVersion": body.get("contextCaptureVersion") or CONTEXTCAPTURE_VERSION,
+        }
         self.data["workspaces"][workspace["id"]] = workspace
         return json_response({"workspace": workspace}, 201)
 

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from .server import SANDBOX_TOKEN, NodeODMSimulator
 
-__all__ = ["NodeODMSimulator", "SANDBOX_TOKEN"]
+__all__ = ["SANDBOX_TOKEN", "NodeODMSimulator"]

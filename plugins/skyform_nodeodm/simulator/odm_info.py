@@ -13,16 +13,35 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .jsvalues import parse_float, parse_int, string
 
 # libs/odmInfo.js, getOptions: "Not all options are useful to the end user"
-NOT_PUBLISHED = frozenset([
-    "-h", "--project-path", "--cmvs-maxImages", "--time", "--zip-results", "--pmvs-num-cores",
-    "--start-with", "--gcp", "--images", "--geo", "--align", "--split-image-groups", "--copy-to",
-    "--rerun-all", "--rerun", "--slam-config", "--video", "--version", "name",
-])
+NOT_PUBLISHED = frozenset(
+    [
+        "-h",
+        "--project-path",
+        "--cmvs-maxImages",
+        "--time",
+        "--zip-results",
+        "--pmvs-num-cores",
+        "--start-with",
+        "--gcp",
+        "--images",
+        "--geo",
+        "--align",
+        "--split-image-groups",
+        "--copy-to",
+        "--rerun-all",
+        "--rerun",
+        "--slam-config",
+        "--video",
+        "--version",
+        "name",
+    ]
+)
 
 INT_TYPES = ("<type 'int'>", "<class 'int'>")
 FLOAT_TYPES = ("<type 'float'>", "<class 'float'>")
@@ -65,8 +84,13 @@ def option(flag: str, values: Mapping[str, str]) -> dict[str, Any]:
         type_, domain = "enum", list(choices)
         if text not in domain:
             domain.insert(0, text)
-    return {"name": flag[2:] if flag.startswith("--") else flag, "type": type_, "value": text,
-            "domain": domain, "help": values.get("help") or ""}
+    return {
+        "name": flag[2:] if flag.startswith("--") else flag,
+        "type": type_,
+        "value": text,
+        "domain": domain,
+        "help": values.get("help") or "",
+    }
 
 
 def published_options(dump: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:

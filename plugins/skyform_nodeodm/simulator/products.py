@@ -45,7 +45,8 @@ def product_files(task: dict[str, Any]) -> dict[str, bytes]:
         files["odm_dem/dtm.tif"] = TIFF
     if not (_flag(task, "fast-orthophoto") or _flag(task, "skip-3dmodel")):
         files["odm_texturing/odm_textured_model_geo.obj"] = (
-            b"mtllib odm_textured_model_geo.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+            b"mtllib odm_textured_model_geo.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
+        )
         files["odm_texturing/odm_textured_model_geo.mtl"] = b"newmtl material0000\nmap_Kd material0000.png\n"
         files["odm_texturing/odm_textured_model_geo_material0000_map_Kd.png"] = PNG
     if not _flag(task, "skip-report"):

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 import time
 import uuid as uuidlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -28,7 +29,7 @@ from .options_filter import InvalidOptions, filter_options
 SANDBOX_TOKEN = "sandbox-nodeodm-token-7f3a"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
 NON_IMAGE = re.compile(r"(\.txt|\.zip|^align\.(las|laz|tif))$", re.I)
-GiB = 1024 ** 3
+GiB = 1024**3
 
 
 class NodeODMSimulator(Simulator):
@@ -36,9 +37,17 @@ class NodeODMSimulator(Simulator):
 
     provider = "nodeodm"
 
-    def __init__(self, options: SimulatorOptions | None = None, *, token: str | None = SANDBOX_TOKEN,
-                 max_images: int | None = None, max_parallel_tasks: int = 2,
-                 cpu_cores: int = 8, total_memory: int = 32 * GiB, cluster: bool = False) -> None:
+    def __init__(
+        self,
+        options: SimulatorOptions | None = None,
+        *,
+        token: str | None = SANDBOX_TOKEN,
+        max_images: int | None = None,
+        max_parallel_tasks: int = 2,
+        cpu_cores: int = 8,
+        total_memory: int = 32 * GiB,
+        cluster: bool = False,
+    ) -> None:
         self.token = token
         self.cluster = cluster  # answer like ClusterODM in front of nodes: 401s, synthetic /info
         self.max_images = max_images
@@ -115,8 +124,14 @@ class NodeODMSimulator(Simulator):
         info: dict[str, Any] = {"uuid": task["uuid"]}
         if "name" in task:
             info["name"] = task["name"]
-        info.update(dateCreated=task["dateCreated"], processingTime=ptime, status={"code": code},
-                    options=task["options"], imagesCount=task["imagesCount"], progress=progress)
+        info.update(
+            dateCreated=task["dateCreated"],
+            processingTime=ptime,
+            status={"code": code},
+            options=task["options"],
+            imagesCount=task["imagesCount"],
+            progress=progress,
+        )
         if code == taskflow.FAILED and task.get("error_message"):
             info["status"]["errorMessage"] = task["error_message"]
         if with_output is not None:
@@ -132,8 +147,9 @@ class NodeODMSimulator(Simulator):
         fate: str = self.faults.job_fate(self.provider, subject)  # or the simulator's own "init_error"
         if self.max_images is not None and len(images) > self.max_images:
             fate = "init_error"
-            task["init_error"] = (f"{len(images)} images uploaded, but this node can only "
-                                  f"process up to {self.max_images}.")
+            task["init_error"] = (
+                f"{len(images)} images uploaded, but this node can only process up to {self.max_images}."
+            )
         if fields.get("zipurl"):
             fate = "init_error"  # the sandbox reaches nothing but 127.0.0.1, so it never downloads
             task["init_error"] = "Cannot download zipurl: the skyform sandbox does not fetch remote archives"
@@ -155,16 +171,33 @@ class NodeODMSimulator(Simulator):
             return denied
         self._advance()
         if self.cluster:  # ClusterODM's /info is synthetic: it says nothing about capacity
-            return json_response({
-                "version": "1.5.3", "taskQueueCount": 0, "totalMemory": 99999999999,
-                "availableMemory": 99999999999, "cpuCores": 99999999999, "maxImages": self.max_images,
-                "maxParallelTasks": self.max_parallel_tasks, "engineVersion": "?", "engine": "odm"})
+            return json_response(
+                {
+                    "version": "1.5.3",
+                    "taskQueueCount": 0,
+                    "totalMemory": 99999999999,
+                    "availableMemory": 99999999999,
+                    "cpuCores": 99999999999,
+                    "maxImages": self.max_images,
+                    "maxParallelTasks": self.max_parallel_tasks,
+                    "engineVersion": "?",
+                    "engine": "odm",
+                }
+            )
         busy = sum(1 for t in self.data["tasks"].values() if t["phase"] in ("queued", "running", "init"))
-        return json_response({
-            "version": "2.2.4", "taskQueueCount": busy, "totalMemory": self.total_memory,
-            "availableMemory": self.total_memory // 2, "cpuCores": self.cpu_cores,
-            "maxImages": self.max_images, "maxParallelTasks": self.max_parallel_tasks,
-            "engineVersion": taskflow.ENGINE_VERSION, "engine": "odm"})
+        return json_response(
+            {
+                "version": "2.2.4",
+                "taskQueueCount": busy,
+                "totalMemory": self.total_memory,
+                "availableMemory": self.total_memory // 2,
+                "cpuCores": self.cpu_cores,
+                "maxImages": self.max_images,
+                "maxParallelTasks": self.max_parallel_tasks,
+                "engineVersion": taskflow.ENGINE_VERSION,
+                "engine": "odm",
+            }
+        )
 
     def options_list(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
@@ -172,16 +205,18 @@ class NodeODMSimulator(Simulator):
         return json_response(catalog.options())
 
     def auth_info(self, request: Request) -> Response:
-        return json_response({"message": "Authentication not available on this node", "loginUrl": None,
-                              "registerUrl": None})
+        return json_response(
+            {"message": "Authentication not available on this node", "loginUrl": None, "registerUrl": None}
+        )
 
     def auth_unavailable(self, request: Request) -> Response:
         return json_response({"error": "Not available"})
 
     def swagger(self, request: Request) -> Response:
         paths = sorted({str(r.rule).replace("<", "{").replace(">", "}") for r in self.url_map.iter_rules()})
-        return json_response({"swagger": "2.0", "info": {"title": "NodeODM", "version": "2.2.1"},
-                              "paths": {p: {} for p in paths}})
+        return json_response(
+            {"swagger": "2.0", "info": {"title": "NodeODM", "version": "2.2.1"}, "paths": {p: {} for p in paths}}
+        )
 
     # -- tasks --------------------------------------------------------------------------
     def task_list(self, request: Request) -> Response:
@@ -206,8 +241,9 @@ class NodeODMSimulator(Simulator):
             return json_response({"error": forms.json_error(exc)})
         images = [n for n in files if not NON_IMAGE.search(n)]
         if self.max_images is not None and len(images) > self.max_images:
-            return json_response({"error": f"{len(images)} images uploaded, but this node can only "
-                                           f"process up to {self.max_images}."})
+            return json_response(
+                {"error": f"{len(images)} images uploaded, but this node can only process up to {self.max_images}."}
+            )
         self._create(str(uuid), fields, files)
         return json_response({"uuid": uuid})
 
@@ -280,8 +316,9 @@ class NodeODMSimulator(Simulator):
         if not task.get("has_zip"):
             return json_response({"error": "Asset not ready"})
         body = self.zip_overrides.get(uuid) or products.all_zip(task)
-        return Response(body, 200, mimetype="application/zip",
-                        headers={"Content-Disposition": "attachment; filename=all.zip"})
+        return Response(
+            body, 200, mimetype="application/zip", headers={"Content-Disposition": "attachment; filename=all.zip"}
+        )
 
     def task_cancel(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
@@ -339,4 +376,3 @@ class NodeODMSimulator(Simulator):
         fate = self.faults.job_fate(self.provider, f"Task {task.get('name', uuid)}")
         taskflow.start_run(task, time.time(), self.clock, fate, initialise=False)
         return json_response({"success": True})
-

@@ -15,8 +15,19 @@ from typing import Any
 from skyform.sandbox.clock import SimClock
 
 QUEUED, RUNNING, FAILED, COMPLETED, CANCELED = 10, 20, 30, 40, 50
-STAGES = ["dataset", "opensfm", "openmvs", "odm_filterpoints", "odm_meshing", "mvs_texturing",
-          "odm_georeferencing", "odm_dem", "odm_orthophoto", "odm_report", "odm_postprocess"]
+STAGES = [
+    "dataset",
+    "opensfm",
+    "openmvs",
+    "odm_filterpoints",
+    "odm_meshing",
+    "mvs_texturing",
+    "odm_georeferencing",
+    "odm_dem",
+    "odm_orthophoto",
+    "odm_report",
+    "odm_postprocess",
+]
 ENGINE_VERSION = "3.5.5"
 FAILURE_LINES = [
     "[ERROR]   The program could not process this dataset using the current settings. "
@@ -43,8 +54,7 @@ def processing_seconds(task: dict[str, Any]) -> float:
 
 def start_run(task: dict[str, Any], now: float, clock: SimClock, fate: str, *, initialise: bool) -> None:
     """(Re)start a task's processing run: initialising first on creation, queued on restart."""
-    task.update(fate=fate, progress=0.0, processing_time=-1, error_message=None, started=None,
-                finished=None, output=[])
+    task.update(fate=fate, progress=0.0, processing_time=-1, error_message=None, started=None, finished=None, output=[])
     if initialise:
         task["phase"] = "init"
         task["init_end"] = now + clock.real(init_seconds(task["imagesCount"]))
@@ -60,8 +70,9 @@ def _finish_at(task: dict[str, Any], clock: SimClock) -> float | None:
     return task["started"] + clock.real(processing_seconds(task) * share)
 
 
-def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimClock,
-            max_parallel: int, now: float | None = None) -> list[dict[str, Any]]:
+def advance(
+    tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimClock, max_parallel: int, now: float | None = None
+) -> list[dict[str, Any]]:
     """Apply every state change due up to ``now``, in time order; returns the runs that ended."""
     now = time.time() if now is None else now
     ended: list[dict[str, Any]] = []
@@ -76,8 +87,9 @@ def advance(tasks: dict[str, dict[str, Any]], data: dict[str, Any], clock: SimCl
             end = _finish_at(t, clock)
             if end is not None:
                 events.append((end, "finish", t))
-        queued = sorted((t for t in tasks.values() if t["phase"] == "queued"),
-                        key=lambda t: (t["queued"], t["dateCreated"]))
+        queued = sorted(
+            (t for t in tasks.values() if t["phase"] == "queued"), key=lambda t: (t["queued"], t["dateCreated"])
+        )
         if queued and len(running) < max_parallel:
             events.append((max(queued[0]["queued"], last), "start", queued[0]))
         if not events:

@@ -27,8 +27,7 @@ def deliver(url: str, payload: dict[str, Any], clock: SimClock, log: list[dict[s
     if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
         log.append({"url": url, "status": None, "error": "not delivered: the sandbox only calls 127.0.0.1"})
         return
-    threading.Thread(target=_attempts, args=(url, payload, clock, log), daemon=True,
-                     name="nodeodm-webhook").start()
+    threading.Thread(target=_attempts, args=(url, payload, clock, log), daemon=True, name="nodeodm-webhook").start()
 
 
 def _attempts(url: str, payload: dict[str, Any], clock: SimClock, log: list[dict[str, Any]]) -> None:

@@ -11,8 +11,9 @@ has contracts); anything else is answered 401 ``{"message": "Unauthorized"}``.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.routing import Rule
@@ -37,9 +38,18 @@ PRODUCTS = [
     {"pk": 169, "name": "POI Tasking 70cm Multispectral", "target": "Point"},
     {"pk": 178, "name": "AOI Area Coverage", "target": "Polygon"},
 ]
-CLIENT = {"name": "Amusement Corp", "description": "", "contact_name": "John Smith",
-          "contact_email": "contact@email.com", "geofence": None, "min_priority": 15, "max_priority": 13,
-          "default_priority": 14, "date_created": "2023-01-01 10:00:00", "last_update": "2023-01-02 10:00:00"}
+CLIENT = {
+    "name": "Amusement Corp",
+    "description": "",
+    "contact_name": "John Smith",
+    "contact_email": "contact@email.com",
+    "geofence": None,
+    "min_priority": 15,
+    "max_priority": 13,
+    "default_priority": 14,
+    "date_created": "2023-01-01 10:00:00",
+    "last_update": "2023-01-02 10:00:00",
+}
 
 
 class SatellogicSimulator(Simulator):
@@ -48,8 +58,15 @@ class SatellogicSimulator(Simulator):
     provider = "satellogic"
     base_path = "/tasking"
 
-    def __init__(self, options: SimulatorOptions | None = None, *, clients: list[dict[str, Any]] | None = None,
-                 contract_id: str | None = None, max_limit: int = 1000, default_limit: int = 100) -> None:
+    def __init__(
+        self,
+        options: SimulatorOptions | None = None,
+        *,
+        clients: list[dict[str, Any]] | None = None,
+        contract_id: str | None = None,
+        max_limit: int = 1000,
+        default_limit: int = 100,
+    ) -> None:
         self._clients_fixture = clients
         self._contract = contract_id
         self.max_limit = max_limit
@@ -76,15 +93,24 @@ class SatellogicSimulator(Simulator):
     def initial_data(self) -> dict[str, Any]:
         """Products, the account client(s), the static sandbox token, no tasks."""
         clients = self._clients_fixture or [dict(CLIENT)]
-        return {"products": [dict(p) for p in PRODUCTS], "clients": [dict(c) for c in clients],
-                "tokens": {STATIC_TOKEN: None}, "tasks": {}, "next_task_id": 23272}
+        return {
+            "products": [dict(p) for p in PRODUCTS],
+            "clients": [dict(c) for c in clients],
+            "tokens": {STATIC_TOKEN: None},
+            "tasks": {},
+            "next_task_id": 23272,
+        }
 
     def settings(self, base_url: str) -> dict[str, Any]:
         """Client credentials the simulator accepts, pointing at it."""
         # poll every ~10 simulated minutes: the accelerated clock makes the default 15 s too slow
-        out = {"url": base_url + self.base_path, "token_url": base_url + "/oauth/token",
-               "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-               "poll_interval": round(max(0.05, 600.0 / self.clock.factor), 3)}
+        out = {
+            "url": base_url + self.base_path,
+            "token_url": base_url + "/oauth/token",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "poll_interval": round(max(0.05, 600.0 / self.clock.factor), 3),
+        }
         if self._contract:
             out["contract_id"] = self._contract
         return out
@@ -111,17 +137,33 @@ class SatellogicSimulator(Simulator):
         form = request.get_json(silent=True) if request.is_json else request.form.to_dict()
         form = form or {}
         if form.get("grant_type") != "client_credentials":
-            return json_response({"error": "unsupported_grant_type",
-                                  "error_description": "Unsupported grant type: " + str(form.get("grant_type"))}, 400)
+            return json_response(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Unsupported grant type: " + str(form.get("grant_type")),
+                },
+                400,
+            )
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return json_response({"error": "access_denied", "error_description": "Unauthorized"}, 401)
         if form.get("audience") not in (AUDIENCE, "api"):
-            return json_response({"error": "access_denied", "error_description":
-                                  f"Service not enabled within domain: {form.get('audience')}"}, 403)
+            return json_response(
+                {
+                    "error": "access_denied",
+                    "error_description": f"Service not enabled within domain: {form.get('audience')}",
+                },
+                403,
+            )
         token = "sim-" + secrets.token_urlsafe(24)
         self.data["tokens"][token] = self.clock.now()
-        return json_response({"access_token": token, "scope": "api:tasking api:delivery",
-                              "expires_in": TOKEN_TTL, "token_type": "Bearer"})
+        return json_response(
+            {
+                "access_token": token,
+                "scope": "api:tasking api:delivery",
+                "expires_in": TOKEN_TTL,
+                "token_type": "Bearer",
+            }
+        )
 
     def _token_ok(self, request: Request) -> bool:
         header = request.headers.get("authorizationToken", "")
@@ -141,11 +183,13 @@ class SatellogicSimulator(Simulator):
     def list_contracts(self, request: Request) -> Response:
         """GET /contracts: the account's contracts (token only, no contract header)."""
         return self._refused(request, contract=False) or json_response(
-            [{"contract_id": self._contract, "name": "Sandbox contract"}] if self._contract else [])
+            [{"contract_id": self._contract, "name": "Sandbox contract"}] if self._contract else []
+        )
 
     # -- paging --------------------------------------------------------------------------
     def _page(self, request: Request, items: list[Any]) -> Response:
         """DRF LimitOffsetPagination: count, next and previous as full URLs."""
+
         def number(name: str, default: int) -> int:
             try:
                 return max(0, int(request.args.get(name, default)))
@@ -165,14 +209,16 @@ class SatellogicSimulator(Simulator):
 
         nxt = link(offset + limit) if offset + limit < len(items) else None
         prev = link(max(0, offset - limit)) if offset > 0 else None
-        return json_response({"count": len(items), "next": nxt, "previous": prev,
-                              "results": items[offset:offset + limit]})
+        return json_response(
+            {"count": len(items), "next": nxt, "previous": prev, "results": items[offset : offset + limit]}
+        )
 
     # -- account -------------------------------------------------------------------------
     def list_products(self, request: Request) -> Response:
         """GET /tasking/products/."""
         return self._refused(request) or self._page(
-            request, [{"pk": p["pk"], "name": p["name"]} for p in self.data["products"]])
+            request, [{"pk": p["pk"], "name": p["name"]} for p in self.data["products"]]
+        )
 
     def get_clients(self, request: Request) -> Response:
         """GET /tasking/clients/: the account configuration."""
@@ -200,7 +246,7 @@ class SatellogicSimulator(Simulator):
         if body is None:
             return json_response({"detail": "JSON parse error - Expecting value: line 1 column 1 (char 0)"}, 400)
         client = self._task_client(body)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         errors = task_errors(body, self.data["products"], client, self.data["clients"], now)
         if errors:
             return json_response(errors, 400)
@@ -213,10 +259,17 @@ class SatellogicSimulator(Simulator):
         if target["type"] == "Point":
             target["coordinates"] = [*target["coordinates"][:2], float((target["coordinates"] + [0.0])[2])]
         task: dict[str, Any] = {
-            "task_id": task_id, "task_name": body["task_name"], "project_name": body["project_name"],
-            "product": body["product"], "start": utc(start), "end": utc(end),
-            "priority": body.get("priority", client["default_priority"]), "client": client["name"],
-            "target": target, "created_time": utc(now), "status": "received",
+            "task_id": task_id,
+            "task_name": body["task_name"],
+            "project_name": body["project_name"],
+            "product": body["product"],
+            "start": utc(start),
+            "end": utc(end),
+            "priority": body.get("priority", client["default_priority"]),
+            "client": client["name"],
+            "target": target,
+            "created_time": utc(now),
+            "status": "received",
             "max_captures": body.get("max_captures", 1),
             "max_simultaneous_captures": body.get("max_simultaneous_captures", body.get("max_captures", 1)),
         }
@@ -224,13 +277,17 @@ class SatellogicSimulator(Simulator):
         if period is not None:
             task["expected_age"] = age_text(period)
         effective_start = max(start, now)
-        task.update({
-            "_created": self.clock.now(), "_canceled": None,
-            "_window_start": effective_start.timestamp(), "_window": (end - effective_start).total_seconds(),
-            "_period": period.total_seconds() if period else None,
-            "_fragments": timeline.fragment_ids(task_id, area_km2(target)) if target["type"] == "Polygon" else None,
-            "_fate": self.faults.job_fate(self.provider, f"Task {body['task_name']}"),
-        })
+        task.update(
+            {
+                "_created": self.clock.now(),
+                "_canceled": None,
+                "_window_start": effective_start.timestamp(),
+                "_window": (end - effective_start).total_seconds(),
+                "_period": period.total_seconds() if period else None,
+                "_fragments": timeline.fragment_ids(task_id, area_km2(target)) if target["type"] == "Polygon" else None,
+                "_fate": self.faults.job_fate(self.provider, f"Task {body['task_name']}"),
+            }
+        )
         self.data["tasks"][str(task_id)] = task
         return json_response(self._public(task), 201)
 
@@ -245,12 +302,15 @@ class SatellogicSimulator(Simulator):
             captures = [c for c in captures if c["status"] != "queued"]
         base = task["_window_start"]
         for c in captures:
-            c["start"] = utc(datetime.fromtimestamp(base + c["start"], timezone.utc))
+            c["start"] = utc(datetime.fromtimestamp(base + c["start"], UTC))
         return status, captures
 
     def _public(self, task: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in task.items()
-               if not k.startswith("_") and k not in ("max_captures", "max_simultaneous_captures")}
+        out = {
+            k: v
+            for k, v in task.items()
+            if not k.startswith("_") and k not in ("max_captures", "max_simultaneous_captures")
+        }
         out["status"] = self._observe(task)[0] if task["status"] != "canceled" else "canceled"
         return out
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 LEAD = 2 * 3600.0  # simulated seconds from window start to the first acquisition
 SPACING = 1 * 3600.0  # between simultaneous captures of one batch
@@ -60,8 +61,11 @@ def _plan(task: Mapping[str, Any], window: float) -> list[Planned]:
                     out.append(capture(f"{k}/{i}", at, None, i < most))
         return out
     fragments = task.get("_fragments") or [None]
-    out = [capture(f"{j}/{i}", LEAD + j * FRAGMENT_DAY + i * SPACING, frag, i < most)
-           for j, frag in enumerate(fragments) for i in range(simultaneous)]
+    out = [
+        capture(f"{j}/{i}", LEAD + j * FRAGMENT_DAY + i * SPACING, frag, i < most)
+        for j, frag in enumerate(fragments)
+        for i in range(simultaneous)
+    ]
     last = max(p.at for p in out) + PROCESSING
     if last > window:  # squeeze the plan into a short window, keeping its order
         for p in out:

@@ -7,15 +7,17 @@ DRF's stock messages where a stock field applies, ``{"field": ["message", ...]}`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..geometry import contains
 from ..temporal import parse_age, parse_instant
 
 REQUIRED = ("task_name", "project_name", "product", "target", "start", "end")
-DATETIME_FORMAT = ("Datetime has wrong format. Use one of these formats instead: "
-                   "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+DATETIME_FORMAT = (
+    "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
 DURATION_FORMAT = "Duration has wrong format. Use one of these formats instead: [DD] [HH:[MM:]]ss[.uuuuuu]."
 
 
@@ -29,8 +31,13 @@ def _geometry_error(target: Any) -> str | None:
     coords = target.get("coordinates")
 
     def position(p: Any) -> bool:
-        return (isinstance(p, list) and 2 <= len(p) <= 3 and all(isinstance(c, (int, float)) for c in p)
-                and -180 <= p[0] <= 180 and -90 <= p[1] <= 90)
+        return (
+            isinstance(p, list)
+            and 2 <= len(p) <= 3
+            and all(isinstance(c, (int, float)) for c in p)
+            and -180 <= p[0] <= 180
+            and -90 <= p[1] <= 90
+        )
 
     if target["type"] == "Point":
         return None if position(coords) else "Invalid geometry: Point coordinates must be [longitude, latitude]."
@@ -44,8 +51,13 @@ def _geometry_error(target: Any) -> str | None:
     return None
 
 
-def task_errors(body: Any, products: list[Mapping[str, Any]], client: Mapping[str, Any] | None,
-                clients: list[Mapping[str, Any]], now: datetime) -> dict[str, list[str]]:
+def task_errors(
+    body: Any,
+    products: list[Mapping[str, Any]],
+    client: Mapping[str, Any] | None,
+    clients: list[Mapping[str, Any]],
+    now: datetime,
+) -> dict[str, list[str]]:
     """Field errors of a task creation request; empty when the service would accept it."""
     if not isinstance(body, Mapping):
         return {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
@@ -106,11 +118,12 @@ def task_errors(body: Any, products: list[Mapping[str, Any]], client: Mapping[st
     return errors
 
 
-def _client_errors(body: Mapping[str, Any], client: Mapping[str, Any] | None,
-                   clients: list[Mapping[str, Any]], target: Any, add: Any) -> None:
+def _client_errors(
+    body: Mapping[str, Any], client: Mapping[str, Any] | None, clients: list[Mapping[str, Any]], target: Any, add: Any
+) -> None:
     if client is None:
         if body.get("client") is not None:
-            add("client", f"Invalid client \"{body['client']}\".")
+            add("client", f'Invalid client "{body["client"]}".')
         else:
             add("client", "This field is required when the account manages several clients.")
         return
@@ -127,4 +140,4 @@ def _client_errors(body: Mapping[str, Any], client: Mapping[str, Any] | None,
 
 def utc(value: datetime) -> str:
     """DRF's rendering of an aware datetime in UTC."""
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

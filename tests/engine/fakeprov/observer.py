@@ -28,8 +28,9 @@ def skyform_plan_ready(mission: str, plan: dict[str, Any]) -> None:
 
 
 @hookimpl
-def skyform_resource_transition(mission: str, address: str, type: str, before: str | None, after: str,
-                                detail: dict[str, Any]) -> None:
+def skyform_resource_transition(
+    mission: str, address: str, type: str, before: str | None, after: str, detail: dict[str, Any]
+) -> None:
     _log("transition", mission=mission, address=address, type=type, before=before, after=after)
     if os.environ.get("SKYFORM_TEST_OBSERVER_FAIL"):  # a notifier whose webhook is down
         raise ConnectionError("webhook https://hooks.example/notify is unreachable")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError
 from skyform.http import ServiceClient, StaticToken
@@ -20,11 +21,17 @@ BASE_SPEC = {
 
 class Thing(ResourceKind):
     name = "Thing"
-    spec_schema = {"type": "object", "additionalProperties": False, "required": ["name"],
-                   "properties": {**BASE_SPEC, "immutable_field": {"type": "string"},
-                                  "even": {"type": "integer"}}}
-    outputs_schema = {"type": "object", "additionalProperties": False,
-                      "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "value": {}}}
+    spec_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {**BASE_SPEC, "immutable_field": {"type": "string"}, "even": {"type": "integer"}},
+    }
+    outputs_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "value": {}},
+    }
     immutable = frozenset({"immutable_field", "name"})
     kind = "thing"
 
@@ -41,10 +48,14 @@ class Thing(ResourceKind):
 
     def _result(self, obj: dict[str, Any]) -> Result:
         status = {"ready": "ready", "done": "ready", "running": "running"}.get(obj["state"], "failed")
-        return Result(remote_id=obj["id"], status=status,  # type: ignore[arg-type]
-                      outputs={"id": obj["id"], "name": obj["name"], "value": obj.get("value")},
-                      observed={"value": obj.get("value")}, progress=obj.get("progress"),
-                      message=f"remote job {obj['state']}" if status == "failed" else None)
+        return Result(
+            remote_id=obj["id"],
+            status=status,  # type: ignore[arg-type]
+            outputs={"id": obj["id"], "name": obj["name"], "value": obj.get("value")},
+            observed={"value": obj.get("value")},
+            progress=obj.get("progress"),
+            message=f"remote job {obj['state']}" if status == "failed" else None,
+        )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         return self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
@@ -52,9 +63,12 @@ class Thing(ResourceKind):
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         found = ctx.client.get("/objects", params={"key": ctx.idempotency_key})["results"]
         if len(found) > 1:  # never guess which one the crashed run made
-            raise AdoptError(f"{len(found)} objects carry the idempotency key {ctx.idempotency_key}: "
-                             f"{', '.join(sorted(o['id'] for o in found))}",
-                             candidates=sorted(o["id"] for o in found), provider="fake")
+            raise AdoptError(
+                f"{len(found)} objects carry the idempotency key {ctx.idempotency_key}: "
+                f"{', '.join(sorted(o['id'] for o in found))}",
+                candidates=sorted(o["id"] for o in found),
+                provider="fake",
+            )
         return self._result(found[0]) if found else None
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
@@ -79,9 +93,17 @@ class Job(Thing):
     long_running = True
     poll_interval = 0.05
     max_poll_interval = 0.2
-    spec_schema = {"type": "object", "additionalProperties": False, "required": ["name"],
-                   "properties": {**BASE_SPEC, "duration": {"type": "number", "minimum": 0},
-                                  "fail": {"type": "boolean"}, "stuck": {"type": "boolean"}}}
+    spec_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            **BASE_SPEC,
+            "duration": {"type": "number", "minimum": 0},
+            "fail": {"type": "boolean"},
+            "stuck": {"type": "boolean"},
+        },
+    }
     outputs_schema = Thing.outputs_schema
     immutable = ALL_FIELDS
 
@@ -101,13 +123,25 @@ class Job(Thing):
 
 
 def connect(settings: Mapping[str, Any]) -> ServiceClient:
-    return ServiceClient(settings.get("url", "http://127.0.0.1:9"), provider="fake",
-                         auth=StaticToken(settings.get("token", "")), secrets=[settings.get("token", "")])
+    return ServiceClient(
+        settings.get("url", "http://127.0.0.1:9"),
+        provider="fake",
+        auth=StaticToken(settings.get("token", "")),
+        secrets=[settings.get("token", "")],
+    )
 
 
 PROVIDER = Provider(
-    name="fake", version="0.0.1", kinds=(Thing(), Job()), connect=connect,
-    settings_schema={"type": "object", "properties": {"url": {"type": "string"}, "token": {"type": "string"}},
-                     "additionalProperties": False},
-    secret_settings=frozenset({"token"}), simulator=lambda options: FakeSimulator(options), parallelism=8,
+    name="fake",
+    version="0.0.1",
+    kinds=(Thing(), Job()),
+    connect=connect,
+    settings_schema={
+        "type": "object",
+        "properties": {"url": {"type": "string"}, "token": {"type": "string"}},
+        "additionalProperties": False,
+    },
+    secret_settings=frozenset({"token"}),
+    simulator=lambda options: FakeSimulator(options),
+    parallelism=8,
 )

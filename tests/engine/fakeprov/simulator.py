@@ -64,11 +64,24 @@ class FakeSimulator(Simulator):
         if body.get("create_error"):
             return json_response({"error": "rejected by the fake service"}, int(body["create_error"]))
         oid = str(uuid.uuid4())
-        fate = "fail" if body.get("fail") else ("stuck" if body.get("stuck") else
-                                                 self.faults.job_fate(self.provider, f"{body['kind']} {body['name']}"))
-        obj = {"id": oid, "kind": body["kind"], "name": body["name"], "key": body.get("key"),
-               "value": body.get("value"), "state": "running" if body["kind"] == "job" else "ready",
-               "started": self.clock.now(), "duration": float(body.get("duration", 60)), "fate": fate}
+        fate = (
+            "fail"
+            if body.get("fail")
+            else (
+                "stuck" if body.get("stuck") else self.faults.job_fate(self.provider, f"{body['kind']} {body['name']}")
+            )
+        )
+        obj = {
+            "id": oid,
+            "kind": body["kind"],
+            "name": body["name"],
+            "key": body.get("key"),
+            "value": body.get("value"),
+            "state": "running" if body["kind"] == "job" else "ready",
+            "started": self.clock.now(),
+            "duration": float(body.get("duration", 60)),
+            "fate": fate,
+        }
         self.data["objects"][oid] = obj
         self.data["creates"] += 1
         return json_response(self._view(obj), 201)

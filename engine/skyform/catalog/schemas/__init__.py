@@ -29,10 +29,12 @@ def schema_map() -> dict[str, str]:
     version = STACVersion.DEFAULT_STAC_VERSION
     for kind in ("item", "catalog", "collection"):
         mapping[f"https://schemas.stacspec.org/v{version}/{kind}-spec/json-schema/{kind}.json"] = str(
-            core / f"stac-spec/v{version}/{kind}.json")
+            core / f"stac-spec/v{version}/{kind}.json"
+        )
     for name in ("bands", "basics", "common", "data-values", "datetime", "instrument", "licensing", "provider"):
         mapping[f"https://schemas.stacspec.org/v{version}/item-spec/json-schema/{name}.json"] = str(
-            core / f"stac-spec/v{version}/{name}.json")
+            core / f"stac-spec/v{version}/{name}.json"
+        )
     for name in ("Feature", "Geometry"):
         mapping[f"https://geojson.org/schema/{name}.json"] = str(core / f"geojson/{name}.json")
     meta = resources.files("jsonschema_specifications") / "schemas/draft7/metaschema.json"

@@ -9,6 +9,10 @@ one ``task_<n>/`` folder per task, each a task backup. Restoring (``POST /api/{t
 projects}/backup/`` through TUS, as cvat-sdk's ``create_from_backup`` uploads it) makes new
 objects with new ids, frames and jobs, and the annotations mapped onto the new labels; the
 background request's ``result_id`` is the new object's id.
+
+Longer than 400 lines because the two archive layouts (task and project) are written and
+read back here side by side, field for field, so that a difference from CVAT's own
+``backup.py`` shows in one file.
 """
 
 from __future__ import annotations

@@ -24,6 +24,21 @@ from .suggestions import unknown_user_message
 WORKFLOW = ("assignee", "stage", "state")
 
 
+#: what a ground-truth job is made with; fixed at creation, never reported back by CVAT
+CREATION_FIELDS = (
+    "index",
+    "start_frame",
+    "stop_frame",
+    "frame_selection_method",
+    "frame_count",
+    "frame_share",
+    "frames_per_job_count",
+    "frames_per_job_share",
+    "frames",
+    "random_seed",
+)
+
+
 class JobKind(ResourceKind):
     """A ground-truth job (created) or an annotation job (managed) of a CVAT task."""
 
@@ -34,22 +49,7 @@ class JobKind(ResourceKind):
     # an update moves the job through the workflow; its frames stay
     stable_outputs = frozenset({"id", "task_id", "type", "start_frame", "stop_frame", "frame_count"})
     output_sources = {name: frozenset(WORKFLOW) for name in WORKFLOW}
-    immutable = frozenset(
-        {
-            "task_id",
-            "type",
-            "index",
-            "start_frame",
-            "stop_frame",
-            "frame_selection_method",
-            "frame_count",
-            "frame_share",
-            "frames_per_job_count",
-            "frames_per_job_share",
-            "frames",
-            "random_seed",
-        }
-    )
+    immutable = frozenset({"task_id", "type", *CREATION_FIELDS})
     delete_note = (
         "ground-truth jobs are deleted with their annotations; annotation jobs cannot be deleted "
         "(they go with their task): only skyform's record of them is dropped"
@@ -104,18 +104,7 @@ class JobKind(ResourceKind):
         }
         if "type" in applied:
             observed["type"] = kind
-        for key in (
-            "index",
-            "start_frame",
-            "stop_frame",
-            "frame_selection_method",
-            "frame_count",
-            "frame_share",
-            "frames_per_job_count",
-            "frames_per_job_share",
-            "frames",
-            "random_seed",
-        ):
+        for key in CREATION_FIELDS:
             if key in applied:  # fixed at creation; CVAT does not report the selection parameters back
                 observed[key] = applied[key]
         if "frames" in applied and isinstance(applied["frames"], list) and job.frame_count != len(applied["frames"]):

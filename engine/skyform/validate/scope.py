@@ -96,17 +96,14 @@ class Scope:
             try:
                 resolve(text, self.lookup)
             except ExpressionError as exc:
-                full = base + path
-                problems.append(
-                    Diagnostic(
-                        ".".join(map(str, full)),
-                        str(exc),
-                        locate(self.mission.document, full),
-                        type_name,
-                        hint=exc.hint,
-                    )
-                )
+                problems.append(self._problem(exc, base + path, type_name))
         return None
+
+    def _problem(self, exc: ExpressionError, path: tuple[Any, ...], type_name: str | None) -> Diagnostic:
+        """A bad expression, reported at its own place in the mission's files."""
+        return Diagnostic(
+            ".".join(map(str, path)), str(exc), locate(self.mission.document, path), type_name, hint=exc.hint
+        )
 
     def resolve_all(self, value: Any, base: tuple[Any, ...], problems: list[Diagnostic], type_name: str | None) -> Any:
         """Resolve ``value``; each failing expression becomes a diagnostic and an Unknown, so
@@ -116,16 +113,7 @@ class Scope:
             try:
                 return resolve(text, self.lookup)
             except ExpressionError as exc:
-                full = base + path
-                problems.append(
-                    Diagnostic(
-                        ".".join(map(str, full)),
-                        str(exc),
-                        locate(self.mission.document, full),
-                        type_name,
-                        hint=exc.hint,
-                    )
-                )
+                problems.append(self._problem(exc, base + path, type_name))
                 return Unknown(text)
 
         def walk_value(v: Any, path: tuple[Any, ...]) -> Any:

@@ -320,39 +320,46 @@ class NodeODMSimulator(Simulator):
             body, 200, mimetype="application/zip", headers={"Content-Disposition": "attachment; filename=all.zip"}
         )
 
-    def task_cancel(self, request: Request) -> Response:
+    def _commanded(self, request: Request) -> tuple[str, Response | None]:
+        """The ``uuid`` a task command names, or the answer NodeODM gives before acting:
+        a refusal of the token, or "uuid param missing." (the task is looked up after)."""
         if (denied := self._denied(request)) is not None:
-            return denied
+            return "", denied
         uuid = forms.body_uuid(request)
         if not uuid:
-            return json_response({"error": "uuid param missing."})
+            return "", json_response({"error": "uuid param missing."})
+        return uuid, None
+
+    def _not_found(self, uuid: str) -> Response:
+        return json_response({"success": False, "error": f"{uuid} not found"})
+
+    def task_cancel(self, request: Request) -> Response:
+        uuid, answer = self._commanded(request)
+        if answer is not None:
+            return answer
         task = self._task(uuid)
         if task is None:
-            return json_response({"success": False, "error": f"{uuid} not found"})
+            return self._not_found(uuid)
         if taskflow.cancel(task, self.data, self.clock, time.time()):
             self._call_webhook(task)
         return json_response({"success": True})
 
     def task_remove(self, request: Request) -> Response:
-        if (denied := self._denied(request)) is not None:
-            return denied
-        uuid = forms.body_uuid(request)
-        if not uuid:
-            return json_response({"error": "uuid param missing."})
+        uuid, answer = self._commanded(request)
+        if answer is not None:
+            return answer
         task = self._task(uuid)
         if task is None:
-            return json_response({"success": False, "error": f"{uuid} not found"})
+            return self._not_found(uuid)
         taskflow.cancel(task, self.data, self.clock, time.time())
         del self.data["tasks"][uuid]
         self.zip_overrides.pop(uuid, None)
         return json_response({"success": True})
 
     def task_restart(self, request: Request) -> Response:
-        if (denied := self._denied(request)) is not None:
-            return denied
-        uuid = forms.body_uuid(request)
-        if not uuid:
-            return json_response({"error": "uuid param missing."})
+        uuid, answer = self._commanded(request)
+        if answer is not None:
+            return answer
         raw = (request.get_json(silent=True) or {}).get("options") if request.is_json else request.form.get("options")
         options = None
         if raw:  # NodeODM filters the options before it looks the task up
@@ -364,7 +371,7 @@ class NodeODMSimulator(Simulator):
                 return json_response({"error": forms.json_error(exc)})
         task = self._task(uuid)
         if task is None:
-            return json_response({"success": False, "error": f"{uuid} not found"})
+            return self._not_found(uuid)
         if task["phase"] not in ("canceled", "failed", "completed"):
             return json_response({"success": False, "error": "Task cannot be restarted"})
         if options is not None:

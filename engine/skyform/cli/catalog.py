@@ -12,7 +12,6 @@ from .common import state_option
 
 if TYPE_CHECKING:
     from ..catalog.stac import AssetMode
-    from ..providers.host import Registry
 
 
 @click.command("catalog")
@@ -36,10 +35,9 @@ if TYPE_CHECKING:
 def catalog(mission: Path, out: str, assets: AssetMode, state_url: str | None) -> int:
     """Write MISSION's products as a STAC catalog (one Collection, one Item per dataset)."""
     from ..catalog import collect, publish
-    from .statecmd import _store
+    from .common import open_mission_state
 
-    loaded, name, store = _store(mission, state_url)
-    registry = _registry()
+    loaded, name, store, registry = open_mission_state(mission, state_url)
     with closing(store):
         lineage = collect(store, name, registry.resolve_type)
     where = publish(lineage, out, loaded.directory, assets=assets)
@@ -55,12 +53,12 @@ def provenance(words: tuple[str, ...], fmt: str, state_url: str | None) -> int:
     """Show where RESOURCE's products came from: the operations, inputs and agents (W3C PROV)."""
     from ..catalog import collect
     from ..catalog.prov import dumps, prov_json, prov_text, upstream
-    from .statecmd import _split, _store
+    from .common import mission_and_names, open_mission_state
 
-    mission, (address,) = _split(words, ("resource",))
-    _, name, store = _store(mission, state_url)
+    mission, (address,) = mission_and_names(words, ("resource",))
+    _, name, store, registry = open_mission_state(mission, state_url)
     with closing(store):
-        lineage = collect(store, name, _registry().resolve_type)
+        lineage = collect(store, name, registry.resolve_type)
     products = upstream(lineage, address)
     if fmt == "prov-json":
         click.echo(dumps(prov_json(lineage, products)))
@@ -68,9 +66,3 @@ def provenance(words: tuple[str, ...], fmt: str, state_url: str | None) -> int:
         for line in prov_text(lineage, products):
             click.echo(line)
     return 0
-
-
-def _registry() -> Registry:
-    from ..providers.host import load_registry
-
-    return load_registry()

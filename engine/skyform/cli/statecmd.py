@@ -12,19 +12,8 @@ import click
 
 from ..errors import ExitCode, SkyformError, UsageError
 from ..events import EventKind
-from .common import MISSION, state_option
+from .common import MISSION, mission_and_names, open_mission_state, state_option
 from .options import shared
-
-
-def _store(mission: Path, state_url: str | None) -> tuple[Any, str, Any]:
-    """The mission (loaded without validation of remote facts), its name and its state store."""
-    from ..providers.host import load_registry
-    from ..spec.mission import load
-    from ..state import open_store
-
-    loaded = load(mission)
-    registry = load_registry()
-    return loaded, loaded.name, open_store(state_url, loaded.directory, registry.state_backends.values())
 
 
 def _when(ts: float) -> str:
@@ -42,7 +31,7 @@ def state() -> None:
 @shared("json", json="Machine-readable JSON on stdout.")
 def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
     """List recorded resources."""
-    _, name, store = _store(mission, state_url)
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         rows = store.resources(name)
     if as_json:
@@ -61,22 +50,13 @@ def state_list(mission: Path, state_url: str | None, as_json: bool) -> int:
     return 0
 
 
-def _split(words: tuple[str, ...], names: tuple[str, ...]) -> tuple[Path, list[str]]:
-    """``[MISSION] NAMES...``: the mission directory is optional and comes first (default .)."""
-    if len(words) == len(names):
-        return Path("."), list(words)
-    if len(words) == len(names) + 1:
-        return Path(words[0]), list(words[1:])
-    raise UsageError(f"expected [MISSION] {' '.join(n.upper() for n in names)}, got {len(words)} argument(s)")
-
-
 @state.command("show")
 @click.argument("words", nargs=-1, required=True, metavar="[MISSION] ADDRESS")
 @state_option
 def state_show(words: tuple[str, ...], state_url: str | None) -> int:
     """Show everything recorded about ADDRESS (secrets appear only as digests)."""
-    mission, (address,) = _split(words, ("address",))
-    _, name, store = _store(mission, state_url)
+    mission, (address,) = mission_and_names(words, ("address",))
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         rs = store.resources(name).get(address)
     if rs is None:
@@ -93,8 +73,8 @@ def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
     """Forget ADDRESS: drop it from state without touching the remote object."""
     from ..state.base import Event, Removal
 
-    mission, (address,) = _split(words, ("address",))
-    _, name, store = _store(mission, state_url)
+    mission, (address,) = mission_and_names(words, ("address",))
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store), store.locked(name, "state rm", warn=lambda m: click.echo(f"Warning: {m}", err=True)):
         if address not in store.resources(name):
             raise UsageError(f"no resource {address!r} in the state of {name}")
@@ -110,7 +90,7 @@ def state_rm(words: tuple[str, ...], state_url: str | None) -> int:
 @shared("json", json="Machine-readable JSON on stdout.")
 def history(mission: Path, state_url: str | None, limit: int, as_json: bool) -> int:
     """Show the mission's event history (newest last)."""
-    _, name, store = _store(mission, state_url)
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         events = store.events(name, limit=limit)
     for e in events:
@@ -154,7 +134,7 @@ def _mission_and_name(words: tuple[str, ...]) -> tuple[Path, str | None]:
 def output(words: tuple[str, ...], state_url: str | None, as_json: bool) -> int:
     """Show the mission's outputs (or output NAME) from the last apply."""
     mission, name = _mission_and_name(words)
-    loaded, mname, store = _store(mission, state_url)
+    loaded, mname, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         ms = store.mission(mname)
         if name is not None and name in loaded.outputs and name not in (ms.outputs if ms else {}):
@@ -202,7 +182,7 @@ def _unresolved_output(mission: Any, store: Any, name: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def force_unlock(mission: Path, state_url: str | None, yes: bool) -> int:
     """Remove the mission's lock whoever holds it (only when its holder is surely gone)."""
-    _, name, store = _store(mission, state_url)
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         info = store.lock_info(name)
         if info is None:
@@ -234,7 +214,7 @@ def import_cmd(words: tuple[str, ...], state_url: str | None, sandbox: bool, sec
     """Record the existing remote object REMOTE_ID as resource ADDRESS (after a possible orphan)."""
     import uuid
 
-    mission, (address, remote_id) = _split(words, ("address", "remote_id"))
+    mission, (address, remote_id) = mission_and_names(words, ("address", "remote_id"))
     from ..api import Options, Session
     from ..providers.base import Record
     from ..spec.values import from_storable, sealed

@@ -18,9 +18,9 @@ from typing import Any
 
 import click
 
-from .common import MISSION, state_option
+from .common import MISSION, open_mission_state, state_option
 from .options import shared
-from .statecmd import _store, _when
+from .statecmd import _when
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def status(
     mission: Path, state_url: str | None, sandbox: bool, secrets_file: Path | None, poll: bool, as_json: bool
 ) -> int:
     """Show each resource's status and the progress of running remote jobs (polled live)."""
-    _, name, store = _store(mission, state_url)
+    _, name, store, _ = open_mission_state(mission, state_url)
     with closing(store):
         rows = store.resources(name)
         lock = store.lock_info(name)

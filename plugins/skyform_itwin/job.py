@@ -21,6 +21,7 @@ from skyform.providers import (
     Change,
     ChangePlan,
     CheckContext,
+    Confidence,
     Cost,
     OperationContext,
     Record,
@@ -32,7 +33,7 @@ from skyform.spec.values import is_known
 
 from . import job_view as view
 from .client import ItwinClient
-from .pricing import UNIT, pre_estimate
+from .pricing import UNIT, basis, pre_estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SPEC_SCHEMA
 
 PATCHABLE = frozenset({"settings", "costEstimationParameters"})
@@ -117,7 +118,7 @@ class JobKind(ResourceKind):
                 hint="create it with an itwin.Workspace resource and reference its outputs.id",
             )
 
-    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """A pre-estimate from costEstimationParameters (the service's own one is checked at apply)."""
         params = spec.get("costEstimationParameters")
         if not isinstance(params, dict) or not is_known(params):
@@ -125,7 +126,7 @@ class JobKind(ResourceKind):
         amount = pre_estimate(params)
         if amount is None:
             return None
-        return Cost(amount, UNIT, "pre-estimate; iTwin's estimatedCost is checked before submission", firm=False)
+        return Cost(amount, UNIT, basis(params), Confidence.PRE_ESTIMATE)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Before submission settings are PATCHed; a submitted job is immutable."""
@@ -235,7 +236,7 @@ class JobKind(ResourceKind):
             remote_id=str(job["id"]),
             outputs=view.outputs_of(job),
             private=private,
-            cost=Cost(float(cost), UNIT, "iTwin estimatedCost") if cost is not None else None,
+            cost=None if cost is None else Cost(float(cost), UNIT, "iTwin's estimatedCost", Confidence.QUOTE),
         )
         if state == "success":
             for line in view.messages((job.get("executionInformation") or {}).get("warnings")):

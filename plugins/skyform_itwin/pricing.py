@@ -29,3 +29,15 @@ def pre_estimate(parameters: Mapping[str, Any]) -> float | None:
     rate = PER_GIGAPIXEL.get(str(quality), PER_GIGAPIXEL["Medium"])
     amount = float(giga or 0.0) * rate + float(mega or 0.0) * PER_MEGAPOINT
     return round(amount, 2)
+
+
+def basis(parameters: Mapping[str, Any]) -> str:
+    """What :func:`pre_estimate` is computed from, in the plan's words."""
+    quality = str(parameters.get("meshQuality") or "Medium")
+    parts = []
+    if isinstance(parameters.get("gigaPixels"), (int, float)):
+        rate = PER_GIGAPIXEL.get(quality, PER_GIGAPIXEL["Medium"])
+        parts.append(f"{parameters['gigaPixels']:g} gigapixels x {rate:g} {UNIT} ({quality})")
+    if isinstance(parameters.get("megaPoints"), (int, float)):
+        parts.append(f"{parameters['megaPoints']:g} megapoints x {PER_MEGAPOINT:g} {UNIT}")
+    return " + ".join(parts) + "; iTwin's estimatedCost is checked before submission"

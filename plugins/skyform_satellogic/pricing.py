@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from skyform.providers import Cost
+from skyform.providers import Confidence, Cost
 from skyform.spec.values import is_known
 
 from .temporal import parse_age, parse_instant
@@ -53,7 +53,7 @@ def estimate(spec: Mapping[str, Any], settings: Mapping[str, Any]) -> Cost | Non
     price, currency = float(prices["per_capture"]), str(prices["currency"])
     times = periods(spec)
     once = price * captures
-    detail = f"{captures} capture{'s' if captures != 1 else ''} x {price:,.2f} {currency}"
+    basis = f"{captures} capture{'s' if captures != 1 else ''} x {price:,.2f} {currency}"
     if times > 1:
-        detail += f" per occurrence ({once:,.2f} {currency}), {times} occurrences in the window"
-    return Cost(once * times, currency, detail)
+        basis += f" per occurrence, {times} occurrences in the window"
+    return Cost(once * times, currency, basis, Confidence.OPERATOR_PRICE, occurrences=times)

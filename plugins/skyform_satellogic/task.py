@@ -70,7 +70,7 @@ class TaskKind(ResourceKind):
         """Product, client, priority range and geofence against the account."""
         return list(account_issues(spec, ctx.client))
 
-    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """The whole window's captures at the ``prices`` the provider settings declare (pricing.py)."""
         return estimate(spec, ctx.settings)
 

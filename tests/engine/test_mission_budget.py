@@ -58,6 +58,7 @@ def test_the_json_plan_carries_cost_and_budget(ws):
             "currency": "EUR",
             "ceiling": "budget.max",
             "firm": True,
+            "confidence": "operator-price",
             "items": ["capture", "survey", "mesh"],
         }
     ]

@@ -20,8 +20,7 @@ from skyform.errors import PlanRefused
 from skyform.plan.budget import BudgetBreach
 from skyform.plan.file import has_plan_header
 from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
-from skyform.providers import Change
-from skyform.providers.base import Cost
+from skyform.providers import Change, Confidence, Cost
 from skyform.spec.budget import MissionBudget
 from skyform.spec.values import SECRET_MARK, Unknown
 
@@ -119,12 +118,12 @@ def test_drift_integer_paths_and_firmness_are_kept() -> None:
         "changed outside skyform",
         changes=[Change(("labels", 0, "color"), "#00ff00", "#ff0000"), Change(("attrs", "0"), 1, 2)],
         drift=[Change(("name",), "renamed outside", "A12 defects")],
-        cost=Cost(2.5, "USD", "rough", firm=False),
+        cost=Cost(2.5, "USD", "rough", Confidence.ROUGH, occurrences=2),
     )
     back = Action.from_json(json.loads(json.dumps(action.to_json())))
     assert back.drift == action.drift
     assert back.changes[0].path == ("labels", 0, "color") and back.changes[1].path == ("attrs", "0")
-    assert back.cost is not None and back.cost.firm is False
+    assert back.cost == action.cost and back.cost.firm is False
 
 
 # -- the header --------------------------------------------------------------------------

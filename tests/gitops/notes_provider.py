@@ -33,7 +33,7 @@ class Note(ResourceKind):
     def _file(self, ctx: OperationContext, remote_id: str) -> Path:
         return Path(ctx.client) / f"{remote_id}.json"
 
-    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         return Cost(1.5, "EUR", "one note")
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:

@@ -65,7 +65,14 @@ def test_costs_in_json_and_markdown(tmp_path: Path, notes: Path, notes_gitops: G
     code, summary = notes_gitops.json("plan", str(repo.root), "--report-markdown", str(report))
     assert code == 0
     assert by_path(summary)["memo"]["costs"] == [
-        {"address": "hello", "amount": 1.5, "currency": "EUR", "detail": "one note"}
+        {
+            "address": "hello",
+            "amount": 1.5,
+            "currency": "EUR",
+            "basis": "one note",
+            "confidence": "operator-price",
+            "firm": True,
+        }
     ]
     assert "| hello | 1.50 EUR |" in report.read_text()
 

@@ -186,6 +186,7 @@ def test_plan_flags_an_estimate_above_max_cost_before_apply(mission):
             "currency": "units",
             "ceiling": "lifecycle.max_cost",
             "firm": False,
+            "confidence": "pre-estimate",
         }
     ]
     assert not (mission / ".skyform" / "sandbox" / "itwin.json").exists() or _sim_jobs(mission) == []

@@ -251,11 +251,11 @@ def test_input_reality_data_id_is_kept(sandbox):
 
 def test_plan_estimate_is_a_cost_when_parameters_are_given(sandbox, job_kind):
     ctx = sandbox.ctx()
-    cost = job_kind.estimate(job_spec("ws"), ctx)
+    cost = job_kind.estimate_cost(job_spec("ws"), ctx)
     assert (cost.amount, cost.currency) == (2.25, "units")
     spec = job_spec("ws")
     del spec["costEstimationParameters"]
-    assert job_kind.estimate(spec, ctx) is None
+    assert job_kind.estimate_cost(spec, ctx) is None
 
 
 def test_output_keys_are_expression_paths():

@@ -39,7 +39,12 @@ def test_a_recurring_task_costs_every_period_of_its_window() -> None:
     assert periods({**WEEKLY, "end": "2027-03-29T00:00:01Z"}) == 5  # a started period is a period
     cost = estimate(WEEKLY, PRICES)
     assert cost == Cost(
-        3600.0, "EUR", "2 captures x 450.00 EUR per occurrence (900.00 EUR), 4 occurrences in the window"
+        3600.0, "EUR", "2 captures x 450.00 EUR per occurrence, 4 occurrences in the window", occurrences=4
+    )
+    assert cost is not None and cost.per_occurrence == 900.0
+    assert str(cost) == (
+        "3,600.00 EUR for 4 occurrences (900.00 each) "
+        "(2 captures x 450.00 EUR per occurrence, 4 occurrences in the window; operator-price)"
     )
 
 

@@ -113,10 +113,11 @@ def schema() -> None:
 @schema.command("export")
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default="schemas", required=False)
 def schema_export(directory: Path) -> int:
-    """Write mission.schema.json and kinds/<type>.json into DIRECTORY (default: schemas)."""
+    """Write mission.schema.json, kinds/<type>.json and plan.schema.json into DIRECTORY (default: schemas)."""
+    from ..plan import schema as plan_schema
     from ..providers.host import load_registry
     from ..spec.schemas import export
 
-    written = export(load_registry(), directory)
+    written = [*export(load_registry(), directory), plan_schema.export(directory)]
     click.echo(f"Wrote {len(written)} schema file(s) to {directory}/")
     return 0

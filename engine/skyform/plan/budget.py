@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import PlanRefused
-from ..providers.base import Cost
+from ..providers.cost import Confidence, Cost
 from ..spec.budget import MissionBudget
 
 
@@ -54,7 +54,8 @@ class BudgetBreach:
     limit: float
     currency: str
     ceiling: str = "lifecycle.max_cost"
-    firm: bool = True  # False: a pre-estimate; the service's own figure decides at apply
+    firm: bool = True  # False: a pre-estimate or a rough one; apply does not block on it
+    confidence: Confidence = Confidence.OPERATOR_PRICE
     items: tuple[str, ...] = ()  # a mission breach: the resources its total is made of, dearest first
 
     def __str__(self) -> str:
@@ -67,6 +68,8 @@ class BudgetBreach:
         text = f"{what}: estimate {self.estimate:,.2f} {self.currency} is above {self.ceiling} {self.limit:,.2f}"
         if self.firm:
             return text + "; apply will not submit it"
+        if self.confidence is Confidence.ROUGH:
+            return text + "; a rough estimate: shown, not enforced (apply submits it)"
         return text + ("; a pre-estimate: apply checks the service's own figure and does not submit above the ceiling")
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +80,7 @@ class BudgetBreach:
             "currency": self.currency,
             "ceiling": self.ceiling,
             "firm": self.firm,
+            "confidence": str(self.confidence),
         }
         if self.items:  # a mission breach: what its total is made of
             out["items"] = list(self.items)
@@ -84,13 +88,15 @@ class BudgetBreach:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BudgetBreach:
+        firm = bool(data.get("firm", True))
         return cls(
             address=data.get("address"),
             estimate=float(data["estimate"]),
             limit=float(data["limit"]),
             currency=str(data.get("currency", "")),
             ceiling=str(data.get("ceiling", "lifecycle.max_cost")),
-            firm=bool(data.get("firm", True)),
+            firm=firm,
+            confidence=Confidence(data.get("confidence") or ("operator-price" if firm else "pre-estimate")),
             items=tuple(str(i) for i in data.get("items", ())),
         )
 
@@ -105,7 +111,14 @@ def breaches(actions: Iterable[Planned], mission: Any) -> list[BudgetBreach]:
         limit = resource.lifecycle.max_cost
         if limit is not None and action.cost.amount > limit:
             out.append(
-                BudgetBreach(action.address, action.cost.amount, limit, action.cost.currency, firm=action.cost.firm)
+                BudgetBreach(
+                    action.address,
+                    action.cost.amount,
+                    limit,
+                    action.cost.currency,
+                    firm=action.cost.firm,
+                    confidence=action.cost.confidence,
+                )
             )
     return out
 

@@ -108,9 +108,7 @@ class Action:
         if self.notes:
             out["notes"] = list(self.notes)
         if self.cost:
-            out["cost"] = {"amount": self.cost.amount, "currency": self.cost.currency, "detail": self.cost.detail}
-            if not self.cost.firm:
-                out["cost"]["firm"] = False
+            out["cost"] = self.cost.to_json()
         if self.blocked:
             out["blocked"] = self.blocked
         if self.depends_on:
@@ -131,9 +129,7 @@ class Action:
             reason=data.get("reason", ""),
             changes=[Change.from_json(c) for c in data.get("changes", [])],
             notes=list(data.get("notes", [])),
-            cost=Cost(cost["amount"], cost.get("currency", "USD"), cost.get("detail", ""), bool(cost.get("firm", True)))
-            if cost
-            else None,
+            cost=Cost.from_json(cost) if cost else None,
             blocked=data.get("blocked"),
             depends_on=list(data.get("depends_on", [])),
             adopt_first=bool(data.get("adopt_first", False)),

@@ -356,20 +356,21 @@ class Planner:
         _, kind = self.runtime.kind(resource.type)
         base = ("resources", rid, "spec")
         kind_class = type(kind)
-        if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate is ResourceKind.estimate:
+        if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate_cost is ResourceKind.estimate_cost:
             return []  # nothing remote to check: no client, no context
         try:
             ctx = self.runtime.context(
                 rid, resource.type, idempotency_key="", intent_at=time.time(), lifecycle=resource.lifecycle.as_dict()
             )
             issues = list(with_retries(lambda: list(kind.plan_check(spec, ctx))))
-            cost = with_retries(lambda: kind.estimate(spec, ctx))
+            cost = with_retries(lambda: kind.estimate_cost(spec, ctx))
             if cost is not None:
                 action.cost = cost
                 ceiling = resource.lifecycle.max_cost
                 if ceiling is not None and cost.firm and cost.amount > ceiling:
                     action.blocked = (
-                        f"cost estimate {cost} is above lifecycle.max_cost {ceiling:g}; nothing will be submitted"
+                        f"cost estimate {cost.figure} is above lifecycle.max_cost {ceiling:g}; "
+                        "nothing will be submitted"
                     )
         except RemoteError as exc:
             return [

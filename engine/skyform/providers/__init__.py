@@ -15,7 +15,6 @@ from .base import (
     Change,
     ChangePlan,
     CheckContext,
-    Cost,
     OperationContext,
     Provider,
     Record,
@@ -24,12 +23,14 @@ from .base import (
     Result,
     Status,
 )
+from .cost import Confidence, Cost
 
 __all__ = [
     "ALL_FIELDS",
     "Change",
     "ChangePlan",
     "CheckContext",
+    "Confidence",
     "Cost",
     "OperationContext",
     "Provider",

@@ -7,7 +7,7 @@ the operations the engine calls::
 
     check        offline semantic rules a schema cannot state (validate time)
     plan_check   remote checks at plan time (a node's /options, a client's priority range)
-    estimate     a cost estimate for the plan
+    estimate_cost  what the work will cost (a Cost with its basis and confidence), or None
     plan_change  decide update vs replace for a set of changed fields, with a note
     create       make the remote object; may return status "running" for a job
     adopt        find the object an interrupted create made, by its idempotency key
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import Issue
+from .cost import Cost
 
 if TYPE_CHECKING:
     from ..catalog.model import Dataset
@@ -44,21 +45,6 @@ DEFAULT_PARALLELISM = 10
 
 Status = Literal["ready", "running", "failed"]
 ALL_FIELDS = frozenset({"*"})
-
-
-@dataclass(frozen=True)
-class Cost:
-    """A cost estimate shown in the plan and checked against ``lifecycle.max_cost``."""
-
-    amount: float
-    currency: str = "USD"
-    detail: str = ""
-    #: False for a rough pre-estimate: shown in the plan, but the kind itself enforces
-    #: lifecycle.max_cost against the service's own figure before submitting
-    firm: bool = True
-
-    def __str__(self) -> str:
-        return f"{self.amount:,.2f} {self.currency}" + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass
@@ -77,7 +63,7 @@ class Result:
     message: str | None = None
     progress: float | None = None  # 0..1 where the service reports it
     poll_after: float | None = None  # seconds until the next poll, if the service says
-    cost: Cost | None = None
+    cost: Cost | None = None  # what the service reports the work cost (recorded as spent)
 
 
 @dataclass(frozen=True)
@@ -220,6 +206,14 @@ class ResourceKind:
     #: (e.g. ``{"label_ids": {"labels"}}``): an update that leaves those alone keeps them
     output_sources: ClassVar[Mapping[str, frozenset[str]]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "estimate" in cls.__dict__:  # the operation before issue 18: say so at import, not silently
+            raise TypeError(
+                f"{cls.__qualname__}.estimate: the operation is now estimate_cost(spec, ctx) -> Cost | None "
+                "with basis and confidence (docs/plugins.md, Costs)"
+            )
+
     # -- validate ---------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         """Semantic rules beyond the schema; values may be ``Unknown`` (skip those)."""
@@ -230,8 +224,14 @@ class ResourceKind:
         """Remote checks at plan time; called again at apply if the spec had unknowns."""
         return ()
 
-    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
-        """A cost estimate for creating this resource, or None."""
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """What creating (or replacing, updating) this resource will cost, or None: unknown.
+
+        Say what it is computed from in ``basis`` and how firm it is in ``confidence``; for
+        recurring work, the whole window in ``amount`` and its ``occurrences``. Return None,
+        never a zero, when there is nothing to compute it from (no ``prices`` setting, a
+        quantity known only after apply): the plan then lists it as "cost unknown".
+        """
         return None
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:

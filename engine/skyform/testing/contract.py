@@ -11,6 +11,7 @@ A provider's tests subclass :class:`ProviderContract` once per kind::
         files = {"img/1.jpg": b"..."}   # written into the mission directory first
         invalid_specs = [({"name": "a12"}, "'images' is a required property")]
         update_spec = None              # a spec changing only updatable fields, or None
+        prices = {"per_compute_hour": 12, "currency": "EUR"}  # a priced kind: its estimate
 
 The operation-level tests drive the kind's real code over real HTTP against the provider's
 simulator; the CLI-level test runs ``skyform apply --sandbox`` twice through the CLI.
@@ -28,6 +29,7 @@ from jsonschema import Draft202012Validator
 
 from ..errors import AdoptError, RateLimited, TransientError
 from ..providers.base import Provider, ResourceKind
+from ..providers.cost import Confidence, Cost
 from ..sandbox.faults import FaultRule, Faults
 from ..sandbox.host import Running
 from .operations import Operations, changes_between, find_provider, spec_problems
@@ -46,6 +48,8 @@ class ProviderContract:
     #: (spec, message fragment) or (spec, message fragment, path tuple) the documentation rejects
     invalid_specs: ClassVar[Sequence[tuple[Any, ...]]] = ()
     update_spec: ClassVar[Mapping[str, Any] | None] = None
+    #: the provider's ``prices`` setting, for a kind that estimates from declared prices
+    prices: ClassVar[Mapping[str, Any] | None] = None
     #: files (relative path -> content) the spec refers to, written into the mission directory
     files: ClassVar[Mapping[str, bytes | str]] = {}
     #: False: the service offers no way to find an object by key; adopt must raise AdoptError
@@ -199,6 +203,22 @@ class ProviderContract:
         assert ops.read(record) is None, "read still finds the object after delete"
         assert self.objects(contract_sandbox) == before
         ops.delete(record)  # deleting what is gone is done, not an error
+
+    def test_estimate_is_unknown_or_says_its_basis(self, ops: Operations) -> None:
+        """estimate_cost is None (cost unknown) or a Cost that says what it is computed from.
+
+        With ``prices`` (the settings a kind's estimate reads, when it has them), it is a Cost.
+        """
+        costs = [ops.estimate_cost(self.valid(ops))]
+        if self.prices is not None:
+            costs.append(ops.estimate_cost(self.valid(ops), prices=dict(self.prices)))
+            assert costs[-1] is not None, f"no estimate with prices {dict(self.prices)}"
+        for cost in costs:
+            if cost is None:
+                continue
+            assert isinstance(cost, Cost), f"estimate_cost returned {cost!r}, not a Cost"
+            assert cost.amount >= 0 and cost.currency and cost.basis, f"{cost!r}: amount, currency and basis"
+            assert isinstance(cost.confidence, Confidence) and cost.occurrences >= 1, repr(cost)
 
     def test_outputs_match_outputs_schema(self, ops: Operations) -> None:
         """The outputs of a ready object validate against the declared outputs_schema."""

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 
 from ..errors import PluginError
 from ..providers.base import Change, CheckContext, OperationContext, Provider, Record, ResourceKind, Result
+from ..providers.cost import Cost
 
 
 def find_provider(name: str) -> Provider:
@@ -195,6 +196,12 @@ class Operations:
         ctx = self.context(record.idempotency_key, record.intent_at)
         result = self.kind.update(record, spec, changes_between(record.spec, spec), ctx)
         return self.wait(self.record(result, spec, ctx))
+
+    def estimate_cost(self, spec: Mapping[str, Any], **settings: Any) -> Cost | None:
+        """``estimate_cost`` as the planner calls it, with ``settings`` (e.g. ``prices``) added."""
+        ctx = self.context()
+        ctx.settings = {**ctx.settings, **settings}
+        return self.kind.estimate_cost(spec, ctx)
 
     def delete(self, record: Record) -> None:
         self.kind.delete(record, self.context(record.idempotency_key, record.intent_at))

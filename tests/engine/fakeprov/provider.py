@@ -40,7 +40,7 @@ class Thing(ResourceKind):
         if isinstance(even, int) and even % 2:
             yield Issue(("even",), f"{even} is odd; an even number is required")
 
-    def estimate(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         return Cost(float(spec["cost"]), "EUR") if isinstance(spec.get("cost"), (int, float)) else None
 
     def _body(self, spec: Mapping[str, Any], ctx: OperationContext) -> dict[str, Any]:

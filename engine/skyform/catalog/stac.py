@@ -98,6 +98,12 @@ def write_catalog(lineage: Lineage, out: Path, *, assets: AssetMode = "copy") ->
     return out / "catalog.json"
 
 
+def item_json(product: Product, lineage: Lineage) -> dict[str, Any]:
+    """The STAC Item of one product as JSON, without its assets' files (``skyform ui``)."""
+    result: dict[str, Any] = _item(product, lineage).to_dict(include_self_link=False)
+    return result
+
+
 def _item(product: Product, lineage: Lineage) -> Any:
     import pystac
     from pystac.utils import datetime_to_str

@@ -35,6 +35,7 @@ LAZY = {
     "reconcile": ("skyform.cli.reconcile", "command"),
     "catalog": ("skyform.cli.catalog", "catalog"),
     "provenance": ("skyform.cli.catalog", "provenance"),
+    "ui": ("skyform.cli.ui", "ui"),
 }
 HELP = {
     "validate": "Check a mission: YAML, schemas, expressions, graph.",
@@ -56,6 +57,7 @@ HELP = {
     "reconcile": "Keep a repository's missions applied, in a loop.",
     "catalog": "Write the mission's products as a STAC catalog.",
     "provenance": "Show where a resource's products came from (W3C PROV).",
+    "ui": "Serve a read-only web page of missions, plans and runs.",
 }
 
 

@@ -175,6 +175,19 @@ class SqlStateStore(StateStore):
             for seq, kind, addr, before, after, data, at in reversed(rows)
         ]
 
+    def events_after(self, mission: str, seq: int, *, limit: int = 1000) -> list[Event]:
+        sql = (
+            "SELECT seq, kind, address, before, after, data, at FROM {t}events"
+            " WHERE mission = ? AND seq > ? ORDER BY seq LIMIT ?"
+        )
+        with self._reading() as cur:
+            cur.execute(self._sql(sql), (mission, int(seq), int(limit)))
+            rows = cur.fetchall()
+        return [
+            Event(kind=kind, address=addr, before=before, after=after, data=load(data), at=at, seq=seq)
+            for seq, kind, addr, before, after, data, at in rows
+        ]
+
     # -- writing -------------------------------------------------------------------------------
     def write(
         self,

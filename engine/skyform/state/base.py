@@ -115,6 +115,14 @@ class StateStore(abc.ABC):
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
         """The mission's history, oldest first (the last ``limit`` entries if given)."""
 
+    def events_after(self, mission: str, seq: int, *, limit: int = 1000) -> list[Event]:
+        """The entries recorded after ``seq``, oldest first, at most ``limit`` of them.
+
+        What a reader that follows a live run asks again and again (``skyform ui``'s event
+        stream resumes from the last id it sent); SQL backends answer from their index.
+        """
+        return [e for e in self.events(mission) if e.seq > seq][:limit]
+
     # -- writing ------------------------------------------------------------------------
     @abc.abstractmethod
     def write(

@@ -1,0 +1,89 @@
+"""The plan a mission's page shows: a saved plan file, else one made from recorded state.
+
+A saved plan (``skyform plan -o FILE``, given with ``--plan``) is shown as it is, read again
+when the file changes. Without one, the page plans the mission against its recorded state
+with ``--refresh=false``: no service is asked and no state is written, so the page stays
+read-only; the plan is kept until the state's serial or the mission's files change. A
+mission whose state records a sandbox run is planned with ``--sandbox`` (its simulators
+stand in for the services and their credentials); a real mission needs its secrets in
+the environment of ``skyform ui``, as ``skyform plan`` does, or a saved plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+
+from ..plan.model import Plan
+from .site import Entry, Site
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A plan and where it came from, as the page says it."""
+
+    plan: Plan
+    origin: str  # "saved plan FILE" or "planned from recorded state (no refresh) at HH:MM:SS"
+    path: Path | None = None
+
+
+class Plans:
+    """Saved plans by file time and plans made from state by (serial, spec digest)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._lock = Lock()
+        self._saved: dict[Path, tuple[float, Plan]] = {}
+        self._made: dict[str, tuple[tuple[int, str], Shown]] = {}
+
+    def latest(self, entry: Entry, *, make: bool) -> Shown | None:
+        """The newest saved plan; else a plan from state (made now only when ``make``)."""
+        if entry.plans:
+            path = max(entry.plans, key=lambda p: p.stat().st_mtime if p.exists() else 0.0)
+            return Shown(self._read(path), f"saved plan {path}", path)
+        if entry.source is None:
+            return None  # known only from state: there is no mission to plan
+        mission = self.site.mission(entry)
+        assert mission is not None
+        with self.site.store(entry) as store:
+            row = store.mission(entry.name)
+        key = (row.serial if row else 0, mission.digest)
+        with self._lock:
+            cached = self._made.get(entry.name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not make:
+            return None
+        sandbox = bool(row and row.attributes.get("sandbox"))
+        shown = Shown(
+            self._make(entry, sandbox), "planned from recorded state (no refresh) at " + time.strftime("%H:%M:%S")
+        )
+        with self._lock:
+            self._made[entry.name] = (key, shown)
+        return shown
+
+    def forget(self, entry: Entry) -> None:
+        """Drop the plan made from state, so the next page makes it again."""
+        with self._lock:
+            self._made.pop(entry.name, None)
+
+    def _read(self, path: Path) -> Plan:
+        stamp = path.stat().st_mtime
+        with self._lock:
+            cached = self._saved.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        plan = Plan.load(path)
+        with self._lock:
+            self._saved[path] = (stamp, plan)
+        return plan
+
+    def _make(self, entry: Entry, sandbox: bool) -> Plan:
+        from ..api import Options, Session
+
+        assert entry.source is not None
+        options = Options(state_url=self.site.state_url, refresh=False, sandbox=sandbox)
+        with Session(entry.source, options) as session:
+            return session.plan()

@@ -1,0 +1,272 @@
+"""The WSGI application of ``skyform ui`` and the threaded werkzeug server that runs it.
+
+Safe by default:
+
+- **read-only**: every GET only reads state, plans and files; the one POST (plan again
+  from recorded state) writes nothing either, and is the model for future actions.
+- **loopback**: the CLI binds 127.0.0.1; on loopback the ``Host`` header must name a
+  loopback address (a DNS-rebinding page cannot reach the server through its own name).
+- **a token off loopback**: with ``--host`` the server requires a token, given once as
+  ``?token=`` (it then lives in an HttpOnly cookie) or as ``Authorization: Bearer``.
+- **CSRF**: every POST must carry the page's CSRF token (form field ``csrf`` or header
+  ``X-CSRF-Token``) and, when the browser sends one, an ``Origin`` of this server.
+- **no other host**: a Content-Security-Policy of ``'self'`` only; no page links a CDN.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..errors import SkyformError
+from . import live, pages, views
+from .plans import Plans
+from .site import Entry, Site
+
+COOKIE = "skyform_ui_token"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+HISTORY_LIMIT = 2000
+
+
+@dataclass
+class Security:
+    """The token (None: none needed) and the CSRF token of this server's run."""
+
+    token: str | None = None
+    loopback: bool = True
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+
+ROUTES = Map(
+    [
+        Rule("/", endpoint="missions"),
+        Rule("/static/<name>", endpoint="static"),
+        Rule("/m/<name>", endpoint="graph"),
+        Rule("/m/<name>/graph.json", endpoint="graph_json"),
+        Rule("/m/<name>/plan", endpoint="plan", methods=["GET", "POST"]),
+        Rule("/m/<name>/timeline", endpoint="timeline"),
+        Rule("/m/<name>/outputs", endpoint="outputs"),
+        Rule("/m/<name>/history", endpoint="history"),
+        Rule("/m/<name>/events", endpoint="events"),
+        Rule("/m/<name>/node/<path:address>", endpoint="node"),
+    ]
+)
+
+
+class App:
+    """Routes requests to the views; one instance per ``skyform ui`` run."""
+
+    def __init__(self, site: Site, security: Security) -> None:
+        self.site, self.security = site, security
+        self.plans = Plans(site)
+        self.stop = threading.Event()  # set on shutdown: open event streams end
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except HTTPException as exc:
+            response = self._html(
+                pages.error_page(f"{exc.code} {exc.name}", exc.description or "", csrf=self.security.csrf),
+                exc.code or 500,
+            )
+        except SkyformError as exc:
+            text = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+            response = self._html(pages.error_page("Cannot show this", text, csrf=self.security.csrf), 500)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response(environ, start_response)
+
+    # -- the gate -------------------------------------------------------------------------
+    def dispatch(self, request: Request) -> Response:
+        self._check_host(request)
+        granted = self._check_token(request)
+        if granted is not None:
+            return granted
+        adapter = ROUTES.bind_to_environ(request.environ)
+        endpoint, args = adapter.match()
+        if request.method == "POST":
+            self._check_csrf(request)
+        handler: Callable[..., Response] = getattr(self, f"on_{endpoint}")
+        return handler(request, **args)
+
+    def _check_host(self, request: Request) -> None:
+        if not self.security.loopback:
+            return
+        if urlsplit("//" + (request.host or "")).hostname not in LOOPBACK_HOSTS:
+            raise Forbidden("this server answers only to a loopback address (Host header)")
+
+    def _check_token(self, request: Request) -> Response | None:
+        """None when the request may go on; a redirect that sets the cookie after ``?token=``."""
+        token = self.security.token
+        if token is None:
+            return None
+        given = request.args.get("token")
+        if given is not None and hmac.compare_digest(given, token):
+            target = request.path  # the token leaves the address bar (and the history)
+            response = Response(status=303, headers={"Location": target})
+            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+            return response
+        bearer = request.headers.get("Authorization", "")
+        offered = request.cookies.get(COOKIE) or (bearer[7:] if bearer.startswith("Bearer ") else "")
+        if offered and hmac.compare_digest(offered, token):
+            return None
+        raise Forbidden("a token is required: open the address `skyform ui` printed (it ends with ?token=...)")
+
+    def _check_csrf(self, request: Request) -> None:
+        origin = request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != request.host:
+            raise Forbidden(f"a POST from another origin ({origin}) is refused")
+        given = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
+        if not hmac.compare_digest(given, self.security.csrf):
+            raise Forbidden("a POST needs the page's CSRF token; reload the page and try again")
+
+    # -- helpers --------------------------------------------------------------------------
+    def _entry(self, name: str) -> Entry:
+        entry = self.site.entries.get(name)
+        if entry is None:
+            raise NotFound(f"no mission named {name!r} on this page")
+        return entry
+
+    def _html(self, text: str, status: int = 200) -> Response:
+        return Response(text, status=status, mimetype="text/html")
+
+    def _last_seq(self, entry: Entry) -> int:
+        with self.site.store(entry) as store:
+            last = store.events(entry.name, limit=1)
+        return last[-1].seq if last else 0
+
+    # -- pages ----------------------------------------------------------------------------
+    def on_static(self, request: Request, name: str) -> Response:
+        suffix = name[name.rfind(".") :] if "." in name else ""
+        asset = resources.files(__package__).joinpath("static", name)
+        if suffix not in STATIC_TYPES or "/" in name or not asset.is_file():
+            raise NotFound(f"no asset {name!r}")
+        response = Response(asset.read_bytes(), mimetype=STATIC_TYPES[suffix].split(";")[0])
+        response.headers["Content-Type"] = STATIC_TYPES[suffix]
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    def on_missions(self, request: Request) -> Response:
+        rows = []
+        for entry in self.site.entries.values():
+            with self.site.store(entry) as store:
+                row, records, events = (
+                    store.mission(entry.name),
+                    store.resources(entry.name),
+                    store.events(entry.name, limit=200),
+                )
+            shown = self.plans.latest(entry, make=False)
+            rows.append(views.missions_row(entry.name, row, records, events, shown.plan if shown else None))
+        return self._html(pages.missions_page(rows, csrf=self.security.csrf))
+
+    def _graph(self, entry: Entry) -> dict[str, Any]:
+        with self.site.store(entry) as store:
+            records = store.resources(entry.name)
+            last = store.events(entry.name, limit=1)
+        shown = self.plans.latest(entry, make=False)
+        return views.graph_view(
+            self.site.mission(entry), records, shown.plan if shown else None, last[-1].seq if last else 0
+        )
+
+    def on_graph(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        return self._html(pages.graph_page(name, self._graph(entry), csrf=self.security.csrf))
+
+    def on_graph_json(self, request: Request, name: str) -> Response:
+        return Response(json.dumps(self._graph(self._entry(name))), mimetype="application/json")
+
+    def on_plan(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        if request.method == "POST":
+            self.plans.forget(entry)
+            return Response(status=303, headers={"Location": pages.mission_url(name, "plan")})
+        try:
+            shown = self.plans.latest(entry, make=True)
+        except SkyformError as exc:
+            from ..cli.output import Printer, error_text
+
+            problem = "\n".join(error_text(exc, Printer(color=False)))
+            problem += "\n(save one with `skyform plan -o FILE` and show it with `skyform ui --plan FILE`)"
+            return self._html(
+                pages.plan_page(name, None, "", csrf=self.security.csrf, seq=self._last_seq(entry), error=problem)
+            )
+        return self._html(
+            pages.plan_page(
+                name,
+                shown.plan if shown else None,
+                shown.origin if shown else "",
+                csrf=self.security.csrf,
+                seq=self._last_seq(entry),
+            )
+        )
+
+    def on_timeline(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        with self.site.store(entry) as store:
+            events = store.events(entry.name, limit=HISTORY_LIMIT)
+        view = views.timeline_view(events)
+        if request.args.get("fragment"):
+            return self._html(pages.timeline_svg(view))
+        seq = events[-1].seq if events else 0
+        return self._html(pages.timeline_page(name, view, csrf=self.security.csrf, seq=seq))
+
+    def on_outputs(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        with self.site.store(entry) as store:
+            row = store.mission(entry.name)
+        return self._html(
+            pages.outputs_page(name, views.outputs_view(row), csrf=self.security.csrf, seq=self._last_seq(entry))
+        )
+
+    def on_history(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        with self.site.store(entry) as store:
+            events = store.events(entry.name, limit=HISTORY_LIMIT)
+        rows = [views.event_json(e) for e in events]
+        seq = events[-1].seq if events else 0
+        return self._html(pages.history_page(name, rows, csrf=self.security.csrf, seq=seq))
+
+    def on_node(self, request: Request, name: str, address: str) -> Response:
+        from .artifacts import artifacts_of
+
+        entry = self._entry(name)
+        mission = self.site.mission(entry)
+        with self.site.store(entry) as store:
+            record = store.resources(entry.name).get(address)
+            events = store.events(entry.name, address=address, limit=HISTORY_LIMIT)
+            last = store.events(entry.name, limit=1)
+            found = artifacts_of(store, entry.name, address, self.site.registry) if record else []
+        if record is None and (mission is None or address not in mission.resources):
+            raise NotFound(f"no resource {address!r} in mission {name!r}")
+        view = views.node_view(address, mission, record, events)
+        seq = last[-1].seq if last else 0
+        return self._html(pages.node_page(name, view, found, csrf=self.security.csrf, seq=seq))
+
+    def on_events(self, request: Request, name: str) -> Response:
+        entry = self._entry(name)
+        after = live.resume_point(request.headers.get("Last-Event-ID"), request.args.get("after"))
+        if after < 0:
+            raise BadRequest("after must be an event id")
+        body = (chunk.encode() for chunk in live.stream(self.site, entry, after, self.stop))
+        response = Response(body, mimetype="text/event-stream", direct_passthrough=True)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response

@@ -1,0 +1,181 @@
+// skyform ui: draws the graph from its page's JSON and applies live events (plain JS, no
+// dependency, nothing fetched from another host).
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const COL = 190, ROW = 34, W = 170, H = 24, ROWS = 40, CHUNK = 600;
+const FINISHED = new Set(["ready", "failed", "deleted", "forgotten"]);
+const HEALTH = { ready: "healthy", running: "progressing", creating: "progressing", updating: "progressing",
+                 deleting: "progressing", failed: "degraded" };
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+// Where each node sits: its layer's column(s), ROWS nodes per column.
+function place(nodes) {
+  const byLayer = new Map();
+  nodes.forEach((n, i) => { if (!byLayer.has(n.layer)) byLayer.set(n.layer, []); byLayer.get(n.layer).push(i); });
+  const pos = new Array(nodes.length);
+  let x = 10, height = 0;
+  for (const layer of [...byLayer.keys()].sort((a, b) => a - b)) {
+    const members = byLayer.get(layer);
+    members.forEach((i, k) => { pos[i] = [x + Math.floor(k / ROWS) * COL, 10 + (k % ROWS) * ROW]; });
+    x += Math.ceil(members.length / ROWS) * COL;
+    height = Math.max(height, 10 + Math.min(members.length, ROWS) * ROW);
+  }
+  return { pos, width: x, height, order: [...byLayer.keys()].sort((a, b) => a - b).flatMap(l => byLayer.get(l)) };
+}
+
+function slug(text) { return String(text).replace(/ /g, "-"); }
+
+function drawGraph() {
+  const data = JSON.parse(document.getElementById("graph-data").textContent);
+  const svg = document.getElementById("graph");
+  const { pos, width, height, order } = place(data.nodes);
+  svg.setAttribute("width", width + 10);
+  svg.setAttribute("height", height + 10);
+  const edges = el("g", { class: "edges" }, svg);
+  const layer = el("g", { class: "nodes" }, svg);
+  const incoming = new Map();
+  data.edges.forEach(([a, b]) => { if (!incoming.has(b)) incoming.set(b, []); incoming.get(b).push(a); });
+  const byId = new Map();
+  window.skyformGraph = { data, byId, drawn: 0 };
+  let next = 0;
+  // Progressive: the first layers now, the rest a chunk per frame (a 10,000-node mission
+  // is readable at once and never blocks the page).
+  function chunk() {
+    const stop = Math.min(next + CHUNK, order.length);
+    let d = "";
+    for (; next < stop; next++) {
+      const i = order[next], n = data.nodes[i], [x, y] = pos[i];
+      const g = el("g", { class: `node h-${n.health} s-${slug(n.sync)}`, "data-id": n.id,
+                          "data-status": n.status, transform: `translate(${x},${y})` }, layer);
+      el("rect", { width: W, height: H, rx: 4 }, g);
+      el("circle", { cx: W - 9, cy: H / 2, r: 5 }, g);
+      const t = el("text", { x: 6, y: 16 }, g);
+      t.textContent = n.id.length > 24 ? n.id.slice(0, 23) + "…" : n.id;
+      const title = el("title", {}, g);
+      title.textContent = `${n.id} (${n.type}): ${n.status}, ${n.health}, ${n.sync}`;
+      byId.set(n.id, { g, node: n });
+      for (const a of incoming.get(i) || []) {
+        const [x0, y0] = pos[a];
+        d += `M${x0 + W},${y0 + H / 2}L${x},${y + H / 2}`;
+      }
+    }
+    if (d) el("path", { d }, edges);
+    window.skyformGraph.drawn = next;
+    svg.setAttribute("data-drawn", next);
+    if (next < order.length) requestAnimationFrame(chunk);
+    else svg.setAttribute("data-complete", "true");
+  }
+  chunk();
+  svg.addEventListener("click", (ev) => {
+    const g = ev.target.closest(".node");
+    if (!g) return;
+    document.querySelectorAll(".node.selected").forEach(s => s.classList.remove("selected"));
+    g.classList.add("selected");
+    showDetails(byId.get(g.dataset.id).node);
+  });
+}
+
+function showDetails(n) {
+  const box = document.getElementById("details");
+  box.replaceChildren();
+  const h = document.createElement("h3");
+  h.textContent = n.id;
+  const p = document.createElement("p");
+  p.textContent = `${n.type} · status ${n.status} · health ${n.health} · sync ${n.sync}`;
+  const a = document.createElement("a");
+  a.href = `${location.pathname.replace(/\/$/, "")}/node/${encodeURIComponent(n.id)}`;
+  a.textContent = "spec, outputs, history, artifacts →";
+  a.id = "node-link";
+  box.append(h, p, a);
+}
+
+function setStatus(address, status) {
+  const graph = window.skyformGraph;
+  if (graph && graph.byId.has(address)) {
+    const { g, node } = graph.byId.get(address);
+    node.status = status;
+    node.health = HEALTH[status] || "missing";
+    g.dataset.status = status;
+    g.classList.remove("h-healthy", "h-progressing", "h-degraded", "h-missing");
+    g.classList.add(`h-${node.health}`);
+  }
+  const chip = document.getElementById("node-status");
+  if (chip && document.querySelector("h1[data-address]").dataset.address === address) {
+    chip.textContent = status;
+    chip.className = `chip st-${status}`;
+  }
+}
+
+function logLine(ev) {
+  const log = document.getElementById("log");
+  if (!log) return;
+  const li = document.createElement("li");
+  const change = ev.after !== undefined ? ` ${ev.before || "-"} → ${ev.after}` : "";
+  const msg = ev.data && ev.data.message ? ` ${ev.data.message}` : "";
+  li.textContent = `${new Date(ev.at * 1000).toLocaleTimeString()} ${ev.kind} ${ev.address || ""}${change}${msg}`;
+  li.dataset.seq = ev.seq;
+  log.appendChild(li);
+  log.scrollTop = log.scrollHeight;
+}
+
+function historyRow(ev) {
+  const table = document.getElementById("history");
+  if (!table || (table.dataset.address && table.dataset.address !== ev.address)) return;
+  if (table.querySelector(`tr[data-seq="${ev.seq}"]`)) return;
+  const tr = document.createElement("tr");
+  tr.dataset.seq = ev.seq;
+  const change = ev.after !== undefined ? `${ev.address || ""} ${ev.before || "-"} → ${ev.after}` : (ev.address || "");
+  for (const text of [ev.seq, new Date(ev.at * 1000).toLocaleString(), ev.kind, change,
+                      ev.data ? JSON.stringify(ev.data) : ""]) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    tr.appendChild(td);
+  }
+  tr.lastChild.className = "detail";
+  table.appendChild(tr);
+}
+
+let timelinePending = false;
+function refreshTimeline() {
+  const wrap = document.getElementById("timeline-wrap");
+  if (!wrap || timelinePending) return;
+  timelinePending = true;
+  setTimeout(() => {
+    fetch(`${location.pathname}?fragment=1`, { credentials: "same-origin" })
+      .then(r => r.text()).then(html => { wrap.innerHTML = html; })
+      .finally(() => { timelinePending = false; });
+  }, 500);
+}
+
+// Live: the server streams the state's history; the browser resumes from the last id it
+// saw (Last-Event-ID) after any reconnect, so no event is lost.
+function follow() {
+  const url = document.body.dataset.events;
+  if (!url || !window.EventSource) return;
+  const source = new EventSource(`${url}?after=${document.body.dataset.seq || 0}`);
+  const dot = document.getElementById("live");
+  source.onopen = () => dot.classList.add("on");
+  source.onerror = () => dot.classList.remove("on");
+  const handle = (msg) => {
+    const ev = JSON.parse(msg.data);
+    document.body.dataset.seq = ev.seq;
+    if (ev.kind === "transition" && ev.address && ev.after) setStatus(ev.address, ev.after);
+    logLine(ev);
+    historyRow(ev);
+    refreshTimeline();
+  };
+  source.onmessage = handle;
+  window.skyformLive = source;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.getElementById("graph-data")) drawGraph();
+  follow();
+});

@@ -1,0 +1,222 @@
+"""What each page shows, as plain data: the graph, a node, the run timeline, the missions list.
+
+Every value read from a spec, a record or an event goes through :func:`safe`: the CLI's
+display rule (:func:`skyform.cli.output.shown`: a secret is ``(sensitive)``, an unknown
+``(known after apply)``) and then the redactor, so the page shows exactly what
+``skyform state show`` would and never a registered secret.
+
+Two marks per node, as Argo CD keeps them apart: **health** is what the service said last
+(the recorded status: ready, running, failed...), **sync** is whether the record matches
+the mission (from the plan shown beside it: ``in sync`` for a no-op, ``out of sync`` for
+any change, ``not applied`` when nothing is recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import graph, redact
+from ..cli.output import shown
+from ..events import EventKind
+from ..plan.model import Plan
+from ..spec.mission import Mission
+from ..state.base import Event, MissionState, ResourceState
+
+#: what a recorded status says of a node's health
+HEALTH = {
+    "ready": "healthy",
+    "running": "progressing",
+    "creating": "progressing",
+    "updating": "progressing",
+    "deleting": "progressing",
+    "failed": "degraded",
+}
+#: the timeline's phase for each status a node passes through
+PHASES = {
+    "creating": "submitting",
+    "updating": "submitting",
+    "deleting": "deleting",
+    "running": "waiting on the service",
+}
+FINISHED = frozenset({"ready", "failed", "deleted", "forgotten"})
+
+
+def safe(value: Any) -> Any:
+    """``value`` as a page may show it: the CLI's display rule, then the redactor."""
+    return redact.redact_data(shown(value))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The DAG's nodes in order with their layer (longest path from a root) and edges."""
+
+    order: list[str]
+    types: dict[str, str]
+    layer: dict[str, int]
+    deps: dict[str, list[str]]
+
+
+def layout(mission: Mission | None, records: Mapping[str, ResourceState]) -> Layout:
+    """The mission's graph (or, known only from state, the recorded ``depends_on``); a
+    recorded resource the mission no longer declares is kept, as the plan will delete it."""
+    if mission is not None:
+        deps = graph.dependencies(mission)
+        types = {rid: r.type for rid, r in mission.resources.items()}
+    else:
+        deps, types = {}, {}
+    for address, rs in records.items():
+        if address not in deps:
+            deps[address] = [d for d in rs.depends_on if d in records or d in deps]
+            types[address] = rs.type
+    order = graph.topological(deps, list(deps))
+    layer: dict[str, int] = {}
+    for rid in order:
+        layer[rid] = 1 + max((layer[d] for d in deps[rid]), default=-1)
+    return Layout(order, types, layer, deps)
+
+
+def sync_of(address: str, records: Mapping[str, ResourceState], plan: Plan | None) -> str:
+    if address not in records:
+        return "not applied"
+    if plan is None:
+        return "unknown"
+    for action in plan.actions:
+        if action.address == address:
+            return "in sync" if not action.changes_anything and not action.drift else "out of sync"
+    return "unknown"
+
+
+def graph_view(
+    mission: Mission | None, records: Mapping[str, ResourceState], plan: Plan | None, last_seq: int
+) -> dict[str, Any]:
+    """The graph page's data: nodes by layer with both marks, edges as index pairs."""
+    lay = layout(mission, records)
+    index = {rid: i for i, rid in enumerate(lay.order)}
+    nodes = []
+    for rid in lay.order:
+        rs = records.get(rid)
+        status = rs.status if rs else "planned"
+        nodes.append(
+            {
+                "id": rid,
+                "type": lay.types.get(rid, ""),
+                "layer": lay.layer[rid],
+                "status": status,
+                "health": HEALTH.get(status, "missing"),
+                "sync": sync_of(rid, records, plan),
+            }
+        )
+    edges = [[index[d], index[rid]] for rid in lay.order for d in lay.deps[rid]]
+    return {"nodes": nodes, "edges": edges, "seq": last_seq}
+
+
+def node_view(
+    address: str, mission: Mission | None, record: ResourceState | None, events: Iterable[Event]
+) -> dict[str, Any]:
+    """A node's page: its spec (as recorded, else as written), outputs, history, remote id."""
+    declared = mission.resources.get(address) if mission is not None else None
+    spec = record.spec if record is not None else (declared.spec if declared is not None else {})
+    return {
+        "address": address,
+        "type": record.type if record else (declared.type if declared else ""),
+        "status": record.status if record else "planned",
+        "remote_id": safe(record.remote_id) if record else None,
+        "error": safe(record.error) if record and record.error else None,
+        "spec": safe(spec),
+        "spec_source": "recorded" if record is not None else "as written (not applied yet)",
+        "outputs": safe(record.outputs) if record else {},
+        "depends_on": list(record.depends_on) if record else list(declared.depends_on if declared else ()),
+        "history": [event_json(e) for e in events],
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """An event as the page and its live stream carry it (redacted)."""
+    out: dict[str, Any] = {"seq": event.seq, "kind": event.kind, "at": event.at}
+    if event.address:
+        out["address"] = event.address
+    if event.before or event.after:
+        out["before"], out["after"] = event.before, event.after
+    if event.data:
+        out["data"] = safe(event.data)
+    return out
+
+
+def timeline_view(events: list[Event]) -> dict[str, Any]:
+    """The last run, per node: queued (from the run's start to its first step), then one bar
+    per recorded status until the node finished (submitting, waiting on the service...)."""
+    start = max(
+        (i for i, e in enumerate(events) if e.kind in (EventKind.APPLY_STARTED, EventKind.DESTROY_STARTED)),
+        default=None,
+    )
+    if start is None:
+        return {"rows": [], "start": None, "end": None, "running": False}
+    run = events[start:]
+    t0 = run[0].at
+    finished = next((e for e in run if e.kind in (EventKind.APPLY_FINISHED, EventKind.DESTROY_FINISHED)), None)
+    end = finished.at if finished else max(e.at for e in run)
+    rows: dict[str, dict[str, Any]] = {}
+    for e in run:
+        if e.kind != EventKind.TRANSITION or not e.address:
+            continue
+        row = rows.setdefault(e.address, {"address": e.address, "bars": [], "open": None})
+        if not row["bars"] and row["open"] is None and e.at > t0:
+            row["bars"].append({"phase": "queued", "from": t0, "to": e.at})
+        if row["open"] is not None:
+            phase, since = row["open"]
+            row["bars"].append({"phase": phase, "from": since, "to": e.at})
+            row["open"] = None
+        after = e.after or ""
+        if after not in FINISHED:
+            row["open"] = (PHASES.get(after, after), e.at)
+        else:
+            row["result"] = after
+    for row in rows.values():
+        if row["open"] is not None:  # still going: the bar grows until now
+            phase, since = row.pop("open")
+            row["bars"].append({"phase": phase, "from": since, "to": end, "open": True})
+        else:
+            row.pop("open")
+    return {"rows": list(rows.values()), "start": t0, "end": end, "running": finished is None}
+
+
+def missions_row(
+    name: str, row: MissionState | None, records: Mapping[str, ResourceState], events: list[Event], plan: Plan | None
+) -> dict[str, Any]:
+    """One line of the missions list: last apply, status counts, drift and cost."""
+    last = next((e for e in reversed(events) if e.kind == EventKind.APPLY_FINISHED), None)
+    running = any(e.kind == EventKind.APPLY_STARTED for e in events[-1:]) or any(
+        r.status in HEALTH and HEALTH[r.status] == "progressing" for r in records.values()
+    )
+    counts: dict[str, int] = {}
+    for r in records.values():
+        counts[r.status] = counts.get(r.status, 0) + 1
+    cost = plan.cost().totals if plan is not None else recorded_cost(records)
+    return {
+        "name": name,
+        "last_apply": last.at if last else None,
+        "last_ok": bool(last.data.get("ok")) if last else None,
+        "status": "running" if running else ("failed" if counts.get("failed") else ("applied" if records else "new")),
+        "counts": counts,
+        "drift": sum(1 for a in plan.actions if a.drift) if plan is not None else None,
+        "changes": sum(1 for a in plan.actions if a.changes_anything) if plan is not None else None,
+        "cost": cost,
+        "serial": row.serial if row else 0,
+    }
+
+
+def recorded_cost(records: Mapping[str, ResourceState]) -> dict[str, float]:
+    """What the services reported a finished resource cost (``actualCost``, else the
+    ``estimatedCost`` it recorded), in the provider's unit: the catalog's rule."""
+    total = 0.0
+    for r in records.values():
+        value = r.outputs.get("actualCost", r.outputs.get("estimatedCost"))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            total += float(value)
+    return {"recorded": round(total, 4)} if total else {}
+
+
+def outputs_view(row: MissionState | None) -> dict[str, Any]:
+    return safe(row.outputs) if row is not None else {}

@@ -1,0 +1,155 @@
+"""``skyform ui`` in a real browser (headless Chromium) against sandbox applies of the demo.
+
+One browser for the module. What a user sees: the graph shows every node of the mission,
+a node's state changes on the open page while an apply runs (server-sent events), the plan
+view shows the same actions as ``skyform plan --json``, a node's page shows its outputs and
+artifacts, the timeline has a bar per node, and no credential of the run appears in any
+page's HTML. Screenshots of each view are saved (the directory is printed).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import SKYFORM, copy_demo, sandbox_secrets, skyform, wait_for
+
+VIEWS = ("", "/plan", "/timeline", "/outputs", "/history", "/node/reconstruct")
+
+
+def shot(browser: Any, artifacts: Path, name: str) -> None:
+    browser.save_screenshot(str(artifacts / f"{name}.png"))
+
+
+def graph_nodes(browser: Any) -> dict[str, str]:
+    result: dict[str, str] = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#graph .node')]"
+        ".map(g => [g.dataset.id, g.dataset.status]));"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ui-browser")
+
+
+def test_live_apply_changes_node_states_on_the_open_graph(
+    browser: Any, serve: Any, workdir: Path, artifacts_dir: Path
+) -> None:
+    """The page is open before the apply starts; nodes go planned → ... → ready on it."""
+    mission = copy_demo(workdir)
+    served = serve(mission, cwd=workdir)
+    browser.get(served.url + "/m/bridge-a12")
+    wait_for(lambda: browser.execute_script("return document.getElementById('graph').dataset.complete"), what="graph")
+    before = graph_nodes(browser)
+    assert set(before.values()) == {"planned"}, before
+    wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the event stream")
+    apply = subprocess.Popen(
+        [*SKYFORM, "apply", "--sandbox", "--auto-approve", str(mission)],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # seen while the apply still runs: the page changed by itself, nobody reloaded it
+        changed = wait_for(
+            lambda: apply.poll() is None and [a for a, s in graph_nodes(browser).items() if s != "planned"],
+            timeout=60,
+            what="a node state to change during the apply",
+        )
+        assert apply.poll() is None and changed
+        shot(browser, artifacts_dir, "graph-live")
+        _, err = apply.communicate(timeout=240)
+        assert apply.returncode == 0, err
+    finally:
+        if apply.poll() is None:
+            apply.kill()
+            apply.wait()
+    done = wait_for(
+        lambda: (n := graph_nodes(browser)) and set(n.values()) == {"ready"} and n, timeout=30, what="every node ready"
+    )
+    assert set(done) == set(before)
+    log = browser.find_elements("css selector", "#log li")
+    assert any("apply_finished" in li.text for li in log)
+
+
+@pytest.fixture(scope="module")
+def applied(workdir: Path) -> Path:
+    """The demo applied in the sandbox (a directory of its own), and a saved plan of a change."""
+    mission = copy_demo(workdir / "applied")
+    skyform("apply", "--sandbox", "--auto-approve", mission, cwd=workdir)
+    return mission
+
+
+def test_graph_shows_every_node_and_a_click_opens_its_details(
+    browser: Any, serve: Any, applied: Path, artifacts_dir: Path
+) -> None:
+    graph = json.loads(skyform("graph", "--format", "json", applied, cwd=applied.parent).stdout)
+    served = serve(applied, cwd=applied.parent)
+    browser.get(served.url + "/m/bridge-a12")
+    wait_for(lambda: browser.execute_script("return document.getElementById('graph').dataset.complete"), what="graph")
+    nodes = graph_nodes(browser)
+    assert set(nodes) == {n["id"] for n in graph["nodes"]} and set(nodes.values()) == {"ready"}
+    edges = browser.execute_script("return JSON.parse(document.getElementById('graph-data').textContent).edges.length")
+    assert edges == len(graph["edges"])
+    shot(browser, artifacts_dir, "graph")
+    browser.find_element("css selector", '#graph .node[data-id="reconstruct"] rect').click()
+    details = browser.find_element("id", "details").text
+    assert "reconstruct" in details and "nodeodm.Task" in details and "healthy" in details
+    browser.find_element("id", "node-link").click()
+    wait_for(lambda: "/node/reconstruct" in browser.current_url, what="the node page")
+    page = browser.find_element("tag name", "main").text
+    assert "orthophoto" in page and "sha256" in page.lower() and "STAC Item" in page
+    shot(browser, artifacts_dir, "node")
+    browser.get(served.url + "/m/bridge-a12/timeline")
+    bars = browser.find_elements("css selector", "#timeline rect.bar")
+    assert {b.get_attribute("data-address") for b in bars} == set(nodes)
+    shot(browser, artifacts_dir, "timeline")
+    browser.get(served.url + "/m/bridge-a12/outputs")
+    outputs = json.loads(skyform("output", "--json", applied, cwd=applied.parent).stdout)
+    table = browser.find_element("id", "outputs").text
+    assert all(name in table for name in outputs), (outputs, table)
+    shot(browser, artifacts_dir, "outputs")
+    browser.get(served.url + "/")
+    assert "bridge-a12" in browser.find_element("tag name", "table").text
+    shot(browser, artifacts_dir, "missions")
+
+
+def test_plan_view_shows_the_same_actions_as_plan_json(
+    browser: Any, serve: Any, workdir: Path, artifacts_dir: Path
+) -> None:
+    """A saved plan of a fresh demo: every action, with its kind, as ``plan --json`` lists it."""
+    mission = copy_demo(workdir / "planned")
+    saved = workdir / "planned" / "demo.plan"
+    lines = skyform("plan", "--sandbox", "--json", "-o", saved, mission, cwd=workdir).stdout.splitlines()
+    plan = next(json.loads(line) for line in lines if json.loads(line).get("event") == "plan")
+    served = serve(mission, "--plan", saved, cwd=workdir)
+    browser.get(served.url + "/m/bridge-a12/plan")
+    shown = browser.execute_script(
+        "return [...document.querySelectorAll('[data-action]')].map(e => [e.dataset.address, e.dataset.action]);"
+    )
+    assert sorted(map(tuple, shown)) == sorted((a["address"], a["action"]) for a in plan["actions"])
+    text = browser.find_element("tag name", "main").text
+    assert "+ baseline (satellogic.Task) will be created" in text
+    assert f"Plan: {plan['counts']['create']} to create" in text and "Estimated cost" in text
+    shot(browser, artifacts_dir, "plan")
+
+
+def test_no_credential_of_the_run_appears_in_any_page(browser: Any, serve: Any, applied: Path) -> None:
+    secrets = sandbox_secrets(applied)
+    assert len(secrets) >= 5
+    served = serve(applied, cwd=applied.parent)
+    for view in VIEWS:
+        browser.get(served.url + "/m/bridge-a12" + view)
+        time.sleep(0.2)  # the graph draws and the stream connects
+        html = browser.page_source
+        assert "bridge-a12" in html
+        leaked = [s for s in secrets if s in html]
+        assert not leaked, (view, leaked)

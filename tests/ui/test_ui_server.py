@@ -1,0 +1,173 @@
+"""``skyform ui``'s server without a browser: the gate (loopback Host, the token off loopback,
+CSRF on POST), the event stream's resume by ``Last-Event-ID``, pages that name no other
+host, assets served from the package, and bad input on the command line.
+
+The app runs in-process over werkzeug's test client against a real SQLite state written
+through the StateStore API; the stream is also read from a real ``skyform ui`` process.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.test import Client
+
+from skyform.state.base import Event, ResourceState
+from skyform.ui import live
+from skyform.ui.server import App, Security
+from skyform.ui.site import Site
+
+from .conftest import copy_demo, skyform
+
+PAGES = (
+    "/",
+    "/m/bridge-a12",
+    "/m/bridge-a12/plan",
+    "/m/bridge-a12/timeline",
+    "/m/bridge-a12/outputs",
+    "/m/bridge-a12/history",
+    "/m/bridge-a12/node/reconstruct",
+)
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> Path:
+    return copy_demo(tmp_path)
+
+
+def record(site: Site, *events: Event) -> None:
+    """Write a resource and events as an apply's journal would (one transaction)."""
+    entry = site.entries["bridge-a12"]
+    with site.store(entry) as store:
+        store.write(
+            "bridge-a12",
+            [ResourceState("site", "dronebundle.Project", "ready", "key-1", time.time(), remote_id="p-1")],
+            list(events),
+        )
+
+
+def transition(address: str, before: str | None, after: str) -> Event:
+    return Event("transition", address, before, after, {"remote_id": "p-1"}, time.time())
+
+
+def client(mission: Path, **security: Any) -> tuple[Client, App]:
+    app = App(Site([mission], None), Security(**security))
+    return Client(app), app
+
+
+def test_every_page_renders_and_names_no_other_host(mission: Path) -> None:
+    c, app = client(mission)
+    record(app.site, transition("site", None, "creating"), transition("site", "creating", "ready"))
+    for path in PAGES:
+        response = c.get(path, headers={"Host": "127.0.0.1:8765"})
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        html = response.text
+        external = re.findall(r"""(?:src|href|action)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", html)
+        assert not external, (path, external)
+    for asset in ("ui.js", "ui.css"):
+        response = c.get(f"/static/{asset}", headers={"Host": "localhost"})
+        assert response.status_code == 200 and not re.search(r"https?://(?!www\.w3\.org/2000/svg)", response.text)
+    assert c.get("/static/../site.py", headers={"Host": "localhost"}).status_code == 404
+
+
+def test_a_page_asked_through_another_host_name_is_refused(mission: Path) -> None:
+    """DNS rebinding: a name that resolves to 127.0.0.1 is still not a loopback Host."""
+    c, _ = client(mission)
+    assert c.get("/", headers={"Host": "evil.example:8765"}).status_code == 403
+    assert c.get("/", headers={"Host": "[::1]:8765"}).status_code == 200
+
+
+def test_off_loopback_a_token_is_required_then_kept_in_a_cookie(mission: Path) -> None:
+    c, _ = client(mission, token="t0ken-abcdef", loopback=False)
+    refused = c.get("/m/bridge-a12", headers={"Host": "10.1.2.3:8765"})
+    assert refused.status_code == 403 and "token" in refused.text
+    assert c.get("/m/bridge-a12?token=wrong", headers={"Host": "10.1.2.3:8765"}).status_code == 403
+    granted = c.get("/m/bridge-a12?token=t0ken-abcdef", headers={"Host": "10.1.2.3:8765"})
+    assert granted.status_code == 303 and granted.headers["Location"] == "/m/bridge-a12"
+    assert "HttpOnly" in granted.headers["Set-Cookie"] and "SameSite=Strict" in granted.headers["Set-Cookie"]
+    assert c.get("/m/bridge-a12", headers={"Host": "10.1.2.3:8765"}).status_code == 200  # the cookie
+    fresh, _ = client(mission, token="t0ken-abcdef", loopback=False)
+    bearer = fresh.get("/", headers={"Host": "10.1.2.3", "Authorization": "Bearer t0ken-abcdef"})
+    assert bearer.status_code == 200
+
+
+def test_a_post_needs_the_pages_csrf_token_and_its_own_origin(mission: Path) -> None:
+    c, app = client(mission)
+    host = {"Host": "127.0.0.1:8765"}
+    page = c.get("/m/bridge-a12/plan", headers=host).text
+    csrf = re.search(r"name=csrf-token content=([\w-]+)", page)
+    assert csrf and csrf.group(1) == app.security.csrf
+    assert c.post("/m/bridge-a12/plan", headers=host).status_code == 403
+    assert c.post("/m/bridge-a12/plan", data={"csrf": "forged"}, headers=host).status_code == 403
+    cross = c.post(
+        "/m/bridge-a12/plan", data={"csrf": app.security.csrf}, headers={**host, "Origin": "http://evil.example"}
+    )
+    assert cross.status_code == 403
+    ok = c.post(
+        "/m/bridge-a12/plan", data={"csrf": app.security.csrf}, headers={**host, "Origin": "http://127.0.0.1:8765"}
+    )
+    assert ok.status_code == 303
+    assert c.get("/m/bridge-a12/plan", headers=host).status_code == 200
+
+
+def test_the_stream_resumes_after_the_last_event_id(mission: Path) -> None:
+    """Every event after the id the browser last saw, in order, none twice, then new ones."""
+    site = Site([mission], None)
+    record(site, *(transition("site", None, "creating") for _ in range(3)))
+    stop = threading.Event()
+    first = live.stream(site, site.entries["bridge-a12"], 0, stop)
+    assert next(first).startswith("retry:")
+    ids = [int(re.match(r"id: (\d+)", next(first)).group(1)) for _ in range(3)]  # type: ignore[union-attr]
+    first.close()
+    record(site, transition("site", "creating", "ready"))
+    again = live.stream(site, site.entries["bridge-a12"], live.resume_point(str(ids[1]), "0"), stop)
+    next(again)
+    got = [next(again), next(again)]
+    assert [int(m.split("\n")[0][4:]) for m in got] == [ids[2], ids[2] + 1]
+    assert '"after": "ready"' in got[1]
+    stop.set()
+    assert list(again) == []  # ends when the server stops
+
+
+def test_a_real_server_streams_events_recorded_after_a_restart(mission: Path, serve: Any) -> None:
+    """The server restarts; a client resuming with Last-Event-ID loses nothing."""
+    site = Site([mission], None)
+    record(site, transition("site", None, "creating"))
+    served = serve(mission, cwd=mission.parent)
+    served.stop()
+    record(site, transition("site", "creating", "ready"))
+    served = serve(mission, cwd=mission.parent)
+    where = urlsplit(served.url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    conn.request("GET", "/m/bridge-a12/events", headers={"Last-Event-ID": "1", "Accept": "text/event-stream"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type", "").startswith("text/event-stream")
+    lines = []
+    while not any(line.startswith("data:") for line in lines):
+        lines.append(response.readline().decode().strip())
+    conn.close()
+    assert "id: 2" in lines and any('"after": "ready"' in line for line in lines)
+
+
+def test_bad_input_is_a_message_and_a_usage_exit_code(mission: Path, tmp_path: Path) -> None:
+    missing = skyform("ui", tmp_path / "nowhere", cwd=tmp_path, check=False)
+    assert missing.returncode == 64 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = skyform("ui", empty, cwd=tmp_path, check=False)
+    assert none.returncode == 64 and "holds no mission" in none.stderr
+    other = tmp_path / "other.plan"
+    saved = skyform("plan", "--sandbox", "-o", other, mission, cwd=tmp_path, check=False)
+    assert saved.returncode == 0, saved.stderr
+    text = other.read_text().replace('"mission": "bridge-a12"', '"mission": "elsewhere"')
+    other.write_text(text)
+    refused = skyform("ui", mission, "--plan", other, cwd=tmp_path, check=False)
+    assert refused.returncode == 64 and "elsewhere" in refused.stderr

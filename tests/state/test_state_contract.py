@@ -115,6 +115,21 @@ def test_events_are_ordered_filtered_and_limited(store: StateStore) -> None:
     assert all(e.at > 0 for e in events)
 
 
+def test_events_after_an_id_and_statuses_answer_what_the_full_reads_do(store: StateStore) -> None:
+    """The two light reads a live page makes agree with events() and resources()."""
+    for i in range(5):
+        store.write("m", [resource(f"r{i}", "running" if i % 2 else "ready")], [Event(kind="step", data={"i": i})])
+    store.write("other", [resource("x")], [Event(kind="step", data={"i": 99})])
+    events = store.events("m")
+    assert store.events_after("m", 0) == events
+    assert store.events_after("m", events[1].seq) == events[2:]
+    assert store.events_after("m", events[1].seq, limit=2) == events[2:4]
+    assert store.events_after("m", events[-1].seq) == []
+    assert store.statuses("m") == {a: (r.type, r.status) for a, r in store.resources("m").items()}
+    assert StateStore.statuses(store, "m") == store.statuses("m")  # the base's default agrees
+    assert StateStore.events_after(store, "m", events[2].seq) == store.events_after("m", events[2].seq)
+
+
 def test_events_in_one_write_keep_their_order(store: StateStore) -> None:
     store.write("m", events=[Event(kind=k, at=5.0) for k in ("a", "b", "c")])
     assert [(e.kind, e.at) for e in store.events("m")] == [("a", 5.0), ("b", 5.0), ("c", 5.0)]

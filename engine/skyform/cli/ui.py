@@ -53,7 +53,7 @@ def ui(
     """
     from werkzeug.serving import make_server
 
-    from ..ui.server import App, Security
+    from ..ui.server import App, QuietHandler, Security
     from ..ui.site import Site
 
     loopback = _is_loopback(host)
@@ -64,7 +64,7 @@ def ui(
         raise UsageError("no mission to show", hint="name a mission directory, or a --state URL that records missions")
     app = App(site, Security(token=token, loopback=loopback))
     try:
-        server = make_server(host, port, app, threaded=True)
+        server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
     except (OSError, SystemExit) as exc:
         raise SkyformError(
             f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}",

@@ -115,6 +115,11 @@ class SqlStateStore(StateStore):
             cur.execute(self._sql("SELECT 1 FROM {t}resources WHERE mission = ? LIMIT 1"), (mission,))
             return cur.fetchone() is not None
 
+    def statuses(self, mission: str) -> dict[str, tuple[str, str]]:
+        with self._reading() as cur:
+            cur.execute(self._sql("SELECT address, type, status FROM {t}resources WHERE mission = ?"), (mission,))
+            return {address: (type_, status) for address, type_, status in cur.fetchall()}
+
     def resources(self, mission: str) -> dict[str, ResourceState]:
         columns = ", ".join(_RESOURCE_COLUMNS)
         with self._reading() as cur:

@@ -111,6 +111,11 @@ class StateStore(abc.ABC):
         """Whether any resource is recorded (backends answer without decoding them all)."""
         return bool(self.resources(mission))
 
+    def statuses(self, mission: str) -> dict[str, tuple[str, str]]:
+        """Address → (type, status) of every recorded resource, without decoding their specs
+        and outputs (a page of a 10,000-resource mission asks it on every load)."""
+        return {a: (r.type, r.status) for a, r in self.resources(mission).items()}
+
     @abc.abstractmethod
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
         """The mission's history, oldest first (the last ``limit`` entries if given)."""

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from ..errors import SkyformError
@@ -69,6 +70,13 @@ ROUTES = Map(
 )
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access log on the terminal: the page is for looking, the terminal stays readable."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
 class App:
     """Routes requests to the views; one instance per ``skyform ui`` run."""
 
@@ -76,6 +84,8 @@ class App:
         self.site, self.security = site, security
         self.plans = Plans(site)
         self.stop = threading.Event()  # set on shutdown: open event streams end
+        self._layout_lock = threading.Lock()
+        self._layouts: dict[str, tuple[tuple[str, tuple[str, ...]], views.Layout]] = {}  # by mission
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -178,13 +188,21 @@ class App:
         return self._html(pages.missions_page(rows, csrf=self.security.csrf))
 
     def _graph(self, entry: Entry) -> dict[str, Any]:
+        mission = self.site.mission(entry)
         with self.site.store(entry) as store:
-            records = store.resources(entry.name)
+            statuses = store.statuses(entry.name)
             last = store.events(entry.name, limit=1)
+            undeclared = sorted(statuses.keys() - (mission.resources.keys() if mission is not None else set()))
+            key = (mission.digest if mission is not None else "", tuple(undeclared))
+            with self._layout_lock:
+                lay = self._layouts.get(entry.name)
+            if lay is None or lay[0] != key:  # the mission or the set of recorded resources changed
+                records = store.resources(entry.name) if undeclared else {}
+                lay = (key, views.layout(mission, {a: records[a] for a in undeclared}))
+                with self._layout_lock:
+                    self._layouts[entry.name] = lay
         shown = self.plans.latest(entry, make=False)
-        return views.graph_view(
-            self.site.mission(entry), records, shown.plan if shown else None, last[-1].seq if last else 0
-        )
+        return views.graph_view(lay[1], statuses, shown.plan if shown else None, last[-1].seq if last else 0)
 
     def on_graph(self, request: Request, name: str) -> Response:
         entry = self._entry(name)

@@ -20,7 +20,7 @@ from typing import Any
 from .. import graph, redact
 from ..cli.output import shown
 from ..events import EventKind
-from ..plan.model import Plan
+from ..plan.model import Action, Plan
 from ..spec.mission import Mission
 from ..state.base import Event, MissionState, ResourceState
 
@@ -77,27 +77,24 @@ def layout(mission: Mission | None, records: Mapping[str, ResourceState]) -> Lay
     return Layout(order, types, layer, deps)
 
 
-def sync_of(address: str, records: Mapping[str, ResourceState], plan: Plan | None) -> str:
-    if address not in records:
+def sync_of(address: str, recorded: Mapping[str, object], actions: Mapping[str, Action] | None) -> str:
+    if address not in recorded:
         return "not applied"
-    if plan is None:
+    action = actions.get(address) if actions is not None else None
+    if action is None:
         return "unknown"
-    for action in plan.actions:
-        if action.address == address:
-            return "in sync" if not action.changes_anything and not action.drift else "out of sync"
-    return "unknown"
+    return "in sync" if not action.changes_anything and not action.drift else "out of sync"
 
 
 def graph_view(
-    mission: Mission | None, records: Mapping[str, ResourceState], plan: Plan | None, last_seq: int
+    lay: Layout, statuses: Mapping[str, tuple[str, str]], plan: Plan | None, last_seq: int
 ) -> dict[str, Any]:
     """The graph page's data: nodes by layer with both marks, edges as index pairs."""
-    lay = layout(mission, records)
     index = {rid: i for i, rid in enumerate(lay.order)}
+    actions = {a.address: a for a in plan.actions} if plan is not None else None
     nodes = []
     for rid in lay.order:
-        rs = records.get(rid)
-        status = rs.status if rs else "planned"
+        status = statuses[rid][1] if rid in statuses else "planned"
         nodes.append(
             {
                 "id": rid,
@@ -105,7 +102,7 @@ def graph_view(
                 "layer": lay.layer[rid],
                 "status": status,
                 "health": HEALTH.get(status, "missing"),
-                "sync": sync_of(rid, records, plan),
+                "sync": sync_of(rid, statuses, actions),
             }
         )
     edges = [[index[d], index[rid]] for rid in lay.order for d in lay.deps[rid]]

@@ -1,0 +1,143 @@
+"""``skyform ui``: how long the mission page of a 10,000-resource mission takes to load (issue 20).
+
+Usage: python benchmarks/ui_page.py [--resources 10000] [--repeat 5] [--goal-ms 1000]
+
+A mission of N ``local.Files`` resources (each depends on the one ten before, as in
+benchmarks/run.py: N/10 graph layers) with a recorded state of N resources in mixed
+statuses and a transition event each, written through the StateStore API as an apply
+would. A real ``skyform ui`` process serves it; the system's headless Chromium opens the
+mission page ``--repeat`` times (a fresh load each, after one warm-up) and reads the
+browser's Navigation Timing: ``loadEventEnd`` (the page is loaded and shows the first
+layers of the graph; the rest is drawn a chunk per frame) is the figure the goal is about,
+with the time until the whole graph is drawn beside it. Exits 1 when the median load is
+over the goal. Absolute times move with the load of this shared machine; the median of
+several rounds is what to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SKYFORM = str(Path(sys.executable).with_name("skyform"))
+STATUSES = ("ready",) * 7 + ("running", "failed", "creating")
+
+
+def write_mission(directory: Path, n: int) -> Path:
+    sys.path.insert(0, str(HERE))
+    from run import write_mission as write  # the same mission shape as the engine's benchmarks
+
+    return write(directory, n)
+
+
+def record_state(mission: Path, n: int) -> None:
+    """N recorded resources and a transition each, in one transaction (as a journal writes)."""
+    from skyform.providers.host import load_registry
+    from skyform.state import open_store
+    from skyform.state.base import Event, ResourceState
+
+    store = open_store(None, mission, load_registry().state_backends.values())
+    now = time.time()
+    rows, events = [], []
+    for i in range(n):
+        address, status = f"r{i:05d}", STATUSES[i % len(STATUSES)]
+        deps = [f"r{i - 10:05d}"] if i >= 10 else []
+        rows.append(
+            ResourceState(
+                address,
+                "local.Files",
+                status,
+                f"key-{i}",
+                now,
+                remote_id=f"files-{i}",
+                spec={"paths": ["data/img.jpg"], "min_count": 1},
+                outputs={"count": 1},
+                depends_on=deps,
+            )
+        )
+        events.append(Event("transition", address, None, status, {"remote_id": f"files-{i}"}, now))
+    try:
+        store.write("bench", rows, events)
+    finally:
+        store.close()
+
+
+def measure(driver: Any, url: str) -> dict[str, float]:
+    driver.get("about:blank")
+    driver.get(url)
+    deadline = time.monotonic() + 60
+    while not driver.execute_script("return document.getElementById('graph').dataset.complete"):
+        if time.monotonic() > deadline:
+            raise SystemExit("the graph was not drawn completely within 60 s")
+        time.sleep(0.02)
+    timing = driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return {response: n.responseEnd, dom: n.domContentLoadedEventEnd, load: n.loadEventEnd,"
+        " bytes: n.transferSize, drawn: Number(document.getElementById('graph').dataset.completeMs)};"
+    )
+    return {k: float(v) for k, v in timing.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--goal-ms", type=float, default=1000.0)
+    args = parser.parse_args()
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="skyform-ui-bench-") as tmp:
+        mission = write_mission(Path(tmp) / "bench", args.resources)
+        record_state(mission, args.resources)
+        server = subprocess.Popen([SKYFORM, "ui", "--port", "0", str(mission)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            found = re.search(r"(http://\S+)/", server.stdout.readline())
+            if not found:
+                raise SystemExit("skyform ui printed no address")
+            url = found.group(1) + "/m/bench"
+            options = webdriver.ChromeOptions()
+            options.binary_location = "/usr/bin/chromium"
+            for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+                options.add_argument(flag)
+            driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+            try:
+                measure(driver, url)  # warm-up: the server's first read of the mission and the state
+                rounds = [measure(driver, url) for _ in range(args.repeat)]
+                nodes = driver.execute_script("return document.querySelectorAll('#graph .node').length")
+            finally:
+                driver.quit()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    result = {
+        "resources": args.resources,
+        "nodes_drawn": nodes,
+        "rounds": args.repeat,
+        "median_ms": {k: round(v, 1) for k, v in median.items() if k != "bytes"},
+        "page_bytes": int(median["bytes"]),
+        "goal_ms": args.goal_ms,
+        "met": median["load"] < args.goal_ms,
+    }
+    print(json.dumps(result, indent=2))
+    print(
+        f"mission page of {args.resources} resources: loaded in {median['load']:.0f} ms (goal < {args.goal_ms:.0f} ms,"
+        f" {median['load'] / args.goal_ms:.2f} of it); whole graph drawn after {median['drawn']:.0f} ms"
+    )
+    sys.exit(0 if result["met"] and nodes == args.resources else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode
+from ..errors import Diagnostic, ExitCode
 from ..events import EventKind
 from .options import Decorator, shared
 from .output import change_text
@@ -209,26 +209,34 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | N
     """Validate the missions that PATHS belong to (files or directories; default: all under .).
 
     For pre-commit: given the changed files, each mission directory holding one of them is
-    validated once; YAML files outside any mission are ignored.
+    validated once; YAML files outside any mission are ignored, unless they mention
+    ``Mission`` and do not parse (a broken mission is reported, never skipped).
     """
     from ..api import load
     from ..errors import SpecError
-    from ..gitops.discovery import find_missions, holds_mission
+    from ..gitops.discovery import discover, scan_directory
     from ..spec.secrets import Secrets
     from .output import Printer, diagnostics_text
 
     missions: list[Path] = []
+    unreadable: list[Diagnostic] = []  # files that may be missions but do not parse
     for path in paths or (Path("."),):
         if path.is_dir():
-            found = [path / m for m in find_missions(path)]
+            scanned = discover(path)
+            found = [path / m for m in scanned.missions]
+            unreadable += [d for problems in scanned.problems.values() for d in problems]
         else:
-            owner = next((d for d in (path.parent, *path.parent.parents) if holds_mission(d)), None)
+            owner = next((d for d in (path.parent, *path.parent.parents) if scan_directory(d)[0]), None)
             found = [owner] if owner is not None else []
+            if owner is None:
+                unreadable += [d for d in scan_directory(path.parent)[1] if d.location and d.location.file == str(path)]
         missions += [m for m in found if m.resolve() not in {x.resolve() for x in missions}]
     registry = registry_from(ctx)
     secrets = Secrets.from_file(secrets_file)
     printer = Printer()
-    invalid = 0
+    for line in diagnostics_text(unreadable, printer):
+        printer.line(line)
+    invalid = len(unreadable)
     for mission in missions:
         try:
             loaded, warnings = load(mission, registry, secrets=secrets)
@@ -241,7 +249,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], secrets_file: Path | N
         for line in diagnostics_text(warnings, printer):
             printer.line(line)
         printer.line(f"{mission}: valid ({loaded.name}, {len(loaded.resources)} resource(s))")
-    if not missions:
+    if not missions and not unreadable:
         printer.line("no missions to validate")
     return ExitCode.INVALID_SPEC if invalid else ExitCode.OK
 

@@ -1,7 +1,9 @@
 """One gitops run: every selected mission of a commit planned (and applied), independently.
 
 Missions run one after another, each in its own :class:`skyform.api.Session` (its own lock,
-its own provider clients); a mission that fails is reported and the next one runs. Each
+its own provider clients); a mission that fails is reported and the next one runs. A
+directory with a file that mentions ``Mission`` but does not parse is reported as a failed
+mission at that directory (see :mod:`.discovery`), never left out. Each
 mission's state is keyed by its ``metadata.name`` and carries the attributes ``repository``,
 ``path`` and ``commit``; a name already recorded from another repository or directory is
 refused rather than silently sharing state. ``prune`` destroys missions recorded from this
@@ -85,30 +87,45 @@ def run(
             since=request.since,
         )
         tree = workspace.checkout(repo, commit)
-        present = discovery.find_missions(tree)
+        found = discovery.discover(tree)
+        present = found.missions
         selected = [m for m in present if discovery.matches(m, request.paths)]
-        if request.paths and not selected and not request.prune:
+        unreadable = [d for d in found.problems if discovery.matches(d, request.paths)]
+        if request.paths and not selected and not unreadable and not request.prune:
             raise SkyformError(
                 f"no mission directory at {commit[:12]} matches --path {' '.join(request.paths)}",
                 hint=f"missions found: {', '.join(present) or 'none'}",
             )
         if request.since:
-            selected = discovery.touched(selected, changed_paths(repo, request.since, commit))
+            changed = changed_paths(repo, request.since, commit)
+            selected = discovery.touched(selected, changed)
+            unreadable = discovery.touched(unreadable, changed)
         state_url = _state_url(request.state_url, workspace)
         mission = _MissionRunner(request, repo, commit, state_url, registry, emit, on_scheduler)
-        for path in selected:
+        for path in sorted([*selected, *unreadable]):
             if should_stop():
                 break
-            result = mission.run(tree, path)
+            if path in found.problems:
+                result = _unreadable(path, commit, found.problems[path], tree)
+            else:
+                result = mission.run(tree, path)
             report.missions.append(result)
             if on_mission:
                 on_mission(result)
         if request.prune and not should_stop():
-            for result in mission.prune(workspace, present, should_stop):
+            # a directory that does not parse is kept: a broken file is no reason to destroy
+            for result in mission.prune(workspace, [*present, *found.problems], should_stop):
                 report.missions.append(result)
                 if on_mission:
                     on_mission(result)
     return report
+
+
+def _unreadable(path: str, commit: str, problems: list[Any], tree: Path) -> MissionReport:
+    """A directory whose files could not be read as YAML: it may be a mission, so it fails."""
+    prefix = f"{tree}/"
+    errors = [str(d).replace(prefix, "") for d in problems]
+    return MissionReport(path=path, commit=commit, status="failed", errors=errors)
 
 
 def _state_url(url: str | None, workspace: Workspace) -> str:

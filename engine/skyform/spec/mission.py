@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import Diagnostic, Location, SpecError
 from .budget import MissionBudget
 from .envelope import MISSION_SCHEMA, parse_duration
+from .kindscan import MISSION_SUFFIXES, YAML_SUFFIXES, file_declares_mission
 from .yamlsource import MDict, locate
 
 MERGED_SECTIONS = ("providers", "variables", "resources", "outputs", "settings")
@@ -100,19 +101,37 @@ class Mission:
 
 
 def mission_files(path: Path) -> list[Path]:
-    """The files of the mission at ``path`` (a file, or the *.yaml/*.yml of a directory)."""
+    """The files of the mission at ``path``: a file, or a directory's mission files.
+
+    A directory's are its ``*.yaml``/``*.yml`` files and those of its ``*.json`` files that
+    declare ``kind: Mission`` (a mission written as JSON, which is YAML); other JSON files
+    are data (a GeoJSON area, a saved plan). A JSON file that mentions ``Mission`` but does
+    not parse is kept, so loading reports where it breaks.
+    """
     if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file() and not p.name.startswith(".")
-        )
+        files = sorted(p for p in path.iterdir() if p.suffix in MISSION_SUFFIXES and _mission_file(p))
         if not files:
             raise SpecError(
-                Diagnostic("", f"no *.yaml files in directory {path}", None), message=f"{path} holds no mission"
+                Diagnostic("", f"no *.yaml files in directory {path} (nor a *.json file saying kind: Mission)", None),
+                message=f"{path} holds no mission",
             )
         return files
     if not path.exists():
         raise SpecError(Diagnostic("", f"{path} does not exist", None), message=f"no mission at {path}")
     return [path]
+
+
+def _mission_file(path: Path) -> bool:
+    if path.name.startswith(".") or not path.is_file():
+        return False
+    if path.suffix in YAML_SUFFIXES:
+        return True
+    try:
+        return file_declares_mission(path)
+    except SpecError:
+        return True
+    except OSError:
+        return False
 
 
 def content_digest(files: list[Path], contents: list[bytes]) -> str:

@@ -1,7 +1,9 @@
 """``skyform gitops plan|apply REPO``: every mission of a git repository at one commit.
 
 Missions are read from a clean export of the commit (never the caller's work tree), state
-lives outside the repository, and each mission succeeds or fails on its own; the exit code
+lives outside the repository, and each mission succeeds or fails on its own (``--jobs N``
+runs N side by side, the report still in the missions' order; ``--fail-fast`` starts no
+mission after a failure); the exit code
 says whether any failed (``plan --detailed-exitcode``: 0 in sync, 2 changes, 8 changes over a
 cost ceiling, 1 error).
 ``gitops apply`` never prompts: it is meant for CI and runners, where the pull request was
@@ -50,6 +52,8 @@ def gitops_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--prune", is_flag=True, help="Destroy missions applied from this repository that are gone at REF."
         ),
         shared(
+            "jobs",
+            "fail_fast",
             "state",
             "refresh",
             "parallelism",
@@ -112,6 +116,8 @@ def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
         secrets_file=kw["secrets_file"],
         base_dir=kw["workdir"],
         repository_id=kw["repository_id"],
+        jobs=kw["jobs"],
+        fail_fast=kw["fail_fast"],
     )
 
 
@@ -126,6 +132,7 @@ def mission_lines(m: Any) -> list[str]:
         "applied": "applied",
         "destroyed": "destroyed",
         "failed": click.style("FAILED", fg="red", bold=True),
+        "not_run": "not run",
     }.get(m.status, m.status)
     op = " [prune]" if m.operation == "destroy" else ""
     counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != ActionKind.NOOP)
@@ -154,9 +161,13 @@ def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bo
             for line in mission_lines(m):
                 click.echo(line)
 
+    side_by_side = kw["jobs"] > 1
+
     def on_event(event: dict[str, Any]) -> None:
         if event.get("event") == EventKind.WARNING and not as_json:
-            click.echo(f"warning: {event.get('message')}", err=True)
+            # missions side by side: each line says whose it is (one write per line, never torn)
+            who = f"{event['mission_path']}: " if side_by_side and event.get("mission_path") else ""
+            click.echo(f"warning: {who}{event.get('message')}", err=True)
 
     report = run(request_from(kw, apply=apply), registry=registry_from(ctx), emit=on_event, on_mission=show)
     if kw.get("report_markdown"):
@@ -164,10 +175,11 @@ def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bo
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
-        failed = len(report.failed)
+        failed, not_run = len(report.failed), len(report.not_run)
         click.echo(
             f"{len(report.missions)} mission(s) at {report.commit[:12]}"
             + (f", {failed} failed" if failed else "")
+            + (f", {not_run} not run (--fail-fast)" if not_run else "")
             + "."
         )
     return report.exit_code(detailed)

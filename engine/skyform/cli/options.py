@@ -79,6 +79,21 @@ OPTIONS: dict[str, SharedOption] = {
             "help": "Read remote objects before planning (--refresh=false skips).",
         },
     ),
+    "jobs": SharedOption(
+        ("--jobs", "-j"),
+        {
+            "type": click.IntRange(1, 256),
+            "default": 1,
+            "show_default": True,
+            "metavar": "N",
+            "help": "Missions run side by side (each under its own lock and state); the report keeps "
+            "the missions' order.",
+        },
+    ),
+    "fail_fast": SharedOption(
+        ("--fail-fast",),
+        {"is_flag": True, "help": "Start no further mission once one has failed (those are reported as not run)."},
+    ),
     "json": SharedOption(("--json", "as_json"), {"is_flag": True, "help": "Machine-readable JSON lines on stdout."}),
     "state": SharedOption(
         ("--state", "state_url"),

@@ -54,18 +54,17 @@ class Shutdown:
 
     def __init__(self) -> None:
         self.requested = False
-        self.scheduler: Any = None
+        self.schedulers: list[Any] = []  # this round's (several with --jobs)
 
     def request(self) -> None:
         if self.requested:
             return
         self.requested = True
-        scheduler = self.scheduler
-        if scheduler is not None:
+        for scheduler in list(self.schedulers):
             scheduler.interrupt()  # stop dispatching; in-flight calls finish and state is written
 
     def attach(self, scheduler: Any) -> None:
-        self.scheduler = scheduler
+        self.schedulers.append(scheduler)
         if self.requested:
             scheduler.interrupt()
 
@@ -153,7 +152,7 @@ class Reconciler:
                 log.exception("reconcile round failed with an internal error")
             return None, exc
         finally:
-            self.shutdown.scheduler = None
+            self.shutdown.schedulers = []
 
     def run(self) -> int:
         """Run rounds until a signal (or ``max_rounds``); the exit code of the last round."""

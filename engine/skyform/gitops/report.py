@@ -1,7 +1,8 @@
 """What a gitops run did, per mission: the JSON summary, the pull-request markdown, the exit code.
 
 Statuses of a mission: ``in_sync`` (nothing to do), ``changes`` (plan: something to do),
-``applied``, ``destroyed`` (pruned), ``failed``. The run's exit code: 1 when any mission
+``applied``, ``destroyed`` (pruned), ``failed``, ``not_run`` (``--fail-fast`` started it
+not: its warning says after which failure). The run's exit code: 1 when any mission
 failed; else, for ``plan --detailed-exitcode``, 8 when a mission with changes is over a cost
 ceiling (its budget or a resource's max_cost), 2 when any mission has changes, else 0.
 """
@@ -76,7 +77,7 @@ class MissionReport:
 
 @dataclass
 class RunReport:
-    """Every mission of one run, in the order they ran."""
+    """Every mission of one run, in the missions' (path) order, whatever order they finished in."""
 
     repository: str
     ref: str
@@ -88,6 +89,11 @@ class RunReport:
     @property
     def failed(self) -> list[MissionReport]:
         return [m for m in self.missions if m.status == "failed"]
+
+    @property
+    def not_run(self) -> list[MissionReport]:
+        """Missions ``--fail-fast`` did not start."""
+        return [m for m in self.missions if m.status == "not_run"]
 
     @property
     def ok(self) -> bool:
@@ -133,6 +139,8 @@ class RunReport:
             lines += ["", f"<details><summary><b>{_cell(m.name or m.path)}</b> - {m.status}</summary>", ""]
             for error in m.errors:
                 lines.append(f"> **error:** {_cell(error)}")
+            if m.status == "not_run":
+                lines += [f"> {_cell(w)}" for w in m.warnings]
             actions = [a for a in (m.plan or {}).get("actions", []) if a.get("action") != ActionKind.NOOP]
             if actions:
                 lines += ["", "```diff"]
@@ -145,7 +153,7 @@ class RunReport:
                             f"{change_text(change.get('before'), change.get('after'), '->')}"
                         )
                 lines.append("```")
-            elif not m.errors:
+            elif not m.errors and m.status != "not_run":
                 lines.append("No changes.")
             costs = m.costs()
             if costs:
@@ -179,7 +187,9 @@ def _cost_lines(m: MissionReport) -> list[str]:
 
 
 def _badge(status: str) -> str:
-    return {"failed": "**failed**", "changes": "changes", "in_sync": "in sync"}.get(status, status)
+    return {"failed": "**failed**", "changes": "changes", "in_sync": "in sync", "not_run": "not run"}.get(
+        status, status
+    )
 
 
 def _cell(text: str) -> str:

@@ -1,7 +1,8 @@
 """One gitops run: every selected mission of a commit planned (and applied), independently.
 
-Missions run one after another, each in its own :class:`skyform.api.Session` (its own lock,
-its own provider clients); a mission that fails is reported and the next one runs. A
+Missions run one after another (or ``jobs`` at a time, see :mod:`.parallel`), each in its
+own :class:`skyform.api.Session` (its own lock, its own provider clients); a mission that
+fails is reported and the others run (``fail_fast``: no new one starts). A
 directory with a file that mentions ``Mission`` but does not parse is reported as a failed
 mission at that directory (see :mod:`.discovery`), never left out. Each
 mission's state is keyed by its ``metadata.name`` and carries the attributes ``repository``,
@@ -23,7 +24,7 @@ from typing import Any
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
-from . import discovery
+from . import discovery, parallel
 from .report import MissionReport, RunReport
 from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
 from .workspace import Workspace
@@ -49,6 +50,8 @@ class Request:
     secrets_file: Path | None = None
     base_dir: Path | None = None  # gitops' own directory (default: the user's state dir)
     repository_id: str | None = None  # the identity recorded in state (default: origin URL or path)
+    jobs: int = 1  # missions side by side (see .parallel)
+    fail_fast: bool = False  # start no mission after one failed
 
 
 def _quiet(_: dict[str, Any]) -> None:
@@ -101,17 +104,25 @@ def run(
             selected = discovery.touched(selected, changed)
             unreadable = discovery.touched(unreadable, changed)
         state_url = _state_url(request.state_url, workspace)
-        mission = _MissionRunner(request, repo, commit, state_url, registry, emit, on_scheduler)
-        for path in sorted([*selected, *unreadable]):
-            if should_stop():
-                break
+        schedulers = parallel.Schedulers(on_scheduler)
+        mission = _MissionRunner(request, repo, commit, state_url, registry, emit, schedulers.attach)
+        mission.turns = parallel.Turns(sorted(selected))
+
+        def run_one(path: str) -> MissionReport:
             if path in found.problems:
-                result = _unreadable(path, commit, found.problems[path], tree)
-            else:
-                result = mission.run(tree, path)
-            report.missions.append(result)
-            if on_mission:
-                on_mission(result)
+                return _unreadable(path, commit, found.problems[path], tree)
+            return mission.run(tree, path)
+
+        report.missions += parallel.run_all(
+            sorted([*selected, *unreadable]),
+            run_one,
+            commit=commit,
+            jobs=request.jobs,
+            fail_fast=request.fail_fast,
+            should_stop=should_stop,
+            on_result=on_mission,
+            schedulers=schedulers,
+        )
         if request.prune and not should_stop():
             # a directory that does not parse is kept: a broken file is no reason to destroy
             for result in mission.prune(workspace, [*present, *found.problems], should_stop):
@@ -157,6 +168,7 @@ class _MissionRunner:
         self.on_scheduler = on_scheduler
         self.state_url, self.registry, self.emit = state_url, registry, emit
         self.names: dict[str, str] = {}  # mission name -> path, this run
+        self.turns = parallel.Turns([])  # names are claimed in mission order, whatever runs first
 
     def _options(self, path: str, commit: str, name: str | None = None) -> Any:
         from ..api import Options
@@ -182,25 +194,35 @@ class _MissionRunner:
         """Plan (and apply) the mission at ``path`` of the checkout."""
         directory = checkout / path
         result = MissionReport(path=path, commit=self.commit)
-        with _reported(result, checkout):
-            options = self._options(path, self.commit)
-            with self._session(directory, options, path) as session:
-                result.name = name = session.mission.name
-                result.warnings += [str(w) for w in session.warnings]
+        try:
+            with _reported(result, checkout):
+                self._run(directory, path, result)
+        finally:
+            self.turns.passed(path)  # also when it failed before claiming its name
+        return result
+
+    def _run(self, directory: Path, path: str, result: MissionReport) -> None:
+        options = self._options(path, self.commit)
+        with self._session(directory, options, path) as session:
+            result.name = name = session.mission.name
+            result.warnings += [str(w) for w in session.warnings]
+            self.turns.wait(path)
+            try:
                 self._check_owner(session, path)
                 self.names[name] = path
-                mode = "refresh-only" if self.request.refresh_only else "apply"
-                plan = session.plan(mode=mode)
-                result.plan = plan.to_json()
-                if not self.request.apply:
-                    result.status = "changes" if plan.has_changes else "in_sync"
-                elif plan.has_changes:
-                    _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
-                    result.status = "applied"
-                else:
-                    self._record(session, options.attributes)
-                    result.status = "in_sync"
-        return result
+            finally:
+                self.turns.passed(path)
+            mode = "refresh-only" if self.request.refresh_only else "apply"
+            plan = session.plan(mode=mode)
+            result.plan = plan.to_json()
+            if not self.request.apply:
+                result.status = "changes" if plan.has_changes else "in_sync"
+            elif plan.has_changes:
+                _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
+                result.status = "applied"
+            else:
+                self._record(session, options.attributes)
+                result.status = "in_sync"
 
     def _check_owner(self, session: Any, path: str) -> None:
         name = session.mission.name

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,10 +110,16 @@ def check_existing(path: Path) -> None:
         raise damaged(path, f"is damaged ({size} bytes, not a whole number of its {page_size}-byte pages)")
 
 
+def _writer() -> str:
+    """A temporary name's suffix no other writer uses: the process and the thread (missions
+    side by side in one process share one state file)."""
+    return f"{os.getpid()}-{threading.get_ident()}"
+
+
 def create_atomically(path: Path, build: Callable[[sqlite3.Connection], None]) -> None:
     """Make a new state file at ``path`` that appears only complete: built by ``build`` in a
     temporary file, then hard-linked into place (never over a file another process made)."""
-    tmp = path.with_name(f".{path.name}.new-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.new-{_writer()}")
     tmp.unlink(missing_ok=True)
     try:
         conn = sqlite3.connect(tmp, isolation_level=None)
@@ -124,7 +131,7 @@ def create_atomically(path: Path, build: Callable[[sqlite3.Connection], None]) -
         try:
             os.link(tmp, path)
         except FileExistsError:
-            pass  # another process created it first: use theirs
+            pass  # another process (or thread: gitops --jobs) created it first: use theirs
         except OSError:  # a file system without hard links
             if not path.exists():
                 os.replace(tmp, path)
@@ -137,7 +144,7 @@ def write_backup(conn: sqlite3.Connection, path: Path) -> Path:
     """Copy the open database ``conn`` (a consistent snapshot, WAL included) to the backup,
     replacing the previous one only once the new copy is complete."""
     target = backup_path(path)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp = target.with_name(f".{target.name}.tmp-{_writer()}")
     try:
         copy = sqlite3.connect(tmp)
         try:

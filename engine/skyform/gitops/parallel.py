@@ -32,7 +32,8 @@ RunOne = Callable[[str], MissionReport]
 
 class Turns:
     """Each key passes one point in the given order: :meth:`wait` returns once every earlier
-    key has :meth:`passed` (a key that never gets there must still call it, in a ``finally``)."""
+    key has :meth:`passed` (a key that never gets there must still call it, in a ``finally``).
+    A key not in the order passes freely."""
 
     def __init__(self, order: Sequence[str]) -> None:
         self._index = {key: i for i, key in enumerate(order)}
@@ -41,11 +42,15 @@ class Turns:
         self._cond = threading.Condition()
 
     def wait(self, key: str) -> None:
-        index = self._index[key]
+        index = self._index.get(key)
+        if index is None:  # not in the order (a single mission): nobody to wait for
+            return
         with self._cond:
             self._cond.wait_for(lambda: self._next >= index)
 
     def passed(self, key: str) -> None:
+        if key not in self._index:
+            return
         with self._cond:
             self._passed.add(self._index[key])
             while self._next in self._passed:

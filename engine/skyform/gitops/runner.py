@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError
+from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError, UsageError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
 from . import discovery, parallel
+from .order import MissionOrder, MissionsElsewhere, without_password
 from .report import MissionReport, RunReport
 from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
 from .workspace import Workspace
@@ -66,12 +67,15 @@ def run(
     on_mission: Callable[[MissionReport], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     on_scheduler: Callable[[Any], None] | None = None,
+    elsewhere: MissionsElsewhere | None = None,
 ) -> RunReport:
     """Run gitops once; git, workspace and state-level problems raise, mission problems are reported.
 
     ``should_stop`` is asked before each mission (a runner shutting down stops between
     missions); ``on_scheduler`` receives each apply's scheduler, so a shutdown can ask it
-    to stop dispatching and let in-flight calls finish.
+    to stop dispatching and let in-flight calls finish. ``elsewhere`` runs the missions
+    somewhere else (``--executor celery``: one task per mission on the workers), the report
+    and the pruning staying here.
     """
     if registry is None:
         from ..providers.host import load_registry
@@ -107,10 +111,15 @@ def run(
         schedulers = parallel.Schedulers(on_scheduler)
         mission = _MissionRunner(request, repo, commit, state_url, registry, emit, schedulers.attach)
         mission.turns = parallel.Turns(sorted(selected))
+        if elsewhere is not None:
+            _check_shared(state_url)
+            schedulers.attach(elsewhere)  # a stop request stops the waiting too
 
         def run_one(path: str) -> MissionReport:
             if path in found.problems:
                 return _unreadable(path, commit, found.problems[path], tree)
+            if elsewhere is not None:
+                return elsewhere.run(_order(request, repo, commit, path, state_url))
             return mission.run(tree, path)
 
         report.missions += parallel.run_all(
@@ -137,6 +146,32 @@ def _unreadable(path: str, commit: str, problems: list[Any], tree: Path) -> Miss
     prefix = f"{tree}/"
     errors = [str(d).replace(prefix, "") for d in problems]
     return MissionReport(path=path, commit=commit, status="failed", errors=errors)
+
+
+def _check_shared(state_url: str) -> None:
+    if state_url.lower().startswith("sqlite:"):
+        raise UsageError(
+            "missions on workers need a state every worker reaches; this run's is a SQLite file here",
+            hint="pass --state postgresql://USER@HOST/DB (each worker brings its password: skyform worker --state)",
+        )
+
+
+def _order(request: Request, repo: Repository, commit: str, path: str, state_url: str) -> MissionOrder:
+    """One mission as a worker is sent it: the repository as workers reach it, no password."""
+    source = request.repository
+    if not repo.mirrored:
+        source = str(Path(source).expanduser().resolve())  # a path: the same on a shared file system
+    return MissionOrder(
+        repository=without_password(source),  # workers bring their own git credentials
+        repository_id=repo.key,
+        commit=commit,
+        path=path,
+        apply=request.apply,
+        state_url=without_password(state_url),
+        refresh=request.refresh,
+        refresh_only=request.refresh_only,
+        parallelism=request.parallelism,
+    )
 
 
 def _state_url(url: str | None, workspace: Workspace) -> str:
@@ -190,13 +225,13 @@ class _MissionRunner:
 
         return Session(directory, options, registry=self.registry, emit=tagged)
 
-    def run(self, checkout: Path, path: str) -> MissionReport:
-        """Plan (and apply) the mission at ``path`` of the checkout."""
-        directory = checkout / path
+    def run(self, checkout: Path, path: str, directory: Path | None = None) -> MissionReport:
+        """Plan (and apply) the mission at ``path`` of the checkout (or in ``directory``, a
+        worker's copy of that one directory)."""
         result = MissionReport(path=path, commit=self.commit)
         try:
-            with _reported(result, checkout):
-                self._run(directory, path, result)
+            with _reported(result, checkout, directory, path):
+                self._run(directory or checkout / path, path, result)
         finally:
             self.turns.passed(path)  # also when it failed before claiming its name
         return result
@@ -306,10 +341,14 @@ class _MissionRunner:
 class _reported:
     """Turn whatever a mission raises into its report, so the next mission still runs."""
 
-    def __init__(self, result: MissionReport, checkout: Path | None = None) -> None:
+    def __init__(
+        self, result: MissionReport, checkout: Path | None = None, directory: Path | None = None, path: str = "."
+    ) -> None:
         self.result = result
-        # Errors point into gitops' checkout; shown relative to the repository root instead.
+        # Errors point into gitops' checkout (or a worker's copy of the mission's directory);
+        # shown relative to the repository root instead.
         self.prefix = f"{checkout}/" if checkout is not None else None
+        self.moved = (f"{directory}/", "" if path == "." else f"{path}/") if directory is not None else None
 
     def __enter__(self) -> None:
         return None
@@ -331,6 +370,8 @@ class _reported:
                 "".join(traceback.format_exception(exc)),
             )
             errors = [f"internal error: {type(exc).__name__}: {exc}"]
+        if self.moved:
+            errors = [e.replace(*self.moved) for e in errors]
         if self.prefix:
             errors = [e.replace(self.prefix, "") for e in errors]
         self.result.errors += errors

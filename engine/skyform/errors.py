@@ -17,6 +17,9 @@
     │       ├── NotFound                        the remote object is gone
     │       ├── BudgetExceeded                  a cost estimate above lifecycle.max_cost
     │       └── AdoptError                      a crashed create cannot be matched safely
+    ├── ArtifactError                 exit 1    the artifact store cannot give the bytes asked for
+    │   ├── ArtifactMissing                     no object has that digest
+    │   └── ArtifactCorrupt                     the stored bytes do not hash to their digest
     ├── ApplyFailed                   exit 1    some resources failed (details were reported)
     └── Interrupted                   exit 130  Ctrl-C; state was written, apply again resumes
 
@@ -223,6 +226,22 @@ class AdoptError(PermanentError):
     def __init__(self, message: str, *, candidates: list[str] | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.candidates = candidates or []
+
+
+class ArtifactError(SkyformError):
+    """The artifact store cannot give the bytes asked for; ``digest`` names the object."""
+
+    def __init__(self, message: str, *, digest: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.digest = digest
+
+
+class ArtifactMissing(ArtifactError):
+    """No object in the store has the digest asked for."""
+
+
+class ArtifactCorrupt(ArtifactError):
+    """A stored object's bytes do not hash to its digest: it is never used, only reported."""
 
 
 class ApplyFailed(SkyformError):

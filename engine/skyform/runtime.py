@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import redact
 from .errors import PluginError, SkyformError, SpecError
@@ -20,6 +20,9 @@ from .providers.host import Registry
 from .spec.mission import Mission
 from .spec.secrets import Secrets
 from .validate.scope import Scope
+
+if TYPE_CHECKING:
+    from .artifacts.store import ArtifactStore
 
 
 class Runtime:
@@ -41,6 +44,19 @@ class Runtime:
         self._settings: dict[str, Mapping[str, Any]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._artifacts: ArtifactStore | None = None
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """The mission's artifact store (``settings.artifacts``, ``SKYFORM_ARTIFACTS``, else its own)."""
+        with self._lock:
+            if self._artifacts is None:
+                from .artifacts.location import open_store
+
+                self._artifacts = open_store(
+                    self.mission.settings.get("artifacts"), self.mission.state_dir, mission_dir=self.mission.directory
+                )
+            return self._artifacts
 
     def kind(self, type_name: str) -> tuple[Provider, ResourceKind]:
         found = self.registry.resolve_type(type_name)
@@ -118,6 +134,7 @@ class Runtime:
             intent_at=intent_at or time.time(),
             lifecycle=dict(lifecycle or {}),
             reporter=reporter or Reporter(),
+            artifacts=self.artifacts,
         )
 
     def close(self) -> None:

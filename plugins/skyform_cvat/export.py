@@ -53,6 +53,7 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
         "sha256": {"type": "string"},
         "bytes": {"type": "integer"},
         "format": {"type": "string"},
+        "artifact": {"type": "string", "description": "sha256:<hex> in the artifact store (skyform artifacts get)"},
     },
     "required": ["path", "sha256", "bytes", "format"],
 }
@@ -92,8 +93,11 @@ class ExportKind(ResourceKind):
             _, exporters = ctx.client.formats()
             yield from check_format(spec["format"], exporters, "export")
 
-    def _outputs(self, path: Path, spec: Mapping[str, Any], sha: str) -> dict[str, Any]:
-        return {"path": str(path), "sha256": sha, "bytes": path.stat().st_size, "format": spec["format"]}
+    def _stored(self, path: Path, spec: Mapping[str, Any], ctx: OperationContext) -> tuple[dict[str, Any], str]:
+        """The archive put in the artifact store: the outputs that record it, and its sha256."""
+        digest = ctx.artifacts.put(path)
+        outputs = {"path": str(path), "sha256": digest.hex, "bytes": path.stat().st_size, "format": spec["format"]}
+        return {**outputs, "artifact": str(digest)}, digest.hex
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         target, target_id = target_of(spec)
@@ -134,11 +138,11 @@ class ExportKind(ResourceKind):
             Downloader(ctx.client.sdk).download_file(
                 state.result_url, output_path=path, pbar=UploadProgress(ctx.reporter, "download")
             )
-        sha = _digest(path)
+        outputs, sha = self._stored(path, record.spec, ctx)
         return Result(
             remote_id=rq_id,
             status="ready",
-            outputs=self._outputs(path, record.spec, sha),
+            outputs=outputs,
             observed={k: record.spec[k] for k in record.spec},
             private={"sha256": sha},
         )
@@ -152,11 +156,11 @@ class ExportKind(ResourceKind):
             return Result(remote_id=record.remote_id, status="running")
         if "sha256" not in record.outputs and path.is_file():
             # `skyform import`: the archive already downloaded is the export being recorded
-            sha = _digest(path)
+            outputs, sha = self._stored(path, record.spec, ctx)
             return Result(
                 remote_id=record.remote_id,
                 status="ready",
-                outputs=self._outputs(path, record.spec, sha),
+                outputs=outputs,
                 observed={k: record.spec[k] for k in record.spec},
                 private={"sha256": sha},
             )

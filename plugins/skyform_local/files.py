@@ -109,7 +109,10 @@ class FilesKind(ResourceKind):
                 digest = old["sha256"]
             else:
                 digest = _sha256(path)
-            entries.append({"path": str(path), "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+            entry = {"path": str(path), "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+            if old and old.get("sha256") == digest and old.get("artifact"):
+                entry["artifact"] = old["artifact"]  # still published: a refresh keeps the reference
+            entries.append(entry)
             total += st.st_size
         manifest = hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
         return {
@@ -122,6 +125,8 @@ class FilesKind(ResourceKind):
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         outputs = self._manifest(self._match(spec, ctx.mission_dir))
+        if ctx.artifacts.shared:
+            self._publish(outputs["files"], ctx)
         return Result(
             remote_id=outputs["manifest_sha256"][:16],
             outputs=outputs,
@@ -139,6 +144,20 @@ class FilesKind(ResourceKind):
 
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
         return self.create(spec, ctx)
+
+    def _publish(self, entries: list[dict[str, Any]], ctx: OperationContext) -> None:
+        """Put every file in the shared artifact store (a worker elsewhere fetches it by digest).
+
+        Only a shared store (``settings.artifacts`` or ``SKYFORM_ARTIFACTS``): the mission's own
+        default store is on this disk, beside the files themselves, and a copy of every photo
+        there would serve no one. A file already stored (another mission's) is not sent again.
+        """
+        from skyform.artifacts import Digest
+
+        for i, entry in enumerate(entries):
+            digest = ctx.artifacts.put(Path(entry["path"]), expected=Digest(entry["sha256"]))
+            entry["artifact"] = str(digest)
+            ctx.reporter.progress((i + 1) / len(entries), f"published {i + 1}/{len(entries)} file(s)")
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         return None

@@ -38,7 +38,15 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}},
+                "properties": {
+                    "path": {"type": "string"},
+                    "sha256": {"type": "string"},
+                    "bytes": {"type": "integer"},
+                    "artifact": {
+                        "type": "string",
+                        "description": "sha256:<hex> in the shared artifact store (only with settings.artifacts)",
+                    },
+                },
             },
         },
         "manifest_sha256": {"type": "string", "description": "Digest of the sorted (path, sha256) list."},

@@ -110,8 +110,13 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
         "node": {"type": "string", "description": "URL of the node the task ran on."},
         "all_zip": {
             "type": "object",
-            "description": "The downloaded all.zip: path, sha256, bytes.",
-            "properties": {"path": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"}},
+            "description": "The downloaded all.zip: path, sha256, bytes, and its digest in the artifact store.",
+            "properties": {
+                "path": {"type": "string"},
+                "sha256": {"type": "string"},
+                "bytes": {"type": "integer"},
+                "artifact": {"type": "string", "description": "sha256:<hex>: skyform artifacts get fetches it"},
+            },
         },
         "assets_dir": {"type": "string", "description": "Directory all.zip was extracted into."},
         "orthophoto": {**_PATH_OR_NULL, "description": "odm_orthophoto/odm_orthophoto.tif"},

@@ -304,13 +304,14 @@ class TaskKind(ResourceKind):
     ) -> Result:
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         archive, sha256, size = artifacts.download(node, uuid, ctx.artifacts_dir, ctx.reporter)
+        stored = ctx.artifacts.put(archive)  # by digest: any machine fetches and verifies the same bytes
         assets = artifacts.extract(archive, ctx.artifacts_dir / "assets", uuid, max_bytes=fleet.max_extract_bytes)
         found = artifacts.products(assets)
         crs, bounds = artifacts.georeference(assets)
         outputs: dict[str, Any] = {
             "uuid": uuid,
             "node": node.url,
-            "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size},
+            "all_zip": {"path": str(archive), "sha256": sha256, "bytes": size, "artifact": str(stored)},
             "assets_dir": str(assets),
             **found,
             "processing_time_ms": int(info.get("processingTime") or 0),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from skyform.artifacts import Digest
 from skyform.errors import NotFound
 
 
@@ -127,6 +128,11 @@ def test_export_without_images_of_a_job_in_coco(sandbox, images) -> None:
         coco = zf.read("annotations/instances_default.json").decode()
     assert "frame_03.png" in coco and "frame_00.png" not in coco
     assert Path(exported.outputs["path"]).name == f"job-{job_id}-coco-1-0.zip"
+    # the archive is in the artifact store under the digest the record keeps
+    store = sandbox.ops("Export").context().artifacts
+    assert exported.outputs["artifact"] == f"sha256:{exported.outputs['sha256']}"
+    assert store.exists(Digest.parse(exported.outputs["artifact"]))
+    store.verify(Digest.parse(exported.outputs["artifact"]))
 
 
 def test_export_read_replans_when_the_download_is_gone(sandbox, images) -> None:

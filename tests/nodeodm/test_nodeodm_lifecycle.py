@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from nodeodm_support import KIND, context, images, poll_until_done, record
 
+from skyform.artifacts import Digest
 from skyform.errors import AuthError, PermanentError, TransientError
 from skyform.providers import Change
 
@@ -32,6 +33,10 @@ def test_full_lifecycle_creates_polls_downloads_and_exposes_products(node, missi
     zip_path = Path(out["all_zip"]["path"])
     assert zip_path.parent == ctx.artifacts_dir and zip_path.name == "all.zip"
     assert hashlib.sha256(zip_path.read_bytes()).hexdigest() == out["all_zip"]["sha256"]
+    # stored by skyform's own digest, so a machine without the file fetches and verifies it
+    assert out["all_zip"]["artifact"] == f"sha256:{out['all_zip']['sha256']}"
+    stored = ctx.artifacts.fetch(Digest.parse(out["all_zip"]["artifact"]), mission / "fetched.zip")
+    assert stored.read_bytes() == zip_path.read_bytes()
     assert out["orthophoto"].endswith("odm_orthophoto/odm_orthophoto.tif") and Path(out["orthophoto"]).is_file()
     assert Path(out["dsm"]).read_bytes().startswith(b"II*\x00")
     assert out["dtm"] is None  # no dtm option: no DTM product

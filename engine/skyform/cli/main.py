@@ -36,6 +36,7 @@ LAZY = {
     "catalog": ("skyform.cli.catalog", "catalog"),
     "provenance": ("skyform.cli.catalog", "provenance"),
     "ui": ("skyform.cli.ui", "ui"),
+    "artifacts": ("skyform.cli.artifacts", "artifacts"),
 }
 HELP = {
     "validate": "Check a mission: YAML, schemas, expressions, graph.",
@@ -58,6 +59,7 @@ HELP = {
     "catalog": "Write the mission's products as a STAC catalog.",
     "provenance": "Show where a resource's products came from (W3C PROV).",
     "ui": "Serve a read-only web page of missions, plans and runs.",
+    "artifacts": "List, fetch and collect the content-addressed artifact store.",
 }
 
 

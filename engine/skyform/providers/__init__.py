@@ -10,6 +10,7 @@ registry of what plugins offer. ``from skyform import hookimpl`` keeps working t
 from __future__ import annotations
 
 from .. import hookimpl
+from ..artifacts.digest import Digest
 from .base import (
     ALL_FIELDS,
     Change,
@@ -32,6 +33,7 @@ __all__ = [
     "CheckContext",
     "Confidence",
     "Cost",
+    "Digest",
     "OperationContext",
     "Provider",
     "Record",

@@ -36,6 +36,7 @@ from ..errors import Issue
 from .cost import Cost
 
 if TYPE_CHECKING:
+    from ..artifacts.store import ArtifactStore
     from ..catalog.model import Dataset
     from ..sandbox.simulator import Simulator, SimulatorOptions
 
@@ -144,7 +145,11 @@ class Reporter:
 class OperationContext:
     """Everything an operation may use besides the spec and the record.
 
-    ``client`` is what ``Provider.connect`` returned for this run's settings.
+    ``client`` is what ``Provider.connect`` returned for this run's settings. ``artifacts``
+    is the mission's content-addressed store (``put(path|stream) -> Digest``, ``open``,
+    ``fetch``, ``exists``): a kind that downloads a product puts it there and records
+    ``str(digest)`` in its outputs, so any machine can fetch and verify the same bytes and
+    ``skyform artifacts gc`` keeps them (docs/plugins.md, "Artifacts").
     """
 
     client: Any
@@ -161,6 +166,14 @@ class OperationContext:
     lifecycle: Mapping[str, Any] = field(default_factory=dict)
     reporter: Reporter = field(default_factory=Reporter)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("skyform.provider"))
+    #: None when built: the mission's own store under ``<mission>/.skyform/store``
+    artifacts: ArtifactStore = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.artifacts is None:
+            from ..artifacts.location import DEFAULT_DIR, local_store
+
+            self.artifacts = local_store(self.mission_dir / ".skyform" / DEFAULT_DIR, shared=False)
 
     def path(self, relative: str | Path) -> Path:
         """A path from the spec, resolved against the mission directory."""

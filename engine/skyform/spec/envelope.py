@@ -134,6 +134,28 @@ MISSION_SCHEMA: dict[str, Any] = {
                     "description": "Write the mission's STAC catalog here after every apply: a directory "
                     "relative to the mission, or an fsspec URL (s3://bucket/key).",
                 },
+                "artifacts": {
+                    "description": "The content-addressed artifact store shared by missions and workers: a "
+                    "directory relative to the mission, file://, s3://bucket/prefix or any fsspec URL, or "
+                    "{url, endpoint} for an S3-compatible server (default: SKYFORM_ARTIFACTS, else the "
+                    "mission's .skyform/store). Credentials come from the environment, never from here.",
+                    "anyOf": [
+                        {"type": "string", "minLength": 1},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["url"],
+                            "properties": {
+                                "url": {"type": "string", "minLength": 1},
+                                "endpoint": {
+                                    "type": "string",
+                                    "pattern": "^https?://",
+                                    "description": "the S3 API's address, e.g. https://minio.example:9000",
+                                },
+                            },
+                        },
+                    ],
+                },
             },
         },
     },

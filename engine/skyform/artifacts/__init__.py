@@ -1,0 +1,17 @@
+"""Artifacts in a content-addressed store: inputs and outputs kept once by sha256, any fsspec URL.
+
+``store.py`` is the store (``put``, ``open``, ``fetch``, ``exists``, ``ls``, ``gc``) and why a
+killed writer leaves nothing half-visible; ``digest.py`` the ``Digest`` records keep;
+``location.py`` where a mission's store is (``settings.artifacts``, ``SKYFORM_ARTIFACTS``,
+else ``.skyform/store``) and the S3 client options; ``references.py`` which recorded
+resources refer to which objects. Providers reach the store as ``ctx.artifacts``
+(docs/plugins.md); people as ``skyform artifacts ls|get|gc`` (docs/artifacts.md).
+"""
+
+from __future__ import annotations
+
+from .digest import Digest
+from .location import open_store, store_at
+from .store import ArtifactStore, StoredObject, VerifiedReader
+
+__all__ = ["ArtifactStore", "Digest", "StoredObject", "VerifiedReader", "open_store", "store_at"]

@@ -20,9 +20,10 @@ from .site import Entry, Site
 from .views import event_json
 
 #: how often the history is read while nothing new arrived, and how often a comment keeps
-#: the connection (and any proxy between) open
+#: the connection (and any proxy between) open - and finds out that the browser left, as
+#: only a failed write tells a WSGI server so
 POLL_SECONDS = 0.25
-HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_SECONDS = 5.0
 BATCH = 500
 
 

@@ -19,7 +19,22 @@ from urllib.parse import quote
 from .. import redact
 from ..cli.output import Printer, action_text, plan_text
 from ..plan.model import ActionKind, Plan
+from .views import Layout
 
+
+def _asset_version() -> str:
+    """A digest of the static assets: in their URLs, so a browser may keep them for long and
+    still never runs an old script against a new page."""
+    import hashlib
+    from importlib import resources
+
+    digest = hashlib.sha256()
+    for name in ("ui.js", "ui.css"):
+        digest.update(resources.files(__package__).joinpath("static", name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+ASSET_VERSION = _asset_version()
 TABS = (("graph", "Graph"), ("plan", "Plan"), ("timeline", "Timeline"), ("outputs", "Outputs"), ("history", "History"))
 #: the actions that delete a remote object: no apply brings it back
 IRREVERSIBLE = (ActionKind.DELETE, ActionKind.REPLACE)
@@ -56,7 +71,8 @@ def page(title: str, body: str, *, csrf: str, mission: str | None = None, tab: s
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         f"<meta name=csrf-token content={escape(csrf)}><title>{h(title)} · skyform</title>"
-        '<link rel=stylesheet href="/static/ui.css"><script src="/static/ui.js" defer></script></head>'
+        f'<link rel=stylesheet href="/static/ui.css?v={ASSET_VERSION}">'
+        f'<script src="/static/ui.js?v={ASSET_VERSION}" defer></script></head>'
         f'<body data-tab="{tab}"{live}><header><b>skyform</b> {heading}'
         '<span id=live class=live title="live updates">●</span></header>'
         f"{tabs}<main>{body}</main></body></html>"
@@ -81,21 +97,27 @@ def missions_page(rows: Iterable[dict[str, Any]], *, csrf: str) -> str:
     return page("missions", "".join(body), csrf=csrf)
 
 
-def graph_page(name: str, view: dict[str, Any], *, csrf: str) -> str:
+def graph_page(name: str, lay: Layout, marks: dict[str, Any], *, csrf: str) -> str:
+    """The graph: its shape and its marks embedded as JSON, drawn by ``static/ui.js``."""
     counts: dict[str, int] = {}
-    for n in view["nodes"]:
-        counts[n["status"]] = counts.get(n["status"], 0) + 1
+    for status in marks["status"]:
+        counts[status] = counts.get(status, 0) + 1
     legend = " ".join(f'<span class="chip st-{h(s)}">{h(s)} {c}</span>' for s, c in sorted(counts.items()))
-    data = json.dumps(view, separators=(",", ":")).replace("</", "<\\/")
     body = (
-        f"<h1>{h(name)}</h1><p class=legend>{len(view['nodes'])} resources: {legend}"
+        f"<h1>{h(name)}</h1><p class=legend>{len(lay.order)} resources: {legend}"
         " <span class=hint>fill: health · ring: sync · click a node for details</span></p>"
         '<div class=split><div id=graph-wrap><svg id=graph xmlns="http://www.w3.org/2000/svg"></svg></div>'
         "<aside><div id=details class=details><p class=hint>Click a node.</p></div>"
         "<h2>Live</h2><ol id=log class=log></ol></aside></div>"
-        f'<script type="application/json" id=graph-data>{redact.redact(data)}</script>'
+        f'<script type="application/json" id=graph-data>{_embedded(lay.shape_json)}</script>'
+        f'<script type="application/json" id=graph-marks>{_embedded(json.dumps(marks, separators=(",", ":")))}</script>'
     )
-    return page(name, body, csrf=csrf, mission=name, tab="graph", seq=view["seq"])
+    return page(name, body, csrf=csrf, mission=name, tab="graph", seq=marks["seq"])
+
+
+def _embedded(text: str) -> str:
+    """JSON inside a script element: no ``</`` may close it early; secrets masked."""
+    return redact.redact(text.replace("</", "<\\/"))
 
 
 def _json_block(value: Any) -> str:

@@ -84,8 +84,9 @@ class App:
         self.site, self.security = site, security
         self.plans = Plans(site)
         self.stop = threading.Event()  # set on shutdown: open event streams end
-        self._layout_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         self._layouts: dict[str, tuple[tuple[str, tuple[str, ...]], views.Layout]] = {}  # by mission
+        self._pages: dict[str, tuple[tuple[Any, ...], bytes]] = {}  # the graph page, by mission
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -171,7 +172,8 @@ class App:
             raise NotFound(f"no asset {name!r}")
         response = Response(asset.read_bytes(), mimetype=STATIC_TYPES[suffix].split(";")[0])
         response.headers["Content-Type"] = STATIC_TYPES[suffix]
-        response.headers["Cache-Control"] = "no-cache"
+        # the page names the asset with a digest of its content (pages.ASSET_VERSION)
+        response.headers["Cache-Control"] = "max-age=86400" if request.args.get("v") else "no-cache"
         return response
 
     def on_missions(self, request: Request) -> Response:
@@ -187,29 +189,50 @@ class App:
             rows.append(views.missions_row(entry.name, row, records, events, shown.plan if shown else None))
         return self._html(pages.missions_page(rows, csrf=self.security.csrf))
 
-    def _graph(self, entry: Entry) -> dict[str, Any]:
+    def _graph(self, entry: Entry) -> tuple[views.Layout, dict[str, Any]]:
+        """The mission's layout (kept while the mission and its set of records stay) and
+        each node's marks now."""
         mission = self.site.mission(entry)
         with self.site.store(entry) as store:
             statuses = store.statuses(entry.name)
             last = store.events(entry.name, limit=1)
             undeclared = sorted(statuses.keys() - (mission.resources.keys() if mission is not None else set()))
             key = (mission.digest if mission is not None else "", tuple(undeclared))
-            with self._layout_lock:
+            with self._cache_lock:
                 lay = self._layouts.get(entry.name)
             if lay is None or lay[0] != key:  # the mission or the set of recorded resources changed
                 records = store.resources(entry.name) if undeclared else {}
                 lay = (key, views.layout(mission, {a: records[a] for a in undeclared}))
-                with self._layout_lock:
+                with self._cache_lock:
                     self._layouts[entry.name] = lay
         shown = self.plans.latest(entry, make=False)
-        return views.graph_view(lay[1], statuses, shown.plan if shown else None, last[-1].seq if last else 0)
+        marks = views.graph_marks(lay[1], statuses, shown.plan if shown else None, last[-1].seq if last else 0)
+        return lay[1], marks
 
     def on_graph(self, request: Request, name: str) -> Response:
+        """The mission page; kept as rendered until the state, the mission or its plan change
+        (every write bumps the state's serial), so a reload of a large mission is cheap."""
         entry = self._entry(name)
-        return self._html(pages.graph_page(name, self._graph(entry), csrf=self.security.csrf))
+        mission = self.site.mission(entry)
+        with self.site.store(entry) as store:
+            row = store.mission(entry.name)
+        shown = self.plans.latest(entry, make=False)
+        key = (
+            mission.digest if mission is not None else "",
+            row.serial if row is not None else 0,
+            (shown.origin, shown.plan.created_at) if shown is not None else None,
+        )
+        with self._cache_lock:
+            cached = self._pages.get(name)
+        if cached is None or cached[0] != key:
+            cached = (key, pages.graph_page(name, *self._graph(entry), csrf=self.security.csrf).encode())
+            with self._cache_lock:
+                self._pages[name] = cached
+        return Response(cached[1], mimetype="text/html")
 
     def on_graph_json(self, request: Request, name: str) -> Response:
-        return Response(json.dumps(self._graph(self._entry(name))), mimetype="application/json")
+        lay, marks = self._graph(self._entry(name))
+        return Response(json.dumps({**lay.shape, **marks}), mimetype="application/json")
 
     def on_plan(self, request: Request, name: str) -> Response:
         entry = self._entry(name)

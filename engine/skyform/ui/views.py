@@ -13,8 +13,10 @@ any change, ``not applied`` when nothing is recorded).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .. import graph, redact
@@ -57,6 +59,22 @@ class Layout:
     layer: dict[str, int]
     deps: dict[str, list[str]]
 
+    @cached_property
+    def shape(self) -> dict[str, Any]:
+        """What does not change while the mission does not: the graph page's node rows
+        ``[id, type index, layer]`` in drawing order, the type names, the edges as pairs of
+        node indexes. Computed once per layout; a page load adds only the marks."""
+        index = {rid: i for i, rid in enumerate(self.order)}
+        types: dict[str, int] = {}
+        nodes = [[rid, types.setdefault(self.types.get(rid, ""), len(types)), self.layer[rid]] for rid in self.order]
+        edges = [[index[d], index[rid]] for rid in self.order for d in self.deps[rid]]
+        return {"types": list(types), "nodes": nodes, "edges": edges}
+
+    @cached_property
+    def shape_json(self) -> str:
+        """:attr:`shape` as the page embeds it (encoded once: it is the bulk of a large page)."""
+        return json.dumps(self.shape, separators=(",", ":"))
+
 
 def layout(mission: Mission | None, records: Mapping[str, ResourceState]) -> Layout:
     """The mission's graph (or, known only from state, the recorded ``depends_on``); a
@@ -86,27 +104,30 @@ def sync_of(address: str, recorded: Mapping[str, object], actions: Mapping[str, 
     return "in sync" if not action.changes_anything and not action.drift else "out of sync"
 
 
+SYNCS = ("in sync", "out of sync", "not applied", "unknown")
+
+
+def graph_marks(
+    lay: Layout, statuses: Mapping[str, tuple[str, str]], plan: Plan | None, last_seq: int
+) -> dict[str, Any]:
+    """Each node's marks in the layout's order: its status and its sync (an index into
+    ``syncs``); ``health`` maps a status to its health mark (the page applies it live)."""
+    actions = {a.address: a for a in plan.actions} if plan is not None else None
+    sync = {name: i for i, name in enumerate(SYNCS)}
+    return {
+        "status": [statuses[rid][1] if rid in statuses else "planned" for rid in lay.order],
+        "sync": [sync[sync_of(rid, statuses, actions)] for rid in lay.order],
+        "syncs": SYNCS,
+        "health": {**HEALTH, "planned": "missing"},
+        "seq": last_seq,
+    }
+
+
 def graph_view(
     lay: Layout, statuses: Mapping[str, tuple[str, str]], plan: Plan | None, last_seq: int
 ) -> dict[str, Any]:
-    """The graph page's data: nodes by layer with both marks, edges as index pairs."""
-    index = {rid: i for i, rid in enumerate(lay.order)}
-    actions = {a.address: a for a in plan.actions} if plan is not None else None
-    nodes = []
-    for rid in lay.order:
-        status = statuses[rid][1] if rid in statuses else "planned"
-        nodes.append(
-            {
-                "id": rid,
-                "type": lay.types.get(rid, ""),
-                "layer": lay.layer[rid],
-                "status": status,
-                "health": HEALTH.get(status, "missing"),
-                "sync": sync_of(rid, statuses, actions),
-            }
-        )
-    edges = [[index[d], index[rid]] for rid in lay.order for d in lay.deps[rid]]
-    return {"nodes": nodes, "edges": edges, "seq": last_seq}
+    """The graph as one JSON document (``/m/NAME/graph.json``): the shape and the marks."""
+    return {**lay.shape, **graph_marks(lay, statuses, plan, last_seq)}
 
 
 def node_view(

@@ -3,10 +3,8 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const COL = 190, ROW = 34, W = 170, H = 24, ROWS = 40, FIRST = 300, CHUNK = 2000;
+const COL = 190, ROW = 34, W = 170, H = 24, ROWS = 40, FIRST = 150, CHUNK = 2000;
 const FINISHED = new Set(["ready", "failed", "deleted", "forgotten"]);
-const HEALTH = { ready: "healthy", running: "progressing", creating: "progressing", updating: "progressing",
-                 deleting: "progressing", failed: "degraded" };
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -36,6 +34,13 @@ function esc(text) { return String(text).replace(/[&<>"']/g, c => ESCAPES[c]); }
 
 function drawGraph() {
   const data = JSON.parse(document.getElementById("graph-data").textContent);
+  const marks = JSON.parse(document.getElementById("graph-marks").textContent);
+  data.health = marks.health;
+  // the shape's rows and the marks (views.Layout.shape, views.graph_marks) into the objects
+  // the drawing and the live updates use
+  data.nodes = data.nodes.map(([id, type, layer], i) => ({
+    id, type: data.types[type], layer, status: marks.status[i], health: marks.health[marks.status[i]] || "missing",
+    sync: marks.syncs[marks.sync[i]] }));
   const svg = document.getElementById("graph");
   const { pos, width, height, order } = place(data.nodes);
   svg.setAttribute("width", width + 10);
@@ -60,8 +65,7 @@ function drawGraph() {
       const label = n.id.length > 24 ? n.id.slice(0, 23) + "…" : n.id;
       parts.push(`<g class="node h-${n.health} s-${slug(n.sync)}" data-id="${esc(n.id)}" data-status="${esc(n.status)}"` +
                  ` transform="translate(${x},${y})"><rect width="${W}" height="${H}" rx="4"></rect>` +
-                 `<circle cx="${W - 9}" cy="${H / 2}" r="5"></circle><text x="6" y="16">${esc(label)}</text>` +
-                 `<title>${esc(`${n.id} (${n.type}): ${n.status}, ${n.health}, ${n.sync}`)}</title></g>`);
+                 `<circle cx="${W - 9}" cy="${H / 2}" r="5"></circle><text x="6" y="16">${esc(label)}</text></g>`);
       for (const a of incoming.get(i) || []) {
         const [x0, y0] = pos[a];
         d += `M${x0 + W},${y0 + H / 2}L${x},${y + H / 2}`;
@@ -111,7 +115,7 @@ function setStatus(address, status) {
   if (graph && graph.byId.has(address)) {
     const { g, node } = graph.byId.get(address);
     node.status = status;
-    node.health = HEALTH[status] || "missing";
+    node.health = graph.data.health[status] || "missing";
     g.dataset.status = status;
     g.classList.remove("h-healthy", "h-progressing", "h-degraded", "h-missing");
     g.classList.add(`h-${node.health}`);

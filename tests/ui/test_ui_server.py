@@ -9,9 +9,13 @@ through the StateStore API; the stream is also read from a real ``skyform ui`` p
 from __future__ import annotations
 
 import http.client
+import json
+import os
 import re
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.test import Client
 
+from skyform.state import open_store
 from skyform.state.base import Event, ResourceState
+from skyform.state.plugin import skyform_state_backends
 from skyform.ui import live
 from skyform.ui.server import App, Security
 from skyform.ui.site import Site
@@ -76,6 +82,23 @@ def test_every_page_renders_and_names_no_other_host(mission: Path) -> None:
         response = c.get(f"/static/{asset}", headers={"Host": "localhost"})
         assert response.status_code == 200 and not re.search(r"https?://(?!www\.w3\.org/2000/svg)", response.text)
     assert c.get("/static/../site.py", headers={"Host": "localhost"}).status_code == 404
+
+
+def test_the_assets_are_package_data_and_the_docs_show_each_view() -> None:
+    """Every file of static/ ships in the wheel (pyproject's package-data); docs/ui.md has a
+    screenshot of each view, and each one it names exists."""
+    import tomllib
+    from importlib import resources
+
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "static/*" in data["skyform.ui"]
+    static = resources.files("skyform.ui").joinpath("static")
+    assert {p.name for p in static.iterdir()} == {"ui.js", "ui.css"}
+    docs = (root / "docs" / "ui.md").read_text()
+    shots = re.findall(r"!\[[^\]]*\]\((ui/[\w-]+\.png)\)", docs)
+    assert {Path(s).stem for s in shots} >= {"missions", "graph", "graph-live", "node", "plan", "timeline", "outputs"}
+    assert all((root / "docs" / s).is_file() for s in shots)
 
 
 def test_a_page_asked_through_another_host_name_is_refused(mission: Path) -> None:
@@ -155,6 +178,55 @@ def test_a_real_server_streams_events_recorded_after_a_restart(mission: Path, se
         lines.append(response.readline().decode().strip())
     conn.close()
     assert "id: 2" in lines and any('"after": "ready"' in line for line in lines)
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL schema (SKYFORM_TEST_POSTGRES_URL; set, the server must answer)."""
+    base = os.environ.get("SKYFORM_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("SKYFORM_TEST_POSTGRES_URL is not set")
+    url = f"{base}{'&' if '?' in base else '?'}schema=skyform_ui_{uuid.uuid4().hex[:12]}"
+    first = open_store(url, tmp_path, skyform_state_backends())
+    yield url
+    first.drop_schema()  # type: ignore[attr-defined]
+    first.close()
+
+
+@pytest.mark.postgres
+def test_a_gitops_state_alone_shows_every_mission_it_records_and_streams_their_events(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """``skyform ui --state postgresql://...``: the missions a runner recorded, each graph
+    drawn from the recorded dependencies, and the live stream from PostgreSQL's history."""
+    store = open_store(postgres_url, tmp_path, skyform_state_backends())
+    try:
+        for name in ("north", "south"):
+            store.write(
+                name,
+                [
+                    ResourceState("a", "local.Files", "ready", "k-a", time.time()),
+                    ResourceState("b", "local.Files", "running", "k-b", time.time(), depends_on=["a"]),
+                ],
+                [transition("a", None, "ready"), transition("b", None, "running")],
+            )
+    finally:
+        store.close()
+    site = Site([], postgres_url)
+    assert sorted(site.entries) == ["north", "south"]
+    c = Client(App(site, Security()))
+    listing = c.get("/", headers={"Host": "127.0.0.1"}).text
+    assert "north" in listing and "south" in listing
+    graph = json.loads(c.get("/m/south/graph.json", headers={"Host": "127.0.0.1"}).text)
+    assert [n[0] for n in graph["nodes"]] == ["a", "b"] and graph["edges"] == [[0, 1]]
+    assert graph["status"] == ["ready", "running"]
+    stop = threading.Event()
+    stream = live.stream(site, site.entries["south"], 0, stop)
+    next(stream)
+    first = next(stream)
+    stop.set()
+    stream.close()
+    assert '"address": "a"' in first and '"after": "ready"' in first
 
 
 def test_bad_input_is_a_message_and_a_usage_exit_code(mission: Path, tmp_path: Path) -> None:

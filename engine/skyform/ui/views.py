@@ -14,6 +14,7 @@ any change, ``not applied`` when nothing is recorded).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -162,7 +163,7 @@ def event_json(event: Event) -> dict[str, Any]:
     return out
 
 
-def timeline_view(events: list[Event]) -> dict[str, Any]:
+def timeline_view(events: list[Event], now: float | None = None) -> dict[str, Any]:
     """The last run, per node: queued (from the run's start to its first step), then one bar
     per recorded status until the node finished (submitting, waiting on the service...)."""
     start = max(
@@ -174,7 +175,8 @@ def timeline_view(events: list[Event]) -> dict[str, Any]:
     run = events[start:]
     t0 = run[0].at
     finished = next((e for e in run if e.kind in (EventKind.APPLY_FINISHED, EventKind.DESTROY_FINISHED)), None)
-    end = finished.at if finished else max(e.at for e in run)
+    # a run still going is drawn up to now: its open bars grow while the page follows it
+    end = finished.at if finished else max(max(e.at for e in run), now if now is not None else time.time())
     rows: dict[str, dict[str, Any]] = {}
     for e in run:
         if e.kind != EventKind.TRANSITION or not e.address:

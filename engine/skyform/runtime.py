@@ -1,7 +1,9 @@
 """One run's connection to the providers: settings resolved, clients connected lazily.
 
 Settings come from the mission's ``providers:`` block (expressions resolved, secrets
-registered for redaction) or, with ``--sandbox``, from the simulators. Each provider's
+registered for redaction) or, with ``--sandbox``, from the simulators (URLs, credentials)
+together with the mission's settings the provider keeps (``Provider.sandbox_keeps``: its
+``prices``), so a sandbox plan shows the mission's real totals. Each provider's
 client is made once, on first use, by ``Provider.connect`` - from whichever worker thread
 needs it first - and closed at the end of the run.
 """
@@ -68,17 +70,20 @@ class Runtime:
         with self._lock:
             if provider in self._settings:
                 return self._settings[provider]
-        if self.sandbox_settings is not None and provider in self.sandbox_settings:
-            settings: Mapping[str, Any] = dict(self.sandbox_settings[provider])
-        else:
-            problems: list[Any] = []
-            raw = self.mission.providers.get(provider, {})
-            scope = Scope(self.mission, self.secrets, require_secrets=True)
-            resolved = scope.resolve_at(raw, ("providers", provider), problems, provider)
-            if problems:
-                raise SpecError(problems)
-            settings = resolved or {}
         spec = self.registry.providers[provider]
+        raw = self.mission.providers.get(provider, {})
+        sandboxed = self.sandbox_settings is not None and provider in self.sandbox_settings
+        if sandboxed:  # the simulator's connection, the mission's prices (and what else it keeps)
+            raw = {k: v for k, v in raw.items() if k in spec.sandbox_keeps}
+        problems: list[Any] = []
+        scope = Scope(self.mission, self.secrets, require_secrets=not sandboxed)
+        resolved = scope.resolve_at(raw, ("providers", provider), problems, provider)
+        if problems:
+            raise SpecError(problems)
+        settings: Mapping[str, Any] = resolved or {}
+        if sandboxed:
+            assert self.sandbox_settings is not None
+            settings = {**settings, **self.sandbox_settings[provider]}
         for key in spec.secret_settings:
             redact.register(settings.get(key))
         with self._lock:

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from skyform.errors import Issue, NotFound
-from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 
 from .adoption import created_after
 from .errors import sdk_errors
 from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
+from .pricing import PROJECT
 
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -56,6 +57,10 @@ class ProjectKind(ResourceKind):
     # (not ``url``: it is made of the provider's url setting, which may change)
     stable_outputs = frozenset({"id"})
     output_sources = {"label_ids": frozenset({"labels"})}
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """A project holds labels and no data: it costs nothing."""
+        return PROJECT
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         yield from check_labels(spec.get("labels"))

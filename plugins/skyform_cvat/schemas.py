@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .pricing import PRICES_SCHEMA
+
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -33,6 +35,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "description": "Organisation slug to work in (X-Organization); empty: the personal workspace.",
         },
         "verify_ssl": {"type": "boolean", "description": "Verify the server's TLS certificate (default true)."},
+        "prices": PRICES_SCHEMA,
     },
     "required": ["url"],
     "oneOf": [

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from skyform.errors import Issue, NotFound
-from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
 from .adoption import created_after
 from .background import cancel, find_requests, look
 from .errors import sdk_errors
 from .labels import LABELS_SCHEMA, check_labels, label_names, label_requests, observed_labels, recolour, replace_reason
+from .pricing import task_estimate
 from .sdk_fields import field
 
 PATH_LIST = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
@@ -113,6 +114,10 @@ class TaskKind(ResourceKind):
                 path = Path(image) if Path(image).is_absolute() else ctx.mission_dir / image
                 if not path.is_file():
                     yield Issue(("images",) if isinstance(images, str) else ("images", i), f"no such file: {image}")
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """The server's compute time for the images at the declared ``prices`` (pricing.py)."""
+        return task_estimate(spec, ctx.settings)
 
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         project_id = spec.get("project_id")

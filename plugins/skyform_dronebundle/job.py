@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 
 from . import vocabulary as v
 from .client import certainly_not_created
 from .dates import day, timestamp
 from .identity import derived_external_id
 from .job_rules import job_issues
+from .pricing import estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SCHEMA
 
 _DATE_FIELDS = ("start_date", "end_date")
@@ -99,6 +100,10 @@ class JobKind(ResourceKind):
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         """The rules of :mod:`.job_rules`, relative to ``ctx.today``."""
         return job_issues(spec, ctx.today)
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """Its flights, over the whole recurrence window, at the declared ``prices`` (pricing.py)."""
+        return estimate(spec, ctx.settings)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """project_id replaces the job; a pattern or recurring change regenerates occurrences."""

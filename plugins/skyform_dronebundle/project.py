@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
 from . import vocabulary as v
@@ -106,6 +106,10 @@ class ProjectKind(ResourceKind):
         "the DroneBundle API documents no project delete (set archived: true, or remove it "
         "on the dashboard); skyform forgets it only with --forget"
     )
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """A project is a folder for jobs: it costs nothing (its jobs' flights do)."""
+        return Cost.free("a project is a folder for jobs; their flights are priced on the jobs")
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         """The documented name rule and status other needing its reason."""

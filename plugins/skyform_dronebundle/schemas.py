@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import vocabulary as v
+from .pricing import PRICES_SCHEMA
 
 # ISO 8601: a calendar date, optionally with a time and an offset (the API takes "ISO date
 # strings"; the page's example is a plain date). Calendar validity is checked in job_rules.
@@ -209,6 +210,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "description": "Requests per minute this run may send with the key (the "
             "documented limit is 1,000; lower it when the key is shared).",
         },
+        "prices": PRICES_SCHEMA,
     },
     "required": ["api_key"],
     "additionalProperties": False,

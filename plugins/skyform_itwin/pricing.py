@@ -35,9 +35,10 @@ def basis(parameters: Mapping[str, Any]) -> str:
     """What :func:`pre_estimate` is computed from, in the plan's words."""
     quality = str(parameters.get("meshQuality") or "Medium")
     parts = []
-    if isinstance(parameters.get("gigaPixels"), (int, float)):
+    giga, mega = parameters.get("gigaPixels"), parameters.get("megaPoints")
+    if isinstance(giga, (int, float)) and (giga or not isinstance(mega, (int, float)) or not mega):
         rate = PER_GIGAPIXEL.get(quality, PER_GIGAPIXEL["Medium"])
-        parts.append(f"{parameters['gigaPixels']:g} gigapixels x {rate:g} {UNIT} ({quality})")
-    if isinstance(parameters.get("megaPoints"), (int, float)):
-        parts.append(f"{parameters['megaPoints']:g} megapoints x {PER_MEGAPOINT:g} {UNIT}")
+        parts.append(f"{giga:g} gigapixels x {rate:g} {UNIT} ({quality})")
+    if isinstance(mega, (int, float)) and mega:
+        parts.append(f"{mega:g} megapoints x {PER_MEGAPOINT:g} {UNIT}")
     return " + ".join(parts) + "; iTwin's estimatedCost is checked before submission"

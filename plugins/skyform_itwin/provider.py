@@ -41,5 +41,6 @@ PROVIDER = Provider(
     # documented tier limits are 500-5000 requests/min; a few concurrent calls suffice
     parallelism=8,
     simulator=_simulator,
+    sandbox_keeps=frozenset({"budget"}),  # the operator's ceiling on a job's estimatedCost
     description="Bentley iTwin Reality Modeling (ContextCapture v1): workspaces and reconstruction jobs",
 )

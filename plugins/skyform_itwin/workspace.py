@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skyform.errors import AdoptError
-from skyform.providers import ALL_FIELDS, OperationContext, Record, ResourceKind, Result
+from skyform.providers import ALL_FIELDS, Cost, OperationContext, Record, ResourceKind, Result
 
 from .client import ItwinClient
 from .schemas import WORKSPACE_OUTPUTS_SCHEMA, WORKSPACE_SPEC_SCHEMA
@@ -39,6 +39,10 @@ class WorkspaceKind(ResourceKind):
     outputs_schema = WORKSPACE_OUTPUTS_SCHEMA
     immutable = ALL_FIELDS
     delete_mode = "delete"
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """A workspace bills nothing: iTwin bills the processing units of its jobs."""
+        return Cost.free("a workspace bills nothing; its jobs bill processing units")
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
         client: ItwinClient = ctx.client

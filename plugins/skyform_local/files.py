@@ -16,7 +16,7 @@ from typing import Any
 
 from skyform.catalog.model import Asset, Dataset
 from skyform.errors import Issue, PermanentError
-from skyform.providers import CheckContext, OperationContext, Record, ResourceKind, Result
+from skyform.providers import CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
 from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
@@ -40,6 +40,10 @@ class FilesKind(ResourceKind):
     stable_outputs = frozenset()  # every output is derived from the files' contents
     delete_mode = "forget"
     delete_note = "local files are never deleted; only the record is dropped"
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """Files on this machine are read, not bought: nothing to pay."""
+        return Cost.free("files read on this machine")
 
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:
         """Patterns stay inside the mission directory and match files, named paths exist:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .pricing import PRICES_SCHEMA
+
 OPTION_NAME = "^[a-z0-9][a-z0-9-]*$"
 URL = {
     "type": "string",
@@ -181,6 +183,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "default": 64 * 1024**3,
             "description": "Refuse an all.zip that would expand beyond this many bytes.",
         },
+        "prices": PRICES_SCHEMA,
     },
     "oneOf": [
         {"required": ["url"], "not": {"required": ["nodes"]}},

@@ -17,7 +17,17 @@ from typing import Any
 
 from skyform.catalog.model import Dataset
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError, TransientError
-from skyform.providers import Change, ChangePlan, CheckContext, OperationContext, Record, ResourceKind, Result, Status
+from skyform.providers import (
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+    Status,
+)
 from skyform.spec.values import is_known
 
 from . import artifacts
@@ -26,6 +36,7 @@ from .datasets import task_datasets
 from .drift import observed
 from .fleet import Fleet
 from .options_check import check_options
+from .pricing import estimate
 from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
 from .upload import EXTRA_FILES, options_list, task_fields, task_uuid, upload_files, upload_task
 
@@ -93,6 +104,10 @@ class TaskKind(ResourceKind):
                     f"{out!r} leaves the project directory ('..'); "
                     "outputs are paths relative to the task's project directory",
                 )
+
+    def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
+        """Compute time from the image count and options at the declared ``prices`` (pricing.py)."""
+        return estimate(spec, ctx.settings)
 
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         fleet: Fleet = ctx.client

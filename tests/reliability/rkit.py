@@ -183,7 +183,7 @@ def demo_mission(
     """Copy the demo mission (its YAML and photos, never its .skyform) to ``dst``.
 
     ``providers`` (a serve's providers.json) replaces each provider's connection settings,
-    keeping the mission's own non-connection settings (iTwin's ``budget``). The result is
+    keeping the mission's own non-connection settings (``prices``, iTwin's ``budget``). The result is
     written as JSON, which is YAML.
     """
     from ruamel.yaml import YAML
@@ -195,7 +195,7 @@ def demo_mission(
     doc = YAML(typ="safe").load((DEMO / "mission.yaml").read_text())
     if providers is not None:
         for name, settings in providers.items():
-            keep = {k: v for k, v in doc["providers"].get(name, {}).items() if k == "budget"}
+            keep = {k: v for k, v in doc["providers"].get(name, {}).items() if k in ("budget", "prices")}
             doc["providers"][name] = {**settings, **keep}
     if edit is not None:
         edit(doc)

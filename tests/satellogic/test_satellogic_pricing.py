@@ -17,7 +17,7 @@ from satellogic_support import Sandbox  # type: ignore[import-not-found]
 from skyform.providers import Cost
 from skyform.spec.values import Unknown
 from skyform.testing.runner import run_cli
-from skyform_satellogic.pricing import estimate, periods
+from skyform_satellogic.pricing import estimate, periods, polygon_area_km2
 from skyform_satellogic.provider import PROVIDER
 
 PRICES = {"prices": {"per_capture": 450, "currency": "EUR"}}
@@ -46,6 +46,29 @@ def test_a_recurring_task_costs_every_period_of_its_window() -> None:
         "3,600.00 EUR for 4 occurrences (900.00 each) "
         "(2 captures x 450.00 EUR per occurrence, 4 occurrences in the window; operator-price)"
     )
+
+
+#: a 0.1 x 0.1 degree square at the equator: about 11.13 km x 11.06 km
+SQUARE = [[[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.1], [0.0, 0.0]]]
+
+
+def test_an_aoi_polygon_is_priced_by_its_area() -> None:
+    area = polygon_area_km2(SQUARE)
+    assert 123.0 < area < 124.0  # 111.32 km per degree at the equator, squared, x 0.01
+    hole = [[0.02, 0.02], [0.04, 0.02], [0.04, 0.04], [0.02, 0.04], [0.02, 0.02]]
+    assert polygon_area_km2([SQUARE[0], hole]) < area
+    spec = {"max_captures": 1, "target": {"type": "Polygon", "coordinates": SQUARE}}
+    cost = estimate(spec, {"prices": {"per_km2": 10, "currency": "EUR"}})
+    assert cost is not None and cost.amount == round(area * 10, 2)
+    assert cost.basis == f"{area:,.2f} km2 (the polygon, one coverage) x 10.00 EUR"
+
+
+def test_a_poi_with_only_an_area_price_is_cost_unknown() -> None:
+    point = {"max_captures": 1, "target": {"type": "Point", "coordinates": [12.5, 55.6]}}
+    assert estimate(point, {"prices": {"per_km2": 10, "currency": "EUR"}}) is None
+    polygon = {"max_captures": 2, "target": {"type": "Polygon", "coordinates": SQUARE}}
+    by_capture = estimate(polygon, PRICES)  # no per_km2: the polygon's captures at per_capture
+    assert by_capture is not None and by_capture.amount == 900.0
 
 
 def test_no_price_or_an_unknown_window_is_no_estimate() -> None:

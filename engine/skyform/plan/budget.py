@@ -154,6 +154,8 @@ def summarize(actions: Iterable[Planned]) -> CostSummary:
         if action.cost is None:
             unknown.append(action.address)
             continue
+        if action.cost.is_free:  # known to cost nothing: in no currency's total, not unknown
+            continue
         totals[action.cost.currency] = totals.get(action.cost.currency, 0.0) + action.cost.amount
         items.append((action.address, action.cost))
     items.sort(key=lambda item: -item[1].amount)  # stable: equal amounts keep plan order

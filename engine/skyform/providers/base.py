@@ -324,6 +324,7 @@ class Provider:
     run; closed through its ``close()`` if it has one). ``secret_settings`` names settings
     that are redacted everywhere and never stored. ``parallelism`` caps concurrent calls
     to this provider. ``simulator`` builds the sandbox simulator of the service.
+    ``sandbox_keeps`` names the settings a sandbox run takes from the mission (``prices``).
     """
 
     name: str
@@ -335,6 +336,9 @@ class Provider:
     parallelism: int | None = None
     simulator: Callable[[SimulatorOptions], Simulator] | None = None
     description: str = ""
+    #: settings about the operator's contract rather than the connection: ``--sandbox``
+    #: keeps the mission's values of these while the simulator supplies URLs and credentials
+    sandbox_keeps: frozenset[str] = frozenset({"prices"})
 
     def kind(self, name: str) -> ResourceKind | None:
         for k in self.kinds:

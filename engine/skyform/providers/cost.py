@@ -58,17 +58,30 @@ class Cost:
         """What one occurrence costs (the amount itself for work done once)."""
         return self.amount / self.occurrences if self.occurrences > 1 else self.amount
 
+    @classmethod
+    def free(cls, basis: str) -> Cost:
+        """Work that bills nothing (a project that only holds labels, files read locally).
+
+        Known to cost nothing, which is not "unknown": it adds to no currency's total.
+        """
+        return cls(0.0, "", basis, Confidence.QUOTE)
+
     @property
     def figure(self) -> str:
-        """The amount and its currency alone: ``1,350.00 EUR``."""
-        return f"{self.amount:,.2f} {self.currency}"
+        """The amount and its currency alone: ``1,350.00 EUR`` (``free`` for :meth:`free`)."""
+        return "free" if self.is_free else f"{self.amount:,.2f} {self.currency}"
 
     def __str__(self) -> str:
         text = self.figure
         if self.occurrences > 1:
             text += f" for {self.occurrences} occurrences ({self.per_occurrence:,.2f} each)"
-        notes = [n for n in (self.basis, str(self.confidence)) if n]
-        return text + f" ({'; '.join(notes)})"
+        notes = [n for n in (self.basis, "" if self.is_free else str(self.confidence)) if n]
+        return text + (f" ({'; '.join(notes)})" if notes else "")
+
+    @property
+    def is_free(self) -> bool:
+        """Known to bill nothing (:meth:`free`): counted in no total, and not unknown."""
+        return self.amount == 0 and not self.currency
 
     def to_json(self) -> dict[str, Any]:
         """The cost as a plan and the state hold it (schemas/plan.schema.json, ``$defs.cost``)."""
@@ -97,3 +110,50 @@ class Cost:
             confidence=Confidence(confidence),
             occurrences=int(data.get("occurrences", 1)),
         )
+
+
+def compute_prices_schema(unit: str, default_minutes: float, what: str) -> dict[str, Any]:
+    """The settings schema of ``prices`` for a service billed by compute time.
+
+    ``per_compute_hour`` and ``currency`` are the operator's rate; ``minutes_per_<unit>``
+    is how long one unit (an image) takes at default options, ``default_minutes`` unless
+    the operator measured their own.
+    """
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["per_compute_hour", "currency"],
+        "description": f"Your price of {what}, for rough cost estimates in the plan (the API quotes none).",
+        "properties": {
+            "per_compute_hour": {"type": "number", "minimum": 0, "description": "The price of one compute hour."},
+            "currency": {"type": "string", "minLength": 1, "description": "Its currency, e.g. EUR or USD."},
+            f"minutes_per_{unit}": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "default": default_minutes,
+                "description": f"Compute minutes one {unit} takes at default options (default {default_minutes:g}).",
+            },
+        },
+    }
+
+
+def compute_time(
+    prices: Mapping[str, Any], count: int, unit: str, default_minutes: float, factors: list[tuple[str, float]]
+) -> Cost:
+    """A rough Cost: ``count`` units x minutes each x the options' ``factors`` at the hourly rate.
+
+    The basis spells every term out (``120 images x 0.5 min x 1.5 (feature-quality high)
+    = 1.50 compute h x 40.00 EUR``) so a reader can redo it, and the confidence is ``rough``:
+    processing time depends on the photos as much as on their number.
+    """
+    minutes = float(prices.get(f"minutes_per_{unit}", default_minutes))
+    hours = count * minutes / 60
+    for _, factor in factors:
+        hours *= factor
+    rate, currency = float(prices["per_compute_hour"]), str(prices["currency"])
+    terms = "".join(f" x {factor:g} ({why})" for why, factor in factors)
+    basis = (
+        f"{count} {unit}{'s' if count != 1 else ''} x {minutes:g} min{terms} "
+        f"= {hours:,.2f} compute h x {rate:,.2f} {currency}"
+    )
+    return Cost(round(hours * rate, 2), currency, basis, Confidence.ROUGH)

@@ -23,9 +23,9 @@ from werkzeug.wrappers import Request, Response
 from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
 
 from .. import vocabulary as v
+from ..schedule import occurrences
 from .access import SANDBOX_KEY, SlidingWindow, initial_keys, refusal, retry_after_header
 from .ids import uuid7
-from .schedule import occurrences
 from .validation import job_error, project_error, today_utc
 from .workspace import WorkspaceEndpoints, seed_team, workspace_rules
 

@@ -205,7 +205,8 @@ class ProviderContract:
         ops.delete(record)  # deleting what is gone is done, not an error
 
     def test_estimate_is_unknown_or_says_its_basis(self, ops: Operations) -> None:
-        """estimate_cost is None (cost unknown) or a Cost that says what it is computed from.
+        """estimate_cost is None (cost unknown) or a Cost that says what it is computed from
+        (``Cost.free`` for work that bills nothing).
 
         With ``prices`` (the settings a kind's estimate reads, when it has them), it is a Cost.
         """
@@ -217,7 +218,8 @@ class ProviderContract:
             if cost is None:
                 continue
             assert isinstance(cost, Cost), f"estimate_cost returned {cost!r}, not a Cost"
-            assert cost.amount >= 0 and cost.currency and cost.basis, f"{cost!r}: amount, currency and basis"
+            assert cost.amount >= 0 and cost.basis, f"{cost!r}: an amount of 0 or more and its basis"
+            assert cost.currency or cost.is_free, f"{cost!r}: a currency (none only for Cost.free)"
             assert isinstance(cost.confidence, Confidence) and cost.occurrences >= 1, repr(cost)
 
     def test_outputs_match_outputs_schema(self, ops: Operations) -> None:

@@ -29,7 +29,6 @@ from .providers.base import DEFAULT_PARALLELISM
 from .providers.host import Registry, load_registry
 from .spec.mission import Mission
 from .spec.secrets import Secrets
-from .validate.checks import combine, validate_mission
 
 if TYPE_CHECKING:
     # imported by the methods that use them: `skyform validate` loads none of these, nor the
@@ -80,6 +79,9 @@ def load(
         mission, cached_ok, envelope = load_cached(Path(path), registry, today)
         if cached_ok:
             return mission, []
+        # the checks are imported only when they run: an unchanged mission skips them
+        from .validate.checks import combine
+
         # all errors at once: an envelope mistake does not stop the checks of everything else
         problems = combine(envelope, _checked(mission, registry, secrets, today, partial=bool(envelope)))
     valid = not any(p.severity == "error" for p in problems)
@@ -95,6 +97,8 @@ def _checked(
 ) -> list[Diagnostic]:
     """validate_mission; over the usable part of an envelope-invalid mission it is a best
     effort, and a shape it did not foresee leaves the envelope's own diagnostics to speak."""
+    from .validate.checks import validate_mission
+
     if not partial:
         return validate_mission(mission, registry, secrets=secrets, today=today)
     try:

@@ -9,7 +9,6 @@ sets stay cheap.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -168,6 +167,8 @@ class FilesKind(ResourceKind):
 
     def datasets(self, record: Record) -> list[Dataset]:
         """The file set as the mission's input: one asset per file, with the recorded sha256."""
+        import mimetypes  # only for a catalog: validating and planning never need it
+
         files = record.outputs.get("files") or []
         assets = tuple(
             Asset(

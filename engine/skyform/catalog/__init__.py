@@ -9,10 +9,8 @@ types of :mod:`.model`; the engine never knows what an orthophoto is.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ..errors import UsageError
 from .model import Asset, Dataset
@@ -42,6 +40,8 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
     A URL (``s3://bucket/catalogs/a12``) gets a catalog built in a local temporary directory,
     verified there, then uploaded whole; returns where ``catalog.json`` now is.
     """
+    from urllib.parse import urlsplit
+
     from .stac import write_catalog
 
     parts = urlsplit(destination)
@@ -55,6 +55,8 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
             hint="publish remote catalogs with --assets copy",
         )
     fs = _filesystem(parts.scheme)
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="skyform-catalog-") as tmp:
         local = write_catalog(lineage, Path(tmp) / "catalog", assets=assets).parent
         target = destination.rstrip("/")

@@ -9,30 +9,33 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from .. import redact
 from ..errors import Diagnostic, SkyformError, SpecError
 from ..events import EventKind
-from ..plan.model import Action, ActionKind, Plan, symbol
 from ..spec.values import SECRET_MARK, UNKNOWN_MARK, Secret, Unknown
 
-# the symbols themselves are the plan's (ActionKind.symbol); only their colours live here
+if TYPE_CHECKING:
+    from ..plan.model import Action, Plan
+
+# the symbols themselves are the plan's (ActionKind.symbol); only their colours live here,
+# keyed by the kinds' values: `skyform validate` prints through this module and imports no
+# plan model (start-up time, issue 16)
 COLORS = {
-    ActionKind.CREATE: "green",
-    ActionKind.UPDATE: "yellow",
-    ActionKind.REPLACE: "red",
-    ActionKind.DELETE: "red",
-    ActionKind.FORGET: "magenta",
-    ActionKind.RESUME: "cyan",
-    ActionKind.READ: "cyan",
+    "create": "green",
+    "update": "yellow",
+    "replace": "red",
+    "delete": "red",
+    "forget": "magenta",
+    "resume": "cyan",
+    "read": "cyan",
 }
 VERBS = {
     "create": "will be created",
@@ -139,6 +142,8 @@ def error_text(exc: SkyformError, printer: Printer) -> list[str]:
 
 
 def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[str]:
+    from ..plan.model import ActionKind
+
     lines: list[str] = []
     for a in plan.actions:
         if a.action == ActionKind.NOOP and not a.drift and not show_noop:
@@ -221,6 +226,8 @@ def cost_text(plan: Plan) -> list[str]:
 
 
 def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
+    from ..plan.model import ActionKind, symbol
+
     mark, color = symbol(a.action), COLORS.get(a.action)
     verb = VERBS.get(a.action, a.action) if a.action != ActionKind.NOOP else "is up to date"
     head = f"{printer.style(mark, color, True)} {printer.style(a.address, bold=True)} ({a.type}) {verb}"
@@ -274,6 +281,8 @@ class ApplyView:
         self._line(event)
         if self.live:
             self._track(event)
+            import shutil  # here: it pulls in bz2 and lzma, which `skyform validate` never needs
+
             self.printer.stream.write(self._status()[: shutil.get_terminal_size((100, 20)).columns - 1])
             self.printer.stream.flush()
 

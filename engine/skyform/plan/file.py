@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import UsageError
-from .model import PLAN_FORMAT, PLAN_FORMAT_VERSION
+
+#: The saved plan's header (:meth:`Plan.save` writes it): defined here, where a file is told
+#: apart, so that reading a mission's files never imports the plan model (start-up time).
+PLAN_FORMAT = "skyform-plan"
+PLAN_FORMAT_VERSION = 2
 
 #: the header: the first key of the top-level object, ``format``, naming this format (or
 #: a plan of format 1, from before the header had a name, so it is refused as a plan)

@@ -24,6 +24,7 @@ from ..errors import PlanRefused
 from ..providers.base import Change, Cost
 from ..spec.budget import MissionBudget
 from .budget import BudgetBreach, CostSummary, summarize
+from .file import PLAN_FORMAT, PLAN_FORMAT_VERSION
 
 
 class ActionKind(StrEnum):
@@ -69,8 +70,6 @@ def symbol(kind: str) -> str:
 CHANGING = frozenset(
     {ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.DELETE, ActionKind.FORGET, ActionKind.RESUME}
 )
-PLAN_FORMAT = "skyform-plan"
-PLAN_FORMAT_VERSION = 2
 
 
 @dataclass

@@ -6,7 +6,8 @@ calls :func:`load_registry` when a command needs providers, and tests hand it th
 objects they want.
 
 Loading is lazy because start-up time is a feature (issue 16): discovering the entry points
-reads only metadata; an entry point's module is imported, registered and validated
+reads only the distributions' ``entry_points.txt`` (:mod:`.entrypoints`, without importing
+``importlib.metadata``); an entry point's module is imported, registered and validated
 (``pm.check_pending()``, the type and uniqueness of what it returns) when something it may
 offer is first asked for. A lookup of provider ``X`` first loads the entry point named
 ``X`` (the built-ins follow that convention) and, only when that does not offer ``X``, all
@@ -25,7 +26,6 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -33,6 +33,7 @@ import pluggy
 from ..errors import PluginError
 from . import hookspecs
 from .base import Provider, ResourceKind
+from .entrypoints import EntryPoint, entry_points
 from .hooks import Hooks, PluginInfo
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(GROUP)
         self.add_hookspecs(hookspecs)
         #: entry-point name -> entry point, in name order; removed once loaded
-        self.pending: dict[str, metadata.EntryPoint] = {}
+        self.pending: dict[str, EntryPoint] = {}
         self.origins: dict[int, PluginInfo] = {}
         self.tracing = False
 
@@ -83,10 +84,10 @@ def build_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | Non
     return pm
 
 
-def _discover(only: set[str] | None) -> dict[str, metadata.EntryPoint]:
+def _discover(only: set[str] | None) -> dict[str, EntryPoint]:
     """The ``skyform`` entry points by name; one name from two distributions is an error."""
-    found: dict[str, metadata.EntryPoint] = {}
-    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+    found: dict[str, EntryPoint] = {}
+    for ep in sorted(entry_points(GROUP), key=lambda e: e.name):
         if only is not None and ep.name not in only:
             continue
         seen = found.get(ep.name)
@@ -103,13 +104,13 @@ def _discover(only: set[str] | None) -> dict[str, metadata.EntryPoint]:
     return found
 
 
-def _info(ep: metadata.EntryPoint) -> PluginInfo:
+def _info(ep: EntryPoint) -> PluginInfo:
     dist = ep.dist.name if ep.dist is not None else "?"
     version = ep.dist.version if ep.dist is not None else "?"
     return PluginInfo(ep.name, dist, version, ep.value)
 
 
-def _load_entry_point(pm: PluginManager, ep: metadata.EntryPoint) -> object:
+def _load_entry_point(pm: PluginManager, ep: EntryPoint) -> object:
     info = _info(ep)
     try:
         module = ep.load()

@@ -19,8 +19,7 @@ import hashlib
 import hmac
 import os
 import pickle
-import secrets
-import tempfile
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,12 +32,24 @@ CACHE_VERSION = 2  # bumped when Mission gains fields (pickles of the old shape 
 DISABLED = os.environ.get("SKYFORM_NO_CACHE", "") not in ("", "0")
 
 
-def _cache_dir(directory: Path) -> Path:
-    """The cache of one mission directory, under the user's cache directory."""
+def user_cache_dir() -> Path:
+    """``platformdirs.user_cache_dir("skyform")``; on Linux worked out here by the XDG rule
+    platformdirs follows (``$XDG_CACHE_HOME`` when absolute, else ``~/.cache``), because
+    importing platformdirs (it pulls in tempfile, shutil, random) costs a tenth of
+    ``skyform validate``'s start-up. Anything unusual (a relative ``HOME``) asks platformdirs."""
+    home = os.environ.get("HOME")
+    if sys.platform == "linux" and (home is None or os.path.isabs(home)):
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache"), "skyform")
     import platformdirs
 
+    return Path(platformdirs.user_cache_dir("skyform"))
+
+
+def _cache_dir(directory: Path) -> Path:
+    """The cache of one mission directory, under the user's cache directory."""
     key = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:24]
-    return Path(platformdirs.user_cache_dir("skyform")) / "missions" / key
+    return user_cache_dir() / "missions" / key
 
 
 def _registry_key(registry: Any, mission: Mission) -> str:
@@ -99,6 +110,8 @@ def remember(mission: Mission, registry: Any, today: date, *, valid: bool) -> No
 def _store(entry: Path, data: dict[str, Any]) -> None:
     if DISABLED:
         return
+    import tempfile  # here: a cache hit writes nothing, and tempfile pulls in shutil and random
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
@@ -120,12 +133,12 @@ def _key() -> bytes:
     """The per-user signing key (created on first use, readable by the user only)."""
     global _KEY
     if _KEY is None:
-        import platformdirs
-
-        path = Path(platformdirs.user_cache_dir("skyform")) / "skyform.key"
+        path = user_cache_dir() / "skyform.key"
         try:
             _KEY = path.read_bytes()
         except OSError:
+            import secrets
+
             path.parent.mkdir(parents=True, exist_ok=True)
             key = secrets.token_bytes(32)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -5,6 +5,10 @@ builds plain dicts and lists (:class:`MDict`, :class:`MList`) that remember the 
 column of every key and item, so every later error can point at its source without a
 second parse. Timestamps stay strings (services want ISO text, not ``datetime``).
 
+ruamel.yaml is imported by :func:`parse`, not by this module: a mission read from the
+content-hash cache (``spec/cache.py``) is made of MDicts without any parsing, and importing
+the parser costs a sixth of ``skyform validate``'s start-up (issue 16).
+
 Limits: one document per file, no unknown tags (no object construction of any kind), alias
 expansion bounded by the size of the expanded tree (a "billion laughs" document is refused
 before anything is expanded), nesting depth bounded, input must be UTF-8 text.
@@ -19,23 +23,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
-
-try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
-    from ruamel.yaml.clib._ruamel_yaml import CParser as Parser  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - other interpreters
-    from ruamel.yaml.parser import Parser
 
 from ..errors import Diagnostic, Location, SpecError
 
@@ -187,6 +174,17 @@ def _build(parser: Any, source: str) -> Any:
     to the count of expanded values, so an alias bomb is refused as soon as the count
     passes MAX_NODES, before anything is expanded.
     """
+    from ruamel.yaml.events import (
+        AliasEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
+
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int]] = {}
     open_anchors: set[str] = set()
@@ -317,6 +315,13 @@ def parse(text: str | bytes, source: str) -> Any:
             raise SpecError(
                 Diagnostic("", f"file is not valid UTF-8 (byte {exc.start})", Location(source, line, 1))
             ) from None
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
+        from ruamel.yaml.clib._ruamel_yaml import CParser as Parser  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - other interpreters
+        from ruamel.yaml.parser import Parser
+
     gc_was_enabled = gc.isenabled()
     gc.disable()  # building allocates many small objects: pausing gc halves the time
     try:

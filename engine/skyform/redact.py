@@ -51,6 +51,11 @@ def redact_data(value: object) -> object:
     return value
 
 
+def has_secrets() -> bool:
+    """True once any secret is registered (a lock-free test for the hot paths)."""
+    return _pattern is not None
+
+
 def known_secrets() -> frozenset[str]:
     """The registered secrets (for leak scanners in tests)."""
     with _lock:

@@ -91,3 +91,22 @@ def test_a_field_no_longer_made_from_a_secret_is_plain_again(ws) -> None:
     shown = json.loads(ws.sub("state", "show", ws.path, "a", env=env).out)
     assert shown["observed"]["value"] == shown["outputs"]["value"] == "plain-value"
     assert ws.sub("plan", "--sandbox", "--detailed-exitcode", ws.path, env=env).code == 0
+
+
+def test_an_unchanged_answer_is_sealed_as_recorded_by_the_fast_path(monkeypatch) -> None:
+    """sealed() returns the record itself when the service answers what was recorded and no
+    secret is known: the same data the two walks build, digest markers included; a Secret
+    object or an Unknown in the answer, or a known secret, still takes the walks."""
+    from skyform.spec.values import UNKNOWN_MARK, Unknown, to_storable
+
+    monkeypatch.setattr(redact, "_pattern", None)  # a process that knows no secret
+    recorded = {"files": [{"path": "/d/a.jpg", "bytes": 3}], "token": {SECRET_MARK: "sha256:0123"}, "n": None}
+    answer = json.loads(json.dumps(recorded))
+    assert sealed(answer, like=recorded) is recorded
+    assert sealed(answer, like=recorded) == to_storable(sensitive(answer, like=recorded))
+    echoed = sealed({"name": Secret("plain-before-now")}, like={"name": "plain-before-now"})
+    assert echoed == {"name": {SECRET_MARK: Secret("plain-before-now").digest}}
+    later = {UNKNOWN_MARK: "resources.a.outputs.id"}
+    assert sealed({"id": Unknown("resources.a.outputs.id")}, like={"id": later}) == {"id": later}
+    monkeypatch.setattr(redact, "_pattern", object())  # some secret is known: the walks run
+    assert sealed(answer, like=recorded) is not recorded

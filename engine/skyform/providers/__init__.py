@@ -4,7 +4,8 @@
 fails when a name is added here without its documentation. The rest of this package is
 the engine's side: :mod:`.base` defines the provider model, :mod:`.hookspecs` the hooks,
 :mod:`.hooks` calls them with types, :mod:`.host` builds the plugin manager and the
-registry of what plugins offer, and :mod:`.entrypoints` finds the plugins' entry points. ``from skyform import hookimpl`` keeps working too.
+registry of what plugins offer, and :mod:`.entrypoints` finds the plugins' entry points.
+``from skyform import hookimpl`` keeps working too.
 """
 
 from __future__ import annotations

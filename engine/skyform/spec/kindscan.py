@@ -14,23 +14,12 @@ mission, and is never silently left out. (A ``kind`` spelled with YAML escapes,
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
-
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
+from typing import Any
 
 from ..errors import Diagnostic, Location, SpecError
-from .yamlsource import MAX_BYTES, Parser
+from .yamlsource import MAX_BYTES, event_parser
 
 MISSION_KIND = "Mission"
 _MISSION_BYTES = MISSION_KIND.encode()
@@ -62,7 +51,10 @@ def declares_mission(data: bytes, source: str) -> bool:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise SpecError(Diagnostic("", f"not valid UTF-8 (byte {exc.start})", Location(source, line, 1))) from None
-    parser = Parser(io.StringIO(text))
+    # ruamel.yaml only now: a mission read from a .yaml file never asks, and start-up matters
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    parser = event_parser(text)
     try:
         return _scan(parser)
     except MarkedYAMLError as exc:
@@ -78,8 +70,18 @@ def declares_mission(data: bytes, source: str) -> bool:
             dispose()
 
 
-def _scan(parser: Parser) -> bool:
+def _scan(parser: Any) -> bool:
     """Walk the events: in a document's top-level mapping, items alternate key, value."""
+    from ruamel.yaml.events import (
+        AliasEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
+
     depth, top_is_map, index, key = 0, False, 0, None
     while True:
         event = parser.get_event()

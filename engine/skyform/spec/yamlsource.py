@@ -300,6 +300,15 @@ def _merge(frame: _Frame, value: Any, source: str, mark: Any) -> None:
                 frame.merged.add(k)
 
 
+def event_parser(text: str) -> Any:
+    """ruamel.yaml's event parser over ``text`` (imported here, on first use; see above)."""
+    try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
+        from ruamel.yaml.clib._ruamel_yaml import CParser as Parser  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - other interpreters
+        from ruamel.yaml.parser import Parser
+    return Parser(io.StringIO(text))
+
+
 def parse(text: str | bytes, source: str) -> Any:
     """Parse one YAML document into MDict/MList/scalars, or raise SpecError with a location."""
     if isinstance(text, bytes):
@@ -317,15 +326,10 @@ def parse(text: str | bytes, source: str) -> Any:
             ) from None
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    try:  # the C parser (ruamel.yaml.clib): 4-7x faster than the pure-Python one
-        from ruamel.yaml.clib._ruamel_yaml import CParser as Parser  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover - other interpreters
-        from ruamel.yaml.parser import Parser
-
     gc_was_enabled = gc.isenabled()
     gc.disable()  # building allocates many small objects: pausing gc halves the time
     try:
-        parser = Parser(io.StringIO(text))
+        parser = event_parser(text)
         try:
             return _build(parser, source)
         finally:

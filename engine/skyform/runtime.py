@@ -47,6 +47,10 @@ class Runtime:
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._artifacts: ArtifactStore | None = None
+        #: path -> digest of published files, for operations on a machine that lacks them:
+        #: whoever runs operations away from the mission's files fills it
+        #: (``artifacts.references.published_files`` over the mission's records)
+        self.inputs: dict[str, str] = {}
 
     @property
     def artifacts(self) -> ArtifactStore:
@@ -140,6 +144,7 @@ class Runtime:
             lifecycle=dict(lifecycle or {}),
             reporter=reporter or Reporter(),
             artifacts=self.artifacts,
+            inputs=self.inputs,
         )
 
     def close(self) -> None:

@@ -153,8 +153,9 @@ def task_uuid(key: str) -> str:
 
 def upload_files(spec: Mapping[str, Any], ctx: OperationContext) -> list[UploadFile]:
     """The images and extra files to upload, with the names the node expects."""
-    files = [UploadFile(ctx.path(p), PurePosixPath(str(p).replace("\\", "/")).name) for p in spec["images"]]
-    files += [UploadFile(ctx.path(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
+    # local_file: on a worker without the photos, the copy the artifact store holds by digest
+    files = [UploadFile(ctx.local_file(p), PurePosixPath(str(p).replace("\\", "/")).name) for p in spec["images"]]
+    files += [UploadFile(ctx.local_file(spec[f]), upload_name(f, spec[f])) for f in EXTRA_FILES if spec.get(f)]
     missing = [str(f.path) for f in files if not f.path.is_file()]
     if missing:
         raise PermanentError(

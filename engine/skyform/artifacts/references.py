@@ -8,9 +8,10 @@ kind that records ``str(ctx.artifacts.put(...))`` is covered like the built-in o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from ..state.base import StateStore
+from ..state.base import ResourceState, StateStore
 from .digest import Digest, referenced
 
 
@@ -33,3 +34,25 @@ def merge(*maps: dict[Digest, list[str]]) -> dict[Digest, list[str]]:
         for digest, addresses in mapping.items():
             merged[digest].update(addresses)
     return {digest: sorted(addresses) for digest, addresses in merged.items()}
+
+
+def published_files(resources: Iterable[ResourceState]) -> dict[str, str]:
+    """path -> ``sha256:<hex>`` of every file the records say was put in the store: each
+    ``{"path": ..., "artifact": "sha256:..."}`` in their outputs (a ``local.Files`` entry, an
+    ``all_zip``, an export), so an operation on another machine can fetch what a spec names."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            path, artifact = value.get("path"), value.get("artifact")
+            if isinstance(path, str) and isinstance(artifact, str) and list(referenced(artifact)):
+                found[path] = artifact
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for resource in resources:
+        walk(resource.outputs)
+    return found

@@ -52,6 +52,8 @@ class Collection:
     young: list[StoredObject] = field(default_factory=list)
     referenced: list[StoredObject] = field(default_factory=list)
     stale_temporaries: list[str] = field(default_factory=list)
+    #: S3 multipart uploads a killed writer left unfinished under tmp/: (key, upload id)
+    stale_uploads: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def freed(self) -> int:
@@ -202,11 +204,7 @@ class ArtifactStore:
         """Temporary keys and when their write began (epoch s, from the key's name)."""
         with self._io("list temporary objects"):
             names = self.fs.find(f"{self.root}/{TEMPORARY}")
-        found = []
-        for name in names:
-            stamp = name.rsplit("/", 1)[-1].split("-", 1)[0]
-            found.append((name, int(stamp) / 1000 if stamp.isdigit() else 0.0))
-        return found
+        return [(name, _began(name)) for name in names]
 
     def collect(self, keep: Iterable[Digest], *, grace: float = DEFAULT_GRACE, now: float | None = None) -> Collection:
         """What gc would do: objects not in ``keep`` and older than ``grace``, stale temporaries."""
@@ -221,7 +219,21 @@ class ArtifactStore:
             else:
                 result.unreferenced.append(obj)
         result.stale_temporaries = [name for name, began in self.temporaries() if now - began >= grace]
+        result.stale_uploads = [
+            (key, upload) for key, upload, began in self._unfinished_uploads() if now - began >= grace
+        ]
         return result
+
+    def _unfinished_uploads(self) -> list[tuple[str, str, float]]:
+        """Multipart uploads begun under tmp/ and never completed (S3 only: they hold storage,
+        invisible to listings, until aborted)."""
+        if self.local or not hasattr(self.fs, "call_s3"):
+            return []
+        bucket, _, prefix = f"{self.root}/{TEMPORARY}/".partition("/")
+        with self._io("list unfinished uploads"):
+            answer = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix)
+        # when the write began: from the key's name, like a temporary file (not the server's clock)
+        return [(f"{bucket}/{u['Key']}", u["UploadId"], _began(u["Key"])) for u in answer.get("Uploads") or []]
 
     def gc(self, keep: Iterable[Digest], *, grace: float = DEFAULT_GRACE, now: float | None = None) -> Collection:
         """Delete what :meth:`collect` finds; returns it."""
@@ -231,6 +243,9 @@ class ArtifactStore:
                 self.fs.rm(self.key(obj.digest))
             for name in result.stale_temporaries:
                 self._discard(name)
+            for key, upload in result.stale_uploads:
+                bucket, _, name = key.partition("/")
+                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=name, UploadId=upload)
         return result
 
     def _io(self, doing: str) -> _StoreIO:
@@ -301,6 +316,12 @@ class _StoreIO:
 def _is_client_error(exc: BaseException) -> bool:
     """botocore's errors, recognised by module so that importing skyform never imports botocore."""
     return type(exc).__module__.split(".")[0] in ("botocore", "aiobotocore", "aiohttp")
+
+
+def _began(key: str) -> float:
+    """When the write of a temporary key began (epoch s), from its ``<epoch ms>-<random>`` name."""
+    stamp = key.rsplit("/", 1)[-1].split("-", 1)[0]
+    return int(stamp) / 1000 if stamp.isdigit() else 0.0
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:

@@ -126,7 +126,7 @@ def gc(
                     "store": store.url,
                     "deleted": yes,
                     "unreferenced": [{"digest": str(o.digest), "bytes": o.size} for o in result.unreferenced],
-                    "temporaries": result.stale_temporaries,
+                    "temporaries": result.stale_temporaries + [key for key, _ in result.stale_uploads],
                     "young": [str(o.digest) for o in result.young],
                     "referenced": len(result.referenced),
                     "missions": recorded,
@@ -142,14 +142,15 @@ def gc(
     )
     for o in result.unreferenced:
         click.echo(f"  {o.digest}  {_size(o.size):>10}")
-    if result.stale_temporaries:
-        click.echo(f"{verb} {len(result.stale_temporaries)} interrupted write(s) older than {grace}")
+    interrupted = len(result.stale_temporaries) + len(result.stale_uploads)
+    if interrupted:
+        click.echo(f"{verb} {interrupted} interrupted write(s) older than {grace}")
     click.echo(
         f"Kept {len(result.referenced)} referenced object(s) and {len(result.young)} unreferenced "
         f"younger than {grace}; references read from the state of {len(recorded)} mission(s): "
         + (", ".join(recorded) or "none")
     )
-    if not yes and (result.unreferenced or result.stale_temporaries):
+    if not yes and (result.unreferenced or interrupted):
         click.echo("Run again with --yes to delete them.")
     return 0
 

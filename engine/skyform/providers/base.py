@@ -168,6 +168,9 @@ class OperationContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("skyform.provider"))
     #: None when built: the mission's own store under ``<mission>/.skyform/store``
     artifacts: ArtifactStore = field(default=None)  # type: ignore[assignment]
+    #: absolute path -> ``sha256:<hex>`` of the files the run's records published (a worker on
+    #: another machine lacks the paths; :meth:`local_file` fetches them by digest instead)
+    inputs: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.artifacts is None:
@@ -179,6 +182,21 @@ class OperationContext:
         """A path from the spec, resolved against the mission directory."""
         p = Path(relative)
         return p if p.is_absolute() else self.mission_dir / p
+
+    def local_file(self, relative: str | Path) -> Path:
+        """A spec path as a file on this machine: the file itself when it is here, else the copy
+        the artifact store holds under the digest recorded for it (fetched once, verified, into
+        ``<mission>/.skyform/inputs/<hex>/<name>``, so the file name is kept). A path that is
+        neither here nor published comes back as it is: the caller reports it missing."""
+        path = self.path(relative)
+        digest = self.inputs.get(str(path))
+        if digest is None or path.is_file():
+            return path
+        from ..artifacts.digest import Digest
+
+        wanted = Digest.parse(digest)
+        copy = self.mission_dir / ".skyform" / "inputs" / wanted.hex / path.name
+        return copy if copy.is_file() else self.artifacts.fetch(wanted, copy)
 
 
 @dataclass(frozen=True)

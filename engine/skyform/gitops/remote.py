@@ -19,7 +19,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import StateError
+from ..errors import Interrupted, StateError
 from ..plan.model import ActionKind
 from .order import MissionOrder
 from .report import MissionReport
@@ -72,7 +72,13 @@ def run_order(
         with MissionCheckout(root, order.path) as checkout:
             directory = checkout.checkout(repo, order.commit)
             runner = _MissionRunner(request, repo, order.commit, str(request.state_url), registry, emit, on_scheduler)
-            return runner.run(directory.parent, order.path, directory)
+            try:
+                return runner.run(directory.parent, order.path, directory)
+            except Interrupted as exc:  # the worker stopped it (its time is up, or it is shutting down)
+                failed.name = None
+                failed.status = "failed"
+                failed.errors.append(f"interrupted on the worker: {exc.message}")
+                return failed
     return failed
 
 

@@ -3,9 +3,12 @@
 The session (one fixture, run once per test worker) is a script a newcomer could type: write
 a mission with three mistakes, validate once and see all three, fix them, plan, apply in the
 sandbox, re-plan, change a parent, rotate a secret, import a project somebody made in CVAT by
-hand, and re-plan. Every command is a real subprocess against the built-in providers and
-their simulators; the script never stops on a surprise, it records what each command said.
-Each test below then checks one promise of the README against that transcript.
+hand, lose a record and import it back, and re-plan. The first command is the real `skyform`
+executable (a subprocess: the start-up a user meets); the rest run the same CLI in-process
+(``skyform.testing.run_cli``, the CLI's own error boundary) against the built-in providers and
+their simulators, which costs a fraction of a process start each. The script never stops on a
+surprise, it records what each command said. Each test below then checks one promise of the
+README against that transcript.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from skyform.testing import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = ROOT / "specs" / "cvat-basic" / "data" / "frames"
@@ -102,8 +107,9 @@ class Session:
         return self.steps[step]
 
 
-def _environment(cache: Path, project_key: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SKYFORM_")}
+def _environment(cache: Path, project_key: str) -> dict[str, str | None]:
+    """The user's environment, as changes to this one: no other SKYFORM_ variable (None unsets)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SKYFORM_")}
     env.update(
         {
             "NO_COLOR": "1",
@@ -147,10 +153,16 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     key = {"now": OLD_KEY}
 
     def skyform(step: str, *argv: str) -> Said:
+        ran = run_cli(*argv, cwd=directory, env=_environment(base / "cache", key["now"]))
+        said.steps[step] = Said(list(argv), ran.exit_code, ran.stdout, ran.stderr)
+        return said.steps[step]
+
+    def skyform_executable(step: str, *argv: str) -> Said:
+        env = {k: v for k, v in {**os.environ, **_environment(base / "cache", key["now"])}.items() if v is not None}
         proc = subprocess.run(
-            [sys.executable, "-c", "from skyform.cli.main import main; main()", *argv],
+            [str(Path(sys.executable).parent / "skyform"), *argv],
             cwd=directory,
-            env=_environment(base / "cache", key["now"]),
+            env=env,
             capture_output=True,
             text=True,
             timeout=300,
@@ -161,7 +173,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
         return said.steps[step]
 
     mission.write_text(WITH_MISTAKES)
-    skyform("validate with mistakes", "validate")
+    skyform_executable("validate with mistakes", "validate")
     mission.write_text(FIXED)
     skyform("validate fixed", "validate")
     skyform("plan", "plan", "--sandbox")
@@ -181,6 +193,10 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     mission.write_text(WITH_ARCHIVE)
     skyform("import", "import", "--sandbox", "archive", said.facts["archive id"])
     skyform("plan after import", "plan", "--sandbox", "--detailed-exitcode")
+    skyform("output project", "output", "project")
+    skyform("state rm", "state", "rm", ".", "defects")
+    skyform("import back", "import", "--sandbox", "defects", said.steps["output project"].out.strip())
+    skyform("output project after import back", "output", "project")
     skyform("final re-plan", "plan", "--sandbox", "--detailed-exitcode")
     skyform("history", "history")
     return said
@@ -190,9 +206,14 @@ def test_validate_reports_all_three_mistakes_at_once(session: Session) -> None:
     """One `skyform validate` names all three mistakes, each at its file and line (exit 3)."""
     said = session["validate with mistakes"]
     assert said.code == 3, str(said)
-    assert "mission.yaml:12:" in said.text and "descriptoin" in said.text and "did you mean 'description'" in said.text
-    assert "mission.yaml:22:" in said.text and "'defect'" in said.text and "did you mean 'defects'" in said.text
-    assert "mission.yaml:24:" in said.text and "150" in said.text and "100" in said.text
+    errors = [line for line in said.text.splitlines() if line.startswith("error:")]
+    assert len(errors) == 3, str(said)  # in line order, each at its line and column
+    assert "mission.yaml:12:5: resources.defects.descriptoin: unknown field 'descriptoin'" in errors[0]
+    assert "did you mean 'description'" in errors[0]
+    assert "mission.yaml:22:7: resources.inspection.spec.project_id" in errors[1]
+    assert "no resource 'defect' in this mission" in errors[1] and "did you mean 'defects'" in said.text
+    assert "mission.yaml:24:7: resources.inspection.spec.image_quality" in errors[2]
+    assert "image_quality must be at most 100, not 150" in errors[2]
     assert "3 errors found." in said.text
     assert "Traceback" not in said.text
 
@@ -238,6 +259,8 @@ def test_rotating_a_secret_never_shows_a_value(session: Session) -> None:
     value (a rotation shows as `(sensitive value changed)` at most), and once applied the
     mission is in sync."""
     rotation = [session[s] for s in ("plan rotation", "plan rotation json", "apply rotation", "re-plan after rotation")]
+    assert "~ name: (sensitive value changed)" in session["plan rotation"].out, str(session["plan rotation"])
+    assert "inspection" not in session["plan rotation"].out
     for said in rotation:
         assert OLD_KEY not in said.text and NEW_KEY not in said.text, str(said)
         assert "changed outside skyform" not in said.text, str(said)
@@ -255,6 +278,14 @@ def test_import_of_a_project_made_by_hand_plans_no_change(session: Session) -> N
     assert plan.code == 0 and "No changes." in plan.out, str(plan)
 
 
+def test_a_lost_record_imported_back_plans_no_change(session: Session) -> None:
+    """`skyform state rm` forgets the project (leaving it in CVAT); importing its id back
+    restores the same record: the next plan is empty, the project keeps its id."""
+    assert session["state rm"].code == 0, str(session["state rm"])
+    assert session["import back"].code == 0, str(session["import back"])
+    assert session["output project after import back"].out == session["output project"].out
+
+
 def test_the_session_ends_in_sync_without_a_traceback_or_a_secret(session: Session) -> None:
     """The last plan is clean, and nothing the session printed holds a traceback or the old key."""
     final = session["final re-plan"]
@@ -263,3 +294,5 @@ def test_the_session_ends_in_sync_without_a_traceback_or_a_secret(session: Sessi
         assert "Traceback" not in said.text, f"{step}:\n{said}"
         assert OLD_KEY not in said.text and NEW_KEY not in said.text, f"{step}:\n{said}"
     assert "import" in session["history"].out
+    for stored in (session.directory / ".skyform").glob("state.db*"):  # with its journal, if any
+        assert OLD_KEY.encode() not in stored.read_bytes() and NEW_KEY.encode() not in stored.read_bytes(), stored

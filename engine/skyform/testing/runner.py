@@ -119,12 +119,15 @@ def _with_providers(providers: Sequence[Provider]) -> Iterator[None]:
 def run_cli(
     *args: str | Path,
     providers: Sequence[Provider] = (),
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     input: str | None = None,
     subprocess_mode: bool = False,
     cwd: Path | None = None,
 ) -> CliRun:
-    """Run ``skyform ARGS`` and capture the result; never raises for a failing command."""
+    """Run ``skyform ARGS`` and capture the result; never raises for a failing command.
+
+    ``env`` changes the environment for the run: a value of None unsets the variable.
+    """
     argv = tuple(str(a) for a in args)
     run_env = dict(env or {})
     if providers:
@@ -139,7 +142,7 @@ def run_cli(
             text=True,
             input=input,
             cwd=cwd,
-            env={**os.environ, **run_env},
+            env={k: v for k, v in {**os.environ, **run_env}.items() if v is not None},
             timeout=600,
             check=False,
         )
@@ -148,7 +151,11 @@ def run_cli(
 
 
 def _run_in_process(
-    argv: tuple[str, ...], providers: Sequence[Provider], env: dict[str, str], input: str | None, cwd: Path | None
+    argv: tuple[str, ...],
+    providers: Sequence[Provider],
+    env: dict[str, str | None],
+    input: str | None,
+    cwd: Path | None,
 ) -> CliRun:
     """Run the CLI's own error boundary (``skyform.cli.main.run``) with captured streams."""
     from click.testing import CliRunner

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 MASK = "***"
 _lock = threading.Lock()
@@ -54,6 +56,25 @@ def redact_data(value: object) -> object:
 def has_secrets() -> bool:
     """True once any secret is registered (a lock-free test for the hot paths)."""
     return _pattern is not None
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Within the block, no secret is known yet, as in a new process; the registry is restored after.
+
+    For running the CLI in-process several times (``skyform.testing.run_cli``): each run must
+    mask and seal only what it resolved itself, or a leak of an earlier run's secret would be
+    hidden by that earlier registration.
+    """
+    global _secrets, _pattern
+    with _lock:
+        saved = _secrets, _pattern
+        _secrets, _pattern = set(), None
+    try:
+        yield
+    finally:
+        with _lock:
+            _secrets, _pattern = saved
 
 
 def known_secrets() -> frozenset[str]:

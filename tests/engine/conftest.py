@@ -85,12 +85,27 @@ class Workspace:
         return target
 
     # -- running ------------------------------------------------------------------------
-    def run(self, *args: str) -> Ran:
-        """skyform in this process (import cost paid once); arguments are strings."""
+    def run(self, *args: str, env: dict[str, str] | None = None) -> Ran:
+        """skyform in this process (import cost paid once); ``env`` adds variables for the run.
+
+        Like a new process, the run knows no secret an earlier run resolved
+        (:func:`skyform.redact.isolated`).
+        """
+        from skyform import redact
         from skyform.cli import main as cli_main
 
         self.capsys.readouterr()
-        code = cli_main.run([str(a) for a in args])
+        saved = {k: os.environ.get(k) for k in env or {}}
+        os.environ.update(env or {})
+        try:
+            with redact.isolated():
+                code = cli_main.run([str(a) for a in args])
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         captured = self.capsys.readouterr()
         return Ran(code, captured.out, captured.err)
 

@@ -1,7 +1,9 @@
 """A value made from a secret stays sensitive when the service reports it back, across rotations.
 
 The value model (:func:`skyform.spec.values.sensitive`) and the plan of a rotated secret through
-the CLI, each run a fresh process (as in real use: the new run knows only the new secret).
+the CLI, each run a fresh process (as in real use: the new run knows only the new secret). The
+last case runs the CLI in-process: each run there starts with no secret known as well
+(``ws.run`` isolates the redaction registry), without a process start per command.
 """
 
 from __future__ import annotations
@@ -82,15 +84,15 @@ def test_a_field_no_longer_made_from_a_secret_is_plain_again(ws) -> None:
     """
     ws.write(body % "v-${{ secrets.KEY }}")
     env = {"SKYFORM_SECRET_KEY": OLD}
-    assert ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env=env).code == 0
-    assert ws.sub("output", ws.path, "val", env=env).out.strip() == "(sensitive)"
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path, env=env).code == 0
+    assert ws.run("output", ws.path, "val", env=env).out.strip() == "(sensitive)"
     ws.write(body % "plain-value")
-    applied = ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env=env)
+    applied = ws.run("apply", "--sandbox", "--auto-approve", ws.path, env=env)
     assert applied.code == 0, str(applied)
-    assert ws.sub("output", ws.path, "val", env=env).out.strip() == "plain-value"
-    shown = json.loads(ws.sub("state", "show", ws.path, "a", env=env).out)
+    assert ws.run("output", ws.path, "val", env=env).out.strip() == "plain-value"
+    shown = json.loads(ws.run("state", "show", ws.path, "a", env=env).out)
     assert shown["observed"]["value"] == shown["outputs"]["value"] == "plain-value"
-    assert ws.sub("plan", "--sandbox", "--detailed-exitcode", ws.path, env=env).code == 0
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path, env=env).code == 0
 
 
 def test_an_unchanged_answer_is_sealed_as_recorded_by_the_fast_path(monkeypatch) -> None:

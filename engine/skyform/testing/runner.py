@@ -160,12 +160,14 @@ def _run_in_process(
     """Run the CLI's own error boundary (``skyform.cli.main.run``) with captured streams."""
     from click.testing import CliRunner
 
+    from .. import redact
     from ..cli import main as cli_main
 
     runner = CliRunner()
     old_cwd = Path.cwd()
     exception: BaseException | None = None
-    with _with_providers(providers), runner.isolation(input=input, env=env) as streams:
+    # redact.isolated(): the run knows the secrets it resolves, not an earlier run's (a process would not)
+    with _with_providers(providers), redact.isolated(), runner.isolation(input=input, env=env) as streams:
         try:
             if cwd is not None:
                 os.chdir(cwd)

@@ -105,12 +105,29 @@ def test_hostile_archive_is_refused_and_nothing_escapes(name: str, tmp_path: Pat
     assert not (tmp_path / "work" / "assets").exists()
 
 
-def test_archive_with_too_many_entries_is_refused(tmp_path: Path) -> None:
-    """200,001 entries: refused before anything is extracted."""
+def _too_many_entries(count: int) -> bytes:
+    return _zip([(f"e/{i}", b"") for i in range(count)], zipfile.ZIP_STORED)
+
+
+def test_archive_with_too_many_entries_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One entry above the limit (lowered to 2,000 here: the same check, without building a
+    200,001-entry zip - that is the slow case below): refused before anything is extracted."""
+    from skyform.errors import RemoteError
+    from skyform_nodeodm import artifacts
+
+    monkeypatch.setattr(artifacts, "MAX_ENTRIES", 2_000)
+    exc = _extract(_too_many_entries(2_001), tmp_path)
+    assert isinstance(exc, RemoteError) and "2001 entries" in str(exc), repr(exc)
+    assert not (tmp_path / "assets").exists()
+
+
+@pytest.mark.slow  # builds and reads a zip of 200,001 entries (~7 s of CPU)
+def test_archive_with_more_entries_than_the_real_limit_is_refused(tmp_path: Path) -> None:
+    """200,001 entries against the shipped limit: refused before anything is extracted."""
     from skyform.errors import RemoteError
 
     exc = _extract(HOSTILE_ARCHIVES["too-many-entries"](), tmp_path)
-    assert isinstance(exc, RemoteError) and "entries" in str(exc), repr(exc)
+    assert isinstance(exc, RemoteError) and "200001 entries" in str(exc), repr(exc)
     assert not (tmp_path / "assets").exists()
 
 
@@ -256,7 +273,7 @@ def shape_problems(server: OddServer, provider: str, shape: str, root: Path) -> 
     resources = {r: full["resources"][r] for r in PROVIDER_RESOURCES[provider]}
     mission = rkit.mini_mission(root / f"{provider}-{shape}", {provider: full["providers"][provider]}, resources)
     env = rkit.clean_env(SKYFORM_RETRY_BASE="0.01", XDG_CACHE_HOME=str(root / "cache"))
-    done = rkit.run("apply", "--json", "--auto-approve", str(mission), env=env, timeout=180)
+    done = rkit.cli("apply", "--json", "--auto-approve", str(mission), env=env)
     problems = []
     if done.returncode not in rkit.DOCUMENTED_EXITS - {0}:
         problems.append(f"{shape}: exit {done.returncode}")

@@ -18,13 +18,13 @@ if not runner.cli_available():  # pragma: no cover - while the engine CLI is bei
     pytest.skip("the skyform CLI is not available", allow_module_level=True)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "specs" / "itwin-basic"
-# a subprocess, through the installed entry point: the sandbox clock factor is read when
-# skyform.sandbox.clock is imported, so an in-process run would keep the default factor
+# in-process runs (the sandbox reads SKYFORM_SANDBOX_CLOCK and _FAULTS when it starts); the
+# crash test below is the one that needs a process of its own, to kill it
 ENV = {"SKYFORM_SANDBOX_CLOCK": "36000", "SKYFORM_DISABLE_PLUGIN_AUTOLOAD": "1", "SKYFORM_PLUGINS": "state,itwin"}
 
 
 def skyform(*args):
-    return runner.run_cli(*args, env=ENV, subprocess_mode=True)
+    return runner.run_cli(*args, env=ENV)
 
 
 @pytest.fixture
@@ -100,7 +100,6 @@ def test_a_stuck_job_is_cancelled_when_its_timeout_passes(mission):
         "--auto-approve",
         str(mission),
         env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults},
-        subprocess_mode=True,
     )
     assert result.exit_code != 0, result.output
     assert "mesh: timed out after 2h; the remote job was cancelled" in result.output
@@ -119,7 +118,6 @@ def test_429_on_submit_is_retried_without_a_second_job(mission):
         "--auto-approve",
         str(mission),
         env={**ENV, "SKYFORM_SANDBOX_FAULTS": faults},
-        subprocess_mode=True,
     )
     assert result.exit_code == 0, result.output
     jobs = _sim_jobs(mission)

@@ -83,16 +83,18 @@ def test_errors_are_http_200_with_an_error_key_and_token_is_a_query_parameter(no
 
 def test_new_task_is_running_while_initialising_then_queued_then_running(start_node, mission):
     """The observed quirk: 20 during init, 10 while waiting for a slot, 20 when processing."""
-    sim, running = start_node(factor=10, max_parallel_tasks=1)
+    # a clock this slow stands still while the test runs (10 real seconds of a loaded machine
+    # are 0.1 simulated seconds); time moves only when shift() moves it
+    sim, running = start_node(factor=0.01, max_parallel_tasks=1)
     api = Api(running)
     first = api.new_task(mission, name="first")["uuid"]
     second = api.new_task(mission, name="second")["uuid"]
     assert api.status(first) == (20, 0.0) and api.status(second) == (20, 0.0)
-    shift(sim, 1.2)  # 12 simulated seconds: initialisation (10.6 s) is over
+    shift(sim, 1200)  # 12 simulated seconds: initialisation (10.6 s) is over
     code, progress = api.status(first)
     assert code == 20 and 0 < progress < 100
     assert api.status(second) == (10, 0.0)
-    shift(sim, 20)  # the first task is done; the second takes the slot
+    shift(sim, 20000)  # 200 simulated seconds: the first task is done; the second takes the slot
     assert api.status(first) == (40, 100.0)
     assert api.status(second)[0] == 20
     info = api.get("/info").json()

@@ -24,10 +24,15 @@ from skyform.sandbox.faults import Faults
 from skyform.sandbox.host import SimulatorHost
 from skyform.sandbox.simulator import SimulatorOptions
 
+# OAuth tokens live 24 simulated hours, 0.4 real seconds at FAST: on a loaded machine one test
+# outlives them and its calls fail at random. Tests get tokens of a simulated year (~160 real
+# seconds at FAST); the tests of expiry pass token_ttl=TOKEN_TTL or expire them explicitly.
+TEST_TOKEN_TTL = 365 * 86400.0
+
 
 @pytest.fixture
 def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
-    """Start a simulator (keyword options: clock, faults, clients, contract_id, max_limit, settings)."""
+    """Start a simulator (keyword options: clock, faults, clients, contract_id, max_limit, token_ttl, settings)."""
     host = SimulatorHost()
     clients: list[Any] = []
 
@@ -35,13 +40,14 @@ def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., Sandbox]]:
         clock: float = FAST,
         faults: list[dict[str, Any]] | None = None,
         settings: dict[str, Any] | None = None,
+        token_ttl: float = TEST_TOKEN_TTL,
         **sim_kw: Any,
     ) -> Sandbox:
         options = SimulatorOptions(clock=SimClock(clock), faults=Faults.load(faults or []))
         from skyform_satellogic.provider import PROVIDER
         from skyform_satellogic.simulator.server import SatellogicSimulator
 
-        sim = SatellogicSimulator(options, **sim_kw)
+        sim = SatellogicSimulator(options, token_ttl=token_ttl, **sim_kw)
         running = host.start(sim)
         merged = {**running.settings(), **(settings or {})}
         client = PROVIDER.connect(merged)

@@ -12,7 +12,7 @@ from satellogic_support import Sandbox, poi_spec
 from skyform import redact
 from skyform.errors import AdoptError, AuthError
 from skyform_satellogic.provider import PROVIDER
-from skyform_satellogic.simulator.server import CLIENT_SECRET, STATIC_TOKEN
+from skyform_satellogic.simulator.server import CLIENT_SECRET, STATIC_TOKEN, TOKEN_TTL
 
 TASK = PROVIDER.kind("Task")
 
@@ -61,7 +61,7 @@ def test_expired_token_is_refreshed_once_on_401(sandbox: Sandbox) -> None:
 
 def test_token_expires_on_the_simulated_clock(start_sandbox: Callable[..., Sandbox]) -> None:
     """Tokens live the documented 24 h of simulated time; the client refreshes transparently."""
-    sb = start_sandbox(clock=1_000_000)  # 24 h = 0.09 s
+    sb = start_sandbox(clock=1_000_000, token_ttl=TOKEN_TTL)  # the documented 24 h = 0.09 s
     sb.client.get_task(1)
     issued = len(sb.sim.data["tokens"])
     time.sleep(0.15)

@@ -66,8 +66,12 @@ class SatellogicSimulator(Simulator):
         contract_id: str | None = None,
         max_limit: int = 1000,
         default_limit: int = 100,
+        token_ttl: float = TOKEN_TTL,
     ) -> None:
         self._clients_fixture = clients
+        # simulated seconds; tests on a fast clock pass a longer life, so that a token does not
+        # expire while a loaded machine runs one test (24 h is 0.4 real seconds at 200,000)
+        self.token_ttl = token_ttl
         self._contract = contract_id
         self.max_limit = max_limit
         self.default_limit = default_limit
@@ -160,7 +164,7 @@ class SatellogicSimulator(Simulator):
             {
                 "access_token": token,
                 "scope": "api:tasking api:delivery",
-                "expires_in": TOKEN_TTL,
+                "expires_in": self.token_ttl,
                 "token_type": "Bearer",
             }
         )
@@ -171,7 +175,7 @@ class SatellogicSimulator(Simulator):
         if scheme != "Bearer" or token not in self.data["tokens"]:
             return False
         issued = self.data["tokens"][token]
-        return issued is None or self.clock.elapsed(issued) < TOKEN_TTL
+        return issued is None or self.clock.elapsed(issued) < self.token_ttl
 
     def _refused(self, request: Request, contract: bool = True) -> Response | None:
         if not self._token_ok(request):

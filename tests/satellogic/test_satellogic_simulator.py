@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from satellogic_support import Sandbox, aoi_spec, poi_spec
 
-from skyform_satellogic.simulator.server import STATIC_TOKEN
+from skyform_satellogic.simulator.server import STATIC_TOKEN, TOKEN_TTL
 
 AUTH = {"authorizationToken": f"Bearer {STATIC_TOKEN}"}
 
@@ -140,8 +141,10 @@ def test_clients_endpoint_returns_the_documented_object(sandbox: Sandbox) -> Non
         assert body["geofence"] is None
 
 
-def test_token_endpoint_refuses_bad_requests(sandbox: Sandbox) -> None:
-    """Wrong secret: 401 access_denied; wrong grant: 400; wrong audience: 403."""
+def test_token_endpoint_refuses_bad_requests(start_sandbox: Callable[..., Sandbox]) -> None:
+    """The documented answer (expires_in 24 h); wrong secret: 401 access_denied; wrong grant:
+    400; wrong audience: 403."""
+    sandbox = start_sandbox(token_ttl=TOKEN_TTL)  # the simulator's own lifetime, not the tests' longer one
     url = sandbox.settings["token_url"]
     good = {
         "client_id": sandbox.settings["client_id"],

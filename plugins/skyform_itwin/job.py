@@ -49,6 +49,17 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def reported(job: Mapping[str, Any]) -> Cost | None:
+    """What iTwin says the job costs: its ``estimatedCost`` quote, and once the job has
+    finished the processing units it reports for it (``executionInformation.estimatedUnits``),
+    which the state records as spent (a job without cost parameters has only the latter)."""
+    units = (job.get("executionInformation") or {}).get("estimatedUnits")
+    if view.state_of(job) == "success" and isinstance(units, (int, float)) and not isinstance(units, bool):
+        return Cost(float(units), UNIT, "the processing units iTwin reports for the finished job", Confidence.QUOTE)
+    cost = job.get("estimatedCost")
+    return None if cost is None else Cost(float(cost), UNIT, "iTwin's estimatedCost", Confidence.QUOTE)
+
+
 class JobKind(ResourceKind):
     """A Reality Modeling (ContextCapture) job: Full, Calibration or Reconstruction."""
 
@@ -231,13 +242,7 @@ class JobKind(ResourceKind):
 
     def _result(self, job: Mapping[str, Any], ctx: OperationContext, private: dict[str, Any]) -> Result:
         state = view.state_of(job)
-        cost = job.get("estimatedCost")
-        result = Result(
-            remote_id=str(job["id"]),
-            outputs=view.outputs_of(job),
-            private=private,
-            cost=None if cost is None else Cost(float(cost), UNIT, "iTwin's estimatedCost", Confidence.QUOTE),
-        )
+        result = Result(remote_id=str(job["id"]), outputs=view.outputs_of(job), private=private, cost=reported(job))
         if state == "success":
             for line in view.messages((job.get("executionInformation") or {}).get("warnings")):
                 ctx.reporter.warn(f"iTwin job {job['id']}: {line}")

@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from skyform.testing.runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,3 +119,44 @@ def test_the_demo_over_budget_exits_8_and_apply_sends_nothing(tmp_path: Path) ->
     assert "Items: flight, baseline" in refused.stderr
     objects = run_cli("sandbox", "objects", "--json", mission).json()["objects"]
     assert sum(sum(kinds.values()) for kinds in objects.values()) == 0, objects
+
+
+MONITOR = """
+  monitor:
+    type: satellogic.Task
+    description: The site every week after the inspection.
+    spec:
+      task_name: A12 monitoring
+      project_name: Bridge inspections
+      product: 169
+      target: {type: Point, coordinates: ["${{ var.site.lon }}", "${{ var.site.lat }}"]}
+      start: "2027-03-08T00:00:00+00:00"
+      end: "2027-03-22T00:00:00+00:00"
+      expected_age: "7 days, 00:00:00"
+      max_captures: 1
+"""
+
+
+def with_monitor(text: str) -> str:
+    return text.replace("\noutputs:\n", MONITOR + "\noutputs:\n")
+
+
+def test_spend_after_a_real_sandbox_apply_and_the_change_against_it(tmp_path: Path) -> None:
+    """The demo applied in the sandbox: its state records the EUR estimates applied (NodeODM's
+    and CVAT's made at apply, once the photos existed) and the units iTwin reports for the
+    finished job; the next plan adds a weekly satellite task against what is spent."""
+    mission = copy_demo(tmp_path / "bridge-a12")
+    applied = run_cli("apply", "--sandbox", "--auto-approve", mission)
+    assert applied.exit_code == 0, applied.output
+    spent = plan_json(mission)["cost"]["spent"]
+    assert spent["total"] == {"EUR": pytest.approx(1320.32), "units": 2.5}  # + 0.29 NodeODM, 0.03 CVAT
+    assert set(spent["estimated"]) == {"baseline", "flight", "reconstruct", "annotate"}  # mesh: iTwin's figure
+    path = mission / "mission.yaml"
+    path.write_text(with_monitor(path.read_text()))
+    run = run_cli("plan", "--sandbox", "--detailed-exitcode", mission)
+    assert run.exit_code == 2, run.output
+    assert "cost estimate: 900.00 EUR for 2 occurrences (450.00 each)" in run.stdout
+    assert "  spent so far: 1,320.32 EUR, 2.50 units (the applied estimate for " in run.stdout
+    assert (
+        "  budget: spent 1,320.32 EUR; this plan adds 900.00 EUR; total 2,220.32 of 2,500.00 EUR (279.68 left)"
+    ) in run.stdout

@@ -44,6 +44,7 @@ def test_the_json_plan_carries_cost_and_budget(ws):
         "total": {"EUR": 2990.0},
         "unknown": ["notes"],
         "budget": {"max": 2500.0, "currency": "EUR"},
+        "spent": {"total": {}, "estimated": []},
         "largest": [
             {"address": "capture", "amount": 2000.0, "currency": "EUR"},
             {"address": "survey", "amount": 950.0, "currency": "EUR"},

@@ -23,6 +23,7 @@ from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
 from skyform.providers import Change, Confidence, Cost
 from skyform.spec.budget import MissionBudget
 from skyform.spec.values import SECRET_MARK, Unknown
+from skyform.state.spend import SpentSoFar
 
 # -- the round trip ----------------------------------------------------------------------
 
@@ -46,7 +47,12 @@ _paths = st.lists(st.text(max_size=8) | st.integers(0, 20), min_size=1, max_size
 _changes = st.lists(st.builds(Change, _paths, _values, _values), max_size=3)
 _words = st.text(max_size=20)
 _costs = st.none() | st.builds(
-    Cost, st.floats(0, 1e6, allow_nan=False), st.sampled_from(["USD", "EUR"]), _words, st.booleans()
+    Cost,
+    st.floats(0, 1e6, allow_nan=False),
+    st.sampled_from(["USD", "EUR", ""]),
+    _words,
+    st.sampled_from(list(Confidence)),
+    st.integers(1, 12),
 )
 # every field of Action and of Plan is generated: one added later without its place in the
 # file fails the round trip (and the field lists below, until it is generated too)
@@ -73,7 +79,9 @@ _breaches = st.builds(
     st.sampled_from(["USD", "EUR"]),
     st.sampled_from(["lifecycle.max_cost", "budget.max"]),
     st.booleans(),
+    st.sampled_from(list(Confidence)),
     st.lists(st.text(min_size=1, max_size=6), max_size=3).map(tuple),
+    _amounts,
 )
 PLAN_FIELDS = {
     "mission": st.text(min_size=1, max_size=10),
@@ -91,6 +99,11 @@ PLAN_FIELDS = {
     "sandbox": st.booleans(),
     "budget": st.lists(_breaches, max_size=2),
     "mission_budget": st.none() | st.builds(MissionBudget, _amounts, st.sampled_from(["USD", "EUR", "units"])),
+    "spent": st.builds(
+        SpentSoFar,
+        st.dictionaries(st.sampled_from(["USD", "EUR", "units"]), _amounts, max_size=2),
+        st.lists(st.text(min_size=1, max_size=6), max_size=2),
+    ),
 }
 _plans = st.builds(Plan, **PLAN_FIELDS)
 

@@ -9,16 +9,20 @@ A step of the walk never calls a provider itself: it describes the call as a :cl
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PermanentError
 from ..providers.base import Change, OperationContext, Record, Reporter, ResourceKind, Result
+from ..providers.cost import Cost
 from ..runtime import Runtime
 from ..spec.mission import Mission
 from ..validate.checks import issue_diagnostics
 from .node import Outcome, Step
+
+log = logging.getLogger("skyform.apply")
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,19 @@ def create(kind: ResourceKind, call: Call, ctx: OperationContext, mission: Missi
         adopted = kind.adopt(call.spec, ctx)
         if adopted is not None:
             return Outcome.ADOPTED, adopted
-    return Outcome.CREATED, kind.create(call.spec, ctx)
+    result = kind.create(call.spec, ctx)
+    if call.recheck and result.cost is None:  # the plan's estimate lacked values known only now
+        result.cost = estimate_now(kind, call, ctx)
+    return Outcome.CREATED, result
+
+
+def estimate_now(kind: ResourceKind, call: Call, ctx: OperationContext) -> Cost | None:
+    """The kind's estimate on the resolved spec, recorded as spent (never fails the create)."""
+    try:
+        return kind.estimate_cost(call.spec, ctx)
+    except Exception:  # an estimate is a figure to show, not a reason to fail paid work
+        log.debug("estimate of %s at apply failed", call.address, exc_info=True)
+        return None
 
 
 def update(kind: ResourceKind, call: Call, ctx: OperationContext, mission: Mission) -> tuple[Outcome, Result | None]:

@@ -17,6 +17,7 @@ from ..events import EventKind
 from ..plan.model import ActionKind
 from ..providers.base import Result
 from ..state.base import Removal
+from ..state.spend import SPENT_KEY
 from .calls import Completion
 from .failure import describe, fail
 from .node import Node, NodeState, Outcome, Step, Wake
@@ -40,8 +41,9 @@ def on_completion(walk: Walk, node: Node, done: Completion) -> None:
         walk.journal.put(Removal(node.address))
         walk.journal.transition(node.address, node.action.type, "deleting", "deleted", {})
         if outcome == Outcome.DELETED_THEN_CREATE:  # the old object is gone: make the new one
+            spent = node.record.private.get(SPENT_KEY) if node.record else None  # but was paid for
             node.record = None
-            return create(walk, node)
+            return create(walk, node, spent=spent)
         walk.outputs.pop(node.address, None)
         walk.finish(node, NodeState.DONE)
     elif outcome == Outcome.CANCELLED:
@@ -56,7 +58,7 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
     if result is None:
         return fail(walk, node, "the remote object disappeared while waiting for it")
     previous = rec.outputs
-    detail = absorb(rec, outcome, result, node.spec, kept_lifecycle(walk.mission, node.address))
+    detail = absorb(rec, outcome, result, node.spec, kept_lifecycle(walk.mission, node.address), node.action.cost)
     walk.journal.put(rec)
     moved = moved_stable_outputs(walk, node, previous, rec.outputs) if outcome == Outcome.UPDATED else []
     if moved:

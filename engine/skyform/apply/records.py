@@ -16,8 +16,10 @@ from typing import Any
 from .. import redact
 from ..plan.model import Action
 from ..providers.base import Result
+from ..providers.cost import Cost
 from ..spec.mission import Mission
 from ..spec.values import sealed, to_storable
+from ..state import spend
 from ..state.base import ResourceState
 from ..state.records import LIFECYCLE_KEY
 from .node import Outcome
@@ -38,9 +40,24 @@ def kept_lifecycle(mission: Mission, address: str) -> dict[str, Any]:
     return {"prevent_destroy": bool(resource and resource.lifecycle.prevent_destroy)}
 
 
-def intent(mission: Mission, action: Action, *, status: str, key: str, intent_at: float, spec: Any) -> ResourceState:
-    """A fresh record for ``action`` (the create intent: no remote id, no outputs yet)."""
+def intent(
+    mission: Mission,
+    action: Action,
+    *,
+    status: str,
+    key: str,
+    intent_at: float,
+    spec: Any,
+    spent: Any = None,
+) -> ResourceState:
+    """A fresh record for ``action`` (the create intent: no remote id, no outputs yet).
+
+    ``spent``: the spend entries of the record it follows (a replaced object was paid for).
+    """
     now = time.time()
+    private: dict[str, Any] = {LIFECYCLE_KEY: kept_lifecycle(mission, action.address)}
+    if spent:
+        private[spend.SPENT_KEY] = spent
     return ResourceState(
         address=action.address,
         type=action.type,
@@ -51,7 +68,7 @@ def intent(mission: Mission, action: Action, *, status: str, key: str, intent_at
         spec=to_storable(spec),
         outputs={},
         observed={},
-        private={LIFECYCLE_KEY: kept_lifecycle(mission, action.address)},
+        private=private,
         depends_on=list(action.depends_on),
         created_at=now,
         updated_at=now,
@@ -59,9 +76,18 @@ def intent(mission: Mission, action: Action, *, status: str, key: str, intent_at
 
 
 def absorb(
-    rec: ResourceState, outcome: Outcome, result: Result, spec: Any, lifecycle: dict[str, Any]
+    rec: ResourceState,
+    outcome: Outcome,
+    result: Result,
+    spec: Any,
+    lifecycle: dict[str, Any],
+    estimate: Cost | None = None,
 ) -> dict[str, Any]:
-    """Fold a call's ``result`` into ``rec``; return the detail of the transition to show."""
+    """Fold a call's ``result`` into ``rec``; return the detail of the transition to show.
+
+    ``estimate`` is the plan's for this action: what the record counts as spent when the
+    service reports no figure of its own (:mod:`skyform.state.spend`).
+    """
     rec.remote_id = result.remote_id or rec.remote_id
     # a create or update just sent the spec, whose secrets this run knows: they seal what
     # comes back, and a field the spec no longer fills from a secret is plain again; a poll
@@ -74,6 +100,10 @@ def absorb(
     if result.observed is not None:
         rec.observed = sealed(result.observed, like=applied if isinstance(applied, dict) else rec.observed)
     rec.private = {**rec.private, **result.private, LIFECYCLE_KEY: lifecycle}
+    new_run = outcome in (Outcome.CREATED, Outcome.ADOPTED, Outcome.UPDATED)
+    runs = spend.recorded(rec.private, new_run=new_run, estimate=estimate, reported=result.cost)
+    if runs:
+        rec.private[spend.SPENT_KEY] = runs
     if (outcome == Outcome.CREATED and rec.status != "ready") or (
         outcome == Outcome.UPDATED and result.status == "running"
     ):

@@ -18,6 +18,7 @@ from ..providers.base import CheckContext
 from ..spec.values import is_known
 from ..state.base import Removal
 from ..state.records import LIFECYCLE_KEY, to_record
+from ..state.spend import SPENT_KEY
 from ..validate.checks import issue_diagnostics, kind_validator, schema_diagnostics
 from ..validate.scope import Scope
 from .calls import Call
@@ -58,8 +59,11 @@ def noop(walk: Walk, node: Node) -> None:
     walk.finish(node, NodeState.DONE)
 
 
-def create(walk: Walk, node: Node) -> None:
-    """Write the create intent, then create (adopting first where a create may have run)."""
+def create(walk: Walk, node: Node, spent: Any = None) -> None:
+    """Write the create intent, then create (adopting first where a create may have run).
+
+    ``spent``: what the object it replaces cost, kept on the new record (``state.spend``).
+    """
     a = node.action
     try:
         node.spec = resolve(walk, node)
@@ -69,7 +73,9 @@ def create(walk: Walk, node: Node) -> None:
     resume_intent = rec is not None and (rec.status == "creating" or a.adopt_first) and rec.remote_id is None
     key = rec.idempotency_key if resume_intent and rec else new_key()
     intent_at = rec.intent_at if resume_intent and rec else time.time()
-    node.record = intent(walk.mission, a, status="creating", key=key, intent_at=intent_at, spec=node.spec)
+    if spent is None and rec is not None:
+        spent = rec.private.get(SPENT_KEY)
+    node.record = intent(walk.mission, a, status="creating", key=key, intent_at=intent_at, spec=node.spec, spent=spent)
     walk.journal.put(node.record)
     walk.journal.transition(a.address, a.type, rec.status if rec else None, "creating", {"idempotency_key": key})
     walk.submit(

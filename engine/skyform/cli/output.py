@@ -203,13 +203,14 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
 
 
 def cost_text(plan: Plan) -> list[str]:
-    """The plan's cost: total by currency, the dearest items, unknowns, the mission budget.
+    """The plan's cost: total by currency, the dearest items, unknowns, what is spent, the budget.
 
-    Said only when there is something to say (an estimate or a budget); resources of
-    unknown cost are named and never counted as zero, so the total reads "at least".
+    Said only when there is something to say (an estimate, a spend or a budget); resources
+    of unknown cost are named and never counted as zero, so the total reads "at least".
+    The budget counts what the state records as spent and what this plan adds.
     """
-    cost, budget = plan.cost(), plan.mission_budget
-    if not cost.totals and budget is None:
+    cost, budget, spent = plan.cost(), plan.mission_budget, plan.spent
+    if not cost.totals and budget is None and not spent.totals:
         return []
     total = ", ".join(f"{v:,.2f} {k}" for k, v in cost.totals.items()) or "none known"
     line = f"Estimated cost: {'at least ' if cost.unknown and cost.totals else ''}{total}"
@@ -218,10 +219,18 @@ def cost_text(plan: Plan) -> list[str]:
     lines = [line + "."]
     if len(cost.items) > 1:
         lines.append("  largest: " + ", ".join(f"{a} {c.amount:,.2f} {c.currency}" for a, c in cost.largest))
+    if spent.totals:
+        estimated = f" (the applied estimate for {', '.join(spent.estimated)})" if spent.estimated else ""
+        lines.append("  spent so far: " + ", ".join(f"{v:,.2f} {k}" for k, v in spent.totals.items()) + estimated)
     if budget is not None:
-        spent = cost.totals.get(budget.currency, 0.0)
-        state = f"over by {spent - budget.max:,.2f}" if spent > budget.max else f"{budget.max - spent:,.2f} left"
-        lines.append(f"  budget: {spent:,.2f} of {budget.max:,.2f} {budget.currency} ({state})")
+        cur = budget.currency
+        adds, already = cost.totals.get(cur, 0.0), spent.totals.get(cur, 0.0)
+        whole = adds + already
+        state = f"over by {whole - budget.max:,.2f}" if whole > budget.max else f"{budget.max - whole:,.2f} left"
+        figures = f"{adds:,.2f} of"
+        if already:
+            figures = f"spent {already:,.2f} {cur}; this plan adds {adds:,.2f} {cur}; total {whole:,.2f} of"
+        lines.append(f"  budget: {figures} {budget.max:,.2f} {budget.currency} ({state})")
     return lines
 
 

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from ..errors import PlanRefused
 from ..providers.cost import Confidence, Cost
 from ..spec.budget import MissionBudget
+from ..state.spend import SpentSoFar
 
 
 class Planned(Protocol):
@@ -57,12 +58,13 @@ class BudgetBreach:
     firm: bool = True  # False: a pre-estimate or a rough one; apply does not block on it
     confidence: Confidence = Confidence.OPERATOR_PRICE
     items: tuple[str, ...] = ()  # a mission breach: the resources its total is made of, dearest first
+    spent: float = 0.0  # a mission breach: what the state records as spent already (in ``estimate``)
 
     def __str__(self) -> str:
         what = self.address or "the mission"
         if self.address is None:
             return (
-                f"{what}: estimated total {self.estimate:,.2f} {self.currency} is above {self.ceiling} "
+                f"{what}: {self.total_text} is above {self.ceiling} "
                 f"{self.limit:,.2f} (items: {', '.join(self.items) or 'none'}); apply will not start"
             )
         text = f"{what}: estimate {self.estimate:,.2f} {self.currency} is above {self.ceiling} {self.limit:,.2f}"
@@ -71,6 +73,16 @@ class BudgetBreach:
         if self.confidence is Confidence.ROUGH:
             return text + "; a rough estimate: shown, not enforced (apply submits it)"
         return text + ("; a pre-estimate: apply checks the service's own figure and does not submit above the ceiling")
+
+    @property
+    def total_text(self) -> str:
+        """A mission breach's total in words: what is spent and what the plan adds, when both."""
+        if not self.spent:
+            return f"estimated total {self.estimate:,.2f} {self.currency}"
+        return (
+            f"spent {self.spent:,.2f} {self.currency} + this plan {self.estimate - self.spent:,.2f} "
+            f"= {self.estimate:,.2f} {self.currency}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -84,6 +96,8 @@ class BudgetBreach:
         }
         if self.items:  # a mission breach: what its total is made of
             out["items"] = list(self.items)
+        if self.spent:  # a mission breach counting what is spent already
+            out["spent"] = self.spent
         return out
 
     @classmethod
@@ -98,6 +112,7 @@ class BudgetBreach:
             firm=firm,
             confidence=Confidence(data.get("confidence") or ("operator-price" if firm else "pre-estimate")),
             items=tuple(str(i) for i in data.get("items", ())),
+            spent=float(data.get("spent", 0.0)),
         )
 
 
@@ -162,15 +177,23 @@ def summarize(actions: Iterable[Planned]) -> CostSummary:
     return CostSummary(totals, items, unknown)
 
 
-def mission_breaches(summary: CostSummary, budget: MissionBudget | None) -> list[BudgetBreach]:
-    """The mission's breach when the total in the budget's currency is above its max."""
+def mission_breaches(
+    summary: CostSummary, budget: MissionBudget | None, spent: SpentSoFar | None = None
+) -> list[BudgetBreach]:
+    """The mission's breach when what is spent plus what the plan adds, in the budget's
+    currency, is above its max. A plan that adds nothing is never over (it spends nothing)."""
     if budget is None:
         return []
-    total = summary.totals.get(budget.currency, 0.0)
-    if total <= budget.max:
+    adds = summary.totals.get(budget.currency, 0.0)
+    already = spent.totals.get(budget.currency, 0.0) if spent is not None else 0.0
+    if not adds or already + adds <= budget.max:
         return []
     items = tuple(a for a, c in summary.items if c.currency == budget.currency)
-    return [BudgetBreach(None, total, budget.max, budget.currency, ceiling=MISSION_CEILING, items=items)]
+    return [
+        BudgetBreach(
+            None, already + adds, budget.max, budget.currency, ceiling=MISSION_CEILING, items=items, spent=already
+        )
+    ]
 
 
 def other_currencies(summary: CostSummary, budget: MissionBudget | None) -> list[str]:
@@ -190,7 +213,7 @@ def refuse_over_budget(breaches_: Iterable[BudgetBreach]) -> None:
     if over:
         b = over[0]
         raise PlanRefused(
-            f"over the mission's budget: the estimated total {b.estimate:,.2f} {b.currency} is above "
+            f"over the mission's budget: the {b.total_text} is above "
             f"budget.max {b.limit:,.2f}; nothing was sent. Items: {', '.join(b.items)}",
             hint="lower the work (or raise budget.max in the mission) and plan again",
         )

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from ..errors import PlanRefused
 from ..providers.base import Change, Cost
 from ..spec.budget import MissionBudget
+from ..state.spend import SpentSoFar
 from .budget import BudgetBreach, CostSummary, summarize
 from .file import PLAN_FORMAT, PLAN_FORMAT_VERSION
 
@@ -157,6 +158,7 @@ class Plan:
     sandbox: bool = False
     budget: list[BudgetBreach] = field(default_factory=list)  # estimates above their ceilings
     mission_budget: MissionBudget | None = None  # the mission's ``budget:``, saved with the plan
+    spent: SpentSoFar = field(default_factory=SpentSoFar.nothing)  # what the state records as spent
 
     @property
     def has_changes(self) -> bool:
@@ -199,7 +201,11 @@ class Plan:
             "has_changes": self.has_changes,
             "counts": self.counts(),
             "sandbox": self.sandbox,
-            "cost": {**self.cost().to_json(), "budget": self.mission_budget.to_json() if self.mission_budget else None},
+            "cost": {
+                **self.cost().to_json(),
+                "budget": self.mission_budget.to_json() if self.mission_budget else None,
+                "spent": self.spent.to_json(),
+            },
             "budget": [b.to_json() for b in self.budget],
             "actions": [a.to_json() for a in self.actions],
         }
@@ -274,4 +280,5 @@ class Plan:
             sandbox=bool(data.get("sandbox", False)),
             budget=[BudgetBreach.from_json(b) for b in data.get("budget", [])],
             mission_budget=MissionBudget.from_json((data.get("cost") or {}).get("budget")),
+            spent=SpentSoFar.from_json((data.get("cost") or {}).get("spent")),
         )

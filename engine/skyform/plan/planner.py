@@ -26,6 +26,7 @@ from ..spec.mission import Lifecycle, Mission
 from ..spec.values import Unknown, sealed, to_storable
 from ..state.base import ResourceState, StateStore
 from ..state.records import LIFECYCLE_KEY, to_record
+from ..state.spend import so_far
 from ..validate.checks import issue_diagnostics
 from ..validate.scope import Scope
 from .budget import breaches, mission_breaches, other_currencies, summarize
@@ -127,6 +128,7 @@ class Planner:
         self._refuse_prevented(actions, records)
         budget = self.mission.budget if mode == "apply" else None
         cost = summarize(actions)
+        spent = so_far(records.values())  # every record, whatever --target selects
         warnings = list(self.warnings) + [
             f"estimates in {c} are not counted against budget.max (in {budget.currency}): skyform converts no money"
             for c in other_currencies(cost, budget)
@@ -144,8 +146,9 @@ class Planner:
             warnings=warnings,
             excludes=excludes,
             excluded=list(selection.excluded),
-            budget=breaches(actions, self.mission) + mission_breaches(cost, budget),
+            budget=breaches(actions, self.mission) + mission_breaches(cost, budget, spent),
             mission_budget=budget,
+            spent=spent,
         )
 
     def _selection(

@@ -64,6 +64,7 @@ BREACH: dict[str, Any] = {
             "items": {"type": "string"},
             "description": "a mission breach: the resources its total is made of, dearest first",
         },
+        "spent": {"type": "number", "description": "a mission breach: the part of estimate already spent"},
     },
 }
 
@@ -71,7 +72,7 @@ PLAN_COST: dict[str, Any] = {
     "type": "object",
     "description": "The plan's cost: only create, replace and update spend.",
     "additionalProperties": False,
-    "required": ["total", "unknown", "largest", "budget"],
+    "required": ["total", "unknown", "largest", "budget", "spent"],
     "properties": {
         "total": {**_MONEY_BY_CURRENCY, "description": "currency -> the sum of the plan's estimates in it"},
         "unknown": {
@@ -90,6 +91,21 @@ PLAN_COST: dict[str, Any] = {
                     "address": {"type": "string"},
                     "amount": {"type": "number"},
                     "currency": {"type": "string"},
+                },
+            },
+        },
+        "spent": {
+            "type": "object",
+            "description": "what the state records as spent already (the services' figures, else the estimates "
+            "applied); budget.max caps it together with this plan's total",
+            "additionalProperties": False,
+            "required": ["total", "estimated"],
+            "properties": {
+                "total": _MONEY_BY_CURRENCY,
+                "estimated": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "resources whose spend is (partly) skyform's estimate, not the service's figure",
                 },
             },
         },

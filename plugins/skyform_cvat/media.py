@@ -50,9 +50,10 @@ def _size(count: int) -> str:
 
 
 def image_paths(images: Any, ctx: OperationContext) -> list[Path]:
-    """The spec's ``images`` (one path or a list) as existing absolute paths."""
+    """The spec's ``images`` (one path or a list) as existing absolute paths (on a worker without
+    them, the artifact store's verified copies, fetched by the digests the records published)."""
     listed = [images] if isinstance(images, str) else list(images or [])
-    paths = [ctx.path(str(p)) for p in listed]
+    paths = [ctx.local_file(str(p)) for p in listed]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise PermanentError(

@@ -35,6 +35,10 @@ def test_two_missions_store_the_same_photos_once_and_gc_keeps_what_state_refers_
     b7 = mission(tmp_path / "b7", str(shared), extra={"photos/DJI_0003.JPG": b"\xff\xd8 only in b7"})
     for m in (a12, b7):
         assert run_skyform("apply", "--auto-approve", m).exit_code == 0
+    # a photo touched (new mtime, same bytes) is re-read on refresh: its reference stays
+    (a12 / "photos" / "DJI_0001.JPG").touch()
+    again = run_skyform("apply", "--auto-approve", a12)
+    assert again.exit_code == 0, again.output
     listed = run_skyform("artifacts", "ls", a12, b7, "--json")
     assert listed.exit_code == 0, listed.output
     objects = {o["digest"]: o["referenced_by"] for o in json.loads(listed.stdout)["objects"]}

@@ -63,6 +63,8 @@ class Options:
     fail_fast: bool = False
     detach: bool = False
     today: date | None = None
+    executor: str = "local"  # where provider calls run (--executor): a skyform_executors name
+    broker: str | None = None  # --broker: the celery executor's broker URL
     mission_name: str | None = None  # gitops: a store-wide unique name for the mission
     attributes: dict[str, Any] = field(default_factory=dict)  # recorded on the mission (commit, repository)
 
@@ -268,6 +270,7 @@ class Session:
         assert self.runtime is not None and self.store is not None
         store, name = self.store, self.mission.name
         operation = "destroy" if plan.mode == "destroy" else "apply"
+        make_executor = self._executor_factory()  # an unknown --executor fails before anything is written
         with self.holding_lock(operation):
             self.check_fresh(plan)
             self.check_mode()
@@ -312,6 +315,7 @@ class Session:
                     detach=self.options.detach,
                     time_scale=self._time_scale(),
                     observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
+                    executor=make_executor,
                     records=planned[1] if planned is not None and planned[0] is plan else None,
                 )
                 if interrupt_handle is not None:
@@ -340,6 +344,28 @@ class Session:
             if self.mission.settings.get("catalog") and plan.mode == "apply":
                 self._publish_catalog(str(self.mission.settings["catalog"]))
         return outcome
+
+    def _executor_factory(self) -> Callable[[Runtime, int], Any]:
+        """The ``--executor`` the scheduler makes its executor with (a skyform_executors plugin)."""
+        from .apply.executor import ExecutorContext
+        from .errors import UsageError
+
+        backends = self.registry.executors
+        backend = backends.get(self.options.executor)
+        if backend is None:
+            if self.options.executor != "local":
+                known = ", ".join(sorted(backends)) or "none"
+                raise UsageError(
+                    f"no executor named {self.options.executor!r}; installed: {known}",
+                    hint="executors come from skyform_executors plugins (docs/plugins.md)",
+                )
+            # plugins registered in process only (tests, embedding): the engine's own default
+            from .apply.plugin import LOCAL
+
+            backend = LOCAL
+        assert self.store is not None
+        store, emit, options = self.store, self.emit, {"broker": self.options.broker}
+        return lambda runtime, parallelism: backend.open(ExecutorContext(runtime, parallelism, store, emit, options))
 
     def _backup_state(self) -> None:
         """Copy the state as this run left it (SQLite: state.db.backup), so a file damaged

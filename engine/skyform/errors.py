@@ -20,6 +20,7 @@
     ├── ArtifactError                 exit 1    the artifact store cannot give the bytes asked for
     │   ├── ArtifactMissing                     no object has that digest
     │   └── ArtifactCorrupt                     the stored bytes do not hash to their digest
+    ├── BrokerError                   exit 1    the task broker (RabbitMQ, Redis) cannot be used
     ├── ApplyFailed                   exit 1    some resources failed (details were reported)
     └── Interrupted                   exit 130  Ctrl-C; state was written, apply again resumes
 
@@ -242,6 +243,10 @@ class ArtifactMissing(ArtifactError):
 
 class ArtifactCorrupt(ArtifactError):
     """A stored object's bytes do not hash to its digest: it is never used, only reported."""
+
+
+class BrokerError(SkyformError):
+    """The Celery broker (``--broker`` / ``SKYFORM_BROKER``) is unreachable or refused us."""
 
 
 class ApplyFailed(SkyformError):

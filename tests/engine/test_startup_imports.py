@@ -41,6 +41,8 @@ HEAVY = (
     "pyodm",
     "cvat_sdk",
     "networkx",
+    "celery",
+    "kombu",
     "skyform.apply",
     "skyform.plan.planner",
     "skyform.sandbox",

@@ -28,6 +28,8 @@ SHARED_FLAGS = {
     "--secrets-file": "secrets_file",
     "--sandbox": "sandbox",
     "--refresh": "refresh",
+    "--executor": "executor",
+    "--broker": "broker",
 }
 
 
@@ -67,7 +69,7 @@ def test_shared_options_and_the_default_parallelism_are_written_once() -> None:
     """No module but cli/options.py declares a shared flag; no literal default parallelism."""
     declared = re.compile(
         r"""click\.option\(\s*["'](--(?:state|parallelism|target|exclude|json|detailed-exitcode|"""
-        r"""secrets-file|sandbox|refresh))["']"""
+        r"""secrets-file|sandbox|refresh|executor|broker))["']"""
     )
     literal = re.compile(r"""parallelism(?:: int)? ?= ?\d+\b|["']parallelism["'], \d+\)""")
     for path in sorted(ENGINE.rglob("*.py")):

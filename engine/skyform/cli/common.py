@@ -26,6 +26,9 @@ state_option = shared("state")
 #: The options of plan/apply/destroy (the table is :data:`skyform.cli.options.OPTIONS`).
 run_options = shared("sandbox", "secrets_file", "target", "exclude", "parallelism", "refresh", "json", "state")
 
+#: Where apply's and destroy's provider calls run (the table is :data:`skyform.cli.options.OPTIONS`).
+executor_options = shared("executor", "broker")
+
 
 def options_from(kw: dict[str, Any]) -> Any:
     from ..api import Options
@@ -41,6 +44,8 @@ def options_from(kw: dict[str, Any]) -> Any:
         allow_forget=kw.get("forget", False),
         fail_fast=kw.get("fail_fast", False),
         detach=kw.get("detach", False),
+        executor=kw.get("executor") or "local",
+        broker=kw.get("broker"),
     )
 
 

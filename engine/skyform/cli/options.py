@@ -104,6 +104,26 @@ OPTIONS: dict[str, SharedOption] = {
             "postgresql://... for teams). Env: SKYFORM_STATE.",
         },
     ),
+    "executor": SharedOption(
+        ("--executor",),
+        {
+            "metavar": "NAME",
+            "default": "local",
+            "show_default": True,
+            "envvar": "SKYFORM_EXECUTOR",
+            "help": "Where provider calls run: local (a thread pool here) or celery (skyform worker "
+            "processes behind --broker); plugins add others. Env: SKYFORM_EXECUTOR.",
+        },
+    ),
+    "broker": SharedOption(
+        ("--broker",),
+        {
+            "metavar": "URL",
+            "envvar": "SKYFORM_BROKER",
+            "help": "The Celery broker of --executor celery and skyform worker (default "
+            "amqp://guest:guest@127.0.0.1:5672//; redis://HOST:6379/0 too). Env: SKYFORM_BROKER.",
+        },
+    ),
     "detailed_exitcode": SharedOption(
         ("--detailed-exitcode",),
         {

@@ -12,7 +12,7 @@ import click
 
 from ..errors import ExitCode, Interrupted, PlanRefused
 from ..events import EventKind
-from .common import MISSION, emitter, is_interactive, options_from, run_options
+from .common import MISSION, emitter, executor_options, is_interactive, options_from, run_options
 from .options import shared
 
 
@@ -172,6 +172,7 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
 @click.command()
 @click.argument("mission", type=click.Path(path_type=Path), default=".", required=False)
 @run_options
+@executor_options
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (needed without a terminal).")
 @click.option("--fail-fast", is_flag=True, help="Stop everything at the first failure.")
 @click.option("--detach", is_flag=True, help="Submit remote jobs and return; apply again waits for them.")
@@ -199,6 +200,7 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
 @click.command()
 @MISSION
 @run_options
+@executor_options
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (needed without a terminal).")
 @click.option("--fail-fast", is_flag=True, help="Stop everything at the first failure.")
 @click.option("--forget", is_flag=True, help="Drop resources the API cannot delete from state.")

@@ -21,6 +21,7 @@ from ..errors import PluginError
 if TYPE_CHECKING:
     import click
 
+    from ..apply.executor import ExecutorBackend
     from ..state.base import StateBackend
     from .base import Provider
 
@@ -52,6 +53,10 @@ class Hooks:
     def state_backends(self, plugin: object, origin: PluginInfo) -> list[StateBackend]:
         """What ``plugin`` returns from ``skyform_state_backends``."""
         return self._registration("skyform_state_backends", plugin, origin)
+
+    def executors(self, plugin: object, origin: PluginInfo) -> list[ExecutorBackend]:
+        """What ``plugin`` returns from ``skyform_executors``."""
+        return self._registration("skyform_executors", plugin, origin)
 
     def cli_commands(self, plugin: object, origin: PluginInfo) -> list[click.Command]:
         """What ``plugin`` returns from ``skyform_cli_commands``."""

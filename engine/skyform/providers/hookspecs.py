@@ -19,6 +19,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from ..apply.executor import ExecutorBackend
     from ..state.base import StateBackend
     from .base import Provider
 
@@ -44,6 +45,16 @@ def skyform_state_backends() -> Iterable[StateBackend]:  # type: ignore[empty-bo
 
     All results are collected; the first backend claiming a scheme wins, and a second claim
     of the same scheme is an error naming both plugins.
+    """
+
+
+@hookspec
+def skyform_executors() -> Iterable[ExecutorBackend]:  # type: ignore[empty-body]
+    """Return executors: where an apply's provider calls run (``apply --executor NAME``).
+
+    All results are collected; two executors with one name are an error naming both
+    plugins. The engine's ``local`` (a thread pool) and ``celery`` (workers behind a
+    broker) are registered through this hook like any other.
     """
 
 

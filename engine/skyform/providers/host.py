@@ -37,9 +37,12 @@ from .entrypoints import EntryPoint, entry_points
 from .hooks import Hooks, PluginInfo
 
 if TYPE_CHECKING:
+    from ..apply.executor import ExecutorBackend
     from ..state.base import StateBackend
 
 GROUP = "skyform"
+#: Entry points of the engine itself, discovered even when SKYFORM_PLUGINS names others.
+ENGINE_PLUGINS = frozenset({"executors", "celery"})
 
 __all__ = [
     "GROUP",
@@ -75,7 +78,8 @@ def build_plugin_manager(plugins: Iterable[object] = (), *, autoload: bool | Non
         autoload = os.environ.get("SKYFORM_DISABLE_PLUGIN_AUTOLOAD", "") in ("", "0")
     only = {n.strip() for n in os.environ.get("SKYFORM_PLUGINS", "").split(",") if n.strip()}
     if autoload or only:
-        pm.pending = _discover(only=None if autoload else only)
+        # the engine's own executors (local, celery) stay available under a restricted list
+        pm.pending = _discover(only=None if autoload else only | ENGINE_PLUGINS)
     for module_name in [m.strip() for m in os.environ.get("SKYFORM_PLUGIN_MODULES", "").split(",") if m.strip()]:
         _register_module(pm, module_name)
     for plugin in plugins:
@@ -213,10 +217,12 @@ class Registry:
         self._hooks = Hooks(pm, tracing=pm.tracing)
         self._backends: dict[str, StateBackend] = {}
         self._commands: list[Any] = []
+        self._executors: dict[str, tuple[ExecutorBackend, PluginInfo]] = {}
         self._done: dict[str, set[int]] = {
             "providers": set(),
             "backends": set(),
             "commands": set(),
+            "executors": set(),
         }
         # refresh and apply look providers up from worker threads: one loads, the others wait
         # for it (reentrant: loading one provider may load them all)
@@ -249,6 +255,27 @@ class Registry:
                 if self._first_time("backends", plugin):
                     self._add_backends(plugin)
         return self._backends
+
+    @property
+    def executors(self) -> dict[str, ExecutorBackend]:
+        """Executors by name (``apply --executor NAME``), from every plugin."""
+        with self._loading:
+            for plugin in self._plugins():
+                if self._first_time("executors", plugin):
+                    self._add_executors(plugin)
+        return {name: backend for name, (backend, _) in self._executors.items()}
+
+    def _add_executors(self, plugin: object) -> None:
+        origin = origin_of(self.pm, plugin)
+        for backend in self._hooks.executors(plugin, origin):
+            seen = self._executors.get(backend.name)
+            if seen is not None:
+                raise PluginError(
+                    f"executor {backend.name!r} is claimed by two plugins: {seen[1].name} "
+                    f"(distribution {seen[1].distribution}) and {origin.name} (distribution {origin.distribution})",
+                    hint=_uninstall_hint(origin),
+                )
+            self._executors[backend.name] = (backend, origin)
 
     @property
     def cli_commands(self) -> list[Any]:

@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     PLAN = "plan"  # the plan, before an apply asks for approval
     TRANSITION = "transition"  # a resource's status changed (before → after)
     PROGRESS = "progress"  # a running call or job reported progress
+    DISPATCHED = "dispatched"  # a worker took an operation (--executor celery: worker, queue, delivery)
     WARNING = "warning"
     RETRY = "retry"  # a transient failure; the step runs again after a backoff
     SKIPPED = "skipped"  # a dependency did not finish

@@ -194,9 +194,12 @@ def test_newer_schema_is_refused(store_url: str, open_url: Callable[[str], State
         cur.execute(store._sql("UPDATE {t}skyform_schema SET version = 99"))  # type: ignore[attr-defined]
     with pytest.raises(StateError) as err:
         open_url(store_url)
-    assert "was written by skyform schema v99; this skyform understands up to v1 - upgrade skyform" in str(err.value)
+    from skyform.state.base import SCHEMA_VERSION
+
+    understood = f"this skyform understands up to v{SCHEMA_VERSION} - upgrade skyform"
+    assert "was written by skyform schema v99; " + understood in str(err.value)
     with store._writing() as cur:  # type: ignore[attr-defined]
-        cur.execute(store._sql("UPDATE {t}skyform_schema SET version = 1"))  # type: ignore[attr-defined]
+        cur.execute(store._sql(f"UPDATE {{t}}skyform_schema SET version = {SCHEMA_VERSION}"))  # type: ignore[attr-defined]
     assert list(open_url(store_url).resources("m")) == ["a"]  # nothing was changed by the refusal
 
 
@@ -224,25 +227,28 @@ def test_postgres_reconnects_after_the_server_ends_the_session(
 def test_an_older_schema_is_migrated_forward(
     store_url: str, open_url: Callable[[str], StateStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A v1 state opened by a skyform that knows v2: the migration runs once, the data stays."""
+    """A state opened by a skyform that knows one more version: the migration runs once, the data stays."""
     import skyform.state.postgres as pg_module
     import skyform.state.sqlite as sqlite_module
+    from skyform.state.base import SCHEMA_VERSION
+
+    newer = SCHEMA_VERSION + 1
 
     old = open_url(store_url)
     old.write("m", [resource("a")])
     module, migrations = (
         (sqlite_module, sqlite_module.SQLITE) if store_url.startswith("sqlite") else (pg_module, pg_module.POSTGRES)
     )
-    monkeypatch.setattr(module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(module, "SCHEMA_VERSION", newer)
     monkeypatch.setattr(
         module,
         "SQLITE" if module is sqlite_module else "POSTGRES",
         [*migrations, ["ALTER TABLE {t}missions ADD COLUMN note TEXT"]],
     )
     new = open_url(store_url)
-    assert new.schema_version() == 2  # type: ignore[attr-defined]
+    assert new.schema_version() == newer  # type: ignore[attr-defined]
     assert list(new.resources("m")) == ["a"] and new.write("m") == 2
     with new._reading() as cur:  # type: ignore[attr-defined]
         cur.execute(new._sql("SELECT note FROM {t}missions WHERE name = ?"), ("m",))  # type: ignore[attr-defined]
         assert cur.fetchone() == (None,)
-    assert open_url(store_url).schema_version() == 2  # type: ignore[attr-defined]  # and only once
+    assert open_url(store_url).schema_version() == newer  # type: ignore[attr-defined]  # and only once

@@ -44,7 +44,7 @@ def _digest(path: Path) -> str:
         ("zero-bytes", "is empty (0 bytes): it is damaged (a full disk, an interrupted copy), not a new state"),
         ("cut-at-a-page", "is truncated (4096 bytes; its header records"),
         ("cut-inside-a-page", "is truncated ("),
-        ("trailing-bytes", "is damaged (40970 bytes, not a whole number of its 4096-byte pages)"),
+        ("trailing-bytes", "is damaged ({size} bytes, not a whole number of its 4096-byte pages)"),
         ("short-header", "is corrupt or not a SQLite database (it does not start with the SQLite header)"),
     ],
 )
@@ -62,7 +62,7 @@ def test_damaged_file_is_refused_naming_it_and_left_untouched(tmp_path: Path, da
     path.write_bytes(damaged)
     with pytest.raises(StateError) as err:
         open_store(None, tmp_path, BACKENDS)
-    assert f"state file {path} {message}" in str(err.value)
+    assert f"state file {path} {message.format(size=len(damaged))}" in str(err.value)
     assert "skyform did not change it" in str(err.value)
     assert "no backup state.db.backup beside it" in (err.value.hint or "")
     assert path.read_bytes() == damaged

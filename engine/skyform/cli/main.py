@@ -37,6 +37,7 @@ LAZY = {
     "provenance": ("skyform.cli.catalog", "provenance"),
     "ui": ("skyform.cli.ui", "ui"),
     "artifacts": ("skyform.cli.artifacts", "artifacts"),
+    "worker": ("skyform.distributed.worker", "command"),
 }
 HELP = {
     "validate": "Check a mission: YAML, schemas, expressions, graph.",
@@ -60,6 +61,7 @@ HELP = {
     "provenance": "Show where a resource's products came from (W3C PROV).",
     "ui": "Serve a read-only web page of missions, plans and runs.",
     "artifacts": "List, fetch and collect the content-addressed artifact store.",
+    "worker": "Run operations sent by apply --executor celery (a Celery worker).",
 }
 
 

@@ -10,6 +10,8 @@ API_VERSION = "skyform/v1"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
 RESOURCE_ID = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 TYPE_NAME = r"^[a-z][a-z0-9_]*\.[A-Z][A-Za-z0-9]*$"
+#: A worker queue (``lifecycle.queue``, ``settings.queues``): a broker-safe name.
+QUEUE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 LIFECYCLE: dict[str, Any] = {
     "type": "object",
@@ -45,6 +47,12 @@ LIFECYCLE: dict[str, Any] = {
             "minimum": 0,
             "maximum": 1e15,
             "description": "Do not submit work whose cost estimate is above this amount.",
+        },
+        "queue": {
+            "type": "string",
+            "pattern": QUEUE_NAME,
+            "description": "--executor celery: the worker queue this resource's operations go to "
+            "(skyform worker --queues NAME); default: settings.queues of its provider, else 'default'.",
         },
     },
 }
@@ -128,6 +136,13 @@ MISSION_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "description": "Mission-wide options.",
             "properties": {
+                "queues": {
+                    "type": "object",
+                    "propertyNames": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                    "additionalProperties": {"type": "string", "pattern": QUEUE_NAME},
+                    "description": "--executor celery: the worker queue of each provider's operations, "
+                    "e.g. {local: site-a12} (a resource's lifecycle.queue wins).",
+                },
                 "catalog": {
                     "type": "string",
                     "minLength": 1,

@@ -31,6 +31,7 @@ class Lifecycle:
     retries: int = 3
     on_failure: str = "stop"
     max_cost: float | None = None
+    queue: str | None = None  # --executor celery: the worker queue of its operations
 
     @classmethod
     def from_spec(cls, data: dict[str, Any] | None) -> Lifecycle:
@@ -43,6 +44,7 @@ class Lifecycle:
             retries=int(data.get("retries", 3)),
             on_failure=str(data.get("on_failure", "stop")),
             max_cost=float(data["max_cost"]) if data.get("max_cost") is not None else None,
+            queue=str(data["queue"]) if data.get("queue") is not None else None,
         )
 
     def as_dict(self) -> dict[str, Any]:

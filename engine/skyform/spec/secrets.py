@@ -24,6 +24,9 @@ class Secrets:
     def __init__(self, values: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> None:
         self.values = dict(values or {})
         self.environ = os.environ if environ is None else environ
+        #: name -> value of every secret served so far: a value sent to a worker travels as
+        #: its name (skyform.distributed.wire), which this lets the sender find
+        self.served: dict[str, str] = {}
 
     @classmethod
     def from_file(cls, path: Path | None) -> Secrets:
@@ -47,6 +50,7 @@ class Secrets:
         if value is None:
             return None
         redact.register(value)
+        self.served[name] = value
         return Secret(value)
 
     @staticmethod

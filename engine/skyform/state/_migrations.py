@@ -62,6 +62,30 @@ SQLITE: list[list[str]] = [
             operation TEXT NOT NULL DEFAULT ''
         )""",
     ],
+    # v2: leases of operations run by workers (fencing tokens), and the workers seen.
+    [
+        """CREATE TABLE {t}leases (
+            call_id TEXT PRIMARY KEY,
+            mission TEXT NOT NULL,
+            address TEXT NOT NULL,
+            step TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            token INTEGER NOT NULL,
+            worker TEXT NOT NULL,
+            deliveries INTEGER NOT NULL,
+            expires_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            finished_at REAL
+        )""",
+        "CREATE INDEX {t}leases_by_mission ON leases (mission, finished_at)",
+        """CREATE TABLE {t}workers (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            queues TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        )""",
+    ],
 ]
 
 POSTGRES: list[list[str]] = [
@@ -111,6 +135,29 @@ POSTGRES: list[list[str]] = [
             host TEXT NOT NULL,
             since DOUBLE PRECISION NOT NULL,
             operation TEXT NOT NULL DEFAULT ''
+        )""",
+    ],
+    [
+        """CREATE TABLE {t}leases (
+            call_id TEXT PRIMARY KEY,
+            mission TEXT NOT NULL,
+            address TEXT NOT NULL,
+            step TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            token BIGINT NOT NULL,
+            worker TEXT NOT NULL,
+            deliveries INTEGER NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            finished_at DOUBLE PRECISION
+        )""",
+        "CREATE INDEX leases_by_mission ON {t}leases (mission, finished_at)",
+        """CREATE TABLE {t}workers (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            queues JSONB NOT NULL,
+            seen_at DOUBLE PRECISION NOT NULL
         )""",
     ],
 ]

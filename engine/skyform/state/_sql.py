@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .base import Event, MissionState, Removal, ResourceState, StateStore
+from .leases import Leases
 
 _RESOURCE_COLUMNS = (
     "address",
@@ -85,6 +86,10 @@ class SqlStateStore(StateStore):
                 text = text.replace("?", self._placeholder)
             cache[sql] = text
         return text
+
+    def leases(self) -> Leases:
+        """The lease and worker tables beside this state (:mod:`.leases`)."""
+        return Leases(self)
 
     # -- reading -------------------------------------------------------------------------------
     def mission(self, name: str) -> MissionState | None:

@@ -20,9 +20,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from .leases import Leases
+
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -183,6 +186,16 @@ class StateStore(abc.ABC):
         or point-in-time recovery).
         """
         return None
+
+    def leases(self) -> Leases:
+        """The operation leases and workers seen (the celery executor); the SQL backends keep
+        them next to the state, other backends may not."""
+        from ..errors import StateError
+
+        raise StateError(
+            f"the state backend {type(self).__name__} keeps no operation leases",
+            hint="the celery executor needs a SQL state: --state postgresql://... (or sqlite for one machine)",
+        )
 
     def close(self) -> None:  # noqa: B027 - optional: a store without connections has nothing to release
         """Release connections."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -58,6 +60,8 @@ class Thing(ResourceKind):
         )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        if spec["name"] in os.environ.get("FAKE_KILL_WORKER_ON", "").split(","):
+            os.kill(os.getpid(), signal.SIGKILL)  # the distributed tests: an operation that kills its worker
         return self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:

@@ -61,6 +61,7 @@ class TaskKind(ResourceKind):
     long_running = True
     poll_interval = 10.0
     max_poll_interval = 60.0
+    poll_on_workers = True  # the poll that sees the task done downloads all.zip
     delete_mode = "delete"
     delete_note = (
         "removes the task and its files from the node (/task/remove); the downloaded "

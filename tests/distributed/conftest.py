@@ -126,6 +126,12 @@ class Cluster:
             check=False,
         )
 
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Any other skyform command, in this cluster's environment."""
+        return subprocess.run(
+            skyform(*args), env=self.env, cwd=self.mission_dir, capture_output=True, text=True, timeout=60, check=False
+        )
+
     def apply_command(self, *args: str) -> list[str]:
         return skyform(
             "apply",

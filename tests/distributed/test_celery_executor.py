@@ -75,6 +75,8 @@ def test_secrets_travel_as_names_and_the_worker_resolves_them_from_its_own_envir
                 body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
                 assert message.content_type == "application/json"
                 raw = body + repr(message.headers).encode()
+                # no countdown or ETA: a delay past Redis' visibility timeout would run it twice
+                assert message.headers.get("eta") is None and message.headers.get("countdown") is None
                 message.requeue()
         assert body is not None, "the operation never reached the broker"
         assert secret.encode() not in raw
@@ -173,3 +175,56 @@ def test_the_threads_pool_runs_operations_too(cluster, pool):
     ran = cluster.apply()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert cluster.names() == ["a"]
+
+
+def test_status_shows_which_worker_runs_what_and_the_workers_seen_with_their_queues(cluster):
+    queue = cluster.queue("status")
+    cluster.write(f"""
+        settings: {{queues: {{fake: {queue}}}}}
+        resources:
+          a: {{type: fake.Thing, spec: {{name: a}}}}
+    """)
+    worker = cluster.worker(queue, env={"FAKE_CREATE_PAUSE": "before:15"})
+    coordinator = cluster.popen_apply()
+    try:
+        deadline = time.monotonic() + 60
+        report: dict[str, Any] = {}
+        while not report.get("operations") and time.monotonic() < deadline:
+            shown = cluster.run("status", str(cluster.mission_dir), "--state", cluster.state, "--json", "--no-poll")
+            report = json.loads(shown.stdout) if shown.returncode == 0 else {}
+            time.sleep(0.2)
+        text = cluster.run("status", str(cluster.mission_dir), "--state", cluster.state, "--no-poll").stdout
+        out, err = coordinator.communicate(timeout=120)
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+            coordinator.wait()
+    [op] = report["operations"]
+    assert (op["address"], op["step"], op["worker"], op["queue"], op["delivery"]) == (
+        "a",
+        "create",
+        worker.name,
+        queue,
+        1,
+    )
+    assert [(w["name"], w["queues"]) for w in report["workers"]] == [(worker.name, [queue])]
+    assert f"a                        create on worker {worker.name} (queue {queue}, delivery 1)" in text
+    assert f"Workers seen: {worker.name} ({queue};" in text
+    assert coordinator.returncode == 0, out + err
+
+
+def test_an_operation_past_the_longest_allowed_is_stopped_and_fails_with_the_limit_named(cluster):
+    """RabbitMQ's consumer_timeout would close the channel of a late-acked task that runs too
+    long: the worker stops it first (soft time limit) and the resource says why."""
+    queue = cluster.queue("limit")
+    cluster.write(f"""
+        settings: {{queues: {{fake: {queue}}}}}
+        resources:
+          slow: {{type: fake.Thing, spec: {{name: slow}}}}
+    """)
+    cluster.worker(queue, env={"SKYFORM_LONGEST_OPERATION": "1", "FAKE_CREATE_PAUSE": "before:20"})
+    ran = cluster.apply()
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "slow: its create ran longer than 1s" in ran.stdout + ran.stderr
+    assert "SKYFORM_LONGEST_OPERATION" in ran.stdout + ran.stderr
+    assert cluster.names() == []

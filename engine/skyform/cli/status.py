@@ -85,6 +85,7 @@ def status(
         lock = store.lock_info(name)
         events = store.events(name, limit=200)
         recorded = store.mission(name)
+        workers, operations = _workers(store, name)
     progress: dict[str, Any] = {}
     for e in events:
         if e.address and "progress" in e.data:
@@ -112,6 +113,8 @@ def status(
                         }
                         for r in rows.values()
                     ],
+                    "workers": workers,
+                    "operations": operations,
                 },
                 indent=2,
             )
@@ -123,6 +126,12 @@ def status(
         )
     for r in rows.values():
         click.echo(_row(r, live.get(r.address), progress.get(r.address)))
+    for op in operations:
+        where = f"queue {op['queue']}, delivery {op['delivery']}"
+        click.echo(f"{op['address']:<24} {op['step']} on worker {op['worker']} ({where})")
+    if workers:
+        seen = "; ".join(f"{w['name']} ({', '.join(w['queues'])}; {_ago(w['seen_at'])})" for w in workers)
+        click.echo(f"Workers seen: {seen}")
     if running:
         finished = [a for a, seen in live.items() if seen.status in ("ready", "failed", "gone")]
         polled = f" (polled at {time.strftime('%H:%M:%S')})" if live else " (as recorded; --no-poll)"
@@ -131,6 +140,36 @@ def status(
             + (f" and records the {len(finished)} that finished." if finished else ".")
         )
     return 0
+
+
+def _workers(store: Any, mission: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The workers seen (``skyform worker``, any mission) and this mission's operations on
+    them now (live leases); none for a state without leases (a backend, an older file)."""
+    try:
+        leases = store.leases()
+        seen, held = leases.workers(), leases.running(mission)
+    except Exception:  # no leases here (StateError), or a read-only older file without the table
+        return [], []
+    now = time.time()
+    workers = [{"name": w.name, "host": w.host, "pid": w.pid, "queues": w.queues, "seen_at": w.seen_at} for w in seen]
+    operations = [
+        {
+            "address": lease.address,
+            "step": lease.step,
+            "worker": lease.worker,
+            "queue": lease.queue,
+            "delivery": lease.deliveries,
+            "lease_expires_in": round(lease.expires_at - now, 1),
+        }
+        for lease in held
+        if lease.expires_at > now
+    ]
+    return workers, operations
+
+
+def _ago(at: float) -> str:
+    seconds = max(0, int(time.time() - at))
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago" if seconds < 7200 else _when(at)
 
 
 def _row(r: Any, seen: Live | None, recorded_progress: float | None) -> str:

@@ -1,9 +1,11 @@
 """The ``celery`` executor: operations go to workers, the walk and the state stay here.
 
-Create, update and delete (the uploads and downloads) are sent as ``skyform.operate``
-tasks to the queue their resource names (``lifecycle.queue``), else their provider's
-(``settings.queues``), else ``default``; polls and cancels of remote jobs stay on a local
-thread pool (a poll is cheap, and long waiting must never sit inside a task). Completions
+Create, update and delete (the uploads) are sent as ``skyform.operate`` tasks to the queue
+their resource names (``lifecycle.queue``), else their provider's (``settings.queues``),
+else ``default``; so are the polls of kinds whose poll downloads products
+(``ResourceKind.poll_on_workers``: NodeODM's all.zip). Other polls and cancels stay on a
+local thread pool (a poll is cheap, and long waiting never sits inside a task: the wait
+between polls is the coordinator's timer). Completions
 come back on this apply's reply queue (:mod:`.replies`) and are handed to the walk only
 when their lease token is still the current one (:meth:`~skyform.state.leases.Leases.finish`):
 a stale worker's late result is refused with a warning, and the walk waits for the worker
@@ -13,6 +15,7 @@ that holds the operation now.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +31,8 @@ from . import replies, wire
 from .app import DEFAULT_QUEUE, check_broker, make_app, shown
 from .tasks import TASK_NAME
 
+#: Seconds a lease row is kept after its last use (well past any redelivery).
+LEASE_RETENTION = 86400.0
 #: Steps that run on workers; the others (poll, cancel) stay in the coordinator.
 REMOTE_STEPS = frozenset({Step.CREATE, Step.UPDATE, Step.DELETE})
 
@@ -65,6 +70,8 @@ class CeleryExecutor:
         self._store = open_store(url, self.mission.directory, runtime.registry.state_backends.values())
         try:
             self.leases = self._store.leases()
+            # a day after their last use, no broker redelivers an operation any more
+            self.leases.forget(self.mission.name, time.time() - LEASE_RETENTION)
             self.local = LocalExecutor(runtime, context.parallelism)
             self.pending: dict[str, tuple[Call, Reporter, Report]] = {}
             self._lock = threading.Lock()
@@ -76,7 +83,7 @@ class CeleryExecutor:
             raise
 
     def submit(self, call: Call, reporter: Reporter, report: Report) -> None:
-        if call.step not in REMOTE_STEPS:
+        if not self._on_workers(call):
             self.local.submit(call, reporter, report)
             return
         call_id = uuid.uuid4().hex
@@ -110,6 +117,14 @@ class CeleryExecutor:
             error = BrokerError(f"cannot send {call.address}'s {call.step} to {broker}: {exc}")
             report(Completion(call.address, error=error))
 
+    def _on_workers(self, call: Call) -> bool:
+        if call.step in REMOTE_STEPS:
+            return True
+        if call.step == Step.POLL:  # a poll that downloads products runs where creates run
+            _, kind = self.runtime.kind(call.type)
+            return bool(kind.poll_on_workers)
+        return False
+
     def _on_reply(self, body: dict[str, Any]) -> None:
         call_id, kind = str(body.get("call_id")), body.get("kind")
         with self._lock:
@@ -117,16 +132,17 @@ class CeleryExecutor:
         address, worker = str(body.get("address")), str(body.get("worker"))
         if kind == "completion":
             token = int(body.get("token") or 0)
-            if entry is None or not self.leases.finish(call_id, token):
-                self.emit(
-                    {
-                        "event": EventKind.WARNING,
-                        "address": address,
-                        "message": f"refused a late result of {address} from {worker}: its lease "
-                        f"(token {token}) was taken over or its result already accepted",
-                    }
-                )
+            if entry is None:
+                return self._refused(address, worker, token)
+            try:
+                accepted = self._accept(call_id, token)
+            except SkyformError as exc:  # the state database is gone: the walk fails the node
+                with self._lock:
+                    self.pending.pop(call_id, None)
+                entry[2](Completion(address, error=exc))
                 return
+            if not accepted:
+                return self._refused(address, worker, token)
             with self._lock:
                 self.pending.pop(call_id, None)
             entry[2](wire.decode_completion(body["body"]))
@@ -149,6 +165,24 @@ class CeleryExecutor:
             entry[1].progress(body.get("fraction"), str(body.get("message") or ""))
         elif kind == "warning":
             entry[1].warn(str(body.get("message") or ""))
+
+    def _accept(self, call_id: str, token: int) -> bool:
+        """The fence: the current token's result, once; an unfenced one (token 0: the worker
+        could not reach the state database) only while no worker holds the call."""
+        if token:
+            return self.leases.finish(call_id, token)
+        lease = self.leases.get(call_id)
+        return lease is None or lease.token == 0
+
+    def _refused(self, address: str, worker: str, token: int) -> None:
+        self.emit(
+            {
+                "event": EventKind.WARNING,
+                "address": address,
+                "message": f"refused a late result of {address} from {worker}: its lease "
+                f"(token {token}) was taken over or its result already accepted",
+            }
+        )
 
     def shutdown(self) -> None:
         self.local.shutdown()

@@ -44,6 +44,10 @@ from . import replies, wire
 
 #: Deliveries of one operation before it is given up (each one lost its worker).
 DELIVERY_LIMIT = 3
+#: Tries to take a lease while the state database does not answer, and the seconds between
+#: them (a countdown far below Redis' visibility timeout).
+LEASE_RETRIES = 10
+LEASE_RETRY_DELAY = 3
 TASK_NAME = "skyform.operate"
 
 
@@ -114,13 +118,21 @@ def run_operation(task: OperateTask, payload: dict[str, Any]) -> None:
 
     stores, runtimes = task.cached()
     url = settings.state or payload["state"]
-    store = stores.get(url)
-    if store is None:
-        store = stores[url] = _open_store(url, Path(payload["mission"]["source"]))
-    leases = store.leases()
     ttl = lease_ttl()
-    leases.seen(worker, host=socket.gethostname(), pid=os.getpid(), queues=settings.queues)
-    lease = _take(leases, call_id, payload, worker, ttl)
+    try:
+        store = stores.get(url)
+        if store is None:
+            store = stores[url] = _open_store(url, Path(payload["mission"]["source"]))
+        leases = store.leases()
+        leases.seen(worker, host=socket.gethostname(), pid=os.getpid(), queues=settings.queues)
+        lease = _take(leases, call_id, payload, worker, ttl)
+    except SkyformError as exc:  # the state database is unreachable: no lease, so not run
+        stores.pop(url, None)
+        if task.request.retries < LEASE_RETRIES:
+            raise task.retry(countdown=LEASE_RETRY_DELAY, max_retries=LEASE_RETRIES) from None
+        # unfenced (token 0): the coordinator takes it only while nobody holds the call
+        reply({"kind": "completion", "token": 0, "body": wire.encode_completion(Completion(address, error=exc))})
+        return
     if lease is None:
         return  # the coordinator already accepted this call's result
     reply({"kind": "started", "token": lease.token, "delivery": lease.deliveries, "queue": payload["queue"]})

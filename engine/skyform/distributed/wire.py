@@ -64,6 +64,8 @@ def encode_call(call: Call, secrets: Secrets) -> dict[str, Any]:
 
 def _pieces(value: str, names: list[tuple[str, str]], address: str) -> list[Any]:
     """``value`` split into literal text and ``{"name": N}`` for each secret inside it."""
+    if not value:
+        return []
     pieces: list[Any] = []
     rest = value
     while rest:

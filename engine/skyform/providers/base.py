@@ -227,6 +227,10 @@ class ResourceKind:
     long_running: ClassVar[bool] = False
     poll_interval: ClassVar[float] = 5.0
     max_poll_interval: ClassVar[float] = 60.0
+    #: a poll may move data (the poll that sees a job done downloads its products): with
+    #: ``apply --executor celery`` such polls run on the workers, like creates; other polls
+    #: stay in the coordinator (cheap, and waiting never sits inside a worker's task)
+    poll_on_workers: ClassVar[bool] = False
     delete_mode: ClassVar[Literal["delete", "forget", "manual"]] = "delete"
     delete_note: ClassVar[str] = ""
     data_source: ClassVar[bool] = False  # read-only: "create" only reads

@@ -128,6 +128,16 @@ class Leases:
             )
             return bool(cur.rowcount)
 
+    def forget(self, mission: str, before: float) -> int:
+        """Drop ``mission``'s leases untouched since ``before`` (epoch seconds): finished
+        ones, and ones a dead coordinator left. Only for times no delivery can still come
+        from (well past the broker's redelivery window)."""
+        with self.store._writing() as cur:
+            cur.execute(
+                self.store._sql("DELETE FROM {t}leases WHERE mission = ? AND updated_at < ?"), (mission, before)
+            )
+            return int(cur.rowcount or 0)
+
     def get(self, call_id: str) -> Lease | None:
         with self.store._reading() as cur:
             cur.execute(self.store._sql(f"SELECT {_COLUMNS} FROM {{t}}leases WHERE call_id = ?"), (call_id,))

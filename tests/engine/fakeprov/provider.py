@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -60,9 +61,17 @@ class Thing(ResourceKind):
         )
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
+        # the distributed tests: an operation that kills its worker, and slow creates (an
+        # upload before the object exists, or after: FAKE_CREATE_PAUSE=before:5 / after:5)
         if spec["name"] in os.environ.get("FAKE_KILL_WORKER_ON", "").split(","):
-            os.kill(os.getpid(), signal.SIGKILL)  # the distributed tests: an operation that kills its worker
-        return self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
+            os.kill(os.getpid(), signal.SIGKILL)
+        phase, _, seconds = os.environ.get("FAKE_CREATE_PAUSE", "").partition(":")
+        if phase == "before":
+            time.sleep(float(seconds))
+        created = self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
+        if phase == "after":
+            time.sleep(float(seconds))
+        return created
 
     def adopt(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result | None:
         found = ctx.client.get("/objects", params={"key": ctx.idempotency_key})["results"]

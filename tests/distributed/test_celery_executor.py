@@ -211,20 +211,3 @@ def test_status_shows_which_worker_runs_what_and_the_workers_seen_with_their_que
     assert f"a                        create on worker {worker.name} (queue {queue}, delivery 1)" in text
     assert f"Workers seen: {worker.name} ({queue};" in text
     assert coordinator.returncode == 0, out + err
-
-
-def test_an_operation_past_the_longest_allowed_is_stopped_and_fails_with_the_limit_named(cluster):
-    """RabbitMQ's consumer_timeout would close the channel of a late-acked task that runs too
-    long: the worker stops it first (soft time limit) and the resource says why."""
-    queue = cluster.queue("limit")
-    cluster.write(f"""
-        settings: {{queues: {{fake: {queue}}}}}
-        resources:
-          slow: {{type: fake.Thing, spec: {{name: slow}}}}
-    """)
-    cluster.worker(queue, env={"SKYFORM_LONGEST_OPERATION": "1", "FAKE_CREATE_PAUSE": "before:20"})
-    ran = cluster.apply()
-    assert ran.returncode == 1, ran.stdout + ran.stderr
-    assert "slow: its create ran longer than 1s" in ran.stdout + ran.stderr
-    assert "SKYFORM_LONGEST_OPERATION" in ran.stdout + ran.stderr
-    assert cluster.names() == []

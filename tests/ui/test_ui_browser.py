@@ -140,6 +140,9 @@ def test_plan_view_shows_the_same_actions_as_plan_json(
     assert "+ baseline (satellogic.Task) will be created" in text
     assert f"Plan: {plan['counts']['create']} to create" in text and "Estimated cost" in text
     shot(browser, artifacts_dir, "plan")
+    browser.get(served.url + "/")  # the missions list counts the saved plan's changes and cost
+    row = browser.find_element("css selector", "tr.mission").text
+    assert f"{len(plan['actions'])} / 0" in row and "units" in row, row
 
 
 def test_no_credential_of_the_run_appears_in_any_page(browser: Any, serve: Any, applied: Path) -> None:

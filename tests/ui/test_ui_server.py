@@ -243,3 +243,6 @@ def test_bad_input_is_a_message_and_a_usage_exit_code(mission: Path, tmp_path: P
     other.write_text(text)
     refused = skyform("ui", mission, "--plan", other, cwd=tmp_path, check=False)
     assert refused.returncode == 64 and "elsewhere" in refused.stderr
+    twin = copy_demo(tmp_path / "twin")
+    both = skyform("ui", mission, twin, cwd=tmp_path, check=False)
+    assert both.returncode == 64 and "two missions are named 'bridge-a12'" in both.stderr

@@ -46,6 +46,12 @@ class Site:
         self.entries: dict[str, Entry] = {}
         for source in _mission_sources(paths, state_url):
             mission = self._load(source)
+            taken = self.entries.get(mission.name)
+            if taken is not None:
+                raise UsageError(
+                    f"two missions are named {mission.name!r}: {taken.source} and {source}",
+                    hint="a page shows each mission by its name; serve them apart or rename one (metadata.name)",
+                )
             self.entries[mission.name] = Entry(mission.name, mission.directory, source)
         if not paths and state_url:
             with self._open(None) as store:

@@ -113,6 +113,7 @@ def test_off_loopback_a_token_is_required_then_kept_in_a_cookie(mission: Path) -
     refused = c.get("/m/bridge-a12", headers={"Host": "10.1.2.3:8765"})
     assert refused.status_code == 403 and "token" in refused.text
     assert c.get("/m/bridge-a12?token=wrong", headers={"Host": "10.1.2.3:8765"}).status_code == 403
+    assert c.get("/m/bridge-a12?token=t%C3%B6ken", headers={"Host": "10.1.2.3:8765"}).status_code == 403
     granted = c.get("/m/bridge-a12?token=t0ken-abcdef", headers={"Host": "10.1.2.3:8765"})
     assert granted.status_code == 303 and granted.headers["Location"] == "/m/bridge-a12"
     assert "HttpOnly" in granted.headers["Set-Cookie"] and "SameSite=Strict" in granted.headers["Set-Cookie"]

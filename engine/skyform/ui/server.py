@@ -70,6 +70,12 @@ ROUTES = Map(
 )
 
 
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that any text may be handed (``compare_digest`` refuses
+    non-ASCII strings, which would make a crafted token an error instead of a refusal)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log on the terminal: the page is for looking, the terminal stays readable."""
 
@@ -130,14 +136,14 @@ class App:
         if token is None:
             return None
         given = request.args.get("token")
-        if given is not None and hmac.compare_digest(given, token):
+        if given is not None and _same(given, token):
             target = request.path  # the token leaves the address bar (and the history)
             response = Response(status=303, headers={"Location": target})
             response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
             return response
         bearer = request.headers.get("Authorization", "")
         offered = request.cookies.get(COOKIE) or (bearer[7:] if bearer.startswith("Bearer ") else "")
-        if offered and hmac.compare_digest(offered, token):
+        if offered and _same(offered, token):
             return None
         raise Forbidden("a token is required: open the address `skyform ui` printed (it ends with ?token=...)")
 
@@ -146,7 +152,7 @@ class App:
         if origin and urlsplit(origin).netloc != request.host:
             raise Forbidden(f"a POST from another origin ({origin}) is refused")
         given = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
-        if not hmac.compare_digest(given, self.security.csrf):
+        if not _same(given, self.security.csrf):
             raise Forbidden("a POST needs the page's CSRF token; reload the page and try again")
 
     # -- helpers --------------------------------------------------------------------------

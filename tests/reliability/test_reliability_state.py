@@ -218,8 +218,11 @@ def test_two_applies_on_one_mission_one_fails_naming_the_holder(tmp_path: Path) 
             if event.get("event") == "transition" and event.get("after") == "running":
                 break
         second = rkit.cli("apply", "--sandbox", "--auto-approve", str(mission), env=env)
-        if second.returncode == 0 and first.poll() is not None and "No changes." in second.stdout:
-            continue  # the first apply was over before the second started: no lock to meet
+        if second.returncode == 0 and "No changes." in second.stdout:
+            # the first apply had released the lock (it holds it to its end) before the second
+            # started: no lock to meet. It may still be exiting, hence wait rather than poll.
+            assert first.wait(timeout=600) == 0
+            continue
         break
     assert second.returncode == 6, (second.returncode, second.stdout[-1500:], second.stderr[-1500:])
     assert str(first.pid) in second.stderr and os.uname().nodename in second.stderr, second.stderr

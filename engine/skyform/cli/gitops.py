@@ -118,6 +118,8 @@ def request_from(kw: dict[str, Any], *, apply: bool) -> Any:
         repository_id=kw["repository_id"],
         jobs=kw["jobs"],
         fail_fast=kw["fail_fast"],
+        executor="local" if kw.get("executor") in (None, "celery") else kw["executor"],
+        broker=kw.get("broker"),
     )
 
 
@@ -164,12 +166,29 @@ def execute(ctx: click.Context, kw: dict[str, Any], *, apply: bool, detailed: bo
     side_by_side = kw["jobs"] > 1
 
     def on_event(event: dict[str, Any]) -> None:
-        if event.get("event") == EventKind.WARNING and not as_json:
+        if event.get("event") == "mission_started":  # on a worker (--executor celery)
+            click.echo(f"{event.get('mission_path')}: running on worker {event.get('worker')}", err=True)
+        elif event.get("event") == EventKind.WARNING and not as_json:
             # missions side by side: each line says whose it is (one write per line, never torn)
             who = f"{event['mission_path']}: " if side_by_side and event.get("mission_path") else ""
             click.echo(f"warning: {who}{event.get('message')}", err=True)
 
-    report = run(request_from(kw, apply=apply), registry=registry_from(ctx), emit=on_event, on_mission=show)
+    elsewhere = None
+    if kw.get("executor") == "celery":  # one task per mission, on the workers
+        from ..distributed.missions import MissionDispatch
+
+        elsewhere = MissionDispatch(kw.get("broker"), kw["queue"], emit=on_event)
+    try:
+        report = run(
+            request_from(kw, apply=apply),
+            registry=registry_from(ctx),
+            emit=on_event,
+            on_mission=show,
+            elsewhere=elsewhere,
+        )
+    finally:
+        if elsewhere is not None:
+            elsewhere.close()
     if kw.get("report_markdown"):
         kw["report_markdown"].write_text(report.to_markdown(), encoding="utf-8")
     if as_json:
@@ -207,6 +226,20 @@ def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:
 @command.command(name="apply")
 @gitops_options
 @report_options
+@shared(
+    "executor",
+    "broker",
+    executor="celery: each mission is one task on skyform worker processes behind --broker (state must be "
+    "shared: --state postgresql://...); local (default) or another executor plugin: missions run here, "
+    "their provider calls on that executor. Env: SKYFORM_EXECUTOR.",
+)
+@click.option(
+    "--queue",
+    default="default",
+    show_default=True,
+    metavar="NAME",
+    help="The worker queue missions are sent to with --executor celery (skyform worker --queues NAME).",
+)
 @click.pass_context
 def apply(ctx: click.Context, **kw: Any) -> int:
     """Plan the missions of REPO at REF and apply those with changes (no prompt)."""

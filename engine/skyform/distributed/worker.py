@@ -58,6 +58,7 @@ def command(
     """Run skyform operations from QUEUES on this machine (apply --executor celery sends them)."""
     from ..errors import UsageError
     from .app import check_broker, make_app, shown
+    from .missions import register as register_missions
     from .tasks import WorkerSettings, register
 
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
@@ -68,6 +69,7 @@ def command(
     app = make_app(broker)
     check_broker(app)
     register(app)
+    register_missions(app)  # whole gitops missions (gitops apply --executor celery)
     app.conf.skyform_worker = WorkerSettings(
         queues=wanted, secrets_file=str(secrets_file) if secrets_file else None, state=state_url
     )

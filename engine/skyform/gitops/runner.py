@@ -53,6 +53,8 @@ class Request:
     repository_id: str | None = None  # the identity recorded in state (default: origin URL or path)
     jobs: int = 1  # missions side by side (see .parallel)
     fail_fast: bool = False  # start no mission after one failed
+    executor: str = "local"  # where each mission's provider calls run (an executor plugin)
+    broker: str | None = None  # that executor's broker, if it has one
 
 
 def _quiet(_: dict[str, Any]) -> None:
@@ -213,6 +215,8 @@ class _MissionRunner:
             refresh=self.request.refresh,
             parallelism=self.request.parallelism,
             secrets_file=self.request.secrets_file,
+            executor=self.request.executor,
+            broker=self.request.broker,
             mission_name=name,
             attributes={"repository": self.repo.key, "path": path, "commit": commit},
         )

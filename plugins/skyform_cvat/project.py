@@ -11,7 +11,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from skyform.errors import Issue, NotFound
-from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
+from skyform.providers import (
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    Irreversibility,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+)
 
 from .adoption import created_after
 from .errors import sdk_errors
@@ -130,6 +140,17 @@ class ProjectKind(ResourceKind):
             if any(c.field == "labels" for c in changes):
                 recolour(ctx.client.sdk, project.get_labels(), spec["labels"])
         return self._result(ctx, project, spec["labels"])
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """Deleting it (a delete, or a replace's delete) deletes every task of the project and its annotations."""
+        if action in ("delete", "replace") and record is not None and record.remote_id:
+            return Irreversibility.irreversible(
+                "deleting it deletes every task of the project and its annotations; "
+                "they cannot be recovered (export them first)"
+            )
+        return Irreversibility.reversible()
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         try:

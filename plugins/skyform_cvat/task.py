@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from skyform.errors import Issue, NotFound
-from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
+from skyform.providers import (
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    Irreversibility,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+)
 from skyform.spec.values import is_known
 
 from .adoption import created_after
@@ -303,6 +313,16 @@ class TaskKind(ResourceKind):
             if spec.get("labels") and any(c.field == "labels" for c in changes):
                 recolour(ctx.client.sdk, task.get_labels(), spec["labels"])
         return self._ready(ctx, task, spec)
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """Deleting it (a delete, or the delete half of a replace) deletes the task's annotations for good."""
+        if action in ("delete", "replace") and record is not None and record.remote_id:
+            return Irreversibility.irreversible(
+                "deleting it deletes the task's annotations; they cannot be recovered (export them first)"
+            )
+        return Irreversibility.reversible()
 
     def delete(self, record: Record, ctx: OperationContext) -> None:
         try:

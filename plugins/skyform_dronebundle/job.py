@@ -12,7 +12,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError, RemoteError
-from skyform.providers import Change, ChangePlan, CheckContext, Cost, OperationContext, Record, ResourceKind, Result
+from skyform.providers import (
+    Change,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    Irreversibility,
+    OperationContext,
+    Record,
+    ResourceKind,
+    Result,
+)
 
 from . import vocabulary as v
 from .client import certainly_not_created
@@ -23,6 +33,8 @@ from .pricing import estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SCHEMA
 
 _DATE_FIELDS = ("start_date", "end_date")
+#: the documented job statuses once a pilot is booked for it (planned: scheduled with a pilot)
+BOOKED = frozenset({"planned", "in_progress", "completed", "weather_delayed", "technical_issues", "on_hold"})
 _REGENERATING = frozenset({"job_pattern", *v.RECURRING_FIELDS})
 _PAIRS = (("latitude", "longitude"),)
 
@@ -104,6 +116,22 @@ class JobKind(ResourceKind):
     def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """Its flights, over the whole recurrence window, at the declared ``prices`` (pricing.py)."""
         return estimate(spec, ctx.settings)
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """A job is cancellable until its pilot is booked (status ``planned``); after that the
+        booking stands whatever becomes of the job."""
+        status = str(record.outputs.get("status") or "") if record else ""
+        if action in ("delete", "replace") and status in BOOKED:
+            return Irreversibility.irreversible(
+                f"its pilot is booked (status {status}): dropping the job does not give the booking back"
+            )
+        if action in ("create", "replace"):
+            return Irreversibility.cancellable(
+                "its pilot is booked (job status planned)", "setting status: cancelled before then costs nothing"
+            )
+        return Irreversibility.reversible()
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """project_id replaces the job; a pattern or recurring change regenerates occurrences."""

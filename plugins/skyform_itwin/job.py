@@ -23,6 +23,7 @@ from skyform.providers import (
     CheckContext,
     Confidence,
     Cost,
+    Irreversibility,
     OperationContext,
     Record,
     ResourceKind,
@@ -78,6 +79,14 @@ class JobKind(ResourceKind):
         "an unsubmitted job is deleted and a running one cancelled; a finished job cannot be "
         "deleted through the API (its reality data stays) and is only forgotten"
     )
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """A job once submitted bills processing units; cancelling refunds what it used."""
+        if action in ("create", "replace"):
+            return Irreversibility.irreversible("a submitted job bills processing units; cancelling refunds none used")
+        return Irreversibility.reversible()
 
     # -- validate -----------------------------------------------------------------------
     def check(self, spec: Mapping[str, Any], ctx: CheckContext) -> Iterable[Issue]:

@@ -9,7 +9,7 @@ matching everything the spec asked for, created after the intent was recorded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from skyform.catalog.model import Dataset
@@ -20,6 +20,7 @@ from skyform.providers import (
     ChangePlan,
     CheckContext,
     Cost,
+    Irreversibility,
     OperationContext,
     Record,
     ResourceKind,
@@ -73,6 +74,12 @@ class TaskKind(ResourceKind):
     def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """The whole window's captures at the ``prices`` the provider settings declare (pricing.py)."""
         return estimate(spec, ctx.settings)
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """An order is cancellable until its capture window opens; a capture taken is paid."""
+        return order_irreversibility(action, spec, record)
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Replace on any change of the order; a change of ``wait_for`` alone is skyform's own."""
@@ -158,6 +165,28 @@ class TaskKind(ResourceKind):
                 f"task {record.remote_id} is {status} and the service refused to cancel it "
                 f"({exc.message}); it stays in the account's history"
             )
+
+
+def order_irreversibility(action: str, spec: Mapping[str, Any] | None, record: Record | None) -> Irreversibility:
+    """What cancelling can still give back: a new order until its window's ``start``; nothing
+    for the captures a recorded task already has (each is paid once taken)."""
+    taken = int((record.outputs.get("capture_count") or 0) if record else 0)
+    if action in ("delete", "replace") and taken:
+        return Irreversibility.irreversible(
+            f"{taken} capture{'s' if taken != 1 else ''} already taken and paid; cancelling the order refunds none"
+        )
+    if action not in ("create", "replace") or spec is None:
+        return Irreversibility.reversible()  # an update changes only skyform's wait_for
+    start = parse_instant(spec.get("start"))
+    if start is None:
+        return Irreversibility.irreversible("the capture window's start is known only after apply")
+    if start <= datetime.now(UTC):
+        return Irreversibility.irreversible(
+            f"the capture window opened at {spec['start']}: a capture may be taken (and paid) at once"
+        )
+    return Irreversibility.cancellable(
+        str(spec["start"]), "the capture window opens; cancelling before then costs nothing, a capture taken is paid"
+    )
 
 
 def paced(result: Result, ctx: OperationContext) -> Result:

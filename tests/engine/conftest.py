@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,26 @@ def ws(tmp_path: Path, capsys: pytest.CaptureFixture[str], engine_env: dict[str,
     mission_dir = tmp_path / "m"
     mission_dir.mkdir()
     return Workspace(mission_dir, capsys, engine_env)
+
+
+@pytest.fixture
+def served(ws: Workspace, tmp_path: Path) -> Iterator[Callable[[str], tuple[Path, Any]]]:
+    """``served(body)``: the mission written pointed at a fake service on loopback (a real
+    run, not --sandbox), with the service to count its requests; stopped after the test."""
+    from contextlib import ExitStack
+
+    from fakeprov.simulator import TOKEN, FakeSimulator
+
+    from skyform.sandbox.host import SimulatorHost
+    from skyform.sandbox.simulator import SimulatorOptions
+
+    with ExitStack() as stack:
+
+        def start(body: str) -> tuple[Path, Any]:
+            host = stack.enter_context(SimulatorHost())
+            service = FakeSimulator(SimulatorOptions(state_dir=tmp_path / "service"))
+            running = host.start(service)
+            providers = f'providers:\n  fake: {{url: "{running.base_url}", token: {TOKEN}}}\n'
+            return ws.write(providers + textwrap.dedent(body).lstrip("\n")), service
+
+        yield start

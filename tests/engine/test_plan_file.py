@@ -20,7 +20,7 @@ from skyform.errors import PlanRefused
 from skyform.plan.budget import BudgetBreach
 from skyform.plan.file import has_plan_header
 from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
-from skyform.providers import Change, Confidence, Cost
+from skyform.providers import Change, Confidence, Cost, Irreversibility, Reversibility
 from skyform.spec.budget import MissionBudget
 from skyform.spec.values import SECRET_MARK, Unknown
 from skyform.state.spend import SpentSoFar
@@ -69,6 +69,8 @@ ACTION_FIELDS = {
     "adopt_first": st.booleans(),
     "drift": _changes,
     "state_only": st.booleans(),
+    "irreversibility": st.none()
+    | st.builds(Irreversibility, st.sampled_from(list(Reversibility)), _words, st.none() | _words),
 }
 _amounts = st.floats(0, 1e6, allow_nan=False)
 _breaches = st.builds(

@@ -252,3 +252,30 @@ def test_an_older_schema_is_migrated_forward(
         cur.execute(new._sql("SELECT note FROM {t}missions WHERE name = ?"), ("m",))  # type: ignore[attr-defined]
         assert cur.fetchone() == (None,)
     assert open_url(store_url).schema_version() == newer  # type: ignore[attr-defined]  # and only once
+
+
+def test_approvals_round_trip_and_are_used_once(store: StateStore) -> None:
+    """An approval keeps every field, is listed per mission, and only one caller can use it."""
+    from skyform.state.base import Approval
+
+    approval = Approval(
+        id="a1",
+        mission="m",
+        plan_digest="sha256:abc",
+        lineage="L",
+        serial=3,
+        approver="alice",
+        cost={"EUR": 12.5},
+        max_cost=20.0,
+        irreversible=("capture",),
+        created_at=100.0,
+        expires_at=200.0,
+    )
+    store.add_approval(approval)
+    store.add_approval(Approval("b1", "other", "sha256:def", "", 0, "bob", {}, None, (), 101.0, 300.0))
+    assert store.approvals("m") == [approval]
+    serial = store.mission("m").serial if store.mission("m") else 0
+    assert store.use_approval("a1", 150.0) is True
+    assert store.use_approval("a1", 151.0) is False  # a second use loses
+    assert store.approvals("m")[0].used_at == 150.0
+    assert (store.mission("m").serial if store.mission("m") else 0) == serial  # no mission changed

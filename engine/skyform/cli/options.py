@@ -124,6 +124,14 @@ OPTIONS: dict[str, SharedOption] = {
             "amqp://guest:guest@127.0.0.1:5672//; redis://HOST:6379/0 too). Env: SKYFORM_BROKER.",
         },
     ),
+    "ack_irreversible": SharedOption(
+        ("--ack-irreversible",),
+        {
+            "is_flag": True,
+            "help": "Go ahead with actions the plan marks irreversible (money spent or data lost for good); "
+            "without it, or an approval of the saved plan, apply refuses them (exit 7).",
+        },
+    ),
     "detailed_exitcode": SharedOption(
         ("--detailed-exitcode",),
         {

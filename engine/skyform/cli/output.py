@@ -142,6 +142,7 @@ def error_text(exc: SkyformError, printer: Printer) -> list[str]:
 
 
 def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[str]:
+    from ..plan.irreversible import notice
     from ..plan.model import ActionKind
 
     lines: list[str] = []
@@ -179,6 +180,10 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         summary += f", {counts['resume']} to wait for"
     lines.append(printer.style(summary + ".", bold=True))
     lines += cost_text(plan)
+    lines += [
+        printer.style(line, "yellow")
+        for line in notice(plan.actions, destroy=plan.mode == "destroy", sandbox=plan.sandbox)
+    ]
     if plan.budget:  # money first: the one thing a reviewer must not miss
         over = ", ".join(b.address or "the mission" for b in plan.budget)
         lines.append(
@@ -253,6 +258,8 @@ def action_text(a: Action, printer: Printer, mode: str = "apply") -> list[str]:
         lines.append(f"    note: {note}")
     if a.cost:
         lines.append(f"    cost estimate: {a.cost}")
+    if a.irreversibility is not None:
+        lines.append(printer.style(f"    ! {a.irreversibility}", "yellow", a.irreversibility.needs_ack))
     if a.blocked:
         lines.append(printer.style(f"    blocked: {a.blocked}", "red"))
     return lines

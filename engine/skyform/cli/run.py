@@ -77,9 +77,19 @@ def _approve(auto_approve: bool, what: str) -> None:
         raise PlanRefused(f"{what} cancelled")
 
 
-def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, what: str) -> int:
+def _execute(
+    session: Any,
+    the_plan: Any,
+    as_json: bool,
+    auto_approve: bool,
+    what: str,
+    *,
+    acknowledged: bool = False,
+    approvals: list[Any] | None = None,
+) -> int:
     from ..api import outcome_error
     from ..plan.budget import refuse_over_budget
+    from ..plan.irreversible import refuse_unacknowledged
 
     _print_plan(the_plan, as_json)
     if not the_plan.has_changes:
@@ -91,6 +101,18 @@ def _execute(session: Any, the_plan: Any, as_json: bool, auto_approve: bool, wha
                 raise SpecError(problems)
         return ExitCode.OK
     refuse_over_budget(the_plan.budget)  # before the prompt: there is nothing to approve
+    if approvals is not None:  # a saved plan: its approvals are its acknowledgement, used once
+        from ..approvals.binding import missing, use
+
+        refuse_unacknowledged(
+            the_plan.actions,
+            acknowledged=acknowledged or bool(approvals),
+            sandbox=the_plan.sandbox,
+            detail=missing(session.store, the_plan),
+        )
+        use(session.store, approvals)
+    else:
+        refuse_unacknowledged(the_plan.actions, acknowledged=acknowledged, sandbox=the_plan.sandbox)
     _approve(auto_approve, what)
     state: dict[str, Any] = {}
 
@@ -174,11 +196,14 @@ def _summary(session: Any, the_plan: Any, outcome: Any, as_json: bool, what: str
 @run_options
 @executor_options
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (needed without a terminal).")
+@shared("ack_irreversible")
 @click.option("--fail-fast", is_flag=True, help="Stop everything at the first failure.")
 @click.option("--detach", is_flag=True, help="Submit remote jobs and return; apply again waits for them.")
 @click.option("--refresh-only", is_flag=True, help="Accept changes made outside skyform into state.")
 @click.option("--forget", is_flag=True, help="Drop resources the API cannot delete from state.")
-def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, **kw: Any) -> int:
+def apply(
+    mission: Path, as_json: bool, auto_approve: bool, ack_irreversible: bool, refresh_only: bool, **kw: Any
+) -> int:
     """Apply MISSION (a directory or file; default .), or a plan FILE saved by `plan -o`."""
     from ..api import Session
     from ..plan.file import kind_of
@@ -191,10 +216,22 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
         kw["targets"], kw["excludes"] = saved.targets, saved.excludes
     with Session(mission, options_from(kw), emit=emitter(as_json)) as session, session.holding_lock("apply"):
         if saved is not None:
+            from ..approvals.binding import authorize
+
             session.check_fresh(saved)
-            return _execute(session, saved, as_json, True, "apply the saved plan")
+            return _execute(
+                session,
+                saved,
+                as_json,
+                True,
+                "apply the saved plan",
+                acknowledged=ack_irreversible,
+                approvals=authorize(session.store, saved) if session.store is not None else [],
+            )
         the_plan = session.plan("refresh-only" if refresh_only else "apply")
-        return _execute(session, the_plan, as_json, auto_approve, "perform these actions")
+        return _execute(
+            session, the_plan, as_json, auto_approve, "perform these actions", acknowledged=ack_irreversible
+        )
 
 
 @click.command()
@@ -202,16 +239,21 @@ def apply(mission: Path, as_json: bool, auto_approve: bool, refresh_only: bool, 
 @run_options
 @executor_options
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (needed without a terminal).")
+@shared("ack_irreversible")
 @click.option("--fail-fast", is_flag=True, help="Stop everything at the first failure.")
 @click.option("--forget", is_flag=True, help="Drop resources the API cannot delete from state.")
 @click.option("--purge-artifacts", is_flag=True, help="Also delete downloaded artifacts under .skyform/artifacts.")
-def destroy(mission: Path, as_json: bool, auto_approve: bool, purge_artifacts: bool, **kw: Any) -> int:
+def destroy(
+    mission: Path, as_json: bool, auto_approve: bool, ack_irreversible: bool, purge_artifacts: bool, **kw: Any
+) -> int:
     """Delete every resource MISSION created, in reverse dependency order."""
     from ..api import Session
 
     with Session(mission, options_from(kw), emit=emitter(as_json)) as session, session.holding_lock("destroy"):
         the_plan = session.plan("destroy")
-        code = _execute(session, the_plan, as_json, auto_approve, "destroy these resources")
+        code = _execute(
+            session, the_plan, as_json, auto_approve, "destroy these resources", acknowledged=ack_irreversible
+        )
         if purge_artifacts:
             import shutil
 

@@ -22,10 +22,13 @@ from typing import Any, Literal
 
 from ..errors import PlanRefused
 from ..providers.base import Change, Cost
+from ..providers.irreversibility import Irreversibility
 from ..spec.budget import MissionBudget
 from ..state.spend import SpentSoFar
+from .approval import requirement
 from .budget import BudgetBreach, CostSummary, summarize
 from .file import PLAN_FORMAT, PLAN_FORMAT_VERSION
+from .irreversible import markings
 
 
 class ActionKind(StrEnum):
@@ -89,6 +92,7 @@ class Action:
     adopt_first: bool = False
     drift: list[Change] = field(default_factory=list)
     state_only: bool = False  # no remote call: only the record changes (e.g. lifecycle options)
+    irreversibility: Irreversibility | None = None  # set when the kind says it is not reversible
 
     @property
     def changes_anything(self) -> bool:
@@ -117,6 +121,8 @@ class Action:
             out["adopt_first"] = True
         if self.state_only:
             out["state_only"] = True
+        if self.irreversibility is not None:
+            out["irreversibility"] = self.irreversibility.to_json()
         return out
 
     @classmethod
@@ -135,6 +141,7 @@ class Action:
             adopt_first=bool(data.get("adopt_first", False)),
             drift=[Change.from_json(c) for c in data.get("drift", [])],
             state_only=bool(data.get("state_only", False)),
+            irreversibility=Irreversibility.from_json(data["irreversibility"]) if data.get("irreversibility") else None,
         )
 
 
@@ -184,7 +191,7 @@ class Plan:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        return {  # the header first: it is what makes a file a plan
+        out = {  # the header first: it is what makes a file a plan
             "format": PLAN_FORMAT,
             "format_version": PLAN_FORMAT_VERSION,
             "mission": self.mission,
@@ -207,8 +214,11 @@ class Plan:
                 "spent": self.spent.to_json(),
             },
             "budget": [b.to_json() for b in self.budget],
+            "irreversible": [m.to_json() for m in markings(self.actions)],
             "actions": [a.to_json() for a in self.actions],
         }
+        out["approval"] = requirement(out)  # derived, like counts: never read back
+        return out
 
     def save(self, path: Path) -> None:
         from .. import redact

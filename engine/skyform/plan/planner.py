@@ -30,6 +30,7 @@ from ..state.spend import so_far
 from ..validate.checks import issue_diagnostics
 from ..validate.scope import Scope
 from .budget import breaches, mission_breaches, other_currencies, summarize
+from .irreversible import mark
 from .model import Action, ActionKind, Plan
 from .refresh import Observation, refresh, with_retries
 from .targeting import Selection, check_ids, select
@@ -94,6 +95,7 @@ class Planner:
         self.warnings: list[str] = []
         self.allow_forget = False
         self.order = graph.topological(self.deps, list(mission.resources))
+        self.specs: dict[str, Any] = {}  # resolved desired specs, for the kinds' irreversibility
 
     def plan(
         self,
@@ -126,6 +128,14 @@ class Planner:
                 records, observations, selection, allow_forget, mode == "refresh-only", plan_checks
             )
         self._refuse_prevented(actions, records)
+        mark(
+            actions,
+            lambda t: self.runtime.kind(t)[1],
+            self.specs,
+            records,
+            self.mission.directory,
+            self.today,
+        )
         budget = self.mission.budget if mode == "apply" else None
         cost = summarize(actions)
         spent = so_far(records.values())  # every record, whatever --target selects
@@ -196,6 +206,7 @@ class Planner:
             spec = scope.resolve_at(resource.spec, base, problems, resource.type)
             if spec is None:
                 continue
+            self.specs[rid] = spec
             action = self._decide(rid, resource.type, resource.lifecycle, spec, rs, ob, refresh_only)
             action.depends_on = list(self.deps[rid])
             if action.action in (ActionKind.NOOP, ActionKind.UPDATE, ActionKind.RESUME) and rs is not None:

@@ -26,6 +26,7 @@ from .base import (
     Status,
 )
 from .cost import Confidence, Cost
+from .irreversibility import Irreversibility, Reversibility
 
 __all__ = [
     "ALL_FIELDS",
@@ -35,12 +36,14 @@ __all__ = [
     "Confidence",
     "Cost",
     "Digest",
+    "Irreversibility",
     "OperationContext",
     "Provider",
     "Record",
     "Reporter",
     "ResourceKind",
     "Result",
+    "Reversibility",
     "Status",
     "hookimpl",
 ]

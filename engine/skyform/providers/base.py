@@ -8,6 +8,7 @@ the operations the engine calls::
     check        offline semantic rules a schema cannot state (validate time)
     plan_check   remote checks at plan time (a node's /options, a client's priority range)
     estimate_cost  what the work will cost (a Cost with its basis and confidence), or None
+    irreversibility  what an action cannot undo (reversible, cancellable until, irreversible)
     plan_change  decide update vs replace for a set of changed fields, with a note
     create       make the remote object; may return status "running" for a job
     adopt        find the object an interrupted create made, by its idempotency key
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import Issue
 from .cost import Cost
+from .irreversibility import Irreversibility
 
 if TYPE_CHECKING:
     from ..artifacts.store import ArtifactStore
@@ -268,6 +270,17 @@ class ResourceKind:
         quantity known only after apply): the plan then lists it as "cost unknown".
         """
         return None
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        """What ``action`` (create, update, replace or delete) cannot undo; reversible by default.
+
+        Declared from the spec (None for a delete) and the record (None for a create) alone,
+        never from a request. The plan marks every action that is not reversible, and apply
+        needs ``--ack-irreversible`` or an approval for one that is irreversible.
+        """
+        return Irreversibility.reversible()
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Update in place unless an immutable field changed."""

@@ -86,6 +86,25 @@ SQLITE: list[list[str]] = [
             seen_at REAL NOT NULL
         )""",
     ],
+    # v3: approvals of saved plans (skyform approve), each usable once; not part of the
+    # serial: recording or using an approval changes no mission
+    [
+        """CREATE TABLE {t}approvals (
+            id TEXT PRIMARY KEY,
+            mission TEXT NOT NULL,
+            plan_digest TEXT NOT NULL,
+            lineage TEXT NOT NULL,
+            serial INTEGER NOT NULL,
+            approver TEXT NOT NULL,
+            cost TEXT NOT NULL,
+            max_cost REAL,
+            irreversible TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            used_at REAL
+        )""",
+        "CREATE INDEX {t}approvals_by_mission ON approvals (mission, plan_digest)",
+    ],
 ]
 
 POSTGRES: list[list[str]] = [
@@ -159,6 +178,23 @@ POSTGRES: list[list[str]] = [
             queues JSONB NOT NULL,
             seen_at DOUBLE PRECISION NOT NULL
         )""",
+    ],
+    [
+        """CREATE TABLE {t}approvals (
+            id TEXT PRIMARY KEY,
+            mission TEXT NOT NULL,
+            plan_digest TEXT NOT NULL,
+            lineage TEXT NOT NULL,
+            serial BIGINT NOT NULL,
+            approver TEXT NOT NULL,
+            cost JSONB NOT NULL,
+            max_cost DOUBLE PRECISION,
+            irreversible JSONB NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            used_at DOUBLE PRECISION
+        )""",
+        "CREATE INDEX approvals_by_mission ON {t}approvals (mission, plan_digest)",
     ],
 ]
 

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StateError
+
 if TYPE_CHECKING:
     from .leases import Leases
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -83,6 +85,30 @@ class LockInfo:
     host: str
     since: float
     operation: str = ""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval of one saved plan (``skyform approve``): who, against which state, until when.
+
+    ``plan_digest`` binds it to exactly that plan; ``serial``/``lineage`` to the state it
+    was made against; ``cost`` is the plan's total by currency and ``irreversible`` the
+    addresses of its irreversible actions when approved; ``used_at`` is set by the one
+    apply it lets through.
+    """
+
+    id: str
+    mission: str
+    plan_digest: str
+    lineage: str
+    serial: int
+    approver: str
+    cost: dict[str, float]
+    max_cost: float | None
+    irreversible: tuple[str, ...]
+    created_at: float
+    expires_at: float
+    used_at: float | None = None
 
 
 @dataclass
@@ -177,6 +203,19 @@ class StateStore(abc.ABC):
             yield info
         finally:
             self.release_lock(mission)
+
+    # -- approvals (not part of the serial: an approval changes no mission) ----------------
+    def add_approval(self, approval: Approval) -> None:
+        """Record an approval; backends without approvals refuse (the CLI says so)."""
+        raise StateError(f"the state backend {self.url} keeps no approvals", hint="use a SQLite or PostgreSQL state")
+
+    def approvals(self, mission: str) -> list[Approval]:
+        """The mission's approvals, oldest first (none for a backend without them)."""
+        return []
+
+    def use_approval(self, approval_id: str, at: float) -> bool:
+        """Mark an approval used, once: True for the caller that marked it, False if it was already."""
+        raise StateError(f"the state backend {self.url} keeps no approvals")
 
     def backup(self) -> Path | None:
         """Keep a copy of the whole store as it is now; return where it is.

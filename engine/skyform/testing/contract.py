@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,8 +29,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ..errors import AdoptError, RateLimited, TransientError
-from ..providers.base import Provider, ResourceKind
+from ..providers.base import CheckContext, Provider, Record, ResourceKind
 from ..providers.cost import Confidence, Cost
+from ..providers.irreversibility import Irreversibility, Reversibility
 from ..sandbox.faults import FaultRule, Faults
 from ..sandbox.host import Running
 from .operations import Operations, changes_between, find_provider, spec_problems
@@ -186,6 +188,25 @@ class ProviderContract:
         assert matching, f"no message contains {fragment!r}; got {[m for _, m in problems]}"
         if path:
             assert tuple(path[0]) in [p[0] for p in matching], f"expected at path {path[0]}, got {matching}"
+
+    def test_irreversibility_is_declared_for_every_action(
+        self, contract_kind: ResourceKind, contract_mission_dir: Path
+    ) -> None:
+        """irreversibility() answers every action offline; a mark says until when, or why."""
+        ctx = CheckContext(today=date.today(), mission_dir=contract_mission_dir, address="it")
+        record = Record("it", self.kind, "1", "ready", dict(self.valid_spec), {}, {}, {}, "key", 0.0)
+        for action, spec, recorded in (
+            ("create", self.valid_spec, None),
+            ("update", self.valid_spec, record),
+            ("replace", self.valid_spec, record),
+            ("delete", None, record),
+        ):
+            declared = contract_kind.irreversibility(action, spec, recorded, ctx)
+            assert isinstance(declared, Irreversibility), f"{action}: not an Irreversibility: {declared!r}"
+            if declared.level == Reversibility.CANCELLABLE:
+                assert declared.until, f"{action}: cancellable, but until when is not said"
+            if declared.level != Reversibility.REVERSIBLE:
+                assert declared.reason, f"{action}: {declared.level} without a reason for the plan"
 
     # -- operations against the simulator ---------------------------------------------------------
     def test_create_read_delete_round_trip(self, ops: Operations, contract_sandbox: Running) -> None:

@@ -10,7 +10,18 @@ from typing import Any
 
 from skyform.errors import AdoptError, Issue, NotFound, PermanentError
 from skyform.http import ServiceClient, StaticToken
-from skyform.providers import ALL_FIELDS, ChangePlan, Cost, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import (
+    ALL_FIELDS,
+    ChangePlan,
+    CheckContext,
+    Cost,
+    Irreversibility,
+    OperationContext,
+    Provider,
+    Record,
+    ResourceKind,
+    Result,
+)
 
 from .simulator import FakeSimulator
 
@@ -19,6 +30,7 @@ BASE_SPEC = {
     "value": {"description": "anything; changes are updates"},
     "create_error": {"type": "integer"},
     "cost": {"type": "number", "minimum": 0},
+    "irreversible": {"type": "string", "description": "set: creating it (and deleting it) cannot be undone, why"},
 }
 
 
@@ -45,6 +57,14 @@ class Thing(ResourceKind):
 
     def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         return Cost(float(spec["cost"]), "EUR") if isinstance(spec.get("cost"), (int, float)) else None
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        why = (spec or {}).get("irreversible") if action != "delete" else (record and record.spec.get("irreversible"))
+        if why and action != "update":
+            return Irreversibility.irreversible(str(why))
+        return Irreversibility.reversible()
 
     def _body(self, spec: Mapping[str, Any], ctx: OperationContext) -> dict[str, Any]:
         return {"kind": self.kind, "key": ctx.idempotency_key, **spec}

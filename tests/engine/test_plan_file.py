@@ -22,6 +22,7 @@ from skyform.plan.file import has_plan_header
 from skyform.plan.model import PLAN_FORMAT, PLAN_FORMAT_VERSION, Action, Plan
 from skyform.providers import Change, Confidence, Cost, Irreversibility, Reversibility
 from skyform.spec.budget import MissionBudget
+from skyform.spec.policy import MissionPolicy
 from skyform.spec.values import SECRET_MARK, Unknown
 from skyform.state.spend import SpentSoFar
 
@@ -105,6 +106,14 @@ PLAN_FIELDS = {
         SpentSoFar,
         st.dictionaries(st.sampled_from(["USD", "EUR", "units"]), _amounts, max_size=2),
         st.lists(st.text(min_size=1, max_size=6), max_size=2),
+    ),
+    "policy": st.none()
+    | st.builds(
+        MissionPolicy,
+        st.none() | _amounts,
+        st.none() | _amounts,
+        st.none() | st.sampled_from(["EUR", "units"]),
+        st.none() | st.integers(1, 10),
     ),
 }
 _plans = st.builds(Plan, **PLAN_FIELDS)

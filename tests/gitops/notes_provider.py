@@ -17,7 +17,16 @@ from typing import Any
 
 import skyform
 from skyform import hookimpl
-from skyform.providers import Cost, OperationContext, Provider, Record, ResourceKind, Result
+from skyform.providers import (
+    CheckContext,
+    Cost,
+    Irreversibility,
+    OperationContext,
+    Provider,
+    Record,
+    ResourceKind,
+    Result,
+)
 
 
 class Note(ResourceKind):
@@ -26,12 +35,21 @@ class Note(ResourceKind):
         "type": "object",
         "additionalProperties": False,
         "required": ["text"],
-        "properties": {"text": {"type": "string", "description": "The note."}},
+        "properties": {
+            "text": {"type": "string", "description": "The note."},
+            "irreversible": {"type": "string", "description": "Set: creating it cannot be undone, and why."},
+        },
     }
     outputs_schema = {"type": "object", "properties": {"text": {"type": "string"}}}
 
     def _file(self, ctx: OperationContext, remote_id: str) -> Path:
         return Path(ctx.client) / f"{remote_id}.json"
+
+    def irreversibility(
+        self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
+    ) -> Irreversibility:
+        why = (spec or {}).get("irreversible")
+        return Irreversibility.irreversible(str(why)) if why and action == "create" else Irreversibility.reversible()
 
     def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         return Cost(1.5, "EUR", "one note")

@@ -12,5 +12,6 @@ with every machine of a team. A file could be copied or restored after its use. 
 approvals are files committed with the change by design: a pull-request review is the
 approval, and the state serial they name moves with the apply, so they cannot be reused.)
 
-Modules: :mod:`.binding` (the plan's digest, recording and checking an approval).
+Modules: :mod:`.binding` (the plan's digest, recording and checking an approval),
+:mod:`.gitops_file` (the ``approvals/<mission>.json`` of a repository).
 """

@@ -16,7 +16,8 @@ from ..errors import ExitCode, UsageError
 from .options import shared
 
 
-def _seconds(text: str) -> float:
+def seconds_of(text: str) -> float:
+    """``--expires``: seconds from a duration (``30m``, ``24h``, ``7d``); UsageError otherwise."""
     from ..spec.envelope import parse_duration
 
     seconds = parse_duration(text)
@@ -41,7 +42,7 @@ def approve(
     from ..state import open_store
 
     plan = Plan.load(planfile)
-    seconds = _seconds(expires)
+    seconds = seconds_of(expires)
     mission_dir = Path(plan.mission_path)
     mission_dir = mission_dir if mission_dir.is_dir() else mission_dir.parent
     store = open_store(state_url, mission_dir, load_registry().state_backends.values())

@@ -135,6 +135,7 @@ def mission_lines(m: Any) -> list[str]:
         "destroyed": "destroyed",
         "failed": click.style("FAILED", fg="red", bold=True),
         "not_run": "not run",
+        "needs_approval": click.style("NEEDS APPROVAL", fg="yellow", bold=True),
     }.get(m.status, m.status)
     op = " [prune]" if m.operation == "destroy" else ""
     counts = ", ".join(f"{n} to {k}" for k, n in sorted(m.counts.items()) if k != ActionKind.NOOP)
@@ -149,6 +150,8 @@ def mission_lines(m: Any) -> list[str]:
         ]
     lines += [f"  warning: {w}" for w in m.warnings]
     lines += [f"  error: {e}" for e in m.errors]
+    if m.approval_missing:
+        lines.append(f"  approval missing: {m.approval_missing}")
     return lines
 
 
@@ -244,6 +247,44 @@ def plan(ctx: click.Context, detailed_exitcode: bool, **kw: Any) -> int:
 def apply(ctx: click.Context, **kw: Any) -> int:
     """Plan the missions of REPO at REF and apply those with changes (no prompt)."""
     return execute(ctx, kw, apply=True)
+
+
+@command.command(name="approve")
+@gitops_options
+@click.option("--as", "approver", metavar="NAME", help="Who approves (default: the login name).")
+@click.option("--expires", default="24h", show_default=True, metavar="DURATION", help="How long it stays usable.")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="N", help="Refuse the apply above this total.")
+@click.pass_context
+def approve(ctx: click.Context, approver: str | None, expires: str, max_cost: float | None, **kw: Any) -> int:
+    """Write approvals/<mission>.json into REPO (a clone) for each mission whose plan needs one.
+
+    The missions are planned exactly as `gitops apply` will plan them, against the same
+    state; commit the files with the change: the reviewed pull request is the approval.
+    """
+    from ..approvals.binding import default_approver
+    from ..approvals.gitops_file import relative, write
+    from ..errors import UsageError
+    from ..gitops import run
+    from .approve import seconds_of
+
+    root = Path(kw["repository"])
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory: gitops approve writes into a clone's work tree")
+    seconds = seconds_of(expires)
+    report = run(request_from(kw, apply=False), registry=registry_from(ctx))
+    for m in report.missions:
+        need = (m.plan or {}).get("approval") or {}
+        if m.status == "failed" or m.plan is None:
+            click.echo(f"{m.path}: not approved, it failed to plan: {'; '.join(m.errors)}", err=True)
+        elif not need.get("needed"):
+            click.echo(f"{m.path} ({m.name}): needs no approval")
+        else:
+            write(root, m.plan, approver=approver or default_approver(), expires_in=seconds, max_cost=max_cost)
+            click.echo(
+                f"{m.path} ({m.name}): wrote {relative(str(m.name))} ({'; '.join(need.get('why', []))}); "
+                "commit it with the change"
+            )
+    return ExitCode.ERROR if report.failed else ExitCode.OK
 
 
 @command.command(name="validate")

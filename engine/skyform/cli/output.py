@@ -142,6 +142,7 @@ def error_text(exc: SkyformError, printer: Printer) -> list[str]:
 
 
 def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[str]:
+    from ..plan.approval import lines as approval_lines
     from ..plan.irreversible import notice
     from ..plan.model import ActionKind
 
@@ -180,10 +181,9 @@ def plan_text(plan: Plan, printer: Printer, *, show_noop: bool = False) -> list[
         summary += f", {counts['resume']} to wait for"
     lines.append(printer.style(summary + ".", bold=True))
     lines += cost_text(plan)
-    lines += [
-        printer.style(line, "yellow")
-        for line in notice(plan.actions, destroy=plan.mode == "destroy", sandbox=plan.sandbox)
-    ]
+    marks = notice(plan.actions, destroy=plan.mode == "destroy")
+    marks += approval_lines(plan.approval(), plan.policy.to_json() if plan.policy else None, sandbox=plan.sandbox)
+    lines += [printer.style(line, "yellow") for line in marks]
     if plan.budget:  # money first: the one thing a reviewer must not miss
         over = ", ".join(b.address or "the mission" for b in plan.budget)
         lines.append(

@@ -88,6 +88,7 @@ def _execute(
     approvals: list[Any] | None = None,
 ) -> int:
     from ..api import outcome_error
+    from ..plan.approval import refuse_unapproved
     from ..plan.budget import refuse_over_budget
     from ..plan.irreversible import refuse_unacknowledged
 
@@ -101,18 +102,23 @@ def _execute(
                 raise SpecError(problems)
         return ExitCode.OK
     refuse_over_budget(the_plan.budget)  # before the prompt: there is nothing to approve
-    if approvals is not None:  # a saved plan: its approvals are its acknowledgement, used once
-        from ..approvals.binding import missing, use
+    need = the_plan.approval()
+    approvers = {a.approver for a in approvals or ()}
+    detail = ""
+    if approvals is not None and need["needed"] and not approvers:  # a saved plan: say what the approvals lack
+        from ..approvals.binding import missing
 
+        detail = missing(session.store, the_plan)
+    if need["ack"]:  # irreversible actions only: the operator's ack or one approval will do
         refuse_unacknowledged(
-            the_plan.actions,
-            acknowledged=acknowledged or bool(approvals),
-            sandbox=the_plan.sandbox,
-            detail=missing(session.store, the_plan),
+            the_plan.actions, acknowledged=acknowledged or bool(approvers), sandbox=the_plan.sandbox, detail=detail
         )
-        use(session.store, approvals)
-    else:
-        refuse_unacknowledged(the_plan.actions, acknowledged=acknowledged, sandbox=the_plan.sandbox)
+    else:  # the policy's approvals, which no flag stands in for
+        refuse_unapproved(need, approvers=approvers, sandbox=the_plan.sandbox, detail=detail)
+    if approvals:
+        from ..approvals.binding import use
+
+        use(session.store, approvals)  # before the first request: usable once
     _approve(auto_approve, what)
     state: dict[str, Any] = {}
 

@@ -85,7 +85,8 @@ def run_order(
 def report_to_wire(report: MissionReport) -> dict[str, Any]:
     """The report as a small JSON message: the plan keeps what the reports print."""
     plan = report.plan or {}
-    compact: dict[str, Any] = {k: plan[k] for k in ("has_changes", "counts", "cost", "budget") if k in plan}
+    kept = ("has_changes", "counts", "cost", "budget", "irreversible", "approval")
+    compact: dict[str, Any] = {k: plan[k] for k in kept if k in plan}
     compact["actions"] = [a for a in plan.get("actions", []) if a.get("action") != ActionKind.NOOP]
     return {
         "path": report.path,
@@ -96,6 +97,7 @@ def report_to_wire(report: MissionReport) -> dict[str, Any]:
         "plan": compact if report.plan is not None else None,
         "errors": list(report.errors),
         "warnings": list(report.warnings),
+        "approval_missing": report.approval_missing,
     }
 
 

@@ -1,10 +1,12 @@
 """What a gitops run did, per mission: the JSON summary, the pull-request markdown, the exit code.
 
 Statuses of a mission: ``in_sync`` (nothing to do), ``changes`` (plan: something to do),
-``applied``, ``destroyed`` (pruned), ``failed``, ``not_run`` (``--fail-fast`` started it
-not: its warning says after which failure). The run's exit code: 1 when any mission
-failed; else, for ``plan --detailed-exitcode``, 8 when a mission with changes is over a cost
-ceiling (its budget or a resource's max_cost), 2 when any mission has changes, else 0.
+``applied``, ``destroyed`` (pruned), ``needs_approval`` (apply: its plan needs an approval
+the commit does not hold, so nothing was sent), ``failed``, ``not_run`` (``--fail-fast``
+started it not: its warning says after which failure). The run's exit code: 1 when any
+mission failed; else 7 when a mission was refused for want of an approval; else, for
+``plan --detailed-exitcode``, 8 when a mission with changes is over a cost ceiling (its
+budget or a resource's max_cost), 2 when any mission has changes, else 0.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class MissionReport:
     plan: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    approval_missing: str | None = None  # why the plan may not be applied (approvals/<mission>.json)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -70,6 +73,8 @@ class MissionReport:
             "costs": self.costs(),
             "cost": self.cost,
             "over_budget": self.breaches,
+            "irreversible": list((self.plan or {}).get("irreversible") or []),
+            "approval": {**((self.plan or {}).get("approval") or {}), "missing": self.approval_missing},
             "errors": list(self.errors),
             "warnings": list(self.warnings),
         }
@@ -102,6 +107,8 @@ class RunReport:
     def exit_code(self, detailed: bool = False) -> int:
         if self.failed:
             return ExitCode.ERROR
+        if any(m.status == "needs_approval" for m in self.missions):
+            return ExitCode.REFUSED
         if detailed and any(m.has_changes and m.breaches for m in self.missions):
             return ExitCode.OVER_BUDGET
         if detailed and any(m.has_changes for m in self.missions):
@@ -160,6 +167,7 @@ class RunReport:
                 lines += ["", "| resource | estimated cost |", "|---|---|"]
                 lines += [f"| {c['address']} | {c['amount']:.2f} {c.get('currency', 'USD')} |" for c in costs]
             lines += _cost_lines(m)
+            lines += _approval_lines(m)
             lines += ["", "</details>"]
         return "\n".join(lines) + "\n"
 
@@ -186,10 +194,28 @@ def _cost_lines(m: MissionReport) -> list[str]:
     return lines
 
 
+def _approval_lines(m: MissionReport) -> list[str]:
+    """What cannot be undone, and the approval the mission still needs (for the reviewer)."""
+    lines = []
+    for mark in (m.plan or {}).get("irreversible") or []:
+        until = f" until {mark['until']}" if mark.get("until") else ""
+        lines.append(
+            f"> **{_cell(mark['class'])}{_cell(until)}:** {_cell(mark['address'])} ({mark['action']}): "
+            f"{_cell(mark.get('reason', ''))}"
+        )
+    if m.approval_missing:
+        lines.append(f"> **approval missing:** {_cell(m.approval_missing)}")
+    return [""] + lines if lines else []
+
+
 def _badge(status: str) -> str:
-    return {"failed": "**failed**", "changes": "changes", "in_sync": "in sync", "not_run": "not run"}.get(
-        status, status
-    )
+    return {
+        "failed": "**failed**",
+        "changes": "changes",
+        "in_sync": "in sync",
+        "not_run": "not run",
+        "needs_approval": "**needs approval**",
+    }.get(status, status)
 
 
 def _cell(text: str) -> str:

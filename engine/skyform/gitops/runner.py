@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..approvals.gitops_file import missing as missing_approval
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError, UsageError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
@@ -113,6 +114,7 @@ def run(
         schedulers = parallel.Schedulers(on_scheduler)
         mission = _MissionRunner(request, repo, commit, state_url, registry, emit, schedulers.attach)
         mission.turns = parallel.Turns(sorted(selected))
+        mission.approvals_root = tree
         if elsewhere is not None:
             _check_shared(state_url)
             schedulers.attach(elsewhere)  # a stop request stops the waiting too
@@ -206,6 +208,7 @@ class _MissionRunner:
         self.state_url, self.registry, self.emit = state_url, registry, emit
         self.names: dict[str, str] = {}  # mission name -> path, this run
         self.turns = parallel.Turns([])  # names are claimed in mission order, whatever runs first
+        self.approvals_root: Path | None = None  # the checkout holding approvals/ (the coordinator's)
 
     def _options(self, path: str, commit: str, name: str | None = None) -> Any:
         from ..api import Options
@@ -254,14 +257,34 @@ class _MissionRunner:
             mode = "refresh-only" if self.request.refresh_only else "apply"
             plan = session.plan(mode=mode)
             result.plan = plan.to_json()
+            if plan.has_changes:
+                result.approval_missing = self._missing_approval(result.plan)
             if not self.request.apply:
                 result.status = "changes" if plan.has_changes else "in_sync"
+            elif result.approval_missing:  # refused before any request; the other missions go on
+                result.status = "needs_approval"
             elif plan.has_changes:
                 _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
                 result.status = "applied"
             else:
                 self._record(session, options.attributes)
                 result.status = "in_sync"
+
+    def _missing_approval(self, plan_json: dict[str, Any]) -> str | None:
+        """What the plan lacks of approvals/<mission>.json in the commit (None: nothing).
+
+        The file is read from the coordinator's checkout of the whole commit; a worker
+        (``--executor celery``) has only the mission's directory, so a mission that needs an
+        approval fails closed there: it is not applied.
+        """
+        if self.approvals_root is None:
+            if not (plan_json.get("approval") or {}).get("needed"):
+                return None
+            return (
+                "the plan needs an approval, and approvals/ is read only where gitops runs (not on a worker): "
+                "run this mission without --executor"
+            )
+        return missing_approval(self.approvals_root, plan_json)
 
     def _check_owner(self, session: Any, path: str) -> None:
         name = session.mission.name

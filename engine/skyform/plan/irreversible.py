@@ -102,7 +102,7 @@ def irreversible(actions: Iterable[Marked]) -> list[Marking]:
     return [m for m in markings(actions) if m.declared.needs_ack]
 
 
-def notice(actions: Iterable[Marked], *, destroy: bool = False, sandbox: bool = False) -> list[str]:
+def notice(actions: Iterable[Marked], *, destroy: bool = False) -> list[str]:
     """The plan's closing lines on what cannot be undone (none when everything can)."""
     marked = markings(actions)
     lines = []
@@ -114,12 +114,6 @@ def notice(actions: Iterable[Marked], *, destroy: bool = False, sandbox: bool = 
         else:
             what = f"action{'' if one else 's'} cannot be undone"
         lines.append(f"Irreversible: {len(final)} {what}: {', '.join(str(m) for m in final)}.")
-        if sandbox:
-            lines.append(
-                f"  (--sandbox: simulated, nothing is billed; against the real services apply needs {ACK_FLAG})"
-            )
-        else:
-            lines.append(f"  apply needs {ACK_FLAG} or an approval of this plan (skyform approve PLANFILE).")
     for m in marked:
         if m.declared.level == Reversibility.CANCELLABLE:
             lines.append(f"Cancellable: {m.address} until {m.declared.until}: {m.declared.reason}.")

@@ -25,6 +25,7 @@ from ..providers.base import Change, Cost
 from ..providers.irreversibility import Irreversibility
 from ..spec.budget import MissionBudget
 from ..state.spend import SpentSoFar
+from ..spec.policy import MissionPolicy
 from .approval import requirement
 from .budget import BudgetBreach, CostSummary, summarize
 from .file import PLAN_FORMAT, PLAN_FORMAT_VERSION
@@ -166,6 +167,7 @@ class Plan:
     budget: list[BudgetBreach] = field(default_factory=list)  # estimates above their ceilings
     mission_budget: MissionBudget | None = None  # the mission's ``budget:``, saved with the plan
     spent: SpentSoFar = field(default_factory=SpentSoFar.nothing)  # what the state records as spent
+    policy: MissionPolicy | None = None  # the mission's ``policy:`` (and its repository's), saved with the plan
 
     @property
     def has_changes(self) -> bool:
@@ -189,6 +191,10 @@ class Plan:
             for a in self.actions
             if a.cost and a.action in (ActionKind.CREATE, ActionKind.REPLACE, ActionKind.UPDATE)
         ]
+
+    def approval(self) -> dict[str, Any]:
+        """What apply needs approved (see :mod:`.approval`): the ``approval`` field of the JSON."""
+        return dict(self.to_json()["approval"])
 
     def to_json(self) -> dict[str, Any]:
         out = {  # the header first: it is what makes a file a plan
@@ -215,6 +221,7 @@ class Plan:
             },
             "budget": [b.to_json() for b in self.budget],
             "irreversible": [m.to_json() for m in markings(self.actions)],
+            "policy": self.policy.to_json() if self.policy else None,
             "actions": [a.to_json() for a in self.actions],
         }
         out["approval"] = requirement(out)  # derived, like counts: never read back
@@ -291,4 +298,5 @@ class Plan:
             budget=[BudgetBreach.from_json(b) for b in data.get("budget", [])],
             mission_budget=MissionBudget.from_json((data.get("cost") or {}).get("budget")),
             spent=SpentSoFar.from_json((data.get("cost") or {}).get("spent")),
+            policy=MissionPolicy.from_json(data.get("policy")),
         )

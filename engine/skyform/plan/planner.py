@@ -159,6 +159,7 @@ class Planner:
             budget=breaches(actions, self.mission) + mission_breaches(cost, budget, spent),
             mission_budget=budget,
             spent=spent,
+            policy=self.mission.policy,
         )
 
     def _selection(

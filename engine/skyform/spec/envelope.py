@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .budget import BUDGET_SCHEMA
+from .policy import POLICY_SCHEMA
 
 API_VERSION = "skyform/v1"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
@@ -126,6 +127,7 @@ MISSION_SCHEMA: dict[str, Any] = {
             },
         },
         "budget": BUDGET_SCHEMA,
+        "policy": POLICY_SCHEMA,
         "outputs": {
             "type": "object",
             "propertyNames": {"type": "string"},

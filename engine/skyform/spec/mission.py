@@ -16,6 +16,7 @@ from ..errors import Diagnostic, Location, SpecError
 from .budget import MissionBudget
 from .envelope import MISSION_SCHEMA, parse_duration
 from .kindscan import MISSION_SUFFIXES, YAML_SUFFIXES, file_declares_mission
+from .policy import MissionPolicy
 from .yamlsource import MDict, locate
 
 MERGED_SECTIONS = ("providers", "variables", "resources", "outputs", "settings")
@@ -89,6 +90,7 @@ class Mission:
     source: Path | None = None  # what the user named: the directory, or one file of it
     settings: dict[str, Any] = field(default_factory=dict)  # mission-wide options (``catalog``)
     budget: MissionBudget | None = None  # the ceiling on the plan's total estimate
+    policy: MissionPolicy | None = None  # when a plan needs approvals (``policy:``)
 
     def __post_init__(self) -> None:
         if self.source is None:
@@ -294,6 +296,7 @@ def build(document: MDict, directory: Path, files: list[Path], digest: str, sour
         source=source,
         settings=dict(document.get("settings") or {}),
         budget=MissionBudget.from_spec(document.get("budget")),
+        policy=MissionPolicy.from_spec(document.get("policy")),
     )
 
 

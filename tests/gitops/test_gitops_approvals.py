@@ -1,0 +1,124 @@
+"""GitOps approvals (issue 18 item 4): ``approvals/<mission>.json`` committed with the change.
+
+A mission whose plan has an irreversible action is applied by ``gitops apply`` only when
+the commit holds an approval of that very plan (written by ``skyform gitops approve``);
+the others are applied, the unapproved one is refused before any request (exit 7), and the
+markdown report says which approval is missing. A stale or expired file is refused too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from gitops_kit import Gitops, GitRepo, by_path
+
+MEMO = """\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {{name: {name}}}
+resources:
+  memo: {{type: notes.Note, spec: {{text: {name}, irreversible: "a memo once sent is read"}}}}
+"""
+PLAIN = """\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: plain}
+resources:
+  memo: {type: notes.Note, spec: {text: plain}}
+"""
+
+
+@pytest.fixture
+def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    service = tmp_path / "notes-service"
+    service.mkdir()
+    monkeypatch.setenv("SKYFORM_TEST_NOTES_DIR", str(service))
+    return service
+
+
+@pytest.fixture
+def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -> Gitops:
+    import notes_provider  # type: ignore[import-not-found]
+
+    import skyform.state.plugin as state_plugin
+    from skyform.providers.host import build_plugin_manager, load_registry
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SKYFORM_STATE", raising=False)
+    registry = load_registry(build_plugin_manager([state_plugin, notes_provider], autoload=False))
+    return Gitops(registry, tmp_path / "work")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    r = GitRepo(tmp_path / "r")
+    r.write("missions/alpha/mission.yaml", MEMO.format(name="alpha"))
+    r.write("missions/beta/mission.yaml", MEMO.format(name="beta"))
+    r.write("missions/plain/mission.yaml", PLAIN)
+    r.commit("three missions, two irreversible")
+    return r
+
+
+def sent(notes: Path) -> set[str]:
+    return {json.loads(p.read_text())["text"] for p in notes.glob("*.json")}
+
+
+def test_gitops_applies_only_the_approved_missions(repo: GitRepo, notes: Path, notes_gitops: Gitops, tmp_path: Path):
+    code, out = notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--as", "alice")
+    assert code == 0, out
+    assert "missions/alpha (alpha): wrote approvals/alpha.json (irreversible: memo (create))" in out
+    approval = json.loads((repo.root / "approvals" / "alpha.json").read_text())
+    assert approval["format"] == "skyform-approval" and approval["mission"] == "alpha"
+    assert approval["approvers"][0]["name"] == "alice" and approval["irreversible"] == ["memo"]
+    repo.commit("approve alpha")
+    report = tmp_path / "report.md"
+    code, summary = notes_gitops.json("apply", str(repo.root), "--report-markdown", str(report))
+    assert code == 7, summary  # refused: one mission lacks its approval
+    missions = by_path(summary)
+    assert missions["missions/alpha"]["result"] == "applied"
+    assert missions["missions/plain"]["result"] == "applied"  # nothing irreversible: no approval needed
+    beta = missions["missions/beta"]
+    assert beta["result"] == "needs_approval"
+    assert "approvals/beta.json is not in the commit" in beta["approval"]["missing"]
+    assert sent(notes) == {"alpha", "plain"}  # not one request for beta
+    text = report.read_text()
+    assert "| beta | `missions/beta` | **needs approval** |" in text
+    assert "> **approval missing:** the plan needs an approval (irreversible: memo (create))" in text
+    assert "> **irreversible:** memo (create): a memo once sent is read" in text
+
+
+def test_the_plan_report_says_which_approvals_are_missing(repo: GitRepo, notes_gitops: Gitops, tmp_path: Path):
+    report = tmp_path / "plan.md"
+    code, summary = notes_gitops.json("plan", str(repo.root), "--report-markdown", str(report))
+    assert code == 0, summary
+    missions = by_path(summary)
+    assert missions["missions/alpha"]["approval"]["needed"] is True
+    assert missions["missions/alpha"]["approval"]["digest"].startswith("sha256:")
+    assert missions["missions/plain"]["approval"]["needed"] is False
+    assert missions["missions/plain"]["approval"]["missing"] is None
+    assert report.read_text().count("> **approval missing:**") == 2
+
+
+def test_a_stale_approval_file_is_refused(repo: GitRepo, notes: Path, notes_gitops: Gitops):
+    assert notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--as", "alice")[0] == 0
+    repo.write("missions/alpha/mission.yaml", MEMO.format(name="alpha").replace("once sent", "once posted"))
+    repo.commit("approve, then change the mission")
+    code, summary = notes_gitops.json("apply", str(repo.root), "--path", "missions/alpha")
+    assert code == 7, summary
+    missing = by_path(summary)["missions/alpha"]["approval"]["missing"]
+    assert "the plan changed since approvals/alpha.json approved it" in missing
+    assert sent(notes) == set()
+
+
+def test_an_expired_approval_file_is_refused(repo: GitRepo, notes: Path, notes_gitops: Gitops):
+    assert notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--expires", "1s")[0] == 0
+    repo.commit("approve briefly")
+    time.sleep(1.2)
+    code, summary = notes_gitops.json("apply", str(repo.root), "--path", "missions/alpha")
+    assert code == 7, summary
+    assert "has none usable" in by_path(summary)["missions/alpha"]["approval"]["missing"]
+    assert "expired at" in by_path(summary)["missions/alpha"]["approval"]["missing"]
+    assert sent(notes) == set()

@@ -108,3 +108,9 @@ def test_the_demo_plan_shows_what_cannot_be_undone(tmp_path):
     assert classes == {"baseline": "cancellable-until", "flight": "cancellable-until", "mesh": "irreversible"}
     baseline = next(m for m in plan["irreversible"] if m["address"] == "baseline")
     assert baseline["until"] == "2027-02-01T00:00:00+00:00"
+    assert plan["approval"]["needed"] and plan["approval"]["why"] == ["irreversible: mesh (create)"]
+    from jsonschema import Draft202012Validator
+
+    from skyform.plan.schema import PLAN_SCHEMA
+
+    assert [e.message for e in Draft202012Validator(PLAN_SCHEMA).iter_errors(plan)] == []

@@ -63,3 +63,23 @@ def test_the_schema_refuses_an_undocumented_figure_and_a_bad_confidence(ws) -> N
     found = errors(plan)
     assert any(e.startswith("cost:") and "discount" in e for e in found), found
     assert any("confidence" in e and "certain" in e for e in found), found
+
+
+IRREVERSIBLE = """
+    policy: {max_total: 100, currency: EUR, irreversible_approvals: 2}
+    resources:
+      capture: {type: fake.Thing, spec: {name: capture, cost: 150, irreversible: "a capture once taken is paid"}}
+      notes: {type: fake.Thing, spec: {name: notes}}
+"""
+
+
+def test_irreversible_approval_and_policy_match_the_schema(ws) -> None:
+    """A real plan with an irreversible action and a policy it goes past (issue 18 items 3-5)."""
+    f = ws.write(IRREVERSIBLE)
+    plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
+    assert [m["class"] for m in plan["irreversible"]] == ["irreversible"]
+    assert plan["approval"]["needed"] and plan["approval"]["approvers"] == 2 and plan["policy"]["currency"] == "EUR"
+    assert errors(plan) == []
+    plan["approval"]["approved_by"] = "alice"  # strict: an undocumented key fails
+    plan["irreversible"][0]["class"] = "reversible"  # a reversible action is never listed
+    assert len(errors(plan)) == 2, errors(plan)

@@ -5,8 +5,8 @@ CI systems read the plan to comment on pull requests, so its figures have a cont
 mission's budget and what is already spent), ``budget`` (every estimate above a ceiling)
 and each action's ``cost``. Those parts are strict (``additionalProperties: false``): a
 figure added without its schema fails ``tests/engine/test_plan_schema.py``, which checks
-real plans against this schema. ``irreversible`` and ``approval`` are reserved for the
-irreversibility classes and approvals of issue 18 (items 3 and 4). The rest of the plan
+real plans against this schema. ``irreversible`` (the actions that cannot be undone), ``approval`` (what
+apply needs approved) and ``policy`` are strict too. The rest of the plan
 (header, actions) is described and open, since it is the saved plan's contract
 (:mod:`.model`), not a report. ``skyform schema export`` writes it as
 ``schemas/plan.schema.json``.
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.cost import Confidence
+from ..providers.irreversibility import Reversibility
 
 _MONEY_BY_CURRENCY = {
     "type": "object",
@@ -124,6 +125,72 @@ PLAN_COST: dict[str, Any] = {
     },
 }
 
+IRREVERSIBILITY: dict[str, Any] = {
+    "type": "object",
+    "description": "What an action cannot undo, as its kind declares it (only actions not reversible carry one).",
+    "additionalProperties": False,
+    "required": ["class", "reason"],
+    "properties": {
+        "class": {"enum": [str(r) for r in Reversibility if r != Reversibility.REVERSIBLE]},
+        "reason": {"type": "string"},
+        "until": {
+            "type": "string",
+            "description": "cancellable-until: the moment, an ISO 8601 instant or an event the service reports",
+        },
+    },
+}
+
+MARKING: dict[str, Any] = {
+    "type": "object",
+    "description": "One action the plan marks: its address and action, and its irreversibility.",
+    "additionalProperties": False,
+    "required": ["address", "action", "class", "reason"],
+    "properties": {
+        "address": {"type": "string"},
+        "action": {"enum": ["create", "update", "replace", "delete"]},
+        **IRREVERSIBILITY["properties"],
+    },
+}
+
+APPROVAL: dict[str, Any] = {
+    "type": "object",
+    "description": "What apply needs approved: skyform approve PLANFILE, or approvals/<mission>.json in gitops.",
+    "additionalProperties": False,
+    "required": ["needed", "why", "approvers", "ack", "digest"],
+    "properties": {
+        "needed": {"type": "boolean"},
+        "why": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "each reason: an irreversible action, or a policy limit the plan goes past",
+        },
+        "approvers": {"type": "integer", "minimum": 0, "description": "distinct approvers needed"},
+        "ack": {"type": "boolean", "description": "--ack-irreversible may stand in (no policy asks for approvals)"},
+        "digest": {
+            "type": "string",
+            "pattern": "^sha256:[0-9a-f]{64}$",
+            "description": "the digest of the plan's changes, which a gitops approval names",
+        },
+    },
+}
+
+POLICY: dict[str, Any] = {
+    "description": "the mission's policy: as planned against, or null",
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_total": {"type": "number", "minimum": 0},
+                "max_per_action": {"type": "number", "minimum": 0},
+                "currency": {"type": "string"},
+                "irreversible_approvals": {"type": "integer", "minimum": 1},
+            },
+        },
+    ],
+}
+
 ACTION: dict[str, Any] = {
     "type": "object",
     "required": ["address", "type", "action", "reason"],
@@ -134,6 +201,7 @@ ACTION: dict[str, Any] = {
         "reason": {"type": "string"},
         "cost": {"$ref": "#/$defs/cost"},
         "blocked": {"type": "string", "description": "apply fails this action with the message"},
+        "irreversibility": {"$ref": "#/$defs/irreversibility"},
     },
 }
 
@@ -143,7 +211,19 @@ PLAN_SCHEMA: dict[str, Any] = {
     "title": "skyform plan",
     "description": 'skyform plan --json (one line, with "event": "plan") and a plan saved with -o FILE.',
     "type": "object",
-    "required": ["format", "format_version", "mission", "serial", "has_changes", "counts", "cost", "budget", "actions"],
+    "required": [
+        "format",
+        "format_version",
+        "mission",
+        "serial",
+        "has_changes",
+        "counts",
+        "cost",
+        "budget",
+        "irreversible",
+        "approval",
+        "actions",
+    ],
     "properties": {
         "event": {"const": "plan", "description": "on the --json line only"},
         "format": {"const": "skyform-plan"},
@@ -156,11 +236,25 @@ PLAN_SCHEMA: dict[str, Any] = {
         "warnings": {"type": "array", "items": {"type": "string"}},
         "cost": {"$ref": "#/$defs/plan_cost"},
         "budget": {"type": "array", "items": {"$ref": "#/$defs/breach"}, "description": "empty: within every ceiling"},
-        "irreversible": {"description": "reserved: the actions that cannot be undone (issue 18 item 3)"},
-        "approval": {"description": "reserved: what the plan needs approved and by whom (issue 18 item 4)"},
+        "irreversible": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/marking"},
+            "description": "every action that is not reversible, in plan order",
+        },
+        "approval": {"$ref": "#/$defs/approval"},
+        "policy": {"$ref": "#/$defs/policy"},
         "actions": {"type": "array", "items": {"$ref": "#/$defs/action"}},
     },
-    "$defs": {"cost": COST, "breach": BREACH, "plan_cost": PLAN_COST, "action": ACTION},
+    "$defs": {
+        "cost": COST,
+        "breach": BREACH,
+        "plan_cost": PLAN_COST,
+        "action": ACTION,
+        "irreversibility": IRREVERSIBILITY,
+        "marking": MARKING,
+        "approval": APPROVAL,
+        "policy": POLICY,
+    },
 }
 
 

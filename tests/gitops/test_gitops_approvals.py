@@ -122,3 +122,37 @@ def test_an_expired_approval_file_is_refused(repo: GitRepo, notes: Path, notes_g
     assert "has none usable" in by_path(summary)["missions/alpha"]["approval"]["missing"]
     assert "expired at" in by_path(summary)["missions/alpha"]["approval"]["missing"]
     assert sent(notes) == set()
+
+
+def test_a_repository_policy_asks_for_more_approvers(repo: GitRepo, notes: Path, notes_gitops: Gitops):
+    """approvals/policy.yaml applies to every mission: two people must approve an irreversible plan."""
+    repo.write("approvals/policy.yaml", "policy: {irreversible_approvals: 2}\n")
+    repo.commit("the repository's policy")
+    assert notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--as", "alice")[0] == 0
+    repo.commit("alice approves")
+    code, summary = notes_gitops.json("apply", str(repo.root), "--path", "missions/alpha")
+    assert code == 7, summary
+    missing = by_path(summary)["missions/alpha"]["approval"]["missing"]
+    assert "the plan needs 2 approval(s) and approvals/alpha.json has 1 usable (alice)" in missing
+    assert sent(notes) == set()
+    assert notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--as", "bob")[0] == 0
+    approvers = json.loads((repo.root / "approvals" / "alpha.json").read_text())["approvers"]
+    assert [a["name"] for a in approvers] == ["alice", "bob"]
+    repo.commit("bob approves too")
+    code, summary = notes_gitops.json("apply", str(repo.root), "--path", "missions/alpha")
+    assert code == 0, summary
+    assert sent(notes) == {"alpha"}
+
+
+def test_a_broken_repository_policy_fails_the_run_naming_file_line_and_field(repo: GitRepo, notes_gitops: Gitops):
+    from skyform.errors import SpecError
+
+    repo.write("approvals/policy.yaml", "policy:\n  max_total: lots\n  currency: EUR\n")
+    repo.commit("a broken policy")
+    with pytest.raises(SpecError) as err:
+        notes_gitops("apply", str(repo.root))
+    text = "\n".join(str(d) for d in err.value.diagnostics)
+    assert text == (
+        "approvals/policy.yaml:2:3: policy.max_total: max_total must be a number, not the string 'lots' "
+        "[repository policy]"
+    )

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ..approvals.gitops_file import missing as missing_approval
+from ..approvals.repository_policy import load as load_policy
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError, UsageError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
+from ..spec.policy import MissionPolicy
 from . import discovery, parallel
 from .order import MissionOrder, MissionsElsewhere, without_password
 from .report import MissionReport, RunReport
@@ -115,8 +117,15 @@ def run(
         mission = _MissionRunner(request, repo, commit, state_url, registry, emit, schedulers.attach)
         mission.turns = parallel.Turns(sorted(selected))
         mission.approvals_root = tree
+        mission.policy = load_policy(tree)  # approvals/policy.yaml; a broken one fails the run
         if elsewhere is not None:
             _check_shared(state_url)
+            if mission.policy is not None:  # fail closed: workers plan without the repository's policy
+                raise UsageError(
+                    "approvals/policy.yaml is enforced only where gitops plans; with --executor the workers "
+                    "would plan without it",
+                    hint="run this repository's missions without --executor",
+                )
             schedulers.attach(elsewhere)  # a stop request stops the waiting too
 
         def run_one(path: str) -> MissionReport:
@@ -209,6 +218,7 @@ class _MissionRunner:
         self.names: dict[str, str] = {}  # mission name -> path, this run
         self.turns = parallel.Turns([])  # names are claimed in mission order, whatever runs first
         self.approvals_root: Path | None = None  # the checkout holding approvals/ (the coordinator's)
+        self.policy: MissionPolicy | None = None  # the repository's (approvals/policy.yaml)
 
     def _options(self, path: str, commit: str, name: str | None = None) -> Any:
         from ..api import Options
@@ -255,6 +265,8 @@ class _MissionRunner:
             finally:
                 self.turns.passed(path)
             mode = "refresh-only" if self.request.refresh_only else "apply"
+            if self.policy is not None:  # the stricter of the repository's and the mission's
+                session.mission.policy = self.policy.stricter(session.mission.policy)
             plan = session.plan(mode=mode)
             result.plan = plan.to_json()
             if plan.has_changes:

@@ -66,13 +66,15 @@ class MissionPolicy:
         """Both policies at once (a repository's and a mission's): the lower limit, the more approvers."""
         if other is None:
             return self
+        approvers = max(self.irreversible_approvals or 0, other.irreversible_approvals or 0) or None
         if self.currency and other.currency and self.currency != other.currency:
-            return self  # different currencies cannot be compared: the mission's own stands
+            # amounts in two currencies cannot be compared: this one's limits stand
+            return MissionPolicy(self.max_total, self.max_per_action, self.currency, approvers)
         return MissionPolicy(
             _least(self.max_total, other.max_total),
             _least(self.max_per_action, other.max_per_action),
             self.currency or other.currency,
-            max(self.irreversible_approvals or 0, other.irreversible_approvals or 0) or None,
+            approvers,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -32,27 +32,6 @@ resources:
 
 
 @pytest.fixture
-def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    service = tmp_path / "notes-service"
-    service.mkdir()
-    monkeypatch.setenv("SKYFORM_TEST_NOTES_DIR", str(service))
-    return service
-
-
-@pytest.fixture
-def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -> Gitops:
-    import notes_provider  # type: ignore[import-not-found]
-
-    import skyform.state.plugin as state_plugin
-    from skyform.providers.host import build_plugin_manager, load_registry
-
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SKYFORM_STATE", raising=False)
-    registry = load_registry(build_plugin_manager([state_plugin, notes_provider], autoload=False))
-    return Gitops(registry, tmp_path / "work")
-
-
-@pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     r = GitRepo(tmp_path / "r")
     r.write("missions/alpha/mission.yaml", MEMO.format(name="alpha"))

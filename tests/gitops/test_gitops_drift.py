@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from gitops_kit import Gitops, GitRepo, by_path  # type: ignore[import-not-found]
 
 NOTE_MISSION = """\
@@ -17,29 +16,6 @@ resources:
     type: notes.Note
     spec: {text: "hello"}
 """
-
-
-@pytest.fixture
-def notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The notes "service" directory, outside any checkout."""
-    service = tmp_path / "notes-service"
-    service.mkdir()
-    monkeypatch.setenv("SKYFORM_TEST_NOTES_DIR", str(service))
-    return service
-
-
-@pytest.fixture
-def notes_gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: Path) -> Gitops:
-    """gitops with the state backends and the notes provider only."""
-    import notes_provider  # type: ignore[import-not-found]
-
-    import skyform.state.plugin as state_plugin
-    from skyform.providers.host import build_plugin_manager, load_registry
-
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("SKYFORM_STATE", raising=False)
-    registry = load_registry(build_plugin_manager([state_plugin, notes_provider], autoload=False))
-    return Gitops(registry, tmp_path / "work")
 
 
 def test_refresh_only_reports_drift_as_changes(tmp_path: Path, notes: Path, notes_gitops: Gitops) -> None:

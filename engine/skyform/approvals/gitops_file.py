@@ -109,11 +109,20 @@ def write(
     return path
 
 
-def missing(root: Path, plan_json: Mapping[str, Any], *, now: float | None = None) -> str | None:
-    """Why the plan may not be applied for want of an approval; None when it may."""
+def missing(root: Path | None, plan_json: Mapping[str, Any], *, now: float | None = None) -> str | None:
+    """Why the plan may not be applied for want of an approval; None when it may.
+
+    ``root`` is the checkout of the whole commit; None on a worker (``--executor``), which
+    has only the mission's directory: a plan that needs an approval fails closed there.
+    """
     need = plan_json.get("approval") or {}
     if not need.get("needed"):
         return None
+    if root is None:
+        return (
+            "the plan needs an approval, and approvals/ is read only where gitops runs (not on a worker): "
+            "run this mission without --executor"
+        )
     now = time.time() if now is None else now
     mission = str(plan_json["mission"])
     name, path = relative(mission), path_for(root, mission)

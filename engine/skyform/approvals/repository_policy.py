@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import Diagnostic, Location, SpecError
+from ..errors import Diagnostic, Location, SpecError, UsageError
 from ..spec.policy import POLICY_SCHEMA, MissionPolicy
 from ..spec.yamlsource import parse
 from ..validate.checks import kind_validator, schema_diagnostics
@@ -45,3 +45,12 @@ def load(root: Path) -> MissionPolicy | None:
     if found:
         raise SpecError(found)
     return MissionPolicy.from_spec(document["policy"])
+
+
+def refuse_elsewhere(policy: MissionPolicy | None) -> None:
+    """UsageError when a repository policy would go unenforced: workers plan without it."""
+    if policy is not None:
+        raise UsageError(
+            f"{POLICY_FILE} is enforced only where gitops plans; with --executor the workers would plan without it",
+            hint="run this repository's missions without --executor",
+        )

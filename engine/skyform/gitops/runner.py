@@ -9,7 +9,13 @@ mission's state is keyed by its ``metadata.name`` and carries the attributes ``r
 ``path`` and ``commit``; a name already recorded from another repository or directory is
 refused rather than silently sharing state. ``prune`` destroys missions recorded from this
 repository whose directory is gone at the commit (or now holds a mission of another name),
-using the mission files of the commit they were last applied from.
+using the mission files of the commit they were last applied from. A mission whose plan
+needs an approval is applied only with a matching ``approvals/<mission>.json`` in the
+commit (:mod:`skyform.approvals.gitops_file`), under the repository's policy too.
+
+Longer than 400 lines because the approval gate (issue 18) joined the run, its workers'
+side and pruning, which share one mission runner; the next split: pruning
+(``prune``/``_destroy``) into ``gitops/prune.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 from ..approvals.gitops_file import missing as missing_approval
 from ..approvals.repository_policy import load as load_policy
+from ..approvals.repository_policy import refuse_elsewhere as refuse_policy_elsewhere
 from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError, UsageError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
@@ -120,12 +127,7 @@ def run(
         mission.policy = load_policy(tree)  # approvals/policy.yaml; a broken one fails the run
         if elsewhere is not None:
             _check_shared(state_url)
-            if mission.policy is not None:  # fail closed: workers plan without the repository's policy
-                raise UsageError(
-                    "approvals/policy.yaml is enforced only where gitops plans; with --executor the workers "
-                    "would plan without it",
-                    hint="run this repository's missions without --executor",
-                )
+            refuse_policy_elsewhere(mission.policy)  # fail closed: workers would plan without it
             schedulers.attach(elsewhere)  # a stop request stops the waiting too
 
         def run_one(path: str) -> MissionReport:
@@ -269,8 +271,8 @@ class _MissionRunner:
                 session.mission.policy = self.policy.stricter(session.mission.policy)
             plan = session.plan(mode=mode)
             result.plan = plan.to_json()
-            if plan.has_changes:
-                result.approval_missing = self._missing_approval(result.plan)
+            if plan.has_changes:  # approvals/ is in the coordinator's checkout only: a worker fails closed
+                result.approval_missing = missing_approval(self.approvals_root, result.plan)
             if not self.request.apply:
                 result.status = "changes" if plan.has_changes else "in_sync"
             elif result.approval_missing:  # refused before any request; the other missions go on
@@ -281,22 +283,6 @@ class _MissionRunner:
             else:
                 self._record(session, options.attributes)
                 result.status = "in_sync"
-
-    def _missing_approval(self, plan_json: dict[str, Any]) -> str | None:
-        """What the plan lacks of approvals/<mission>.json in the commit (None: nothing).
-
-        The file is read from the coordinator's checkout of the whole commit; a worker
-        (``--executor celery``) has only the mission's directory, so a mission that needs an
-        approval fails closed there: it is not applied.
-        """
-        if self.approvals_root is None:
-            if not (plan_json.get("approval") or {}).get("needed"):
-                return None
-            return (
-                "the plan needs an approval, and approvals/ is read only where gitops runs (not on a worker): "
-                "run this mission without --executor"
-            )
-        return missing_approval(self.approvals_root, plan_json)
 
     def _check_owner(self, session: Any, path: str) -> None:
         name = session.mission.name

@@ -72,7 +72,7 @@ def test_the_report_travels_small_and_whole(repo: GitRepo, registry: Any, tmp_pa
         order_for(repo, "missions/alpha", tmp_path / "s.db", apply=False), registry=registry, base_dir=tmp_path / "w"
     )
     wire = report_to_wire(result)
-    assert set(wire["plan"]) == {"has_changes", "counts", "cost", "budget", "actions"}
+    assert set(wire["plan"]) == {"has_changes", "counts", "cost", "budget", "irreversible", "approval", "actions"}
     back = report_from_wire(wire)
     assert back.to_json() == result.to_json() and back.status == "changes"
     assert MissionOrder.from_wire({**order_for(repo, "x", tmp_path / "s.db").to_wire(), "later_field": 1}).path == "x"

@@ -24,8 +24,8 @@ from ..errors import PlanRefused
 from ..providers.base import Change, Cost
 from ..providers.irreversibility import Irreversibility
 from ..spec.budget import MissionBudget
-from ..state.spend import SpentSoFar
 from ..spec.policy import MissionPolicy
+from ..state.spend import SpentSoFar
 from .approval import requirement
 from .budget import BudgetBreach, CostSummary, summarize
 from .file import PLAN_FORMAT, PLAN_FORMAT_VERSION

@@ -5,7 +5,7 @@ against, the plan's cost and its irreversible actions, who approved it and until
 apply lets the plan through with it once, and fails closed on anything else: another plan
 (a re-plan), a state that moved, a cost above the approver's cap, an expiry, a second use.
 
-Approvals live in the state database (table ``approvals``, schema v2), not in a file next
+Approvals live in the state database (table ``approvals``, schema v3), not in a file next
 to the plan: "usable once" must be decided where the apply's state is, in one conditional
 update that two concurrent applies cannot both win, and a PostgreSQL state shares them
 with every machine of a team. A file could be copied or restored after its use. (GitOps

@@ -64,3 +64,21 @@ def test_a_handler_failure_is_a_server_error_not_a_trace() -> None:
     response = client.get("/jobs/404")  # KeyError inside Jobs.get
     assert response.status_code == 500
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+class OtherRoutesSimulator(ComposedSimulator):
+    provider = "other"
+
+    def routes(self) -> Iterable[Rule]:
+        return [Rule("/about", methods=["GET"], endpoint="about"), Rule("/jobs", methods=["POST"], endpoint="about")]
+
+
+def test_the_url_map_is_compiled_once_per_set_of_routes() -> None:
+    """Two simulators with the same routes share one compiled map (starting the sandbox again
+    compiles nothing); different routes get their own, and each answers by its own routes."""
+    first, second, other = ComposedSimulator(), ComposedSimulator(), OtherRoutesSimulator()
+    assert first.url_map is second.url_map
+    assert other.url_map is not first.url_map
+    assert Client(first).post("/jobs").status_code == 201
+    assert Client(other).post("/jobs").get_json() == {"name": "composed"}
+    assert Client(second).get("/jobs/1").status_code == 500  # its own state: no job 1 here

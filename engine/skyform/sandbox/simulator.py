@@ -45,6 +45,35 @@ class SimulatorOptions:
     seed: int = 0
 
 
+_MAPS: dict[tuple[Any, ...], Map] = {}
+_MAPS_LOCK = threading.Lock()
+
+
+def _url_map(rules: list[Rule]) -> Map:
+    """The URL map of ``rules``, compiled once per process for each distinct set of routes.
+
+    Compiling a map is the costliest part of starting a simulator (werkzeug generates code
+    for each rule: ~0.1 s for CVAT's 135 routes), and a process that starts the sandbox
+    many times (the test suite, a gitops run) would pay it each time. A Map is shared by
+    the threads of a WSGI server anyway; the key holds everything that defines the routes.
+    """
+    key = tuple(
+        (
+            r.rule,
+            tuple(sorted(r.methods or ())),
+            r.endpoint,
+            r.strict_slashes,
+            r.defaults and tuple(sorted(r.defaults.items())),
+        )
+        for r in rules
+    )
+    with _MAPS_LOCK:
+        found = _MAPS.get(key)
+        if found is None:
+            found = _MAPS[key] = Map(rules, strict_slashes=False, merge_slashes=False)
+        return found
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response, the way the simulated services answer."""
     return Response(json.dumps(data), status=status, headers=headers, mimetype="application/json")
@@ -62,7 +91,7 @@ class Simulator:
         self.clock = self.options.clock
         self.faults = self.options.faults
         self.lock = threading.RLock()
-        self.url_map = Map(list(self.routes()), strict_slashes=False, merge_slashes=False)
+        self.url_map = _url_map(list(self.routes()))
         self.data: dict[str, Any] = self.initial_data()
         self._state_file: Path | None = None
         if self.options.state_dir is not None:

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,27 +166,68 @@ def shared_reader_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     _drop_reader_copy(copy)
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["plan", "--sandbox"],
-        ["state", "list"],
-        ["state", "show", "a"],
-        ["output", "a_value"],
-        ["history"],
-        ["status"],
-        ["graph", "--format", "dot"],
-    ],
-)
-def test_read_only_commands_work_on_a_read_only_state(ws, shared_reader_copy, argv):
-    """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
-    readonly database')."""
+READER_COMMANDS = [
+    ["plan", "--sandbox"],
+    ["state", "list"],
+    ["state", "show", "a"],
+    ["output", "a_value"],
+    ["history"],
+    ["status"],
+    ["graph", "--format", "dot"],
+]
+
+# One reader process runs every read-only command in turn (through skyform.testing.run_cli,
+# each command with its own store and sandbox, as a process of its own would): a process
+# start per command cost more than the commands.
+READER_SCRIPT = """
+import json, sys
+from skyform.testing import run_cli
+ran = [run_cli(*argv) for argv in json.loads(sys.argv[1])]
+print(json.dumps([[r.exit_code, r.stdout, r.stderr] for r in ran]))
+"""
+
+
+@pytest.fixture(scope="module")
+def reader_results(shared_reader_copy: Path) -> dict[str, tuple[Ran, bytes, bytes]]:
+    """Each read-only command's result as the reader, with the state file before and after."""
     state = shared_reader_copy / ".skyform" / "state.db"
     before = state.read_bytes()
-    ran = _as_reader(ws, shared_reader_copy, *argv).clean()
+    env = {
+        **os.environ,
+        **ENGINE_ENV,
+        "XDG_CACHE_HOME": str(shared_reader_copy.parent / "cache"),
+        "HOME": str(shared_reader_copy.parent / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(HERE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]),
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("SKYFORM_SECRET_")}
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-c", READER_SCRIPT, json.dumps(READER_COMMANDS)],
+        env=env,
+        cwd=shared_reader_copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = state.read_bytes()
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {
+        " ".join(argv): (Ran(*result), before, after) for argv, result in zip(READER_COMMANDS, results, strict=True)
+    }
+
+
+@pytest.mark.parametrize("argv", READER_COMMANDS)
+def test_read_only_commands_work_on_a_read_only_state(reader_results, argv):
+    """A state file the user may not write is still read (it used to exit 5, 'attempt to write a
+    readonly database')."""
+    ran, before, after = reader_results[" ".join(argv)]
+    ran.clean()
     assert ran.code == 0, str(ran)
     assert ran.out.strip()
-    assert state.read_bytes() == before
+    assert after == before
 
 
 def test_apply_on_a_read_only_state_fails_naming_the_file(ws, reader_copy):

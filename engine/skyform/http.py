@@ -11,6 +11,9 @@ owns retries, backoff and Retry-After, so a waiting request never holds a worker
 from __future__ import annotations
 
 import email.utils
+import functools
+import os
+import ssl
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -72,6 +75,22 @@ class RateLimiter:
             time.sleep(wait)
 
 
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client of this process shares (what httpx would build).
+
+    httpx builds a new context for each client, and building one loads the CA bundle: ~50 ms
+    of CPU, more than an in-process plan of a small mission; a run makes a client per
+    provider and per token fetch. A context is safe to share between clients and threads;
+    one is kept per ``SSL_CERT_FILE``/``SSL_CERT_DIR``, the settings httpx reads.
+    """
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
 class ServiceClient:
     """A JSON-over-HTTP client with skyform's error translation and redaction.
 
@@ -106,6 +125,7 @@ class ServiceClient:
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     def close(self) -> None:
@@ -247,7 +267,7 @@ class ClientCredentials(httpx.Auth):
             data["scope"] = self.scope
         data.update(self.extra)
         try:
-            r = httpx.post(self.token_url, data=data, timeout=30.0)
+            r = httpx.post(self.token_url, data=data, timeout=30.0, verify=tls_context())
         except httpx.TransportError as exc:
             raise TransientError(
                 f"{self.provider}: token endpoint unreachable: {redact.redact(str(exc))}", provider=self.provider

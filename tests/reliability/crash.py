@@ -106,7 +106,7 @@ class RoundResult:
 def kill_at(mission: Path, phase: Phase, rng: random.Random, env: dict[str, str], timeout: float = 90) -> Kill:
     """Start an apply, kill it (SIGKILL, its whole session) at ``phase``; return what happened."""
     started = time.time()
-    proc = rkit.popen("apply", "--json", "--auto-approve", str(mission), env=env)
+    proc = rkit.popen("apply", "--json", "--auto-approve", "--ack-irreversible", str(mission), env=env)
     hit, address = False, None
     blocked: dict[str, str] = {}
     try:
@@ -131,7 +131,7 @@ def expected_objects(serve: rkit.Serve, root: Path, env: dict[str, str]) -> dict
     """What one uninterrupted apply of the demo leaves in the simulators."""
     serve.reset()
     mission = rkit.demo_mission(root / "clean", serve.providers())
-    done = rkit.run("apply", "--auto-approve", str(mission), env=env, timeout=180)
+    done = rkit.run("apply", "--auto-approve", "--ack-irreversible", str(mission), env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     return serve.objects()
 
@@ -163,7 +163,7 @@ def run_round(
             for address, error in kill.blocked.items():
                 result.operator_actions.append(operator_resolves(serve, mission, address, error, env))
         result.kills.append(kill)
-    final = rkit.run("apply", "--json", "--auto-approve", str(mission), env=env, timeout=240)
+    final = rkit.run("apply", "--json", "--auto-approve", "--ack-irreversible", str(mission), env=env, timeout=240)
     for _ in range(3):  # the documented way out of an AdoptError: look, then import or state rm
         if final.returncode == 0:
             break
@@ -172,7 +172,7 @@ def run_round(
             break
         for address, error in blocked.items():
             result.operator_actions.append(operator_resolves(serve, mission, address, error, env))
-        final = rkit.run("apply", "--json", "--auto-approve", str(mission), env=env, timeout=240)
+        final = rkit.run("apply", "--json", "--auto-approve", "--ack-irreversible", str(mission), env=env, timeout=240)
     result.final_exit = final.returncode
     if final.returncode != 0:
         result.notes.append(final.stderr[-1500:])

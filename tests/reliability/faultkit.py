@@ -47,7 +47,9 @@ def converge_under_faults(root: Path, seed: int, rate: float = 1.0, max_applies:
         applies, last, operator = 0, None, []
         for _ in range(max_applies + 2):
             applies += 1
-            last = rkit.run("apply", "--json", "--auto-approve", str(mission), env=serve_env, timeout=300)
+            last = rkit.run(
+                "apply", "--json", "--auto-approve", "--ack-irreversible", str(mission), env=serve_env, timeout=300
+            )
             if last.returncode == 0:
                 break
             # a create whose answer was lost (a dropped connection, a 5xx) where the service

@@ -52,7 +52,9 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
             {"cvat": serve.providers()["cvat"]},
             {"defects": {"type": "cvat.Project", "spec": {"name": "A12 defects", "labels": [{"name": "crack"}]}}},
         )
-        done = rkit.cli("apply", "--json", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path))
+        done = rkit.cli(
+            "apply", "--json", "--auto-approve", "--ack-irreversible", str(mission), env=faultkit.fast_env(tmp_path)
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         retry = next(e for e in events if e.get("event") == "retry")
@@ -79,7 +81,7 @@ def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
                 },
             },
         )
-        done = rkit.cli("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path))
+        done = rkit.cli("apply", "--auto-approve", "--ack-irreversible", str(mission), env=faultkit.fast_env(tmp_path))
         assert done.returncode == 1, done.stderr[-2000:]
         assert "timeout" in (done.stdout + done.stderr).lower() or "timed out" in (done.stdout + done.stderr).lower()
         assert "Traceback" not in done.stderr
@@ -107,7 +109,7 @@ def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
                 }
             },
         )
-        done = rkit.cli("apply", "--auto-approve", str(mission), env=faultkit.fast_env(tmp_path))
+        done = rkit.cli("apply", "--auto-approve", "--ack-irreversible", str(mission), env=faultkit.fast_env(tmp_path))
         assert done.returncode == 1
         assert "503" in done.stderr + done.stdout
         fired = serve.fired()["cvat"]
@@ -141,6 +143,6 @@ def test_sandbox_timeout_runs_on_the_simulated_clock(tmp_path: Path) -> None:
         },
     }
     (mission / "mission.yaml").write_text(json.dumps(doc))
-    done = rkit.cli("apply", "--sandbox", "--auto-approve", str(mission), env=env)
+    done = rkit.cli("apply", "--sandbox", "--auto-approve", "--ack-irreversible", str(mission), env=env)
     assert done.returncode == 1, (done.returncode, done.stdout[-1500:], done.stderr[-1500:])
     assert "job: timed out after 2h; the remote job was cancelled" in done.stdout + done.stderr

@@ -68,9 +68,9 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         steps = [
             ("validate", ["-vv", "validate", "--json", str(mission)]),
             ("plan-o", ["-vv", "plan", "--json", "-o", str(plan_file), str(mission)]),
-            ("apply-planfile", ["-vv", "apply", "--json", "--auto-approve", str(plan_file)]),
+            ("apply-planfile", ["-vv", "apply", "--json", "--auto-approve", "--ack-irreversible", str(plan_file)]),
             ("plan-again", ["-vv", "plan", "--detailed-exitcode", str(mission)]),
-            ("apply-text", ["-vv", "apply", "--auto-approve", str(mission)]),
+            ("apply-text", ["-vv", "apply", "--auto-approve", "--ack-irreversible", str(mission)]),
             ("output", ["output", "--json", "--state", f"sqlite:///{mission}/.skyform/state.db"]),
             ("output-text", ["output", str(mission)]),
             ("output-name", ["output", str(mission), "gate_code"]),
@@ -106,13 +106,32 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         wrong = dict(env, SKYFORM_SECRET_NODEODM_TOKEN=WRONG_TOKEN)
         scan.secrets["WRONG_TOKEN"] = WRONG_TOKEN
         (mission / "data" / "DJI_0009.JPG").write_bytes((mission / "data" / "DJI_0001.JPG").read_bytes() + b"x")
-        done = rkit.run("-vv", "apply", "--json", "--auto-approve", str(mission), env=wrong, timeout=180, cwd=mission)
+        done = rkit.run(
+            "-vv",
+            "apply",
+            "--json",
+            "--auto-approve",
+            "--ack-irreversible",
+            str(mission),
+            env=wrong,
+            timeout=180,
+            cwd=mission,
+        )
         results["apply-wrong-token"] = done
         scan.add("apply-wrong-token:stdout", done.stdout)
         scan.add("apply-wrong-token:stderr", done.stderr)
         (mission / "data" / "DJI_0009.JPG").unlink()
         done = rkit.run(
-            "-vv", "destroy", "--auto-approve", "--forget", "--json", str(mission), env=env, timeout=180, cwd=mission
+            "-vv",
+            "destroy",
+            "--auto-approve",
+            "--ack-irreversible",
+            "--forget",
+            "--json",
+            str(mission),
+            env=env,
+            timeout=180,
+            cwd=mission,
         )
         results["destroy"] = done
         scan.add("destroy:stdout", done.stdout)

@@ -120,7 +120,7 @@ def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
             return done
 
         m = str(mission)
-        run("apply-1", "-vv", "apply", "--auto-approve", m, key=KEY_1)
+        run("apply-1", "-vv", "apply", "--auto-approve", "--ack-irreversible", m, key=KEY_1)
         # 1. the spec secret is rotated
         run("plan-rotated", "-vv", "plan", "--detailed-exitcode", m, key=KEY_2)
         run("plan-rotated-json", "plan", "--json", m, key=KEY_2)
@@ -158,7 +158,7 @@ def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         token_plan = root / "rotated-credentials.plan"
         run("plan-o-new-credentials", "plan", "-o", str(token_plan), m, key=KEY_2)
         scan.add("saved plan (credentials rotated)", token_plan.read_bytes())
-        run("apply-new-credentials", "-vv", "apply", "--auto-approve", m, key=KEY_2)
+        run("apply-new-credentials", "-vv", "apply", "--auto-approve", "--ack-irreversible", m, key=KEY_2)
         # 3. everything that reads state, with the newest secrets
         run("output", "output", m, key=KEY_2)
         run("output-json", "output", "--json", m, key=KEY_2)
@@ -168,7 +168,7 @@ def rotation(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         run("state-list", "state", "list", "--json", m, key=KEY_2)
         run("history", "history", "--json", "--limit", "100000", m, key=KEY_2)
         run("status", "status", m, key=KEY_2)
-        run("destroy", "-vv", "destroy", "--auto-approve", "--forget", "--json", m, key=KEY_2)
+        run("destroy", "-vv", "destroy", "--auto-approve", "--ack-irreversible", "--forget", "--json", m, key=KEY_2)
         run("history-after-destroy", "history", "--json", "--limit", "100000", m, key=KEY_2)
     scan.add_tree(".skyform", mission / ".skyform")
     scan.add_tree("xdg-cache", root / "cache")

@@ -51,10 +51,46 @@ HEAVY = (
 )
 
 
-def imported(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run `skyform ARGV` as a fresh process with the real plugins; the modules it imported."""
+#: what `validate` never imports, cold or from the cache (issue 16: start-up is the floor)
+NEVER = (
+    "celery",
+    "kombu",
+    "billiard",
+    "httpx",
+    "httpcore",
+    "jsonschema",
+    "werkzeug",
+    "psycopg",
+    "redis",
+    "boto3",
+    "fsspec",
+    "importlib.metadata",
+    "platformdirs",
+    "skyform.apply",
+    "skyform.distributed",
+    "skyform.artifacts.store",  # the plugin API's Digest comes from skyform.artifacts.digest alone
+    "skyform.artifacts.location",
+    "skyform.ui",
+    "skyform.plan.model",
+    "skyform.sandbox",
+    "skyform.state",
+)
+#: the cold run checks schemas with jsonschema-rs, whose module imports email and decimal
+WARM_ALSO = ("ruamel", "jsonschema_rs", "email", "skyform.validate.checks", "skyform.graph")
+
+
+def imported(
+    tmp_path: Path, *argv: str, cache: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `skyform ARGV` as a fresh process with the real plugins; the modules it imported.
+
+    Without ``cache`` the mission cache is off (the cold path: parse and validate for real);
+    with it, the run reads and writes the cache under that directory, as a user's runs do."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKYFORM_")}
-    env["SKYFORM_NO_CACHE"] = "1"  # the cold path: parse and validate for real
+    if cache is None:
+        env["SKYFORM_NO_CACHE"] = "1"
+    else:
+        env["XDG_CACHE_HOME"] = str(cache)
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), *argv],
@@ -125,3 +161,17 @@ def test_an_invalid_spec_still_gets_jsonschemas_messages(tmp_path: Path, local_m
     assert done.returncode == 3, done.stdout + done.stderr
     assert "resources.photos.spec.min_count" in done.stdout + done.stderr
     assert "jsonschema" in modules
+
+
+def test_validate_imports_no_heavy_module_cold_or_warm(tmp_path: Path, local_mission: Path) -> None:
+    """`validate` imports none of the distributed, HTTP, state or UI machinery; from the cache,
+    not even the YAML parser or the checks."""
+    cache = tmp_path / "cache"
+    done, cold = imported(tmp_path, "validate", str(local_mission), cache=cache)
+    assert done.returncode == 0 and "Valid." in done.stdout, done.stdout + done.stderr
+    assert "skyform_local.provider" in cold and "ruamel.yaml" in cold  # it really parsed and checked
+    assert top(cold, NEVER) == []
+    done, warm = imported(tmp_path, "validate", str(local_mission), cache=cache)
+    assert done.returncode == 0 and "Valid." in done.stdout, done.stdout + done.stderr
+    assert "skyform_local.provider" in warm  # the verdict is keyed by the provider's version
+    assert top(warm, NEVER + WARM_ALSO) == []

@@ -47,6 +47,22 @@ def by_name(ws) -> dict[str, int]:
     return counts
 
 
+def made_by_service(oid: str, key: str) -> dict[str, object]:
+    """A ready object the fake service holds for idempotency ``key``: the window where the
+    service made it and its answer was lost."""
+    return {
+        "id": oid,
+        "kind": "thing",
+        "name": "a",
+        "key": key,
+        "value": None,
+        "state": "ready",
+        "started": 0,
+        "duration": 0,
+        "fate": "ok",
+    }
+
+
 def test_sigint_stops_dispatching_records_state_and_apply_resumes(ws):
     """First Ctrl-C: in-flight calls finish, state is written, exit 130 with how to resume;
     the running job stays recorded and the next apply waits for it without resubmitting."""
@@ -162,17 +178,7 @@ def test_killed_create_is_adopted_not_repeated(ws):
     key = ws.records()["a"].idempotency_key
     # simulate the other window: the service made the object for that key, the answer was lost
     data = ws.remote()
-    data["objects"]["pre-made"] = {
-        "id": "pre-made",
-        "kind": "thing",
-        "name": "a",
-        "key": key,
-        "value": None,
-        "state": "ready",
-        "started": 0,
-        "duration": 0,
-        "fate": "ok",
-    }
+    data["objects"]["pre-made"] = made_by_service("pre-made", key)
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     plan = ws.run("plan", "--sandbox", ws.path)
@@ -329,17 +335,7 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     key = ws.records()["a"].idempotency_key
     data = ws.remote()
     for oid in ("dup-1", "dup-2"):
-        data["objects"][oid] = {
-            "id": oid,
-            "kind": "thing",
-            "name": "a",
-            "key": key,
-            "value": None,
-            "state": "ready",
-            "started": 0,
-            "duration": 0,
-            "fate": "ok",
-        }
+        data["objects"][oid] = made_by_service(oid, key)
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     plan = ws.run("plan", "--sandbox", ws.path)
@@ -388,17 +384,7 @@ def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     proc.communicate(timeout=30)
     key = ws.records()["a"].idempotency_key
     data = ws.remote()
-    data["objects"]["made"] = {
-        "id": "made",
-        "kind": "thing",
-        "name": "a",
-        "key": key,
-        "value": None,
-        "state": "ready",
-        "started": 0,
-        "duration": 0,
-        "fate": "ok",
-    }
+    data["objects"]["made"] = made_by_service("made", key)
     ws.sandbox_file.parent.mkdir(parents=True, exist_ok=True)
     ws.sandbox_file.write_text(json.dumps(data))
     ran = ws.run("destroy", "--sandbox", "--auto-approve", ws.path)

@@ -18,16 +18,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from cvat_sdk import make_client
 from cvat_sdk.api_client import models
-from cvat_sdk.core.proxies.tasks import ResourceType
-from PIL import Image
-
-ATTRIBUTE = {
-    "name": "severity",
-    "mutable": False,
-    "input_type": "select",
-    "default_value": "low",
-    "values": ["low", "high"],
-}
+from cvat_sdk_objects import ATTRIBUTE, annotated_task
 
 
 @pytest.fixture
@@ -37,42 +28,8 @@ def client(sandbox):
         yield c
 
 
-def _images(directory: Path, count: int) -> list[Path]:
-    directory.mkdir(parents=True)
-    paths = [directory / f"frame_{i:02d}.png" for i in range(count)]
-    for i, path in enumerate(paths):
-        Image.new("RGB", (64, 48), (40 * i, 90, 160)).save(path)
-    return paths
-
-
-def _annotated_task(client, sandbox, name: str, project_id: int | None = None):
-    paths = _images(sandbox.mission_dir / name, 4)
-    owner = (
-        {"project_id": project_id}
-        if project_id
-        else {"labels": [models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]}
-    )
-    spec = models.TaskWriteRequest(name=name, segment_size=2, **owner)
-    task = client.tasks.create_from_data(spec, resource_type=ResourceType.LOCAL, resources=paths)
-    label = task.get_labels()[0]
-    task.set_annotations(
-        models.LabeledDataRequest(
-            shapes=[
-                models.LabeledShapeRequest(
-                    type="rectangle",
-                    frame=3,
-                    label_id=label.id,
-                    points=[1, 2, 10, 20],
-                    attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")],
-                )
-            ]
-        )
-    )
-    return task
-
-
 def test_task_backup_has_the_real_layout_and_restores_with_frames_and_annotations(client, sandbox, tmp_path):
-    task = _annotated_task(client, sandbox, "bridge")
+    task = annotated_task(client, sandbox.mission_dir, "bridge")
     path = task.download_backup(tmp_path / "bridge.zip")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
@@ -102,8 +59,8 @@ def test_project_backup_holds_each_task_and_restores_them(client, sandbox, tmp_p
             name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
         )
     )
-    first = _annotated_task(client, sandbox, "north", project.id)
-    _annotated_task(client, sandbox, "south", project.id)
+    first = annotated_task(client, sandbox.mission_dir, "north", project.id)
+    annotated_task(client, sandbox.mission_dir, "south", project.id)
     path = project.download_backup(tmp_path / "a12.zip")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
@@ -137,7 +94,7 @@ def _export(task_or_project, fmt: str, path: Path, images: bool = True) -> zipfi
 
 
 def test_cvat_for_images_xml_has_meta_labels_segments_and_attributes(client, sandbox, tmp_path):
-    task = _annotated_task(client, sandbox, "bridge")
+    task = annotated_task(client, sandbox.mission_dir, "bridge")
     with _export(task, "CVAT for images 1.1", tmp_path / "cvat.zip") as archive:
         assert {"annotations.xml", "images/frame_00.png", "images/frame_03.png"} <= set(archive.namelist())
         text = archive.read("annotations.xml")
@@ -166,8 +123,8 @@ def test_project_xml_lists_its_tasks_and_each_image_says_its_task(client, sandbo
             name="a12", labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
         )
     )
-    north = _annotated_task(client, sandbox, "north", project.id)
-    _annotated_task(client, sandbox, "south", project.id)
+    north = annotated_task(client, sandbox.mission_dir, "north", project.id)
+    annotated_task(client, sandbox.mission_dir, "south", project.id)
     with _export(project, "CVAT for images 1.1", tmp_path / "p.zip", images=False) as archive:
         root = ET.fromstring(archive.read("annotations.xml"))
     assert root.findtext("meta/project/name") == "a12"
@@ -178,7 +135,7 @@ def test_project_xml_lists_its_tasks_and_each_image_says_its_task(client, sandbo
 
 
 def test_yolo_has_train_txt_beside_obj_data_and_names(client, sandbox, tmp_path):
-    task = _annotated_task(client, sandbox, "bridge")
+    task = annotated_task(client, sandbox.mission_dir, "bridge")
     with _export(task, "YOLO 1.1", tmp_path / "yolo.zip") as archive:
         names = set(archive.namelist())
         assert {
@@ -201,7 +158,7 @@ def test_yolo_has_train_txt_beside_obj_data_and_names(client, sandbox, tmp_path)
 
 
 def test_coco_and_datumaro_follow_their_documented_layouts(client, sandbox, tmp_path):
-    task = _annotated_task(client, sandbox, "bridge")
+    task = annotated_task(client, sandbox.mission_dir, "bridge")
     with _export(task, "COCO 1.0", tmp_path / "coco.zip") as archive:
         assert {"annotations/instances_default.json", "images/frame_03.png"} <= set(archive.namelist())
         coco = json.loads(archive.read("annotations/instances_default.json"))
@@ -231,7 +188,7 @@ def test_cvat_cli_backs_up_and_restores_a_task(client, sandbox, tmp_path):
     cli = Path(sys.executable).with_name("cvat-cli")
     if not cli.exists():
         pytest.skip("cvat-cli is not installed in this environment (pip install -e '.[test]')")
-    task = _annotated_task(client, sandbox, "cli")
+    task = annotated_task(client, sandbox.mission_dir, "cli")
     host, port = sandbox.base_url.rsplit(":", 1)
     env = {
         **os.environ,

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fidelity_support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cvat"))  # cvat_sdk_objects
 if importlib.util.find_spec("skyform_nodeodm") is None:  # an install that predates the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 

@@ -17,24 +17,14 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from cvat_sdk import make_client
-from cvat_sdk.api_client import models
-from cvat_sdk.core.proxies.tasks import ResourceType
+from cvat_sdk_objects import annotated_task
 from fidelity_support import Server, real_server
-from PIL import Image
 
 from skyform.sandbox.clock import SimClock
 from skyform.sandbox.faults import Faults
 from skyform.sandbox.host import SimulatorHost
 from skyform.sandbox.simulator import SimulatorOptions
 from skyform_cvat.simulator import CvatSimulator
-
-ATTRIBUTE = {
-    "name": "severity",
-    "mutable": False,
-    "input_type": "select",
-    "default_value": "low",
-    "values": ["low", "high"],
-}
 
 
 @pytest.fixture(scope="module", params=["simulator", "real"])
@@ -73,34 +63,9 @@ def made(client: Any) -> Iterator[list[Any]]:
             pass
 
 
-def _images(directory: Path, count: int) -> list[Path]:
-    directory.mkdir(parents=True)
-    paths = [directory / f"frame_{i:02d}.png" for i in range(count)]
-    for i, path in enumerate(paths):
-        Image.new("RGB", (64, 48), (40 * i, 90, 160)).save(path)
-    return paths
-
-
 def _task(client: Any, made: list[Any], tmp_path: Path, name: str) -> Any:
-    spec = models.TaskWriteRequest(
-        name=name, segment_size=2, labels=[models.PatchedLabelRequest(name="crack", attributes=[ATTRIBUTE])]
-    )
-    task = client.tasks.create_from_data(spec, resource_type=ResourceType.LOCAL, resources=_images(tmp_path / name, 4))
+    task = annotated_task(client, tmp_path, name)
     made.append(task)
-    label = task.get_labels()[0]
-    task.set_annotations(
-        models.LabeledDataRequest(
-            shapes=[
-                models.LabeledShapeRequest(
-                    type="rectangle",
-                    frame=3,
-                    label_id=label.id,
-                    points=[1, 2, 10, 20],
-                    attributes=[models.AttributeValRequest(spec_id=label.attributes[0].id, value="high")],
-                )
-            ]
-        )
-    )
     return task
 
 

@@ -70,14 +70,25 @@ def test_token_expires_on_the_simulated_clock(start_sandbox: Callable[..., Sandb
 
 
 def test_refused_client_secret_is_an_auth_error_without_the_secret(start_sandbox: Callable[..., Sandbox]) -> None:
-    """A wrong secret fails with AuthError and a hint; the secret never appears in the message."""
+    """A wrong secret fails with AuthError and a hint; the secret never appears in the message.
+
+    In a registry of its own (``redact.isolated``): what is known is what this client
+    registered, not what an earlier test left (run alone, this test once failed on that).
+    """
     secret = "wrong-secret-0123456789"
-    sb = start_sandbox(settings={"client_secret": secret})
-    with pytest.raises(AuthError) as err:
-        sb.client.products()
-    assert "refused the client credentials (HTTP 401)" in err.value.message
-    assert secret not in err.value.message and secret in redact.known_secrets()
-    assert CLIENT_SECRET in redact.known_secrets()
+    with redact.isolated():
+        sb = start_sandbox(settings={"client_secret": secret})
+        with pytest.raises(AuthError) as err:
+            sb.client.products()
+        assert "refused the client credentials (HTTP 401)" in err.value.message
+        assert secret not in err.value.message and secret in redact.known_secrets()
+
+
+def test_client_secret_is_registered_when_the_client_is_made(start_sandbox: Callable[..., Sandbox]) -> None:
+    """The OAuth client secret from the settings is masked before any call is made."""
+    with redact.isolated():
+        start_sandbox()
+        assert CLIENT_SECRET in redact.known_secrets()
 
 
 def test_contract_id_is_sent_as_its_header(start_sandbox: Callable[..., Sandbox]) -> None:

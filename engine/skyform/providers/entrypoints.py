@@ -12,6 +12,13 @@ The rules are importlib.metadata's (Python 3.11-3.13): ``sys.path`` in order, th
 distribution of a (normalised) name wins, ``[group]`` sections of ``name = value`` lines.
 Wherever this reader could differ - a zip file on ``sys.path``, a meta-path finder that
 offers distributions of its own - it hands over to ``importlib.metadata`` itself.
+
+A process that builds many plugin managers (a reconciler, the test suite's in-process CLI
+runs) scans once per state of ``sys.path``: the answer is kept per group with a signature of
+the ``sys.path`` folders (their inode and modification time - installing or removing a
+distribution adds or removes a folder there, which changes the folder's time). As git does
+for its index, a folder modified within the last two seconds is not trusted (file times are
+coarse), so a distribution installed just now is seen by the very next scan.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +88,43 @@ class EntryPoint:
         return target
 
 
+#: group -> (signature of the sys.path folders, their entry points of that group)
+_scanned: dict[str, tuple[tuple[tuple[str, int, int], ...], list[EntryPoint]]] = {}
+_UNSETTLED_NS = 2_000_000_000  # a folder changed this recently may change again within its time's tick
+
+
 def entry_points(group: str) -> list[EntryPoint]:
     """Every entry point of ``group``, in sys.path order, one distribution per name."""
     if not _plain_path():
         return _from_importlib(group)
+    signature = _path_signature()
+    cached = _scanned.get(group)
+    if signature is not None and cached is not None and cached[0] == signature:
+        return list(cached[1])
+    found = _scan(group)
+    if signature is not None:
+        _scanned[group] = (signature, found)
+    return list(found)
+
+
+def _path_signature() -> tuple[tuple[str, int, int], ...] | None:
+    """(folder, inode, mtime) of each ``sys.path`` entry; None while one was changed just now."""
+    settled = time.time_ns() - _UNSETTLED_NS
+    parts = []
+    for entry in sys.path:
+        root = os.path.abspath(entry or ".")
+        try:
+            st = os.stat(root)
+        except OSError:
+            parts.append((root, -1, -1))
+            continue
+        if st.st_mtime_ns > settled:
+            return None
+        parts.append((root, st.st_ino, st.st_mtime_ns))
+    return tuple(parts)
+
+
+def _scan(group: str) -> list[EntryPoint]:
     seen: set[str] = set()
     found: list[EntryPoint] = []
     for folder in _distributions():

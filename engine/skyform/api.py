@@ -65,6 +65,7 @@ class Options:
     today: date | None = None
     executor: str = "local"  # where provider calls run (--executor): a skyform_executors name
     broker: str | None = None  # --broker: the celery executor's broker URL
+    worker_timeout: float | None = None  # --worker-timeout: how long the celery executor waits for a worker
     mission_name: str | None = None  # gitops: a store-wide unique name for the mission
     attributes: dict[str, Any] = field(default_factory=dict)  # recorded on the mission (commit, repository)
 
@@ -364,7 +365,11 @@ class Session:
 
             backend = LOCAL
         assert self.store is not None
-        store, emit, options = self.store, self.emit, {"broker": self.options.broker}
+        store, emit, options = (
+            self.store,
+            self.emit,
+            {"broker": self.options.broker, "worker_timeout": self.options.worker_timeout},
+        )
         return lambda runtime, parallelism: backend.open(ExecutorContext(runtime, parallelism, store, emit, options))
 
     def _backup_state(self) -> None:

@@ -16,11 +16,13 @@
     │       ├── AuthError                       credentials refused; the message says what to do
     │       ├── NotFound                        the remote object is gone
     │       ├── BudgetExceeded                  a cost estimate above lifecycle.max_cost
-    │       └── AdoptError                      a crashed create cannot be matched safely
+    │       ├── AdoptError                      a crashed create cannot be matched safely
+    │       └── OperationTimeLimit              a worker stopped it at the longest an operation may run
     ├── ArtifactError                 exit 1    the artifact store cannot give the bytes asked for
     │   ├── ArtifactMissing                     no object has that digest
     │   └── ArtifactCorrupt                     the stored bytes do not hash to their digest
     ├── BrokerError                   exit 1    the task broker (RabbitMQ, Redis) cannot be used
+    │   └── WorkerTimeout                       no worker took or kept an operation (--worker-timeout)
     ├── ApplyFailed                   exit 1    some resources failed (details were reported)
     └── Interrupted                   exit 130  Ctrl-C; state was written, apply again resumes
 
@@ -247,6 +249,15 @@ class ArtifactCorrupt(ArtifactError):
 
 class BrokerError(SkyformError):
     """The Celery broker (``--broker`` / ``SKYFORM_BROKER``) is unreachable or refused us."""
+
+
+class WorkerTimeout(BrokerError):
+    """No worker took, or kept, an operation within the coordinator's ``--worker-timeout``:
+    nobody consumes its queue, or the worker running it stopped without giving it back."""
+
+
+class OperationTimeLimit(PermanentError):
+    """A worker stopped an operation at the longest one may run (``SKYFORM_LONGEST_OPERATION``)."""
 
 
 class ApplyFailed(SkyformError):

@@ -70,6 +70,12 @@ class Cluster:
         self.queues.add(full)
         return full
 
+    def fresh(self, name: str) -> Path:
+        """A new mission directory for the next test of a module sharing this cluster."""
+        self.mission_dir = self.tmp / name
+        self.mission_dir.mkdir()
+        return self.mission_dir
+
     def write(self, body: str, name: str = "dm") -> Path:
         path = self.mission_dir / "mission.yaml"
         header = f"apiVersion: skyform/v1\nkind: Mission\nmetadata: {{name: {name}}}\n"
@@ -223,6 +229,13 @@ def _cluster(tmp_path: Path, broker: str) -> Iterator[Cluster]:
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     """Workers on the machine's RabbitMQ, state in PostgreSQL."""
     yield from _cluster(tmp_path, RABBITMQ)
+
+
+@pytest.fixture(scope="module")
+def module_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """One cluster (its workers, schema and queues) for every test of a module: each test
+    takes a :meth:`Cluster.fresh` mission directory and a mission name of its own."""
+    yield from _cluster(tmp_path_factory.mktemp("cluster"), RABBITMQ)
 
 
 @pytest.fixture

@@ -74,3 +74,14 @@ def test_workers_seen_with_their_queues(leases):
     seen = {w.name: w for w in leases.workers()}
     assert sorted(seen) == ["w1@a", "w2@b"]
     assert seen["w1@a"].queues == ["site-a12"] and seen["w1@a"].pid == 12
+
+
+def test_a_call_the_coordinator_gave_up_on_is_never_run_but_a_live_holder_keeps_it(leases):
+    """abandon(): no worker took it (or its holder lapsed) - closed; a live holder - kept."""
+    assert leases.abandon("c1", mission="m", address="a", step="create", queue="q")
+    assert take(leases, "late-worker").finished  # a worker getting the message later skips it
+    held = leases.take("c2", mission="m", address="b", step="create", queue="q", worker="w1", ttl=30)
+    assert held.lease is not None
+    assert not leases.abandon("c2", mission="m", address="b", step="create", queue="q")
+    assert leases.abandon("c2", mission="m", address="b", step="create", queue="q", now=time.time() + 31)
+    assert not leases.finish("c2", held.lease.token)  # its late result is refused

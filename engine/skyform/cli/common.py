@@ -27,7 +27,7 @@ state_option = shared("state")
 run_options = shared("sandbox", "secrets_file", "target", "exclude", "parallelism", "refresh", "json", "state")
 
 #: Where apply's and destroy's provider calls run (the table is :data:`skyform.cli.options.OPTIONS`).
-executor_options = shared("executor", "broker")
+executor_options = shared("executor", "broker", "worker_timeout")
 
 
 def options_from(kw: dict[str, Any]) -> Any:
@@ -46,6 +46,7 @@ def options_from(kw: dict[str, Any]) -> Any:
         detach=kw.get("detach", False),
         executor=kw.get("executor") or "local",
         broker=kw.get("broker"),
+        worker_timeout=kw.get("worker_timeout"),
     )
 
 

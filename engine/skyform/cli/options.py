@@ -124,6 +124,18 @@ OPTIONS: dict[str, SharedOption] = {
             "amqp://guest:guest@127.0.0.1:5672//; redis://HOST:6379/0 too). Env: SKYFORM_BROKER.",
         },
     ),
+    "worker_timeout": SharedOption(
+        ("--worker-timeout",),
+        {
+            "metavar": "SECONDS",
+            "type": click.FloatRange(min=0, min_open=True),
+            "default": 300.0,
+            "show_default": True,
+            "envvar": "SKYFORM_WORKER_TIMEOUT",
+            "help": "With --executor celery: fail an operation's resource when no worker took it (nobody serves "
+            "its queue) or kept it (its worker stopped) for this long. Env: SKYFORM_WORKER_TIMEOUT.",
+        },
+    ),
     "ack_irreversible": SharedOption(
         ("--ack-irreversible",),
         {

@@ -87,6 +87,17 @@ def longest_operation() -> float:
     return value
 
 
+def hard_limit_grace() -> float:
+    """Seconds between the soft time limit (an exception in the operation) and the hard one
+    (its process is killed): ``SKYFORM_TIME_LIMIT_GRACE``, default 30."""
+    raw = os.environ.get("SKYFORM_TIME_LIMIT_GRACE", "")
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        raise UsageError(f"SKYFORM_TIME_LIMIT_GRACE={raw!r} is not a number of seconds") from None
+    return max(value, 0.0)
+
+
 def visibility_timeout(longest: float) -> float:
     """Redis redelivers an unacknowledged message after this long: twice the longest operation."""
     return 2 * longest
@@ -113,7 +124,7 @@ def settings(url: str, longest: float | None = None) -> dict[str, Any]:
         "task_ignore_result": True,
         "task_default_queue": DEFAULT_QUEUE,
         "task_soft_time_limit": longest,
-        "task_time_limit": longest + 30,
+        "task_time_limit": longest + hard_limit_grace(),
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
     }

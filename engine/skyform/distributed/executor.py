@@ -10,6 +10,15 @@ come back on this apply's reply queue (:mod:`.replies`) and are handed to the wa
 when their lease token is still the current one (:meth:`~skyform.state.leases.Leases.finish`):
 a stale worker's late result is refused with a warning, and the walk waits for the worker
 that holds the operation now.
+
+Waiting is bounded (``--worker-timeout``, :data:`DEFAULT_WORKER_TIMEOUT`): a watchdog looks at
+every operation nothing was heard of for that long. While a worker holds its lease (renewed
+by heartbeat) it is running, however long; while a worker that serves its queue was seen
+recently (workers' heartbeats in the state database) it is queued behind other work. With
+neither - nobody consumes the queue, or its worker stopped and nobody took it over - the
+operation is closed in the lease table (a worker that gets the message later skips it) and
+its resource fails with :class:`~skyform.errors.WorkerTimeout`, naming the queue and the
+workers seen.
 """
 
 from __future__ import annotations
@@ -17,13 +26,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..apply.calls import Call, Completion
 from ..apply.executor import ExecutorContext, LocalExecutor, Report
 from ..apply.node import Step
-from ..errors import BrokerError, SkyformError
+from ..errors import BrokerError, SkyformError, WorkerTimeout
 from ..events import EventKind
 from ..providers.base import Reporter
 from ..spec.mission import Mission
@@ -35,6 +45,21 @@ from .tasks import TASK_NAME
 LEASE_RETENTION = 86400.0
 #: Steps that run on workers; the others (poll, cancel) stay in the coordinator.
 REMOTE_STEPS = frozenset({Step.CREATE, Step.UPDATE, Step.DELETE})
+#: Seconds the coordinator waits for a worker to take (or keep) an operation (``--worker-timeout``).
+DEFAULT_WORKER_TIMEOUT = 300.0
+
+
+@dataclass
+class _Inflight:
+    """An operation sent to the workers and not answered yet."""
+
+    call: Call
+    reporter: Reporter
+    report: Report
+    queue: str
+    heard_at: float  # when the coordinator last heard of it (sent, started, progress, a live lease)
+    worker: str = ""
+    warned: bool = False
 
 
 def queue_for(call: Call, mission: Mission) -> str:
@@ -73,14 +98,18 @@ class CeleryExecutor:
             # a day after their last use, no broker redelivers an operation any more
             self.leases.forget(self.mission.name, time.time() - LEASE_RETENTION)
             self.local = LocalExecutor(runtime, context.parallelism)
-            self.pending: dict[str, tuple[Call, Reporter, Report]] = {}
+            self.pending: dict[str, _Inflight] = {}
             self._lock = threading.Lock()
             self.state_url = for_workers(url)
+            self.worker_timeout = float(context.options.get("worker_timeout") or DEFAULT_WORKER_TIMEOUT)
             self.listener = replies.ReplyListener(self.app, replies.reply_queue_name(), self._on_reply)
             self.listener.start()
         except BaseException:
             self._store.close()
             raise
+        self._stop = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="skyform-worker-timeout", daemon=True)
+        self._watchdog.start()
 
     def submit(self, call: Call, reporter: Reporter, report: Report) -> None:
         if not self._on_workers(call):
@@ -107,7 +136,7 @@ class CeleryExecutor:
             report(Completion(call.address, error=exc))
             return
         with self._lock:
-            self.pending[call_id] = (call, reporter, report)
+            self.pending[call_id] = _Inflight(call, reporter, report, queue, time.time())
         try:
             self.app.send_task(TASK_NAME, args=[payload], queue=queue, routing_key=queue)
         except Exception as exc:  # kombu's transport errors
@@ -129,6 +158,8 @@ class CeleryExecutor:
         call_id, kind = str(body.get("call_id")), body.get("kind")
         with self._lock:
             entry = self.pending.get(call_id)
+            if entry is not None:
+                entry.heard_at = time.time()
         address, worker = str(body.get("address")), str(body.get("worker"))
         if kind == "completion":
             token = int(body.get("token") or 0)
@@ -137,24 +168,23 @@ class CeleryExecutor:
             try:
                 accepted = self._accept(call_id, token)
             except SkyformError as exc:  # the state database is gone: the walk fails the node
-                with self._lock:
-                    self.pending.pop(call_id, None)
-                entry[2](Completion(address, error=exc))
+                if self._take(call_id):
+                    entry.report(Completion(address, error=exc))
                 return
             if not accepted:
                 return self._refused(address, worker, token)
-            with self._lock:
-                self.pending.pop(call_id, None)
-            entry[2](wire.decode_completion(body["body"]))
+            if self._take(call_id):
+                entry.report(wire.decode_completion(body["body"]))
             return
         if entry is None:
             return
         if kind == "started":
+            entry.worker = worker
             self.emit(
                 {
                     "event": EventKind.DISPATCHED,
                     "address": address,
-                    "step": str(entry[0].step),
+                    "step": str(entry.call.step),
                     "worker": worker,
                     "queue": body.get("queue"),
                     "delivery": body.get("delivery"),
@@ -162,9 +192,77 @@ class CeleryExecutor:
                 }
             )
         elif kind == "progress":
-            entry[1].progress(body.get("fraction"), str(body.get("message") or ""))
+            entry.reporter.progress(body.get("fraction"), str(body.get("message") or ""))
         elif kind == "warning":
-            entry[1].warn(str(body.get("message") or ""))
+            entry.reporter.warn(str(body.get("message") or ""))
+
+    def _take(self, call_id: str) -> bool:
+        """Remove ``call_id`` from the pending calls: True for the one caller that reports it."""
+        with self._lock:
+            return self.pending.pop(call_id, None) is not None
+
+    # -- bounded waits ------------------------------------------------------------------------
+    def _watch(self) -> None:
+        tick = min(5.0, max(0.1, self.worker_timeout / 10))
+        while not self._stop.wait(tick):
+            try:
+                self.check_waits()
+            except Exception:  # a database hiccup: look again at the next tick
+                continue
+
+    def check_waits(self, now: float | None = None) -> None:
+        """Fail the operations nobody took or kept for ``worker_timeout`` (see the module docstring)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            quiet = [(cid, e) for cid, e in self.pending.items() if now - e.heard_at > self.worker_timeout]
+        if not quiet:
+            return
+        seen = self.leases.workers()
+        for call_id, entry in quiet:
+            lease = self.leases.get(call_id)
+            if lease is not None and lease.finished_at is not None:
+                continue  # its result was accepted: the reply is on its way to the walk
+            if lease is not None and lease.token and lease.expires_at > now:
+                entry.heard_at = now  # a worker holds it and renews its lease: it is running
+                continue
+            serving = [w for w in seen if entry.queue in w.queues and now - w.seen_at <= self.worker_timeout]
+            if serving and not (lease is not None and lease.token):
+                if not entry.warned:  # queued behind other work on live workers: keep waiting
+                    entry.warned = True
+                    names = ", ".join(w.name for w in serving)
+                    entry.reporter.warn(
+                        f"no worker has taken it from queue {entry.queue} for {self.worker_timeout:g}s; "
+                        f"waiting: {names} serve it and are busy"
+                    )
+                continue
+            if not self.leases.abandon(
+                call_id,
+                mission=self.mission.name,
+                address=entry.call.address,
+                step=str(entry.call.step),
+                queue=entry.queue,
+                now=now,
+            ):
+                continue  # a worker took it just now
+            if self._take(call_id):
+                entry.report(Completion(entry.call.address, error=self._timeout(entry, lease, seen)))
+
+    def _timeout(self, entry: _Inflight, lease: Any, seen: list[Any]) -> WorkerTimeout:
+        what, queue, limit = f"{entry.call.address}'s {entry.call.step}", entry.queue, self.worker_timeout
+        broker = shown(str(self.app.conf.broker_url))
+        if lease is not None and lease.token:
+            return WorkerTimeout(
+                f"{what} stopped on worker {lease.worker} (its lease lapsed) and no worker took it over in {limit:g}s",
+                hint=f"start a worker: skyform worker --queues {queue} --broker {broker}; apply again adopts "
+                "what the lost attempt made",
+            )
+        others = sorted({q for w in seen for q in w.queues if now_seen(w, limit)})
+        heard = f"workers seen serve {', '.join(others)}" if others else f"no worker was seen in the last {limit:g}s"
+        return WorkerTimeout(
+            f"no worker took {what} from queue {queue} in {limit:g}s ({heard})",
+            hint=f"start one: skyform worker --queues {queue} --broker {broker}; or check the queue name "
+            "(lifecycle.queue, settings.queues); --worker-timeout SECONDS waits longer",
+        )
 
     def _accept(self, call_id: str, token: int) -> bool:
         """The fence: the current token's result, once; an unfenced one (token 0: the worker
@@ -185,6 +283,13 @@ class CeleryExecutor:
         )
 
     def shutdown(self) -> None:
+        self._stop.set()
+        self._watchdog.join(timeout=5)
         self.local.shutdown()
         self.listener.stop()
         self._store.close()
+
+
+def now_seen(worker: Any, within: float) -> bool:
+    """Whether ``worker`` (a :class:`~skyform.state.leases.WorkerSeen`) was heard of ``within`` seconds."""
+    return time.time() - float(worker.seen_at) <= within

@@ -11,8 +11,12 @@ mission's state: the coordinator does, after checking the token.
 - An operation delivered more than :data:`DELIVERY_LIMIT` times (it keeps killing its
   worker) is not run again: its resource fails with a message saying so.
 - An operation running past the longest an operation may run is stopped by Celery's time
-  limits. (Known gap: the message naming the limit below does not reach the coordinator
-  yet - the test of it hangs - so the apply waits; see docs/distributed.md.)
+  limits and comes back as a failure of its resource (:class:`~skyform.errors.OperationTimeLimit`):
+  the soft limit inside the task, the hard one (the pool process is killed) from the worker's
+  main process (:class:`OperateRequest`), fenced by the lease that process still holds.
+- Every worker process says it is alive (``workers`` table, every :func:`heartbeat_interval`
+  seconds) in each state database it served, and the main process in the one ``--state``
+  names: the coordinator tells "queued behind busy workers" from "nobody serves the queue".
 
 The mission is loaded by the worker from its own copy (the path the coordinator names;
 its digest must match), with the worker's secrets; clients are kept per mission.
@@ -33,11 +37,12 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.worker.request import Request
 
 from .. import redact
 from ..apply.calls import Call, Completion, perform
 from ..apply.node import Step
-from ..errors import PermanentError, SkyformError
+from ..errors import OperationTimeLimit, PermanentError, SkyformError
 from ..providers.base import Reporter
 from ..spec.secrets import Secrets
 from ..state.leases import Lease
@@ -55,6 +60,97 @@ TASK_NAME = "skyform.operate"
 def lease_ttl() -> float:
     """Seconds a lease lasts without a heartbeat (``SKYFORM_LEASE_TTL``, default 30)."""
     return float(os.environ.get("SKYFORM_LEASE_TTL") or 30)
+
+
+def heartbeat_interval() -> float:
+    """Seconds between a worker's "alive" marks (``SKYFORM_WORKER_HEARTBEAT``, default 10):
+    well below the coordinator's ``--worker-timeout``."""
+    return float(os.environ.get("SKYFORM_WORKER_HEARTBEAT") or 10)
+
+
+class Beacon:
+    """Marks this worker alive, with its queues, in every state store it holds, by heartbeat."""
+
+    def __init__(self, worker: str, queues: list[str], stores: dict[str, Any]) -> None:
+        self.worker, self.queues, self.stores = worker, queues, stores
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def start(self) -> None:
+        """Start beating in this process (again after a fork: threads do not survive one)."""
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="skyform-worker-heartbeat", daemon=True)
+        self._thread.start()
+
+    def beat(self) -> None:
+        for store in list(self.stores.values()):
+            try:
+                store.leases().seen(self.worker, host=socket.gethostname(), pid=os.getpid(), queues=self.queues)
+            except Exception:  # a database hiccup: the next beat tries again
+                continue
+
+    def _run(self) -> None:
+        interval = heartbeat_interval()
+        while True:
+            time.sleep(interval)
+            self.beat()
+
+
+class OperateRequest(Request):  # celery ships no type hints: Request is Any to mypy
+    """The worker's main-process view of one ``skyform.operate`` message.
+
+    At the hard time limit Celery kills the pool process and acknowledges the message as
+    failed, so nothing would reach the coordinator: this sends the completion instead,
+    fenced with the lease the killed process held.
+    """
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        super().on_timeout(soft, timeout)
+        if soft:
+            return  # the task itself reports it (see _run)
+        try:
+            report_time_limit(self.task.app, self.args[0], str(self.hostname), timeout)
+        except Exception:  # best effort: the coordinator's --worker-timeout catches what this misses
+            pass
+
+
+def report_time_limit(app: Celery, payload: dict[str, Any], worker: str, timeout: float) -> None:
+    """Tell the coordinator that ``payload``'s operation was stopped at a time limit, fenced
+    with the lease ``worker`` holds (nothing when it holds none: no one else is told twice)."""
+    settings: WorkerSettings = app.conf.skyform_worker
+    url = settings.state or payload["state"]
+    store = _open_store(url, Path(payload["mission"]["source"]))
+    try:
+        lease = store.leases().get(payload["call_id"])
+    finally:
+        store.close()
+    if lease is None or lease.finished_at is not None or lease.worker != worker:
+        return  # taken over, or answered: not ours to report
+    address, step = payload["call"]["address"], payload["call"]["step"]
+    error = _time_limit_error(address, step, worker, timeout)
+    replies.publish(
+        app,
+        payload["reply_to"],
+        {
+            "call_id": payload["call_id"],
+            "address": address,
+            "worker": worker,
+            "kind": "completion",
+            "token": lease.token,
+            "body": wire.encode_completion(Completion(address, error=error)),
+        },
+    )
+
+
+def _time_limit_error(address: str, step: str, worker: str, seconds: float) -> OperationTimeLimit:
+    return OperationTimeLimit(
+        f"{address}: its {step} ran longer than {seconds:g}s on {worker} and was stopped: the longest "
+        "an operation may run (SKYFORM_LONGEST_OPERATION, kept below RabbitMQ's consumer_timeout)",
+        hint="raise SKYFORM_LONGEST_OPERATION on the workers and the broker's consumer_timeout together; "
+        "apply again adopts what the stopped attempt made",
+    )
 
 
 @dataclasses.dataclass
@@ -89,13 +185,22 @@ class OperateTask(Task):  # celery ships no type hints: Task is Any to mypy
     """The task class: caches per worker process (state stores, loaded missions)."""
 
     name = TASK_NAME
+    Request = OperateRequest
     _stores: dict[str, Any]
     _runtimes: dict[tuple[str, str, str], Any]
+    _beacon: Beacon
 
     def cached(self) -> tuple[dict[str, Any], dict[tuple[str, str, str], Any]]:
         if not hasattr(self, "_stores"):
             self._stores, self._runtimes = {}, {}
         return self._stores, self._runtimes
+
+    def beacon(self, worker: str, queues: list[str]) -> Beacon:
+        """This process's heartbeat over the stores it holds, started once per process."""
+        if not hasattr(self, "_beacon"):
+            self._beacon = Beacon(worker, queues, self.cached()[0])
+        self._beacon.start()
+        return self._beacon
 
 
 def register(app: Celery) -> None:
@@ -108,6 +213,15 @@ def register(app: Celery) -> None:
 
 def run_operation(task: OperateTask, payload: dict[str, Any]) -> None:
     """The body of ``skyform.operate`` (see the module docstring)."""
+    try:
+        _operate(task, payload)
+    except SoftTimeLimitExceeded:  # outside the provider's code: taking the lease, loading, replying
+        from .app import longest_operation
+
+        report_time_limit(task.app, payload, str(task.request.hostname or ""), longest_operation())
+
+
+def _operate(task: OperateTask, payload: dict[str, Any]) -> None:
     app = task.app
     settings: WorkerSettings = app.conf.skyform_worker
     worker = str(task.request.hostname or f"skyform-{os.getpid()}@{socket.gethostname()}")
@@ -117,6 +231,10 @@ def run_operation(task: OperateTask, payload: dict[str, Any]) -> None:
     def reply(body: dict[str, Any]) -> None:
         replies.publish(app, reply_to, {"call_id": call_id, "address": address, "worker": worker, **body})
 
+    try:  # heard of at once: loading the mission may take a while on a cold worker
+        reply({"kind": "received"})
+    except Exception:  # best effort, like progress
+        pass
     stores, runtimes = task.cached()
     url = settings.state or payload["state"]
     ttl = lease_ttl()
@@ -126,6 +244,7 @@ def run_operation(task: OperateTask, payload: dict[str, Any]) -> None:
             store = stores[url] = _open_store(url, Path(payload["mission"]["source"]))
         leases = store.leases()
         leases.seen(worker, host=socket.gethostname(), pid=os.getpid(), queues=settings.queues)
+        task.beacon(worker, settings.queues)
         lease = _take(leases, call_id, payload, worker, ttl)
     except SkyformError as exc:  # the state database is unreachable: no lease, so not run
         stores.pop(url, None)
@@ -153,12 +272,17 @@ def run_operation(task: OperateTask, payload: dict[str, Any]) -> None:
         return
     secrets = Secrets.from_file(Path(settings.secrets_file) if settings.secrets_file else None)
     with _heartbeat(leases, lease, ttl):
-        done = _run(app, runtimes, payload, secrets, lease)
+        done = _run(app, runtimes, payload, secrets, lease, store)
     reply({"kind": "completion", "token": lease.token, "body": wire.encode_completion(done)})
 
 
 def _run(
-    app: Celery, runtimes: dict[tuple[str, str, str], Any], payload: dict[str, Any], secrets: Secrets, lease: Lease
+    app: Celery,
+    runtimes: dict[tuple[str, str, str], Any],
+    payload: dict[str, Any],
+    secrets: Secrets,
+    lease: Lease,
+    store: Any,
 ) -> Completion:
     address = payload["call"]["address"]
     try:
@@ -166,21 +290,41 @@ def _run(
         if lease.deliveries > 1 and call.step == Step.CREATE:
             call = dataclasses.replace(call, adopt_first=True)  # the lost attempt may have created it
         runtime = _runtime(runtimes, payload, secrets)
+        _see_inputs(runtime, store, payload["mission"]["name"])
     except SkyformError as exc:
         return Completion(address, error=exc)
     done = perform(call, runtime, _Publisher(app, payload["reply_to"], payload["call_id"], address, lease.worker))
-    if isinstance(done.error, SoftTimeLimitExceeded):
+    if _stopped_by_limit(done.error):
         from .app import longest_operation
 
-        return Completion(
-            address,
-            error=PermanentError(
-                f"{address}: its {call.step} ran longer than {longest_operation():g}s on {lease.worker}, the longest "
-                "an operation may run (SKYFORM_LONGEST_OPERATION, kept below RabbitMQ's consumer_timeout)",
-                hint="raise SKYFORM_LONGEST_OPERATION on the workers and the broker's consumer_timeout together",
-            ),
-        )
+        return Completion(address, error=_time_limit_error(address, str(call.step), lease.worker, longest_operation()))
     return done
+
+
+def _stopped_by_limit(error: BaseException | None) -> bool:
+    """Whether Celery's soft time limit is what ended the operation (raised inside it, maybe
+    wrapped by a provider: ``cannot connect: SoftTimeLimitExceeded()``)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, SoftTimeLimitExceeded):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _see_inputs(runtime: Any, store: Any, mission: str) -> None:
+    """Fill ``ctx.inputs`` from the mission's records as the coordinator wrote them: the files a
+    ``local.Files`` set published (path -> digest), so an upload on a machine without the
+    photos reads them from the artifact store, each verified by its sha256
+    (:meth:`~skyform.providers.base.OperationContext.local_file`). Read per operation: a set
+    published since the last one is seen."""
+    from ..artifacts.references import published_files
+
+    found = published_files(store.resources(mission).values())
+    runtime.inputs.update(found)
+    for gone in set(runtime.inputs) - set(found):
+        runtime.inputs.pop(gone, None)
 
 
 def _take(leases: Any, call_id: str, payload: dict[str, Any], worker: str, ttl: float) -> Lease | None:

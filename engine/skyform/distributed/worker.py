@@ -78,6 +78,8 @@ def command(
 
     @worker_ready.connect(weak=False)
     def announce(**_: Any) -> None:  # tests and operators wait for this line
+        if state_url:  # alive in the state it names from the start, before any operation
+            _beacon(hostname, wanted, state_url)
         click.echo(f"skyform worker {hostname} ready", err=True)
 
     click.echo(f"skyform worker {hostname}: queues {', '.join(wanted)} on {shown(str(app.conf.broker_url))}", err=True)
@@ -98,3 +100,19 @@ def command(
     ]
     app.worker_main(argv)
     return 0
+
+
+def _beacon(hostname: str, queues: list[str], state_url: str) -> None:
+    """Mark this worker alive in ``state_url`` now and by heartbeat (``skyform status``, and the
+    coordinator's ``--worker-timeout`` telling a busy queue from one nobody serves)."""
+    from ..errors import SkyformError
+    from .tasks import Beacon, _open_store
+
+    try:
+        stores = {state_url: _open_store(state_url, Path.cwd())}
+    except SkyformError as exc:  # the database is down: operations will say so when they come
+        click.echo(f"skyform worker {hostname}: cannot reach the state database yet: {exc}", err=True)
+        return
+    beacon = Beacon(hostname, queues, stores)
+    beacon.beat()
+    beacon.start()

@@ -128,6 +128,30 @@ class Leases:
             )
             return bool(cur.rowcount)
 
+    def abandon(
+        self, call_id: str, *, mission: str, address: str, step: str, queue: str, now: float | None = None
+    ) -> bool:
+        """Close ``call_id`` for good on the coordinator's side (it gave up waiting): a worker
+        that takes its message later finds it finished and does not run it. False when a live
+        worker holds it now (the wait is over: its result is coming)."""
+        now = time.time() if now is None else now
+        with self.store._writing() as cur:
+            cur.execute(
+                self.store._sql(
+                    "INSERT INTO {t}leases (call_id, mission, address, step, queue, token, worker, deliveries,"
+                    " expires_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, '', 0, 0, ?) ON CONFLICT (call_id) DO NOTHING"
+                ),
+                (call_id, mission, address, step, queue, now),
+            )
+            cur.execute(
+                self.store._sql(
+                    "UPDATE {t}leases SET finished_at = ?, updated_at = ?"
+                    " WHERE call_id = ? AND finished_at IS NULL AND (token = 0 OR expires_at <= ?)"
+                ),
+                (now, now, call_id, now),
+            )
+            return bool(cur.rowcount)
+
     def forget(self, mission: str, before: float) -> int:
         """Drop ``mission``'s leases untouched since ``before`` (epoch seconds): finished
         ones, and ones a dead coordinator left. Only for times no delivery can still come

@@ -85,9 +85,20 @@ class Thing(ResourceKind):
         # upload before the object exists, or after: FAKE_CREATE_PAUSE=before:5 / after:5)
         if spec["name"] in os.environ.get("FAKE_KILL_WORKER_ON", "").split(","):
             os.kill(os.getpid(), signal.SIGKILL)
-        phase, _, seconds = os.environ.get("FAKE_CREATE_PAUSE", "").partition(":")
+        # one pause for every create, or per name: FAKE_CREATE_PAUSE=slow=before:5,hard=stubborn:30
+        pause = os.environ.get("FAKE_CREATE_PAUSE", "")
+        if "=" in pause:
+            pause = dict(p.split("=", 1) for p in pause.split(",")).get(spec["name"], "")
+        phase, _, seconds = pause.partition(":")
         if phase == "before":
             time.sleep(float(seconds))
+        elif phase == "stubborn":  # a provider that swallows Celery's soft time limit
+            deadline = time.monotonic() + float(seconds)
+            while time.monotonic() < deadline:
+                try:
+                    time.sleep(0.05)
+                except BaseException:  # the point: it keeps going
+                    pass
         created = self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
         if phase == "after":
             time.sleep(float(seconds))

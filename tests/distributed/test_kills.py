@@ -133,3 +133,29 @@ def test_a_coordinator_killed_while_creates_are_out_on_workers_leaves_intents_th
     assert cluster.names() == names and cluster.remote()["creates"] == 2
     outcomes = {e["address"]: e.get("outcome") for e in events(ran.stdout) if e.get("after") == "ready"}
     assert outcomes == {"a": "adopted", "b": "adopted"}
+
+
+@pytest.mark.slow  # the visibility timeout is waited out: ~20 s, and more than a minute under load
+def test_on_redis_a_killed_workers_operation_comes_back_after_the_visibility_timeout(redis_cluster):
+    """Redis has no consumer to notice the loss: the unacknowledged message is restored
+    after the visibility timeout (twice the longest operation: 2 x 10 s here), then the
+    replacement adopts or creates - one object per resource."""
+    cluster = redis_cluster
+    queue = cluster.queue("redis-kill")
+    things(cluster, queue, ["a", "b"])
+    limits = {"SKYFORM_LONGEST_OPERATION": "10"}
+    doomed = cluster.worker(queue, concurrency=2, env={**limits, "FAKE_CREATE_PAUSE": "after:3"})
+    coordinator = cluster.popen_apply()
+    try:
+        wait_for(lambda: len(cluster.names()) == 2, "the objects at the service")
+        doomed.kill()  # both creates made their object; neither answer reached the coordinator
+        cluster.worker(queue, concurrency=2, env=limits)
+        out, err = coordinator.communicate(timeout=120)
+    finally:
+        if coordinator.poll() is None:
+            coordinator.kill()
+            coordinator.wait()
+    assert coordinator.returncode == 0, out + err
+    assert cluster.names() == ["a", "b"] and cluster.remote()["creates"] == 2  # 0 duplicated, 0 lost
+    outcomes = {e["address"]: e.get("outcome") for e in events(out) if e.get("after") == "ready"}
+    assert outcomes == {"a": "adopted", "b": "adopted"}

@@ -47,6 +47,7 @@ from ..providers.base import Reporter
 from ..spec.secrets import Secrets
 from ..state.leases import Lease
 from . import replies, wire
+from .heartbeat import Beacon
 
 #: Deliveries of one operation before it is given up (each one lost its worker).
 DELIVERY_LIMIT = 3
@@ -60,42 +61,6 @@ TASK_NAME = "skyform.operate"
 def lease_ttl() -> float:
     """Seconds a lease lasts without a heartbeat (``SKYFORM_LEASE_TTL``, default 30)."""
     return float(os.environ.get("SKYFORM_LEASE_TTL") or 30)
-
-
-def heartbeat_interval() -> float:
-    """Seconds between a worker's "alive" marks (``SKYFORM_WORKER_HEARTBEAT``, default 10):
-    well below the coordinator's ``--worker-timeout``."""
-    return float(os.environ.get("SKYFORM_WORKER_HEARTBEAT") or 10)
-
-
-class Beacon:
-    """Marks this worker alive, with its queues, in every state store it holds, by heartbeat."""
-
-    def __init__(self, worker: str, queues: list[str], stores: dict[str, Any]) -> None:
-        self.worker, self.queues, self.stores = worker, queues, stores
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def start(self) -> None:
-        """Start beating in this process (again after a fork: threads do not survive one)."""
-        if self._thread is not None and self._pid == os.getpid():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="skyform-worker-heartbeat", daemon=True)
-        self._thread.start()
-
-    def beat(self) -> None:
-        for store in list(self.stores.values()):
-            try:
-                store.leases().seen(self.worker, host=socket.gethostname(), pid=os.getpid(), queues=self.queues)
-            except Exception:  # a database hiccup: the next beat tries again
-                continue
-
-    def _run(self) -> None:
-        interval = heartbeat_interval()
-        while True:
-            time.sleep(interval)
-            self.beat()
 
 
 class OperateRequest(Request):  # celery ships no type hints: Request is Any to mypy

@@ -106,7 +106,8 @@ def _beacon(hostname: str, queues: list[str], state_url: str) -> None:
     """Mark this worker alive in ``state_url`` now and by heartbeat (``skyform status``, and the
     coordinator's ``--worker-timeout`` telling a busy queue from one nobody serves)."""
     from ..errors import SkyformError
-    from .tasks import Beacon, _open_store
+    from .heartbeat import Beacon
+    from .tasks import _open_store
 
     try:
         stores = {state_url: _open_store(state_url, Path.cwd())}

@@ -4,6 +4,12 @@ The manifest is the resource's outputs; "remote" state is the disk itself, so ``
 re-hashes the files and a changed file shows as drift (an update in the plan). Hashing
 skips files whose size and mtime match the recorded manifest, so re-plans of large image
 sets stay cheap.
+
+``manifest_sha256`` hashes each file's path *relative to the mission directory* with its
+sha256, so the same mission in two checkouts (two machines, a moved directory) has the same
+digest and plans no drift. Records made when it hashed absolute paths keep their digest as
+long as their files are the same (:func:`legacy_manifest`): a new digest would change the
+``fingerprint`` of every task made from the set, and replace them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,39 @@ from skyform.providers import CheckContext, Cost, OperationContext, Record, Reso
 from skyform.spec.values import is_known
 
 from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
+
+
+def manifest_digest(entries: Iterable[Mapping[str, Any]], base: Path) -> str:
+    """The set's digest: its files' paths relative to ``base`` (the mission directory), with
+    their sha256; a path outside it (an absolute ``paths`` entry) counts as it is."""
+    return hashlib.sha256(
+        "".join(f"{_relative(e['path'], base)}\0{e['sha256']}\n" for e in entries).encode()
+    ).hexdigest()
+
+
+def legacy_manifest(entries: Iterable[Mapping[str, Any]]) -> str:
+    """The digest as recorded before it was relative: over the absolute paths."""
+    return hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return Path(path).relative_to(base).as_posix()
+    except ValueError:
+        return path
+
+
+def _old_base(previous: list[Mapping[str, Any]], current: list[Path], base: Path) -> Path | None:
+    """Where the recorded files were when the mission was elsewhere (a copied checkout): the
+    recorded path that ends with a current file's relative path names the old directory."""
+    if not previous or not current:
+        return None
+    rel = _relative(str(current[0]), base)
+    for entry in previous:
+        recorded = str(entry["path"])
+        if recorded.endswith("/" + rel) and not Path(rel).is_absolute():
+            return Path(recorded[: -len(rel) - 1])
+    return None
 
 
 def _sha256(path: Path) -> str:
@@ -101,8 +140,13 @@ class FilesKind(ResourceKind):
             )
         return files
 
-    def _manifest(self, files: list[Path], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        known = {f["path"]: f for f in (previous or {}).get("files", [])}
+    def _manifest(self, files: list[Path], base: Path, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        base = base.resolve()
+        recorded = list((previous or {}).get("files", []))
+        known = {f["path"]: f for f in recorded}
+        moved_from = _old_base(recorded, files, base) if recorded and str(files[0]) not in known else None
+        if moved_from is not None:  # the same files in another checkout: compare them by relative path
+            known.update({str(base / _relative(f["path"], moved_from)): f for f in recorded})
         entries = []
         total = 0
         for path in files:
@@ -117,7 +161,12 @@ class FilesKind(ResourceKind):
                 entry["artifact"] = old["artifact"]  # still published: a refresh keeps the reference
             entries.append(entry)
             total += st.st_size
-        manifest = hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
+        manifest = manifest_digest(entries, base)
+        if previous and recorded and previous.get("manifest_sha256") == legacy_manifest(recorded):
+            # recorded with absolute paths: the same files (by relative path and content) keep it
+            was = [(_relative(f["path"], moved_from or base), f["sha256"]) for f in recorded]
+            if was == [(_relative(e["path"], base), e["sha256"]) for e in entries]:
+                manifest = str(previous["manifest_sha256"])
         return {
             "paths": [e["path"] for e in entries],
             "count": len(entries),
@@ -127,7 +176,7 @@ class FilesKind(ResourceKind):
         }
 
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:
-        outputs = self._manifest(self._match(spec, ctx.mission_dir))
+        outputs = self._manifest(self._match(spec, ctx.mission_dir), ctx.mission_dir)
         if ctx.artifacts.shared:
             self._publish(outputs["files"], ctx)
         return Result(
@@ -138,7 +187,7 @@ class FilesKind(ResourceKind):
 
     def read(self, record: Record, ctx: OperationContext) -> Result | None:
         try:
-            outputs = self._manifest(self._match(record.spec, ctx.mission_dir), record.outputs)
+            outputs = self._manifest(self._match(record.spec, ctx.mission_dir), ctx.mission_dir, record.outputs)
         except PermanentError:
             return None  # the files are gone: the plan recreates (and then reports the error)
         return Result(

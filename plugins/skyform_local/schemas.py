@@ -49,7 +49,11 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "manifest_sha256": {"type": "string", "description": "Digest of the sorted (path, sha256) list."},
+        "manifest_sha256": {
+            "type": "string",
+            "description": "Digest of the sorted (path relative to the mission directory, sha256) list: "
+            "the same in every checkout.",
+        },
     },
     "required": ["paths", "count", "bytes", "files", "manifest_sha256"],
 }

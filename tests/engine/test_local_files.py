@@ -84,3 +84,58 @@ def test_too_few_files_for_min_count_is_a_validation_error(ws):
     ran = ws.run("validate", ws.path).clean()
     assert ran.code == 3, str(ran)
     assert "resources.photos.spec.min_count: min_count is 3, but only 1 file matches [local.Files]" in ran.err
+
+
+def _moved(ws, tmp_path_factory):
+    """The mission directory with its state, copied to another place (a second checkout)."""
+    import shutil
+
+    there = tmp_path_factory.mktemp("elsewhere") / "mission"
+    shutil.copytree(ws.path, there)
+    return there
+
+
+def test_the_same_mission_in_another_checkout_plans_no_changes(ws, tmp_path_factory):
+    """The manifest digest hashes paths relative to the mission directory: a copy of the
+    mission and its state elsewhere has the same digest, so no drift and no update."""
+    _photos(ws, a=b"one", b=b"three")
+    ws.write(FILES)
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    recorded = ws.records()["photos"].outputs["manifest_sha256"]
+    expected = hashlib.sha256(
+        f"data/a.JPG\0{hashlib.sha256(b'one').hexdigest()}\ndata/b.JPG\0{hashlib.sha256(b'three').hexdigest()}\n".encode()
+    ).hexdigest()
+    assert recorded == expected
+    there = _moved(ws, tmp_path_factory)
+    ran = ws.run("plan", "--sandbox", "--detailed-exitcode", there)
+    assert ran.code == 0, str(ran)
+    assert "No changes" in ran.out
+
+
+def test_a_record_made_with_absolute_paths_keeps_its_digest_while_its_files_are_the_same(ws, tmp_path_factory):
+    """State written before the digest was relative: no false drift here or in another
+    checkout (a new digest would replace what was made from the set); an edited file is drift."""
+    import dataclasses
+
+    from skyform_local.files import legacy_manifest
+
+    data = _photos(ws, a=b"one", b=b"three")
+    ws.write(FILES)
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    store = ws.store()
+    try:
+        photos = store.resources("mission")["photos"]
+        old = legacy_manifest(photos.outputs["files"])
+        outputs = {**photos.outputs, "manifest_sha256": old}
+        store.write("mission", [dataclasses.replace(photos, outputs=outputs, observed={"manifest_sha256": old})])
+    finally:
+        store.close()
+    there = _moved(ws, tmp_path_factory)
+    for place in (ws.path, there):
+        ran = ws.run("plan", "--sandbox", "--detailed-exitcode", place)
+        assert ran.code == 0, str(ran)
+    (data / "a.JPG").write_bytes(b"edited photo")
+    ran = ws.run("plan", "--sandbox", "--json", "--detailed-exitcode", ws.path)
+    assert ran.code == 2, str(ran)
+    actions = {a["address"]: a for a in ran.json_lines()[0]["actions"]}
+    assert actions["photos"]["drift"][0]["path"] == ["manifest_sha256"]

@@ -23,6 +23,7 @@ from .errors import PROVIDER, describe
 
 DEFAULT_URL = "https://api.bentley.com/contextcapture"
 DEFAULT_TOKEN_URL = "https://ims.bentley.com/connect/token"
+DEFAULT_REALITY_URL = "https://api.bentley.com/reality-management"
 DEFAULT_SCOPE = "itwin-platform"
 ACCEPT = "application/vnd.bentley.itwin-platform.v1+json"
 #: documented progress backoff: 15, 30, 60, 120 s, restarted when the percentage changes
@@ -50,6 +51,9 @@ class ItwinClient:
     budget: float | None = None
     backoff: tuple[float, ...] = DEFAULT_BACKOFF
     auth: httpx.Auth | None = field(default=None, repr=False)
+    #: Reality Management (a finished job's outputs: read access to their containers); None:
+    #: results are not downloaded (``download_results: false``)
+    reality: ServiceClient | None = field(default=None, repr=False)
     #: job id -> resource address, for jobs this run created or adopted: adopt must not hand
     #: one resource's job to another resource of the same name and workspace
     claims: dict[str, str] = field(default_factory=dict, repr=False)
@@ -82,10 +86,28 @@ class ItwinClient:
         )
         budget = settings.get("budget")
         backoff = tuple(float(s) for s in settings.get("poll_backoff") or DEFAULT_BACKOFF)
-        return cls(http=http, budget=float(budget) if budget is not None else None, backoff=backoff, auth=auth)
+        reality = None
+        if settings.get("download_results", True):
+            reality = ServiceClient(
+                str(settings.get("reality_url") or DEFAULT_REALITY_URL),
+                provider=PROVIDER,
+                headers={"Accept": ACCEPT},
+                auth=auth,
+                timeout=float(settings.get("timeout") or 30.0),
+                describe_error=describe,
+            )
+        return cls(
+            http=http,
+            budget=float(budget) if budget is not None else None,
+            backoff=backoff,
+            auth=auth,
+            reality=reality,
+        )
 
     def close(self) -> None:
         self.http.close()
+        if self.reality is not None:
+            self.reality.close()
 
     # -- workspaces -------------------------------------------------------------------
     def create_workspace(self, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,11 @@ unsubmitted and the apply stops with the estimate (``BudgetExceeded``). Otherwis
 backoff until ``success`` (outputs: the Reality Data id of each format) or ``failed``
 (the job's executionInformation errors). A submitted job cannot change: a change is a
 replace; before submission, settings are PATCHed.
+
+When the job succeeds, the poll that sees it downloads each output's files from Reality
+Management into the artifact store (:mod:`.results`; ``outputs.results``), like NodeODM's
+all.zip; with ``--executor celery`` that poll runs on a worker. ``download_results: false``
+in the provider settings keeps only the reality data ids.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from skyform.providers import (
 from skyform.spec.values import is_known
 
 from . import job_view as view
+from . import results as downloads
 from .client import ItwinClient
 from .pricing import UNIT, basis, pre_estimate
 from .schemas import JOB_OUTPUTS_SCHEMA, JOB_SPEC_SCHEMA
@@ -72,6 +78,7 @@ class JobKind(ResourceKind):
     stable_outputs = frozenset({"id", "workspaceId", "iTwinId", "location"})
     immutable = frozenset({"type", "name", "workspaceId", "inputs"})
     long_running = True
+    poll_on_workers = True  # the poll that sees the job succeed downloads its outputs
     poll_interval = 15.0
     max_poll_interval = 120.0
     delete_mode = "delete"
@@ -255,6 +262,11 @@ class JobKind(ResourceKind):
         if state == "success":
             for line in view.messages((job.get("executionInformation") or {}).get("warnings")):
                 ctx.reporter.warn(f"iTwin job {job['id']}: {line}")
+            client: ItwinClient = ctx.client
+            if client.reality is not None:
+                result.outputs["results"] = downloads.store_outputs(
+                    client, result.outputs.get("outputs") or {}, job.get("iTwinId"), ctx
+                )
             result.status, result.progress = "ready", 1.0
         elif state == "failed":
             errors = view.messages((job.get("executionInformation") or {}).get("errors"))
@@ -306,10 +318,13 @@ class JobKind(ResourceKind):
             "cancelled": "the job was cancelled",
             "failed": "the job failed",
         }.get(state)
+        outputs = view.outputs_of(job)
+        if state == "success" and record.outputs.get("results"):
+            outputs["results"] = record.outputs["results"]  # what was stored stays referenced
         return Result(
             remote_id=str(job["id"]),
             status=status,
-            outputs=view.outputs_of(job),
+            outputs=outputs,
             observed=view.observed_of(job, record.spec),
             message=message,
             private={**record.private, "submitted": state != "unsubmitted"},

@@ -172,6 +172,30 @@ JOB_OUTPUTS_SCHEMA: dict[str, Any] = {
             "items": {"type": ["string", "null"]},
             "description": "Reality Data ids of the outputs, in the order of settings.outputs",
         },
+        "results": {
+            "type": "object",
+            "description": "Output format -> its files, downloaded and kept in the artifact store "
+            "(download_results): reality_data_id and files [{name, path, sha256, bytes, artifact}]",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "reality_data_id": {"type": "string"},
+                    "files": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "name": {"type": "string"},
+                                "path": {"type": "string"},
+                                "sha256": {"type": "string"},
+                                "bytes": {"type": "integer"},
+                                "artifact": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
     "additionalProperties": {"type": ["string", "null"], "description": "Reality Data id of one output format"},
 }
@@ -241,6 +265,16 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "(default the documented 15, 30, 60, 120)",
         },
         "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "HTTP timeout in seconds (default 30)"},
+        "reality_url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "description": "Base URL of Reality Management, where a job's outputs are read "
+            "(default https://api.bentley.com/reality-management)",
+        },
+        "download_results": {
+            "type": "boolean",
+            "description": "Download a finished job's outputs into the artifact store (default true)",
+        },
     },
     "dependentRequired": {"client_id": ["client_secret"], "client_secret": ["client_id"]},
     "oneOf": [

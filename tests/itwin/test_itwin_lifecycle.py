@@ -255,3 +255,34 @@ def test_two_resources_with_one_job_name_do_not_share_a_job(sandbox, job_kind, w
     second = job_kind.create(job_spec(ws), second_ctx)
     assert first.remote_id != second.remote_id
     assert sandbox.sim.objects()["job"] == 2
+
+
+def test_a_finished_jobs_outputs_are_downloaded_into_the_artifact_store(sandbox, job_kind, workspace_kind):
+    """The poll that sees success reads each format's reality data (read access, a SAS
+    container listed page by page) and stores every file by its sha256, verified on read;
+    the SAS signature never reaches the outputs."""
+    import hashlib
+
+    from skyform.artifacts import Digest
+    from skyform_itwin.simulator.reality import FILES_BY_FORMAT, blob_bytes
+
+    ws = _workspace(sandbox, workspace_kind)
+    spec = job_spec(ws)
+    ctx = sandbox.ctx()
+    done = poll_until_done(job_kind, job_kind.create(spec, ctx), spec, ctx)
+    results = done.outputs["results"]
+    assert set(results) == {"OBJ", "Cesium 3D Tiles"}
+    for fmt, stored in results.items():
+        rid = done.outputs["outputs"][fmt]
+        assert stored["reality_data_id"] == rid
+        assert [f["name"] for f in stored["files"]] == list(FILES_BY_FORMAT[fmt])
+        for entry in stored["files"]:
+            expected = blob_bytes(rid, fmt, entry["name"])
+            assert entry["sha256"] == hashlib.sha256(expected).hexdigest() and entry["bytes"] == len(expected)
+            assert entry["artifact"] == f"sha256:{entry['sha256']}"
+            with ctx.artifacts.open(Digest.parse(entry["artifact"])) as fh:  # verified while read
+                assert fh.read() == expected
+    assert "sig=" not in repr(done.outputs)
+    record = record_for(done, spec, ctx)
+    again = job_kind.read(record, ctx)
+    assert again is not None and again.outputs["results"] == results  # a refresh keeps them referenced

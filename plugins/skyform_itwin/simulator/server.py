@@ -3,9 +3,11 @@
 Served paths: ``POST /connect/token`` (IMS client credentials, scope ``itwin-platform``) and,
 under ``/contextcapture``: workspaces (create, get, delete) and jobs (create, get, list
 with ``$filter``/``$top``/``continuationToken``, PATCH transitions and settings, delete,
-progress). Every API call needs ``Authorization: Bearer <token from the token endpoint>``
-(401 ``HeaderNotFound`` otherwise); bad bodies get the documented 422; request faults
-(429 with Retry-After, 5xx) carry the documented error body. The job endpoints are a
+progress), and the Reality Management read access to a finished job's outputs with a
+blob container serving their bytes (:mod:`.reality`). Every API call needs
+``Authorization: Bearer <token from the token endpoint>`` (401 ``HeaderNotFound``
+otherwise); bad bodies get the documented 422; request faults (429 with Retry-After, 5xx)
+carry the documented error body. The job endpoints are a
 handler object, :class:`.jobs.Jobs`, that the simulator composes and routes to as
 ``jobs.<method>``.
 """
@@ -28,6 +30,7 @@ from skyform.sandbox.simulator import Simulator, SimulatorOptions, json_response
 from .answers import GUID, detail, error, invalid
 from .jobs import Jobs, job_routes
 from .processing import iso
+from .reality import Reality, reality_routes
 
 SANDBOX_CLIENT_ID = "skyform-sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-itwin-client-secret"
@@ -46,7 +49,7 @@ _FAULT_CODES = {
 }
 
 
-class ItwinSimulator(Simulator):
+class ItwinSimulator(Reality, Simulator):
     """The iTwin ContextCapture v1 service, faithful to the documented contract."""
 
     provider = "itwin"
@@ -67,6 +70,7 @@ class ItwinSimulator(Simulator):
         yield Rule(f"{p}/workspaces/<wid>", methods=["GET"], endpoint="get_workspace")
         yield Rule(f"{p}/workspaces/<wid>", methods=["DELETE"], endpoint="delete_workspace")
         yield from job_routes(p)
+        yield from reality_routes()  # a finished job's outputs: read access, then their bytes
 
     def initial_data(self) -> dict[str, Any]:
         # one existing workspace (the documented example's id), so a job spec can name a
@@ -89,6 +93,7 @@ class ItwinSimulator(Simulator):
             "client_secret": SANDBOX_CLIENT_SECRET,
             "token_url": base_url + TOKEN_PATH,
             "poll_backoff": backoff,
+            "reality_url": base_url + "/reality-management",
         }
 
     def objects(self) -> dict[str, int]:

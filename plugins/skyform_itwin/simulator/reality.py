@@ -33,10 +33,10 @@ DEFAULT_FILES = ("Production/metadata.xml", "Production/Data/model.bin")
 PAGE = 3
 
 
-def reality_routes() -> Iterable[Rule]:
-    yield Rule(READ_ACCESS, methods=["GET"], endpoint="reality_read_access")
-    yield Rule("/blobs/<rid>", methods=["GET"], endpoint="blob_container")
-    yield Rule("/blobs/<rid>/<path:name>", methods=["GET"], endpoint="blob_get")
+def reality_routes(handler: str = "reality") -> Iterable[Rule]:
+    yield Rule(READ_ACCESS, methods=["GET"], endpoint=f"{handler}.read_access")
+    yield Rule("/blobs/<rid>", methods=["GET"], endpoint=f"{handler}.container")
+    yield Rule("/blobs/<rid>/<path:name>", methods=["GET"], endpoint=f"{handler}.get")
 
 
 def blob_bytes(rid: str, fmt: str, name: str) -> bytes:
@@ -46,24 +46,25 @@ def blob_bytes(rid: str, fmt: str, name: str) -> bytes:
 
 
 class Reality:
-    """Routes of the simulator (mixed into :class:`.server.ItwinSimulator`)."""
+    """The Reality Management routes, a handler the simulator holds (``reality.<method>``)."""
 
-    data: dict[str, Any]
-    jobs: Any
+    def __init__(self, simulator: Any) -> None:
+        self.simulator = simulator
 
-    def gate(self, request: Request) -> Response | None:  # pragma: no cover - the server's
-        raise NotImplementedError
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.simulator.data  # type: ignore[no-any-return]
 
     def _produced(self, rid: str) -> str | None:
         """The format whose output ``rid`` is, once its job succeeded; None otherwise."""
         for job in self.data["jobs"].values():
             for fmt, output in (job.get("_outputIds") or {}).items():
-                if output == rid and self.jobs.render(job)["state"] == "success":
+                if output == rid and self.simulator.jobs.render(job)["state"] == "success":
                     return str(fmt)
         return None
 
-    def reality_read_access(self, request: Request, rid: str) -> Response:
-        if (denied := self.gate(request)) is not None:
+    def read_access(self, request: Request, rid: str) -> Response:
+        if (denied := self.simulator.gate(request)) is not None:
             return denied
         if self._produced(rid) is None:
             return error(404, "RealityDataNotFound", f"Requested reality data is not available: {rid}")
@@ -84,7 +85,7 @@ class Reality:
             return Response(body, status=403, mimetype="application/xml")
         return fmt
 
-    def blob_container(self, request: Request, rid: str) -> Response:
+    def container(self, request: Request, rid: str) -> Response:
         fmt = self._signed(request, rid)
         if isinstance(fmt, Response):
             return fmt
@@ -105,7 +106,7 @@ class Reality:
         )
         return Response(body, status=200, mimetype="application/xml")
 
-    def blob_get(self, request: Request, rid: str, name: str) -> Response:
+    def get(self, request: Request, rid: str, name: str) -> Response:
         fmt = self._signed(request, rid)
         if isinstance(fmt, Response):
             return fmt

@@ -49,7 +49,7 @@ _FAULT_CODES = {
 }
 
 
-class ItwinSimulator(Reality, Simulator):
+class ItwinSimulator(Simulator):
     """The iTwin ContextCapture v1 service, faithful to the documented contract."""
 
     provider = "itwin"
@@ -57,6 +57,7 @@ class ItwinSimulator(Reality, Simulator):
 
     def __init__(self, options: SimulatorOptions | None = None) -> None:
         self.jobs = Jobs(self, self.gate)
+        self.reality = Reality(self)
         super().__init__(options)
         self.accept_headers: deque[str] = deque(maxlen=1000)  # what clients sent, for tests of the versioned header
         self.token_requests = 0

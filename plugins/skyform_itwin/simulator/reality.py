@@ -53,7 +53,7 @@ class Reality:
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.simulator.data  # type: ignore[no-any-return]
+        return self.simulator.data
 
     def _produced(self, rid: str) -> str | None:
         """The format whose output ``rid`` is, once its job succeeded; None otherwise."""

@@ -1,9 +1,9 @@
 """A value made from a secret stays sensitive when the service reports it back, across rotations.
 
 The value model (:func:`skyform.spec.values.sensitive`) and the plan of a rotated secret through
-the CLI, each run a fresh process (as in real use: the new run knows only the new secret). The
-last case runs the CLI in-process: each run there starts with no secret known as well
-(``ws.run`` isolates the redaction registry), without a process start per command.
+the CLI. The CLI runs in-process: each run starts with no secret known, as a fresh process
+would (``ws.run`` isolates the redaction registry: the new run knows only the new secret),
+without a process start per command.
 """
 
 from __future__ import annotations
@@ -46,18 +46,18 @@ def test_a_rotated_spec_secret_plans_a_sensitive_change_and_no_drift(ws) -> None
         resources:
           a: {type: fake.Thing, spec: {name: a, value: "v-${{ secrets.KEY }}"}}
     """)
-    applied = ws.sub("apply", "--sandbox", "--auto-approve", ws.path, env={"SKYFORM_SECRET_KEY": OLD})
+    applied = ws.run("apply", "--sandbox", "--auto-approve", ws.path, env={"SKYFORM_SECRET_KEY": OLD})
     assert applied.code == 0, str(applied)
-    planned = ws.sub("plan", "--sandbox", "--detailed-exitcode", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
+    planned = ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
     assert planned.code == 2, str(planned)
     assert "~ value: (sensitive value changed)" in planned.out
     assert "changed outside skyform" not in planned.out
-    as_json = ws.sub("plan", "--sandbox", "--json", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
+    as_json = ws.run("plan", "--sandbox", "--json", ws.path, env={"SKYFORM_SECRET_KEY": NEW})
     (event,) = [json.loads(line) for line in as_json.out.splitlines() if '"event": "plan"' in line]
     assert "drift" not in event["actions"][0]
     for text in (planned.out, planned.err, as_json.out, as_json.err):
         assert OLD not in text and NEW not in text
-    refreshed = ws.sub(
+    refreshed = ws.run(
         "plan", "--sandbox", "--refresh-only", "--detailed-exitcode", ws.path, env={"SKYFORM_SECRET_KEY": NEW}
     )
     assert refreshed.code == 0, str(refreshed)

@@ -138,6 +138,17 @@ class Cluster:
             skyform(*args), env=self.env, cwd=self.mission_dir, capture_output=True, text=True, timeout=60, check=False
         )
 
+    def cli(self, *args: str) -> Any:
+        """A skyform command in this process (a ``CliRun``), in this cluster's settings.
+
+        For the commands a test polls (``status``): a process start per poll was most of
+        such a test's CPU. The fixture puts the fake provider on ``sys.path``.
+        """
+        from skyform.testing import run_cli
+
+        env = {k: v for k, v in self.env.items() if k.startswith("SKYFORM_") or k == "NO_COLOR"}
+        return run_cli(*args, env=env, cwd=self.mission_dir)
+
     def apply_command(self, *args: str) -> list[str]:
         return skyform(
             "apply",
@@ -226,8 +237,9 @@ def _cluster(tmp_path: Path, broker: str) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     """Workers on the machine's RabbitMQ, state in PostgreSQL."""
+    monkeypatch.syspath_prepend(str(ENGINE_TESTS))  # fakeprov, for Cluster.cli
     yield from _cluster(tmp_path, RABBITMQ)
 
 
@@ -239,6 +251,7 @@ def module_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
 
 
 @pytest.fixture
-def redis_cluster(tmp_path: Path) -> Iterator[Cluster]:
+def redis_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     """The same on the machine's Redis."""
+    monkeypatch.syspath_prepend(str(ENGINE_TESTS))  # fakeprov, for Cluster.cli
     yield from _cluster(tmp_path, REDIS)

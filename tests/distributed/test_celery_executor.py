@@ -184,16 +184,18 @@ def test_status_shows_which_worker_runs_what_and_the_workers_seen_with_their_que
         resources:
           a: {{type: fake.Thing, spec: {{name: a}}}}
     """)
-    worker = cluster.worker(queue, env={"FAKE_CREATE_PAUSE": "before:15"})
+    release = cluster.tmp / "release"  # the create waits up to 60 s, until the test has seen it
+    worker = cluster.worker(queue, env={"FAKE_CREATE_PAUSE": "before:60", "FAKE_CREATE_RELEASE": str(release)})
     coordinator = cluster.popen_apply()
     try:
         deadline = time.monotonic() + 60
         report: dict[str, Any] = {}
         while not report.get("operations") and time.monotonic() < deadline:
-            shown = cluster.run("status", str(cluster.mission_dir), "--state", cluster.state, "--json", "--no-poll")
-            report = json.loads(shown.stdout) if shown.returncode == 0 else {}
+            shown = cluster.cli("status", str(cluster.mission_dir), "--state", cluster.state, "--json", "--no-poll")
+            report = json.loads(shown.stdout) if shown.exit_code == 0 else {}
             time.sleep(0.2)
         text = cluster.run("status", str(cluster.mission_dir), "--state", cluster.state, "--no-poll").stdout
+        release.touch()
         out, err = coordinator.communicate(timeout=120)
     finally:
         if coordinator.poll() is None:

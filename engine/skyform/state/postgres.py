@@ -317,6 +317,11 @@ class PostgresStateStore(SqlStateStore):
                 for pid, _ in backends:
                     cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
                 cur.execute(self._sql("DELETE FROM {t}locks WHERE mission = ?"), (mission,))
+            # pg_terminate_backend only signals the session: its advisory lock goes when it has
+            # exited. Returned earlier, the next apply (or this caller) found the lock still held.
+            deadline = time.monotonic() + 10.0
+            while backends and self._lock_backends(mission) and time.monotonic() < deadline:
+                time.sleep(0.02)
             if info is None and backends:
                 info = LockInfo(holder="unknown", pid=0, host="unknown", since=0.0)
             return info

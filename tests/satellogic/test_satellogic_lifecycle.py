@@ -193,11 +193,17 @@ def test_any_order_change_is_a_replace_with_a_note() -> None:
         assert plan.action == "replace" and plan.note == "cancels a paid order and tasks a new one"
 
 
-def test_wait_for_change_is_an_update_that_rejudges(sandbox: Sandbox) -> None:
-    """wait_for is skyform's own: changing it keeps the order and judges readiness again."""
+def test_wait_for_change_is_an_update_that_rejudges(start_sandbox: Callable[..., Sandbox]) -> None:
+    """wait_for is skyform's own: changing it keeps the order and judges readiness again.
+
+    At 100x the two captures take ~3 real minutes: the task is accepted at once and cannot
+    complete before the update is judged (at FAST it did on a loaded machine: 'ready').
+    """
+    sandbox = start_sandbox(clock=100.0)
     ctx = sandbox.ctx()
     spec = poi_spec(wait_for="accepted", max_captures=2)
     record = sandbox.record(spec, TASK.create(spec, ctx), ctx)
+    assert record.status == "ready"  # accepted is what it waited for
     changes = [Change(("wait_for",), "accepted", "completed")]
     assert TASK.plan_change(changes, record).action == "update"
     mixed = changes + [Change(("priority",), None, 13)]

@@ -81,28 +81,15 @@ def test_nodeodm_and_local_files_are_reversible(kind):
 
 
 def test_the_demo_plan_shows_what_cannot_be_undone(tmp_path):
+    """The example mission's plan (built-in providers, in-process: no process start needed)."""
     import shutil
-    import subprocess
-    import sys
+
+    from skyform.testing import run_cli
 
     mission = tmp_path / "bridge-a12"
     shutil.copytree(REPO / "specs" / "bridge-a12", mission)
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from skyform.cli.main import main; main()",
-            "plan",
-            "--sandbox",
-            "--json",
-            str(mission),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
+    ran = run_cli("plan", "--sandbox", "--json", str(mission))
+    assert ran.exit_code == 0, ran.stderr
     plan = next(json.loads(line) for line in ran.stdout.splitlines() if '"event": "plan"' in line)
     classes = {m["address"]: m["class"] for m in plan["irreversible"]}
     assert classes == {"baseline": "cancellable-until", "flight": "cancellable-until", "mesh": "irreversible"}

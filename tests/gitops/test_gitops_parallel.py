@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import _thread
+import signal
 import threading
 import time
 
@@ -21,8 +21,12 @@ class FakeScheduler:
 
 
 def test_ctrl_c_interrupts_every_running_apply_waits_for_them_and_starts_nothing_else() -> None:
+    """A real SIGINT to the main thread, as a terminal sends: it wakes the thread blocked in its
+    wait for the applies (``_thread.interrupt_main`` does not, so the applies' own 10 s
+    deadline ended the wait and their failed assertions went unseen)."""
     schedulers = parallel.Schedulers()
     started: list[str] = []
+    stopped: list[str] = []
 
     def run_one(path: str) -> MissionReport:
         started.append(path)
@@ -30,13 +34,17 @@ def test_ctrl_c_interrupts_every_running_apply_waits_for_them_and_starts_nothing
         schedulers.attach(scheduler)
         if path == "a":
             time.sleep(0.2)  # both are running
-            _thread.interrupt_main()  # Ctrl-C, in the waiting thread
-        assert scheduler.interrupted.wait(10), "the stop did not reach this apply"
+            main = threading.main_thread().ident
+            assert main is not None
+            signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C, in the waiting thread
+        if scheduler.interrupted.wait(10):
+            stopped.append(path)
         return MissionReport(path=path, commit="c", status="applied")
 
     with pytest.raises(KeyboardInterrupt):
         parallel.run_all(["a", "b", "c"], run_one, commit="c", jobs=2, schedulers=schedulers)
     assert sorted(started) == ["a", "b"]  # c never started
+    assert sorted(stopped) == ["a", "b"], "the stop did not reach every running apply"
     late = FakeScheduler()
     schedulers.attach(late)  # a mission that reaches its apply after the stop is stopped at once
     assert late.interrupted.is_set()

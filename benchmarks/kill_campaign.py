@@ -4,7 +4,7 @@ against ``skyform sandbox serve``: NodeODM and CVAT uploads and the all.zip down
 the workers, which are killed as their machine dying would (the whole process group).
 
     python benchmarks/kill_campaign.py [--kills 20] [--per-round 3] [--seed 1]
-        [--broker amqp://guest:guest@127.0.0.1:5672//] [--clock 20000]
+        [--broker amqp://guest:guest@127.0.0.1:5672//] [--clock 20000] [--phases upload,cvat-upload]
 
 Needs the machine's broker (RabbitMQ by default, ``--broker redis://127.0.0.1:6379/0``) and
 PostgreSQL (``SKYFORM_TEST_POSTGRES_URL``, default postgresql://postgres@127.0.0.1:5432/test).
@@ -40,8 +40,10 @@ def main() -> int:
     ap.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672//")
     ap.add_argument("--clock", type=float, default=20000)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON at the end")
+    ap.add_argument("--phases", help="only these worker phases (comma-separated names of killkit.WORKER_PHASES)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    only = [p for p in killkit.WORKER_PHASES if p.name in (args.phases or "").split(",")] or None
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="skyform-kill-") as tmp:
         root = Path(tmp)
@@ -54,7 +56,9 @@ def main() -> int:
             operator: list[str] = []
             while kills < args.kills:
                 rounds += 1
-                r = killkit.run_round(serve, root / f"round{rounds}", expected, rng, args.per_round, env, args.broker)
+                r = killkit.run_round(
+                    serve, root / f"round{rounds}", expected, rng, args.per_round, env, args.broker, phases=only
+                )
                 hit = [k for k in r.kills if k.hit]
                 kills += len(hit)
                 phases.update(f"{k.target}:{k.phase}" for k in hit)

@@ -48,10 +48,15 @@ def _dispatched(e: crash.Event) -> bool:
     return e.get("event") == "dispatched" and e.get("step") == "create"
 
 
+def _cvat_upload(e: crash.Event) -> bool:
+    return e.get("event") == "progress" and e.get("address") == "annotate" and crash._message(e).startswith("upload")
+
+
 WORKER_PHASES = [
     crash.Phase("dispatched", _dispatched, (0.0, 0.3)),
     next(p for p in crash.PHASES if p.name == "create-in-flight"),
     next(p for p in crash.PHASES if p.name == "upload"),
+    crash.Phase("cvat-upload", _cvat_upload),  # the demo's CVAT task: its images going up
     next(p for p in crash.PHASES if p.name == "download"),
 ]
 COORDINATOR_PHASES = [p for p in crash.PHASES if p.name in ("before-create", "upload", "after-a-state-write")]
@@ -253,7 +258,7 @@ def run_round(
     aims = [Aim(pool[rng.randrange(len(pool))], "worker") for _ in range(kills)]
     if coordinator_kill and kills > 1:
         aims[rng.randrange(len(aims))] = Aim(COORDINATOR_PHASES[rng.randrange(len(COORDINATOR_PHASES))], "coordinator")
-    pipeline = ["dispatched"] + [p.name for p in crash.PHASES]
+    pipeline = ["dispatched"] + [p.name for p in crash.PHASES] + ["cvat-upload"]
     aims.sort(key=lambda a: pipeline.index(a.phase.name))
     try:
         workers.start()

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     # sandbox (start-up time, issue 16)
     from .apply.node import ApplyOutcome
     from .apply.scheduler import Scheduler
+    from .approvals.gate import Admission, ApprovalSource
     from .plan.model import Plan
     from .runtime import Runtime
     from .sandbox.host import SimulatorHost
@@ -131,6 +132,7 @@ class Session:
         self._planned: tuple[Plan, dict[str, ResourceState]] | None = None  # the last plan and its records
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
         self._lock_held = False  # inside holding_lock(): apply must not take the lock again
+        self._admitted: Admission | None = None  # the plan admit() just let through, for apply
 
     def __enter__(self) -> Session:
         from .runtime import Runtime
@@ -260,12 +262,66 @@ class Session:
             finally:
                 self._lock_held = False
 
-    def apply(self, plan: Plan, *, interrupt_handle: Callable[[Scheduler], None] | None = None) -> ApplyOutcome:
-        """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed."""
+    def admit(self, plan: Plan, *, acknowledged: bool = False, approval: ApprovalSource | None = None) -> Admission:
+        """The gate (:mod:`skyform.approvals.gate`): let ``plan`` through or raise PlanRefused.
+
+        Fails closed: an irreversible plan needs ``acknowledged=True`` (``--ack-irreversible``)
+        or an approval offered explicitly (``StoredApprovals()`` for ``skyform approve``'s,
+        ``CommittedApproval(root)`` for a GitOps file); a policy needs its approvals. Stored
+        approvals it lets through are used (usable once). :meth:`apply` calls it unless the
+        plan was admitted just before (the CLI does, to refuse before its prompt).
+        """
+        from .approvals.gate import admit
+
+        assert self.store is not None
+        with self.holding_lock("destroy" if plan.mode == "destroy" else "apply"):
+            self.check_fresh(plan)
+            admitted = admit(
+                plan,
+                self.store,
+                acknowledged=acknowledged,
+                approval=approval,
+                sandbox=self.options.sandbox,
+                fresh_cost=lambda: self.fresh_cost(plan),
+            )
+        self._admitted = admitted
+        return admitted
+
+    def fresh_cost(self, plan: Plan) -> dict[str, float]:
+        """``plan``'s estimated total by currency, computed again now (today's prices), counting
+        the resources whose estimate the plan had; an approval's cap holds against it."""
+        from .plan.budget import summarize
+        from .plan.planner import Planner
+
+        assert self.runtime is not None and self.store is not None
+        priced = {a.address for a in plan.actions if a.cost is not None}
+        planner = Planner(self.mission, self.runtime, self.store, today=self.options.today)
+        again = planner.plan(
+            mode=plan.mode,
+            targets=plan.targets,
+            do_refresh=False,
+            parallelism=self.options.parallelism,
+            allow_forget=self.options.allow_forget,
+            excludes=plan.excludes,
+        )
+        return summarize([a for a in again.actions if a.address in priced]).totals
+
+    def apply(
+        self,
+        plan: Plan,
+        *,
+        acknowledged: bool = False,
+        approval: ApprovalSource | None = None,
+        interrupt_handle: Callable[[Scheduler], None] | None = None,
+    ) -> ApplyOutcome:
+        """Carry out ``plan`` under the mission's lock; raise ApplyFailed when anything failed.
+
+        The plan passes the gate first (:meth:`admit`, with ``acknowledged`` and ``approval``)
+        unless it was admitted just before; nothing is sent when it is refused.
+        """
         import socket
 
         from .apply.scheduler import Scheduler
-        from .plan.budget import refuse_over_budget
         from .state.base import Event
 
         assert self.runtime is not None and self.store is not None
@@ -275,7 +331,10 @@ class Session:
         with self.holding_lock(operation):
             self.check_fresh(plan)
             self.check_mode()
-            refuse_over_budget(plan.budget)  # gitops and API callers too: nothing is sent
+            admitted, self._admitted = self._admitted, None  # an admission lets one apply through
+            if admitted is None or admitted.plan is not plan:
+                self.admit(plan, acknowledged=acknowledged, approval=approval)
+                self._admitted = None
             started = time.time()
             store.write(
                 name,

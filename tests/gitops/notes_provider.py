@@ -38,6 +38,7 @@ class Note(ResourceKind):
         "properties": {
             "text": {"type": "string", "description": "The note."},
             "irreversible": {"type": "string", "description": "Set: creating it cannot be undone, and why."},
+            "delete_loses": {"type": "string", "description": "Set: deleting it loses data for good, which."},
         },
     }
     outputs_schema = {"type": "object", "properties": {"text": {"type": "string"}}}
@@ -48,6 +49,9 @@ class Note(ResourceKind):
     def irreversibility(
         self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
     ) -> Irreversibility:
+        if action == "delete":
+            lost = (record.spec if record is not None else {}).get("delete_loses")
+            return Irreversibility.irreversible(f"deleting it loses {lost}") if lost else Irreversibility.reversible()
         why = (spec or {}).get("irreversible")
         return Irreversibility.irreversible(str(why)) if why and action == "create" else Irreversibility.reversible()
 

@@ -13,13 +13,16 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import PlanRefused
 from ..plan.irreversible import irreversible
 from ..plan.model import Plan
 from ..state.base import Approval, StateStore
+
+#: what an estimate may differ by, again, before it counts as a new price (float sums)
+CENT = 0.005
 
 
 def plan_digest(plan: Plan) -> str:
@@ -81,9 +84,22 @@ def when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
 
 
-def problems(approval: Approval, plan: Plan, serial: int, lineage: str, now: float) -> list[str]:
-    """Why ``approval`` cannot let ``plan`` through now (empty: it can)."""
+def problems(
+    approval: Approval,
+    plan: Plan,
+    serial: int,
+    lineage: str,
+    now: float,
+    fresh: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Why ``approval`` cannot let ``plan`` through now (empty: it can).
+
+    ``fresh`` is the plan's total computed again at apply, with today's prices: the cap
+    holds against it as well as against the estimate that was approved.
+    """
     out = []
+    if approval.revoked_at is not None:
+        out.append(f"it was revoked by {approval.revoked_by or 'unknown'} at {when(approval.revoked_at)}")
     if approval.used_at is not None:
         out.append(f"it was already used by an apply at {when(approval.used_at)} (an approval is usable once)")
     if approval.expires_at <= now:
@@ -96,21 +112,44 @@ def problems(approval: Approval, plan: Plan, serial: int, lineage: str, now: flo
             f"the plan's estimated total {t:,.2f} {c} is above the approved cap {approval.max_cost:,.2f}"
             for c, t in over.items()
         ]
+        fresh_over = {c: t for c, t in (fresh or {}).items() if t > approval.max_cost and c not in over}
+        out += [
+            f"the plan's total estimated again now, {t:,.2f} {c}, is above the approved cap "
+            f"{approval.max_cost:,.2f} (the prices changed since the plan was made)"
+            for c, t in fresh_over.items()
+        ]
+    risen = {c: t for c, t in (fresh or {}).items() if t > approval.cost.get(c, 0.0) + CENT}
+    if risen and not out:
+        out += [
+            f"the plan's total estimated again now, {t:,.2f} {c}, is above the {approval.cost.get(c, 0.0):,.2f} "
+            "that was approved (the prices changed since the plan was made)"
+            for c, t in risen.items()
+        ]
     return out
 
 
-def authorize(store: StateStore, plan: Plan, *, now: float | None = None) -> list[Approval]:
+def authorize(
+    store: StateStore,
+    plan: Plan,
+    *,
+    now: float | None = None,
+    fresh_cost: Callable[[], Mapping[str, float]] | None = None,
+) -> list[Approval]:
     """The usable approvals of exactly ``plan`` (none when it has none); PlanRefused when it
-    has approvals and none can be used, naming what voided each."""
+    has approvals and none can be used, naming what voided each.
+
+    ``fresh_cost`` estimates the plan again with today's prices; it is called only when the
+    plan has approvals to hold it against (their cap, and the cost they approved).
+    """
     now = time.time() if now is None else now
     digest = plan_digest(plan)
     serial, lineage = state_serial(store, plan.mission)
     mine = [a for a in store.approvals(plan.mission) if a.plan_digest == digest]
-    usable = [a for a in mine if not problems(a, plan, serial, lineage, now)]
+    fresh = fresh_cost() if fresh_cost is not None and mine else None
+    found = {a.id: problems(a, plan, serial, lineage, now, fresh) for a in mine}
+    usable = [a for a in mine if not found[a.id]]
     if mine and not usable:
-        reasons = "; ".join(
-            f"approval {a.id} by {a.approver}: " + ", ".join(problems(a, plan, serial, lineage, now)) for a in mine
-        )
+        reasons = "; ".join(f"approval {a.id} by {a.approver}: " + ", ".join(found[a.id]) for a in mine)
         raise PlanRefused(
             f"the approval of this plan cannot be used: {reasons}; nothing was sent",
             hint="make the plan again (`skyform plan -o FILE`) and have it approved (`skyform approve FILE`)",
@@ -121,7 +160,11 @@ def authorize(store: StateStore, plan: Plan, *, now: float | None = None) -> lis
 def missing(store: StateStore, plan: Plan) -> str:
     """What the refusal of an unapproved plan says about the mission's other approvals."""
     digest = plan_digest(plan)
-    others = [a for a in store.approvals(plan.mission) if a.plan_digest != digest and a.used_at is None]
+    others = [
+        a
+        for a in store.approvals(plan.mission)
+        if a.plan_digest != digest and a.used_at is None and a.revoked_at is None
+    ]
     if not others:
         return "no approval of this plan exists"
     latest = others[-1]
@@ -137,8 +180,8 @@ def use(store: StateStore, approvals: Sequence[Approval], *, now: float | None =
     for approval in approvals:
         if not store.use_approval(approval.id, now):
             raise PlanRefused(
-                f"approval {approval.id} by {approval.approver} was used by another apply a moment ago "
-                "(an approval is usable once); nothing was sent"
+                f"approval {approval.id} by {approval.approver} was used by another apply (or revoked) a moment "
+                "ago (an approval is usable once); nothing was sent"
             )
 
 
@@ -155,4 +198,6 @@ def summary(approval: Approval) -> dict[str, Any]:
         "created_at": approval.created_at,
         "expires_at": approval.expires_at,
         "used_at": approval.used_at,
+        "revoked_at": approval.revoked_at,
+        "revoked_by": approval.revoked_by,
     }

@@ -85,12 +85,9 @@ def _execute(
     what: str,
     *,
     acknowledged: bool = False,
-    approvals: list[Any] | None = None,
+    approval: Any = None,
 ) -> int:
     from ..api import outcome_error
-    from ..plan.approval import refuse_unapproved
-    from ..plan.budget import refuse_over_budget
-    from ..plan.irreversible import refuse_unacknowledged
 
     _print_plan(the_plan, as_json)
     if not the_plan.has_changes:
@@ -101,24 +98,9 @@ def _execute(
 
                 raise SpecError(problems)
         return ExitCode.OK
-    refuse_over_budget(the_plan.budget)  # before the prompt: there is nothing to approve
-    need = the_plan.approval()
-    approvers = {a.approver for a in approvals or ()}
-    detail = ""
-    if approvals is not None and need["needed"] and not approvers:  # a saved plan: say what the approvals lack
-        from ..approvals.binding import missing
-
-        detail = missing(session.store, the_plan)
-    if need["ack"]:  # irreversible actions only: the operator's ack or one approval will do
-        refuse_unacknowledged(
-            the_plan.actions, acknowledged=acknowledged or bool(approvers), sandbox=the_plan.sandbox, detail=detail
-        )
-    else:  # the policy's approvals, which no flag stands in for
-        refuse_unapproved(need, approvers=approvers, sandbox=the_plan.sandbox, detail=detail)
-    if approvals:
-        from ..approvals.binding import use
-
-        use(session.store, approvals)  # before the first request: usable once
+    # the engine's gate (budget, ack, approvals, policy), before the prompt: a refusal has
+    # nothing to ask about, and the apply below goes through with this admission
+    session.admit(the_plan, acknowledged=acknowledged, approval=approval)
     _approve(auto_approve, what)
     state: dict[str, Any] = {}
 
@@ -222,7 +204,7 @@ def apply(
         kw["targets"], kw["excludes"] = saved.targets, saved.excludes
     with Session(mission, options_from(kw), emit=emitter(as_json)) as session, session.holding_lock("apply"):
         if saved is not None:
-            from ..approvals.binding import authorize
+            from ..approvals.gate import StoredApprovals
 
             session.check_fresh(saved)
             return _execute(
@@ -232,7 +214,7 @@ def apply(
                 True,
                 "apply the saved plan",
                 acknowledged=ack_irreversible,
-                approvals=authorize(session.store, saved) if session.store is not None else [],
+                approval=StoredApprovals(),
             )
         the_plan = session.plan("refresh-only" if refresh_only else "apply")
         return _execute(

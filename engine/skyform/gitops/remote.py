@@ -21,10 +21,11 @@ from typing import Any
 
 from ..errors import Interrupted, StateError
 from ..plan.model import ActionKind
+from .failures import reported
 from .order import MissionOrder
 from .report import MissionReport
 from .repository import commit_exists, open_repository
-from .runner import Emit, Request, _MissionRunner, _quiet, _reported
+from .runner import Emit, Request, _MissionRunner, _quiet
 from .workspace import MissionCheckout, Workspace, hold_mirror
 
 
@@ -61,7 +62,7 @@ def run_order(
     )
     root = Workspace.for_repository(order.repository_id, base_dir).root
     failed = MissionReport(path=order.path, commit=order.commit)
-    with _reported(failed):  # the repository or the checkout cannot be had here
+    with reported(failed):  # the repository or the checkout cannot be had here
         with hold_mirror(root):
             repo = open_repository(order.repository, root / "mirror.git", order.repository_id)
         if not commit_exists(repo, order.commit):

@@ -185,6 +185,13 @@ def _cost_lines(m: MissionReport) -> list[str]:
         if budget:
             line += f"; budget {budget['max']:,.2f} {_cell(budget['currency'])}"
         lines += ["", line]
+    spent = (cost.get("spent") or {}).get("total") or {}
+    if spent:
+        line = "**Spent so far:** " + ", ".join(f"{v:,.2f} {_cell(k)}" for k, v in spent.items())
+        estimated = (cost.get("spent") or {}).get("estimated") or []
+        if estimated:
+            line += f" (skyform's estimate for {_cell(', '.join(estimated))}, not the service's figure)"
+        lines += ["", line] if not lines else [line]
     for b in m.breaches:
         what = b.get("address") or "the mission"
         lines.append(

@@ -13,34 +13,32 @@ using the mission files of the commit they were last applied from. A mission who
 needs an approval is applied only with a matching ``approvals/<mission>.json`` in the
 commit (:mod:`skyform.approvals.gitops_file`), under the repository's policy too.
 
-Longer than 400 lines because the approval gate (issue 18) joined the run, its workers'
-side and pruning, which share one mission runner; the next split: pruning
-(``prune``/``_destroy``) into ``gitops/prune.py``.
+Pruning is :mod:`.prune`; turning a mission's failures into its report, :mod:`.failures`.
 """
 
 from __future__ import annotations
 
-import logging
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..approvals.gate import CommittedApproval
 from ..approvals.gitops_file import missing as missing_approval
 from ..approvals.repository_policy import load as load_policy
 from ..approvals.repository_policy import refuse_elsewhere as refuse_policy_elsewhere
-from ..errors import Interrupted, PlanRefused, SkyformError, SpecError, StateError, UsageError
+from ..errors import SkyformError, SpecError, StateError, UsageError
 from ..events import EventKind
 from ..providers.base import DEFAULT_PARALLELISM
 from ..spec.policy import MissionPolicy
 from . import discovery, parallel
+from .failures import raise_for, reported
 from .order import MissionOrder, MissionsElsewhere, without_password
+from .prune import prune
 from .report import MissionReport, RunReport
-from .repository import Repository, changed_paths, commit_exists, identify, open_repository, resolve
+from .repository import Repository, changed_paths, identify, open_repository, resolve
 from .workspace import Workspace
 
-log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -149,7 +147,7 @@ def run(
         )
         if request.prune and not should_stop():
             # a directory that does not parse is kept: a broken file is no reason to destroy
-            for result in mission.prune(workspace, [*present, *found.problems], should_stop):
+            for result in prune(mission, workspace, [*present, *found.problems], should_stop):
                 report.missions.append(result)
                 if on_mission:
                     on_mission(result)
@@ -222,7 +220,7 @@ class _MissionRunner:
         self.approvals_root: Path | None = None  # the checkout holding approvals/ (the coordinator's)
         self.policy: MissionPolicy | None = None  # the repository's (approvals/policy.yaml)
 
-    def _options(self, path: str, commit: str, name: str | None = None) -> Any:
+    def options(self, path: str, commit: str, name: str | None = None) -> Any:
         from ..api import Options
 
         return Options(
@@ -236,7 +234,7 @@ class _MissionRunner:
             attributes={"repository": self.repo.key, "path": path, "commit": commit},
         )
 
-    def _session(self, directory: Path, options: Any, path: str) -> Any:
+    def session(self, directory: Path, options: Any, path: str) -> Any:
         from ..api import Session
 
         def tagged(event: dict[str, Any]) -> None:
@@ -249,15 +247,15 @@ class _MissionRunner:
         worker's copy of that one directory)."""
         result = MissionReport(path=path, commit=self.commit)
         try:
-            with _reported(result, checkout, directory, path):
+            with reported(result, checkout, directory, path):
                 self._run(directory or checkout / path, path, result)
         finally:
             self.turns.passed(path)  # also when it failed before claiming its name
         return result
 
     def _run(self, directory: Path, path: str, result: MissionReport) -> None:
-        options = self._options(path, self.commit)
-        with self._session(directory, options, path) as session:
+        options = self.options(path, self.commit)
+        with self.session(directory, options, path) as session:
             result.name = name = session.mission.name
             result.warnings += [str(w) for w in session.warnings]
             self.turns.wait(path)
@@ -278,7 +276,11 @@ class _MissionRunner:
             elif result.approval_missing:  # refused before any request; the other missions go on
                 result.status = "needs_approval"
             elif plan.has_changes:
-                _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
+                raise_for(
+                    session.apply(
+                        plan, approval=CommittedApproval(self.approvals_root), interrupt_handle=self.on_scheduler
+                    )
+                )
                 result.status = "applied"
             else:
                 self._record(session, options.attributes)
@@ -309,108 +311,6 @@ class _MissionRunner:
         if state is None or any(state.attributes.get(k) != v for k, v in attributes.items()):
             with store.locked(name, "gitops", warn=lambda m: self.emit({"event": EventKind.WARNING, "message": m})):
                 store.write(name, mission_update={"attributes": attributes})
-
-    def prune(
-        self, workspace: Workspace, present: list[str], should_stop: Callable[[], bool] = lambda: False
-    ) -> list[MissionReport]:
-        """Destroy (or plan to destroy) the missions gone from the repository at this commit."""
-        from ..state import open_store
-
-        store = open_store(self.state_url, workspace.root, self.registry.state_backends.values())
-        try:
-            recorded = [m for m in store.missions() if m.attributes.get("repository") == self.repo.key]
-        finally:
-            store.close()
-        ran_at = {path: name for name, path in self.names.items()}
-        results = []
-        for state in recorded:
-            path = str(state.attributes.get("path", ""))
-            if not discovery.matches(path, self.request.paths):
-                continue
-            if path in present and ran_at.get(path, state.name) == state.name:
-                continue  # still in the repository under this name (or not loaded this run: keep)
-            if should_stop():
-                break
-            results.append(self._destroy(workspace, state.name, path, str(state.attributes.get("commit", ""))))
-        return results
-
-    def _destroy(self, workspace: Workspace, name: str, path: str, last_commit: str) -> MissionReport:
-        result = MissionReport(path=path, commit=last_commit, operation="destroy", name=name)
-        with _reported(result, workspace.root / "pruned" / last_commit[:12]):
-            if not last_commit or not commit_exists(self.repo, last_commit):
-                raise StateError(
-                    f"mission {name!r} ({path}) is gone from the repository, but the commit it was "
-                    f"last applied from ({last_commit[:12] or 'unknown'}) is not in {self.repo.key}",
-                    hint="check out a commit that has it and run `skyform destroy DIR --state URL`, "
-                    "with the mission's metadata.name unchanged",
-                )
-            directory = workspace.export_removed(self.repo, last_commit, path)
-            with self._session(directory, self._options(path, last_commit, name), path) as session:
-                try:
-                    plan = session.plan(mode="destroy")
-                except PlanRefused as exc:  # prevent_destroy: say which mission and resource
-                    raise PlanRefused(
-                        f"mission {name!r} ({path}) is gone at {self.commit[:12]} but cannot be pruned: {exc.message}",
-                        hint=exc.hint,
-                    ) from exc
-                result.plan = plan.to_json()
-                if not self.request.apply:
-                    result.status = "changes"
-                    return result
-                _raise_for(session.apply(plan, interrupt_handle=self.on_scheduler))
-                session.store.delete_mission(name)
-                result.status = "destroyed"
-        return result
-
-
-class _reported:
-    """Turn whatever a mission raises into its report, so the next mission still runs."""
-
-    def __init__(
-        self, result: MissionReport, checkout: Path | None = None, directory: Path | None = None, path: str = "."
-    ) -> None:
-        self.result = result
-        # Errors point into gitops' checkout (or a worker's copy of the mission's directory);
-        # shown relative to the repository root instead.
-        self.prefix = f"{checkout}/" if checkout is not None else None
-        self.moved = (f"{directory}/", "" if path == "." else f"{path}/") if directory is not None else None
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None:
-            return False
-        if isinstance(exc, Interrupted) or not isinstance(exc, Exception):
-            return False  # Ctrl-C stops the whole run, not just this mission
-        self.result.status = "failed"
-        if isinstance(exc, SpecError):
-            errors = [str(d) for d in exc.diagnostics] or [exc.message]
-        elif isinstance(exc, SkyformError):
-            errors = [exc.message + (f" ({exc.hint})" if exc.hint else "")]
-        else:  # a bug in skyform or a plugin: keep the traceback in the log, go on with the others
-            log.error(
-                "mission %s failed with an internal error:\n%s",
-                self.result.path,
-                "".join(traceback.format_exception(exc)),
-            )
-            errors = [f"internal error: {type(exc).__name__}: {exc}"]
-        if self.moved:
-            errors = [e.replace(*self.moved) for e in errors]
-        if self.prefix:
-            errors = [e.replace(self.prefix, "") for e in errors]
-        self.result.errors += errors
-        return True
-
-
-def _raise_for(outcome: Any) -> None:
-    from ..api import outcome_error
-
-    error = outcome_error(outcome)
-    if error is not None:
-        raise error
-    if outcome.interrupted:
-        raise Interrupted("the apply was interrupted; the next run resumes it")
 
 
 __all__ = ["Request", "run"]

@@ -105,6 +105,11 @@ SQLITE: list[list[str]] = [
         )""",
         "CREATE INDEX {t}approvals_by_mission ON approvals (mission, plan_digest)",
     ],
+    # v4: revoking an approval (skyform approvals revoke): who and when; a revoked one is refused
+    [
+        "ALTER TABLE {t}approvals ADD COLUMN revoked_at REAL",
+        "ALTER TABLE {t}approvals ADD COLUMN revoked_by TEXT",
+    ],
 ]
 
 POSTGRES: list[list[str]] = [
@@ -195,6 +200,10 @@ POSTGRES: list[list[str]] = [
             used_at DOUBLE PRECISION
         )""",
         "CREATE INDEX approvals_by_mission ON {t}approvals (mission, plan_digest)",
+    ],
+    [
+        "ALTER TABLE {t}approvals ADD COLUMN revoked_at DOUBLE PRECISION",
+        "ALTER TABLE {t}approvals ADD COLUMN revoked_by TEXT",
     ],
 ]
 

@@ -319,13 +319,20 @@ class SqlStateStore(StateStore):
             )
 
     def approvals(self, mission: str) -> list[Approval]:
+        return self._select_approvals("WHERE mission = ?", (mission,))
+
+    def every_approval(self) -> list[Approval]:
+        return self._select_approvals("", ())
+
+    def _select_approvals(self, where: str, params: tuple[Any, ...]) -> list[Approval]:
         with self._reading() as cur:
             cur.execute(
                 self._sql(
                     "SELECT id, mission, plan_digest, lineage, serial, approver, cost, max_cost, irreversible,"
-                    " created_at, expires_at, used_at FROM {t}approvals WHERE mission = ? ORDER BY created_at"
+                    f" created_at, expires_at, used_at, revoked_at, revoked_by FROM {{t}}approvals {where}"
+                    " ORDER BY created_at"
                 ),
-                (mission,),
+                params,
             )
             rows = cur.fetchall()
         return [
@@ -342,6 +349,8 @@ class SqlStateStore(StateStore):
                 created_at=float(r[9]),
                 expires_at=float(r[10]),
                 used_at=None if r[11] is None else float(r[11]),
+                revoked_at=None if r[12] is None else float(r[12]),
+                revoked_by=r[13],
             )
             for r in rows
         ]
@@ -349,9 +358,21 @@ class SqlStateStore(StateStore):
     def use_approval(self, approval_id: str, at: float) -> bool:
         with self._writing() as cur:  # one conditional update: two applies cannot both use it
             cur.execute(
-                self._sql("UPDATE {t}approvals SET used_at = ? WHERE id = ? AND used_at IS NULL"), (at, approval_id)
+                self._sql(
+                    "UPDATE {t}approvals SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL"
+                ),
+                (at, approval_id),
             )
             return bool(cur.rowcount == 1)
+
+    def revoke_approval(self, approval_id: str, at: float, by: str) -> Approval | None:
+        with self._writing() as cur:  # a second revoke keeps the first one's who and when
+            cur.execute(
+                self._sql("UPDATE {t}approvals SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL"),
+                (at, by, approval_id),
+            )
+        found = [a for a in self.every_approval() if a.id == approval_id]
+        return found[0] if found else None
 
 
 def _merged(attributes: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

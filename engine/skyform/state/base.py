@@ -27,7 +27,7 @@ from ..errors import StateError
 if TYPE_CHECKING:
     from .leases import Leases
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Approval:
     ``plan_digest`` binds it to exactly that plan; ``serial``/``lineage`` to the state it
     was made against; ``cost`` is the plan's total by currency and ``irreversible`` the
     addresses of its irreversible actions when approved; ``used_at`` is set by the one
-    apply it lets through.
+    apply it lets through; ``revoked_at``/``revoked_by`` by ``skyform approvals revoke``.
     """
 
     id: str
@@ -109,6 +109,8 @@ class Approval:
     created_at: float
     expires_at: float
     used_at: float | None = None
+    revoked_at: float | None = None
+    revoked_by: str | None = None
 
 
 @dataclass
@@ -214,8 +216,17 @@ class StateStore(abc.ABC):
         return []
 
     def use_approval(self, approval_id: str, at: float) -> bool:
-        """Mark an approval used, once: True for the caller that marked it, False if it was already."""
+        """Mark an approval used, once: True for the caller that marked it, False if it was already
+        (or it was revoked meanwhile)."""
         raise StateError(f"the state backend {self.url} keeps no approvals")
+
+    def revoke_approval(self, approval_id: str, at: float, by: str) -> Approval | None:
+        """Revoke an approval (unused or not); the approval as it now is, None if no such id."""
+        raise StateError(f"the state backend {self.url} keeps no approvals")
+
+    def every_approval(self) -> list[Approval]:
+        """Every mission's approvals, oldest first (``approvals revoke`` finds an id among them)."""
+        return []
 
     def backup(self) -> Path | None:
         """Keep a copy of the whole store as it is now; return where it is.

@@ -129,6 +129,12 @@ class TaskKind(ResourceKind):
         """The server's compute time for the images at the declared ``prices`` (pricing.py)."""
         return task_estimate(spec, ctx.settings)
 
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """Free: a name, subset or labels change in place; the images are not taken in again."""
+        return Cost.free("changed in place: the images are not taken in again")
+
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         project_id = spec.get("project_id")
         if isinstance(project_id, int) and is_known(project_id):

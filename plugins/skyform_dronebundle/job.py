@@ -117,6 +117,21 @@ class JobKind(ResourceKind):
         """Its flights, over the whole recurrence window, at the declared ``prices`` (pricing.py)."""
         return estimate(spec, ctx.settings)
 
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """The flights the change adds (the job is the same booking): new minus recorded, never
+        below zero; unknown when either side cannot be priced."""
+        new, old = estimate(spec, ctx.settings), estimate(record.spec, ctx.settings)
+        if new is None or old is None:
+            return None
+        if new.currency != old.currency:  # the price list changed currency: count it whole
+            return new
+        added = new.amount - old.amount
+        if added <= 0:
+            return Cost.free("no flight added: the job is changed in place")
+        return Cost(added, new.currency, f"flights added: {new.figure} now, {old.figure} booked", new.confidence)
+
     def irreversibility(
         self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
     ) -> Irreversibility:

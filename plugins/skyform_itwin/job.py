@@ -18,6 +18,7 @@ in the provider settings keeps only the reality data ids.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -154,6 +155,13 @@ class JobKind(ResourceKind):
         if amount is None:
             return None
         return Cost(amount, UNIT, basis(params), Confidence.PRE_ESTIMATE)
+
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """The whole estimate: only an unsubmitted job updates, and the update submits it."""
+        cost = self.estimate_cost(spec, ctx)
+        return replace(cost, basis=f"{cost.basis}; the update submits the job") if cost is not None else None
 
     def plan_change(self, changes: list[Change], record: Record) -> ChangePlan:
         """Before submission settings are PATCHed; a submitted job is immutable."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -109,6 +110,13 @@ class TaskKind(ResourceKind):
     def estimate_cost(self, spec: Mapping[str, Any], ctx: OperationContext) -> Cost | None:
         """Compute time from the image count and options at the declared ``prices`` (pricing.py)."""
         return estimate(spec, ctx.settings)
+
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """The whole estimate again: an update restarts the task with the new options."""
+        cost = self.estimate_cost(spec, ctx)
+        return replace(cost, basis=f"{cost.basis}; restarted: processed again") if cost is not None else None
 
     def plan_check(self, spec: Mapping[str, Any], ctx: OperationContext) -> Iterable[Issue]:
         fleet: Fleet = ctx.client

@@ -75,6 +75,12 @@ class TaskKind(ResourceKind):
         """The whole window's captures at the ``prices`` the provider settings declare (pricing.py)."""
         return estimate(spec, ctx.settings)
 
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """Free: only ``wait_for`` updates in place, the paid order and its captures are kept."""
+        return Cost.free("only wait_for changes: the order is kept, no new capture")
+
     def irreversibility(
         self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext
     ) -> Irreversibility:

@@ -78,3 +78,22 @@ def test_the_kind_estimates_from_the_provider_settings(job_kind, project_kind, m
     ctx.settings = PRICES
     assert job_kind.estimate_cost({**ONCE, "start_date": "2027-03-01"}, ctx).amount == 870.0
     assert project_kind.estimate_cost({"name": "Bridge A12"}, ctx).is_free
+
+
+def test_an_update_costs_the_flights_it_adds_not_a_new_job(job_kind, make_ctx) -> None:
+    """An in-place update of a booked job is priced by the change: more flights per occurrence
+    add their flights, a rename adds nothing, fewer flights refund nothing (never below zero)."""
+    from skyform.providers import Change, Record
+
+    ctx = make_ctx()
+    ctx.settings = PRICES
+    record = Record("flight", "dronebundle.Job", "j1", "ready", dict(WEEKLY), {}, {}, {}, "k", 0.0)
+    more = {**WEEKLY, "flights_per_occurrence": 3}  # 8 occurrences: 8 flights more at 870.00
+    added = job_kind.estimate_update_cost(record, more, [Change(("flights_per_occurrence",), 2, 3)], ctx)
+    assert added == Cost(6960.0, "EUR", "flights added: 20,880.00 EUR now, 13,920.00 EUR booked")
+    renamed = job_kind.estimate_update_cost(record, {**WEEKLY, "name": "deck 2"}, [Change(("name",), "d", "e")], ctx)
+    assert renamed is not None and renamed.is_free
+    fewer = {**WEEKLY, "flights_per_occurrence": 1}
+    assert job_kind.estimate_update_cost(record, fewer, [], ctx).is_free
+    unknown = {**WEEKLY, "end_date": Unknown("resources.x.outputs.end")}
+    assert job_kind.estimate_update_cost(record, unknown, [], ctx) is None

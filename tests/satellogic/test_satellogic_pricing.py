@@ -106,3 +106,47 @@ def test_the_plan_totals_the_priced_tasks_over_http(
     assert [(i["address"], i["amount"]) for i in plan["cost"]["largest"]] == [("weekly", 3600.0), ("once", 450.0)]
     assert plan["budget"][0]["items"] == ["weekly", "once"]
     assert sandbox.sim.data["tasks"] == {}  # planning created nothing
+
+
+def test_an_update_of_wait_for_is_not_priced_as_a_new_capture(
+    tmp_path: Path, start_sandbox: Callable[..., Sandbox], monkeypatch: Any
+) -> None:
+    """Only wait_for updates in place: the paid order is kept, so the update adds nothing to
+    the total and a budget that the capture already fills is not breached by it."""
+    sandbox = start_sandbox()
+    settings = {k: v for k, v in sandbox.settings.items() if k != "client_secret"}
+    monkeypatch.setenv("SKYFORM_SECRET_SAT_SECRET", sandbox.settings["client_secret"])
+    provider_block = json.dumps({**settings, "client_secret": "${{ secrets.SAT_SECRET }}", **PRICES})
+    spec = {
+        "project_name": "Theme parks",
+        "product": 169,
+        "target": {"type": "Point", "coordinates": [72.905273, 19.023001]},
+        "task_name": "once",
+        "start": WEEKLY["start"],
+        "end": WEEKLY["end"],
+        "max_captures": 1,
+        "wait_for": "accepted",
+    }
+
+    def write(wait_for: str) -> None:
+        resources = {"once": {"type": "satellogic.Task", "spec": {**spec, "wait_for": wait_for}}}
+        (tmp_path / "mission.yaml").write_text(
+            "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: priced}\n"
+            f"budget: {{max: 500, currency: EUR}}\nproviders:\n  satellogic: {provider_block}\n"
+            f"resources: {json.dumps(resources)}\n"
+        )
+
+    write("accepted")
+    applied = run_cli("apply", "--auto-approve", tmp_path, providers=[PROVIDER])
+    assert applied.exit_code == 0, applied.output
+    write("first_capture")
+    run = run_cli("plan", "--json", "--detailed-exitcode", tmp_path, providers=[PROVIDER])
+    assert run.exit_code == 2, run.output  # changes, within the budget: 450 spent, 0 added
+    plan = next(json.loads(line) for line in run.stdout.splitlines() if '"format"' in line)
+    [action] = [a for a in plan["actions"] if a["address"] == "once"]
+    assert action["action"] == "update"
+    assert action["cost"]["amount"] == 0 and action["cost"]["currency"] == ""
+    assert "no new capture" in action["cost"]["basis"]
+    assert plan["cost"]["total"] == {} and plan["budget"] == []
+    assert plan["cost"]["spent"]["total"] == {"EUR": 450.0}
+    assert len(sandbox.sim.data["tasks"]) == 1

@@ -228,7 +228,7 @@ class Planner:
                 and not refresh_only
                 and action.action in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE)
             ):
-                problems += self._plan_check(rid, resource, spec, action)
+                problems += self._plan_check(rid, resource, spec, action, rs)
             actions.append(action)
         if any(p.severity == "error" for p in problems):
             raise SpecError(problems)
@@ -367,18 +367,29 @@ class Planner:
             if k in rs.observed and now.get(k) != rs.observed.get(k)
         ]
 
-    def _plan_check(self, rid: str, resource: Any, spec: Any, action: Action) -> list[Diagnostic]:
+    def _plan_check(
+        self, rid: str, resource: Any, spec: Any, action: Action, rs: ResourceState | None = None
+    ) -> list[Diagnostic]:
         _, kind = self.runtime.kind(resource.type)
         base = ("resources", rid, "spec")
         kind_class = type(kind)
-        if kind_class.plan_check is ResourceKind.plan_check and kind_class.estimate_cost is ResourceKind.estimate_cost:
+        if (
+            kind_class.plan_check is ResourceKind.plan_check
+            and kind_class.estimate_cost is ResourceKind.estimate_cost
+            and kind_class.estimate_update_cost is ResourceKind.estimate_update_cost
+        ):
             return []  # nothing remote to check: no client, no context
         try:
             ctx = self.runtime.context(
                 rid, resource.type, idempotency_key="", intent_at=time.time(), lifecycle=resource.lifecycle.as_dict()
             )
             issues = list(with_retries(lambda: list(kind.plan_check(spec, ctx))))
-            cost = with_retries(lambda: kind.estimate_cost(spec, ctx))
+            if action.action == ActionKind.UPDATE and rs is not None:  # in place: the delta, not a create
+                changes = [*action.changes, *action.drift]
+                record = to_record(rs)
+                cost = with_retries(lambda: kind.estimate_update_cost(record, spec, changes, ctx))
+            else:
+                cost = with_retries(lambda: kind.estimate_cost(spec, ctx))
             if cost is not None:
                 action.cost = cost
                 ceiling = resource.lifecycle.max_cost

@@ -8,6 +8,7 @@ the operations the engine calls::
     check        offline semantic rules a schema cannot state (validate time)
     plan_check   remote checks at plan time (a node's /options, a client's priority range)
     estimate_cost  what the work will cost (a Cost with its basis and confidence), or None
+    estimate_update_cost  what an in-place update costs (the delta, often free)
     irreversibility  what an action cannot undo (reversible, cancellable until, irreversible)
     plan_change  decide update vs replace for a set of changed fields, with a note
     create       make the remote object; may return status "running" for a job
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -270,6 +271,23 @@ class ResourceKind:
         quantity known only after apply): the plan then lists it as "cost unknown".
         """
         return None
+
+    def estimate_update_cost(
+        self, record: Record, spec: Mapping[str, Any], changes: list[Change], ctx: OperationContext
+    ) -> Cost | None:
+        """What updating ``record`` in place to ``spec`` will cost: the delta, often nothing.
+
+        An update is not a new create: a kind whose in-place update keeps the paid work (a
+        satellite order whose readiness rule changed, a renamed task) returns
+        ``Cost.free(...)``, one whose update bills again (a job re-run with new options) its
+        estimate. The default, for kinds that do not say, is the create's estimate marked
+        as such: the budget over-counts rather than misses money (a replace is always
+        priced by :meth:`estimate_cost`, as the create it is).
+        """
+        cost = self.estimate_cost(spec, ctx)
+        if cost is None or cost.is_free:
+            return cost
+        return replace(cost, basis=f"{cost.basis}; priced as a create: the kind does not say what an update costs")
 
     def irreversibility(
         self, action: str, spec: Mapping[str, Any] | None, record: Record | None, ctx: CheckContext

@@ -3,13 +3,14 @@
 Each applied spending action records its cost on the resource (the service's figure when
 its kind reports one, else the estimate applied, marked as such); the next plan prints what
 is spent, what it adds and the total against the mission's budget, and a plan whose total
-with what is spent is over the budget is refused like any other. A replaced resource keeps
-what its old object cost; work of unknown cost records nothing (never a zero).
+with what is spent is over the budget is refused like any other. Money spent stays spent:
+what a destroyed, replaced or forgotten resource cost moves to the mission's ledger with its
+record and is still counted; work of unknown cost records nothing (never a zero).
 """
 
 from __future__ import annotations
 
-from skyform.state.spend import SPENT_KEY, entries
+from skyform.state.spend import LEDGER_KEY, SPENT_KEY, entries, ledger
 
 SPENT = """
     budget: {max: 5000, currency: EUR}
@@ -74,10 +75,49 @@ def test_a_plan_that_adds_nothing_is_never_over_budget(ws):
     assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
 
 
-def test_a_replaced_resource_keeps_what_its_old_object_cost(ws):
+def test_a_replaced_resource_s_old_cost_stays_spent(ws):
+    """The new object's record starts at nothing; what the old one cost is in the ledger."""
     f = ws.write(SPENT)
     assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
     f = ws.write(SPENT.replace("{name: survey, cost: 950}", "{name: survey-2, cost: 900}"))  # name is immutable
     assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
-    survey = entries(ws.records()["survey"].private)
-    assert [e.cost.amount for e in survey] == [950.0, 900.0]
+    assert [e.cost.amount for e in entries(ws.records()["survey"].private)] == [900.0]
+    kept = ledger(ws.store().mission("mission").attributes)
+    assert [(a, r.cost.amount, r.source) for a, r in kept] == [("survey", 950.0, "estimate")]
+    plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
+    assert plan["cost"]["spent"]["total"] == {"EUR": 3850.0}  # 2000 + 950 (the old survey) + 900
+
+
+def test_a_destroyed_resource_s_cost_stays_in_the_mission_s_spend(ws):
+    """Destroy a paid capture and task it again: the budget counts both captures."""
+    f = ws.write(SPENT)
+    assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
+    assert ws.run("destroy", "--sandbox", "--auto-approve", "--target", "capture", f).code == 0
+    assert "capture" not in ws.records()
+    plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
+    assert plan["cost"]["spent"] == {"total": {"EUR": 2950.0}, "estimated": ["survey", "capture"]}
+    f = ws.write(SPENT.replace("max: 5000", "max: 4000"))  # 2950 spent + 2000 again is over
+    ran = ws.run("apply", "--sandbox", "--auto-approve", f).clean()
+    assert ran.code == 7, str(ran)
+    assert "the spent 2,950.00 EUR + this plan 2,000.00 = 4,950.00 EUR is above budget.max 4,000.00" in ran.err
+
+
+def test_state_rm_keeps_what_the_record_cost(ws):
+    f = ws.write(SPENT)
+    assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
+    assert ws.run("state", "rm", str(ws.path), "survey").code == 0
+    attributes = ws.store().mission("mission").attributes
+    assert [e["address"] for e in attributes[LEDGER_KEY]] == ["survey"]
+    plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
+    assert plan["cost"]["spent"]["total"] == {"EUR": 2950.0}
+
+
+def test_an_update_of_a_kind_that_does_not_say_is_priced_as_a_create_and_marked(ws):
+    """fake.Thing declares no update cost: the budget over-counts rather than misses money."""
+    f = ws.write(SPENT)
+    assert ws.run("apply", "--sandbox", "--auto-approve", f).code == 0
+    f = ws.write(SPENT.replace("{name: survey, cost: 950}", "{name: survey, cost: 950, value: 2}"))
+    plan = ws.run("plan", "--sandbox", "--json", f).json_lines()[0]
+    [survey] = [a for a in plan["actions"] if a["address"] == "survey"]
+    assert survey["action"] == "update" and survey["cost"]["amount"] == 950.0
+    assert survey["cost"]["basis"].endswith("priced as a create: the kind does not say what an update costs")

@@ -279,3 +279,31 @@ def test_approvals_round_trip_and_are_used_once(store: StateStore) -> None:
     assert store.use_approval("a1", 151.0) is False  # a second use loses
     assert store.approvals("m")[0].used_at == 150.0
     assert (store.mission("m").serial if store.mission("m") else 0) == serial  # no mission changed
+
+
+def test_a_revoked_approval_cannot_be_used(store: StateStore) -> None:
+    """Revoking keeps the record with who and when; a use after it loses, a second revoke keeps the first."""
+    from skyform.state.base import Approval
+
+    store.add_approval(Approval("r1", "m", "sha256:abc", "", 0, "alice", {}, None, (), 100.0, 200.0))
+    revoked = store.revoke_approval("r1", 120.0, "bob")
+    assert revoked is not None and (revoked.revoked_at, revoked.revoked_by) == (120.0, "bob")
+    assert store.use_approval("r1", 130.0) is False
+    again = store.revoke_approval("r1", 140.0, "carol")
+    assert again is not None and (again.revoked_at, again.revoked_by, again.used_at) == (120.0, "bob", None)
+    assert store.revoke_approval("nope", 150.0, "bob") is None
+    assert [a.id for a in store.every_approval()] == ["r1"]
+
+
+def test_a_removed_record_s_spend_moves_to_the_mission_s_ledger(store: StateStore) -> None:
+    """Money spent stays spent: the removal and the ledger entry are one write."""
+    from skyform.state.spend import LEDGER_KEY, so_far
+
+    paid = {"skyform.spent": [{"amount": 450.0, "currency": "EUR", "basis": "1 capture", "source": "estimate"}]}
+    store.write("m", [resource("capture", private=paid), resource("notes")])
+    store.write("m", [Removal("capture"), Removal("notes")])
+    state = store.mission("m")
+    assert state is not None and store.resources("m") == {}
+    [entry] = state.attributes[LEDGER_KEY]
+    assert entry["address"] == "capture" and entry["amount"] == 450.0 and entry["removed_at"] > 0
+    assert so_far(store.resources("m").values(), state.attributes).totals == {"EUR": 450.0}

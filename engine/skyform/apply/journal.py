@@ -67,12 +67,21 @@ class Journal:
         self.emit({"event": EventKind.WARNING, "address": address, "message": message})
 
     def flush(self) -> None:
-        """Write pending rows and events in one transaction (the last row per address wins)."""
+        """Write pending rows and events in one transaction (the last row per address wins).
+
+        A removal followed by a new record of the same address (a replace) is written as
+        both, the removal first: the store moves what the old record cost to the mission's
+        ledger as it removes it (:mod:`skyform.state.spend`).
+        """
         if not self.rows and not self.events:
             return
         rows, events = self.rows, self.events
         self.rows, self.events = [], []
         latest: dict[str, ResourceState | Removal] = {}
+        removed_first: dict[str, Removal] = {}
         for row in rows:
+            if isinstance(row, Removal):
+                removed_first[row.address] = row
             latest[row.address] = row
-        self.store.write(self.mission, list(latest.values()), events)
+        first = [r for a, r in removed_first.items() if not isinstance(latest[a], Removal)]
+        self.store.write(self.mission, [*first, *latest.values()], events)

@@ -17,7 +17,6 @@ from ..events import EventKind
 from ..plan.model import ActionKind
 from ..providers.base import Result
 from ..state.base import Removal
-from ..state.spend import SPENT_KEY
 from .calls import Completion
 from .failure import describe, fail
 from .node import Node, NodeState, Outcome, Step, Wake
@@ -41,9 +40,9 @@ def on_completion(walk: Walk, node: Node, done: Completion) -> None:
         walk.journal.put(Removal(node.address))
         walk.journal.transition(node.address, node.action.type, "deleting", "deleted", {})
         if outcome == Outcome.DELETED_THEN_CREATE:  # the old object is gone: make the new one
-            spent = node.record.private.get(SPENT_KEY) if node.record else None  # but was paid for
+            # what it was paid for goes to the mission's ledger with its record (state.spend)
             node.record = None
-            return create(walk, node, spent=spent)
+            return create(walk, node, spent=None)
         walk.outputs.pop(node.address, None)
         walk.finish(node, NodeState.DONE)
     elif outcome == Outcome.CANCELLED:

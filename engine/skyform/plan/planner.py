@@ -138,7 +138,8 @@ class Planner:
         )
         budget = self.mission.budget if mode == "apply" else None
         cost = summarize(actions)
-        spent = so_far(records.values())  # every record, whatever --target selects
+        # every record, whatever --target selects, and what removed ones had cost
+        spent = so_far(records.values(), state.attributes if state else None)
         warnings = list(self.warnings) + [
             f"estimates in {c} are not counted against budget.max (in {budget.currency}): skyform converts no money"
             for c in other_currencies(cost, budget)

@@ -213,6 +213,7 @@ class SqlStateStore(StateStore):
             raise ValueError(f"mission_update may set {sorted(_MISSION_FIELDS)}, not {sorted(unknown)}")
         now = time.time()
         with self._writing() as cur:
+            self._keep_spent(cur, mission, [r.address for r in resources if isinstance(r, Removal)], update, now)
             serial = self._bump_mission(cur, mission, update, now)
             for item in resources:
                 if isinstance(item, Removal):
@@ -230,6 +231,32 @@ class SqlStateStore(StateStore):
                     [(mission, e.kind, e.address, e.before, e.after, dump(e.data), e.at or now) for e in events],
                 )
         return serial
+
+    def _keep_spent(self, cur: Any, mission: str, addresses: list[str], update: dict[str, Any], now: float) -> None:
+        """Move what the records about to be removed had cost to the mission's ledger, in this
+        transaction: money spent stays counted when its record goes (:mod:`.spend`)."""
+        if not addresses:
+            return
+        from . import spend
+
+        kept: list[dict[str, Any]] = []
+        for address in addresses:
+            cur.execute(
+                self._sql("SELECT private FROM {t}resources WHERE mission = ? AND address = ?"), (mission, address)
+            )
+            row = cur.fetchone()
+            if row is not None:
+                kept += spend.removed(load(row[0]), address, now)
+        if not kept:
+            return
+        cur.execute(self._sql("SELECT attributes FROM {t}missions WHERE name = ?"), (mission,))
+        row = cur.fetchone()
+        recorded = load(row[0]) if row else {}
+        before = recorded.get(spend.LEDGER_KEY)
+        before = before if isinstance(before, list) else []
+        attributes = dict(update.get("attributes") or {})
+        attributes[spend.LEDGER_KEY] = [*before, *kept]
+        update["attributes"] = attributes
 
     def _bump_mission(self, cur: Any, mission: str, update: dict[str, Any], now: float) -> int:
         sets: list[str] = ["serial = serial + 1", "updated_at = ?"]

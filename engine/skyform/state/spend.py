@@ -9,11 +9,13 @@ values resolved at apply when the plan could not know them). A later figure for 
 run replaces the earlier one. Work of unknown cost adds no entry: it is not counted as
 zero, it is not counted at all.
 
-The plan adds what it would spend to what the resources recorded now have spent, so the
-mission's ``budget.max`` caps the two together. A resource removed from state (destroyed,
-forgotten) leaves the total with its record; its entries stay readable in the history
-events of its transitions. The key sits beside the engine's ``skyform.lifecycle``: no
-migration, and a store of before simply has no entries.
+The plan adds what it would spend to what the mission has spent, so the mission's
+``budget.max`` caps the two together. Money spent stays spent when its record goes: a
+resource removed from state (destroyed, replaced, forgotten, ``state rm``) moves its
+entries to the mission's ledger, ``MissionState.attributes["skyform.spent"]``, in the
+same transaction that removes the record (the SQL store's ``write``), and the total
+counts the ledger with the live records. The keys sit beside the engine's
+``skyform.lifecycle``: no migration, and a store of before simply has no entries.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from ..providers.cost import Confidence, Cost
 
 #: The key of ``ResourceState.private`` under which the engine keeps what a resource cost.
 SPENT_KEY = "skyform.spent"
+#: The key of ``MissionState.attributes`` holding what removed resources had cost (the ledger).
+LEDGER_KEY = "skyform.spent"
 
 Source = Literal["service", "estimate"]
 
@@ -97,15 +101,30 @@ class SpentSoFar:
         return cls({str(k): float(v) for k, v in total.items()}, [str(a) for a in data.get("estimated") or []])
 
 
-def so_far(records: Iterable[Any]) -> SpentSoFar:
-    """The spend of ``records`` (``ResourceState``s), in their order."""
+def removed(private: Mapping[str, Any], address: str, at: float) -> list[dict[str, Any]]:
+    """The ledger entries of a record being removed: each run it paid for, with its address."""
+    return [{**run.to_json(), "address": address, "removed_at": at} for run in entries(private) if run.cost.amount]
+
+
+def ledger(attributes: Mapping[str, Any]) -> list[tuple[str, Spent]]:
+    """The mission's ledger: (address, run) for every run of a resource no longer recorded."""
+    raw = attributes.get(LEDGER_KEY)
+    if not isinstance(raw, list):
+        return []
+    return [(str(e.get("address", "")), Spent.from_json(e)) for e in raw if isinstance(e, Mapping) and "amount" in e]
+
+
+def so_far(records: Iterable[Any], attributes: Mapping[str, Any] | None = None) -> SpentSoFar:
+    """The spend of ``records`` (``ResourceState``s), in their order, and of the mission's
+    ledger in ``attributes`` (what removed resources had cost)."""
+    runs = [(rs.address, run) for rs in records for run in entries(rs.private)]
+    runs += ledger(attributes or {})
     totals: dict[str, float] = {}
     estimated: list[str] = []
-    for rs in records:
-        runs = entries(rs.private)
-        for run in runs:
-            if run.cost.amount:
-                totals[run.cost.currency] = totals.get(run.cost.currency, 0.0) + run.cost.amount
-        if any(r.source == "estimate" and r.cost.amount for r in runs):
-            estimated.append(rs.address)
+    for address, run in runs:
+        if not run.cost.amount:
+            continue
+        totals[run.cost.currency] = totals.get(run.cost.currency, 0.0) + run.cost.amount
+        if run.source == "estimate" and address not in estimated:
+            estimated.append(address)
     return SpentSoFar(totals, estimated)

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .base import Approval, Event, MissionState, Removal, ResourceState, StateStore
+from ._sql_approvals import SqlApprovals
+from .base import Event, MissionState, Removal, ResourceState, StateStore
 from .leases import Leases
 
 _RESOURCE_COLUMNS = (
@@ -64,7 +65,7 @@ def load(value: Any) -> Any:
     return value
 
 
-class SqlStateStore(StateStore):
+class SqlStateStore(SqlApprovals, StateStore):
     """Reading and transactional writing of missions, resources and events over SQL."""
 
     _placeholder = "?"
@@ -86,6 +87,12 @@ class SqlStateStore(StateStore):
                 text = text.replace("?", self._placeholder)
             cache[sql] = text
         return text
+
+    def _dump(self, value: Any) -> str:
+        return dump(value)
+
+    def _load(self, value: Any) -> Any:
+        return load(value)
 
     def leases(self) -> Leases:
         """The lease and worker tables beside this state (:mod:`.leases`)."""
@@ -320,86 +327,6 @@ class SqlStateStore(StateStore):
         with self._writing() as cur:
             cur.execute(self._sql("DELETE FROM {t}resources WHERE mission = ?"), (mission,))
             cur.execute(self._sql("DELETE FROM {t}missions WHERE name = ?"), (mission,))
-
-    # -- approvals ---------------------------------------------------------------------------
-    def add_approval(self, approval: Approval) -> None:
-        with self._writing() as cur:
-            cur.execute(
-                self._sql(
-                    "INSERT INTO {t}approvals (id, mission, plan_digest, lineage, serial, approver, cost, max_cost,"
-                    " irreversible, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                (
-                    approval.id,
-                    approval.mission,
-                    approval.plan_digest,
-                    approval.lineage,
-                    approval.serial,
-                    approval.approver,
-                    dump(approval.cost),
-                    approval.max_cost,
-                    dump(list(approval.irreversible)),
-                    approval.created_at,
-                    approval.expires_at,
-                    approval.used_at,
-                ),
-            )
-
-    def approvals(self, mission: str) -> list[Approval]:
-        return self._select_approvals("WHERE mission = ?", (mission,))
-
-    def every_approval(self) -> list[Approval]:
-        return self._select_approvals("", ())
-
-    def _select_approvals(self, where: str, params: tuple[Any, ...]) -> list[Approval]:
-        with self._reading() as cur:
-            cur.execute(
-                self._sql(
-                    "SELECT id, mission, plan_digest, lineage, serial, approver, cost, max_cost, irreversible,"
-                    f" created_at, expires_at, used_at, revoked_at, revoked_by FROM {{t}}approvals {where}"
-                    " ORDER BY created_at"
-                ),
-                params,
-            )
-            rows = cur.fetchall()
-        return [
-            Approval(
-                id=r[0],
-                mission=r[1],
-                plan_digest=r[2],
-                lineage=r[3],
-                serial=int(r[4]),
-                approver=r[5],
-                cost={str(k): float(v) for k, v in load(r[6]).items()},
-                max_cost=None if r[7] is None else float(r[7]),
-                irreversible=tuple(load(r[8])),
-                created_at=float(r[9]),
-                expires_at=float(r[10]),
-                used_at=None if r[11] is None else float(r[11]),
-                revoked_at=None if r[12] is None else float(r[12]),
-                revoked_by=r[13],
-            )
-            for r in rows
-        ]
-
-    def use_approval(self, approval_id: str, at: float) -> bool:
-        with self._writing() as cur:  # one conditional update: two applies cannot both use it
-            cur.execute(
-                self._sql(
-                    "UPDATE {t}approvals SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL"
-                ),
-                (at, approval_id),
-            )
-            return bool(cur.rowcount == 1)
-
-    def revoke_approval(self, approval_id: str, at: float, by: str) -> Approval | None:
-        with self._writing() as cur:  # a second revoke keeps the first one's who and when
-            cur.execute(
-                self._sql("UPDATE {t}approvals SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL"),
-                (at, by, approval_id),
-            )
-        found = [a for a in self.every_approval() if a.id == approval_id]
-        return found[0] if found else None
 
 
 def _merged(attributes: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

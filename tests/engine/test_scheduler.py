@@ -376,3 +376,20 @@ def test_job_that_finished_while_detached_is_not_cancelled_by_a_late_apply(ws):
     assert ran.code == 0, str(ran)
     assert ws.remote_objects()[0]["state"] == "done"
     assert ws.records()["j"].status == "ready"
+
+
+def test_polls_that_see_nothing_move_write_no_state(ws):
+    """A job polled many times writes its row when its status moves, not once per poll (issue 16):
+    the state's serial counts the transactions, the reporter's progress events the polls."""
+    ws.write("""
+        resources:
+          j: {type: fake.Job, spec: {name: j, duration: 3000}}
+    """)
+    ran = apply(ws)
+    assert ran.code == 0, str(ran)
+    polls = len([e for e in events(ran, "progress") if e.get("address") == "j"])
+    assert [e["after"] for e in events(ran) if e["address"] == "j"] == ["creating", "running", "ready"]
+    serial = ws.store().mission("mission").serial
+    # apply started, the intent, running, ready, apply finished: whatever the number of polls
+    assert polls >= 5, polls
+    assert serial <= 5, (serial, polls)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..plan.model import Action
+from ..providers.base import Record
 from ..state.base import ResourceState
 
 
@@ -82,6 +83,10 @@ class Node:
     recheck: bool = False  # a referenced resource changes: check the resolved spec again
     polled: bool = False
     outputs: dict[str, Any] = field(default_factory=dict)
+    # the provider's view of the record, with the record's parts it was made from (reused
+    # while polls leave them unchanged: steps.provider_view), and the progress last shown
+    view: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], Record] | None = None
+    shown: tuple[float | None, str | None] | None = None
 
     @property
     def address(self) -> str:

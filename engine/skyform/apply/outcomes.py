@@ -16,7 +16,7 @@ from ..errors import RemoteError, SkyformError, TransientError
 from ..events import EventKind
 from ..plan.model import ActionKind
 from ..providers.base import Result
-from ..state.base import Removal
+from ..state.base import Removal, ResourceState
 from .calls import Completion
 from .failure import describe, fail
 from .node import Node, NodeState, Outcome, Step, Wake
@@ -57,8 +57,16 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
     if result is None:
         return fail(walk, node, "the remote object disappeared while waiting for it")
     previous = rec.outputs
+    kept = recorded_fields(rec) if outcome == Outcome.POLLED else None
+    written_at = rec.updated_at
     detail = absorb(rec, outcome, result, node.spec, kept_lifecycle(walk.mission, node.address), node.action.cost)
-    walk.journal.put(rec)
+    if kept is not None and recorded_fields(rec) == kept:
+        # a poll that saw nothing recorded move (a job still queued, or only its progress
+        # advanced): nothing to journal, and the record keeps its objects - so the next
+        # poll reuses the provider's view of it (steps.provider_view) and no row is encoded again
+        restore(rec, kept, written_at)
+    else:
+        walk.journal.put(rec)
     moved = moved_stable_outputs(walk, node, previous, rec.outputs) if outcome == Outcome.UPDATED else []
     if moved:
         # the plan showed dependents these values: carrying on with them would apply
@@ -74,7 +82,10 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
         )
     if before != rec.status or outcome != Outcome.POLLED:
         walk.journal.transition(node.address, node.action.type, before, rec.status, detail)
-    elif result.progress is not None or result.message:
+    elif (result.progress is not None or result.message) and node.shown != (result.progress, result.message):
+        # progress is shown when it moved, not once per poll (2,000 queued jobs said "queued
+        # 0%" every few seconds each)
+        node.shown = (result.progress, result.message)
         walk.emit(
             {
                 "event": EventKind.PROGRESS,
@@ -91,6 +102,23 @@ def on_result(walk: Walk, node: Node, outcome: Outcome, result: Result | None) -
         fail(walk, node, result.message or "the remote job failed", write=False, announced=True)
     else:
         wait(walk, node, poll_after=result.poll_after)
+
+
+#: What a poll may change in a record, all but ``updated_at`` (which it always touches).
+Dict = dict[str, Any]
+RecordedFields = tuple[str, str | None, str | None, float, Dict, Dict, Dict, Dict]
+
+
+def recorded_fields(rec: ResourceState) -> RecordedFields:
+    """The fields of ``rec`` a poll may move: when none did, the row is not written again."""
+    return (rec.status, rec.remote_id, rec.error, rec.intent_at, rec.spec, rec.outputs, rec.observed, rec.private)
+
+
+def restore(rec: ResourceState, kept: RecordedFields, updated_at: float) -> None:
+    """Put back the objects ``rec`` held before an unchanged poll (equal values, same identity)
+    and its ``updated_at``: the record stays exactly what the state holds."""
+    rec.spec, rec.outputs, rec.observed, rec.private = kept[4], kept[5], kept[6], kept[7]
+    rec.updated_at = updated_at
 
 
 def moved_stable_outputs(walk: Walk, node: Node, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

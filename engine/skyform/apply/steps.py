@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import Diagnostic, PermanentError, SkyformError, SpecError
 from ..plan.model import ActionKind
-from ..providers.base import CheckContext
+from ..providers.base import CheckContext, Record
 from ..spec.values import is_known
 from ..state.base import Removal
 from ..state.records import LIFECYCLE_KEY, to_record
@@ -164,7 +164,27 @@ def poll(walk: Walk, node: Node, now: float) -> None:
     node.polled = True
     assert node.record is not None  # polls follow a create, an update or a recorded running job
     node.state = NodeState.INFLIGHT
-    walk.submit(node, call(walk, node, Step.POLL, record=to_record(node.record)))
+    walk.submit(node, call(walk, node, Step.POLL, record=provider_view(node)))
+
+
+def provider_view(node: Node) -> Record:
+    """The provider's view of ``node``'s record, made again only when the record moved.
+
+    ``to_record`` copies the spec; a job polled every few seconds for hours would copy it
+    on every poll although an unchanged poll keeps the record's very objects
+    (:func:`.outcomes.restore`): the view is reused while they are the same objects.
+    """
+    rec = node.record
+    assert rec is not None  # polls follow a create, an update or a recorded running job
+    objects = (rec, rec.spec, rec.outputs, rec.observed, rec.private)
+    scalars = (rec.status, rec.remote_id, rec.error, rec.intent_at, rec.idempotency_key)
+    if node.view is not None:
+        (seen_objects, seen_scalars), view = node.view
+        if seen_scalars == scalars and all(a is b for a, b in zip(seen_objects, objects, strict=True)):
+            return view
+    view = to_record(rec)
+    node.view = ((objects, scalars), view)
+    return view
 
 
 def cancel_for_timeout(walk: Walk, node: Node) -> None:

@@ -161,7 +161,7 @@ class Session:
 
         used = {r.provider for r in self.mission.resources.values()}
         if self.store is not None:
-            used |= {rs.type.partition(".")[0] for rs in self.store.resources(self.mission.name).values()}
+            used |= {type_.partition(".")[0] for type_, _ in self.store.statuses(self.mission.name).values()}
         providers = [self.registry.providers[p] for p in sorted(used) if p in self.registry.providers]
         host = start_sandbox(providers, mission_sandbox_dir(self.mission.directory))
         self._stack.callback(host.stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 
@@ -39,6 +40,25 @@ def test_resource_round_trip_keeps_every_field(store: StateStore) -> None:
     store.write("m", [res])
     assert store.resources("m") == {"photos": res}
     assert store.resources("other") == {}
+
+
+def test_records_read_back_mutable_and_written_back_unchanged(store: StateStore) -> None:
+    """A read record's JSON columns (decoded when first used, issue 16) behave as plain
+    attributes: a record written back as read, or with one column changed, reads back so."""
+    rows = [
+        resource(f"r{i}", spec={"i": i, "s": "x" * i}, outputs={"n": i}, depends_on=[f"r{i - 1}"], created_at=1.0)
+        for i in range(5)
+    ]
+    store.write("m", rows)
+    read = store.resources("m")
+    assert read == {r.address: dataclasses.replace(r, updated_at=read[r.address].updated_at) for r in rows}
+    read["r1"].outputs["n"] = 10  # mutating a decoded column is what the state then holds
+    read["r2"].spec = {"changed": True}
+    store.write("m", list(read.values()))  # r0, r3, r4 never decoded: written as they were read
+    again = store.resources("m")
+    assert again["r1"].outputs == {"n": 10} and again["r2"].spec == {"changed": True}
+    assert [again[f"r{i}"].spec for i in (0, 3, 4)] == [{"i": 0, "s": ""}, {"i": 3, "s": "xxx"}, {"i": 4, "s": "xxxx"}]
+    assert again["r4"].depends_on == ["r3"] and again["r0"].private == {}
 
 
 def test_mission_fields_round_trip(store: StateStore) -> None:

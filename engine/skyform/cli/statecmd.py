@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from contextlib import closing
@@ -61,7 +62,7 @@ def state_show(words: tuple[str, ...], state_url: str | None) -> int:
         rs = store.resources(name).get(address)
     if rs is None:
         raise UsageError(f"no resource {address!r} in the state of {name}")
-    data = dict(rs.__dict__)
+    data = {f.name: getattr(rs, f.name) for f in dataclasses.fields(rs)}
     click.echo(json.dumps(data, indent=2, default=str))
     return 0
 

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ._sql_approvals import SqlApprovals
+from ._stored import StoredResource, load, stored_resources
 from .base import Event, MissionState, Removal, ResourceState, StateStore
 from .leases import Leases
 
@@ -46,23 +47,6 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 def dump(value: Any) -> str:
     """JSON text for a column; strict, so a value JSON cannot hold fails the write."""
     return _ENCODER.encode(value)
-
-
-_loads = json.loads
-
-
-def load(value: Any) -> Any:
-    """A JSON column's value, whether the driver returns text or decoded JSON."""
-    if value.__class__ is str:
-        # Empty objects and lists are most of observed/private/depends_on: skip the parser.
-        if value == "{}":
-            return {}
-        if value == "[]":
-            return []
-        return _loads(value)
-    if isinstance(value, bytes):
-        return _loads(value)
-    return value
 
 
 class SqlStateStore(SqlApprovals, StateStore):
@@ -139,40 +123,8 @@ class SqlStateStore(SqlApprovals, StateStore):
                 self._sql(f"SELECT {columns} FROM {{t}}resources WHERE mission = ? ORDER BY address"), (mission,)
             )
             rows = cur.fetchall()
-        out: dict[str, ResourceState] = {}
-        for (
-            address,
-            type_,
-            status,
-            key,
-            intent_at,
-            remote_id,
-            spec,
-            outputs,
-            observed,
-            private,
-            depends_on,
-            error,
-            created_at,
-            updated_at,
-        ) in rows:
-            out[address] = ResourceState(
-                address=address,
-                type=type_,
-                status=status,
-                idempotency_key=key,
-                intent_at=intent_at,
-                remote_id=remote_id,
-                spec=load(spec),
-                outputs=load(outputs),
-                observed=load(observed),
-                private=load(private),
-                depends_on=load(depends_on),
-                error=error,
-                created_at=created_at,
-                updated_at=updated_at,
-            )
-        return out
+        # one read, decoded lazily: most commands use few columns of most rows
+        return stored_resources(rows)
 
     def events(self, mission: str, *, address: str | None = None, limit: int | None = None) -> list[Event]:
         where = "mission = ?"
@@ -312,11 +264,11 @@ class SqlStateStore(SqlApprovals, StateStore):
                 res.idempotency_key,
                 res.intent_at,
                 res.remote_id,
-                dump(res.spec),
-                dump(res.outputs),
-                dump(res.observed),
-                dump(res.private),
-                dump(res.depends_on),
+                _column(res, "spec"),
+                _column(res, "outputs"),
+                _column(res, "observed"),
+                _column(res, "private"),
+                _column(res, "depends_on"),
                 res.error,
                 res.created_at or now,
                 res.updated_at or now,
@@ -327,6 +279,15 @@ class SqlStateStore(SqlApprovals, StateStore):
         with self._writing() as cur:
             cur.execute(self._sql("DELETE FROM {t}resources WHERE mission = ?"), (mission,))
             cur.execute(self._sql("DELETE FROM {t}missions WHERE name = ?"), (mission,))
+
+
+def _column(res: ResourceState, name: str) -> str:
+    """A JSON column's text: as read when it was never decoded (not encoded again), else encoded."""
+    if isinstance(res, StoredResource):
+        text = res.undecoded(name)
+        if text is not None:
+            return text
+    return dump(getattr(res, name))
 
 
 def _merged(attributes: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

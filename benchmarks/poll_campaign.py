@@ -1,18 +1,28 @@
 """CPU per poll of many live remote jobs: the engine's poll loop against a bare httpx loop (issue 16).
 
-    python benchmarks/poll_campaign.py [--jobs 2000] [--window 60] [--parallelism 10]
+    python benchmarks/poll_campaign.py [--jobs 2000] [--window 60] [--parallelism 10] [--clock 20]
 
-``skyform sandbox serve`` runs the NodeODM simulator in its own process (real HTTP on
-127.0.0.1, real time: a task of the mission stays queued or processing for many minutes);
-one ``skyform apply`` creates ``--jobs`` ``nodeodm.Task`` resources and then polls them all
-(``GET /task/{uuid}/info``, the provider's own cadence: 10 s backing off to 60 s). Once every
-task is running, the apply's CPU time (``/proc``) and the simulator's request counter are
-sampled over ``--window`` seconds: CPU per poll is their ratio. The bare loop is a fresh
-Python process that GETs the same URLs (same token, one ``httpx.Client``, JSON decoded) for
-as many requests; its CPU per request is measured the same way, from outside. NodeODM's API
-has no list endpoint that carries task status (``/task/list`` answers uuids only), so one
-request per task and poll is what any client pays. Both sides' figures are medians over
-consecutive slices of the window, on this shared machine; the load average is printed.
+``skyform sandbox serve --clock F`` runs the NodeODM simulator in its own process (real HTTP
+on 127.0.0.1; its CPU is not the engine's). ``skyform apply --detach`` submits ``--jobs``
+``nodeodm.Task`` resources (nothing is polled while they upload); a second ``skyform
+apply`` resumes them all and polls them (``GET /task/{uuid}/info``) at the provider's own
+cadence - 10 s backing off to 60 s of service time - on the sandbox's clock, as ``apply
+--sandbox`` does: at ``--clock 20`` every 0.5 s backing off to 3 s, more than the loop
+serves for 2,000 jobs, so the engine polls flat out. The resuming apply runs against the
+separate serve, so the sandbox clock is given to it by a two-line driver that sets
+:meth:`skyform.api.Session._time_scale`; the rest is the ``skyform`` console script. The
+simulator processes two tasks at a time; the others stay queued, so most polls see nothing
+move - and tasks that finished while the others were created are downloaded by the resume.
+
+Once every task was polled, the resuming apply's CPU time (``/proc``) and the simulator's
+request counter are sampled over ``--window`` seconds: CPU per poll is their ratio. The
+bare loop is a fresh Python process that GETs the same URLs (same token, one
+``httpx.Client``, JSON decoded) for as many requests, in the same run, right after; its CPU
+per request is measured the same way, from outside. NodeODM's API has no list endpoint that
+carries task status (``/task/list`` answers uuids only), so one request per task and poll
+is what any client pays. The sandbox's HTTP server (werkzeug's) answers ``Connection:
+close``, so both sides open a connection per request. Figures are medians (over slices of
+the window; over three bare runs); the load average is printed.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
 import itertools
 
+import httpx
 import rkit
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -55,15 +66,28 @@ print(json.dumps({"requests": done, "cpu_s": (end.user + end.system) - (start.us
 """
 
 
+# the console script, with the sandbox clock's poll cadence for an apply against a separate serve
+DRIVER = """
+import sys
+from skyform import api
+from skyform.cli.main import main
+factor = float(sys.argv.pop(1))
+api.Session._time_scale = lambda self: 1.0 / factor
+main(sys.argv[1:])
+"""
+
+
 def cpu_of(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def measure(work: Path, jobs: int, window: float, parallelism: int, timeout: float = 1800) -> dict[str, Any]:
+def measure(
+    work: Path, jobs: int, window: float, parallelism: int, clock: float, timeout: float = 3600
+) -> dict[str, Any]:
     """Engine and bare CPU per poll of ``jobs`` live NodeODM tasks (seconds), with the counts behind them."""
     env = rkit.clean_env(XDG_CACHE_HOME=str(work / "cache"))
-    with rkit.Serve(work / "sbx", clock=1.0, env=env) as serve:
+    with rkit.Serve(work / "sbx", clock=clock, env=env) as serve:
         settings = serve.providers()["nodeodm"]
         base = serve.base_urls()["nodeodm"]
         resources: dict[str, Any] = {
@@ -75,36 +99,53 @@ def measure(work: Path, jobs: int, window: float, parallelism: int, timeout: flo
                 "spec": {"name": f"poll-{i}", "images": "${{ resources.photos.outputs.paths }}"},
             }
         mission = rkit.mini_mission(work / "m", {"nodeodm": settings}, resources, name="poll")
-        proc = rkit.popen("apply", "--json", "--auto-approve", "--parallelism", str(parallelism), str(mission), env=env)
-        running: set[str] = set()
-        all_running = threading.Event()
+        # the jobs are submitted first (--detach: nothing polled while 2,000 creates upload),
+        # then a second apply resumes them all - the apply that is measured
+        created = rkit.run(
+            "apply",
+            "--auto-approve",
+            "--detach",
+            "--parallelism",
+            str(parallelism),
+            str(mission),
+            env=env,
+            timeout=timeout,
+        )
+        if created.returncode != 0:
+            raise SystemExit(f"creating {jobs} tasks failed (exit {created.returncode}): {created.stderr[-2000:]}")
 
-        def follow() -> None:
-            for event in rkit.events(proc, timeout=timeout):
-                if event.get("event") == "transition" and event.get("after") == "running":
-                    running.add(str(event.get("address")))
-                    if len(running) >= jobs:
-                        all_running.set()
+        def requests() -> int:
+            return int(rkit_get(f"{base}/__sandbox__/stats")["requests"])
 
-        reader = threading.Thread(target=follow, daemon=True)
-        reader.start()
+        uuids = [t["uuid"] if isinstance(t, dict) else t for t in rkit_get(f"{base}/task/list", settings)]
+        args = ["apply", "--json", "--auto-approve", "--parallelism", str(parallelism), str(mission)]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(clock), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+            errors="replace",
+        )
+        threading.Thread(target=lambda: all(True for _ in rkit.events(proc, timeout=timeout)), daemon=True).start()
         try:
+            # its plan refreshes every task, then each is polled at once: past both, and a moment
+            floor = requests() + 2 * jobs
             deadline = time.time() + timeout
-            while not all_running.wait(1.0):
+            while requests() < floor:
                 if proc.poll() is not None or time.time() > deadline:
-                    err = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
-                    raise SystemExit(f"only {len(running)}/{jobs} tasks were running (apply exit {proc.poll()}): {err}")
-            time.sleep(5)  # past the burst of first polls that follows the last create
-
-            def requests() -> int:
-                return int(rkit_get(f"{base}/__sandbox__/stats")["requests"])
-
+                    raise SystemExit(f"the resuming apply exited {proc.poll()} before polling every task")
+                time.sleep(1.0)
+            time.sleep(5)
             samples = [(time.time(), cpu_of(proc.pid), requests())]
             slice_s = window / 6
             while samples[-1][0] - samples[0][0] < window:
                 time.sleep(slice_s)
                 samples.append((time.time(), cpu_of(proc.pid), requests()))
-            uuids = [t["uuid"] if isinstance(t, dict) else t for t in rkit_get(f"{base}/task/list", settings)]
+            with httpx.Client(timeout=30, params={"token": settings.get("token") or ""}) as client:
+                codes = [client.get(f"{base}/task/{t}/info").json()["status"]["code"] for t in uuids]
+            running = sum(1 for code in codes if code in (10, 20))
         finally:
             proc.send_signal(signal.SIGINT)  # an interrupted apply records what runs and exits
             try:
@@ -137,12 +178,15 @@ def measure(work: Path, jobs: int, window: float, parallelism: int, timeout: flo
             bare_runs.append(out["cpu_s"] / out["requests"])
     return {
         "jobs": jobs,
+        "clock": clock,
+        "still_running_after": running,
         "window_s": round(samples[-1][0] - samples[0][0], 1),
         "polls": polls,
         "polls_per_s": round(polls / max(samples[-1][0] - samples[0][0], 1e-9), 1),
         "engine_cpu_s": round(engine_cpu, 3),
         "engine_cpu_per_poll_s": statistics.median(per_slice) if per_slice else engine_cpu / max(polls, 1),
         "bare_cpu_per_poll_s": statistics.median(bare_runs),
+        "bare_runs_s": bare_runs,
         "load": round(os.getloadavg()[0], 1),
     }
 
@@ -160,9 +204,10 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2000)
     ap.add_argument("--window", type=float, default=60.0, help="seconds of polling measured")
     ap.add_argument("--parallelism", type=int, default=10)
+    ap.add_argument("--clock", type=float, default=20.0, help="the sandbox clock's factor (poll cadence)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="skyform-poll-") as tmp:
-        figures = measure(Path(tmp), args.jobs, args.window, args.parallelism)
+        figures = measure(Path(tmp), args.jobs, args.window, args.parallelism, args.clock)
     ratio = figures["engine_cpu_per_poll_s"] / figures["bare_cpu_per_poll_s"]
     print(
         f"{figures['jobs']} live NodeODM tasks, {figures['polls']} polls in {figures['window_s']} s "

@@ -445,6 +445,7 @@ def main() -> None:
     parser.add_argument("--marginal", default="1000,10000", help="two sizes for the per-node slope")
     parser.add_argument("--poll-jobs", type=int, default=2000, help="live jobs of the poll figure (0: skip it)")
     parser.add_argument("--poll-window", type=float, default=60.0, help="seconds of polling measured")
+    parser.add_argument("--poll-clock", type=float, default=20.0, help="sandbox clock of the poll figure")
     parser.add_argument("--readme", action="store_true", help="rewrite README.md's Performance table")
     args = parser.parse_args()
     if not TERRAFORM:
@@ -474,7 +475,11 @@ def main() -> None:
         figures += big
         small_n, big_n = (int(s) for s in args.marginal.split(","))
         slopes, cpu_slopes = marginal(work, small_n, big_n, args.repeat)
-        polling = poll_campaign.measure(work / "poll", args.poll_jobs, args.poll_window, 10) if args.poll_jobs else None
+        polling = (
+            poll_campaign.measure(work / "poll", args.poll_jobs, args.poll_window, 10, args.poll_clock)
+            if args.poll_jobs
+            else None
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [

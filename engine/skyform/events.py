@@ -17,6 +17,8 @@ class EventKind(StrEnum):
     PLAN = "plan"  # the plan, before an apply asks for approval
     TRANSITION = "transition"  # a resource's status changed (before → after)
     PROGRESS = "progress"  # a running call or job reported progress
+    PHASE = "phase"  # a running call said what it spends its time on (uploading, downloading)
+    LOG = "log"  # a line of a provider's log (live only: never in the history)
     DISPATCHED = "dispatched"  # a worker took an operation (--executor celery: worker, queue, delivery)
     WARNING = "warning"
     RETRY = "retry"  # a transient failure; the step runs again after a backoff
@@ -30,3 +32,8 @@ class EventKind(StrEnum):
     REFRESH = "refresh"  # refresh-only apply: drift accepted into state
     IMPORT = "import"  # skyform import recorded an existing object
     STATE_RM = "state_rm"  # skyform state rm dropped a record
+
+
+#: the phases a provider may report (``Reporter.phase``); the others of a run's timeline
+#: (queued, submitting, waiting on the service, deleting) follow from recorded statuses
+PROVIDER_PHASES = ("uploading", "downloading")

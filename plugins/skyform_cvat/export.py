@@ -136,7 +136,7 @@ class ExportKind(ResourceKind):
         path.unlink(missing_ok=True)  # the SDK refuses to overwrite; a new export replaces the old file
         with sdk_errors(f"downloading export {rq_id}"):
             Downloader(ctx.client.sdk).download_file(
-                state.result_url, output_path=path, pbar=UploadProgress(ctx.reporter, "download")
+                state.result_url, output_path=path, pbar=UploadProgress(ctx.reporter, "download", "downloading")
             )
         outputs, sha = self._stored(path, record.spec, ctx)
         return Result(

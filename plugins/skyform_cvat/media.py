@@ -25,13 +25,14 @@ from .errors import sdk_errors
 class UploadProgress(BaseProgressReporter):
     """cvat-sdk progress reports forwarded to the engine's reporter as a fraction of bytes."""
 
-    def __init__(self, reporter: Reporter, what: str) -> None:
+    def __init__(self, reporter: Reporter, what: str, phase: str = "uploading") -> None:
         super().__init__()
-        self.reporter, self.what = reporter, what
+        self.reporter, self.what, self.phase = reporter, what, phase
         self.total, self.done = 0, 0
 
     def start2(self, total: int, **kwargs: Any) -> None:
         super().start2(total, **kwargs)
+        self.reporter.phase(self.phase)  # the run's timeline shows the transfer
         self.total, self.done = total or 0, 0
 
     def advance(self, delta: int) -> None:

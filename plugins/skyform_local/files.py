@@ -206,6 +206,7 @@ class FilesKind(ResourceKind):
         """
         from skyform.artifacts import Digest
 
+        ctx.reporter.phase("uploading")
         for i, entry in enumerate(entries):
             digest = ctx.artifacts.put(Path(entry["path"]), expected=Digest(entry["sha256"]))
             entry["artifact"] = str(digest)

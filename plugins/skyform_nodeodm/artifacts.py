@@ -50,6 +50,7 @@ class UnsafeArchive(PermanentError):
 
 def download(node: NodeClient, uuid: str, target_dir: Path, reporter: Reporter) -> tuple[Path, str, int]:
     """Stream all.zip into ``target_dir``; returns (path, sha256, bytes)."""
+    reporter.phase("downloading")
     target_dir.mkdir(parents=True, exist_ok=True)
     part = target_dir / "all.zip.part"
     final = target_dir / "all.zip"

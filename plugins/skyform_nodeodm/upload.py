@@ -96,6 +96,7 @@ def upload_task(
             "the node ignores set-uuid (NodeODM older than 1.5.3?)",
             provider=PROVIDER,
         )
+    reporter.phase("uploading")
     progress = Progress(reporter, files)
     failed = threading.Event()
 

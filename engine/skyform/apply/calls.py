@@ -20,6 +20,7 @@ from ..providers.cost import Cost
 from ..runtime import Runtime
 from ..spec.mission import Mission
 from ..validate.checks import issue_diagnostics
+from . import providerlog
 from .node import Outcome, Step
 
 log = logging.getLogger("skyform.apply")
@@ -63,6 +64,23 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Phased:
+    """A running call entered a phase (uploading, downloading)."""
+
+    address: str
+    phase: str
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A line of a provider's log during a call."""
+
+    address: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Warned:
     """A running call's warning for its resource."""
 
@@ -82,7 +100,11 @@ def perform(call: Call, runtime: Runtime, reporter: Reporter) -> Completion:
             reporter=reporter,
         )
         _, kind = runtime.kind(call.type)
-        outcome, result = OPERATIONS[call.step](kind, call, ctx, runtime.mission)
+        token = providerlog.CURRENT.set(reporter)  # the provider's log lines of this call go to its resource
+        try:
+            outcome, result = OPERATIONS[call.step](kind, call, ctx, runtime.mission)
+        finally:
+            providerlog.CURRENT.reset(token)
         return Completion(call.address, outcome, result)
     except BaseException as exc:  # handed to the walk, which decides
         return Completion(call.address, error=exc)

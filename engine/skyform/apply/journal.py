@@ -61,6 +61,13 @@ class Journal:
                     }
                 )
 
+    def phase(self, address: str, phase: str) -> None:
+        """A running call said what it now spends its time on: recorded (the timeline reads
+        it) and shown. Phases are few per call, unlike progress reports."""
+        phase = redact.redact(str(phase))[:40]
+        self.events.append(Event(EventKind.PHASE, address, data={"phase": phase}, at=time.time()))
+        self.emit({"event": EventKind.PHASE, "address": address, "phase": phase})
+
     def warning(self, address: str, message: str) -> None:
         message = redact.redact(message)
         self.events.append(Event(EventKind.WARNING, address, data={"message": message}, at=time.time()))

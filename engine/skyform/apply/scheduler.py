@@ -30,8 +30,8 @@ from ..runtime import Runtime
 from ..spec.mission import Mission
 from ..state.base import ResourceState, StateStore
 from ..validate.scope import references
-from . import outcomes, steps
-from .calls import Call, Completion, Progress, Warned
+from . import livelog, outcomes, providerlog, steps
+from .calls import Call, Completion, Logged, Phased, Progress, Warned
 from .executor import Executor, ExecutorFactory, LocalExecutor
 from .failure import skip
 from .journal import Emit, Journal
@@ -42,12 +42,13 @@ from .node import ApplyOutcome, Node, NodeState, Wake
 COALESCE = 0.0005
 
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
+Inbox = queue.Queue["Progress | Warned | Phased | Logged | Completion"]
 
 
 class _NodeReporter(Reporter):
-    """Routes a running call's progress and warnings into the loop's inbox."""
+    """Routes a running call's progress, phases, log lines and warnings into the loop's inbox."""
 
-    def __init__(self, inbox: queue.Queue[Progress | Warned | Completion], address: str) -> None:
+    def __init__(self, inbox: Inbox, address: str) -> None:
         self.inbox, self.address = inbox, address
 
     def progress(self, fraction: float | None, message: str = "") -> None:
@@ -55,6 +56,12 @@ class _NodeReporter(Reporter):
 
     def warn(self, message: str) -> None:
         self.inbox.put(Warned(self.address, message))
+
+    def phase(self, name: str) -> None:
+        self.inbox.put(Phased(self.address, name))
+
+    def log(self, level: str, message: str) -> None:
+        self.inbox.put(Logged(self.address, level, message))
 
 
 class Scheduler:
@@ -77,14 +84,16 @@ class Scheduler:
         records: dict[str, ResourceState] | None = None,
     ) -> None:
         self.mission, self.plan, self.runtime, self.store = mission, plan, runtime, store
-        self.journal = Journal(store, mission.name, emit, observer)
-        self.emit = emit
+        # progress, provider log lines and retries also go to the live log skyform ui tails
+        self.live = livelog.LiveLog(livelog.path_for(mission.directory, mission.name))
+        self._emit = emit
+        self.journal = Journal(store, mission.name, self.emit, observer)
         self.parallelism = max(1, parallelism)
         self.fail_fast, self.detach = fail_fast, detach
         # the sandbox's clock runs faster than real time: so do its poll intervals
         self.time_scale = time_scale
         self.make_executor = executor
-        self.inbox: queue.Queue[Progress | Warned | Completion] = queue.Queue()
+        self.inbox: Inbox = queue.Queue()
         self.timers: list[tuple[float, int, str, Wake]] = []
         self._seq = 0
         self.interrupted = False
@@ -137,6 +146,12 @@ class Scheduler:
                 self.ready.append(address)
 
     # -- the loop -------------------------------------------------------------------------
+    def emit(self, event: dict[str, Any]) -> None:
+        """Tell the caller (text or JSON output); what the history does not keep also goes
+        to the live log."""
+        self._emit(event)
+        self.live.add(event)
+
     def interrupt(self) -> None:
         """First Ctrl-C: stop dispatching; in-flight calls finish and are recorded."""
         self.interrupted = True
@@ -145,7 +160,8 @@ class Scheduler:
         """Walk the plan to its end (or to an interrupt) and say what was achieved."""
         self.executor: Executor = self.make_executor(self.runtime, self.parallelism)
         try:
-            self._loop()
+            with providerlog.tapped():
+                self._loop()
         finally:
             self.journal.flush()
             self.executor.shutdown()
@@ -283,7 +299,7 @@ class Scheduler:
         for call, reporter in work:
             self.executor.submit(call, reporter, self.inbox.put)
 
-    def _handle(self, item: Progress | Warned | Completion) -> None:
+    def _handle(self, item: Progress | Warned | Phased | Logged | Completion) -> None:
         if isinstance(item, Progress):
             self.emit(
                 {
@@ -296,6 +312,14 @@ class Scheduler:
             return
         if isinstance(item, Warned):
             self.journal.warning(item.address, str(item.message))
+            return
+        if isinstance(item, Phased):
+            self.journal.phase(item.address, item.phase)
+            return
+        if isinstance(item, Logged):
+            self.live.add(
+                {"event": EventKind.LOG, "address": item.address, "level": item.level, "message": item.message}
+            )
             return
         node = self.nodes[item.address]
         self.inflight -= 1

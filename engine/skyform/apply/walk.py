@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from ..runtime import Runtime
 from ..spec.mission import Mission
 from .calls import Call
-from .journal import Emit, Journal
+from .journal import Journal
 from .node import Node, NodeState, Wake
 
 
@@ -22,12 +22,14 @@ class Walk(Protocol):
     mission: Mission
     runtime: Runtime
     journal: Journal
-    emit: Emit
     outputs: dict[str, Any]  # resource id → recorded outputs known to this run
     detach: bool
     fail_fast: bool
     interrupted: bool
     time_scale: float  # real seconds per service second (the sandbox clock runs faster)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Tell the caller of an event (and keep progress in the live log)."""
 
     def finish(self, node: Node, state: NodeState) -> None:
         """Put ``node`` in a final state and release (or skip) its dependents."""

@@ -195,6 +195,10 @@ class CeleryExecutor:
             entry.reporter.progress(body.get("fraction"), str(body.get("message") or ""))
         elif kind == "warning":
             entry.reporter.warn(str(body.get("message") or ""))
+        elif kind == "phase":
+            entry.reporter.phase(str(body.get("phase") or ""))
+        elif kind == "log":
+            entry.reporter.log(str(body.get("level") or "info"), str(body.get("message") or ""))
 
     def _take(self, call_id: str) -> bool:
         """Remove ``call_id`` from the pending calls: True for the one caller that reports it."""

@@ -40,6 +40,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.worker.request import Request
 
 from .. import redact
+from ..apply import providerlog
 from ..apply.calls import Call, Completion, perform
 from ..apply.node import Step
 from ..errors import OperationTimeLimit, PermanentError, SkyformError
@@ -138,6 +139,12 @@ class _Publisher(Reporter):
 
     def warn(self, message: str) -> None:
         self._send({"kind": "warning", "message": redact.redact(message)})
+
+    def phase(self, name: str) -> None:
+        self._send({"kind": "phase", "phase": redact.redact(name)})
+
+    def log(self, level: str, message: str) -> None:
+        self._send({"kind": "log", "level": level, "message": redact.redact(message)})
 
     def _send(self, body: dict[str, Any]) -> None:
         try:
@@ -258,7 +265,8 @@ def _run(
         _see_inputs(runtime, store, payload["mission"]["name"])
     except SkyformError as exc:
         return Completion(address, error=exc)
-    done = perform(call, runtime, _Publisher(app, payload["reply_to"], payload["call_id"], address, lease.worker))
+    with providerlog.tapped():  # the provider's log lines reach the coordinator's live log
+        done = perform(call, runtime, _Publisher(app, payload["reply_to"], payload["call_id"], address, lease.worker))
     if _stopped_by_limit(done.error):
         from .app import longest_operation
 

@@ -143,6 +143,16 @@ class Reporter:
     def warn(self, message: str) -> None:  # pragma: no cover
         """Show a warning for this resource (also recorded as an event)."""
 
+    def phase(self, name: str) -> None:  # pragma: no cover
+        """Say what the running call now spends its time on (``uploading``, ``downloading``:
+        :data:`skyform.events.PROVIDER_PHASES`); recorded in the history, so the run's
+        timeline shows where the time went. The phase lasts until the next one or the
+        resource's next status."""
+
+    def log(self, level: str, message: str) -> None:  # pragma: no cover
+        """A line of the provider's log for this resource (``ctx.log`` reaches here by
+        itself); shown live beside the graph, never recorded in the state."""
+
 
 @dataclass
 class OperationContext:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pluggy
 
@@ -83,6 +84,21 @@ class Hooks:
             return None
         others = [p for p in self._pm.get_plugins() if p is not plugin]
         return self._pm.subset_hook_caller(hook, remove_plugins=others)
+
+    # -- lookup hooks: the first non-None answer wins -----------------------------------
+    def console_url(
+        self, *, type: str, remote_id: str | None, outputs: dict[str, Any], settings: dict[str, Any]
+    ) -> str | None:
+        """``skyform_console_url``: the object's page on its service, an http(s) address or
+        None (a plugin that fails or answers anything else is logged, and there is no link)."""
+        try:
+            url = self._pm.hook.skyform_console_url(type=type, remote_id=remote_id, outputs=outputs, settings=settings)
+        except Exception:  # a plugin bug must not break the page that asked
+            log.exception("skyform_console_url failed for %s", type)
+            return None
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            return None
+        return url
 
     # -- observer hooks: every implementation is called ----------------------------------
     def plan_ready(self, *, mission: str, plan: dict[str, Any]) -> None:

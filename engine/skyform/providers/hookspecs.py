@@ -66,6 +66,23 @@ def skyform_cli_commands() -> Iterable[click.Command]:  # type: ignore[empty-bod
     """
 
 
+# -- lookup hooks: the first answer wins --------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def skyform_console_url(
+    type: str, remote_id: str | None, outputs: dict[str, Any], settings: dict[str, Any]
+) -> str | None:
+    """Return the address of a recorded object's page on its service, or None.
+
+    ``type`` is the resource type (``cvat.Task``), ``remote_id`` and ``outputs`` what the
+    state records of it, ``settings`` the mission's connection settings of its provider as
+    they may be shown (a secret is ``(sensitive)``). ``skyform ui`` links a resource's page
+    to it (only an ``http`` or ``https`` address; others are dropped). The first non-None
+    result wins: an implementation returns None for a type that is not its own.
+    """
+
+
 # -- observer hooks -----------------------------------------------------------------------
 
 

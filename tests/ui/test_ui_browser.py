@@ -10,6 +10,7 @@ page's HTML. Screenshots of each view are saved (the directory is printed).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -50,6 +51,12 @@ def test_live_apply_changes_node_states_on_the_open_graph(
     before = graph_nodes(browser)
     assert set(before.values()) == {"planned"}, before
     wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the event stream")
+    graph_window = browser.current_window_handle
+    browser.switch_to.new_window("window")  # a second window follows one resource's page
+    browser.get(served.url + "/m/bridge-a12/node/reconstruct")
+    wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the node's stream")
+    node_window = browser.current_window_handle
+    browser.switch_to.window(graph_window)
     apply = subprocess.Popen(
         [*SKYFORM, "apply", "--sandbox", "--auto-approve", str(mission)],
         cwd=workdir,
@@ -78,6 +85,26 @@ def test_live_apply_changes_node_states_on_the_open_graph(
     assert set(done) == set(before)
     log = browser.find_elements("css selector", "#log li")
     assert any("apply_finished" in li.text for li in log)
+    # beside the graph, the run's progress reports (not kept in the history) were streamed too
+    assert any(li.get_attribute("data-kind") == "progress" for li in log)
+    browser.switch_to.window(node_window)
+    lines = wait_for(
+        lambda: [
+            (li.text, li.get_attribute("data-status"))
+            for li in browser.find_elements("css selector", "#node-log li[data-kind=progress]")
+            if "uploaded" in li.text
+        ],
+        timeout=30,
+        what="the upload's progress on the node page",
+    )
+    # each line arrived while the task was still being created: live, not read back afterwards
+    assert all(status == "creating" for _, status in lines), lines
+    assert lines[-1][0].split(" progress ")[1].startswith("100% uploaded 8/8 files"), lines
+    phases = [li.text for li in browser.find_elements("css selector", "#node-log li[data-kind=phase]")]
+    assert any("uploading" in p for p in phases) and any("downloading" in p for p in phases), phases
+    shot(browser, artifacts_dir, "node-live")
+    browser.close()
+    browser.switch_to.window(graph_window)
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +134,18 @@ def test_graph_shows_every_node_and_a_click_opens_its_details(
     wait_for(lambda: "/node/reconstruct" in browser.current_url, what="the node page")
     page = browser.find_element("tag name", "main").text
     assert "orthophoto" in page and "sha256" in page.lower() and "STAC Item" in page
+    link = browser.find_element("id", "console")  # the task on the (simulated) node, by the provider's hook
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/task/[\w-]+/info", link.get_attribute("href"))
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
     shot(browser, artifacts_dir, "node")
     browser.get(served.url + "/m/bridge-a12/timeline")
     bars = browser.find_elements("css selector", "#timeline rect.bar")
     assert {b.get_attribute("data-address") for b in bars} == set(nodes)
+    phases = [b.get_attribute("data-phase") for b in bars if b.get_attribute("data-address") == "reconstruct"]
+    assert phases[:2] == ["queued", "submitting"] and "uploading" in phases and phases[-1] == "downloading", phases
+    assert phases.index("uploading") < phases.index("waiting on the service") < phases.index("downloading")
+    results = browser.find_elements("css selector", "#timeline text.res-done")
+    assert {r.get_attribute("data-address") for r in results} == set(nodes)
     shot(browser, artifacts_dir, "timeline")
     browser.get(served.url + "/m/bridge-a12/outputs")
     outputs = json.loads(skyform("output", "--json", applied, cwd=applied.parent).stdout)

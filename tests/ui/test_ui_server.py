@@ -76,6 +76,8 @@ def test_every_page_renders_and_names_no_other_host(mission: Path) -> None:
         assert response.status_code == 200, (path, response.text)
         assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
         html = response.text
+        # a resource's link to its service is the one address of another host a page may hold
+        html = re.sub(r"<a id=console class=console [^>]*>", "", html)
         external = re.findall(r"""(?:src|href|action)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", html)
         assert not external, (path, external)
     for asset in ("ui.js", "ui.css"):
@@ -247,3 +249,134 @@ def test_bad_input_is_a_message_and_a_usage_exit_code(mission: Path, tmp_path: P
     twin = copy_demo(tmp_path / "twin")
     both = skyform("ui", mission, twin, cwd=tmp_path, check=False)
     assert both.returncode == 64 and "two missions are named 'bridge-a12'" in both.stderr
+
+
+def test_the_plan_view_marks_what_the_plan_marks_and_nothing_else(mission: Path, tmp_path: Path) -> None:
+    """The plan's own ``irreversible`` list is the one source: a reversible delete (a
+    NodeODM task the mission dropped) is not marked, an irreversible create (the
+    iTwin job) is, with its class and the kind's reason, as ``skyform plan`` prints them."""
+    from skyform.api import Options, Session
+
+    site = Site([mission], None)
+    with site.store(site.entries["bridge-a12"]) as store:
+        store.write(
+            "bridge-a12",
+            [ResourceState("old_odm", "nodeodm.Task", "ready", "k-old", time.time(), remote_id="uuid-old")],
+            [],
+        )
+    with Session(mission, Options(sandbox=True, refresh=False)) as session:
+        plan = session.plan()
+    saved = tmp_path / "demo.plan"
+    plan.save(saved)
+    by_address = {a.address: a for a in plan.actions}
+    assert by_address["old_odm"].action == "delete" and by_address["old_odm"].irreversibility is None
+    c = Client(App(Site([mission], None, [saved]), Security()))
+    html = c.get("/m/bridge-a12/plan", headers={"Host": "127.0.0.1"}).text
+    marked = dict(re.findall(r'<li data-address="([^"]+)" data-class="([^"]+)"', html))
+    assert marked == {m["address"]: m["class"] for m in plan.to_json()["irreversible"]}
+    assert "old_odm" not in marked and 'data-address="old_odm" data-action="delete">' in html
+    assert marked["mesh"] == "irreversible"
+    reason = by_address["mesh"].irreversibility.reason  # type: ignore[union-attr]
+    assert (
+        f"<b>mesh</b> (create) <span class=irr-class>irreversible</span>: <span class=irr-reason>{reason}</span>"
+        in html
+    )
+    assert marked["flight"] == "cancellable-until" and "until <span class=irr-until>" in html
+
+
+def test_a_node_page_links_to_its_object_on_the_service_through_the_providers_hook(mission: Path) -> None:
+    """``skyform_console_url``: NodeODM's task info on the node that ran it, CVAT's task page
+    from its record; opened without a referrer; a kind without a page has no link."""
+    c, app = client(mission)
+    now = time.time()
+    with app.site.store(app.site.entries["bridge-a12"]) as store:
+        store.write(
+            "bridge-a12",
+            [
+                ResourceState(
+                    "reconstruct",
+                    "nodeodm.Task",
+                    "ready",
+                    "k-1",
+                    now,
+                    remote_id="uu-1",
+                    outputs={"uuid": "uu-1", "node": "http://127.0.0.1:3000"},
+                ),
+                ResourceState(
+                    "annotate",
+                    "cvat.Task",
+                    "ready",
+                    "k-2",
+                    now,
+                    remote_id="7",
+                    outputs={"id": 7, "url": "http://127.0.0.1:8080/tasks/7"},
+                ),
+                ResourceState("photos", "local.Files", "ready", "k-3", now, outputs={"count": 8}),
+            ],
+            [],
+        )
+    host = {"Host": "127.0.0.1"}
+    odm = c.get("/m/bridge-a12/node/reconstruct", headers=host).text
+    assert (
+        '<a id=console class=console href="http://127.0.0.1:3000/task/uu-1/info" target=_blank'
+        ' rel="noopener noreferrer">' in odm
+    )
+    assert 'href="http://127.0.0.1:8080/tasks/7"' in c.get("/m/bridge-a12/node/annotate", headers=host).text
+    assert "id=console" not in c.get("/m/bridge-a12/node/photos", headers=host).text
+
+
+def test_the_console_hook_answers_only_http_addresses() -> None:
+    """A plugin's ``javascript:`` (or any non-http) answer, or one that raises, is no link."""
+    import pluggy
+
+    from skyform import hookimpl
+    from skyform.providers import hookspecs
+    from skyform.providers.hooks import Hooks
+
+    class Answers:
+        def __init__(self, url: str | None, fail: bool = False) -> None:
+            self.url, self.fail = url, fail
+
+        @hookimpl
+        def skyform_console_url(self, type: str) -> str | None:
+            if self.fail:
+                raise RuntimeError("a plugin bug")
+            return self.url
+
+    def ask(plugin: Answers) -> str | None:
+        pm = pluggy.PluginManager("skyform")
+        pm.add_hookspecs(hookspecs)
+        pm.register(plugin)
+        return Hooks(pm).console_url(type="acme.Job", remote_id="1", outputs={}, settings={})
+
+    assert ask(Answers("https://acme.example/jobs/1")) == "https://acme.example/jobs/1"
+    assert ask(Answers("javascript:alert(1)")) is None
+    assert ask(Answers("file:///etc/passwd")) is None
+    assert ask(Answers(None)) is None
+    assert ask(Answers("https://x", fail=True)) is None
+
+
+def test_sync_is_unknown_until_asked_then_comes_from_a_fresh_plan(mission: Path) -> None:
+    """No saved plan: the missions page says ``unknown`` and offers a button (no plan is made
+    on a page load); the POST (CSRF-checked) plans against the services and the page then
+    says ``out of sync`` for a mission not applied. A run holding the lock is refused."""
+    c, app = client(mission)
+    host = {"Host": "127.0.0.1"}
+    with app.site.store(app.site.entries["bridge-a12"]) as store:  # recorded as a sandbox run
+        store.write("bridge-a12", [], [], mission_update={"attributes": {"sandbox": True}})
+    listing = c.get("/", headers=host).text
+    assert ">unknown</span>" in listing and "check sync</button>" in listing
+    assert app.plans.latest(app.site.entries["bridge-a12"], make=False) is None  # nothing planned by the GET
+    assert c.post("/m/bridge-a12/sync", headers=host).status_code == 403  # no CSRF token
+    with app.site.store(app.site.entries["bridge-a12"]) as store:
+        store.acquire_lock("bridge-a12", "apply", warn=lambda m: None)
+        try:
+            busy = c.post("/m/bridge-a12/sync", data={"csrf": app.security.csrf}, headers=host)
+        finally:
+            store.release_lock("bridge-a12")
+    assert busy.status_code == 409 and "holds the lock" in busy.text and "apply by pid" in busy.text
+    done = c.post("/m/bridge-a12/sync", data={"csrf": app.security.csrf}, headers=host)
+    assert done.status_code == 303 and done.headers["Location"] == "/"
+    listing = c.get("/", headers=host).text
+    assert ">out of sync</span>" in listing and "checked against the services at" in listing
+    assert "check again</button>" in listing

@@ -1,11 +1,14 @@
-"""Server-sent events from a mission's recorded history, resumable by id.
+"""Server-sent events from a mission's recorded history and its live log, resumable by id.
 
 The apply (on this machine, or a gitops runner writing to PostgreSQL) records every
 transition in the state's append-only history before the call that depends on it leaves;
 the stream follows that history, so the page sees exactly what ``skyform history`` will
 show. Each message's ``id`` is the event's sequence number: a browser that reconnects
 (the server restarted, the network dropped) sends ``Last-Event-ID`` and gets every event
-after it, none lost and none twice.
+after it, none lost and none twice. Beside the history, the stream tails the mission's
+live log (:mod:`skyform.apply.livelog`: upload and download progress, the provider's log
+lines, retries), which the apply writes on the same machine; those records are shown and
+not kept.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from .. import redact
+from ..apply import livelog
+from ..state.base import Event
 from .site import Entry, Site
-from .views import event_json
+from .views import event_json, safe
 
 #: how often the history is read while nothing new arrived, and how often a comment keeps
 #: the connection (and any proxy between) open - and finds out that the browser left, as
@@ -27,33 +33,65 @@ HEARTBEAT_SECONDS = 5.0
 BATCH = 500
 
 
-def message(event_id: int, data: object) -> str:
+def message(event_id: str | int, data: object) -> str:
     """One SSE message (the event's kind is in its data); the data is redacted JSON on one line."""
     return f"id: {event_id}\ndata: {redact.redact(json.dumps(data, default=str))}\n\n"
 
 
-def stream(site: Site, entry: Entry, after: int, stop: threading.Event) -> Iterator[str]:
-    """Every event after ``after``, then each new one as it is recorded, until ``stop``."""
+def stream(site: Site, entry: Entry, after: int, stop: threading.Event, live_after: int | None = None) -> Iterator[str]:
+    """Every event after ``after``, then each new one as it is recorded, until ``stop``;
+    merged in time with the live log's records (progress, provider log lines, retries)
+    written after ``live_after`` (None: from now on). A message's id is ``SEQ`` or, once a
+    live record was sent, ``SEQ.N``: both positions, so a reconnect resumes both."""
     yield "retry: 1000\n\n"  # reconnect after a second when the connection drops
     last, quiet_since = after, time.monotonic()
+    tail = livelog.Tail(livelog.path_for(entry.directory, entry.name), live_after) if entry.directory else None
+    position = live_after or 0
     with site.store(entry) as store:
         while not stop.is_set():
             events = store.events_after(entry.name, last, limit=BATCH)
-            for e in events:
-                last = e.seq
-                yield message(e.seq, event_json(e))
-            if events:
+            records = tail.read(BATCH) if tail is not None else []
+            merged: list[tuple[float, int, Event | dict[str, Any]]] = [(e.at, 0, e) for e in events]
+            merged += [(float(r.get("at") or 0), 1, r) for r in records]
+            merged.sort(key=lambda item: (item[0], item[1]))
+            for _, _, item in merged:
+                if isinstance(item, Event):
+                    last, data = item.seq, event_json(item)
+                else:
+                    position, data = int(item["n"]), live_record(item)
+                yield message(f"{last}.{position}" if position else last, data)
+            if merged:
                 quiet_since = time.monotonic()
-                continue
+                if len(events) == BATCH:
+                    continue
             if time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
                 quiet_since = time.monotonic()
                 yield ": still here\n\n"
             stop.wait(POLL_SECONDS)
 
 
+def live_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A live log record as the page takes it: its kind, resource and what it says (redacted)."""
+    kept = {
+        k: record[k] for k in ("n", "kind", "at", "address", "fraction", "message", "level", "attempt") if k in record
+    }
+    return dict(safe(kept))
+
+
 def resume_point(last_event_id: str | None, after: str | None) -> int:
     """Where a stream starts: the browser's ``Last-Event-ID`` wins over the page's ``after``."""
     for value in (last_event_id, after):
-        if value and value.strip().isdigit():
-            return int(value.strip())
+        head = (value or "").strip().partition(".")[0]
+        if head.isdigit():
+            return int(head)
     return 0
+
+
+def live_resume_point(last_event_id: str | None, live: str | None) -> int | None:
+    """Where the live log is followed from: the ``.N`` of ``Last-Event-ID``, else ``live``,
+    else None (from now on: progress from before the page was opened is history)."""
+    tail = (last_event_id or "").strip().partition(".")[2]
+    for value in (tail, (live or "").strip()):
+        if value.isdigit():
+            return int(value)
+    return None

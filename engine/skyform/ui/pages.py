@@ -14,12 +14,12 @@ import time
 from collections.abc import Iterable
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .. import redact
 from ..cli.output import Printer, action_text, plan_text
 from ..plan.model import ActionKind, Plan
-from .views import Layout
+from .views import GRAPH_PAGE, Layout
 
 
 def _asset_version() -> str:
@@ -36,8 +36,6 @@ def _asset_version() -> str:
 
 ASSET_VERSION = _asset_version()
 TABS = (("graph", "Graph"), ("plan", "Plan"), ("timeline", "Timeline"), ("outputs", "Outputs"), ("history", "History"))
-#: the actions that delete a remote object: no apply brings it back
-IRREVERSIBLE = (ActionKind.DELETE, ActionKind.REPLACE)
 
 
 def h(value: Any) -> str:
@@ -79,10 +77,12 @@ def page(title: str, body: str, *, csrf: str, mission: str | None = None, tab: s
     )
 
 
-def missions_page(rows: Iterable[dict[str, Any]], *, csrf: str) -> str:
+def missions_page(rows: Iterable[dict[str, Any]], *, csrf: str, problem: str = "") -> str:
     body = [
-        "<h1>Missions</h1><table class=list><tr><th>mission<th>status<th>last apply<th>resources"
-        "<th>changes / drift<th>cost</tr>"
+        "<h1>Missions</h1>"
+        + (f"<pre class=error id=problem>{h(problem)}</pre>" if problem else "")
+        + "<table class=list><tr><th>mission<th>status<th>last apply<th>resources"
+        "<th>sync<th>changes / drift<th>cost</tr>"
     ]
     for r in rows:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(r["counts"].items())) or "none recorded"
@@ -90,26 +90,62 @@ def missions_page(rows: Iterable[dict[str, Any]], *, csrf: str) -> str:
         changes = "-" if r["changes"] is None else f"{r['changes']} / {r['drift']}"
         cost = ", ".join(f"{v:,.2f} {k}" for k, v in r["cost"].items()) or "-"
         body.append(
-            f'<tr class="mission st-{h(r["status"])}"><td><a href="{mission_url(r["name"])}">{h(r["name"])}</a>'
-            f"<td>{h(r['status'])}<td>{last}<td>{h(counts)}<td>{changes}<td>{h(cost)}</tr>"
+            f'<tr class="mission st-{h(r["status"])}" data-mission="{h(r["name"])}">'
+            f'<td><a href="{mission_url(r["name"])}">{h(r["name"])}</a>'
+            f"<td>{h(r['status'])}<td>{last}<td>{h(counts)}<td>{_sync_cell(r, csrf)}<td>{changes}<td>{h(cost)}</tr>"
         )
     body.append("</table>")
     return page("missions", "".join(body), csrf=csrf)
 
 
-def graph_page(name: str, lay: Layout, marks: dict[str, Any], *, csrf: str) -> str:
-    """The graph: its shape and its marks embedded as JSON, drawn by ``static/ui.js``."""
-    counts: dict[str, int] = {}
-    for status in marks["status"]:
-        counts[status] = counts.get(status, 0) + 1
-    legend = " ".join(f'<span class="chip st-{h(s)}">{h(s)} {c}</span>' for s, c in sorted(counts.items()))
+def _sync_cell(row: dict[str, Any], csrf: str) -> str:
+    """The mission's sync and where it comes from; without a saved plan, a button that
+    computes a fresh one against the services (on demand only: it sends requests)."""
+    sync = row["sync"]
+    origin = row.get("sync_origin") or "no plan yet"
+    cell = f'<span class="chip sync s-{sync.replace(" ", "-")}" title="{h(origin)}">{h(sync)}</span>'
+    if row.get("can_check"):
+        cell += (
+            f'<form method=post action="{mission_url(row["name"], "sync")}" class=inline>'
+            f'<input type=hidden name=csrf value="{escape(csrf)}">'
+            f"<button class=check-sync>{'check again' if sync != 'unknown' else 'check sync'}</button></form>"
+        )
+    return cell
+
+
+def graph_page(name: str, lay: Layout, number: int, marks: dict[str, Any], *, csrf: str) -> str:
+    """One page of the graph: its shape and its marks embedded as JSON, drawn by
+    ``static/ui.js``; the legend counts the whole mission, the pager links the others."""
+    part = lay.page(number)
+    legend = " ".join(f'<span class="chip st-{h(s)}">{h(s)} {c}</span>' for s, c in sorted(marks["counts"].items()))
+    total = len(lay.order)
+    pager = ""
+    if lay.pages > 1:
+        first = (number - 1) * GRAPH_PAGE + 1
+        last = first + len(part["members"]) - 1
+        layers = f"layers {lay.layer[part['members'][0]]} to {lay.layer[part['members'][-1]]}"
+        around = sorted({1, lay.pages, *range(max(1, number - 3), min(lay.pages, number + 3) + 1)})
+        links, previous = [], 0
+        for k in around:
+            if k - previous > 1:
+                links.append("…")
+            links.append(f"<b>{k}</b>" if k == number else f'<a href="{mission_url(name)}?page={k}">{k}</a>')
+            previous = k
+        elsewhere = part["from_elsewhere"]
+        pager = (
+            f'<p class=pager id=pager data-page="{number}" data-pages="{lay.pages}">'
+            f"nodes {first:,} to {last:,} of {total:,} ({layers}) · page {' '.join(links)}"
+            + (f" · {elsewhere:,} edge(s) from earlier pages not drawn" if elsewhere else "")
+            + "</p>"
+        )
     body = (
-        f"<h1>{h(name)}</h1><p class=legend>{len(lay.order)} resources: {legend}"
+        f'<h1>{h(name)}</h1><p class=legend data-total="{total}">{total} resources: {legend}'
         " <span class=hint>fill: health · ring: sync · click a node for details</span></p>"
+        f"{pager}"
         '<div class=split><div id=graph-wrap><svg id=graph xmlns="http://www.w3.org/2000/svg"></svg></div>'
         "<aside><div id=details class=details><p class=hint>Click a node.</p></div>"
         "<h2>Live</h2><ol id=log class=log></ol></aside></div>"
-        f'<script type="application/json" id=graph-data>{_embedded(lay.shape_json)}</script>'
+        f'<script type="application/json" id=graph-data>{_embedded(part["json"])}</script>'
         f'<script type="application/json" id=graph-marks>{_embedded(json.dumps(marks, separators=(",", ":")))}</script>'
     )
     return page(name, body, csrf=csrf, mission=name, tab="graph", seq=marks["seq"])
@@ -132,15 +168,34 @@ def node_page(name: str, view: dict[str, Any], artifacts: list[dict[str, Any]], 
     body = (
         f'<h1 data-address="{h(view["address"])}">{h(view["address"])} <small>{h(view["type"])}</small></h1>'
         f'<p>status <span id=node-status class="chip st-{h(view["status"])}">{h(view["status"])}</span>'
-        f" · remote id <code>{h(remote)}</code> · depends on {deps}</p>"
+        f" · remote id <code>{h(remote)}</code>{_console(view.get('console'))} · depends on {deps}</p>"
         + (f"<p class=error>{h(view['error'])}</p>" if view["error"] else "")
-        + f"<h2>Spec <small>{h(view['spec_source'])}</small></h2>{_json_block(view['spec'])}"
+        + f"<h2>Live</h2><div id=node-live class=details><p>now: <b id=node-phase>{h(view['phase'] or '-')}</b>"
+        " <progress id=node-progress max=1 hidden></progress> <span id=node-progress-text class=hint></span></p>"
+        "<ol id=node-log class=log></ol></div>"
+        f"<h2>Spec <small>{h(view['spec_source'])}</small></h2>{_json_block(view['spec'])}"
         f"<h2>Outputs</h2>{_json_block(view['outputs'])}"
         f"<h2>Artifacts</h2>{arts}"
         f'<h2>History</h2><table class=list id=history data-address="{h(view["address"])}">'
         f"<tr><th>#<th>when<th>event<th>change<th>detail</tr>{rows}</table>"
     )
     return page(view["address"], body, csrf=csrf, mission=name, tab="", seq=seq)
+
+
+def _console(link: dict[str, Any] | None) -> str:
+    """The link to the object on its service: http(s) only (``Hooks.console_url`` checked it;
+    checked again here, where it becomes an ``href``), opened without a referrer."""
+    if not link or urlsplit(link["url"]).scheme not in ("http", "https"):
+        return ""
+    note = (
+        " <small class=hint>(a sandbox run: the simulator's address, answering while it serves)</small>"
+        if link["sandbox"]
+        else ""
+    )
+    return (
+        f' · <a id=console class=console href="{escape(link["url"], quote=True)}" target=_blank'
+        f' rel="noopener noreferrer">open on the service ↗</a>{note}'
+    )
 
 
 def _artifact(a: dict[str, Any]) -> str:
@@ -196,18 +251,13 @@ def plan_page(name: str, plan: Plan | None, origin: str, *, csrf: str, seq: int,
         ]
         used += len(lines)
         cards.append(
-            f'<section class="action act-{h(str(a.action))}" data-address="{h(a.address)}" data-action="{a.action}">'
+            f'<section class="action act-{h(str(a.action))}" data-address="{h(a.address)}" data-action="{a.action}"'
+            + (f' data-irreversible="{h(str(a.irreversibility.level))}"' if a.irreversibility is not None else "")
+            + ">"
             f"<pre><b>{h(lines[0])}</b>\n{h(chr(10).join(lines[1:]))}</pre></section>"
         )
     footer = plan_text(plan, printer)[used:]
-    irreversible = [a for a in plan.actions if a.action in IRREVERSIBLE]
-    warn = (
-        "<p class=error>Irreversible: "
-        + ", ".join(f"{h(a.address)} ({h(str(a.action))})" for a in irreversible)
-        + " delete remote objects that no apply brings back.</p>"
-        if irreversible
-        else ""
-    )
+    warn = _irreversible(plan)
     rest = "".join(
         f'<li data-address="{h(a.address)}" data-action="noop">{h(a.address)} <small>{h(a.reason)}</small></li>'
         for a in noops
@@ -221,7 +271,35 @@ def plan_page(name: str, plan: Plan | None, origin: str, *, csrf: str, seq: int,
     return page(f"{name} plan", body, csrf=csrf, mission=name, tab="plan", seq=seq)
 
 
-PHASE_CLASS = {"queued": "queued", "submitting": "submit", "waiting on the service": "wait", "deleting": "delete"}
+def _irreversible(plan: Plan) -> str:
+    """What the plan marks as not reversible, as its ``irreversible`` list holds it (the
+    kinds' own declarations: class, reason, until when it can be called off), never a rule
+    of the page's own: a reversible delete is not listed, an irreversible create is."""
+    from ..plan.irreversible import markings
+
+    marked = markings(plan.actions)
+    if not marked:
+        return ""
+    items = "".join(
+        f'<li data-address="{h(m.address)}" data-class="{h(str(m.declared.level))}">'
+        f"<b>{h(m.address)}</b> ({h(m.action)}) <span class=irr-class>{h(str(m.declared.level))}</span>"
+        + (f" until <span class=irr-until>{h(m.declared.until)}</span>" if m.declared.until else "")
+        + (f": <span class=irr-reason>{h(m.declared.reason)}</span>" if m.declared.reason else "")
+        + "</li>"
+        for m in marked
+    )
+    return f"<section id=irreversible class=irreversible><h2>Cannot be undone</h2><ul>{items}</ul></section>"
+
+
+PHASE_CLASS = {
+    "queued": "queued",
+    "submitting": "submit",
+    "uploading": "up",
+    "waiting on the service": "wait",
+    "downloading": "down",
+    "deleting": "delete",
+}
+RESULT_CLASS = {"ready": "done", "deleted": "done", "forgotten": "done", "failed": "failed"}
 
 
 def timeline_svg(view: dict[str, Any]) -> str:
@@ -245,12 +323,18 @@ def timeline_svg(view: dict[str, Any]) -> str:
                 f"<title>{h(row['address'])}: {h(bar['phase'])} {seconds:.1f}s</title></rect>"
             )
         if row.get("result"):
-            parts.append(f'<text x="{label + width + 6}" y="{y + 15}" class=label>{h(row["result"])}</text>')
+            result = row["result"]
+            parts.append(
+                f'<text x="{label + width + 6}" y="{y + 15}" class="label res-{RESULT_CLASS.get(result, "other")}"'
+                f' data-address="{h(row["address"])}">{h("done" if result == "ready" else result)}'
+                f"</text>"
+            )
     ticks = "".join(
         f'<text x="{label + f * width:.0f}" y=14 class=tick>{span * f:.1f}s</text>' for f in (0, 0.25, 0.5, 0.75, 1)
     )
     height = 30 + len(view["rows"]) * row_h
     legend = " ".join(f'<span class="chip ph-{c}">{p}</span>' for p, c in PHASE_CLASS.items())
+    legend += ' <span class="chip res-done">done</span> <span class="chip res-failed">failed</span>'
     return (
         f"<p class=legend>{legend}{' · <b>running</b>' if view['running'] else ''}</p>"
         f'<svg id=timeline width="{label + width + 80}" height="{height}" xmlns="http://www.w3.org/2000/svg">'

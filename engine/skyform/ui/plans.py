@@ -64,6 +64,34 @@ class Plans:
             self._made[entry.name] = (key, shown)
         return shown
 
+    def check(self, entry: Entry) -> Shown:
+        """A fresh plan that asks the services (refresh): what the missions page says of sync
+        when no plan was saved. Made only on request (a button), never on a page load: it
+        sends a read to every recorded object. Refused while a run holds the mission's lock
+        (its sandbox simulators and the run's own would share one state directory)."""
+        from ..errors import UsageError
+
+        if entry.source is None:
+            raise UsageError(f"mission {entry.name!r} is known only from state: there is no mission to plan")
+        with self.site.store(entry) as store:
+            row, holder = store.mission(entry.name), store.lock_info(entry.name)
+        if holder is not None:
+            raise UsageError(
+                f"a run holds the lock of {entry.name!r} ({holder.operation or 'a run'} by pid {holder.pid} "
+                f"on {holder.host}); sync can be checked once it ends",
+                hint="follow the run on its graph page",
+            )
+        mission = self.site.mission(entry)
+        assert mission is not None
+        sandbox = bool(row and row.attributes.get("sandbox"))
+        shown = Shown(
+            self._make(entry, sandbox, refresh=True),
+            "checked against the services at " + time.strftime("%H:%M:%S"),
+        )
+        with self._lock:
+            self._made[entry.name] = ((row.serial if row else 0, mission.digest), shown)
+        return shown
+
     def forget(self, entry: Entry) -> None:
         """Drop the plan made from state, so the next page makes it again."""
         with self._lock:
@@ -80,10 +108,10 @@ class Plans:
             self._saved[path] = (stamp, plan)
         return plan
 
-    def _make(self, entry: Entry, sandbox: bool) -> Plan:
+    def _make(self, entry: Entry, sandbox: bool, *, refresh: bool = False) -> Plan:
         from ..api import Options, Session
 
         assert entry.source is not None
-        options = Options(state_url=self.site.state_url, refresh=False, sandbox=sandbox)
+        options = Options(state_url=self.site.state_url, refresh=refresh, sandbox=sandbox)
         with Session(entry.source, options) as session:
             return session.plan()

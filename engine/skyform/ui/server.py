@@ -2,8 +2,9 @@
 
 Safe by default:
 
-- **read-only**: every GET only reads state, plans and files; the one POST (plan again
-  from recorded state) writes nothing either, and is the model for future actions.
+- **read-only**: every GET only reads state, plans and files; the POSTs (plan again from
+  recorded state, check sync against the services) write nothing either, and are the
+  model for future actions.
 - **loopback**: the CLI binds 127.0.0.1; on loopback the ``Host`` header must name a
   loopback address (a DNS-rebinding page cannot reach the server through its own name).
 - **a token off loopback**: with ``--host`` the server requires a token, given once as
@@ -61,6 +62,7 @@ ROUTES = Map(
         Rule("/m/<name>", endpoint="graph"),
         Rule("/m/<name>/graph.json", endpoint="graph_json"),
         Rule("/m/<name>/plan", endpoint="plan", methods=["GET", "POST"]),
+        Rule("/m/<name>/sync", endpoint="sync", methods=["POST"]),
         Rule("/m/<name>/timeline", endpoint="timeline"),
         Rule("/m/<name>/outputs", endpoint="outputs"),
         Rule("/m/<name>/history", endpoint="history"),
@@ -92,7 +94,7 @@ class App:
         self.stop = threading.Event()  # set on shutdown: open event streams end
         self._cache_lock = threading.Lock()
         self._layouts: dict[str, tuple[tuple[str, tuple[str, ...]], views.Layout]] = {}  # by mission
-        self._pages: dict[str, tuple[tuple[Any, ...], bytes]] = {}  # the graph page, by mission
+        self._pages: dict[tuple[str, int], tuple[tuple[Any, ...], bytes]] = {}  # graph pages, by mission and page
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -182,7 +184,7 @@ class App:
         response.headers["Cache-Control"] = "max-age=86400" if request.args.get("v") else "no-cache"
         return response
 
-    def on_missions(self, request: Request) -> Response:
+    def on_missions(self, request: Request, problem: str = "") -> Response:
         rows = []
         for entry in self.site.entries.values():
             with self.site.store(entry) as store:
@@ -192,12 +194,26 @@ class App:
                     store.events(entry.name, limit=200),
                 )
             shown = self.plans.latest(entry, make=False)
-            rows.append(views.missions_row(entry.name, row, records, events, shown.plan if shown else None))
-        return self._html(pages.missions_page(rows, csrf=self.security.csrf))
+            line = views.missions_row(entry.name, row, records, events, shown.plan if shown else None)
+            line["sync_origin"] = shown.origin if shown else ""
+            line["can_check"] = entry.source is not None and not entry.plans
+            rows.append(line)
+        return self._html(pages.missions_page(rows, csrf=self.security.csrf, problem=problem), 409 if problem else 200)
 
-    def _graph(self, entry: Entry) -> tuple[views.Layout, dict[str, Any]]:
+    def on_sync(self, request: Request, name: str) -> Response:
+        """Check sync now: a fresh plan that asks the services (POST: it sends requests)."""
+        entry = self._entry(name)
+        try:
+            self.plans.check(entry)
+        except SkyformError as exc:
+            from ..cli.output import Printer, error_text
+
+            return self.on_missions(request, problem=" ".join(error_text(exc, Printer(color=False))))
+        return Response(status=303, headers={"Location": "/"})
+
+    def _graph(self, entry: Entry, page: int | None) -> tuple[views.Layout, dict[str, Any]]:
         """The mission's layout (kept while the mission and its set of records stay) and
-        each node's marks now."""
+        each node's marks now: of one page of the graph, or (``page`` None) of all of it."""
         mission = self.site.mission(entry)
         with self.site.store(entry) as store:
             statuses = store.statuses(entry.name)
@@ -211,14 +227,31 @@ class App:
                 lay = (key, views.layout(mission, {a: records[a] for a in undeclared}))
                 with self._cache_lock:
                     self._layouts[entry.name] = lay
+        layout = lay[1]
         shown = self.plans.latest(entry, make=False)
-        marks = views.graph_marks(lay[1], statuses, shown.plan if shown else None, last[-1].seq if last else 0)
-        return lay[1], marks
+        plan = shown.plan if shown else None
+        seq = last[-1].seq if last else 0
+        if page is None:
+            return layout, views.graph_marks(layout, statuses, plan, seq)
+        members = layout.page(page)["members"]
+        marks = views.graph_marks(layout, statuses, plan, seq, members)
+        marks["counts"] = views.status_counts(layout, statuses)
+        return layout, marks
+
+    @staticmethod
+    def _page_number(request: Request) -> int:
+        given = request.args.get("page", "1")
+        if not given.isdigit() or int(given) < 1:
+            raise BadRequest(f"page must be a number from 1, not {given!r}")
+        return int(given)
 
     def on_graph(self, request: Request, name: str) -> Response:
-        """The mission page; kept as rendered until the state, the mission or its plan change
-        (every write bumps the state's serial), so a reload of a large mission is cheap."""
+        """The mission page: one page of the graph (:data:`views.GRAPH_PAGE` nodes; a large
+        mission is paged, so the server renders and the browser draws only those). Kept as
+        rendered until the state, the mission or its plan change (every write bumps the
+        state's serial), so a reload of a large mission is cheap."""
         entry = self._entry(name)
+        number = self._page_number(request)
         mission = self.site.mission(entry)
         with self.site.store(entry) as store:
             row = store.mission(entry.name)
@@ -229,16 +262,28 @@ class App:
             (shown.origin, shown.plan.created_at) if shown is not None else None,
         )
         with self._cache_lock:
-            cached = self._pages.get(name)
+            cached = self._pages.get((name, number))
         if cached is None or cached[0] != key:
-            cached = (key, pages.graph_page(name, *self._graph(entry), csrf=self.security.csrf).encode())
+            lay, marks = self._graph(entry, number)
+            if number > lay.pages:
+                raise NotFound(f"the graph of {name!r} has {lay.pages} page(s), not {number}")
+            cached = (key, pages.graph_page(name, lay, number, marks, csrf=self.security.csrf).encode())
             with self._cache_lock:
-                self._pages[name] = cached
+                if len(self._pages) > 64:  # pages of missions no one looks at any more
+                    self._pages.clear()
+                self._pages[(name, number)] = cached
         return Response(cached[1], mimetype="text/html")
 
     def on_graph_json(self, request: Request, name: str) -> Response:
-        lay, marks = self._graph(self._entry(name))
-        return Response(json.dumps({**lay.shape, **marks}), mimetype="application/json")
+        """The graph as JSON: all of it, or one page with ``?page=N``."""
+        entry = self._entry(name)
+        if "page" in request.args:
+            lay, marks = self._graph(entry, self._page_number(request))
+            shape = lay.page(self._page_number(request))["shape"]
+        else:
+            lay, marks = self._graph(entry, None)
+            shape = lay.shape
+        return Response(json.dumps({**shape, **marks}), mimetype="application/json")
 
     def on_plan(self, request: Request, name: str) -> Response:
         entry = self._entry(name)
@@ -301,18 +346,23 @@ class App:
             events = store.events(entry.name, address=address, limit=HISTORY_LIMIT)
             last = store.events(entry.name, limit=1)
             found = artifacts_of(store, entry.name, address, self.site.registry) if record else []
+            row = store.mission(entry.name)
         if record is None and (mission is None or address not in mission.resources):
             raise NotFound(f"no resource {address!r} in mission {name!r}")
         view = views.node_view(address, mission, record, events)
+        sandbox = bool(row and row.attributes.get("sandbox"))
+        view["console"] = views.console_link(self.site.registry.hooks, mission, record, sandbox)
         seq = last[-1].seq if last else 0
         return self._html(pages.node_page(name, view, found, csrf=self.security.csrf, seq=seq))
 
     def on_events(self, request: Request, name: str) -> Response:
         entry = self._entry(name)
-        after = live.resume_point(request.headers.get("Last-Event-ID"), request.args.get("after"))
+        last_id = request.headers.get("Last-Event-ID")
+        after = live.resume_point(last_id, request.args.get("after"))
         if after < 0:
             raise BadRequest("after must be an event id")
-        body = (chunk.encode() for chunk in live.stream(self.site, entry, after, self.stop))
+        since = live.live_resume_point(last_id, request.args.get("live"))
+        body = (chunk.encode() for chunk in live.stream(self.site, entry, after, self.stop, since))
         response = Response(body, mimetype="text/event-stream", direct_passthrough=True)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -24,6 +24,7 @@ from .. import graph, redact
 from ..cli.output import shown
 from ..events import EventKind
 from ..plan.model import Action, Plan
+from ..providers.hooks import Hooks
 from ..spec.mission import Mission
 from ..state.base import Event, MissionState, ResourceState
 
@@ -43,12 +44,19 @@ PHASES = {
     "deleting": "deleting",
     "running": "waiting on the service",
 }
+#: every phase a timeline bar may have, in the order a run passes through them
+TIMELINE_PHASES = ("queued", "submitting", "uploading", "waiting on the service", "downloading", "deleting")
 FINISHED = frozenset({"ready", "failed", "deleted", "forgotten"})
 
 
 def safe(value: Any) -> Any:
     """``value`` as a page may show it: the CLI's display rule, then the redactor."""
     return redact.redact_data(shown(value))
+
+
+#: nodes on one page of the graph: a mission of 10,000 resources is drawn 1,000 at a time
+#: (the server sends only those; the browser never holds the rest)
+GRAPH_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,45 @@ class Layout:
     types: dict[str, str]
     layer: dict[str, int]
     deps: dict[str, list[str]]
+    _pages: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def drawing(self) -> list[str]:
+        """The nodes as the page draws them: layer by layer (ties in spec order), so a page
+        of the graph is a band of whole layers from left to right."""
+        index = {rid: i for i, rid in enumerate(self.order)}
+        return sorted(self.order, key=lambda rid: (self.layer[rid], index[rid]))
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.order) // GRAPH_PAGE))
+
+    def page(self, number: int) -> dict[str, Any]:
+        """Page ``number`` (from 1) of the graph: its nodes in drawing order, the edges
+        between them, and how many edges come in from other pages; kept once computed."""
+        cached = self._pages.get(number)
+        if cached is not None:
+            return cached
+        members = self.drawing[(number - 1) * GRAPH_PAGE : number * GRAPH_PAGE]
+        index = {rid: i for i, rid in enumerate(members)}
+        types: dict[str, int] = {}
+        nodes = [[rid, types.setdefault(self.types.get(rid, ""), len(types)), self.layer[rid]] for rid in members]
+        edges, elsewhere = [], 0
+        for rid in members:
+            for d in self.deps[rid]:
+                if d in index:
+                    edges.append([index[d], index[rid]])
+                else:
+                    elsewhere += 1
+        shape = {"types": list(types), "nodes": nodes, "edges": edges}
+        out = {
+            "shape": shape,
+            "json": json.dumps(shape, separators=(",", ":")),
+            "members": members,
+            "from_elsewhere": elsewhere,
+        }
+        self._pages[number] = out
+        return out
 
     @cached_property
     def shape(self) -> dict[str, Any]:
@@ -109,32 +156,41 @@ SYNCS = ("in sync", "out of sync", "not applied", "unknown")
 
 
 def graph_marks(
-    lay: Layout, statuses: Mapping[str, tuple[str, str]], plan: Plan | None, last_seq: int
+    lay: Layout,
+    statuses: Mapping[str, tuple[str, str]],
+    plan: Plan | None,
+    last_seq: int,
+    members: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Each node's marks in the layout's order: its status and its sync (an index into
-    ``syncs``); ``health`` maps a status to its health mark (the page applies it live)."""
+    """Each node's marks in the layout's order (or of ``members``, one page): its status and
+    its sync (an index into ``syncs``); ``health`` maps a status to its health mark (the
+    page applies it live)."""
     actions = {a.address: a for a in plan.actions} if plan is not None else None
     sync = {name: i for i, name in enumerate(SYNCS)}
+    shown = lay.order if members is None else members
     return {
-        "status": [statuses[rid][1] if rid in statuses else "planned" for rid in lay.order],
-        "sync": [sync[sync_of(rid, statuses, actions)] for rid in lay.order],
+        "status": [statuses[rid][1] if rid in statuses else "planned" for rid in shown],
+        "sync": [sync[sync_of(rid, statuses, actions)] for rid in shown],
         "syncs": SYNCS,
         "health": {**HEALTH, "planned": "missing"},
         "seq": last_seq,
     }
 
 
-def graph_view(
-    lay: Layout, statuses: Mapping[str, tuple[str, str]], plan: Plan | None, last_seq: int
-) -> dict[str, Any]:
-    """The graph as one JSON document (``/m/NAME/graph.json``): the shape and the marks."""
-    return {**lay.shape, **graph_marks(lay, statuses, plan, last_seq)}
+def status_counts(lay: Layout, statuses: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """How many nodes of the whole graph are in each status (the legend of every page)."""
+    counts: dict[str, int] = {}
+    for rid in lay.order:
+        status = statuses[rid][1] if rid in statuses else "planned"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def node_view(
     address: str, mission: Mission | None, record: ResourceState | None, events: Iterable[Event]
 ) -> dict[str, Any]:
     """A node's page: its spec (as recorded, else as written), outputs, history, remote id."""
+    history = list(events)
     declared = mission.resources.get(address) if mission is not None else None
     spec = record.spec if record is not None else (declared.spec if declared is not None else {})
     return {
@@ -147,8 +203,42 @@ def node_view(
         "spec_source": "recorded" if record is not None else "as written (not applied yet)",
         "outputs": safe(record.outputs) if record else {},
         "depends_on": list(record.depends_on) if record else list(declared.depends_on if declared else ()),
-        "history": [event_json(e) for e in events],
+        "history": [event_json(e) for e in history],
+        "phase": current_phase(history) if record is not None and record.status not in FINISHED else None,
     }
+
+
+def current_phase(events: Iterable[Event]) -> str | None:
+    """What a node in progress spends its time on now: the phase its provider reported
+    since its last status (uploading, downloading), else its status's phase."""
+    phase: str | None = None
+    for e in events:
+        if e.kind == EventKind.TRANSITION:
+            phase = PHASES.get(e.after or "", e.after)
+        elif e.kind == EventKind.PHASE:
+            phase = str(e.data.get("phase") or "") or phase
+    return phase
+
+
+def console_link(
+    hooks: Hooks, mission: Mission | None, record: ResourceState | None, sandbox: bool
+) -> dict[str, Any] | None:
+    """Where the recorded object is on its service (``skyform_console_url``), redacted; the
+    hook sees the provider's settings only as a page may show them."""
+    if record is None:
+        return None
+    provider = record.type.partition(".")[0]
+    settings = (mission.providers.get(provider) if mission is not None else None) or {}
+    shown_settings = safe(settings)
+    url = hooks.console_url(
+        type=record.type,
+        remote_id=record.remote_id,
+        outputs=dict(record.outputs),
+        settings=shown_settings if isinstance(shown_settings, dict) else {},
+    )
+    if url is None:
+        return None
+    return {"url": redact.redact(url), "sandbox": sandbox}
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -165,7 +255,8 @@ def event_json(event: Event) -> dict[str, Any]:
 
 def timeline_view(events: list[Event], now: float | None = None) -> dict[str, Any]:
     """The last run, per node: queued (from the run's start to its first step), then one bar
-    per recorded status until the node finished (submitting, waiting on the service...)."""
+    per recorded status until the node finished (submitting, waiting on the service...),
+    split where the provider reported a phase of its call (uploading, downloading)."""
     start = max(
         (i for i, e in enumerate(events) if e.kind in (EventKind.APPLY_STARTED, EventKind.DESTROY_STARTED)),
         default=None,
@@ -179,6 +270,14 @@ def timeline_view(events: list[Event], now: float | None = None) -> dict[str, An
     end = finished.at if finished else max(max(e.at for e in run), now if now is not None else time.time())
     rows: dict[str, dict[str, Any]] = {}
     for e in run:
+        if e.kind == EventKind.PHASE and e.address in rows and rows[e.address]["open"] is not None:
+            # a running call said what it now does (uploading, downloading): the bar it was
+            # in ends here and the phase's bar starts, until the next phase or status
+            row = rows[e.address]
+            phase, since = row["open"]
+            row["bars"].append({"phase": phase, "from": since, "to": e.at})
+            row["open"] = (str(e.data.get("phase") or "working"), e.at)
+            continue
         if e.kind != EventKind.TRANSITION or not e.address:
             continue
         row = rows.setdefault(e.address, {"address": e.address, "bars": [], "open": None})
@@ -220,11 +319,21 @@ def missions_row(
         "last_ok": bool(last.data.get("ok")) if last else None,
         "status": "running" if running else ("failed" if counts.get("failed") else ("applied" if records else "new")),
         "counts": counts,
+        "sync": mission_sync(plan),
         "drift": sum(1 for a in plan.actions if a.drift) if plan is not None else None,
         "changes": sum(1 for a in plan.actions if a.changes_anything) if plan is not None else None,
         "cost": cost,
         "serial": row.serial if row else 0,
     }
+
+
+def mission_sync(plan: Plan | None) -> str:
+    """A mission's sync, as Argo CD says it: ``in sync`` when its plan changes nothing and
+    found no drift, ``out of sync`` otherwise, ``unknown`` without a plan."""
+    if plan is None:
+        return "unknown"
+    changed = any(a.changes_anything or a.drift for a in plan.actions)
+    return "out of sync" if changed else "in sync"
 
 
 def recorded_cost(records: Mapping[str, ResourceState]) -> dict[str, float]:

@@ -127,16 +127,49 @@ function setStatus(address, status) {
   }
 }
 
+const LOG_KEPT = 500;  // lines a live list keeps: the page of a months-long run stays small
+
+function describe(ev) {
+  const change = ev.after !== undefined ? ` ${ev.before || "-"} → ${ev.after}` : "";
+  const pct = typeof ev.fraction === "number" ? ` ${Math.round(ev.fraction * 100)}%` : "";
+  const said = ev.message || (ev.data && (ev.data.message || ev.data.phase)) || "";
+  return `${ev.kind}${change}${pct}${said ? " " + said : ""}`;
+}
+
+function appendLine(list, text, attrs) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) li.dataset[k] = v;
+  list.appendChild(li);
+  while (list.children.length > LOG_KEPT) list.firstChild.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
 function logLine(ev) {
   const log = document.getElementById("log");
   if (!log) return;
-  const li = document.createElement("li");
-  const change = ev.after !== undefined ? ` ${ev.before || "-"} → ${ev.after}` : "";
-  const msg = ev.data && ev.data.message ? ` ${ev.data.message}` : "";
-  li.textContent = `${new Date(ev.at * 1000).toLocaleTimeString()} ${ev.kind} ${ev.address || ""}${change}${msg}`;
-  li.dataset.seq = ev.seq;
-  log.appendChild(li);
-  log.scrollTop = log.scrollHeight;
+  appendLine(log, `${new Date(ev.at * 1000).toLocaleTimeString()} ${ev.address || ""} ${describe(ev)}`,
+             { kind: ev.kind, address: ev.address || "" });
+}
+
+// The node page's live box: its phase, its progress bar, its progress and log lines.
+function nodeLive(ev) {
+  const heading = document.querySelector("h1[data-address]");
+  const list = document.getElementById("node-log");
+  if (!heading || !list || heading.dataset.address !== ev.address) return;
+  const chip = document.getElementById("node-status");
+  if (ev.kind === "phase" && ev.data) document.getElementById("node-phase").textContent = ev.data.phase;
+  if (ev.kind === "transition" && ev.after) document.getElementById("node-phase").textContent = ev.after;
+  if (ev.kind === "progress" && typeof ev.fraction === "number") {
+    const bar = document.getElementById("node-progress");
+    bar.hidden = false;
+    bar.value = ev.fraction;
+    document.getElementById("node-progress-text").textContent = `${Math.round(ev.fraction * 100)}% ${ev.message || ""}`;
+  }
+  if (ev.kind === "progress" || ev.kind === "log" || ev.kind === "retry" || ev.kind === "phase") {
+    appendLine(list, `${new Date(ev.at * 1000).toLocaleTimeString()} ${describe(ev)}`,
+               { kind: ev.kind, status: chip ? chip.textContent : "" });
+  }
 }
 
 function historyRow(ev) {
@@ -179,9 +212,11 @@ function follow() {
   source.onerror = () => dot.classList.remove("on");
   const handle = (msg) => {
     const ev = JSON.parse(msg.data);
+    nodeLive(ev);  // before the status moves: a line says what the node was doing then
+    logLine(ev);
+    if (ev.seq === undefined) return;  // a live record (progress, a log line): not history
     document.body.dataset.seq = ev.seq;
     if (ev.kind === "transition" && ev.address && ev.after) setStatus(ev.address, ev.after);
-    logLine(ev);
     historyRow(ev);
     refreshTimeline();
   };

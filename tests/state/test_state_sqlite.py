@@ -141,3 +141,29 @@ def test_postgres_unreachable_is_a_state_error(tmp_path: Path) -> None:
 def test_postgres_bad_schema_name(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="not a valid PostgreSQL identifier"):
         open_store("postgresql://127.0.0.1/db?schema=a;drop", tmp_path, BACKENDS)
+
+
+def test_the_header_check_never_closes_a_descriptor_of_a_file_this_process_has_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor of a file drops this process's POSIX locks on it, SQLite's
+    too: a reader (skyform ui's event stream) then read pages a writer's checkpoint was
+    overwriting ("database disk image is malformed"). So the raw header check runs only
+    while no store of the process has the file open."""
+    from skyform.state import _sqlite_file
+
+    path = tmp_path / "state.db"
+    first = SqliteStateStore(path)
+    first.write("m", [ResourceState("a", "local.Files", "ready", "k", 1.0)], [])
+    first.close()
+    checked: list[Path] = []
+    real = _sqlite_file.check_existing
+    monkeypatch.setattr(_sqlite_file, "check_existing", lambda p: (checked.append(p), real(p)))
+    holder = SqliteStateStore(path)  # checked: nothing of this process has the file open
+    assert holder.resources("m") and checked == [path]
+    second = SqliteStateStore(path)  # the holder's connection is open: no descriptor opened
+    assert second.resources("m") and checked == [path]
+    second.close()
+    holder.close()
+    SqliteStateStore(path).close()  # all closed: checked again
+    assert checked == [path, path]

@@ -32,6 +32,34 @@ from .base import SCHEMA_VERSION, LockInfo
 
 BUSY_TIMEOUT_S = 10.0
 
+# Closing ANY descriptor of a file drops every POSIX lock this process holds on it,
+# SQLite's included (sqlite.org/howtocorrupt.html, 2.2): the header check below opens and
+# closes the file, so it runs only while no store of this process has the file open. A
+# process that reads while another writes (skyform ui beside an apply: each request opens
+# a store while an event stream holds one) otherwise lost its read locks and read pages a
+# checkpoint was overwriting ("database disk image is malformed").
+_in_use: dict[str, int] = {}
+_in_use_lock = threading.Lock()
+
+
+def _use(path: Path, delta: int) -> None:
+    key = str(path.resolve())
+    with _in_use_lock:
+        count = _in_use.get(key, 0) + delta
+        if count > 0:
+            _in_use[key] = count
+        else:
+            _in_use.pop(key, None)
+
+
+def _check_unless_held(path: Path) -> None:
+    """The header check, unless a store of this process has the file open (it was checked
+    when that one opened it). Under the lock that registering a store takes, so no store
+    opens the file while the check holds a descriptor of it."""
+    with _in_use_lock:
+        if str(path.resolve()) not in _in_use:
+            _sqlite_file.check_existing(path)
+
 
 class SqliteStateStore(SqlStateStore):
     """State in one SQLite file; safe for one writing thread and many reading threads."""
@@ -53,8 +81,9 @@ class SqliteStateStore(SqlStateStore):
         self._absent: sqlite3.Connection | None = None
         self._memory: sqlite3.Connection | None = None  # the empty state once the file exists
         self._switch_lock = threading.Lock()
+        self._registered = False  # counted in _in_use while it has a connection to the file
         if self.path.exists():
-            _sqlite_file.check_existing(self.path)
+            _check_unless_held(self.path)
         else:
             self._absent = self._empty_state()
         self._migrate()
@@ -64,6 +93,10 @@ class SqliteStateStore(SqlStateStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        with self._connections_lock:  # before the file is opened: a header check now waits
+            if self._absent is None and not self._registered:
+                self._registered = True
+                _use(self.path, +1)
         with self._translated("open"):
             target = self._read_only_uri() if self.read_only else str(self.path)
             if self._absent is not None:
@@ -120,7 +153,7 @@ class SqliteStateStore(SqlStateStore):
         with self._switch_lock:
             if self._absent is None:
                 return
-            _sqlite_file.check_existing(self.path)
+            _check_unless_held(self.path)
             # every thread opens the file at its next call; the in-memory connections are
             # closed with the store (closing them here could pull one from under a thread)
             self._local = threading.local()
@@ -321,8 +354,11 @@ class SqliteStateStore(SqlStateStore):
                 pass  # closing must not fail; a stale row is taken over by the next run
         with self._connections_lock:
             connections, self._connections = self._connections, []
+            registered, self._registered = self._registered, False
         for conn in connections:
             conn.close()
+        if registered:
+            _use(self.path, -1)
         self._local = threading.local()
         for anchor in (self._absent, self._memory):
             if anchor is not None:

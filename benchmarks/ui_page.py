@@ -89,9 +89,24 @@ def touch_state(mission: Path, i: int) -> None:
         store.close()
 
 
+#: loads that met the SQLite state's transient "database disk image is malformed" while the
+#: previous page's event stream read it during touch_state's write (a bug of the state
+#: layer, reproduced without the UI: see COORDINATION.md); such a load is made again
+STATE_READ_ERRORS = [0]
+
+
 def measure(driver: Any, url: str) -> dict[str, float]:
-    driver.get("about:blank")
-    driver.get(url)
+    for _ in range(3):
+        driver.get("about:blank")
+        driver.get(url)
+        if driver.execute_script("return document.getElementById('graph') !== null"):
+            break
+        text = driver.find_element("tag name", "body").text
+        if "malformed" not in text:
+            raise SystemExit(f"{url} is no graph page: {text[:500]}")
+        STATE_READ_ERRORS[0] += 1
+    else:
+        raise SystemExit(f"{url}: the state could not be read three times in a row")
     deadline = time.monotonic() + 60
     while not driver.execute_script("return document.getElementById('graph').dataset.complete"):
         if time.monotonic() > deadline:
@@ -173,6 +188,7 @@ def main() -> None:
         }
         if last_page
         else None,
+        "loads_made_again_after_a_state_read_error": STATE_READ_ERRORS[0],
         "goal_ms": args.goal_ms,
         "met": median["load"] < args.goal_ms,
     }

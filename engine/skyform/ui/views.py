@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -178,12 +179,16 @@ def graph_marks(
 
 
 def status_counts(lay: Layout, statuses: Mapping[str, tuple[str, str]]) -> dict[str, int]:
-    """How many nodes of the whole graph are in each status (the legend of every page)."""
-    counts: dict[str, int] = {}
-    for rid in lay.order:
-        status = statuses[rid][1] if rid in statuses else "planned"
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+    """How many nodes of the whole graph are in each status (the legend of every page).
+
+    Every recorded resource is a node of the layout (one the mission dropped is kept), so
+    the nodes without a record are the planned ones: one pass over the records, not a
+    lookup per node (a third of a 10,000-node page's render time otherwise)."""
+    counts = Counter(status for _, status in statuses.values())
+    missing = len(lay.order) - len(statuses)
+    if missing > 0:
+        counts["planned"] += missing
+    return dict(counts)
 
 
 def node_view(

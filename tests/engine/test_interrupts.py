@@ -40,6 +40,19 @@ def read_until(
     return seen
 
 
+def until_intent(ws, address: str, timeout: float = 20) -> None:
+    """Wait until ``address``'s create intent is in state: the "creating" event is shown as the
+    intent is put, and the tick's transaction (which the call waits for) commits just after;
+    on a loaded machine a kill a fixed 0.3 s later could come before it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = ws.records().get(address)
+        if record is not None and record.status == "creating":
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{address}'s create intent never reached state")
+
+
 def by_name(ws) -> dict[str, int]:
     counts: dict[str, int] = {}
     for o in ws.remote_objects():
@@ -329,7 +342,7 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
     }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", "--parallelism", "1", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
-    time.sleep(0.3)
+    until_intent(ws, "a")
     proc.kill()
     proc.communicate(timeout=30)
     key = ws.records()["a"].idempotency_key
@@ -359,7 +372,7 @@ def test_job_created_on_resume_gets_its_full_timeout(ws):
     }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
-    time.sleep(0.3)
+    until_intent(ws, "j")
     proc.kill()
     proc.communicate(timeout=30)
     assert ws.records()["j"].status == "creating"
@@ -379,7 +392,7 @@ def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     }
     proc = ws.popen("apply", "--sandbox", "--auto-approve", "--json", ".", env=slow)
     read_until(proc, lambda e: e.get("after") == "creating")
-    time.sleep(0.3)
+    until_intent(ws, "a")
     proc.kill()
     proc.communicate(timeout=30)
     key = ws.records()["a"].idempotency_key

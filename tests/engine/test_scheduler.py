@@ -317,6 +317,20 @@ def test_transient_poll_errors_are_retried_while_waiting(ws, monkeypatch):
     assert ws.records()["j"].status == "ready"
 
 
+def test_polls_failing_past_their_retries_keep_the_job_for_the_next_apply(ws, monkeypatch):
+    """A service that keeps failing the look at a running job fails the apply, not the job: the
+    record stays running and the next apply polls the same job (no second, paid, job)."""
+    faults(monkeypatch, {"provider": "fake", "match": "^GET /objects/", "fault": "status", "status": 503, "times": 40})
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 120}}\n")
+    ran = apply(ws)
+    assert ran.code != 0, str(ran)
+    assert ws.records()["j"].status == "running" and "503" in (ws.records()["j"].error or "")
+    monkeypatch.delenv("SKYFORM_SANDBOX_FAULTS", raising=False)
+    again = apply(ws)
+    assert again.code == 0, str(again)
+    assert ws.records()["j"].status == "ready" and len(ws.remote_objects()) == 1
+
+
 def test_dropped_connection_on_create_is_retried_without_a_duplicate(ws, monkeypatch):
     """A dropped connection on create is transient: the retry adopts first, so one object exists."""
     faults(monkeypatch, {"provider": "fake", "match": "^POST /objects$", "fault": "drop", "times": 1})

@@ -25,9 +25,9 @@ import rkit
 @pytest.mark.xfail(
     strict=False,
     raises=AssertionError,
-    reason="known defect, open (2026-12-04): in about 1 run of 3 the iTwin job's progress GET answers "
-    "500 until the resource fails, and each resumed apply submits a new job (4 jobs for one resource, "
-    "paid work duplicated); quarantined until the poll failure keeps the running job instead",
+    reason="open (2026-12-04): the duplicate iTwin jobs it found are fixed (a poll failing past its retries "
+    "keeps the job running for the next apply; 0 duplicated in 3 runs), but under these faults the job's "
+    "polls can fail through all four applies (1 run of 3 did not converge); quarantined until measured",
 )
 def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
     """~20% of requests faulted (429 +/- Retry-After, 500, 503, latency, drops): the mission

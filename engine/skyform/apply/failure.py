@@ -18,12 +18,18 @@ from .node import Node, NodeState, Step
 from .walk import Walk
 
 
-def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bool = False) -> None:
-    """Fail ``node`` with ``message``; ``write``: record it; ``announced``: already shown."""
+def fail(walk: Walk, node: Node, message: str, write: bool = True, announced: bool = False, keep: bool = False) -> None:
+    """Fail ``node`` with ``message``; ``write``: record it; ``announced``: already shown;
+    ``keep``: the remote object was not seen to fail (its polls did): its status stays."""
     message = redact.redact(message)
     node.error = message
     rec = node.record
-    if write and rec is not None and node.step == Step.UPDATE:
+    if write and rec is not None and keep:
+        rec.error = message
+        rec.updated_at = time.time()
+        walk.journal.put(rec)
+        walk.journal.transition(node.address, node.action.type, rec.status, "failed", {"error": message})
+    elif write and rec is not None and node.step == Step.UPDATE:
         # the object itself is fine: keep it ready with its old applied spec, so the next
         # plan proposes the update again instead of replacing a healthy object
         rec.status = "ready"

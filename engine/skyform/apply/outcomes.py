@@ -141,6 +141,11 @@ def on_error(walk: Walk, node: Node, exc: BaseException) -> None:
                 node.state = NodeState.WAITING
                 walk.timer(backoff(node.poll_failures, exc.retry_after), node.address, Wake.POLL)
                 return
+            # the service kept failing the look, not the job: the record stays running, so the
+            # next apply polls the same job again instead of replacing (resubmitting) paid work
+            return fail(
+                walk, node, describe(exc) + " (the job was not seen to fail: the next apply polls it again)", keep=True
+            )
         elif node.attempts < retries:
             node.attempts += 1
             announce_retry(walk, node, exc, node.attempts)

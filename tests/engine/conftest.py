@@ -33,6 +33,14 @@ ENGINE_ENV = {
 
 HEADER = "apiVersion: skyform/v1\nkind: Mission\nmetadata: {name: %s}\n"
 
+#: a mission body with a paid, irreversible capture and a free note: what the approval and gate
+#: tests plan, approve and apply
+COSTLY = """
+    resources:
+      capture: {type: fake.Thing, spec: {name: capture, cost: 100, irreversible: "a capture once taken is paid"}}
+      notes: {type: fake.Thing, spec: {name: notes}}
+"""
+
 
 @dataclass
 class Ran:
@@ -221,3 +229,11 @@ def served(ws: Workspace, tmp_path: Path) -> Iterator[Callable[[str], tuple[Path
             return ws.write(providers + textwrap.dedent(body).lstrip("\n")), service
 
         yield start
+
+
+def planned(ws: Workspace, mission: Path, name: str = "plan.json") -> Path:
+    """``skyform plan -o`` of ``mission`` into the workspace: the saved plan's path."""
+    out = ws.path / name
+    ran = ws.run("plan", "-o", str(out), str(mission))
+    assert ran.code == 0, str(ran)
+    return out

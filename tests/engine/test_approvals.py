@@ -14,18 +14,7 @@ import time
 from skyform.approvals.binding import plan_digest
 from skyform.plan.model import Plan
 
-COSTLY = """
-    resources:
-      capture: {type: fake.Thing, spec: {name: capture, cost: 100, irreversible: "a capture once taken is paid"}}
-      notes: {type: fake.Thing, spec: {name: notes}}
-"""
-
-
-def planned(ws, f, name="plan.json"):
-    out = ws.path / name
-    ran = ws.run("plan", "-o", str(out), f)
-    assert ran.code == 0, str(ran)
-    return out
+from .conftest import COSTLY, planned
 
 
 def test_an_approved_plan_applies_once_without_the_ack(ws, tmp_path, served):

@@ -21,18 +21,7 @@ from skyform.approvals.gate import StoredApprovals
 from skyform.errors import ExitCode, PlanRefused
 from skyform.plan.model import Plan
 
-COSTLY = """
-    resources:
-      capture: {type: fake.Thing, spec: {name: capture, cost: 100, irreversible: "a capture once taken is paid"}}
-      notes: {type: fake.Thing, spec: {name: notes}}
-"""
-
-
-def planned(ws, f, name="plan.json"):
-    out = ws.path / name
-    ran = ws.run("plan", "-o", str(out), f)
-    assert ran.code == 0, str(ran)
-    return out
+from .conftest import COSTLY, planned
 
 
 def test_the_api_refuses_an_irreversible_plan_nobody_acknowledged(ws, served):

@@ -187,6 +187,29 @@ def test_secrets_file_errors_are_usage_errors(ws, tmp_path):
     assert ran.code == 64 and f"secrets file {bad} must be a mapping of NAME: value" in ran.err
 
 
+MISSION = object()  # stands for the workspace's mission directory in an argument list
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("apply", "--executor", "celery", "--worker-timeout", "soon", MISSION),
+            "Invalid value for '--worker-timeout'",
+        ),
+        (("apply", "--executor", "celery", "--worker-timeout", "0", MISSION), "0.0 is not in the range x>0"),
+        (("approvals", "revoke", MISSION, "../../not an id"), "no approval '../../not an id' in the state of mission"),
+    ],
+    ids=["worker-timeout-not-a-number", "worker-timeout-zero", "revoke-malformed-id"],
+)
+def test_bad_distributed_and_approval_arguments_are_usage_errors(ws, args, said):
+    """Exit 64 with the option or the ID named, before any broker or state is touched."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    ran = ws.run(*(ws.path if a is MISSION else a for a in args)).clean()
+    assert ran.code == 64, str(ran)
+    assert said in ran.err, str(ran)
+
+
 JSONISH = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)),
     lambda children: st.one_of(

@@ -135,3 +135,37 @@ def test_a_broken_repository_policy_fails_the_run_naming_file_line_and_field(rep
         "approvals/policy.yaml:2:3: policy.max_total: max_total must be a number, not the string 'lots' "
         "[repository policy]"
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("{not json", "approvals/alpha.json cannot be read as JSON"),
+        ('{"mission": "alpha"}', 'approvals/alpha.json is not a skyform approval (it must open with "format"'),
+        (
+            '{"format": "skyform-approval", "format_version": 9}',
+            "approvals/alpha.json is of format version 9; this skyform reads 1",
+        ),
+        (None, "approvals/alpha.json has an approver entry that is not {name, at, expires_at}: {'name': 'alice'}"),
+    ],
+    ids=["not-json", "not-an-approval", "future-version", "bad-approver"],
+)
+def test_a_malformed_approval_file_is_refused_naming_what_is_wrong(
+    repo: GitRepo, notes: Path, notes_gitops: Gitops, content: str | None, said: str
+):
+    """A hand-edited or half-merged approvals/<mission>.json never lets a plan through, and
+    never ends in a traceback: the mission is needs_approval (exit 7), the report says why."""
+    assert notes_gitops("approve", str(repo.root), "--path", "missions/alpha", "--as", "alice")[0] == 0
+    path = repo.root / "approvals" / "alpha.json"
+    if content is None:  # a real approval whose approver lost its dates
+        data = json.loads(path.read_text())
+        data["approvers"] = [{"name": "alice"}]
+        content = json.dumps(data)
+    repo.write("approvals/alpha.json", content)
+    repo.commit("a broken approval")
+    code, summary = notes_gitops.json("apply", str(repo.root), "--path", "missions/alpha")
+    assert code == 7, summary
+    mission = by_path(summary)["missions/alpha"]
+    assert mission["result"] == "needs_approval"
+    assert said in mission["approval"]["missing"]
+    assert sent(notes) == set()

@@ -76,28 +76,25 @@ class ItwinClient:
             if settings.get(name):
                 redact.register(str(settings[name]))
         auth = auth_for(settings)
-        http = ServiceClient(
-            str(settings.get("url") or DEFAULT_URL),
-            provider=PROVIDER,
-            headers={"Accept": ACCEPT},
-            auth=auth,
-            timeout=float(settings.get("timeout") or 30.0),
-            describe_error=describe,
-        )
-        budget = settings.get("budget")
-        backoff = tuple(float(s) for s in settings.get("poll_backoff") or DEFAULT_BACKOFF)
-        reality = None
-        if settings.get("download_results", True):
-            reality = ServiceClient(
-                str(settings.get("reality_url") or DEFAULT_REALITY_URL),
+
+        def service(url: str) -> ServiceClient:
+            """The Reality Modeling and the Reality Management APIs: one token, one timeout."""
+            return ServiceClient(
+                url,
                 provider=PROVIDER,
                 headers={"Accept": ACCEPT},
                 auth=auth,
                 timeout=float(settings.get("timeout") or 30.0),
                 describe_error=describe,
             )
+
+        budget = settings.get("budget")
+        backoff = tuple(float(s) for s in settings.get("poll_backoff") or DEFAULT_BACKOFF)
+        reality = None
+        if settings.get("download_results", True):
+            reality = service(str(settings.get("reality_url") or DEFAULT_REALITY_URL))
         return cls(
-            http=http,
+            http=service(str(settings.get("url") or DEFAULT_URL)),
             budget=float(budget) if budget is not None else None,
             backoff=backoff,
             auth=auth,

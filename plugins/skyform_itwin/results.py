@@ -4,17 +4,25 @@ The bytes of each output format live in a Reality Data container. Its read acces
 (``GET {reality_url}/reality-data/{id}/readaccess``, the job's bearer token) gives a
 time-limited container URL with a SAS signature; the container is listed (Azure Blob's
 ``restype=container&comp=list``, paged by ``NextMarker``) and every file is streamed to
-``<artifacts>/<format>/<name>.part`` while hashed, renamed when complete, and put in the
+``<artifacts>/<format>/<reality data id>/<name>.part`` while hashed, renamed when complete, and put in the
 artifact store by its sha256 - like NodeODM's all.zip - so any machine fetches and
 verifies the same bytes and ``skyform artifacts gc`` keeps them. The SAS signature is a
 credential: it is redacted from every message and never recorded.
+
+The download is one step of many idempotent reads, so each read is retried where it stands
+(:func:`skyform.retrying.with_retries`) rather than failing the poll and starting the whole set
+again; and a file already complete on disk at its listed size (a poll that failed later in the
+set, an apply stopped mid-way) is hashed again, not fetched again. Without both, a result of
+ten files under a flaky network almost never completed (the faults campaign: the poll failed
+through four applies).
 """
 
 from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,6 +33,7 @@ from skyform import redact
 from skyform.errors import PermanentError, TransientError
 from skyform.http import ServiceClient, reading
 from skyform.providers import OperationContext
+from skyform.retrying import with_retries
 
 from .errors import PROVIDER
 
@@ -38,17 +47,19 @@ def store_outputs(
     for fmt, rid in ids.items():
         if not rid:
             continue
-        container = read_access(client, rid, itwin_id)
-        target = ctx.artifacts_dir / _folder(fmt)
+        container = with_retries(partial(read_access, client, rid, itwin_id))
+        # one folder per reality data: a file found complete there is this output's, never a
+        # replaced job's file of the same name and size
+        target = ctx.artifacts_dir / _folder(fmt) / _folder(rid)
         files = []
         with _blob_client(container) as blobs:
-            names = list(_list(blobs, rid))
-            for i, name in enumerate(names):
-                path, sha256, size = _download(blobs, rid, name, target)
+            listed = _list(blobs, rid)
+            for i, (name, length) in enumerate(listed):
+                path, sha256, size = _fetched(blobs, rid, name, length, target)
                 digest = ctx.artifacts.put(path)
                 entry = {"name": name, "path": str(path), "sha256": sha256, "bytes": size}
                 files.append({**entry, "artifact": str(digest)})
-                ctx.reporter.progress((i + 1) / len(names), f"{fmt}: stored {i + 1}/{len(names)} file(s)")
+                ctx.reporter.progress((i + 1) / len(listed), f"{fmt}: stored {i + 1}/{len(listed)} file(s)")
         stored[fmt] = {"reality_data_id": rid, "files": files}
     return stored
 
@@ -77,31 +88,54 @@ def _blob_client(container: str) -> ServiceClient:
     )
 
 
-def _list(blobs: ServiceClient, rid: str) -> Iterator[str]:
+def _list(blobs: ServiceClient, rid: str) -> list[tuple[str, int | None]]:
+    """Every file of the container with its listed Content-Length (None where not given)."""
+    files: list[tuple[str, int | None]] = []
     marker = ""
     while True:
         params = {"restype": "container", "comp": "list", **({"marker": marker} if marker else {})}
-        response = blobs.request("GET", "", params=params)
+        response = with_retries(partial(blobs.request, "GET", "", params=params))
         with reading(PROVIDER, f"list the files of reality data {rid}"):
             root = ET.fromstring(response.content)
             for blob in root.iter("Blob"):
-                yield str(blob.findtext("Name"))
+                length = blob.findtext("Properties/Content-Length")
+                files.append((str(blob.findtext("Name")), int(length) if length else None))
             marker = root.findtext("NextMarker") or ""
         if not marker:
-            return
+            return files
 
 
-def _download(blobs: ServiceClient, rid: str, name: str, target: Path) -> tuple[Path, str, int]:
+def _fetched(blobs: ServiceClient, rid: str, name: str, length: int | None, target: Path) -> tuple[Path, str, int]:
+    """The file on disk, with its sha256 and size: downloaded unless already complete there
+    (a file is renamed into place only when whole, and its size is the listed one)."""
+    path = _target(rid, name, target)
+    if length is not None and path.is_file() and path.stat().st_size == length:
+        return path, _sha256(path), length
+    return with_retries(partial(_download, blobs, rid, name, path))
+
+
+def _target(rid: str, name: str, target: Path) -> Path:
     relative = PurePosixPath(name)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise PermanentError(f"{PROVIDER}: reality data {rid} holds a file named {name!r} outside its folder")
-    path = target.joinpath(*relative.parts)
+    return target.joinpath(*relative.parts)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(blobs: ServiceClient, rid: str, name: str, path: Path) -> tuple[Path, str, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     h, size = hashlib.sha256(), 0
     where = f"GET reality data {rid} file {name}"
     try:
-        with blobs.http.stream("GET", "/" + str(relative)) as response:
+        with blobs.http.stream("GET", "/" + str(PurePosixPath(name))) as response:
             if not response.is_success:
                 response.read()
                 raise blobs.error_for(response, where)

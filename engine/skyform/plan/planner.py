@@ -21,6 +21,7 @@ from typing import Any
 from .. import graph
 from ..errors import Diagnostic, PlanRefused, RemoteError, SkyformError, SpecError
 from ..providers.base import ALL_FIELDS, DEFAULT_PARALLELISM, Change, ResourceKind
+from ..retrying import with_retries
 from ..runtime import Runtime
 from ..spec.mission import Lifecycle, Mission
 from ..spec.values import Unknown, sealed, to_storable
@@ -32,7 +33,7 @@ from ..validate.scope import Scope
 from .budget import breaches, mission_breaches, other_currencies, summarize
 from .irreversible import mark
 from .model import Action, ActionKind, Plan
-from .refresh import Observation, refresh, with_retries
+from .refresh import Observation, refresh
 from .targeting import Selection, check_ids, select
 
 #: an output an in-place update will change: expressions reading it are known after apply

@@ -10,14 +10,13 @@ other), never exceptions, so the planner decides what each means.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import AdoptError, AuthError, NotFound, RemoteError, SkyformError, TransientError
 from ..providers.base import DEFAULT_PARALLELISM, Result
+from ..retrying import with_retries
 from ..runtime import Runtime
 from ..state.base import ResourceState
 from ..state.records import to_record
@@ -36,18 +35,6 @@ class Observation:
     error: str | None = None
     fatal: bool = False  # credentials refused: nothing of this provider can be planned
     transient: bool = False  # the service kept failing for now: plan from the recorded state
-
-
-def with_retries(fn: Any, attempts: int = 4) -> Any:
-    """Call ``fn`` retrying TransientError (Retry-After honoured, capped) - for plan-time reads."""
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except TransientError as exc:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(min(exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt, 10.0))
-    return None
 
 
 def refresh(

@@ -287,6 +287,24 @@ class Session:
         self._admitted = admitted
         return admitted
 
+    def upgrade_state(self, plan: Plan) -> int:
+        """Write the records ``plan`` was made from in today's form, for an apply with nothing
+        to do: state from another checkout or an older version (:mod:`.plan.relocation`) is
+        upgraded at its first apply, not at the first one that acts. Returns how many."""
+        from .plan.relocation import relocated
+
+        planned = self._planned
+        if planned is None or planned[0] is not plan or self.store is None or self.runtime is None:
+            return 0
+        _, changed = relocated(planned[1], self.runtime)
+        if not changed:
+            return 0
+        with self.holding_lock("apply"):
+            self.check_fresh(plan)
+            self.store.write(self.mission.name, changed)
+        self._planned = None  # the state moved on: a second apply plans again
+        return len(changed)
+
     def fresh_cost(self, plan: Plan) -> dict[str, float]:
         """``plan``'s estimated total by currency, computed again now (today's prices), counting
         the resources whose estimate the plan had; an approval's cap holds against it."""
@@ -322,6 +340,7 @@ class Session:
         import socket
 
         from .apply.scheduler import Scheduler
+        from .plan.relocation import relocated as relocated_records
         from .state.base import Event
 
         assert self.runtime is not None and self.store is not None
@@ -336,9 +355,16 @@ class Session:
                 self.admit(plan, acknowledged=acknowledged, approval=approval)
                 self._admitted = None
             started = time.time()
+            # check_fresh passed under the lock: the state is still the one this plan was
+            # made from, so the records the planner read are current
+            planned, self._planned = self._planned, None
+            stored = planned[1] if planned is not None and planned[0] is plan else store.resources(name)
+            # values recorded in another checkout's (or an older version's) form are written in
+            # today's, all of a mission's records at once, before any of them is acted on
+            records, relocated = relocated_records(stored, self.runtime)
             store.write(
                 name,
-                [],
+                relocated,
                 [
                     Event(
                         EventKind(f"{operation}_started"),
@@ -361,9 +387,6 @@ class Session:
                 outcome = self._accept_drift(plan)
             else:
                 hook = self.registry.hooks.resource_transition
-                # check_fresh passed under the lock: the state is still the one this plan was
-                # made from, so the records the planner read are current
-                planned, self._planned = self._planned, None
                 scheduler = Scheduler(
                     self.mission,
                     plan,
@@ -376,7 +399,7 @@ class Session:
                     time_scale=self._time_scale(),
                     observer=lambda a, t, b, af, d: hook(mission=name, address=a, type=t, before=b, after=af, detail=d),
                     executor=make_executor,
-                    records=planned[1] if planned is not None and planned[0] is plan else None,
+                    records=records,
                 )
                 if interrupt_handle is not None:
                     interrupt_handle(scheduler)

@@ -5,11 +5,18 @@ re-hashes the files and a changed file shows as drift (an update in the plan). H
 skips files whose size and mtime match the recorded manifest, so re-plans of large image
 sets stay cheap.
 
-``manifest_sha256`` hashes each file's path *relative to the mission directory* with its
-sha256, so the same mission in two checkouts (two machines, a moved directory) has the same
-digest and plans no drift. Records made when it hashed absolute paths keep their digest as
-long as their files are the same (:func:`legacy_manifest`): a new digest would change the
-``fingerprint`` of every task made from the set, and replace them.
+Every output is checkout-independent: ``paths`` and ``files[].path`` name a file inside the
+mission directory relative to it (POSIX), one outside it (an absolute ``paths`` entry) as
+it is, and ``manifest_sha256`` hashes those names with each file's sha256. The same
+mission in two checkouts (two machines, a moved directory, a gitops mirror) therefore
+records the same values, and a ``nodeodm.Task`` whose immutable ``images`` come from
+``paths`` is not replaced. Consumers resolve the names against the mission directory
+(``ctx.path``, ``ctx.local_file``).
+
+Records made when paths were absolute are rewritten by the engine before planning
+(:meth:`FilesKind.relocate`, :mod:`.relocation`); a record whose set is still the same
+files keeps its digest, whichever formula made it (:func:`legacy_manifest` is the oldest):
+a new digest would change the ``fingerprint`` of every task made from the set, and replace them.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from skyform.errors import Issue, PermanentError
 from skyform.providers import CheckContext, Cost, OperationContext, Record, ResourceKind, Result
 from skyform.spec.values import is_known
 
+from .relocation import recorded_in, relative_path
 from .schemas import OUTPUTS_SCHEMA, SPEC_SCHEMA
 
 
@@ -31,33 +39,13 @@ def manifest_digest(entries: Iterable[Mapping[str, Any]], base: Path) -> str:
     """The set's digest: its files' paths relative to ``base`` (the mission directory), with
     their sha256; a path outside it (an absolute ``paths`` entry) counts as it is."""
     return hashlib.sha256(
-        "".join(f"{_relative(e['path'], base)}\0{e['sha256']}\n" for e in entries).encode()
+        "".join(f"{relative_path(e['path'], base)}\0{e['sha256']}\n" for e in entries).encode()
     ).hexdigest()
 
 
 def legacy_manifest(entries: Iterable[Mapping[str, Any]]) -> str:
     """The digest as recorded before it was relative: over the absolute paths."""
     return hashlib.sha256("".join(f"{e['path']}\0{e['sha256']}\n" for e in entries).encode()).hexdigest()
-
-
-def _relative(path: str, base: Path) -> str:
-    try:
-        return Path(path).relative_to(base).as_posix()
-    except ValueError:
-        return path
-
-
-def _old_base(previous: list[Mapping[str, Any]], current: list[Path], base: Path) -> Path | None:
-    """Where the recorded files were when the mission was elsewhere (a copied checkout): the
-    recorded path that ends with a current file's relative path names the old directory."""
-    if not previous or not current:
-        return None
-    rel = _relative(str(current[0]), base)
-    for entry in previous:
-        recorded = str(entry["path"])
-        if recorded.endswith("/" + rel) and not Path(rel).is_absolute():
-            return Path(recorded[: -len(rel) - 1])
-    return None
 
 
 def _sha256(path: Path) -> str:
@@ -143,30 +131,28 @@ class FilesKind(ResourceKind):
     def _manifest(self, files: list[Path], base: Path, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
         base = base.resolve()
         recorded = list((previous or {}).get("files", []))
-        known = {f["path"]: f for f in recorded}
-        moved_from = _old_base(recorded, files, base) if recorded and str(files[0]) not in known else None
-        if moved_from is not None:  # the same files in another checkout: compare them by relative path
-            known.update({str(base / _relative(f["path"], moved_from)): f for f in recorded})
+        known = {relative_path(str(f["path"]), base): f for f in recorded}
         entries = []
         total = 0
         for path in files:
+            name = relative_path(str(path), base)
             st = path.stat()
-            old = known.get(str(path))
+            old = known.get(name)
             if old and old.get("bytes") == st.st_size and old.get("mtime_ns") == st.st_mtime_ns:
                 digest = old["sha256"]
             else:
                 digest = _sha256(path)
-            entry = {"path": str(path), "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+            entry = {"path": name, "sha256": digest, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
             if old and old.get("sha256") == digest and old.get("artifact"):
                 entry["artifact"] = old["artifact"]  # still published: a refresh keeps the reference
             entries.append(entry)
             total += st.st_size
         manifest = manifest_digest(entries, base)
-        if previous and recorded and previous.get("manifest_sha256") == legacy_manifest(recorded):
-            # recorded with absolute paths: the same files (by relative path and content) keep it
-            was = [(_relative(f["path"], moved_from or base), f["sha256"]) for f in recorded]
-            if was == [(_relative(e["path"], base), e["sha256"]) for e in entries]:
-                manifest = str(previous["manifest_sha256"])
+        was = [(name, f["sha256"]) for name, f in known.items()]
+        if previous and previous.get("manifest_sha256") and was == [(e["path"], e["sha256"]) for e in entries]:
+            # the same files by name and content: the digest the dependants were made with stays,
+            # whichever formula made it (the legacy one hashed absolute paths)
+            manifest = str(previous["manifest_sha256"])
         return {
             "paths": [e["path"] for e in entries],
             "count": len(entries),
@@ -197,6 +183,20 @@ class FilesKind(ResourceKind):
     def update(self, record: Record, spec: Mapping[str, Any], changes: list[Any], ctx: OperationContext) -> Result:
         return self.create(spec, ctx)
 
+    def relocate(self, record: Record, mission_dir: Path) -> dict[str, str]:
+        """A record made when paths were absolute (an older skyform, maybe in another checkout):
+        each file's absolute path mapped to its name relative to the directory the record was
+        made in, which the record itself proves (:func:`.relocation.recorded_in`)."""
+        files = record.outputs.get("files") or []
+        paths = [f.get("path") for f in files if isinstance(f, Mapping)]
+        if not paths or not all(isinstance(p, str) and Path(p).is_absolute() for p in paths):
+            return {}  # today's form (names relative to the mission directory), or nothing recorded
+        old = recorded_in(record.spec, files, str(record.outputs.get("manifest_sha256") or ""), mission_dir)
+        if old is None:
+            return {}
+        found = {str(p): relative_path(str(p), old) for p in paths}
+        return {p: name for p, name in found.items() if name != p}
+
     def _publish(self, entries: list[dict[str, Any]], ctx: OperationContext) -> None:
         """Put every file in the shared artifact store (a worker elsewhere fetches it by digest).
 
@@ -208,7 +208,7 @@ class FilesKind(ResourceKind):
 
         ctx.reporter.phase("uploading")
         for i, entry in enumerate(entries):
-            digest = ctx.artifacts.put(Path(entry["path"]), expected=Digest(entry["sha256"]))
+            digest = ctx.artifacts.put(ctx.path(entry["path"]), expected=Digest(entry["sha256"]))
             entry["artifact"] = str(digest)
             ctx.reporter.progress((i + 1) / len(entries), f"published {i + 1}/{len(entries)} file(s)")
 

@@ -31,7 +31,12 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "paths": {"type": "array", "items": {"type": "string"}, "description": "Absolute paths, sorted."},
+        "paths": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The files, sorted: inside the mission directory relative to it (POSIX), "
+            "outside it absolute; the same in every checkout, resolved against the mission directory by consumers.",
+        },
         "count": {"type": "integer"},
         "bytes": {"type": "integer"},
         "files": {
@@ -39,7 +44,7 @@ OUTPUTS_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "path": {"type": "string"},
+                    "path": {"type": "string", "description": "as in paths: relative to the mission directory"},
                     "sha256": {"type": "string"},
                     "bytes": {"type": "integer"},
                     "artifact": {

@@ -24,14 +24,16 @@ def _photos(ws, **contents):
 
 
 def test_manifest_outputs_and_dependent_reference(ws):
-    """Outputs list absolute paths, count, bytes, sha256 per file and a manifest digest; dependents read them."""
+    """Outputs list the paths relative to the mission directory (the same in every checkout),
+    count, bytes, sha256 per file and a manifest digest; dependents read them."""
     data = _photos(ws, a=b"one", b=b"three")
     (data / "notes.txt").write_text("not matched")
     ws.write(FILES)
     ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
     assert ran.code == 0, str(ran)
     outputs = ws.records()["photos"].outputs
-    assert outputs["paths"] == [str((data / "a.JPG").resolve()), str((data / "b.JPG").resolve())]
+    assert outputs["paths"] == ["data/a.JPG", "data/b.JPG"]
+    assert [f["path"] for f in outputs["files"]] == ["data/a.JPG", "data/b.JPG"]
     assert outputs["count"] == 2 and outputs["bytes"] == 8
     assert [f["sha256"] for f in outputs["files"]] == [
         hashlib.sha256(b"one").hexdigest(),
@@ -139,3 +141,21 @@ def test_a_record_made_with_absolute_paths_keeps_its_digest_while_its_files_are_
     assert ran.code == 2, str(ran)
     actions = {a["address"]: a for a in ran.json_lines()[0]["actions"]}
     assert actions["photos"]["drift"][0]["path"] == ["manifest_sha256"]
+
+
+def test_a_spec_may_name_a_mission_file_by_its_absolute_path_or_its_relative_one(ws):
+    """Path equivalence in the diff: changing a dependant's spec from the relative name of a
+    file in the mission directory to its absolute path (or back) is no change; a path to
+    another file still is."""
+    _photos(ws, a=b"one")
+    body = """
+        resources:
+          photos: {type: local.Files, spec: {glob: "data/*.JPG"}}
+          thing: {type: fake.Thing, spec: {name: t, immutable_field: "%s"}}
+    """
+    ws.write(body % "data/a.JPG")
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path).code == 0
+    ws.write(body % (ws.path.resolve() / "data" / "a.JPG"))
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 0
+    ws.write(body % (ws.path.resolve() / "data" / "b.JPG"))
+    assert ws.run("plan", "--sandbox", "--detailed-exitcode", ws.path).code == 2

@@ -32,7 +32,7 @@ def test_a_worker_without_the_photos_uploads_them_from_the_store(node, mission: 
     shared = tmp_path / "shared-store"
     paths, inputs = published(mission, shared, running.settings())
     assert sorted(inputs) == sorted(paths) and all(v.startswith("sha256:") for v in inputs.values())
-    sizes = {Path(p).name: Path(p).stat().st_size for p in paths}
+    sizes = {Path(p).name: (mission / p).stat().st_size for p in paths}
     shutil.rmtree(mission / "photos")  # the worker's machine: no photos, the same store
     worker_dir = tmp_path / "worker"
     worker_dir.mkdir()

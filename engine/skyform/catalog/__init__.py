@@ -48,7 +48,7 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
     if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path (C:\\ on Windows has a one-letter scheme)
         folder = Path(parts.path if parts.scheme == "file" else destination)
         folder = folder if folder.is_absolute() else base / folder
-        return str(write_catalog(lineage, folder, assets=assets))
+        return str(write_catalog(lineage, folder, assets=assets, base=base))
     if assets == "reference":
         raise UsageError(
             "--assets reference points at local files, which a remote catalog cannot reach",
@@ -58,7 +58,7 @@ def publish(lineage: Lineage, destination: str, base: Path, *, assets: AssetMode
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="skyform-catalog-") as tmp:
-        local = write_catalog(lineage, Path(tmp) / "catalog", assets=assets).parent
+        local = write_catalog(lineage, Path(tmp) / "catalog", assets=assets, base=base).parent
         target = destination.rstrip("/")
         if fs.exists(target):
             fs.rm(target, recursive=True)

@@ -47,8 +47,11 @@ def multihash(hex_digest: str) -> str:
     return "1220" + hex_digest
 
 
-def write_catalog(lineage: Lineage, out: Path, *, assets: AssetMode = "copy") -> Path:
-    """Write the catalog of ``lineage`` into ``out`` (replaced whole); returns its catalog.json."""
+def write_catalog(lineage: Lineage, out: Path, *, assets: AssetMode = "copy", base: Path | None = None) -> Path:
+    """Write the catalog of ``lineage`` into ``out`` (replaced whole); returns its catalog.json.
+
+    ``base``: the mission directory, which a stored file's relative path (a ``local.Files``
+    photo) is relative to."""
     import pystac
 
     mission = lineage.mission
@@ -86,7 +89,7 @@ def write_catalog(lineage: Lineage, out: Path, *, assets: AssetMode = "copy") ->
                     )
         catalog.normalize_hrefs(str(staging))
         for product in lineage.products:
-            _place_assets(items[product.id], product, assets)
+            _place_assets(items[product.id], product, assets, base)
         catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
         _swap(staging, out)
     except OSError as exc:
@@ -174,7 +177,7 @@ def _skyform_properties(product: Product, lineage: Lineage) -> dict[str, Any]:
     return props
 
 
-def _place_assets(item: Any, product: Product, mode: AssetMode) -> None:
+def _place_assets(item: Any, product: Product, mode: AssetMode, base: Path | None = None) -> None:
     """Put each stored file beside its Item, verify its bytes, and describe it."""
     import pystac
 
@@ -182,7 +185,7 @@ def _place_assets(item: Any, product: Product, mode: AssetMode) -> None:
     for asset in product.dataset.assets:
         extra: dict[str, Any] = {}
         if asset.path is not None:
-            source = Path(asset.path)
+            source = Path(asset.path) if base is None else base / asset.path  # an absolute path stays
             what = f"{product.address}: artifact {asset.key!r} ({source})"
             if not source.is_file():
                 raise ArtifactMismatch(

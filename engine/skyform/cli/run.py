@@ -92,6 +92,7 @@ def _execute(
     _print_plan(the_plan, as_json)
     if not the_plan.has_changes:
         if the_plan.mode == "apply":  # nothing to do, but a broken output is still said
+            session.upgrade_state(the_plan)  # and records in an older form are written in today's
             problems = session.output_errors()
             if problems:
                 from ..errors import SpecError

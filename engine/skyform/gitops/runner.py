@@ -283,6 +283,7 @@ class _MissionRunner:
                 )
                 result.status = "applied"
             else:
+                session.upgrade_state(plan)  # records in an older form are written in today's
                 self._record(session, options.attributes)
                 result.status = "in_sync"
 

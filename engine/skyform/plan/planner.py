@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .. import graph
@@ -34,6 +35,7 @@ from .budget import breaches, mission_breaches, other_currencies, summarize
 from .irreversible import mark
 from .model import Action, ActionKind, Plan
 from .refresh import Observation, refresh
+from .relocation import mission_form, relocated
 from .targeting import Selection, check_ids, select
 
 #: an output an in-place update will change: expressions reading it are known after apply
@@ -41,8 +43,12 @@ AFTER_APPLY = Unknown("(known after apply)")
 log = logging.getLogger("skyform.plan")
 
 
-def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[Change]:
-    """Field-level differences between two storable specs (lists compare whole)."""
+def diff(before: Any, after: Any, path: tuple[Any, ...] = (), directory: Path | None = None) -> list[Change]:
+    """Field-level differences between two storable specs (lists compare whole).
+
+    With ``directory`` (the mission's), an absolute path inside it and its relative form are
+    the same value: a spec may name a file either way (:func:`.relocation.mission_form`).
+    """
     if isinstance(after, Unknown):
         return [Change(path, before, after)]
     if isinstance(before, dict) and isinstance(after, dict) and "$secret" not in after:
@@ -53,9 +59,9 @@ def diff(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[Change]:
             elif key not in before:
                 out.append(Change(path + (key,), None, after[key]))
             else:
-                out += diff(before[key], after[key], path + (key,))
+                out += diff(before[key], after[key], path + (key,), directory)
         return out
-    if before != after:
+    if before != after and (directory is None or mission_form(before, directory) != mission_form(after, directory)):
         return [Change(path, before, after)]
     return []
 
@@ -97,6 +103,7 @@ class Planner:
         self.allow_forget = False
         self.order = graph.topological(self.deps, list(mission.resources))
         self.specs: dict[str, Any] = {}  # resolved desired specs, for the kinds' irreversibility
+        self.directory = mission.directory.resolve()
 
     def plan(
         self,
@@ -110,8 +117,10 @@ class Planner:
         excludes: Iterable[str] = (),
     ) -> Plan:
         state = self.store.mission(self.mission.name)
-        records = self.store.resources(self.mission.name)
-        self.records = records  # the apply of this very plan reuses them (Session.apply)
+        stored = self.store.resources(self.mission.name)
+        self.records = stored  # the apply of this very plan reuses them (Session.apply)
+        # planned from the records in today's form (another checkout's, an older version's)
+        records, _ = relocated(stored, self.runtime)  # written so by the apply (Session.apply)
         targets, excludes = list(targets), list(excludes)
         self.allow_forget = allow_forget
         known = [*self.mission.resources, *records]
@@ -290,7 +299,10 @@ class Planner:
             return Action(rid, type_name, ActionKind.REPLACE, f"the last apply failed: {rs.error or 'unknown error'}")
         if rs.status == "deleting":
             return Action(rid, type_name, ActionKind.REPLACE, "an interrupted replace")
-        changes = [c for c in diff(rs.spec, _storable_desired(spec)) if not _ignored(c, lifecycle.ignore_changes)]
+        desired = _storable_desired(spec)
+        changes = [
+            c for c in diff(rs.spec, desired, directory=self.directory) if not _ignored(c, lifecycle.ignore_changes)
+        ]
         drift = [c for c in self._drift(rs, ob) if not _ignored(c, lifecycle.ignore_changes)]
         if changes or drift:
             record = to_record(rs)

@@ -11,6 +11,7 @@ the operations the engine calls::
     estimate_update_cost  what an in-place update costs (the delta, often free)
     irreversibility  what an action cannot undo (reversible, cancellable until, irreversible)
     plan_change  decide update vs replace for a set of changed fields, with a note
+    relocate     checkout-dependent values of an old record, mapped to today's form
     create       make the remote object; may return status "running" for a job
     adopt        find the object an interrupted create made, by its idempotency key
     read         observe the remote object (None: it is gone)
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import Issue
@@ -242,6 +244,17 @@ class ResourceKind:
             if name in self.stable_outputs
             or (name in self.output_sources and not touched & set(self.output_sources[name]))
         }
+
+    def relocate(self, record: Record, mission_dir: Path) -> dict[str, str]:
+        """Values this record holds in a checkout-dependent form, mapped to the form the kind
+        records now (e.g. an absolute path inside the mission directory -> its relative form).
+
+        The engine rewrites every equal string in every record of the mission (this one and
+        the dependants its outputs were copied into) before planning, and writes the result
+        at the next apply: state made by an older version, or in another checkout, then
+        plans no change. Return only mappings the record proves; the default has none.
+        """
+        return {}
 
     # -- apply ------------------------------------------------------------------------
     def create(self, spec: Mapping[str, Any], ctx: OperationContext) -> Result:

@@ -66,8 +66,9 @@ class OperationContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("skyform.provider"))
     #: None when built: the mission's own store under ``<mission>/.skyform/store``
     artifacts: ArtifactStore = field(default=None)  # type: ignore[assignment]
-    #: absolute path -> ``sha256:<hex>`` of the files the run's records published (a worker on
-    #: another machine lacks the paths; :meth:`local_file` fetches them by digest instead)
+    #: path as recorded (relative to the mission directory, or absolute outside it) ->
+    #: ``sha256:<hex>`` of the files the run's records published (a worker on another machine
+    #: lacks the paths; :meth:`local_file` fetches them by digest instead)
     inputs: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,8 +88,12 @@ class OperationContext:
         ``<mission>/.skyform/inputs/<hex>/<name>``, so the file name is kept). A path that is
         neither here nor published comes back as it is: the caller reports it missing."""
         path = self.path(relative)
-        digest = self.inputs.get(str(path))
-        if digest is None or path.is_file():
+        if path.is_file() or not self.inputs:
+            return path
+        digest = self.inputs.get(str(relative)) or self.inputs.get(str(path))
+        if digest is None and path.is_relative_to(self.mission_dir):  # an absolute spelling of a recorded name
+            digest = self.inputs.get(path.relative_to(self.mission_dir).as_posix())
+        if digest is None:
             return path
         from ..artifacts.digest import Digest
 

@@ -53,7 +53,7 @@ def test_missions_fan_out_to_workers_and_come_back_as_one_report(cluster: Cluste
     repo.write("sites/broken/mission.yaml", "kind: Mission\nmetadata: [x\n")
     commit = repo.commit("three sites and a typo")
     # one machine: the workers share its gitops directory (each mission has its own checkout
-    # and lock there); local.Files records absolute paths, so the checkout path must be stable
+    # and lock there); mirrors at other paths are tests/gitops/test_gitops_state.py's case
     machine = {"XDG_STATE_HOME": str(tmp_path / "worker-machine")}
     first, second = cluster.worker(queue, env=machine), cluster.worker(queue, env=machine)
     ran = gitops(cluster, repo, queue, "--jobs", "4", "--json")

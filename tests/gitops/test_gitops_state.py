@@ -103,3 +103,47 @@ def test_two_runners_apply_different_missions_in_parallel(repo: GitRepo, shared_
     results = [json.loads(out)["missions"][0]["result"] for out, _ in outputs]
     assert results == ["applied", "applied"]
     assert "Traceback" not in outputs[0][1] + outputs[1][1]
+
+
+MIRRORED = """\
+apiVersion: skyform/v1
+kind: Mission
+metadata: {name: site}
+resources:
+  photos: {type: local.Files, spec: {glob: "data/*.txt"}}
+  memo: {type: notes.Note, spec: {text: "${{ resources.photos.outputs.paths[0] }}"}}
+"""
+
+
+def test_two_mirrors_of_one_repository_share_state_without_changing_anything(
+    tmp_path: Path, shared_state: str, notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gitops runners (two machines' mirrors, at different paths) over one state: a
+    mission applied by one is in sync for the other, though its objects were made from a
+    file path (local.Files names its files relative to the mission directory)."""
+    import notes_provider  # type: ignore[import-not-found]
+    from gitops_kit import Gitops  # type: ignore[import-not-found]
+
+    import skyform.state.plugin as state_plugin
+    import skyform_local.plugin as local_plugin
+    from skyform.providers.host import build_plugin_manager, load_registry
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("sites/a12/mission.yaml", MIRRORED)
+    repo.write("sites/a12/data/photo.txt", "a photo\n")
+    repo.commit("one site")
+    monkeypatch.delenv("SKYFORM_STATE", raising=False)
+    registry = load_registry(build_plugin_manager([state_plugin, local_plugin, notes_provider], autoload=False))
+    first, second = Gitops(registry, tmp_path / "worker-1" / "gitops"), Gitops(registry, tmp_path / "w2")
+    code, summary = first.json("apply", str(repo.root), "--state", shared_state)
+    assert code == 0 and by_path(summary)["sites/a12"]["result"] == "applied", summary
+    store = open_store(shared_state, tmp_path, registry.state_backends.values())
+    try:
+        assert store.resources("site")["memo"].spec["text"] == "data/photo.txt"
+    finally:
+        store.close()
+    code, summary = second.json("plan", str(repo.root), "--state", shared_state, "--detailed-exitcode")
+    assert code == 0 and by_path(summary)["sites/a12"]["result"] == "in_sync", summary
+    code, summary = second.json("apply", str(repo.root), "--state", shared_state)
+    assert code == 0 and by_path(summary)["sites/a12"]["result"] == "in_sync", summary
+    assert len(list(notes.glob("*.json"))) == 1  # one note: made once, never again

@@ -32,7 +32,33 @@ def _keep_bytecode() -> None:
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
 
 
+def _temporary_files_in_memory() -> None:
+    """Test files (``tmp_path``, and what the processes the tests start write) go to RAM.
+
+    Most tests write a SQLite state and a simulator's file and commit them many times: on
+    these machines' shared disk every commit waited for the disk (a module of planner tests
+    spent 1/3 of its wall time there, under others' load more). Where ``/dev/shm`` is a
+    writable tmpfs and ``TMPDIR`` is not set, ``TMPDIR`` becomes ``/dev/shm/skyform-tmp-UID``
+    for the run and the processes it starts; ``TMPDIR=/tmp pytest ...`` keeps them on disk.
+    Nothing a test checks depends on the disk: no test cuts the power.
+    """
+    shm = Path("/dev/shm")
+    if os.environ.get("TMPDIR") or not shm.is_dir() or not os.access(shm, os.W_OK):
+        return
+    if os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize < 2 << 30:  # under 2 GiB free: stay on disk
+        return
+    root = shm / f"skyform-tmp-{os.getuid()}"
+    if root.is_symlink():
+        return
+    root.mkdir(exist_ok=True)
+    if root.stat().st_uid == os.getuid():
+        root.chmod(0o1777)  # as /tmp: a test running a command as another user needs to reach its files
+    os.environ["TMPDIR"] = str(root)
+    tempfile.tempdir = None  # gettempdir() was cached by pytest's capture before this module loaded
+
+
 _keep_bytecode()  # at import: before the test modules are collected and any process is started
+_temporary_files_in_memory()  # after: compiled bytecode stays where later runs find it
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,17 @@ def skyform(*args: str | Path, cwd: Path, check: bool = True) -> subprocess.Comp
     return done
 
 
+def skyform_here(*args: str | Path, cwd: Path, check: bool = True) -> Any:
+    """Run the CLI in this process (a ``CliRun``): for the commands whose start-up is not what
+    a test looks at (tests/README.md, rule 1)."""
+    from skyform.testing import run_cli
+
+    done = run_cli(*args, cwd=cwd)
+    if check and done.exit_code != 0:
+        raise AssertionError(f"skyform {' '.join(map(str, args))} exited {done.exit_code}:\n{done.output}")
+    return done
+
+
 def copy_demo(into: Path) -> Path:
     mission = into / "bridge-a12"
     shutil.copytree(DEMO, mission, ignore=shutil.ignore_patterns(".skyform"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import SKYFORM, copy_demo, sandbox_secrets, skyform, wait_for
+from .conftest import SKYFORM, Served, copy_demo, sandbox_secrets, skyform_here, wait_for
 
 VIEWS = ("", "/plan", "/timeline", "/outputs", "/history", "/node/reconstruct")
 
@@ -40,85 +41,120 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("ui-browser")
 
 
-def test_live_apply_changes_node_states_on_the_open_graph(
-    browser: Any, serve: Any, workdir: Path, artifacts_dir: Path
-) -> None:
-    """The page is open before the apply starts; nodes go planned → ... → ready on it."""
-    mission = copy_demo(workdir)
-    served = serve(mission, cwd=workdir)
-    browser.get(served.url + "/m/bridge-a12")
-    wait_for(lambda: browser.execute_script("return document.getElementById('graph').dataset.complete"), what="graph")
-    before = graph_nodes(browser)
-    assert set(before.values()) == {"planned"}, before
-    wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the event stream")
-    graph_window = browser.current_window_handle
-    browser.switch_to.new_window("window")  # a second window follows one resource's page
-    browser.get(served.url + "/m/bridge-a12/node/reconstruct")
-    wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the node's stream")
-    node_window = browser.current_window_handle
-    browser.switch_to.window(graph_window)
-    apply = subprocess.Popen(
-        [*SKYFORM, "apply", "--sandbox", "--auto-approve", str(mission)],
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        # seen while the apply still runs: the page changed by itself, nobody reloaded it
-        changed = wait_for(
-            lambda: apply.poll() is None and [a for a, s in graph_nodes(browser).items() if s != "planned"],
-            timeout=60,
-            what="a node state to change during the apply",
-        )
-        assert apply.poll() is None and changed
-        shot(browser, artifacts_dir, "graph-live")
-        _, err = apply.communicate(timeout=240)
-        assert apply.returncode == 0, err
-    finally:
-        if apply.poll() is None:
-            apply.kill()
-            apply.wait()
-    done = wait_for(
-        lambda: (n := graph_nodes(browser)) and set(n.values()) == {"ready"} and n, timeout=30, what="every node ready"
-    )
-    assert set(done) == set(before)
-    log = browser.find_elements("css selector", "#log li")
-    assert any("apply_finished" in li.text for li in log)
-    # beside the graph, the run's progress reports (not kept in the history) were streamed too
-    assert any(li.get_attribute("data-kind") == "progress" for li in log)
-    browser.switch_to.window(node_window)
-    lines = wait_for(
-        lambda: [
-            (li.text, li.get_attribute("data-status"))
-            for li in browser.find_elements("css selector", "#node-log li[data-kind=progress]")
-            if "uploaded" in li.text
-        ],
-        timeout=30,
-        what="the upload's progress on the node page",
-    )
-    # each line arrived while the task was still being created: live, not read back afterwards
-    assert all(status == "creating" for _, status in lines), lines
-    assert lines[-1][0].split(" progress ")[1].startswith("100% uploaded 8/8 files"), lines
-    phases = [li.text for li in browser.find_elements("css selector", "#node-log li[data-kind=phase]")]
-    assert any("uploading" in p for p in phases) and any("downloading" in p for p in phases), phases
-    shot(browser, artifacts_dir, "node-live")
-    browser.close()
-    browser.switch_to.window(graph_window)
+@dataclass
+class LiveApply:
+    """What the open pages showed while a real ``skyform apply`` of the demo ran.
+
+    Seen once for the module: the apply it watched leaves the demo applied, and the views of
+    an applied mission (graph, node, timeline, outputs) are looked at on that same run
+    instead of a second apply of the demo (~1/4 of the module's time).
+    """
+
+    mission: Path
+    before: dict[str, str]  # node states on the graph opened before the apply started
+    changed: list[str]  # nodes whose state changed on that page while the apply still ran
+    running_when_changed: bool
+    returncode: int
+    stderr: str
+    done: dict[str, str]  # node states once every node was ready
+    log: list[tuple[str, str | None]]  # the graph page's log lines and their kinds
+    upload_lines: list[tuple[str, str | None]]  # the node page's upload progress and the status shown then
+    phases: list[str]  # the node page's phase lines
 
 
 @pytest.fixture(scope="module")
-def applied(workdir: Path) -> Path:
-    """The demo applied in the sandbox (a directory of its own), and a saved plan of a change."""
-    mission = copy_demo(workdir / "applied")
-    skyform("apply", "--sandbox", "--auto-approve", mission, cwd=workdir)
-    return mission
+def live(browser: Any, workdir: Path, artifacts_dir: Path) -> Iterator[LiveApply]:
+    """The page is open before the apply starts; what it shows while and after it runs."""
+    mission = copy_demo(workdir)
+    served = Served([mission], cwd=workdir)
+    try:
+        browser.get(served.url + "/m/bridge-a12")
+        wait_for(
+            lambda: browser.execute_script("return document.getElementById('graph').dataset.complete"), what="graph"
+        )
+        before = graph_nodes(browser)
+        wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the event stream")
+        graph_window = browser.current_window_handle
+        browser.switch_to.new_window("window")  # a second window follows one resource's page
+        browser.get(served.url + "/m/bridge-a12/node/reconstruct")
+        wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the node's stream")
+        node_window = browser.current_window_handle
+        browser.switch_to.window(graph_window)
+        apply = subprocess.Popen(
+            [*SKYFORM, "apply", "--sandbox", "--auto-approve", str(mission)],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # seen while the apply still runs: the page changed by itself, nobody reloaded it
+            changed = wait_for(
+                lambda: apply.poll() is None and [a for a, s in graph_nodes(browser).items() if s != "planned"],
+                timeout=60,
+                what="a node state to change during the apply",
+            )
+            running_when_changed = apply.poll() is None
+            shot(browser, artifacts_dir, "graph-live")
+            _, err = apply.communicate(timeout=240)
+        finally:
+            if apply.poll() is None:
+                apply.kill()
+                apply.wait()
+        done = wait_for(
+            lambda: (n := graph_nodes(browser)) and set(n.values()) == {"ready"} and n,
+            timeout=30,
+            what="every node ready",
+        )
+        log = [(li.text, li.get_attribute("data-kind")) for li in browser.find_elements("css selector", "#log li")]
+        browser.switch_to.window(node_window)
+        upload_lines = wait_for(
+            lambda: [
+                (li.text, li.get_attribute("data-status"))
+                for li in browser.find_elements("css selector", "#node-log li[data-kind=progress]")
+                if "uploaded" in li.text
+            ],
+            timeout=30,
+            what="the upload's progress on the node page",
+        )
+        phases = [li.text for li in browser.find_elements("css selector", "#node-log li[data-kind=phase]")]
+        shot(browser, artifacts_dir, "node-live")
+        browser.close()
+        browser.switch_to.window(graph_window)
+    finally:
+        served.stop()
+    yield LiveApply(
+        mission, before, changed, running_when_changed, apply.returncode, err, done, log, upload_lines, phases
+    )
+
+
+def test_live_apply_changes_node_states_on_the_open_graph(live: LiveApply) -> None:
+    """The page is open before the apply starts; nodes go planned → ... → ready on it."""
+    assert set(live.before.values()) == {"planned"}, live.before
+    assert live.running_when_changed and live.changed
+    assert live.returncode == 0, live.stderr
+    assert set(live.done) == set(live.before)
+    assert any("apply_finished" in text for text, _ in live.log)
+    # beside the graph, the run's progress reports (not kept in the history) were streamed too
+    assert any(kind == "progress" for _, kind in live.log)
+    # each line arrived while the task was still being created: live, not read back afterwards
+    lines = live.upload_lines
+    assert all(status == "creating" for _, status in lines), lines
+    assert lines[-1][0].split(" progress ")[1].startswith("100% uploaded 8/8 files"), lines
+    assert any("uploading" in p for p in live.phases) and any("downloading" in p for p in live.phases), live.phases
+
+
+@pytest.fixture(scope="module")
+def applied(live: LiveApply) -> Path:
+    """The demo applied in the sandbox: the run the live pages watched (it must have succeeded)."""
+    assert live.returncode == 0, live.stderr
+    return live.mission
 
 
 def test_graph_shows_every_node_and_a_click_opens_its_details(
     browser: Any, serve: Any, applied: Path, artifacts_dir: Path
 ) -> None:
-    graph = json.loads(skyform("graph", "--format", "json", applied, cwd=applied.parent).stdout)
+    graph = json.loads(skyform_here("graph", "--format", "json", applied, cwd=applied.parent).stdout)
     served = serve(applied, cwd=applied.parent)
     browser.get(served.url + "/m/bridge-a12")
     wait_for(lambda: browser.execute_script("return document.getElementById('graph').dataset.complete"), what="graph")
@@ -148,7 +184,7 @@ def test_graph_shows_every_node_and_a_click_opens_its_details(
     assert {r.get_attribute("data-address") for r in results} == set(nodes)
     shot(browser, artifacts_dir, "timeline")
     browser.get(served.url + "/m/bridge-a12/outputs")
-    outputs = json.loads(skyform("output", "--json", applied, cwd=applied.parent).stdout)
+    outputs = json.loads(skyform_here("output", "--json", applied, cwd=applied.parent).stdout)
     table = browser.find_element("id", "outputs").text
     assert all(name in table for name in outputs), (outputs, table)
     shot(browser, artifacts_dir, "outputs")
@@ -163,7 +199,7 @@ def test_plan_view_shows_the_same_actions_as_plan_json(
     """A saved plan of a fresh demo: every action, with its kind, as ``plan --json`` lists it."""
     mission = copy_demo(workdir / "planned")
     saved = workdir / "planned" / "demo.plan"
-    lines = skyform("plan", "--sandbox", "--json", "-o", saved, mission, cwd=workdir).stdout.splitlines()
+    lines = skyform_here("plan", "--sandbox", "--json", "-o", saved, mission, cwd=workdir).stdout.splitlines()
     plan = next(json.loads(line) for line in lines if json.loads(line).get("event") == "plan")
     served = serve(mission, "--plan", saved, cwd=workdir)
     browser.get(served.url + "/m/bridge-a12/plan")
@@ -186,7 +222,8 @@ def test_no_credential_of_the_run_appears_in_any_page(browser: Any, serve: Any, 
     served = serve(applied, cwd=applied.parent)
     for view in VIEWS:
         browser.get(served.url + "/m/bridge-a12" + view)
-        time.sleep(0.2)  # the graph draws and the stream connects
+        # the page's script has run (it draws the graph, then connects the stream)
+        wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what=f"{view}'s stream")
         html = browser.page_source
         assert "bridge-a12" in html
         leaked = [s for s in secrets if s in html]

@@ -30,7 +30,7 @@ from skyform.ui import live
 from skyform.ui.server import App, Security
 from skyform.ui.site import Site
 
-from .conftest import copy_demo, skyform
+from .conftest import copy_demo, skyform, skyform_here
 
 PAGES = (
     "/",
@@ -233,22 +233,23 @@ def test_a_gitops_state_alone_shows_every_mission_it_records_and_streams_their_e
 
 
 def test_bad_input_is_a_message_and_a_usage_exit_code(mission: Path, tmp_path: Path) -> None:
+    """The first case through the real executable, the others in-process (the same error boundary)."""
     missing = skyform("ui", tmp_path / "nowhere", cwd=tmp_path, check=False)
     assert missing.returncode == 64 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
-    none = skyform("ui", empty, cwd=tmp_path, check=False)
-    assert none.returncode == 64 and "holds no mission" in none.stderr
+    none = skyform_here("ui", empty, cwd=tmp_path, check=False)
+    assert none.exit_code == 64 and "holds no mission" in none.stderr
     other = tmp_path / "other.plan"
-    saved = skyform("plan", "--sandbox", "-o", other, mission, cwd=tmp_path, check=False)
-    assert saved.returncode == 0, saved.stderr
+    saved = skyform_here("plan", "--sandbox", "-o", other, mission, cwd=tmp_path, check=False)
+    assert saved.exit_code == 0, saved.stderr
     text = other.read_text().replace('"mission": "bridge-a12"', '"mission": "elsewhere"')
     other.write_text(text)
-    refused = skyform("ui", mission, "--plan", other, cwd=tmp_path, check=False)
-    assert refused.returncode == 64 and "elsewhere" in refused.stderr
+    refused = skyform_here("ui", mission, "--plan", other, cwd=tmp_path, check=False)
+    assert refused.exit_code == 64 and "elsewhere" in refused.stderr and "Traceback" not in refused.stderr
     twin = copy_demo(tmp_path / "twin")
-    both = skyform("ui", mission, twin, cwd=tmp_path, check=False)
-    assert both.returncode == 64 and "two missions are named 'bridge-a12'" in both.stderr
+    both = skyform_here("ui", mission, twin, cwd=tmp_path, check=False)
+    assert both.exit_code == 64 and "two missions are named 'bridge-a12'" in both.stderr
 
 
 def test_the_plan_view_marks_what_the_plan_marks_and_nothing_else(mission: Path, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ Each test has its own mission directory and name. What is checked:
 - an operation on a queue no worker serves fails after ``--worker-timeout``, naming the
   queue, and a worker that gets its message later does not run it;
 - one queued behind a busy worker that serves its queue is not failed: it waits, warned;
+  also when that worker was started without ``--state`` and never served this mission's
+  state database (the broker says it consumes the queue);
 - one whose worker died with nobody to take it over fails, naming that worker.
 """
 
@@ -125,3 +127,48 @@ def _leased(cluster: Any, name: str) -> bool:
         return False
     finally:
         store.close()
+
+
+def test_an_operation_queued_behind_a_worker_started_without_state_waits_for_it(cluster):
+    """The worker (no ``--state``) is busy with another mission whose state is elsewhere, so
+    it has never marked itself alive in this mission's database; the broker says it consumes
+    the queue, so the operation waits (warned) and runs, not failed after --worker-timeout."""
+    from skyform.state import open_store
+    from skyform.state.plugin import skyform_state_backends
+
+    queue = cluster.queue("stateless")
+    worker = cluster.worker(queue, env={"FAKE_CREATE_PAUSE": "slow=before:6"})
+    elsewhere = cluster.state.replace(f"schema={cluster.prefix}", f"schema={cluster.prefix}x")
+    mission(cluster, "first", queue, ["slow"])
+    first_dir = cluster.mission_dir
+    first = cluster.popen_apply("--state", elsewhere)
+    try:
+        other = open_store(elsewhere, first_dir, skyform_state_backends())
+        try:
+            deadline = time.monotonic() + 60
+            while not _leased_in(other, "first"):
+                if first.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"the first operation never reached the worker: {first.communicate()}")
+                time.sleep(0.1)
+            mission(cluster, "second", queue, ["next"])
+            ran = cluster.apply("--worker-timeout", "1", timeout=90)
+            said = ran.stdout + ran.stderr
+            assert ran.returncode == 0, said
+            assert f"waiting: {worker.name} serve it and are busy" in said
+            assert cluster.names() == ["next"]
+            out, err = first.communicate(timeout=60)
+            assert first.returncode == 0, out + err
+        finally:
+            other.drop_schema()
+            other.close()
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+def _leased_in(store: Any, name: str) -> bool:
+    try:
+        return bool(store.leases().running(name))
+    except Exception:  # the schema is created by the coordinator's first write
+        return False

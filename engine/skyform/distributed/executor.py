@@ -14,11 +14,14 @@ that holds the operation now.
 Waiting is bounded (``--worker-timeout``, :data:`DEFAULT_WORKER_TIMEOUT`): a watchdog looks at
 every operation nothing was heard of for that long. While a worker holds its lease (renewed
 by heartbeat) it is running, however long; while a worker that serves its queue was seen
-recently (workers' heartbeats in the state database) it is queued behind other work. With
-neither - nobody consumes the queue, or its worker stopped and nobody took it over - the
-operation is closed in the lease table (a worker that gets the message later skips it) and
-its resource fails with :class:`~skyform.errors.WorkerTimeout`, naming the queue and the
-workers seen.
+recently (workers' heartbeats in the state database) it is queued behind other work. A
+worker started without ``--state`` marks itself only in the databases it already served,
+so for an operation no worker took yet the broker is asked too (Celery's remote control,
+``active_queues``): a worker that consumes the queue means "queued", and the wait goes on,
+warned, for as long as one does. With neither - nobody consumes the queue, or the worker
+that held the operation went silent and nobody took it over - the operation is closed in
+the lease table (a worker that gets the message later skips it) and its resource fails
+with :class:`~skyform.errors.WorkerTimeout`, naming the queue and the workers seen.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ LEASE_RETENTION = 86400.0
 REMOTE_STEPS = frozenset({Step.CREATE, Step.UPDATE, Step.DELETE})
 #: Seconds the coordinator waits for a worker to take (or keep) an operation (``--worker-timeout``).
 DEFAULT_WORKER_TIMEOUT = 300.0
+#: Seconds the coordinator waits for workers to say which queues they consume.
+CONSUMERS_PROBE_TIMEOUT = 2.0
 
 
 @dataclass
@@ -222,6 +227,7 @@ class CeleryExecutor:
         if not quiet:
             return
         seen = self.leases.workers()
+        consumers: dict[str, list[str]] = {}  # queue -> workers the broker says consume it, asked once a check
         for call_id, entry in quiet:
             lease = self.leases.get(call_id)
             if lease is not None and lease.finished_at is not None:
@@ -229,14 +235,23 @@ class CeleryExecutor:
             if lease is not None and lease.token and lease.expires_at > now:
                 entry.heard_at = now  # a worker holds it and renews its lease: it is running
                 continue
-            serving = [w for w in seen if entry.queue in w.queues and now - w.seen_at <= self.worker_timeout]
-            if serving and not (lease is not None and lease.token):
+            taken = lease is not None and lease.token
+            serving = [w.name for w in seen if entry.queue in w.queues and now - w.seen_at <= self.worker_timeout]
+            if not serving and not taken:
+                # workers started without --state report to no database they have not served
+                # yet: the broker knows who consumes the queue
+                if entry.queue not in consumers:
+                    consumers[entry.queue] = self._consumers(entry.queue)
+                    seen = self.leases.workers()  # as they are after the probe's wait, for the message
+                serving = consumers[entry.queue]
+                if serving:
+                    entry.heard_at = now  # ask the broker again after another worker_timeout
+            if serving and not taken:
                 if not entry.warned:  # queued behind other work on live workers: keep waiting
                     entry.warned = True
-                    names = ", ".join(w.name for w in serving)
                     entry.reporter.warn(
                         f"no worker has taken it from queue {entry.queue} for {self.worker_timeout:g}s; "
-                        f"waiting: {names} serve it and are busy"
+                        f"waiting: {', '.join(serving)} serve it and are busy"
                     )
                 continue
             if not self.leases.abandon(
@@ -250,6 +265,15 @@ class CeleryExecutor:
                 continue  # a worker took it just now
             if self._take(call_id):
                 entry.report(Completion(entry.call.address, error=self._timeout(entry, lease, seen)))
+
+    def _consumers(self, queue: str) -> list[str]:
+        """The workers that consume ``queue``, as they answer Celery's remote control (none
+        when the broker or the workers do not answer within :data:`CONSUMERS_PROBE_TIMEOUT`)."""
+        try:
+            answers = self.app.control.inspect(timeout=CONSUMERS_PROBE_TIMEOUT).active_queues() or {}
+        except Exception:  # the broker is unreachable: the reply listener reports that
+            return []
+        return sorted(w for w, queues in answers.items() if any(q.get("name") == queue for q in queues or ()))
 
     def _timeout(self, entry: _Inflight, lease: Any, seen: list[Any]) -> WorkerTimeout:
         what, queue, limit = f"{entry.call.address}'s {entry.call.step}", entry.queue, self.worker_timeout

@@ -37,6 +37,29 @@ def test_redis_redelivers_only_after_twice_the_longest_operation(monkeypatch):
     assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
 
 
+def test_the_visibility_timeout_can_be_shortened_but_never_to_the_hard_time_limit(monkeypatch):
+    """SKYFORM_VISIBILITY_TIMEOUT: a killed worker's operation comes back sooner; at or below
+    an operation's hard limit (longest + grace) it is refused, naming both figures."""
+    monkeypatch.setenv("SKYFORM_LONGEST_OPERATION", "120")
+    monkeypatch.setenv("SKYFORM_TIME_LIMIT_GRACE", "30")
+    monkeypatch.setenv("SKYFORM_VISIBILITY_TIMEOUT", "200")
+    conf = celery_app.make_app("redis://127.0.0.1:6379/0").conf
+    assert conf.broker_transport_options == {"visibility_timeout": 200.0}
+    assert conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
+    refused = (
+        (
+            "150",
+            "hard time limit, 150s (SKYFORM_LONGEST_OPERATION 120s + SKYFORM_TIME_LIMIT_GRACE 30s)",
+        ),
+        ("soon", "SKYFORM_VISIBILITY_TIMEOUT='soon' is not a number of seconds"),
+    )
+    for bad, said in refused:
+        monkeypatch.setenv("SKYFORM_VISIBILITY_TIMEOUT", bad)
+        with pytest.raises(UsageError) as err:
+            celery_app.make_app("redis://127.0.0.1:6379/0")
+        assert said in err.value.message
+
+
 def test_the_broker_comes_from_the_flag_then_the_environment_then_local_rabbitmq(monkeypatch):
     monkeypatch.delenv("SKYFORM_BROKER", raising=False)
     assert celery_app.broker_url() == celery_app.DEFAULT_BROKER

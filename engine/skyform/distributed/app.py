@@ -15,7 +15,8 @@ One factory, :func:`make_app`, serves the coordinator (which sends operations) a
   otherwise close the channel of a late-acked task that runs longer. Long *waiting* never
   sits in a task: polling stays in the coordinator.
 - Redis: the ``visibility_timeout`` (after which an unacknowledged message is delivered
-  again) is twice the longest operation, so a running operation is never handed to a
+  again) is twice the longest operation (``SKYFORM_VISIBILITY_TIMEOUT`` sets it, never at
+  or below an operation's hard time limit), so a running operation is never handed to a
   second worker; skyform sends no countdown or ETA at all (a countdown longer than the
   visibility timeout is a known way to duplicate work).
 
@@ -99,8 +100,31 @@ def hard_limit_grace() -> float:
 
 
 def visibility_timeout(longest: float) -> float:
-    """Redis redelivers an unacknowledged message after this long: twice the longest operation."""
-    return 2 * longest
+    """Seconds after which Redis gives an unacknowledged message to another worker: the
+    operation of a killed worker comes back after this long.
+
+    ``SKYFORM_VISIBILITY_TIMEOUT``, default twice the longest operation. It must stay above
+    the hard time limit (``longest`` plus the grace), or an operation still running is
+    delivered to a second worker: a shorter wait after a kill is bought with a shorter
+    longest operation (``SKYFORM_LONGEST_OPERATION``), never below it.
+    """
+    raw = os.environ.get("SKYFORM_VISIBILITY_TIMEOUT", "")
+    if not raw:
+        return 2 * longest
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"SKYFORM_VISIBILITY_TIMEOUT={raw!r} is not a number of seconds") from None
+    hard = longest + hard_limit_grace()
+    if value <= hard:
+        raise UsageError(
+            f"SKYFORM_VISIBILITY_TIMEOUT={raw!r} must be above an operation's hard time limit, {hard:g}s "
+            f"(SKYFORM_LONGEST_OPERATION {longest:g}s + SKYFORM_TIME_LIMIT_GRACE {hard - longest:g}s): "
+            "Redis would hand an operation still running to a second worker",
+            hint="lower SKYFORM_LONGEST_OPERATION as well (on the workers and the coordinator alike), "
+            "or leave SKYFORM_VISIBILITY_TIMEOUT unset (twice the longest operation)",
+        )
+    return value
 
 
 def settings(url: str, longest: float | None = None) -> dict[str, Any]:

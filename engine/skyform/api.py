@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .apply.scheduler import Scheduler
     from .approvals.gate import Admission, ApprovalSource
     from .plan.model import Plan
+    from .plan.relocation import Relocation
     from .runtime import Runtime
     from .sandbox.host import SimulatorHost
     from .state.base import ResourceState, StateStore
@@ -129,7 +130,8 @@ class Session:
         self.store: StateStore | None = None
         self.runtime: Runtime | None = None
         self.sandbox: SimulatorHost | None = None
-        self._planned: tuple[Plan, dict[str, ResourceState]] | None = None  # the last plan and its records
+        #: the last plan, the records it was made from and those records relocated (.plan.relocation)
+        self._planned: tuple[Plan, dict[str, ResourceState], Relocation] | None = None
         self.output_problems: list[Diagnostic] = []  # outputs the last apply could not resolve
         self._lock_held = False  # inside holding_lock(): apply must not take the lock again
         self._admitted: Admission | None = None  # the plan admit() just let through, for apply
@@ -183,7 +185,7 @@ class Session:
                 allow_forget=self.options.allow_forget,
                 excludes=self.options.excludes,
             )
-        self._planned = (plan, planner.records)
+        self._planned = (plan, planner.records, planner.relocation)
         plan.warnings += [str(w) for w in self.warnings]
         plan.sandbox = self.options.sandbox
         self._observe(
@@ -291,12 +293,10 @@ class Session:
         """Write the records ``plan`` was made from in today's form, for an apply with nothing
         to do: state from another checkout or an older version (:mod:`.plan.relocation`) is
         upgraded at its first apply, not at the first one that acts. Returns how many."""
-        from .plan.relocation import relocated
-
         planned = self._planned
         if planned is None or planned[0] is not plan or self.store is None or self.runtime is None:
             return 0
-        _, changed = relocated(planned[1], self.runtime)
+        _, changed = planned[2]
         if not changed:
             return 0
         with self.holding_lock("apply"):
@@ -358,10 +358,13 @@ class Session:
             # check_fresh passed under the lock: the state is still the one this plan was
             # made from, so the records the planner read are current
             planned, self._planned = self._planned, None
-            stored = planned[1] if planned is not None and planned[0] is plan else store.resources(name)
             # values recorded in another checkout's (or an older version's) form are written in
             # today's, all of a mission's records at once, before any of them is acted on
-            records, relocated = relocated_records(stored, self.runtime)
+            records, relocated = (
+                planned[2]
+                if planned is not None and planned[0] is plan
+                else relocated_records(store.resources(name), self.runtime)
+            )
             store.write(
                 name,
                 relocated,

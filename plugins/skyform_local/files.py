@@ -22,6 +22,7 @@ a new digest would change the ``fingerprint`` of every task made from the set, a
 from __future__ import annotations
 
 import hashlib
+import os.path
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,7 @@ class FilesKind(ResourceKind):
         made in, which the record itself proves (:func:`.relocation.recorded_in`)."""
         files = record.outputs.get("files") or []
         paths = [f.get("path") for f in files if isinstance(f, Mapping)]
-        if not paths or not all(isinstance(p, str) and Path(p).is_absolute() for p in paths):
+        if not paths or not all(isinstance(p, str) and os.path.isabs(p) for p in paths):
             return {}  # today's form (names relative to the mission directory), or nothing recorded
         old = recorded_in(record.spec, files, str(record.outputs.get("manifest_sha256") or ""), mission_dir)
         if old is None:

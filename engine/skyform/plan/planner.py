@@ -120,7 +120,8 @@ class Planner:
         stored = self.store.resources(self.mission.name)
         self.records = stored  # the apply of this very plan reuses them (Session.apply)
         # planned from the records in today's form (another checkout's, an older version's)
-        records, _ = relocated(stored, self.runtime)  # written so by the apply (Session.apply)
+        self.relocation = relocated(stored, self.runtime)  # written so by the apply (Session.apply)
+        records = self.relocation[0]
         targets, excludes = list(targets), list(excludes)
         self.allow_forget = allow_forget
         known = [*self.mission.resources, *records]

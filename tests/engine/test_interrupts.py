@@ -203,6 +203,32 @@ def test_killed_create_is_adopted_not_repeated(ws):
     assert ws.records()["a"].remote_id == "pre-made"
 
 
+def test_a_failed_create_whose_object_the_service_made_is_adopted_not_repeated(ws):
+    """Every create attempt answered 503, so the record ends failed with no remote id; the
+    service had made the object for the intent's key all the same (the answer lost). The
+    next plan finds it and says it will adopt it; apply adopts: one object, not two."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    refused = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "status", "status": 503}]
+        )
+    }
+    failed = ws.run("apply", "--sandbox", "--auto-approve", ws.path, env=refused)
+    assert failed.code == 1, str(failed)
+    record = ws.records()["a"]
+    assert (record.status, record.remote_id) == ("failed", None)
+    data = ws.remote()
+    data["objects"]["made"] = made_by_service("made", record.idempotency_key)
+    ws.sandbox_file.write_text(json.dumps(data))
+    plan = ws.run("plan", "--sandbox", ws.path)
+    assert "a (fake.Thing) will be created  # resume a failed create" in plan.out, str(plan)
+    assert "found made made by the failed create: it will be adopted" in plan.out, str(plan)
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    assert ran.code == 0, str(ran)
+    assert [o["id"] for o in ws.remote_objects()] == ["made"]
+    assert ws.records()["a"].remote_id == "made"
+
+
 SLOW_CREATE = {
     "SKYFORM_SANDBOX_FAULTS": json.dumps(
         [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 1.5}]

@@ -291,6 +291,18 @@ class Planner:
                 return Action(
                     rid, type_name, ActionKind.CREATE, "resume an interrupted create", notes=[note], adopt_first=True
                 )
+            if ob.adopted is not None:
+                # a create that failed after the service made its object (a lost answer, a
+                # later step refused): refresh found it by the intent's key; a new create
+                # would make a second one (the faults campaign saw two iTwin jobs)
+                return Action(
+                    rid,
+                    type_name,
+                    ActionKind.CREATE,
+                    "resume a failed create",
+                    notes=[f"found {ob.adopted.remote_id} made by the failed create: it will be adopted"],
+                    adopt_first=True,
+                )
             return Action(rid, type_name, ActionKind.CREATE, "the previous create failed")
         if rs.type != type_name:
             return Action(rid, type_name, ActionKind.REPLACE, f"type changed from {rs.type}")

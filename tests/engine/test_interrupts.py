@@ -430,3 +430,21 @@ def test_destroy_after_an_interrupted_create_deletes_the_object_it_made(ws):
     assert ran.code == 0, str(ran)
     assert ws.records() == {}
     assert ws.remote_objects() == [], "the object made by the interrupted create was leaked"
+
+
+def test_a_failed_create_planned_without_refresh_still_looks_before_creating(ws):
+    """The same failed create applied with --refresh=false (nothing looked at plan time):
+    apply looks for the intent's object first and adopts it."""
+    ws.write("resources:\n  a: {type: fake.Thing, spec: {name: a}}\n")
+    refused = {
+        "SKYFORM_SANDBOX_FAULTS": json.dumps(
+            [{"provider": "fake", "match": "^POST /objects$", "fault": "status", "status": 503}]
+        )
+    }
+    assert ws.run("apply", "--sandbox", "--auto-approve", ws.path, env=refused).code == 1
+    data = ws.remote()
+    data["objects"]["made"] = made_by_service("made", ws.records()["a"].idempotency_key)
+    ws.sandbox_file.write_text(json.dumps(data))
+    ran = ws.run("apply", "--sandbox", "--auto-approve", "--refresh=false", ws.path)
+    assert ran.code == 0, str(ran)
+    assert [o["id"] for o in ws.remote_objects()] == ["made"]

@@ -303,7 +303,10 @@ class Planner:
                     notes=[f"found {ob.adopted.remote_id} made by the failed create: it will be adopted"],
                     adopt_first=True,
                 )
-            return Action(rid, type_name, ActionKind.CREATE, "the previous create failed")
+            # nothing found, or not looked for (--refresh=false, the look failed for now): apply
+            # looks again with the intent's key before it creates, so a lost answer's object is
+            # never doubled
+            return Action(rid, type_name, ActionKind.CREATE, "the previous create failed", adopt_first=True)
         if rs.type != type_name:
             return Action(rid, type_name, ActionKind.REPLACE, f"type changed from {rs.type}")
         if ob.gone:

@@ -182,7 +182,7 @@ CASES = [
      """,
         [
             ":9:7: resources.a.spec.colour: unknown field 'colour'; allowed: name, value, create_error, cost, "
-            "irreversible, immutable_field, even [fake.Thing]"
+            "irreversible, chatter, chatter_every, immutable_field, even [fake.Thing]"
         ],
     ),
     (

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,10 @@ class Served:
         line = self.process.stdout.readline()
         found = re.search(r"(http://\S+)", line)
         if not found:
+            self.process.kill()
+            said = self.process.stderr.read() if self.process.stderr else ""
             self.stop()
-            raise AssertionError(
-                f"skyform ui printed no address: {line!r} {self.process.stderr.read() if self.process.stderr else ''}"
-            )
+            raise AssertionError(f"skyform ui printed no address: {line!r} {said}")
         self.address = found.group(1)
         self.url = self.address.split("?", 1)[0].rstrip("/")
 
@@ -178,3 +179,19 @@ def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.1)
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL schema (SKYFORM_TEST_POSTGRES_URL; set, the server must answer)."""
+    from skyform.state import open_store
+    from skyform.state.plugin import skyform_state_backends
+
+    base = os.environ.get("SKYFORM_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("SKYFORM_TEST_POSTGRES_URL is not set")
+    url = f"{base}{'&' if '?' in base else '?'}schema=skyform_ui_{uuid.uuid4().hex[:12]}"
+    first = open_store(url, tmp_path, skyform_state_backends())
+    yield url
+    first.drop_schema()  # type: ignore[attr-defined]
+    first.close()

@@ -1,17 +1,18 @@
-"""The live side of ``skyform ui`` without a browser: the apply's live log (bounded, redacted,
-followed across rotations by the stream), and the run timeline's phases from recorded
-events (queued, submitting, uploading, waiting on the service, downloading, done/failed).
+"""The live side of ``skyform ui`` without a browser: the apply's live log (batched into the
+state, bounded, redacted, followed and resumed by the stream), and the run timeline's phases
+from recorded events (queued, submitting, uploading, waiting on the service, downloading,
+done/failed).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
 
 from skyform import redact
-from skyform.apply.livelog import LiveLog, Tail, path_for, rotated
+from skyform.apply import livelog
+from skyform.apply.livelog import LiveLog
 from skyform.events import EventKind
 from skyform.state.base import Event, ResourceState
 from skyform.ui import live, views
@@ -24,39 +25,53 @@ def progress(address: str, fraction: float, message: str) -> dict[str, object]:
     return {"event": EventKind.PROGRESS, "address": address, "fraction": fraction, "message": message}
 
 
-def test_the_live_log_is_bounded_and_followed_across_rotations_none_lost_none_twice(tmp_path: Path) -> None:
-    path = path_for(tmp_path, "m")
-    writer = LiveLog(path, max_bytes=2_000)
-    reader = Tail(path, after=0)
-    seen: list[str] = []
-    for i in range(200):
-        writer.add(progress("up", 1.0, f"file {i:03d} of 200"))  # 1.0: never throttled
-        if i % 7 == 0:
-            seen += [r["message"] for r in reader.read()]
-    seen += [r["message"] for r in reader.read()]
-    assert seen == [f"file {i:03d} of 200" for i in range(200)]
-    assert path.stat().st_size <= 2_000 and rotated(path).stat().st_size <= 2_000
-    assert sorted(p.name for p in path.parent.iterdir()) == ["m.jsonl", "m.jsonl.1"]
-    # a reader that starts from now sees only what is written after it started
-    late = Tail(path, after=None)
-    writer.add(progress("up", 1.0, "after the page opened"))
-    assert [r["message"] for r in late.read()] == ["after the page opened"]
+def test_the_live_log_leaves_in_batches_keeps_the_newest_and_is_followed_none_lost_none_twice(
+    tmp_path: Path,
+) -> None:
+    """200 lines in 20 flushes of 10: a reader after each flush sees every line once, in order;
+    the state keeps the newest ``keep``; a reader from now on sees only what comes after."""
+    site = Site([copy_demo(tmp_path)], None)
+    entry = site.entries["bridge-a12"]
+    with site.store(entry) as store:
+        writer = LiveLog(store, "bridge-a12", keep=50)
+        seen: list[str] = []
+        after = 0
+        for i in range(200):
+            writer.add(progress("up", 1.0, f"file {i:03d} of 200"))  # 1.0: never throttled
+            if i % 10 == 9:
+                writer.flush(force=True)
+                got = store.live_after("bridge-a12", after)
+                after = got[-1].n if got else after
+                seen += [r.data["message"] for r in got]
+        assert seen == [f"file {i:03d} of 200" for i in range(200)] and writer.batches == 20
+        kept = store.live_after("bridge-a12", 0, limit=1000)
+        assert [r.data["message"] for r in kept] == [f"file {i:03d} of 200" for i in range(150, 200)]
+        writer.add(progress("up", 1.0, "not due yet"))
+        writer.flush()  # due only FLUSH_SECONDS after the last batch: nothing leaves now
+        assert store.live_last("bridge-a12") == kept[-1].n
+        assert 0 < (writer.due_in() or 0) <= livelog.FLUSH_SECONDS
 
 
 def test_the_live_log_keeps_only_what_the_history_does_not_and_masks_secrets(tmp_path: Path) -> None:
-    path = path_for(tmp_path, "m")
-    writer = LiveLog(path)
-    with redact.isolated():
+    site = Site([copy_demo(tmp_path)], None)
+    entry = site.entries["bridge-a12"]
+    with site.store(entry) as store, redact.isolated():
+        writer = LiveLog(store, "bridge-a12")
         redact.register("s3cr3t-token-value")
         writer.add({"event": EventKind.TRANSITION, "address": "a", "before": None, "after": "creating"})
         writer.add({"event": EventKind.LOG, "address": "a", "level": "info", "message": "auth s3cr3t-token-value ok"})
         writer.add(progress("a", 0.1, "first"))
         writer.add(progress("a", 0.2, "too soon after the first: dropped"))
         writer.add(progress("a", 1.0, "the last always stays"))
-    text = path.read_text()
+        writer.add({"event": EventKind.LOG, "address": "a", "level": "info", "message": "x" * 5_000})
+        writer.flush(force=True)
+        with store._reading() as cur:  # type: ignore[attr-defined]  # the raw table, as any reader has it
+            cur.execute("SELECT kind, address, data FROM live_log ORDER BY n")
+            rows = cur.fetchall()
+    text = repr(rows)
     assert "s3cr3t-token-value" not in text and "transition" not in text and "dropped" not in text
-    kinds = [json.loads(line)["kind"] for line in text.splitlines()]
-    assert kinds == ["log", "progress", "progress"]
+    assert [kind for kind, _, _ in rows] == ["log", "progress", "progress", "log"]
+    assert len(rows[-1][2]) < livelog.MESSAGE_CHARS + 100  # one line is cut short, not kept whole
 
 
 def test_the_stream_merges_live_records_with_the_history_and_resumes_both(tmp_path: Path) -> None:
@@ -71,23 +86,25 @@ def test_the_stream_merges_live_records_with_the_history_and_resumes_both(tmp_pa
             [ResourceState("photos", "local.Files", "creating", "k", now)],
             [Event(EventKind.TRANSITION, "photos", None, "creating", {}, now - 1)],
         )
-    writer = LiveLog(path_for(mission, "bridge-a12"))
-    writer.add(progress("photos", 1.0, "published 8/8 file(s)"))
-    stop = threading.Event()
-    first = live.stream(site, entry, 0, stop, live_after=0)
-    next(first)
-    messages = [next(first), next(first)]
-    first.close()
-    assert '"after": "creating"' in messages[0] and '"published 8/8 file(s)"' in messages[1]
-    last_id = messages[1].split("\n")[0][4:]
-    seq, _, n = last_id.partition(".")
-    assert seq.isdigit() and n.isdigit()
-    writer.add(progress("photos", 1.0, "after the reconnect"))
-    again = live.stream(site, entry, live.resume_point(last_id, None), stop, live.live_resume_point(last_id, None))
-    next(again)
-    assert '"after the reconnect"' in next(again)
-    stop.set()
-    assert list(again) == []
+        writer = LiveLog(store, "bridge-a12")
+        writer.add(progress("photos", 1.0, "published 8/8 file(s)"))
+        writer.flush(force=True)
+        stop = threading.Event()
+        first = live.stream(site, entry, 0, stop, live_after=0)
+        next(first)
+        messages = [next(first), next(first)]
+        first.close()
+        assert '"after": "creating"' in messages[0] and '"published 8/8 file(s)"' in messages[1]
+        last_id = messages[1].split("\n")[0][4:]
+        seq, _, n = last_id.partition(".")
+        assert seq.isdigit() and n.isdigit()
+        writer.add(progress("photos", 1.0, "after the reconnect"))
+        writer.flush(force=True)
+        again = live.stream(site, entry, live.resume_point(last_id, None), stop, live.live_resume_point(last_id, None))
+        next(again)
+        assert '"after the reconnect"' in next(again)
+        stop.set()
+        assert list(again) == []
 
 
 def event(kind: str, at: float, address: str | None = None, after: str | None = None, **data: object) -> Event:

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -181,19 +178,6 @@ def test_a_real_server_streams_events_recorded_after_a_restart(mission: Path, se
         lines.append(response.readline().decode().strip())
     conn.close()
     assert "id: 2" in lines and any('"after": "ready"' in line for line in lines)
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh PostgreSQL schema (SKYFORM_TEST_POSTGRES_URL; set, the server must answer)."""
-    base = os.environ.get("SKYFORM_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("SKYFORM_TEST_POSTGRES_URL is not set")
-    url = f"{base}{'&' if '?' in base else '?'}schema=skyform_ui_{uuid.uuid4().hex[:12]}"
-    first = open_store(url, tmp_path, skyform_state_backends())
-    yield url
-    first.drop_schema()  # type: ignore[attr-defined]
-    first.close()
 
 
 @pytest.mark.postgres

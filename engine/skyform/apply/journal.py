@@ -3,7 +3,8 @@
 The scheduler records every transition here. Rows and events of one scheduler tick are
 written in ONE state transaction (:meth:`Journal.flush`), which the scheduler calls before
 any provider call that depends on them leaves - so a create's intent is always durable
-before its request. Every transition is also emitted (text or JSON output) and handed to
+before its request. The live log's pending records (progress, provider log lines) go in the
+same transaction, ahead of the tick's events. Every transition is also emitted (text or JSON output) and handed to
 the observer hook; everything that leaves is redacted.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from .. import redact
 from ..events import EventKind
 from ..state.base import Event, Removal, ResourceState, StateStore
+from .livelog import LiveLog
 
 Emit = Callable[[dict[str, Any]], None]
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
@@ -24,8 +26,16 @@ Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
 class Journal:
     """Batches state writes and events; emits output events and observer calls."""
 
-    def __init__(self, store: StateStore, mission: str, emit: Emit, observer: Observer | None = None) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        mission: str,
+        emit: Emit,
+        observer: Observer | None = None,
+        live: LiveLog | None = None,
+    ) -> None:
         self.store, self.mission, self.emit, self.observer = store, mission, emit, observer
+        self.live = live
         self.rows: list[ResourceState | Removal] = []
         self.events: list[Event] = []
 
@@ -91,4 +101,8 @@ class Journal:
                 removed_first[row.address] = row
             latest[row.address] = row
         first = [r for a, r in removed_first.items() if not isinstance(latest[a], Removal)]
-        self.store.write(self.mission, [*first, *latest.values()], events)
+        live = self.live.take() if self.live is not None else []
+        if live and self.live is not None:
+            self.store.write_with_live(self.mission, [*first, *latest.values()], events, live, keep=self.live.keep)
+        else:
+            self.store.write(self.mission, [*first, *latest.values()], events)

@@ -2,158 +2,127 @@
 
 These come many to a call (an upload reports after every file) and matter only while the
 run goes, so they are not written to the state's history (which keeps every transition
-for good). The apply appends them as JSON lines to ``<mission>/.skyform/live/<name>.jsonl``
-and ``skyform ui`` tails that file beside the graph. The file is bounded: past
-:data:`MAX_BYTES` it becomes ``<name>.jsonl.1`` (the one kept before it is dropped), so a
-mission that runs for months holds at most twice that. Every record is redacted before it
-is written; a record that cannot be written is dropped (the log is for looking, the apply
-goes on).
+for good) and never move the serial. They go to the state's live log table instead
+(:meth:`~skyform.state.base.StateStore.add_live`), so that ``skyform ui`` follows them on
+any machine that reads the same state - a gitops runner's PostgreSQL seen from a laptop -
+and, with SQLite, beside the mission as before.
 
-Each record has ``n``, increasing across runs and rotations (microseconds since the epoch,
-bumped past the last one), so a reader resumes after the last ``n`` it saw.
+Three bounds keep that cheap. Writes are batched: records wait in memory and leave with
+the scheduler's next state transaction (:meth:`LiveLog.take`, called by the journal: no
+transaction of their own, and a reader never sees a status before the progress that led to
+it) or, while no state moves, in one transaction of their own at most every
+:data:`FLUSH_SECONDS` (and at the end of the run). A thousand progress lines of one upload
+thus cost a few transactions, not a thousand. Progress of one resource is kept at most every
+:data:`PROGRESS_EVERY` (its last report always). The table keeps the newest
+:data:`KEEP` records of a mission, each message cut at :data:`MESSAGE_CHARS`. Every record
+is redacted before it is stored; a batch that cannot be written is dropped (the log is
+for looking, the apply goes on).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
+import math
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from .. import redact
 from ..events import EventKind
+from ..state.base import LiveRecord, StateStore
 
 log = logging.getLogger("skyform.apply")
 
-MAX_BYTES = 1_000_000
-#: progress of one resource is written at most this often (its last report always is)
+#: records of one mission the state keeps (about 1 MB at most: messages are cut short)
+KEEP = 2_000
+MESSAGE_CHARS = 500
+#: a batch leaves at most this often: the page is this far behind the run at worst
+FLUSH_SECONDS = 0.5
+#: progress of one resource is kept at most this often (its last report always is)
 PROGRESS_EVERY = 0.2
 #: the records the live log keeps: what the history does not
 KINDS = frozenset({EventKind.PROGRESS, EventKind.LOG, EventKind.RETRY})
-
-
-def path_for(directory: Path, mission: str) -> Path:
-    """Where a mission's live log is (beside its SQLite state)."""
-    return directory / ".skyform" / "live" / f"{mission}.jsonl"
-
-
-def rotated(path: Path) -> Path:
-    return path.with_name(path.name + ".1")
+#: the fields a record carries besides its kind, resource and time
+FIELDS = ("fraction", "message", "level", "attempt")
 
 
 class LiveLog:
-    """Appends redacted records to one mission's live log (thread-safe, bounded)."""
+    """Collects redacted records of one mission's run and writes them to its state in batches."""
 
-    def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
-        self.path, self.max_bytes = path, max_bytes
+    def __init__(self, store: StateStore, mission: str, *, keep: int = KEEP) -> None:
+        self.store, self.mission, self.keep = store, mission, keep
         self._lock = threading.Lock()
-        self._last = 0
-        self._size: int | None = None
+        self._pending: list[LiveRecord] = []
+        self._flushed_at = time.monotonic()
         self._progress_at: dict[str, float] = {}
-        self._broken = False
+        #: batches written and dropped, for the tests that count transactions
+        self.batches = 0
+        self.dropped = 0
 
     def add(self, event: dict[str, Any]) -> None:
-        """Append one event (its ``event`` is one of :data:`KINDS`; others are not kept)."""
+        """Keep one event for the next batch (its ``event`` is one of :data:`KINDS`; others
+        are the history's and are not kept)."""
         kind = event.get("event")
-        if kind not in KINDS or self._broken:
+        if kind not in KINDS:
             return
-        address = str(event.get("address") or "")
+        address = redact.redact(str(event.get("address") or "")) or None
         now = time.time()
         if kind == EventKind.PROGRESS and not _final(event.get("fraction")):
-            if now - self._progress_at.get(address, 0.0) < PROGRESS_EVERY:
+            if now - self._progress_at.get(address or "", 0.0) < PROGRESS_EVERY:
                 return
-            self._progress_at[address] = now
-        data = redact.redact_data({k: v for k, v in event.items() if k != "event"})
-        assert isinstance(data, dict)
+            self._progress_at[address or ""] = now
+        record = LiveRecord(str(kind), address, now, _data(event))
         with self._lock:
-            self._last = max(self._last + 1, int(now * 1_000_000))
-            line = json.dumps({"n": self._last, "kind": str(kind), "at": now, **data}, default=str) + "\n"
-            try:
-                self._append(line.encode())
-            except OSError as exc:
-                self._broken = True
-                log.debug("the live log %s cannot be written: %s", self.path, exc)
+            self._pending.append(record)
+            if len(self._pending) > self.keep:  # the state keeps no more than this anyway
+                del self._pending[: len(self._pending) - self.keep]
 
-    def _append(self, line: bytes) -> None:
-        if self._size is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._size = self.path.stat().st_size if self.path.exists() else 0
-        if self._size and self._size + len(line) > self.max_bytes:
-            os.replace(self.path, rotated(self.path))
-            self._size = 0
-        with self.path.open("ab") as fh:
-            fh.write(line)
-        self._size += len(line)
+    def due_in(self) -> float | None:
+        """Seconds until the pending records are due to leave (None: nothing pending), so the
+        scheduler's loop wakes for them even while it waits on a long timer."""
+        if not self._pending:
+            return None
+        return max(0.0, self._flushed_at + FLUSH_SECONDS - time.monotonic())
+
+    def take(self) -> list[LiveRecord]:
+        """The pending records, for a state transaction that is written anyway (the journal's)."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            self._flushed_at = time.monotonic()
+        return batch
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write the pending records in one transaction when they are due (or ``force``)."""
+        due = self.due_in()
+        if due is None or (due > 0 and not force):
+            return
+        batch = self.take()
+        try:
+            self.store.add_live(self.mission, batch, keep=self.keep)
+            self.batches += 1
+        except Exception as exc:  # a state that cannot take the batch: the apply goes on without it
+            self.dropped += len(batch)
+            log.debug("the live log of %s could not be written: %s", self.mission, exc)
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    """What a record says, as JSON the state takes: redacted, messages cut short."""
+    data: dict[str, Any] = {}
+    for key in FIELDS:
+        value = event.get(key)
+        if value is None:
+            continue
+        if key == "fraction":
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                data[key] = float(value)
+        elif key == "attempt":
+            if isinstance(value, int) and not isinstance(value, bool):
+                data[key] = value
+        else:
+            data[key] = redact.redact(str(value))[:MESSAGE_CHARS]
+    return data
 
 
 def _final(fraction: object) -> bool:
     return isinstance(fraction, (int, float)) and fraction >= 1
-
-
-class Tail:
-    """Follows a live log: the records after ``after``, then each new one, across rotations.
-
-    ``after=None`` starts at the end (only what is written from now on)."""
-
-    def __init__(self, path: Path, after: int | None) -> None:
-        self.path = path
-        self.after = after or 0
-        self._inode: int | None = None
-        self._offset = 0
-        #: from now on: the rotated file is all old; so is the current one up to its end
-        self._old_rotated = after is None
-        if after is None:
-            try:
-                st = os.stat(path)
-                self._inode, self._offset = st.st_ino, st.st_size
-            except FileNotFoundError:
-                pass  # no log yet: whatever is written from now on is new
-
-    def read(self, limit: int = 500) -> list[dict[str, Any]]:
-        """The records written since the last read (at most ``limit``, oldest first)."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return []
-        lines: list[bytes] = []
-        if self._inode is None:
-            if not self._old_rotated:
-                lines += self._chunk(rotated(self.path), 0)[0]
-            self._inode, self._offset = st.st_ino, 0
-        elif st.st_ino != self._inode:  # rotated since: the rest of the old file, then the new one
-            try:
-                if os.stat(rotated(self.path)).st_ino == self._inode:
-                    lines += self._chunk(rotated(self.path), self._offset)[0]
-            except FileNotFoundError:
-                pass
-            self._inode, self._offset = st.st_ino, 0
-        elif st.st_size < self._offset:
-            self._offset = 0
-        fresh, self._offset = self._chunk(self.path, self._offset)
-        out = []
-        for raw in lines + fresh:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("n"), int) and record["n"] > self.after:
-                out.append(record)
-        out = out[-limit:]
-        if out:
-            self.after = out[-1]["n"]
-        return out
-
-    @staticmethod
-    def _chunk(path: Path, offset: int) -> tuple[list[bytes], int]:
-        """The complete lines of ``path`` from ``offset``, and the offset after them."""
-        try:
-            with path.open("rb") as fh:
-                fh.seek(offset)
-                data = fh.read()
-        except FileNotFoundError:
-            return [], offset
-        end = data.rfind(b"\n") + 1
-        return data[:end].splitlines(), offset + end

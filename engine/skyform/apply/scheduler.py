@@ -84,10 +84,11 @@ class Scheduler:
         records: dict[str, ResourceState] | None = None,
     ) -> None:
         self.mission, self.plan, self.runtime, self.store = mission, plan, runtime, store
-        # progress, provider log lines and retries also go to the live log skyform ui tails
-        self.live = livelog.LiveLog(livelog.path_for(mission.directory, mission.name))
+        # progress, provider log lines and retries also go to the state's live log (in
+        # batches), which skyform ui follows on any machine that reads this state
+        self.live = livelog.LiveLog(store, mission.name)
         self._emit = emit
-        self.journal = Journal(store, mission.name, self.emit, observer)
+        self.journal = Journal(store, mission.name, self.emit, observer, self.live)
         self.parallelism = max(1, parallelism)
         self.fail_fast, self.detach = fail_fast, detach
         # the sandbox's clock runs faster than real time: so do its poll intervals
@@ -165,18 +166,23 @@ class Scheduler:
         finally:
             self.journal.flush()
             self.executor.shutdown()
+            self.live.flush(force=True)
         return self._outcome()
 
     def _loop(self) -> None:
         while True:
             self._dispatch_ready()
-            self.journal.flush()  # intents are durable before their calls leave
+            self.journal.flush()  # intents are durable before their calls leave (live records ride along)
+            self.live.flush()  # no state moved: the live records alone, when due (FLUSH_SECONDS)
             self._launch()
             if self.inflight == 0 and (self.interrupted or not self._has_work()):
                 return
             timeout = None
             if self.timers and not self.interrupted:
                 timeout = max(0.0, self.timers[0][0] - time.monotonic())
+            live_due = self.live.due_in()  # pending live records leave on time, timers or not
+            if live_due is not None:
+                timeout = live_due if timeout is None else min(timeout, live_due)
             try:
                 item = self.inbox.get(timeout=timeout if timeout is not None else (0.2 if self.interrupted else 1.0))
             except queue.Empty:

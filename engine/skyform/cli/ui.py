@@ -60,7 +60,8 @@ def ui(
     if not loopback and not token:
         token = secrets.token_urlsafe(24)
     site = Site(list(missions), state_url, list(plans))
-    if not site.entries:
+    # a --state URL alone may record no mission yet: the page shows them as a runner starts them
+    if not site.entries and not site.state_only:
         raise UsageError("no mission to show", hint="name a mission directory, or a --state URL that records missions")
     app = App(site, Security(token=token, loopback=loopback))
     try:

@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import StateError
-from .base import Event, LockInfo, MissionState, Removal, ResourceState, StateBackend, StateStore
+from .base import Event, LiveRecord, LockInfo, MissionState, Removal, ResourceState, StateBackend, StateStore
 
 __all__ = [
     "DEFAULT_URL",
     "Event",
+    "LiveRecord",
     "LockInfo",
     "MissionState",
     "Removal",

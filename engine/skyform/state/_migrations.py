@@ -110,6 +110,21 @@ SQLITE: list[list[str]] = [
         "ALTER TABLE {t}approvals ADD COLUMN revoked_at REAL",
         "ALTER TABLE {t}approvals ADD COLUMN revoked_by TEXT",
     ],
+    # v5: the live log of runs (progress, provider log lines, retries), bounded per mission,
+    # so that a page on another machine follows them (skyform ui --state URL); not part of
+    # the serial. AUTOINCREMENT: a number is never used twice, so a reader that resumes
+    # after n never skips a record written after a deletion of the newest ones
+    [
+        """CREATE TABLE {t}live_log (
+            n INTEGER PRIMARY KEY AUTOINCREMENT,
+            mission TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            address TEXT,
+            at REAL NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        "CREATE INDEX {t}live_log_by_mission ON live_log (mission, n)",
+    ],
 ]
 
 POSTGRES: list[list[str]] = [
@@ -204,6 +219,17 @@ POSTGRES: list[list[str]] = [
     [
         "ALTER TABLE {t}approvals ADD COLUMN revoked_at DOUBLE PRECISION",
         "ALTER TABLE {t}approvals ADD COLUMN revoked_by TEXT",
+    ],
+    [
+        """CREATE TABLE {t}live_log (
+            n BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            mission TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            address TEXT,
+            at DOUBLE PRECISION NOT NULL,
+            data JSONB NOT NULL
+        )""",
+        "CREATE INDEX live_log_by_mission ON {t}live_log (mission, n)",
     ],
 ]
 

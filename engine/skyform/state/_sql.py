@@ -17,8 +17,9 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ._sql_approvals import SqlApprovals
+from ._sql_live import SqlLiveLog
 from ._stored import StoredResource, load, stored_resources
-from .base import Event, MissionState, Removal, ResourceState, StateStore
+from .base import Event, LiveRecord, MissionState, Removal, ResourceState, StateStore
 from .leases import Leases
 
 _RESOURCE_COLUMNS = (
@@ -49,7 +50,7 @@ def dump(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
-class SqlStateStore(SqlApprovals, StateStore):
+class SqlStateStore(SqlApprovals, SqlLiveLog, StateStore):
     """Reading and transactional writing of missions, resources and events over SQL."""
 
     _placeholder = "?"
@@ -166,12 +167,38 @@ class SqlStateStore(SqlApprovals, StateStore):
         *,
         mission_update: dict[str, Any] | None = None,
     ) -> int:
+        return self._write(mission, resources, events, mission_update)
+
+    def write_with_live(
+        self,
+        mission: str,
+        resources: Sequence[ResourceState | Removal],
+        events: Sequence[Event],
+        live: Sequence[LiveRecord],
+        *,
+        keep: int,
+    ) -> int:
+        return self._write(mission, resources, events, None, live, keep)
+
+    def _write(
+        self,
+        mission: str,
+        resources: Sequence[ResourceState | Removal],
+        events: Sequence[Event],
+        mission_update: dict[str, Any] | None,
+        live: Sequence[LiveRecord] = (),
+        keep: int = 0,
+    ) -> int:
+        """One transaction: the live records first (older than what the tick decided), the
+        ledger, the serial, the rows and the events."""
         update = dict(mission_update or {})
         unknown = set(update) - _MISSION_FIELDS
         if unknown:
             raise ValueError(f"mission_update may set {sorted(_MISSION_FIELDS)}, not {sorted(unknown)}")
         now = time.time()
         with self._writing() as cur:
+            if live:
+                self._add_live_in(cur, mission, live, keep)
             self._keep_spent(cur, mission, [r.address for r in resources if isinstance(r, Removal)], update, now)
             serial = self._bump_mission(cur, mission, update, now)
             for item in resources:
@@ -279,6 +306,7 @@ class SqlStateStore(SqlApprovals, StateStore):
         with self._writing() as cur:
             cur.execute(self._sql("DELETE FROM {t}resources WHERE mission = ?"), (mission,))
             cur.execute(self._sql("DELETE FROM {t}missions WHERE name = ?"), (mission,))
+            cur.execute(self._sql("DELETE FROM {t}live_log WHERE mission = ?"), (mission,))
 
 
 def _column(res: ResourceState, name: str) -> str:

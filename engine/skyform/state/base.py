@@ -3,7 +3,7 @@
 A store holds many missions, each keyed by its name (gitops records the repository, the
 mission's path in it and the commit as attributes, and refuses a name another repository
 or directory already uses): the mission row (serial, lineage, spec digest, attributes),
-its resources, an append-only event history and a lock. Every ``write`` is one
+its resources, an append-only event history, a bounded live log and a lock. Every ``write`` is one
 transaction: either all of its resource rows, events and the serial bump land, or none.
 The serial increases with every write; a saved plan records it and is refused when the
 state has moved on.
@@ -27,7 +27,7 @@ from ..errors import StateError
 if TYPE_CHECKING:
     from .leases import Leases
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass
@@ -74,6 +74,23 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     at: float = 0.0
     seq: int = 0
+
+
+@dataclass(frozen=True)
+class LiveRecord:
+    """One line of a mission's live log: a progress report, a provider's log line or a retry.
+
+    Not history: many come per call and they matter while the run goes, so a store keeps only
+    the last ones (:meth:`StateStore.add_live`). ``n`` increases with every record a store
+    keeps (0 until stored); a reader resumes after the last ``n`` it saw. ``data`` holds what
+    the record says (``fraction``, ``message``, ``level``, ``attempt``), already redacted.
+    """
+
+    kind: str
+    address: str | None
+    at: float
+    data: dict[str, Any] = field(default_factory=dict)
+    n: int = 0
 
 
 @dataclass
@@ -159,6 +176,20 @@ class StateStore(abc.ABC):
         """
         return [e for e in self.events(mission) if e.seq > seq][:limit]
 
+    # -- the live log (not part of the serial: progress and log lines change no mission) --------
+    def add_live(self, mission: str, records: Sequence[LiveRecord], *, keep: int) -> None:  # noqa: B027 - optional
+        """Append ``records`` (redacted by the caller) to the mission's live log in one
+        transaction and drop all but its last ``keep``. A backend without a live log drops
+        them: the page of a run then shows states and phases only."""
+
+    def live_after(self, mission: str, n: int, *, limit: int = 500) -> list[LiveRecord]:
+        """The live records kept after ``n``, oldest first, at most ``limit`` of them."""
+        return []
+
+    def live_last(self, mission: str) -> int:
+        """The ``n`` of the mission's newest live record (0: none): where "from now on" starts."""
+        return 0
+
     # -- writing ------------------------------------------------------------------------
     @abc.abstractmethod
     def write(
@@ -172,6 +203,23 @@ class StateStore(abc.ABC):
         """Apply resource upserts/removals, append events and update mission fields
         (``spec_digest``, ``outputs``, ``attributes``) in ONE transaction; creates the
         mission row (new lineage) on first write; bumps and returns the serial."""
+
+    def write_with_live(
+        self,
+        mission: str,
+        resources: Sequence[ResourceState | Removal],
+        events: Sequence[Event],
+        live: Sequence[LiveRecord],
+        *,
+        keep: int,
+    ) -> int:
+        """``add_live`` and ``write`` together, so that a reader never sees a status before
+        the progress that led to it. The SQL stores make it one transaction (the live
+        records of an apply's tick cost no transaction of their own); this default writes
+        the live records first, then the rest."""
+        if live:
+            self.add_live(mission, live, keep=keep)
+        return self.write(mission, resources, events)
 
     @abc.abstractmethod
     def delete_mission(self, mission: str) -> None:

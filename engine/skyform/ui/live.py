@@ -5,14 +5,15 @@ transition in the state's append-only history before the call that depends on it
 the stream follows that history, so the page sees exactly what ``skyform history`` will
 show. Each message's ``id`` is the event's sequence number: a browser that reconnects
 (the server restarted, the network dropped) sends ``Last-Event-ID`` and gets every event
-after it, none lost and none twice. Beside the history, the stream tails the mission's
-live log (:mod:`skyform.apply.livelog`: upload and download progress, the provider's log
-lines, retries), which the apply writes on the same machine; those records are shown and
-not kept.
+after it, none lost and none twice. Beside the history, the stream follows the mission's
+live log in the same state (:mod:`skyform.apply.livelog`: upload and download progress,
+the provider's log lines, retries; bounded, so only the newest are there to be read):
+a page on another machine sees them as a page beside the apply does.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import threading
 import time
@@ -20,8 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import redact
-from ..apply import livelog
-from ..state.base import Event
+from ..state.base import Event, LiveRecord
 from .site import Entry, Site
 from .views import event_json, safe
 
@@ -41,28 +41,29 @@ def message(event_id: str | int, data: object) -> str:
 def stream(site: Site, entry: Entry, after: int, stop: threading.Event, live_after: int | None = None) -> Iterator[str]:
     """Every event after ``after``, then each new one as it is recorded, until ``stop``;
     merged in time with the live log's records (progress, provider log lines, retries)
-    written after ``live_after`` (None: from now on). A message's id is ``SEQ`` or, once a
+    kept after ``live_after`` (None: from now on). A message's id is ``SEQ`` or, once a
     live record was sent, ``SEQ.N``: both positions, so a reconnect resumes both."""
     yield "retry: 1000\n\n"  # reconnect after a second when the connection drops
     last, quiet_since = after, time.monotonic()
-    tail = livelog.Tail(livelog.path_for(entry.directory, entry.name), live_after) if entry.directory else None
-    position = live_after or 0
     with site.store(entry) as store:
+        position = live_after if live_after is not None else store.live_last(entry.name)
+        shown = position or 0  # the .N of the ids: 0 until a live record was sent
         while not stop.is_set():
             events = store.events_after(entry.name, last, limit=BATCH)
-            records = tail.read(BATCH) if tail is not None else []
-            merged: list[tuple[float, int, Event | dict[str, Any]]] = [(e.at, 0, e) for e in events]
-            merged += [(float(r.get("at") or 0), 1, r) for r in records]
-            merged.sort(key=lambda item: (item[0], item[1]))
-            for _, _, item in merged:
+            records = store.live_after(entry.name, position, limit=BATCH)
+            # in time, each side in its own order (a clock that stepped back reorders neither)
+            sides: list[list[Event | LiveRecord]] = [list(events), list(records)]
+            merged = list(heapq.merge(*sides, key=_at))
+            for item in merged:
                 if isinstance(item, Event):
                     last, data = item.seq, event_json(item)
                 else:
-                    position, data = int(item["n"]), live_record(item)
-                yield message(f"{last}.{position}" if position else last, data)
+                    position = shown = max(position, item.n)
+                    data = live_record(item)
+                yield message(f"{last}.{shown}" if shown else last, data)
             if merged:
                 quiet_since = time.monotonic()
-                if len(events) == BATCH:
+                if len(events) == BATCH or len(records) == BATCH:
                     continue
             if time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
                 quiet_since = time.monotonic()
@@ -70,11 +71,16 @@ def stream(site: Site, entry: Entry, after: int, stop: threading.Event, live_aft
             stop.wait(POLL_SECONDS)
 
 
-def live_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A live log record as the page takes it: its kind, resource and what it says (redacted)."""
-    kept = {
-        k: record[k] for k in ("n", "kind", "at", "address", "fraction", "message", "level", "attempt") if k in record
-    }
+def _at(item: Event | LiveRecord) -> float:
+    return item.at
+
+
+def live_record(record: LiveRecord) -> dict[str, Any]:
+    """A live record as the page takes it: its kind, resource and what it says (redacted)."""
+    kept: dict[str, Any] = {"n": record.n, "kind": record.kind, "at": record.at}
+    if record.address is not None:
+        kept["address"] = record.address
+    kept.update({k: v for k, v in record.data.items() if k in ("fraction", "message", "level", "attempt")})
     return dict(safe(kept))
 
 

@@ -159,7 +159,7 @@ class App:
 
     # -- helpers --------------------------------------------------------------------------
     def _entry(self, name: str) -> Entry:
-        entry = self.site.entries.get(name)
+        entry = self.site.find(name)
         if entry is None:
             raise NotFound(f"no mission named {name!r} on this page")
         return entry
@@ -186,7 +186,7 @@ class App:
 
     def on_missions(self, request: Request, problem: str = "") -> Response:
         rows = []
-        for entry in self.site.entries.values():
+        for entry in list(self.site.recorded().values()):
             with self.site.store(entry) as store:
                 row, records, events = (
                     store.mission(entry.name),

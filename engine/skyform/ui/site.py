@@ -53,10 +53,9 @@ class Site:
                     hint="a page shows each mission by its name; serve them apart or rename one (metadata.name)",
                 )
             self.entries[mission.name] = Entry(mission.name, mission.directory, source)
-        if not paths and state_url:
-            with self._open(None) as store:
-                for row in store.missions():
-                    self.entries.setdefault(row.name, Entry(row.name, None, None))
+        #: state only: the page shows whatever the store records, missions a runner starts later too
+        self.state_only = not paths and bool(state_url)
+        self.recorded()
         for path in plans:
             plan = Plan.load(path)
             entry = self.entries.get(plan.mission)
@@ -66,6 +65,24 @@ class Site:
                     hint=f"name its mission too: skyform ui {plan.mission_path or 'MISSION'} --plan {path}",
                 )
             entry.plans.append(path)
+
+    def recorded(self) -> dict[str, Entry]:
+        """The entries, with (state only) every mission the store records now: a gitops runner
+        that starts a mission after the page did is on the page at its next request."""
+        if self.state_only:
+            with self._open(None) as store:
+                names = [row.name for row in store.missions()]
+            with self._lock:
+                for name in names:
+                    self.entries.setdefault(name, Entry(name, None, None))
+        return self.entries
+
+    def find(self, name: str) -> Entry | None:
+        """The mission named ``name`` on this page (state only: looked up in the store if new)."""
+        entry = self.entries.get(name)
+        if entry is None and self.state_only:
+            entry = self.recorded().get(name)
+        return entry
 
     def mission(self, entry: Entry) -> Mission | None:
         """The mission as its files say now (re-read after an edit), or None (state only)."""

@@ -31,6 +31,8 @@ BASE_SPEC = {
     "create_error": {"type": "integer"},
     "cost": {"type": "number", "minimum": 0},
     "irreversible": {"type": "string", "description": "set: creating it (and deleting it) cannot be undone, why"},
+    "chatter": {"type": "integer", "minimum": 0, "description": "progress reports and log lines during the create"},
+    "chatter_every": {"type": "number", "minimum": 0, "description": "seconds between two of them (default 0.002)"},
 }
 
 
@@ -99,6 +101,7 @@ class Thing(ResourceKind):
                     time.sleep(0.05)
                 except BaseException:  # the point: it keeps going
                     pass
+        _chatter(spec, ctx)
         created = self._result(ctx.client.post("/objects", json=self._body(spec, ctx)))
         if phase == "after":
             _pause(float(seconds))
@@ -203,3 +206,14 @@ def _pause(seconds: float) -> None:
         if release and os.path.exists(release):
             return
         time.sleep(min(left, 0.05))
+
+
+def _chatter(spec: Mapping[str, Any], ctx: OperationContext) -> None:
+    """The live log's tests: ``chatter`` progress reports and provider log lines during one
+    create, each log line naming the provider's token (the live log must mask it)."""
+    lines = int(spec.get("chatter") or 0)
+    every = float(spec.get("chatter_every", 0.002))
+    for i in range(1, lines + 1):
+        ctx.reporter.progress(i / lines, f"step {i} of {lines}")
+        ctx.log.info("fake: step %d of %d with token %s", i, lines, ctx.settings.get("token"))
+        time.sleep(every)

@@ -4,12 +4,21 @@ The idempotency key is the task uuid, so a run killed at any point can find its 
 before commit the node does not list the upload at all, and NodeODM accepts a second init
 with the same uuid (the upload resumes: files already there are replaced by name); after
 commit ``GET /task/{uuid}/info`` finds it. Files are streamed one per request from disk,
-several at a time; a file whose upload fails transiently is retried on its own.
+several at a time; a file whose upload fails transiently is retried on its own, and says so
+in the provider's log.
+
+The upload threads run each file in a copy of the calling thread's context: the engine
+ties a provider's log lines to the resource whose call wrote them through a context
+variable (:mod:`skyform.apply.providerlog`), which a new thread does not inherit - without
+the copy, a line logged while uploading reached the terminal but not the resource's live
+log on the page.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
 import re
 import threading
 import time
@@ -25,6 +34,7 @@ from skyform.providers import OperationContext, Reporter
 from .client import PROVIDER, NodeClient
 
 EXTRA_FILES = ("gcp", "geo", "image_groups", "align", "seed")
+log = logging.getLogger("skyform.provider.nodeodm")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -113,17 +123,27 @@ def upload_task(
                     )
                 progress.done(f)
                 return
-            except TransientError:
+            except TransientError as exc:
                 if attempt == retries:
                     raise
-                time.sleep(min(0.5 * 2**attempt, 5.0))
+                pause = min(0.5 * 2**attempt, 5.0)
+                log.info(
+                    "nodeodm: upload of %s failed (%s); retry %d of %d in %.1f s",
+                    f.name,
+                    exc,
+                    attempt + 1,
+                    retries,
+                    pause,
+                )
+                time.sleep(pause)
             except OSError as exc:  # the local file, not the node
                 raise PermanentError(
                     f"{PROVIDER}: cannot read {f.path}: {exc.strerror or exc}", provider=PROVIDER, field="images"
                 ) from exc
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="nodeodm-upload") as pool:
-        futures = [pool.submit(send, f) for f in files]
+        # one context copy per file: a context runs in one thread at a time
+        futures = [pool.submit(contextvars.copy_context().run, send, f) for f in files]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for fut in done:
             if fut.exception() is not None:

@@ -212,3 +212,29 @@ def test_apply_killed_between_init_and_commit_resumes_with_the_same_uuid(mission
     assert resumed.exit_code == 0, resumed.output
     node = json.loads(state_file.read_text())
     assert list(node["tasks"]) == [uuid] and node["uploads"] == {}
+
+
+def test_a_log_line_of_an_upload_thread_reaches_its_resources_live_log(mission):
+    """The uploads run in threads of their own; the retry line one of them logs (a 503 on one
+    file) is in the state's live log under ``reconstruct``, next to the upload's progress.
+    Before, the line reached no resource: the thread lacked the call's context."""
+    from skyform.state.sqlite import SqliteStateStore
+
+    faults = [{"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "status", "status": 503, "times": 1}]
+    done = run_cli(
+        "apply", "--sandbox", "--auto-approve", mission, env={**ENV, "SKYFORM_SANDBOX_FAULTS": json.dumps(faults)}
+    )
+    assert done.exit_code == 0, done.output
+    store = SqliteStateStore(mission / ".skyform" / "state.db")
+    try:
+        kept = store.live_after("nodeodm-basic", 0, limit=5_000)
+    finally:
+        store.close()
+    retries = [r for r in kept if r.kind == "log" and "retry 1 of" in r.data["message"]]
+    assert len(retries) == 1, [(r.kind, r.address, r.data) for r in kept]
+    assert retries[0].address == "reconstruct" and retries[0].data["level"] == "info"
+    assert retries[0].data["message"].startswith("nodeodm: upload of DJI_") and "503" in retries[0].data["message"]
+    uploads = [
+        r for r in kept if r.kind == "progress" and r.address == "reconstruct" and "uploaded" in r.data["message"]
+    ]
+    assert uploads and uploads[-1].data["fraction"] == 1.0

@@ -10,6 +10,7 @@ page's HTML. Screenshots of each view are saved (the directory is printed).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -228,3 +229,67 @@ def test_no_credential_of_the_run_appears_in_any_page(browser: Any, serve: Any, 
         assert "bridge-a12" in html
         leaked = [s for s in secrets if s in html]
         assert not leaked, (view, leaked)
+
+
+@pytest.mark.postgres
+def test_a_page_on_another_machine_shows_the_uploads_progress_and_log_lines_live(
+    browser: Any, serve: Any, workdir: Path, artifacts_dir: Path, postgres_url: str
+) -> None:
+    """The apply records to PostgreSQL; ``skyform ui --state URL`` runs in another directory
+    (no mission files, no ``.skyform`` of the apply). The NodeODM task's page, opened once the
+    task's intent is recorded, shows the upload's progress and the retry line an upload thread
+    logged (one file answered 503) while the task is still being created - and no credential."""
+    mission = copy_demo(workdir / "remote")
+    elsewhere = workdir / "laptop"
+    elsewhere.mkdir()
+    served = serve("--state", postgres_url, cwd=elsewhere)
+    faults = [
+        {"provider": "nodeodm", "match": "POST /task/new/init", "fault": "latency", "delay": 4},
+        {"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "latency", "delay": 0.5},
+        {"provider": "nodeodm", "match": "POST /task/new/upload/", "fault": "status", "status": 503, "times": 1},
+    ]
+    apply = subprocess.Popen(
+        [*SKYFORM, "apply", "--sandbox", "--auto-approve", "--state", postgres_url, str(mission)],
+        cwd=mission,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SKYFORM_SANDBOX_FAULTS": json.dumps(faults)},
+    )
+    node = served.url + "/m/bridge-a12/node/reconstruct"
+    try:
+
+        def opened() -> bool:
+            browser.get(node)
+            return bool(browser.find_elements("css selector", "h1[data-address=reconstruct]"))
+
+        wait_for(opened, timeout=90, what="the task's page (its intent recorded in PostgreSQL)")
+        wait_for(lambda: "on" in browser.find_element("id", "live").get_attribute("class"), what="the node's stream")
+        lines = wait_for(
+            lambda: (
+                [
+                    (li.get_attribute("data-kind"), li.text, li.get_attribute("data-status"))
+                    for li in browser.find_elements("css selector", "#node-log li")
+                    if li.get_attribute("data-kind") in ("progress", "log")
+                ]
+                if any("100% uploaded" in li.text for li in browser.find_elements("css selector", "#node-log li"))
+                else None
+            ),
+            timeout=90,
+            what="the upload's progress on the page",
+        )
+        shot(browser, artifacts_dir, "node-remote")
+        _, err = apply.communicate(timeout=240)
+        assert apply.returncode == 0, err
+    finally:
+        if apply.poll() is None:
+            apply.kill()
+            apply.wait()
+    progress = [(text, status) for kind, text, status in lines if kind == "progress" and "uploaded" in text]
+    retries = [(text, status) for kind, text, status in lines if kind == "log" and "retry 1 of" in text]
+    assert len(progress) >= 2 and all(status == "creating" for _, status in progress), lines
+    assert len(retries) == 1 and retries[0][1] == "creating", lines
+    assert "nodeodm: upload of DJI_" in retries[0][0] and "503" in retries[0][0], retries
+    html = browser.page_source
+    leaked = [s for s in sandbox_secrets(mission) if s in html]
+    assert not leaked, leaked

@@ -6,7 +6,8 @@ objects, one per part of the API, each given the others it calls (see ``__init__
 ``_auth`` (credentials, organisation context, visibility), ``_tokens``, ``_projects``
 (projects, labels), ``_tasks`` (tasks, media upload, TUS), ``_jobs`` (ground truth,
 workflow), ``_requests`` (background requests, export), ``_annotations`` (CRUD and import),
-``_views`` (read models). Routes name their handler as ``"<handler>.<method>"``.
+``_views`` (read models), ``_webui`` (the web UI pages objects link to). Routes name their
+handler as ``"<handler>.<method>"``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ._requests import Exports, RequestQueue, Requests
 from ._tasks import Tasks, Uploads
 from ._tokens import AccessTokens
 from ._views import Views
+from ._webui import WebUI
 
 SANDBOX_TOKEN = "cvat-sandbox-pat-7f3e9c1d2b"
 SANDBOX_ADMIN = ("admin", "sandbox-admin-password")
@@ -64,6 +66,7 @@ class CvatSimulator(Simulator):
         self.exports = Exports(site, self.auth, self.queue, self.annotations)
         self.background = Requests(site, self.auth, self.queue)  # `requests` is the base's counter
         self.backups = Backups(site, self.auth, self.queue, self.uploads, self.labels, self.jobs, self.annotations)
+        self.webui = WebUI(site)
         super().__init__(options)
 
     def routes(self) -> Iterable[Rule]:
@@ -140,6 +143,10 @@ class CvatSimulator(Simulator):
             Rule("/api/requests", endpoint="background.list_requests", methods=get),
             Rule("/api/requests/<path:rq_id>/cancel", endpoint="background.cancel_request", methods=post),
             Rule("/api/requests/<path:rq_id>", endpoint="background.get_request", methods=get),
+            # the web UI's pages of an object (what its recorded `url` links to)
+            Rule("/projects/<int:id>", endpoint="webui.project_page", methods=get),
+            Rule("/tasks/<int:id>", endpoint="webui.task_page", methods=get),
+            Rule("/tasks/<int:tid>/jobs/<int:jid>", endpoint="webui.job_page", methods=get),
         ]
 
     def initial_data(self) -> dict[str, Any]:

@@ -22,13 +22,6 @@ import rkit
 
 
 @pytest.mark.slow  # a campaign: the demo mission under random faults
-@pytest.mark.xfail(
-    strict=False,
-    raises=AssertionError,
-    reason="open (2026-12-04): the duplicate iTwin jobs it found are fixed (a poll failing past its retries "
-    "keeps the job running for the next apply; 0 duplicated in 3 runs), but under these faults the job's "
-    "polls can fail through all four applies (1 run of 3 did not converge); quarantined until measured",
-)
 def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
     """~20% of requests faulted (429 +/- Retry-After, 500, 503, latency, drops): the mission
     converges - resumed applies finish what a failed one left - with exactly one object per

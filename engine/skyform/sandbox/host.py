@@ -8,9 +8,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, make_server
 
 from ..errors import SkyformError
+from .keepalive import KeepAliveHandler, end_connections
 from .simulator import Simulator
 
 log = logging.getLogger("skyform.sandbox")
@@ -22,11 +23,11 @@ log = logging.getLogger("skyform.sandbox")
 POLL_INTERVAL = 0.02
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler without access logs and with Nagle off (else it measures itself)."""
+class _QuietHandler(KeepAliveHandler):
+    """Request handler without access logs, with Nagle off (else it measures itself) and
+    connections kept alive, as the real services keep them (:mod:`.keepalive`)."""
 
     disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -106,6 +107,7 @@ class SimulatorHost:
             stopper.join()
         for running in self.running.values():
             running.server.server_close()
+            end_connections(running.server)  # a kept connection is not served after the stop
             running.thread.join(timeout=5)
             with running.simulator.lock:
                 running.simulator.save()

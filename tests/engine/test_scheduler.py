@@ -407,3 +407,30 @@ def test_polls_that_see_nothing_move_write_no_state(ws):
     # apply started, the intent, running, ready, apply finished: whatever the number of polls
     assert polls >= 5, polls
     assert serial <= 5, (serial, polls)
+
+
+def test_the_walk_waits_for_a_slot_instead_of_spinning(ws, monkeypatch):
+    """Polls overdue while every slot is busy: the walk sleeps until a call returns.
+
+    It used to wake for the overdue timer it could not fire - ``inbox.get(timeout=0)`` in a
+    loop, a core burnt for as long as the pool stayed full (thousands of loop turns per poll
+    here; a handful now). Counted in loop turns, not timed.
+    """
+    from skyform.apply.scheduler import Scheduler
+
+    turns = [0]
+    fire = Scheduler._fire_timers
+
+    def counted(self: Scheduler) -> None:
+        turns[0] += 1
+        fire(self)
+
+    monkeypatch.setattr(Scheduler, "_fire_timers", counted)
+    faults(monkeypatch, {"provider": "fake", "match": "^GET /objects/", "fault": "latency", "delay": 0.1})
+    ws.write(
+        "resources:\n" + "".join(f"  j{i}: {{type: fake.Job, spec: {{name: j{i}, duration: 120}}}}\n" for i in range(3))
+    )
+    ran = apply(ws, "--parallelism", "1")
+    assert ran.code == 0, str(ran)
+    # a few turns for the ~30 provider calls here (8 in one run); spinning made it 61,385
+    assert turns[0] < 300, turns[0]

@@ -39,6 +39,11 @@ class Journal:
         self.rows: list[ResourceState | Removal] = []
         self.events: list[Event] = []
 
+    @property
+    def pending(self) -> bool:
+        """Whether the next :meth:`flush` has anything to write."""
+        return bool(self.rows or self.events)
+
     def put(self, row: ResourceState | Removal) -> None:
         """A resource row (or its removal) to write with this tick's transaction."""
         self.rows.append(row)

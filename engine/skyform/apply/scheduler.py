@@ -42,7 +42,7 @@ from .node import ApplyOutcome, Node, NodeState, Wake
 COALESCE = 0.0005
 
 Observer = Callable[[str, str, "str | None", str, dict[str, Any]], None]
-Inbox = queue.Queue["Progress | Warned | Phased | Logged | Completion"]
+Inbox = queue.SimpleQueue["Progress | Warned | Phased | Logged | Completion"]
 
 
 class _NodeReporter(Reporter):
@@ -94,7 +94,7 @@ class Scheduler:
         # the sandbox's clock runs faster than real time: so do its poll intervals
         self.time_scale = time_scale
         self.make_executor = executor
-        self.inbox: Inbox = queue.Queue()
+        self.inbox: Inbox = queue.SimpleQueue()
         self.timers: list[tuple[float, int, str, Wake]] = []
         self._seq = 0
         self.interrupted = False
@@ -178,7 +178,10 @@ class Scheduler:
             if self.inflight == 0 and (self.interrupted or not self._has_work()):
                 return
             timeout = None
-            if self.timers and not self.interrupted:
+            # a due timer cannot fire while every slot is busy: then only a completion can
+            # move the walk, so wait for one (waking for the timer would spin, a whole core
+            # burnt while thousands of polls are overdue)
+            if self.timers and not self.interrupted and self.inflight < self.parallelism:
                 timeout = max(0.0, self.timers[0][0] - time.monotonic())
             live_due = self.live.due_in()  # pending live records leave on time, timers or not
             if live_due is not None:
@@ -193,9 +196,10 @@ class Scheduler:
                     item = self.inbox.get_nowait()
                 except queue.Empty:
                     # calls finishing together share one state transaction: wait a moment
-                    # for them when more are in flight
+                    # for them when more are in flight and there is something to write (a
+                    # poll that saw nothing move writes nothing: no wait, no wake-up)
                     item = None
-                    if self.inflight and not self.interrupted:
+                    if self.inflight and not self.interrupted and self.journal.pending:
                         try:
                             item = self.inbox.get(timeout=COALESCE)
                         except queue.Empty:

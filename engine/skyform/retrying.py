@@ -11,6 +11,7 @@ fail through four applies). Such a step retries each read where it stands instea
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -23,13 +24,24 @@ T = TypeVar("T")
 MAX_INLINE_WAIT = 10.0
 
 
+def first_wait() -> float:
+    """Seconds before the first retry in place: half the scheduler's backoff base
+    (``SKYFORM_RETRY_BASE``, default 1 s, see apply/retry.py), so one setting shortens both;
+    read per call, so that an in-process run's environment applies."""
+    try:
+        return max(float(os.environ.get("SKYFORM_RETRY_BASE") or 1.0), 0.0) / 2
+    except ValueError:  # the scheduler reports a bad value; a read keeps the default
+        return 0.5
+
+
 def with_retries(read: Callable[[], T], attempts: int = 4) -> T:
     """``read()``, retried on TransientError up to ``attempts`` times in all (the service's
-    Retry-After honoured up to MAX_INLINE_WAIT, else 0.5 s doubling); the last error is raised."""
+    Retry-After honoured up to MAX_INLINE_WAIT, else :func:`first_wait` doubling: 0.5 s by
+    default); the last error is raised."""
     for attempt in range(attempts - 1):
         try:
             return read()
         except TransientError as exc:
-            wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
+            wait = exc.retry_after if exc.retry_after is not None else first_wait() * 2**attempt
             time.sleep(min(max(wait, 0.0), MAX_INLINE_WAIT))
     return read()

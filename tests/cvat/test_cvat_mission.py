@@ -177,11 +177,16 @@ def test_a_killed_apply_resumes_without_a_second_task(mission: Path) -> None:
     assert outputs.exit_code == 0, outputs.output
 
 
-def test_the_token_never_reaches_state_or_output(mission: Path, sandbox) -> None:
+def test_the_token_never_reaches_state_or_output(mission: Path, sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """Applied against a server with a token from secrets.*: no file under .skyform and no output line
     holds the token; a refused token is reported without it."""
+    from skyform_cvat.provider import PROVIDER
     from skyform_cvat.simulator import SANDBOX_TOKEN
 
+    # not --sandbox, so the kinds poll at a real service's pace (2 s, growing): 6 of this test's
+    # 7 s were spent waiting for polls of a simulator that had long finished (20000x clock)
+    for kind in PROVIDER.kinds:
+        monkeypatch.setattr(type(kind), "poll_interval", min(type(kind).poll_interval, 0.05))
     _edit_mission(mission, '"https://cvat.example.com"', f'"{sandbox.base_url}"')
     env = {**ENV, "SKYFORM_SECRET_CVAT_TOKEN": SANDBOX_TOKEN}
     applied = run_cli("apply", "--auto-approve", str(mission), env=env)

@@ -146,7 +146,9 @@ def test_spend_after_a_real_sandbox_apply_and_the_change_against_it(tmp_path: Pa
     and CVAT's made at apply, once the photos existed) and the units iTwin reports for the
     finished job; the next plan adds a weekly satellite task against what is spent."""
     mission = copy_demo(tmp_path / "bridge-a12")
-    applied = run_cli("apply", "--sandbox", "--auto-approve", mission)
+    # the services' hours pass 10x faster than the sandbox's default (the satellite task and
+    # the iTwin job are each ~3.6 s at 3,600x); what is priced is simulated time, not real
+    applied = run_cli("apply", "--sandbox", "--auto-approve", mission, env={"SKYFORM_SANDBOX_CLOCK": "36000"})
     assert applied.exit_code == 0, applied.output
     spent = plan_json(mission)["cost"]["spent"]
     assert spent["total"] == {"EUR": pytest.approx(1320.32), "units": 2.5}  # + 0.29 NodeODM, 0.03 CVAT

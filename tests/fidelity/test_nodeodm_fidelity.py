@@ -268,8 +268,11 @@ def pyodm_examples_node(nodeodm: Server, tmp_path, monkeypatch) -> Iterator[Serv
         original(self, host, port, *args, **kw)
 
     monkeypatch.setattr(pyodm.api.Node, "__init__", redirected)
-    if "sim" in nodeodm.extra:  # a run of ~5 s, a little longer than a real node's --test_seconds 3:
-        monkeypatch.setattr(nodeodm.extra["sim"].clock, "factor", 25)  # the example sees it RUNNING
+    if "sim" in nodeodm.extra:  # a run of ~2 s: the example still sees it RUNNING right after create
+        monkeypatch.setattr(nodeodm.extra["sim"].clock, "factor", 65)
+    # the example's wait_for_completion() checks every 3 s: 6 s of sleep for that run (the
+    # interval is the client's pace, not the server's behaviour, which is what is checked)
+    monkeypatch.setattr(pyodm.api.Task.wait_for_completion, "__defaults__", (None, 0.2, 5, 5))
     (tmp_path / "examples" / "images").mkdir(parents=True)
     for i in (1, 2):
         (tmp_path / "examples" / "images" / f"image_{i}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes([i]) * 64)

@@ -100,7 +100,9 @@ def test_sigint_stops_dispatching_records_state_and_apply_resumes(ws):
     store = ws.store()
     assert store.lock_info("mission") is None
     store.close()
-    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    # the job's remaining ~2 s of service time (long, so that the Ctrl-C lands while it runs)
+    # passes at once on a 100x faster sandbox clock: what is checked is who waits for it
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path, env={"SKYFORM_SANDBOX_CLOCK": "60000"})
     assert ran.code == 0, str(ran)
     assert "j (fake.Job) is still running: apply waits for it" in ran.out
     assert by_name(ws) == {"j": 1, "after": 1}
@@ -388,9 +390,9 @@ def test_ambiguous_adoption_blocks_the_resource_instead_of_guessing(ws):
 
 def test_job_created_on_resume_gets_its_full_timeout(ws):
     """A create killed before it reached the service, resumed after lifecycle.timeout: the NEW job gets its own
-    timeout and completes instead of being cancelled at once. (Service time: 20m is 2 s at the
-    tests' sandbox clock of 600; the job takes 300 s of it, 0.5 s.)"""
-    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 20m}}\n")
+    timeout and completes instead of being cancelled at once. (Service time: the resumed apply's
+    sandbox clock is 6,000x, where 1h is 0.6 s and the job's 1200 s take 0.2 s.)"""
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 1200}, lifecycle: {timeout: 1h}}\n")
     slow = {
         "SKYFORM_SANDBOX_FAULTS": json.dumps(
             [{"provider": "fake", "match": "^POST /objects$", "fault": "latency", "delay": 3}]
@@ -402,8 +404,8 @@ def test_job_created_on_resume_gets_its_full_timeout(ws):
     proc.kill()
     proc.communicate(timeout=30)
     assert ws.records()["j"].status == "creating"
-    time.sleep(2.2)
-    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path)
+    time.sleep(0.7)  # past the timeout counted from the killed run's intent
+    ran = ws.run("apply", "--sandbox", "--auto-approve", ws.path, env={"SKYFORM_SANDBOX_CLOCK": "6000"})
     assert ran.code == 0, str(ran)
     assert [o["state"] for o in ws.remote_objects()] == ["done"]
 

@@ -383,9 +383,9 @@ def test_transient_error_on_cancel_retries_the_cancel_not_the_create(ws, monkeyp
 
 def test_job_that_finished_while_detached_is_not_cancelled_by_a_late_apply(ws):
     """A detached job that completed within its timeout is ready on the next apply, even if that apply comes later."""
-    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 2s}}\n")
+    ws.write("resources:\n  j: {type: fake.Job, spec: {name: j, duration: 300}, lifecycle: {timeout: 1s}}\n")
     assert ws.run("apply", "--sandbox", "--auto-approve", "--detach", ws.path).code == 0
-    time.sleep(2.5)  # the job took 0.5 s; we come back after the timeout
+    time.sleep(1.2)  # the job took 0.5 s; we come back after the timeout
     ran = apply(ws)
     assert ran.code == 0, str(ran)
     assert ws.remote_objects()[0]["state"] == "done"
@@ -397,9 +397,9 @@ def test_polls_that_see_nothing_move_write_no_state(ws):
     the state's serial counts the transactions, the reporter's progress events the polls."""
     ws.write("""
         resources:
-          j: {type: fake.Job, spec: {name: j, duration: 3000}}
+          j: {type: fake.Job, spec: {name: j, duration: 1200}}
     """)
-    ran = apply(ws)
+    ran = apply(ws)  # 2 s of polls (every 0.05 s, backing off to 0.2 s): about ten
     assert ran.code == 0, str(ran)
     polls = len([e for e in events(ran, "progress") if e.get("address") == "j"])
     assert [e["after"] for e in events(ran) if e["address"] == "j"] == ["creating", "running", "ready"]

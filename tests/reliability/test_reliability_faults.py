@@ -65,7 +65,7 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
 
 
 def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
-    """A NodeODM task that never finishes is cancelled when `lifecycle.timeout` (3s) passes:
+    """A NodeODM task that never finishes is cancelled when `lifecycle.timeout` (1s) passes:
     apply fails naming the timeout, and the node no longer runs the task."""
     rules = [{"provider": "nodeodm", "fault": "job_stuck", "match": ".*"}]
     with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
@@ -77,7 +77,7 @@ def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
                 "reconstruct": {
                     "type": "nodeodm.Task",
                     "spec": {"name": "stuck", "images": "${{ resources.photos.outputs.paths }}"},
-                    "lifecycle": {"timeout": "3s"},
+                    "lifecycle": {"timeout": "1s"},
                 },
             },
         )

@@ -172,3 +172,35 @@ def test_a_large_graph_is_paged_by_whole_layers_and_each_page_holds_only_its_nod
     assert 'data-total="2500"' in html and "ready 2500" in html
     assert "nodes 1,001 to 2,000 of 2,500" in html and '<a href="/m/big?page=3">3</a>' in html
     assert '"r0999"' not in html and '"r1000"' in html and '"r2000"' not in html  # its own nodes only
+
+
+def test_a_line_written_while_the_node_page_loads_reaches_its_live_box(tmp_path: Path) -> None:
+    """The node page says where in the live log it was drawn (``data-live``), and its stream
+    follows on from there: a line written between the page and its stream's connection is
+    shown, where "from now on" at connect time lost it."""
+    import re
+
+    from werkzeug.test import Client
+
+    from skyform.ui.server import App, Security
+
+    mission = copy_demo(tmp_path)
+    site = Site([mission], None)
+    entry = site.entries["bridge-a12"]
+    now = time.time()
+    with site.store(entry) as store:
+        store.write("bridge-a12", [ResourceState("photos", "local.Files", "creating", "k", now)], [])
+        writer = LiveLog(store, "bridge-a12")
+        writer.add(progress("photos", 1.0, "before the page"))
+        writer.flush(force=True)
+        page = Client(App(site, Security())).get("/m/bridge-a12/node/photos").get_data(as_text=True)
+        drawn_at = re.search(r'data-live="(\d+)"', page)
+        assert drawn_at is not None, page[:500]
+        writer.add(progress("photos", 1.0, "while the page loads"))
+        writer.flush(force=True)
+    stop = threading.Event()
+    stream = live.stream(site, entry, 0, stop, live.live_resume_point(None, drawn_at.group(1)))
+    next(stream)
+    assert '"while the page loads"' in next(stream)
+    stop.set()
+    assert all("before the page" not in m for m in stream)

@@ -54,8 +54,21 @@ def node_url(name: str, address: str) -> str:
     return f"{mission_url(name)}/node/{quote(address, safe='')}"
 
 
-def page(title: str, body: str, *, csrf: str, mission: str | None = None, tab: str = "", seq: int = 0) -> str:
-    """The frame every page shares: the header, the mission's tabs, the live-stream hooks."""
+def page(
+    title: str,
+    body: str,
+    *,
+    csrf: str,
+    mission: str | None = None,
+    tab: str = "",
+    seq: int = 0,
+    live: int | None = None,
+) -> str:
+    """The frame every page shares: the header, the mission's tabs, the live-stream hooks.
+
+    ``seq`` is the last history event the page shows; ``live``, where a page that shows
+    live-log lines was drawn in that log: its stream follows on from both, so a line
+    written while the page loaded is not lost (None: the live log from the stream's start)."""
     tabs = ""
     if mission is not None:
         links = "".join(
@@ -64,14 +77,15 @@ def page(title: str, body: str, *, csrf: str, mission: str | None = None, tab: s
             for key, label in TABS
         )
         tabs = f'<nav class="tabs">{links}</nav>'
-    live = f' data-events="{mission_url(mission, "events")}" data-seq="{seq}"' if mission is not None else ""
+    at = f' data-live="{live}"' if live is not None else ""
+    hooks = f' data-events="{mission_url(mission, "events")}" data-seq="{seq}"{at}' if mission is not None else ""
     heading = f'<a href="/">missions</a> / <a href="{mission_url(mission)}">{h(mission)}</a>' if mission else "missions"
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         f"<meta name=csrf-token content={escape(csrf)}><title>{h(title)} · skyform</title>"
         f'<link rel=stylesheet href="/static/ui.css?v={ASSET_VERSION}">'
         f'<script src="/static/ui.js?v={ASSET_VERSION}" defer></script></head>'
-        f'<body data-tab="{tab}"{live}><header><b>skyform</b> {heading}'
+        f'<body data-tab="{tab}"{hooks}><header><b>skyform</b> {heading}'
         '<span id=live class=live title="live updates">●</span></header>'
         f"{tabs}<main>{body}</main></body></html>"
     )
@@ -160,7 +174,9 @@ def _json_block(value: Any) -> str:
     return f"<pre class=json>{h(json.dumps(value, indent=2, default=str))}</pre>"
 
 
-def node_page(name: str, view: dict[str, Any], artifacts: list[dict[str, Any]], *, csrf: str, seq: int) -> str:
+def node_page(
+    name: str, view: dict[str, Any], artifacts: list[dict[str, Any]], *, csrf: str, seq: int, live: int | None = None
+) -> str:
     remote = view["remote_id"] or "-"
     deps = ", ".join(f'<a href="{node_url(name, d)}">{h(d)}</a>' for d in view["depends_on"]) or "none"
     rows = "".join(_history_row(name, e) for e in view["history"])
@@ -179,7 +195,7 @@ def node_page(name: str, view: dict[str, Any], artifacts: list[dict[str, Any]], 
         f'<h2>History</h2><table class=list id=history data-address="{h(view["address"])}">'
         f"<tr><th>#<th>when<th>event<th>change<th>detail</tr>{rows}</table>"
     )
-    return page(view["address"], body, csrf=csrf, mission=name, tab="", seq=seq)
+    return page(view["address"], body, csrf=csrf, mission=name, tab="", seq=seq, live=live)
 
 
 def _console(link: dict[str, Any] | None) -> str:

@@ -347,13 +347,14 @@ class App:
             last = store.events(entry.name, limit=1)
             found = artifacts_of(store, entry.name, address, self.site.registry) if record else []
             row = store.mission(entry.name)
+            live_at = store.live_last(entry.name) or 0  # the Live box follows on from here
         if record is None and (mission is None or address not in mission.resources):
             raise NotFound(f"no resource {address!r} in mission {name!r}")
         view = views.node_view(address, mission, record, events)
         sandbox = bool(row and row.attributes.get("sandbox"))
         view["console"] = views.console_link(self.site.registry.hooks, mission, record, sandbox)
         seq = last[-1].seq if last else 0
-        return self._html(pages.node_page(name, view, found, csrf=self.security.csrf, seq=seq))
+        return self._html(pages.node_page(name, view, found, csrf=self.security.csrf, seq=seq, live=live_at))
 
     def on_events(self, request: Request, name: str) -> Response:
         entry = self._entry(name)

@@ -206,7 +206,9 @@ function refreshTimeline() {
 function follow() {
   const url = document.body.dataset.events;
   if (!url || !window.EventSource) return;
-  const source = new EventSource(`${url}?after=${document.body.dataset.seq || 0}`);
+  // the page's own position in the live log too (a node page): lines written while it loaded
+  const live = document.body.dataset.live ? `&live=${document.body.dataset.live}` : "";
+  const source = new EventSource(`${url}?after=${document.body.dataset.seq || 0}${live}`);
   const dot = document.getElementById("live");
   source.onopen = () => dot.classList.add("on");
   source.onerror = () => dot.classList.remove("on");

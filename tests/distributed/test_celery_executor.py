@@ -3,12 +3,18 @@
 RabbitMQ and PostgreSQL of this machine (one run on Redis); the fake provider's simulator
 counts the objects the service holds. The coordinator keeps the DAG, the journal and the
 state; workers take a lease per operation and send back small, fenced results.
+
+The tests that need a worker no test kills or configures share the module's :func:`pool`
+(three workers, one schema; each test its own mission name and directory): a worker start is
+a process and ~1.5 s. A test whose worker holds a secret, pauses, or must start after the
+message is queued starts its own.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,16 +24,47 @@ def events(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def test_an_apply_runs_its_operations_on_workers_and_records_them_here(cluster):
-    queue = cluster.queue("default")
-    cluster.write(f"""
+@dataclass
+class Pool:
+    """The module's shared workers and their queues."""
+
+    cluster: Any
+    shared: str  # served by first and second
+    site: str  # served by near only
+    threads: str  # served by second only, a threads-pool worker
+    first: Any
+    second: Any
+    near: Any
+
+    @property
+    def names(self) -> set[str]:
+        return {self.first.name, self.second.name, self.near.name}
+
+
+@pytest.fixture(scope="module")
+def pool(module_cluster):
+    cluster = module_cluster
+    shared, site, threads = cluster.queue("shared"), cluster.queue("site-a12"), cluster.queue("threads")
+    first = cluster.worker(shared)
+    second = cluster.worker(shared, threads, pool="threads", concurrency=2)
+    near = cluster.worker(site)
+    return Pool(cluster, shared, site, threads, first, second, near)
+
+
+def test_an_apply_runs_its_operations_on_workers_and_records_them_here(pool):
+    cluster, queue = pool.cluster, pool.shared
+    cluster.fresh("records")
+    cluster.write(
+        f"""
         settings: {{queues: {{fake: {queue}}}}}
         resources:
           a: {{type: fake.Thing, spec: {{name: a}}}}
           b: {{type: fake.Thing, spec: {{name: b}}}}
           j: {{type: fake.Job, spec: {{name: "${{{{ resources.a.outputs.name }}}}-j", duration: 1}}}}
-    """)
-    first, second = cluster.worker(queue), cluster.worker(queue)
+    """,
+        name="records",
+    )
+    first, second = pool.first, pool.second
     ran = cluster.apply()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     seen = events(ran.stdout)
@@ -38,10 +75,11 @@ def test_an_apply_runs_its_operations_on_workers_and_records_them_here(cluster):
     assert cluster.names() == ["a", "a-j", "b"]
     store = cluster.store()
     try:
-        records = store.resources("dm")
+        records = store.resources("records")
         assert {a: r.status for a, r in records.items()} == {"a": "ready", "b": "ready", "j": "ready"}
-        assert store.leases().running("dm") == []  # every lease was finished by the coordinator
-        assert {w.name for w in store.leases().workers()} <= {first.name, second.name}
+        assert store.leases().running("records") == []  # every lease was finished by the coordinator
+        seen_workers = {w.name for w in store.leases().workers()}
+        assert {e["worker"] for e in dispatched.values()} <= seen_workers <= pool.names
     finally:
         store.close()
     again = cluster.apply()
@@ -98,14 +136,17 @@ def test_secrets_travel_as_names_and_the_worker_resolves_them_from_its_own_envir
         store.close()
 
 
-def test_a_worker_without_the_secret_fails_the_resource_naming_the_variable(cluster):
-    queue = cluster.queue("nosecret")
-    cluster.write(f"""
+def test_a_worker_without_the_secret_fails_the_resource_naming_the_variable(pool):
+    cluster, queue = pool.cluster, pool.shared  # the pool's workers have no secret in their environment
+    cluster.fresh("nosecret")
+    cluster.write(
+        f"""
         settings: {{queues: {{fake: {queue}}}}}
         resources:
           a: {{type: fake.Thing, spec: {{name: a, value: "${{{{ secrets.API_TOKEN }}}}"}}}}
-    """)
-    cluster.worker(queue)
+    """,
+        name="nosecret",
+    )
     ran = cluster.apply(env={"SKYFORM_SECRET_API_TOKEN": "s3cr3t-value-x"})
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "secret 'API_TOKEN' is not set on this worker" in ran.stdout + ran.stderr
@@ -113,20 +154,24 @@ def test_a_worker_without_the_secret_fails_the_resource_naming_the_variable(clus
     assert cluster.names() == []
 
 
-def test_operations_go_to_the_queue_of_their_resource_else_of_their_provider(cluster):
-    site, default = cluster.queue("site-a12"), cluster.queue("rest")
-    cluster.write(f"""
+def test_operations_go_to_the_queue_of_their_resource_else_of_their_provider(pool):
+    cluster, site, default = pool.cluster, pool.site, pool.shared
+    cluster.fresh("routing")
+    cluster.write(
+        f"""
         settings: {{queues: {{fake: {default}}}}}
         resources:
           photos: {{type: fake.Thing, spec: {{name: photos}}, lifecycle: {{queue: {site}}}}}
           other: {{type: fake.Thing, spec: {{name: other}}}}
-    """)
-    near_the_photos, elsewhere = cluster.worker(site), cluster.worker(default)
+    """,
+        name="routing",
+    )
     ran = cluster.apply()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     dispatched = {e["address"]: e for e in events(ran.stdout) if e["event"] == "dispatched"}
-    assert dispatched["photos"]["worker"] == near_the_photos.name and dispatched["photos"]["queue"] == site
-    assert dispatched["other"]["worker"] == elsewhere.name and dispatched["other"]["queue"] == default
+    assert dispatched["photos"]["worker"] == pool.near.name and dispatched["photos"]["queue"] == site
+    assert dispatched["other"]["worker"] in {pool.first.name, pool.second.name}
+    assert dispatched["other"]["queue"] == default
 
 
 def test_a_queue_name_the_broker_cannot_take_is_a_spec_error_with_its_line(cluster):
@@ -163,18 +208,22 @@ def test_the_same_on_redis(redis_cluster):
     assert redis_cluster.names() == ["a", "j"]
 
 
-@pytest.mark.parametrize("pool", ["threads"])
-def test_the_threads_pool_runs_operations_too(cluster, pool):
-    queue = cluster.queue("threads")
-    cluster.write(f"""
+def test_the_threads_pool_runs_operations_too(pool):
+    cluster, queue = pool.cluster, pool.threads  # served only by the threads-pool worker
+    cluster.fresh("threads")
+    cluster.write(
+        f"""
         settings: {{queues: {{fake: {queue}}}}}
         resources:
           a: {{type: fake.Thing, spec: {{name: a}}}}
-    """)
-    cluster.worker(queue, pool=pool, concurrency=2)
+    """,
+        name="threads",
+    )
     ran = cluster.apply()
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert cluster.names() == ["a"]
+    dispatched = [e for e in events(ran.stdout) if e["event"] == "dispatched"]
+    assert [e["worker"] for e in dispatched] == [pool.second.name]
 
 
 def test_status_shows_which_worker_runs_what_and_the_workers_seen_with_their_queues(cluster):

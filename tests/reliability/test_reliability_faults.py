@@ -12,13 +12,35 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import faultkit
 import rkit
+
+
+@pytest.fixture(scope="module")
+def shared_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[rkit.Serve]:
+    """One ``skyform sandbox serve`` (20,000x) for the module's tests: its start was a process
+    and about a third of each test; every test resets it and sets its own fault rules."""
+    with rkit.Serve(tmp_path_factory.mktemp("faults") / "sbx", clock=20000) as served:
+        yield served
+
+
+@contextmanager
+def serving(serve: rkit.Serve, rules: list[dict[str, Any]]) -> Iterator[rkit.Serve]:
+    """The shared serve, emptied, answering with ``rules`` until the block ends."""
+    serve.reset()
+    serve.set_faults(rules)
+    try:
+        yield serve
+    finally:
+        serve.set_faults([])
 
 
 @pytest.mark.slow  # a campaign: the demo mission under random faults
@@ -33,7 +55,7 @@ def test_demo_mission_converges_under_request_faults(tmp_path: Path) -> None:
     assert figure["duplicated"] == 0 and figure["lost"] == 0, figure
 
 
-def test_retry_after_is_honoured(tmp_path: Path) -> None:
+def test_retry_after_is_honoured(shared_serve: rkit.Serve, tmp_path: Path) -> None:
     """A 429 with Retry-After: 1 on the project create: the retry waits at least 1 s (real time:
     Retry-After is the service's clock, not the simulated one)."""
     rules = [
@@ -46,7 +68,7 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
             "times": 1,
         }
     ]
-    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+    with serving(shared_serve, rules) as serve:
         mission = rkit.mini_mission(
             tmp_path / "m",
             {"cvat": serve.providers()["cvat"]},
@@ -64,11 +86,11 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
         assert serve.objects()["cvat"]["project"] == 1
 
 
-def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
+def test_stuck_job_is_cancelled_at_its_timeout(shared_serve: rkit.Serve, tmp_path: Path) -> None:
     """A NodeODM task that never finishes is cancelled when `lifecycle.timeout` (1s) passes:
     apply fails naming the timeout, and the node no longer runs the task."""
     rules = [{"provider": "nodeodm", "fault": "job_stuck", "match": ".*"}]
-    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+    with serving(shared_serve, rules) as serve:
         mission = rkit.mini_mission(
             tmp_path / "m",
             {"nodeodm": serve.providers()["nodeodm"]},
@@ -93,11 +115,11 @@ def test_stuck_job_is_cancelled_at_its_timeout(tmp_path: Path) -> None:
         assert 20 not in statuses and "running" not in statuses, statuses  # 20 = RUNNING in NodeODM
 
 
-def test_retries_stop_at_lifecycle_retries(tmp_path: Path) -> None:
+def test_retries_stop_at_lifecycle_retries(shared_serve: rkit.Serve, tmp_path: Path) -> None:
     """A create answered 503 every time: tried 1 + retries (2) times, then the apply fails
     with the service's status in the message."""
     rules = [{"provider": "cvat", "fault": "status", "status": 503, "match": r"^POST /api/projects$"}]
-    with rkit.Serve(tmp_path / "sbx", clock=20000, faults=json.dumps(rules)) as serve:
+    with serving(shared_serve, rules) as serve:
         mission = rkit.mini_mission(
             tmp_path / "m",
             {"cvat": serve.providers()["cvat"]},

@@ -20,6 +20,17 @@ class FakeScheduler:
         self.interrupted.set()
 
 
+@pytest.fixture
+def terminal_ctrl_c() -> object:
+    """SIGINT as a terminal's Ctrl-C raises it: Python's own handler, whatever an earlier test
+    in this worker process left installed (the test failed about once per full run when the
+    process's handler was not the default one: the signal then raised nothing)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("terminal_ctrl_c")
 def test_ctrl_c_interrupts_every_running_apply_waits_for_them_and_starts_nothing_else() -> None:
     """A real SIGINT to the main thread, as a terminal sends: it wakes the thread blocked in its
     wait for the applies (``_thread.interrupt_main`` does not, so the applies' own 10 s

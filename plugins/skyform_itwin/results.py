@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from skyform import redact
+from skyform.artifacts.digest import Digest
 from skyform.errors import PermanentError, TransientError
 from skyform.http import ServiceClient, reading
 from skyform.providers import OperationContext
@@ -110,7 +111,7 @@ def _fetched(blobs: ServiceClient, rid: str, name: str, length: int | None, targ
     (a file is renamed into place only when whole, and its size is the listed one)."""
     path = _target(rid, name, target)
     if length is not None and path.is_file() and path.stat().st_size == length:
-        return path, _sha256(path), length
+        return path, Digest.of_file(path).hex, length
     return with_retries(partial(_download, blobs, rid, name, path))
 
 
@@ -119,14 +120,6 @@ def _target(rid: str, name: str, target: Path) -> Path:
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise PermanentError(f"{PROVIDER}: reality data {rid} holds a file named {name!r} outside its folder")
     return target.joinpath(*relative.parts)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _download(blobs: ServiceClient, rid: str, name: str, path: Path) -> tuple[Path, str, int]:
